@@ -1,0 +1,309 @@
+"""`tiktok-pipelines`: the command line of the project.
+
+Exit codes, for scripts: 0 done; 1 unexpected error; 2 invalid input (bad value, missing field, usage);
+3 not found; 4 already exists; 5 configuration error (e.g. no encryption key in production).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tiktok_pipelines.settings import ConfigError, Settings
+
+EXIT_INVALID, EXIT_NOT_FOUND, EXIT_EXISTS, EXIT_CONFIG = 2, 3, 4, 5
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _registry():
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.registry import ClientRegistry
+
+    return ClientRegistry(open_state_db(Settings.load()))
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Maps the project's errors to messages and exit codes."""
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from tiktok_pipelines.state.crypto import SecretDecryptionError
+        from tiktok_pipelines.state.registry import RegistryError
+
+        try:
+            return fn(*args, **kwargs)
+        except RegistryError as exc:
+            fail(str(exc), exc.exit_code)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_CONFIG)
+        except SecretDecryptionError as exc:
+            fail(str(exc), EXIT_CONFIG)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="tiktok-pipelines")
+def main() -> None:
+    """Run a VTEX merchant's TikTok Shop with Dagster: catalog, stock and prices, orders, analytics."""
+
+
+# ---------------------------------------------------------------- clients
+@main.group()
+def clients() -> None:
+    """Register and manage clients (merchants)."""
+
+
+def _secret_value(value: str | None, name: str, required: bool) -> str | None:
+    """'-' reads the secret from stdin; missing and interactive prompts without echo."""
+    if value == "-":
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            fail(f"{name}: nothing on standard input", EXIT_INVALID)
+        return line
+    if value is None and required:
+        if sys.stdin.isatty():
+            return click.prompt(name, hide_input=True)
+        fail(f"{name} is required (give it, or '-' to read it from standard input)", EXIT_INVALID)
+    return value
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"--option takes key=value, got {pair!r}", EXIT_INVALID)
+        key, raw = pair.split("=", 1)
+        key = key.strip()
+        if not key:
+            fail(f"--option has an empty key in {pair!r}", EXIT_INVALID)
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def client_field_options(required: bool) -> Callable:
+    """The options that set client fields, shared by `add` (where some are required) and `set`."""
+    def deco(fn: Callable) -> Callable:
+        opts = [
+            click.option("--display-name", help="A human name for the client."),
+            click.option("--feed-url", help="URL of the product feed (Google Merchant XML)."),
+            click.option("--vtex-account", help="VTEX account name (the store's subdomain)."),
+            click.option("--vtex-environment", help="VTEX environment, default vtexcommercestable."),
+            click.option("--vtex-app-key", help="VTEX app key; '-' reads it from standard input."),
+            click.option("--vtex-app-token", help="VTEX app token; '-' reads it from standard input."),
+            click.option("--vtex-warehouse", "vtex_warehouse_ids", multiple=True,
+                         help="VTEX warehouse id (repeat for several)."),
+            click.option("--vtex-trade-policy", help="VTEX trade policy (sales channel), e.g. 1."),
+            click.option("--vtex-affiliate-id", help="VTEX affiliate id of the TikTok Shop marketplace."),
+            click.option("--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."),
+            click.option("--tiktok-shop-id", help="TikTok shop id (normally filled by onboarding)."),
+            click.option("--tiktok-shop-cipher", help="TikTok shop cipher (normally filled by onboarding)."),
+            click.option("--tiktok-warehouse", "tiktok_warehouse_ids", multiple=True,
+                         help="TikTok warehouse id (repeat for several)."),
+            click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+                         help="A client option; VALUE is JSON when it parses as JSON."),
+        ]
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+    return deco
+
+
+def _fields_from(kwargs: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: v for k, v in kwargs.items() if v not in (None, ())}
+    fields.pop("options", None)
+    return fields
+
+
+@clients.command("add")
+@click.argument("client_id")
+@client_field_options(required=True)
+@handle_errors
+def clients_add(client_id: str, **kwargs: Any) -> None:
+    """Register a client. Secrets are encrypted before they are stored."""
+    from tiktok_pipelines.state.registry import build_client
+
+    kwargs["vtex_app_key"] = _secret_value(kwargs.get("vtex_app_key"), "vtex_app_key", True)
+    kwargs["vtex_app_token"] = _secret_value(kwargs.get("vtex_app_token"), "vtex_app_token", True)
+    kwargs["tiktok_shop_cipher"] = _secret_value(kwargs.get("tiktok_shop_cipher"), "tiktok_shop_cipher", False)
+    fields = _fields_from(kwargs)
+    options = _parse_options(kwargs.get("options", ()))
+    client = build_client(client_id=client_id, options=options, **fields)
+    _registry().add(client)
+    click.echo(f"added client {client.client_id}")
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def clients_list(as_json: bool) -> None:
+    """List the registered clients (no secret is printed)."""
+    rows = [c.public_dict() for c in _registry().list()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("no clients registered")
+        return
+    columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
+    widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns))
+
+
+@clients.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def clients_show(client_id: str, as_json: bool) -> None:
+    """Show one client; secrets appear only as <set>."""
+    data = _registry().get(client_id).public_dict()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for key, value in data.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = json.dumps(value, sort_keys=True)
+        click.echo(f"{key}: {'' if value is None else value}")
+
+
+@clients.command("set")
+@click.argument("client_id")
+@client_field_options(required=False)
+@click.option("--unset-option", "unset_options", multiple=True, metavar="KEY", help="Remove a client option.")
+@click.option("--status", type=click.Choice(["active", "paused", "needs_reauthorization"]),
+              help="Pause or resume the client's automation.")
+@handle_errors
+def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -> None:
+    """Change fields or options of a client."""
+    registry = _registry()
+    current = registry.get(client_id)
+    for name in ("vtex_app_key", "vtex_app_token", "tiktok_shop_cipher"):
+        if kwargs.get(name) is not None:
+            kwargs[name] = _secret_value(kwargs[name], name, False)
+    changes = _fields_from(kwargs)
+    options = dict(current.options)
+    options.update(_parse_options(kwargs.get("options", ())))
+    for key in unset_options:
+        if key not in options:
+            fail(f"client {client_id} has no option {key!r}", EXIT_NOT_FOUND)
+        options.pop(key)
+    if not changes and options == current.options:
+        fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
+    registry.update(client_id, options=options, **changes)
+    click.echo(f"updated client {client_id}")
+
+
+@clients.command("remove")
+@click.argument("client_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def clients_remove(client_id: str, yes: bool) -> None:
+    """Remove a client and its state (its partition is deleted by client_registry_sensor)."""
+    registry = _registry()
+    registry.get(client_id)
+    if not yes and not click.confirm(f"remove client {client_id} and all of its state?"):
+        fail("not confirmed", EXIT_INVALID)
+    registry.remove(client_id)
+    click.echo(f"removed client {client_id}")
+
+
+# ---------------------------------------------------------------- secrets
+@main.group()
+def secrets() -> None:
+    """Encryption keys for secrets at rest."""
+
+
+@secrets.command("generate-key")
+def secrets_generate_key() -> None:
+    """Print a new key for TIKTOK_PIPELINES_SECRET_KEY."""
+    from tiktok_pipelines.state.crypto import SecretBox
+
+    click.echo(SecretBox.generate_key())
+
+
+# ---------------------------------------------------------------- sandbox
+@main.group()
+def sandbox() -> None:
+    """Local emulators of the feed server, TikTok Shop and VTEX."""
+
+
+def sandbox_options(fn: Callable) -> Callable:
+    for opt in reversed([
+        click.option("--host", default="127.0.0.1", show_default=True),
+        click.option("--feeds-port", default=8701, show_default=True),
+        click.option("--tiktok-port", default=8702, show_default=True),
+        click.option("--vtex-port", default=8703, show_default=True),
+        click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
+        click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def _sandbox_config(**kw: Any):
+    from tiktok_pipelines.sandbox.world import SandboxConfig
+
+    return SandboxConfig(host=kw["host"], feeds_port=kw["feeds_port"], tiktok_port=kw["tiktok_port"],
+                         vtex_port=kw["vtex_port"], products=kw["products"], seed=kw["seed"])
+
+
+@sandbox.command("up")
+@sandbox_options
+def sandbox_up(**kw: Any) -> None:
+    """Serve the sandbox emulators on loopback until Ctrl-C."""
+    from tiktok_pipelines.sandbox.server import run_servers
+    from tiktok_pipelines.sandbox.world import SandboxWorld
+
+    world = SandboxWorld(_sandbox_config(**kw))
+    for name, url in world.urls().items():
+        click.echo(f"sandbox {name}: {url}")
+    click.echo(f"demo feed: {world.demo_client_fields()['feed_url']}")
+    run_servers(world.apps(), host=kw["host"], log_level="warning")
+
+
+# ---------------------------------------------------------------- demo
+@main.group()
+def demo() -> None:
+    """The demo: the sandbox, a demo client and the Dagster UI."""
+
+
+@demo.command("setup")
+@sandbox_options
+@handle_errors
+def demo_setup(**kw: Any) -> None:
+    """Register (or refresh) the demo client and its partition, pointed at the sandbox."""
+    from tiktok_pipelines.demo import setup_demo_client
+
+    client_id = setup_demo_client(_sandbox_config(**kw))
+    click.echo(f"demo client {client_id} is registered and its partition exists")
+
+
+@demo.command("run")
+@sandbox_options
+@click.option("--dagster-port", default=3000, show_default=True)
+@handle_errors
+def demo_run(dagster_port: int, **kw: Any) -> None:
+    """Start the sandbox, register the demo client and run `dagster dev`; Ctrl-C stops everything."""
+    from tiktok_pipelines.demo import run_demo
+
+    sys.exit(run_demo(_sandbox_config(**kw), dagster_port=dagster_port))
+
+
+if __name__ == "__main__":
+    main()

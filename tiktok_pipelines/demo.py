@@ -1,0 +1,124 @@
+"""The one-command demo: sandbox emulators, a demo client, and `dagster dev`, stopped together."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tiktok_pipelines.sandbox.world import SandboxConfig, SandboxWorld
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.state.db import open_state_db
+from tiktok_pipelines.state.registry import ClientRegistry, build_client
+
+
+def setup_demo_client(config: SandboxConfig) -> str:
+    """Registers the demo client (or points it at this sandbox again) and adds its partition."""
+    import dagster as dg
+
+    from tiktok_pipelines.partitions import CLIENTS_PARTITION
+
+    world = SandboxWorld(config)
+    fields = world.demo_client_fields()
+    registry = ClientRegistry(open_state_db(Settings.load()))
+    client_id = fields["client_id"]
+    existing = registry.find(client_id)
+    if existing is None:
+        registry.add(build_client(**fields))
+    else:
+        registry.update(client_id, **{k: v for k, v in fields.items() if k != "client_id"})
+    with dg.DagsterInstance.get() as instance:
+        if not instance.has_dynamic_partition(CLIENTS_PARTITION, client_id):
+            instance.add_dynamic_partitions(CLIENTS_PARTITION, [client_id])
+    return client_id
+
+
+def _prepare_dagster_home(env: dict[str, str]) -> Path:
+    home = Path(env.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    project_yaml = Path.cwd() / "dagster.yaml"
+    if project_yaml.exists() and (not (home / "dagster.yaml").exists()
+                                  or project_yaml.read_bytes() != (home / "dagster.yaml").read_bytes()):
+        shutil.copyfile(project_yaml, home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the sandbox exited with code {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the sandbox did not answer on {url}")
+
+
+def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
+    env = dict(os.environ)
+    settings = Settings.load(env)
+    env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
+    _prepare_dagster_home(env)
+    world = SandboxWorld(config)
+    env.update(world.environment())
+    os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
+    os.environ.update(world.environment())
+
+    procs: list[subprocess.Popen] = []
+
+    def on_term(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "tiktok_pipelines.cli", "sandbox", "up", "--host", config.host,
+             "--feeds-port", str(config.feeds_port), "--tiktok-port", str(config.tiktok_port),
+             "--vtex-port", str(config.vtex_port), "--products", str(config.products),
+             "--seed", str(config.seed)],
+            env=env,
+        )
+        procs.append(sandbox)
+        _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
+        client_id = setup_demo_client(config)
+        dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+        target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "tiktok_pipelines.definitions"]
+        procs.append(subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target], env=env))
+        print(
+            f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
+            f"  demo client:     {client_id} (partition of every asset)\n"
+            + "".join(f"  sandbox {name:<8} {url}\n" for name, url in world.urls().items())
+            + "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        failed = [p for p in procs if p.poll() not in (None, 0)]
+        return failed[0].returncode if failed else 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _stop(procs)

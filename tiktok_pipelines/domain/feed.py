@@ -1,0 +1,435 @@
+"""Streaming parser of Google Merchant product feeds (RSS 2.0 and Atom 1.0).
+
+Constant memory: items are handled one at a time and dropped from the tree. Safe on hostile input:
+no DTD is accepted (so no entity expansion and no external entity), nothing is fetched, and
+libxml2's own amplification guard stays on.
+
+What is fatal and what is per item, by harm: a document that cannot be read to its end (malformed,
+truncated, wrong encoding, a DTD, not a feed) is fatal, because acting on part of a catalog would
+delete the rest. A bad item (no id, a repeated id, no title, an unreadable price) is a per-item error:
+the item is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+
+G_NS = "http://base.google.com/ns/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_G = "{%s}" % G_NS
+_A = "{%s}" % ATOM_NS
+
+# Tags that carry each field: g:-prefixed, plain RSS, and Atom forms.
+_SCALAR_FIELDS = {
+    "id": ("id",),
+    "title": ("title",),
+    "description": ("description", "summary", "content"),
+    "link": ("link",),
+    "image_link": ("image_link",),
+    "price": ("price",),
+    "sale_price": ("sale_price",),
+    "sale_price_effective_date": ("sale_price_effective_date",),
+    "availability": ("availability",),
+    "condition": ("condition",),
+    "brand": ("brand",),
+    "gtin": ("gtin", "ean"),
+    "mpn": ("mpn",),
+    "item_group_id": ("item_group_id",),
+    "color": ("color",),
+    "size": ("size",),
+    "gender": ("gender",),
+    "age_group": ("age_group",),
+    "material": ("material",),
+    "pattern": ("pattern",),
+    "google_product_category": ("google_product_category",),
+    "product_type": ("product_type",),
+    "shipping_weight": ("shipping_weight",),
+}
+_LIST_FIELDS = {"additional_image_link": "additional_image_links"}
+
+_TAG_TO_FIELD: dict[str, str] = {}
+for _field, _names in _SCALAR_FIELDS.items():
+    for _name in _names:
+        _TAG_TO_FIELD[_G + _name] = _field
+# Un-namespaced RSS item elements and Atom entry elements carry the core fields.
+for _plain in ("title", "description", "link"):
+    _TAG_TO_FIELD[_plain] = _plain
+for _atom, _field in (("title", "title"), ("summary", "description"), ("content", "description"),
+                      ("id", "atom_id"), ("link", "link")):
+    _TAG_TO_FIELD[_A + _atom] = _field
+for _name, _field in _LIST_FIELDS.items():
+    _TAG_TO_FIELD[_G + _name] = _field
+
+_AVAILABILITY = {
+    "in_stock": "in_stock", "in stock": "in_stock", "instock": "in_stock",
+    "out_of_stock": "out_of_stock", "out of stock": "out_of_stock", "outofstock": "out_of_stock",
+    "preorder": "preorder", "pre-order": "preorder", "pre_order": "preorder",
+    "backorder": "backorder", "back order": "backorder", "available for order": "backorder",
+}
+_PRICE_RE = re.compile(
+    r"^\s*(?:(?P<cur1>[A-Za-z]{3})\s*)?(?:R\$\s*)?(?P<num>\d+(?:[.,]\d+)?)\s*(?P<cur2>[A-Za-z]{3})?\s*$"
+)
+_WEIGHT_RE = re.compile(r"^\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>kg|g|lb|lbs|oz)\s*$", re.I)
+_WEIGHT_TO_KG = {"kg": Decimal(1), "g": Decimal("0.001"), "lb": Decimal("0.45359237"),
+                 "lbs": Decimal("0.45359237"), "oz": Decimal("0.028349523125")}
+_CENT = Decimal("0.01")
+_GRAM = Decimal("0.001")
+
+
+class FeedFormatError(ValueError):
+    """The feed cannot be read as a whole; names the problem and where it is."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f" (line {line}, column {column})" if line else ""
+        super().__init__(message + where)
+
+
+@dataclass(slots=True)
+class FeedItem:
+    """One feed item, i.e. one sellable variant: `seller_sku` is its `g:id`."""
+
+    seller_sku: str
+    item_group_id: str | None
+    title: str
+    description: str | None
+    link: str | None
+    image_link: str | None
+    additional_image_links: list[str]
+    price: Decimal
+    sale_price: Decimal | None
+    currency: str
+    sale_price_effective_date: str | None
+    availability: str | None
+    condition: str | None
+    brand: str | None
+    gtin: str | None
+    mpn: str | None
+    color: str | None
+    size: str | None
+    gender: str | None
+    age_group: str | None
+    material: str | None
+    pattern: str | None
+    google_product_category: str | None
+    product_type: str | None
+    shipping_weight_kg: Decimal | None
+    extra: dict[str, str]
+    line: int
+    content_hash: str = ""
+
+
+@dataclass(slots=True)
+class ItemProblem:
+    """A problem with one item. Errors reject the item; warnings keep it."""
+
+    line: int
+    seller_sku: str | None
+    field: str
+    message: str
+    severity: str = "error"
+
+
+@dataclass
+class FeedSummary:
+    format: str | None = None
+    title: str | None = None
+    items: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    problems: list[ItemProblem] = field(default_factory=list)
+
+
+def _open(source: str | Path | BinaryIO | bytes) -> BinaryIO:
+    if isinstance(source, bytes):
+        fh: BinaryIO = io.BytesIO(source)
+    elif isinstance(source, str | Path):
+        fh = open(source, "rb")  # noqa: SIM115  (closed by the caller through iter_feed)
+    else:
+        fh = source
+    head = fh.peek(2)[:2] if hasattr(fh, "peek") else b""
+    if not head:
+        pos = fh.tell()
+        head = fh.read(2)
+        fh.seek(pos)
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+    return fh
+
+
+def _text(el: etree._Element) -> str | None:
+    text = el.text
+    if len(el):  # inline markup (e.g. Atom xhtml content): keep its text
+        text = "".join(el.itertext())
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
+    """'199.90 BRL', 'BRL 199.90', '199,90', 'R$ 199,90' → (Decimal('199.90'), 'BRL')."""
+    m = _PRICE_RE.match(raw)
+    if not m:
+        raise ValueError(f"unreadable price {raw[:40]!r} (expected e.g. '199.90 BRL')")
+    num = m.group("num").replace(",", ".")
+    currency = (m.group("cur1") or m.group("cur2") or default_currency).upper()
+    try:
+        value = Decimal(num)
+    except InvalidOperation:
+        raise ValueError(f"unreadable price {raw[:40]!r}") from None
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP), currency
+
+
+def parse_weight_kg(raw: str) -> Decimal:
+    m = _WEIGHT_RE.match(raw)
+    if not m:
+        raise ValueError(f"unreadable shipping_weight {raw[:40]!r} (expected e.g. '1.5 kg')")
+    value = Decimal(m.group("num").replace(",", ".")) * _WEIGHT_TO_KG[m.group("unit").lower()]
+    return value.quantize(_GRAM, rounding=ROUND_HALF_UP)
+
+
+def item_hash(item: FeedItem) -> str:
+    """A content hash of everything the item says (not where it is in the file)."""
+    parts = [
+        item.seller_sku, item.item_group_id, item.title, item.description, item.link, item.image_link,
+        "\x1e".join(item.additional_image_links), str(item.price), str(item.sale_price), item.currency,
+        item.sale_price_effective_date, item.availability, item.condition, item.brand, item.gtin, item.mpn,
+        item.color, item.size, item.gender, item.age_group, item.material, item.pattern,
+        item.google_product_category, item.product_type, str(item.shipping_weight_kg),
+        "\x1e".join(f"{k}={v}" for k, v in sorted(item.extra.items())),
+    ]
+    data = "\x1f".join("" if p is None else p for p in parts).encode("utf-8")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class FeedParser:
+    """Iterates over a feed's items; problems go to `summary.problems` (and are yielded too)."""
+
+    def __init__(self, default_currency: str = "BRL", max_problems_kept: int = 10_000):
+        self.default_currency = default_currency
+        self.max_problems_kept = max_problems_kept
+        self.summary = FeedSummary()
+        self._seen: dict[str, int] = {}
+
+    def _problem(self, problem: ItemProblem) -> ItemProblem:
+        if problem.severity == "error":
+            self.summary.rejected += 1
+        else:
+            self.summary.warnings += 1
+        if len(self.summary.problems) < self.max_problems_kept:
+            self.summary.problems.append(problem)
+        return problem
+
+    def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
+        fh = _open(source)
+        try:
+            yield from self._iter(fh)
+        finally:
+            if isinstance(source, str | Path) or fh is not source:
+                fh.close()
+
+    def _iter(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
+        context = etree.iterparse(
+            fh,
+            events=("end",),
+            tag=("item", "{*}item", "{*}entry"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        checked_root = False
+        try:
+            for _event, elem in context:
+                if not checked_root:
+                    self._check_document(elem.getroottree())
+                    checked_root = True
+                yield from self._item(elem)
+                # Drop what has been read so memory stays flat.
+                elem.clear(keep_tail=False)
+                parent = elem.getparent()
+                if parent is not None:
+                    while elem.getprevious() is not None:
+                        del parent[0]
+            root = context.root
+        except etree.XMLSyntaxError as exc:
+            line, column = (exc.position if exc.position else (None, None))
+            raise FeedFormatError(_describe_syntax_error(exc), line, column) from None
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise FeedFormatError(f"the feed file cannot be read to its end: {exc}") from None
+        if root is None:
+            raise FeedFormatError("the feed is empty")
+        if not checked_root:
+            self._check_document(root.getroottree())
+
+    def _check_document(self, tree: etree._ElementTree) -> None:
+        if tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
+            raise FeedFormatError(
+                "the feed declares a DTD (<!DOCTYPE ...>); product feeds never need one and it is refused "
+                "so that no entity is expanded or fetched"
+            )
+        root = tree.getroot()
+        tag = etree.QName(root).localname if isinstance(root.tag, str) else ""
+        ns = etree.QName(root).namespace if isinstance(root.tag, str) else None
+        if tag == "rss":
+            self.summary.format = "rss"
+            title = root.find("channel/title")
+        elif tag == "feed" and ns in (ATOM_NS, None):
+            self.summary.format = "atom"
+            title = root.find(_A + "title")
+        elif tag == "RDF":
+            self.summary.format = "rss1"
+            title = None
+        else:
+            raise FeedFormatError(
+                f"not a product feed: the root element is <{tag}>, expected <rss> (RSS 2.0) or <feed> (Atom)",
+                root.sourceline,
+            )
+        if title is not None and self.summary.title is None:
+            self.summary.title = _text(title)
+
+    def _item(self, elem: etree._Element) -> Iterator[FeedItem | ItemProblem]:
+        line = elem.sourceline or 0
+        values: dict[str, str] = {}
+        images: list[str] = []
+        extra: dict[str, str] = {}
+        for child in elem:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            name = _TAG_TO_FIELD.get(tag)
+            if name == "link" and tag.startswith(_A):
+                rel = child.get("rel", "alternate")
+                href = child.get("href")
+                if rel == "alternate" and href and "link" not in values:
+                    values["link"] = href.strip()
+                continue
+            text = _text(child)
+            if text is None:
+                continue
+            if name is None:
+                if tag.startswith(_G):
+                    local = tag[len(_G):]
+                    if local not in extra and not len(child):
+                        extra[local] = text
+                continue
+            if name == "additional_image_links":
+                images.append(text)
+            elif name not in values:
+                values[name] = text
+        sku = values.get("id")
+        summary = self.summary
+        if not sku:
+            yield self._problem(ItemProblem(line, None, "id", "item has no g:id"))
+            return
+        first = self._seen.get(sku)
+        if first is not None:
+            yield self._problem(ItemProblem(line, sku, "id", f"duplicate g:id, first seen at line {first}"))
+            return
+        self._seen[sku] = line
+        title = values.get("title")
+        if not title:
+            yield self._problem(ItemProblem(line, sku, "title", "item has no title"))
+            return
+        raw_price = values.get("price")
+        if not raw_price:
+            yield self._problem(ItemProblem(line, sku, "price", "item has no g:price"))
+            return
+        try:
+            price, currency = parse_price(raw_price, self.default_currency)
+        except ValueError as exc:
+            yield self._problem(ItemProblem(line, sku, "price", str(exc)))
+            return
+        sale_price = None
+        if values.get("sale_price"):
+            try:
+                sale_price, sale_currency = parse_price(values["sale_price"], currency)
+            except ValueError as exc:
+                yield self._problem(ItemProblem(line, sku, "sale_price", str(exc)))
+                return
+            if sale_currency != currency:
+                yield self._problem(ItemProblem(
+                    line, sku, "sale_price", f"sale_price currency {sale_currency} differs from price's {currency}"))
+                return
+        weight = None
+        if values.get("shipping_weight"):
+            try:
+                weight = parse_weight_kg(values["shipping_weight"])
+            except ValueError as exc:
+                yield self._problem(ItemProblem(line, sku, "shipping_weight", str(exc), "warning"))
+        availability = values.get("availability")
+        if availability is not None:
+            normalized = _AVAILABILITY.get(availability.lower())
+            if normalized is None:
+                yield self._problem(ItemProblem(line, sku, "availability",
+                                                f"unknown availability {availability!r}", "warning"))
+            availability = normalized
+        item = FeedItem(
+            seller_sku=sku,
+            item_group_id=values.get("item_group_id"),
+            title=title,
+            description=values.get("description"),
+            link=values.get("link"),
+            image_link=values.get("image_link"),
+            additional_image_links=images,
+            price=price,
+            sale_price=sale_price,
+            currency=currency,
+            sale_price_effective_date=values.get("sale_price_effective_date"),
+            availability=availability,
+            condition=(values.get("condition") or "").lower() or None,
+            brand=values.get("brand"),
+            gtin=values.get("gtin"),
+            mpn=values.get("mpn"),
+            color=values.get("color"),
+            size=values.get("size"),
+            gender=values.get("gender"),
+            age_group=values.get("age_group"),
+            material=values.get("material"),
+            pattern=values.get("pattern"),
+            google_product_category=values.get("google_product_category"),
+            product_type=values.get("product_type"),
+            shipping_weight_kg=weight,
+            extra=extra,
+            line=line,
+        )
+        item.content_hash = item_hash(item)
+        summary.items += 1
+        yield item
+
+
+def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
+    msg = str(exc.msg or exc).strip()
+    lowered = msg.lower()
+    if "premature end of data" in lowered or "end of data" in lowered or "truncated" in lowered:
+        return f"the feed is truncated or not well-formed: {msg}"
+    if "encoding" in lowered or "utf-8" in lowered or "not proper" in lowered or "bytes:" in lowered:
+        return f"the feed's bytes do not match its declared encoding: {msg}"
+    if "amplification" in lowered or "entity" in lowered:
+        return f"the feed uses entities that are refused: {msg}"
+    if "document is empty" in lowered or "start tag expected" in lowered:
+        return f"the feed is empty or not XML: {msg}"
+    return f"the feed is not well-formed XML: {msg}"
+
+
+def iter_feed(source: str | Path | BinaryIO | bytes, default_currency: str = "BRL") -> Iterator[FeedItem]:
+    """Only the good items of a feed (problems are dropped); for callers that do not report them."""
+    for entry in FeedParser(default_currency).iter(source):
+        if isinstance(entry, FeedItem):
+            yield entry

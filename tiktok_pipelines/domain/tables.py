@@ -1,0 +1,118 @@
+"""Schemas of the lake's tables and a writer that streams rows into Parquet in bounded batches.
+
+Money is DECIMAL(14,2), times are UTC timestamps, and every table carries `client_id`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+MONEY = pa.decimal128(14, 2)
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+FEED_PRODUCTS = pa.schema([
+    ("client_id", pa.string()),
+    ("seller_sku", pa.string()),
+    ("item_group_id", pa.string()),
+    ("title", pa.string()),
+    ("description", pa.string()),
+    ("link", pa.string()),
+    ("image_link", pa.string()),
+    ("additional_image_links", pa.list_(pa.string())),
+    ("price", MONEY),
+    ("sale_price", MONEY),
+    ("currency", pa.string()),
+    ("sale_price_effective_date", pa.string()),
+    ("availability", pa.string()),
+    ("condition", pa.string()),
+    ("brand", pa.string()),
+    ("gtin", pa.string()),
+    ("mpn", pa.string()),
+    ("color", pa.string()),
+    ("size", pa.string()),
+    ("gender", pa.string()),
+    ("age_group", pa.string()),
+    ("material", pa.string()),
+    ("pattern", pa.string()),
+    ("google_product_category", pa.string()),
+    ("product_type", pa.string()),
+    ("shipping_weight_kg", pa.decimal128(10, 3)),
+    ("extra", pa.map_(pa.string(), pa.string())),
+    ("line", pa.int32()),
+    ("content_hash", pa.string()),
+    ("snapshot_hash", pa.string()),
+])
+
+FEED_PROBLEMS = pa.schema([
+    ("client_id", pa.string()),
+    ("line", pa.int32()),
+    ("seller_sku", pa.string()),
+    ("field", pa.string()),
+    ("severity", pa.string()),
+    ("message", pa.string()),
+    ("snapshot_hash", pa.string()),
+])
+
+
+class ParquetRowWriter:
+    """Appends dict rows and writes them as row groups of `batch_rows`; memory stays bounded."""
+
+    def __init__(self, path: str | Path, schema: pa.Schema, batch_rows: int = 5_000):
+        self.path = Path(path)
+        self.schema = schema
+        self.batch_rows = batch_rows
+        self.rows_written = 0
+        self._columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self._pending = 0
+        self._writer = pq.ParquetWriter(str(self.path), schema, compression="zstd")
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        for name, values in self._columns.items():
+            values.append(row.get(name))
+        self._pending += 1
+        if self._pending >= self.batch_rows:
+            self.flush()
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        batch = pa.record_batch(
+            [pa.array(self._columns[f.name], type=f.type) for f in self.schema], schema=self.schema
+        )
+        self._writer.write_batch(batch)
+        self.rows_written += self._pending
+        for values in self._columns.values():
+            values.clear()
+        self._pending = 0
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()
+
+    def abort(self) -> None:
+        """Closes the file without writing what is pending (the caller discards it)."""
+        self._writer.close()
+
+    def __enter__(self) -> ParquetRowWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_rows(path: str | Path, schema: pa.Schema, rows: Iterable[Mapping[str, Any]]) -> int:
+    with ParquetRowWriter(path, schema) as writer:
+        writer.extend(rows)
+    return writer.rows_written

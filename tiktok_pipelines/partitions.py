@@ -1,0 +1,16 @@
+"""The one partitioning of the project: one partition per client (merchant)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+CLIENTS_PARTITION = "clients"
+clients_partitions = dg.DynamicPartitionsDefinition(name=CLIENTS_PARTITION)
+
+# Runs that write to a client's shop carry this tag; dagster.yaml allows one run per value at a time.
+CLIENT_WRITES_TAG = "tiktok_pipelines/client_writes"
+
+
+def client_write_tags(client_id: str, lane: str) -> dict[str, str]:
+    """Run tags that serialize a client's write runs within one lane (catalog, stock_price, orders...)."""
+    return {CLIENT_WRITES_TAG: f"{client_id}/{lane}", "tiktok_pipelines/client_id": client_id}

@@ -1,0 +1,81 @@
+"""The sandbox world: the merchant catalogs and the emulators that serve them, wired together.
+
+`sandbox up` and the demo serve a `SandboxWorld`; tests build one with their own ports. Every emulator
+of the world reads the same catalog objects, so the feed, VTEX and TikTok agree on SKUs and prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
+from tiktok_pipelines.sandbox.feed_server import FeedHost, create_feed_app
+from tiktok_pipelines.sandbox.server import Served
+
+DEMO_CLIENT_ID = "demo"
+DEMO_ACCOUNT = "demostore"
+DEMO_VTEX_APP_KEY = "vtexappkey-demostore-SANDBOX"
+DEMO_VTEX_APP_TOKEN = "sandbox-app-token-demostore"
+DEMO_WAREHOUSE = "1_1"
+DEMO_SHOP_CODE = "BRDEMO001"
+
+
+@dataclass
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    feeds_port: int = 8701
+    tiktok_port: int = 8702
+    vtex_port: int = 8703
+    products: int = 120
+    seed: int = 42
+
+    def url(self, port: int) -> str:
+        return f"http://{self.host}:{port}"
+
+
+@dataclass
+class SandboxWorld:
+    config: SandboxConfig = field(default_factory=SandboxConfig)
+    catalogs: dict[str, Catalog] = field(default_factory=dict)
+    feeds: FeedHost | None = None
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        if DEMO_ACCOUNT not in self.catalogs:
+            self.catalogs[DEMO_ACCOUNT] = generate_catalog(
+                cfg.products, seed=cfg.seed, account=DEMO_ACCOUNT, warehouses=(DEMO_WAREHOUSE,))
+        self.feeds = FeedHost(image_base_url=cfg.url(cfg.feeds_port))
+        self.feeds.add("demo", self.catalogs[DEMO_ACCOUNT], "rss")
+        self.feeds.add("demo-atom", self.catalogs[DEMO_ACCOUNT], "atom")
+
+    @property
+    def demo_catalog(self) -> Catalog:
+        return self.catalogs[DEMO_ACCOUNT]
+
+    def apps(self) -> list[Served]:
+        """The emulators to serve, each on its own port."""
+        assert self.feeds is not None
+        return [Served("feeds", create_feed_app(self.feeds), self.config.feeds_port)]
+
+    def urls(self) -> dict[str, str]:
+        cfg = self.config
+        return {"feeds": cfg.url(cfg.feeds_port), "tiktok": cfg.url(cfg.tiktok_port), "vtex": cfg.url(cfg.vtex_port)}
+
+    def environment(self) -> dict[str, str]:
+        """Configuration variables that point the project at this sandbox."""
+        return {}
+
+    def demo_client_fields(self) -> dict:
+        """Registry fields of the demo client, pointed at this sandbox."""
+        return {
+            "client_id": DEMO_CLIENT_ID,
+            "display_name": "Demo store (sandbox)",
+            "feed_url": f"{self.urls()['feeds']}/feeds/demo.xml",
+            "vtex_account": DEMO_ACCOUNT,
+            "vtex_app_key": DEMO_VTEX_APP_KEY,
+            "vtex_app_token": DEMO_VTEX_APP_TOKEN,
+            "vtex_warehouse_ids": (DEMO_WAREHOUSE,),
+            "vtex_trade_policy": "1",
+            "vtex_affiliate_id": "TTS",
+            "tiktok_shop_code": DEMO_SHOP_CODE,
+        }

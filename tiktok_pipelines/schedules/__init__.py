@@ -1,0 +1,1 @@
+"""Schedules: each module holds the schedules of one domain."""

@@ -1,0 +1,1 @@
+"""Sensors: each module holds the sensors of one domain."""

@@ -1,0 +1,148 @@
+"""Every configuration variable of the project, in one place.
+
+Code outside Dagster assets (the CLI, the webhook receiver, the sandbox, `definitions.py` when it builds
+resources) reads the environment through `Settings.load()`. Assets never read the environment: they get
+configured resources. `VARIABLES` is the documented list; the README's table is checked against it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str | None
+    help: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    # -- the project itself
+    Variable("TIKTOK_PIPELINES_ENV", "development",
+             "`development` (a generated key encrypts secrets, for the demo) or `production` "
+             "(TIKTOK_PIPELINES_SECRET_KEY is required)."),
+    Variable("TIKTOK_PIPELINES_DATA_DIR", ".data",
+             "Folder for the embedded stores: state DB, object store, lake, analytics DB, dev key."),
+    Variable("TIKTOK_PIPELINES_DATABASE_URL", None,
+             "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
+             "`postgresql+psycopg2://user:pass@host/db` in production."),
+    Variable("TIKTOK_PIPELINES_SECRET_KEY", None,
+             "Fernet key(s) that encrypt secrets at rest; comma-separated to rotate (the first encrypts, "
+             "all decrypt). Generate with `tiktok-pipelines secrets generate-key`.", secret=True),
+    Variable("TIKTOK_PIPELINES_STORAGE", "local",
+             "`local` (folders under the data dir) or `s3` for the object store and the lake."),
+    Variable("TIKTOK_PIPELINES_S3_BUCKET", None, "Bucket of the object store and lake when storage is `s3`."),
+    Variable("TIKTOK_PIPELINES_S3_PREFIX", "tiktok-pipelines",
+             "Key prefix inside the bucket (`<prefix>/objects/...`, `<prefix>/lake/...`)."),
+    Variable("TIKTOK_PIPELINES_S3_ENDPOINT_URL", None,
+             "S3-compatible endpoint (MinIO, moto); empty for AWS. Credentials come from the usual AWS_* "
+             "variables or the instance role."),
+    Variable("TIKTOK_PIPELINES_S3_REGION", "us-east-1", "Region of the bucket."),
+    Variable("TIKTOK_PIPELINES_FEED_TIMEOUT_SECONDS", "120", "Read timeout of a feed download."),
+    Variable("TIKTOK_PIPELINES_FEED_MAX_BYTES", str(4 * 1024**3),
+             "Largest feed accepted, in bytes (Google's own ceiling is 4 GB)."),
+    Variable("TIKTOK_PIPELINES_HTTP_USER_AGENT", "tiktok-pipelines/0.1",
+             "User-Agent sent to feed servers and APIs."),
+    # -- TikTok Shop (Partner API)
+    Variable("TIKTOK_APP_KEY", None, "App key of the TikTok Shop partner app."),
+    Variable("TIKTOK_APP_SECRET", None, "App secret of the TikTok Shop partner app; signs requests and "
+             "verifies webhooks.", secret=True),
+    Variable("TIKTOK_SERVICE_ID", None, "Service id of the app, used in the seller authorization URL."),
+    Variable("TIKTOK_API_BASE_URL", "https://open-api.tiktokglobalshop.com", "TikTok Shop API host."),
+    Variable("TIKTOK_AUTH_BASE_URL", "https://auth.tiktok-shops.com", "TikTok Shop token host."),
+    Variable("TIKTOK_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize",
+             "Seller consent page (the US one is https://services.us.tiktokshop.com/open/authorize)."),
+    Variable("TIKTOK_RATE_LIMIT_PER_SECOND", "50",
+             "Requests per second per shop and endpoint the client allows itself."),
+    Variable("TIKTOK_MAX_CONCURRENCY", "8", "Concurrent requests per shop."),
+    # -- VTEX
+    Variable("VTEX_BASE_URL", "https://{account}.{environment}.com.br",
+             "VTEX core API host template (catalog, logistics, OMS, fulfillment)."),
+    Variable("VTEX_PRICING_BASE_URL", "https://api.vtex.com/{account}", "VTEX Pricing v2 host template."),
+    Variable("VTEX_LOGISTICS_BASE_URL", "https://logistics.vtexcommercestable.com.br/{account}",
+             "VTEX batch-inventory host template."),
+    Variable("VTEX_MAX_CONCURRENCY", "8", "Concurrent requests per VTEX account."),
+)
+
+_BY_NAME = {v.name: v for v in VARIABLES}
+
+
+class ConfigError(RuntimeError):
+    """A configuration variable is missing or invalid; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the configuration variables, with defaults applied."""
+
+    values: Mapping[str, str | None]
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, str | None] = {}
+        for var in VARIABLES:
+            raw = env.get(var.name)
+            values[var.name] = raw if raw not in (None, "") else var.default
+        return cls(values)
+
+    def get(self, name: str) -> str | None:
+        if name not in _BY_NAME:
+            raise KeyError(f"unknown configuration variable {name}")
+        return self.values.get(name)
+
+    def require(self, name: str) -> str:
+        value = self.get(name)
+        if not value:
+            raise ConfigError(f"{name} is not set. {_BY_NAME[name].help}")
+        return value
+
+    def int(self, name: str) -> int:
+        value = self.require(name)
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+    def float(self, name: str) -> float:
+        value = self.require(name)
+        try:
+            return float(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+
+    @property
+    def environment(self) -> str:
+        env = (self.get("TIKTOK_PIPELINES_ENV") or "development").lower()
+        if env not in ("development", "production"):
+            raise ConfigError(f"TIKTOK_PIPELINES_ENV must be development or production, got {env!r}")
+        return env
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.require("TIKTOK_PIPELINES_DATA_DIR")).expanduser().resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.get("TIKTOK_PIPELINES_DATABASE_URL") or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def dev_key_path(self) -> Path:
+        return self.data_dir / "dev-secret.key"

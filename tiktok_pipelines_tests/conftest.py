@@ -1,0 +1,101 @@
+"""Shared fixtures: an isolated configuration per test, the state DB, a Dagster instance, the sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tiktok_pipelines.partitions import CLIENTS_PARTITION
+from tiktok_pipelines.resources import build_resources
+from tiktok_pipelines.sandbox.server import ServerThread, free_port
+from tiktok_pipelines.sandbox.world import SandboxConfig, SandboxWorld
+from tiktok_pipelines.settings import VARIABLES, Settings
+from tiktok_pipelines.state.crypto import SecretBox
+from tiktok_pipelines.state.db import StateDB
+from tiktok_pipelines.state.registry import Client, ClientRegistry, build_client
+
+TEST_SECRET_KEY = SecretBox.generate_key()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Every test gets its own data dir and key; no configuration leaks in from the machine."""
+    for var in VARIABLES:
+        monkeypatch.delenv(var.name, raising=False)
+    env = {
+        "TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "data"),
+        "TIKTOK_PIPELINES_SECRET_KEY": TEST_SECRET_KEY,
+        "TIKTOK_PIPELINES_ENV": "development",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    yield env
+
+
+@pytest.fixture
+def settings(isolated_env: dict[str, str]) -> Settings:
+    return Settings.load()
+
+
+@pytest.fixture
+def state_db(settings: Settings) -> Iterator[StateDB]:
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def registry(state_db: StateDB) -> ClientRegistry:
+    return ClientRegistry(state_db)
+
+
+@pytest.fixture
+def resources(settings: Settings) -> dict:
+    """The resources of `definitions.py`, built from this test's configuration."""
+    return build_resources(settings)
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
+
+
+@pytest.fixture
+def sandbox_world() -> SandboxWorld:
+    """A small sandbox world on free ports (not yet served)."""
+    cfg = SandboxConfig(feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), products=40)
+    return SandboxWorld(cfg)
+
+
+@pytest.fixture
+def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
+    """The sandbox world served on loopback for the duration of the test."""
+    servers = [ServerThread(s.app, host=sandbox_world.config.host, port=s.port).start()
+               for s in sandbox_world.apps()]
+    old = {k: os.environ.get(k) for k in sandbox_world.environment()}
+    os.environ.update(sandbox_world.environment())
+    try:
+        yield sandbox_world
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def demo_client(sandbox: SandboxWorld, registry: ClientRegistry, instance: dg.DagsterInstance) -> Client:
+    """The sandbox's demo client, registered, with its partition."""
+    client = registry.add(build_client(**sandbox.demo_client_fields()))
+    instance.add_dynamic_partitions(CLIENTS_PARTITION, [client.client_id])
+    return client

@@ -1,0 +1,24 @@
+import dagster as dg
+
+from tiktok_pipelines import definitions
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(definitions.defs)
+
+
+def test_every_job_sensor_and_schedule_resolves():
+    repo = definitions.defs.get_repository_def()
+    for job in repo.get_all_jobs():
+        assert job.name
+    for sensor in repo.sensor_defs:
+        assert sensor.name.endswith("_sensor")
+    for schedule in repo.schedule_defs:
+        assert schedule.name.endswith("_schedule")
+        repo.get_job(schedule.job_name)
+
+
+def test_assets_are_partitioned_by_client_and_documented():
+    for assets_def in definitions.defs.resolve_all_asset_specs():
+        assert assets_def.description, f"{assets_def.key} has no description"
+        assert assets_def.group_name != "default", f"{assets_def.key} has no group"
