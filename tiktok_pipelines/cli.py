@@ -95,6 +95,7 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def client_field_options(required: bool) -> Callable:
     """The options that set client fields, shared by `add` (where some are required) and `set`."""
+
     def deco(fn: Callable) -> Callable:
         opts = [
             click.option("--display-name", help="A human name for the client."),
@@ -103,21 +104,37 @@ def client_field_options(required: bool) -> Callable:
             click.option("--vtex-environment", help="VTEX environment, default vtexcommercestable."),
             click.option("--vtex-app-key", help="VTEX app key; '-' reads it from standard input."),
             click.option("--vtex-app-token", help="VTEX app token; '-' reads it from standard input."),
-            click.option("--vtex-warehouse", "vtex_warehouse_ids", multiple=True,
-                         help="VTEX warehouse id (repeat for several)."),
+            click.option(
+                "--vtex-warehouse",
+                "vtex_warehouse_ids",
+                multiple=True,
+                help="VTEX warehouse id (repeat for several).",
+            ),
             click.option("--vtex-trade-policy", help="VTEX trade policy (sales channel), e.g. 1."),
             click.option("--vtex-affiliate-id", help="VTEX affiliate id of the TikTok Shop marketplace."),
-            click.option("--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."),
+            click.option(
+                "--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."
+            ),
             click.option("--tiktok-shop-id", help="TikTok shop id (normally filled by onboarding)."),
             click.option("--tiktok-shop-cipher", help="TikTok shop cipher (normally filled by onboarding)."),
-            click.option("--tiktok-warehouse", "tiktok_warehouse_ids", multiple=True,
-                         help="TikTok warehouse id (repeat for several)."),
-            click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-                         help="A client option; VALUE is JSON when it parses as JSON."),
+            click.option(
+                "--tiktok-warehouse",
+                "tiktok_warehouse_ids",
+                multiple=True,
+                help="TikTok warehouse id (repeat for several).",
+            ),
+            click.option(
+                "--option",
+                "options",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A client option; VALUE is JSON when it parses as JSON.",
+            ),
         ]
         for opt in reversed(opts):
             fn = opt(fn)
         return fn
+
     return deco
 
 
@@ -137,7 +154,9 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
 
     kwargs["vtex_app_key"] = _secret_value(kwargs.get("vtex_app_key"), "vtex_app_key", True)
     kwargs["vtex_app_token"] = _secret_value(kwargs.get("vtex_app_token"), "vtex_app_token", True)
-    kwargs["tiktok_shop_cipher"] = _secret_value(kwargs.get("tiktok_shop_cipher"), "tiktok_shop_cipher", False)
+    kwargs["tiktok_shop_cipher"] = _secret_value(
+        kwargs.get("tiktok_shop_cipher"), "tiktok_shop_cipher", False
+    )
     fields = _fields_from(kwargs)
     options = _parse_options(kwargs.get("options", ()))
     client = build_client(client_id=client_id, options=options, **fields)
@@ -186,8 +205,11 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @click.argument("client_id")
 @client_field_options(required=False)
 @click.option("--unset-option", "unset_options", multiple=True, metavar="KEY", help="Remove a client option.")
-@click.option("--status", type=click.Choice(["active", "paused", "needs_reauthorization"]),
-              help="Pause or resume the client's automation.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "paused", "needs_reauthorization"]),
+    help="Pause or resume the client's automation.",
+)
 @handle_errors
 def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -> None:
     """Change fields or options of a client."""
@@ -244,14 +266,16 @@ def sandbox() -> None:
 
 
 def sandbox_options(fn: Callable) -> Callable:
-    for opt in reversed([
-        click.option("--host", default="127.0.0.1", show_default=True),
-        click.option("--feeds-port", default=8701, show_default=True),
-        click.option("--tiktok-port", default=8702, show_default=True),
-        click.option("--vtex-port", default=8703, show_default=True),
-        click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
-        click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True),
+            click.option("--feeds-port", default=8701, show_default=True),
+            click.option("--tiktok-port", default=8702, show_default=True),
+            click.option("--vtex-port", default=8703, show_default=True),
+            click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
+            click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
+        ]
+    ):
         fn = opt(fn)
     return fn
 
@@ -259,8 +283,14 @@ def sandbox_options(fn: Callable) -> Callable:
 def _sandbox_config(**kw: Any):
     from tiktok_pipelines.sandbox.world import SandboxConfig
 
-    return SandboxConfig(host=kw["host"], feeds_port=kw["feeds_port"], tiktok_port=kw["tiktok_port"],
-                         vtex_port=kw["vtex_port"], products=kw["products"], seed=kw["seed"])
+    return SandboxConfig(
+        host=kw["host"],
+        feeds_port=kw["feeds_port"],
+        tiktok_port=kw["tiktok_port"],
+        vtex_port=kw["vtex_port"],
+        products=kw["products"],
+        seed=kw["seed"],
+    )
 
 
 @sandbox.command("up")

@@ -43,8 +43,10 @@ def _prepare_dagster_home(env: dict[str, str]) -> Path:
     home = Path(env.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     project_yaml = Path.cwd() / "dagster.yaml"
-    if project_yaml.exists() and (not (home / "dagster.yaml").exists()
-                                  or project_yaml.read_bytes() != (home / "dagster.yaml").read_bytes()):
+    if project_yaml.exists() and (
+        not (home / "dagster.yaml").exists()
+        or project_yaml.read_bytes() != (home / "dagster.yaml").read_bytes()
+    ):
         shutil.copyfile(project_yaml, home / "dagster.yaml")
     env["DAGSTER_HOME"] = str(home)
     return home
@@ -95,18 +97,39 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         sandbox = subprocess.Popen(
-            [sys.executable, "-m", "tiktok_pipelines.cli", "sandbox", "up", "--host", config.host,
-             "--feeds-port", str(config.feeds_port), "--tiktok-port", str(config.tiktok_port),
-             "--vtex-port", str(config.vtex_port), "--products", str(config.products),
-             "--seed", str(config.seed)],
+            [
+                sys.executable,
+                "-m",
+                "tiktok_pipelines.cli",
+                "sandbox",
+                "up",
+                "--host",
+                config.host,
+                "--feeds-port",
+                str(config.feeds_port),
+                "--tiktok-port",
+                str(config.tiktok_port),
+                "--vtex-port",
+                str(config.vtex_port),
+                "--products",
+                str(config.products),
+                "--seed",
+                str(config.seed),
+            ],
             env=env,
         )
         procs.append(sandbox)
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
         client_id = setup_demo_client(config)
         dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
-        target = ["-w", "workspace.yaml"] if Path("workspace.yaml").exists() else ["-m", "tiktok_pipelines.definitions"]
-        procs.append(subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target], env=env))
+        target = (
+            ["-w", "workspace.yaml"]
+            if Path("workspace.yaml").exists()
+            else ["-m", "tiktok_pipelines.definitions"]
+        )
+        procs.append(
+            subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target], env=env)
+        )
         print(
             f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
             f"  demo client:     {client_id} (partition of every asset)\n"

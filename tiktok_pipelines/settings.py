@@ -23,49 +23,93 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     # -- the project itself
-    Variable("TIKTOK_PIPELINES_ENV", "development",
-             "`development` (a generated key encrypts secrets, for the demo) or `production` "
-             "(TIKTOK_PIPELINES_SECRET_KEY is required)."),
-    Variable("TIKTOK_PIPELINES_DATA_DIR", ".data",
-             "Folder for the embedded stores: state DB, object store, lake, analytics DB, dev key."),
-    Variable("TIKTOK_PIPELINES_DATABASE_URL", None,
-             "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
-             "`postgresql+psycopg2://user:pass@host/db` in production."),
-    Variable("TIKTOK_PIPELINES_SECRET_KEY", None,
-             "Fernet key(s) that encrypt secrets at rest; comma-separated to rotate (the first encrypts, "
-             "all decrypt). Generate with `tiktok-pipelines secrets generate-key`.", secret=True),
-    Variable("TIKTOK_PIPELINES_STORAGE", "local",
-             "`local` (folders under the data dir) or `s3` for the object store and the lake."),
+    Variable(
+        "TIKTOK_PIPELINES_ENV",
+        "development",
+        "`development` (a generated key encrypts secrets, for the demo) or `production` "
+        "(TIKTOK_PIPELINES_SECRET_KEY is required).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DATA_DIR",
+        ".data",
+        "Folder for the embedded stores: state DB, object store, lake, analytics DB, dev key.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
+        "`postgresql+psycopg2://user:pass@host/db` in production.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_SECRET_KEY",
+        None,
+        "Fernet key(s) that encrypt secrets at rest; comma-separated to rotate (the first encrypts, "
+        "all decrypt). Generate with `tiktok-pipelines secrets generate-key`.",
+        secret=True,
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_STORAGE",
+        "local",
+        "`local` (folders under the data dir) or `s3` for the object store and the lake.",
+    ),
     Variable("TIKTOK_PIPELINES_S3_BUCKET", None, "Bucket of the object store and lake when storage is `s3`."),
-    Variable("TIKTOK_PIPELINES_S3_PREFIX", "tiktok-pipelines",
-             "Key prefix inside the bucket (`<prefix>/objects/...`, `<prefix>/lake/...`)."),
-    Variable("TIKTOK_PIPELINES_S3_ENDPOINT_URL", None,
-             "S3-compatible endpoint (MinIO, moto); empty for AWS. Credentials come from the usual AWS_* "
-             "variables or the instance role."),
+    Variable(
+        "TIKTOK_PIPELINES_S3_PREFIX",
+        "tiktok-pipelines",
+        "Key prefix inside the bucket (`<prefix>/objects/...`, `<prefix>/lake/...`).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_S3_ENDPOINT_URL",
+        None,
+        "S3-compatible endpoint (MinIO, moto); empty for AWS. Credentials come from the usual AWS_* "
+        "variables or the instance role.",
+    ),
     Variable("TIKTOK_PIPELINES_S3_REGION", "us-east-1", "Region of the bucket."),
     Variable("TIKTOK_PIPELINES_FEED_TIMEOUT_SECONDS", "120", "Read timeout of a feed download."),
-    Variable("TIKTOK_PIPELINES_FEED_MAX_BYTES", str(4 * 1024**3),
-             "Largest feed accepted, in bytes (Google's own ceiling is 4 GB)."),
-    Variable("TIKTOK_PIPELINES_HTTP_USER_AGENT", "tiktok-pipelines/0.1",
-             "User-Agent sent to feed servers and APIs."),
+    Variable(
+        "TIKTOK_PIPELINES_FEED_MAX_BYTES",
+        str(4 * 1024**3),
+        "Largest feed accepted, in bytes (Google's own ceiling is 4 GB).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_HTTP_USER_AGENT",
+        "tiktok-pipelines/0.1",
+        "User-Agent sent to feed servers and APIs.",
+    ),
     # -- TikTok Shop (Partner API)
     Variable("TIKTOK_APP_KEY", None, "App key of the TikTok Shop partner app."),
-    Variable("TIKTOK_APP_SECRET", None, "App secret of the TikTok Shop partner app; signs requests and "
-             "verifies webhooks.", secret=True),
+    Variable(
+        "TIKTOK_APP_SECRET",
+        None,
+        "App secret of the TikTok Shop partner app; signs requests and verifies webhooks.",
+        secret=True,
+    ),
     Variable("TIKTOK_SERVICE_ID", None, "Service id of the app, used in the seller authorization URL."),
     Variable("TIKTOK_API_BASE_URL", "https://open-api.tiktokglobalshop.com", "TikTok Shop API host."),
     Variable("TIKTOK_AUTH_BASE_URL", "https://auth.tiktok-shops.com", "TikTok Shop token host."),
-    Variable("TIKTOK_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize",
-             "Seller consent page (the US one is https://services.us.tiktokshop.com/open/authorize)."),
-    Variable("TIKTOK_RATE_LIMIT_PER_SECOND", "50",
-             "Requests per second per shop and endpoint the client allows itself."),
+    Variable(
+        "TIKTOK_AUTHORIZE_URL",
+        "https://services.tiktokshop.com/open/authorize",
+        "Seller consent page (the US one is https://services.us.tiktokshop.com/open/authorize).",
+    ),
+    Variable(
+        "TIKTOK_RATE_LIMIT_PER_SECOND",
+        "50",
+        "Requests per second per shop and endpoint the client allows itself.",
+    ),
     Variable("TIKTOK_MAX_CONCURRENCY", "8", "Concurrent requests per shop."),
     # -- VTEX
-    Variable("VTEX_BASE_URL", "https://{account}.{environment}.com.br",
-             "VTEX core API host template (catalog, logistics, OMS, fulfillment)."),
+    Variable(
+        "VTEX_BASE_URL",
+        "https://{account}.{environment}.com.br",
+        "VTEX core API host template (catalog, logistics, OMS, fulfillment).",
+    ),
     Variable("VTEX_PRICING_BASE_URL", "https://api.vtex.com/{account}", "VTEX Pricing v2 host template."),
-    Variable("VTEX_LOGISTICS_BASE_URL", "https://logistics.vtexcommercestable.com.br/{account}",
-             "VTEX batch-inventory host template."),
+    Variable(
+        "VTEX_LOGISTICS_BASE_URL",
+        "https://logistics.vtexcommercestable.com.br/{account}",
+        "VTEX batch-inventory host template.",
+    ),
     Variable("VTEX_MAX_CONCURRENCY", "8", "Concurrent requests per VTEX account."),
 )
 

@@ -77,8 +77,9 @@ def sandbox_world() -> SandboxWorld:
 @pytest.fixture
 def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
     """The sandbox world served on loopback for the duration of the test."""
-    servers = [ServerThread(s.app, host=sandbox_world.config.host, port=s.port).start()
-               for s in sandbox_world.apps()]
+    servers = [
+        ServerThread(s.app, host=sandbox_world.config.host, port=s.port).start() for s in sandbox_world.apps()
+    ]
     old = {k: os.environ.get(k) for k in sandbox_world.environment()}
     os.environ.update(sandbox_world.environment())
     try:

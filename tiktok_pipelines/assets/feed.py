@@ -1,6 +1,5 @@
 """The client's product feed: the raw XML snapshot and the parsed product table."""
 
-
 import tempfile
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ import dagster as dg
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.feed import FeedFetchError
 from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser
-from tiktok_pipelines.domain.tables import FEED_PRODUCTS, FEED_PROBLEMS
+from tiktok_pipelines.domain.tables import FEED_PROBLEMS, FEED_PRODUCTS
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
@@ -31,7 +30,10 @@ def feed_object_key(client_id: str, content_hash: str) -> str:
     code_version="1",
 )
 def feed_xml(
-    context: dg.AssetExecutionContext, state: StateStore, objects: ObjectStore, feed_downloader: FeedDownloader
+    context: dg.AssetExecutionContext,
+    state: StateStore,
+    objects: ObjectStore,
+    feed_downloader: FeedDownloader,
 ) -> dg.MaterializeResult:
     """The client's product feed (Google Merchant XML), fetched with a conditional GET (ETag /
     Last-Modified) and kept byte for byte as a snapshot in the object store, keyed by its SHA-256.
@@ -44,12 +46,15 @@ def feed_xml(
         dest = Path(tmp) / "feed.xml"
         try:
             fetch = feed_downloader.fetch(
-                client.feed_url, dest,
+                client.feed_url,
+                dest,
                 etag=latest.etag if latest else None,
                 last_modified=latest.last_modified if latest else None,
             )
         except FeedFetchError as exc:
-            raise dg.Failure(description=str(exc), metadata={"feed_url": redact_url(client.feed_url)}) from None
+            raise dg.Failure(
+                description=str(exc), metadata={"feed_url": redact_url(client.feed_url)}
+            ) from None
         if fetch.not_modified:
             if latest is None:
                 raise dg.Failure(description="the feed server answered 304 to an unconditional request")
@@ -59,12 +64,18 @@ def feed_xml(
             key = feed_object_key(client.client_id, fetch.content_hash or "")
             objects.put_file(key, dest)  # stored before it is recorded: the DB never points at nothing
             snapshot, new_content = snapshots.record_fetch(
-                client.client_id, fetch.content_hash or "", key, fetch.size_bytes, fetch.etag,
+                client.client_id,
+                fetch.content_hash or "",
+                key,
+                fetch.size_bytes,
+                fetch.etag,
                 fetch.last_modified,
             )
     seconds = time.monotonic() - started
     context.log.info(
-        "feed %s: HTTP %s, %s", redact_url(client.feed_url), fetch.status_code,
+        "feed %s: HTTP %s, %s",
+        redact_url(client.feed_url),
+        fetch.status_code,
         "new content" if new_content else "unchanged",
     )
     return dg.MaterializeResult(
@@ -143,16 +154,25 @@ def feed_products(
     preview: list[dict] = []
     started = time.monotonic()
     try:
-        with objects.local_copy(snapshot.object_key) as path, \
-                lake.writer("feed_products", client.client_id, FEED_PRODUCTS) as writer:
+        with (
+            objects.local_copy(snapshot.object_key) as path,
+            lake.writer("feed_products", client.client_id, FEED_PRODUCTS) as writer,
+        ):
             for entry in parser.iter(path):
                 if isinstance(entry, FeedItem):
                     writer.append(_product_row(client.client_id, entry, snapshot.content_hash))
                     groups.add(entry.item_group_id or entry.seller_sku)
                     if len(preview) < 10:
-                        preview.append({"seller_sku": entry.seller_sku, "title": entry.title,
-                                        "price": entry.price, "sale_price": entry.sale_price,
-                                        "brand": entry.brand, "availability": entry.availability})
+                        preview.append(
+                            {
+                                "seller_sku": entry.seller_sku,
+                                "title": entry.title,
+                                "price": entry.price,
+                                "sale_price": entry.sale_price,
+                                "brand": entry.brand,
+                                "availability": entry.availability,
+                            }
+                        )
             summary = parser.summary
             seen = summary.items + summary.rejected
             if seen and summary.rejected / seen > max_rejected:
@@ -168,18 +188,32 @@ def feed_products(
         current = state.feeds.current(client.client_id)
         raise dg.Failure(
             description=f"feed snapshot {snapshot.content_hash[:12]} rejected: {exc}. "
-            + (f"The last good snapshot ({current.content_hash[:12]}) stays current."
-               if current else "There is no earlier good snapshot."),
-            metadata={"snapshot_hash": snapshot.content_hash, "error": str(exc),
-                      "problems": md(_problems_table(parser.summary.problems))},
+            + (
+                f"The last good snapshot ({current.content_hash[:12]}) stays current."
+                if current
+                else "There is no earlier good snapshot."
+            ),
+            metadata={
+                "snapshot_hash": snapshot.content_hash,
+                "error": str(exc),
+                "problems": md(_problems_table(parser.summary.problems)),
+            },
         ) from None
     seconds = time.monotonic() - started
     summary = parser.summary
     with lake.writer("feed_problems", client.client_id, FEED_PROBLEMS) as writer:
         for p in summary.problems:
-            writer.append({"client_id": client.client_id, "line": p.line, "seller_sku": p.seller_sku,
-                           "field": p.field, "severity": p.severity, "message": p.message,
-                           "snapshot_hash": snapshot.content_hash})
+            writer.append(
+                {
+                    "client_id": client.client_id,
+                    "line": p.line,
+                    "seller_sku": p.seller_sku,
+                    "field": p.field,
+                    "severity": p.severity,
+                    "message": p.message,
+                    "snapshot_hash": snapshot.content_hash,
+                }
+            )
     state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected)
     if summary.rejected:
         context.log.warning("%d items rejected, see feed_problems", summary.rejected)
@@ -194,8 +228,11 @@ def feed_products(
             "size_bytes": snapshot.size_bytes,
             "parse_seconds": round(seconds, 3),
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,
-            "preview": md(markdown_table(preview, ["seller_sku", "title", "price", "sale_price", "brand",
-                                                   "availability"])),
+            "preview": md(
+                markdown_table(
+                    preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]
+                )
+            ),
             "problems": md(_problems_table(summary.problems)),
         },
         data_version=dg.DataVersion(snapshot.content_hash),
@@ -210,6 +247,14 @@ def _describe_first_problem(problems) -> str:
 
 
 def _problems_table(problems) -> str:
-    rows = ({"line": p.line, "seller_sku": p.seller_sku, "field": p.field, "severity": p.severity,
-             "message": p.message} for p in problems)
+    rows = (
+        {
+            "line": p.line,
+            "seller_sku": p.seller_sku,
+            "field": p.field,
+            "severity": p.severity,
+            "message": p.message,
+        }
+        for p in problems
+    )
     return markdown_table(rows, ["line", "seller_sku", "field", "severity", "message"], limit=20, width=100)

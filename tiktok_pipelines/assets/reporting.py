@@ -14,8 +14,9 @@ def _cell(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def markdown_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], limit: int = 10,
-                   width: int = 60) -> str:
+def markdown_table(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], limit: int = 10, width: int = 60
+) -> str:
     """A markdown table of the first `limit` rows; says how many more there were."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     shown = total = 0

@@ -51,27 +51,35 @@ def fetch_feed(
 ) -> FeedFetch:
     """GET `url` into `dest`, conditional on the validators given; retries network errors and 5xx."""
 
-    @retry(retry=retry_if_exception(_retryable), stop=stop_after_attempt(attempts),
-           wait=wait_exponential_jitter(initial=1, max=30), reraise=True)
+    @retry(
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential_jitter(initial=1, max=30),
+        reraise=True,
+    )
     def attempt() -> FeedFetch:
         return _fetch_once(url, dest, etag, last_modified, max_bytes, http)
 
     owns = client is None
     http = client or httpx.Client(
-        timeout=httpx.Timeout(timeout_s, connect=15.0), follow_redirects=True,
+        timeout=httpx.Timeout(timeout_s, connect=15.0),
+        follow_redirects=True,
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
     )
     try:
         return attempt()
     except httpx.TransportError as exc:
-        raise FeedFetchError(f"cannot download the feed from {redact_url(url)}: {type(exc).__name__}: {exc}") from None
+        raise FeedFetchError(
+            f"cannot download the feed from {redact_url(url)}: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         if owns:
             http.close()
 
 
-def _fetch_once(url: str, dest: Path, etag: str | None, last_modified: str | None, max_bytes: int,
-                http: httpx.Client) -> FeedFetch:
+def _fetch_once(
+    url: str, dest: Path, etag: str | None, last_modified: str | None, max_bytes: int, http: httpx.Client
+) -> FeedFetch:
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -85,7 +93,12 @@ def _fetch_once(url: str, dest: Path, etag: str | None, last_modified: str | Non
         if resp.status_code != 200:
             raise FeedFetchError(f"the feed server answered HTTP {resp.status_code} for {redact_url(url)}")
         declared = resp.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes and "content-encoding" not in resp.headers:
+        if (
+            declared
+            and declared.isdigit()
+            and int(declared) > max_bytes
+            and "content-encoding" not in resp.headers
+        ):
             raise FeedFetchError(f"the feed is {int(declared)} bytes, over the {max_bytes}-byte limit")
         digest = hashlib.sha256()
         size = 0
@@ -98,7 +111,11 @@ def _fetch_once(url: str, dest: Path, etag: str | None, last_modified: str | Non
                 digest.update(chunk)
                 fh.write(chunk)
         return FeedFetch(
-            not_modified=False, status_code=200, etag=resp.headers.get("etag"),
-            last_modified=resp.headers.get("last-modified"), content_hash=digest.hexdigest(),
-            size_bytes=size, content_type=resp.headers.get("content-type"),
+            not_modified=False,
+            status_code=200,
+            etag=resp.headers.get("etag"),
+            last_modified=resp.headers.get("last-modified"),
+            content_hash=digest.hexdigest(),
+            size_bytes=size,
+            content_type=resp.headers.get("content-type"),
         )

@@ -26,8 +26,8 @@ from lxml import etree
 
 G_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
-_G = "{%s}" % G_NS
-_A = "{%s}" % ATOM_NS
+_G = f"{{{G_NS}}}"
+_A = f"{{{ATOM_NS}}}"
 
 # Tags that carry each field: g:-prefixed, plain RSS, and Atom forms.
 _SCALAR_FIELDS = {
@@ -64,24 +64,42 @@ for _field, _names in _SCALAR_FIELDS.items():
 # Un-namespaced RSS item elements and Atom entry elements carry the core fields.
 for _plain in ("title", "description", "link"):
     _TAG_TO_FIELD[_plain] = _plain
-for _atom, _field in (("title", "title"), ("summary", "description"), ("content", "description"),
-                      ("id", "atom_id"), ("link", "link")):
+for _atom, _field in (
+    ("title", "title"),
+    ("summary", "description"),
+    ("content", "description"),
+    ("id", "atom_id"),
+    ("link", "link"),
+):
     _TAG_TO_FIELD[_A + _atom] = _field
 for _name, _field in _LIST_FIELDS.items():
     _TAG_TO_FIELD[_G + _name] = _field
 
 _AVAILABILITY = {
-    "in_stock": "in_stock", "in stock": "in_stock", "instock": "in_stock",
-    "out_of_stock": "out_of_stock", "out of stock": "out_of_stock", "outofstock": "out_of_stock",
-    "preorder": "preorder", "pre-order": "preorder", "pre_order": "preorder",
-    "backorder": "backorder", "back order": "backorder", "available for order": "backorder",
+    "in_stock": "in_stock",
+    "in stock": "in_stock",
+    "instock": "in_stock",
+    "out_of_stock": "out_of_stock",
+    "out of stock": "out_of_stock",
+    "outofstock": "out_of_stock",
+    "preorder": "preorder",
+    "pre-order": "preorder",
+    "pre_order": "preorder",
+    "backorder": "backorder",
+    "back order": "backorder",
+    "available for order": "backorder",
 }
 _PRICE_RE = re.compile(
     r"^\s*(?:(?P<cur1>[A-Za-z]{3})\s*)?(?:R\$\s*)?(?P<num>\d+(?:[.,]\d+)?)\s*(?P<cur2>[A-Za-z]{3})?\s*$"
 )
 _WEIGHT_RE = re.compile(r"^\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>kg|g|lb|lbs|oz)\s*$", re.I)
-_WEIGHT_TO_KG = {"kg": Decimal(1), "g": Decimal("0.001"), "lb": Decimal("0.45359237"),
-                 "lbs": Decimal("0.45359237"), "oz": Decimal("0.028349523125")}
+_WEIGHT_TO_KG = {
+    "kg": Decimal(1),
+    "g": Decimal("0.001"),
+    "lb": Decimal("0.45359237"),
+    "lbs": Decimal("0.45359237"),
+    "oz": Decimal("0.028349523125"),
+}
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
@@ -204,11 +222,31 @@ def parse_weight_kg(raw: str) -> Decimal:
 def item_hash(item: FeedItem) -> str:
     """A content hash of everything the item says (not where it is in the file)."""
     parts = [
-        item.seller_sku, item.item_group_id, item.title, item.description, item.link, item.image_link,
-        "\x1e".join(item.additional_image_links), str(item.price), str(item.sale_price), item.currency,
-        item.sale_price_effective_date, item.availability, item.condition, item.brand, item.gtin, item.mpn,
-        item.color, item.size, item.gender, item.age_group, item.material, item.pattern,
-        item.google_product_category, item.product_type, str(item.shipping_weight_kg),
+        item.seller_sku,
+        item.item_group_id,
+        item.title,
+        item.description,
+        item.link,
+        item.image_link,
+        "\x1e".join(item.additional_image_links),
+        str(item.price),
+        str(item.sale_price),
+        item.currency,
+        item.sale_price_effective_date,
+        item.availability,
+        item.condition,
+        item.brand,
+        item.gtin,
+        item.mpn,
+        item.color,
+        item.size,
+        item.gender,
+        item.age_group,
+        item.material,
+        item.pattern,
+        item.google_product_category,
+        item.product_type,
+        str(item.shipping_weight_kg),
         "\x1e".join(f"{k}={v}" for k, v in sorted(item.extra.items())),
     ]
     data = "\x1f".join("" if p is None else p for p in parts).encode("utf-8")
@@ -269,7 +307,7 @@ class FeedParser:
                         del parent[0]
             root = context.root
         except etree.XMLSyntaxError as exc:
-            line, column = (exc.position if exc.position else (None, None))
+            line, column = exc.position if exc.position else (None, None)
             raise FeedFormatError(_describe_syntax_error(exc), line, column) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise FeedFormatError(f"the feed file cannot be read to its end: {exc}") from None
@@ -325,7 +363,7 @@ class FeedParser:
                 continue
             if name is None:
                 if tag.startswith(_G):
-                    local = tag[len(_G):]
+                    local = tag[len(_G) :]
                     if local not in extra and not len(child):
                         extra[local] = text
                 continue
@@ -364,8 +402,14 @@ class FeedParser:
                 yield self._problem(ItemProblem(line, sku, "sale_price", str(exc)))
                 return
             if sale_currency != currency:
-                yield self._problem(ItemProblem(
-                    line, sku, "sale_price", f"sale_price currency {sale_currency} differs from price's {currency}"))
+                yield self._problem(
+                    ItemProblem(
+                        line,
+                        sku,
+                        "sale_price",
+                        f"sale_price currency {sale_currency} differs from price's {currency}",
+                    )
+                )
                 return
         weight = None
         if values.get("shipping_weight"):
@@ -377,8 +421,11 @@ class FeedParser:
         if availability is not None:
             normalized = _AVAILABILITY.get(availability.lower())
             if normalized is None:
-                yield self._problem(ItemProblem(line, sku, "availability",
-                                                f"unknown availability {availability!r}", "warning"))
+                yield self._problem(
+                    ItemProblem(
+                        line, sku, "availability", f"unknown availability {availability!r}", "warning"
+                    )
+                )
             availability = normalized
         item = FeedItem(
             seller_sku=sku,

@@ -15,48 +15,52 @@ import pyarrow.parquet as pq
 MONEY = pa.decimal128(14, 2)
 UTC_TS = pa.timestamp("us", tz="UTC")
 
-FEED_PRODUCTS = pa.schema([
-    ("client_id", pa.string()),
-    ("seller_sku", pa.string()),
-    ("item_group_id", pa.string()),
-    ("title", pa.string()),
-    ("description", pa.string()),
-    ("link", pa.string()),
-    ("image_link", pa.string()),
-    ("additional_image_links", pa.list_(pa.string())),
-    ("price", MONEY),
-    ("sale_price", MONEY),
-    ("currency", pa.string()),
-    ("sale_price_effective_date", pa.string()),
-    ("availability", pa.string()),
-    ("condition", pa.string()),
-    ("brand", pa.string()),
-    ("gtin", pa.string()),
-    ("mpn", pa.string()),
-    ("color", pa.string()),
-    ("size", pa.string()),
-    ("gender", pa.string()),
-    ("age_group", pa.string()),
-    ("material", pa.string()),
-    ("pattern", pa.string()),
-    ("google_product_category", pa.string()),
-    ("product_type", pa.string()),
-    ("shipping_weight_kg", pa.decimal128(10, 3)),
-    ("extra", pa.map_(pa.string(), pa.string())),
-    ("line", pa.int32()),
-    ("content_hash", pa.string()),
-    ("snapshot_hash", pa.string()),
-])
+FEED_PRODUCTS = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("item_group_id", pa.string()),
+        ("title", pa.string()),
+        ("description", pa.string()),
+        ("link", pa.string()),
+        ("image_link", pa.string()),
+        ("additional_image_links", pa.list_(pa.string())),
+        ("price", MONEY),
+        ("sale_price", MONEY),
+        ("currency", pa.string()),
+        ("sale_price_effective_date", pa.string()),
+        ("availability", pa.string()),
+        ("condition", pa.string()),
+        ("brand", pa.string()),
+        ("gtin", pa.string()),
+        ("mpn", pa.string()),
+        ("color", pa.string()),
+        ("size", pa.string()),
+        ("gender", pa.string()),
+        ("age_group", pa.string()),
+        ("material", pa.string()),
+        ("pattern", pa.string()),
+        ("google_product_category", pa.string()),
+        ("product_type", pa.string()),
+        ("shipping_weight_kg", pa.decimal128(10, 3)),
+        ("extra", pa.map_(pa.string(), pa.string())),
+        ("line", pa.int32()),
+        ("content_hash", pa.string()),
+        ("snapshot_hash", pa.string()),
+    ]
+)
 
-FEED_PROBLEMS = pa.schema([
-    ("client_id", pa.string()),
-    ("line", pa.int32()),
-    ("seller_sku", pa.string()),
-    ("field", pa.string()),
-    ("severity", pa.string()),
-    ("message", pa.string()),
-    ("snapshot_hash", pa.string()),
-])
+FEED_PROBLEMS = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("line", pa.int32()),
+        ("seller_sku", pa.string()),
+        ("field", pa.string()),
+        ("severity", pa.string()),
+        ("message", pa.string()),
+        ("snapshot_hash", pa.string()),
+    ]
+)
 
 
 class ParquetRowWriter:

@@ -16,8 +16,10 @@ def build_object_stores(settings: Settings) -> tuple[ObjectStore, ObjectStore]:
     """The object store and the lake's store, local folders or S3 by TIKTOK_PIPELINES_STORAGE."""
     kind = settings.get("TIKTOK_PIPELINES_STORAGE")
     if kind == "local":
-        return (LocalObjectStore(base_dir=str(settings.objects_dir)),
-                LocalObjectStore(base_dir=str(settings.lake_dir)))
+        return (
+            LocalObjectStore(base_dir=str(settings.objects_dir)),
+            LocalObjectStore(base_dir=str(settings.lake_dir)),
+        )
     if kind == "s3":
         s3 = S3Resource(
             region_name=settings.get("TIKTOK_PIPELINES_S3_REGION"),
@@ -26,8 +28,10 @@ def build_object_stores(settings: Settings) -> tuple[ObjectStore, ObjectStore]:
         bucket = settings.require("TIKTOK_PIPELINES_S3_BUCKET")
         prefix = (settings.get("TIKTOK_PIPELINES_S3_PREFIX") or "").strip("/")
         join = (lambda p: f"{prefix}/{p}") if prefix else (lambda p: p)
-        return (S3ObjectStore(s3=s3, bucket=bucket, prefix=join("objects")),
-                S3ObjectStore(s3=s3, bucket=bucket, prefix=join("lake")))
+        return (
+            S3ObjectStore(s3=s3, bucket=bucket, prefix=join("objects")),
+            S3ObjectStore(s3=s3, bucket=bucket, prefix=join("lake")),
+        )
     raise ConfigError(f"TIKTOK_PIPELINES_STORAGE must be local or s3, got {kind!r}")
 
 

@@ -18,6 +18,16 @@ class FeedDownloader(dg.ConfigurableResource):
     user_agent: str = Field(default="tiktok-pipelines/0.1", description="User-Agent header sent.")
     attempts: int = Field(default=4, description="Attempts on network errors and HTTP 5xx / 429.")
 
-    def fetch(self, url: str, dest: Path, etag: str | None = None, last_modified: str | None = None) -> FeedFetch:
-        return fetch_feed(url, dest, etag=etag, last_modified=last_modified, timeout_s=self.timeout_seconds,
-                          max_bytes=self.max_bytes, user_agent=self.user_agent, attempts=self.attempts)
+    def fetch(
+        self, url: str, dest: Path, etag: str | None = None, last_modified: str | None = None
+    ) -> FeedFetch:
+        return fetch_feed(
+            url,
+            dest,
+            etag=etag,
+            last_modified=last_modified,
+            timeout_s=self.timeout_seconds,
+            max_bytes=self.max_bytes,
+            user_agent=self.user_agent,
+            attempts=self.attempts,
+        )

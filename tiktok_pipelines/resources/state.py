@@ -10,6 +10,7 @@ from tiktok_pipelines.state.db import StateDB, open_state_db
 from tiktok_pipelines.state.feeds import FeedSnapshots
 from tiktok_pipelines.state.registry import ClientRegistry
 
+
 class StateStore(dg.ConfigurableResource):
     """The state DB: client registry, encrypted tokens and secrets, listing map, last pushed stock and
     prices, order map, webhook event log and sync logs. SQLite (WAL) by default, Postgres by URL."""
@@ -23,12 +24,16 @@ class StateStore(dg.ConfigurableResource):
 
     @property
     def db(self) -> StateDB:
-        return open_state_db(Settings.load({
-            "TIKTOK_PIPELINES_DATABASE_URL": self.database_url,
-            "TIKTOK_PIPELINES_SECRET_KEY": self.secret_key or "",
-            "TIKTOK_PIPELINES_ENV": self.environment,
-            "TIKTOK_PIPELINES_DATA_DIR": self.data_dir,
-        }))
+        return open_state_db(
+            Settings.load(
+                {
+                    "TIKTOK_PIPELINES_DATABASE_URL": self.database_url,
+                    "TIKTOK_PIPELINES_SECRET_KEY": self.secret_key or "",
+                    "TIKTOK_PIPELINES_ENV": self.environment,
+                    "TIKTOK_PIPELINES_DATA_DIR": self.data_dir,
+                }
+            )
+        )
 
     @property
     def registry(self) -> ClientRegistry:
@@ -44,7 +49,8 @@ class StateStore(dg.ConfigurableResource):
             database_url=settings.database_url,
             secret_key=(
                 dg.EnvVar("TIKTOK_PIPELINES_SECRET_KEY")
-                if settings.get("TIKTOK_PIPELINES_SECRET_KEY") else None
+                if settings.get("TIKTOK_PIPELINES_SECRET_KEY")
+                else None
             ),
             environment=settings.environment,
             data_dir=str(settings.data_dir),

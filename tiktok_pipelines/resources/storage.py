@@ -180,7 +180,7 @@ class S3ObjectStore(ObjectStore):
         paginator = self._s3().get_paginator("list_objects_v2")
         keys = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=base + prefix):
-            keys.extend(obj["Key"][len(base):] for obj in page.get("Contents", []))
+            keys.extend(obj["Key"][len(base) :] for obj in page.get("Contents", []))
         return sorted(keys)
 
     def uri(self, key: str) -> str:
@@ -218,8 +218,9 @@ class ParquetLake(dg.ConfigurableResource):
         return f"{table}/client_id={client_id}/{table}.parquet"
 
     @contextmanager
-    def writer(self, table: str, client_id: str, schema: pa.Schema, batch_rows: int = 5_000
-               ) -> Iterator[ParquetRowWriter]:
+    def writer(
+        self, table: str, client_id: str, schema: pa.Schema, batch_rows: int = 5_000
+    ) -> Iterator[ParquetRowWriter]:
         """Stream rows into the table; published when the block ends without error."""
         with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
             path = Path(tmp) / f"{table}.parquet"
@@ -256,4 +257,4 @@ class ParquetLake(dg.ConfigurableResource):
 
     def clients_of(self, table: str) -> list[str]:
         prefix = f"{table}/client_id="
-        return sorted({k[len(prefix):].split("/", 1)[0] for k in self.objects.list_keys(prefix)})
+        return sorted({k[len(prefix) :].split("/", 1)[0] for k in self.objects.list_keys(prefix)})

@@ -14,9 +14,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 BRANDS = (
-    "Açaí Sports", "Aurora Têxtil", "Bahia Outdoor", "Cacau & Cia", "Duna Calçados", "Estrela do Sul",
-    "Figueira Home", "Guaraná Kids", "Ipê Eletrônicos", "Jabuticaba", "Lagoa Azul", "Mandacaru",
-    "Noronha Surf", "Orquídea Beauty", "Pampa Couro", "Quaresmeira", "Rio Verde Tech", "Sabiá Música",
+    "Açaí Sports",
+    "Aurora Têxtil",
+    "Bahia Outdoor",
+    "Cacau & Cia",
+    "Duna Calçados",
+    "Estrela do Sul",
+    "Figueira Home",
+    "Guaraná Kids",
+    "Ipê Eletrônicos",
+    "Jabuticaba",
+    "Lagoa Azul",
+    "Mandacaru",
+    "Noronha Surf",
+    "Orquídea Beauty",
+    "Pampa Couro",
+    "Quaresmeira",
+    "Rio Verde Tech",
+    "Sabiá Música",
 )
 
 # (VTEX category id, path, Google product category id, product nouns, variant kind)
@@ -24,7 +39,13 @@ CATEGORIES = (
     (11, ("Moda", "Camisetas"), "212", ("Camiseta", "Regata", "Camiseta Polo"), "apparel"),
     (12, ("Moda", "Calças"), "204", ("Calça Jeans", "Calça Jogger", "Bermuda"), "apparel"),
     (13, ("Moda", "Calçados", "Tênis"), "187", ("Tênis de Corrida", "Tênis Casual", "Chuteira"), "shoes"),
-    (21, ("Esportes", "Basquete"), "1081", ("Bola de Basquete", "Tabela de Basquete", "Rede de Basquete"), "single"),
+    (
+        21,
+        ("Esportes", "Basquete"),
+        "1081",
+        ("Bola de Basquete", "Tabela de Basquete", "Rede de Basquete"),
+        "single",
+    ),
     (22, ("Esportes", "Fitness"), "990", ("Halter", "Tapete de Yoga", "Corda de Pular"), "color"),
     (31, ("Casa", "Cozinha"), "668", ("Garrafa Térmica", "Jogo de Panelas", "Caneca"), "color"),
     (32, ("Casa", "Decoração"), "696", ("Almofada", "Vaso", "Luminária"), "color"),
@@ -33,7 +54,18 @@ CATEGORIES = (
     (51, ("Beleza", "Cuidados"), "2915", ("Hidratante", "Protetor Solar", "Sérum Facial"), "single"),
     (61, ("Bolsas", "Mochilas"), "100", ("Mochila", "Bolsa Transversal", "Mala de Viagem"), "color"),
 )
-ADJECTIVES = ("Clássica", "Premium", "Essencial", "Urbana", "Pro", "Confort", "Leve", "Max", "Eco", "Tropical")
+ADJECTIVES = (
+    "Clássica",
+    "Premium",
+    "Essencial",
+    "Urbana",
+    "Pro",
+    "Confort",
+    "Leve",
+    "Max",
+    "Eco",
+    "Tropical",
+)
 COLORS = ("Preto", "Branco", "Azul", "Vermelho", "Verde", "Rosa", "Cinza", "Amarelo")
 APPAREL_SIZES = ("PP", "P", "M", "G", "GG")
 SHOE_SIZES = ("36", "37", "38", "39", "40", "41", "42", "43")
@@ -98,9 +130,9 @@ class Sku:
     color: str | None
     size: str | None
     ean: str
-    price: Decimal           # selling price ("por")
-    list_price: Decimal      # list price ("de")
-    stock: dict[str, int]    # available quantity per VTEX warehouse id
+    price: Decimal  # selling price ("por")
+    list_price: Decimal  # list price ("de")
+    stock: dict[str, int]  # available quantity per VTEX warehouse id
     weight_kg: Decimal
     height_cm: int
     width_cm: int
@@ -182,16 +214,21 @@ class Catalog:
         return sorted(ids)
 
     def add_products(self, count: int) -> list[int]:
-        added = [make_product(self.seed, self._next_product_index + i, self.brands, self.categories,
-                              self.warehouses) for i in range(count)]
+        added = [
+            make_product(
+                self.seed, self._next_product_index + i, self.brands, self.categories, self.warehouses
+            )
+            for i in range(count)
+        ]
         self._next_product_index += count
         self.products.extend(added)
         self.version += 1
         return [p.product_id for p in added]
 
 
-def make_product(seed: int, index: int, brands: list[Brand], categories: list[Category],
-                 warehouses: tuple[str, ...]) -> Product:
+def make_product(
+    seed: int, index: int, brands: list[Brand], categories: list[Category], warehouses: tuple[str, ...]
+) -> Product:
     rng = random.Random(f"{seed}:product:{index}")
     product_id = 1000 + index
     cat_index = rng.randrange(len(CATEGORIES))
@@ -218,25 +255,34 @@ def make_product(seed: int, index: int, brands: list[Brand], categories: list[Ca
         on_sale = rng.random() < 0.3
         price = _money(base_price * rng.choice((0.7, 0.8, 0.9))) if on_sale else list_price
         stock = {wh: (0 if rng.random() < 0.08 else rng.randint(1, 200)) for wh in warehouses}
-        skus.append(Sku(
-            sku_id=sku_id,
-            product_id=product_id,
-            ref_id=f"REF-{sku_id}",
-            variant_name=variant_name,
-            color=color,
-            size=size,
-            ean=ean13(sku_id),
-            price=price,
-            list_price=list_price,
-            stock=stock,
-            weight_kg=Decimal(str(round(rng.uniform(0.1, 8.0), 3))),
-            height_cm=rng.randint(2, 60),
-            width_cm=rng.randint(5, 60),
-            length_cm=rng.randint(5, 80),
-            image_ids=[sku_id * 10 + k for k in range(rng.randint(2, 5))],
-        ))
-    return Product(product_id=product_id, name=name, description=description, brand=brand,
-                   category=category, skus=skus, slug=slugify(name) + f"-{product_id}")
+        skus.append(
+            Sku(
+                sku_id=sku_id,
+                product_id=product_id,
+                ref_id=f"REF-{sku_id}",
+                variant_name=variant_name,
+                color=color,
+                size=size,
+                ean=ean13(sku_id),
+                price=price,
+                list_price=list_price,
+                stock=stock,
+                weight_kg=Decimal(str(round(rng.uniform(0.1, 8.0), 3))),
+                height_cm=rng.randint(2, 60),
+                width_cm=rng.randint(5, 60),
+                length_cm=rng.randint(5, 80),
+                image_ids=[sku_id * 10 + k for k in range(rng.randint(2, 5))],
+            )
+        )
+    return Product(
+        product_id=product_id,
+        name=name,
+        description=description,
+        brand=brand,
+        category=category,
+        skus=skus,
+        slug=slugify(name) + f"-{product_id}",
+    )
 
 
 def generate_catalog(
@@ -247,8 +293,17 @@ def generate_catalog(
     warehouses: tuple[str, ...] = ("1_1",),
 ) -> Catalog:
     brands = [Brand(id=2000001 + i, name=name) for i, name in enumerate(BRANDS)]
-    categories = [Category(id=cid, path=path, google_product_category=gpc)
-                  for cid, path, gpc, _, _ in CATEGORIES]
+    categories = [
+        Category(id=cid, path=path, google_product_category=gpc) for cid, path, gpc, _, _ in CATEGORIES
+    ]
     items = [make_product(seed, i, brands, categories, warehouses) for i in range(products)]
-    return Catalog(seed=seed, account=account, store_url=store_url, warehouses=warehouses, products=items,
-                   brands=brands, categories=categories, _next_product_index=products)
+    return Catalog(
+        seed=seed,
+        account=account,
+        store_url=store_url,
+        warehouses=warehouses,
+        products=items,
+        brands=brands,
+        categories=categories,
+        _next_product_index=products,
+    )

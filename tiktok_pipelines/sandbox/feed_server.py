@@ -40,8 +40,11 @@ class HostedFeed:
     def render(self, image_base_url: str) -> tuple[bytes, str, datetime]:
         key = (self.catalog.version, self.format, self.raw is not None, id(self.raw))
         if key != self._cache_key:
-            body = self.raw if self.raw is not None else render_feed(
-                self.catalog, self.format, image_base_url, updated=self._modified)
+            body = (
+                self.raw
+                if self.raw is not None
+                else render_feed(self.catalog, self.format, image_base_url, updated=self._modified)
+            )
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             if etag != self._etag:
                 self._modified = datetime.now(UTC).replace(microsecond=0)
@@ -95,8 +98,11 @@ def create_feed_app(host: FeedHost) -> Starlette:
             body, etag, modified = feed.render(host.image_base_url)
         if fault and fault.get("status"):
             return Response(f"sandbox fault {fault['status']}", status_code=int(fault["status"]))
-        headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True),
-                   "Cache-Control": "no-cache"}
+        headers = {
+            "ETag": etag,
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Cache-Control": "no-cache",
+        }
         if _not_modified(request, etag, modified):
             return Response(status_code=304, headers=headers)
         media = "application/atom+xml" if feed.format == "atom" and feed.raw is None else "application/xml"
@@ -112,8 +118,9 @@ def create_feed_app(host: FeedHost) -> Starlette:
 
     async def serve_image(request: Request) -> Response:
         file_id = int(request.path_params["file_id"])
-        return Response(product_png(file_id), media_type="image/png",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            product_png(file_id), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     async def control(request: Request) -> Response:
         feed = _feed(request)
@@ -124,9 +131,11 @@ def create_feed_app(host: FeedHost) -> Starlette:
         payload = json.loads(body) if body and action != "raw" else {}
         with host.lock:
             if action == "change":
-                ids = feed.catalog.change_products(int(payload.get("count", 1)),
-                                                   prices=bool(payload.get("prices", True)),
-                                                   titles=bool(payload.get("titles", False)))
+                ids = feed.catalog.change_products(
+                    int(payload.get("count", 1)),
+                    prices=bool(payload.get("prices", True)),
+                    titles=bool(payload.get("titles", False)),
+                )
                 return JSONResponse({"changed_product_ids": ids, "version": feed.catalog.version})
             if action == "remove":
                 ids = feed.catalog.remove_products(int(payload.get("count", 1)))
@@ -141,17 +150,24 @@ def create_feed_app(host: FeedHost) -> Starlette:
                 feed.faults.extend([payload] * int(payload.pop("times", 1)))
                 return JSONResponse({"pending_faults": len(feed.faults)})
             if action == "stats":
-                return JSONResponse({"requests": feed.requests, "version": feed.catalog.version,
-                                     "products": len(feed.catalog.products),
-                                     "skus": sum(len(p.skus) for p in feed.catalog.products)})
+                return JSONResponse(
+                    {
+                        "requests": feed.requests,
+                        "version": feed.catalog.version,
+                        "products": len(feed.catalog.products),
+                        "skus": sum(len(p.skus) for p in feed.catalog.products),
+                    }
+                )
         return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "feeds": sorted(host.feeds)})
 
-    return Starlette(routes=[
-        Route("/health", health),
-        Route("/feeds/{name}", serve_feed, methods=["GET", "HEAD"]),
-        Route("/arquivos/ids/{file_id:int}/{filename}", serve_image, methods=["GET", "HEAD"]),
-        Route("/_sandbox/feeds/{name}/{action}", control, methods=["GET", "POST", "PUT", "DELETE"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/feeds/{name}", serve_feed, methods=["GET", "HEAD"]),
+            Route("/arquivos/ids/{file_id:int}/{filename}", serve_image, methods=["GET", "HEAD"]),
+            Route("/_sandbox/feeds/{name}/{action}", control, methods=["GET", "POST", "PUT", "DELETE"]),
+        ]
+    )

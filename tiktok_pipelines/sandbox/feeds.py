@@ -17,7 +17,9 @@ def image_url(image_base_url: str, file_id: int, product: Product) -> str:
     return f"{image_base_url.rstrip('/')}/arquivos/ids/{file_id}/{product.slug[:40]}.png"
 
 
-def _fields(catalog: Catalog, product: Product, sku: Sku, image_base_url: str, prefixed_core: bool) -> list[str]:
+def _fields(
+    catalog: Catalog, product: Product, sku: Sku, image_base_url: str, prefixed_core: bool
+) -> list[str]:
     title = f"{product.name} {sku.variant_name}" if len(product.skus) > 1 else product.name
     link = f"{catalog.store_url}/{product.slug}/p?idsku={sku.sku_id}"
     images = [image_url(image_base_url, fid, product) for fid in sku.image_ids]
@@ -54,28 +56,40 @@ def _fields(catalog: Catalog, product: Product, sku: Sku, image_base_url: str, p
     return out
 
 
-def iter_feed_chunks(catalog: Catalog, fmt: str = "rss", image_base_url: str = "http://127.0.0.1:8701",
-                     updated: datetime | None = None) -> Iterator[str]:
+def iter_feed_chunks(
+    catalog: Catalog,
+    fmt: str = "rss",
+    image_base_url: str = "http://127.0.0.1:8701",
+    updated: datetime | None = None,
+) -> Iterator[str]:
     """The feed as text chunks, one per item, so that large feeds are streamed."""
     stamp = (updated or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     store = escape(catalog.store_url)
     if fmt == "rss":
-        yield (f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="{G_NS}">\n<channel>\n'
-               f"<title>{escape(catalog.account)}</title>\n<link>{store}</link>\n"
-               f"<description>Feed de produtos {escape(catalog.account)}</description>\n")
+        yield (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:g="{G_NS}">\n<channel>\n'
+            f"<title>{escape(catalog.account)}</title>\n<link>{store}</link>\n"
+            f"<description>Feed de produtos {escape(catalog.account)}</description>\n"
+        )
         for product in catalog.products:
             if not product.active:
                 continue
             for sku in product.skus:
                 if sku.active:
-                    yield "<item>\n" + "\n".join(_fields(catalog, product, sku, image_base_url, False)) + "\n</item>\n"
+                    yield (
+                        "<item>\n"
+                        + "\n".join(_fields(catalog, product, sku, image_base_url, False))
+                        + "\n</item>\n"
+                    )
         yield "</channel>\n</rss>\n"
     elif fmt == "atom":
-        yield (f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-               f'xmlns:g="{G_NS}">\n<title>{escape(catalog.account)}</title>\n'
-               f'<link href={quoteattr(catalog.store_url)} rel="alternate" type="text/html"/>\n'
-               f"<updated>{stamp}</updated>\n<author><name>{escape(catalog.account)}</name></author>\n"
-               f"<id>{store}/XMLData/google-shopping.xml</id>\n")
+        yield (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+            f'xmlns:g="{G_NS}">\n<title>{escape(catalog.account)}</title>\n'
+            f'<link href={quoteattr(catalog.store_url)} rel="alternate" type="text/html"/>\n'
+            f"<updated>{stamp}</updated>\n<author><name>{escape(catalog.account)}</name></author>\n"
+            f"<id>{store}/XMLData/google-shopping.xml</id>\n"
+        )
         for product in catalog.products:
             if not product.active:
                 continue
@@ -83,20 +97,32 @@ def iter_feed_chunks(catalog: Catalog, fmt: str = "rss", image_base_url: str = "
                 if not sku.active:
                     continue
                 fields = _fields(catalog, product, sku, image_base_url, True)
-                yield (f"<entry>\n<id>{sku.sku_id}</id>\n<updated>{stamp}</updated>\n"
-                       + "\n".join(fields) + "\n</entry>\n")
+                yield (
+                    f"<entry>\n<id>{sku.sku_id}</id>\n<updated>{stamp}</updated>\n"
+                    + "\n".join(fields)
+                    + "\n</entry>\n"
+                )
         yield "</feed>\n"
     else:
         raise ValueError(f"unknown feed format {fmt!r} (rss or atom)")
 
 
-def render_feed(catalog: Catalog, fmt: str = "rss", image_base_url: str = "http://127.0.0.1:8701",
-                updated: datetime | None = None) -> bytes:
+def render_feed(
+    catalog: Catalog,
+    fmt: str = "rss",
+    image_base_url: str = "http://127.0.0.1:8701",
+    updated: datetime | None = None,
+) -> bytes:
     return "".join(iter_feed_chunks(catalog, fmt, image_base_url, updated)).encode("utf-8")
 
 
-def write_feed(catalog: Catalog, out: BinaryIO, fmt: str = "rss", image_base_url: str = "http://127.0.0.1:8701",
-               updated: datetime | None = None) -> int:
+def write_feed(
+    catalog: Catalog,
+    out: BinaryIO,
+    fmt: str = "rss",
+    image_base_url: str = "http://127.0.0.1:8701",
+    updated: datetime | None = None,
+) -> int:
     written = 0
     for chunk in iter_feed_chunks(catalog, fmt, image_base_url, updated):
         data = chunk.encode("utf-8")

@@ -26,8 +26,15 @@ class ServerThread:
     def __init__(self, app, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning"):
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level=log_level, access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"uvicorn:{self.port}", daemon=True)
 
@@ -73,8 +80,16 @@ class _QuietServer(uvicorn.Server):
 def run_servers(apps: Sequence[Served], host: str = "127.0.0.1", log_level: str = "info") -> None:
     """Serves every app on its own port until interrupted (Ctrl-C / SIGTERM)."""
     servers = [
-        _QuietServer(uvicorn.Config(a.app, host=host, port=a.port, log_level=log_level, lifespan="off",
-                                    timeout_graceful_shutdown=2))
+        _QuietServer(
+            uvicorn.Config(
+                a.app,
+                host=host,
+                port=a.port,
+                log_level=log_level,
+                lifespan="off",
+                timeout_graceful_shutdown=2,
+            )
+        )
         for a in apps
     ]
 

@@ -43,7 +43,8 @@ class SandboxWorld:
         cfg = self.config
         if DEMO_ACCOUNT not in self.catalogs:
             self.catalogs[DEMO_ACCOUNT] = generate_catalog(
-                cfg.products, seed=cfg.seed, account=DEMO_ACCOUNT, warehouses=(DEMO_WAREHOUSE,))
+                cfg.products, seed=cfg.seed, account=DEMO_ACCOUNT, warehouses=(DEMO_WAREHOUSE,)
+            )
         self.feeds = FeedHost(image_base_url=cfg.url(cfg.feeds_port))
         self.feeds.add("demo", self.catalogs[DEMO_ACCOUNT], "rss")
         self.feeds.add("demo-atom", self.catalogs[DEMO_ACCOUNT], "atom")
@@ -59,7 +60,11 @@ class SandboxWorld:
 
     def urls(self) -> dict[str, str]:
         cfg = self.config
-        return {"feeds": cfg.url(cfg.feeds_port), "tiktok": cfg.url(cfg.tiktok_port), "vtex": cfg.url(cfg.vtex_port)}
+        return {
+            "feeds": cfg.url(cfg.feeds_port),
+            "tiktok": cfg.url(cfg.tiktok_port),
+            "vtex": cfg.url(cfg.vtex_port),
+        }
 
     def environment(self) -> dict[str, str]:
         """Configuration variables that point the project at this sandbox."""

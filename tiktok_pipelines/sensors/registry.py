@@ -1,6 +1,5 @@
 """Keeps the `clients` dynamic partitions in step with the client registry."""
 
-
 import dagster as dg
 
 from tiktok_pipelines.partitions import CLIENTS_PARTITION

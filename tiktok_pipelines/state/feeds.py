@@ -18,8 +18,9 @@ feed_snapshots = sa.Table(
     "feed_snapshots",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("object_key", sa.Text, nullable=False),
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
@@ -92,8 +93,15 @@ class FeedSnapshots:
             raise KeyError(snapshot_id)
         return _snapshot(row)  # type: ignore[return-value]
 
-    def record_fetch(self, client_id: str, content_hash: str, object_key: str, size_bytes: int,
-                     etag: str | None, last_modified: str | None) -> tuple[FeedSnapshot, bool]:
+    def record_fetch(
+        self,
+        client_id: str,
+        content_hash: str,
+        object_key: str,
+        size_bytes: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> tuple[FeedSnapshot, bool]:
         """Records fetched bytes; returns the snapshot and whether its content is new."""
         now = utcnow()
         with self.db.begin() as conn:
@@ -104,16 +112,23 @@ class FeedSnapshots:
             ).first()
             if existing:
                 conn.execute(
-                    feed_snapshots.update().where(feed_snapshots.c.id == existing.id)
+                    feed_snapshots.update()
+                    .where(feed_snapshots.c.id == existing.id)
                     .values(etag=etag, last_modified=last_modified, checked_at=now)
                 )
                 snapshot_id, new = existing.id, False
             else:
                 snapshot_id = conn.execute(
                     feed_snapshots.insert().values(
-                        client_id=client_id, content_hash=content_hash, object_key=object_key,
-                        size_bytes=size_bytes, etag=etag, last_modified=last_modified, status="fetched",
-                        fetched_at=now, checked_at=now,
+                        client_id=client_id,
+                        content_hash=content_hash,
+                        object_key=object_key,
+                        size_bytes=size_bytes,
+                        etag=etag,
+                        last_modified=last_modified,
+                        status="fetched",
+                        fetched_at=now,
+                        checked_at=now,
                     )
                 ).inserted_primary_key[0]
                 new = True
@@ -122,14 +137,20 @@ class FeedSnapshots:
     def touch(self, snapshot_id: int) -> None:
         """The server answered 304: the snapshot is still the latest."""
         with self.db.begin() as conn:
-            conn.execute(feed_snapshots.update().where(feed_snapshots.c.id == snapshot_id)
-                         .values(checked_at=utcnow()))
+            conn.execute(
+                feed_snapshots.update().where(feed_snapshots.c.id == snapshot_id).values(checked_at=utcnow())
+            )
 
     def mark_accepted(self, snapshot_id: int, item_count: int, rejected_count: int) -> None:
         with self.db.begin() as conn:
             conn.execute(
-                feed_snapshots.update().where(feed_snapshots.c.id == snapshot_id).values(
-                    status="accepted", error=None, item_count=item_count, rejected_count=rejected_count,
+                feed_snapshots.update()
+                .where(feed_snapshots.c.id == snapshot_id)
+                .values(
+                    status="accepted",
+                    error=None,
+                    item_count=item_count,
+                    rejected_count=rejected_count,
                     parsed_at=utcnow(),
                 )
             )
@@ -137,6 +158,7 @@ class FeedSnapshots:
     def mark_rejected(self, snapshot_id: int, error: str) -> None:
         with self.db.begin() as conn:
             conn.execute(
-                feed_snapshots.update().where(feed_snapshots.c.id == snapshot_id)
+                feed_snapshots.update()
+                .where(feed_snapshots.c.id == snapshot_id)
                 .values(status="rejected", error=error[:4000], parsed_at=utcnow())
             )

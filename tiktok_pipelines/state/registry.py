@@ -81,7 +81,9 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    query = "&".join(f"{kv.split('=', 1)[0]}=***" for kv in parts.query.split("&") if kv) if parts.query else ""
+    query = (
+        "&".join(f"{kv.split('=', 1)[0]}=***" for kv in parts.query.split("&") if kv) if parts.query else ""
+    )
     return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
 
@@ -239,7 +241,9 @@ class ClientRegistry:
             vtex_affiliate_id=row.vtex_affiliate_id,
             tiktok_shop_code=row.tiktok_shop_code,
             tiktok_shop_id=row.tiktok_shop_id,
-            tiktok_shop_cipher=SecretStr(dec(row.tiktok_shop_cipher_enc)) if row.tiktok_shop_cipher_enc else None,
+            tiktok_shop_cipher=SecretStr(dec(row.tiktok_shop_cipher_enc))
+            if row.tiktok_shop_cipher_enc
+            else None,
             tiktok_warehouse_ids=tuple(json.loads(row.tiktok_warehouse_ids)),
             options=json.loads(row.options),
             status=row.status,
@@ -270,7 +274,7 @@ class ClientRegistry:
 
     def find_by(self, **criteria: str) -> Client | None:
         """The client whose `tiktok_shop_id` / `tiktok_shop_code` / ... equals the value given."""
-        (column, value), = criteria.items()
+        ((column, value),) = criteria.items()
         with self.db.read() as conn:
             row = conn.execute(sa.select(clients_table).where(clients_table.c[column] == value)).first()
         return self._from_row(row) if row else None
@@ -284,7 +288,9 @@ class ClientRegistry:
             ).first()
             if exists:
                 raise ClientExistsError(f"client {client.client_id!r} is already registered")
-            conn.execute(clients_table.insert().values(**self._to_row(client), created_at=now, updated_at=now))
+            conn.execute(
+                clients_table.insert().values(**self._to_row(client), created_at=now, updated_at=now)
+            )
         return self.get(client.client_id)
 
     def update(self, client_id: str, **changes: Any) -> Client:
