@@ -190,3 +190,17 @@ class Settings:
     @property
     def dev_key_path(self) -> Path:
         return self.data_dir / "dev-secret.key"
+
+
+def variables_markdown() -> str:
+    """The README's table of configuration variables (`python -m tiktok_pipelines.settings`)."""
+    lines = ["| variable | default | what it is |", "|---|---|---|"]
+    for var in VARIABLES:
+        default = f"`{var.default}`" if var.default else "—"
+        secret = " **Secret.**" if var.secret else ""
+        lines.append(f"| `{var.name}` | {default} | {var.help.replace('|', '/')}{secret} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(variables_markdown())

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from tiktok_pipelines.clients.http import RetryPolicy
 from tiktok_pipelines.state.registry import redact_url
 
 
@@ -47,19 +47,12 @@ def fetch_feed(
     max_bytes: int = 4 * 1024**3,
     user_agent: str = "tiktok-pipelines",
     attempts: int = 4,
+    backoff_initial_s: float = 1.0,
     client: httpx.Client | None = None,
 ) -> FeedFetch:
     """GET `url` into `dest`, conditional on the validators given; retries network errors and 5xx."""
 
-    @retry(
-        retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=1, max=30),
-        reraise=True,
-    )
-    def attempt() -> FeedFetch:
-        return _fetch_once(url, dest, etag, last_modified, max_bytes, http)
-
+    policy = RetryPolicy(attempts=attempts, initial=backoff_initial_s, maximum=30.0)
     owns = client is None
     http = client or httpx.Client(
         timeout=httpx.Timeout(timeout_s, connect=15.0),
@@ -67,7 +60,7 @@ def fetch_feed(
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
     )
     try:
-        return attempt()
+        return policy.call(lambda: _fetch_once(url, dest, etag, last_modified, max_bytes, http), _retryable)
     except httpx.TransportError as exc:
         raise FeedFetchError(
             f"cannot download the feed from {redact_url(url)}: {type(exc).__name__}: {exc}"

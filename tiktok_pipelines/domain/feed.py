@@ -187,6 +187,39 @@ def _open(source: str | Path | BinaryIO | bytes) -> BinaryIO:
     return fh
 
 
+class _CountingReader:
+    """Wraps the feed stream to know where the input ended, to tell truncation from other errors."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.eof = False
+        self.lines = 1
+        self.last_line_chars = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        if not data:
+            self.eof = True
+            return data
+        newline = data.rfind(b"\n")
+        if newline >= 0:
+            self.lines += data.count(b"\n")
+            self.last_line_chars = len(data[newline + 1 :].decode("utf-8", "ignore"))
+        else:
+            self.last_line_chars += len(data.decode("utf-8", "ignore"))
+        return data
+
+    def ends_at(self, line: int | None, column: int | None) -> bool:
+        """Whether an error position is at the end of the input (the document stopped short)."""
+        if line is None:
+            return False
+        if not self.eof:  # the parser may stop before asking for more: look for unread input
+            self.eof = not self.raw.read(1)
+        if not self.eof:
+            return False
+        return line >= self.lines and (column or 0) >= self.last_line_chars - 8
+
+
 def _text(el: etree._Element) -> str | None:
     text = el.text
     if len(el):  # inline markup (e.g. Atom xhtml content): keep its text
@@ -280,8 +313,9 @@ class FeedParser:
                 fh.close()
 
     def _iter(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
+        reader = _CountingReader(fh)
         context = etree.iterparse(
-            fh,
+            reader,
             events=("end",),
             tag=("item", "{*}item", "{*}entry"),
             resolve_entities=False,
@@ -293,22 +327,27 @@ class FeedParser:
             collect_ids=False,
         )
         checked_root = False
+        count = 0
         try:
             for _event, elem in context:
                 if not checked_root:
                     self._check_document(elem.getroottree())
                     checked_root = True
                 yield from self._item(elem)
-                # Drop what has been read so memory stays flat.
+                # Drop what has been read so memory stays flat; earlier siblings go in batches.
                 elem.clear(keep_tail=False)
-                parent = elem.getparent()
-                if parent is not None:
-                    while elem.getprevious() is not None:
-                        del parent[0]
+                count += 1
+                if count % 256 == 0:
+                    parent = elem.getparent()
+                    if parent is not None:
+                        del parent[: parent.index(elem)]
             root = context.root
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (None, None)
-            raise FeedFormatError(_describe_syntax_error(exc), line, column) from None
+            message = _describe_syntax_error(exc)
+            if reader.ends_at(line, column) and "encoding" not in message and "empty" not in message:
+                message = f"the feed ends before its document is complete (truncated download?): {_lxml_message(exc)}"
+            raise FeedFormatError(message, line, column) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise FeedFormatError(f"the feed file cannot be read to its end: {exc}") from None
         if root is None:
@@ -347,25 +386,31 @@ class FeedParser:
         values: dict[str, str] = {}
         images: list[str] = []
         extra: dict[str, str] = {}
+        field_of = _TAG_TO_FIELD.get
         for child in elem:
             tag = child.tag
-            if not isinstance(tag, str):
+            name = field_of(tag)
+            if name is None:
+                # Unknown g: attributes are kept as `extra` (custom labels, product details...).
+                if isinstance(tag, str) and tag.startswith(_G):
+                    text = _text(child)
+                    local = tag[len(_G) :]
+                    if text is not None and local not in extra and not len(child):
+                        extra[local] = text
                 continue
-            name = _TAG_TO_FIELD.get(tag)
             if name == "link" and tag.startswith(_A):
                 rel = child.get("rel", "alternate")
                 href = child.get("href")
                 if rel == "alternate" and href and "link" not in values:
                     values["link"] = href.strip()
                 continue
-            text = _text(child)
+            text = child.text
+            if len(child):  # inline markup (e.g. Atom xhtml content): keep its text
+                text = "".join(child.itertext())
             if text is None:
                 continue
-            if name is None:
-                if tag.startswith(_G):
-                    local = tag[len(_G) :]
-                    if local not in extra and not len(child):
-                        extra[local] = text
+            text = text.strip()
+            if not text:
                 continue
             if name == "additional_image_links":
                 images.append(text)
@@ -461,8 +506,13 @@ class FeedParser:
         yield item
 
 
+def _lxml_message(exc: etree.XMLSyntaxError) -> str:
+    """lxml's message without its own ', line N, column M' suffix (the caller adds the position)."""
+    return re.sub(r",\s*line \d+, column \d+.*$", "", str(exc.msg or exc)).strip()
+
+
 def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
-    msg = str(exc.msg or exc).strip()
+    msg = _lxml_message(exc)
     lowered = msg.lower()
     if "premature end of data" in lowered or "end of data" in lowered or "truncated" in lowered:
         return f"the feed is truncated or not well-formed: {msg}"

@@ -17,6 +17,7 @@ class FeedDownloader(dg.ConfigurableResource):
     max_bytes: int = Field(default=4 * 1024**3, description="Largest feed accepted.")
     user_agent: str = Field(default="tiktok-pipelines/0.1", description="User-Agent header sent.")
     attempts: int = Field(default=4, description="Attempts on network errors and HTTP 5xx / 429.")
+    backoff_initial_seconds: float = Field(default=1.0, description="First wait between attempts (doubles).")
 
     def fetch(
         self, url: str, dest: Path, etag: str | None = None, last_modified: str | None = None

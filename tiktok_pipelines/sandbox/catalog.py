@@ -81,7 +81,7 @@ SENTENCES = (
     "Embalagem reciclável e envio rápido para todo o país.",
     "Testado para oferecer o melhor desempenho com segurança e durabilidade.",
 )
-VARIANT_COUNTS = (1, 2, 3, 3, 4, 5)  # three SKUs per product on average
+VARIANT_COUNTS = (2, 3, 4, 4, 5, 5)  # with single-SKU categories, three SKUs per product on average
 
 
 def slugify(text: str) -> str:

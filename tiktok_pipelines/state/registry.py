@@ -165,6 +165,11 @@ class Client(BaseModel):
             raise ValueError("must not be empty")
         return v
 
+    def __repr_args__(self):
+        # Feed URLs sometimes carry an access token in their query string.
+        for name, value in super().__repr_args__():
+            yield name, (redact_url(value) if name == "feed_url" else value)
+
     def option(self, name: str, default: Any = None) -> Any:
         return self.options.get(name, default)
 
