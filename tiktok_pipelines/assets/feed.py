@@ -9,7 +9,7 @@ import dagster as dg
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.feed import FeedFetchError
 from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser
-from tiktok_pipelines.domain.tables import FEED_PROBLEMS, FEED_PRODUCTS
+from tiktok_pipelines.domain.tables import FEED_PROBLEMS, FEED_PRODUCTS, feed_product_row
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
@@ -95,41 +95,6 @@ def feed_xml(
     )
 
 
-def _product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
-    return {
-        "client_id": client_id,
-        "seller_sku": item.seller_sku,
-        "item_group_id": item.item_group_id,
-        "title": item.title,
-        "description": item.description,
-        "link": item.link,
-        "image_link": item.image_link,
-        "additional_image_links": item.additional_image_links,
-        "price": item.price,
-        "sale_price": item.sale_price,
-        "currency": item.currency,
-        "sale_price_effective_date": item.sale_price_effective_date,
-        "availability": item.availability,
-        "condition": item.condition,
-        "brand": item.brand,
-        "gtin": item.gtin,
-        "mpn": item.mpn,
-        "color": item.color,
-        "size": item.size,
-        "gender": item.gender,
-        "age_group": item.age_group,
-        "material": item.material,
-        "pattern": item.pattern,
-        "google_product_category": item.google_product_category,
-        "product_type": item.product_type,
-        "shipping_weight_kg": item.shipping_weight_kg,
-        "extra": list(item.extra.items()),
-        "line": item.line,
-        "content_hash": item.content_hash,
-        "snapshot_hash": snapshot_hash,
-    }
-
-
 @dg.asset(
     partitions_def=clients_partitions,
     group_name="catalog",
@@ -160,7 +125,7 @@ def feed_products(
         ):
             for entry in parser.iter(path):
                 if isinstance(entry, FeedItem):
-                    writer.append(_product_row(client.client_id, entry, snapshot.content_hash))
+                    writer.append(feed_product_row(client.client_id, entry, snapshot.content_hash))
                     groups.add(entry.item_group_id or entry.seller_sku)
                     if len(preview) < 10:
                         preview.append(

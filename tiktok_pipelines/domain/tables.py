@@ -12,6 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tiktok_pipelines.domain.feed import FeedItem
+
 MONEY = pa.decimal128(14, 2)
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -63,6 +65,42 @@ FEED_PROBLEMS = pa.schema(
 )
 
 
+def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
+    """A `FEED_PRODUCTS` row of a parsed feed item."""
+    return {
+        "client_id": client_id,
+        "seller_sku": item.seller_sku,
+        "item_group_id": item.item_group_id,
+        "title": item.title,
+        "description": item.description,
+        "link": item.link,
+        "image_link": item.image_link,
+        "additional_image_links": item.additional_image_links,
+        "price": item.price,
+        "sale_price": item.sale_price,
+        "currency": item.currency,
+        "sale_price_effective_date": item.sale_price_effective_date,
+        "availability": item.availability,
+        "condition": item.condition,
+        "brand": item.brand,
+        "gtin": item.gtin,
+        "mpn": item.mpn,
+        "color": item.color,
+        "size": item.size,
+        "gender": item.gender,
+        "age_group": item.age_group,
+        "material": item.material,
+        "pattern": item.pattern,
+        "google_product_category": item.google_product_category,
+        "product_type": item.product_type,
+        "shipping_weight_kg": item.shipping_weight_kg,
+        "extra": list(item.extra.items()),
+        "line": item.line,
+        "content_hash": item.content_hash,
+        "snapshot_hash": snapshot_hash,
+    }
+
+
 class ParquetRowWriter:
     """Appends dict rows and writes them as row groups of `batch_rows`; memory stays bounded."""
 
@@ -71,15 +109,12 @@ class ParquetRowWriter:
         self.schema = schema
         self.batch_rows = batch_rows
         self.rows_written = 0
-        self._columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-        self._pending = 0
+        self._rows: list[Mapping[str, Any]] = []
         self._writer = pq.ParquetWriter(str(self.path), schema, compression="zstd")
 
     def append(self, row: Mapping[str, Any]) -> None:
-        for name, values in self._columns.items():
-            values.append(row.get(name))
-        self._pending += 1
-        if self._pending >= self.batch_rows:
+        self._rows.append(row)
+        if len(self._rows) >= self.batch_rows:
             self.flush()
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -87,16 +122,13 @@ class ParquetRowWriter:
             self.append(row)
 
     def flush(self) -> None:
-        if not self._pending:
+        rows = self._rows
+        if not rows:
             return
-        batch = pa.record_batch(
-            [pa.array(self._columns[f.name], type=f.type) for f in self.schema], schema=self.schema
-        )
-        self._writer.write_batch(batch)
-        self.rows_written += self._pending
-        for values in self._columns.values():
-            values.clear()
-        self._pending = 0
+        arrays = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in self.schema]
+        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
+        self.rows_written += len(rows)
+        self._rows = []
 
     def close(self) -> None:
         self.flush()

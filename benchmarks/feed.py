@@ -1,0 +1,160 @@
+"""Feed parse + diff: the project's streaming path against the seed's whole-DOM comparison.
+
+Generates (fixed seed) a catalog feed and a second version where 1 % of products changed, then times,
+each in a fresh process so peak RSS is its own:
+  project:  stream-parse the new feed into the lake table (Parquet) and diff its products against the
+            previous table's product hashes (what `feed_products` + `feed_diff` do on every run);
+  baseline: parse both feeds whole into DOM trees and compare them item by item (the seed's
+            PRODUTOS-compara-xml lambda).
+Prints one line per figure: name, value, unit, ratio to the baseline.
+
+    python benchmarks/feed.py [--sizes 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def generate(size: int, folder: Path) -> tuple[Path, Path, Path]:
+    from tiktok_pipelines.domain.feed import FeedItem, FeedParser
+    from tiktok_pipelines.domain.tables import FEED_PRODUCTS, ParquetRowWriter
+    from tiktok_pipelines.sandbox.catalog import generate_catalog
+    from tiktok_pipelines.sandbox.feeds import write_feed
+
+    catalog = generate_catalog(size // 3 + 1, seed=2026)
+    # Trim to exactly `size` items.
+    kept, count = [], 0
+    for product in catalog.products:
+        if count >= size:
+            break
+        product.skus = product.skus[: size - count]
+        count += len(product.skus)
+        kept.append(product)
+    catalog.products = kept
+    old, new, old_table = (
+        folder / f"old-{size}.xml",
+        folder / f"new-{size}.xml",
+        folder / f"old-{size}.parquet",
+    )
+    with open(old, "wb") as fh:
+        write_feed(catalog, fh)
+    with ParquetRowWriter(old_table, FEED_PRODUCTS) as writer:
+        for entry in FeedParser().iter(old):
+            if isinstance(entry, FeedItem):
+                writer.append(
+                    {
+                        "client_id": "bench",
+                        "seller_sku": entry.seller_sku,
+                        "item_group_id": entry.item_group_id,
+                        "title": entry.title,
+                        "price": entry.price,
+                        "content_hash": entry.content_hash,
+                    }
+                )
+    catalog.change_products(max(1, len(catalog.products) // 100))
+    with open(new, "wb") as fh:
+        write_feed(catalog, fh)
+    return old, new, old_table
+
+
+def run_project(old_table: Path, new: Path, out: Path) -> dict:
+    import pyarrow.parquet as pq
+
+    from tiktok_pipelines.domain.catalog_diff import diff_catalogs, product_hashes, product_hashes_of_table
+    from tiktok_pipelines.domain.feed import FeedItem, FeedParser
+    from tiktok_pipelines.domain.tables import FEED_PRODUCTS, ParquetRowWriter, feed_product_row
+
+    started = time.perf_counter()
+    previous = product_hashes_of_table(
+        pq.read_table(old_table, columns=["seller_sku", "item_group_id", "content_hash"])
+    )
+    rows = []
+    with ParquetRowWriter(out, FEED_PRODUCTS) as writer:
+        for entry in FeedParser().iter(new):
+            if isinstance(entry, FeedItem):
+                writer.append(feed_product_row("bench", entry, "snapshot"))
+                rows.append((entry.seller_sku, entry.item_group_id, entry.content_hash))
+    current = product_hashes(rows)
+    diff = diff_catalogs({k: v.hash for k, v in previous.items()}, {k: v.hash for k, v in current.items()})
+    return {"seconds": time.perf_counter() - started, "changed": len(diff.changed)}
+
+
+def run_baseline(old: Path, new: Path) -> dict:
+    from lxml import etree
+
+    started = time.perf_counter()
+    g = "{http://base.google.com/ns/1.0}"
+
+    def items(path: Path) -> dict[str, bytes]:
+        tree = etree.parse(str(path))
+        return {item.findtext(g + "id"): etree.tostring(item) for item in tree.iter("item")}
+
+    before, after = items(old), items(new)
+    changed = [k for k in after if before.get(k) != after[k]]
+    removed = [k for k in before if k not in after]
+    return {"seconds": time.perf_counter() - started, "changed_items": len(changed) + len(removed)}
+
+
+def child(mode: str, folder: Path, size: int) -> None:
+    old, new, old_table = (
+        folder / f"old-{size}.xml",
+        folder / f"new-{size}.xml",
+        folder / f"old-{size}.parquet",
+    )
+    if mode == "project":
+        result = run_project(old_table, new, folder / f"out-{size}.parquet")
+    else:
+        result = run_baseline(old, new)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(mode: str, folder: Path, size: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--dir", str(folder), "--sizes", str(size)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--child")
+    parser.add_argument("--dir")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.child:
+        child(args.child, Path(args.dir), sizes[0])
+        return
+    with tempfile.TemporaryDirectory(prefix="ttp-bench-feed-") as tmp:
+        folder = Path(tmp)
+        for size in sizes:
+            _, new, _ = generate(size, folder)
+            mb = new.stat().st_size / 1e6
+            project, baseline = measure("project", folder, size), measure("baseline", folder, size)
+            label = f"{size // 1000}k"
+            p_rate, b_rate = mb / project["seconds"], mb / baseline["seconds"]
+            print(f"feed_{label}_size {mb:.1f} MB")
+            print(f"feed_{label}_parse_diff_throughput {p_rate:.1f} MB/s ratio {p_rate / b_rate:.2f}")
+            print(f"feed_{label}_baseline_throughput {b_rate:.1f} MB/s ratio 1.00")
+            print(
+                f"feed_{label}_parse_diff_peak_rss {project['peak_rss_mb']:.0f} MB "
+                f"ratio {project['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}"
+            )
+            print(f"feed_{label}_baseline_peak_rss {baseline['peak_rss_mb']:.0f} MB ratio 1.00")
+            print(f"feed_{label}_changed_products {project['changed']} products")
+
+
+if __name__ == "__main__":
+    main()
