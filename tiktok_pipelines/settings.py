@@ -76,6 +76,29 @@ VARIABLES: tuple[Variable, ...] = (
         "tiktok-pipelines/0.1",
         "User-Agent sent to feed servers and APIs.",
     ),
+    # -- webhooks and the event queue
+    Variable(
+        "TIKTOK_PIPELINES_QUEUE",
+        "db",
+        "Event queue between the webhook receiver and the sensor: `db` (a state DB table) or `sqs`.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_SQS_QUEUE_URL",
+        None,
+        "URL of the SQS queue when the queue is `sqs` (a `.fifo` queue also deduplicates).",
+    ),
+    Variable("TIKTOK_PIPELINES_SQS_ENDPOINT_URL", None, "SQS-compatible endpoint; empty for AWS."),
+    Variable(
+        "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET",
+        None,
+        "Shared secret VTEX notifications must carry (header `X-Webhook-Secret` or query `secret`).",
+        secret=True,
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_WEBHOOK_MAX_BODY_BYTES",
+        str(256 * 1024),
+        "Largest webhook body accepted; larger ones get 413.",
+    ),
     # -- TikTok Shop (Partner API)
     Variable("TIKTOK_APP_KEY", None, "App key of the TikTok Shop partner app."),
     Variable(

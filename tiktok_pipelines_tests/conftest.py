@@ -100,3 +100,25 @@ def demo_client(sandbox: SandboxWorld, registry: ClientRegistry, instance: dg.Da
     client = registry.add(build_client(**sandbox.demo_client_fields()))
     instance.add_dynamic_partitions(CLIENTS_PARTITION, [client.client_id])
     return client
+
+
+@pytest.fixture
+def moto_server(monkeypatch):
+    """moto's server (S3, SQS...) on a free loopback port, with an S3 bucket `ttp-test`."""
+    from moto.server import ThreadedMotoServer
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="ttp-test")
+    yield endpoint
+    server.stop()

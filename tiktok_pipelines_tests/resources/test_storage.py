@@ -6,28 +6,7 @@ import pytest
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.resources.storage import LocalObjectStore, ParquetLake
-from tiktok_pipelines.sandbox.server import free_port
 from tiktok_pipelines.settings import Settings
-
-
-@pytest.fixture
-def moto_s3(monkeypatch):
-    """moto's S3 server on a free loopback port, with a bucket."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="ttp-test")
-    yield endpoint
-    server.stop()
 
 
 def test_local_store_writes_atomically_and_lists(tmp_path):
@@ -56,16 +35,16 @@ def test_a_failed_lake_write_leaves_the_old_table(tmp_path):
 
 
 @pytest.mark.e2e
-def test_feed_assets_on_s3(moto_s3, monkeypatch, sandbox, demo_client, instance):
+def test_feed_assets_on_s3(moto_server, monkeypatch, sandbox, demo_client, instance):
     monkeypatch.setenv("TIKTOK_PIPELINES_STORAGE", "s3")
     monkeypatch.setenv("TIKTOK_PIPELINES_S3_BUCKET", "ttp-test")
-    monkeypatch.setenv("TIKTOK_PIPELINES_S3_ENDPOINT_URL", moto_s3)
+    monkeypatch.setenv("TIKTOK_PIPELINES_S3_ENDPOINT_URL", moto_server)
     resources = build_resources(Settings.load())
     result = dg.materialize(
         [feed_xml, feed_products], partition_key="demo", instance=instance, resources=resources
     )
     assert result.success
-    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1")
+    s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="ttp-test")["Contents"]]
     assert any(k.startswith("tiktok-pipelines/objects/feeds/demo/") for k in keys)
     assert "tiktok-pipelines/lake/feed_products/client_id=demo/feed_products.parquet" in keys

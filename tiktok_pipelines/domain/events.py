@@ -1,0 +1,214 @@
+"""Inbound events (TikTok Shop webhooks, VTEX notifications): verification, parsing, routing.
+
+Pure functions, no I/O: the receiver verifies and parses, the queue carries `InboundEvent`s, and the
+sensor routes them with `route_event`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+# TikTok Shop webhook types (the reference's official numbering).
+ORDER_STATUS_CHANGE = 1
+REVERSE_STATUS_UPDATE = 2
+RECIPIENT_ADDRESS_UPDATE = 3
+PACKAGE_UPDATE = 4
+PRODUCT_STATUS_CHANGE = 5
+SELLER_DEAUTHORIZATION = 6
+UPCOMING_AUTHORIZATION_EXPIRATION = 7
+CANCELLATION_STATUS_CHANGE = 11
+RETURN_STATUS_CHANGE = 12
+INVOICE_STATUS_CHANGE = 36
+VTEX_ORDER_CREATED = 99  # internal: a VTEX order was created for a TikTok order
+
+TIKTOK_EVENT_NAMES = {
+    ORDER_STATUS_CHANGE: "ORDER_STATUS_CHANGE",
+    REVERSE_STATUS_UPDATE: "REVERSE_STATUS_UPDATE",
+    RECIPIENT_ADDRESS_UPDATE: "RECIPIENT_ADDRESS_UPDATE",
+    PACKAGE_UPDATE: "PACKAGE_UPDATE",
+    PRODUCT_STATUS_CHANGE: "PRODUCT_STATUS_CHANGE",
+    SELLER_DEAUTHORIZATION: "SELLER_DEAUTHORIZATION",
+    UPCOMING_AUTHORIZATION_EXPIRATION: "UPCOMING_AUTHORIZATION_EXPIRATION",
+    CANCELLATION_STATUS_CHANGE: "CANCELLATION_STATUS_CHANGE",
+    RETURN_STATUS_CHANGE: "RETURN_STATUS_CHANGE",
+    INVOICE_STATUS_CHANGE: "INVOICE_STATUS_CHANGE",
+    VTEX_ORDER_CREATED: "VTEX_ORDER_CREATED",
+}
+
+
+class EventRejected(ValueError):
+    """The request is not an acceptable event; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def tiktok_signature(app_key: str, app_secret: str, body: bytes) -> str:
+    """TikTok Shop's webhook signature: hex HMAC-SHA256(app_secret, app_key + raw body)."""
+    return hmac.new(app_secret.encode(), app_key.encode() + body, hashlib.sha256).hexdigest()
+
+
+def verify_tiktok_signature(app_key: str, app_secret: str, body: bytes, authorization: str | None) -> bool:
+    if not authorization:
+        return False
+    expected = tiktok_signature(app_key, app_secret, body)
+    return hmac.compare_digest(expected.encode(), authorization.strip().lower().encode())
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One verified event, as queued: where it came from, its id, its type, and the raw body."""
+
+    source: str  # "tiktok" | "vtex"
+    event_id: str  # tts_notification_id, or a digest of a VTEX notification
+    event_type: str  # "1", "36", ..., or "vtex:order_hook", "vtex:sku_changed"
+    routing_key: str  # TikTok shop id, or VTEX account
+    received_at: datetime
+    body: str
+
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+    def to_message(self) -> str:
+        return json.dumps(
+            {
+                "source": self.source,
+                "event_id": self.event_id,
+                "event_type": self.event_type,
+                "routing_key": self.routing_key,
+                "received_at": self.received_at.isoformat(),
+                "body": self.body,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_message(cls, message: str) -> InboundEvent:
+        data = json.loads(message)
+        return cls(
+            source=data["source"],
+            event_id=data["event_id"],
+            event_type=data["event_type"],
+            routing_key=data["routing_key"],
+            received_at=datetime.fromisoformat(data["received_at"]),
+            body=data["body"],
+        )
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise EventRejected("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise EventRejected("body is not a JSON object")
+    return data
+
+
+def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> InboundEvent:
+    """A TikTok Shop webhook envelope: `{type, tts_notification_id, shop_id, timestamp, data}`."""
+    data = _json_object(body)
+    kind = data.get("type")
+    notification_id = data.get("tts_notification_id")
+    if not isinstance(kind, int) or isinstance(kind, bool):
+        raise EventRejected("webhook has no integer `type`")
+    if kind == VTEX_ORDER_CREATED:
+        raise EventRejected("type 99 is internal and is not accepted from outside")
+    if not notification_id or not isinstance(notification_id, str | int):
+        raise EventRejected("webhook has no `tts_notification_id`")
+    shop_id = data.get("shop_id")
+    if not shop_id:
+        raise EventRejected("webhook has no `shop_id`")
+    if not isinstance(data.get("data", {}), dict):
+        raise EventRejected("webhook `data` is not an object")
+    return InboundEvent(
+        source="tiktok",
+        event_id=str(notification_id),
+        event_type=str(kind),
+        routing_key=str(shop_id),
+        received_at=received_at or datetime.now(UTC),
+        body=body.decode("utf-8"),
+    )
+
+
+def parse_vtex_notification(body: bytes, received_at: datetime | None = None) -> InboundEvent | None:
+    """A VTEX order hook notification or a broadcaster/affiliate SKU notification.
+
+    Returns None for the hook's `{"hookConfig": "ping"}`, which only needs a 200.
+    """
+    data = _json_object(body)
+    if data.get("hookConfig") == "ping":
+        return None
+    event_id = hashlib.blake2b(body, digest_size=16).hexdigest()
+    if "OrderId" in data and "State" in data:
+        account = (data.get("Origin") or {}).get("Account") or ""
+        event_type = "vtex:order_hook"
+        # The same order in the same state is the same event, whichever delivery brought it.
+        event_id = (
+            f"{data['OrderId']}:{data['State']}:{data.get('CurrentChange') or data.get('LastChange') or ''}"
+        )
+    elif "idSKU" in data or "IdSku" in data:
+        account = data.get("an") or data.get("An") or ""
+        event_type = "vtex:sku_changed"
+    else:
+        raise EventRejected("not a VTEX order hook or SKU notification")
+    if not account:
+        raise EventRejected("VTEX notification does not name its account")
+    return InboundEvent(
+        source="vtex",
+        event_id=event_id,
+        event_type=event_type,
+        routing_key=str(account),
+        received_at=received_at or datetime.now(UTC),
+        body=body.decode("utf-8"),
+    )
+
+
+# ---------------------------------------------------------------- routing
+
+
+@dataclass(frozen=True)
+class Route:
+    """What an event asks for: a run of `target` for the client, or only an inline `action`."""
+
+    target: str | None  # "orders", "fulfilment", "stock_price", "catalog" (a run lane), or None
+    action: str  # what the sensor records inline
+    keys: tuple[str, ...] = ()  # order ids, SKU ids, package ids... the run works on
+
+
+def route_event(event: InboundEvent) -> Route:
+    payload = event.payload()
+    data = payload.get("data") or {}
+    if event.source == "vtex":
+        if event.event_type == "vtex:sku_changed":
+            sku = str(payload.get("idSKU") or payload.get("IdSku"))
+            return Route("stock_price", "sku_changed", (sku,))
+        return Route("orders", "vtex_order_status", (str(payload.get("OrderId")),))
+    kind = int(event.event_type)
+    order_id = str(data.get("order_id") or "")
+    if kind == ORDER_STATUS_CHANGE:
+        return Route("orders", "order_status", (order_id,))
+    if kind == RECIPIENT_ADDRESS_UPDATE:
+        return Route("orders", "address_update", (order_id,))
+    if kind == CANCELLATION_STATUS_CHANGE:
+        return Route("orders", "cancellation", (order_id,))
+    if kind in (RETURN_STATUS_CHANGE, REVERSE_STATUS_UPDATE):
+        return Route("orders", "return", (order_id,))
+    if kind == PACKAGE_UPDATE:
+        packages = tuple(str(p.get("package_id") or p.get("id")) for p in data.get("package_list") or [])
+        return Route("fulfilment", "package_update", packages)
+    if kind == INVOICE_STATUS_CHANGE:
+        return Route("fulfilment", "invoice_status", (str(data.get("package_id") or ""),))
+    if kind == PRODUCT_STATUS_CHANGE:
+        return Route(None, "product_status", (str(data.get("product_id") or ""),))
+    if kind == SELLER_DEAUTHORIZATION:
+        return Route(None, "deauthorized")
+    if kind == UPCOMING_AUTHORIZATION_EXPIRATION:
+        return Route(None, "authorization_expiring")
+    return Route(None, "unknown_type")

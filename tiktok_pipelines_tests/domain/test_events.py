@@ -1,0 +1,109 @@
+import json
+
+import pytest
+
+from tiktok_pipelines.domain.events import (
+    EventRejected,
+    parse_tiktok_webhook,
+    parse_vtex_notification,
+    route_event,
+    tiktok_signature,
+    verify_tiktok_signature,
+)
+
+VECTOR_BODY = (
+    b'{"type":1,"tts_notification_id":"7380066284010030890","shop_id":"7495540735365777507",'
+    b'"timestamp":1718305585,"data":{"is_on_hold_order":true,"order_id":"576653688135258178",'
+    b'"order_status":"UNPAID","update_time":1718305585}}'
+)
+
+
+def test_webhook_signature_vector_from_the_reference():
+    expected = "5dec0f11ec2f6783b8deee53c9ffbf8d024302f7c7e7fa55a35d17629031ac05"
+    assert tiktok_signature("abcdef", "123", VECTOR_BODY) == expected
+    assert verify_tiktok_signature("abcdef", "123", VECTOR_BODY, expected)
+    assert verify_tiktok_signature("abcdef", "123", VECTOR_BODY, expected.upper())
+
+
+@pytest.mark.parametrize("auth", [None, "", "0" * 64, "Bearer x"])
+def test_forged_or_missing_signatures_fail(auth):
+    assert not verify_tiktok_signature("abcdef", "123", VECTOR_BODY, auth)
+
+
+def test_a_changed_body_fails_the_signature():
+    sig = tiktok_signature("abcdef", "123", VECTOR_BODY)
+    assert not verify_tiktok_signature(
+        "abcdef", "123", VECTOR_BODY.replace(b"UNPAID", b"AWAITING_SHIPMENT"), sig
+    )
+
+
+def test_parse_and_route_order_status():
+    event = parse_tiktok_webhook(VECTOR_BODY)
+    assert (event.source, event.event_id, event.event_type, event.routing_key) == (
+        "tiktok",
+        "7380066284010030890",
+        "1",
+        "7495540735365777507",
+    )
+    route = route_event(event)
+    assert route.target == "orders" and route.keys == ("576653688135258178",)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[1,2]", "not a JSON object"),
+        (b'{"tts_notification_id":"1","shop_id":"2"}', "integer `type`"),
+        (b'{"type":1,"shop_id":"2"}', "tts_notification_id"),
+        (b'{"type":1,"tts_notification_id":"1"}', "shop_id"),
+        (b'{"type":99,"tts_notification_id":"1","shop_id":"2"}', "internal"),
+    ],
+)
+def test_malformed_webhooks_are_rejected(body, message):
+    with pytest.raises(EventRejected, match=message):
+        parse_tiktok_webhook(body)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "target", "action"),
+    [
+        (3, {"order_id": "9"}, "orders", "address_update"),
+        (4, {"package_list": [{"package_id": "P1"}]}, "fulfilment", "package_update"),
+        (5, {"product_id": "77", "status": "FAILED"}, None, "product_status"),
+        (6, {"message": "bye"}, None, "deauthorized"),
+        (7, {"expiration_time": 1}, None, "authorization_expiring"),
+        (11, {"order_id": "9"}, "orders", "cancellation"),
+        (12, {"order_id": "9"}, "orders", "return"),
+        (36, {"package_id": "P1", "invoice_status": "SUCCESS"}, "fulfilment", "invoice_status"),
+        (58, {}, None, "unknown_type"),
+    ],
+)
+def test_every_event_type_has_a_route(kind, data, target, action):
+    body = json.dumps({"type": kind, "tts_notification_id": "n", "shop_id": "s", "data": data}).encode()
+    route = route_event(parse_tiktok_webhook(body))
+    assert (route.target, route.action) == (target, action)
+
+
+def test_vtex_ping_order_hook_and_sku_notification():
+    assert parse_vtex_notification(b'{"hookConfig":"ping"}') is None
+    hook = parse_vtex_notification(
+        json.dumps(
+            {
+                "Domain": "Fulfillment",
+                "OrderId": "TTS-123-01",
+                "State": "invoiced",
+                "LastState": "handling",
+                "CurrentChange": "2026-01-01T00:00:00Z",
+                "Origin": {"Account": "loja", "Key": "k"},
+            }
+        ).encode()
+    )
+    assert hook.routing_key == "loja" and route_event(hook).target == "orders"
+    assert hook.event_id == "TTS-123-01:invoiced:2026-01-01T00:00:00Z"
+    sku = parse_vtex_notification(b'{"idSKU":"10001","an":"loja","StockModified":true}')
+    assert route_event(sku).target == "stock_price" and route_event(sku).keys == ("10001",)
+    with pytest.raises(EventRejected):
+        parse_vtex_notification(b'{"hello":"world"}')
+    with pytest.raises(EventRejected, match="account"):
+        parse_vtex_notification(b'{"idSKU":"1"}')

@@ -1,0 +1,56 @@
+import boto3
+import pytest
+
+from tiktok_pipelines.clients.sqs import SqsEventQueue
+from tiktok_pipelines.domain.events import parse_tiktok_webhook
+from tiktok_pipelines.state.events import DbEventQueue, EventLog
+from tiktok_pipelines_tests.domain.test_events import VECTOR_BODY
+
+
+def event(n: int = 1):
+    return parse_tiktok_webhook(VECTOR_BODY.replace(b"7380066284010030890", str(n).encode()))
+
+
+def test_db_queue_is_durable_deduplicated_and_leased(state_db):
+    queue = DbEventQueue(state_db, lease_seconds=300)
+    assert queue.put(event(1)) is True
+    assert queue.put(event(1)) is False  # the same notification delivered again
+    assert queue.put(event(2)) is True
+    taken = queue.take(10)
+    assert [q.event.event_id for q in taken] == ["1", "2"]
+    assert queue.take(10) == []  # leased, invisible until the lease ends
+    queue.delete([taken[0].handle])
+    assert queue.depth() == 1
+
+
+def test_an_unfinished_batch_comes_back_after_its_lease(state_db):
+    queue = DbEventQueue(state_db, lease_seconds=0)
+    queue.put(event(1))
+    first = queue.take(10)
+    again = queue.take(10)  # the sensor crashed before deleting: the event is delivered again
+    assert [q.event.event_id for q in again] == [q.event.event_id for q in first]
+
+
+def test_event_log_records_each_event_once(state_db):
+    log = EventLog(state_db)
+    assert log.record(event(1), "loja", "orders", "order_status", ("576653688135258178",), "pending")
+    assert not log.record(event(1), "loja", "orders", "order_status", ("576653688135258178",), "pending")
+    pending = log.pending("loja", "orders")
+    assert len(pending) == 1 and pending[0].key_list == ["576653688135258178"]
+    log.mark([pending[0].id], "handled")
+    assert log.pending("loja", "orders") == []
+    assert log.count(status="handled") == 1
+
+
+@pytest.mark.e2e
+def test_sqs_queue_on_moto(moto_server):
+    sqs = boto3.client("sqs", endpoint_url=moto_server, region_name="us-east-1")
+    url = sqs.create_queue(QueueName="events.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    queue = SqsEventQueue(url, endpoint_url=moto_server, region="us-east-1", visibility_timeout=30)
+    for n in (1, 1, 2, 3):
+        queue.put(event(n))
+    taken = queue.take(10)
+    assert sorted(q.event.event_id for q in taken) == ["1", "2", "3"]
+    assert taken[0].event.body == event(int(taken[0].event.event_id)).body
+    queue.delete([q.handle for q in taken])
+    assert queue.depth() == 0
