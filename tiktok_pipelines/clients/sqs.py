@@ -27,13 +27,25 @@ class SqsEventQueue:
             "sqs", endpoint_url=endpoint_url or None, region_name=region or None
         )
 
-    def put(self, event: InboundEvent) -> bool:
-        params = {"QueueUrl": self.queue_url, "MessageBody": event.to_message()}
+    def _entry(self, index: int, event: InboundEvent) -> dict:
+        entry = {"Id": str(index), "MessageBody": event.to_message()}
         if self.fifo:
-            params["MessageGroupId"] = f"{event.source}:{event.routing_key}"
-            params["MessageDeduplicationId"] = f"{event.source}:{event.event_id}"[:128]
-        self.sqs.send_message(**params)
-        return True
+            entry["MessageGroupId"] = f"{event.source}:{event.routing_key}"
+            entry["MessageDeduplicationId"] = f"{event.source}:{event.event_id}"[:128]
+        return entry
+
+    def put(self, event: InboundEvent) -> bool:
+        return self.put_many([event])[0]
+
+    def put_many(self, events: list[InboundEvent]) -> list[bool]:
+        for start in range(0, len(events), 10):
+            chunk = events[start : start + 10]
+            result = self.sqs.send_message_batch(
+                QueueUrl=self.queue_url, Entries=[self._entry(i, e) for i, e in enumerate(chunk)]
+            )
+            if result.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(result['Failed'])} messages: {result['Failed'][0]}")
+        return [True] * len(events)
 
     def take(self, max_events: int) -> list[QueuedEvent]:
         taken: list[QueuedEvent] = []
