@@ -145,7 +145,12 @@ class VtexAccount:
         for name in ("app_key", "app_token"):
             value = getattr(self, name)
             if not isinstance(value, SecretStr):
-                object.__setattr__(self, name, SecretStr(str(value)))
+                value = SecretStr(str(value))
+                object.__setattr__(self, name, value)
+            text = value.get_secret_value()
+            # Sent as HTTP headers: blank or with spaces / control characters, they cannot be right.
+            if not text or any(c.isspace() or ord(c) < 32 for c in text):
+                raise ValueError(f"VTEX {name} of account {self.account!r} is empty or has spaces")
 
 
 @dataclass(frozen=True)
@@ -753,6 +758,11 @@ class VtexClient:
                     maybe_sent=False,
                     method=method,
                     path=path,
+                ) from None
+            except httpx.LocalProtocolError as exc:
+                # The request could not even be written (e.g. an illegal header): not VTEX's doing.
+                raise VtexError(
+                    f"the request could not be sent: {type(exc).__name__}", method=method, path=path
                 ) from None
             except httpx.TransportError as exc:
                 self._count("network_errors")

@@ -212,6 +212,8 @@ class VtexEmulator:
         self.buckets: dict[tuple[str, str], Bucket] = {}
         self.calls: dict[str, Counter[str]] = {}
         self.responses: dict[str, Counter[str]] = {}
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
         self.deliveries: list[dict[str, Any]] = []
         self.delivery_retries = 2
         self.delivery_retry_seconds = 0.2
@@ -449,31 +451,47 @@ class VtexEmulator:
         endpoint = endpoints.get(method) or endpoints["GET"]  # Starlette answers HEAD with GET routes
         key = f"{method} {template}"
         self.calls.setdefault(name, Counter())[key] += 1
-        response = await self._respond(request, name, method, endpoint)
+        self.in_flight[name] += 1
+        self.max_in_flight[name] = max(self.max_in_flight[name], self.in_flight[name])
+        try:
+            response = await self._respond(request, name, method, endpoint)
+        finally:
+            self.in_flight[name] -= 1
         self.responses.setdefault(name, Counter())[f"{key} {response.status_code}"] += 1
         return response
+
+    @staticmethod
+    def _fault_response(fault: dict[str, Any], path: str) -> Response:
+        status = int(fault["status"])
+        headers = {}
+        if status == 429 or fault.get("retry_after") is not None:
+            headers["Retry-After"] = str(fault.get("retry_after", 1))
+        if status == 423:
+            return Response(f"Unable to acquire lock for key: {path}", status_code=423, headers=headers)
+        body = fault.get("body") or {"error": {"code": None, "message": f"sandbox fault {status}"}}
+        return JSON(body, status_code=status, headers=headers)
 
     async def _respond(self, request: Request, name: str, method: str, endpoint: Endpoint) -> Response:
         seconds, jitter = self.latency
         if seconds or jitter:
             await asyncio.sleep(seconds + random.uniform(0, jitter))
         fault = self.take_fault(name, endpoint.family, method, request.url.path)
-        if fault:
+        # A fault strikes before the request is processed, or `after` it: the work is done but the
+        # answer is lost (a 5xx or a timeout after VTEX acted), which only idempotent retries survive.
+        if fault and not fault.get("after"):
             if fault.get("delay"):
                 await asyncio.sleep(float(fault["delay"]))
             if fault.get("status"):
-                status = int(fault["status"])
-                headers = {}
-                if status == 429 or fault.get("retry_after") is not None:
-                    headers["Retry-After"] = str(fault.get("retry_after", 1))
-                if status == 423:
-                    return Response(
-                        f"Unable to acquire lock for key: {request.url.path}",
-                        status_code=423,
-                        headers=headers,
-                    )
-                body = fault.get("body") or {"error": {"code": None, "message": f"sandbox fault {status}"}}
-                return JSON(body, status_code=status, headers=headers)
+                return self._fault_response(fault, request.url.path)
+        response = await self._process(request, name, method, endpoint)
+        if fault and fault.get("after"):
+            if fault.get("delay"):
+                await asyncio.sleep(float(fault["delay"]))
+            if fault.get("status"):
+                return self._fault_response(fault, request.url.path)
+        return response
+
+    async def _process(self, request: Request, name: str, method: str, endpoint: Endpoint) -> Response:
         try:
             account = self.account(name)
             app_key = None
@@ -993,9 +1011,14 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
             for n in names:
                 emu.calls.pop(n, None)
                 emu.responses.pop(n, None)
+                emu.max_in_flight.pop(n, None)
             return {"reset": names}
         return {
-            n: {"calls": dict(emu.calls.get(n, {})), "responses": dict(emu.responses.get(n, {}))}
+            n: {
+                "calls": dict(emu.calls.get(n, {})),
+                "responses": dict(emu.responses.get(n, {})),
+                "maxInFlight": emu.max_in_flight.get(n, 0),
+            }
             for n in names
         }
 
@@ -1361,6 +1384,14 @@ class VtexSandboxControl:
     def calls(self) -> dict[str, int]:
         return self._call("GET", "/_sandbox/vtex/calls", account=self.account)[self.account]["calls"]
 
+    def responses(self) -> dict[str, int]:
+        """Answers per endpoint and status, e.g. `{"GET /pricing/prices/{item_id} 429": 3}`."""
+        return self._call("GET", "/_sandbox/vtex/calls", account=self.account)[self.account]["responses"]
+
+    def max_in_flight(self) -> int:
+        """The most requests of this account the emulator held at once."""
+        return self._call("GET", "/_sandbox/vtex/calls", account=self.account)[self.account]["maxInFlight"]
+
     def count(self, method: str, template: str) -> int:
         """Requests received on one endpoint, e.g. `count("GET", "/api/logistics/pvt/inventory/skus/{sku_id}")`."""
         return self.calls().get(f"{method} {template}", 0)
@@ -1378,7 +1409,10 @@ class VtexSandboxControl:
         path: str | None = None,
         retry_after: float | None = None,
         delay: float | None = None,
+        after: bool = False,
     ) -> None:
+        """The next `times` matching requests fail with `status` and/or wait `delay` seconds; with
+        `after`, the request is processed first and only its answer is lost."""
         body = {
             "status": status,
             "times": times,
@@ -1389,6 +1423,7 @@ class VtexSandboxControl:
         }
         body = {k: v for k, v in body.items() if v is not None}
         body["account"] = self.account
+        body["after"] = after
         if retry_after is not None:
             body["retry_after"] = retry_after
         self._call("POST", "/_sandbox/vtex/faults", body)
