@@ -1533,6 +1533,8 @@ class SandboxAccount:
                     target = current + rng.randint(10, 50)
                 else:
                     target = max(0, current + rng.randint(-5, 5))
+                if target == current:  # a step always moves something, so it is always notified
+                    target = current + rng.randint(1, 5)
                 self.set_available(sku.sku_id, wh, target)
                 change.update(warehouseId=wh, available=target)
             if move_price:
@@ -1540,6 +1542,8 @@ class SandboxAccount:
                 selling, listed = record.computed(FEED_TRADE_POLICY)
                 factor = Decimal(str(rng.choice((0.9, 0.95, 0.97, 1.03, 1.05, 1.1))))
                 new_price = max(CENT, (selling * factor).quantize(CENT, rounding=ROUND_HALF_UP))
+                if new_price == selling:
+                    new_price = selling + CENT
                 self.set_trade_policy_price(sku.sku_id, new_price, max(listed, new_price))
                 change.update(price=str(new_price))
             changes.append(change)
