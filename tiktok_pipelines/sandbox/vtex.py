@@ -13,7 +13,8 @@ Strictness: app key and token headers are required (401), each route needs a Lic
 Switches, all under `/_sandbox/vtex/` (see `VtexSandboxControl` for a client):
 - `calls` (GET, DELETE): requests per account and endpoint (`"GET /api/logistics/..."`), and by status.
 - `faults` (POST, DELETE): answer the next N matching requests with a status (and Retry-After), or
-  delay them (a delay longer than the client's timeout is a timeout).
+  delay them (a delay longer than the client's timeout is a timeout); with `after`, the request is
+  processed first and only its answer is lost.
 - `latency` (POST): added to every request; `rate-limits` (POST, DELETE): token buckets per API.
 - `deliveries` (GET, DELETE, POST `/flush`): notifications sent (SKU broadcasts, order hook,
   marketplace callbacks) with their status and attempts.
