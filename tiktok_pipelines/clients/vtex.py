@@ -783,6 +783,13 @@ class VtexClient:
                 return response.text
         raise self._error(method, path, response)
 
+    def _get_or_none(self, path: str, **kw: Any) -> Any:
+        """A GET whose 404 means "there is none" (no price, no feed, no such order)."""
+        try:
+            return self._request("GET", path, **kw)
+        except VtexNotFoundError:
+            return None
+
     def _observe_pricing_limits(self, response: httpx.Response) -> None:
         """Pricing announces its token bucket on every answer; when the bucket is empty, the next call
         would be refused, so every caller of this account waits for one token's refill first."""
@@ -1055,11 +1062,8 @@ class VtexClient:
     def price(self, sku_id: int | str) -> Price | None:
         """The SKU's price record, or None when the SKU has no price."""
         sku = _sku(sku_id)
-        try:
-            data = self._request("GET", f"/pricing/prices/{sku}", base="pricing", decimals=True)
-        except VtexNotFoundError:
-            return None
-        return self._price(sku, data)
+        data = self._get_or_none(f"/pricing/prices/{sku}", base="pricing", decimals=True)
+        return None if data is None else self._price(sku, data)
 
     @staticmethod
     def _price(sku: str, data: Mapping[str, Any]) -> Price:
@@ -1108,21 +1112,17 @@ class VtexClient:
         """The price VTEX sells the SKU at on a trade policy (default: the account's), or None if unpriced."""
         sku = _sku(sku_id)
         tp = str(trade_policy or self.account.trade_policy)
-        try:
-            data = self._request(
-                "GET",
-                f"/pricing/prices/{sku}/computed/{quote(tp, safe='')}",
-                base="pricing",
-                params={
-                    "quantity": quantity,
-                    "categoryIds": ",".join(str(c) for c in category_ids) if category_ids else None,
-                    "brandId": brand_id,
-                },
-                decimals=True,
-            )
-        except VtexNotFoundError:
-            return None
-        return self._computed(sku, data)
+        data = self._get_or_none(
+            f"/pricing/prices/{sku}/computed/{quote(tp, safe='')}",
+            base="pricing",
+            params={
+                "quantity": quantity,
+                "categoryIds": ",".join(str(c) for c in category_ids) if category_ids else None,
+                "brandId": brand_id,
+            },
+            decimals=True,
+        )
+        return None if data is None else self._computed(sku, data)
 
     @staticmethod
     def _computed(sku: str, data: Mapping[str, Any]) -> ComputedPrice:
@@ -1310,10 +1310,7 @@ class VtexClient:
         return self._request("GET", f"/api/oms/pvt/orders/{quote(order_id, safe='')}")
 
     def find_order(self, order_id: str) -> dict[str, Any] | None:
-        try:
-            return self.order(order_id)
-        except VtexNotFoundError:
-            return None
+        return self._get_or_none(f"/api/oms/pvt/orders/{quote(order_id, safe='')}")
 
     def list_orders(
         self,
@@ -1423,10 +1420,7 @@ class VtexClient:
         )
 
     def orders_feed_config(self) -> dict[str, Any] | None:
-        try:
-            return self._request("GET", "/api/orders/feed/config")
-        except VtexNotFoundError:
-            return None
+        return self._get_or_none("/api/orders/feed/config")
 
     def delete_orders_feed(self) -> None:
         self._request("DELETE", "/api/orders/feed/config")
@@ -1477,10 +1471,7 @@ class VtexClient:
         )
 
     def order_hook_config(self) -> dict[str, Any] | None:
-        try:
-            return self._request("GET", "/api/orders/hook/config")
-        except VtexNotFoundError:
-            return None
+        return self._get_or_none("/api/orders/hook/config")
 
     def delete_order_hook(self) -> None:
         self._request("DELETE", "/api/orders/hook/config")
