@@ -692,7 +692,6 @@ class VtexClient:
         body: Any = None,
         idempotent: bool | None = None,
         decimals: bool = False,
-        auth: bool = True,
     ) -> Any:
         """One API call with throttling and retries; returns the parsed JSON (or None when empty).
 
@@ -725,7 +724,7 @@ class VtexClient:
             )
 
         def attempt() -> Any:
-            return self._send(method, url, path, clean_params, body, decimals, auth, base)
+            return self._send(method, url, path, clean_params, body, decimals, base)
 
         return self.options.retry.call(attempt, retryable, on_retry)
 
@@ -737,10 +736,9 @@ class VtexClient:
         params: Mapping[str, Any],
         body: Any,
         decimals: bool,
-        auth: bool,
         base: str,
     ) -> Any:
-        headers = self._auth_headers() if auth else {}
+        headers = self._auth_headers()
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"

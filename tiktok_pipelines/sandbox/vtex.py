@@ -256,7 +256,8 @@ class VtexEmulator:
 
     # ------------------------------------------------------------ Listener (called by accounts)
     def sku_changed(self, account: SandboxAccount, sku: Sku, *, stock: bool, price: bool) -> None:
-        product = next((p for p in account.catalog.products if sku in p.skus), None)
+        found = account.find_sku(sku.sku_id)
+        product = found[0] if found else None
         for affiliate in account.affiliates.values():
             if not affiliate.notification_url:
                 continue

@@ -166,8 +166,8 @@ def _decimal(value: Any, what: str) -> Decimal | None:
 @dataclass
 class AppKey:
     key: str
-    token: str
-    resources: frozenset[str]
+    token: str = field(repr=False)
+    resources: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -278,6 +278,8 @@ class SandboxAccount:
         self.window_to_cancel_seconds = 0.0
         self.weight_unit = "g"
         self.walk_rng = random.Random(f"{catalog.seed}:walk:{catalog.account}")
+        self._index: dict[int, tuple[Product, Sku]] = {}
+        self._index_key: tuple[int, int] | None = None
 
     # ------------------------------------------------------------ catalog lookups
     def find_sku(self, sku_id: Any) -> tuple[Product, Sku] | None:
@@ -285,11 +287,13 @@ class SandboxAccount:
             wanted = int(str(sku_id))
         except ValueError:
             return None
-        for product in self.catalog.products:
-            for sku in product.skus:
-                if sku.sku_id == wanted:
-                    return product, sku
-        return None
+        # Products are added (the list grows) or removed (the list is replaced) by the catalog's own
+        # methods; either changes this key, and only then is the index rebuilt.
+        key = (id(self.catalog.products), len(self.catalog.products))
+        if key != self._index_key:
+            self._index = {s.sku_id: (p, s) for p in self.catalog.products for s in p.skus}
+            self._index_key = key
+        return self._index.get(wanted)
 
     def sku(self, sku_id: Any) -> tuple[Product, Sku]:
         found = self.find_sku(sku_id)
@@ -531,7 +535,7 @@ class SandboxAccount:
         record.fixed = [f for f in record.fixed if f["tradePolicyId"] != trade_policy]
         if price != record.base:
             record.fixed.append(
-                self._fixed(trade_policy, price, record.list if trade_policy == "1" else None)
+                self._fixed(trade_policy, price, record.list if trade_policy == FEED_TRADE_POLICY else None)
             )
         record.markup = self._markup(record.base, record.cost)
         self._price_written(sku, record)
