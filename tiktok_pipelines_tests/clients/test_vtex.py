@@ -240,6 +240,9 @@ def test_put_price_round_trips_decimals_and_replaces_fixed_prices(vtex_api, sand
     assert price.for_trade_policy("1", quantity=3).selling_price == Decimal("600.01")
     assert vtex_api.computed_price(sku.sku_id, "1", quantity=5).selling_price == Decimal("600.01")
     assert vtex_api.computed_price(sku.sku_id, "2").selling_price == Decimal("650")
+    assert price.for_trade_policy("2").selling_price == Decimal("650")
+    later = price.for_trade_policy("2", at=now + timedelta(days=2))  # the window has closed
+    assert (later.selling_price, later.list_price) == (Decimal("700"), Decimal("799.90"))
     # The store's feed follows trade policy 1.
     assert (sku.price, sku.list_price) == (Decimal("666.66"), Decimal("799.90"))
 
@@ -285,6 +288,10 @@ def test_marketplace_order_flow_keeps_cents_and_statuses(vtex_api, sandbox):
     listed = vtex_api.list_orders(status="handling")
     assert [o["orderId"] for o in listed["list"]] == [placed.order_id]
     assert vtex_api.list_orders(status=["invoiced", "canceled"])["paging"]["total"] == 0
+    hour = timedelta(hours=1)
+    now = datetime.now(UTC)
+    assert vtex_api.list_orders(created_from=now - hour)["paging"]["total"] == 1
+    assert vtex_api.list_orders(created_from=now - hour, created_to=now - hour / 2)["paging"]["total"] == 0
 
 
 def test_placing_the_same_marketplace_order_twice_creates_one_order(vtex_api, sandbox, vtex_control):
