@@ -836,10 +836,17 @@ class VtexClient:
             return VtexServerError(message, **kw)
         return VtexValidationError(message, **kw)
 
-    def _map(self, fn: Callable[[str], T], sku_ids: Iterable[int | str]) -> BulkResult[T]:
+    def _map(
+        self, fn: Callable[[str], T | None], sku_ids: Iterable[int | str], missing: str | None = None
+    ) -> BulkResult[T]:
+        """`fn` over SKU ids within the account's concurrency; with `missing`, a None is not-found."""
         result: BulkResult[T] = BulkResult()
         for outcome in map_concurrently(fn, (_sku(s) for s in sku_ids), self.options.max_concurrency):
-            if outcome.ok:
+            if outcome.ok and outcome.value is None and missing:
+                result.errors[outcome.item] = VtexNotFoundError(
+                    f"SKU {outcome.item} has no {missing}", status=404
+                )
+            elif outcome.ok:
                 result.values[outcome.item] = outcome.value
             elif isinstance(outcome.error, VtexError):
                 result.errors[outcome.item] = outcome.error
@@ -1089,14 +1096,7 @@ class VtexClient:
 
     def prices_many(self, sku_ids: Iterable[int | str]) -> BulkResult[Price]:
         """Price records of many SKUs; a SKU without a price is reported under `not_found`."""
-
-        def one(sku: str) -> Price:
-            price = self.price(sku)
-            if price is None:
-                raise VtexNotFoundError("no price", status=404, method="GET", path=f"/pricing/prices/{sku}")
-            return price
-
-        return self._map(one, sku_ids)
+        return self._map(self.price, sku_ids, missing="price")
 
     def computed_price(
         self,
@@ -1144,14 +1144,7 @@ class VtexClient:
         self, sku_ids: Iterable[int | str], trade_policy: str | None = None
     ) -> BulkResult[ComputedPrice]:
         """Computed prices of many SKUs on one trade policy (default: the account's)."""
-
-        def one(sku: str) -> ComputedPrice:
-            price = self.computed_price(sku, trade_policy)
-            if price is None:
-                raise VtexNotFoundError("no price", status=404, method="GET", path=f"/pricing/prices/{sku}")
-            return price
-
-        return self._map(one, sku_ids)
+        return self._map(lambda sku: self.computed_price(sku, trade_policy), sku_ids, missing="price")
 
     def put_price(
         self,

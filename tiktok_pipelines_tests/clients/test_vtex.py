@@ -258,6 +258,9 @@ def test_a_sku_without_price_reads_as_none(vtex_api, sandbox):
     vtex_api._request("DELETE", f"/pricing/prices/{sku_id}", base="pricing")
     assert vtex_api.price(sku_id) is None and vtex_api.computed_price(sku_id) is None
     assert vtex_api.prices_many([sku_id]).not_found == [str(sku_id)]
+    other = sandbox.demo_catalog.skus()[1].sku_id
+    computed = vtex_api.computed_prices_many([sku_id, other])
+    assert computed.not_found == [str(sku_id)] and list(computed.values) == [str(other)]
 
 
 # ---------------------------------------------------------------- orders (fulfillment protocol and OMS)
