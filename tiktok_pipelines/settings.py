@@ -134,6 +134,20 @@ VARIABLES: tuple[Variable, ...] = (
         "VTEX batch-inventory host template.",
     ),
     Variable("VTEX_MAX_CONCURRENCY", "8", "Concurrent requests per VTEX account."),
+    Variable(
+        "VTEX_RATE_LIMIT_PER_SECOND",
+        "50",
+        "Requests per second per VTEX account the client allows itself (VTEX publishes no limit for "
+        "logistics; Pricing writes allow 33/s).",
+    ),
+    Variable("VTEX_TIMEOUT_SECONDS", "30", "Read timeout of a VTEX request."),
+    Variable("VTEX_RETRY_ATTEMPTS", "5", "Attempts per VTEX request on 429, 5xx and network errors."),
+    Variable(
+        "VTEX_MARKETPLACE_SERVICES_ENDPOINT",
+        None,
+        "URL VTEX calls back for placed orders (invoices, cancellations): the `marketplaceServicesEndpoint` "
+        "of orders sent to VTEX, normally the webhook receiver's public address.",
+    ),
 )
 
 _BY_NAME = {v.name: v for v in VARIABLES}

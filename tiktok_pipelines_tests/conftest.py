@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from tiktok_pipelines.clients.http import RetryPolicy
+from tiktok_pipelines.clients.vtex import VtexAccount, VtexClient, VtexOptions
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.sandbox.server import ServerThread, free_port
-from tiktok_pipelines.sandbox.world import SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
+    DEMO_VTEX_APP_KEY,
+    DEMO_VTEX_APP_TOKEN,
+    DEMO_WAREHOUSE,
+    SandboxConfig,
+    SandboxWorld,
+)
 from tiktok_pipelines.settings import VARIABLES, Settings
 from tiktok_pipelines.state.crypto import SecretBox
 from tiktok_pipelines.state.db import StateDB
@@ -90,6 +106,8 @@ def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        for server in servers:  # all at once: each waits for a shutdown tick of its own
+            server.server.should_exit = True
         for server in servers:
             server.stop()
 
@@ -122,3 +140,82 @@ def moto_server(monkeypatch):
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="ttp-test")
     yield endpoint
     server.stop()
+
+
+class Receiver:
+    """A loopback HTTP server that records every request it gets (a notification target in tests).
+
+    `status` is what it answers; `requests` holds (method, path, headers, JSON body) in arrival order.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.status = 200
+
+        async def record(request: Request) -> Response:
+            raw = await request.body()
+            self.requests.append(
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "headers": dict(request.headers),
+                    "json": json.loads(raw) if raw else None,
+                }
+            )
+            return JSONResponse({"ok": self.status < 300}, status_code=self.status)
+
+        app = Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST", "PUT"])])
+        self.server = ServerThread(app)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def bodies(self, path_prefix: str = "/") -> list:
+        return [r["json"] for r in self.requests if r["path"].startswith(path_prefix)]
+
+    def wait_for(self, predicate, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.requests):
+                return True
+            time.sleep(0.02)
+        return predicate(self.requests)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver()
+    rec.server.start()
+    yield rec
+    rec.server.stop()
+
+
+@pytest.fixture
+def vtex_control(sandbox: SandboxWorld) -> Iterator[VtexSandboxControl]:
+    """The VTEX emulator's switches, for the demo account."""
+    with VtexSandboxControl(sandbox.urls()["vtex"], DEMO_ACCOUNT) as control:
+        yield control
+
+
+@pytest.fixture
+def vtex_api(sandbox: SandboxWorld) -> Iterator[VtexClient]:
+    """A VTEX client of the demo account on the emulator, with short retry waits."""
+    env = sandbox.environment()
+    options = VtexOptions(
+        base_url=env["VTEX_BASE_URL"],
+        pricing_base_url=env["VTEX_PRICING_BASE_URL"],
+        logistics_base_url=env["VTEX_LOGISTICS_BASE_URL"],
+        rate_limit_per_second=2000,
+        timeout_seconds=5,
+        retry=RetryPolicy(attempts=4, initial=0.05, maximum=0.5),
+    )
+    account = VtexAccount(
+        DEMO_ACCOUNT,
+        DEMO_VTEX_APP_KEY,
+        DEMO_VTEX_APP_TOKEN,
+        affiliate_id="TTS",
+        warehouse_ids=(DEMO_WAREHOUSE,),
+    )
+    with VtexClient(account, options) as client:
+        yield client

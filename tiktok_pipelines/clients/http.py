@@ -45,9 +45,10 @@ class RateLimiter:
         return delay
 
     def penalize(self, seconds: float) -> None:
-        """Pushes every later call back by `seconds` (after a 429 from the server)."""
+        """Holds every later call until `seconds` from now (after a 429 from the server). Several
+        429s answered at once do not add up: each says "not before", not "wait longer"."""
         with self._lock:
-            self._tat = max(self._tat, time.monotonic()) + seconds
+            self._tat = max(self._tat, time.monotonic() + seconds)
 
 
 class RateLimiters:
@@ -103,16 +104,27 @@ class RetryPolicy:
         ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
         return random.uniform(ceiling / 2, ceiling)
 
-    def retrying(self, retryable: Callable[[BaseException], bool]) -> Retrying:
+    def retrying(
+        self,
+        retryable: Callable[[BaseException], bool],
+        on_retry: Callable[[RetryCallState], None] | None = None,
+    ) -> Retrying:
+        """`on_retry` runs before each wait (to log or count retries); the wait is `state.upcoming_sleep`."""
         return Retrying(
             retry=retry_if_exception(retryable),
             stop=stop_after_attempt(self.attempts),
             wait=self.wait,
+            before_sleep=on_retry,
             reraise=True,
         )
 
-    def call(self, fn: Callable[[], T], retryable: Callable[[BaseException], bool]) -> T:
-        return self.retrying(retryable)(fn)
+    def call(
+        self,
+        fn: Callable[[], T],
+        retryable: Callable[[BaseException], bool],
+        on_retry: Callable[[RetryCallState], None] | None = None,
+    ) -> T:
+        return self.retrying(retryable, on_retry)(fn)
 
 
 @dataclass

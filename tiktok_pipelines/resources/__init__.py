@@ -9,6 +9,7 @@ from dagster_aws.s3 import S3Resource
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
+from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.settings import ConfigError, Settings
 
 
@@ -46,4 +47,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             max_bytes=settings.int("TIKTOK_PIPELINES_FEED_MAX_BYTES"),
             user_agent=settings.require("TIKTOK_PIPELINES_HTTP_USER_AGENT"),
         ),
+        "vtex": Vtex.from_settings(settings),
     }

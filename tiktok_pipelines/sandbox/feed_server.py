@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,7 +118,11 @@ def create_feed_app(host: FeedHost) -> Starlette:
         return Response(body, media_type=media, headers=headers)
 
     async def serve_image(request: Request) -> Response:
-        file_id = int(request.path_params["file_id"])
+        # VTEX addresses a resized image as `<file id>-<width>-<height>`; the sandbox draws one size.
+        match = re.fullmatch(r"(\d+)(?:-\d+-\d+)?", request.path_params["file_ref"])
+        if match is None:
+            return Response("image not found", status_code=404)
+        file_id = int(match.group(1))
         return Response(
             product_png(file_id), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
         )
@@ -167,7 +172,7 @@ def create_feed_app(host: FeedHost) -> Starlette:
         routes=[
             Route("/health", health),
             Route("/feeds/{name}", serve_feed, methods=["GET", "HEAD"]),
-            Route("/arquivos/ids/{file_id:int}/{filename}", serve_image, methods=["GET", "HEAD"]),
+            Route("/arquivos/ids/{file_ref}/{filename}", serve_image, methods=["GET", "HEAD"]),
             Route("/_sandbox/feeds/{name}/{action}", control, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feed_server import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.server import Served
+from tiktok_pipelines.sandbox.vtex import VtexEmulator, create_vtex_app
 
 DEMO_CLIENT_ID = "demo"
 DEMO_ACCOUNT = "demostore"
@@ -38,6 +39,7 @@ class SandboxWorld:
     config: SandboxConfig = field(default_factory=SandboxConfig)
     catalogs: dict[str, Catalog] = field(default_factory=dict)
     feeds: FeedHost | None = None
+    vtex: VtexEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -48,6 +50,9 @@ class SandboxWorld:
         self.feeds = FeedHost(image_base_url=cfg.url(cfg.feeds_port))
         self.feeds.add("demo", self.catalogs[DEMO_ACCOUNT], "rss")
         self.feeds.add("demo-atom", self.catalogs[DEMO_ACCOUNT], "atom")
+        self.vtex = VtexEmulator(image_base_url=cfg.url(cfg.feeds_port), public_url=cfg.url(cfg.vtex_port))
+        for catalog in self.catalogs.values():
+            self.vtex.add_account(catalog)
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -55,8 +60,11 @@ class SandboxWorld:
 
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
-        assert self.feeds is not None
-        return [Served("feeds", create_feed_app(self.feeds), self.config.feeds_port)]
+        assert self.feeds is not None and self.vtex is not None
+        return [
+            Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
+            Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
+        ]
 
     def urls(self) -> dict[str, str]:
         cfg = self.config
@@ -68,7 +76,13 @@ class SandboxWorld:
 
     def environment(self) -> dict[str, str]:
         """Configuration variables that point the project at this sandbox."""
-        return {}
+        # One emulator port serves every account under /{account} (see sandbox.vtex).
+        vtex = self.config.url(self.config.vtex_port) + "/{account}"
+        return {
+            "VTEX_BASE_URL": vtex,
+            "VTEX_PRICING_BASE_URL": vtex,
+            "VTEX_LOGISTICS_BASE_URL": vtex,
+        }
 
     def demo_client_fields(self) -> dict:
         """Registry fields of the demo client, pointed at this sandbox."""
