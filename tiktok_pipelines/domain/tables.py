@@ -65,6 +65,146 @@ FEED_PROBLEMS = pa.schema(
 )
 
 
+# ---------------------------------------------------------------- sales and sync tables
+# Written as append-only parts (`ParquetLake.append_part`): each run adds the rows it changed, with
+# `ingested_at`; readers keep the newest row per key (orders: client_id + order_id; lines: + line_id;
+# listings: + seller_sku). History tables are facts and are never deduplicated.
+
+ORDERS = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("order_id", pa.string()),  # TikTok order id
+        ("status", pa.string()),  # TikTok order status
+        ("vtex_order_id", pa.string()),  # {affiliateId}-{order_id} once placed in VTEX
+        ("vtex_status", pa.string()),
+        ("currency", pa.string()),
+        ("subtotal", MONEY),  # payment.sub_total
+        ("shipping_fee", MONEY),
+        ("seller_discount", MONEY),
+        ("platform_discount", MONEY),
+        ("tax", MONEY),
+        ("total", MONEY),  # payment.total_amount (what the buyer paid)
+        ("line_count", pa.int32()),
+        ("units", pa.int32()),
+        ("shipping_type", pa.string()),
+        ("is_cod", pa.bool_()),
+        ("is_sample", pa.bool_()),
+        ("recipient_region", pa.string()),  # region / state / city only: no personal data in the lake
+        ("recipient_state", pa.string()),
+        ("recipient_city", pa.string()),
+        ("cancel_reason", pa.string()),
+        ("cancellation_initiator", pa.string()),
+        ("tracking_number", pa.string()),
+        ("created_at", UTC_TS),
+        ("paid_at", UTC_TS),
+        ("updated_at", UTC_TS),
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+ORDER_LINES = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("order_id", pa.string()),
+        ("line_id", pa.string()),
+        ("tiktok_product_id", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("product_name", pa.string()),
+        ("sku_name", pa.string()),
+        ("quantity", pa.int32()),
+        ("original_price", MONEY),  # unit list price
+        ("sale_price", MONEY),  # unit price paid before platform discount
+        ("seller_discount", MONEY),
+        ("platform_discount", MONEY),
+        ("currency", pa.string()),
+        ("status", pa.string()),  # line display_status
+        ("package_id", pa.string()),
+        ("created_at", UTC_TS),  # the order's create time
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+LISTINGS = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("product_key", pa.string()),  # item_group_id (or seller_sku of a single-SKU product)
+        ("seller_sku", pa.string()),
+        ("tiktok_product_id", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("title", pa.string()),
+        ("status", pa.string()),  # TikTok product status
+        ("price", MONEY),
+        ("list_price", MONEY),
+        ("currency", pa.string()),
+        ("quantity", pa.int64()),
+        ("updated_at", UTC_TS),
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+STOCK_HISTORY = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("warehouse_id", pa.string()),  # TikTok warehouse
+        ("quantity", pa.int64()),
+        ("pushed_at", UTC_TS),
+        ("trigger", pa.string()),  # realtime | incremental | full
+        ("result", pa.string()),  # ok | failed
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+    ]
+)
+
+PRICE_HISTORY = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("price", MONEY),
+        ("list_price", MONEY),
+        ("currency", pa.string()),
+        ("pushed_at", UTC_TS),
+        ("trigger", pa.string()),
+        ("result", pa.string()),
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+    ]
+)
+
+PRODUCT_PERFORMANCE = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("date", pa.date32()),
+        ("tiktok_product_id", pa.string()),
+        ("page_views", pa.int64()),
+        ("impressions", pa.int64()),
+        ("orders", pa.int64()),
+        ("units", pa.int64()),
+        ("gmv", MONEY),
+        ("currency", pa.string()),
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+SYNC_LOG = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("at", UTC_TS),
+        ("lane", pa.string()),  # catalog | stock_price | orders | fulfilment | tokens
+        ("operation", pa.string()),  # e.g. inventory_update, place_order, invoice_upload
+        ("api", pa.string()),  # tiktok | vtex
+        ("item_key", pa.string()),  # order id, seller_sku, package id...
+        ("result", pa.string()),  # ok | failed | skipped
+        ("error_code", pa.string()),
+        ("error_message", pa.string()),
+        ("duration_ms", pa.int64()),
+    ]
+)
+
+
 def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
     """A `FEED_PRODUCTS` row of a parsed feed item."""
     return {

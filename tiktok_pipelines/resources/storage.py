@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -238,6 +239,25 @@ class ParquetLake(dg.ConfigurableResource):
             path = Path(tmp) / f"{table}.parquet"
             pq.write_table(data, path, compression="zstd")
             self.objects.put_file(self.key(table, client_id), path)
+
+    def append_part(self, table: str, client_id: str, data: pa.Table) -> str | None:
+        """Adds one immutable part file to an append-only table; returns its key (None if empty)."""
+        if data.num_rows == 0:
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        key = f"{table}/client_id={client_id}/part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+        with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
+            path = Path(tmp) / "part.parquet"
+            pq.write_table(data, path, compression="zstd")
+            self.objects.put_file(key, path)
+        return key
+
+    def parts(self, table: str, client_id: str) -> list[str]:
+        return [
+            k
+            for k in self.objects.list_keys(f"{table}/client_id={client_id}/")
+            if k.rsplit("/", 1)[-1].startswith("part-")
+        ]
 
     def exists(self, table: str, client_id: str) -> bool:
         return self.objects.exists(self.key(table, client_id))
