@@ -458,25 +458,37 @@ class TokenSet:
         )
 
 
-# Query values the token host receives in the clear; httpx logs request URLs at INFO level.
-_SECRET_QUERY = re.compile(r"((?:app_secret|auth_code|refresh_token|access_token|code)=)[^&\s\"']+")
+# Query values sent or received in the clear (token host URLs, the OAuth callback): kept out of logs,
+# since httpx logs request URLs and uvicorn access lines at INFO level.
+_SECRET_QUERY = re.compile(r"((?:app_secret|auth_code|refresh_token|access_token|code|state)=)[^&\s\"']+")
 
 
-class _RedactSecretsFilter(logging.Filter):
+def redact_secrets(text: str) -> str:
+    """`text` with the values of secret query parameters replaced by `***`."""
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """A logging filter that redacts secret query values from a record's message and arguments."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(
-                _SECRET_QUERY.sub(r"\1***", str(a)) if isinstance(a, str | httpx.URL) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact_secrets(str(a)) if isinstance(a, str | httpx.URL) else a for a in args)
         if isinstance(record.msg, str):
-            record.msg = _SECRET_QUERY.sub(r"\1***", record.msg)
+            record.msg = redact_secrets(record.msg)
         return True
 
 
-for _name in ("httpx", "httpcore"):
-    if not any(isinstance(f, _RedactSecretsFilter) for f in logging.getLogger(_name).filters):
-        logging.getLogger(_name).addFilter(_RedactSecretsFilter())
+def install_log_redaction(*logger_names: str) -> None:
+    """Adds the redacting filter to these loggers (once each)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecretsFilter) for f in logger.filters):
+            logger.addFilter(RedactSecretsFilter())
+
+
+install_log_redaction("httpx", "httpcore")
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any] | None:

@@ -200,6 +200,16 @@ class TikTokAuthStore:
             ).inserted_primary_key[0]
         return code_id, True
 
+    def find_code(self, code: str) -> tuple[int, str] | None:
+        """(id, client_id) of an auth code already recorded."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(tiktok_auth_codes.c.id, tiktok_auth_codes.c.client_id).where(
+                    tiktok_auth_codes.c.code_hash == _sha256(code)
+                )
+            ).first()
+        return (row.id, row.client_id) if row else None
+
     def unused_codes(self) -> list[AuthCode]:
         with self.db.read() as conn:
             rows = conn.execute(
