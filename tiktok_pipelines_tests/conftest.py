@@ -70,7 +70,13 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
     """A small sandbox world on free ports (not yet served)."""
-    cfg = SandboxConfig(feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), products=40)
+    cfg = SandboxConfig(
+        feeds_port=free_port(),
+        tiktok_port=free_port(),
+        vtex_port=free_port(),
+        receiver_port=free_port(),
+        products=40,
+    )
     return SandboxWorld(cfg)
 
 
@@ -92,6 +98,8 @@ def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
                 os.environ[k] = v
         for server in servers:
             server.stop()
+        if sandbox_world.tiktok is not None:
+            sandbox_world.tiktok.webhooks.stop()
 
 
 @pytest.fixture
@@ -100,3 +108,45 @@ def demo_client(sandbox: SandboxWorld, registry: ClientRegistry, instance: dg.Da
     client = registry.add(build_client(**sandbox.demo_client_fields()))
     instance.add_dynamic_partitions(CLIENTS_PARTITION, [client.client_id])
     return client
+
+
+@pytest.fixture
+def receiver(sandbox: SandboxWorld, state_db: StateDB) -> Iterator[ServerThread]:
+    """The project's receiver (OAuth callback...) on the port the sandbox's consent redirects to."""
+    from tiktok_pipelines.webhooks.app import create_app
+
+    server = ServerThread(
+        create_app(Settings.load(), db=state_db), host=sandbox.config.host, port=sandbox.config.receiver_port
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tiktok(sandbox: SandboxWorld, settings: Settings):
+    """The TikTokShop resource pointed at the sandbox emulator (usable outside Dagster)."""
+    from tiktok_pipelines.cli import _tiktok_for
+
+    return _tiktok_for(Settings.load())
+
+
+@pytest.fixture
+def tiktok_client(demo_client: Client, receiver: ServerThread, tiktok, sandbox: SandboxWorld) -> Client:
+    """The demo client, authorized through consent → OAuth callback → token exchange: shop id, cipher and
+    tokens stored."""
+    import httpx
+
+    link = tiktok.authorization_link(demo_client.client_id)
+    answer = httpx.get(link, follow_redirects=True, timeout=10)
+    assert answer.status_code == 200, answer.text
+    with tiktok.token_manager() as manager:
+        report = manager.run()
+    assert report.associated == [demo_client.client_id], report
+    return tiktok.state.registry.get(demo_client.client_id)
+
+
+@pytest.fixture
+def shop_api(tiktok_client: Client, tiktok):
+    """A TikTok Shop client bound to the authorized demo client's sandbox shop."""
+    with tiktok.shop(tiktok_client.client_id) as api:
+        yield api

@@ -34,7 +34,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -365,6 +365,8 @@ class TikTokShopEmulator:
         self.calls: Counter = Counter()
         self.answers: Counter = Counter()  # (endpoint, code) -> count
         self.http_429s = 0
+        # Arrival times (monotonic) of API calls per endpoint, so tests can measure the rate a client keeps.
+        self.arrivals: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
         self.buckets: dict[tuple, list[float]] = {}
         self.webhooks = WebhookSender(self)
         self._page_key = secrets.token_bytes(16)
@@ -1235,6 +1237,7 @@ class TikTokShopEmulator:
 
     def reset_stats(self) -> None:
         with self.lock:
+            self.arrivals.clear()
             self.calls.clear()
             self.answers.clear()
             self.http_429s = 0
@@ -2205,6 +2208,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             route, params = literal[0]
         if route is None:
             return _record(path, None, ApiError(36009010, f"Invalid method {method} for {path}", 405))
+        emu.arrivals[route.endpoint].append(time.monotonic())
         if emu.switches.latency_ms:
             await asyncio.sleep(emu.switches.latency_ms / 1000.0)
         raw = await request.body()
