@@ -303,7 +303,8 @@ def error_for(
         cls = NotFoundError
     elif http_status in (401, 403):
         cls = AuthError
-    elif str(code).startswith(("12019", "12052", "1205")) or 400 <= (http_status or 0) < 500:
+    elif code or 400 <= (http_status or 0) < 500:
+        # Any other non-zero code is the platform refusing the request's data or a business rule.
         cls = ValidationError
     else:
         cls = TikTokShopError
