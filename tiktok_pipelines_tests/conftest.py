@@ -96,6 +96,8 @@ def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        for server in servers:  # all asked first, then awaited: they stop in parallel
+            server.server.should_exit = True
         for server in servers:
             server.stop()
         if sandbox_world.tiktok is not None:
@@ -130,19 +132,24 @@ def tiktok(sandbox: SandboxWorld, settings: Settings):
     return _tiktok_for(Settings.load())
 
 
-@pytest.fixture
-def tiktok_client(demo_client: Client, receiver: ServerThread, tiktok, sandbox: SandboxWorld) -> Client:
-    """The demo client, authorized through consent → OAuth callback → token exchange: shop id, cipher and
-    tokens stored."""
+def authorize_through_sandbox(tiktok, client_id: str) -> Client:
+    """Consent on the sandbox → the receiver's OAuth callback → token exchange; returns the client."""
     import httpx
 
-    link = tiktok.authorization_link(demo_client.client_id)
+    link = tiktok.authorization_link(client_id)
     answer = httpx.get(link, follow_redirects=True, timeout=10)
     assert answer.status_code == 200, answer.text
     with tiktok.token_manager() as manager:
         report = manager.run()
-    assert report.associated == [demo_client.client_id], report
-    return tiktok.state.registry.get(demo_client.client_id)
+    assert report.associated == [client_id], report
+    return tiktok.state.registry.get(client_id)
+
+
+@pytest.fixture
+def tiktok_client(demo_client: Client, receiver: ServerThread, tiktok, sandbox: SandboxWorld) -> Client:
+    """The demo client (with its partition), authorized through consent → OAuth callback → token
+    exchange: shop id, cipher and tokens stored."""
+    return authorize_through_sandbox(tiktok, demo_client.client_id)
 
 
 @pytest.fixture
