@@ -489,7 +489,10 @@ def install_log_redaction(*logger_names: str) -> None:
             logger.addFilter(RedactSecretsFilter())
 
 
-install_log_redaction("httpx", "httpcore")
+# Logger filters do not apply to child loggers' records, so httpcore's are named one by one.
+install_log_redaction(
+    "httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy"
+)
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any] | None:
