@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import heapq
 import hmac
@@ -1109,6 +1110,61 @@ class TikTokShopEmulator:
                 "create_time": now,
             },
         )
+
+    def autopilot_step(self, shop_code: str) -> dict[str, Any]:
+        """One tick of the demo's buyers: a new order when the shop has live stock, and one older order
+        moved a step along (paid → collected → in transit → delivered → completed, now and then a cancel)."""
+        done: dict[str, Any] = {"created": None, "moved": None}
+        with self.lock:
+            shop = self.shop_by_code(shop_code)
+            movable = [
+                o
+                for o in shop.orders.values()
+                if o["status"] not in ("COMPLETED", "CANCELLED", "AWAITING_SHIPMENT")
+            ]
+            waiting = [o for o in shop.orders.values() if o["status"] == "AWAITING_SHIPMENT"]
+        with contextlib.suppress(ValueError):  # nothing listed with stock yet
+            done["created"] = self.create_orders(shop_code, 1, status="AWAITING_SHIPMENT")[0]
+        rng = self.rng
+        if waiting and rng.random() < 0.1:
+            order = rng.choice(waiting)
+            self.set_order_status(order["id"], "CANCELLED")
+            done["moved"] = (order["id"], "CANCELLED")
+        elif movable:
+            order = min(movable, key=lambda o: o["update_time"])
+            nxt = {
+                "UNPAID": "AWAITING_SHIPMENT",
+                "ON_HOLD": "AWAITING_SHIPMENT",
+                "AWAITING_COLLECTION": "IN_TRANSIT",
+                "IN_TRANSIT": "DELIVERED",
+                "DELIVERED": "COMPLETED",
+            }.get(order["status"])
+            if nxt:
+                self.set_order_status(order["id"], nxt)
+                done["moved"] = (order["id"], nxt)
+        return done
+
+    def start_autopilot(self, shop_code: str, interval_s: float) -> None:
+        """Runs `autopilot_step` every `interval_s` seconds in a background thread until stopped."""
+        self.stop_autopilot()
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    self.autopilot_step(shop_code)
+                except Exception:  # the demo's buyers must not die with one bad tick
+                    log.exception("sandbox autopilot tick failed")
+
+        self._autopilot = (stop, threading.Thread(target=loop, name="tiktok-autopilot", daemon=True))
+        self._autopilot[1].start()
+
+    def stop_autopilot(self) -> None:
+        current = getattr(self, "_autopilot", None)
+        if current is not None:
+            current[0].set()
+            current[1].join(timeout=5)
+            self._autopilot = None
 
     def request_return(self, order_id: str, return_type: str = "RETURN_AND_REFUND") -> str:
         """The buyer asks to return a delivered order; sends RETURN_STATUS_CHANGE. Returns the return id."""
@@ -2518,6 +2574,18 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             return JSONResponse({"revoked": emu.revoke_tokens(payload.get("shop_code"))})
         return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
 
+    async def ctl_autopilot(request: Request) -> Response:
+        payload = await _json(request)
+        if payload.get("enabled", True):
+            try:
+                emu.shop_by_code(payload["shop_code"])
+            except KeyError:
+                return JSONResponse({"error": "no such shop"}, status_code=404)
+            emu.start_autopilot(payload["shop_code"], float(payload.get("interval_seconds", 30)))
+            return JSONResponse({"autopilot": "on", "shop_code": payload["shop_code"]})
+        emu.stop_autopilot()
+        return JSONResponse({"autopilot": "off"})
+
     async def ctl_deliveries(request: Request) -> Response:
         with emu.webhooks._cond:
             return JSONResponse({"deliveries": [d.as_dict() for d in emu.webhooks.deliveries]})
@@ -2544,6 +2612,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             Route("/_sandbox/invoices/{package_id}/outcome", ctl_invoice, methods=["POST"]),
             Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"]),
             Route("/_sandbox/webhooks/deliveries", ctl_deliveries),
+            Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"]),
             Route("/_sandbox/images/{uri:path}", ctl_image),
             Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]

@@ -325,3 +325,50 @@ def _catalog():
     from tiktok_pipelines.sandbox.catalog import generate_catalog
 
     return generate_catalog(5, seed=3)
+
+
+def test_autopilot_creates_and_advances_orders(emulator):
+    shop = emulator.test_shop
+    assert emulator.autopilot_step(shop.code)["created"] is None  # nothing listed yet
+    emulator.seed_products(shop, _catalog(), count=3)
+    first = emulator.autopilot_step(shop.code)["created"]
+    assert shop.orders[first]["status"] == "AWAITING_SHIPMENT"
+    emulator.set_order_status(first, "AWAITING_COLLECTION")
+    _, status = emulator.autopilot_step(shop.code)["moved"]
+    assert status in ("IN_TRANSIT", "CANCELLED")
+    response = httpx.post(
+        f"{emulator.test_url}/_sandbox/autopilot", json={"shop_code": shop.code, "interval_seconds": 0.05}
+    )
+    assert response.json()["autopilot"] == "on"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and len(shop.orders) < 5:
+        time.sleep(0.05)
+    httpx.post(f"{emulator.test_url}/_sandbox/autopilot", json={"enabled": False})
+    assert len(shop.orders) >= 5
+
+
+def test_control_routes(emulator):
+    url = emulator.test_url
+    assert httpx.post(f"{url}/_sandbox/switches", json={"latency_ms": 5}).json()["latency_ms"] == 5
+    assert httpx.post(f"{url}/_sandbox/switches", json={"nope": 1}).status_code == 400
+    created = httpx.post(f"{url}/_sandbox/shops", json={"code": "BRCTL001", "warehouses": 3}).json()
+    assert len(created["warehouse_ids"]) == 3 and created["cipher"].startswith("ROW_")
+    code = httpx.post(f"{url}/_sandbox/shops/BRCTL001/auth_code").json()["code"]
+    assert code in emulator.auth_codes
+    emulator.seed_products(emulator.shop_by_code("BRCTL001"), _catalog(), count=2)
+    orders = httpx.post(
+        f"{url}/_sandbox/shops/BRCTL001/orders", json={"count": 2, "status": "DELIVERED"}
+    ).json()
+    assert len(orders["order_ids"]) == 2
+    returned = httpx.post(f"{url}/_sandbox/orders/{orders['order_ids'][0]}/return", json={}).json()
+    assert returned["return_id"]
+    bad = httpx.post(f"{url}/_sandbox/orders/{orders['order_ids'][1]}/status", json={"status": "UNPAID"})
+    assert bad.status_code == 400
+    assert httpx.post(f"{url}/_sandbox/tokens/expire", json={"shop_code": "BRTEST01"}).json()["expired"] == 1
+    emulator.reset_stats()
+    call(emulator, "GET", "/logistics/202309/warehouses")
+    stats = httpx.get(f"{url}/_sandbox/stats").json()
+    assert stats["calls"]["GET /logistics/202309/warehouses"] == 1
+    assert stats["answers"]["GET /logistics/202309/warehouses"] == {"105002": 1}
+    assert httpx.delete(f"{url}/_sandbox/stats").json()["total_calls"] == 0
+    assert httpx.get(f"{url}/_sandbox/shops/BRCTL001").json()["orders"] == 2
