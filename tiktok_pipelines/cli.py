@@ -468,7 +468,10 @@ def demo_setup(**kw: Any) -> None:
     config = _sandbox_config(**kw)
     client_id = setup_demo_client(config)
     click.echo(f"demo client {client_id} is registered and its partition exists")
-    report = authorize_demo_client(config)
+    try:
+        report = authorize_demo_client(config)
+    except RuntimeError as exc:
+        fail(str(exc), 1)
     click.echo(
         f"demo client {client_id} authorized its sandbox TikTok shop"
         if client_id in report.associated

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tiktok_pipelines.sandbox.world import DEMO_CLIENT_ID, SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.world import DEMO_CLIENT_ID, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.db import open_state_db
 from tiktok_pipelines.state.registry import ClientRegistry, build_client
@@ -54,7 +54,13 @@ def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
     settings = Settings.load({**os.environ, **world.environment()})
     tiktok = _tiktok_for(settings)
     link = tiktok.authorization_link(DEMO_CLIENT_ID)
-    consent = httpx.get(link, timeout=10.0, follow_redirects=False)
+    try:
+        consent = httpx.get(link, timeout=10.0, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(
+            f"the sandbox TikTok Shop does not answer on {world.urls()['tiktok']} ({type(exc).__name__}); "
+            "start it with `tiktok-pipelines sandbox up`"
+        ) from None
     if consent.status_code != 302:
         raise RuntimeError(f"the sandbox consent page answered {consent.status_code}: {consent.text[:200]}")
     callback = consent.headers["location"]
@@ -183,6 +189,12 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
             print(
                 f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
             )
+        # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
+        httpx.post(
+            f"{world.urls()['tiktok']}/_sandbox/autopilot",
+            json={"shop_code": DEMO_SHOP_CODE, "interval_seconds": 30},
+            timeout=5.0,
+        )
         dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
         target = (
             ["-w", "workspace.yaml"]

@@ -68,14 +68,15 @@ class TokenManager:
         store: TikTokAuthStore,
         registry: ClientRegistry,
         auth: TikTokAuthClient,
-        app_client: Callable[[str], TikTokShopClient],
+        app_client: Callable[..., TikTokShopClient],
         renew_before: timedelta = timedelta(hours=72),
         logger: Any = None,
     ):
         self.store = store
         self.registry = registry
         self.auth = auth
-        self.app_client = app_client  # an app-level client (no cipher) for a given access token
+        # (access_token[, shop_cipher]) -> a client: app-level without a cipher, shop-bound with one
+        self.app_client = app_client
         self.renew_before = renew_before
         self.log = logger or log
         self._renew_lock = threading.Lock()
@@ -199,11 +200,31 @@ class TokenManager:
                 "region": shop.get("region"),
             },
         )
+        if not client.tiktok_warehouse_ids:
+            self._fill_warehouses(client_id, tokens.access_token.get_secret_value(), str(shop["cipher"]))
         self.log.info(
             "client %s: associated with TikTok shop %s (%s)", client_id, shop.get("code"), shop["id"]
         )
         report.associated.append(client_id)
         return True
+
+    def _fill_warehouses(self, client_id: str, access_token: str, cipher: str) -> None:
+        """Stores the shop's enabled sales warehouses on a client that names none (stock goes there)."""
+        try:
+            with self.app_client(access_token, cipher) as api:
+                warehouses = api.get_warehouses()
+        except TikTokShopError as exc:
+            self.store.log("fetch_warehouses", "error", client_id=client_id, **_error_fields(exc))
+            self.log.warning("client %s: could not list the shop's warehouses (%s)", client_id, exc.code)
+            return
+        ids = [
+            str(w["id"])
+            for w in warehouses
+            if w.get("type") == "SALES_WAREHOUSE" and w.get("effect_status", "ENABLED") == "ENABLED"
+        ]
+        if ids:
+            self.registry.update(client_id, tiktok_warehouse_ids=ids)
+        self.store.log("fetch_warehouses", "ok", client_id=client_id, detail={"sales_warehouse_ids": ids})
 
     def _reject_grant(self, client_id: str, message: str, report: TokenRunReport) -> bool:
         # Tokens of another seller must not be used for this client.

@@ -33,7 +33,7 @@ def test_oauth_url_exchange_and_status(sandbox, registry, receiver):
     assert status.exit_code == 0
     [row] = json.loads(status.stdout)
     assert row["status"] == "active" and row["tiktok_shop_id"] and row["access_token_expires_at"]
-    assert [e["step"] for e in row["log"]][-1] == "associate_shop"
+    assert [e["step"] for e in row["log"]][-2:] == ["associate_shop", "fetch_warehouses"]
     assert "TTP_" not in status.stdout and "ROW_" not in status.stdout
 
 

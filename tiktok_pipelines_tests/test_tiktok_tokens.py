@@ -67,12 +67,14 @@ def test_onboarding_stores_shop_and_encrypted_tokens(demo_client, receiver, tikt
             for row in conn.execute(sa.select(sa.text("*")).select_from(table))
         )
     assert not [s for s in secrets if s in dump]
+    assert client.tiktok_warehouse_ids == tuple(shop.sales_warehouse_ids)
     steps = [(e.step, e.outcome) for e in store.log_entries("demo")]
     assert steps == [
         ("code_received", "ok"),
         ("exchange_code", "ok"),
         ("fetch_shops", "ok"),
         ("associate_shop", "ok"),
+        ("fetch_warehouses", "ok"),
     ]
     # and the shop client works with them
     with tiktok.shop("demo") as api:
@@ -153,6 +155,7 @@ def test_an_expired_token_is_refreshed_by_the_shop_client(tiktok_client, tiktok,
     store = tiktok.auth_store
     before = store.get_tokens("demo").access_token.get_secret_value()
     sandbox.tiktok.expire_tokens("BRDEMO001")
+    sandbox.tiktok.reset_stats()
     with tiktok.shop("demo") as api:
         assert api.get_warehouses()
         assert api.stats.refreshes == 1

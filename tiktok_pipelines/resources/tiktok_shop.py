@@ -69,13 +69,15 @@ class TikTokShop(dg.ConfigurableResource):
             retry=RetryPolicy(attempts=min(self.retry_attempts, 4)),
         )
 
-    def app_client(self, access_token: str) -> TikTokShopClient:
-        """A client for app- and seller-level endpoints (no shop cipher), e.g. authorized shops."""
+    def app_client(self, access_token: str, shop_cipher: str | None = None) -> TikTokShopClient:
+        """A client with a given token: app- and seller-level endpoints (e.g. authorized shops), and the
+        shop's endpoints too when its cipher is given."""
         key, secret = self._credentials()
         return TikTokShopClient(
             key,
             secret,
             access_token,
+            shop_cipher,
             base_url=self.api_base_url,
             versions=parse_versions(self.api_versions),
             rate_limit_per_second=self.rate_limit_per_second,
