@@ -461,7 +461,9 @@ class TokenSet:
 
 # Query values sent or received in the clear (token host URLs, every shop request's cipher, the OAuth
 # callback): kept out of logs, since httpx logs request URLs and uvicorn access lines at INFO level.
-_SECRET_QUERY = re.compile(r"((?:app_secret|auth_code|refresh_token|access_token|shop_cipher|code|state)=)[^&\s\"']+")
+_SECRET_QUERY = re.compile(
+    r"((?:app_secret|auth_code|refresh_token|access_token|shop_cipher|code|state)=)[^&\s\"']+"
+)
 
 
 def redact_secrets(text: str) -> str:
