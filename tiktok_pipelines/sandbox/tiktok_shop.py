@@ -160,6 +160,8 @@ class EmulatorConfig:
     # Multiplies every webhook delay: 0.001 turns 2 min / 30 min / 3 h / 12 h into 0.12 s / 1.8 s / 10.8 s / 43.2 s.
     webhook_time_factor: float = 1.0
     webhook_timeout_s: float = 3.0
+    # HTTP status of credential errors (106001, 105002, 36009004 on keys/tokens): UNCONFIRMED, 401 reported once.
+    auth_error_http_status: int = 401
     seed: int = 7
 
 
@@ -2235,9 +2237,6 @@ def _envelope(code: int, message: str, data: Any = None, http_status: int = 200)
     return JSONResponse(body, status_code=http_status)
 
 
-_AUTH_HTTP_STATUS = 401
-
-
 def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
     """The emulator as an ASGI app: the API, the token host, consent, and `/_sandbox/` control routes."""
     emu = emulator
@@ -2288,19 +2287,19 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
     async def _handle(request: Request, route: ApiRoute, params: dict[str, str], raw: bytes) -> Any:
         query = dict(parse_qsl(request.url.query, keep_blank_values=True))
         if query.get("app_key") != cfg.app_key:
-            raise ApiError(36009004, "Invalid app_key", _AUTH_HTTP_STATUS)
+            raise ApiError(36009004, "Invalid app_key", cfg.auth_error_http_status)
         if not query.get("sign"):
-            raise ApiError(36009004, "Missing signature: sign is required", _AUTH_HTTP_STATUS)
+            raise ApiError(36009004, "Missing signature: sign is required", cfg.auth_error_http_status)
         try:
             ts = int(query.get("timestamp", ""))
         except ValueError:
-            raise ApiError(36009004, "Invalid timestamp", _AUTH_HTTP_STATUS) from None
+            raise ApiError(36009004, "Invalid timestamp", cfg.auth_error_http_status) from None
         now = time.time()
         if ts < 0 or ts < now - cfg.timestamp_past_s or ts > now + cfg.timestamp_future_s:
             raise ApiError(
                 36009004,
                 "Invalid timestamp: it is more than 5 minutes old or in the future",
-                _AUTH_HTTP_STATUS,
+                cfg.auth_error_http_status,
             )
         content_type = request.headers.get("content-type", "")
         is_multipart = content_type.lower().startswith("multipart/form-data")
@@ -2308,7 +2307,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             request.url.path, query, raw, cfg.app_secret, content_type if is_multipart else "application/json"
         )
         if not hmac.compare_digest(expected, query["sign"]):
-            raise ApiError(106001, "The signature is invalid", _AUTH_HTTP_STATUS)
+            raise ApiError(106001, "The signature is invalid", cfg.auth_error_http_status)
         if route.multipart and not is_multipart:
             raise ApiError(36009023, "Content-Type must be multipart/form-data")
         if not route.multipart and raw and not content_type.lower().startswith("application/json"):
@@ -2318,10 +2317,10 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             grant = emu.grants.get(token or "")
             if grant is None or grant.kind != "access" or grant.revoked:
                 raise ApiError(
-                    36009004, "Invalid credentials: x-tts-access-token is invalid", _AUTH_HTTP_STATUS
+                    36009004, "Invalid credentials: x-tts-access-token is invalid", cfg.auth_error_http_status
                 )
             if grant.expires_at <= time.time():
-                raise ApiError(105002, "Expired credentials", _AUTH_HTTP_STATUS)
+                raise ApiError(105002, "Expired credentials", cfg.auth_error_http_status)
             shop: Shop | None = None
             cipher = query.get("shop_cipher")
             if route.cipher:
