@@ -830,6 +830,31 @@ class TikTokShopClient:
             data=data,
         )
 
+    def _search(
+        self,
+        family: str,
+        rest: str,
+        key: str,
+        page_size: int,
+        page_token: str | None,
+        filters: Mapping[str, Any],
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+    ) -> Page:
+        """A POST search endpoint: paging and sorting in the query, filters in the body."""
+        data = self.call(
+            "POST",
+            self.path(family, rest),
+            query={
+                "page_size": page_size,
+                "page_token": page_token,
+                "sort_field": sort_field,
+                "sort_order": sort_order,
+            },
+            json_body=dict(filters),
+        )
+        return self._page(data, key)
+
     @staticmethod
     def _iterate(fetch: Callable[[str | None], Page]) -> Iterator[dict[str, Any]]:
         token: str | None = None
@@ -900,13 +925,7 @@ class TikTokShopClient:
 
     def search_products(self, page_size: int = 100, page_token: str | None = None, **filters: Any) -> Page:
         """One page of products; filters: status, seller_skus, create_time_ge/le, update_time_ge/le."""
-        data = self.call(
-            "POST",
-            self.path("product", "/products/search"),
-            query={"page_size": page_size, "page_token": page_token},
-            json_body=filters,
-        )
-        return self._page(data, "products")
+        return self._search("product", "/products/search", "products", page_size, page_token, filters)
 
     def iter_products(self, page_size: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_products(page_size, token, **filters))
@@ -1084,18 +1103,9 @@ class TikTokShopClient:
         **filters: Any,
     ) -> Page:
         """One page of orders; filters: order_status, create_time_ge/lt, update_time_ge/lt, ..."""
-        data = self.call(
-            "POST",
-            self.path("order", "/orders/search"),
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
-            json_body=filters,
+        return self._search(
+            "order", "/orders/search", "orders", page_size, page_token, filters, sort_field, sort_order
         )
-        return self._page(data, "orders")
 
     def iter_orders(self, page_size: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_orders(page_size, token, **filters))
@@ -1127,18 +1137,16 @@ class TikTokShopClient:
         sort_order: str | None = None,
         **filters: Any,
     ) -> Page:
-        data = self.call(
-            "POST",
-            self.path("fulfillment", "/packages/search"),
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
-            json_body=filters,
+        return self._search(
+            "fulfillment",
+            "/packages/search",
+            "packages",
+            page_size,
+            page_token,
+            filters,
+            sort_field,
+            sort_order,
         )
-        return self._page(data, "packages")
 
     def iter_packages(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_packages(page_size, token, **filters))
@@ -1205,18 +1213,16 @@ class TikTokShopClient:
         sort_order: str | None = None,
         **filters: Any,
     ) -> Page:
-        data = self.call(
-            "POST",
-            self.path("return_refund", "/returns/search"),
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
-            json_body=filters,
+        return self._search(
+            "return_refund",
+            "/returns/search",
+            "return_orders",
+            page_size,
+            page_token,
+            filters,
+            sort_field,
+            sort_order,
         )
-        return self._page(data, "return_orders")
 
     def iter_returns(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_returns(page_size, token, **filters))
@@ -1229,18 +1235,16 @@ class TikTokShopClient:
         sort_order: str | None = None,
         **filters: Any,
     ) -> Page:
-        data = self.call(
-            "POST",
-            self.path("return_refund", "/cancellations/search"),
-            query={
-                "page_size": page_size,
-                "page_token": page_token,
-                "sort_field": sort_field,
-                "sort_order": sort_order,
-            },
-            json_body=filters,
+        return self._search(
+            "return_refund",
+            "/cancellations/search",
+            "cancellations",
+            page_size,
+            page_token,
+            filters,
+            sort_field,
+            sort_order,
         )
-        return self._page(data, "cancellations")
 
     def iter_cancellations(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_cancellations(page_size, token, **filters))

@@ -2058,36 +2058,44 @@ def h_upload_invoice(ctx: Ctx) -> dict[str, Any]:
     return {"errors": errors}
 
 
+def _search_records(
+    ctx: Ctx,
+    records: dict[str, dict[str, Any]],
+    filters: tuple[tuple[str, str], ...],
+    key: str,
+    low: int,
+    high: int,
+) -> dict[str, Any]:
+    """A search over records: list filters (body key → record field), time filters, sort, page."""
+    body = _body(ctx)
+    items = list(records.values())
+    for body_key, field_name in filters:
+        if body.get(body_key):
+            items = [r for r in items if r[field_name] in body[body_key]]
+    items = _time_filter(items, body)
+    return _paginate(ctx, _sort(ctx, items), key, low, high, required=False)
+
+
 def h_search_returns(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
-    body = _body(ctx)
-    items = list(ctx.shop.returns.values())
-    for key, field_name in (
+    filters = (
         ("return_ids", "return_id"),
         ("order_ids", "order_id"),
         ("return_types", "return_type"),
         ("return_status", "return_status"),
-    ):
-        if body.get(key):
-            items = [r for r in items if r[field_name] in body[key]]
-    items = _time_filter(items, body)
-    return _paginate(ctx, _sort(ctx, items), "return_orders", 10, 50, required=False)
+    )
+    return _search_records(ctx, ctx.shop.returns, filters, "return_orders", 10, 50)
 
 
 def h_search_cancellations(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
-    body = _body(ctx)
-    items = list(ctx.shop.cancellations.values())
-    for key, field_name in (
+    filters = (
         ("cancel_ids", "cancel_id"),
         ("order_ids", "order_id"),
         ("cancel_status", "cancel_status"),
         ("cancel_types", "cancel_type"),
-    ):
-        if body.get(key):
-            items = [c for c in items if c[field_name] in body[key]]
-    items = _time_filter(items, body)
-    return _paginate(ctx, _sort(ctx, items), "cancellations", 1, 50, required=False)
+    )
+    return _search_records(ctx, ctx.shop.cancellations, filters, "cancellations", 1, 50)
 
 
 def h_products_performance(ctx: Ctx) -> dict[str, Any]:
