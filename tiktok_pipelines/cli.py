@@ -261,21 +261,9 @@ def secrets_generate_key() -> None:
 
 # ---------------------------------------------------------------- oauth (TikTok Shop)
 def _tiktok():
-    return _tiktok_for(Settings.load())
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
 
-
-def _tiktok_for(settings: Settings):
-    """The TikTokShop resource built for use outside Dagster (secrets as values, not EnvVars)."""
-    from tiktok_pipelines.resources.state import StateStore
-    from tiktok_pipelines.resources.tiktok_shop import TikTokShop
-
-    state = StateStore(
-        database_url=settings.database_url,
-        secret_key=settings.get("TIKTOK_PIPELINES_SECRET_KEY"),
-        environment=settings.environment,
-        data_dir=str(settings.data_dir),
-    )
-    return TikTokShop.from_settings(settings, state, env_vars=False)
+    return standalone_tiktok_shop(Settings.load())
 
 
 @main.group()

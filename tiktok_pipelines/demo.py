@@ -46,13 +46,13 @@ def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
 
     Uses the receiver when one answers on the configured port, else serves one for the moment.
     """
-    from tiktok_pipelines.cli import _tiktok_for
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
     from tiktok_pipelines.sandbox.server import ServerThread
     from tiktok_pipelines.webhooks.app import create_app
 
     world = SandboxWorld(config)
     settings = Settings.load({**os.environ, **world.environment()})
-    tiktok = _tiktok_for(settings)
+    tiktok = standalone_tiktok_shop(settings)
     link = tiktok.authorization_link(DEMO_CLIENT_ID)
     try:
         consent = httpx.get(link, timeout=10.0, follow_redirects=False)

@@ -127,9 +127,9 @@ def receiver(sandbox: SandboxWorld, state_db: StateDB) -> Iterator[ServerThread]
 @pytest.fixture
 def tiktok(sandbox: SandboxWorld, settings: Settings):
     """The TikTokShop resource pointed at the sandbox emulator (usable outside Dagster)."""
-    from tiktok_pipelines.cli import _tiktok_for
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
 
-    return _tiktok_for(Settings.load())
+    return standalone_tiktok_shop(Settings.load())
 
 
 def authorize_through_sandbox(tiktok, client_id: str) -> Client:

@@ -165,3 +165,14 @@ class TikTokShop(dg.ConfigurableResource):
             renew_before_hours=settings.float("TIKTOK_TOKEN_RENEW_BEFORE_HOURS"),
             oauth_state_ttl_minutes=settings.float("TIKTOK_OAUTH_STATE_TTL_MINUTES"),
         )
+
+
+def standalone_tiktok_shop(settings: Settings) -> TikTokShop:
+    """The resource for code that runs outside Dagster (CLI, demo, tests): secrets as values, not EnvVars."""
+    state = StateStore(
+        database_url=settings.database_url,
+        secret_key=settings.get("TIKTOK_PIPELINES_SECRET_KEY"),
+        environment=settings.environment,
+        data_dir=str(settings.data_dir),
+    )
+    return TikTokShop.from_settings(settings, state, env_vars=False)

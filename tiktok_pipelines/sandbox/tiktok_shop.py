@@ -604,9 +604,7 @@ class TikTokShopEmulator:
         self.images[uri] = {**image, "bytes": data}
         return image
 
-    def _validate_product(
-        self, shop: Shop, body: dict[str, Any], existing: dict[str, Any] | None = None
-    ) -> list[str]:
+    def _validate_product(self, shop: Shop, body: dict[str, Any]) -> list[str]:
         """Every reason the platform would refuse this listing (empty when it passes)."""
         problems: list[str] = []
         title = body.get("title")
@@ -1456,7 +1454,7 @@ def h_edit_product(ctx: Ctx) -> dict[str, Any]:
     emu, shop = ctx.emulator, ctx.shop
     product = emu.product_of(shop, ctx.params["product_id"])
     body = _body(ctx)
-    problems = emu._validate_product(shop, body, product)
+    problems = emu._validate_product(shop, body)
     if problems:
         raise ApiError(12052990, "product check failed: " + "; ".join(problems))
     brand = next((b for b in emu.brands.values() if b["id"] == str(body.get("brand_id"))), None)
@@ -1501,7 +1499,7 @@ def h_partial_edit_product(ctx: Ctx) -> dict[str, Any]:
     if unknown:
         raise ApiError(36009004, f"invalid param error: unknown fields {sorted(unknown)}")
     merged.update(body)
-    problems = emu._validate_product(shop, merged, product)
+    problems = emu._validate_product(shop, merged)
     if problems:
         raise ApiError(12052990, "product check failed: " + "; ".join(problems))
     if "skus" in body:

@@ -104,9 +104,6 @@ class StoredTokens:
     obtained_at: datetime
     refreshed_at: datetime | None
 
-    def expires_within(self, window: timedelta, now: datetime | None = None) -> bool:
-        return self.access_token_expires_at - (now or utcnow()) <= window
-
 
 @dataclass(frozen=True)
 class AuthCode:
