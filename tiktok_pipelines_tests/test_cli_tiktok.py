@@ -71,3 +71,11 @@ def test_webhooks_serve_answers_health(isolated_env):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_resource_repr_shows_no_secret(sandbox, tiktok, isolated_env):
+    from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_SECRET
+
+    text = repr(tiktok) + str(tiktok)
+    assert SANDBOX_APP_SECRET not in text
+    assert isolated_env["TIKTOK_PIPELINES_SECRET_KEY"] not in text

@@ -32,7 +32,7 @@ class TikTokShop(dg.ConfigurableResource):
 
     state: StateStore
     app_key: str | None = Field(default=None, description="App key (TIKTOK_APP_KEY).")
-    app_secret: str | None = Field(default=None, description="App secret (TIKTOK_APP_SECRET).")
+    app_secret: str | None = Field(default=None, repr=False, description="App secret (TIKTOK_APP_SECRET).")
     service_id: str | None = Field(default=None, description="Service id for authorization links.")
     api_base_url: str = Field(default=DEFAULT_API_BASE_URL, description="API host.")
     auth_base_url: str = Field(default=DEFAULT_AUTH_BASE_URL, description="Token host.")
