@@ -302,3 +302,25 @@ def test_webhook_subscription_delivers_signed_events(api, emulator, shop_code, c
         server.stop()
     body, authorization = received[0]
     assert verify_webhook_signature(SANDBOX_APP_KEY, SANDBOX_APP_SECRET, body, authorization)
+
+
+def test_create_is_idempotent_with_the_same_key(api):
+    body = product_body(api, seller_skus=("IDEM-P", "IDEM-M"))
+    body["idempotency_key"] = "acme-feed-42-v1"
+    first = api.create_product(body)
+    again = api.create_product(body)
+    assert first["product_id"] == again["product_id"]
+    assert len(list(api.iter_products(seller_skus=["IDEM-P"]))) == 1
+
+
+def test_bulk_outcomes_keep_failures_apart(api, emulator, shop_code, catalog):
+    shop = emulator.shop_by_code(shop_code)
+    emulator.seed_products(shop, catalog, count=2)
+    product = next(iter(shop.products.values()))
+    skus = [
+        {"id": s["id"], "inventory": [{"warehouse_id": w, "quantity": 3} for w in shop.sales_warehouse_ids]}
+        for s in product["skus"]
+    ]
+    outcomes = {o.item[0]: o for o in api.update_inventory_many([(product["id"], skus), ("404404", skus)])}
+    assert outcomes[product["id"]].ok and outcomes[product["id"]].value.ok
+    assert isinstance(outcomes["404404"].error, NotFoundError)

@@ -265,3 +265,17 @@ def test_token_host_errors_never_carry_the_secret():
     with pytest.raises(TikTokTransportError) as info:
         auth.refresh_token("TTP_refresh")
     assert info.value.__cause__ is None and "TTP_refresh" not in str(info.value)
+
+
+def test_deletes_are_sent_20_ids_at_a_time_and_errors_merged():
+    def answer(request):
+        ids = json.loads(request.content)["product_ids"]
+        return envelope(
+            0, {"errors": [{"code": 12052032, "message": "not found", "detail": {"product_id": ids[0]}}]}
+        )
+
+    transport, calls = scripted(answer)
+    result = make_client(transport).delete_products([str(n) for n in range(45)])
+    assert [len(json.loads(c.content)["product_ids"]) for c in calls] == [20, 20, 5]
+    assert [e.detail["product_id"] for e in result.errors] == ["0", "20", "40"]
+    assert all(c.method == "DELETE" for c in calls)
