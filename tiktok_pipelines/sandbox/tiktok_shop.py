@@ -1426,6 +1426,14 @@ def _time_filter(items: list[dict[str, Any]], body: dict[str, Any], lt: str = "l
     return items
 
 
+def _id_list(body: dict[str, Any], key: str) -> list[str]:
+    """A list of string ids from the body (absent → empty); anything else is a param error."""
+    value = body.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise ApiError(36009004, f"invalid param error: {key} must be a list of ids")
+    return [str(v) for v in value]
+
+
 def _body(ctx: Ctx) -> dict[str, Any]:
     if ctx.body is None:
         return {}
@@ -1524,7 +1532,7 @@ def h_partial_edit_product(ctx: Ctx) -> dict[str, Any]:
 
 def h_delete_products(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
-    ids = _body(ctx).get("product_ids") or []
+    ids = _id_list(_body(ctx), "product_ids")
     if not ids or len(ids) > 20:
         raise ApiError(36009004, "invalid param error: product_ids must hold 1 to 20 ids")
     errors = []
@@ -1688,7 +1696,7 @@ def h_update_inventory(ctx: Ctx) -> dict[str, Any]:
 def h_search_inventory(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     body = _body(ctx)
-    product_ids, sku_ids = body.get("product_ids") or [], body.get("sku_ids") or []
+    product_ids, sku_ids = _id_list(body, "product_ids"), _id_list(body, "sku_ids")
     if bool(product_ids) == bool(sku_ids):
         raise ApiError(36009004, "invalid param error: give product_ids or sku_ids")
     out = []
@@ -2364,7 +2372,12 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 raise ApiError(36009004, "invalid param error: the body is not valid JSON") from None
         ctx = Ctx(emu, request.method, request.url.path, params, query, body, form, shop, grant)
         with emu.lock:
-            return route.handler(ctx)
+            try:
+                return route.handler(ctx)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                # A body of the wrong shape (missing field, string for a list...): the platform's generic refusal.
+                log.info("sandbox refused %s %s: %r", request.method, request.url.path, exc)
+                raise ApiError(36009004, f"invalid param error: {type(exc).__name__}: {exc}") from None
 
     # -- token host
     def _token_error(code: int, message: str) -> JSONResponse:

@@ -372,3 +372,10 @@ def test_control_routes(emulator):
     assert stats["answers"]["GET /logistics/202309/warehouses"] == {"105002": 1}
     assert httpx.delete(f"{url}/_sandbox/stats").json()["total_calls"] == 0
     assert httpx.get(f"{url}/_sandbox/shops/BRCTL001").json()["orders"] == 2
+
+
+def test_a_body_of_the_wrong_shape_is_a_param_error(emulator):
+    body = call(emulator, "POST", "/product/202309/products", body={"title": "x", "skus": "not-a-list"})[1]
+    assert body["code"] in (36009004, 12052990)
+    body = call(emulator, "POST", "/product/202309/inventory/search", body={"product_ids": 5})[1]
+    assert body["code"] == 36009004
