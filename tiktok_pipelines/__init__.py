@@ -1,9 +1,5 @@
 """tiktok-pipelines: Dagster pipelines that run a VTEX merchant's TikTok Shop."""
 
-import logging
+from tiktok_pipelines.logs import LIBRARY_LOGGERS, install_log_redaction
 
-# httpx logs every request URL at INFO and httpcore traces responses at DEBUG; URLs can carry a feed
-# token or a shop cipher, so these loggers only speak up for warnings. The project logs its own calls,
-# redacted.
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+install_log_redaction(*LIBRARY_LOGGERS)

@@ -259,6 +259,133 @@ def secrets_generate_key() -> None:
     click.echo(SecretBox.generate_key())
 
 
+# ---------------------------------------------------------------- oauth (TikTok Shop)
+def _tiktok():
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
+
+    return standalone_tiktok_shop(Settings.load())
+
+
+@main.group()
+def oauth() -> None:
+    """Authorize clients' TikTok shops: links for sellers, token exchange and status."""
+
+
+@oauth.command("url")
+@click.argument("client_id")
+@handle_errors
+def oauth_url(client_id: str) -> None:
+    """Print the authorization link to send to the client's seller (single use, expires)."""
+    tiktok = _tiktok()
+    link = tiktok.authorization_link(client_id)
+    click.echo(link)
+    click.echo(
+        f"valid for {tiktok.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the redirect URL "
+        "set in Partner Center (…/oauth/tiktok/callback), then `tiktok_token_job` (hourly) or "
+        "`tiktok-pipelines oauth exchange` finishes the connection",
+        err=True,
+    )
+
+
+@oauth.command("exchange")
+@handle_errors
+def oauth_exchange() -> None:
+    """Run the token manager now: exchange received auth codes, associate shops, renew due tokens."""
+    from tiktok_pipelines.clients.tiktok_shop import TikTokShopError
+
+    try:
+        with _tiktok().token_manager() as manager:
+            report = manager.run()
+    except TikTokShopError as exc:
+        fail(str(exc), 1)
+    click.echo(
+        f"codes exchanged: {len(report.codes_exchanged)}, shops associated: {len(report.associated)}, "
+        f"tokens renewed: {len(report.renewed)}, failures: {report.failures}"
+    )
+    for client_id, reason in report.codes_failed + report.renewal_failed:
+        click.echo(f"  {client_id}: {reason}", err=True)
+    for client_id in sorted(set(report.needs_reauthorization)):
+        click.echo(
+            f"  {client_id}: needs re-authorization (`tiktok-pipelines oauth url {client_id}`)", err=True
+        )
+    if report.failures:
+        sys.exit(1)
+
+
+@oauth.command("status")
+@click.argument("client_id", required=False)
+@click.option(
+    "--log", "log_lines", default=0, show_default=True, help="Also print the last N token log steps."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
+    """Show each client's TikTok authorization: shop, token expiry, status (never a token)."""
+    tiktok = _tiktok()
+    registry, store = tiktok.state.registry, tiktok.auth_store
+    clients = [registry.get(client_id)] if client_id else registry.list()
+    rows = []
+    for client in clients:
+        tokens = store.get_tokens(client.client_id)
+        rows.append(
+            {
+                "client_id": client.client_id,
+                "status": client.status,
+                "tiktok_shop_code": client.tiktok_shop_code,
+                "tiktok_shop_id": client.tiktok_shop_id,
+                "access_token_expires_at": tokens.access_token_expires_at.isoformat() if tokens else None,
+                "refresh_token_expires_at": tokens.refresh_token_expires_at.isoformat() if tokens else None,
+                "log": [
+                    {
+                        "at": e.created_at.isoformat(),
+                        "step": e.step,
+                        "outcome": e.outcome,
+                        "code": e.code,
+                        "message": e.message,
+                    }
+                    for e in store.log_entries(client.client_id, limit=log_lines)
+                ]
+                if log_lines
+                else [],
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['client_id']}: {row['status']}, shop {row['tiktok_shop_code'] or '-'} / {row['tiktok_shop_id'] or '-'}, "
+            f"access token until {row['access_token_expires_at'] or '-'}, refresh until {row['refresh_token_expires_at'] or '-'}"
+        )
+        for entry in row["log"]:
+            click.echo(
+                f"  {entry['at']} {entry['step']} {entry['outcome']} {entry['code'] or ''} {entry['message'] or ''}".rstrip()
+            )
+
+
+# ---------------------------------------------------------------- webhooks (receiver)
+@main.group()
+def webhooks() -> None:
+    """The HTTP receiver: the OAuth callback (and platform webhooks)."""
+
+
+@webhooks.command("serve")
+@click.option("--host", default=None, help="Default TIKTOK_PIPELINES_RECEIVER_HOST.")
+@click.option("--port", type=int, default=None, help="Default TIKTOK_PIPELINES_RECEIVER_PORT.")
+@handle_errors
+def webhooks_serve(host: str | None, port: int | None) -> None:
+    """Serve the receiver until Ctrl-C."""
+    import uvicorn
+
+    from tiktok_pipelines.webhooks.app import create_app
+
+    settings = Settings.load()
+    host = host or settings.require("TIKTOK_PIPELINES_RECEIVER_HOST")
+    port = port or settings.int("TIKTOK_PIPELINES_RECEIVER_PORT")
+    click.echo(f"receiver on http://{host}:{port} (OAuth callback: /oauth/tiktok/callback)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
 # ---------------------------------------------------------------- sandbox
 @main.group()
 def sandbox() -> None:
@@ -272,6 +399,9 @@ def sandbox_options(fn: Callable) -> Callable:
             click.option("--feeds-port", default=8701, show_default=True),
             click.option("--tiktok-port", default=8702, show_default=True),
             click.option("--vtex-port", default=8703, show_default=True),
+            click.option(
+                "--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."
+            ),
             click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
             click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
         ]
@@ -288,6 +418,7 @@ def _sandbox_config(**kw: Any):
         feeds_port=kw["feeds_port"],
         tiktok_port=kw["tiktok_port"],
         vtex_port=kw["vtex_port"],
+        receiver_port=kw["receiver_port"],
         products=kw["products"],
         seed=kw["seed"],
     )
@@ -301,9 +432,10 @@ def sandbox_up(**kw: Any) -> None:
     from tiktok_pipelines.sandbox.world import SandboxWorld
 
     world = SandboxWorld(_sandbox_config(**kw))
-    for name, url in world.urls().items():
-        click.echo(f"sandbox {name}: {url}")
+    for served in world.apps():
+        click.echo(f"sandbox {served.name}: {world.config.url(served.port)}")
     click.echo(f"demo feed: {world.demo_client_fields()['feed_url']}")
+    click.echo(f"TikTok consent redirects to {world.urls()['receiver']}/oauth/tiktok/callback")
     run_servers(world.apps(), host=kw["host"], log_level="warning")
 
 
@@ -317,11 +449,22 @@ def demo() -> None:
 @sandbox_options
 @handle_errors
 def demo_setup(**kw: Any) -> None:
-    """Register (or refresh) the demo client and its partition, pointed at the sandbox."""
-    from tiktok_pipelines.demo import setup_demo_client
+    """Register (or refresh) the demo client and its partition, pointed at the sandbox, and authorize its
+    sandbox TikTok shop (consent, OAuth callback, token exchange); the sandbox must be up."""
+    from tiktok_pipelines.demo import authorize_demo_client, setup_demo_client
 
-    client_id = setup_demo_client(_sandbox_config(**kw))
+    config = _sandbox_config(**kw)
+    client_id = setup_demo_client(config)
     click.echo(f"demo client {client_id} is registered and its partition exists")
+    try:
+        report = authorize_demo_client(config)
+    except RuntimeError as exc:
+        fail(str(exc), 1)
+    click.echo(
+        f"demo client {client_id} authorized its sandbox TikTok shop"
+        if client_id in report.associated
+        else f"demo client {client_id} could not be authorized: {report.codes_failed or 'no code received'}"
+    )
 
 
 @demo.command("run")

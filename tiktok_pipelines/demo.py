@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 
-from tiktok_pipelines.sandbox.world import SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.world import DEMO_CLIENT_ID, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.db import open_state_db
 from tiktok_pipelines.state.registry import ClientRegistry, build_client
+from tiktok_pipelines.tiktok_tokens import TokenRunReport
 
 
 def setup_demo_client(config: SandboxConfig) -> str:
@@ -39,6 +40,49 @@ def setup_demo_client(config: SandboxConfig) -> str:
     return client_id
 
 
+def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
+    """Runs the sandbox's consent → the receiver's OAuth callback → the token exchange for the demo client,
+    so it ends up with its shop id, cipher and tokens, as a real seller's authorization would leave it.
+
+    Uses the receiver when one answers on the configured port, else serves one for the moment.
+    """
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
+    from tiktok_pipelines.sandbox.server import ServerThread
+    from tiktok_pipelines.webhooks.app import create_app
+
+    world = SandboxWorld(config)
+    settings = Settings.load({**os.environ, **world.environment()})
+    tiktok = standalone_tiktok_shop(settings)
+    link = tiktok.authorization_link(DEMO_CLIENT_ID)
+    try:
+        consent = httpx.get(link, timeout=10.0, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(
+            f"the sandbox TikTok Shop does not answer on {world.urls()['tiktok']} ({type(exc).__name__}); "
+            "start it with `tiktok-pipelines sandbox up`"
+        ) from None
+    if consent.status_code != 302:
+        raise RuntimeError(f"the sandbox consent page answered {consent.status_code}: {consent.text[:200]}")
+    callback = consent.headers["location"]
+    receiver = world.urls()["receiver"]
+    temporary = None
+    try:
+        try:
+            httpx.get(f"{receiver}/health", timeout=2.0)
+        except httpx.HTTPError:
+            temporary = ServerThread(
+                create_app(settings), host=config.host, port=config.receiver_port
+            ).start()
+        answer = httpx.get(callback, timeout=10.0)
+        if answer.status_code != 200:
+            raise RuntimeError(f"the OAuth callback answered {answer.status_code}")
+    finally:
+        if temporary is not None:
+            temporary.stop()
+    with tiktok.token_manager() as manager:
+        return manager.run()
+
+
 def _prepare_dagster_home(env: dict[str, str]) -> Path:
     home = Path(env.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -56,7 +100,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the sandbox exited with code {proc.returncode}")
+            raise RuntimeError(f"{url} will not answer: its process exited with code {proc.returncode}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
@@ -111,6 +155,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
                 str(config.tiktok_port),
                 "--vtex-port",
                 str(config.vtex_port),
+                "--receiver-port",
+                str(config.receiver_port),
                 "--products",
                 str(config.products),
                 "--seed",
@@ -120,7 +166,35 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
         )
         procs.append(sandbox)
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
+        receiver = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tiktok_pipelines.cli",
+                "webhooks",
+                "serve",
+                "--host",
+                config.host,
+                "--port",
+                str(config.receiver_port),
+            ],
+            env=env,
+        )
+        procs.append(receiver)
+        _wait_healthy(f"{world.urls()['receiver']}/health", receiver)
         client_id = setup_demo_client(config)
+        report = authorize_demo_client(config)
+        if client_id not in report.associated:
+            print(
+                f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
+            )
+        # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
+        httpx.post(
+            f"{world.urls()['tiktok']}/_sandbox/autopilot",
+            json={"shop_code": DEMO_SHOP_CODE, "interval_seconds": 30},
+            timeout=5.0,
+        )
         dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
         target = (
             ["-w", "workspace.yaml"]

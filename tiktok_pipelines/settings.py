@@ -121,6 +121,28 @@ VARIABLES: tuple[Variable, ...] = (
         "Requests per second per shop and endpoint the client allows itself.",
     ),
     Variable("TIKTOK_MAX_CONCURRENCY", "8", "Concurrent requests per shop."),
+    Variable("TIKTOK_TIMEOUT_SECONDS", "30", "Timeout of one TikTok Shop API or token request."),
+    Variable(
+        "TIKTOK_API_VERSIONS",
+        None,
+        "Overrides of the API version per family, e.g. `product=202502,order=202507` (default 202309; "
+        "invoice 202502, analytics 202405).",
+    ),
+    Variable(
+        "TIKTOK_TOKEN_RENEW_BEFORE_HOURS",
+        "72",
+        "The token manager refreshes an access token (valid 7 days) once it has less than this left.",
+    ),
+    Variable(
+        "TIKTOK_OAUTH_STATE_TTL_MINUTES",
+        "30",
+        "How long an authorization link from `tiktok-pipelines oauth url` stays valid.",
+    ),
+    # -- the project's HTTP receiver (OAuth callback, webhooks)
+    Variable(
+        "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."
+    ),
+    Variable("TIKTOK_PIPELINES_RECEIVER_PORT", "8700", "Port `tiktok-pipelines webhooks serve` listens on."),
     # -- VTEX
     Variable(
         "VTEX_BASE_URL",

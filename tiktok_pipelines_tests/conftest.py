@@ -86,7 +86,13 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
     """A small sandbox world on free ports (not yet served)."""
-    cfg = SandboxConfig(feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), products=40)
+    cfg = SandboxConfig(
+        feeds_port=free_port(),
+        tiktok_port=free_port(),
+        vtex_port=free_port(),
+        receiver_port=free_port(),
+        products=40,
+    )
     return SandboxWorld(cfg)
 
 
@@ -106,10 +112,12 @@ def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        for server in servers:  # all at once: each waits for a shutdown tick of its own
+        for server in servers:  # all asked first, then awaited: they stop in parallel
             server.server.should_exit = True
         for server in servers:
             server.stop()
+        if sandbox_world.tiktok is not None:
+            sandbox_world.tiktok.webhooks.stop()
 
 
 @pytest.fixture
@@ -142,7 +150,7 @@ def moto_server(monkeypatch):
     server.stop()
 
 
-class Receiver:
+class Recorder:
     """A loopback HTTP server that records every request it gets (a notification target in tests).
 
     `status` is what it answers; `requests` holds (method, path, headers, JSON body) in arrival order.
@@ -184,8 +192,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
+def recorder() -> Iterator[Recorder]:
+    """A loopback server that records what is posted to it."""
+    rec = Recorder()
     rec.server.start()
     yield rec
     rec.server.stop()
@@ -219,3 +228,50 @@ def vtex_api(sandbox: SandboxWorld) -> Iterator[VtexClient]:
     )
     with VtexClient(account, options) as client:
         yield client
+
+
+@pytest.fixture
+def receiver(sandbox: SandboxWorld, state_db: StateDB) -> Iterator[ServerThread]:
+    """The project's receiver (OAuth callback...) on the port the sandbox's consent redirects to."""
+    from tiktok_pipelines.webhooks.app import create_app
+
+    server = ServerThread(
+        create_app(Settings.load(), db=state_db), host=sandbox.config.host, port=sandbox.config.receiver_port
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tiktok(sandbox: SandboxWorld, settings: Settings):
+    """The TikTokShop resource pointed at the sandbox emulator (usable outside Dagster)."""
+    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
+
+    return standalone_tiktok_shop(Settings.load())
+
+
+def authorize_through_sandbox(tiktok, client_id: str) -> Client:
+    """Consent on the sandbox → the receiver's OAuth callback → token exchange; returns the client."""
+    import httpx
+
+    link = tiktok.authorization_link(client_id)
+    answer = httpx.get(link, follow_redirects=True, timeout=10)
+    assert answer.status_code == 200, answer.text
+    with tiktok.token_manager() as manager:
+        report = manager.run()
+    assert report.associated == [client_id], report
+    return tiktok.state.registry.get(client_id)
+
+
+@pytest.fixture
+def tiktok_client(demo_client: Client, receiver: ServerThread, tiktok, sandbox: SandboxWorld) -> Client:
+    """The demo client (with its partition), authorized through consent → OAuth callback → token
+    exchange: shop id, cipher and tokens stored."""
+    return authorize_through_sandbox(tiktok, demo_client.client_id)
+
+
+@pytest.fixture
+def shop_api(tiktok_client: Client, tiktok):
+    """A TikTok Shop client bound to the authorized demo client's sandbox shop."""
+    with tiktok.shop(tiktok_client.client_id) as api:
+        yield api

@@ -9,6 +9,7 @@ from dagster_aws.s3 import S3Resource
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
+from tiktok_pipelines.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.settings import ConfigError, Settings
 
@@ -38,8 +39,10 @@ def build_object_stores(settings: Settings) -> tuple[ObjectStore, ObjectStore]:
 
 def build_resources(settings: Settings) -> dict[str, Any]:
     objects, lake_store = build_object_stores(settings)
+    state = StateStore.from_settings(settings)
     return {
-        "state": StateStore.from_settings(settings),
+        "state": state,
+        "tiktok": TikTokShop.from_settings(settings, state),
         "objects": objects,
         "lake": ParquetLake(objects=lake_store),
         "feed_downloader": FeedDownloader(

@@ -17,7 +17,9 @@ class StateStore(dg.ConfigurableResource):
 
     database_url: str = Field(description="SQLAlchemy URL of the state DB.")
     secret_key: str | None = Field(
-        default=None, description="Fernet key(s) for secrets at rest; from TIKTOK_PIPELINES_SECRET_KEY."
+        default=None,
+        repr=False,
+        description="Fernet key(s) for secrets at rest; from TIKTOK_PIPELINES_SECRET_KEY.",
     )
     environment: str = Field(default="development", description="development or production.")
     data_dir: str = Field(default=".data", description="Where the development key lives.")

@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feed_server import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.server import Served
+from tiktok_pipelines.sandbox.tiktok_shop import (
+    SANDBOX_APP_KEY,
+    SANDBOX_APP_SECRET,
+    SANDBOX_SERVICE_ID,
+    EmulatorConfig,
+    TikTokShopEmulator,
+    create_tiktok_app,
+)
 from tiktok_pipelines.sandbox.vtex import VtexEmulator, create_vtex_app
 
 DEMO_CLIENT_ID = "demo"
@@ -19,6 +27,8 @@ DEMO_VTEX_APP_KEY = "vtexappkey-demostore-SANDBOX"
 DEMO_VTEX_APP_TOKEN = "sandbox-app-token-demostore"
 DEMO_WAREHOUSE = "1_1"
 DEMO_SHOP_CODE = "BRDEMO001"
+DEMO_SHOP_NAME = "Demo Store (sandbox)"
+OAUTH_CALLBACK_PATH = "/oauth/tiktok/callback"
 
 
 @dataclass
@@ -27,6 +37,7 @@ class SandboxConfig:
     feeds_port: int = 8701
     tiktok_port: int = 8702
     vtex_port: int = 8703
+    receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     products: int = 120
     seed: int = 42
 
@@ -40,6 +51,7 @@ class SandboxWorld:
     catalogs: dict[str, Catalog] = field(default_factory=dict)
     feeds: FeedHost | None = None
     vtex: VtexEmulator | None = None
+    tiktok: TikTokShopEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -53,6 +65,14 @@ class SandboxWorld:
         self.vtex = VtexEmulator(image_base_url=cfg.url(cfg.feeds_port), public_url=cfg.url(cfg.vtex_port))
         for catalog in self.catalogs.values():
             self.vtex.add_account(catalog)
+        self.tiktok = TikTokShopEmulator(
+            EmulatorConfig(
+                base_url=cfg.url(cfg.tiktok_port),
+                redirect_url=cfg.url(cfg.receiver_port) + OAUTH_CALLBACK_PATH,
+                seed=cfg.seed,
+            )
+        )
+        self.tiktok.add_shop(DEMO_SHOP_CODE, DEMO_SHOP_NAME)
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -60,9 +80,10 @@ class SandboxWorld:
 
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
-        assert self.feeds is not None and self.vtex is not None
+        assert self.feeds is not None and self.vtex is not None and self.tiktok is not None
         return [
             Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
+            Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
             Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
         ]
 
@@ -72,16 +93,26 @@ class SandboxWorld:
             "feeds": cfg.url(cfg.feeds_port),
             "tiktok": cfg.url(cfg.tiktok_port),
             "vtex": cfg.url(cfg.vtex_port),
+            "receiver": cfg.url(cfg.receiver_port),
         }
 
     def environment(self) -> dict[str, str]:
-        """Configuration variables that point the project at this sandbox."""
-        # One emulator port serves every account under /{account} (see sandbox.vtex).
+        """Configuration variables that point the project at this sandbox (fixed sandbox app credentials)."""
+        # One VTEX emulator port serves every account under /{account} (see sandbox.vtex).
         vtex = self.config.url(self.config.vtex_port) + "/{account}"
+        tiktok = self.urls()["tiktok"]
         return {
             "VTEX_BASE_URL": vtex,
             "VTEX_PRICING_BASE_URL": vtex,
             "VTEX_LOGISTICS_BASE_URL": vtex,
+            "TIKTOK_APP_KEY": SANDBOX_APP_KEY,
+            "TIKTOK_APP_SECRET": SANDBOX_APP_SECRET,
+            "TIKTOK_SERVICE_ID": SANDBOX_SERVICE_ID,
+            "TIKTOK_API_BASE_URL": tiktok,
+            "TIKTOK_AUTH_BASE_URL": tiktok,
+            "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
+            "TIKTOK_PIPELINES_RECEIVER_HOST": self.config.host,
+            "TIKTOK_PIPELINES_RECEIVER_PORT": str(self.config.receiver_port),
         }
 
     def demo_client_fields(self) -> dict:

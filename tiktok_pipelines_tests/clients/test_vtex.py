@@ -359,11 +359,11 @@ def test_price_divergence_and_missing_stock_are_refused_with_vtex_codes(vtex_api
     assert vtex_control.orders() == []
 
 
-def test_cancel_releases_stock_and_tells_the_marketplace(vtex_api, sandbox, vtex_control, receiver):
+def test_cancel_releases_stock_and_tells_the_marketplace(vtex_api, sandbox, vtex_control, recorder):
     sku = in_stock(sandbox.demo_catalog)[0]
     before = sku.available
     order = order_for(vtex_api, "CXL-1", [(sku, 2)])
-    order = MarketplaceOrder(**{**order.__dict__, "marketplace_services_endpoint": receiver.url + "/tiktok"})
+    order = MarketplaceOrder(**{**order.__dict__, "marketplace_services_endpoint": recorder.url + "/tiktok"})
     placed = vtex_api.place_order(order)
     assert sku.available == before - 2
     receipt = vtex_api.cancel_order(placed.order_id, "buyer canceled")
@@ -371,7 +371,7 @@ def test_cancel_releases_stock_and_tells_the_marketplace(vtex_api, sandbox, vtex
     assert vtex_api.order(placed.order_id)["cancelReason"] == "buyer canceled"
     assert sku.available == before
     assert vtex_api.cancel_order(placed.order_id)["receipt"] == receipt["receipt"]  # repeating is harmless
-    assert receiver.wait_for(lambda reqs: any(r["path"] == "/tiktok/pvt/orders/CXL-1/cancel" for r in reqs))
+    assert recorder.wait_for(lambda reqs: any(r["path"] == "/tiktok/pvt/orders/CXL-1/cancel" for r in reqs))
 
 
 def test_invoice_notification_sends_string_cents_and_tracking(vtex_api, sandbox, vtex_control):
@@ -460,11 +460,11 @@ def test_orders_feed_delivers_filtered_events_until_committed(vtex_api, sandbox)
     assert vtex_api.orders_feed_config()["filter"]["type"] == "FromOrders"
 
 
-def test_order_hook_pings_then_notifies_every_status(vtex_api, sandbox, vtex_control, receiver):
-    vtex_api.configure_order_hook(receiver.url + "/vtex/orders", headers={"X-Hook-Secret": "s3cr3t"})
-    assert receiver.requests[0]["json"] == {"hookConfig": "ping"}
-    assert receiver.requests[0]["headers"]["x-hook-secret"] == "s3cr3t"
-    assert vtex_api.order_hook_config()["hook"]["url"] == receiver.url + "/vtex/orders"
+def test_order_hook_pings_then_notifies_every_status(vtex_api, sandbox, vtex_control, recorder):
+    vtex_api.configure_order_hook(recorder.url + "/vtex/orders", headers={"X-Hook-Secret": "s3cr3t"})
+    assert recorder.requests[0]["json"] == {"hookConfig": "ping"}
+    assert recorder.requests[0]["headers"]["x-hook-secret"] == "s3cr3t"
+    assert vtex_api.order_hook_config()["hook"]["url"] == recorder.url + "/vtex/orders"
 
     sku = in_stock(sandbox.demo_catalog)[0]
     placed = vtex_api.place_order(order_for(vtex_api, "HOOK-1", [(sku, 1)]))
@@ -480,23 +480,23 @@ def test_order_hook_pings_then_notifies_every_status(vtex_api, sandbox, vtex_con
         "invoice",
         "invoiced",
     ]
-    assert receiver.wait_for(lambda reqs: len(reqs) >= 1 + len(expected))
-    notes = [r["json"] for r in receiver.requests[1:]]
+    assert recorder.wait_for(lambda reqs: len(reqs) >= 1 + len(expected))
+    notes = [r["json"] for r in recorder.requests[1:]]
     assert [n["State"] for n in notes] == expected
     assert notes[0]["LastState"] is None and notes[1]["LastState"] == "order-accepted"
     assert notes[-1]["LastState"] == "invoice"
     assert {n["OrderId"] for n in notes} == {placed.order_id}
     assert notes[0]["Origin"] == {"Account": "demostore", "Key": vtex_api.account.app_key.get_secret_value()}
-    assert all(r["headers"]["x-hook-secret"] == "s3cr3t" for r in receiver.requests[1:])
+    assert all(r["headers"]["x-hook-secret"] == "s3cr3t" for r in recorder.requests[1:])
 
     vtex_api.delete_order_hook()
     assert vtex_api.order_hook_config() is None
 
 
-def test_a_hook_target_that_fails_the_ping_is_refused(vtex_api, receiver):
-    receiver.status = 500
+def test_a_hook_target_that_fails_the_ping_is_refused(vtex_api, recorder):
+    recorder.status = 500
     with pytest.raises(VtexValidationError, match="ping"):
-        vtex_api.configure_order_hook(receiver.url)
+        vtex_api.configure_order_hook(recorder.url)
     assert vtex_api.order_hook_config() is None
 
 

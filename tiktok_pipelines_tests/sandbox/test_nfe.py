@@ -20,19 +20,19 @@ def money(node, path) -> Decimal:
 
 
 @pytest.fixture
-def invoiced(vtex_api, vtex_control, sandbox, receiver):
+def invoiced(vtex_api, vtex_control, sandbox, recorder):
     """An order of two SKUs (one of them twice) with freight, to Rio de Janeiro, placed, authorized and
     invoiced by the sandbox ERP."""
     skus = in_stock(sandbox.demo_catalog)[:2]
     order = order_for(vtex_api, "NFE-1", [(skus[0], 2), (skus[1], 1)], shipping=2345)
-    order = MarketplaceOrder(**{**order.__dict__, "marketplace_services_endpoint": receiver.url + "/mkp"})
+    order = MarketplaceOrder(**{**order.__dict__, "marketplace_services_endpoint": recorder.url + "/mkp"})
     placed = vtex_api.place_order(order)
     vtex_api.authorize_dispatch(placed.order_id, "NFE-1")
     result = vtex_control.invoice(placed.order_id)
     return order, placed.order_id, result
 
 
-def test_the_invoice_is_an_authorized_nfe_matching_the_order(invoiced, vtex_api, vtex_control, receiver):
+def test_the_invoice_is_an_authorized_nfe_matching_the_order(invoiced, vtex_api, vtex_control, recorder):
     order, order_id, result = invoiced
     key = result["invoiceKey"]
     xml = vtex_control.invoice_xml(key)
@@ -76,8 +76,8 @@ def test_the_invoice_is_an_authorized_nfe_matching_the_order(invoiced, vtex_api,
     (package,) = full["packageAttachment"]["packages"]
     assert package["invoiceKey"] == key and package["embeddedInvoice"].encode() == xml
     assert package["invoiceValue"] == order.value_cents and package["trackingNumber"]
-    assert receiver.wait_for(lambda reqs: any(r["path"] == "/mkp/pvt/orders/NFE-1/invoice" for r in reqs))
-    callback = next(r["json"] for r in receiver.requests if r["path"] == "/mkp/pvt/orders/NFE-1/invoice")
+    assert recorder.wait_for(lambda reqs: any(r["path"] == "/mkp/pvt/orders/NFE-1/invoice" for r in reqs))
+    callback = next(r["json"] for r in recorder.requests if r["path"] == "/mkp/pvt/orders/NFE-1/invoice")
     assert callback["invoiceKey"] == key and callback["invoiceValue"] == order.value_cents
 
 

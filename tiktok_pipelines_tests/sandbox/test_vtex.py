@@ -105,13 +105,13 @@ def test_pricing_announces_its_bucket_and_refuses_with_retry_after(http, vtex_co
 
 
 def test_random_walk_moves_stock_and_prices_and_broadcasts_each_change(
-    vtex_api, vtex_control, sandbox, receiver
+    vtex_api, vtex_control, sandbox, recorder
 ):
-    vtex_control.notify_to(receiver.url + "/api/notification/")
+    vtex_control.notify_to(recorder.url + "/api/notification/")
     version = sandbox.demo_catalog.version
     changes = vtex_control.walk_step(steps=4, skus_per_step=3)
     assert len(changes) == 12
-    broadcasts = receiver.bodies("/api/notification/")
+    broadcasts = recorder.bodies("/api/notification/")
     for change in changes:
         mine = [b for b in broadcasts if b["idSKU"] == str(change["skuId"])]
         assert mine and all(b["an"] == "demostore" and b["idAffiliate"] == "TTS" for b in mine)
@@ -195,18 +195,18 @@ def test_window_to_cancel_ends_on_a_timer(vtex_api, vtex_control, sandbox):
     assert history[-3:] == ["window-to-cancel", "cancel", "canceled"]
 
 
-def test_notifications_are_retried_then_given_up(vtex_api, vtex_control, sandbox, receiver):
+def test_notifications_are_retried_then_given_up(vtex_api, vtex_control, sandbox, recorder):
     vtex_control._call(
         "POST", "/_sandbox/vtex/config", {"delivery_retries": 2, "delivery_retry_seconds": 0.02}
     )
-    vtex_control.notify_to(receiver.url)
+    vtex_control.notify_to(recorder.url)
     sku = sandbox.demo_catalog.skus()[0]
-    receiver.status = 503
+    recorder.status = 503
     vtex_api.set_inventory(sku.sku_id, "1_1", 5)
     vtex_control.flush()
     (failed,) = vtex_control.deliveries("broadcast")
     assert failed["attempts"] == 3 and failed["status"] == 503 and not failed["delivered"]
-    receiver.status = 200
+    recorder.status = 200
     vtex_api.set_inventory(sku.sku_id, "1_1", 6)
     vtex_control.flush()
     delivered = vtex_control.deliveries("broadcast")[-1]
