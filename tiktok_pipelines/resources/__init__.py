@@ -7,6 +7,7 @@ from typing import Any
 from dagster_aws.s3 import S3Resource
 
 from tiktok_pipelines.resources.feeds import FeedDownloader
+from tiktok_pipelines.resources.queue import EventQueue
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
 from tiktok_pipelines.resources.tiktok_shop import TikTokShop
@@ -51,4 +52,11 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             user_agent=settings.require("TIKTOK_PIPELINES_HTTP_USER_AGENT"),
         ),
         "vtex": Vtex.from_settings(settings),
+        "event_queue": EventQueue(
+            state=state,
+            kind=settings.require("TIKTOK_PIPELINES_QUEUE"),
+            sqs_queue_url=settings.get("TIKTOK_PIPELINES_SQS_QUEUE_URL"),
+            sqs_endpoint_url=settings.get("TIKTOK_PIPELINES_SQS_ENDPOINT_URL"),
+            region=settings.get("TIKTOK_PIPELINES_S3_REGION"),
+        ),
     }

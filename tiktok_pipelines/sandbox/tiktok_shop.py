@@ -50,6 +50,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tiktok_pipelines.clients.tiktok_shop import sign, webhook_signature
+from tiktok_pipelines.domain.nfe import cpf_with_check_digits
 from tiktok_pipelines.sandbox.catalog import Catalog
 from tiktok_pipelines.sandbox.tiktok_categories import TikTokCategory, build_category_tree, category_chain
 
@@ -971,7 +972,7 @@ class TikTokShopEmulator:
             },
             "line_items": line_items,
             "packages": [{"id": package_id}],
-            "cpf": f"{rng.randrange(10**10, 10**11)}",
+            "cpf": cpf_with_check_digits(f"{rng.randrange(10**8, 10**9)}"),
         }
         shop.orders[order_id] = order
         shop.packages[package_id] = {

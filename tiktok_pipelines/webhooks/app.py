@@ -32,9 +32,10 @@ RouteFactory = Callable[[ReceiverContext], Sequence[BaseRoute]]
 
 
 def default_features() -> list[RouteFactory]:
+    from tiktok_pipelines.webhooks.events import event_routes
     from tiktok_pipelines.webhooks.oauth import oauth_routes
 
-    return [oauth_routes]
+    return [oauth_routes, event_routes]
 
 
 def create_app(

@@ -1,0 +1,378 @@
+"""TikTok orders into VTEX: order details from TikTok, then VTEX orders placed exactly once.
+
+Runs come from `webhook_queue_sensor` (orders named by webhooks) and from `order_polling_schedule`
+(every order TikTok changed since the last poll, so a lost webhook is caught). Both only flag orders in
+the order map; each run then works through every flagged order, so runs can overlap in what they were
+asked for without doing anything twice.
+"""
+
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+import pyarrow as pa
+from pydantic import Field
+
+from tiktok_pipelines.assets.reporting import markdown_table, md
+from tiktok_pipelines.clients.tiktok_shop import TikTokShopError
+from tiktok_pipelines.clients.vtex import VtexError, VtexNotFoundError
+from tiktok_pipelines.domain.events import InboundEvent
+from tiktok_pipelines.domain.orders import (
+    CANCELLATION_DONE,
+    OrderMappingError,
+    OrderOptions,
+    line_rows,
+    marketplace_order,
+    order_row,
+    placement_decision,
+    vtex_items,
+)
+from tiktok_pipelines.domain.synclog import SyncLog
+from tiktok_pipelines.domain.tables import ORDER_LINES, ORDERS
+from tiktok_pipelines.partitions import clients_partitions
+from tiktok_pipelines.resources.state import StateStore
+from tiktok_pipelines.resources.storage import ParquetLake
+from tiktok_pipelines.resources.tiktok_shop import TikTokShop
+from tiktok_pipelines.resources.vtex import Vtex
+from tiktok_pipelines.state.events import EventLog
+from tiktok_pipelines.state.orders import OrderRecord, OrderStore
+
+POLL_CURSOR = "orders_poll_update_time"
+RETURNS_CURSOR = "returns_poll_update_time"
+# TikTok-side reasons need a fresh order detail; `vtex_status` only rewrites the lake row.
+TIKTOK_REASONS = {"order_status", "address_update", "cancellation", "return", "poll", "vtex_cancel"}
+VTEX_FINAL = ("invoiced", "canceled")
+
+
+class OrdersConfig(dg.Config):
+    poll: bool = Field(
+        default=False, description="Also search TikTok for orders changed since the last poll."
+    )
+    overlap_minutes: int = Field(default=15, description="How far each poll reaches back before its cursor.")
+    first_poll_hours: int = Field(default=72, description="How far the first poll of a client reaches back.")
+    max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
+
+
+def _write_lake(
+    lake: ParquetLake, client_id: str, orders: dict[str, dict], records: dict[str, OrderRecord]
+) -> int:
+    now = datetime.now(UTC)
+    rows, lines = [], []
+    for order_id, detail in orders.items():
+        record = records.get(order_id)
+        rows.append(
+            order_row(
+                client_id,
+                detail,
+                record.vtex_order_id if record else None,
+                record.vtex_status if record else None,
+                now,
+            )
+        )
+        lines.extend(line_rows(client_id, detail, now))
+    lake.append_part("orders", client_id, pa.Table.from_pylist(rows, schema=ORDERS))
+    lake.append_part("order_lines", client_id, pa.Table.from_pylist(lines, schema=ORDER_LINES))
+    return len(rows)
+
+
+@dg.asset(
+    partitions_def=clients_partitions,
+    group_name="orders",
+    kinds={"tiktok", "parquet"},
+    code_version="1",
+)
+def tiktok_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    tiktok: TikTokShop,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
+    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
+    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
+    version of each order (no personal data)."""
+    client_id = context.partition_key
+    store, log = OrderStore(state.db), EventLog(state.db)
+    sync = SyncLog(client_id, "orders")
+    events = log.pending(client_id, "orders")
+    polled = new_from_poll = 0
+    with tiktok.shop(client_id, logger=context.log) as shop:
+        # What the webhooks said that the order detail does not (the cancellation's own status).
+        for entry in events:
+            data = (
+                InboundEvent(
+                    entry.source,
+                    entry.event_id,
+                    entry.event_type,
+                    entry.routing_key,
+                    entry.received_at,
+                    entry.body,
+                )
+                .payload()
+                .get("data")
+                or {}
+            )
+            if entry.action == "cancellation" and data.get("order_id"):
+                store.update(client_id, str(data["order_id"]), cancel_status=data.get("cancel_status"))
+        if config.poll:
+            now = int(time.time())
+            since = store.cursor(client_id, POLL_CURSOR)
+            start = (
+                int(since) if since else now - config.first_poll_hours * 3600
+            ) - config.overlap_minutes * 60
+            found: dict[str, int] = {}
+            with sync.timed("search_orders", "tiktok", f"update_time>={start}"):
+                for order in shop.iter_orders(update_time_ge=start, update_time_lt=now + 1):
+                    found[str(order["id"])] = int(order.get("update_time") or 0)
+            # Only what changed since the detail we hold: the overlap makes every poll see some twice.
+            fresh = []
+            for order_id, update_time in found.items():
+                known = store.get(client_id, order_id)
+                if known is None or not known.detail_enc or (known.tiktok_update_time or 0) < update_time:
+                    fresh.append(order_id)
+            new_from_poll = store.mark_for_sync(client_id, fresh, "poll")
+            polled = len(found)
+            store.set_cursor(client_id, POLL_CURSOR, str(now))
+            # Returns change without an order status change: poll them too.
+            rstart_raw = store.cursor(client_id, RETURNS_CURSOR)
+            rstart = (
+                int(rstart_raw) if rstart_raw else now - config.first_poll_hours * 3600
+            ) - config.overlap_minutes * 60
+            with sync.timed("search_returns", "tiktok", f"update_time>={rstart}"):
+                for ret in shop.iter_returns(update_time_ge=rstart, update_time_lt=now + 1):
+                    store.save_return(client_id, ret)
+                    store.mark_for_sync(client_id, [str(ret.get("order_id"))], "return")
+            store.set_cursor(client_id, RETURNS_CURSOR, str(now))
+        pending = store.needing_sync(client_id, limit=config.max_orders)
+        to_fetch = [r.order_id for r in pending if r.reasons & TIKTOK_REASONS or not r.detail_enc]
+        details: dict[str, dict] = {}
+        for start in range(0, len(to_fetch), 50):
+            chunk = to_fetch[start : start + 50]
+            try:
+                with sync.timed("get_orders", "tiktok", ",".join(chunk)[:200]):
+                    for order in shop.get_orders(chunk):
+                        details[str(order["id"])] = order
+            except TikTokShopError as exc:
+                context.log.warning("order details for %d orders failed: %s", len(chunk), exc)
+        for order_id in to_fetch:
+            if order_id in details:
+                store.save_detail(client_id, details[order_id])
+            else:
+                store.update(client_id, order_id, last_error="TikTok returned no detail for this order")
+        returns_for = [r.order_id for r in pending if "return" in r.reasons]
+        for order_id in returns_for:
+            with sync.timed("search_returns", "tiktok", order_id):
+                for ret in shop.iter_returns(order_ids=[order_id]):
+                    store.save_return(client_id, ret)
+        api_calls = shop.stats.as_metadata()
+    records = {r.order_id: r for r in store.all(client_id) if r.order_id in details}
+    written = _write_lake(lake, client_id, details, records)
+    log.mark([e.id for e in events], "handled")
+    lake.append_part("sync_log", client_id, sync.table())
+    preview = [
+        {
+            "order_id": o["id"],
+            "status": o.get("status"),
+            "lines": len(o.get("line_items") or []),
+            "total": (o.get("payment") or {}).get("total_amount"),
+        }
+        for o in details.values()
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "webhook_events": len(events),
+            "polled_orders": polled,
+            "new_from_poll": new_from_poll,
+            "orders_fetched": len(details),
+            "orders_waiting": len(pending),
+            **api_calls,
+            "preview": md(markdown_table(preview, ["order_id", "status", "lines", "total"])),
+        }
+    )
+
+
+def _place(
+    api,
+    store: OrderStore,
+    sync: SyncLog,
+    client,
+    record: OrderRecord,
+    detail: dict,
+    options: OrderOptions,
+    log: EventLog,
+) -> str:
+    """Places a paid order in VTEX and authorizes it, once; returns what happened."""
+    client_id, order_id = client.client_id, record.order_id
+    expected_id = api.order_id_for(order_id)
+    before = store.claim_placement(client_id, order_id)
+    if before is not None and before.placed:
+        vtex_order_id = before.vtex_order_id or expected_id
+    else:
+        existing = None
+        if before is not None and (before.state == "placing" or before.attempts > 0):
+            # An earlier attempt may have reached VTEX before the run died: look before placing.
+            with sync.timed("find_order", "vtex", expected_id):
+                existing = api.find_order(expected_id)
+        if existing is not None:
+            vtex_order_id, vtex_status = expected_id, existing.get("status")
+        else:
+            lines = [(sku, qty) for sku, qty, _ in vtex_items(detail)]
+            postal = (detail.get("recipient_address") or {}).get("postal_code")
+            with sync.timed("simulate", "vtex", order_id):
+                simulation = api.simulate(lines, postal_code=postal)
+            mko = marketplace_order(detail, simulation, options)
+            with sync.timed("place_order", "vtex", order_id):
+                placed = api.place_order(mko)
+            vtex_order_id, vtex_status = placed.order_id, (placed.raw or {}).get("status")
+        store.update(
+            client_id,
+            order_id,
+            state="placed",
+            vtex_order_id=vtex_order_id,
+            vtex_status=vtex_status or "order-accepted",
+            placed_at=datetime.now(UTC),
+            last_error=None,
+        )
+        # The seed's internal event 99: the TikTok order now has a VTEX order.
+        log.record(
+            InboundEvent(
+                "internal",
+                f"vtex-order-created:{client_id}:{order_id}",
+                "99",
+                client_id,
+                datetime.now(UTC),
+                f'{{"order_id":"{order_id}","vtex_order_id":"{vtex_order_id}"}}',
+            ),
+            client_id,
+            None,
+            "vtex_order_created",
+            (order_id,),
+            "handled",
+        )
+    current = store.get(client_id, order_id)
+    if current is not None and current.state != "authorized":
+        with sync.timed("authorize_dispatch", "vtex", vtex_order_id):
+            api.authorize_dispatch(vtex_order_id, order_id)
+        store.update(client_id, order_id, state="authorized", authorized_at=datetime.now(UTC))
+        return "placed" if before is None or not before.placed else "authorized"
+    return "unchanged"
+
+
+def _cancel(api, store: OrderStore, sync: SyncLog, record: OrderRecord) -> str:
+    client_id, order_id = record.client_id, record.order_id
+    if not record.placed or not record.vtex_order_id:
+        store.update(client_id, order_id, state="not_placed", cancelled_at=datetime.now(UTC))
+        return "not_placed"
+    try:
+        with sync.timed("find_order", "vtex", record.vtex_order_id):
+            current = api.order(record.vtex_order_id)
+    except VtexNotFoundError:
+        current = {}
+    status = current.get("status")
+    if status in ("canceled", "cancel"):
+        store.update(
+            client_id, order_id, state="cancelled", vtex_status=status, cancelled_at=datetime.now(UTC)
+        )
+        return "cancelled"
+    if status == "invoiced":
+        raise OrderMappingError(
+            f"TikTok cancelled order {order_id} but VTEX order {record.vtex_order_id} is invoiced: "
+            "it needs a return (Input) invoice in VTEX, not a cancellation"
+        )
+    with sync.timed("cancel_order", "vtex", record.vtex_order_id):
+        api.cancel_order(
+            record.vtex_order_id, reason=f"Cancelled on TikTok Shop ({record.cancel_status or 'CANCEL'})"
+        )
+    store.update(
+        client_id, order_id, state="cancelled", vtex_status="canceled", cancelled_at=datetime.now(UTC)
+    )
+    return "cancelled"
+
+
+@dg.asset(
+    partitions_def=clients_partitions,
+    group_name="orders",
+    deps=[tiktok_orders],
+    kinds={"vtex"},
+    code_version="1",
+)
+def vtex_orders(
+    context: dg.AssetExecutionContext, state: StateStore, vtex: Vtex, lake: ParquetLake
+) -> dg.MaterializeResult:
+    """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
+    (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once (the
+    order map's key is claimed before the call and confirmed after, and VTEX is looked up again after an
+    interrupted attempt); a cancelled order is cancelled in VTEX. Failures stay flagged and are retried
+    by the next run; orders VTEX cannot take (no CPF, no address) are reported and left for a human."""
+    client_id = context.partition_key
+    client = state.registry.get(client_id)
+    store, log = OrderStore(state.db), EventLog(state.db)
+    sync = SyncLog(client_id, "orders")
+    options = OrderOptions.from_client_options(client.options)
+    max_attempts = int(client.option("order_max_attempts", 10))
+    outcomes: dict[str, int] = {}
+    failures: list[dict] = []
+    alerts: list[dict] = []
+    changed: dict[str, dict] = {}
+    with vtex.client_for(client) as api:
+        for record in store.needing_sync(client_id):
+            detail = store.detail(record)
+            if detail is None:
+                continue  # tiktok_orders could not fetch it; it stays flagged
+            try:
+                cancel_done = record.cancel_status in CANCELLATION_DONE
+                decision = "cancel" if cancel_done else placement_decision(detail)
+                if decision == "place":
+                    outcome = _place(api, store, sync, client, record, detail, options, log)
+                elif decision == "cancel":
+                    outcome = _cancel(api, store, sync, record)
+                else:
+                    outcome = "waiting"
+                if "address_update" in record.reasons and record.placed:
+                    store.update(client_id, record.order_id, address_updated_at=datetime.now(UTC))
+                    alerts.append(
+                        {
+                            "order_id": record.order_id,
+                            "vtex_order_id": record.vtex_order_id,
+                            "alert": "address changed on TikTok after the VTEX order was placed; "
+                            "VTEX cannot change it through the API, update the shipment by hand",
+                        }
+                    )
+                store.done_syncing(client_id, record.order_id)
+            except OrderMappingError as exc:
+                outcome = "rejected"
+                store.record_failure(client_id, record.order_id, str(exc))
+                store.update(client_id, record.order_id, needs_sync=False)
+                failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
+            except (VtexError, TikTokShopError) as exc:
+                outcome = "failed"
+                retry = record.attempts < max_attempts
+                store.record_failure(
+                    client_id, record.order_id, str(exc), state=record.state if record.placed else "failed"
+                )
+                if not retry:
+                    store.update(client_id, record.order_id, needs_sync=False)
+                failures.append(
+                    {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
+                )
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            changed[record.order_id] = detail
+        api_stats = dict(api.stats)
+    records = {r.order_id: r for r in store.all(client_id) if r.order_id in changed}
+    _write_lake(lake, client_id, changed, records)
+    lake.append_part("sync_log", client_id, sync.table())
+    for alert in alerts:
+        context.log.warning("order %s: %s", alert["order_id"], alert["alert"])
+    metadata = {
+        "dagster/row_count": len(changed),
+        **{f"orders_{k}": v for k, v in sorted(outcomes.items())},
+        "api_calls": len(sync.rows),
+        "failures": md(markdown_table(failures, ["order_id", "reason", "retry"], limit=20, width=120)),
+        "alerts": md(markdown_table(alerts, ["order_id", "vtex_order_id", "alert"], limit=20, width=120)),
+    }
+    metadata.update({f"vtex_{k}": v for k, v in sorted(api_stats.items())})
+    if failures:
+        context.log.warning("%d orders could not be synced, see the `failures` metadata", len(failures))
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,36 @@
+"""The order polling safety net."""
+
+import dagster as dg
+
+from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags
+from tiktok_pipelines.resources.state import StateStore
+
+orders_job = dg.define_asset_job(
+    "orders_job",
+    selection=dg.AssetSelection.assets("tiktok_orders", "vtex_orders"),
+    description="Order details from TikTok, then VTEX orders placed, authorized or cancelled.",
+)
+
+
+@dg.schedule(
+    name="order_polling_schedule",
+    cron_schedule="*/10 * * * *",
+    job=orders_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def order_polling_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+    """Every 10 minutes, per authorized active client, an orders run that also searches TikTok for
+    orders (and returns) changed since the last poll, with an overlapping window: an order whose
+    webhooks never came is placed in VTEX all the same."""
+    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    for client in state.registry.list():
+        if client.status != "active" or not client.tiktok_shop_id:
+            continue
+        if not context.instance.has_dynamic_partition(CLIENTS_PARTITION, client.client_id):
+            continue
+        yield dg.RunRequest(
+            run_key=f"orders-poll:{client.client_id}:{stamp}",
+            partition_key=client.client_id,
+            run_config={"ops": {"tiktok_orders": {"config": {"poll": True}}}},
+            tags=client_write_tags(client.client_id, "orders"),
+        )

@@ -1,0 +1,328 @@
+"""The order map: every TikTok order of a client, what VTEX order it became, and what is left to do.
+
+One row per (client_id, order_id): the primary key is what makes placement exactly-once. A placement
+is claimed in the row before VTEX is called (state `placing`) and confirmed after (`placed`); a run that
+finds a row still `placing` knows an earlier attempt may have reached VTEX and looks the order up there
+before placing again. The TikTok order detail holds personal data (name, address, CPF), so it is kept
+encrypted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiktok_pipelines.state.db import StateDB, UTCDateTime, metadata, utcnow
+
+orders_table = sa.Table(
+    "orders",
+    metadata,
+    sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("tiktok_status", sa.String(40)),
+    sa.Column("tiktok_update_time", sa.BigInteger),  # Unix seconds, from TikTok
+    sa.Column("detail_enc", sa.Text),
+    sa.Column("detail_fetched_at", UTCDateTime),
+    # pending | placing | placed | authorized | cancelled | not_placed | failed
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("vtex_order_id", sa.String(80)),
+    sa.Column("vtex_status", sa.String(40)),
+    sa.Column("placed_at", UTCDateTime),
+    sa.Column("authorized_at", UTCDateTime),
+    sa.Column("cancelled_at", UTCDateTime),
+    sa.Column("cancel_status", sa.String(60)),
+    sa.Column("return_status", sa.String(60)),
+    sa.Column("address_updated_at", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("needs_sync", sa.Boolean, nullable=False, default=True),
+    sa.Column("sync_reasons", sa.String(200), nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_orders_sync", "client_id", "needs_sync"),
+    sa.Index("ix_orders_vtex", "client_id", "vtex_order_id"),
+)
+
+order_returns = sa.Table(
+    "order_returns",
+    metadata,
+    sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("return_id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), nullable=False),
+    sa.Column("return_type", sa.String(40)),
+    sa.Column("return_status", sa.String(60)),
+    sa.Column("refund_total", sa.String(40)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("seller_skus", sa.Text),  # JSON list of the returned lines' seller_sku
+    sa.Column("vtex_return_invoice", sa.String(80)),  # the Input invoice sent to VTEX, once
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_cursors = sa.Table(
+    "sync_cursors",
+    metadata,
+    sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("name", sa.String(60), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+PLACED_STATES = ("placed", "authorized")
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    client_id: str
+    order_id: str
+    tiktok_status: str | None
+    tiktok_update_time: int | None
+    detail_enc: str | None
+    detail_fetched_at: datetime | None
+    state: str
+    vtex_order_id: str | None
+    vtex_status: str | None
+    placed_at: datetime | None
+    authorized_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_status: str | None
+    return_status: str | None
+    address_updated_at: datetime | None
+    attempts: int
+    last_error: str | None
+    needs_sync: bool
+    sync_reasons: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def placed(self) -> bool:
+        return self.state in PLACED_STATES
+
+    @property
+    def reasons(self) -> set[str]:
+        return {r for r in self.sync_reasons.split(",") if r}
+
+
+class OrderStore:
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    def _where(self, client_id: str, order_id: str):
+        return sa.and_(orders_table.c.client_id == client_id, orders_table.c.order_id == order_id)
+
+    # -- reads
+    def get(self, client_id: str, order_id: str) -> OrderRecord | None:
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(orders_table).where(self._where(client_id, order_id))).first()
+        return OrderRecord(**row._mapping) if row else None
+
+    def by_vtex_order_id(self, client_id: str, vtex_order_id: str) -> OrderRecord | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(orders_table).where(
+                    orders_table.c.client_id == client_id, orders_table.c.vtex_order_id == vtex_order_id
+                )
+            ).first()
+        return OrderRecord(**row._mapping) if row else None
+
+    def needing_sync(self, client_id: str, limit: int = 1000) -> list[OrderRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(orders_table)
+                .where(
+                    orders_table.c.client_id == client_id,
+                    orders_table.c.needs_sync.is_(True),
+                )
+                .order_by(orders_table.c.updated_at)
+                .limit(limit)
+            ).all()
+        return [OrderRecord(**r._mapping) for r in rows]
+
+    def all(self, client_id: str) -> list[OrderRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(orders_table).where(orders_table.c.client_id == client_id)).all()
+        return [OrderRecord(**r._mapping) for r in rows]
+
+    def detail(self, record: OrderRecord) -> dict[str, Any] | None:
+        if not record.detail_enc:
+            return None
+        return json.loads(self.db.secrets.decrypt(record.detail_enc))
+
+    # -- writes
+    def mark_for_sync(self, client_id: str, order_ids: list[str], reason: str) -> int:
+        """Flags orders (known or not yet) for the next orders run; returns how many were new."""
+        now = utcnow()
+        created = 0
+        with self.db.begin() as conn:
+            for order_id in dict.fromkeys(o for o in order_ids if o):
+                row = conn.execute(
+                    sa.select(orders_table.c.sync_reasons).where(self._where(client_id, order_id))
+                ).first()
+                if row is None:
+                    conn.execute(
+                        orders_table.insert().values(
+                            client_id=client_id,
+                            order_id=order_id,
+                            state="pending",
+                            attempts=0,
+                            needs_sync=True,
+                            sync_reasons=reason,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    created += 1
+                else:
+                    reasons = ",".join(sorted({*row.sync_reasons.split(","), reason} - {""}))
+                    conn.execute(
+                        orders_table.update()
+                        .where(self._where(client_id, order_id))
+                        .values(needs_sync=True, sync_reasons=reasons, updated_at=now)
+                    )
+        return created
+
+    def save_detail(self, client_id: str, order: dict[str, Any]) -> OrderRecord:
+        """Stores TikTok's latest detail of an order (ignoring one older than what is stored)."""
+        now = utcnow()
+        order_id = str(order["id"])
+        update_time = int(order.get("update_time") or 0)
+        with self.db.begin() as conn:
+            row = conn.execute(
+                sa.select(orders_table.c.tiktok_update_time).where(self._where(client_id, order_id))
+            ).first()
+            values = dict(
+                tiktok_status=order.get("status"),
+                tiktok_update_time=update_time,
+                detail_enc=self.db.secrets.encrypt(json.dumps(order, separators=(",", ":"))),
+                detail_fetched_at=now,
+                updated_at=now,
+            )
+            if row is None:
+                conn.execute(
+                    orders_table.insert().values(
+                        client_id=client_id,
+                        order_id=order_id,
+                        state="pending",
+                        attempts=0,
+                        needs_sync=True,
+                        sync_reasons="poll",
+                        created_at=now,
+                        **values,
+                    )
+                )
+            elif (row.tiktok_update_time or 0) <= update_time:
+                conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
+        record = self.get(client_id, order_id)
+        assert record is not None
+        return record
+
+    def update(self, client_id: str, order_id: str, **values: Any) -> None:
+        values["updated_at"] = utcnow()
+        with self.db.begin() as conn:
+            conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
+
+    def claim_placement(self, client_id: str, order_id: str) -> OrderRecord | None:
+        """Marks the order `placing` unless it is placed already; returns the row as it was before."""
+        with self.db.begin() as conn:
+            row = conn.execute(sa.select(orders_table).where(self._where(client_id, order_id))).first()
+            if row is None or row.state in PLACED_STATES:
+                return OrderRecord(**row._mapping) if row else None
+            conn.execute(
+                orders_table.update()
+                .where(self._where(client_id, order_id))
+                .values(state="placing", attempts=orders_table.c.attempts + 1, updated_at=utcnow())
+            )
+        return OrderRecord(**row._mapping)
+
+    def record_failure(self, client_id: str, order_id: str, error: str, state: str = "failed") -> None:
+        self.update(client_id, order_id, state=state, last_error=error[:2000])
+
+    def done_syncing(self, client_id: str, order_id: str) -> None:
+        self.update(client_id, order_id, needs_sync=False, sync_reasons="", last_error=None)
+
+    def set_vtex_status(self, client_id: str, vtex_order_id: str, status: str) -> bool:
+        with self.db.begin() as conn:
+            return (
+                conn.execute(
+                    orders_table.update()
+                    .where(
+                        orders_table.c.client_id == client_id,
+                        orders_table.c.vtex_order_id == vtex_order_id,
+                    )
+                    .values(vtex_status=status, updated_at=utcnow())
+                ).rowcount
+                > 0
+            )
+
+    # -- returns
+    def save_return(self, client_id: str, ret: dict[str, Any]) -> None:
+        now = utcnow()
+        refund = ret.get("refund_amount") or {}
+        values = dict(
+            order_id=str(ret.get("order_id")),
+            return_type=ret.get("return_type"),
+            return_status=ret.get("return_status"),
+            refund_total=str(refund.get("refund_total") or ""),
+            currency=refund.get("currency"),
+            seller_skus=json.dumps([li.get("seller_sku") for li in ret.get("return_line_items") or []]),
+            updated_at=now,
+        )
+        where = sa.and_(
+            order_returns.c.client_id == client_id, order_returns.c.return_id == str(ret.get("return_id"))
+        )
+        with self.db.begin() as conn:
+            if conn.execute(order_returns.update().where(where).values(**values)).rowcount == 0:
+                conn.execute(
+                    order_returns.insert().values(
+                        client_id=client_id, return_id=str(ret["return_id"]), **values
+                    )
+                )
+
+    def returns(self, client_id: str, order_id: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(order_returns).where(order_returns.c.client_id == client_id)
+        if order_id:
+            query = query.where(order_returns.c.order_id == order_id)
+        with self.db.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query).all()]
+
+    def set_return_invoice(self, client_id: str, return_id: str, invoice_number: str) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                order_returns.update()
+                .where(
+                    order_returns.c.client_id == client_id,
+                    order_returns.c.return_id == return_id,
+                )
+                .values(vtex_return_invoice=invoice_number, updated_at=utcnow())
+            )
+
+    # -- cursors
+    def cursor(self, client_id: str, name: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(
+                sa.select(sync_cursors.c.value).where(
+                    sync_cursors.c.client_id == client_id, sync_cursors.c.name == name
+                )
+            ).scalar()
+
+    def set_cursor(self, client_id: str, name: str, value: str) -> None:
+        now = utcnow()
+        where = sa.and_(sync_cursors.c.client_id == client_id, sync_cursors.c.name == name)
+        with self.db.begin() as conn:
+            if (
+                conn.execute(sync_cursors.update().where(where).values(value=value, updated_at=now)).rowcount
+                == 0
+            ):
+                conn.execute(
+                    sync_cursors.insert().values(client_id=client_id, name=name, value=value, updated_at=now)
+                )

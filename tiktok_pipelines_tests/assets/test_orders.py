@@ -1,0 +1,238 @@
+"""Orders end to end: the emulator's buyers, signed webhooks to the real receiver, the queue sensor,
+the orders runs, and the VTEX emulator."""
+
+import time
+
+import dagster as dg
+import httpx
+import pytest
+
+from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
+from tiktok_pipelines.domain.events import tiktok_signature
+from tiktok_pipelines.sandbox.server import ServerThread
+from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
+from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
+from tiktok_pipelines.schedules.orders import orders_job
+from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.state.events import DbEventQueue, EventLog
+from tiktok_pipelines.state.orders import OrderStore
+from tiktok_pipelines.webhooks.app import create_app
+
+pytestmark = pytest.mark.e2e
+
+sensor = build_webhook_queue_sensor({"orders": orders_job})
+
+
+@pytest.fixture
+def shop(tiktok_client, sandbox, receiver, monkeypatch):
+    """The demo shop with listed products and webhooks pointed at the receiver (retries compressed)."""
+    emulator = sandbox.tiktok
+    emulator.config.webhook_url = f"{receiver.url}/webhooks/tiktok"
+    emulator.config.webhook_time_factor = 0.002  # 2 min → 0.24 s
+    shop = emulator.shop_by_code(DEMO_SHOP_CODE)
+    emulator.seed_products(shop, sandbox.demo_catalog, count=12)
+    return emulator
+
+
+def wait_delivered(emulator, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if emulator.webhooks.pending() == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("webhooks still pending")
+
+
+def drain_and_run(instance, resources, client_id="demo"):
+    """What the daemon does: a sensor tick, then the runs it asked for."""
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor(context)
+    runs = 0
+    for request in result.run_requests or []:
+        assert request.partition_key == client_id
+        outcome = dg.materialize(
+            [tiktok_orders, vtex_orders],
+            partition_key=client_id,
+            instance=instance,
+            resources=resources,
+            tags=request.tags,
+        )
+        assert outcome.success
+        runs += 1
+    return runs
+
+
+def run_orders(instance, resources, poll=False, client_id="demo"):
+    config = {"ops": {"tiktok_orders": {"config": {"poll": poll}}}}
+    result = dg.materialize(
+        [tiktok_orders, vtex_orders],
+        partition_key=client_id,
+        instance=instance,
+        resources=resources,
+        run_config=config,
+    )
+    assert result.success
+    return result
+
+
+def vtex_orders_of(sandbox):
+    """VTEX orders by marketplace order id; fails if any marketplace order has two VTEX orders."""
+    orders = list(sandbox.vtex.account(DEMO_ACCOUNT).orders.values())
+    by_id = {o["marketplaceOrderId"]: o for o in orders}
+    assert len(by_id) == len(orders), "a TikTok order was placed twice in VTEX"
+    return by_id
+
+
+def test_every_order_reaches_vtex_exactly_once(
+    shop, sandbox, receiver, instance, resources, state_db, vtex_control
+):
+    first = shop.create_orders(DEMO_SHOP_CODE, 4, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    # TikTok delivers at least once: every webhook comes twice more.
+    for delivery in list(shop.webhooks.deliveries):
+        body = delivery.body
+        for _ in range(2):
+            answer = httpx.post(
+                delivery.url,
+                content=body,
+                headers={"Authorization": tiktok_signature(SANDBOX_APP_KEY, SANDBOX_APP_SECRET, body)},
+            )
+            assert answer.status_code == 200
+    assert drain_and_run(instance, resources) >= 1
+
+    # The receiver restarts while buyers keep ordering; TikTok's retries bring the webhooks later.
+    receiver.stop()
+    second = shop.create_orders(DEMO_SHOP_CODE, 3, status="AWAITING_SHIPMENT")
+    time.sleep(0.1)
+    restarted = ServerThread(
+        create_app(Settings.load(), db=state_db), host=receiver.host, port=receiver.port
+    ).start()
+    try:
+        wait_delivered(shop)
+        drain_and_run(instance, resources)
+    finally:
+        restarted.stop()
+    run_orders(instance, resources, poll=True)  # more runs change nothing
+
+    in_vtex = vtex_orders_of(sandbox)
+    assert sorted(in_vtex) == sorted(first + second)
+    # Placed once each: VTEX would forgive a second placement, but the order map never makes one.
+    assert vtex_control.count("POST", "/api/fulfillment/pvt/orders") == len(first + second)
+    assert all(o["status"] not in ("order-accepted", "waiting-ffmt-authorization") for o in in_vtex.values())
+    store = OrderStore(state_db)
+    for order_id in first + second:
+        record = store.get("demo", order_id)
+        assert record.state == "authorized" and record.vtex_order_id == f"TTS-{order_id}"
+    log = EventLog(state_db)
+    assert log.count(status="pending") == 0
+    assert log.count(event_type="99") == len(first + second)
+
+
+def test_an_unpaid_order_waits_and_a_cancelled_one_is_cancelled_in_vtex(
+    shop, sandbox, instance, resources, state_db
+):
+    unpaid, paid = shop.create_orders(DEMO_SHOP_CODE, 1, status="UNPAID") + shop.create_orders(
+        DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT"
+    )
+    wait_delivered(shop)
+    drain_and_run(instance, resources)
+    assert set(vtex_orders_of(sandbox)) == {paid}
+    shop.set_order_status(paid, "CANCELLED")
+    shop.set_order_status(unpaid, "CANCELLED")
+    wait_delivered(shop)
+    drain_and_run(instance, resources)
+    assert vtex_orders_of(sandbox)[paid]["status"] in ("canceled", "cancel")
+    assert set(vtex_orders_of(sandbox)) == {paid}  # the unpaid one never reached VTEX
+    store = OrderStore(state_db)
+    assert store.get("demo", paid).state == "cancelled"
+    assert store.get("demo", unpaid).state == "not_placed"
+
+
+def test_an_order_whose_webhooks_never_came_is_recovered_by_polling(shop, sandbox, instance, resources):
+    shop.config.webhook_url = None
+    shop.config.webhook_url = "http://127.0.0.1:9/unreachable"
+    shop.config.webhook_retry_schedule = ()  # dropped after the first failure
+    lost = shop.create_orders(DEMO_SHOP_CODE, 2, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    assert all(d.state == "dropped" for d in shop.webhooks.deliveries)
+    assert drain_and_run(instance, resources) == 0
+    result = run_orders(instance, resources, poll=True)
+    assert set(vtex_orders_of(sandbox)) == set(lost)
+    meta = {
+        k: v.value
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path == ["tiktok_orders"]
+        for k, v in e.materialization.metadata.items()
+    }
+    assert meta["new_from_poll"] >= len(lost)
+
+
+def test_forged_webhooks_are_refused_by_the_real_receiver(shop, receiver, state_db):
+    body = b'{"type":1,"tts_notification_id":"1","shop_id":"2","timestamp":1,"data":{"order_id":"3"}}'
+    forged = httpx.post(
+        f"{receiver.url}/webhooks/tiktok",
+        content=body,
+        headers={"Authorization": tiktok_signature(SANDBOX_APP_KEY, "not-the-secret", body)},
+    )
+    assert forged.status_code == 401
+    assert DbEventQueue(state_db).depth() == 0
+
+
+def test_a_crash_after_vtex_took_the_order_is_repaired_without_a_second_order(
+    shop, sandbox, instance, resources, state_db, vtex_control, monkeypatch
+):
+    (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    original = OrderStore.update
+
+    def crash_when_recording_placement(self, client_id, oid, **values):
+        if values.get("state") == "placed":
+            raise RuntimeError("the run died here")
+        return original(self, client_id, oid, **values)
+
+    monkeypatch.setattr(OrderStore, "update", crash_when_recording_placement)
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        sensor(context)
+    crashed = dg.materialize(
+        [tiktok_orders, vtex_orders],
+        partition_key="demo",
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert OrderStore(state_db).get("demo", order_id).state in ("placing", "failed")
+    assert not crashed.success or OrderStore(state_db).get("demo", order_id).state != "authorized"
+    monkeypatch.setattr(OrderStore, "update", original)
+    run_orders(instance, resources)
+    assert OrderStore(state_db).get("demo", order_id).state == "authorized"
+    assert list(vtex_orders_of(sandbox)) == [order_id]
+    assert vtex_control.count("POST", "/api/fulfillment/pvt/orders") == 1
+
+
+def test_the_sqs_queue_path(moto_server, monkeypatch, shop, sandbox, state_db, instance):
+    import boto3
+
+    from tiktok_pipelines.resources import build_resources
+
+    sqs = boto3.client("sqs", endpoint_url=moto_server, region_name="us-east-1")
+    url = sqs.create_queue(QueueName="ttp-events.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    monkeypatch.setenv("TIKTOK_PIPELINES_QUEUE", "sqs")
+    monkeypatch.setenv("TIKTOK_PIPELINES_SQS_QUEUE_URL", url)
+    monkeypatch.setenv("TIKTOK_PIPELINES_SQS_ENDPOINT_URL", moto_server)
+    settings = Settings.load()
+    with ServerThread(create_app(settings, db=state_db)) as sqs_receiver:
+        shop.config.webhook_url = f"{sqs_receiver.url}/webhooks/tiktok"
+        orders = shop.create_orders(DEMO_SHOP_CODE, 2, status="AWAITING_SHIPMENT")
+        wait_delivered(shop)
+    assert DbEventQueue(state_db).depth() == 0  # nothing went to the state DB queue
+    assert drain_and_run(instance, build_resources(settings)) >= 1
+    assert set(vtex_orders_of(sandbox)) == set(orders)
+    assert (
+        int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        == 0
+    )
