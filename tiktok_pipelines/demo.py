@@ -12,7 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from tiktok_pipelines.sandbox.world import DEMO_CLIENT_ID, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
+    DEMO_CLIENT_ID,
+    DEMO_SHOP_CODE,
+    SandboxConfig,
+    SandboxWorld,
+)
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.db import open_state_db
 from tiktok_pipelines.state.registry import ClientRegistry, build_client
@@ -38,6 +44,20 @@ def setup_demo_client(config: SandboxConfig) -> str:
         if not instance.has_dynamic_partition(CLIENTS_PARTITION, client_id):
             instance.add_dynamic_partitions(CLIENTS_PARTITION, [client_id])
     return client_id
+
+
+def connect_vtex_notifications(config: SandboxConfig) -> None:
+    """Points the sandbox VTEX store's order hook and SKU broadcasts at the receiver."""
+    from tiktok_pipelines.onboarding import configure_vtex_order_hook
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+    from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
+
+    world = SandboxWorld(config)
+    settings = Settings.load({**os.environ, **world.environment()})
+    receiver = world.urls()["receiver"]
+    configure_vtex_order_hook(DEMO_CLIENT_ID, receiver, settings)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.notify_to(f"{receiver}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
 
 
 def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
@@ -189,6 +209,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
             print(
                 f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
             )
+        # VTEX tells the receiver about order status changes (hook) and SKU changes (broadcasts).
+        connect_vtex_notifications(config)
         # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
         httpx.post(
             f"{world.urls()['tiktok']}/_sandbox/autopilot",

@@ -27,6 +27,9 @@ DEMO_VTEX_APP_KEY = "vtexappkey-demostore-SANDBOX"
 DEMO_VTEX_APP_TOKEN = "sandbox-app-token-demostore"
 DEMO_WAREHOUSE = "1_1"
 DEMO_SHOP_CODE = "BRDEMO001"
+DEMO_VTEX_WEBHOOK_SECRET = "sandbox-vtex-webhook-secret"
+TIKTOK_WEBHOOK_PATH = "/webhooks/tiktok"
+VTEX_WEBHOOK_PATH = "/webhooks/vtex"
 DEMO_SHOP_NAME = "Demo Store (sandbox)"
 OAUTH_CALLBACK_PATH = "/oauth/tiktok/callback"
 
@@ -69,6 +72,7 @@ class SandboxWorld:
             EmulatorConfig(
                 base_url=cfg.url(cfg.tiktok_port),
                 redirect_url=cfg.url(cfg.receiver_port) + OAUTH_CALLBACK_PATH,
+                webhook_url=cfg.url(cfg.receiver_port) + TIKTOK_WEBHOOK_PATH,
                 seed=cfg.seed,
             )
         )
@@ -113,6 +117,7 @@ class SandboxWorld:
             "TIKTOK_AUTHORIZE_URL": f"{tiktok}/open/authorize",
             "TIKTOK_PIPELINES_RECEIVER_HOST": self.config.host,
             "TIKTOK_PIPELINES_RECEIVER_PORT": str(self.config.receiver_port),
+            "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET": DEMO_VTEX_WEBHOOK_SECRET,
         }
 
     def demo_client_fields(self) -> dict:

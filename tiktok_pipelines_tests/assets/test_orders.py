@@ -236,3 +236,26 @@ def test_the_sqs_queue_path(moto_server, monkeypatch, shop, sandbox, state_db, i
         )
         == 0
     )
+
+
+def test_vtex_order_hook_reaches_the_order_map(
+    shop, sandbox, receiver, instance, resources, state_db, vtex_api
+):
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli import main
+
+    result = CliRunner().invoke(main, ["vtex", "hook", "demo", "--receiver-url", receiver.url])
+    assert result.exit_code == 0, result.output
+    (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    drain_and_run(instance, resources)
+    vtex_order_id = f"TTS-{order_id}"
+    deadline = time.monotonic() + 10
+    while DbEventQueue(state_db).depth() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # VTEX's hook posts the status changes the placement caused
+    drain_and_run(instance, resources)
+    record = OrderStore(state_db).get("demo", order_id)
+    assert record.vtex_status == vtex_api.order(vtex_order_id)["status"]
+    listed = CliRunner().invoke(main, ["events", "list", "--client", "demo", "--type", "vtex:order_hook"])
+    assert "vtex_order_status" in listed.output
