@@ -377,9 +377,10 @@ def webhooks_serve(host: str | None, port: int | None) -> None:
     """Serve the receiver until Ctrl-C."""
     import uvicorn
 
-    from tiktok_pipelines.webhooks.app import create_app
+    from tiktok_pipelines.webhooks.app import create_app, tune_receiver_process
 
     settings = Settings.load()
+    tune_receiver_process()
     host = host or settings.require("TIKTOK_PIPELINES_RECEIVER_HOST")
     port = port or settings.int("TIKTOK_PIPELINES_RECEIVER_PORT")
     click.echo(f"receiver on http://{host}:{port} (OAuth callback: /oauth/tiktok/callback)")

@@ -35,9 +35,9 @@ class SqsEventQueue:
         return entry
 
     def put(self, event: InboundEvent) -> bool:
-        return self.put_many([event])[0]
+        return self.put_many([event]) == 1
 
-    def put_many(self, events: list[InboundEvent]) -> list[bool]:
+    def put_many(self, events: list[InboundEvent]) -> int:
         for start in range(0, len(events), 10):
             chunk = events[start : start + 10]
             result = self.sqs.send_message_batch(
@@ -45,7 +45,7 @@ class SqsEventQueue:
             )
             if result.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(result['Failed'])} messages: {result['Failed'][0]}")
-        return [True] * len(events)
+        return len(events)
 
     def take(self, max_events: int) -> list[QueuedEvent]:
         taken: list[QueuedEvent] = []

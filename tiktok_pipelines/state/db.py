@@ -84,9 +84,6 @@ def create_state_engine(url: str) -> Engine:
 class StateDB:
     """Connections to the state DB and the box that encrypts its secrets."""
 
-    _created: set[str] = set()
-    _created_lock = threading.Lock()
-
     def __init__(self, url: str, secrets: SecretBox):
         self.url = url
         self.engine = create_state_engine(url)
@@ -96,11 +93,7 @@ class StateDB:
     def create_tables(self) -> None:
         import tiktok_pipelines.state  # noqa: F401  (registers every table on `metadata`)
 
-        with self._created_lock:
-            if self.url in self._created and not self.url.endswith(":memory:"):
-                return
-            metadata.create_all(self.engine)
-            self._created.add(self.url)
+        metadata.create_all(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -85,28 +85,28 @@ class DbEventQueue:
 
     def put(self, event: InboundEvent) -> bool:
         """Enqueues; returns False when the same event is already queued."""
-        return self.put_many([event])[0]
+        return self.put_many([event]) == 1
 
-    def put_many(self, events: list[InboundEvent]) -> list[bool]:
-        """Enqueues several events in one transaction (one commit); per event, whether it was new."""
-        statement = _insert_ignoring_duplicates(self.db, event_queue)
-        added = []
+    def put_many(self, events: list[InboundEvent]) -> int:
+        """Enqueues several events in one transaction (one commit); returns how many were new."""
+        if not events:
+            return 0
+        rows = [
+            {
+                "source": e.source,
+                "event_id": e.event_id,
+                "event_type": e.event_type,
+                "routing_key": e.routing_key,
+                "body": e.body,
+                "received_at": e.received_at,
+                "visible_after": e.received_at,
+                "deliveries": 0,
+            }
+            for e in events
+        ]
         with self.db.begin() as conn:
-            for event in events:
-                result = conn.execute(
-                    statement.values(
-                        source=event.source,
-                        event_id=event.event_id,
-                        event_type=event.event_type,
-                        routing_key=event.routing_key,
-                        body=event.body,
-                        received_at=event.received_at,
-                        visible_after=event.received_at,
-                        deliveries=0,
-                    )
-                )
-                added.append(result.rowcount == 1)
-        return added
+            result = conn.execute(_insert_ignoring_duplicates(self.db, event_queue), rows)
+        return max(0, result.rowcount)
 
     def take(self, max_events: int) -> list[QueuedEvent]:
         """Leases up to `max_events` of the oldest visible events (they reappear if not deleted)."""

@@ -7,6 +7,7 @@ webhook endpoints of the orders work join the same list.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,12 @@ def default_features() -> list[RouteFactory]:
     from tiktok_pipelines.webhooks.oauth import oauth_routes
 
     return [oauth_routes, event_routes]
+
+
+def tune_receiver_process() -> None:
+    """For a process that serves the receiver: writes happen in worker threads, and with Python's
+    default 5 ms GIL switch interval a finished write can wait that long to answer its request."""
+    sys.setswitchinterval(0.0005)
 
 
 def create_app(

@@ -42,7 +42,7 @@ class GroupCommitter:
         self._pending: asyncio.Queue | None = None
         self._worker: asyncio.Task | None = None
 
-    async def put(self, event: InboundEvent) -> bool:
+    async def put(self, event: InboundEvent) -> None:
         if self._pending is None:
             self._pending = asyncio.Queue()
         if self._worker is None or self._worker.done():
@@ -58,15 +58,15 @@ class GroupCommitter:
             while len(batch) < self.max_batch and not self._pending.empty():
                 batch.append(self._pending.get_nowait())
             try:
-                added = await run_in_threadpool(self.queue.put_many, [e for e, _ in batch])
+                await run_in_threadpool(self.queue.put_many, [e for e, _ in batch])
             except Exception as exc:  # every waiting request answers 503 and TikTok retries
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            for (_, future), new in zip(batch, added, strict=True):
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(new)
+                    future.set_result(None)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -81,24 +81,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def event_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
+def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRoute]:
+    """`POST /webhooks/tiktok` and `POST /webhooks/vtex`; `max_batch` bounds a grouped commit."""
     from tiktok_pipelines.resources.queue import event_queue_from_settings
 
     settings = ctx.settings
     limit = settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_BODY_BYTES")
-    committer = GroupCommitter(event_queue_from_settings(settings))
+    committer = GroupCommitter(event_queue_from_settings(settings), max_batch=max_batch)
     app_key = settings.get("TIKTOK_APP_KEY")
     app_secret = settings.get("TIKTOK_APP_SECRET")
     vtex_secret = settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
 
     async def enqueue(event: InboundEvent) -> Response:
         try:
-            new = await committer.put(event)
+            await committer.put(event)  # a duplicate is dropped by the queue's unique key
         except Exception:
             log.exception("could not queue %s event %s", event.source, event.event_id)
             return JSONResponse({"error": "event store unavailable, retry later"}, status_code=503)
-        if not new:
-            log.info("%s event %s was already queued", event.source, event.event_id)
         return Response(status_code=200)
 
     async def tiktok(request: Request) -> Response:
