@@ -6,6 +6,7 @@ from typing import Any
 
 from dagster_aws.s3 import S3Resource
 
+from tiktok_pipelines.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
@@ -48,4 +49,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             user_agent=settings.require("TIKTOK_PIPELINES_HTTP_USER_AGENT"),
         ),
         "vtex": Vtex.from_settings(settings),
+        "analytics": AnalyticsDatabase.from_settings(settings),
     }
