@@ -282,11 +282,12 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                        orders AS tiktok_orders, units AS tiktok_units
                 FROM cur_product_performance),
             sold AS (
-                SELECT client_id, day, tiktok_product_id, arg_max(product_name, net) AS product_name,
+                SELECT client_id, day, tiktok_product_id, max(product_name) AS product_name,
                        sum(orders) AS orders, sum(units) AS units
                 FROM _product_day GROUP BY client_id, day, tiktok_product_id),
             titles AS (
-                SELECT client_id, tiktok_product_id, arg_max(title, updated_at) AS title
+                SELECT client_id, tiktok_product_id,
+                       first(title ORDER BY updated_at DESC, seller_sku) AS title
                 FROM listings WHERE tiktok_product_id IS NOT NULL GROUP BY client_id, tiktok_product_id),
             daily AS (
                 SELECT coalesce(p.client_id, s.client_id) AS client_id, coalesce(p.day, s.day) AS day,
@@ -299,7 +300,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             p AS ({_periods("daily", ("day", "week", "month"))}),
             totals AS (
                 SELECT client_id, period, period_start, period_end, tiktok_product_id,
-                       arg_max(product_name, day) AS product_name,
+                       arg_max(product_name, day) FILTER (WHERE product_name IS NOT NULL) AS product_name,
                        sum(page_views) AS page_views, sum(impressions) AS impressions,
                        sum(orders) AS orders, sum(units) AS units,
                        sum(tiktok_orders) AS tiktok_orders, sum(tiktok_units) AS tiktok_units
@@ -401,6 +402,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, log=None) 
 
     define_sources(con, inputs)
     seconds: dict[str, float] = {}
+    con.execute("BEGIN TRANSACTION")
     for name, select in relations(inputs):
         started = time.monotonic()
         if name.startswith("_"):
@@ -416,6 +418,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, log=None) 
             log.info("analytics table %s built in %.2f s", name, seconds[name])
     _insert_build_info(con, inputs)
     _comment(con)
+    con.execute("COMMIT")
     return seconds
 
 
@@ -443,10 +446,13 @@ def _insert_build_info(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> N
 
 def _comment(con: duckdb.DuckDBPyConnection) -> None:
     """Table and column descriptions inside the file, for analysts' SQL tools (duckdb_columns())."""
+    statements = []
     for table in TABLES:
-        con.execute(f"COMMENT ON TABLE {table.name} IS {sql_string(table.description)}")
-        for column in table.columns:
-            con.execute(f"COMMENT ON COLUMN {table.name}.{column.name} IS {sql_string(column.description)}")
+        statements.append(f"COMMENT ON TABLE {table.name} IS {sql_string(table.description)}")
+        statements += [
+            f"COMMENT ON COLUMN {table.name}.{c.name} IS {sql_string(c.description)}" for c in table.columns
+        ]
+    con.execute(";\n".join(statements))
 
 
 def create_views(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:

@@ -23,6 +23,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -38,7 +39,9 @@ from tiktok_pipelines.analytics.lake import (
     part_stamp,
 )
 from tiktok_pipelines.domain.tables import AppendOnlyTable
-from tiktok_pipelines.resources.storage import ParquetLake
+
+if TYPE_CHECKING:
+    from tiktok_pipelines.resources.storage import ParquetLake
 
 BATCH_ROWS = 500_000
 
@@ -99,7 +102,7 @@ def compact(
         )
         try:
             relation = source_select(con, table, parts.paths, keep_extra=True)
-            rows_before = con.execute(f"SELECT count(*) FROM ({relation})").fetchone()[0]
+            rows_before = con.execute(f"SELECT count(*) FROM ({relation})").fetchall()[0][0]
             if table.key:
                 relation = newest_select(table, f"({relation})")
                 order = ", ".join(table.key)

@@ -15,10 +15,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from tiktok_pipelines.resources.storage import ParquetLake
+if TYPE_CHECKING:
+    from tiktok_pipelines.resources.storage import ParquetLake
+
 
 MANIFEST_KEY = b"tiktok_pipelines.compacted_from"
 COMPACTED_SUFFIX = "-compacted.parquet"

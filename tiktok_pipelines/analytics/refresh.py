@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -23,9 +23,11 @@ from tiktok_pipelines.analytics.publish import (
     spill_dir,
 )
 from tiktok_pipelines.analytics.schema import TABLES
-from tiktok_pipelines.resources.storage import ParquetLake
 from tiktok_pipelines.state.db import StateDB
 from tiktok_pipelines.state.events import event_log
+
+if TYPE_CHECKING:
+    from tiktok_pipelines.resources.storage import ParquetLake
 
 EVENT_LOG_BATCH = 50_000
 PREVIEW_ROWS = 10

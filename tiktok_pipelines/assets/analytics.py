@@ -70,11 +70,14 @@ def analytics_db(
     }
     for table in ASSET_TABLES:
         built = report.tables[table.name]
+        preview = markdown_table(built.preview, built.columns, limit=len(built.preview), width=40)
+        if built.rows > len(built.preview):
+            preview += f"\n\n_first {len(built.preview)} of {built.rows} rows, by {table.preview_order}_"
         metadata = {
             **build,
             "dagster/row_count": built.rows,
             "table_seconds": round(built.seconds, 3),
-            "preview": md(markdown_table(built.preview, built.columns, limit=10, width=40)),
+            "preview": md(preview),
         }
         if table.name == "orders":
             metadata |= {

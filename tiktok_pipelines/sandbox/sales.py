@@ -17,6 +17,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,10 +35,12 @@ from tiktok_pipelines.domain.tables import (
     SYNC_LOG,
     UTC_TS,
 )
-from tiktok_pipelines.resources.storage import ParquetLake
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.state.db import StateDB
 from tiktok_pipelines.state.events import event_log
+
+if TYPE_CHECKING:
+    from tiktok_pipelines.resources.storage import ParquetLake
 
 DAY_US = 86_400_000_000
 MINUTE_US = 60_000_000
@@ -600,9 +603,7 @@ def listings_tables(c: _Client, available: np.ndarray, rng: np.random.Generator)
                 "seller_sku": pc.take(c.cat.seller_sku, sku),
                 "tiktok_product_id": pc.take(c.cat.product_id, pc.take(product, sku)),
                 "tiktok_sku_id": pc.take(c.cat.tiktok_sku_id, sku),
-                "title": pc.binary_join_element_wise(
-                    pc.take(c.cat.product_name, pc.take(product, sku)), pc.take(c.cat.sku_name, sku), " - "
-                ),
+                "title": pc.take(c.cat.product_name, pc.take(product, sku)),  # a product's, on TikTok
                 "status": pick(("ACTIVATE", "SELLER_DEACTIVATED"), status[index]),
                 "price": money(price),
                 "list_price": money(np.maximum(price, c.cat.list_cents[index])),
