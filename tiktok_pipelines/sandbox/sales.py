@@ -16,14 +16,13 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlalchemy as sa
 
 from tiktok_pipelines.domain.tables import (
     LISTINGS,
@@ -37,7 +36,6 @@ from tiktok_pipelines.domain.tables import (
 )
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.state.db import StateDB
-from tiktok_pipelines.state.events import event_log
 
 if TYPE_CHECKING:
     from tiktok_pipelines.resources.storage import ParquetLake
@@ -412,7 +410,7 @@ class _Client:
         return self.cat.client_id
 
     def column(self, value: str, n: int) -> pa.Array:
-        return pa.array([value] * n, type=pa.string())
+        return pa.repeat(pa.scalar(value, pa.string()), n)
 
     def order_ids(self, index: np.ndarray) -> pa.Array:
         return ids(576_000_000_000_000_000 + self.number * 10**13, index)
@@ -694,23 +692,16 @@ def sync_log_table(c: _Client, o: Orders, rng: np.random.Generator) -> pa.Table:
     op = rng.choice(len(OPERATIONS), size=n, p=shares / shares.sum())
     result = rng.choice(3, size=n, p=[0.93, 0.05, 0.02])  # ok, failed, skipped
     failed = result == 1
-    api = np.array([x[2] for x in OPERATIONS])[op]
-    tiktok_err = rng.integers(0, len(ERRORS["tiktok"]), size=n)
-    vtex_err = rng.integers(0, len(ERRORS["vtex"]), size=n)
-    code = np.where(
-        api == "tiktok",
-        np.array([e[0] for e in ERRORS["tiktok"]])[tiktok_err],
-        np.array([e[0] for e in ERRORS["vtex"]])[vtex_err],
-    )
-    message = np.where(
-        api == "tiktok",
-        np.array([e[1] for e in ERRORS["tiktok"]])[tiktok_err],
-        np.array([e[1] for e in ERRORS["vtex"]])[vtex_err],
+    tiktok = np.array([x[2] == "tiktok" for x in OPERATIONS])[op]
+    errors = ERRORS["tiktok"] + ERRORS["vtex"]
+    error = np.where(
+        tiktok,
+        rng.integers(0, len(ERRORS["tiktok"]), size=n),
+        len(ERRORS["tiktok"]) + rng.integers(0, len(ERRORS["vtex"]), size=n),
     )
     typical = np.array([x[4] for x in OPERATIONS])[op]
     duration = np.round(typical * rng.lognormal(0, 0.5, size=n) * np.where(failed, 2.0, 1.0)).astype(np.int64)
-    lane = np.array([x[0] for x in OPERATIONS])[op]
-    by_order = np.isin(lane, ("orders", "fulfilment"))
+    by_order = np.isin(np.array([x[0] for x in OPERATIONS])[op], ("orders", "fulfilment"))
     item_order = c.order_ids(rng.integers(0, o.n, size=n))
     item_sku = pc.take(c.cat.seller_sku, pa.array(rng.integers(0, c.cat.skus, size=n)))
     return _table(
@@ -718,13 +709,13 @@ def sync_log_table(c: _Client, o: Orders, rng: np.random.Generator) -> pa.Table:
         {
             "client_id": c.column(c.client_id, n),
             "at": timestamps(at),
-            "lane": pa.array(lane),
-            "operation": pa.array(np.array([x[1] for x in OPERATIONS])[op]),
-            "api": pa.array(api),
+            "lane": pick([x[0] for x in OPERATIONS], op),
+            "operation": pick([x[1] for x in OPERATIONS], op),
+            "api": pick([x[2] for x in OPERATIONS], op),
             "item_key": pc.if_else(pa.array(by_order), item_order, item_sku),
             "result": pick(("ok", "failed", "skipped"), result),
-            "error_code": pa.array(code, mask=~failed),
-            "error_message": pa.array(message, mask=~failed),
+            "error_code": pick([e[0] for e in errors], error, mask=~failed),
+            "error_message": pick([e[1] for e in errors], error, mask=~failed),
             "duration_ms": duration,
         },
     )
@@ -772,11 +763,27 @@ def generate_sales(lake: ParquetLake, cfg: SalesConfig | None = None) -> SalesSu
     return summary
 
 
-def generate_event_log(db: StateDB, cfg: SalesConfig | None = None, batch: int = 10_000) -> int:
-    """Records webhook events (received, handled or not, with latencies) in the state DB's event log."""
+def _db_times(micros: np.ndarray, sqlite: bool) -> np.ndarray:
+    """UTC instants as the state DB stores them: SQLAlchemy's naive text on SQLite, ISO with offset else."""
+    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us")
+    return np.char.replace(text, "T", " ") if sqlite else np.char.add(text, "+00:00")
+
+
+def generate_event_log(db: StateDB, cfg: SalesConfig | None = None, batch: int = 50_000) -> int:
+    """Records webhook events (received, handled or not, with latencies) in the state DB's event log.
+
+    Rows are built as columns and inserted in batches of plain tuples, bypassing per-row ORM work."""
     cfg = cfg or SalesConfig()
-    total = 0
+    dialect = db.engine.dialect
+    sqlite = dialect.name == "sqlite"
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = (
+        "source, event_id, event_type, routing_key, client_id, body, received_at, recorded_at, target, "
+        "action, keys, status, handled_at, error"
+    )
+    insert = f"INSERT INTO event_log ({columns}) VALUES ({', '.join([mark] * 14)})"
     start = _local_midnight_us(cfg)
+    total = 0
     for number, client_id in enumerate(cfg.client_ids()):
         rng = np.random.default_rng([cfg.seed, number, 7])
         n = int(rng.poisson(cfg.webhooks_per_day, size=cfg.days).sum())
@@ -785,34 +792,34 @@ def generate_event_log(db: StateDB, cfg: SalesConfig | None = None, batch: int =
         kind = rng.choice(len(WEBHOOKS), size=n, p=shares / shares.sum())
         status = rng.choice(4, size=n, p=[0.92, 0.03, 0.03, 0.02])  # handled, ignored, failed, pending
         latency = np.round(rng.lognormal(np.log(2.5e6), 1.0, size=n)).astype(np.int64)
-        orphan = rng.random(n) < 0.01
-        rows = []
-        for i in range(n):
-            source, event_type, _ = WEBHOOKS[kind[i]]
-            received_at = datetime.fromtimestamp(received[i] / 1e6, UTC)
-            state = ("handled", "ignored", "failed", "pending")[status[i]]
-            rows.append(
-                {
-                    "source": source,
-                    "event_id": f"{client_id}:{i}",
-                    "event_type": event_type,
-                    "routing_key": f"shop-{number}" if source == "tiktok" else f"account-{number}",
-                    "client_id": None if orphan[i] else client_id,
-                    "body": json.dumps({"type": event_type}),
-                    "received_at": received_at,
-                    "recorded_at": received_at + timedelta(milliseconds=200),
-                    "target": "orders",
-                    "action": "run",
-                    "keys": "",
-                    "status": state,
-                    "handled_at": None
-                    if state == "pending"
-                    else received_at + timedelta(microseconds=int(latency[i])),
-                    "error": "VTEX answered 500 while placing the order" if state == "failed" else None,
-                }
+        source = np.array([w[0] for w in WEBHOOKS], dtype=object)[kind]
+        handled = _db_times(received + latency, sqlite).astype(object)
+        handled[status == 3] = None
+        owner = np.full(n, client_id, dtype=object)
+        owner[rng.random(n) < 0.01] = None  # a shop no registered client owns
+        error = np.full(n, None, dtype=object)
+        error[status == 2] = "VTEX answered 500 while placing the order"
+        rows = list(
+            zip(
+                source.tolist(),
+                np.char.add(f"{client_id}:", np.arange(n).astype(str)).tolist(),
+                np.array([w[1] for w in WEBHOOKS], dtype=object)[kind].tolist(),
+                np.where(source == "tiktok", f"shop-{number}", f"account-{number}").tolist(),
+                owner.tolist(),
+                np.array([json.dumps({"type": w[1]}) for w in WEBHOOKS], dtype=object)[kind].tolist(),
+                _db_times(received, sqlite).tolist(),
+                _db_times(received + 200_000, sqlite).tolist(),
+                ["orders"] * n,
+                ["run"] * n,
+                [""] * n,
+                np.array(["handled", "ignored", "failed", "pending"], dtype=object)[status].tolist(),
+                handled.tolist(),
+                error.tolist(),
+                strict=True,
             )
-        for a in range(0, len(rows), batch):
+        )
+        for a in range(0, n, batch):
             with db.begin() as conn:
-                conn.execute(sa.insert(event_log), rows[a : a + batch])
+                conn.exec_driver_sql(insert, rows[a : a + batch])
         total += n
     return total
