@@ -7,6 +7,7 @@ keeps the two in step: `python -m tiktok_pipelines.analytics.schema` prints the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MONEY = "DECIMAL(14,2)"  # money as the lake holds it
@@ -417,6 +418,12 @@ def schema_markdown(table: Table) -> str:
     ]
     lines += [f"| `{c.name}` | {c.type} | {c.description.replace('|', '/')} |" for c in table.columns]
     return "\n".join(lines)
+
+
+def example_queries(markdown: str) -> list[tuple[str, str]]:
+    """(title, SQL) of the example queries in docs/analytics.md (between its `queries` markers)."""
+    block = markdown[markdown.index("<!-- queries:start -->") : markdown.index("<!-- queries:end -->")]
+    return [(title.strip(), sql) for title, sql in re.findall(r"### (.+?)\n.*?```sql\n(.*?)```", block, re.S)]
 
 
 if __name__ == "__main__":

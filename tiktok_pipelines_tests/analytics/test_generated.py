@@ -3,7 +3,6 @@ in plain Python over the raw parts, and the documented example queries."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tiktok_pipelines.analytics.lake import LakeFiles, list_parts
-from tiktok_pipelines.analytics.schema import TABLES, schema_markdown
+from tiktok_pipelines.analytics.schema import TABLES, example_queries, schema_markdown
 from tiktok_pipelines.resources.storage import LocalObjectStore, ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_sales
 from tiktok_pipelines_tests.analytics.conftest import GENERATED, rows
@@ -137,9 +136,7 @@ def test_stock_outs_match_an_independent_computation(generated):
 
 
 def documented_queries() -> list[tuple[str, str]]:
-    text = DOCS.read_text()
-    block = text[text.index("<!-- queries:start -->") : text.index("<!-- queries:end -->")]
-    return re.findall(r"### (.+?)\n.*?```sql\n(.*?)```", block, re.S)
+    return example_queries(DOCS.read_text())
 
 
 def test_the_docs_give_ten_example_queries():
