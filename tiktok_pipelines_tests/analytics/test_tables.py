@@ -198,108 +198,57 @@ def write_hand_set(lake, state_db) -> None:
         [line("B1", "M1", "T1", "Q1", 4, "10.00", b1, first, client_id="loja-b", seller_discount="4.00")],
     )
 
-    listing = {"client_id": "loja-a", "currency": "BRL", "status": "ACTIVATE", "updated_at": first}
+    def listing(sku: str, product: str, title: str, price: str) -> dict:
+        return {
+            "client_id": "loja-a",
+            "seller_sku": sku,
+            "tiktok_product_id": product,
+            "title": title,
+            "price": D(price),
+            "currency": "BRL",
+            "status": "ACTIVATE",
+            "updated_at": first,
+            "ingested_at": first,
+        }
+
     write_part(
         "listings",
         "loja-a",
         [
-            {
-                **listing,
-                "seller_sku": "S1",
-                "tiktok_product_id": "P1",
-                "title": "Um",
-                "price": D("50.00"),
-                "ingested_at": first,
-            },
-            {
-                **listing,
-                "seller_sku": "S2",
-                "tiktok_product_id": "P1",
-                "title": "Dois",
-                "price": D("30.00"),
-                "ingested_at": first,
-            },
-            {
-                **listing,
-                "seller_sku": "S3",
-                "tiktok_product_id": "P2",
-                "title": "Três",
-                "price": D("200.00"),
-                "ingested_at": first,
-            },
-            {
-                **listing,
-                "seller_sku": "S4",
-                "tiktok_product_id": "P3",
-                "title": "Produto Três",
-                "price": D("80.00"),
-                "ingested_at": first,
-            },
+            listing("S1", "P1", "Um", "50.00"),
+            listing("S2", "P1", "Dois", "30.00"),
+            listing("S3", "P2", "Três", "200.00"),
+            listing("S4", "P3", "Produto Três", "80.00"),
         ],
     )
     # Same instant as the first version: the part written last wins.
-    write_part(
-        "listings",
-        "loja-a",
-        [
-            {
-                **listing,
-                "seller_sku": "S1",
-                "tiktok_product_id": "P1",
-                "title": "Um",
-                "price": D("45.00"),
-                "ingested_at": first,
-            }
-        ],
-    )
+    write_part("listings", "loja-a", [listing("S1", "P1", "Um", "45.00")])
 
-    perf = {"client_id": "loja-a", "currency": "BRL"}
+    def performance(day, product: str, views: int, impressions: int, ingested, **tiktok) -> dict:
+        return {
+            "client_id": "loja-a",
+            "date": day,
+            "tiktok_product_id": product,
+            "page_views": views,
+            "impressions": impressions,
+            "currency": "BRL",
+            "ingested_at": ingested,
+            **tiktok,
+        }
+
     day10, day11 = utc(2026, 3, 10).date(), utc(2026, 3, 11).date()
     write_part(
         "product_performance",
         "loja-a",
         [
-            {
-                **perf,
-                "date": day10,
-                "tiktok_product_id": "P1",
-                "page_views": 100,
-                "impressions": 800,
-                "ingested_at": first,
-            },
-            {
-                **perf,
-                "date": day11,
-                "tiktok_product_id": "P1",
-                "page_views": 50,
-                "impressions": 400,
-                "ingested_at": later,
-            },
-            {
-                **perf,
-                "date": day10,
-                "tiktok_product_id": "P3",
-                "page_views": 40,
-                "impressions": 100,
-                "ingested_at": first,
-            },
+            performance(day10, "P1", 100, 800, first),
+            performance(day11, "P1", 50, 400, later),
+            performance(day10, "P3", 40, 100, first),
         ],
     )
-    write_part(  # TikTok revised the 10th
-        "product_performance",
-        "loja-a",
-        [
-            {
-                **perf,
-                "date": day10,
-                "tiktok_product_id": "P1",
-                "page_views": 200,
-                "impressions": 1000,
-                "orders": 1,
-                "units": 3,
-                "ingested_at": later,
-            }
-        ],
+    # TikTok revised the 10th
+    write_part(
+        "product_performance", "loja-a", [performance(day10, "P1", 200, 1000, later, orders=1, units=3)]
     )
 
     def push(sku, warehouse, quantity, at, result="ok"):
