@@ -23,6 +23,7 @@ from tiktok_pipelines.analytics.publish import (
     spill_dir,
 )
 from tiktok_pipelines.analytics.schema import TABLES
+from tiktok_pipelines.domain.tables import UTC_TS
 from tiktok_pipelines.state.db import StateDB
 from tiktok_pipelines.state.events import event_log
 
@@ -72,12 +73,8 @@ def _instants(values: tuple) -> pa.Array:
     cast) or timezone-aware datetimes (Postgres)."""
     sample = next((v for v in values if v is not None), None)
     if isinstance(sample, str):
-        return (
-            pa.array(values, type=pa.string())
-            .cast(pa.timestamp("us"))
-            .cast(EVENT_LOG_SCHEMA.field("received_at").type)
-        )
-    return pa.array(values, type=EVENT_LOG_SCHEMA.field("received_at").type)
+        return pa.array(values, type=pa.string()).cast(pa.timestamp("us")).cast(UTC_TS)
+    return pa.array(values, type=UTC_TS)
 
 
 def read_event_log(db: StateDB) -> pa.Table:
@@ -91,9 +88,7 @@ def read_event_log(db: StateDB) -> pa.Table:
         while chunk := cursor.fetchmany(EVENT_LOG_BATCH):
             values = list(zip(*chunk, strict=True))
             arrays = [
-                _instants(v)
-                if f.type == EVENT_LOG_SCHEMA.field("received_at").type
-                else pa.array(v, type=f.type)
+                _instants(v) if f.type == UTC_TS else pa.array(v, type=f.type)
                 for v, f in zip(values, EVENT_LOG_SCHEMA, strict=True)
             ]
             batches.append(pa.record_batch(arrays, schema=EVENT_LOG_SCHEMA))
