@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import dagster as dg
 
+from tiktok_pipelines.assets.analytics import analytics_db, lake_compaction
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
 from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
+from tiktok_pipelines.assets.performance import (
+    product_performance_job,
+    product_performance_schedule,
+    tiktok_product_performance,
+)
 from tiktok_pipelines.assets.tiktok_auth import tiktok_tokens
 from tiktok_pipelines.resources import build_resources
+from tiktok_pipelines.schedules.analytics import (
+    analytics_job,
+    analytics_schedule,
+    lake_compaction_job,
+    lake_compaction_schedule,
+)
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
 from tiktok_pipelines.sensors.registry import client_registry_sensor
@@ -19,9 +31,24 @@ settings = Settings.load()
 webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job})
 
 defs = dg.Definitions(
-    assets=[feed_xml, feed_products, tiktok_tokens, tiktok_orders, vtex_orders],
-    jobs=[tiktok_token_job, orders_job],
-    schedules=[tiktok_token_schedule, order_polling_schedule],
+    assets=[
+        feed_xml,
+        feed_products,
+        tiktok_tokens,
+        tiktok_orders,
+        vtex_orders,
+        tiktok_product_performance,
+        analytics_db,
+        lake_compaction,
+    ],
+    jobs=[tiktok_token_job, orders_job, analytics_job, lake_compaction_job, product_performance_job],
+    schedules=[
+        tiktok_token_schedule,
+        order_polling_schedule,
+        analytics_schedule,
+        lake_compaction_schedule,
+        product_performance_schedule,
+    ],
     sensors=[client_registry_sensor, webhook_queue_sensor],
     resources=build_resources(settings),
 )

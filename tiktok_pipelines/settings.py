@@ -76,6 +76,23 @@ VARIABLES: tuple[Variable, ...] = (
         "tiktok-pipelines/0.1",
         "User-Agent sent to feed servers and APIs.",
     ),
+    # -- analytics
+    Variable(
+        "TIKTOK_PIPELINES_ANALYTICS_DB",
+        None,
+        "Path of the published analytics DuckDB file. Default `<data dir>/analytics.duckdb`. Builds write a "
+        "new file in the same folder and swap it in, so the folder must be writable and have room for two.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_ANALYTICS_TIMEZONE",
+        "America/Sao_Paulo",
+        "Time zone of the `day` and period columns of the analytics tables (timestamps stay UTC).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_ANALYTICS_MEMORY_LIMIT",
+        "4GB",
+        "Memory DuckDB may use while building the analytics database (it spills to disk beyond).",
+    ),
     # -- webhooks and the event queue
     Variable(
         "TIKTOK_PIPELINES_QUEUE",
@@ -245,6 +262,25 @@ class Settings:
     @property
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
+
+    @property
+    def analytics_db_path(self) -> Path:
+        configured = self.get("TIKTOK_PIPELINES_ANALYTICS_DB")
+        return Path(configured).expanduser().resolve() if configured else self.data_dir / "analytics.duckdb"
+
+    @property
+    def analytics_timezone(self) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = self.require("TIKTOK_PIPELINES_ANALYTICS_TIMEZONE")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"TIKTOK_PIPELINES_ANALYTICS_TIMEZONE must be an IANA time zone such as America/Sao_Paulo, "
+                f"got {name!r}"
+            ) from None
+        return name
 
     @property
     def dev_key_path(self) -> Path:

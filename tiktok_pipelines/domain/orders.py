@@ -65,7 +65,8 @@ class OrderOptions:
         )
 
 
-def _money(value: Any) -> Decimal:
+def money(value: Any) -> Decimal:
+    """A TikTok amount (a decimal string) as Decimal; empty is zero."""
     try:
         return Decimal(str(value)) if value not in (None, "") else Decimal("0")
     except InvalidOperation:
@@ -82,7 +83,7 @@ def vtex_items(order: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
         if not sku:
             raise OrderMappingError(f"line {line.get('id')} of order {order.get('id')} has no seller_sku")
         quantity = int(line.get("quantity") or 1)
-        count, price = grouped.get(sku, (0, _money(line.get("sale_price"))))
+        count, price = grouped.get(sku, (0, money(line.get("sale_price"))))
         grouped[sku] = (count + quantity, price)
     if not grouped:
         raise OrderMappingError(f"order {order.get('id')} has no line to place")
@@ -184,7 +185,7 @@ def marketplace_order(
     shipping = (
         freight
         if options.price_source == "vtex"
-        else to_cents(_money((order.get("payment") or {}).get("shipping_fee")))
+        else to_cents(money((order.get("payment") or {}).get("shipping_fee")))
     )
     value = sum(i.price_cents * i.quantity for i in items) + shipping
     payment = None
@@ -237,12 +238,12 @@ def order_row(
         "vtex_order_id": vtex_order_id,
         "vtex_status": vtex_status,
         "currency": payment.get("currency"),
-        "subtotal": _money(payment.get("sub_total")),
-        "shipping_fee": _money(payment.get("shipping_fee")),
-        "seller_discount": _money(payment.get("seller_discount")),
-        "platform_discount": _money(payment.get("platform_discount")),
-        "tax": _money(payment.get("tax")),
-        "total": _money(payment.get("total_amount")),
+        "subtotal": money(payment.get("sub_total")),
+        "shipping_fee": money(payment.get("shipping_fee")),
+        "seller_discount": money(payment.get("seller_discount")),
+        "platform_discount": money(payment.get("platform_discount")),
+        "tax": money(payment.get("tax")),
+        "total": money(payment.get("total_amount")),
         "line_count": len(lines),
         "units": sum(int(li.get("quantity") or 1) for li in lines),
         "shipping_type": order.get("shipping_type"),
@@ -274,10 +275,10 @@ def line_rows(client_id: str, order: dict[str, Any], ingested_at: datetime) -> l
             "product_name": li.get("product_name"),
             "sku_name": li.get("sku_name"),
             "quantity": int(li.get("quantity") or 1),
-            "original_price": _money(li.get("original_price")),
-            "sale_price": _money(li.get("sale_price")),
-            "seller_discount": _money(li.get("seller_discount")),
-            "platform_discount": _money(li.get("platform_discount")),
+            "original_price": money(li.get("original_price")),
+            "sale_price": money(li.get("sale_price")),
+            "seller_discount": money(li.get("seller_discount")),
+            "platform_discount": money(li.get("platform_discount")),
             "currency": li.get("currency"),
             "status": li.get("display_status"),
             "package_id": li.get("package_id"),

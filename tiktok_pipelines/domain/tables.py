@@ -6,6 +6,7 @@ Money is DECIMAL(14,2), times are UTC timestamps, and every table carries `clien
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ FEED_PROBLEMS = pa.schema(
 # ---------------------------------------------------------------- sales and sync tables
 # Written as append-only parts (`ParquetLake.append_part`): each run adds the rows it changed, with
 # `ingested_at`; readers keep the newest row per key (orders: client_id + order_id; lines: + line_id;
-# listings: + seller_sku). History tables are facts and are never deduplicated.
+# listings: + seller_sku; product performance: client_id + date + tiktok_product_id). History tables are
+# facts and are never deduplicated. `APPEND_ONLY_TABLES` (below the schemas) lists every one with its key.
 
 ORDERS = pa.schema(
     [
@@ -115,8 +117,8 @@ ORDER_LINES = pa.schema(
         ("quantity", pa.int32()),
         ("original_price", MONEY),  # unit list price
         ("sale_price", MONEY),  # unit price paid before platform discount
-        ("seller_discount", MONEY),
-        ("platform_discount", MONEY),
+        ("seller_discount", MONEY),  # the line's whole discount funded by the seller (all units)
+        ("platform_discount", MONEY),  # the line's whole discount funded by TikTok (all units)
         ("currency", pa.string()),
         ("status", pa.string()),  # line display_status
         ("package_id", pa.string()),
@@ -177,7 +179,7 @@ PRICE_HISTORY = pa.schema(
 PRODUCT_PERFORMANCE = pa.schema(
     [
         ("client_id", pa.string()),
-        ("date", pa.date32()),
+        ("date", pa.date32()),  # the shop's reporting date, as TikTok's analytics API gives it
         ("tiktok_product_id", pa.string()),
         ("page_views", pa.int64()),
         ("impressions", pa.int64()),
@@ -203,6 +205,36 @@ SYNC_LOG = pa.schema(
         ("duration_ms", pa.int64()),
     ]
 )
+
+
+@dataclass(frozen=True)
+class AppendOnlyTable:
+    """An append-only lake table: its schema, the key readers deduplicate on (None for facts, where
+    every row counts) and the column that orders its rows in time."""
+
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...] | None
+    time_column: str
+
+
+APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
+    t.name: t
+    for t in (
+        AppendOnlyTable("orders", ORDERS, ("client_id", "order_id"), "ingested_at"),
+        AppendOnlyTable("order_lines", ORDER_LINES, ("client_id", "order_id", "line_id"), "ingested_at"),
+        AppendOnlyTable("listings", LISTINGS, ("client_id", "seller_sku"), "ingested_at"),
+        AppendOnlyTable(
+            "product_performance",
+            PRODUCT_PERFORMANCE,
+            ("client_id", "date", "tiktok_product_id"),
+            "ingested_at",
+        ),
+        AppendOnlyTable("stock_history", STOCK_HISTORY, None, "pushed_at"),
+        AppendOnlyTable("price_history", PRICE_HISTORY, None, "pushed_at"),
+        AppendOnlyTable("sync_log", SYNC_LOG, None, "at"),
+    )
+}
 
 
 def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:

@@ -6,6 +6,7 @@ from typing import Any
 
 from dagster_aws.s3 import S3Resource
 
+from tiktok_pipelines.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.queue import EventQueue
 from tiktok_pipelines.resources.state import StateStore
@@ -59,4 +60,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             sqs_endpoint_url=settings.get("TIKTOK_PIPELINES_SQS_ENDPOINT_URL"),
             region=settings.get("TIKTOK_PIPELINES_S3_REGION"),
         ),
+        "analytics": AnalyticsDatabase.from_settings(settings),
     }

@@ -61,6 +61,21 @@ class ObjectStore(dg.ConfigurableResource):
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def local_path(self, key: str) -> Path | None:
+        """The object's own file when the store is a local folder (readers may open it in place)."""
+        return None
+
+    def download(self, key: str, dest: str | Path) -> None:
+        """Copies the object to `dest`, which appears whole or not at all."""
+        dest = Path(dest)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with self.local_copy(key) as path:
+                shutil.copyfile(path, tmp)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+
 
 class LocalObjectStore(ObjectStore):
     """Objects as files under `base_dir`."""
@@ -130,6 +145,9 @@ class LocalObjectStore(ObjectStore):
         if not path.is_file():
             raise KeyError(key)
         yield path
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
 
 
 class S3ObjectStore(ObjectStore):
@@ -203,6 +221,21 @@ class S3ObjectStore(ObjectStore):
             yield path
         finally:
             path.unlink(missing_ok=True)
+
+    def download(self, key: str, dest: str | Path) -> None:
+        dest = Path(dest)
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+        client = self._s3()
+        try:
+            try:
+                client.download_file(self.bucket, self._key(key), str(tmp))
+            except client.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    raise KeyError(key) from None
+                raise
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 class ParquetLake(dg.ConfigurableResource):

@@ -1,0 +1,433 @@
+"""The tables of the analytics database: grain, columns, types and meaning, in one place.
+
+The build creates every table from these declarations (so types and column order are exactly these),
+the Dagster assets show them as column schemas, and `docs/analytics.md` carries the same text (a test
+keeps the two in step: `python -m tiktok_pipelines.analytics.schema` prints the docs' blocks).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MONEY = "DECIMAL(14,2)"  # money as the lake holds it
+AMOUNT = "DECIMAL(18,2)"  # money computed here (products of quantities, sums)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    description: str
+    columns: tuple[Column, ...]
+    preview_order: str  # ORDER BY of the preview shown in the Dagster UI
+    asset: bool = True  # False: a table of the database that is not a Dagster asset of its own
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{c.name} {c.type}" for c in self.columns)
+        return f"CREATE TABLE {self.name} (\n  {cols}\n)"
+
+
+def _c(name: str, type_: str, description: str) -> Column:
+    return Column(name, type_, description)
+
+
+CLIENT_ID = _c("client_id", "VARCHAR", "The merchant (the partition key of every pipeline).")
+DAY = _c(
+    "day",
+    "DATE",
+    "Calendar date of `created_at` in the reporting time zone (`build_info.timezone`, default "
+    "America/Sao_Paulo).",
+)
+CURRENCY = _c("currency", "VARCHAR", "ISO currency code of the money columns (BRL).")
+PERIOD = _c(
+    "period", "VARCHAR", "Length of the period: `day`, `week` (Monday to Sunday), `month` or `all_time`."
+)
+PERIOD_START = _c("period_start", "DATE", "First day of the period.")
+PERIOD_END = _c("period_end", "DATE", "Day after the last day of the period (exclusive end).")
+TIKTOK_PRODUCT_ID = _c("tiktok_product_id", "VARCHAR", "TikTok product id (a product groups its SKUs).")
+TIKTOK_SKU_ID = _c("tiktok_sku_id", "VARCHAR", "TikTok SKU id.")
+SELLER_SKU = _c("seller_sku", "VARCHAR", "The merchant's SKU (VTEX reference, the feed's `g:id`).")
+PRODUCT_NAME = _c(
+    "product_name", "VARCHAR", "Product name as on the most recent order line (else the listing)."
+)
+ORDERS = _c("orders", "BIGINT", "Orders that count as sales (`orders.is_sale`).")
+UNITS = _c("units", "BIGINT", "Units sold on lines that count as sales.")
+GROSS = _c("gross", AMOUNT, "Σ quantity × original_price of sold lines: the goods at list price.")
+SELLER_DISCOUNT = _c("seller_discount", AMOUNT, "Σ discounts funded by the merchant on sold lines.")
+PLATFORM_DISCOUNT = _c(
+    "platform_discount",
+    AMOUNT,
+    "Σ discounts funded by TikTok on sold lines (TikTok pays them to the merchant).",
+)
+DISCOUNTS = _c("discounts", AMOUNT, "seller_discount + platform_discount.")
+NET = _c("net", AMOUNT, "gross − discounts: what buyers paid for the goods, without shipping and tax.")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "orders",
+        "one row per (client_id, order_id): the newest version ingested",
+        "TikTok Shop orders, deduplicated to the newest version of each order (the lake keeps every "
+        "version as it was ingested), with the order's day and whether it counts as a sale.",
+        (
+            CLIENT_ID,
+            _c("order_id", "VARCHAR", "TikTok order id."),
+            DAY,
+            _c(
+                "status",
+                "VARCHAR",
+                "TikTok order status: UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, "
+                "AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, CANCELLED.",
+            ),
+            _c(
+                "is_sale",
+                "BOOLEAN",
+                "The order counts in sales: paid (status is not UNPAID), not cancelled, not a free sample.",
+            ),
+            _c("is_cancelled", "BOOLEAN", "status is CANCELLED (CANCEL, as webhooks spell it, counts too)."),
+            _c("vtex_order_id", "VARCHAR", "VTEX order id ({affiliateId}-{order_id}) once placed in VTEX."),
+            _c("vtex_status", "VARCHAR", "VTEX order status."),
+            CURRENCY,
+            _c("subtotal", MONEY, "payment.sub_total: the goods after every discount."),
+            _c("shipping_fee", MONEY, "Shipping the buyer paid."),
+            _c("seller_discount", MONEY, "Discounts on the order funded by the merchant."),
+            _c("platform_discount", MONEY, "Discounts on the order funded by TikTok."),
+            _c("tax", MONEY, "Tax charged on top of prices (zero in Brazil, where prices include taxes)."),
+            _c("total", MONEY, "payment.total_amount: what the buyer paid (goods, shipping, tax)."),
+            _c("line_count", "INTEGER", "Lines on the order, as TikTok reported them."),
+            _c("units", "INTEGER", "Units on the order, as TikTok reported them."),
+            _c("shipping_type", "VARCHAR", "TIKTOK (TikTok ships) or SELLER."),
+            _c("is_cod", "BOOLEAN", "Cash on delivery."),
+            _c("is_sample", "BOOLEAN", "A free sample order (for creators); never a sale."),
+            _c("recipient_region", "VARCHAR", "Country / region code of the delivery address."),
+            _c("recipient_state", "VARCHAR", "State (UF) of the delivery address."),
+            _c("recipient_city", "VARCHAR", "City of the delivery address."),
+            _c("cancel_reason", "VARCHAR", "Why the order was cancelled."),
+            _c("cancellation_initiator", "VARCHAR", "Who cancelled: BUYER, SELLER or SYSTEM."),
+            _c("tracking_number", "VARCHAR", "Carrier tracking number."),
+            _c("created_at", "TIMESTAMPTZ", "When the buyer placed the order (UTC)."),
+            _c("paid_at", "TIMESTAMPTZ", "When the buyer paid (UTC)."),
+            _c("updated_at", "TIMESTAMPTZ", "TikTok's last update of the order (UTC)."),
+            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+        ),
+        "created_at DESC, order_id",
+    ),
+    Table(
+        "order_lines",
+        "one row per (client_id, order_id, line_id): the newest version ingested",
+        "Order lines, deduplicated to the newest version of each line, with their money worked out "
+        "(gross, discounts, net) and whether they count as sales.",
+        (
+            CLIENT_ID,
+            _c("order_id", "VARCHAR", "TikTok order id (joins `orders`)."),
+            _c("line_id", "VARCHAR", "TikTok line item id."),
+            _c(
+                "day", "DATE", "The order's `day` (from the line's own created_at when the order is unknown)."
+            ),
+            TIKTOK_PRODUCT_ID,
+            TIKTOK_SKU_ID,
+            SELLER_SKU,
+            _c("product_name", "VARCHAR", "Product name on the order."),
+            _c("sku_name", "VARCHAR", "Variant name on the order (e.g. Preto / M)."),
+            _c("quantity", "INTEGER", "Units on the line."),
+            CURRENCY,
+            _c("original_price", MONEY, "Unit list price."),
+            _c("sale_price", MONEY, "Unit price after the merchant's discount, before TikTok's."),
+            _c("seller_discount", MONEY, "The line's discount funded by the merchant (all units)."),
+            _c("platform_discount", MONEY, "The line's discount funded by TikTok (all units)."),
+            _c("gross", AMOUNT, "quantity × original_price."),
+            _c("discounts", AMOUNT, "seller_discount + platform_discount."),
+            _c("net", AMOUNT, "gross − discounts: what the buyer paid for the line."),
+            _c(
+                "status",
+                "VARCHAR",
+                "The line's display status (CANCELLED when the line alone was cancelled).",
+            ),
+            _c(
+                "is_sale",
+                "BOOLEAN",
+                "The line counts in sales: its order is a sale and the line is not cancelled.",
+            ),
+            _c("is_cancelled", "BOOLEAN", "The line or its whole order was cancelled."),
+            _c("package_id", "VARCHAR", "TikTok package the line ships in."),
+            _c("created_at", "TIMESTAMPTZ", "When the order was placed (UTC)."),
+            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+        ),
+        "created_at DESC, order_id, line_id",
+    ),
+    Table(
+        "sales_daily",
+        "one row per (client_id, day, currency) with any sale or cancellation",
+        "Sales per client and day: orders, units and money of the lines that count as sales, and the "
+        "cancellations of orders placed that day. Cancelled, unpaid and sample orders are not sales.",
+        (
+            CLIENT_ID,
+            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            CURRENCY,
+            ORDERS,
+            _c("cancelled_orders", "BIGINT", "Orders placed that day that are now cancelled."),
+            UNITS,
+            GROSS,
+            SELLER_DISCOUNT,
+            PLATFORM_DISCOUNT,
+            DISCOUNTS,
+            NET,
+            _c(
+                "cancelled_net",
+                AMOUNT,
+                "Σ net of cancelled lines (whole cancelled orders included): sales lost.",
+            ),
+            _c("shipping_fee", AMOUNT, "Σ shipping fees buyers paid on sale orders."),
+            _c(
+                "total", AMOUNT, "Σ orders.total of sale orders: what buyers paid, shipping and tax included."
+            ),
+        ),
+        "day DESC, client_id",
+    ),
+    Table(
+        "product_sales",
+        "one row per (client_id, day, currency, tiktok_product_id, tiktok_sku_id, seller_sku) with any sale "
+        "or cancellation",
+        "Sales per SKU and day; sum over SKUs for a product (but count a product's orders in `top_products` "
+        "or `conversion`, since one order may hold several SKUs of a product).",
+        (
+            CLIENT_ID,
+            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            CURRENCY,
+            TIKTOK_PRODUCT_ID,
+            TIKTOK_SKU_ID,
+            SELLER_SKU,
+            PRODUCT_NAME,
+            _c("sku_name", "VARCHAR", "Variant name as on the most recent order line."),
+            _c("orders", "BIGINT", "Sale orders holding the SKU."),
+            UNITS,
+            GROSS,
+            DISCOUNTS,
+            NET,
+            _c("cancelled_units", "BIGINT", "Units on cancelled lines (whole cancelled orders included)."),
+        ),
+        "day DESC, net DESC",
+    ),
+    Table(
+        "top_products",
+        "one row per (client_id, period, period_start, currency, rank), rank 1 to 20",
+        "The best-selling products of each client per week, month and all time, ranked by net revenue "
+        "(ties: units, then product id).",
+        (
+            CLIENT_ID,
+            _c("period", "VARCHAR", "`week` (Monday to Sunday), `month` or `all_time`."),
+            PERIOD_START,
+            PERIOD_END,
+            CURRENCY,
+            _c("rank", "INTEGER", "1 = the most net revenue in the period."),
+            TIKTOK_PRODUCT_ID,
+            PRODUCT_NAME,
+            _c("orders", "BIGINT", "Sale orders holding the product."),
+            UNITS,
+            GROSS,
+            DISCOUNTS,
+            NET,
+            _c(
+                "net_share",
+                "DOUBLE",
+                "The product's share of the client's net revenue in the period (0 to 1).",
+            ),
+        ),
+        "period_start DESC, period, client_id, rank",
+    ),
+    Table(
+        "conversion",
+        "one row per (client_id, period, period_start, tiktok_product_id)",
+        "Product page views (TikTok's shop-products performance analytics) against the orders and units "
+        "sold, per product per day, week and month. Views and TikTok's own counts are NULL where TikTok "
+        "reported nothing for the product in the period.",
+        (
+            CLIENT_ID,
+            _c("period", "VARCHAR", "`day`, `week` (Monday to Sunday) or `month`."),
+            PERIOD_START,
+            PERIOD_END,
+            TIKTOK_PRODUCT_ID,
+            _c("product_name", "VARCHAR", "Product name (order lines, else the listing's title)."),
+            _c("page_views", "BIGINT", "Product page views TikTok reported."),
+            _c("impressions", "BIGINT", "Product impressions TikTok reported."),
+            _c("orders", "BIGINT", "Sale orders holding the product (from `order_lines`)."),
+            UNITS,
+            _c("view_to_order_rate", "DOUBLE", "orders / page_views (NULL without views)."),
+            _c("impression_to_view_rate", "DOUBLE", "page_views / impressions (NULL without impressions)."),
+            _c("tiktok_orders", "BIGINT", "Orders TikTok's analytics attributed to the product."),
+            _c("tiktok_units", "BIGINT", "Units TikTok's analytics attributed to the product."),
+        ),
+        "period_start DESC, period, page_views DESC NULLS LAST",
+    ),
+    Table(
+        "stock_outs",
+        "one row per period a SKU sat at zero available units on TikTok",
+        "Periods each SKU showed zero stock on TikTok: from a successful push that brought the SKU's total "
+        "over its warehouses to zero until the next push that brought it above zero (failed pushes changed "
+        "nothing on TikTok and are ignored).",
+        (
+            CLIENT_ID,
+            SELLER_SKU,
+            TIKTOK_SKU_ID,
+            _c("tiktok_product_id", "VARCHAR", "TikTok product id (from `listings`)."),
+            _c("day", "DATE", "Calendar date of `started_at` in the reporting time zone."),
+            _c("started_at", "TIMESTAMPTZ", "When the SKU reached zero on TikTok (UTC)."),
+            _c("ended_at", "TIMESTAMPTZ", "When stock came back (UTC); NULL while it is still out."),
+            _c("ongoing", "BOOLEAN", "Still out of stock at the build (`build_info.built_at`)."),
+            _c("duration_hours", "DOUBLE", "Hours at zero, up to the build for ongoing periods."),
+        ),
+        "started_at DESC",
+    ),
+    Table(
+        "sync_health",
+        "one row per (client_id, day, channel, source, event_type, lane, operation)",
+        "Health of the integration per client and day: webhooks received per type (state DB event log) "
+        "and API calls per operation (lake `sync_log`), with outcomes, error rate and latency.",
+        (
+            _c("client_id", "VARCHAR", "The merchant (NULL for webhooks no registered client owns)."),
+            _c(
+                "day",
+                "DATE",
+                "Calendar date of receipt (webhooks) or of the call (API) in the reporting time zone.",
+            ),
+            _c("channel", "VARCHAR", "`webhook` (events received) or `api` (calls made)."),
+            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            _c(
+                "event_type",
+                "VARCHAR",
+                "Webhook event type as received (`1`, `36`, `vtex:order_hook`...); NULL for API.",
+            ),
+            _c("event_name", "VARCHAR", "Name of the event type (ORDER_STATUS_CHANGE...); NULL for API."),
+            _c(
+                "lane",
+                "VARCHAR",
+                "API lane: catalog, stock_price, orders, fulfilment, tokens; NULL for webhooks.",
+            ),
+            _c(
+                "operation", "VARCHAR", "API operation (inventory_update, place_order...); NULL for webhooks."
+            ),
+            _c("total", "BIGINT", "Webhooks received / calls made."),
+            _c("succeeded", "BIGINT", "Webhooks handled / calls that succeeded."),
+            _c("failed", "BIGINT", "Webhooks whose handling failed / calls that failed."),
+            _c("skipped", "BIGINT", "Webhooks ignored (nothing to do) / calls skipped."),
+            _c("pending", "BIGINT", "Webhooks not handled yet (always 0 for API)."),
+            _c("error_rate", "DOUBLE", "failed / (succeeded + failed); NULL when neither."),
+            _c(
+                "latency_p50_seconds",
+                "DOUBLE",
+                "Median seconds from receipt to handling (webhooks) or of the call (API).",
+            ),
+            _c("latency_p95_seconds", "DOUBLE", "95th percentile of the same."),
+            _c("latency_max_seconds", "DOUBLE", "Slowest of the same."),
+        ),
+        "day DESC, channel DESC, total DESC",
+    ),
+    Table(
+        "sync_errors",
+        "one row per (client_id, day, source, lane, operation, error_code)",
+        "API errors by code per client and day, from the lake's `sync_log` (calls with result `failed`).",
+        (
+            CLIENT_ID,
+            _c("day", "DATE", "Calendar date of the calls in the reporting time zone."),
+            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            _c("lane", "VARCHAR", "catalog, stock_price, orders, fulfilment or tokens."),
+            _c("operation", "VARCHAR", "The API operation."),
+            _c(
+                "error_code",
+                "VARCHAR",
+                "The API's error code (TikTok `code`, VTEX HTTP status); NULL if none.",
+            ),
+            _c("errors", "BIGINT", "Failed calls."),
+            _c("items", "BIGINT", "Distinct items (order, SKU, package) the failed calls were about."),
+            _c("first_at", "TIMESTAMPTZ", "First failure that day (UTC)."),
+            _c("last_at", "TIMESTAMPTZ", "Last failure that day (UTC)."),
+            _c("last_message", "VARCHAR", "Error message of the last failure."),
+        ),
+        "day DESC, errors DESC",
+    ),
+    Table(
+        "listings",
+        "one row per (client_id, seller_sku): the newest version ingested",
+        "The TikTok listing of each SKU (the dimension that names products and SKUs), deduplicated to "
+        "the newest version.",
+        (
+            CLIENT_ID,
+            SELLER_SKU,
+            _c(
+                "product_key", "VARCHAR", "The feed's item_group_id (or the seller_sku of a one-SKU product)."
+            ),
+            TIKTOK_PRODUCT_ID,
+            TIKTOK_SKU_ID,
+            _c("title", "VARCHAR", "Listing title."),
+            _c("status", "VARCHAR", "TikTok product status (ACTIVATE, SELLER_DEACTIVATED...)."),
+            _c("price", MONEY, "Price on TikTok."),
+            _c("list_price", MONEY, "List (strike-through) price on TikTok."),
+            CURRENCY,
+            _c("quantity", "BIGINT", "Available units last pushed to TikTok."),
+            _c("updated_at", "TIMESTAMPTZ", "Last change on TikTok (UTC)."),
+            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+        ),
+        "client_id, seller_sku",
+    ),
+    Table(
+        "build_info",
+        "one row",
+        "When and from what the database was built.",
+        (
+            _c("built_at", "TIMESTAMPTZ", "When the build started (UTC); ongoing stock-outs run up to it."),
+            _c("timezone", "VARCHAR", "Reporting time zone of every `day` and period column."),
+            _c("source_files", "BIGINT", "Lake part files read."),
+            _c("source_rows", "BIGINT", "Rows read from them (every version)."),
+            _c("event_log_rows", "BIGINT", "Webhook events read from the state DB's event log."),
+            _c(
+                "inputs_fingerprint",
+                "VARCHAR",
+                "Digest of the lake files and event log state the build read.",
+            ),
+            _c("duckdb_version", "VARCHAR", "DuckDB version that wrote the file."),
+        ),
+        "built_at",
+        asset=False,
+    ),
+)
+
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+ASSET_TABLES = tuple(t for t in TABLES if t.asset)
+
+
+def schema_markdown(table: Table) -> str:
+    """The docs' block for one table: grain, description and a column table."""
+    lines = [
+        f"Grain: {table.grain}.",
+        "",
+        table.description,
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{c.name}` | {c.type} | {c.description.replace('|', '/')} |" for c in table.columns]
+    return "\n".join(lines)
+
+
+def example_queries(markdown: str) -> list[tuple[str, str]]:
+    """(title, SQL) of the example queries in docs/analytics.md (between its `queries` markers)."""
+    block = markdown[markdown.index("<!-- queries:start -->") : markdown.index("<!-- queries:end -->")]
+    return [(title.strip(), sql) for title, sql in re.findall(r"### (.+?)\n.*?```sql\n(.*?)```", block, re.S)]
+
+
+if __name__ == "__main__":
+    for t in TABLES:
+        print(
+            f"### `{t.name}`\n\n<!-- schema:{t.name}:start -->\n{schema_markdown(t)}\n<!-- schema:{t.name}:end -->\n"
+        )
