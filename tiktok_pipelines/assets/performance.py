@@ -43,7 +43,7 @@ def performance_rows(client_id: str, day: date, products: list[dict], ingested_a
 
 @dg.asset(
     partitions_def=clients_partitions,
-    group_name="analytics_sources",
+    group_name="analytics",
     kinds={"tiktok", "parquet"},
     code_version="1",
 )
