@@ -88,8 +88,8 @@ def _shop(tiktok: TikTokShop, client_id: str, context: dg.AssetExecutionContext)
         raise dg.Failure(description=str(exc)) from None
 
 
-def _preview(rows: Iterable[dict], columns: list[str], limit: int = 10) -> dg.MetadataValue:
-    return md(markdown_table(rows, columns, limit=limit, width=80))
+def _preview(rows: Iterable[dict], columns: list[str], limit: int = 10, width: int = 80) -> dg.MetadataValue:
+    return md(markdown_table(rows, columns, limit=limit, width=width))
 
 
 # ---------------------------------------------------------------- feed_diff
@@ -596,7 +596,9 @@ def tiktok_categories(
                 limit=25,
             ),
             "unmapped_reasons": _preview(
-                ({"products": n, "reason": r} for r, n in problems.most_common()), ["products", "reason"]
+                ({"products": n, "reason": r} for r, n in problems.most_common()),
+                ["products", "reason"],
+                width=240,
             ),
         }
     )
@@ -831,6 +833,7 @@ def tiktok_listings(
                 (r for r in problem_rows if r["severity"] == "error"),
                 ["product_key", "stage", "message"],
                 limit=20,
+                width=240,
             ),
         }
     )

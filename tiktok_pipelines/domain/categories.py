@@ -89,16 +89,18 @@ def text_match(label: str, leaves: Mapping[str, str]) -> tuple[str, float] | Non
     total = sum(weighted.values())
     if not total:
         return None
-    best: tuple[str, float] | None = None
-    for leaf_id, path in leaves.items():
+    best: tuple[float, int, str] | None = None
+    for leaf_id, path in sorted(leaves.items()):
         parts = path.split(" > ")
         own = set(_stems(parts[-1]))
         parents = set(_stems(" ".join(parts[:-1])))
-        score = sum(w * (1.0 if s in own else 0.5 if s in parents else 0.0) for s, w in weighted.items())
+        score = (
+            sum(w * (1.0 if s in own else 0.5 if s in parents else 0.0) for s, w in weighted.items()) / total
+        )
         # Among equals, the leaf whose own name has fewer extra words is the closer one.
-        score = score / total - 0.01 * len(own - set(weighted))
-        if best is None or score > best[1] + 1e-9:
-            best = (leaf_id, score)
-    if best is None or best[1] < MIN_TEXT_SCORE:
+        rank = (score, -len(own - set(weighted)), leaf_id)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    if best is None or best[0] < MIN_TEXT_SCORE:
         return None
-    return best[0], round(min(1.0, best[1]), 3)
+    return best[2], round(min(1.0, best[0]), 3)

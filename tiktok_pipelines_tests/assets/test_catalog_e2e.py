@@ -5,12 +5,20 @@ demo client through consent and the OAuth callback, and materializes the catalog
 project's resources. Calls are counted on the emulator.
 """
 
+import json
+
 import dagster as dg
 import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from tiktok_pipelines.assets.catalog import CATALOG_ASSETS, tiktok_listings
+from tiktok_pipelines.assets.catalog import (
+    CATALOG_ASSETS,
+    feed_diff,
+    tiktok_categories,
+    tiktok_listings,
+    vtex_catalog,
+)
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.resources.feeds import FeedDownloader
@@ -45,14 +53,19 @@ def fast_resources(sandbox: SandboxWorld, monkeypatch) -> dict:
 
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
-    """A sandbox whose demo store has 16 products (about 40 variants): small enough to keep these fast."""
+    """A sandbox whose demo store has 12 products (33 variants, in 9 categories, two needing certificates,
+    two of the brand "Açaí Sports" that exists on TikTok): small enough to keep these tests fast."""
     ports = {name: free_port() for name in ("feeds_port", "tiktok_port", "vtex_port", "receiver_port")}
-    return SandboxWorld(SandboxConfig(**ports, products=16))
+    return SandboxWorld(SandboxConfig(**ports, products=12))
 
 
 @pytest.fixture
-def catalog_resources(sandbox, tiktok_client, state_db, monkeypatch):
+def catalog_resources(sandbox, tiktok_client, state_db, registry, monkeypatch):
     configure_demo_catalog(state_db, tiktok_client.client_id, sandbox.urls()["feeds"])
+    # Two pictures a product and none per variant: the image path has tests of its own, and fewer
+    # uploads keep these fast.
+    options = registry.get("demo").options
+    registry.update("demo", options={**options, "max_main_images": 2, "sku_images": False})
     return fast_resources(sandbox, monkeypatch)
 
 
@@ -138,7 +151,14 @@ def test_first_publication_lists_every_product_with_its_variants(
         assert float(listed["package_weight"]["value"]) == pytest.approx(
             float(max(s.weight_kg for s in product.skus))
         )
+    # "Açaí Sports" exists on TikTok: its products use it (matched by name, no twin created); the other
+    # brands are created once.
+    brands = BrandMap(state_db).all("demo")
+    assert brands["acai sports"].origin == "matched"
+    assert brands["acai sports"].tiktok_brand_id == sandbox.tiktok.brands["açaí sports"]["id"]
+    assert metadata(result, "tiktok_brands")["failed"] == 0
     stats = calls(sandbox)
+    assert stats["POST /product/202309/brands"] == len({p.brand.name for p in catalog.products}) - 1
     assert stats[CREATE] == len(catalog.products)
     assert stats[UPLOAD] == meta["images_uploaded"] > len(catalog.products)
     assert meta["api_calls_by_kind"] == f"create: {len(catalog.products)}"
@@ -151,42 +171,35 @@ def test_first_publication_lists_every_product_with_its_variants(
     assert product_calls(sandbox) == {}
 
 
-def test_a_change_of_five_products_makes_exactly_five_edits(sandbox, catalog_resources, instance):
+def test_five_changed_products_and_a_removed_one_make_exactly_those_calls(
+    sandbox, catalog_resources, instance, state_db
+):
     run(instance, catalog_resources)
+    (removed,) = feed_control(sandbox, "remove", json={"count": 1})["removed_product_ids"]
     changed = feed_control(sandbox, "change", json={"count": 5, "titles": True})["changed_product_ids"]
+    listing = ListingMap(state_db).products("demo")[str(removed)]
     prices_before = {
         s["seller_sku"]: s["price"]["amount"] for p in live_products(sandbox).values() for s in p["skus"]
     }
     sandbox.tiktok.reset_stats()
     result = run(instance, catalog_resources)
     diff = metadata(result, "feed_diff")
-    assert (diff["changed"], diff["new"], diff["removed"]) == (5, 0, 0)
+    assert (diff["changed"], diff["new"], diff["removed"]) == (5, 0, 1)
     assert metadata(result, "vtex_catalog")["changed"] == sum(
         len(sandbox.demo_catalog.product(pid).skus) for pid in changed
     )
     meta = metadata(result, "tiktok_listings")
-    assert (meta["edited"], meta["created"], meta["deleted"]) == (5, 0, 0)
+    assert (meta["edited"], meta["created"], meta["deleted"]) == (5, 0, 1)
     stats = product_calls(sandbox)
-    assert stats.pop(PARTIAL_EDIT) == 5
+    assert stats.pop(PARTIAL_EDIT) == 5 and stats.pop(DELETE) == 1
     assert stats == {f"POST {PRODUCTS}/search": 1}  # the statuses of the five, read back
     on_tiktok = live_products(sandbox)
     for pid in changed:
         assert on_tiktok[str(pid)]["title"].startswith(sandbox.demo_catalog.product(pid).name)
     # Prices belong to the stock and price sync once a product exists: an edit leaves them alone.
-    assert {
-        s["seller_sku"]: s["price"]["amount"] for p in on_tiktok.values() for s in p["skus"]
-    } == prices_before
-
-
-def test_a_removed_product_is_deleted(sandbox, catalog_resources, instance, state_db):
-    run(instance, catalog_resources)
-    (removed,) = feed_control(sandbox, "remove", json={"count": 1})["removed_product_ids"]
-    listing = ListingMap(state_db).products("demo")[str(removed)]
-    sandbox.tiktok.reset_stats()
-    result = run(instance, catalog_resources)
-    assert metadata(result, "feed_diff")["removed"] == 1
-    assert metadata(result, "tiktok_listings")["deleted"] == 1
-    assert product_calls(sandbox) == {DELETE: 1}
+    prices_after = {s["seller_sku"]: s["price"]["amount"] for p in on_tiktok.values() for s in p["skus"]}
+    assert prices_after == {k: v for k, v in prices_before.items() if k in prices_after}
+    # The removed product is deleted on TikTok and leaves the listing map (its row stays as history).
     shop = sandbox.tiktok.shop_by_code(DEMO_SHOP_CODE)
     assert shop.products[listing.tiktok_product_id]["status"] == "DELETED"
     listing_map = ListingMap(state_db)
@@ -230,6 +243,7 @@ def test_the_shrink_guard_blocks_a_90_percent_shrink_until_confirmed(
         run_config={
             "ops": {"feed_diff": {"config": {"confirm_shrink_snapshot": pending[0].snapshot_hash[:16]}}}
         },
+        assets=CATALOG_ASSETS,  # the same feed: no need to fetch it again
     )
     assert check_result(confirmed, "shrink_guard").passed
     assert metadata(confirmed, "tiktok_listings")["deleted"] == total * 9 // 10
@@ -262,26 +276,9 @@ def test_a_product_missing_a_required_attribute_is_reported_and_not_sent(
     # Once the value is given, they are created on the next run, and only they.
     AttributeRuleStore(state_db).set("demo", "Material", "value:Algodão", category_id="824330")
     sandbox.tiktok.reset_stats()
-    fixed = run(instance, catalog_resources)
+    fixed = run(instance, catalog_resources, assets=[tiktok_listings])
     assert metadata(fixed, "tiktok_listings")["created"] == len(tees)
     assert calls(sandbox)[CREATE] == len(tees)
-
-
-def test_brands_match_existing_ones_ignoring_case_and_accents(sandbox, catalog_resources, instance, state_db):
-    # "Açaí Sports" exists on the emulator: the store's products of that brand must use it, not a twin.
-    result = run(instance, catalog_resources)
-    meta = metadata(result, "tiktok_brands")
-    brands = BrandMap(state_db).all("demo")
-    assert brands["acai sports"].origin == "matched"
-    existing = sandbox.tiktok.brands["açaí sports"]["id"]
-    assert brands["acai sports"].tiktok_brand_id == existing
-    assert meta["failed"] == 0 and meta["mapped"] == meta["brands"]
-    created_names = {b["name"] for b in sandbox.tiktok.brands.values()}
-    assert not any(n != "Açaí Sports" and n.casefold() == "açaí sports" for n in created_names)
-    # A feed spelling a known brand differently reuses the same entry: no call at all.
-    sandbox.tiktok.reset_stats()
-    run(instance, catalog_resources, assets=[feed_xml, feed_products, *CATALOG_ASSETS[:3]])
-    assert not any("brands" in k for k in calls(sandbox))
 
 
 def test_the_same_image_is_uploaded_once(sandbox, catalog_resources, instance, state_db, registry):
@@ -380,3 +377,105 @@ def test_sandbox_mode_publishes_to_the_clients_sandbox_shop(
         len(ListingMap(state_db).products("demo-sandbox")) == total
         and ListingMap(state_db).products("demo") == {}
     )
+
+
+def test_suggested_categories_publish_only_once_accepted(
+    sandbox, tiktok_client, state_db, registry, instance, monkeypatch
+):
+    """A new merchant: no mapping yet. TikTok's recommendations become suggestions; nothing is listed
+    until a data engineer accepts them (here with the CLI); then everything is."""
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli import main
+
+    rules = AttributeRuleStore(state_db)
+    for attribute, value in (
+        ("Material", "Algodão"),
+        ("Material da Sola", "Borracha"),
+        ("Voltagem", "Bivolt"),
+        ("Volume (ml)", "100"),
+        ("Faixa Etária", "Adulto"),
+    ):
+        rules.set("demo", attribute, f"value:{value}")
+    cert = f"{sandbox.urls()['feeds']}/arquivos/ids/990001/certificado.png"
+    registry.update(
+        "demo", options={"certifications": {c: [cert] for c in ("7000001", "7000002", "7000003")}}
+    )
+    resources = fast_resources(sandbox, monkeypatch)
+    total = len(sandbox.demo_catalog.products)
+
+    first = run(instance, resources)
+    categories = metadata(first, "tiktok_categories")
+    assert categories["products_unmapped"] == total
+    assert (
+        categories["suggested_by_tiktok"] + categories["suggested_by_text"]
+        == categories["suggestions_pending_review"]
+        > 0
+    )
+    # One recommendation asked per category value (when TikTok's answer is unusable, a text match stands in).
+    asked = categories["suggestions_pending_review"] + categories["unmatched"]
+    assert calls(sandbox)["POST /product/202309/categories/recommend"] == asked
+    listings = metadata(first, "tiktok_listings")
+    assert (listings["created"], listings["invalid"]) == (0, total)
+    assert "categories accept" in listings["problem_list"]
+
+    review = CliRunner().invoke(main, ["categories", "list", "demo", "--status", "suggested", "--json"])
+    suggestions = json.loads(review.output)
+    assert all(s["status"] == "suggested" and s["tiktok_category_id"] for s in suggestions)
+    assert sum(s["products"] for s in suggestions) == total
+    assert CliRunner().invoke(main, ["categories", "accept", "demo", "--all"]).exit_code == 0
+
+    second = run(instance, resources, assets=[tiktok_categories, tiktok_listings])
+    assert metadata(second, "tiktok_categories")["products_mapped"] == total
+    assert metadata(second, "tiktok_listings")["created"] == total
+    leaves = {p["category_id"] for p in live_products(sandbox).values()}
+    assert leaves == {s["tiktok_category_id"] for s in suggestions}
+
+
+def test_vtex_enrichment_is_incremental_with_a_slow_rotation(
+    sandbox, demo_client, registry, instance, monkeypatch
+):
+    resources = fast_resources(sandbox, monkeypatch)
+    assets = [feed_xml, feed_products, feed_diff, vtex_catalog]
+    skus = sum(len(p.skus) for p in sandbox.demo_catalog.products)
+    first = metadata(run(instance, resources, assets=assets), "vtex_catalog")
+    assert (first["new"], first["vtex_requests"]) == (skus, skus)
+    unchanged = metadata(run(instance, resources, assets=[vtex_catalog]), "vtex_catalog")
+    assert (unchanged["fetched"], unchanged["vtex_requests"], unchanged["kept"]) == (0, 0, skus)
+    # Everything is due for a refresh: the rotation takes at most vtex_refresh_max_per_run a run.
+    registry.update("demo", options={"vtex_refresh_days": 0, "vtex_refresh_max_per_run": 5})
+    rotated = metadata(run(instance, resources, assets=[vtex_catalog]), "vtex_catalog")
+    assert (rotated["rotation"], rotated["vtex_requests"]) == (5, 5)
+    # A store that records weights in kilograms: the per-client unit reads them right.
+    httpx.post(
+        f"{sandbox.urls()['vtex']}/_sandbox/vtex/accounts/demostore/config", json={"weight_unit": "kg"}
+    )
+    registry.update(
+        "demo", options={"vtex_weight_unit": "kg", "vtex_refresh_days": 0, "vtex_refresh_max_per_run": 10_000}
+    )
+    run(instance, resources, assets=[vtex_catalog])
+    with resources["lake"].local_copy("vtex_catalog", "demo") as path:
+        rows = {r["seller_sku"]: r for r in pq.read_table(path).to_pylist()}
+    sku = sandbox.demo_catalog.products[0].skus[0]
+    assert rows[str(sku.sku_id)]["weight_kg"] == sku.weight_kg
+
+
+@pytest.mark.slow
+def test_first_publication_of_a_300_product_catalog(tiktok_client, state_db, instance, monkeypatch, sandbox):
+    """The whole demo store at 300 products (about 900 variants), published in one run."""
+    sandbox.demo_catalog.add_products(300 - len(sandbox.demo_catalog.products))
+    configure_demo_catalog(state_db, "demo", sandbox.urls()["feeds"])
+    resources = fast_resources(sandbox, monkeypatch)
+    result = run(instance, resources)
+    meta = metadata(result, "tiktok_listings")
+    assert (meta["created"], meta["failed"], meta["invalid"]) == (300, 0, 0)
+    on_tiktok = live_products(sandbox)
+    assert len(on_tiktok) == 300
+    skus = ListingMap(state_db).skus("demo")
+    assert len(skus) == sum(len(p.skus) for p in sandbox.demo_catalog.products)
+    assert all(s.tiktok_sku_id for s in skus.values())
+    sandbox.tiktok.reset_stats()
+    feed_control(sandbox, "change", json={"count": 5, "titles": True})
+    again = run(instance, resources)
+    assert metadata(again, "tiktok_listings")["edited"] == 5
+    assert product_calls(sandbox).get(PARTIAL_EDIT) == 5
