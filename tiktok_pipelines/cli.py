@@ -246,6 +246,378 @@ def clients_remove(client_id: str, yes: bool) -> None:
     click.echo(f"removed client {client_id}")
 
 
+# ---------------------------------------------------------------- catalog (categories, attributes, brands)
+def _db():
+    from tiktok_pipelines.state.db import open_state_db
+
+    return open_state_db(Settings.load())
+
+
+def _client_id(db, client_id: str) -> str:
+    from tiktok_pipelines.state.registry import ClientRegistry
+
+    return ClientRegistry(db).get(client_id).client_id
+
+
+def _table(rows: list[dict], columns: tuple[str, ...], width: int = 60) -> None:
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    widths = {c: max(len(c), *(len(cell(r.get(c))) for r in rows)) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(cell(r.get(c)).ljust(widths[c]) for c in columns))
+
+
+SOURCE_KINDS = click.Choice(["product", "vtex_category", "product_type", "google_product_category"])
+
+
+@main.group()
+def categories() -> None:
+    """The client's category mapping to TikTok leaf categories: review suggestions, accept, set by hand.
+
+    A product is mapped by the first of: its product key (`product`), its VTEX category id
+    (`vtex_category`), its `g:product_type` (`product_type`), its `g:google_product_category`. Only
+    accepted mappings publish; `tiktok_categories` suggests the others."""
+
+
+@categories.command("list")
+@click.argument("client_id")
+@click.option(
+    "--status", type=click.Choice(["accepted", "suggested", "rejected", "unmatched", "all"]), default="all"
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def categories_list(client_id: str, status: str, as_json: bool) -> None:
+    """The mapping (and suggestions awaiting review), with the TikTok path of each leaf."""
+    from tiktok_pipelines.catalog.categories import mapping_rows
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    store = CategoryStore(db)
+    rows = mapping_rows(store.mappings(client_id, None if status == "all" else status), store.tree(client_id))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no mapping yet: materialize tiktok_categories, or set one with `categories set`")
+        return
+    _table(rows, ("status", "source", "value", "products", "tiktok_category_id", "tiktok_path", "origin"), 50)
+
+
+@categories.command("set")
+@click.argument("client_id")
+@click.argument("kind", type=SOURCE_KINDS)
+@click.argument("value")
+@click.argument("tiktok_category_id")
+@handle_errors
+def categories_set(client_id: str, kind: str, value: str, tiktok_category_id: str) -> None:
+    """Map a category value (or one product) to a TikTok leaf category, accepted at once."""
+    from tiktok_pipelines.catalog.categories import leaf_problem
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    store = CategoryStore(db)
+    tree = store.tree(client_id)
+    if tree:
+        problem = leaf_problem(tree, tiktok_category_id)
+        if problem:
+            fail(problem, EXIT_INVALID)
+    else:
+        click.echo(
+            "warning: TikTok's tree is not cached yet (materialize tiktok_categories); not checked", err=True
+        )
+    store.set_mapping(
+        client_id, kind, value, tiktok_category_id, status="accepted", origin="manual", label=value
+    )
+    path = tree[tiktok_category_id].path if tiktok_category_id in tree else tiktok_category_id
+    click.echo(f"{kind} {value!r} → {path}")
+
+
+@categories.command("accept")
+@click.argument("client_id")
+@click.argument("kind", type=SOURCE_KINDS, required=False)
+@click.argument("value", required=False)
+@click.option("--all", "accept_all", is_flag=True, help="Accept every suggestion awaiting review.")
+@handle_errors
+def categories_accept(client_id: str, kind: str | None, value: str | None, accept_all: bool) -> None:
+    """Accept a suggested mapping (or all of them, after review): its products publish on the next run."""
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    store = CategoryStore(db)
+    if accept_all:
+        keys = [(m.source_kind, m.source_value) for m in store.mappings(client_id, "suggested")]
+    elif kind and value is not None:
+        keys = [(kind, value)]
+    else:
+        fail("give KIND and VALUE, or --all", EXIT_INVALID)
+    for k, v in keys:
+        mapping = store.mapping(client_id, k, v)
+        if mapping is None or not mapping.tiktok_category_id:
+            fail(f"no suggestion for {k} {v!r}: use `categories set`", EXIT_NOT_FOUND)
+        store.decide(client_id, k, v, "accepted")
+    click.echo(f"accepted {len(keys)} mapping(s)")
+
+
+@categories.command("reject")
+@click.argument("client_id")
+@click.argument("kind", type=SOURCE_KINDS)
+@click.argument("value")
+@handle_errors
+def categories_reject(client_id: str, kind: str, value: str) -> None:
+    """Reject a suggestion; no other is made for that value until the mapping is unset."""
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    if not CategoryStore(db).decide(_client_id(db, client_id), kind, value, "rejected"):
+        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
+    click.echo(f"rejected {kind} {value!r}")
+
+
+@categories.command("unset")
+@click.argument("client_id")
+@click.argument("kind", type=SOURCE_KINDS)
+@click.argument("value")
+@handle_errors
+def categories_unset(client_id: str, kind: str, value: str) -> None:
+    """Forget a mapping or suggestion (a new suggestion is made on the next run)."""
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    if not CategoryStore(db).remove_mapping(_client_id(db, client_id), kind, value):
+        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
+    click.echo(f"removed {kind} {value!r}")
+
+
+@categories.command("tree")
+@click.argument("client_id")
+@click.option("--search", help="Only leaves whose path contains this (case and accents ignored).")
+@handle_errors
+def categories_tree(client_id: str, search: str | None) -> None:
+    """TikTok's leaf categories as last fetched for the client's shop, to find an id."""
+    from tiktok_pipelines.domain.text import fold
+    from tiktok_pipelines.state.catalog import CategoryStore
+
+    db = _db()
+    tree = CategoryStore(db).tree(_client_id(db, client_id))
+    if not tree:
+        fail("TikTok's tree is not cached yet: materialize tiktok_categories", EXIT_NOT_FOUND)
+    rows = [
+        {"id": c.category_id, "path": c.path, "permitted": "yes" if c.permitted else "no"}
+        for c in sorted(tree.values(), key=lambda c: c.path)
+        if c.is_leaf and (not search or fold(search) in fold(c.path))
+    ]
+    _table(rows, ("id", "path", "permitted"), 90)
+
+
+@main.group()
+def attributes() -> None:
+    """Where TikTok product attributes take their values: feed:<field>, vtex:<specification>, value:<text>.
+
+    Without a rule an attribute is looked for in the feed field of the same meaning (material, color,
+    size, gender, age_group, pattern) and in a VTEX specification of the same name."""
+
+
+@attributes.command("list")
+@click.argument("client_id")
+@handle_errors
+def attributes_list(client_id: str) -> None:
+    """The client's attribute rules (`*`: every leaf category)."""
+    from tiktok_pipelines.state.catalog import AttributeRuleStore
+
+    db = _db()
+    rules = AttributeRuleStore(db).all(_client_id(db, client_id))
+    if not rules:
+        click.echo("no attribute rule: built-in sources only")
+        return
+    _table([r.__dict__ for r in rules], ("category_id", "attribute", "source"))
+
+
+@attributes.command("set")
+@click.argument("client_id")
+@click.argument("attribute")
+@click.argument("source")
+@click.option(
+    "--category", "category_id", default="*", show_default=True, help="A TikTok leaf id, or * for all."
+)
+@handle_errors
+def attributes_set(client_id: str, attribute: str, source: str, category_id: str) -> None:
+    """Set where ATTRIBUTE (its TikTok name or id) takes its value: e.g. `Material value:Algodão`,
+    `Material vtex:Composição`, `Gênero feed:gender`."""
+    from tiktok_pipelines.state.catalog import AttributeRuleStore
+
+    db = _db()
+    try:
+        AttributeRuleStore(db).set(_client_id(db, client_id), attribute, source, category_id)
+    except ValueError as exc:
+        fail(str(exc), EXIT_INVALID)
+    click.echo(f"{attribute} ({'every leaf' if category_id == '*' else category_id}) ← {source}")
+
+
+@attributes.command("unset")
+@click.argument("client_id")
+@click.argument("attribute")
+@click.option("--category", "category_id", default="*", show_default=True)
+@handle_errors
+def attributes_unset(client_id: str, attribute: str, category_id: str) -> None:
+    """Remove a rule."""
+    from tiktok_pipelines.state.catalog import AttributeRuleStore
+
+    db = _db()
+    if not AttributeRuleStore(db).remove(_client_id(db, client_id), attribute, category_id):
+        fail(f"no rule for {attribute} in {category_id}", EXIT_NOT_FOUND)
+    click.echo(f"removed the rule of {attribute} ({category_id})")
+
+
+@main.group()
+def brands() -> None:
+    """The client's brand map: each brand of its products and its TikTok brand."""
+
+
+@brands.command("list")
+@click.argument("client_id")
+@click.option("--failed", is_flag=True, help="Only brands without a TikTok brand.")
+@handle_errors
+def brands_list(client_id: str, failed: bool) -> None:
+    from tiktok_pipelines.state.catalog import BrandMap
+
+    db = _db()
+    entries = sorted(BrandMap(db).all(_client_id(db, client_id)).values(), key=lambda e: e.brand_key)
+    rows = [e.__dict__ for e in entries if not failed or not e.tiktok_brand_id]
+    if not rows:
+        click.echo("no brand yet" if not failed else "every brand is mapped")
+        return
+    _table(rows, ("brand_name", "tiktok_brand_id", "tiktok_brand_name", "origin", "last_error"), 60)
+
+
+@brands.command("set")
+@click.argument("client_id")
+@click.argument("brand_name")
+@click.argument("tiktok_brand_id")
+@handle_errors
+def brands_set(client_id: str, brand_name: str, tiktok_brand_id: str) -> None:
+    """Pin a brand (as the feed names it) to a TikTok brand id, e.g. one authorized in Seller Center."""
+    from tiktok_pipelines.catalog.brands import brand_key
+    from tiktok_pipelines.state.catalog import BrandMap
+
+    db = _db()
+    BrandMap(db).save(
+        _client_id(db, client_id),
+        brand_key(brand_name),
+        brand_name,
+        tiktok_brand_id=tiktok_brand_id,
+        origin="manual",
+    )
+    click.echo(f"brand {brand_name!r} → TikTok brand {tiktok_brand_id}")
+
+
+@main.group()
+def catalog() -> None:
+    """The client's catalog on TikTok: listing status, paused products, shrink-guard confirmations."""
+
+
+@catalog.command("status")
+@click.argument("client_id")
+@click.option("--paused", "only_paused", is_flag=True, help="List paused and failing products.")
+@handle_errors
+def catalog_status(client_id: str, only_paused: bool) -> None:
+    """Listings per status, failing and paused products, and pending shrink confirmations."""
+    from collections import Counter
+
+    from tiktok_pipelines.state.catalog import ShrinkGuardStore
+    from tiktok_pipelines.state.listings import ListingMap
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    products = ListingMap(db).products(client_id)
+    counts = Counter(p.status for p in products.values())
+    click.echo(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing listed yet")
+    failing = [p for p in products.values() if p.failures or p.paused]
+    click.echo(f"failing: {len(failing)}, paused: {sum(p.paused for p in failing)}")
+    if only_paused and failing:
+        _table(
+            [{**p.__dict__, "paused": "yes" if p.paused else ""} for p in failing],
+            ("product_key", "tiktok_product_id", "failures", "paused", "last_error"),
+            80,
+        )
+    for record in ShrinkGuardStore(db).pending(client_id):
+        click.echo(
+            f"shrink guard: snapshot {record.snapshot_hash[:12]} would delete {record.removed} of "
+            f"{record.listed} listed products (detected {record.detected_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
+@catalog.command("unpause")
+@click.argument("client_id")
+@click.argument("product_keys", nargs=-1)
+@click.option("--all", "unpause_all", is_flag=True, help="Every paused product.")
+@handle_errors
+def catalog_unpause(client_id: str, product_keys: tuple[str, ...], unpause_all: bool) -> None:
+    """Let paused products be tried again on the next run (a product whose payload changes is tried
+    again anyway)."""
+    from tiktok_pipelines.state.listings import ListingMap
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    listings = ListingMap(db)
+    paused = {k for k, p in listings.products(client_id).items() if p.paused}
+    keys = sorted(paused) if unpause_all else list(product_keys)
+    if not keys:
+        fail("give product keys or --all", EXIT_INVALID)
+    for key in keys:
+        if key not in paused:
+            fail(f"product {key} is not paused", EXIT_NOT_FOUND)
+        listings.unpause(client_id, key)
+    click.echo(f"unpaused {len(keys)} product(s)")
+
+
+@catalog.command("confirm-shrink")
+@click.argument("client_id")
+@click.option("--snapshot", help="The snapshot hash (or its first 8+ characters) the shrink guard reported.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def catalog_confirm_shrink(client_id: str, snapshot: str | None, yes: bool) -> None:
+    """Confirm that a feed snapshot the shrink guard held back really is the catalog: its deletions go
+    ahead on the next catalog_job run of the client. Only that snapshot is confirmed."""
+    import getpass
+
+    from tiktok_pipelines.state.catalog import ShrinkGuardStore
+
+    db = _db()
+    client_id = _client_id(db, client_id)
+    guard = ShrinkGuardStore(db)
+    pending = guard.pending(client_id)
+    if not pending:
+        fail(f"no snapshot of {client_id} is held back by the shrink guard", EXIT_NOT_FOUND)
+    if snapshot is None:
+        if len(pending) > 1:
+            fail(
+                "several snapshots are held back; name one with --snapshot: "
+                + ", ".join(r.snapshot_hash[:12] for r in pending),
+                EXIT_INVALID,
+            )
+        snapshot = pending[0].snapshot_hash
+    record = next((r for r in pending if r.snapshot_hash.startswith(snapshot)), None)
+    if record is None or len(snapshot) < 8:
+        fail(f"no held-back snapshot {snapshot!r} for {client_id}", EXIT_NOT_FOUND)
+    question = (
+        f"snapshot {record.snapshot_hash[:12]} deletes {record.removed} of {record.listed} listed products "
+        f"({record.share:.0%}) from TikTok; confirm?"
+    )
+    if not yes and not click.confirm(question):
+        fail("not confirmed", EXIT_INVALID)
+    guard.confirm(client_id, record.snapshot_hash, f"cli:{getpass.getuser()}")
+    click.echo(
+        f"confirmed snapshot {record.snapshot_hash[:12]}: run catalog_job for partition {client_id} "
+        "(or wait for the next run) to delete them"
+    )
+
+
 # ---------------------------------------------------------------- secrets
 @main.group()
 def secrets() -> None:
@@ -611,7 +983,10 @@ def demo_setup(**kw: Any) -> None:
 
     config = _sandbox_config(**kw)
     client_id = setup_demo_client(config)
-    click.echo(f"demo client {client_id} is registered and its partition exists")
+    click.echo(
+        f"demo client {client_id} is registered, its partition exists, and its catalog mapping (categories, "
+        "attribute values, certificates) is set for the sandbox store"
+    )
     try:
         report = authorize_demo_client(config)
     except RuntimeError as exc:

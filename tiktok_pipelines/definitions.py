@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from tiktok_pipelines.assets.analytics import analytics_db, lake_compaction
+from tiktok_pipelines.assets.catalog import CATALOG_ASSETS
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
 from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
 from tiktok_pipelines.assets.performance import (
@@ -20,8 +21,10 @@ from tiktok_pipelines.schedules.analytics import (
     lake_compaction_job,
     lake_compaction_schedule,
 )
+from tiktok_pipelines.schedules.catalog import catalog_daily_schedule, catalog_job
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
+from tiktok_pipelines.sensors.feed import feed_change_sensor
 from tiktok_pipelines.sensors.registry import client_registry_sensor
 from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
 from tiktok_pipelines.settings import Settings
@@ -34,6 +37,7 @@ defs = dg.Definitions(
     assets=[
         feed_xml,
         feed_products,
+        *CATALOG_ASSETS,
         tiktok_tokens,
         tiktok_orders,
         vtex_orders,
@@ -41,14 +45,22 @@ defs = dg.Definitions(
         analytics_db,
         lake_compaction,
     ],
-    jobs=[tiktok_token_job, orders_job, analytics_job, lake_compaction_job, product_performance_job],
+    jobs=[
+        tiktok_token_job,
+        catalog_job,
+        orders_job,
+        analytics_job,
+        lake_compaction_job,
+        product_performance_job,
+    ],
     schedules=[
         tiktok_token_schedule,
+        catalog_daily_schedule,
         order_polling_schedule,
         analytics_schedule,
         lake_compaction_schedule,
         product_performance_schedule,
     ],
-    sensors=[client_registry_sensor, webhook_queue_sensor],
+    sensors=[client_registry_sensor, feed_change_sensor, webhook_queue_sensor],
     resources=build_resources(settings),
 )

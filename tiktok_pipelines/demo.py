@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
     DEMO_CLIENT_ID,
@@ -26,7 +27,8 @@ from tiktok_pipelines.tiktok_tokens import TokenRunReport
 
 
 def setup_demo_client(config: SandboxConfig) -> str:
-    """Registers the demo client (or points it at this sandbox again) and adds its partition."""
+    """Registers the demo client (or points it at this sandbox again), adds its partition, and sets its
+    catalog mapping (categories, attribute values, certificates) for the sandbox store."""
     import dagster as dg
 
     from tiktok_pipelines.partitions import CLIENTS_PARTITION
@@ -43,6 +45,9 @@ def setup_demo_client(config: SandboxConfig) -> str:
     with dg.DagsterInstance.get() as instance:
         if not instance.has_dynamic_partition(CLIENTS_PARTITION, client_id):
             instance.add_dynamic_partitions(CLIENTS_PARTITION, [client_id])
+    # The data engineer's one-time catalog review, done for the demo: category mapping accepted,
+    # required attribute values and certificates set, so the catalog publishes from the first run.
+    configure_demo_catalog(registry.db, client_id, world.urls()["feeds"])
     return client_id
 
 

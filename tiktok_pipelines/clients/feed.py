@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +71,44 @@ def fetch_feed(
             http.close()
 
 
+def probe_feed(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    timeout_s: float = 30.0,
+    max_bytes: int = 4 * 1024**3,
+    user_agent: str = "tiktok-pipelines",
+    attempts: int = 2,
+    client: httpx.Client | None = None,
+) -> FeedFetch:
+    """A conditional GET that only hashes the body (nothing is stored): whether the feed changed, for a
+    sensor. 304 → `not_modified`; otherwise `content_hash` says what the feed is now."""
+    policy = RetryPolicy(attempts=attempts, initial=0.5, maximum=5.0)
+    owns = client is None
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(timeout_s, connect=10.0),
+        follow_redirects=True,
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+    )
+    try:
+        return policy.call(lambda: _fetch_once(url, None, etag, last_modified, max_bytes, http), _retryable)
+    except httpx.TransportError as exc:
+        raise FeedFetchError(
+            f"cannot reach the feed at {redact_url(url)}: {type(exc).__name__}: {exc}"
+        ) from None
+    finally:
+        if owns:
+            http.close()
+
+
 def _fetch_once(
-    url: str, dest: Path, etag: str | None, last_modified: str | None, max_bytes: int, http: httpx.Client
+    url: str,
+    dest: Path | None,
+    etag: str | None,
+    last_modified: str | None,
+    max_bytes: int,
+    http: httpx.Client,
 ) -> FeedFetch:
     headers = {}
     if etag:
@@ -95,14 +132,16 @@ def _fetch_once(
             raise FeedFetchError(f"the feed is {int(declared)} bytes, over the {max_bytes}-byte limit")
         digest = hashlib.sha256()
         size = 0
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "wb") as fh:
+        if dest is not None:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        with open(dest, "wb") if dest is not None else contextlib.nullcontext() as fh:
             for chunk in resp.iter_bytes(1 << 20):
                 size += len(chunk)
                 if size > max_bytes:
                     raise FeedFetchError(f"the feed is over the {max_bytes}-byte limit")
                 digest.update(chunk)
-                fh.write(chunk)
+                if fh is not None:
+                    fh.write(chunk)
         return FeedFetch(
             not_modified=False,
             status_code=200,

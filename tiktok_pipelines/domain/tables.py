@@ -66,6 +66,63 @@ FEED_PROBLEMS = pa.schema(
 )
 
 
+FEED_DIFF = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("product_key", pa.string()),  # item_group_id (or seller_sku of a single-SKU product)
+        ("status", pa.string()),  # new | changed | removed | unchanged
+        ("seller_skus", pa.list_(pa.string())),
+        ("product_hash", pa.string()),  # over the product's SKUs' content hashes in the current feed
+        ("published_hash", pa.string()),  # the same, of what was last published on TikTok
+        ("tiktok_product_id", pa.string()),
+        ("snapshot_hash", pa.string()),
+    ]
+)
+
+VTEX_CATALOG = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("vtex_sku_id", pa.string()),
+        ("status", pa.string()),  # ok | not_found | failed | no_sku_id
+        ("vtex_product_id", pa.string()),
+        ("product_name", pa.string()),
+        ("sku_name", pa.string()),
+        ("description", pa.string()),
+        ("brand_id", pa.string()),
+        ("brand_name", pa.string()),
+        ("category_id", pa.string()),  # the VTEX category the product is in
+        ("category_path", pa.string()),  # "/1/11/"
+        ("category_label", pa.string()),  # "Moda > Camisetas"
+        ("global_category_id", pa.string()),
+        ("ean", pa.string()),
+        ("ref_id", pa.string()),
+        ("image_urls", pa.list_(pa.string())),
+        ("weight_kg", pa.decimal128(10, 3)),
+        ("height_cm", pa.decimal128(10, 2)),
+        ("width_cm", pa.decimal128(10, 2)),
+        ("length_cm", pa.decimal128(10, 2)),
+        ("specifications", pa.map_(pa.string(), pa.string())),
+        ("is_active", pa.bool_()),
+        ("feed_hash", pa.string()),  # the item's feed content hash when it was fetched
+        ("fetched_at", UTC_TS),
+        ("error", pa.string()),
+    ]
+)
+
+LISTING_PROBLEMS = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("product_key", pa.string()),
+        ("stage", pa.string()),  # category | brand | attributes | images | validation | tiktok | delete
+        ("severity", pa.string()),  # error (not sent) | warning (sent anyway)
+        ("message", pa.string()),
+        ("tiktok_category_id", pa.string()),
+        ("snapshot_hash", pa.string()),
+        ("at", UTC_TS),
+    ]
+)
+
 # ---------------------------------------------------------------- sales and sync tables
 # Written as append-only parts (`ParquetLake.append_part`): each run adds the rows it changed, with
 # `ingested_at`; readers keep the newest row per key (orders: client_id + order_id; lines: + line_id;

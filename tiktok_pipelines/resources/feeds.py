@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.clients.feed import FeedFetch, fetch_feed
+from tiktok_pipelines.clients.feed import FeedFetch, fetch_feed, probe_feed
 
 
 class FeedDownloader(dg.ConfigurableResource):
@@ -31,4 +31,15 @@ class FeedDownloader(dg.ConfigurableResource):
             max_bytes=self.max_bytes,
             user_agent=self.user_agent,
             attempts=self.attempts,
+        )
+
+    def probe(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FeedFetch:
+        """Whether the feed changed, without keeping it: a conditional GET whose body is only hashed."""
+        return probe_feed(
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            timeout_s=min(self.timeout_seconds, 40.0),  # a sensor tick has 60 s
+            max_bytes=self.max_bytes,
+            user_agent=self.user_agent,
         )

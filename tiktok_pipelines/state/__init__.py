@@ -1,6 +1,13 @@
 """The state DB: the tables of every domain, declared on one SQLAlchemy `metadata`."""
 
-from tiktok_pipelines.state import events, feeds, listings, registry, tiktok_auth  # noqa: F401  (table registration)
+from tiktok_pipelines.state import (  # noqa: F401  (table registration)
+    catalog,
+    events,
+    feeds,
+    listings,
+    registry,
+    tiktok_auth,
+)
 from tiktok_pipelines.state.db import StateDB, metadata, utcnow
 
 __all__ = ["StateDB", "metadata", "utcnow"]

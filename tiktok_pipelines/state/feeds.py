@@ -86,6 +86,16 @@ class FeedSnapshots:
             ).first()
         return _snapshot(row)
 
+    def find(self, client_id: str, content_hash: str) -> FeedSnapshot | None:
+        """The client's snapshot with this content, if it was ever fetched."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(feed_snapshots).where(
+                    feed_snapshots.c.client_id == client_id, feed_snapshots.c.content_hash == content_hash
+                )
+            ).first()
+        return _snapshot(row)
+
     def get(self, snapshot_id: int) -> FeedSnapshot:
         with self.db.read() as conn:
             row = conn.execute(sa.select(feed_snapshots).where(feed_snapshots.c.id == snapshot_id)).first()

@@ -3,10 +3,16 @@
 Written by the catalog (`tiktok_listings`) and by product-status webhooks; read by stock and price sync
 and by orders. A product is a feed item group (`product_key` = `g:item_group_id`, or the `seller_sku`
 of a single-SKU product); its SKUs are the group's items.
+
+`listing_payloads` holds what only the catalog needs about a push: the feed hash of the product that
+was published (the baseline of `feed_diff`), the hash of each part of the payload sent (so an edit sends
+only the parts that changed), and the payload that last failed (a paused product is tried again once
+its payload changes).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +54,28 @@ listing_skus = sa.Table(
     sa.Index("ix_listing_skus_product", "client_id", "tiktok_product_id"),
     sa.Index("ix_listing_skus_tiktok_sku", "client_id", "tiktok_sku_id"),
 )
+
+
+listing_payloads = sa.Table(
+    "listing_payloads",
+    metadata,
+    sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("product_key", sa.String(100), primary_key=True),
+    sa.Column("source_hash", sa.String(64)),  # the feed product hash of the last successful push
+    sa.Column("part_hashes", sa.Text),  # JSON: payload part → hash, of the last successful push
+    sa.Column("failed_hash", sa.String(64)),  # payload hash of the last failed push
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class PayloadState:
+    product_key: str
+    source_hash: str | None
+    part_hashes: dict[str, str] | None
+    failed_hash: str | None
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,22 @@ class ListingMap:
             out[r.seller_sku] = ListedSku(**r._mapping)
         return out
 
+    def payload_states(self, client_id: str) -> dict[str, PayloadState]:
+        """What the catalog last pushed (or failed to push) per product."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(listing_payloads).where(listing_payloads.c.client_id == client_id)
+            ).all()
+        return {
+            r.product_key: PayloadState(
+                r.product_key,
+                r.source_hash,
+                json.loads(r.part_hashes) if r.part_hashes else None,
+                r.failed_hash,
+            )
+            for r in rows
+        }
+
     def sku_by_tiktok_id(self, client_id: str, tiktok_sku_id: str) -> ListedSku | None:
         with self.db.read() as conn:
             row = conn.execute(
@@ -143,11 +187,21 @@ class ListingMap:
         status: str,
         payload_hash: str | None,
         skus: dict[str, str],
+        *,
+        source_hash: str | None = None,
+        part_hashes: dict[str, str] | None = None,
     ) -> None:
         """Records a successful push: the product and its SKUs (`seller_sku` → `tiktok_sku_id`), replacing
-        SKUs the product no longer has, and clearing its failure count."""
+        SKUs the product no longer has, and clearing its failure count. `source_hash` (the feed product
+        hash) and `part_hashes` are the catalog's record of what was published."""
         now = utcnow()
         with self.db.begin() as conn:
+            state: dict = {"failed_hash": None}
+            if source_hash is not None:
+                state["source_hash"] = source_hash
+            if part_hashes is not None:
+                state["part_hashes"] = json.dumps(part_hashes, sort_keys=True)
+            _save_payload_state(conn, client_id, product_key, now, **state)
             values = dict(
                 tiktok_product_id=tiktok_product_id,
                 status=status,
@@ -192,11 +246,21 @@ class ListingMap:
                 )
 
     def record_failure(
-        self, client_id: str, product_key: str, error: str, pause_after: int = 3
+        self,
+        client_id: str,
+        product_key: str,
+        error: str,
+        pause_after: int = 3,
+        *,
+        payload_hash: str | None = None,
     ) -> ListedProduct:
-        """Counts a failed push; the product pauses after `pause_after` identical failures in a row."""
+        """Counts a failed push; the product pauses after `pause_after` identical failures in a row.
+        `payload_hash` is the payload that failed: the catalog tries a paused product again once its
+        payload differs."""
         now = utcnow()
         with self.db.begin() as conn:
+            if payload_hash is not None:
+                _save_payload_state(conn, client_id, product_key, now, failed_hash=payload_hash)
             row = conn.execute(
                 sa.select(listing_products).where(
                     listing_products.c.client_id == client_id, listing_products.c.product_key == product_key
@@ -248,6 +312,33 @@ class ListingMap:
                 > 0
             )
 
+    def set_source_hashes(self, client_id: str, hashes: dict[str, str]) -> None:
+        """The feed changed in ways the listing does not show (a price, the stock): the product's feed
+        hash becomes the published one without a push."""
+        now = utcnow()
+        with self.db.begin() as conn:
+            for product_key, source_hash in hashes.items():
+                _save_payload_state(conn, client_id, product_key, now, source_hash=source_hash)
+
+    def set_statuses(self, client_id: str, statuses: dict[str, str]) -> int:
+        """Many product statuses at once (`tiktok_product_id` → status), e.g. from a product search;
+        products already marked deleted keep that mark. Returns how many rows changed."""
+        changed = 0
+        now = utcnow()
+        with self.db.begin() as conn:
+            for product_id, status in statuses.items():
+                changed += conn.execute(
+                    listing_products.update()
+                    .where(
+                        listing_products.c.client_id == client_id,
+                        listing_products.c.tiktok_product_id == product_id,
+                        listing_products.c.status != status,
+                        listing_products.c.status != "deleted",
+                    )
+                    .values(status=status, updated_at=now)
+                ).rowcount
+        return changed
+
     def unpause(self, client_id: str, product_key: str) -> None:
         with self.db.begin() as conn:
             conn.execute(
@@ -263,6 +354,11 @@ class ListingMap:
         """The product was deleted on TikTok: its SKUs leave the map, the product row stays as history."""
         with self.db.begin() as conn:
             conn.execute(
+                listing_payloads.delete().where(
+                    listing_payloads.c.client_id == client_id, listing_payloads.c.product_key == product_key
+                )
+            )
+            conn.execute(
                 listing_skus.delete().where(
                     listing_skus.c.client_id == client_id, listing_skus.c.product_key == product_key
                 )
@@ -275,3 +371,13 @@ class ListingMap:
                 )
                 .values(status="deleted", payload_hash=None, updated_at=utcnow())
             )
+
+
+def _save_payload_state(conn, client_id: str, product_key: str, now, **values) -> None:
+    where = (listing_payloads.c.client_id == client_id, listing_payloads.c.product_key == product_key)
+    if not conn.execute(listing_payloads.update().where(*where).values(**values, updated_at=now)).rowcount:
+        conn.execute(
+            listing_payloads.insert().values(
+                client_id=client_id, product_key=product_key, updated_at=now, **values
+            )
+        )

@@ -1,0 +1,61 @@
+"""The demo client's catalog settings on the sandbox: the mapping of the sandbox store's categories to the
+emulator's TikTok leaves, values for the required attributes the store's feed does not carry, and the
+certificate images its electronics and beauty categories need.
+
+This is what a data engineer does once per merchant after reviewing `tiktok_categories` (see
+docs/catalog.md); `demo setup` does it for the demo so listings appear without manual steps.
+"""
+
+from __future__ import annotations
+
+from tiktok_pipelines.sandbox.catalog import CATEGORIES
+from tiktok_pipelines.sandbox.tiktok_shop import SEED_CATEGORY_BY_VTEX_CATEGORY
+from tiktok_pipelines.state.catalog import AttributeRuleStore, CategoryStore
+from tiktok_pipelines.state.db import StateDB
+from tiktok_pipelines.state.registry import ClientRegistry
+
+# Per TikTok leaf: required product attributes the sandbox feed and VTEX do not give.
+DEMO_ATTRIBUTE_VALUES: dict[str, dict[str, str]] = {
+    "824330": {"Material": "Algodão"},  # Camisetas
+    "824341": {"Material": "Jeans"},  # Calças Jeans
+    "601305": {"Material da Sola": "Borracha"},  # Tênis
+    "605198": {"Material": "Borracha"},  # Bolas de Basquete
+    "605211": {"Material": "Metal"},  # Halteres e Pesos
+    "600003": {"Material": "Metal"},  # Garrafas Térmicas
+    "600011": {"Material": "Algodão"},  # Almofadas
+    "601741": {"Voltagem": "Bivolt"},  # Fones de Ouvido
+    "601751": {"Voltagem": "5V (USB)"},  # Carregadores
+    "601452": {"Volume (ml)": "200"},  # Hidratantes
+    "824587": {"Material": "Nylon"},  # Mochilas Casuais
+}
+# Certificates (Anatel for electronics, ANVISA for cosmetics): a picture on the sandbox image server.
+DEMO_CERTIFICATE_FILE_IDS = {"7000001": 990001, "7000002": 990002}
+
+
+def demo_category_mappings() -> dict[str, str]:
+    """The sandbox store's `g:product_type` values → TikTok leaf ids."""
+    return {" > ".join(path): SEED_CATEGORY_BY_VTEX_CATEGORY[cid] for cid, path, _, _, _ in CATEGORIES}
+
+
+def configure_demo_catalog(db: StateDB, client_id: str, image_base_url: str) -> dict[str, int]:
+    """Accepts the demo mapping, sets the attribute values and certificate images. Idempotent."""
+    categories = CategoryStore(db)
+    for product_type, leaf in demo_category_mappings().items():
+        categories.set_mapping(
+            client_id, "product_type", product_type, leaf, origin="demo", label=product_type
+        )
+    rules = AttributeRuleStore(db)
+    n_rules = 0
+    for leaf, values in DEMO_ATTRIBUTE_VALUES.items():
+        for attribute, value in values.items():
+            rules.set(client_id, attribute, f"value:{value}", category_id=leaf)
+            n_rules += 1
+    registry = ClientRegistry(db)
+    client = registry.get(client_id)
+    base = image_base_url.rstrip("/")
+    certificates = {
+        cert: [f"{base}/arquivos/ids/{file_id}/certificado-{cert}.png"]
+        for cert, file_id in DEMO_CERTIFICATE_FILE_IDS.items()
+    }
+    registry.update(client_id, options={**client.options, "certifications": certificates})
+    return {"category_mappings": len(demo_category_mappings()), "attribute_rules": n_rules}

@@ -1,0 +1,100 @@
+"""Watches the clients' feeds and runs the catalog of a client whose feed changed."""
+
+import json
+import time
+
+import dagster as dg
+
+from tiktok_pipelines.clients.feed import FeedFetchError
+from tiktok_pipelines.clients.http import map_concurrently
+from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags
+from tiktok_pipelines.resources.feeds import FeedDownloader
+from tiktok_pipelines.resources.state import StateStore
+from tiktok_pipelines.schedules.catalog import catalog_job
+from tiktok_pipelines.state.registry import redact_url
+
+CLIENTS_PER_TICK = 8
+TICK_BUDGET_SECONDS = 40.0  # a tick is cut at 60 s
+PROBE_CONCURRENCY = 4
+
+
+@dg.sensor(
+    name="feed_change_sensor",
+    job=catalog_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def feed_change_sensor(
+    context: dg.SensorEvaluationContext, state: StateStore, feed_downloader: FeedDownloader
+) -> dg.SensorResult:
+    """Checks a few active clients' feeds per tick (a rotating cursor goes round all of them) with a
+    conditional GET (ETag / Last-Modified; without them, the body's hash). A feed whose content differs
+    from the client's latest snapshot requests one catalog_job run, keyed `feed:<client>:<hash>`, so a
+    content is published once however often it is seen."""
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    seen: dict[str, list] = cursor.get("seen", {})
+    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
+    clients = [c for c in state.registry.list() if c.status == "active" and c.client_id in partitions]
+    if not clients:
+        return dg.SensorResult(skip_reason="no active client with a partition", cursor=context.cursor)
+    start = int(cursor.get("next", 0)) % len(clients)
+    batch = [clients[(start + i) % len(clients)] for i in range(min(CLIENTS_PER_TICK, len(clients)))]
+    started = time.monotonic()
+
+    def probe(client):
+        if time.monotonic() - started > TICK_BUDGET_SECONDS:
+            return None  # left for the next tick
+        latest = state.feeds.latest(client.client_id)
+        etag, modified, _ = seen.get(client.client_id) or (None, None, None)
+        if etag is None and modified is None and latest is not None:
+            etag, modified = latest.etag, latest.last_modified
+        return latest, feed_downloader.probe(client.feed_url, etag, modified)
+
+    requests, checked, errors = [], 0, []
+    for outcome in map_concurrently(probe, batch, max_workers=PROBE_CONCURRENCY):
+        client = outcome.item
+        if outcome.error is not None:
+            if not isinstance(outcome.error, FeedFetchError):
+                raise outcome.error
+            errors.append(client.client_id)
+            context.log.warning("feed of %s: %s", client.client_id, outcome.error)
+            continue
+        if outcome.value is None:
+            continue
+        checked += 1
+        latest, fetch = outcome.value
+        if fetch.not_modified:
+            continue
+        content_hash = fetch.content_hash or ""
+        seen[client.client_id] = [fetch.etag, fetch.last_modified, content_hash]
+        if latest is not None and latest.content_hash == content_hash:
+            continue
+        run_key = f"feed:{client.client_id}:{content_hash}"
+        if latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
+            # Back to an earlier content: its key was used when it was new.
+            run_key += f":{latest.id}"
+        context.log.info(
+            "feed of %s changed (%s): %s", client.client_id, redact_url(client.feed_url), content_hash[:12]
+        )
+        requests.append(
+            dg.RunRequest(
+                run_key=run_key,
+                partition_key=client.client_id,
+                tags=client_write_tags(client.client_id, "catalog"),
+            )
+        )
+    known = {c.client_id for c in clients}
+    new_cursor = json.dumps(
+        {
+            "next": (start + checked + len(errors)) % len(clients),
+            "seen": {k: v for k, v in seen.items() if k in known},
+        },
+        sort_keys=True,
+    )
+    if not requests:
+        return dg.SensorResult(
+            skip_reason=f"{checked} feed(s) checked, none changed"
+            + (f"; {len(errors)} unreachable" if errors else ""),
+            cursor=new_cursor,
+        )
+    return dg.SensorResult(run_requests=requests, cursor=new_cursor)
