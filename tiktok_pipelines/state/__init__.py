@@ -1,6 +1,14 @@
 """The state DB: the tables of every domain, declared on one SQLAlchemy `metadata`."""
 
-from tiktok_pipelines.state import events, feeds, listings, registry, tiktok_auth  # noqa: F401  (table registration)
+from tiktok_pipelines.state import (  # noqa: F401  (table registration)
+    events,
+    feeds,
+    fulfilment,
+    listings,
+    orders,
+    registry,
+    tiktok_auth,
+)
 from tiktok_pipelines.state.db import StateDB, metadata, utcnow
 
 __all__ = ["StateDB", "metadata", "utcnow"]
