@@ -528,13 +528,16 @@ def demo() -> None:
 @sandbox_options
 @handle_errors
 def demo_setup(**kw: Any) -> None:
-    """Register (or refresh) the demo client and its partition, pointed at the sandbox, and authorize its
-    sandbox TikTok shop (consent, OAuth callback, token exchange); the sandbox must be up."""
-    from tiktok_pipelines.demo import authorize_demo_client, setup_demo_client
+    """Register (or refresh) the demo client and its partition, pointed at the sandbox, have the sandbox
+    ERP invoice orders by itself, and authorize its sandbox TikTok shop (consent, OAuth callback, token
+    exchange); the sandbox must be up."""
+    from tiktok_pipelines.demo import authorize_demo_client, automate_demo_erp, setup_demo_client
 
     config = _sandbox_config(**kw)
     client_id = setup_demo_client(config)
     click.echo(f"demo client {client_id} is registered and its partition exists")
+    automate_demo_erp(config)
+    click.echo("the sandbox VTEX store's ERP now invoices orders by itself (docs/fulfilment.md)")
     try:
         report = authorize_demo_client(config)
     except RuntimeError as exc:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
+from tiktok_pipelines.assets.fulfilment import invoices, shipments
 from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
 from tiktok_pipelines.assets.tiktok_auth import tiktok_tokens
 from tiktok_pipelines.resources import build_resources
+from tiktok_pipelines.schedules.fulfilment import fulfilment_job, fulfilment_schedule
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
 from tiktok_pipelines.sensors.registry import client_registry_sensor
@@ -16,12 +18,12 @@ from tiktok_pipelines.settings import Settings
 
 settings = Settings.load()
 
-webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job})
+webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job, "fulfilment": fulfilment_job})
 
 defs = dg.Definitions(
-    assets=[feed_xml, feed_products, tiktok_tokens, tiktok_orders, vtex_orders],
-    jobs=[tiktok_token_job, orders_job],
-    schedules=[tiktok_token_schedule, order_polling_schedule],
+    assets=[feed_xml, feed_products, tiktok_tokens, tiktok_orders, vtex_orders, invoices, shipments],
+    jobs=[tiktok_token_job, orders_job, fulfilment_job],
+    schedules=[tiktok_token_schedule, order_polling_schedule, fulfilment_schedule],
     sensors=[client_registry_sensor, webhook_queue_sensor],
     resources=build_resources(settings),
 )

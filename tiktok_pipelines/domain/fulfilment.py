@@ -318,3 +318,23 @@ def refusal_reason(code: int) -> str:
 def retry_delay_seconds(attempts: int, base: float = 60.0, ceiling: float = 3600.0) -> float:
     """Wait before the next run tries again after `attempts` failures: 1, 2, 4... minutes, at most an hour."""
     return min(ceiling, base * 2 ** max(0, attempts - 1))
+
+
+def buyer_document(order: dict[str, Any], fields: tuple[str, ...]) -> str | None:
+    """The buyer's CPF/CNPJ digits from a TikTok order detail (the first of `fields` present)."""
+    return next((_digits(str(order[f])) for f in fields if order.get(f)), None)
+
+
+def latest_tracking_event(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest event of a package's tracking (`update_time_millis`), whatever order they came in."""
+    return max(events, key=lambda e: int(e.get("update_time_millis") or 0), default=None)
+
+
+_ACCESS_KEY_ID = re.compile(rb"""Id\s*=\s*["']NFe(\d{44})["']""")
+
+
+def access_key_of(xml: bytes) -> str | None:
+    """The access key an XML claims (infNFe's Id), without checking anything: the same NF-e served as
+    other bytes (re-serialized by an ERP) is still the same document."""
+    found = _ACCESS_KEY_ID.search(xml)
+    return found.group(1).decode() if found else None

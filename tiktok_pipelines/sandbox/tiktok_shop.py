@@ -1272,15 +1272,10 @@ class TikTokShopEmulator:
         raise KeyError(package_id)
 
     def accept_invoice(
-        self,
-        shop: Shop,
-        package_id: str,
-        order_ids: list[str],
-        content: bytes,
-        verdict: tuple[str, str | None] | None = None,
+        self, shop: Shop, package_id: str, order_ids: list[str], content: bytes
     ) -> dict[str, Any]:
-        """Stores an upload (PROCESSING) and has its verdict decided after `invoice_review_s` (by
-        `invoice_processor`, or `verdict` when the upload already showed it)."""
+        """Stores an upload (PROCESSING) and has `invoice_processor` decide its verdict after
+        `invoice_review_s`."""
         record = {
             "package_id": package_id,
             "order_ids": order_ids,
@@ -1295,7 +1290,7 @@ class TikTokShopEmulator:
         }
         shop.invoices[package_id] = record
         shop.invoice_uploads.append({k: v for k, v in record.items() if k != "xml"})
-        processor = (lambda _shop, _invoice: verdict) if verdict else self.invoice_processor
+        processor = self.invoice_processor
         if processor is None:
             return record
 
@@ -1315,6 +1310,33 @@ class TikTokShopEmulator:
             timer.daemon = True
             timer.start()
         return record
+
+    def refuse_invoice(
+        self, shop: Shop, package_id: str, order_ids: list[str], content: bytes, reason: str
+    ) -> None:
+        """An upload refused at once: logged, the package's invoice left as it was, and an INVALID webhook
+        36 sent, as the seed's sequence shows for an upload error."""
+        shop.invoice_uploads.append(
+            {
+                "package_id": package_id,
+                "order_ids": order_ids,
+                "invoice_status": "INVALID",
+                "invalid_reason": reason,
+                "size_bytes": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "upload_time": _now(),
+            }
+        )
+        self.emit(
+            shop,
+            "INVOICE_STATUS_CHANGE",
+            {
+                "package_id": package_id,
+                "order_ids": order_ids,
+                "invoice_status": "INVALID",
+                "invalid_reason": reason,
+            },
+        )
 
     def review_invoice(self, shop: Shop, invoice: dict[str, Any]) -> tuple[str, str | None]:
         """TikTok's (and SEFAZ's) verdict on an accepted NF-e: INVALID with a reason, or SUCCESS."""
@@ -2177,11 +2199,11 @@ def h_upload_invoice(ctx: Ctx) -> dict[str, Any]:
             root = ET.fromstring(content)
         except ET.ParseError:
             refuse(4001, "Invalid XML format")
-            emu.accept_invoice(shop, package_id, order_ids, content, verdict=("INVALID", "INVALID_XML"))
+            emu.refuse_invoice(shop, package_id, order_ids, content, "INVALID_XML")
             continue
         if not any(el.tag.endswith("infNFe") for el in root.iter()):
             refuse(4001, "Invalid XML format: not an NF-e (no infNFe)")
-            emu.accept_invoice(shop, package_id, order_ids, content, verdict=("INVALID", "NOT_AN_NFE"))
+            emu.refuse_invoice(shop, package_id, order_ids, content, "NOT_AN_NFE")
             continue
         emu.accept_invoice(shop, package_id, order_ids, content)
     return {"errors": errors}

@@ -389,6 +389,43 @@ class FulfilmentStore:
             values["status"] = verdict
         return self.save_upload(client_id, package_id, upload.order_key, **values)
 
+    def due(self, client_id: str, stale_before: datetime, limit: int = 500) -> list[Upload]:
+        """Uploads to try again: a retry whose time came, or an upload with no verdict since
+        `stale_before` (webhook 36 lost, or a run that died mid-call)."""
+        now = utcnow()
+        c = invoice_uploads.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(invoice_uploads)
+                .where(
+                    c.client_id == client_id,
+                    sa.or_(
+                        sa.and_(c.status.in_((FAILED, REJECTED)), c.next_attempt_at <= now),
+                        sa.and_(
+                            c.status.in_((UPLOADING, UPLOADED, PROCESSING)), c.uploaded_at < stale_before
+                        ),
+                    ),
+                )
+                .order_by(c.updated_at)
+                .limit(limit)
+            ).all()
+        return [Upload(**r._mapping) for r in rows]
+
+    def unshipped_successes(self, client_id: str) -> list[Upload]:
+        """Uploads TikTok accepted whose package has no shipment row yet."""
+        c, s = invoice_uploads.c, package_shipments.c
+        query = (
+            sa.select(invoice_uploads)
+            .select_from(
+                invoice_uploads.outerjoin(
+                    package_shipments, sa.and_(s.client_id == c.client_id, s.package_id == c.package_id)
+                )
+            )
+            .where(c.client_id == client_id, c.status == SUCCESS, s.package_id.is_(None))
+        )
+        with self.db.read() as conn:
+            return [Upload(**r._mapping) for r in conn.execute(query)]
+
     # ------------------------------------------------------------ shipments
     def shipment(self, client_id: str, package_id: str) -> Shipment | None:
         with self.db.read() as conn:
