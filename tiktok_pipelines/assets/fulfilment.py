@@ -27,6 +27,7 @@ from tiktok_pipelines.domain.fulfilment import (
     INVALID_XML,
     INVOICE_PACKAGE_AMBIGUOUS,
     NO_INVOICE_XML,
+    NO_VERDICT,
     ORDER_PACKAGE_MISMATCH,
     REJECTED_BY_TIKTOK,
     SHIP_FAILED,
@@ -221,6 +222,8 @@ class _InvoiceRun:
         if pairing.problem:
             self.letter(INVOICE_PACKAGE_AMBIGUOUS, pairing.problem, record)
             return
+        if not pairing.pairs:
+            self.counts["orders_without_package"] += 1  # TikTok has not made the package yet
         for package_id, invoice in pairing.pairs:
             self.send(record, detail, package_id, invoice)
 
@@ -282,6 +285,19 @@ class _InvoiceRun:
             self.counts["already_sent"] += 1
             return
         same = next((u for u in known if u.xml_sha256 == sha), None)
+        if same is not None and (package_id, same.order_key) in self.stale:
+            if same.attempts >= _max_attempts(self.client):
+                self.fulfil.save_upload(self.client_id, package_id, same.order_key, status=DEAD)
+                self.letter(
+                    NO_VERDICT,
+                    f"sent {same.attempts} times and TikTok never answered (webhook 36); check the package "
+                    "in Seller Center",
+                    record,
+                    package_id,
+                    xml_sha256=sha,
+                )
+                return
+            self.counts["resent_without_verdict"] += 1
         if same is not None and same.status == DEAD:
             self.counts["dead"] += 1  # gave up on this XML; a new one starts over
             return
@@ -469,7 +485,8 @@ def _is_unknown_package(exc: TikTokShopError) -> bool:
         dg.AssetCheckSpec(
             "invoices_within_deadline",
             asset="invoices",
-            description="No invoiced order has waited more than 24 hours for its NF-e to be accepted by TikTok.",
+            description="No NF-e has waited more than 24 hours for TikTok to accept it since the lane first "
+            "took it up (the seed: an NF-e must reach TikTok within 24 hours).",
         )
     ],
 )
@@ -629,15 +646,19 @@ class _ShipmentRun:
         self.failures: list[dict[str, Any]] = []
         self.shipped: list[dict[str, Any]] = []
 
-    def fail(self, shipment: Shipment, reason: str, detail: str, retry: bool = True) -> None:
+    def fail(self, shipment: Shipment, reason: str, detail: str) -> None:
         attempts = shipment.attempts
-        give_up = not retry or attempts >= _max_attempts(self.client)
+        # A client option missing costs no API call: every run looks again, until someone sets it.
+        configuration = reason == SHIPPING_CONFIG
+        give_up = not configuration and attempts >= _max_attempts(self.client)
         self.fulfil.save_shipment(
             self.client_id,
             shipment.package_id,
             status=DEAD if give_up else FAILED,
             last_error=detail[:2000],
-            next_attempt_at=datetime.now(UTC) + timedelta(seconds=retry_delay_seconds(attempts)),
+            next_attempt_at=None
+            if configuration
+            else datetime.now(UTC) + timedelta(seconds=retry_delay_seconds(attempts)),
         )
         if give_up or reason == SHIPPING_CONFIG:
             self.fulfil.dead_letter(

@@ -35,6 +35,7 @@ UNKNOWN_PACKAGE = "unknown_package"
 ORDER_PACKAGE_MISMATCH = "order_package_mismatch"
 REJECTED_BY_TIKTOK = "rejected_by_tiktok"  # webhook 36 INVALID
 UPLOAD_FAILED = "upload_failed"  # transient failures until the attempts ran out
+NO_VERDICT = "no_verdict"  # uploaded again and again, and webhook 36 never came
 UPLOAD_REFUSED = "upload_refused"  # any other refusal of the upload
 NO_INVOICE_XML = "no_invoice_xml"  # VTEX has the invoice but neither embeds nor serves its XML
 INVOICE_PACKAGE_AMBIGUOUS = "invoice_package_ambiguous"

@@ -358,7 +358,8 @@ class FulfilmentStore:
         upload = next((u for u in candidates if wanted is None or u.order_key == wanted), None)
         if upload is None or upload.xml_sha256 is None:
             return None
-        if upload.status not in (UPLOADED, PROCESSING, UPLOADING, SUCCESS, FAILED, INVALID):
+        # A late verdict also settles an upload given up for want of one (DEAD).
+        if upload.status not in (UPLOADED, PROCESSING, UPLOADING, SUCCESS, FAILED, INVALID, DEAD):
             return None
         if sent_at and upload.uploaded_at and sent_at < upload.uploaded_at - _CLOCK_SLACK:
             return None  # about an earlier upload of this package

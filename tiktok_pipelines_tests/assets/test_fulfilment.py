@@ -10,9 +10,11 @@ import dagster as dg
 import httpx
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from tiktok_pipelines.assets.fulfilment import invoices, shipments
 from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
+from tiktok_pipelines.cli import main
 from tiktok_pipelines.clients.tiktok_shop import BatchResult, ItemError, TikTokShopClient
 from tiktok_pipelines.domain.events import tiktok_signature
 from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
@@ -115,12 +117,19 @@ def metadata_of(result, asset: str) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
-def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_api):
+def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_api, receiver):
+    # Both of VTEX's ways of saying "invoiced" are on: the callback to the marketplace and the order hook.
+    hooked = CliRunner().invoke(main, ["vtex", "hook", "demo", "--receiver-url", receiver.url])
+    assert hooked.exit_code == 0, hooked.output
     order_ids = lane.placed_orders(2)
     for order_id in order_ids:
         lane.invoice(order_id)
     ran = lane.settle()
     assert "fulfilment_job" in ran
+    log = EventLog(lane.db)
+    # VTEX called back with each invoice, then again once the tracking was added to it.
+    assert log.count(action="vtex_invoice", status="handled") == 4
+    assert log.count(action="vtex_invoiced", status="handled") == 2
     for order_id in order_ids:
         package_id = lane.package(order_id)
         (sent,) = lane.uploads_to_tiktok(order_id)
@@ -163,59 +172,82 @@ def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_a
     assert metadata_of(scan, "invoices")["accepted_total"] == 2
     assert metadata_of(scan, "shipments")["packages_by_status"] == {"shipped": 2}
 
+    # The carrier moves a package: webhook 4 brings its status and the latest tracking event.
+    lane.emulator.set_order_status(order_ids[0], "IN_TRANSIT")
+    lane.settle()
+    moved = lane.store.shipment("demo", lane.package(order_ids[0]))
+    assert (moved.package_status, moved.tracking_event) == ("FULFILLING", "Em trânsito")
 
-def test_an_invalid_xml_is_never_sent_and_its_correction_is(lane):
+
+def test_shipping_follows_the_client_options(lane, registry):
+    seller, platform = lane.emulator.create_orders(DEMO_SHOP_CODE, 2, status="AWAITING_SHIPMENT")
+    lane.shop.orders[seller]["shipping_type"] = "SELLER"  # the merchant's own carrier takes this one
+    lane.settle()
+    registry.update("demo", options={"tiktok_handover_method": "PICKUP"})
+    erp = lane.vtex.invoice(f"TTS-{seller}", tracking=True)  # the ERP knows its carrier's tracking
+    lane.invoice(platform)
+    lane.settle()
+    assert lane.shop.packages[lane.package(platform)]["handover_method"] == "PICKUP"
+    (letter,) = lane.store.open_dead_letters("demo", "shipment")
+    assert (letter.reason, letter.order_id) == ("shipping_config", seller)
+    assert lane.shop.packages[lane.package(seller)]["package_status"] == "TO_FULFILL"
+
+    registry.update(
+        "demo",
+        options={"tiktok_handover_method": "PICKUP", "tiktok_shipping_provider_id": "6617675021119438849"},
+    )
+    lane.run()
+    package = lane.shop.packages[lane.package(seller)]
+    assert (
+        package["handover_method"] == "SELF_SHIPMENT"
+        and package["shipping_provider_id"] == "6617675021119438849"
+    )
+    assert package["tracking_number"] == f"SB{int(erp['invoiceNumber']):09d}BR"
+    assert lane.orders.get("demo", seller).tracking_number == package["tracking_number"]
+    assert not lane.store.open_dead_letters("demo")
+
+
+def test_a_bad_nfe_is_never_sent_or_sent_again_and_its_correction_is(lane):
     broken = {
         "malformed": "malformed",
         "bad_check_digit": "access_key",
         "wrong_total": "totals",
         "no_protocol": "no_protocol",
     }
-    orders = dict(zip(lane.placed_orders(len(broken)), broken, strict=True))
+    *ours, theirs = lane.placed_orders(len(broken) + 1)
+    orders = dict(zip(ours, broken, strict=True))
     for order_id, kind in orders.items():
-        lane.invoice(order_id, broken=kind)
+        lane.invoice(order_id, broken=kind)  # each refused before sending, with its own check
+    # This one passes our checks, but TikTok (SEFAZ) finds it invalid.
+    default = lane.emulator.review_invoice
+    lane.emulator.invoice_processor = lambda shop, invoice: (
+        ("INVALID", "NOT_FOUND") if invoice["package_id"] == lane.package(theirs) else default(shop, invoice)
+    )
+    lane.invoice(theirs)
     lane.settle()
-    result = lane.run(scan=True)  # a scan does not send them either
-    assert lane.calls(UPLOAD) == 0
+    result = lane.run(scan=True)  # a scan sends none of them again
+    assert lane.calls(UPLOAD) == 1 and lane.calls(SHIP) == 0
     letters = {d.order_id: d for d in lane.store.open_dead_letters("demo", "invoice")}
     for order_id, kind in orders.items():
         assert (letters[order_id].reason, letters[order_id].failed_check) == ("invalid_xml", broken[kind])
         assert lane.shop.packages[lane.package(order_id)]["package_status"] == "TO_FULFILL"
+    assert (letters[theirs].reason, letters[theirs].failed_check) == ("rejected_by_tiktok", "NOT_FOUND")
+    refused = lane.store.uploads_of_package("demo", lane.package(theirs))[0]
+    assert (refused.status, refused.invalid_reason) == ("invalid", "NOT_FOUND")
     meta = metadata_of(result, "invoices")
-    assert meta["dead_letters_open"] == 4 and meta["awaiting_correction"] == 4
-    assert all(check in meta["dead_letters"] for check in broken.values())
+    assert meta["dead_letters_open"] == 5 and meta["awaiting_correction"] == 5
+    assert all(check in meta["dead_letters"] for check in (*broken.values(), "NOT_FOUND"))
 
-    for order_id in orders:
+    lane.emulator.invoice_processor = default
+    for order_id in (*orders, theirs):
         lane.vtex.correct_invoice(f"TTS-{order_id}")  # VTEX posts each new invoice to the receiver
     lane.settle()
-    assert lane.calls(UPLOAD) == 4
-    for order_id in orders:
+    assert lane.calls(UPLOAD) == 6 and lane.calls(SHIP) == 5
+    first, second = lane.uploads_to_tiktok(theirs)
+    assert first["sha256"] != second["sha256"]
+    for order_id in (*orders, theirs):
         assert lane.shop.invoices[lane.package(order_id)]["invoice_status"] == "SUCCESS"
         assert lane.store.shipment("demo", lane.package(order_id)).status == "shipped"
-    assert not lane.store.open_dead_letters("demo")
-
-
-def test_an_nfe_tiktok_finds_invalid_waits_for_a_corrected_one(lane):
-    (order_id,) = lane.placed_orders(1)
-    package_id = lane.package(order_id)
-    refused = iter([("INVALID", "NOT_FOUND")])
-    default = lane.emulator.review_invoice
-    lane.emulator.invoice_processor = lambda shop, invoice: next(refused, None) or default(shop, invoice)
-    lane.invoice(order_id)
-    lane.settle()
-    upload = lane.store.uploads_of_package("demo", package_id)[0]
-    assert (upload.status, upload.invalid_reason) == ("invalid", "NOT_FOUND")
-    (letter,) = lane.store.open_dead_letters("demo", "invoice")
-    assert (letter.reason, letter.failed_check) == ("rejected_by_tiktok", "NOT_FOUND")
-    lane.run(scan=True)  # the same wrong XML is all VTEX has: it is not sent again
-    assert lane.calls(UPLOAD) == 1 and lane.calls(SHIP) == 0
-
-    lane.vtex.correct_invoice(f"TTS-{order_id}")
-    lane.settle()
-    first, second = lane.uploads_to_tiktok(order_id)
-    assert first["sha256"] != second["sha256"]
-    assert lane.shop.invoices[package_id]["invoice_status"] == "SUCCESS"
-    assert lane.store.shipment("demo", package_id).status == "shipped"
     assert not lane.store.open_dead_letters("demo")
 
 
@@ -251,12 +283,12 @@ def test_a_lost_callback_is_found_by_the_scan_and_429s_are_retried(lane):
     lane.vtex.flush()
     queue = DbEventQueue(lane.db)
     queue.delete([q.handle for q in queue.take(100)])  # the callback is lost
+    assert lane.run().success and lane.calls(UPLOAD) == 0  # nothing said the order was invoiced
     lane.emulator.switches.burst_429 = 2
     result = lane.run(scan=True)
     assert lane.calls(UPLOAD) == 1
     assert metadata_of(result, "invoices")["api_retries"] >= 2
-    lane.settle()
-    assert lane.store.shipment("demo", lane.package(order_id)).status == "shipped"
+    assert lane.store.uploads_of_package("demo", lane.package(order_id))[0].status in ("uploaded", "success")
 
 
 def test_the_schedule_asks_every_authorized_client_for_a_scan(lane):
