@@ -180,19 +180,16 @@ class _InvoiceRun:
 
     def scan_candidates(self, lookback_days: int) -> list[str]:
         """Invoiced orders without an upload settled: by the order map (hook) and by VTEX's order list."""
-        settled = {o for u in self.fulfil.uploads(self.client_id, tuple(SETTLED)) for o in u.order_ids}
-        found = [
-            r.order_id
-            for r in self.orders.all(self.client_id)
-            if r.vtex_status == "invoiced" and r.order_id not in settled and r.state in PLACED_STATES
-        ]
+        # Settled, or given up (a human acts; a new XML comes with VTEX's callback): not read again.
+        done = {o for u in self.fulfil.uploads(self.client_id, (*SETTLED, DEAD)) for o in u.order_ids}
+        found = [o for o in self.fulfil.invoiced_order_ids(self.client_id) if o not in done]
         since = datetime.now(UTC) - timedelta(days=lookback_days)
         for page in range(1, 31):
             with self.sync.timed("list_orders", "vtex", f"invoiced page {page}"):
                 listed = self.api.list_orders(status="invoiced", created_from=since, page=page, per_page=100)
             for row in listed.get("list") or []:
                 record = self.orders.by_vtex_order_id(self.client_id, str(row.get("orderId")))
-                if record is not None and record.order_id not in settled:
+                if record is not None and record.order_id not in done:
                     found.append(record.order_id)
             if page >= int((listed.get("paging") or {}).get("pages") or 1):
                 break
@@ -318,7 +315,7 @@ class _InvoiceRun:
             self.id_problem(
                 record,
                 package_id,
-                key,
+                order_key([record.order_id]),
                 sha,
                 ORDER_PACKAGE_MISMATCH,
                 f"package {package_id} holds orders {', '.join(package_orders) or 'none'}, not {record.order_id}",

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from tiktok_pipelines.domain.fulfilment import retry_delay_seconds
 from tiktok_pipelines.state.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.state.orders import PLACED_STATES, orders_table
 
 # Upload statuses. `uploaded`: accepted, waiting for webhook 36. `invalid`: TikTok refused the content and
 # `rejected`: refused before or at upload; both wait for a new XML (or, for id problems, a later retry).
@@ -411,6 +412,18 @@ class FulfilmentStore:
                 .limit(limit)
             ).all()
         return [Upload(**r._mapping) for r in rows]
+
+    def invoiced_order_ids(self, client_id: str) -> list[str]:
+        """Orders placed in VTEX whose VTEX status (order hook) is `invoiced`."""
+        c = orders_table.c
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(c.order_id).where(
+                        c.client_id == client_id, c.vtex_status == "invoiced", c.state.in_(PLACED_STATES)
+                    )
+                ).scalars()
+            )
 
     def unshipped_successes(self, client_id: str) -> list[Upload]:
         """Uploads TikTok accepted whose package has no shipment row yet."""
