@@ -110,21 +110,29 @@ class InvoicesConfig(dg.Config):
     )
 
 
-class _InvoiceRun:
-    """One `invoices` run for a client: what it read, sent, refused, and the failures to report."""
+class _LaneRun:
+    """What a step of a fulfilment run works with: the client, its stores and API clients, the API call
+    log, and the counts and failures it reports."""
 
-    def __init__(self, context, client: Client, state: StateStore, objects: ObjectStore, api, shop, sync):
+    def __init__(self, context, client: Client, state: StateStore, api, shop, sync: SyncLog):
         self.context = context
         self.client = client
         self.client_id = client.client_id
         self.orders = OrderStore(state.db)
         self.fulfil = FulfilmentStore(state.db)
-        self.objects = objects
         self.api = api
         self.shop = shop
         self.sync = sync
         self.counts: Counter = Counter()
         self.failures: list[dict[str, Any]] = []
+
+
+class _InvoiceRun(_LaneRun):
+    """One `invoices` run for a client: what it read, sent, refused, and the failures to report."""
+
+    def __init__(self, context, client: Client, state: StateStore, objects: ObjectStore, api, shop, sync):
+        super().__init__(context, client, state, api, shop, sync)
+        self.objects = objects
         self.sent: list[dict[str, Any]] = []
         self.changed: dict[str, dict[str, Any]] = {}  # order id → detail, for new lake rows
         self.retry_orders: set[str] = set()  # orders to look at again (a transient failure)
@@ -629,18 +637,11 @@ class ShipmentsConfig(dg.Config):
     max_packages: int = Field(default=300, description="Most packages one run ships or refreshes.")
 
 
-class _ShipmentRun:
+class _ShipmentRun(_LaneRun):
+    """One `shipments` run for a client: packages shipped, tracking refreshed and passed on."""
+
     def __init__(self, context, client: Client, state: StateStore, shop, api, sync):
-        self.context = context
-        self.client = client
-        self.client_id = client.client_id
-        self.orders = OrderStore(state.db)
-        self.fulfil = FulfilmentStore(state.db)
-        self.shop = shop
-        self.api = api
-        self.sync = sync
-        self.counts: Counter = Counter()
-        self.failures: list[dict[str, Any]] = []
+        super().__init__(context, client, state, api, shop, sync)
         self.shipped: list[dict[str, Any]] = []
 
     def fail(self, shipment: Shipment, reason: str, detail: str) -> None:
@@ -669,6 +670,18 @@ class _ShipmentRun:
             )
         self.counts[f"ship_{'dead' if give_up else 'failed'}"] += 1
         self.failures.append({"package_id": shipment.package_id, "reason": reason, "detail": detail})
+
+    def each(self, shipments: list[Shipment], step, reason: str) -> None:
+        """`step` on each shipment; an API error is reported and the others go on (not a refused token)."""
+        for shipment in shipments:
+            try:
+                step(shipment)
+            except AuthError:
+                raise
+            except TikTokShopError as exc:
+                self.failures.append(
+                    {"package_id": shipment.package_id, "reason": reason, "detail": str(exc)}
+                )
 
     def ship_arguments(self, shipment: Shipment) -> dict[str, Any] | str:
         """How the package ships (client options), or why it cannot."""
@@ -887,15 +900,7 @@ def shipments(
             for s in fulfil.shipments(client_id, ("to_ship", "shipping", FAILED))
             if s.next_attempt_at is None or s.next_attempt_at <= now
         ][: config.max_packages]
-        for shipment in to_ship:
-            try:
-                run.ship(shipment)
-            except AuthError:
-                raise
-            except TikTokShopError as exc:
-                run.failures.append(
-                    {"package_id": shipment.package_id, "reason": "error", "detail": str(exc)}
-                )
+        run.each(to_ship, run.ship, "ship")
         named = {k for e in events for k in e.key_list}
         refresh = [
             s
@@ -903,17 +908,7 @@ def shipments(
             if s.package_id in named or (config.scan and s.package_status not in ("COMPLETED", "CANCELLED"))
         ][: config.max_packages]
         shipped_now = {row["package_id"] for row in run.shipped}
-        for shipment in refresh:
-            if shipment.package_id in shipped_now:
-                continue
-            try:
-                run.refresh(shipment)
-            except AuthError:
-                raise
-            except TikTokShopError as exc:
-                run.failures.append(
-                    {"package_id": shipment.package_id, "reason": "refresh", "detail": str(exc)}
-                )
+        run.each([s for s in refresh if s.package_id not in shipped_now], run.refresh, "refresh")
         run.propagate(lake)
         api_calls = {**shop.stats.as_metadata(), **{f"vtex_{k}": v for k, v in sorted(api.stats.items())}}
     log.mark([e.id for e in events], "handled")

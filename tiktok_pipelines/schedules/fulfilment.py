@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags
+from tiktok_pipelines.partitions import client_write_tags
 from tiktok_pipelines.resources.state import StateStore
+from tiktok_pipelines.schedules import shop_clients
 
 fulfilment_job = dg.define_asset_job(
     "fulfilment_job",
@@ -23,19 +24,15 @@ def fulfilment_schedule(context: dg.ScheduleEvaluationContext, state: StateStore
     without an event saying so (a lost callback or hook), NF-es waiting for a correction, uploads whose
     verdict never came, and the tracking of shipped packages not delivered yet."""
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    for client in state.registry.list():
-        if client.status != "active" or not client.tiktok_shop_id:
-            continue
-        if not context.instance.has_dynamic_partition(CLIENTS_PARTITION, client.client_id):
-            continue
+    for client_id in shop_clients(context.instance, state.registry):
         yield dg.RunRequest(
-            run_key=f"fulfilment-scan:{client.client_id}:{stamp}",
-            partition_key=client.client_id,
+            run_key=f"fulfilment-scan:{client_id}:{stamp}",
+            partition_key=client_id,
             run_config={
                 "ops": {
                     "invoices": {"config": {"scan": True}},
                     "shipments": {"config": {"scan": True}},
                 }
             },
-            tags=client_write_tags(client.client_id, "fulfilment"),
+            tags=client_write_tags(client_id, "fulfilment"),
         )
