@@ -4,12 +4,14 @@ the real receiver and the queue sensor, the package shipped, and its tracking in
 and VTEX."""
 
 import json
+import time
 from datetime import UTC, datetime
 
 import dagster as dg
 import httpx
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tiktok_pipelines.assets.fulfilment import invoices, shipments
@@ -23,7 +25,7 @@ from tiktok_pipelines.schedules.fulfilment import fulfilment_job, fulfilment_sch
 from tiktok_pipelines.schedules.orders import orders_job
 from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
 from tiktok_pipelines.state.events import DbEventQueue, EventLog
-from tiktok_pipelines.state.fulfilment import FulfilmentStore
+from tiktok_pipelines.state.fulfilment import FulfilmentStore, fulfilment_dead_letters
 from tiktok_pipelines.state.orders import OrderStore
 from tiktok_pipelines_tests.flows import tick_and_run, wait_delivered
 
@@ -310,3 +312,26 @@ def test_the_demo_erp_invoices_orders_by_itself(sandbox, vtex_control):
     auto = vtex_control.configure()["auto_invoice"]
     assert auto["seconds"] == DEMO_INVOICE_DELAY_SECONDS and 0 < auto["broken_share"] < 1
     assert auto["correct_seconds"] > 0 and auto["tracking"] is False
+
+
+@pytest.mark.slow
+def test_the_demo_flows_from_order_to_tracking_without_a_hand(lane):
+    """`make run`'s ERP on a short clock: orders invoiced by themselves, some NF-es broken and corrected."""
+    lane.vtex.auto_invoice(0.3, broken_share=0.5, correct_seconds=1.0)
+    order_ids = lane.placed_orders(6)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lane.settle()
+        shipped = [lane.store.shipment("demo", lane.package(o)) for o in order_ids]
+        if all(s is not None and s.status == "shipped" and s.vtex_tracking for s in shipped):
+            break
+        time.sleep(0.5)
+    for order_id in order_ids:
+        shipment = lane.store.shipment("demo", lane.package(order_id))
+        assert shipment is not None and shipment.status == "shipped", order_id
+        assert lane.orders.get("demo", order_id).tracking_number == shipment.tracking_number
+    assert not lane.store.open_dead_letters("demo")
+    with lane.db.read() as conn:
+        caught = conn.execute(sa.select(sa.func.count()).select_from(fulfilment_dead_letters)).scalar_one()
+    assert caught > 0  # some NF-es came out broken, and were refused until corrected
+    assert lane.calls(UPLOAD) == len(order_ids)  # a broken NF-e was never sent, its correction once
