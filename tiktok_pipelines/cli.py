@@ -467,6 +467,55 @@ def events_list(
 
 
 @main.group()
+def fulfilment() -> None:
+    """Invoices sent to TikTok, packages shipped, and what could not be done."""
+
+
+@fulfilment.command("status")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def fulfilment_status(client_id: str, as_json: bool) -> None:
+    """Uploads and shipments by status, and the open dead letters (oldest first) of a client."""
+    from collections import Counter
+
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.fulfilment import FulfilmentStore
+
+    _registry().get(client_id)
+    store = FulfilmentStore(open_state_db(Settings.load()))
+    letters = [
+        {
+            "stage": d.stage,
+            "reason": d.reason,
+            "check": d.failed_check,
+            "order_id": d.order_id,
+            "package_id": d.package_id,
+            "since": d.first_at.isoformat(),
+            "times": d.occurrences,
+            "detail": d.detail,
+        }
+        for d in store.open_dead_letters(client_id)
+    ]
+    report = {
+        "uploads": dict(Counter(u.status for u in store.uploads(client_id))),
+        "shipments": dict(Counter(s.status for s in store.shipments(client_id))),
+        "dead_letters": letters,
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"invoice uploads: {report['uploads'] or 'none'}")
+    click.echo(f"shipments:       {report['shipments'] or 'none'}")
+    click.echo(f"open dead letters: {len(letters)}")
+    for d in letters:
+        click.echo(
+            f"  {d['since'][:16]}  {d['stage']:<8} {d['reason']:<24} {d['check'] or '-':<14} "
+            f"order {d['order_id'] or '-'} package {d['package_id'] or '-'} (x{d['times']}): {d['detail']}"
+        )
+
+
+@main.group()
 def sandbox() -> None:
     """Local emulators of the feed server, TikTok Shop and VTEX."""
 

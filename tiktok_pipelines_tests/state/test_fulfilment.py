@@ -115,3 +115,22 @@ def test_an_existing_database_gains_new_nullable_columns(tmp_path, state_db):
     assert add_missing_columns(engine) == []
     columns = {c["name"] for c in sa.inspect(engine).get_columns("orders")}
     assert {"tracking_number", "shipping_provider", "vtex_status"} <= columns
+
+
+def test_the_cli_shows_the_lanes_state_and_open_dead_letters(state_db):
+    import json
+
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli import main
+
+    s = store(state_db)
+    s.begin_upload("acme", "P1", "O1", "sha-a")
+    s.save_shipment("acme", "P1", order_key="O1", status="to_ship")
+    s.dead_letter("acme", "invoice", "invalid_xml", "no protNFe", order_id="O2", failed_check="no_protocol")
+    shown = CliRunner().invoke(main, ["fulfilment", "status", "acme"])
+    assert shown.exit_code == 0, shown.output
+    assert "invalid_xml" in shown.output and "no_protocol" in shown.output and "uploading" in shown.output
+    data = json.loads(CliRunner().invoke(main, ["fulfilment", "status", "acme", "--json"]).output)
+    assert data["uploads"] == {"uploading": 1} and data["dead_letters"][0]["order_id"] == "O2"
+    assert CliRunner().invoke(main, ["fulfilment", "status", "nobody"]).exit_code == 3
