@@ -59,6 +59,7 @@ from tiktok_pipelines.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.state.events import EventLog, LoggedEvent
 from tiktok_pipelines.state.fulfilment import (
+    CANCELLED,
     DEAD,
     FAILED,
     INVALID,
@@ -133,6 +134,7 @@ class _InvoiceRun(_LaneRun):
     def __init__(self, context, client: Client, state: StateStore, objects: ObjectStore, api, shop, sync):
         super().__init__(context, client, state, api, shop, sync)
         self.objects = objects
+        self.secrets = state.db.secrets
         self.sent: list[dict[str, Any]] = []
         self.changed: dict[str, dict[str, Any]] = {}  # order id → detail, for new lake rows
         self.retry_orders: set[str] = set()  # orders to look at again (a transient failure)
@@ -189,7 +191,9 @@ class _InvoiceRun(_LaneRun):
     def scan_candidates(self, lookback_days: int) -> list[str]:
         """Invoiced orders without an upload settled: by the order map (hook) and by VTEX's order list."""
         # Settled, or given up (a human acts; a new XML comes with VTEX's callback): not read again.
-        done = {o for u in self.fulfil.uploads(self.client_id, (*SETTLED, DEAD)) for o in u.order_ids}
+        done = {
+            o for u in self.fulfil.uploads(self.client_id, (*SETTLED, DEAD, CANCELLED)) for o in u.order_ids
+        }
         found = [o for o in self.fulfil.invoiced_order_ids(self.client_id) if o not in done]
         since = datetime.now(UTC) - timedelta(days=lookback_days)
         for page in range(1, 31):
@@ -339,7 +343,20 @@ class _InvoiceRun(_LaneRun):
             )
             return
         if package.get("package_status") == "CANCELLED":
+            # Nothing to send for it; recorded so that scans stop reading the order.
+            self.fulfil.save_upload(
+                self.client_id,
+                package_id,
+                key,
+                status=CANCELLED,
+                xml_sha256=sha,
+                vtex_order_id=record.vtex_order_id,
+            )
             self.counts["package_cancelled"] += 1
+            self.context.log.warning(
+                "order %s is invoiced in VTEX but its TikTok package is cancelled: it needs a return invoice",
+                record.order_id,
+            )
             return
         values = dict(vtex_order_id=record.vtex_order_id, invoice_number=invoice.number)
         expected = Expectations(
@@ -357,8 +374,10 @@ class _InvoiceRun(_LaneRun):
                 "NF-e of order %s not sent (%s): %s", record.order_id, exc.check, exc.detail
             )
             return
-        stored = f"invoices/{self.client_id}/{package_id}/{facts.access_key}-{sha[:12]}.xml"
-        self.objects.put_bytes(stored, xml)
+        # What was sent, for audit; an NF-e names the buyer (CPF, address), so it is kept encrypted, as
+        # the order details are.
+        stored = f"invoices/{self.client_id}/{package_id}/{facts.access_key}-{sha[:12]}.xml.fernet"
+        self.objects.put_bytes(stored, self.secrets.encrypt(xml.decode("utf-8")).encode("ascii"))
         values.update(
             access_key=facts.access_key,
             xml_object=stored,

@@ -33,6 +33,7 @@ UPLOADING, UPLOADED, PROCESSING, SUCCESS, INVALID, FAILED, REJECTED, DEAD = (
     "rejected",
     "dead",
 )
+CANCELLED = "cancelled"  # TikTok cancelled the package: nothing to send
 SETTLED = frozenset({UPLOADED, PROCESSING, SUCCESS})
 # Verdicts of webhook 36 that may replace a status (a late PROCESSING never undoes a SUCCESS).
 _VERDICT_ORDER = {PROCESSING: 1, FAILED: 2, INVALID: 2, SUCCESS: 3}

@@ -3,6 +3,7 @@
 the real receiver and the queue sensor, the package shipped, and its tracking in the order map, the lake
 and VTEX."""
 
+import hashlib
 import json
 import time
 from datetime import UTC, datetime
@@ -138,7 +139,12 @@ def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_a
         assert lane.shop.invoices[package_id]["invoice_status"] == "SUCCESS"
         vtex_order = vtex_api.order(f"TTS-{order_id}")
         (vtex_invoice,) = vtex_order["packageAttachment"]["packages"]
-        assert sent["sha256"] == lane.store.uploads_of_package("demo", package_id)[0].xml_sha256
+        upload = lane.store.uploads_of_package("demo", package_id)[0]
+        assert sent["sha256"] == upload.xml_sha256
+        # The XML sent is kept for audit, encrypted: it names the buyer.
+        kept = lane.resources["objects"].get_bytes(upload.xml_object)
+        assert lane.shop.orders[order_id]["cpf"].encode() not in kept
+        assert hashlib.sha256(lane.db.secrets.decrypt(kept.decode()).encode()).hexdigest() == sent["sha256"]
         package = lane.shop.packages[package_id]
         assert package["package_status"] == "PROCESSING" and package["handover_method"] == "DROP_OFF"
         tracking = package["tracking_number"]
@@ -254,7 +260,8 @@ def test_a_bad_nfe_is_never_sent_or_sent_again_and_its_correction_is(lane):
 
 
 def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lane, monkeypatch):
-    gone, moved, refused = lane.placed_orders(3)
+    gone, moved, refused, cancelled = lane.placed_orders(4)
+    lane.shop.packages[lane.package(cancelled)]["package_status"] = "CANCELLED"
     lane.shop.packages.pop(lane.package(gone))
     lane.shop.packages[lane.package(moved)]["orders"] = [{"id": refused, "skus": []}]
     # And an upload TikTok itself refuses (the package changed between the read and the upload).
@@ -267,9 +274,11 @@ def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lan
         return original(self, items)
 
     monkeypatch.setattr(TikTokShopClient, "upload_invoices", upload)
-    for order_id in (gone, moved, refused):
+    for order_id in (gone, moved, refused, cancelled):
         lane.invoice(order_id)
     lane.settle()
+    assert lane.store.uploads_of_package("demo", lane.package(cancelled))[0].status == "cancelled"
+    assert cancelled not in {d.order_id for d in lane.store.open_dead_letters("demo")}
     letters = {d.order_id: d for d in lane.store.open_dead_letters("demo", "invoice")}
     assert letters[gone].reason == "unknown_package"
     assert letters[moved].reason == "order_package_mismatch"
