@@ -486,6 +486,7 @@ def fulfilment_status(client_id: str, as_json: bool) -> None:
     store = FulfilmentStore(open_state_db(Settings.load()))
     letters = [
         {
+            "id": d.id,
             "stage": d.stage,
             "reason": d.reason,
             "check": d.failed_check,
@@ -510,9 +511,24 @@ def fulfilment_status(client_id: str, as_json: bool) -> None:
     click.echo(f"open dead letters: {len(letters)}")
     for d in letters:
         click.echo(
-            f"  {d['since'][:16]}  {d['stage']:<8} {d['reason']:<24} {d['check'] or '-':<14} "
+            f"  #{d['id']} {d['since'][:16]}  {d['stage']:<8} {d['reason']:<24} {d['check'] or '-':<14} "
             f"order {d['order_id'] or '-'} package {d['package_id'] or '-'} (x{d['times']}): {d['detail']}"
         )
+
+
+@fulfilment.command("resolve")
+@click.argument("client_id")
+@click.argument("letter_id", type=int)
+@handle_errors
+def fulfilment_resolve(client_id: str, letter_id: int) -> None:
+    """Close a dead letter dealt with by hand (e.g. the NF-e uploaded in Seller Center)."""
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.fulfilment import FulfilmentStore
+
+    _registry().get(client_id)
+    if not FulfilmentStore(open_state_db(Settings.load())).resolve_by_hand(client_id, letter_id):
+        fail(f"{client_id} has no open dead letter #{letter_id}", 3)
+    click.echo(f"dead letter #{letter_id} of {client_id} closed")
 
 
 @main.group()

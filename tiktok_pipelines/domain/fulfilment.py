@@ -11,7 +11,6 @@ add up, the buyer and the amount of the order).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections import Counter
@@ -209,11 +208,6 @@ def check_nfe(xml: bytes, expected: Expectations | None = None) -> NfeFacts:
         environment=_text(inf, "n:ide/n:tpAmb"),
         size_bytes=len(xml),
     )
-
-
-def upload_file(xml: bytes) -> str:
-    """The upload's `file`: the XML's exact bytes in base64 (UTF-8 kept as is, accents included)."""
-    return base64.b64encode(xml).decode("ascii")
 
 
 # ---------------------------------------------------------------- VTEX invoices and TikTok packages

@@ -539,25 +539,35 @@ class FulfilmentStore:
     def resolve(
         self, client_id: str, stage: str, *, package_id: str | None = None, order_id: str | None = None
     ) -> int:
-        """Closes the open dead letters of a package (or an order) at `stage`; returns how many."""
+        """Closes the open dead letters of a package at `stage`, and with `order_id` those of the order
+        that name no package (a problem before any package was known); returns how many."""
         if not package_id and not order_id:
             return 0
-        conditions = [
-            fulfilment_dead_letters.c.client_id == client_id,
-            fulfilment_dead_letters.c.stage == stage,
-            fulfilment_dead_letters.c.resolved_at.is_(None),
-        ]
+        c = fulfilment_dead_letters.c
         subject = []
         if package_id:
-            subject.append(fulfilment_dead_letters.c.package_id == package_id)
+            subject.append(c.package_id == package_id)
         if order_id:
-            subject.append(fulfilment_dead_letters.c.order_id == order_id)
+            subject.append(sa.and_(c.order_id == order_id, c.package_id.is_(None)))
         with self.db.begin() as conn:
             return conn.execute(
                 fulfilment_dead_letters.update()
-                .where(*conditions, sa.or_(*subject))
+                .where(c.client_id == client_id, c.stage == stage, c.resolved_at.is_(None), sa.or_(*subject))
                 .values(resolved_at=utcnow())
             ).rowcount
+
+    def resolve_by_hand(self, client_id: str, letter_id: int) -> bool:
+        """Closes one dead letter someone dealt with outside the pipeline (e.g. in Seller Center)."""
+        c = fulfilment_dead_letters.c
+        with self.db.begin() as conn:
+            return (
+                conn.execute(
+                    fulfilment_dead_letters.update()
+                    .where(c.client_id == client_id, c.id == letter_id, c.resolved_at.is_(None))
+                    .values(resolved_at=utcnow())
+                ).rowcount
+                > 0
+            )
 
     def open_dead_letters(self, client_id: str, stage: str | None = None) -> list[DeadLetter]:
         query = sa.select(fulfilment_dead_letters).where(

@@ -6,7 +6,7 @@ and VTEX."""
 import hashlib
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import httpx
@@ -286,6 +286,17 @@ def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lan
     assert lane.calls(UPLOAD) == 0  # the first two never reached the upload, the third was refused
     upload_row = lane.store.uploads_of_package("demo", lane.package(refused))[0]
     assert upload_row.status == "rejected" and upload_row.next_attempt_at is not None
+    (check,) = lane.run().get_asset_check_evaluations()
+    assert check.passed
+    # A day later nobody has dealt with them: the 24-hour check warns, naming the packages.
+    with lane.db.begin() as conn:
+        conn.execute(
+            fulfilment_dead_letters.update().values(first_at=datetime.now(UTC) - timedelta(hours=25))
+        )
+    (check,) = lane.run().get_asset_check_evaluations()
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["late"].value == 3
+    assert lane.package(gone) in check.metadata["late_packages_or_orders"].value
 
 
 def test_a_lost_callback_is_found_by_the_scan_and_429s_are_retried(lane):

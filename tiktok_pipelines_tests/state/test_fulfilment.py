@@ -134,3 +134,17 @@ def test_the_cli_shows_the_lanes_state_and_open_dead_letters(state_db):
     data = json.loads(CliRunner().invoke(main, ["fulfilment", "status", "acme", "--json"]).output)
     assert data["uploads"] == {"uploading": 1} and data["dead_letters"][0]["order_id"] == "O2"
     assert CliRunner().invoke(main, ["fulfilment", "status", "nobody"]).exit_code == 3
+    letter_id = str(data["dead_letters"][0]["id"])
+    closed = CliRunner().invoke(main, ["fulfilment", "resolve", "acme", letter_id])
+    assert closed.exit_code == 0, closed.output
+    assert not s.open_dead_letters("acme")
+    assert CliRunner().invoke(main, ["fulfilment", "resolve", "acme", letter_id]).exit_code == 3
+
+
+def test_an_accepted_package_closes_its_letters_and_its_orders_packageless_ones_only(state_db):
+    s = store(state_db)
+    s.dead_letter("acme", "invoice", "invoice_package_ambiguous", "2 invoices", order_id="O1")
+    s.dead_letter("acme", "invoice", "unknown_package", "gone", order_id="O1", package_id="P2")
+    s.dead_letter("acme", "invoice", "invalid_xml", "bad", order_id="O1", package_id="P1")
+    assert s.resolve("acme", "invoice", package_id="P1", order_id="O1") == 2
+    assert [d.package_id for d in s.open_dead_letters("acme")] == ["P2"]
