@@ -539,11 +539,11 @@ def invoices(
     with vtex.client_for(client) as api, tiktok.shop(client_id, logger=context.log) as shop:
         run = _InvoiceRun(context, client, state, objects, api, shop, sync)
         wanted: dict[str, None] = dict.fromkeys(run.apply_verdicts(verdicts))
+        prompted: dict[int, set[str]] = {}  # event → the TikTok orders it named
         for entry in prompts:
-            for key in entry.key_list:
-                record = run.order_of(key, vtex_id=entry.action == "vtex_invoiced")
-                if record is not None:
-                    wanted[record.order_id] = None
+            records = (run.order_of(k, vtex_id=entry.action == "vtex_invoiced") for k in entry.key_list)
+            prompted[entry.id] = {r.order_id for r in records if r is not None}
+            wanted.update(dict.fromkeys(prompted[entry.id]))
         stale_before = datetime.now(UTC) - timedelta(minutes=config.status_timeout_minutes)
         due = fulfil.due(client_id, stale_before)
         run.stale = {
@@ -555,6 +555,7 @@ def invoices(
         if config.scan:
             wanted.update(dict.fromkeys(run.scan_candidates(config.lookback_days)))
         order_ids = list(wanted)[: config.max_orders]
+        run.retry_orders.update(list(wanted)[config.max_orders :])  # the next run reads the rest
         for order_id in order_ids:
             try:
                 run.process(order_id)
@@ -566,9 +567,7 @@ def invoices(
                 run.failures.append({"order_id": order_id, "reason": "error", "detail": str(exc)})
         api_calls = {**shop.stats.as_metadata(), **{f"vtex_{k}": v for k, v in sorted(api.stats.items())}}
     # An event whose order failed for a passing reason stays pending: the next run tries again.
-    handled = [
-        e.id for e in events if not (e.action != "invoice_status" and set(e.key_list) & run.retry_orders)
-    ]
+    handled = [e.id for e in events if not prompted.get(e.id, set()) & run.retry_orders]
     log.mark(handled, "handled")
     _write_lake(lake, client_id, run.changed, _records(OrderStore(state.db), client_id, run.changed))
     lake.append_part("sync_log", client_id, sync.table())

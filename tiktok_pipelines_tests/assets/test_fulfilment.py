@@ -5,6 +5,7 @@ and VTEX."""
 
 import hashlib
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,11 +21,13 @@ from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
 from tiktok_pipelines.cli import main
 from tiktok_pipelines.clients.tiktok_shop import BatchResult, ItemError, TikTokShopClient
 from tiktok_pipelines.domain.events import tiktok_signature
+from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE
 from tiktok_pipelines.schedules.fulfilment import fulfilment_job, fulfilment_schedule
 from tiktok_pipelines.schedules.orders import orders_job
 from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
+from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.events import DbEventQueue, EventLog
 from tiktok_pipelines.state.fulfilment import FulfilmentStore, fulfilment_dead_letters
 from tiktok_pipelines.state.orders import OrderStore
@@ -299,9 +302,9 @@ def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lan
     assert lane.package(gone) in check.metadata["late_packages_or_orders"].value
 
 
-def test_a_lost_callback_is_found_by_the_scan_and_429s_are_retried(lane):
-    (order_id,) = lane.placed_orders(1)
-    lane.invoice(order_id)
+def test_failures_on_the_way_are_retried_and_a_lost_callback_is_found_by_the_scan(lane, vtex_control):
+    lost, failing = lane.placed_orders(2)
+    lane.invoice(lost)
     lane.vtex.flush()
     queue = DbEventQueue(lane.db)
     queue.delete([q.handle for q in queue.take(100)])  # the callback is lost
@@ -309,8 +312,20 @@ def test_a_lost_callback_is_found_by_the_scan_and_429s_are_retried(lane):
     lane.emulator.switches.burst_429 = 2
     result = lane.run(scan=True)
     assert lane.calls(UPLOAD) == 1
-    assert metadata_of(result, "invoices")["api_retries"] >= 2
-    assert lane.store.uploads_of_package("demo", lane.package(order_id))[0].status in ("uploaded", "success")
+    assert metadata_of(result, "invoices")["api_retries"] >= 2  # 429s retried by the client, with backoff
+    assert lane.store.uploads_of_package("demo", lane.package(lost))[0].status in ("uploaded", "success")
+
+    # VTEX fails past the client's retries: the event stays pending and a later run does the work.
+    lane.resources["vtex"] = Vtex.from_settings(Settings.load({**os.environ, "VTEX_RETRY_ATTEMPTS": "1"}))
+    vtex_control.fault(500, times=1, method="GET", path=f"/api/oms/pvt/orders/TTS-{failing}$")
+    lane.invoice(failing)
+    lane.vtex.flush()
+    assert tick_and_run(lane.instance, lane.resources, sensor, JOBS) == ["fulfilment_job"]
+    assert EventLog(lane.db).count(action="vtex_invoice", status="pending") == 1
+    assert lane.calls(UPLOAD) == 1
+    lane.run()
+    assert lane.calls(UPLOAD) == 2
+    assert EventLog(lane.db).count(action="vtex_invoice", status="pending") == 0
 
 
 def test_the_schedule_asks_every_authorized_client_for_a_scan(lane):
