@@ -916,6 +916,71 @@ def events_list(
 
 
 @main.group()
+def fulfilment() -> None:
+    """Invoices sent to TikTok, packages shipped, and what could not be done."""
+
+
+@fulfilment.command("status")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def fulfilment_status(client_id: str, as_json: bool) -> None:
+    """Uploads and shipments by status, and the open dead letters (oldest first) of a client."""
+    from collections import Counter
+
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.fulfilment import FulfilmentStore
+
+    _registry().get(client_id)
+    store = FulfilmentStore(open_state_db(Settings.load()))
+    letters = [
+        {
+            "id": d.id,
+            "stage": d.stage,
+            "reason": d.reason,
+            "check": d.failed_check,
+            "order_id": d.order_id,
+            "package_id": d.package_id,
+            "since": d.first_at.isoformat(),
+            "times": d.occurrences,
+            "detail": d.detail,
+        }
+        for d in store.open_dead_letters(client_id)
+    ]
+    report = {
+        "uploads": dict(Counter(u.status for u in store.uploads(client_id))),
+        "shipments": dict(Counter(s.status for s in store.shipments(client_id))),
+        "dead_letters": letters,
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"invoice uploads: {report['uploads'] or 'none'}")
+    click.echo(f"shipments:       {report['shipments'] or 'none'}")
+    click.echo(f"open dead letters: {len(letters)}")
+    for d in letters:
+        click.echo(
+            f"  #{d['id']} {d['since'][:16]}  {d['stage']:<8} {d['reason']:<24} {d['check'] or '-':<14} "
+            f"order {d['order_id'] or '-'} package {d['package_id'] or '-'} (x{d['times']}): {d['detail']}"
+        )
+
+
+@fulfilment.command("resolve")
+@click.argument("client_id")
+@click.argument("letter_id", type=int)
+@handle_errors
+def fulfilment_resolve(client_id: str, letter_id: int) -> None:
+    """Close a dead letter dealt with by hand (e.g. the NF-e uploaded in Seller Center)."""
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.fulfilment import FulfilmentStore
+
+    _registry().get(client_id)
+    if not FulfilmentStore(open_state_db(Settings.load())).resolve_by_hand(client_id, letter_id):
+        fail(f"{client_id} has no open dead letter #{letter_id}", 3)
+    click.echo(f"dead letter #{letter_id} of {client_id} closed")
+
+
+@main.group()
 def sandbox() -> None:
     """Local emulators of the feed server, TikTok Shop and VTEX."""
 
@@ -977,9 +1042,10 @@ def demo() -> None:
 @sandbox_options
 @handle_errors
 def demo_setup(**kw: Any) -> None:
-    """Register (or refresh) the demo client and its partition, pointed at the sandbox, and authorize its
-    sandbox TikTok shop (consent, OAuth callback, token exchange); the sandbox must be up."""
-    from tiktok_pipelines.demo import authorize_demo_client, setup_demo_client
+    """Register (or refresh) the demo client and its partition, pointed at the sandbox, have the sandbox
+    ERP invoice orders by itself, and authorize its sandbox TikTok shop (consent, OAuth callback, token
+    exchange); the sandbox must be up."""
+    from tiktok_pipelines.demo import authorize_demo_client, automate_demo_erp, setup_demo_client
 
     config = _sandbox_config(**kw)
     client_id = setup_demo_client(config)
@@ -987,6 +1053,8 @@ def demo_setup(**kw: Any) -> None:
         f"demo client {client_id} is registered, its partition exists, and its catalog mapping (categories, "
         "attribute values, certificates) is set for the sandbox store"
     )
+    automate_demo_erp(config)
+    click.echo("the sandbox VTEX store's ERP now invoices orders by itself (docs/fulfilment.md)")
     try:
         report = authorize_demo_client(config)
     except RuntimeError as exc:

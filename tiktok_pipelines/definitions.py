@@ -7,6 +7,7 @@ import dagster as dg
 from tiktok_pipelines.assets.analytics import analytics_db, lake_compaction
 from tiktok_pipelines.assets.catalog import CATALOG_ASSETS
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
+from tiktok_pipelines.assets.fulfilment import invoices, shipments
 from tiktok_pipelines.assets.orders import tiktok_orders, vtex_orders
 from tiktok_pipelines.assets.performance import (
     product_performance_job,
@@ -22,6 +23,7 @@ from tiktok_pipelines.schedules.analytics import (
     lake_compaction_schedule,
 )
 from tiktok_pipelines.schedules.catalog import catalog_daily_schedule, catalog_job
+from tiktok_pipelines.schedules.fulfilment import fulfilment_job, fulfilment_schedule
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
 from tiktok_pipelines.sensors.feed import feed_change_sensor
@@ -31,7 +33,7 @@ from tiktok_pipelines.settings import Settings
 
 settings = Settings.load()
 
-webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job})
+webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job, "fulfilment": fulfilment_job})
 
 defs = dg.Definitions(
     assets=[
@@ -41,6 +43,8 @@ defs = dg.Definitions(
         tiktok_tokens,
         tiktok_orders,
         vtex_orders,
+        invoices,
+        shipments,
         tiktok_product_performance,
         analytics_db,
         lake_compaction,
@@ -49,6 +53,7 @@ defs = dg.Definitions(
         tiktok_token_job,
         catalog_job,
         orders_job,
+        fulfilment_job,
         analytics_job,
         lake_compaction_job,
         product_performance_job,
@@ -57,6 +62,7 @@ defs = dg.Definitions(
         tiktok_token_schedule,
         catalog_daily_schedule,
         order_polling_schedule,
+        fulfilment_schedule,
         analytics_schedule,
         lake_compaction_schedule,
         product_performance_schedule,

@@ -65,6 +65,26 @@ def connect_vtex_notifications(config: SandboxConfig) -> None:
         control.notify_to(f"{receiver}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
 
 
+# The demo ERP: invoices an order this long after VTEX lets it be handled; about one NF-e in eight comes
+# out broken (the fulfilment lane refuses it, or TikTok does) and is corrected this long after.
+DEMO_INVOICE_DELAY_SECONDS = 20.0
+DEMO_BROKEN_INVOICE_SHARE = 0.125
+DEMO_CORRECTION_DELAY_SECONDS = 120.0
+
+
+def automate_demo_erp(config: SandboxConfig) -> None:
+    """Has the sandbox VTEX store's ERP invoice the demo's orders by itself, so that they flow through
+    invoicing and shipping without manual steps (see docs/fulfilment.md)."""
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    with VtexSandboxControl(SandboxWorld(config).urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.auto_invoice(
+            DEMO_INVOICE_DELAY_SECONDS,
+            broken_share=DEMO_BROKEN_INVOICE_SHARE,
+            correct_seconds=DEMO_CORRECTION_DELAY_SECONDS,
+        )
+
+
 def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
     """Runs the sandbox's consent → the receiver's OAuth callback → the token exchange for the demo client,
     so it ends up with its shop id, cipher and tokens, as a real seller's authorization would leave it.
@@ -216,6 +236,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
             )
         # VTEX tells the receiver about order status changes (hook) and SKU changes (broadcasts).
         connect_vtex_notifications(config)
+        # The merchant's ERP invoices orders in VTEX: the fulfilment lane takes it from there.
+        automate_demo_erp(config)
         # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
         httpx.post(
             f"{world.urls()['tiktok']}/_sandbox/autopilot",

@@ -17,8 +17,13 @@ _SECRET_QUERY = re.compile(
 )
 
 
+# VTEX's marketplace callbacks carry their client's secret as a path segment (it cannot send headers).
+_SECRET_PATH = re.compile(r"(/vtex/marketplace/[^/\s?\"']+/)[^/\s?\"']+")
+
+
 def redact_secrets(text: str) -> str:
-    """`text` with the values of secret query parameters replaced by `***`."""
+    """`text` with the values of secret query parameters (and secret path segments) replaced by `***`."""
+    text = _SECRET_PATH.sub(lambda m: m.group(1) + "***", text)
     return _SECRET_QUERY.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
 
 

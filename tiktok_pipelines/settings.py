@@ -184,8 +184,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "VTEX_MARKETPLACE_SERVICES_ENDPOINT",
         None,
-        "URL VTEX calls back for placed orders (invoices, cancellations): the `marketplaceServicesEndpoint` "
-        "of orders sent to VTEX, normally the webhook receiver's public address.",
+        "Public base URL of the webhook receiver, for VTEX's callbacks on placed orders (invoices, tracking, "
+        "cancellations): each client's orders carry `<this>/vtex/marketplace/<client_id>/<token>` as "
+        "`marketplaceServicesEndpoint` (the token is signed with TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET).",
     ),
 )
 

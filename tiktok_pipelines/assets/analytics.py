@@ -27,7 +27,7 @@ def analytics_key(table: str) -> dg.AssetKey:
 
 
 # The assets that write the lake tables the build reads (more join as their lanes are built).
-PRODUCERS = ["tiktok_listings", "tiktok_orders", "vtex_orders", "tiktok_product_performance"]
+PRODUCERS = ["tiktok_listings", "tiktok_orders", "vtex_orders", "shipments", "tiktok_product_performance"]
 
 
 def _spec(table: Table) -> dg.AssetSpec:

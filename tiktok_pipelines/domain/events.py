@@ -67,7 +67,7 @@ class InboundEvent:
 
     source: str  # "tiktok" | "vtex"
     event_id: str  # tts_notification_id, or a digest of a VTEX notification
-    event_type: str  # "1", "36", ..., or "vtex:order_hook", "vtex:sku_changed"
+    event_type: str  # "1", "36", ..., or "vtex:order_hook", "vtex:sku_changed", "vtex:invoice", "vtex:cancel"
     routing_key: str  # TikTok shop id, or VTEX account
     received_at: datetime
     body: str
@@ -170,6 +170,66 @@ def parse_vtex_notification(body: bytes, received_at: datetime | None = None) ->
     )
 
 
+# ---------------------------------------------------------------- VTEX marketplace callbacks
+
+MARKETPLACE_CALLBACK_PREFIX = "/vtex/marketplace"
+
+
+def marketplace_callback_token(secret: str, client_id: str) -> str:
+    """The per-client secret in the path of VTEX's callbacks (VTEX cannot add headers to them): an HMAC
+    of the client id under the receiver's VTEX secret, so nothing needs storing and one leaked URL opens
+    only its own client's callbacks."""
+    digest = hmac.new(secret.encode(), f"vtex-marketplace:{client_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:40]
+
+
+def marketplace_callback_url(base_url: str, client_id: str, secret: str) -> str:
+    """The `marketplaceServicesEndpoint` of a client's orders: VTEX appends `/pvt/orders/{id}/invoice`."""
+    token = marketplace_callback_token(secret, client_id)
+    return f"{base_url.rstrip('/')}{MARKETPLACE_CALLBACK_PREFIX}/{client_id}/{token}"
+
+
+def parse_marketplace_callback(
+    kind: str, marketplace_order_id: str, body: bytes, account: str, received_at: datetime | None = None
+) -> InboundEvent:
+    """VTEX's `POST {endpoint}/pvt/orders/{marketplaceOrderId}/invoice` (an invoice, or later its tracking)
+    or `/cancel`. The queued body keeps what identifies the invoice, not the XML: the run reads the XML
+    from the OMS with the store's credentials, so a callback is a prompt, never a source of truth."""
+    data = _json_object(body) if body.strip() else {}
+    if kind not in ("invoice", "cancel"):
+        raise EventRejected(f"unknown marketplace callback {kind}", status=404)
+    if not marketplace_order_id:
+        raise EventRejected("no marketplace order id")
+    kept = {"marketplaceOrderId": marketplace_order_id, "kind": kind}
+    for name in (
+        "type",
+        "invoiceNumber",
+        "invoiceValue",
+        "invoiceKey",
+        "courier",
+        "trackingNumber",
+        "reason",
+    ):
+        if data.get(name) not in (None, ""):
+            kept[name] = data[name]
+    embedded = data.get("embeddedInvoice")
+    if embedded:
+        kept["embeddedInvoiceSha256"] = hashlib.sha256(str(embedded).encode("utf-8")).hexdigest()
+    identity = json.dumps(kept, sort_keys=True, separators=(",", ":"))
+    # The same invoice posted again (VTEX retries) is the same event; its tracking later is a new one.
+    event_id = (
+        f"{kind}:{marketplace_order_id}:{hashlib.blake2b(identity.encode(), digest_size=12).hexdigest()}"
+    )
+    return InboundEvent(
+        source="vtex",
+        event_id=event_id,
+        event_type=f"vtex:{kind}",
+        routing_key=account,
+        received_at=received_at or datetime.now(UTC),
+        body=identity,
+    )
+
+
 # ---------------------------------------------------------------- routing
 
 
@@ -189,6 +249,13 @@ def route_event(event: InboundEvent) -> Route:
         if event.event_type == "vtex:sku_changed":
             sku = str(payload.get("idSKU") or payload.get("IdSku"))
             return Route("stock_price", "sku_changed", (sku,))
+        if event.event_type == "vtex:invoice":
+            return Route("fulfilment", "vtex_invoice", (str(payload.get("marketplaceOrderId") or ""),))
+        if event.event_type == "vtex:cancel":
+            return Route("orders", "vtex_cancel", (str(payload.get("marketplaceOrderId") or ""),))
+        if payload.get("State") == "invoiced":
+            # An invoiced order is the fulfilment lane's: its NF-e goes to TikTok.
+            return Route("fulfilment", "vtex_invoiced", (str(payload.get("OrderId")),))
         return Route("orders", "vtex_order_status", (str(payload.get("OrderId")),))
     kind = int(event.event_type)
     order_id = str(data.get("order_id") or "")

@@ -14,7 +14,8 @@ from tiktok_pipelines.clients.vtex import (
     VtexClient,
     VtexOptions,
 )
-from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.domain.events import marketplace_callback_url
+from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.state.registry import Client
 
 
@@ -42,10 +43,31 @@ class Vtex(dg.ConfigurableResource):
     retry_max_wait_seconds: float = Field(default=30.0, description="Longest backoff between attempts.")
     user_agent: str = Field(default="tiktok-pipelines/0.1", description="User-Agent header sent.")
     marketplace_services_endpoint: str | None = Field(
-        default=None, description="Where VTEX calls back for placed orders (invoices, cancellations)."
+        default=None,
+        description="Public base URL of the receiver; VTEX calls each client's orders back (invoices, "
+        "cancellations) at `{this}/vtex/marketplace/{client_id}/{token}`.",
+    )
+    marketplace_callback_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="Signs the callback tokens (TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET).",
     )
 
-    def options(self) -> VtexOptions:
+    def services_endpoint(self, client_id: str | None) -> str | None:
+        """The `marketplaceServicesEndpoint` of a client's orders (None: VTEX calls nothing back)."""
+        if not self.marketplace_services_endpoint or not client_id:
+            return None
+        secret = self.marketplace_callback_secret
+        if isinstance(secret, dg.EnvVar):  # used outside Dagster, where nothing resolved it
+            secret = secret.get_value()
+        if not secret:
+            raise ConfigError(
+                "VTEX_MARKETPLACE_SERVICES_ENDPOINT needs TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET: it signs the "
+                "callback address of each client"
+            )
+        return marketplace_callback_url(self.marketplace_services_endpoint, client_id, secret)
+
+    def options(self, client_id: str | None = None) -> VtexOptions:
         return VtexOptions(
             base_url=self.base_url,
             pricing_base_url=self.pricing_base_url,
@@ -55,7 +77,7 @@ class Vtex(dg.ConfigurableResource):
             rate_limit_per_second=self.rate_limit_per_second,
             retry=RetryPolicy(attempts=self.retry_attempts, maximum=self.retry_max_wait_seconds),
             user_agent=self.user_agent,
-            marketplace_services_endpoint=self.marketplace_services_endpoint,
+            marketplace_services_endpoint=self.services_endpoint(client_id),
         )
 
     def client_for(self, client: Client) -> VtexClient:
@@ -69,10 +91,19 @@ class Vtex(dg.ConfigurableResource):
             affiliate_id=client.vtex_affiliate_id,
             warehouse_ids=tuple(client.vtex_warehouse_ids),
         )
-        return VtexClient(account, self.options())
+        return VtexClient(account, self.options(client.client_id))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Vtex:
+    def from_settings(cls, settings: Settings, env_vars: bool = True) -> Vtex:
+        """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
+        puts its value (for code outside Dagster)."""
+        secret = None
+        if settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET"):
+            secret = (
+                dg.EnvVar("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
+                if env_vars
+                else settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
+            )
         return cls(
             base_url=settings.require("VTEX_BASE_URL"),
             pricing_base_url=settings.require("VTEX_PRICING_BASE_URL"),
@@ -83,4 +114,5 @@ class Vtex(dg.ConfigurableResource):
             retry_attempts=settings.int("VTEX_RETRY_ATTEMPTS"),
             user_agent=settings.require("TIKTOK_PIPELINES_HTTP_USER_AGENT"),
             marketplace_services_endpoint=settings.get("VTEX_MARKETPLACE_SERVICES_ENDPOINT"),
+            marketplace_callback_secret=secret,
         )

@@ -50,7 +50,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tiktok_pipelines.clients.tiktok_shop import sign, webhook_signature
-from tiktok_pipelines.domain.nfe import cpf_with_check_digits
+from tiktok_pipelines.domain.nfe import cpf_with_check_digits, is_valid_access_key
 from tiktok_pipelines.sandbox.catalog import Catalog
 from tiktok_pipelines.sandbox.tiktok_categories import TikTokCategory, build_category_tree, category_chain
 
@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 SANDBOX_APP_KEY = "sandbox-app-key"
 SANDBOX_APP_SECRET = "sandbox-app-secret-not-for-production"
 SANDBOX_SERVICE_ID = "7000000000000000001"
+NFE_NS = "http://www.portalfiscal.inf.br/nfe"
 
 # The platform's webhook retry schedule after a failed delivery (reference §4; UNCONFIRMED there).
 WEBHOOK_RETRY_SCHEDULE = (120.0, 1800.0, 10800.0, 43200.0)
@@ -163,6 +164,11 @@ class EmulatorConfig:
     webhook_timeout_s: float = 3.0
     # HTTP status of credential errors (106001, 105002, 36009004 on keys/tokens): UNCONFIRMED, 401 reported once.
     auth_error_http_status: int = 401
+    # Seconds between an invoice upload and its verdict (webhook 36); the seed says TikTok checks the NF-e
+    # with SEFAZ, which takes minutes. 0 decides at once (the webhook still goes out from the sender).
+    invoice_review_s: float = 3.0
+    # A Brazilian package ships only once its NF-e is accepted (the seed: webhook 36 SUCCESS → ship).
+    require_invoice_to_ship: bool = True
     seed: int = 7
 
 
@@ -215,7 +221,8 @@ class Shop:
     idempotency: dict[str, str] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)  # package id → latest upload
+    invoice_uploads: list[dict[str, Any]] = field(default_factory=list)  # every upload, in order
     returns: dict[str, dict[str, Any]] = field(default_factory=dict)
     cancellations: dict[str, dict[str, Any]] = field(default_factory=dict)
     tracking: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -374,9 +381,13 @@ class TikTokShopEmulator:
         self.buckets: dict[tuple, list[float]] = {}
         self.webhooks = WebhookSender(self)
         self._page_key = secrets.token_bytes(16)
-        # Hook for [fulfilment]: decides an uploaded invoice's outcome. Return ("SUCCESS"|"INVALID"|..., reason)
-        # or None to leave it PROCESSING until `set_invoice_outcome` is called.
-        self.invoice_processor: Callable[[Shop, dict[str, Any]], tuple[str, str | None] | None] | None = None
+        # Decides an uploaded invoice's verdict: ("SUCCESS"|"INVALID"|"FAILED", reason), or None to leave it
+        # PROCESSING until `set_invoice_outcome` is called. The default checks the NF-e as TikTok and SEFAZ
+        # would (`review_invoice`); tests replace it to force a verdict.
+        self.invoice_processor: Callable[[Shop, dict[str, Any]], tuple[str, str | None] | None] | None = (
+            self.review_invoice
+        )
+        self._invoice_seq = itertools.count(1)
         for name in ("Açaí Sports", "Nike", "Adidas", "Havaianas", "Tramontina", "Natura"):
             self._add_brand(name, authorized=True)
 
@@ -1022,6 +1033,7 @@ class TikTokShopEmulator:
             for li in order["line_items"]:
                 li["display_status"] = display
             package = shop.packages.get(order["packages"][0]["id"])
+            package_before = package["package_status"] if package else None
             if status == "AWAITING_COLLECTION" and package and package["package_status"] == "TO_FULFILL":
                 # Moved by the simulator rather than by a ship call: the platform's carrier takes it.
                 package.update(
@@ -1058,6 +1070,17 @@ class TikTokShopEmulator:
                 package["update_time"] = now
                 for li in order["line_items"]:
                     li["package_status"] = package["package_status"]
+                if package["package_status"] != package_before:
+                    self.emit(
+                        shop,
+                        "PACKAGE_UPDATE",
+                        {
+                            "sc_type": "ONLINE",
+                            "role_type": "SELLER",
+                            "package_list": [{"package_id": package["package_id"], "order_id": order_id}],
+                            "update_time": now,
+                        },
+                    )
             self.emit(
                 shop,
                 "ORDER_STATUS_CHANGE",
@@ -1223,12 +1246,17 @@ class TikTokShopEmulator:
                 shop, "RECIPIENT_ADDRESS_UPDATE", {"order_id": order_id, "update_time": order["update_time"]}
             )
 
-    def set_invoice_outcome(self, package_id: str, status: str, reason: str | None = None) -> dict[str, Any]:
-        """Decides an uploaded invoice (SUCCESS / FAILED / INVALID) and sends INVOICE_STATUS_CHANGE (36)."""
+    def set_invoice_outcome(
+        self, package_id: str, status: str, reason: str | None = None, seq: int | None = None
+    ) -> dict[str, Any]:
+        """Decides an uploaded invoice (SUCCESS / FAILED / INVALID) and sends INVOICE_STATUS_CHANGE (36).
+        With `seq`, only if that upload is still the package's latest (a re-upload replaces it)."""
         with self.lock:
             for shop in self.shops.values():
                 invoice = shop.invoices.get(package_id)
                 if invoice is not None:
+                    if seq is not None and invoice["seq"] != seq:
+                        return invoice
                     invoice.update(invoice_status=status, invalid_reason=reason, update_time=_now())
                     self.emit(
                         shop,
@@ -1242,6 +1270,118 @@ class TikTokShopEmulator:
                     )
                     return invoice
         raise KeyError(package_id)
+
+    def accept_invoice(
+        self, shop: Shop, package_id: str, order_ids: list[str], content: bytes
+    ) -> dict[str, Any]:
+        """Stores an upload (PROCESSING) and has `invoice_processor` decide its verdict after
+        `invoice_review_s`."""
+        record = {
+            "package_id": package_id,
+            "order_ids": order_ids,
+            "invoice_status": "PROCESSING",
+            "invalid_reason": None,
+            "size_bytes": len(content),
+            "xml": content,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "seq": next(self._invoice_seq),
+            "upload_time": _now(),
+            "update_time": _now(),
+        }
+        shop.invoices[package_id] = record
+        shop.invoice_uploads.append({k: v for k, v in record.items() if k != "xml"})
+        processor = self.invoice_processor
+        if processor is None:
+            return record
+
+        def decide(seq: int = record["seq"]) -> None:
+            with self.lock:
+                current = shop.invoices.get(package_id)
+                if current is None or current["seq"] != seq:
+                    return
+                verdict = processor(shop, current)
+            if verdict is not None:
+                self.set_invoice_outcome(package_id, verdict[0], verdict[1], seq=seq)
+
+        if self.config.invoice_review_s <= 0:
+            decide()
+        else:
+            timer = threading.Timer(self.config.invoice_review_s, decide)
+            timer.daemon = True
+            timer.start()
+        return record
+
+    def refuse_invoice(
+        self, shop: Shop, package_id: str, order_ids: list[str], content: bytes, reason: str
+    ) -> None:
+        """An upload refused at once: logged, the package's invoice left as it was, and an INVALID webhook
+        36 sent, as the seed's sequence shows for an upload error."""
+        shop.invoice_uploads.append(
+            {
+                "package_id": package_id,
+                "order_ids": order_ids,
+                "invoice_status": "INVALID",
+                "invalid_reason": reason,
+                "size_bytes": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "upload_time": _now(),
+            }
+        )
+        self.emit(
+            shop,
+            "INVOICE_STATUS_CHANGE",
+            {
+                "package_id": package_id,
+                "order_ids": order_ids,
+                "invoice_status": "INVALID",
+                "invalid_reason": reason,
+            },
+        )
+
+    def review_invoice(self, shop: Shop, invoice: dict[str, Any]) -> tuple[str, str | None]:
+        """TikTok's (and SEFAZ's) verdict on an accepted NF-e: INVALID with a reason, or SUCCESS."""
+        try:
+            root = ET.fromstring(invoice["xml"])
+        except ET.ParseError:
+            return "INVALID", "INVALID_XML"
+        ns = {"n": NFE_NS}
+        inf = root.find(".//n:infNFe", ns)
+        prot = root.find("n:protNFe/n:infProt", ns)
+        if inf is None:
+            return "INVALID", "INVALID_XML"
+        if prot is None or (prot.findtext("n:cStat", "", ns) or "").strip() not in ("100", "150"):
+            return "INVALID", "NOT_AUTHORIZED"
+        key = (inf.get("Id") or "").removeprefix("NFe")
+        if not is_valid_access_key(key) or (prot.findtext("n:chNFe", "", ns) or "").strip() != key:
+            return "INVALID", "INVALID_ACCESS_KEY"
+        tot = inf.find("n:total/n:ICMSTot", ns)
+
+        def cents(tag: str) -> int:
+            text = tot.findtext(f"n:{tag}", "0", ns) if tot is not None else "0"
+            return int((_money(text or "0") * 100).to_integral_value())
+
+        parts = sum(cents(t) for t in ("vProd", "vST", "vFCPST", "vFrete", "vSeg", "vOutro", "vII", "vIPI"))
+        if tot is None or cents("vNF") not in (
+            parts - cents("vDesc"),
+            parts - cents("vDesc") - cents("vICMSDeson"),
+        ):
+            return "INVALID", "TOTAL_MISMATCH"
+        buyer = re.sub(
+            r"\D", "", inf.findtext("n:dest/n:CPF", "", ns) or inf.findtext("n:dest/n:CNPJ", "", ns)
+        )
+        for order_id in invoice["order_ids"]:
+            order = shop.orders.get(order_id) or {}
+            if order.get("cpf") and re.sub(r"\D", "", order["cpf"]) != buyer:
+                return "INVALID", "BUYER_MISMATCH"
+        for other in shop.invoices.values():
+            if (
+                other["package_id"] != invoice["package_id"]
+                and other["invoice_status"] == "SUCCESS"
+                and other.get("access_key") == key
+            ):
+                return "INVALID", "DUPLICATE_INVOICE"
+        invoice["access_key"] = key
+        return "SUCCESS", None
 
     # ------------------------------------------------------------------------------ webhooks
     def emit(self, shop: Shop, event_type: str, data: dict[str, Any]) -> Delivery | None:
@@ -1947,6 +2087,16 @@ def h_ship_package(ctx: Ctx) -> dict[str, Any]:
         raise ApiError(
             21011002, f"package {package['package_id']} is {package['package_status']}, not TO_FULFILL"
         )
+    invoice = shop.invoices.get(package["package_id"])
+    if (
+        emu.config.require_invoice_to_ship
+        and shop.region == "BR"
+        and (invoice or {}).get("invoice_status") != "SUCCESS"
+    ):
+        raise ApiError(
+            21011004,
+            f"package {package['package_id']} needs an accepted NF-e (invoice upload) before it ships",
+        )
     self_shipment = body.get("self_shipment")
     handover = body.get("handover_method")
     if self_shipment:
@@ -2007,11 +2157,17 @@ def h_tracking(ctx: Ctx) -> dict[str, Any]:
 
 
 def h_upload_invoice(ctx: Ctx) -> dict[str, Any]:
+    """Invoice upload (Brazil): refusals known at once come back per item in `errors` with the seed's
+    codes (4001 invalid XML, 4002 unknown package, 4003 order ids not the package's); an accepted invoice
+    is PROCESSING and its verdict arrives as webhook 36. An invalid XML also gets an INVALID webhook, as
+    the seed's sequence shows."""
     assert ctx.shop
     emu, shop = ctx.emulator, ctx.shop
     invoices = _body(ctx).get("invoices")
     if not isinstance(invoices, list) or not invoices:
         raise ApiError(36009004, "invalid param error: invoices is required")
+    if len(invoices) > 50:
+        raise ApiError(36009004, "invalid param error: at most 50 invoices")
     errors = []
     for inv in invoices:
         package_id = str(inv.get("package_id") or "")
@@ -2023,45 +2179,33 @@ def h_upload_invoice(ctx: Ctx) -> dict[str, Any]:
 
         package = shop.packages.get(package_id)
         if package is None:
-            refuse(21011001, "package not found")
+            refuse(4002, "Package ID not found")
             continue
         if not order_ids or set(order_ids) != {o["id"] for o in package["orders"]}:
-            refuse(21013001, "order_ids must be exactly the orders of the package")
+            refuse(4003, "Order ID does not belong to the package")
             continue
         if inv.get("file_type") != "XML":
-            refuse(21013002, "file_type must be XML")
+            refuse(36009004, "invalid param error: file_type must be XML")
             continue
         try:
             content = base64.b64decode(str(inv.get("file") or ""), validate=True)
         except (binascii.Error, ValueError):
-            refuse(21013003, "file is not valid base64")
+            refuse(36009004, "invalid param error: file is not base64")
             continue
-        if not content or len(content) > 1024 * 1024:
-            refuse(36009021, "file must be 1 byte to 1 MB")
+        if len(str(inv.get("file") or "")) > 1024 * 1024:
+            refuse(36009021, "file too large: at most 1 MB")
             continue
         try:
             root = ET.fromstring(content)
         except ET.ParseError:
-            refuse(21013004, "file is not well-formed XML")
+            refuse(4001, "Invalid XML format")
+            emu.refuse_invoice(shop, package_id, order_ids, content, "INVALID_XML")
             continue
         if not any(el.tag.endswith("infNFe") for el in root.iter()):
-            refuse(21013005, "the XML is not an NF-e (no infNFe element)")
+            refuse(4001, "Invalid XML format: not an NF-e (no infNFe)")
+            emu.refuse_invoice(shop, package_id, order_ids, content, "NOT_AN_NFE")
             continue
-        record = {
-            "package_id": package_id,
-            "order_ids": order_ids,
-            "invoice_status": "PROCESSING",
-            "invalid_reason": None,
-            "size_bytes": len(content),
-            "xml": content,
-            "upload_time": _now(),
-            "update_time": _now(),
-        }
-        shop.invoices[package_id] = record
-        if emu.invoice_processor is not None:
-            decided = emu.invoice_processor(shop, record)
-            if decided is not None:
-                emu.set_invoice_outcome(package_id, decided[0], decided[1])
+        emu.accept_invoice(shop, package_id, order_ids, content)
     return {"errors": errors}
 
 
@@ -2468,6 +2612,8 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 "access_token_ttl",
                 "webhook_time_factor",
                 "webhook_retry_schedule",
+                "invoice_review_s",
+                "require_invoice_to_ship",
             }
             unknown = set(payload) - allowed
             if unknown:
@@ -2485,6 +2631,8 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 "rate_limit_per_second": cfg.rate_limit_per_second,
                 "rate_limit_scope": cfg.rate_limit_scope,
                 "webhook_time_factor": cfg.webhook_time_factor,
+                "invoice_review_s": cfg.invoice_review_s,
+                "require_invoice_to_ship": cfg.require_invoice_to_ship,
             }
         )
 
@@ -2572,6 +2720,16 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
 
+    async def ctl_invoices(request: Request) -> Response:
+        with emu.lock:
+            return JSONResponse(
+                {
+                    "uploads": [
+                        u | {"shop_code": s.code} for s in emu.shops.values() for u in s.invoice_uploads
+                    ]
+                }
+            )
+
     async def ctl_invoice(request: Request) -> Response:
         payload = await _json(request)
         try:
@@ -2628,6 +2786,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             Route("/_sandbox/shops/{code}", ctl_shop, methods=["GET"]),
             Route("/_sandbox/shops/{code}/{action}", ctl_shop, methods=["GET", "POST"]),
             Route("/_sandbox/orders/{order_id}/{action}", ctl_order, methods=["POST"]),
+            Route("/_sandbox/invoices", ctl_invoices),
             Route("/_sandbox/invoices/{package_id}/outcome", ctl_invoice, methods=["POST"]),
             Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"]),
             Route("/_sandbox/webhooks/deliveries", ctl_deliveries),

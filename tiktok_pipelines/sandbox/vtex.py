@@ -18,11 +18,13 @@ Switches, all under `/_sandbox/vtex/` (see `VtexSandboxControl` for a client):
 - `latency` (POST): added to every request; `rate-limits` (POST, DELETE): token buckets per API.
 - `deliveries` (GET, DELETE, POST `/flush`): notifications sent (SKU broadcasts, order hook,
   marketplace callbacks) with their status and attempts.
-- `accounts/{account}/...`: `config` (window-to-cancel seconds, weight unit), `appkeys/{key}`,
+- `accounts/{account}/...`: `config` (window-to-cancel seconds, weight unit, `auto_invoice`: the ERP
+  invoicing orders by itself after a delay, some NF-es broken and corrected later), `appkeys/{key}`,
   `affiliates/{id}`, `notifications` (where SKU-change broadcasts go), `skus/{id}/stock`,
   `skus/{id}/price`, `walk/start|stop|step` (the seeded random walk of stock and prices), `orders`,
   `orders/{id}/advance`, `orders/{id}/invoice` (the ERP issues an NF-e and invoices the order;
-  `broken` makes the XML bad on purpose), `invoices/{key}.xml` (the NF-e XML).
+  `broken` makes the XML bad on purpose), `orders/{id}/invoice/correct` (the ERP replaces a refused
+  NF-e with a new one), `invoices/{key}.xml` (the NF-e XML).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import math
 import random
 import re
@@ -68,6 +71,8 @@ from tiktok_pipelines.sandbox.vtex_catalog import (
     sku_context,
     sku_record,
 )
+
+log = logging.getLogger(__name__)
 
 # License Manager resources (VTEX Admin > Account settings > Roles) each route needs; any one suffices.
 CATALOG_READ = ("Product and SKU Management",)
@@ -281,6 +286,10 @@ class VtexEmulator:
 
     def order_changed(self, account: SandboxAccount, order: dict[str, Any], last_state: str | None) -> None:
         account.push_feed_event(order, last_state)
+        delay = account.auto_invoice.get("seconds")
+        if order["status"] == "ready-for-handling" and delay is not None:
+            order_id = order["orderId"]
+            self.call_later(float(delay), lambda: self._auto_invoice(account, order_id))
         for app_key, hook in account.hooks.items():
             if not account.matches(hook["filter"], order):
                 continue
@@ -529,6 +538,107 @@ class VtexEmulator:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ApiError(400, f"the body is not valid JSON: {exc.msg}") from None
+
+    # ------------------------------------------------------------ the merchant's ERP
+    def erp_invoice(
+        self,
+        account: SandboxAccount,
+        order_id: str,
+        *,
+        broken: str | None = None,
+        tracking: bool = True,
+        courier: str = "Transportadora Sandbox",
+    ) -> dict[str, Any]:
+        """The ERP issues an NF-e for the order and notifies the invoice to the OMS (XML embedded and at
+        `invoiceUrl`); `broken` makes the XML bad on purpose (see `sandbox.nfe`)."""
+        if broken is not None and broken not in BROKEN_KINDS:
+            raise ApiError(400, f"broken must be one of {', '.join(BROKEN_KINDS)}")
+        found = account.order(order_id)
+        if found["status"] == "ready-for-handling":
+            account.start_handling(order_id)
+        if found["status"] != "handling":
+            raise ApiError(409, f"order {order_id} is {found['status']}; it is invoiced from handling")
+        body = self._issue_nfe(account, found, broken)
+        body.update(
+            type="Output",
+            items=[
+                {"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in found["items"]
+            ],
+        )
+        if tracking:
+            number = int(body["invoiceNumber"])
+            body.update(
+                courier=courier,
+                trackingNumber=f"SB{number:09d}BR",
+                trackingUrl=f"https://rastreio.example.com/SB{number:09d}BR",
+                dispatchedDate=now_utc().isoformat(),
+            )
+        receipt = account.invoice(order_id, body)
+        return {
+            **receipt,
+            "invoiceNumber": body["invoiceNumber"],
+            "invoiceKey": body["invoiceKey"],
+            "invoiceUrl": body["invoiceUrl"],
+            "status": found["status"],
+            "broken": broken,
+        }
+
+    def erp_correct_invoice(
+        self, account: SandboxAccount, order_id: str, *, broken: str | None = None
+    ) -> dict[str, Any]:
+        """The ERP replaces a refused NF-e: it cancels it with SEFAZ, issues a new one (new number and
+        access key) and replaces the order's latest sale invoice in the OMS, which posts the invoice to
+        the marketplace again. (How a merchant swaps an invoice in VTEX depends on its ERP and admin;
+        the order keeps one sale invoice here.)"""
+        if broken is not None and broken not in BROKEN_KINDS:
+            raise ApiError(400, f"broken must be one of {', '.join(BROKEN_KINDS)}")
+        found = account.order(order_id)
+        body = self._issue_nfe(account, found, broken)
+        replaced = account.replace_invoice(order_id, body)
+        return {**body, "replaced": replaced, "broken": broken, "embeddedInvoice": None}
+
+    def _issue_nfe(
+        self, account: SandboxAccount, order: dict[str, Any], broken: str | None
+    ) -> dict[str, Any]:
+        number = account.next_invoice_number
+        account.next_invoice_number += 1
+        document = build_nfe(
+            account.public_order(order), Emitter.for_account(account.name), number=number, broken=broken
+        )
+        account.nfe_documents[document.access_key] = document.xml
+        return {
+            "invoiceNumber": str(number),
+            "invoiceValue": str(order["value"]),
+            "issuanceDate": document.issued_at.isoformat(),
+            "invoiceKey": document.access_key,
+            "invoiceUrl": f"{self.public_url}/_sandbox/vtex/accounts/{account.name}/invoices/{document.access_key}.xml",
+            "embeddedInvoice": document.xml.decode("utf-8"),
+        }
+
+    def _auto_invoice(self, account: SandboxAccount, order_id: str) -> None:
+        """The demo's ERP: invoices an order once it may be handled; now and then a bad NF-e, corrected
+        later (see the account's `auto_invoice_*` settings)."""
+        settings = account.auto_invoice
+        order = account.orders.get(order_id)
+        if order is None or order["status"] not in ("ready-for-handling", "handling"):
+            return
+        broken = None
+        if settings.get("broken_share", 0) and account.erp_rng.random() < float(settings["broken_share"]):
+            broken = account.erp_rng.choice(BROKEN_KINDS)
+        try:
+            self.erp_invoice(account, order_id, broken=broken, tracking=bool(settings.get("tracking", False)))
+        except ApiError as exc:
+            log.warning("sandbox ERP could not invoice %s: %s", order_id, exc)
+            return
+        correct_after = settings.get("correct_seconds")
+        if broken and correct_after is not None:
+            self.call_later(float(correct_after), lambda: self._auto_correct(account, order_id))
+
+    def _auto_correct(self, account: SandboxAccount, order_id: str) -> None:
+        try:
+            self.erp_correct_invoice(account, order_id)
+        except ApiError as exc:
+            log.warning("sandbox ERP could not correct the invoice of %s: %s", order_id, exc)
 
     # ------------------------------------------------------------ random walk
     async def _walk(self, account: SandboxAccount, interval: float, options: dict[str, Any]) -> None:
@@ -1092,9 +1202,20 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
             if data["weight_unit"] not in ("g", "kg"):
                 raise ApiError(400, "weight_unit is g or kg")
             account.weight_unit = data["weight_unit"]
+        if "auto_invoice" in data:
+            auto = data["auto_invoice"] or {}
+            if not isinstance(auto, dict) or set(auto) - {
+                "seconds",
+                "broken_share",
+                "correct_seconds",
+                "tracking",
+            }:
+                raise ApiError(400, "auto_invoice takes seconds, broken_share, correct_seconds, tracking")
+            account.auto_invoice = auto
         return {
             "window_to_cancel_seconds": account.window_to_cancel_seconds,
             "weight_unit": account.weight_unit,
+            "auto_invoice": account.auto_invoice,
         }
 
     async def app_key(request: Request) -> dict:
@@ -1254,52 +1375,21 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
 
     async def invoice(request: Request) -> dict:
         """The merchant's ERP: issues the NF-e and notifies the invoice to the OMS."""
-        account = account_of(request)
         data = await _payload(request)
-        broken = data.get("broken")
-        if broken is not None and broken not in BROKEN_KINDS:
-            raise ApiError(400, f"broken must be one of {', '.join(BROKEN_KINDS)}")
-        order_id = request.path_params["order_id"]
-        found = account.order(order_id)
-        if found["status"] == "ready-for-handling":
-            account.start_handling(order_id)
-        if found["status"] != "handling":
-            raise ApiError(409, f"order {order_id} is {found['status']}; it is invoiced from handling")
-        number = account.next_invoice_number
-        account.next_invoice_number += 1
-        document = build_nfe(
-            account.public_order(found), Emitter.for_account(account.name), number=number, broken=broken
+        return emu.erp_invoice(
+            account_of(request),
+            request.path_params["order_id"],
+            broken=data.get("broken"),
+            tracking=data.get("tracking", True),
+            courier=data.get("courier", "Transportadora Sandbox"),
         )
-        account.nfe_documents[document.access_key] = document.xml
-        url = f"{emu.public_url}/_sandbox/vtex/accounts/{account.name}/invoices/{document.access_key}.xml"
-        body: dict[str, Any] = {
-            "type": "Output",
-            "invoiceNumber": str(number),
-            "invoiceValue": str(found["value"]),
-            "issuanceDate": document.issued_at.isoformat(),
-            "invoiceKey": document.access_key,
-            "invoiceUrl": url,
-            "embeddedInvoice": document.xml.decode("utf-8"),
-            "items": [
-                {"id": i["id"], "quantity": i["quantity"], "price": i["sellingPrice"]} for i in found["items"]
-            ],
-        }
-        if data.get("tracking", True):
-            body.update(
-                courier=data.get("courier", "Transportadora Sandbox"),
-                trackingNumber=f"SB{number:09d}BR",
-                trackingUrl=f"https://rastreio.example.com/SB{number:09d}BR",
-                dispatchedDate=now_utc().isoformat(),
-            )
-        receipt = account.invoice(order_id, body)
-        return {
-            **receipt,
-            "invoiceNumber": str(number),
-            "invoiceKey": document.access_key,
-            "invoiceUrl": url,
-            "status": found["status"],
-            "broken": broken,
-        }
+
+    async def correct_invoice(request: Request) -> dict:
+        """The merchant's ERP replaces the order's NF-e with a new one (after TikTok refused it)."""
+        data = await _payload(request)
+        return emu.erp_correct_invoice(
+            account_of(request), request.path_params["order_id"], broken=data.get("broken")
+        )
 
     async def invoice_xml(request: Request) -> Response:
         account = account_of(request)
@@ -1331,6 +1421,7 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
         (f"{acct}/orders/{{order_id}}", order, ["GET"]),
         (f"{acct}/orders/{{order_id}}/advance", advance, ["POST"]),
         (f"{acct}/orders/{{order_id}}/invoice", invoice, ["POST"]),
+        (f"{acct}/orders/{{order_id}}/invoice/correct", correct_invoice, ["POST"]),
         (f"{acct}/invoices/{{key}}.xml", invoice_xml, ["GET"]),
     ]
     return [Route(path, control(fn), methods=methods) for path, fn, methods in table]
@@ -1516,6 +1607,32 @@ class VtexSandboxControl:
         return self._call(
             "POST", f"{self._acct}/orders/{order_id}/invoice", {"broken": broken, "tracking": tracking}
         )
+
+    def correct_invoice(self, order_id: str, *, broken: str | None = None) -> dict:
+        """Has the ERP replace the order's NF-e with a newly issued one (VTEX posts it to the marketplace)."""
+        return self._call("POST", f"{self._acct}/orders/{order_id}/invoice/correct", {"broken": broken})
+
+    def auto_invoice(
+        self,
+        seconds: float | None,
+        *,
+        broken_share: float = 0.0,
+        correct_seconds: float | None = None,
+        tracking: bool = False,
+    ) -> dict:
+        """The ERP invoices every order `seconds` after it may be handled (None stops it); a share of the
+        NF-es come out broken and are corrected `correct_seconds` later."""
+        auto = (
+            {
+                "seconds": seconds,
+                "broken_share": broken_share,
+                "correct_seconds": correct_seconds,
+                "tracking": tracking,
+            }
+            if seconds is not None
+            else {}
+        )
+        return self.configure(auto_invoice=auto)
 
     def invoice_xml(self, access_key: str) -> bytes:
         return self._call("GET", f"{self._acct}/invoices/{access_key}.xml")

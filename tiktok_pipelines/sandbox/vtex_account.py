@@ -277,6 +277,9 @@ class SandboxAccount:
         self.feeds: dict[str, FeedQueue] = {}
         self.window_to_cancel_seconds = 0.0
         self.weight_unit = "g"
+        # The demo ERP (`VtexEmulator._auto_invoice`): {} is off; else seconds, broken_share, correct_seconds.
+        self.auto_invoice: dict[str, Any] = {}
+        self.erp_rng = random.Random(f"{catalog.seed}:erp:{catalog.account}")
         self.walk_rng = random.Random(f"{catalog.seed}:walk:{catalog.account}")
         self._index: dict[int, tuple[Product, Sku]] = {}
         self._index_key: tuple[int, int] | None = None
@@ -1309,6 +1312,28 @@ class SandboxAccount:
                 for pi in package["items"]
             ],
         }
+
+    def replace_invoice(self, order_id: str, body: dict[str, Any]) -> str:
+        """Swaps the NF-e of the order's latest sale invoice for a new one (number, key, value, XML) and
+        posts the invoice to the marketplace again; returns the number replaced."""
+        order = self.order(order_id)
+        package = next(
+            (p for p in reversed(order["packageAttachment"]["packages"]) if p["type"] == "Output"), None
+        )
+        if package is None:
+            raise ApiError(404, f"Order {order_id} has no sale invoice to replace")
+        replaced = package["invoiceNumber"]
+        package.update(
+            invoiceNumber=str(body["invoiceNumber"]),
+            invoiceValue=int(body["invoiceValue"]),
+            invoiceKey=body.get("invoiceKey"),
+            invoiceUrl=body.get("invoiceUrl"),
+            embeddedInvoice=body.get("embeddedInvoice"),
+            issuanceDate=vtex_time(parse_time(body.get("issuanceDate"), "issuanceDate")),
+        )
+        order["lastChange"] = vtex_time()
+        self.listener.marketplace_callback(self, order, "invoice", self._marketplace_invoice(package, order))
+        return replaced
 
     def update_tracking(self, order_id: str, number: str, body: Any) -> dict[str, Any]:
         order = self.order(order_id)

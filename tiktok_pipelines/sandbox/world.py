@@ -118,6 +118,8 @@ class SandboxWorld:
             "TIKTOK_PIPELINES_RECEIVER_HOST": self.config.host,
             "TIKTOK_PIPELINES_RECEIVER_PORT": str(self.config.receiver_port),
             "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET": DEMO_VTEX_WEBHOOK_SECRET,
+            # VTEX calls the receiver back with invoices and cancellations of the orders placed.
+            "VTEX_MARKETPLACE_SERVICES_ENDPOINT": self.urls()["receiver"],
         }
 
     def demo_client_fields(self) -> dict:

@@ -1,1 +1,17 @@
 """Schedules: each module holds the schedules of one domain."""
+
+import dagster as dg
+
+from tiktok_pipelines.partitions import CLIENTS_PARTITION
+
+
+def shop_clients(instance: dg.DagsterInstance, registry) -> list[str]:
+    """The clients a scheduled run of the shop's lanes is for: active, with a TikTok shop, and with a
+    partition already (the registry sensor adds it within a tick)."""
+    return [
+        client.client_id
+        for client in registry.list()
+        if client.status == "active"
+        and client.tiktok_shop_id
+        and instance.has_dynamic_partition(CLIENTS_PARTITION, client.client_id)
+    ]

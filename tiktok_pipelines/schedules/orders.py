@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags
+from tiktok_pipelines.partitions import client_write_tags
 from tiktok_pipelines.resources.state import StateStore
+from tiktok_pipelines.schedules import shop_clients
 
 orders_job = dg.define_asset_job(
     "orders_job",
@@ -23,14 +24,10 @@ def order_polling_schedule(context: dg.ScheduleEvaluationContext, state: StateSt
     orders (and returns) changed since the last poll, with an overlapping window: an order whose
     webhooks never came is placed in VTEX all the same."""
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    for client in state.registry.list():
-        if client.status != "active" or not client.tiktok_shop_id:
-            continue
-        if not context.instance.has_dynamic_partition(CLIENTS_PARTITION, client.client_id):
-            continue
+    for client_id in shop_clients(context.instance, state.registry):
         yield dg.RunRequest(
-            run_key=f"orders-poll:{client.client_id}:{stamp}",
-            partition_key=client.client_id,
+            run_key=f"orders-poll:{client_id}:{stamp}",
+            partition_key=client_id,
             run_config={"ops": {"tiktok_orders": {"config": {"poll": True}}}},
-            tags=client_write_tags(client.client_id, "orders"),
+            tags=client_write_tags(client_id, "orders"),
         )

@@ -60,7 +60,7 @@ def _apply_inline(context, state: StateStore, client: Client, event: InboundEven
             data.get("expiration_time"),
         )
         return "handled"
-    if route.action == "vtex_order_status":
+    if route.action in ("vtex_order_status", "vtex_invoiced"):
         payload = event.payload()
         OrderStore(state.db).set_vtex_status(
             client.client_id, str(payload.get("OrderId")), str(payload.get("State"))
@@ -128,7 +128,12 @@ def build_webhook_queue_sensor(jobs_by_target: dict):
                     status = "pending"
                 counts[status] += 1
                 if route.target == "orders":
-                    orders.mark_for_sync(client.client_id, list(route.keys), route.action)
+                    keys = list(route.keys)
+                    if route.action == "vtex_order_status":
+                        # The hook names the VTEX order; the order map is keyed by the TikTok order id.
+                        found = (orders.by_vtex_order_id(client.client_id, k) for k in keys)
+                        keys = [r.order_id for r in found if r is not None]
+                    orders.mark_for_sync(client.client_id, keys, route.action)
                 if status == "pending" and route.target in jobs_by_target:
                     wanted[(client.client_id, route.target)].append(event.event_id)
             queue.delete([q.handle for q in batch])

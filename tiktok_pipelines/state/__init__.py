@@ -4,7 +4,9 @@ from tiktok_pipelines.state import (  # noqa: F401  (table registration)
     catalog,
     events,
     feeds,
+    fulfilment,
     listings,
+    orders,
     registry,
     tiktok_auth,
 )

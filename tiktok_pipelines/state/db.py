@@ -81,6 +81,33 @@ def create_state_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Adds the nullable columns a table gained since its database was created (`create_all` only
+    creates missing tables), so that an existing state DB keeps working; returns `table.column` added.
+    Anything else (a new key, a type change) needs a real migration."""
+    inspector = sa.inspect(engine)
+    existing_tables = set(inspector.get_table_names())
+    missing = []
+    # Read everything first: on SQLite a read inside the write transaction below would wait for its lock.
+    for table in metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing.extend(
+            (table, column)
+            for column in table.columns
+            if column.name not in present and column.nullable and not column.primary_key
+        )
+    added = []
+    if missing:
+        with engine.begin() as conn:
+            for table, column in missing:
+                ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
 class StateDB:
     """Connections to the state DB and the box that encrypts its secrets."""
 
@@ -94,6 +121,7 @@ class StateDB:
         import tiktok_pipelines.state  # noqa: F401  (registers every table on `metadata`)
 
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:

@@ -39,6 +39,9 @@ orders_table = sa.Table(
     sa.Column("cancel_status", sa.String(60)),
     sa.Column("return_status", sa.String(60)),
     sa.Column("address_updated_at", UTCDateTime),
+    # The package's tracking once it shipped (written by the fulfilment lane).
+    sa.Column("tracking_number", sa.String(80)),
+    sa.Column("shipping_provider", sa.String(200)),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("needs_sync", sa.Boolean, nullable=False, default=True),
@@ -97,6 +100,8 @@ class OrderRecord:
     cancel_status: str | None
     return_status: str | None
     address_updated_at: datetime | None
+    tracking_number: str | None
+    shipping_provider: str | None
     attempts: int
     last_error: str | None
     needs_sync: bool

@@ -34,9 +34,10 @@ RouteFactory = Callable[[ReceiverContext], Sequence[BaseRoute]]
 
 def default_features() -> list[RouteFactory]:
     from tiktok_pipelines.webhooks.events import event_routes
+    from tiktok_pipelines.webhooks.marketplace import marketplace_routes
     from tiktok_pipelines.webhooks.oauth import oauth_routes
 
-    return [oauth_routes, event_routes]
+    return [oauth_routes, event_routes, marketplace_routes]
 
 
 def tune_receiver_process() -> None:

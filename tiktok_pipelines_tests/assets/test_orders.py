@@ -18,49 +18,18 @@ from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.events import DbEventQueue, EventLog
 from tiktok_pipelines.state.orders import OrderStore
 from tiktok_pipelines.webhooks.app import create_app
+from tiktok_pipelines_tests.flows import tick_and_run, wait_delivered
 
 pytestmark = pytest.mark.e2e
 
 sensor = build_webhook_queue_sensor({"orders": orders_job})
 
 
-@pytest.fixture
-def shop(tiktok_client, sandbox, receiver, monkeypatch):
-    """The demo shop with listed products and webhooks pointed at the receiver (retries compressed)."""
-    emulator = sandbox.tiktok
-    emulator.config.webhook_url = f"{receiver.url}/webhooks/tiktok"
-    emulator.config.webhook_time_factor = 0.002  # 2 min → 0.24 s
-    shop = emulator.shop_by_code(DEMO_SHOP_CODE)
-    emulator.seed_products(shop, sandbox.demo_catalog, count=12)
-    return emulator
-
-
-def wait_delivered(emulator, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if emulator.webhooks.pending() == 0:
-            return
-        time.sleep(0.05)
-    raise AssertionError("webhooks still pending")
-
-
 def drain_and_run(instance, resources, client_id="demo"):
     """What the daemon does: a sensor tick, then the runs it asked for."""
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        result = sensor(context)
-    runs = 0
-    for request in result.run_requests or []:
-        assert request.partition_key == client_id
-        outcome = dg.materialize(
-            [tiktok_orders, vtex_orders],
-            partition_key=client_id,
-            instance=instance,
-            resources=resources,
-            tags=request.tags,
-        )
-        assert outcome.success
-        runs += 1
-    return runs
+    return len(
+        tick_and_run(instance, resources, sensor, {"orders_job": [tiktok_orders, vtex_orders]}, client_id)
+    )
 
 
 def run_orders(instance, resources, poll=False, client_id="demo"):

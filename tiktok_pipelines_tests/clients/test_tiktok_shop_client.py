@@ -230,6 +230,9 @@ def test_orders_packages_shipping_and_tracking(api, emulator, shop_code, catalog
     package_id = orders[0]["packages"][0]["id"]
     assert api.get_package(package_id)["package_status"] == "TO_FULFILL"
     assert len(list(api.iter_packages(page_size=2))) == 5
+    # A Brazilian package ships once TikTok accepted its NF-e.
+    api.upload_invoices([{"order_ids": [orders[0]["id"]], "package_id": package_id, "file": NFE}])
+    emulator.set_invoice_outcome(package_id, "SUCCESS")
     api.ship_package(package_id, handover_method="PICKUP")
     assert api.get_order(orders[0]["id"])["status"] == "AWAITING_COLLECTION"
     with pytest.raises(ValidationError):

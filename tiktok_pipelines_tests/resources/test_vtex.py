@@ -51,3 +51,21 @@ def test_an_asset_gets_an_account_bound_client_for_its_partition(sandbox, demo_c
     expected = sorted(sandbox.demo_catalog.skus(), key=lambda s: s.sku_id)[:10]
     assert metadata["skus"].value == 10
     assert metadata["available"].value == sum(s.available for s in expected)
+
+
+def test_each_clients_orders_carry_their_own_signed_callback_address(monkeypatch):
+    import pytest
+
+    from tiktok_pipelines.domain.events import marketplace_callback_token
+    from tiktok_pipelines.settings import ConfigError, Settings
+
+    monkeypatch.setenv("VTEX_MARKETPLACE_SERVICES_ENDPOINT", "https://hooks.example.com")
+    monkeypatch.setenv("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET", "s3cret")
+    vtex = Vtex.from_settings(Settings.load(), env_vars=False)
+    assert vtex.options("acme").marketplace_services_endpoint == (
+        f"https://hooks.example.com/vtex/marketplace/acme/{marketplace_callback_token('s3cret', 'acme')}"
+    )
+    assert "s3cret" not in repr(vtex)
+    assert Vtex().options("acme").marketplace_services_endpoint is None
+    with pytest.raises(ConfigError, match="TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET"):
+        Vtex(marketplace_services_endpoint="https://hooks.example.com").options("acme")

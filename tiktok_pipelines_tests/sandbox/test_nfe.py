@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import time
 from decimal import Decimal
 
 import pytest
@@ -106,3 +107,45 @@ def test_an_order_is_invoiced_only_once_it_may_be_handled(vtex_api, vtex_control
     placed = vtex_api.place_order(order_for(vtex_api, "EARLY-1", [(sku, 1)]))
     with pytest.raises(RuntimeError, match="409"):
         vtex_control.invoice(placed.order_id)  # still waiting for the marketplace's authorization
+
+
+def test_a_refused_nfe_is_replaced_by_the_erp_and_posted_again(vtex_api, vtex_control, sandbox, recorder):
+    sku = in_stock(sandbox.demo_catalog)[0]
+    order = order_for(vtex_api, "FIX-1", [(sku, 1)])
+    order = MarketplaceOrder(**{**order.__dict__, "marketplace_services_endpoint": recorder.url + "/mkp"})
+    placed = vtex_api.place_order(order)
+    vtex_api.authorize_dispatch(placed.order_id, "FIX-1")
+    first = vtex_control.invoice(placed.order_id, broken="no_protocol", tracking=False)
+    fixed = vtex_control.correct_invoice(placed.order_id)
+    assert fixed["replaced"] == first["invoiceNumber"]
+    (package,) = vtex_api.order(placed.order_id)["packageAttachment"]["packages"]
+    assert package["invoiceNumber"] == fixed["invoiceNumber"] != first["invoiceNumber"]
+    assert package["invoiceKey"] == fixed["invoiceKey"] != first["invoiceKey"]
+    root = etree.fromstring(package["embeddedInvoice"].encode())
+    assert root.find("n:protNFe", NS) is not None
+    assert recorder.wait_for(
+        lambda reqs: (
+            [r["json"]["invoiceKey"] for r in reqs if r["path"] == "/mkp/pvt/orders/FIX-1/invoice"]
+            == [first["invoiceKey"], fixed["invoiceKey"]]
+        )
+    )
+
+
+def test_the_demo_erp_invoices_orders_by_itself(vtex_api, vtex_control, sandbox):
+    vtex_control.auto_invoice(0, broken_share=1.0, correct_seconds=0.05)
+    sku = in_stock(sandbox.demo_catalog)[0]
+    placed = vtex_api.place_order(order_for(vtex_api, "AUTO-1", [(sku, 1)]))
+    vtex_api.authorize_dispatch(placed.order_id, "AUTO-1")
+    assert vtex_api.order(placed.order_id)["status"] == "invoiced"
+    (package,) = vtex_api.order(placed.order_id)["packageAttachment"]["packages"]
+    broken_key = package["invoiceKey"]
+    assert package["trackingNumber"] is None  # TikTok's carrier brings the tracking
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        (package,) = vtex_api.order(placed.order_id)["packageAttachment"]["packages"]
+        if package["invoiceKey"] != broken_key:
+            break
+        time.sleep(0.02)
+    assert package["invoiceKey"] != broken_key  # corrected by the ERP
+    vtex_control.auto_invoice(None)
+    assert vtex_control.configure()["auto_invoice"] == {}
