@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.assets.orders import _write_lake, vtex_orders
+from tiktok_pipelines.assets.orders import vtex_orders, write_order_versions
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.http import RetryableError
 from tiktok_pipelines.clients.invoice_files import InvoiceDownloadError, download_invoice_xml
@@ -569,7 +569,7 @@ def invoices(
     # An event whose order failed for a passing reason stays pending: the next run tries again.
     handled = [e.id for e in events if not prompted.get(e.id, set()) & run.retry_orders]
     log.mark(handled, "handled")
-    _write_lake(lake, client_id, run.changed, _records(OrderStore(state.db), client_id, run.changed))
+    write_order_versions(lake, client_id, run.changed, _records(OrderStore(state.db), client_id, run.changed))
     lake.append_part("sync_log", client_id, sync.table())
     return dg.MaterializeResult(
         metadata=_invoice_metadata(run, fulfil, client_id, len(events), len(order_ids), api_calls),
@@ -848,7 +848,9 @@ class _ShipmentRun(_LaneRun):
                 self.client_id, shipment.package_id, order_map_tracking=shipment.tracking_number
             )
             self.counts["tracking_to_order_map"] += 1
-        _write_lake(lake, self.client_id, lake_details, _records(self.orders, self.client_id, lake_details))
+        write_order_versions(
+            lake, self.client_id, lake_details, _records(self.orders, self.client_id, lake_details)
+        )
         for shipment in pending:
             if shipment.vtex_tracking == shipment.tracking_number:
                 continue

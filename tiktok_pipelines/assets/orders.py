@@ -6,6 +6,7 @@ the order map; each run then works through every flagged order, so runs can over
 asked for without doing anything twice.
 """
 
+import contextlib
 import time
 from datetime import UTC, datetime
 
@@ -53,7 +54,7 @@ class OrdersConfig(dg.Config):
     max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
 
 
-def _write_lake(
+def write_order_versions(
     lake: ParquetLake, client_id: str, orders: dict[str, dict], records: dict[str, OrderRecord]
 ) -> int:
     now = datetime.now(UTC)
@@ -167,7 +168,7 @@ def tiktok_orders(
                     store.save_return(client_id, ret)
         api_calls = shop.stats.as_metadata()
     records = {r.order_id: r for r in store.all(client_id) if r.order_id in details}
-    written = _write_lake(lake, client_id, details, records)
+    written = write_order_versions(lake, client_id, details, records)
     log.mark([e.id for e in events], "handled")
     lake.append_part("sync_log", client_id, sync.table())
     preview = [
@@ -262,12 +263,22 @@ def _place(
 
 def _cancel(api, store: OrderStore, sync: SyncLog, record: OrderRecord) -> str:
     client_id, order_id = record.client_id, record.order_id
-    if not record.placed or not record.vtex_order_id:
+    if record.state == "cancelled":
+        return "cancelled"
+    vtex_order_id = record.vtex_order_id
+    if not vtex_order_id and record.state in ("placing", "failed") and record.attempts:
+        # An interrupted placement may have reached VTEX: an order there must be cancelled too.
+        with sync.timed("find_order", "vtex", order_id):
+            found = api.find_order(api.order_id_for(order_id))
+        if found is not None:
+            vtex_order_id = api.order_id_for(order_id)
+            store.update(client_id, order_id, vtex_order_id=vtex_order_id, vtex_status=found.get("status"))
+    if not vtex_order_id:
         store.update(client_id, order_id, state="not_placed", cancelled_at=datetime.now(UTC))
         return "not_placed"
     try:
-        with sync.timed("find_order", "vtex", record.vtex_order_id):
-            current = api.order(record.vtex_order_id)
+        with sync.timed("find_order", "vtex", vtex_order_id):
+            current = api.order(vtex_order_id)
     except VtexNotFoundError:
         current = {}
     status = current.get("status")
@@ -278,17 +289,55 @@ def _cancel(api, store: OrderStore, sync: SyncLog, record: OrderRecord) -> str:
         return "cancelled"
     if status == "invoiced":
         raise OrderMappingError(
-            f"TikTok cancelled order {order_id} but VTEX order {record.vtex_order_id} is invoiced: "
+            f"TikTok cancelled order {order_id} but VTEX order {vtex_order_id} is invoiced: "
             "it needs a return (Input) invoice in VTEX, not a cancellation"
         )
-    with sync.timed("cancel_order", "vtex", record.vtex_order_id):
+    with sync.timed("cancel_order", "vtex", vtex_order_id):
         api.cancel_order(
-            record.vtex_order_id, reason=f"Cancelled on TikTok Shop ({record.cancel_status or 'CANCEL'})"
+            vtex_order_id, reason=f"Cancelled on TikTok Shop ({record.cancel_status or 'CANCEL'})"
         )
     store.update(
         client_id, order_id, state="cancelled", vtex_status="canceled", cancelled_at=datetime.now(UTC)
     )
     return "cancelled"
+
+
+class _LazyShop:
+    """The TikTok shop client, opened on first use: most runs never need it."""
+
+    def __init__(self, stack: contextlib.ExitStack, tiktok: TikTokShop, client_id: str, log):
+        self.stack, self.tiktok, self.client_id, self.log = stack, tiktok, client_id, log
+        self._shop = None
+
+    def __call__(self):
+        if self._shop is None:
+            self._shop = self.stack.enter_context(self.tiktok.shop(self.client_id, logger=self.log))
+        return self._shop
+
+
+def _cancel_on_tiktok(
+    api, tiktok_shop, store: OrderStore, sync: SyncLog, record: OrderRecord, client, context
+) -> str:
+    """The seller cancelled the order in VTEX: cancel it on TikTok too (once VTEX confirms it)."""
+    current = api.find_order(record.vtex_order_id) if record.vtex_order_id else None
+    if not current or current.get("status") not in ("canceled", "cancel"):
+        context.log.info(
+            "order %s: VTEX cancellation not confirmed yet (%s)",
+            record.order_id,
+            current.get("status") if current else "not found",
+        )
+        return "waiting"
+    reason = client.option("tiktok_cancel_reason", "seller_cancel_reason_out_of_stock")
+    with sync.timed("cancel_order", "tiktok", record.order_id):
+        tiktok_shop().cancel_order(record.order_id, reason)
+    store.update(
+        record.client_id,
+        record.order_id,
+        state="cancelled",
+        vtex_status=current.get("status"),
+        cancelled_at=datetime.now(UTC),
+    )
+    return "cancelled_on_tiktok"
 
 
 @dg.asset(
@@ -299,12 +348,13 @@ def _cancel(api, store: OrderStore, sync: SyncLog, record: OrderRecord) -> str:
     code_version="1",
 )
 def vtex_orders(
-    context: dg.AssetExecutionContext, state: StateStore, vtex: Vtex, lake: ParquetLake
+    context: dg.AssetExecutionContext, state: StateStore, vtex: Vtex, tiktok: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
     """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once (the
     order map's key is claimed before the call and confirmed after, and VTEX is looked up again after an
-    interrupted attempt); a cancelled order is cancelled in VTEX. Failures stay flagged and are retried
+    interrupted attempt); a cancelled order is cancelled in VTEX, and an order the seller cancelled in
+    VTEX is cancelled on TikTok. Failures stay flagged and are retried
     by the next run; orders VTEX cannot take (no CPF, no address) are reported and left for a human."""
     client_id = context.partition_key
     client = state.registry.get(client_id)
@@ -316,7 +366,8 @@ def vtex_orders(
     failures: list[dict] = []
     alerts: list[dict] = []
     changed: dict[str, dict] = {}
-    with vtex.client_for(client) as api:
+    with vtex.client_for(client) as api, contextlib.ExitStack() as stack:
+        tiktok_shop = _LazyShop(stack, tiktok, client_id, context.log)
         for record in store.needing_sync(client_id):
             detail = store.detail(record)
             if detail is None:
@@ -324,7 +375,9 @@ def vtex_orders(
             try:
                 cancel_done = record.cancel_status in CANCELLATION_DONE
                 decision = "cancel" if cancel_done else placement_decision(detail)
-                if decision == "place":
+                if "vtex_cancel" in record.reasons and decision != "cancel":
+                    outcome = _cancel_on_tiktok(api, tiktok_shop, store, sync, record, client, context)
+                elif decision == "place":
                     outcome = _place(api, store, sync, client, record, detail, options, log)
                 elif decision == "cancel":
                     outcome = _cancel(api, store, sync, record)
@@ -361,7 +414,7 @@ def vtex_orders(
             changed[record.order_id] = detail
         api_stats = dict(api.stats)
     records = {r.order_id: r for r in store.all(client_id) if r.order_id in changed}
-    _write_lake(lake, client_id, changed, records)
+    write_order_versions(lake, client_id, changed, records)
     lake.append_part("sync_log", client_id, sync.table())
     for alert in alerts:
         context.log.warning("order %s: %s", alert["order_id"], alert["alert"])

@@ -1211,6 +1211,19 @@ class TikTokShopClient:
     def iter_cancellations(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(lambda token: self.search_cancellations(page_size, token, **filters))
 
+    def cancel_order(
+        self, order_id: str, cancel_reason: str, line_item_ids: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """The seller cancels an order (or some of its lines) not yet shipped → `{cancel_id, cancel_status}`.
+
+        `cancel_reason` is one of the platform's reason codes; the outcome also arrives as webhooks 11
+        and 1.
+        """
+        body: dict[str, Any] = {"order_id": str(order_id), "cancel_reason": cancel_reason}
+        if line_item_ids:
+            body["order_line_item_ids"] = [str(i) for i in line_item_ids]
+        return self.call("POST", self.path("return_refund", "/cancellations"), json_body=body)
+
     # ---------------------------------------------------------------------------- analytics
     def get_shop_products_performance(
         self,

@@ -1007,7 +1007,9 @@ class TikTokShopEmulator:
                 return shop, shop.orders[order_id]
         raise KeyError(order_id)
 
-    def set_order_status(self, order_id: str, status: str) -> dict[str, Any]:
+    def set_order_status(
+        self, order_id: str, status: str, *, cancelled_by: str = "BUYER", cancel_reason: str | None = None
+    ) -> dict[str, Any]:
         """Moves an order one allowed step (cancellation restores stock); sends ORDER_STATUS_CHANGE."""
         with self.lock:
             shop, order = self._shop_of_order(order_id)
@@ -1049,7 +1051,7 @@ class TikTokShopEmulator:
                     shipping_provider_id=package["shipping_provider_id"],
                 )
             if status == "CANCELLED":
-                self._cancel(shop, order, now)
+                self._cancel(shop, order, now, cancelled_by, cancel_reason)
                 if package:
                     package["package_status"] = "CANCELLED"
             elif package and status in ("IN_TRANSIT", "DELIVERED", "COMPLETED"):
@@ -1094,7 +1096,22 @@ class TikTokShopEmulator:
             )
             return order
 
-    def _cancel(self, shop: Shop, order: dict[str, Any], now: int) -> None:
+    def seller_cancel(self, order_id: str, cancel_reason: str) -> dict[str, Any]:
+        """The seller cancels an order not yet handed to a carrier (`POST .../cancellations`)."""
+        with self.lock:
+            _, order = self._shop_of_order(order_id)
+            if order["status"] not in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT"):
+                raise ApiError(
+                    21023002,
+                    f"order {order_id} in status {order['status']} can no longer be cancelled by the seller",
+                )
+            self.set_order_status(order_id, "CANCELLED", cancelled_by="SELLER", cancel_reason=cancel_reason)
+            shop, _ = self._shop_of_order(order_id)
+            return next(c for c in reversed(shop.cancellations.values()) if c["order_id"] == order_id)
+
+    def _cancel(
+        self, shop: Shop, order: dict[str, Any], now: int, role: str = "BUYER", reason: str | None = None
+    ) -> None:
         for li in order["line_items"]:
             product = shop.products.get(li["product_id"])
             sku = next((s for s in product["skus"] if s["id"] == li["sku_id"]), None) if product else None
@@ -1106,15 +1123,15 @@ class TikTokShopEmulator:
                 for inv in sku["inventory"]:
                     if inv["warehouse_id"] == wid:
                         inv["quantity"] += 1
-        order["cancel_reason"] = "Comprador desistiu da compra"
-        order["cancellation_initiator"] = "BUYER"
+        order["cancel_reason"] = reason or "Comprador desistiu da compra"
+        order["cancellation_initiator"] = role
         cancel_id = _new_id(self.rng)
         shop.cancellations[cancel_id] = {
             "cancel_id": cancel_id,
             "order_id": order["id"],
-            "cancel_type": "BUYER_CANCEL",
+            "cancel_type": "BUYER_CANCEL" if role == "BUYER" else "CANCEL",
             "cancel_status": "CANCELLATION_REQUEST_COMPLETE",
-            "role": "BUYER",
+            "role": role,
             "cancel_reason_text": order["cancel_reason"],
             "refund_amount": {"currency": shop.currency, "refund_total": order["payment"]["total_amount"]},
             "cancel_line_items": [
@@ -1128,7 +1145,7 @@ class TikTokShopEmulator:
             "CANCELLATION_STATUS_CHANGE",
             {
                 "order_id": order["id"],
-                "cancellations_role": "BUYER",
+                "cancellations_role": role,
                 "cancel_status": "CANCELLATION_REQUEST_COMPLETE",
                 "cancel_id": cancel_id,
                 "create_time": now,
@@ -2249,6 +2266,19 @@ def h_search_cancellations(ctx: Ctx) -> dict[str, Any]:
     return _search_records(ctx, ctx.shop.cancellations, filters, "cancellations", 1, 50)
 
 
+def h_create_cancellation(ctx: Ctx) -> dict[str, Any]:
+    assert ctx.shop
+    body = _body(ctx)
+    order_id = str(body.get("order_id") or "")
+    reason = str(body.get("cancel_reason") or "")
+    if not order_id or not reason:
+        raise ApiError(36009004, "invalid param error: order_id and cancel_reason are required")
+    if order_id not in ctx.shop.orders:
+        raise ApiError(21011001, f"order {order_id} not found")
+    cancellation = ctx.emulator.seller_cancel(order_id, reason)
+    return {"cancel_id": cancellation["cancel_id"], "cancel_status": cancellation["cancel_status"]}
+
+
 def h_products_performance(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     try:
@@ -2381,6 +2411,7 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("POST", "/fulfillment/202502/invoice/upload", h_upload_invoice),
     ApiRoute("POST", "/return_refund/202309/returns/search", h_search_returns),
     ApiRoute("POST", "/return_refund/202309/cancellations/search", h_search_cancellations),
+    ApiRoute("POST", "/return_refund/202309/cancellations", h_create_cancellation),
     ApiRoute("GET", "/analytics/202405/shop_products/performance", h_products_performance),
     ApiRoute("GET", "/event/202309/webhooks", h_get_webhooks),
     ApiRoute("PUT", "/event/202309/webhooks", h_put_webhook),

@@ -228,3 +228,23 @@ def test_vtex_order_hook_reaches_the_order_map(
     assert record.vtex_status == vtex_api.order(vtex_order_id)["status"]
     listed = CliRunner().invoke(main, ["events", "list", "--client", "demo", "--type", "vtex:order_hook"])
     assert "vtex_order_status" in listed.output
+
+
+def test_an_order_the_seller_cancels_in_vtex_is_cancelled_on_tiktok(
+    shop, sandbox, instance, resources, state_db, vtex_api
+):
+    (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    drain_and_run(instance, resources)
+    vtex_api.cancel_order(f"TTS-{order_id}", reason="Sem estoque no CD")
+    deadline = time.monotonic() + 10  # VTEX calls the marketplace back about the cancellation
+    while DbEventQueue(state_db).depth() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drain_and_run(instance, resources)
+    tiktok_order = shop.shop_by_code(DEMO_SHOP_CODE).orders[order_id]
+    assert tiktok_order["status"] == "CANCELLED"
+    assert tiktok_order["cancellation_initiator"] == "SELLER"
+    assert OrderStore(state_db).get("demo", order_id).state == "cancelled"
+    wait_delivered(shop)  # TikTok's own webhooks about it change nothing more
+    drain_and_run(instance, resources)
+    assert OrderStore(state_db).get("demo", order_id).state == "cancelled"
