@@ -15,7 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from hashlib import blake2b
@@ -276,40 +276,44 @@ def parse_weight_kg(raw: str) -> Decimal:
     return value.quantize(_GRAM, rounding=ROUND_HALF_UP)
 
 
-def item_hash(item: FeedItem) -> str:
-    """A content hash of everything the item says (not where it is in the file)."""
-    extra = item.extra
-    data = "\x1f".join(
-        (
-            item.seller_sku,
-            item.item_group_id or "",
-            item.title,
-            item.description or "",
-            item.link or "",
-            item.image_link or "",
-            "\x1e".join(item.additional_image_links),
-            str(item.price),
-            str(item.sale_price),
-            item.currency,
-            item.sale_price_effective_date or "",
-            item.availability or "",
-            item.condition or "",
-            item.brand or "",
-            item.gtin or "",
-            item.mpn or "",
-            item.color or "",
-            item.size or "",
-            item.gender or "",
-            item.age_group or "",
-            item.material or "",
-            item.pattern or "",
-            item.google_product_category or "",
-            item.product_type or "",
-            str(item.shipping_weight_kg),
-            "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items())) if extra else "",
-        )
-    ).encode("utf-8")
-    return blake2b(data, digest_size=16).hexdigest()
+# The fields a content hash covers, in a fixed order (where they sit in the item does not count).
+_HASHED_FIELDS = (
+    "id",
+    "item_group_id",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "price",
+    "sale_price",
+    "sale_price_effective_date",
+    "availability",
+    "condition",
+    "brand",
+    "gtin",
+    "mpn",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "google_product_category",
+    "product_type",
+    "shipping_weight",
+)
+_NO_VALUES = ("",) * len(_HASHED_FIELDS)
+
+
+def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> str:
+    """A content hash of everything an item says: its fields' text as the feed gives it (trimmed), its
+    additional images and its other `g:` elements. The same item in RSS or Atom hashes the same."""
+    data = "\x1f".join(map(values.get, _HASHED_FIELDS, _NO_VALUES))
+    if images:
+        data += "\x1e" + "\x1e".join(images)
+    if extra:
+        data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class FeedParser:
@@ -334,12 +338,12 @@ class FeedParser:
     def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
         fh = _open(source)
         try:
-            yield from self._iter(fh)
+            yield from self._items(fh)
         finally:
             if isinstance(source, str | Path) or fh is not source:
                 fh.close()
 
-    def _iter(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
+    def _items(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
         reader = _CountingReader(fh)
         context = etree.iterparse(
             reader,
@@ -357,12 +361,13 @@ class FeedParser:
         checked_root = False
         count = 0
         warnings = self._warnings
+        item_of = self._item
         try:
             for _event, elem in context:
                 if not checked_root:
                     self._check_document(elem.getroottree())
                     checked_root = True
-                entry = self._item(elem)
+                entry = item_of(elem)
                 if warnings:
                     yield from warnings
                     warnings.clear()
@@ -535,8 +540,8 @@ class FeedParser:
             weight,
             extra,
             line,
+            content_hash(values, images, extra),
         )
-        item.content_hash = item_hash(item)
         self.summary.items += 1
         return item
 

@@ -289,6 +289,9 @@ FEED_PRODUCTS_DICTIONARY = (
 )
 
 
+_NO_EXTRA: list = []  # shared by every row without extra fields; nothing mutates it
+
+
 def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> tuple:
     """A `FEED_PRODUCTS` row of a parsed feed item, in column order (for `append_values`)."""
     return (
@@ -318,7 +321,7 @@ def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> t
         item.google_product_category,
         item.product_type,
         item.shipping_weight_kg,
-        list(item.extra.items()),
+        list(item.extra.items()) if item.extra else _NO_EXTRA,
         item.line,
         item.content_hash,
         snapshot_hash,
@@ -383,7 +386,7 @@ def _offsets(lengths: Iterable[int]) -> pa.Buffer | None:
     return pa.py_buffer(offsets) if offsets[-1] < 2**31 - 1 else None
 
 
-def _strings(values: list) -> pa.Array | None:
+def _strings(values: Sequence[Any]) -> pa.Array | None:
     n, nulls = len(values), values.count(None)
     if nulls == n:
         return pa.nulls(n, pa.string())
@@ -409,7 +412,7 @@ def _strings(values: list) -> pa.Array | None:
     )
 
 
-def _buffers_array(values: list, type_: pa.DataType) -> pa.Array | None:
+def _buffers_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array | None:
     if type_ == pa.string():
         return _strings(values)
     if pa.types.is_decimal(type_):
@@ -447,7 +450,7 @@ def _buffers_array(values: list, type_: pa.DataType) -> pa.Array | None:
     return None
 
 
-def column_array(values: list, type_: pa.DataType) -> pa.Array:
+def column_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
     """A column of Python values as an Arrow array of `type_` (same values and errors as `pa.array`)."""
     try:
         built = _buffers_array(values, type_)
@@ -503,7 +506,7 @@ class ParquetRowWriter:
             return
         self._rows = []
         columns = zip(zip(*rows, strict=True), self.schema, strict=True)
-        batch = pa.record_batch([column_array(list(c), f.type) for c, f in columns], schema=self.schema)
+        batch = pa.record_batch([column_array(c, f.type) for c, f in columns], schema=self.schema)
         self._writer.write_batch(batch)
         self.rows_written += len(rows)
 
