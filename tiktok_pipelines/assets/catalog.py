@@ -883,7 +883,9 @@ def _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now) -
 
 
 def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Table:
-    """Rows of the `listings` lake table for the SKUs this run changed on TikTok."""
+    """Rows of the `listings` lake table for the SKUs this run changed on TikTok, with the statuses
+    TikTok gave them (read back after the push)."""
+    statuses = {k: p.status for k, p in listings.products(client_id).items()}
     rows = []
     for result in report.results:
         if not result.ok:
@@ -918,7 +920,7 @@ def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Ta
                     "tiktok_product_id": result.tiktok_product_id,
                     "tiktok_sku_id": result.skus.get(sku),
                     "title": draft.parts.get("title"),
-                    "status": "PENDING" if result.action == "create" else None,
+                    "status": statuses.get(result.product_key),
                     "price": price.get("amount") if result.action == "create" else None,
                     "list_price": price.get("list_amount") if result.action == "create" else None,
                     "currency": price.get("currency"),
