@@ -5,6 +5,7 @@ feed_products ─▶ feed_diff ─▶ vtex_catalog ─▶ tiktok_brands ──�
                     └─ checks: feed not empty, shrink guard, unique seller SKUs, prices > 0 (blocking)
 """
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -64,6 +65,11 @@ from tiktok_pipelines.state.db import utcnow
 from tiktok_pipelines.state.listings import ListingMap
 from tiktok_pipelines.state.registry import Client
 from tiktok_pipelines.tiktok_tokens import TikTokNotAuthorizedError
+
+# Every catalog asset: one partition per client, in the catalog group.
+_catalog_asset = functools.partial(
+    dg.asset, partitions_def=clients_partitions, group_name="catalog", code_version="1"
+)
 
 DEFAULT_MAX_DELETE_SHARE = 0.2
 DEFAULT_MAX_BAD_PRICE_SHARE = 0.01
@@ -132,13 +138,10 @@ CHECK_SPECS = [
 ]
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_products],
     kinds={"parquet"},
     check_specs=CHECK_SPECS,
-    code_version="1",
 )
 def feed_diff(
     context: dg.AssetExecutionContext, config: FeedDiffConfig, state: StateStore, lake: ParquetLake
@@ -308,12 +311,9 @@ def _check_prices(client: Client, table: pa.Table) -> dg.AssetCheckResult:
 
 
 # ---------------------------------------------------------------- vtex_catalog
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_diff],
     kinds={"vtex", "parquet"},
-    code_version="1",
 )
 def vtex_catalog(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, vtex: Vtex
@@ -417,12 +417,9 @@ def vtex_catalog(
 
 
 # ---------------------------------------------------------------- tiktok_brands
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[vtex_catalog],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_brands(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok: TikTokShop
@@ -497,12 +494,9 @@ class CategoriesConfig(dg.Config):
     )
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[vtex_catalog],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_categories(
     context: dg.AssetExecutionContext,
@@ -616,12 +610,9 @@ class ListingsConfig(dg.Config):
     retry_paused: bool = Field(default=False, description="Try paused products again even if unchanged.")
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_diff, tiktok_brands, tiktok_categories],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_listings(
     context: dg.AssetExecutionContext,
