@@ -9,7 +9,8 @@ import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from itertools import chain
 
 import dagster as dg
 import httpx
@@ -30,6 +31,7 @@ from tiktok_pipelines.catalog.categories import (
 from tiktok_pipelines.catalog.enrichment import FeedSku, plan_refresh, refresh, weight_mismatches
 from tiktok_pipelines.catalog.images import ImageUploader
 from tiktok_pipelines.catalog.listings import (
+    DraftSummary,
     ListingPublisher,
     PublishReport,
     PushResult,
@@ -37,9 +39,19 @@ from tiktok_pipelines.catalog.listings import (
     plan_listings,
     shrink_share,
 )
-from tiktok_pipelines.catalog.products import build_drafts, group_products, product_categories, vtex_rows
+from tiktok_pipelines.catalog.products import (
+    DraftBuilder,
+    VtexIndex,
+    iter_products,
+    product_categories,
+    vtex_rows,
+)
 from tiktok_pipelines.clients.tiktok_shop import AuthError, TikTokShopError
-from tiktok_pipelines.domain.catalog_diff import diff_catalogs, product_hashes_of_table
+from tiktok_pipelines.domain.catalog_diff import (
+    diff_catalogs,
+    product_hashes_of_parquet,
+    product_hashes_of_table,
+)
 from tiktok_pipelines.domain.categories import resolve_category
 from tiktok_pipelines.domain.tables import (
     FEED_DIFF,
@@ -74,6 +86,7 @@ _catalog_asset = functools.partial(
 DEFAULT_MAX_DELETE_SHARE = 0.2
 DEFAULT_MAX_BAD_PRICE_SHARE = 0.01
 DEFAULT_PAUSE_AFTER = 3
+PUSH_CHUNK = 500  # products built and pushed at a time: a large first publication stays in bounded memory
 
 
 def _feed_table(lake: ParquetLake, client_id: str, columns: list[str] | None = None) -> pa.Table:
@@ -512,10 +525,14 @@ def tiktok_categories(
     attributes of every leaf in use are fetched and cached."""
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
-    products = group_products(
-        _feed_table(lake, client_id).to_pylist(), vtex_rows(lake.read_table("vtex_catalog", client_id))
-    )
-    infos = [product_categories(p) for p in products.values()]
+    vtex_index = VtexIndex(lake.read_table("vtex_catalog", client_id))
+    try:
+        with lake.local_copy("feed_products", client_id) as feed_path:
+            infos = [product_categories(p) for p in iter_products(feed_path, vtex_index)]
+    except KeyError:
+        raise dg.Failure(
+            description="no feed_products table yet: materialize feed_xml and feed_products"
+        ) from None
     store = CategoryStore(state.db)
     now = utcnow()
     with _shop(tiktok, client_id, context) as shop:
@@ -645,134 +662,163 @@ def tiktok_listings(
         target = state.registry.get(str(sandbox_id))
     started_at = int(time.time())
     snapshot = state.feeds.current(client_id)
-    feed = _feed_table(lake, client_id)
-    source_hashes = {k: h.hash for k, h in product_hashes_of_table(feed).items()}
-    products = group_products(feed.to_pylist(), vtex_rows(lake.read_table("vtex_catalog", client_id)))
+    snapshot_hash = snapshot.content_hash if snapshot else ""
     categories = CategoryStore(state.db)
-    resolver = CategoryResolver(
-        client_id, categories.mappings(client_id), categories.tree(client_id), categories.rules(client_id)
-    )
-    drafts = build_drafts(
+    build = DraftBuilder(
         client,
-        products,
-        resolver,
+        CategoryResolver(
+            client_id, categories.mappings(client_id), categories.tree(client_id), categories.rules(client_id)
+        ),
         BrandMap(state.db).all(client_id),
         AttributeRuleStore(state.db).all(client_id),
     )
+    vtex_index = VtexIndex(lake.read_table("vtex_catalog", client_id))
     listings = ListingMap(state.db)
     listed = listings.products(target.client_id)
-    plan = plan_listings(
-        drafts,
-        source_hashes,
-        listed,
-        listings.payload_states(target.client_id),
-        retry_paused=config.retry_paused,
-        max_products=config.max_products,
-    )
-    live = sum(1 for p in listed.values() if is_live(p))
-    max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
-    share = shrink_share(live, len(plan.deletes))
-    snapshot_hash = snapshot.content_hash if snapshot else ""
-    confirmed = ShrinkGuardStore(state.db).get(client_id, snapshot_hash)
-    allow_deletes = bool(feed.num_rows) and (
-        share <= max_share or (confirmed is not None and confirmed.confirmed_at is not None)
-    )
-    blocked = None
-    if plan.deletes and not allow_deletes:
-        blocked = (
-            f"{len(plan.deletes)} of {live} listed products ({share:.0%}) would be deleted, above "
-            f"{max_share:.0%}: no deletion until `tiktok-pipelines catalog confirm-shrink {client_id}`"
-        )
-        context.log.error(blocked)
-
-    warehouses = list(target.tiktok_warehouse_ids)
-    if not warehouses and (plan.creates or plan.edits):
-        raise dg.Failure(description=f"client {target.client_id} has no TikTok warehouse ids")
-    initial_stock = str(client.option("initial_stock", "vtex"))
-
-    def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
-        if initial_stock == "zero":
-            return {}, []
-        with vtex.client_for(client) as api:
-            result = api.stock_many(list(vtex_ids))
-        quantities = {
-            k: v.quantity(unlimited_as=int(client.option("unlimited_stock_as", 999)))
-            for k, v in result.values.items()
-        }
-        return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
-
+    payloads = listings.payload_states(target.client_id)
     report = PublishReport()
     checks: list[PushResult] = []
+    listing_rows: list[dict] = []
     refreshed = 0
-    http = httpx.Client(
-        timeout=httpx.Timeout(feed_downloader.timeout_seconds, connect=10.0),
-        follow_redirects=True,
-        headers={"User-Agent": feed_downloader.user_agent},
-        limits=httpx.Limits(max_connections=tiktok.max_concurrency * 2),
-    )
-    try:
-        with _shop(tiktok, target.client_id, context) as shop:
-            images = ImageUploader(
-                shop,
-                ImageStore(state.db),
-                target.client_id,
-                http,
+    calls: dict = {}
+    image_stats: dict = {}
+    with ExitStack() as stack:
+        try:
+            feed_path = stack.enter_context(lake.local_copy("feed_products", client_id))
+        except KeyError:
+            raise dg.Failure(
+                description="no feed_products table yet: materialize feed_xml and feed_products"
+            ) from None
+        # Pass 1: every product's payload hash (and its problems), streamed; only hashes are kept.
+        source_hashes = product_hashes_of_parquet(feed_path)
+        summaries: dict[str, DraftSummary] = {}
+        notes: dict[str, tuple] = {}
+        for product in iter_products(feed_path, vtex_index):
+            draft = build(product)
+            summaries[product.product_key] = DraftSummary(draft.ok, draft.payload_hash)
+            if draft.problems or draft.warnings:
+                notes[product.product_key] = (draft.problems, draft.warnings, draft.parts.get("category_id"))
+        plan = plan_listings(
+            summaries,
+            source_hashes,
+            listed,
+            payloads,
+            retry_paused=config.retry_paused,
+            max_products=config.max_products,
+        )
+        live = sum(1 for p in listed.values() if is_live(p))
+        max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
+        share = shrink_share(live, len(plan.deletes))
+        confirmed = ShrinkGuardStore(state.db).get(client_id, snapshot_hash)
+        allow_deletes = bool(summaries) and (
+            share <= max_share or (confirmed is not None and confirmed.confirmed_at is not None)
+        )
+        blocked = None
+        if plan.deletes and not allow_deletes:
+            blocked = (
+                f"{len(plan.deletes)} of {live} listed products ({share:.0%}) would be deleted, above "
+                f"{max_share:.0%}: no deletion until `tiktok-pipelines catalog confirm-shrink {client_id}`"
             )
-            publisher = ListingPublisher(
-                shop,
-                images,
-                listings,
-                target.client_id,
-                warehouse_ids=warehouses,
-                stock=stock,
-                pause_after=int(client.option("pause_after_failures", DEFAULT_PAUSE_AFTER)),
-                logger=context.log,
-            )
-            if config.mode == "check":
-                pending = [*plan.creates, *plan.edits]
-                checks = [
-                    o.value if o.ok else PushResult(o.item, "check", False, message=str(o.error))
-                    for o in shop.bulk(lambda k: publisher.check(drafts[k]), pending)
-                ]
-            else:
-                try:
-                    report = publisher.publish(
-                        plan,
-                        drafts,
-                        listed,
-                        source_hashes,
-                        allow_deletes=allow_deletes,
-                        blocked_reason=blocked,
-                    )
-                except AuthError as exc:
-                    raise dg.Failure(description=str(exc)) from None
-                listings.set_source_hashes(
+            context.log.error(blocked)
+        warehouses = list(target.tiktok_warehouse_ids)
+        if not warehouses and (plan.creates or plan.edits):
+            raise dg.Failure(description=f"client {target.client_id} has no TikTok warehouse ids")
+        initial_stock = str(client.option("initial_stock", "vtex"))
+
+        def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+            if initial_stock == "zero":
+                return {}, []
+            with vtex.client_for(client) as api:
+                result = api.stock_many(list(vtex_ids))
+            quantities = {
+                k: v.quantity(unlimited_as=int(client.option("unlimited_stock_as", 999)))
+                for k, v in result.values.items()
+            }
+            return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
+
+        http = httpx.Client(
+            timeout=httpx.Timeout(feed_downloader.timeout_seconds, connect=10.0),
+            follow_redirects=True,
+            headers={"User-Agent": feed_downloader.user_agent},
+            limits=httpx.Limits(max_connections=tiktok.max_concurrency * 2),
+        )
+        try:
+            with _shop(tiktok, target.client_id, context) as shop:
+                images = ImageUploader(shop, ImageStore(state.db), target.client_id, http)
+                publisher = ListingPublisher(
+                    shop,
+                    images,
+                    listings,
                     target.client_id,
-                    {k: source_hashes[k] for k in plan.feed_only_changes if k in source_hashes},
+                    warehouse_ids=warehouses,
+                    stock=stock,
+                    pause_after=int(client.option("pause_after_failures", DEFAULT_PAUSE_AFTER)),
+                    logger=context.log,
                 )
-                touched = [
-                    r.tiktok_product_id
-                    for r in report.results
-                    if r.ok and r.action != "delete" and r.tiktok_product_id
-                ]
-                if touched:
-                    try:
-                        refreshed = publisher.refresh_statuses(started_at - 60, touched)
-                    except TikTokShopError as exc:
-                        context.log.warning("could not read the statuses of pushed products: %s", exc)
-            calls = shop.stats.as_metadata()
-            image_stats = dict(images.stats)
-    finally:
-        http.close()
+                # Pass 2: the products to push, built again a chunk at a time and pushed.
+                creates, edits = set(plan.creates), set(plan.edits)
+                chunk: list = []
+                pending = iter_products(feed_path, vtex_index, only=creates | edits)
+                for product in chain(pending, [None]):
+                    if product is not None:
+                        chunk.append(build(product))
+                    if chunk and (product is None or len(chunk) >= PUSH_CHUNK):
+                        if config.mode == "check":
+                            checks += [
+                                o.value
+                                if o.ok
+                                else PushResult(o.item.product_key, "check", False, message=str(o.error))
+                                for o in shop.bulk(publisher.check, chunk)
+                            ]
+                        else:
+                            try:
+                                pushed = publisher.push(
+                                    [d for d in chunk if d.product_key in creates],
+                                    [d for d in chunk if d.product_key in edits],
+                                    listed,
+                                    payloads,
+                                    source_hashes,
+                                )
+                            except AuthError as exc:
+                                raise dg.Failure(description=str(exc)) from None
+                            report.extend(pushed)
+                            listing_rows += _listing_rows(target.client_id, chunk, pushed)
+                        chunk = []
+                if config.mode != "check":
+                    if plan.deletes:
+                        if allow_deletes:
+                            report.results.extend(publisher.delete(plan.deletes, listed))
+                        else:
+                            report.deletions_blocked = blocked
+                    listings.set_source_hashes(
+                        target.client_id,
+                        {k: source_hashes[k] for k in plan.feed_only_changes if k in source_hashes},
+                    )
+                    touched = [
+                        r.tiktok_product_id
+                        for r in report.results
+                        if r.ok and r.action != "delete" and r.tiktok_product_id
+                    ]
+                    if touched:
+                        try:
+                            refreshed = publisher.refresh_statuses(started_at - 60, touched)
+                        except TikTokShopError as exc:
+                            context.log.warning("could not read the statuses of pushed products: %s", exc)
+                calls = shop.stats.as_metadata()
+                image_stats = dict(images.stats)
+        finally:
+            http.close()
 
     now = utcnow()
-    problem_rows = _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now)
+    problem_rows = _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now)
     if config.mode != "check":
         with lake.writer("listing_problems", target.client_id, LISTING_PROBLEMS) as writer:
             writer.extend(problem_rows)
-        lake.append_part(
-            "listings", target.client_id, _listing_rows(target.client_id, drafts, report, listings, now)
-        )
+        statuses = {k: p.status for k, p in listings.products(target.client_id).items()}
+        for row in listing_rows:
+            row["status"] = statuses.get(row["product_key"]) if row["status"] is None else row["status"]
+            row["updated_at"] = row["ingested_at"] = now
+        lake.append_part("listings", target.client_id, pa.Table.from_pylist(listing_rows, schema=LISTINGS))
         lake.append_part("sync_log", target.client_id, _sync_rows(target.client_id, report, now))
     failed = [r for r in report.results if not r.ok] + [c for c in checks if not c.ok]
     for result in failed[:20]:
@@ -782,8 +828,8 @@ def tiktok_listings(
         metadata={
             "mode": config.mode,
             "target_client": target.client_id,
-            "dagster/row_count": len(drafts),
-            "products": len(drafts),
+            "dagster/row_count": len(summaries),
+            "products": len(summaries),
             "created": report.count("create", True),
             "edited": report.count("edit", True),
             "deleted": report.count("delete", True),
@@ -830,32 +876,23 @@ def tiktok_listings(
     )
 
 
-def _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now) -> list[dict]:
+def _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now) -> list[dict]:
+    """The `listing_problems` rows of this run: why products were held back or refused, and warnings."""
     rows = []
     for key in plan.invalid:
-        draft = drafts[key]
-        for stage, message in draft.problems:
-            rows.append(("error", key, stage, message, draft.parts.get("category_id")))
+        problems, _, category = notes.get(key, ((), (), None))
+        rows.extend(("error", key, stage, message, category) for stage, message in problems)
     for key in plan.paused:
         rows.append(
             ("error", key, "tiktok", "paused after repeated identical failures; unchanged since", None)
         )
     for result in [*report.results, *checks]:
         if not result.ok:
-            rows.append(
-                (
-                    "error",
-                    result.product_key,
-                    "tiktok" if result.action != "delete" else "delete",
-                    result.message or "",
-                    None,
-                )
-            )
-        for warning in result.warnings:
-            rows.append(("warning", result.product_key, "images", warning, None))
-    for key, draft in drafts.items():
-        for stage, message in draft.warnings:
-            rows.append(("warning", key, stage, message, draft.parts.get("category_id")))
+            stage = "tiktok" if result.action != "delete" else "delete"
+            rows.append(("error", result.product_key, stage, result.message or "", None))
+        rows.extend(("warning", result.product_key, "images", w, None) for w in result.warnings)
+    for key, (_, warnings, category) in notes.items():
+        rows.extend(("warning", key, stage, message, category) for stage, message in warnings)
     if report.deletions_blocked:
         rows.append(("error", "", "delete", report.deletions_blocked, None))
     return [
@@ -873,36 +910,18 @@ def _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now) -
     ]
 
 
-def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Table:
-    """Rows of the `listings` lake table for the SKUs this run changed on TikTok, with the statuses
-    TikTok gave them (read back after the push)."""
-    statuses = {k: p.status for k, p in listings.products(client_id).items()}
+def _listing_rows(client_id, drafts, report) -> list[dict]:
+    """Rows of the `listings` lake table for the SKUs a push changed on TikTok (statuses and times are
+    filled in after the statuses are read back)."""
+    by_key = {d.product_key: d for d in drafts}
     rows = []
     for result in report.results:
-        if not result.ok:
-            continue
-        draft = drafts.get(result.product_key)
-        if result.action == "delete" or draft is None:
-            rows.append(
-                {
-                    "client_id": client_id,
-                    "product_key": result.product_key,
-                    "seller_sku": None,
-                    "tiktok_product_id": result.tiktok_product_id,
-                    "tiktok_sku_id": None,
-                    "title": None,
-                    "status": "deleted",
-                    "price": None,
-                    "list_price": None,
-                    "currency": None,
-                    "quantity": None,
-                    "updated_at": now,
-                    "ingested_at": now,
-                }
-            )
+        draft = by_key.get(result.product_key)
+        if not result.ok or draft is None:
             continue
         for sku in draft.seller_skus:
             price = draft.prices.get(sku) or {}
+            created = result.action == "create"
             rows.append(
                 {
                     "client_id": client_id,
@@ -911,16 +930,14 @@ def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Ta
                     "tiktok_product_id": result.tiktok_product_id,
                     "tiktok_sku_id": result.skus.get(sku),
                     "title": draft.parts.get("title"),
-                    "status": statuses.get(result.product_key),
-                    "price": price.get("amount") if result.action == "create" else None,
-                    "list_price": price.get("list_amount") if result.action == "create" else None,
+                    "status": None,
+                    "price": price.get("amount") if created else None,
+                    "list_price": price.get("list_amount") if created else None,
                     "currency": price.get("currency"),
                     "quantity": None,
-                    "updated_at": now,
-                    "ingested_at": now,
                 }
             )
-    return pa.Table.from_pylist(rows, schema=LISTINGS)
+    return rows
 
 
 def _sync_rows(client_id, report, now) -> pa.Table:
