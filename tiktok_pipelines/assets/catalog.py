@@ -15,6 +15,7 @@ from itertools import chain
 import dagster as dg
 import httpx
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from tiktok_pipelines.assets.feed import feed_products
@@ -28,7 +29,13 @@ from tiktok_pipelines.catalog.categories import (
     refresh_tree,
     suggest,
 )
-from tiktok_pipelines.catalog.enrichment import FeedSku, plan_refresh, refresh, weight_mismatches
+from tiktok_pipelines.catalog.enrichment import (
+    FeedSku,
+    cached_skus,
+    plan_refresh,
+    refresh,
+    weight_mismatches,
+)
 from tiktok_pipelines.catalog.images import ImageUploader
 from tiktok_pipelines.catalog.listings import (
     DraftSummary,
@@ -44,7 +51,6 @@ from tiktok_pipelines.catalog.products import (
     VtexIndex,
     iter_products,
     product_categories,
-    vtex_rows,
 )
 from tiktok_pipelines.clients.tiktok_shop import AuthError, TikTokShopError
 from tiktok_pipelines.domain.catalog_diff import (
@@ -338,7 +344,8 @@ def vtex_catalog(
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
     feed = _feed_table(lake, client_id, ["seller_sku", "link", "content_hash", "shipping_weight_kg"])
-    cached = vtex_rows(lake.read_table("vtex_catalog", client_id))
+    previous = lake.read_table("vtex_catalog", client_id)
+    cached = cached_skus(previous)
     now = utcnow()
     try:
         plan = plan_refresh(
@@ -360,15 +367,22 @@ def vtex_catalog(
         weight_unit = str(client.option("vtex_weight_unit", "g"))
         started = time.monotonic()
         with vtex.client_for(client) as api:
-            result = refresh(api, plan, weight_unit, now, sales_channel=client.vtex_trade_policy)
+            result = refresh(
+                api, plan, weight_unit, now, sales_channel=client.vtex_trade_policy, cached=cached
+            )
             requests = dict(api.stats)
     except ValueError as exc:  # a client option with a value the code cannot use
         raise dg.Failure(description=f"client {client_id}: {exc}") from None
     if result.auth_error and len(result.failed) == len(plan.fetch):
         raise dg.Failure(description=f"VTEX refused the client's credentials: {result.auth_error}")
-    with lake.writer("vtex_catalog", client_id, VTEX_CATALOG) as writer:
-        for sku in sorted(result.rows):
-            writer.append(result.rows[sku].as_row(client_id))
+    # Rows not read again are copied in Arrow from the previous table: no Python object per SKU.
+    fresh = pa.Table.from_pylist([r.as_row(client_id) for r in result.rows.values()], schema=VTEX_CATALOG)
+    parts = [fresh]
+    if previous is not None and result.keep:
+        kept = previous.filter(pc.is_in(previous["seller_sku"], value_set=pa.array(sorted(result.keep))))
+        parts.insert(0, kept.select(VTEX_CATALOG.names).cast(VTEX_CATALOG))
+    table = pa.concat_tables(parts).sort_by("seller_sku")
+    lake.write_table("vtex_catalog", client_id, table)
     feed_weights = dict(
         zip(feed.column("seller_sku").to_pylist(), feed.column("shipping_weight_kg").to_pylist(), strict=True)
     )
@@ -383,7 +397,7 @@ def vtex_catalog(
         context.log.warning(
             "%d SKUs could not be read from VTEX; they are retried next run", len(result.failed)
         )
-    statuses = Counter(r.status for r in result.rows.values())
+    statuses = Counter(table.column("status").to_pylist())
     preview = [
         {
             "seller_sku": sku,
@@ -400,7 +414,7 @@ def vtex_catalog(
     ]
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(result.rows),
+            "dagster/row_count": table.num_rows,
             "fetched": result.fetched,
             "new": plan.reasons["new"],
             "changed": plan.reasons["changed"],
@@ -443,9 +457,14 @@ def tiktok_brands(
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
     feed = _feed_table(lake, client_id, ["seller_sku", "brand"])
-    vtex = vtex_rows(lake.read_table("vtex_catalog", client_id))
+    enriched = lake.read_table("vtex_catalog", client_id, columns=["seller_sku", "brand_name"])
+    vtex_brands = (
+        dict(zip(enriched.column(0).to_pylist(), enriched.column(1).to_pylist(), strict=True))
+        if enriched
+        else {}
+    )
     names = brand_names(
-        brand or (vtex[sku].brand_name if sku in vtex else None)
+        brand or vtex_brands.get(sku)
         for sku, brand in zip(
             feed.column("seller_sku").to_pylist(), feed.column("brand").to_pylist(), strict=True
         )

@@ -91,30 +91,6 @@ def iter_products(
                 yield ProductInput(key, pending.pop(key))
 
 
-def group_products(
-    rows: Iterable[Mapping[str, Any]], vtex: Mapping[str, VtexSkuData]
-) -> dict[str, ProductInput]:
-    """Feed rows (in feed order) → products by product key, each SKU with its enrichment."""
-    products: dict[str, ProductInput] = {}
-    for row in rows:
-        row = dict(row)
-        extra = row.get("extra")
-        if extra is not None and not isinstance(extra, Mapping):
-            row["extra"] = dict(extra)
-        key = product_key(row["seller_sku"], row.get("item_group_id"))
-        product = products.get(key)
-        if product is None:
-            product = products[key] = ProductInput(key, [])
-        product.skus.append(SkuInput(row, vtex.get(row["seller_sku"])))
-    return products
-
-
-def vtex_rows(table: pa.Table | None) -> dict[str, VtexSkuData]:
-    if table is None:
-        return {}
-    return {r["seller_sku"]: VtexSkuData.from_row(r) for r in table.to_pylist()}
-
-
 def product_categories(product: ProductInput) -> ProductCategories:
     first = product.skus[0]
     vtex = next((s.vtex for s in product.skus if s.vtex and s.vtex.category_id), None)
@@ -200,15 +176,3 @@ class DraftBuilder:
         return build_draft(
             product, choice, brand_id, brand_problem, self.lookup(choice.leaf_id), self.settings
         )
-
-
-def build_drafts(
-    client: Client,
-    products: Mapping[str, ProductInput],
-    resolver: CategoryResolver,
-    brands: Mapping[str, BrandEntry],
-    rules: Sequence[AttributeRule],
-) -> dict[str, ListingDraft]:
-    """The payload of every product, with its problems."""
-    build = DraftBuilder(client, resolver, brands, rules)
-    return {key: build(product) for key, product in products.items()}
