@@ -6,7 +6,9 @@ each in a fresh process so peak RSS is its own:
             previous table's product hashes (what `feed_products` + `feed_diff` do on every run);
   baseline: parse both feeds whole into DOM trees and compare them item by item (the seed's
             PRODUTOS-compara-xml lambda).
-Prints one line per figure: name, value, unit, ratio to the baseline. Throughput is given against wall
+A third figure, lxml's iterparse alone over the same file, is the ceiling for any streaming parser in
+Python on this machine at that moment (the machine is shared: compare against it, not only against the
+targets). Prints one line per figure: name, value, unit, ratio to the baseline. Throughput is given against wall
 time and against CPU time (the second is steadier on a shared machine).
 
     python benchmarks/feed.py [--sizes 10000,100000] [--repeat 3]
@@ -90,6 +92,21 @@ def run_project(old_table: Path, new: Path, out: Path) -> dict:
     }
 
 
+def run_floor(new: Path) -> dict:
+    """The parser alone: lxml's iterparse over the new feed, items dropped as they come, no Python work
+    per field. What no Python on this machine can beat; it shows how busy the machine is, too."""
+    from lxml import etree
+
+    started, cpu = time.perf_counter(), time.process_time()
+    items = etree.iterparse(str(new), events=("end",), tag="item", remove_blank_text=True)
+    for count, (_event, elem) in enumerate(items, 1):
+        elem.clear(keep_tail=False)
+        if count % 256 == 0:
+            parent = elem.getparent()
+            del parent[: parent.index(elem)]
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
+
+
 def run_baseline(old: Path, new: Path) -> dict:
     from lxml import etree
 
@@ -131,6 +148,8 @@ def child(mode: str, folder: Path, size: int) -> None:
     )
     if mode == "project":
         result = run_project(old_table, new, folder / f"out-{size}.parquet")
+    elif mode == "floor":
+        result = run_floor(new)
     else:
         result = run_baseline(old, new)
     result["peak_rss_mb"] = peak_rss_mb()
@@ -177,12 +196,17 @@ def main() -> None:
             mb = new.stat().st_size / 1e6
             project = best_of("project", folder, size, args.repeat)
             baseline = best_of("baseline", folder, size, args.repeat)
+            floor = best_of("floor", folder, size, args.repeat)
             label = f"{size // 1000}k"
             p_rate, b_rate = mb / project["seconds"], mb / baseline["seconds"]
             p_cpu, b_cpu = mb / project["cpu_seconds"], mb / baseline["cpu_seconds"]
             print(f"feed_{label}_size {mb:.1f} MB")
             print(f"feed_{label}_parse_diff_throughput {p_rate:.1f} MB/s ratio {p_rate / b_rate:.2f}")
             print(f"feed_{label}_baseline_throughput {b_rate:.1f} MB/s ratio 1.00")
+            f_rate = mb / floor["seconds"]
+            print(
+                f"feed_{label}_lxml_iterparse_only_throughput {f_rate:.1f} MB/s ratio {f_rate / b_rate:.2f}"
+            )
             print(f"feed_{label}_parse_diff_cpu_throughput {p_cpu:.1f} MB/cpu-s ratio {p_cpu / b_cpu:.2f}")
             print(f"feed_{label}_baseline_cpu_throughput {b_cpu:.1f} MB/cpu-s ratio 1.00")
             print(
