@@ -71,18 +71,22 @@ def run_project(old_table: Path, new: Path, out: Path) -> dict:
         FEED_PRODUCTS_BATCH_ROWS,
         FEED_PRODUCTS_DICTIONARY,
         ParquetRowWriter,
-        feed_product_values,
+        feed_product_columns,
     )
 
     started, cpu = time.perf_counter(), time.process_time()
     previous = product_hashes_of_parquet(old_table)
     current = ProductHashes()
     with ParquetRowWriter(
-        out, FEED_PRODUCTS, batch_rows=FEED_PRODUCTS_BATCH_ROWS, dictionary_columns=FEED_PRODUCTS_DICTIONARY
+        out,
+        FEED_PRODUCTS,
+        batch_rows=FEED_PRODUCTS_BATCH_ROWS,
+        dictionary_columns=FEED_PRODUCTS_DICTIONARY,
+        columns_of=feed_product_columns("bench", "snapshot"),
     ) as writer:
         for entry in FeedParser().iter(new):
             if entry.__class__ is FeedItem:
-                writer.append_values(feed_product_values("bench", entry, "snapshot"))
+                writer.append_object(entry)
                 current.add(entry.seller_sku, entry.item_group_id, entry.content_hash)
     diff = diff_catalogs(previous, current.hexdigests())
     return {

@@ -14,7 +14,7 @@ from tiktok_pipelines.domain.tables import (
     FEED_PRODUCTS,
     FEED_PRODUCTS_BATCH_ROWS,
     FEED_PRODUCTS_DICTIONARY,
-    feed_product_values,
+    feed_product_columns,
 )
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.resources.feeds import FeedDownloader
@@ -133,11 +133,12 @@ def feed_products(
                 FEED_PRODUCTS,
                 batch_rows=FEED_PRODUCTS_BATCH_ROWS,
                 dictionary_columns=FEED_PRODUCTS_DICTIONARY,
+                columns_of=feed_product_columns(client.client_id, snapshot.content_hash),
             ) as writer,
         ):
             for entry in parser.iter(path):
                 if isinstance(entry, FeedItem):
-                    writer.append_values(feed_product_values(client.client_id, entry, snapshot.content_hash))
+                    writer.append_object(entry)
                     groups.add(entry.item_group_id or entry.seller_sku)
                     if len(preview) < 10:
                         preview.append(

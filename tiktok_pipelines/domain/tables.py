@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os as _os
 from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import accumulate
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +329,28 @@ def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> t
     )
 
 
+_ITEM_ATTRIBUTES = {name: attrgetter(name) for name in FEED_PRODUCTS.names if name in FeedItem.__slots__}
+
+
+def feed_product_columns(client_id: str, snapshot_hash: str) -> Callable[[list[FeedItem]], list[list]]:
+    """For `ParquetRowWriter(columns_of=...)`: a batch of parsed items as `FEED_PRODUCTS` columns."""
+
+    def columns(items: list[FeedItem]) -> list[list]:
+        out: list[list] = []
+        for name in FEED_PRODUCTS.names:
+            if name == "client_id":
+                out.append([client_id] * len(items))
+            elif name == "snapshot_hash":
+                out.append([snapshot_hash] * len(items))
+            elif name == "extra":
+                out.append([list(i.extra.items()) if i.extra else _NO_EXTRA for i in items])
+            else:
+                out.append(list(map(_ITEM_ATTRIBUTES[name], items)))
+        return out
+
+    return columns
+
+
 def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
     """A `FEED_PRODUCTS` row of a parsed feed item."""
     return {
@@ -473,13 +496,17 @@ class ParquetRowWriter:
         schema: pa.Schema,
         batch_rows: int = 5_000,
         dictionary_columns: Sequence[str] | None = None,
+        columns_of: Callable[[list[Any]], list[Sequence[Any]]] | None = None,
     ):
         self.path = Path(path)
         self.schema = schema
         self.batch_rows = batch_rows
         self.rows_written = 0
         self._names = schema.names
-        self._rows: list[Sequence[Any]] = []
+        self._rows: list[Any] = []
+        # With `columns_of`, rows are objects (`append_object`) and this turns a batch of them into
+        # columns: faster than building a tuple per row and transposing.
+        self._columns_of = columns_of
         self._writer = pq.ParquetWriter(
             str(self.path),
             schema,
@@ -496,6 +523,12 @@ class ParquetRowWriter:
         if len(self._rows) >= self.batch_rows:
             self.flush()
 
+    def append_object(self, obj: Any) -> None:
+        """A row as an object that the writer's `columns_of` reads."""
+        self._rows.append(obj)
+        if len(self._rows) >= self.batch_rows:
+            self.flush()
+
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
             self.append(row)
@@ -505,7 +538,8 @@ class ParquetRowWriter:
         if not rows:
             return
         self._rows = []
-        columns = zip(zip(*rows, strict=True), self.schema, strict=True)
+        values = self._columns_of(rows) if self._columns_of is not None else zip(*rows, strict=True)
+        columns = zip(values, self.schema, strict=True)
         batch = pa.record_batch([column_array(c, f.type) for c, f in columns], schema=self.schema)
         self._writer.write_batch(batch)
         self.rows_written += len(rows)

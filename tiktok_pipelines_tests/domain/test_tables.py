@@ -13,6 +13,7 @@ from tiktok_pipelines.domain.tables import (
     FEED_PRODUCTS_DICTIONARY,
     LISTINGS,
     ParquetRowWriter,
+    feed_product_columns,
     feed_product_row,
     feed_product_values,
 )
@@ -68,7 +69,7 @@ def test_values_that_do_not_fit_give_pyarrows_errors(tmp_path):
         writer.append_values((None, "5.5", None, None, [], 1, 1, None, None))  # not a Decimal
 
 
-def test_feed_rows_as_values_or_dicts_write_the_same_table(tmp_path):
+def test_feed_rows_as_values_dicts_or_items_write_the_same_table(tmp_path):
     items = [
         e for e in FeedParser().iter(render_feed(generate_catalog(20, seed=5))) if isinstance(e, FeedItem)
     ]
@@ -80,8 +81,14 @@ def test_feed_rows_as_values_or_dicts_write_the_same_table(tmp_path):
             w.append_values(feed_product_values("c", item, "s"))
     with ParquetRowWriter(tmp_path / "b.parquet", FEED_PRODUCTS) as w:
         w.extend(feed_product_row("c", item, "s") for item in items)
+    with ParquetRowWriter(
+        tmp_path / "c.parquet", FEED_PRODUCTS, batch_rows=7, columns_of=feed_product_columns("c", "s")
+    ) as w:
+        for item in items:
+            w.append_object(item)
     a, b = pq.read_table(tmp_path / "a.parquet"), pq.read_table(tmp_path / "b.parquet")
     assert a.equals(b) and a.num_rows == len(items)
+    assert pq.read_table(tmp_path / "c.parquet").equals(a)
     assert a.column("price").to_pylist()[0] == items[0].price
     assert a.column("extra").to_pylist()[0] == [("custom_label_0", "verão")]
 
