@@ -47,7 +47,8 @@ NEVER_PAUSE = 10**9
 MAX_INVENTORY = 99_999
 DELETE_CHUNK = 20
 SEARCH_SKUS_CHUNK = 20
-LIVE_EXCLUDED = ("deleted",)
+# Not on TikTok any more: deleted by the catalog ("deleted") or, as a status webhook says, by the seller.
+LIVE_EXCLUDED = ("deleted", "DELETED")
 NOT_FOUND_CODES = (12019150, 12052032)  # reference §5: product not found
 
 

@@ -73,3 +73,10 @@ def test_planning_needs_only_hashes():
     summaries = {"a": DraftSummary(True, "h1"), "b": DraftSummary(False, "h2")}
     plan = plan_listings(summaries, {}, {"a": listed("a", "h0")}, {})
     assert (plan.edits, plan.invalid) == (["a"], ["b"])
+
+
+def test_a_product_the_seller_deleted_on_tiktok_is_created_again():
+    d = draft("p")
+    gone = {"p": listed("p", d.payload_hash, status="DELETED")}
+    plan = plan_listings({"p": d}, {}, gone, {})
+    assert plan.creates == ["p"] and plan.deletes == []
