@@ -392,6 +392,10 @@ def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict
 # import of pandas on first use (tens of MB in a process that otherwise never needs it). Other types go
 # through `pa.array`, and so does a value of an unexpected Python type, so errors are pyarrow's own.
 _INT_CODES = {pa.int32(): "i", pa.int64(): "q"}
+_DECIMAL_TYPES = {Decimal, type(None)}
+_INT_TYPES = {int}
+_LIST_TYPES = {list, type(None)}
+_LIST_ONLY = {list}
 
 
 def _validity(values: Sequence[Any], nulls: int) -> pa.Buffer | None:
@@ -439,18 +443,18 @@ def _buffers_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array | None
     if type_ == pa.string():
         return _strings(values)
     if pa.types.is_decimal(type_):
-        if not all(v is None or v.__class__ is Decimal for v in values):
+        if not set(map(type, values)) <= _DECIMAL_TYPES:
             return None
         text = _strings([None if v is None else str(v) for v in values])
         return None if text is None else text.cast(type_)
     code = _INT_CODES.get(type_)
     if code is not None:
-        if not all(v.__class__ is int for v in values):
+        if set(map(type, values)) != _INT_TYPES:
             return None
         return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(array(code, values))])
     if pa.types.is_list(type_) and type_.value_type == pa.string():
         nulls = values.count(None)
-        if not all(v is None or v.__class__ is list for v in values):
+        if not set(map(type, values)) <= _LIST_TYPES:
             return None
         offsets = _offsets((0 if v is None else len(v) for v in values) if nulls else map(len, values))
         child = _strings([x for v in values if v for x in v])
@@ -460,7 +464,7 @@ def _buffers_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array | None
             type_, len(values), [_validity(values, nulls), offsets], null_count=nulls, children=[child]
         )
     if pa.types.is_map(type_) and type_.key_type == pa.string() and type_.item_type == pa.string():
-        if not all(v.__class__ is list for v in values):
+        if set(map(type, values)) != _LIST_ONLY:
             return None
         offsets = _offsets(map(len, values))
         keys = _strings([k for v in values for k, _ in v])
