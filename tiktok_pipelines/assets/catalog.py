@@ -912,6 +912,7 @@ def _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now) ->
         rows.extend(("warning", result.product_key, "images", w, None) for w in result.warnings)
     for key, (_, warnings, category) in notes.items():
         rows.extend(("warning", key, stage, message, category) for stage, message in warnings)
+    rows.extend(("warning", "", "stock", w, None) for w in report.stock_warnings)  # created with stock 0
     if report.deletions_blocked:
         rows.append(("error", "", "delete", report.deletions_blocked, None))
     return [

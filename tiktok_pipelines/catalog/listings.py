@@ -67,17 +67,6 @@ class ListingPlan:
     paused: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # over the run's max_products
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "to_create": len(self.creates),
-            "to_edit": len(self.edits),
-            "to_delete": len(self.deletes),
-            "unchanged": len(self.unchanged),
-            "invalid": len(self.invalid),
-            "paused": len(self.paused),
-            "deferred": len(self.deferred),
-        }
-
 
 class DraftSummary(NamedTuple):
     """What planning needs of a draft (a `ListingDraft` serves as well)."""
