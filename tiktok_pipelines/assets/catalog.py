@@ -5,14 +5,17 @@ feed_products ─▶ feed_diff ─▶ vtex_catalog ─▶ tiktok_brands ──�
                     └─ checks: feed not empty, shrink guard, unique seller SKUs, prices > 0 (blocking)
 """
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from itertools import chain
 
 import dagster as dg
 import httpx
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 
 from tiktok_pipelines.assets.feed import feed_products
@@ -26,9 +29,16 @@ from tiktok_pipelines.catalog.categories import (
     refresh_tree,
     suggest,
 )
-from tiktok_pipelines.catalog.enrichment import FeedSku, plan_refresh, refresh, weight_mismatches
+from tiktok_pipelines.catalog.enrichment import (
+    FeedSku,
+    cached_skus,
+    plan_refresh,
+    refresh,
+    weight_mismatches,
+)
 from tiktok_pipelines.catalog.images import ImageUploader
 from tiktok_pipelines.catalog.listings import (
+    DraftSummary,
     ListingPublisher,
     PublishReport,
     PushResult,
@@ -36,9 +46,18 @@ from tiktok_pipelines.catalog.listings import (
     plan_listings,
     shrink_share,
 )
-from tiktok_pipelines.catalog.products import build_drafts, group_products, product_categories, vtex_rows
+from tiktok_pipelines.catalog.products import (
+    DraftBuilder,
+    VtexIndex,
+    iter_products,
+    product_categories,
+)
 from tiktok_pipelines.clients.tiktok_shop import AuthError, TikTokShopError
-from tiktok_pipelines.domain.catalog_diff import diff_catalogs, product_hashes_of_table
+from tiktok_pipelines.domain.catalog_diff import (
+    diff_catalogs,
+    product_hashes_of_parquet,
+    product_hashes_of_table,
+)
 from tiktok_pipelines.domain.categories import resolve_category
 from tiktok_pipelines.domain.tables import (
     FEED_DIFF,
@@ -65,9 +84,15 @@ from tiktok_pipelines.state.listings import ListingMap
 from tiktok_pipelines.state.registry import Client
 from tiktok_pipelines.tiktok_tokens import TikTokNotAuthorizedError
 
+# Every catalog asset: one partition per client, in the catalog group.
+_catalog_asset = functools.partial(
+    dg.asset, partitions_def=clients_partitions, group_name="catalog", code_version="1"
+)
+
 DEFAULT_MAX_DELETE_SHARE = 0.2
 DEFAULT_MAX_BAD_PRICE_SHARE = 0.01
 DEFAULT_PAUSE_AFTER = 3
+PUSH_CHUNK = 500  # products built and pushed at a time: a large first publication stays in bounded memory
 
 
 def _feed_table(lake: ParquetLake, client_id: str, columns: list[str] | None = None) -> pa.Table:
@@ -132,13 +157,10 @@ CHECK_SPECS = [
 ]
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_products],
     kinds={"parquet"},
     check_specs=CHECK_SPECS,
-    code_version="1",
 )
 def feed_diff(
     context: dg.AssetExecutionContext, config: FeedDiffConfig, state: StateStore, lake: ParquetLake
@@ -308,12 +330,9 @@ def _check_prices(client: Client, table: pa.Table) -> dg.AssetCheckResult:
 
 
 # ---------------------------------------------------------------- vtex_catalog
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_diff],
     kinds={"vtex", "parquet"},
-    code_version="1",
 )
 def vtex_catalog(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, vtex: Vtex
@@ -325,7 +344,8 @@ def vtex_catalog(
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
     feed = _feed_table(lake, client_id, ["seller_sku", "link", "content_hash", "shipping_weight_kg"])
-    cached = vtex_rows(lake.read_table("vtex_catalog", client_id))
+    previous = lake.read_table("vtex_catalog", client_id)
+    cached = cached_skus(previous)
     now = utcnow()
     try:
         plan = plan_refresh(
@@ -347,15 +367,22 @@ def vtex_catalog(
         weight_unit = str(client.option("vtex_weight_unit", "g"))
         started = time.monotonic()
         with vtex.client_for(client) as api:
-            result = refresh(api, plan, weight_unit, now, sales_channel=client.vtex_trade_policy)
+            result = refresh(
+                api, plan, weight_unit, now, sales_channel=client.vtex_trade_policy, cached=cached
+            )
             requests = dict(api.stats)
     except ValueError as exc:  # a client option with a value the code cannot use
         raise dg.Failure(description=f"client {client_id}: {exc}") from None
     if result.auth_error and len(result.failed) == len(plan.fetch):
         raise dg.Failure(description=f"VTEX refused the client's credentials: {result.auth_error}")
-    with lake.writer("vtex_catalog", client_id, VTEX_CATALOG) as writer:
-        for sku in sorted(result.rows):
-            writer.append(result.rows[sku].as_row(client_id))
+    # Rows not read again are copied in Arrow from the previous table: no Python object per SKU.
+    fresh = pa.Table.from_pylist([r.as_row(client_id) for r in result.rows.values()], schema=VTEX_CATALOG)
+    parts = [fresh]
+    if previous is not None and result.keep:
+        kept = previous.filter(pc.is_in(previous["seller_sku"], value_set=pa.array(sorted(result.keep))))
+        parts.insert(0, kept.select(VTEX_CATALOG.names).cast(VTEX_CATALOG))
+    table = pa.concat_tables(parts).sort_by("seller_sku")
+    lake.write_table("vtex_catalog", client_id, table)
     feed_weights = dict(
         zip(feed.column("seller_sku").to_pylist(), feed.column("shipping_weight_kg").to_pylist(), strict=True)
     )
@@ -370,7 +397,7 @@ def vtex_catalog(
         context.log.warning(
             "%d SKUs could not be read from VTEX; they are retried next run", len(result.failed)
         )
-    statuses = Counter(r.status for r in result.rows.values())
+    statuses = Counter(table.column("status").to_pylist())
     preview = [
         {
             "seller_sku": sku,
@@ -387,7 +414,7 @@ def vtex_catalog(
     ]
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": len(result.rows),
+            "dagster/row_count": table.num_rows,
             "fetched": result.fetched,
             "new": plan.reasons["new"],
             "changed": plan.reasons["changed"],
@@ -417,12 +444,9 @@ def vtex_catalog(
 
 
 # ---------------------------------------------------------------- tiktok_brands
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[vtex_catalog],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_brands(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok: TikTokShop
@@ -433,9 +457,14 @@ def tiktok_brands(
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
     feed = _feed_table(lake, client_id, ["seller_sku", "brand"])
-    vtex = vtex_rows(lake.read_table("vtex_catalog", client_id))
+    enriched = lake.read_table("vtex_catalog", client_id, columns=["seller_sku", "brand_name"])
+    vtex_brands = (
+        dict(zip(enriched.column(0).to_pylist(), enriched.column(1).to_pylist(), strict=True))
+        if enriched
+        else {}
+    )
     names = brand_names(
-        brand or (vtex[sku].brand_name if sku in vtex else None)
+        brand or vtex_brands.get(sku)
         for sku, brand in zip(
             feed.column("seller_sku").to_pylist(), feed.column("brand").to_pylist(), strict=True
         )
@@ -497,12 +526,9 @@ class CategoriesConfig(dg.Config):
     )
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[vtex_catalog],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_categories(
     context: dg.AssetExecutionContext,
@@ -518,10 +544,14 @@ def tiktok_categories(
     attributes of every leaf in use are fetched and cached."""
     client = state.registry.get(context.partition_key)
     client_id = client.client_id
-    products = group_products(
-        _feed_table(lake, client_id).to_pylist(), vtex_rows(lake.read_table("vtex_catalog", client_id))
-    )
-    infos = [product_categories(p) for p in products.values()]
+    vtex_index = VtexIndex(lake.read_table("vtex_catalog", client_id))
+    try:
+        with lake.local_copy("feed_products", client_id) as feed_path:
+            infos = [product_categories(p) for p in iter_products(feed_path, vtex_index)]
+    except KeyError:
+        raise dg.Failure(
+            description="no feed_products table yet: materialize feed_xml and feed_products"
+        ) from None
     store = CategoryStore(state.db)
     now = utcnow()
     with _shop(tiktok, client_id, context) as shop:
@@ -616,12 +646,9 @@ class ListingsConfig(dg.Config):
     retry_paused: bool = Field(default=False, description="Try paused products again even if unchanged.")
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name="catalog",
+@_catalog_asset(
     deps=[feed_diff, tiktok_brands, tiktok_categories],
     kinds={"tiktok"},
-    code_version="1",
 )
 def tiktok_listings(
     context: dg.AssetExecutionContext,
@@ -654,134 +681,163 @@ def tiktok_listings(
         target = state.registry.get(str(sandbox_id))
     started_at = int(time.time())
     snapshot = state.feeds.current(client_id)
-    feed = _feed_table(lake, client_id)
-    source_hashes = {k: h.hash for k, h in product_hashes_of_table(feed).items()}
-    products = group_products(feed.to_pylist(), vtex_rows(lake.read_table("vtex_catalog", client_id)))
+    snapshot_hash = snapshot.content_hash if snapshot else ""
     categories = CategoryStore(state.db)
-    resolver = CategoryResolver(
-        client_id, categories.mappings(client_id), categories.tree(client_id), categories.rules(client_id)
-    )
-    drafts = build_drafts(
+    build = DraftBuilder(
         client,
-        products,
-        resolver,
+        CategoryResolver(
+            client_id, categories.mappings(client_id), categories.tree(client_id), categories.rules(client_id)
+        ),
         BrandMap(state.db).all(client_id),
         AttributeRuleStore(state.db).all(client_id),
     )
+    vtex_index = VtexIndex(lake.read_table("vtex_catalog", client_id))
     listings = ListingMap(state.db)
     listed = listings.products(target.client_id)
-    plan = plan_listings(
-        drafts,
-        source_hashes,
-        listed,
-        listings.payload_states(target.client_id),
-        retry_paused=config.retry_paused,
-        max_products=config.max_products,
-    )
-    live = sum(1 for p in listed.values() if is_live(p))
-    max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
-    share = shrink_share(live, len(plan.deletes))
-    snapshot_hash = snapshot.content_hash if snapshot else ""
-    confirmed = ShrinkGuardStore(state.db).get(client_id, snapshot_hash)
-    allow_deletes = bool(feed.num_rows) and (
-        share <= max_share or (confirmed is not None and confirmed.confirmed_at is not None)
-    )
-    blocked = None
-    if plan.deletes and not allow_deletes:
-        blocked = (
-            f"{len(plan.deletes)} of {live} listed products ({share:.0%}) would be deleted, above "
-            f"{max_share:.0%}: no deletion until `tiktok-pipelines catalog confirm-shrink {client_id}`"
-        )
-        context.log.error(blocked)
-
-    warehouses = list(target.tiktok_warehouse_ids)
-    if not warehouses and (plan.creates or plan.edits):
-        raise dg.Failure(description=f"client {target.client_id} has no TikTok warehouse ids")
-    initial_stock = str(client.option("initial_stock", "vtex"))
-
-    def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
-        if initial_stock == "zero":
-            return {}, []
-        with vtex.client_for(client) as api:
-            result = api.stock_many(list(vtex_ids))
-        quantities = {
-            k: v.quantity(unlimited_as=int(client.option("unlimited_stock_as", 999)))
-            for k, v in result.values.items()
-        }
-        return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
-
+    payloads = listings.payload_states(target.client_id)
     report = PublishReport()
     checks: list[PushResult] = []
+    listing_rows: list[dict] = []
     refreshed = 0
-    http = httpx.Client(
-        timeout=httpx.Timeout(feed_downloader.timeout_seconds, connect=10.0),
-        follow_redirects=True,
-        headers={"User-Agent": feed_downloader.user_agent},
-        limits=httpx.Limits(max_connections=tiktok.max_concurrency * 2),
-    )
-    try:
-        with _shop(tiktok, target.client_id, context) as shop:
-            images = ImageUploader(
-                shop,
-                ImageStore(state.db),
-                target.client_id,
-                http,
+    calls: dict = {}
+    image_stats: dict = {}
+    with ExitStack() as stack:
+        try:
+            feed_path = stack.enter_context(lake.local_copy("feed_products", client_id))
+        except KeyError:
+            raise dg.Failure(
+                description="no feed_products table yet: materialize feed_xml and feed_products"
+            ) from None
+        # Pass 1: every product's payload hash (and its problems), streamed; only hashes are kept.
+        source_hashes = product_hashes_of_parquet(feed_path)
+        summaries: dict[str, DraftSummary] = {}
+        notes: dict[str, tuple] = {}
+        for product in iter_products(feed_path, vtex_index):
+            draft = build(product)
+            summaries[product.product_key] = DraftSummary(draft.ok, draft.payload_hash)
+            if draft.problems or draft.warnings:
+                notes[product.product_key] = (draft.problems, draft.warnings, draft.parts.get("category_id"))
+        plan = plan_listings(
+            summaries,
+            source_hashes,
+            listed,
+            payloads,
+            retry_paused=config.retry_paused,
+            max_products=config.max_products,
+        )
+        live = sum(1 for p in listed.values() if is_live(p))
+        max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
+        share = shrink_share(live, len(plan.deletes))
+        confirmed = ShrinkGuardStore(state.db).get(client_id, snapshot_hash)
+        allow_deletes = bool(summaries) and (
+            share <= max_share or (confirmed is not None and confirmed.confirmed_at is not None)
+        )
+        blocked = None
+        if plan.deletes and not allow_deletes:
+            blocked = (
+                f"{len(plan.deletes)} of {live} listed products ({share:.0%}) would be deleted, above "
+                f"{max_share:.0%}: no deletion until `tiktok-pipelines catalog confirm-shrink {client_id}`"
             )
-            publisher = ListingPublisher(
-                shop,
-                images,
-                listings,
-                target.client_id,
-                warehouse_ids=warehouses,
-                stock=stock,
-                pause_after=int(client.option("pause_after_failures", DEFAULT_PAUSE_AFTER)),
-                logger=context.log,
-            )
-            if config.mode == "check":
-                pending = [*plan.creates, *plan.edits]
-                checks = [
-                    o.value if o.ok else PushResult(o.item, "check", False, message=str(o.error))
-                    for o in shop.bulk(lambda k: publisher.check(drafts[k]), pending)
-                ]
-            else:
-                try:
-                    report = publisher.publish(
-                        plan,
-                        drafts,
-                        listed,
-                        source_hashes,
-                        allow_deletes=allow_deletes,
-                        blocked_reason=blocked,
-                    )
-                except AuthError as exc:
-                    raise dg.Failure(description=str(exc)) from None
-                listings.set_source_hashes(
+            context.log.error(blocked)
+        warehouses = list(target.tiktok_warehouse_ids)
+        if not warehouses and (plan.creates or plan.edits):
+            raise dg.Failure(description=f"client {target.client_id} has no TikTok warehouse ids")
+        initial_stock = str(client.option("initial_stock", "vtex"))
+
+        def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+            if initial_stock == "zero":
+                return {}, []
+            with vtex.client_for(client) as api:
+                result = api.stock_many(list(vtex_ids))
+            quantities = {
+                k: v.quantity(unlimited_as=int(client.option("unlimited_stock_as", 999)))
+                for k, v in result.values.items()
+            }
+            return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
+
+        http = httpx.Client(
+            timeout=httpx.Timeout(feed_downloader.timeout_seconds, connect=10.0),
+            follow_redirects=True,
+            headers={"User-Agent": feed_downloader.user_agent},
+            limits=httpx.Limits(max_connections=tiktok.max_concurrency * 2),
+        )
+        try:
+            with _shop(tiktok, target.client_id, context) as shop:
+                images = ImageUploader(shop, ImageStore(state.db), target.client_id, http)
+                publisher = ListingPublisher(
+                    shop,
+                    images,
+                    listings,
                     target.client_id,
-                    {k: source_hashes[k] for k in plan.feed_only_changes if k in source_hashes},
+                    warehouse_ids=warehouses,
+                    stock=stock,
+                    pause_after=int(client.option("pause_after_failures", DEFAULT_PAUSE_AFTER)),
+                    logger=context.log,
                 )
-                touched = [
-                    r.tiktok_product_id
-                    for r in report.results
-                    if r.ok and r.action != "delete" and r.tiktok_product_id
-                ]
-                if touched:
-                    try:
-                        refreshed = publisher.refresh_statuses(started_at - 60, touched)
-                    except TikTokShopError as exc:
-                        context.log.warning("could not read the statuses of pushed products: %s", exc)
-            calls = shop.stats.as_metadata()
-            image_stats = dict(images.stats)
-    finally:
-        http.close()
+                # Pass 2: the products to push, built again a chunk at a time and pushed.
+                creates, edits = set(plan.creates), set(plan.edits)
+                chunk: list = []
+                pending = iter_products(feed_path, vtex_index, only=creates | edits)
+                for product in chain(pending, [None]):
+                    if product is not None:
+                        chunk.append(build(product))
+                    if chunk and (product is None or len(chunk) >= PUSH_CHUNK):
+                        if config.mode == "check":
+                            checks += [
+                                o.value
+                                if o.ok
+                                else PushResult(o.item.product_key, "check", False, message=str(o.error))
+                                for o in shop.bulk(publisher.check, chunk)
+                            ]
+                        else:
+                            try:
+                                pushed = publisher.push(
+                                    [d for d in chunk if d.product_key in creates],
+                                    [d for d in chunk if d.product_key in edits],
+                                    listed,
+                                    payloads,
+                                    source_hashes,
+                                )
+                            except AuthError as exc:
+                                raise dg.Failure(description=str(exc)) from None
+                            report.extend(pushed)
+                            listing_rows += _listing_rows(target.client_id, chunk, pushed)
+                        chunk = []
+                if config.mode != "check":
+                    if plan.deletes:
+                        if allow_deletes:
+                            report.results.extend(publisher.delete(plan.deletes, listed))
+                        else:
+                            report.deletions_blocked = blocked
+                    listings.set_source_hashes(
+                        target.client_id,
+                        {k: source_hashes[k] for k in plan.feed_only_changes if k in source_hashes},
+                    )
+                    touched = [
+                        r.tiktok_product_id
+                        for r in report.results
+                        if r.ok and r.action != "delete" and r.tiktok_product_id
+                    ]
+                    if touched:
+                        try:
+                            refreshed = publisher.refresh_statuses(started_at - 60, touched)
+                        except TikTokShopError as exc:
+                            context.log.warning("could not read the statuses of pushed products: %s", exc)
+                calls = shop.stats.as_metadata()
+                image_stats = dict(images.stats)
+        finally:
+            http.close()
 
     now = utcnow()
-    problem_rows = _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now)
+    problem_rows = _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now)
     if config.mode != "check":
         with lake.writer("listing_problems", target.client_id, LISTING_PROBLEMS) as writer:
             writer.extend(problem_rows)
-        lake.append_part(
-            "listings", target.client_id, _listing_rows(target.client_id, drafts, report, listings, now)
-        )
+        statuses = {k: p.status for k, p in listings.products(target.client_id).items()}
+        for row in listing_rows:
+            row["status"] = statuses.get(row["product_key"]) if row["status"] is None else row["status"]
+            row["updated_at"] = row["ingested_at"] = now
+        lake.append_part("listings", target.client_id, pa.Table.from_pylist(listing_rows, schema=LISTINGS))
         lake.append_part("sync_log", target.client_id, _sync_rows(target.client_id, report, now))
     failed = [r for r in report.results if not r.ok] + [c for c in checks if not c.ok]
     for result in failed[:20]:
@@ -791,8 +847,8 @@ def tiktok_listings(
         metadata={
             "mode": config.mode,
             "target_client": target.client_id,
-            "dagster/row_count": len(drafts),
-            "products": len(drafts),
+            "dagster/row_count": len(summaries),
+            "products": len(summaries),
             "created": report.count("create", True),
             "edited": report.count("edit", True),
             "deleted": report.count("delete", True),
@@ -839,32 +895,24 @@ def tiktok_listings(
     )
 
 
-def _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now) -> list[dict]:
+def _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now) -> list[dict]:
+    """The `listing_problems` rows of this run: why products were held back or refused, and warnings."""
     rows = []
     for key in plan.invalid:
-        draft = drafts[key]
-        for stage, message in draft.problems:
-            rows.append(("error", key, stage, message, draft.parts.get("category_id")))
+        problems, _, category = notes.get(key, ((), (), None))
+        rows.extend(("error", key, stage, message, category) for stage, message in problems)
     for key in plan.paused:
         rows.append(
             ("error", key, "tiktok", "paused after repeated identical failures; unchanged since", None)
         )
     for result in [*report.results, *checks]:
         if not result.ok:
-            rows.append(
-                (
-                    "error",
-                    result.product_key,
-                    "tiktok" if result.action != "delete" else "delete",
-                    result.message or "",
-                    None,
-                )
-            )
-        for warning in result.warnings:
-            rows.append(("warning", result.product_key, "images", warning, None))
-    for key, draft in drafts.items():
-        for stage, message in draft.warnings:
-            rows.append(("warning", key, stage, message, draft.parts.get("category_id")))
+            stage = "tiktok" if result.action != "delete" else "delete"
+            rows.append(("error", result.product_key, stage, result.message or "", None))
+        rows.extend(("warning", result.product_key, "images", w, None) for w in result.warnings)
+    for key, (_, warnings, category) in notes.items():
+        rows.extend(("warning", key, stage, message, category) for stage, message in warnings)
+    rows.extend(("warning", "", "stock", w, None) for w in report.stock_warnings)  # created with stock 0
     if report.deletions_blocked:
         rows.append(("error", "", "delete", report.deletions_blocked, None))
     return [
@@ -882,34 +930,18 @@ def _problem_rows(client_id, drafts, plan, report, checks, snapshot_hash, now) -
     ]
 
 
-def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Table:
-    """Rows of the `listings` lake table for the SKUs this run changed on TikTok."""
+def _listing_rows(client_id, drafts, report) -> list[dict]:
+    """Rows of the `listings` lake table for the SKUs a push changed on TikTok (statuses and times are
+    filled in after the statuses are read back)."""
+    by_key = {d.product_key: d for d in drafts}
     rows = []
     for result in report.results:
-        if not result.ok:
-            continue
-        draft = drafts.get(result.product_key)
-        if result.action == "delete" or draft is None:
-            rows.append(
-                {
-                    "client_id": client_id,
-                    "product_key": result.product_key,
-                    "seller_sku": None,
-                    "tiktok_product_id": result.tiktok_product_id,
-                    "tiktok_sku_id": None,
-                    "title": None,
-                    "status": "deleted",
-                    "price": None,
-                    "list_price": None,
-                    "currency": None,
-                    "quantity": None,
-                    "updated_at": now,
-                    "ingested_at": now,
-                }
-            )
+        draft = by_key.get(result.product_key)
+        if not result.ok or draft is None:
             continue
         for sku in draft.seller_skus:
             price = draft.prices.get(sku) or {}
+            created = result.action == "create"
             rows.append(
                 {
                     "client_id": client_id,
@@ -918,16 +950,14 @@ def _listing_rows(client_id, drafts, report, listings: ListingMap, now) -> pa.Ta
                     "tiktok_product_id": result.tiktok_product_id,
                     "tiktok_sku_id": result.skus.get(sku),
                     "title": draft.parts.get("title"),
-                    "status": "PENDING" if result.action == "create" else None,
-                    "price": price.get("amount") if result.action == "create" else None,
-                    "list_price": price.get("list_amount") if result.action == "create" else None,
+                    "status": None,
+                    "price": price.get("amount") if created else None,
+                    "list_price": price.get("list_amount") if created else None,
                     "currency": price.get("currency"),
                     "quantity": None,
-                    "updated_at": now,
-                    "ingested_at": now,
                 }
             )
-    return pa.Table.from_pylist(rows, schema=LISTINGS)
+    return rows
 
 
 def _sync_rows(client_id, report, now) -> pa.Table:

@@ -9,7 +9,13 @@ import dagster as dg
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.feed import FeedFetchError
 from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser
-from tiktok_pipelines.domain.tables import FEED_PROBLEMS, FEED_PRODUCTS, feed_product_row
+from tiktok_pipelines.domain.tables import (
+    FEED_PROBLEMS,
+    FEED_PRODUCTS,
+    FEED_PRODUCTS_BATCH_ROWS,
+    FEED_PRODUCTS_DICTIONARY,
+    feed_product_columns,
+)
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
@@ -121,11 +127,18 @@ def feed_products(
     try:
         with (
             objects.local_copy(snapshot.object_key) as path,
-            lake.writer("feed_products", client.client_id, FEED_PRODUCTS) as writer,
+            lake.writer(
+                "feed_products",
+                client.client_id,
+                FEED_PRODUCTS,
+                batch_rows=FEED_PRODUCTS_BATCH_ROWS,
+                dictionary_columns=FEED_PRODUCTS_DICTIONARY,
+                columns_of=feed_product_columns(client.client_id, snapshot.content_hash),
+            ) as writer,
         ):
             for entry in parser.iter(path):
                 if isinstance(entry, FeedItem):
-                    writer.append(feed_product_row(client.client_id, entry, snapshot.content_hash))
+                    writer.append_object(entry)
                     groups.add(entry.item_group_id or entry.seller_sku)
                     if len(preview) < 10:
                         preview.append(

@@ -10,9 +10,12 @@ is re-read about every `vtex_refresh_days`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import pyarrow as pa
 
 from tiktok_pipelines.clients.vtex import VtexAuthError, VtexClient, VtexNotFoundError
 from tiktok_pipelines.domain.enrichment import VtexSkuData, parse_sku_context, vtex_sku_id
@@ -28,7 +31,7 @@ class FeedSku:
 @dataclass
 class RefreshPlan:
     fetch: dict[str, tuple[str, str]] = field(default_factory=dict)  # seller_sku → (vtex id, feed hash)
-    keep: dict[str, VtexSkuData] = field(default_factory=dict)
+    keep: dict[str, Any] = field(default_factory=dict)  # seller_sku → previous row (its planning fields)
     no_sku_id: list[str] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
     dropped: int = 0
@@ -36,7 +39,7 @@ class RefreshPlan:
 
 def plan_refresh(
     feed: Iterable[FeedSku],
-    cached: Mapping[str, VtexSkuData],
+    cached: Mapping[str, Any],
     now: datetime,
     *,
     refresh_days: float = 7.0,
@@ -87,19 +90,26 @@ def plan_refresh(
 
 @dataclass
 class RefreshResult:
-    rows: dict[str, VtexSkuData]
+    rows: dict[str, VtexSkuData]  # rows read this run (or recorded: not found, no SKU id, failed)
+    keep: set[str]  # SKUs whose previous row stays (not due, or failed again with an earlier good row)
     fetched: int
-    failed: dict[str, str]  # seller_sku → error (the previous row, if any, is kept)
+    failed: dict[str, str]  # seller_sku → error
     not_found: list[str]
     auth_error: str | None = None  # VTEX refused the credentials
 
 
 def refresh(
-    api: VtexClient, plan: RefreshPlan, weight_unit: str, now: datetime, sales_channel: str | None = None
+    api: VtexClient,
+    plan: RefreshPlan,
+    weight_unit: str,
+    now: datetime,
+    sales_channel: str | None = None,
+    cached: Container[str] = (),
 ) -> RefreshResult:
-    """Fetches the planned SKUs (concurrently, within the account's limits) and merges them with the kept
-    rows. A SKU VTEX does not know is recorded as `not_found`; a failed fetch keeps the old row."""
-    rows = dict(plan.keep)
+    """Fetches the planned SKUs (concurrently, within the account's limits). A SKU VTEX does not know is
+    recorded as `not_found`; a failed fetch keeps the previous row when there is one (`cached`)."""
+    rows: dict[str, VtexSkuData] = {}
+    keep = set(plan.keep)
     for sku in plan.no_sku_id:
         rows[sku] = VtexSkuData(
             sku, None, "no_sku_id", fetched_at=now, error="no VTEX SKU id in g:id or the link"
@@ -131,11 +141,31 @@ def refresh(
                 failed[sku] = str(error)
                 if isinstance(error, VtexAuthError):
                     auth_error = str(error)
-                if sku not in rows:
+                if sku in cached:
+                    keep.add(sku)
+                else:
                     rows[sku] = VtexSkuData(
                         sku, vtex_id, "failed", feed_hash=content_hash, fetched_at=now, error=str(error)
                     )
-    return RefreshResult(rows, len(plan.fetch) - len(failed), failed, sorted(not_found), auth_error)
+    return RefreshResult(rows, keep, len(plan.fetch) - len(failed), failed, sorted(not_found), auth_error)
+
+
+class CachedSku(NamedTuple):
+    """What planning a refresh needs of a SKU's previous row."""
+
+    seller_sku: str
+    vtex_sku_id: str | None
+    status: str
+    feed_hash: str | None
+    fetched_at: datetime | None
+
+
+def cached_skus(table: pa.Table | None) -> dict[str, CachedSku]:
+    """The previous `vtex_catalog` rows, as far as planning goes (five columns: the rest stays in Arrow)."""
+    if table is None:
+        return {}
+    columns = [table.column(name).to_pylist() for name in CachedSku._fields]
+    return {row[0]: CachedSku(*row) for row in zip(*columns, strict=True)}
 
 
 def weight_mismatches(rows: Mapping[str, VtexSkuData], feed_weights: Mapping[str, object]) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -49,8 +49,10 @@ class ImageUploader:
         self.http = http
         self.source_ttl = source_ttl
         self.retry = retry or RetryPolicy(attempts=3, initial=0.2, maximum=2.0)
-        self.uploads = store.uploads(client_id)
-        self.sources = store.sources(client_id)
+        # What this run learnt; the state DB answers the rest, one image at a time (a catalog's cache
+        # can hold a million rows: it is not read whole).
+        self.uploads: dict[tuple[str, str], str] = {}
+        self.sources: dict[str, tuple[str, datetime]] = {}
         self.stats: Counter = Counter()
         self._lock = threading.Lock()
         self._key_locks: dict[object, threading.Lock] = defaultdict(threading.Lock)
@@ -84,11 +86,20 @@ class ImageUploader:
         self._count("downloads")
         return self.retry.call(attempt, lambda e: isinstance(e, _Busy))
 
+    def _uploaded(self, digest: str, use_case: str) -> str | None:
+        uri = self.uploads.get((digest, use_case))
+        if uri is None:
+            uri = self.store.upload(self.client_id, digest, use_case)
+            if uri is not None:
+                with self._lock:
+                    self.uploads[(digest, use_case)] = uri
+        return uri
+
     def uri(self, url: str, use_case: str) -> str:
         """The uri of the image at `url` uploaded for `use_case` (downloaded and uploaded if needed)."""
         with self._key_lock(("url", url)):
             now = utcnow()
-            known = self.sources.get(url)
+            known = self.sources.get(url) or self.store.source(self.client_id, url)
             data = None
             if known is not None and now - known[1] < self.source_ttl:
                 digest = known[0]
@@ -99,7 +110,7 @@ class ImageUploader:
                 with self._lock:
                     self.sources[url] = (digest, now)
         with self._key_lock(("hash", digest, use_case)):
-            cached = self.uploads.get((digest, use_case))
+            cached = self._uploaded(digest, use_case)
             if cached is not None:
                 self._count("cache_hits")
                 return cached
@@ -110,7 +121,7 @@ class ImageUploader:
                     self.store.save_source(self.client_id, url, digest)
                     with self._lock:
                         self.sources[url] = (digest, utcnow())
-                    cached = self.uploads.get((digest, use_case))
+                    cached = self._uploaded(digest, use_case)
                     if cached is not None:
                         self._count("cache_hits")
                         return cached

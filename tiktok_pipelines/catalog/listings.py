@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tiktok_pipelines.catalog.images import ImageUploader
 from tiktok_pipelines.clients.tiktok_shop import (
@@ -47,7 +47,8 @@ NEVER_PAUSE = 10**9
 MAX_INVENTORY = 99_999
 DELETE_CHUNK = 20
 SEARCH_SKUS_CHUNK = 20
-LIVE_EXCLUDED = ("deleted",)
+# Not on TikTok any more: deleted by the catalog ("deleted") or, as a status webhook says, by the seller.
+LIVE_EXCLUDED = ("deleted", "DELETED")
 NOT_FOUND_CODES = (12019150, 12052032)  # reference §5: product not found
 
 
@@ -58,7 +59,7 @@ def is_live(listed: ListedProduct | None) -> bool:
 @dataclass
 class ListingPlan:
     creates: list[str] = field(default_factory=list)
-    edits: dict[str, EditPlan] = field(default_factory=dict)
+    edits: list[str] = field(default_factory=list)
     deletes: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     feed_only_changes: list[str] = field(default_factory=list)  # feed changed, nothing the catalog sends did
@@ -66,20 +67,16 @@ class ListingPlan:
     paused: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # over the run's max_products
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "to_create": len(self.creates),
-            "to_edit": len(self.edits),
-            "to_delete": len(self.deletes),
-            "unchanged": len(self.unchanged),
-            "invalid": len(self.invalid),
-            "paused": len(self.paused),
-            "deferred": len(self.deferred),
-        }
+
+class DraftSummary(NamedTuple):
+    """What planning needs of a draft (a `ListingDraft` serves as well)."""
+
+    ok: bool
+    payload_hash: str
 
 
 def plan_listings(
-    drafts: Mapping[str, ListingDraft],
+    drafts: Mapping[str, DraftSummary | ListingDraft],
     source_hashes: Mapping[str, str],
     listed: Mapping[str, ListedProduct],
     payloads: Mapping[str, PayloadState],
@@ -87,7 +84,8 @@ def plan_listings(
     retry_paused: bool = False,
     max_products: int | None = None,
 ) -> ListingPlan:
-    """What to do with each product (pure: no call is made)."""
+    """What to do with each product of the feed (pure: no call is made). What an edit sends is decided
+    when it is pushed (`plan_edit`), from the draft and the parts last pushed."""
     plan = ListingPlan()
     for key in sorted(drafts):
         draft = drafts[key]
@@ -111,23 +109,16 @@ def plan_listings(
                 plan.unchanged.append(key)
                 if state is None or state.source_hash != source_hashes.get(key):
                     plan.feed_only_changes.append(key)
-                continue
-            edit = plan_edit(draft, state.part_hashes if state else None)
-            if edit.kind == "none":
-                plan.unchanged.append(key)
-                plan.feed_only_changes.append(key)
             else:
-                plan.edits[key] = edit
+                plan.edits.append(key)
         else:
             plan.creates.append(key)
     plan.deletes = sorted(k for k, p in listed.items() if k not in drafts and is_live(p))
     if max_products is not None:
         budget = max(0, max_products)
-        edits = sorted(plan.edits)
-        keep_edits = set(edits[:budget])
-        plan.deferred = [k for k in edits if k not in keep_edits]
-        plan.edits = {k: v for k, v in plan.edits.items() if k in keep_edits}
-        room = max(0, budget - len(keep_edits))
+        plan.deferred = plan.edits[budget:]
+        plan.edits = plan.edits[:budget]
+        room = max(0, budget - len(plan.edits))
         plan.deferred += plan.creates[room:]
         plan.creates = plan.creates[:room]
     return plan
@@ -163,6 +154,11 @@ class PublishReport:
     adopted: dict[str, str] = field(default_factory=dict)  # product_key → TikTok product found by its SKUs
     stock_warnings: list[str] = field(default_factory=list)
     deletions_blocked: str | None = None
+
+    def extend(self, other: PublishReport) -> None:
+        self.results.extend(other.results)
+        self.adopted.update(other.adopted)
+        self.stock_warnings.extend(other.stock_warnings)
 
     def count(self, action: str, ok: bool | None = None) -> int:
         return sum(1 for r in self.results if r.action == action and (ok is None or r.ok is ok))
@@ -283,6 +279,9 @@ class ListingPublisher:
         result = PushResult(draft.product_key, "edit", False)
         assert listed.tiktok_product_id
         try:
+            if plan.kind == "none":  # every part as pushed: nothing to send
+                result.ok, result.tiktok_product_id = True, listed.tiktok_product_id
+                return result
             if plan.kind == "full":
                 return self._full_edit(draft, listed.tiktok_product_id, quantities, result)
             uris = self._uris(draft, result) if {"main_images", "certifications"} & set(plan.fields) else {}
@@ -432,61 +431,59 @@ class ListingPublisher:
         quantities, warnings = self.stock(skus.values())
         return {sku: quantities.get(vid, 0) for sku, vid in skus.items()}, warnings
 
-    def publish(
+    def push(
         self,
-        plan: ListingPlan,
-        drafts: Mapping[str, ListingDraft],
+        creates: Sequence[ListingDraft],
+        edits: Sequence[ListingDraft],
         listed: Mapping[str, ListedProduct],
+        payloads: Mapping[str, PayloadState],
         source_hashes: Mapping[str, str],
-        *,
-        allow_deletes: bool,
-        blocked_reason: str | None = None,
     ) -> PublishReport:
+        """Creates and edits these products concurrently (within the shop's rate budget), recording each
+        outcome in the listing map as it comes. Raises AuthError when TikTok refuses the credentials."""
         report = PublishReport()
         self._source_hashes = source_hashes
-        creates = [drafts[k] for k in plan.creates]
         if creates:
-            report.adopted = self.find_existing(creates)
+            try:
+                report.adopted = self.find_existing(creates)
+            except TikTokShopError as exc:
+                # Without the search a product created by a crashed run could be created again; the
+                # idempotency key still covers a run that crashed with the same payload.
+                self.log.warning("could not look for existing products by seller SKU: %s", exc)
         listed_skus = self.listings.skus(self.target)
         # SKUs that will be created: those of new products, and new variants of edited ones.
         new_skus = {
             sku: draft.vtex_sku_ids[sku]
-            for draft in [*creates, *(drafts[k] for k in plan.edits)]
+            for draft in [*creates, *edits]
             for sku in draft.seller_skus
             if sku not in listed_skus and sku in draft.vtex_sku_ids
         }
         quantities, report.stock_warnings = self.stock_for(new_skus)
+        work = [("create", d) for d in creates] + [("edit", d) for d in edits]
 
-        work: list[tuple[str, str]] = [("create", k) for k in plan.creates] + [
-            ("edit", k) for k in plan.edits
-        ]
-
-        def run(item: tuple[str, str]) -> PushResult:
-            kind, key = item
+        def run(item: tuple[str, ListingDraft]) -> PushResult:
+            kind, draft = item
+            key = draft.product_key
             if kind == "create":
-                return self.create(drafts[key], quantities, report.adopted.get(key))
-            return self.edit(drafts[key], listed[key], plan.edits[key], quantities)
+                return self.create(draft, quantities, report.adopted.get(key))
+            state = payloads.get(key)
+            plan = plan_edit(draft, state.part_hashes if state else None)
+            return self.edit(draft, listed[key], plan, quantities)
 
         systemic = None
         for outcome in self.shop.bulk(run, work):
-            kind, key = outcome.item
+            kind, draft = outcome.item
             if outcome.ok:
                 result = outcome.value
             else:
-                self.log.error("push of %s failed unexpectedly: %r", key, outcome.error)
+                self.log.error("push of %s failed unexpectedly: %r", draft.product_key, outcome.error)
                 result = PushResult(
-                    key, kind, False, message=f"{type(outcome.error).__name__}: {outcome.error}"
+                    draft.product_key, kind, False, message=f"{type(outcome.error).__name__}: {outcome.error}"
                 )
-            self._record(result, drafts[key])
+            self._record(result, draft)
             report.results.append(result)
             if result.systemic:
                 systemic = result.message
-
-        if plan.deletes:
-            if allow_deletes:
-                report.results.extend(self.delete(plan.deletes, listed))
-            else:
-                report.deletions_blocked = blocked_reason or "deletions blocked"
         if systemic:
             raise AuthError(f"TikTok refused the shop's credentials: {systemic}")
         return report

@@ -40,7 +40,7 @@ class _ServerBusy(FeedFetchError):
 
 def fetch_feed(
     url: str,
-    dest: Path,
+    dest: Path | None,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
@@ -51,7 +51,8 @@ def fetch_feed(
     backoff_initial_s: float = 1.0,
     client: httpx.Client | None = None,
 ) -> FeedFetch:
-    """GET `url` into `dest`, conditional on the validators given; retries network errors and 5xx."""
+    """GET `url` into `dest` (or only hash it when `dest` is None), conditional on the validators given;
+    retries network errors and 5xx."""
 
     policy = RetryPolicy(attempts=attempts, initial=backoff_initial_s, maximum=30.0)
     owns = client is None
@@ -80,26 +81,20 @@ def probe_feed(
     max_bytes: int = 4 * 1024**3,
     user_agent: str = "tiktok-pipelines",
     attempts: int = 2,
-    client: httpx.Client | None = None,
 ) -> FeedFetch:
     """A conditional GET that only hashes the body (nothing is stored): whether the feed changed, for a
     sensor. 304 → `not_modified`; otherwise `content_hash` says what the feed is now."""
-    policy = RetryPolicy(attempts=attempts, initial=0.5, maximum=5.0)
-    owns = client is None
-    http = client or httpx.Client(
-        timeout=httpx.Timeout(timeout_s, connect=10.0),
-        follow_redirects=True,
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+    return fetch_feed(
+        url,
+        None,
+        etag=etag,
+        last_modified=last_modified,
+        timeout_s=timeout_s,
+        max_bytes=max_bytes,
+        user_agent=user_agent,
+        attempts=attempts,
+        backoff_initial_s=0.5,
     )
-    try:
-        return policy.call(lambda: _fetch_once(url, None, etag, last_modified, max_bytes, http), _retryable)
-    except httpx.TransportError as exc:
-        raise FeedFetchError(
-            f"cannot reach the feed at {redact_url(url)}: {type(exc).__name__}: {exc}"
-        ) from None
-    finally:
-        if owns:
-            http.close()
 
 
 def _fetch_once(

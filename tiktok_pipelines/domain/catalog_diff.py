@@ -7,8 +7,7 @@ change to any variant, or a variant added or removed, changes the product.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,40 +26,57 @@ class ProductHash:
     seller_skus: tuple[str, ...]
 
 
+_MASK = (1 << 128) - 1
+
+
+class ProductHashes:
+    """Product hashes built while items stream by, in constant memory per product.
+
+    A product's hash is the sum (mod 2^128) of its SKUs' content hashes, which already cover each SKU's
+    seller SKU and group: the same whatever the order of the items, and different when any variant
+    changes, comes or goes.
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[str, int] = {}
+
+    def add(self, seller_sku: str, item_group_id: str | None, content_hash: str) -> None:
+        key = item_group_id or seller_sku
+        self._sums[key] = (self._sums.get(key, 0) + int(content_hash, 16)) & _MASK
+
+    def __len__(self) -> int:
+        return len(self._sums)
+
+    def hexdigests(self) -> dict[str, str]:
+        return {key: format(value, "032x") for key, value in self._sums.items()}
+
+
 def product_hashes(rows: Iterable[tuple[str, str | None, str]]) -> dict[str, ProductHash]:
-    """(seller_sku, item_group_id, content_hash) rows → one hash per product."""
-    groups: dict[str, list[tuple[str, str]]] = {}
+    """(seller_sku, item_group_id, content_hash) rows → one hash per product, with its SKUs."""
+    hashes = ProductHashes()
+    skus: dict[str, list[str]] = {}
     for sku, group, content_hash in rows:
-        groups.setdefault(product_key(sku, group), []).append((sku, content_hash))
-    out = {}
-    for key, skus in groups.items():
-        skus.sort()
-        digest = hashlib.blake2b(digest_size=16)
-        for sku, content_hash in skus:
-            digest.update(sku.encode())
-            digest.update(b"\x1f")
-            digest.update(content_hash.encode())
-            digest.update(b"\x1e")
-        out[key] = ProductHash(key, digest.hexdigest(), tuple(s for s, _ in skus))
-    return out
+        hashes.add(sku, group, content_hash)
+        skus.setdefault(product_key(sku, group), []).append(sku)
+    return {
+        key: ProductHash(key, digest, tuple(sorted(skus[key]))) for key, digest in hashes.hexdigests().items()
+    }
 
 
-def product_hashes_of_parquet(path: str | Path, batch_rows: int = 65_536) -> dict[str, ProductHash]:
-    """Product hashes of a `feed_products` Parquet file, read three columns at a time in batches."""
-    parquet = pq.ParquetFile(str(path))
-
-    def rows() -> Iterator[tuple[str, str | None, str]]:
-        for batch in parquet.iter_batches(
-            batch_size=batch_rows, columns=["seller_sku", "item_group_id", "content_hash"]
+def product_hashes_of_parquet(path: str | Path, batch_rows: int = 10_000) -> dict[str, str]:
+    """Product hashes (product key → hash) of a `feed_products` Parquet file, three columns read a
+    batch at a time (no read-ahead, no threads: the point is a small footprint)."""
+    hashes = ProductHashes()
+    add = hashes.add
+    parquet = pq.ParquetFile(str(path), pre_buffer=False)
+    columns = ["seller_sku", "item_group_id", "content_hash"]
+    for batch in parquet.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
+        for sku, group, content_hash in zip(
+            batch.column(0).to_pylist(), batch.column(1).to_pylist(), batch.column(2).to_pylist(), strict=True
         ):
-            yield from zip(
-                batch.column(0).to_pylist(),
-                batch.column(1).to_pylist(),
-                batch.column(2).to_pylist(),
-                strict=True,
-            )
-
-    return product_hashes(rows())
+            add(sku, group, content_hash)
+    pa.default_memory_pool().release_unused()
+    return hashes.hexdigests()
 
 
 def product_hashes_of_table(table: pa.Table) -> dict[str, ProductHash]:

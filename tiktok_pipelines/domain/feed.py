@@ -12,13 +12,14 @@ the item is reported and the others go on.
 
 from __future__ import annotations
 
+import gc
 import gzip
-import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from hashlib import blake2b
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +28,7 @@ from lxml import etree
 G_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _G = f"{{{G_NS}}}"
+_G_LEN = len(_G)
 _A = f"{{{ATOM_NS}}}"
 
 # Tags that carry each field: g:-prefixed, plain RSS, and Atom forms.
@@ -64,16 +66,19 @@ for _field, _names in _SCALAR_FIELDS.items():
 # Un-namespaced RSS item elements and Atom entry elements carry the core fields.
 for _plain in ("title", "description", "link"):
     _TAG_TO_FIELD[_plain] = _plain
+# Two fields need more than their text; distinct markers let the item loop tell them by identity.
+_ATOM_LINK = "atom link"
+_IMAGES = "additional_image_links"
 for _atom, _field in (
     ("title", "title"),
     ("summary", "description"),
     ("content", "description"),
     ("id", "atom_id"),
-    ("link", "link"),
+    ("link", _ATOM_LINK),
 ):
     _TAG_TO_FIELD[_A + _atom] = _field
-for _name, _field in _LIST_FIELDS.items():
-    _TAG_TO_FIELD[_G + _name] = _field
+for _name in _LIST_FIELDS:
+    _TAG_TO_FIELD[_G + _name] = _IMAGES
 
 _AVAILABILITY = {
     "in_stock": "in_stock",
@@ -100,6 +105,7 @@ _WEIGHT_TO_KG = {
     "lbs": Decimal("0.45359237"),
     "oz": Decimal("0.028349523125"),
 }
+_GC_GEN0_THRESHOLD = 20_000
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
@@ -230,8 +236,25 @@ def _text(el: etree._Element) -> str | None:
     return text or None
 
 
+def _plain_number(text: str, places: int) -> bool:
+    """'199.90' with exactly `places` decimals (the form generators write): read without a regex."""
+    whole, dot, fraction = text.partition(".")
+    return (
+        bool(dot) and whole.isdigit() and whole.isascii() and len(fraction) == places and fraction.isdigit()
+    )
+
+
 def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
     """'199.90 BRL', 'BRL 199.90', '199,90', 'R$ 199,90' → (Decimal('199.90'), 'BRL')."""
+    number, space, currency = raw.partition(" ")
+    if (
+        space
+        and len(currency) == 3
+        and currency.isalpha()
+        and currency.isascii()
+        and _plain_number(number, 2)
+    ):
+        return Decimal(number), currency.upper()
     m = _PRICE_RE.match(raw)
     if not m:
         raise ValueError(f"unreadable price {raw[:40]!r} (expected e.g. '199.90 BRL')")
@@ -245,6 +268,9 @@ def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
 
 
 def parse_weight_kg(raw: str) -> Decimal:
+    number, space, unit = raw.partition(" ")
+    if space and unit == "kg" and ((number.isdigit() and number.isascii()) or _plain_number(number, 3)):
+        return Decimal(number) if "." in number else Decimal(number).quantize(_GRAM)
     m = _WEIGHT_RE.match(raw)
     if not m:
         raise ValueError(f"unreadable shipping_weight {raw[:40]!r} (expected e.g. '1.5 kg')")
@@ -252,38 +278,44 @@ def parse_weight_kg(raw: str) -> Decimal:
     return value.quantize(_GRAM, rounding=ROUND_HALF_UP)
 
 
-def item_hash(item: FeedItem) -> str:
-    """A content hash of everything the item says (not where it is in the file)."""
-    parts = [
-        item.seller_sku,
-        item.item_group_id,
-        item.title,
-        item.description,
-        item.link,
-        item.image_link,
-        "\x1e".join(item.additional_image_links),
-        str(item.price),
-        str(item.sale_price),
-        item.currency,
-        item.sale_price_effective_date,
-        item.availability,
-        item.condition,
-        item.brand,
-        item.gtin,
-        item.mpn,
-        item.color,
-        item.size,
-        item.gender,
-        item.age_group,
-        item.material,
-        item.pattern,
-        item.google_product_category,
-        item.product_type,
-        str(item.shipping_weight_kg),
-        "\x1e".join(f"{k}={v}" for k, v in sorted(item.extra.items())),
-    ]
-    data = "\x1f".join("" if p is None else p for p in parts).encode("utf-8")
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+# The fields a content hash covers, in a fixed order (where they sit in the item does not count).
+_HASHED_FIELDS = (
+    "id",
+    "item_group_id",
+    "title",
+    "description",
+    "link",
+    "image_link",
+    "price",
+    "sale_price",
+    "sale_price_effective_date",
+    "availability",
+    "condition",
+    "brand",
+    "gtin",
+    "mpn",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "google_product_category",
+    "product_type",
+    "shipping_weight",
+)
+_NO_VALUES = ("",) * len(_HASHED_FIELDS)
+
+
+def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> str:
+    """A content hash of everything an item says: its fields' text as the feed gives it (trimmed), its
+    additional images and its other `g:` elements. The same item in RSS or Atom hashes the same."""
+    data = "\x1f".join(map(values.get, _HASHED_FIELDS, _NO_VALUES))
+    if images:
+        data += "\x1e" + "\x1e".join(images)
+    if extra:
+        data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class FeedParser:
@@ -294,6 +326,7 @@ class FeedParser:
         self.max_problems_kept = max_problems_kept
         self.summary = FeedSummary()
         self._seen: dict[str, int] = {}
+        self._warnings: list[ItemProblem] = []
 
     def _problem(self, problem: ItemProblem) -> ItemProblem:
         if problem.severity == "error":
@@ -306,13 +339,18 @@ class FeedParser:
 
     def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
         fh = _open(source)
+        # Each item makes a few short-lived containers that reference counting frees; at the default
+        # threshold the cycle collector would still scan every few hundred of them (~5 % of a parse).
+        thresholds = gc.get_threshold()
+        gc.set_threshold(max(thresholds[0], _GC_GEN0_THRESHOLD), *thresholds[1:])
         try:
-            yield from self._iter(fh)
+            yield from self._items(fh)
         finally:
+            gc.set_threshold(*thresholds)
             if isinstance(source, str | Path) or fh is not source:
                 fh.close()
 
-    def _iter(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
+    def _items(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
         reader = _CountingReader(fh)
         context = etree.iterparse(
             reader,
@@ -324,16 +362,23 @@ class FeedParser:
             huge_tree=False,
             remove_comments=True,
             remove_pis=True,
+            remove_blank_text=True,  # whitespace between fields is layout, not content: no nodes for it
             collect_ids=False,
         )
         checked_root = False
         count = 0
+        warnings = self._warnings
+        item_of = self._item
         try:
             for _event, elem in context:
                 if not checked_root:
                     self._check_document(elem.getroottree())
                     checked_root = True
-                yield from self._item(elem)
+                entry = item_of(elem)
+                if warnings:
+                    yield from warnings
+                    warnings.clear()
+                yield entry
                 # Drop what has been read so memory stays flat; earlier siblings go in batches.
                 elem.clear(keep_tail=False)
                 count += 1
@@ -381,24 +426,25 @@ class FeedParser:
         if title is not None and self.summary.title is None:
             self.summary.title = _text(title)
 
-    def _item(self, elem: etree._Element) -> Iterator[FeedItem | ItemProblem]:
-        line = elem.sourceline or 0
+    def _item(self, elem: etree._Element) -> FeedItem | ItemProblem:
+        """The item, or the problem that rejects it; warnings about it go to `self._warnings`."""
         values: dict[str, str] = {}
         images: list[str] = []
         extra: dict[str, str] = {}
         field_of = _TAG_TO_FIELD.get
+        setdefault = values.setdefault
         for child in elem:
             tag = child.tag
             name = field_of(tag)
             if name is None:
                 # Unknown g: attributes are kept as `extra` (custom labels, product details...).
-                if isinstance(tag, str) and tag.startswith(_G):
+                if tag.__class__ is str and tag.startswith(_G):
                     text = _text(child)
-                    local = tag[len(_G) :]
+                    local = tag[_G_LEN:]
                     if text is not None and local not in extra and not len(child):
                         extra[local] = text
                 continue
-            if name == "link" and tag.startswith(_A):
+            if name is _ATOM_LINK:
                 rel = child.get("rel", "alternate")
                 href = child.get("href")
                 if rel == "alternate" and href and "link" not in values:
@@ -412,42 +458,38 @@ class FeedParser:
             text = text.strip()
             if not text:
                 continue
-            if name == "additional_image_links":
+            if name is _IMAGES:
                 images.append(text)
-            elif name not in values:
-                values[name] = text
-        sku = values.get("id")
-        summary = self.summary
+            else:
+                setdefault(name, text)
+        line = elem.sourceline or 0
+        get = values.get
+        sku = get("id")
         if not sku:
-            yield self._problem(ItemProblem(line, None, "id", "item has no g:id"))
-            return
+            return self._problem(ItemProblem(line, None, "id", "item has no g:id"))
         first = self._seen.get(sku)
         if first is not None:
-            yield self._problem(ItemProblem(line, sku, "id", f"duplicate g:id, first seen at line {first}"))
-            return
+            return self._problem(ItemProblem(line, sku, "id", f"duplicate g:id, first seen at line {first}"))
         self._seen[sku] = line
-        title = values.get("title")
+        title = get("title")
         if not title:
-            yield self._problem(ItemProblem(line, sku, "title", "item has no title"))
-            return
-        raw_price = values.get("price")
+            return self._problem(ItemProblem(line, sku, "title", "item has no title"))
+        raw_price = get("price")
         if not raw_price:
-            yield self._problem(ItemProblem(line, sku, "price", "item has no g:price"))
-            return
+            return self._problem(ItemProblem(line, sku, "price", "item has no g:price"))
         try:
             price, currency = parse_price(raw_price, self.default_currency)
         except ValueError as exc:
-            yield self._problem(ItemProblem(line, sku, "price", str(exc)))
-            return
+            return self._problem(ItemProblem(line, sku, "price", str(exc)))
         sale_price = None
-        if values.get("sale_price"):
+        raw_sale = get("sale_price")
+        if raw_sale:
             try:
-                sale_price, sale_currency = parse_price(values["sale_price"], currency)
+                sale_price, sale_currency = parse_price(raw_sale, currency)
             except ValueError as exc:
-                yield self._problem(ItemProblem(line, sku, "sale_price", str(exc)))
-                return
+                return self._problem(ItemProblem(line, sku, "sale_price", str(exc)))
             if sale_currency != currency:
-                yield self._problem(
+                return self._problem(
                     ItemProblem(
                         line,
                         sku,
@@ -455,55 +497,60 @@ class FeedParser:
                         f"sale_price currency {sale_currency} differs from price's {currency}",
                     )
                 )
-                return
         weight = None
-        if values.get("shipping_weight"):
+        raw_weight = get("shipping_weight")
+        if raw_weight:
             try:
-                weight = parse_weight_kg(values["shipping_weight"])
+                weight = parse_weight_kg(raw_weight)
             except ValueError as exc:
-                yield self._problem(ItemProblem(line, sku, "shipping_weight", str(exc), "warning"))
-        availability = values.get("availability")
+                self._warnings.append(
+                    self._problem(ItemProblem(line, sku, "shipping_weight", str(exc), "warning"))
+                )
+        availability = get("availability")
         if availability is not None:
             normalized = _AVAILABILITY.get(availability.lower())
             if normalized is None:
-                yield self._problem(
-                    ItemProblem(
-                        line, sku, "availability", f"unknown availability {availability!r}", "warning"
+                self._warnings.append(
+                    self._problem(
+                        ItemProblem(
+                            line, sku, "availability", f"unknown availability {availability!r}", "warning"
+                        )
                     )
                 )
             availability = normalized
+        condition = get("condition")
         item = FeedItem(
-            seller_sku=sku,
-            item_group_id=values.get("item_group_id"),
-            title=title,
-            description=values.get("description"),
-            link=values.get("link"),
-            image_link=values.get("image_link"),
-            additional_image_links=images,
-            price=price,
-            sale_price=sale_price,
-            currency=currency,
-            sale_price_effective_date=values.get("sale_price_effective_date"),
-            availability=availability,
-            condition=(values.get("condition") or "").lower() or None,
-            brand=values.get("brand"),
-            gtin=values.get("gtin"),
-            mpn=values.get("mpn"),
-            color=values.get("color"),
-            size=values.get("size"),
-            gender=values.get("gender"),
-            age_group=values.get("age_group"),
-            material=values.get("material"),
-            pattern=values.get("pattern"),
-            google_product_category=values.get("google_product_category"),
-            product_type=values.get("product_type"),
-            shipping_weight_kg=weight,
-            extra=extra,
-            line=line,
+            sku,
+            get("item_group_id"),
+            title,
+            get("description"),
+            get("link"),
+            get("image_link"),
+            images,
+            price,
+            sale_price,
+            currency,
+            get("sale_price_effective_date"),
+            availability,
+            condition.lower() if condition else None,
+            get("brand"),
+            get("gtin"),
+            get("mpn"),
+            get("color"),
+            get("size"),
+            get("gender"),
+            get("age_group"),
+            get("material"),
+            get("pattern"),
+            get("google_product_category"),
+            get("product_type"),
+            weight,
+            extra,
+            line,
+            content_hash(values, images, extra),
         )
-        item.content_hash = item_hash(item)
-        summary.items += 1
-        yield item
+        self.summary.items += 1
+        return item
 
 
 def _lxml_message(exc: etree.XMLSyntaxError) -> str:

@@ -5,8 +5,13 @@ Money is DECIMAL(14,2), times are UTC timestamps, and every table carries `clien
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os as _os
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from itertools import accumulate
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,7 @@ import pyarrow.parquet as pq
 
 from tiktok_pipelines.domain.feed import FeedItem
 
+_FAST = _os.environ.get("TTP_FAST", "1") == "1"
 MONEY = pa.decimal128(14, 2)
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -294,6 +300,89 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
 }
 
 
+# Rows of `feed_products` per Parquet row group: a feed row holds about 1.5 KB of text, and a small
+# batch keeps a 100k-item feed's parse within ~130 MB.
+FEED_PRODUCTS_BATCH_ROWS = 2_000
+# Columns of `feed_products` with few distinct values, worth a Parquet dictionary.
+FEED_PRODUCTS_DICTIONARY = (
+    "client_id",
+    "currency",
+    "availability",
+    "condition",
+    "brand",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "google_product_category",
+    "product_type",
+    "snapshot_hash",
+)
+
+
+_NO_EXTRA: list = []  # shared by every row without extra fields; nothing mutates it
+
+
+def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> tuple:
+    """A `FEED_PRODUCTS` row of a parsed feed item, in column order (for `append_values`)."""
+    return (
+        client_id,
+        item.seller_sku,
+        item.item_group_id,
+        item.title,
+        item.description,
+        item.link,
+        item.image_link,
+        item.additional_image_links,
+        item.price,
+        item.sale_price,
+        item.currency,
+        item.sale_price_effective_date,
+        item.availability,
+        item.condition,
+        item.brand,
+        item.gtin,
+        item.mpn,
+        item.color,
+        item.size,
+        item.gender,
+        item.age_group,
+        item.material,
+        item.pattern,
+        item.google_product_category,
+        item.product_type,
+        item.shipping_weight_kg,
+        list(item.extra.items()) if item.extra else _NO_EXTRA,
+        item.line,
+        item.content_hash,
+        snapshot_hash,
+    )
+
+
+_ITEM_ATTRIBUTES = {name: attrgetter(name) for name in FEED_PRODUCTS.names if name in FeedItem.__slots__}
+
+
+def feed_product_columns(client_id: str, snapshot_hash: str) -> Callable[[list[FeedItem]], list[list]]:
+    """For `ParquetRowWriter(columns_of=...)`: a batch of parsed items as `FEED_PRODUCTS` columns."""
+
+    def columns(items: list[FeedItem]) -> list[list]:
+        out: list[list] = []
+        for name in FEED_PRODUCTS.names:
+            if name == "client_id":
+                out.append([client_id] * len(items))
+            elif name == "snapshot_hash":
+                out.append([snapshot_hash] * len(items))
+            elif name == "extra":
+                out.append([list(i.extra.items()) if i.extra else _NO_EXTRA for i in items])
+            else:
+                out.append(list(map(_ITEM_ATTRIBUTES[name], items)))
+        return out
+
+    return columns
+
+
 def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
     """A `FEED_PRODUCTS` row of a parsed feed item."""
     return {
@@ -330,19 +419,149 @@ def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict
     }
 
 
-class ParquetRowWriter:
-    """Appends dict rows and writes them as row groups of `batch_rows`; memory stays bounded."""
+# Columns of the types the feed uses (strings, decimals, lists of strings, string maps, integers) are
+# built straight from Arrow buffers: about as fast as `pa.array` on Python objects, and without its
+# import of pandas on first use (tens of MB in a process that otherwise never needs it). Other types go
+# through `pa.array`, and so does a value of an unexpected Python type, so errors are pyarrow's own.
+_INT_CODES = {pa.int32(): "i", pa.int64(): "q"}
+_DECIMAL_TYPES = {Decimal, type(None)}
+_INT_TYPES = {int}
+_LIST_TYPES = {list, type(None)}
+_LIST_ONLY = {list}
 
-    def __init__(self, path: str | Path, schema: pa.Schema, batch_rows: int = 5_000):
+
+def _validity(values: Sequence[Any], nulls: int) -> pa.Buffer | None:
+    """Arrow's validity bitmap (bit i set: value i present); None when nothing is missing."""
+    if not nulls:
+        return None
+    bits = bytearray(b"\xff" * ((len(values) + 7) // 8))
+    for i in [i for i, v in enumerate(values) if v is None]:
+        bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+    return pa.py_buffer(bits)
+
+
+def _offsets(lengths: Iterable[int]) -> pa.Buffer | None:
+    offsets = array("i", accumulate(lengths, initial=0))
+    return pa.py_buffer(offsets) if offsets[-1] < 2**31 - 1 else None
+
+
+def _strings(values: Sequence[Any]) -> pa.Array | None:
+    n, nulls = len(values), values.count(None)
+    if nulls == n:
+        return pa.nulls(n, pa.string())
+    present = [("" if v is None else v) for v in values] if nulls else values
+    try:
+        text = "\x00".join(present)
+    except TypeError:  # not all str
+        return None
+    if text.isascii():  # one encode, and byte lengths are character lengths
+        data, lengths = text.replace("\x00", "").encode("ascii"), map(len, present)
+        if len(data) != len(text) - (n - 1):  # a value held a NUL itself
+            return None
+    else:
+        parts = text.encode("utf-8").split(b"\x00")
+        if len(parts) != n:
+            return None
+        data, lengths = b"".join(parts), map(len, parts)
+    offsets = _offsets(lengths)
+    if offsets is None:
+        return None
+    return pa.Array.from_buffers(
+        pa.string(), n, [_validity(values, nulls), offsets, pa.py_buffer(data)], null_count=nulls
+    )
+
+
+def _buffers_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array | None:
+    if type_ == pa.string():
+        return _strings(values)
+    if pa.types.is_decimal(type_):
+        if not set(map(type, values)) <= _DECIMAL_TYPES:
+            return None
+        text = _strings([None if v is None else str(v) for v in values])
+        return None if text is None else text.cast(type_)
+    code = _INT_CODES.get(type_)
+    if code is not None:
+        if set(map(type, values)) != _INT_TYPES:
+            return None
+        return pa.Array.from_buffers(type_, len(values), [None, pa.py_buffer(array(code, values))])
+    if pa.types.is_list(type_) and type_.value_type == pa.string():
+        nulls = values.count(None)
+        if not set(map(type, values)) <= _LIST_TYPES:
+            return None
+        offsets = _offsets((0 if v is None else len(v) for v in values) if nulls else map(len, values))
+        child = _strings([x for v in values if v for x in v])
+        if offsets is None or child is None:
+            return None
+        return pa.Array.from_buffers(
+            type_, len(values), [_validity(values, nulls), offsets], null_count=nulls, children=[child]
+        )
+    if pa.types.is_map(type_) and type_.key_type == pa.string() and type_.item_type == pa.string():
+        if set(map(type, values)) != _LIST_ONLY:
+            return None
+        offsets = _offsets(map(len, values))
+        keys = _strings([k for v in values for k, _ in v])
+        items = _strings([i for v in values for _, i in v])
+        if offsets is None or keys is None or items is None or keys.null_count:
+            return None
+        return pa.MapArray.from_arrays(
+            pa.Array.from_buffers(pa.int32(), len(values) + 1, [None, offsets]), keys, items, type=type_
+        )
+    return None
+
+
+def column_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """A column of Python values as an Arrow array of `type_` (same values and errors as `pa.array`)."""
+    try:
+        built = _buffers_array(values, type_)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, OverflowError):
+        built = None  # pyarrow converts it, or raises its own error
+    return built if built is not None else pa.array(values, type=type_)
+
+
+class ParquetRowWriter:
+    """Appends rows and writes them as row groups of `batch_rows`; memory stays bounded.
+
+    Rows are dicts (`append`) or sequences in the schema's column order (`append_values`, the fast path).
+    `dictionary_columns` names the columns worth dictionary encoding (few distinct values); by default
+    every column is tried, as pyarrow does.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        schema: pa.Schema,
+        batch_rows: int = 5_000,
+        dictionary_columns: Sequence[str] | None = None,
+        columns_of: Callable[[list[Any]], list[Sequence[Any]]] | None = None,
+    ):
         self.path = Path(path)
         self.schema = schema
         self.batch_rows = batch_rows
         self.rows_written = 0
-        self._rows: list[Mapping[str, Any]] = []
-        self._writer = pq.ParquetWriter(str(self.path), schema, compression="zstd")
+        self._names = schema.names
+        self._rows: list[Any] = []
+        # With `columns_of`, rows are objects (`append_object`) and this turns a batch of them into
+        # columns: faster than building a tuple per row and transposing.
+        self._columns_of = columns_of
+        self._writer = pq.ParquetWriter(
+            str(self.path),
+            schema,
+            compression="zstd",
+            use_dictionary=list(dictionary_columns) if dictionary_columns is not None else True,
+        )
 
     def append(self, row: Mapping[str, Any]) -> None:
-        self._rows.append(row)
+        get = row.get
+        self.append_values([get(name) for name in self._names])
+
+    def append_values(self, values: Sequence[Any]) -> None:
+        self._rows.append(values)
+        if len(self._rows) >= self.batch_rows:
+            self.flush()
+
+    def append_object(self, obj: Any) -> None:
+        """A row as an object that the writer's `columns_of` reads."""
+        self._rows.append(obj)
         if len(self._rows) >= self.batch_rows:
             self.flush()
 
@@ -354,10 +573,12 @@ class ParquetRowWriter:
         rows = self._rows
         if not rows:
             return
-        arrays = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in self.schema]
-        self._writer.write_batch(pa.record_batch(arrays, schema=self.schema))
-        self.rows_written += len(rows)
         self._rows = []
+        values = self._columns_of(rows) if self._columns_of is not None else zip(*rows, strict=True)
+        columns = zip(values, self.schema, strict=True)
+        batch = pa.record_batch([column_array(c, f.type) for c, f in columns], schema=self.schema)
+        self._writer.write_batch(batch)
+        self.rows_written += len(rows)
 
     def close(self) -> None:
         self.flush()

@@ -11,10 +11,11 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pyarrow as pa
@@ -253,12 +254,24 @@ class ParquetLake(dg.ConfigurableResource):
 
     @contextmanager
     def writer(
-        self, table: str, client_id: str, schema: pa.Schema, batch_rows: int = 5_000
+        self,
+        table: str,
+        client_id: str,
+        schema: pa.Schema,
+        batch_rows: int = 5_000,
+        dictionary_columns: Sequence[str] | None = None,
+        columns_of: Callable[[list[Any]], list[Sequence[Any]]] | None = None,
     ) -> Iterator[ParquetRowWriter]:
         """Stream rows into the table; published when the block ends without error."""
         with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
             path = Path(tmp) / f"{table}.parquet"
-            writer = ParquetRowWriter(path, schema, batch_rows=batch_rows)
+            writer = ParquetRowWriter(
+                path,
+                schema,
+                batch_rows=batch_rows,
+                dictionary_columns=dictionary_columns,
+                columns_of=columns_of,
+            )
             try:
                 yield writer
             except BaseException:

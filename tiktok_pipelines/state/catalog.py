@@ -475,25 +475,26 @@ class ImageStore:
     def __init__(self, db: StateDB):
         self.db = db
 
-    def uploads(self, client_id: str) -> dict[tuple[str, str], str]:
-        """(content hash, use case) → uri."""
+    def upload(self, client_id: str, content_hash: str, use_case: str) -> str | None:
+        """The uri of these bytes uploaded for this use case, if they were."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(tiktok_images.c.content_hash, tiktok_images.c.use_case, tiktok_images.c.uri).where(
-                    tiktok_images.c.client_id == client_id
+            return conn.execute(
+                sa.select(tiktok_images.c.uri).where(
+                    tiktok_images.c.client_id == client_id,
+                    tiktok_images.c.content_hash == content_hash,
+                    tiktok_images.c.use_case == use_case,
                 )
-            ).all()
-        return {(r.content_hash, r.use_case): r.uri for r in rows}
+            ).scalar()
 
-    def sources(self, client_id: str) -> dict[str, tuple[str, datetime]]:
-        """url → (content hash, when it was downloaded)."""
+    def source(self, client_id: str, url: str) -> tuple[str, datetime] | None:
+        """The content hash an image URL had when it was last downloaded, and when that was."""
         with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(
-                    image_sources.c.url, image_sources.c.content_hash, image_sources.c.fetched_at
-                ).where(image_sources.c.client_id == client_id)
-            ).all()
-        return {r.url: (r.content_hash, r.fetched_at) for r in rows}
+            row = conn.execute(
+                sa.select(image_sources.c.content_hash, image_sources.c.fetched_at).where(
+                    image_sources.c.client_id == client_id, image_sources.c.url_hash == url_hash(url)
+                )
+            ).first()
+        return (row.content_hash, row.fetched_at) if row else None
 
     def save_upload(
         self,

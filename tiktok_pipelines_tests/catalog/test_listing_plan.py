@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
-from tiktok_pipelines.catalog.listings import idempotency_key, plan_listings
-from tiktok_pipelines.domain.listing import ListingDraft
+from tiktok_pipelines.catalog.listings import DraftSummary, idempotency_key, plan_listings
+from tiktok_pipelines.domain.listing import ListingDraft, plan_edit
 from tiktok_pipelines.state.listings import ListedProduct, PayloadState
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -35,7 +35,8 @@ def test_plan_creates_edits_deletes_and_leaves_the_rest():
     }
     plan = plan_listings(drafts, {"same": "h-same", "edited": "h-edit2"}, current, state)
     assert plan.creates == ["gone-deleted", "new"]
-    assert list(plan.edits) == ["edited"] and plan.edits["edited"].fields == ("title",)
+    assert plan.edits == ["edited"]
+    assert plan_edit(drafts["edited"], state["edited"].part_hashes).fields == ("title",)
     assert plan.unchanged == ["same"] and plan.feed_only_changes == []
     assert plan.invalid == ["bad"] and plan.paused == ["paused"] and plan.deletes == ["removed"]
 
@@ -66,3 +67,16 @@ def test_max_products_defers_the_rest():
 
 def test_idempotency_key_is_stable_per_payload():
     assert idempotency_key("c", "p", "h") == idempotency_key("c", "p", "h") != idempotency_key("c", "p", "h2")
+
+
+def test_planning_needs_only_hashes():
+    summaries = {"a": DraftSummary(True, "h1"), "b": DraftSummary(False, "h2")}
+    plan = plan_listings(summaries, {}, {"a": listed("a", "h0")}, {})
+    assert (plan.edits, plan.invalid) == (["a"], ["b"])
+
+
+def test_a_product_the_seller_deleted_on_tiktok_is_created_again():
+    d = draft("p")
+    gone = {"p": listed("p", d.payload_hash, status="DELETED")}
+    plan = plan_listings({"p": d}, {}, gone, {})
+    assert plan.creates == ["p"] and plan.deletes == []

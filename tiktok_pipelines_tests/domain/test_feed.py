@@ -224,3 +224,17 @@ def test_corrupt_gzip_is_fatal():
     data = gzip.compress(rss(item("1")))
     err = fatal(data[:40])
     assert "cannot be read to its end" in str(err) or "truncated" in str(err)
+
+
+def test_the_collector_thresholds_come_back_after_a_parse():
+    import gc
+
+    before = gc.get_threshold()
+    items = FeedParser().iter(rss(item("1"), item("2")))
+    next(items)
+    assert gc.get_threshold()[0] >= 20_000
+    items.close()
+    assert gc.get_threshold() == before
+    with pytest.raises(FeedFormatError):
+        list(FeedParser().iter(b"<rss><channel><item>"))
+    assert gc.get_threshold() == before

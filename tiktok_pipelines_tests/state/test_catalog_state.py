@@ -93,9 +93,9 @@ def test_image_cache_and_shrink_confirmation(client, state_db):
     images = ImageStore(state_db)
     images.save_source(CLIENT, "https://img/a.jpg", "h1")
     images.save_upload(CLIENT, "h1", "MAIN_IMAGE", "uri-1", 600, 600)
-    assert images.uploads(CLIENT) == {("h1", "MAIN_IMAGE"): "uri-1"}
-    assert images.sources(CLIENT)["https://img/a.jpg"][0] == "h1"
-    assert images.forget_uploads(CLIENT, ["uri-1"]) == 1 and images.uploads(CLIENT) == {}
+    assert images.upload(CLIENT, "h1", "MAIN_IMAGE") == "uri-1" and images.upload(CLIENT, "h1", "x") is None
+    assert images.source(CLIENT, "https://img/a.jpg")[0] == "h1" and images.source(CLIENT, "nope") is None
+    assert images.forget_uploads(CLIENT, ["uri-1"]) == 1 and images.upload(CLIENT, "h1", "MAIN_IMAGE") is None
 
     guard = ShrinkGuardStore(state_db)
     record = guard.record(CLIENT, "abcdef0123456789", 9, 10)
