@@ -6,6 +6,7 @@ from tiktok_pipelines.state import (  # noqa: F401  (table registration)
     feeds,
     listings,
     registry,
+    stock_price,
     tiktok_auth,
 )
 from tiktok_pipelines.state.db import StateDB, metadata, utcnow
