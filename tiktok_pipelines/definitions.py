@@ -13,6 +13,7 @@ from tiktok_pipelines.assets.performance import (
     product_performance_schedule,
     tiktok_product_performance,
 )
+from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS
 from tiktok_pipelines.assets.tiktok_auth import tiktok_tokens
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.schedules.analytics import (
@@ -23,6 +24,13 @@ from tiktok_pipelines.schedules.analytics import (
 )
 from tiktok_pipelines.schedules.catalog import catalog_daily_schedule, catalog_job
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
+from tiktok_pipelines.schedules.stock_price import (
+    stock_price_full_job,
+    stock_price_job,
+    stock_price_nightly_schedule,
+    stock_price_realtime_job,
+    stock_price_schedule,
+)
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
 from tiktok_pipelines.sensors.feed import feed_change_sensor
 from tiktok_pipelines.sensors.registry import client_registry_sensor
@@ -31,7 +39,9 @@ from tiktok_pipelines.settings import Settings
 
 settings = Settings.load()
 
-webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job})
+webhook_queue_sensor = build_webhook_queue_sensor(
+    {"orders": orders_job, "stock_price": stock_price_realtime_job}
+)
 
 defs = dg.Definitions(
     assets=[
@@ -41,6 +51,7 @@ defs = dg.Definitions(
         tiktok_tokens,
         tiktok_orders,
         vtex_orders,
+        *STOCK_PRICE_ASSETS,
         tiktok_product_performance,
         analytics_db,
         lake_compaction,
@@ -49,6 +60,9 @@ defs = dg.Definitions(
         tiktok_token_job,
         catalog_job,
         orders_job,
+        stock_price_realtime_job,
+        stock_price_job,
+        stock_price_full_job,
         analytics_job,
         lake_compaction_job,
         product_performance_job,
@@ -57,6 +71,8 @@ defs = dg.Definitions(
         tiktok_token_schedule,
         catalog_daily_schedule,
         order_polling_schedule,
+        stock_price_schedule,
+        stock_price_nightly_schedule,
         analytics_schedule,
         lake_compaction_schedule,
         product_performance_schedule,

@@ -197,25 +197,22 @@ class SkuSyncStore:
         return out
 
     def to_read(self, client_id: str, kind: str, mode: str, refresh_limit: int = 0) -> list[SyncRow]:
-        """The SKUs a run reads from VTEX: notified ones (realtime); those, never-read ones and the
-        `refresh_limit` read longest ago (incremental); all (full)."""
+        """The SKUs a run reads from VTEX: the notified ones (realtime); those and a slice of
+        `refresh_limit` more, never-read ones first, then those read longest ago (incremental); all
+        (full)."""
         if mode == "full":
             return self.rows(client_id, kind)
-        wanted = self.rows(client_id, kind, None, sa.or_(sku_sync.c.dirty, sku_sync.c.observed_at.is_(None)))
-        if mode == "realtime":
-            return [r for r in wanted if r.dirty]
-        if refresh_limit > 0:
-            seen = {r.seller_sku for r in wanted}
-            query = (
-                sa.select(sku_sync)
-                .where(*self._key(client_id, kind), sku_sync.c.observed_at.is_not(None))
-                .order_by(sku_sync.c.observed_at, sku_sync.c.seller_sku)
-                .limit(refresh_limit + len(seen))
-            )
-            with self.db.read() as conn:
-                oldest = [SyncRow(**r._mapping) for r in conn.execute(query)]
-            wanted += [r for r in oldest if r.seller_sku not in seen][:refresh_limit]
-        return wanted
+        notified = self.rows(client_id, kind, None, sku_sync.c.dirty)
+        if mode == "realtime" or refresh_limit <= 0:
+            return notified
+        query = (
+            sa.select(sku_sync)
+            .where(*self._key(client_id, kind), sa.not_(sku_sync.c.dirty))
+            .order_by(sku_sync.c.observed_at.asc().nulls_first(), sku_sync.c.seller_sku)
+            .limit(refresh_limit)
+        )
+        with self.db.read() as conn:
+            return notified + [SyncRow(**r._mapping) for r in conn.execute(query)]
 
     def to_push(
         self,
