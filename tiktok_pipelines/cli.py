@@ -1209,12 +1209,18 @@ def demo_setup(**kw: Any) -> None:
 @demo.command("run")
 @sandbox_options
 @click.option("--dagster-port", default=3000, show_default=True)
+@click.option(
+    "--walk-seconds",
+    default=20.0,
+    show_default=True,
+    help="The VTEX store changes the stock or price of 2 SKUs this often (0: never).",
+)
 @handle_errors
-def demo_run(dagster_port: int, **kw: Any) -> None:
+def demo_run(dagster_port: int, walk_seconds: float, **kw: Any) -> None:
     """Start the sandbox, register the demo client and run `dagster dev`; Ctrl-C stops everything."""
     from tiktok_pipelines.demo import run_demo
 
-    sys.exit(run_demo(_sandbox_config(**kw), dagster_port=dagster_port))
+    sys.exit(run_demo(_sandbox_config(**kw), dagster_port=dagster_port, walk_seconds=walk_seconds))
 
 
 if __name__ == "__main__":

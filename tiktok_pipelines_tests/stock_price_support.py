@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from decimal import Decimal
 
@@ -96,9 +97,19 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
 
 
 def tiktok_skus(sandbox: SandboxWorld) -> dict[str, dict]:
-    """seller SKU → the SKU as the sandbox shop holds it (inventory, price, list price)."""
+    """seller SKU → a copy of the SKU as the sandbox shop holds it now (inventory, price, list price)."""
     shop = sandbox.tiktok.shop_by_code(DEMO_SHOP_CODE)
-    return {s["seller_sku"]: s for p in shop.products.values() if p["status"] != "DELETED" for s in p["skus"]}
+    with sandbox.tiktok.lock:
+        live = {
+            s["seller_sku"]: s for p in shop.products.values() if p["status"] != "DELETED" for s in p["skus"]
+        }
+        return copy.deepcopy(live)
+
+
+def live_sku(sandbox: SandboxWorld, seller_sku: str) -> dict:
+    """The SKU object the emulator itself holds (to edit it as Seller Center would)."""
+    shop = sandbox.tiktok.shop_by_code(DEMO_SHOP_CODE)
+    return next(s for p in shop.products.values() for s in p["skus"] if s["seller_sku"] == seller_sku)
 
 
 def shown_stock(sku: dict) -> dict[str, int]:

@@ -1,10 +1,14 @@
 """The real-time path: a VTEX SKU notification reaches the real receiver, the queue, the queue sensor, and
 a run of `stock_price_realtime_job` that reads and pushes only the notified SKUs."""
 
+import time
+from decimal import Decimal
+
 import dagster as dg
 import pytest
 
 from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS
+from tiktok_pipelines.demo import start_vtex_walk
 from tiktok_pipelines.partitions import client_write_tags
 from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
 from tiktok_pipelines.schedules.orders import orders_job
@@ -21,11 +25,20 @@ from tiktok_pipelines_tests.stock_price_support import (
     shown_price,
     shown_stock,
     tiktok_skus,
+    vtex_account,
 )
 
 pytestmark = pytest.mark.e2e
 
 sensor = build_webhook_queue_sensor({"orders": orders_job, "stock_price": stock_price_realtime_job})
+
+
+def run_requested(request: dg.RunRequest, instance, resources) -> dg.ExecuteInProcessResult:
+    """What the daemon does with the sensor's request: a run of the requested job, with its tags."""
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    return defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key=request.partition_key, instance=instance, tags=request.tags
+    )
 
 
 def test_a_vtex_notification_reaches_tiktok(
@@ -53,10 +66,7 @@ def test_a_vtex_notification_reaches_tiktok(
     (request,) = result.run_requests
     assert request.job_name == "stock_price_realtime_job"
     assert request.tags == client_write_tags("demo", "stock_price")
-    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
-    outcome = defs.resolve_job_def("stock_price_realtime_job").execute_in_process(
-        partition_key="demo", instance=instance, tags=request.tags
-    )
+    outcome = run_requested(request, instance, resources)
 
     assert outcome.success
     after = tiktok_skus(sandbox)
@@ -75,3 +85,31 @@ def test_a_vtex_notification_reaches_tiktok(
     # The same notification delivered again changes nothing.
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         assert not sensor(context).run_requests
+
+
+def test_the_demo_walk_drives_tiktok(tiktok_client, sandbox, receiver, state_db, instance, vtex_control):
+    list_products(sandbox, state_db)
+    resources = fast_resources(sandbox)
+    run("incremental", instance, resources)
+    vtex_control.notify_to(f"{receiver.url}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
+    before = tiktok_skus(sandbox)
+
+    start_vtex_walk(sandbox.config, 0.05, skus_per_step=2)
+    deadline = time.monotonic() + 10
+    while sandbox.vtex.walks["demostore"]["steps"] < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    vtex_control.stop_walk()
+    vtex_control.flush()
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = sensor(context).run_requests
+    assert run_requested(request, instance, resources).success
+
+    after, account = tiktok_skus(sandbox), vtex_account(sandbox)
+    moved = 0
+    for sku in sandbox.demo_catalog.skus():
+        computed = account.computed_json(sku.sku_id, "1")
+        shown = after[str(sku.sku_id)]
+        assert sum(shown_stock(shown).values()) == account.total_available(sku)
+        assert shown_price(shown)[0] == Decimal(str(computed["sellingPrice"]))
+        moved += shown != before[str(sku.sku_id)]
+    assert moved >= 5

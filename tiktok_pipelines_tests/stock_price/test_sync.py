@@ -4,17 +4,20 @@ the mass stock-out guard and the dead letter, judged by what the TikTok emulator
 import re
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from tiktok_pipelines.cli import main
-from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
+from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE
 from tiktok_pipelines.state.stock_price import SkuSyncStore
 from tiktok_pipelines_tests.stock_price_support import (
     INVENTORY,
     PRICES,
     fast_resources,
     list_products,
+    live_sku,
     metadata,
     run,
     shown_price,
@@ -111,7 +114,7 @@ def test_a_large_price_drop_waits_for_a_confirmation(listed, sandbox, state_db, 
 
 
 def test_with_a_fifth_of_calls_failing_tiktok_ends_equal_to_vtex(listed, sandbox, instance, vtex_control):
-    resources = fast_resources(sandbox, TIKTOK_TIMEOUT_SECONDS="0.5")
+    resources = fast_resources(sandbox, TIKTOK_TIMEOUT_SECONDS="0.3")
     run("incremental", instance, resources)
     account = vtex_account(sandbox)
     for i, sku in enumerate(sandbox.demo_catalog.skus()):
@@ -156,7 +159,7 @@ def test_drift_on_tiktok_is_repaired_by_the_full_reconcile(listed, sandbox, inst
     expected_stock = shown_stock(tiktok_skus(sandbox)[sku])
     expected_price = shown_price(tiktok_skus(sandbox)[sku])
     # Someone edits the SKU in Seller Center.
-    edited = tiktok_skus(sandbox)[sku]
+    edited = live_sku(sandbox, sku)
     edited["inventory"][0]["quantity"] += 500
     edited["price"] = {**edited["price"], "amount": "1.00"}
 
@@ -215,26 +218,10 @@ def test_a_sku_tiktok_keeps_refusing_goes_to_the_dead_letter(listed, sandbox, re
     assert metadata(fourth, "tiktok_inventory")["write_calls"] == 1
 
 
-def test_status_cli_shows_the_sync(listed, sandbox, instance):
+def test_a_run_leaves_history_snapshots_and_status(listed, sandbox, instance):
     run("incremental", instance, listed)
-    out = CliRunner().invoke(main, ["stock-price", "status", "demo"])
-    assert out.exit_code == 0, out.output
     skus = len(tiktok_skus(sandbox))
-    for kind in ("stock", "price"):  # every SKU in step, nothing pending, failing or held
-        assert re.search(rf"^{kind}\s+{skus}\s+{skus}\s+0\s+0\s+0\s+0\s+0\s+0\s", out.output, re.M), (
-            out.output
-        )
-    options = CliRunner().invoke(main, ["stock-price", "options", "demo"])
-    assert options.exit_code == 0 and "max_price_drop_share" in options.output
-    bad = CliRunner().invoke(main, ["clients", "set", "demo", "--option", "price_ending=1.5"])
-    assert bad.exit_code == 2 and "price_ending" in bad.output
-
-
-def test_the_lake_gets_history_and_snapshots(listed, sandbox, instance):
-    run("incremental", instance, listed)
     lake = listed["lake"]
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     def parts(table):
         return pa.concat_tables(
@@ -243,14 +230,20 @@ def test_the_lake_gets_history_and_snapshots(listed, sandbox, instance):
 
     stock = parts("stock_history")
     assert set(stock.column("result").to_pylist()) == {"ok"}
-    assert stock.num_rows == len(tiktok_skus(sandbox)) * 2  # every SKU, both TikTok warehouses
-    prices = parts("price_history")
-    assert prices.num_rows == len(tiktok_skus(sandbox))
-    snapshot = lake.read_table("vtex_stock", "demo")
-    assert snapshot.num_rows == len(tiktok_skus(sandbox))
-    assert lake.read_table("vtex_prices", "demo").num_rows == len(tiktok_skus(sandbox))
-    log = parts("sync_log")
-    assert {"inventory_update", "price_update", "read_stock", "read_price"} <= set(
-        log.column("operation").to_pylist()
-    )
-    assert DEMO_ACCOUNT
+    assert stock.num_rows == skus * 2  # every SKU, both TikTok warehouses
+    assert parts("price_history").num_rows == skus
+    assert lake.read_table("vtex_stock", "demo").num_rows == skus
+    assert lake.read_table("vtex_prices", "demo").num_rows == skus
+    operations = set(parts("sync_log").column("operation").to_pylist())
+    assert {"inventory_update", "price_update", "read_stock", "read_price"} <= operations
+
+    out = CliRunner().invoke(main, ["stock-price", "status", "demo"])
+    assert out.exit_code == 0, out.output
+    for kind in ("stock", "price"):  # every SKU in step, nothing pending, failing or held
+        assert re.search(rf"^{kind}\s+{skus}\s+{skus}\s+0\s+0\s+0\s+0\s+0\s+0\s", out.output, re.M), (
+            out.output
+        )
+    options = CliRunner().invoke(main, ["stock-price", "options", "demo"])
+    assert options.exit_code == 0 and "max_price_drop_share" in options.output
+    bad = CliRunner().invoke(main, ["clients", "set", "demo", "--option", "price_ending=1.5"])
+    assert bad.exit_code == 2 and "price_ending" in bad.output
