@@ -10,7 +10,9 @@ import dagster as dg
 
 from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS, tiktok_stock_price_state
 from tiktok_pipelines.resources import build_resources
-from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxWorld
+from tiktok_pipelines.sandbox.catalog import generate_catalog
+from tiktok_pipelines.sandbox.server import free_port
+from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.schedules.stock_price import PUSH_ASSETS, mode_config
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.db import StateDB
@@ -38,6 +40,15 @@ def fast_resources(sandbox: SandboxWorld, **env: str) -> dict:
     for family in ("logistics", "pricing-read"):
         sandbox.vtex.set_limit(family, 5000.0, 5000.0)
     return build_resources(Settings.load())
+
+
+def world_of(products: int, warehouses: tuple[str, ...] = ("1_1",)) -> SandboxWorld:
+    """A sandbox world on free ports whose demo store has `products` products in `warehouses`."""
+    config = SandboxConfig(
+        feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), receiver_port=free_port()
+    )
+    catalog = generate_catalog(products, seed=config.seed, account=DEMO_ACCOUNT, warehouses=warehouses)
+    return SandboxWorld(config, catalogs={DEMO_ACCOUNT: catalog})
 
 
 def list_products(

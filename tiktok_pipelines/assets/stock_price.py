@@ -1,8 +1,9 @@
 """Stock and prices on TikTok, from VTEX: only what changed, one call per product, within the rate limit.
 
-vtex_stock ──▶ tiktok_inventory          vtex_prices ──▶ tiktok_prices
-                     ▲                                        ▲
-                     └──────── tiktok_stock_price_state ──────┘   (nightly: what TikTok really shows)
+vtex_stock  ──▶ tiktok_inventory
+vtex_prices ──▶ tiktok_prices
+vtex_stock, vtex_prices ──▶ tiktok_stock_price_state ──▶ tiktok_inventory, tiktok_prices   (full runs:
+                            what TikTok really shows, read between the VTEX reads and the pushes)
 
 Every asset takes the same run config `mode`:
 - realtime (`stock_price_realtime_job`, requested by `webhook_queue_sensor` for VTEX SKU notifications):
@@ -257,6 +258,14 @@ def _push(
     return client, options, store, report, metadata
 
 
+def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        f"{kind}_dead_letter_empty",
+        asset=asset,
+        description=f"No SKU whose {kind} TikTok refused stock_price_max_attempts times in a row.",
+    )
+
+
 def _dead_letter_check(kind: str, metadata: dict) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=f"{kind}_dead_letter_empty",
@@ -426,13 +435,7 @@ def tiktok_stock_price_state(
     deps=[vtex_stock, tiktok_stock_price_state],
     kinds={"tiktok", "parquet"},
     code_version="1",
-    check_specs=[
-        dg.AssetCheckSpec(
-            "stock_dead_letter_empty",
-            asset="tiktok_inventory",
-            description="No SKU whose stock TikTok refused stock_price_max_attempts times in a row.",
-        )
-    ],
+    check_specs=[_dead_letter_spec("stock", "tiktok_inventory")],
 )
 def tiktok_inventory(
     context: dg.AssetExecutionContext,
@@ -458,11 +461,7 @@ def tiktok_inventory(
     kinds={"tiktok", "parquet"},
     code_version="1",
     check_specs=[
-        dg.AssetCheckSpec(
-            "price_dead_letter_empty",
-            asset="tiktok_prices",
-            description="No SKU whose price TikTok refused stock_price_max_attempts times in a row.",
-        ),
+        _dead_letter_spec("price", "tiktok_prices"),
         dg.AssetCheckSpec(
             "no_held_price_drops",
             asset="tiktok_prices",

@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 MODES = ("realtime", "incremental", "full")
 TARGET = "stock_price"  # the event log's target for VTEX SKU notifications
 FLUSH_EVERY = 500  # SKU results held in memory before they are written to the state DB
+MISSING = {
+    "stock": "SKU not found in VTEX: TikTok gets 0",
+    "price": "no usable price in VTEX: TikTok keeps its price",
+}
 
 
 def utcnow() -> datetime:
@@ -150,6 +154,26 @@ class ReadReport:
     def save(self, store: SkuSyncStore, client_id: str, run_id: str) -> int:
         return store.save_observations(client_id, self.kind, self.observations, self.read_at, run_id)
 
+    def add(self, row: SyncRow, observation: Observation, found: bool, sync: SyncLog) -> None:
+        """One SKU read: its observation, whether it will be pushed, and its sync log row."""
+        self.observations.append(observation)
+        self.read += 1
+        if observation.target is not None and observation.target != row.confirmed:
+            self.to_push += 1
+            if len(self.changes) < 50:
+                self.changes.append(
+                    {"seller_sku": row.seller_sku, "shown": row.confirmed, "target": observation.target}
+                )
+        if not found:
+            self.not_found.append(row.seller_sku)
+        sync.add(
+            f"read_{self.kind}",
+            "vtex",
+            row.seller_sku,
+            "ok" if found else "skipped",
+            MISSING[self.kind] if not found else None,
+        )
+
 
 def _by_vtex_id(rows: Iterable[SyncRow], report: ReadReport) -> dict[str, list[SyncRow]]:
     out: dict[str, list[SyncRow]] = defaultdict(list)
@@ -160,13 +184,6 @@ def _by_vtex_id(rows: Iterable[SyncRow], report: ReadReport) -> dict[str, list[S
         else:
             report.no_vtex_id.append(row.seller_sku)
     return out
-
-
-def _note_change(report: ReadReport, row: SyncRow, target: str | None) -> None:
-    if target is not None and target != row.confirmed:
-        report.to_push += 1
-        if len(report.changes) < 50:
-            report.changes.append({"seller_sku": row.seller_sku, "shown": row.confirmed, "target": target})
 
 
 def read_stock(
@@ -183,7 +200,6 @@ def read_stock(
     plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
     by_vtex = _by_vtex_id(rows, report)
     result = api.stock_many(list(by_vtex), warehouse_ids=list(plan))
-    observations = []
     for vtex_id, skus in by_vtex.items():
         stock = result.values.get(vtex_id)
         error = result.errors.get(vtex_id)
@@ -206,23 +222,12 @@ def read_stock(
             warehouses = list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
             target = stock_target(reading, plan, warehouses, options)
             encoded = encode_target(target)
-            observations.append(Observation(row.seller_sku, observed, encoded))
             # What TikTok shows, or failing that what the sync last meant it to show.
             shown = decode_target(row.confirmed) or decode_target(row.target)
             if shown is not None and total_quantity(shown) > 0:
                 report.in_stock_before += 1
                 report.stockouts += total_quantity(target) == 0
-            _note_change(report, row, encoded)
-            if stock is None:
-                report.not_found.append(row.seller_sku)
-            sync.add(
-                "read_stock",
-                "vtex",
-                row.seller_sku,
-                "ok" if stock is not None else "skipped",
-                None if stock is not None else "SKU not found in VTEX: TikTok gets 0",
-            )
-    report.read, report.observations = len(observations), observations
+            report.add(row, Observation(row.seller_sku, observed, encoded), stock is not None, sync)
     return report
 
 
@@ -239,7 +244,6 @@ def read_prices(
     by_vtex = _by_vtex_id(rows, report)
     trade_policy = client.vtex_trade_policy
     result = api.computed_prices_many(list(by_vtex), trade_policy)
-    observations = []
     for vtex_id, skus in by_vtex.items():
         computed = result.values.get(vtex_id)
         error = result.errors.get(vtex_id)
@@ -264,18 +268,7 @@ def read_prices(
         )
         encoded = target.encode() if target is not None else None
         for row in skus:
-            observations.append(Observation(row.seller_sku, observed, encoded))
-            _note_change(report, row, encoded)
-            if target is None:
-                report.not_found.append(row.seller_sku)
-            sync.add(
-                "read_price",
-                "vtex",
-                row.seller_sku,
-                "ok" if target is not None else "skipped",
-                None if target is not None else "no usable price in VTEX: TikTok keeps its price",
-            )
-    report.read, report.observations = len(observations), observations
+            report.add(row, Observation(row.seller_sku, observed, encoded), target is not None, sync)
     return report
 
 

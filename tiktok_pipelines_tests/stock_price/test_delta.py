@@ -6,8 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tiktok_pipelines.sandbox.server import free_port
-from tiktok_pipelines.sandbox.world import SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.world import SandboxWorld
 from tiktok_pipelines_tests.stock_price_support import (
     INVENTORY,
     PRICES,
@@ -19,6 +18,7 @@ from tiktok_pipelines_tests.stock_price_support import (
     shown_price,
     shown_stock,
     tiktok_skus,
+    world_of,
 )
 
 pytestmark = pytest.mark.e2e
@@ -26,16 +26,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
-    """A world whose demo store has 650 products, 2,047 SKUs."""
-    return SandboxWorld(
-        SandboxConfig(
-            feeds_port=free_port(),
-            tiktok_port=free_port(),
-            vtex_port=free_port(),
-            receiver_port=free_port(),
-            products=650,
-        )
-    )
+    """A demo store of 650 products, 2,047 SKUs."""
+    return world_of(650)
 
 
 def test_one_percent_changed_pushes_exactly_the_changed_products(

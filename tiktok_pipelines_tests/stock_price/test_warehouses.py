@@ -3,9 +3,7 @@ client does not list (12019028) repaired by listing them."""
 
 import pytest
 
-from tiktok_pipelines.sandbox.catalog import generate_catalog
-from tiktok_pipelines.sandbox.server import free_port
-from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, SandboxConfig, SandboxWorld
+from tiktok_pipelines.sandbox.world import SandboxWorld
 from tiktok_pipelines_tests.stock_price_support import (
     fast_resources,
     list_products,
@@ -14,6 +12,7 @@ from tiktok_pipelines_tests.stock_price_support import (
     shown_stock,
     tiktok_skus,
     vtex_account,
+    world_of,
 )
 
 pytestmark = pytest.mark.e2e
@@ -22,11 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
     """A demo store with two VTEX warehouses."""
-    config = SandboxConfig(
-        feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), receiver_port=free_port()
-    )
-    catalog = generate_catalog(12, seed=config.seed, account=DEMO_ACCOUNT, warehouses=("1_1", "2_1"))
-    return SandboxWorld(config, catalogs={DEMO_ACCOUNT: catalog})
+    return world_of(12, warehouses=("1_1", "2_1"))
 
 
 def test_each_vtex_warehouse_feeds_its_tiktok_warehouse(tiktok_client, sandbox, state_db, registry, instance):
