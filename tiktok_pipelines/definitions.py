@@ -14,6 +14,7 @@ from tiktok_pipelines.assets.performance import (
     product_performance_schedule,
     tiktok_product_performance,
 )
+from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS
 from tiktok_pipelines.assets.tiktok_auth import tiktok_tokens
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.schedules.analytics import (
@@ -25,6 +26,13 @@ from tiktok_pipelines.schedules.analytics import (
 from tiktok_pipelines.schedules.catalog import catalog_daily_schedule, catalog_job
 from tiktok_pipelines.schedules.fulfilment import fulfilment_job, fulfilment_schedule
 from tiktok_pipelines.schedules.orders import order_polling_schedule, orders_job
+from tiktok_pipelines.schedules.stock_price import (
+    stock_price_full_job,
+    stock_price_job,
+    stock_price_nightly_schedule,
+    stock_price_realtime_job,
+    stock_price_schedule,
+)
 from tiktok_pipelines.schedules.tiktok import tiktok_token_job, tiktok_token_schedule
 from tiktok_pipelines.sensors.feed import feed_change_sensor
 from tiktok_pipelines.sensors.registry import client_registry_sensor
@@ -33,7 +41,9 @@ from tiktok_pipelines.settings import Settings
 
 settings = Settings.load()
 
-webhook_queue_sensor = build_webhook_queue_sensor({"orders": orders_job, "fulfilment": fulfilment_job})
+webhook_queue_sensor = build_webhook_queue_sensor(
+    {"orders": orders_job, "fulfilment": fulfilment_job, "stock_price": stock_price_realtime_job}
+)
 
 defs = dg.Definitions(
     assets=[
@@ -45,6 +55,7 @@ defs = dg.Definitions(
         vtex_orders,
         invoices,
         shipments,
+        *STOCK_PRICE_ASSETS,
         tiktok_product_performance,
         analytics_db,
         lake_compaction,
@@ -54,6 +65,9 @@ defs = dg.Definitions(
         catalog_job,
         orders_job,
         fulfilment_job,
+        stock_price_realtime_job,
+        stock_price_job,
+        stock_price_full_job,
         analytics_job,
         lake_compaction_job,
         product_performance_job,
@@ -63,6 +77,8 @@ defs = dg.Definitions(
         catalog_daily_schedule,
         order_polling_schedule,
         fulfilment_schedule,
+        stock_price_schedule,
+        stock_price_nightly_schedule,
         analytics_schedule,
         lake_compaction_schedule,
         product_performance_schedule,

@@ -85,6 +85,17 @@ def automate_demo_erp(config: SandboxConfig) -> None:
         )
 
 
+def start_vtex_walk(config: SandboxConfig, interval_seconds: float, skus_per_step: int = 2) -> None:
+    """Has the sandbox VTEX store move stock and prices of a few SKUs every `interval_seconds`, as a live
+    store does; each change is broadcast to the receiver, and the stock and price sync carries it to
+    TikTok (SKUs not listed yet are recorded and ignored)."""
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    world = SandboxWorld(config)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.start_walk(interval_seconds, skus_per_step=skus_per_step)
+
+
 def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
     """Runs the sandbox's consent → the receiver's OAuth callback → the token exchange for the demo client,
     so it ends up with its shop id, cipher and tokens, as a real seller's authorization would leave it.
@@ -168,7 +179,7 @@ def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
             proc.wait()
 
 
-def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
+def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
     env = dict(os.environ)
     settings = Settings.load(env)
     env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
@@ -238,6 +249,9 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
         connect_vtex_notifications(config)
         # The merchant's ERP invoices orders in VTEX: the fulfilment lane takes it from there.
         automate_demo_erp(config)
+        # A live store: stock and prices move gently, and TikTok follows within seconds.
+        if walk_seconds > 0:
+            start_vtex_walk(config, walk_seconds)
         # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
         httpx.post(
             f"{world.urls()['tiktok']}/_sandbox/autopilot",
@@ -257,6 +271,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000) -> int:
             f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
             f"  demo client:     {client_id} (partition of every asset)\n"
             + "".join(f"  sandbox {name:<8} {url}\n" for name, url in world.urls().items())
+            + (f"  VTEX walk:       2 SKUs change every {walk_seconds:g} s\n" if walk_seconds > 0 else "")
             + "  Ctrl-C stops everything.\n",
             flush=True,
         )

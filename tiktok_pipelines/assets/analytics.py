@@ -27,7 +27,18 @@ def analytics_key(table: str) -> dg.AssetKey:
 
 
 # The assets that write the lake tables the build reads (more join as their lanes are built).
-PRODUCERS = ["tiktok_listings", "tiktok_orders", "vtex_orders", "shipments", "tiktok_product_performance"]
+PRODUCERS = [
+    "tiktok_listings",
+    "tiktok_orders",
+    "vtex_orders",
+    "shipments",
+    "tiktok_product_performance",
+    "vtex_stock",
+    "vtex_prices",
+    "tiktok_stock_price_state",
+    "tiktok_inventory",
+    "tiktok_prices",
+]
 
 
 def _spec(table: Table) -> dg.AssetSpec:

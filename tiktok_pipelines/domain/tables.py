@@ -239,6 +239,37 @@ PRICE_HISTORY = pa.schema(
     ]
 )
 
+# Snapshots of the stock and price sync (whole files, replaced by each reconcile run): what VTEX said.
+VTEX_STOCK = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("vtex_sku_id", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("vtex_warehouse_id", pa.string()),
+        ("tiktok_warehouse_id", pa.string()),  # where this warehouse's stock goes (warehouse map)
+        ("available", pa.int64()),  # total − reserved
+        ("unlimited", pa.bool_()),
+        ("read_at", UTC_TS),
+    ]
+)
+
+VTEX_PRICES = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("seller_sku", pa.string()),
+        ("vtex_sku_id", pa.string()),
+        ("tiktok_sku_id", pa.string()),
+        ("trade_policy", pa.string()),
+        ("price", MONEY),  # VTEX computed selling price on the trade policy
+        ("list_price", MONEY),
+        ("target_price", MONEY),  # after markup and rounding: what TikTok should show
+        ("target_list_price", MONEY),
+        ("currency", pa.string()),
+        ("read_at", UTC_TS),
+    ]
+)
+
 PRODUCT_PERFORMANCE = pa.schema(
     [
         ("client_id", pa.string()),

@@ -181,6 +181,9 @@ class Switches:
     error_code: int = 36009003
     error_http_status: int = 500
     burst_429: int = 0  # the next N API calls are answered 429 / 36009002
+    rate_429: float = 0.0  # share of API calls answered 429 / 36009002, scattered
+    timeout_rate: float = 0.0  # share of API calls processed but answered only after `timeout_ms`
+    timeout_ms: float = 0.0
     rate_limit_per_second: float | None = None  # overrides the config when set
     rate_limit_enabled: bool = True
 
@@ -191,6 +194,9 @@ class Switches:
             "error_code": self.error_code,
             "error_http_status": self.error_http_status,
             "burst_429": self.burst_429,
+            "rate_429": self.rate_429,
+            "timeout_rate": self.timeout_rate,
+            "timeout_ms": self.timeout_ms,
             "rate_limit_per_second": self.rate_limit_per_second,
             "rate_limit_enabled": self.rate_limit_enabled,
         }
@@ -2456,12 +2462,19 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
         emu.arrivals[route.endpoint].append(time.monotonic())
         if emu.switches.latency_ms:
             await asyncio.sleep(emu.switches.latency_ms / 1000.0)
+        with emu.lock:
+            # A timeout as clients meet it: the call takes effect, the answer comes too late.
+            late = bool(emu.switches.timeout_rate) and emu.rng.random() < emu.switches.timeout_rate
         raw = await request.body()
         try:
             data = await _handle(request, route, params, raw)
         except ApiError as exc:
-            return _record(path, route, exc)
-        return _record(path, route, None, data)
+            response = _record(path, route, exc)
+        else:
+            response = _record(path, route, None, data)
+        if late:
+            await asyncio.sleep(emu.switches.timeout_ms / 1000.0)
+        return response
 
     def _record(path: str, route: ApiRoute | None, error: ApiError | None, data: Any = None) -> Response:
         endpoint = route.endpoint if route else f"? {path}"
@@ -2523,6 +2536,8 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 raise ApiError(36009004, "Unexpected identifier: shop_cipher is not accepted by this API")
             if emu.switches.burst_429 > 0:
                 emu.switches.burst_429 -= 1
+                raise ApiError(36009002, "Too many requests", 429)
+            if emu.switches.rate_429 and emu.rng.random() < emu.switches.rate_429:
                 raise ApiError(36009002, "Too many requests", 429)
             if emu.switches.rate_limit_enabled:
                 scope_shop = shop.id if shop else f"seller:{grant.seller_id}"

@@ -8,6 +8,7 @@ from tiktok_pipelines.state import (  # noqa: F401  (table registration)
     listings,
     orders,
     registry,
+    stock_price,
     tiktok_auth,
 )
 from tiktok_pipelines.state.db import StateDB, metadata, utcnow

@@ -1,0 +1,132 @@
+"""The stock and price jobs (realtime, incremental, full) and their schedules."""
+
+import dagster as dg
+
+from tiktok_pipelines.assets.stock_price import (
+    tiktok_inventory,
+    tiktok_prices,
+    tiktok_stock_price_state,
+    vtex_prices,
+    vtex_stock,
+)
+from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, client_write_tags, clients_partitions
+from tiktok_pipelines.resources.state import StateStore
+
+LANE = "stock_price"
+PUSH_ASSETS = (vtex_stock, vtex_prices, tiktok_inventory, tiktok_prices)
+_BUSY = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:
+    """Run config giving every stock and price asset of a run the same mode."""
+    return {"ops": {a.key.to_python_identifier(): {"config": {"mode": mode}} for a in assets}}
+
+
+def _job(name: str, mode: str, assets, description: str, executor_def=None):
+    return dg.define_asset_job(
+        name,
+        selection=dg.AssetSelection.assets(*assets),
+        partitions_def=clients_partitions,
+        # However a run starts (sensor, schedule, the UI), it has its mode and the client's write tag: one
+        # stock and price run per client at a time, so two runs never push the same SKU against each other.
+        config=dg.PartitionedConfig(
+            partitions_def=clients_partitions,
+            run_config_for_partition_key_fn=lambda _key: mode_config(mode, assets),
+            tags_for_partition_key_fn=lambda key: client_write_tags(key, LANE),
+        ),
+        executor_def=executor_def,
+        description=description,
+    )
+
+
+# Realtime and incremental runs are small: one process, no per-step start-up, so a notified SKU
+# reaches TikTok within seconds. The full run is long and its two chains run in parallel.
+stock_price_realtime_job = _job(
+    "stock_price_realtime_job",
+    "realtime",
+    PUSH_ASSETS,
+    "The SKUs VTEX just notified (broadcaster / affiliate notifications): read from VTEX and pushed to "
+    "TikTok at once. Requested by webhook_queue_sensor.",
+    dg.in_process_executor,
+)
+stock_price_job = _job(
+    "stock_price_job",
+    "incremental",
+    PUSH_ASSETS,
+    "Incremental reconcile: notified SKUs and a rotating slice of the others (never-read first) read from "
+    "VTEX; every SKU whose target differs from what TikTok confirmed is pushed, failures retried.",
+    dg.in_process_executor,
+)
+stock_price_full_job = _job(
+    "stock_price_full_job",
+    "full",
+    (*PUSH_ASSETS, tiktok_stock_price_state),
+    "Full reconcile: every listed SKU read from VTEX, what TikTok actually shows read back, drift "
+    "repaired, the dead letter tried once more.",
+)
+
+
+def _clients(context, state: StateStore):
+    partitions = set(context.instance.get_dynamic_partitions(clients_partitions.name))
+    for client in state.registry.list():
+        if client.status == "active" and client.tiktok_shop_id and client.client_id in partitions:
+            yield client
+
+
+@dg.schedule(
+    name="stock_price_schedule",
+    job=stock_price_job,
+    cron_schedule="*/5 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+    """Every 5 minutes, an incremental stock and price run per active, authorized client: what VTEX
+    notifications named that no run finished, pushes to retry, and a rotating slice of SKUs read again,
+    new listings first (a change whose notification was lost is caught within hours, and by the nightly
+    full run at the latest). A client whose previous stock and price run is still queued or running is
+    skipped."""
+    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
+    requests, busy = [], []
+    for client in _clients(context, state):
+        tags = client_write_tags(client.client_id, LANE)
+        if context.instance.get_run_records(
+            filters=dg.RunsFilter(statuses=_BUSY, tags={CLIENT_WRITES_TAG: tags[CLIENT_WRITES_TAG]}), limit=1
+        ):
+            busy.append(client.client_id)
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"stock-price:{client.client_id}:{stamp}", partition_key=client.client_id, tags=tags
+            )
+        )
+    if busy:
+        context.log.info("still syncing, skipped: %s", ", ".join(busy))
+    return requests or dg.SkipReason("no active authorized client, or all still syncing")
+
+
+@dg.schedule(
+    name="stock_price_nightly_schedule",
+    job=stock_price_full_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="America/Sao_Paulo",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def stock_price_nightly_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+    """Every night at 02:00 (São Paulo), a full stock and price reconcile per active, authorized client:
+    every listed SKU read from VTEX, TikTok's actual stock and prices read back (product search), and
+    whatever drifted pushed again; the dead letter gets one more try."""
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    requests = [
+        dg.RunRequest(
+            run_key=f"stock-price-full:{client.client_id}:{day}",
+            partition_key=client.client_id,
+            tags=client_write_tags(client.client_id, LANE),
+        )
+        for client in _clients(context, state)
+    ]
+    return requests or dg.SkipReason("no active authorized client")
