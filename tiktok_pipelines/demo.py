@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -177,6 +178,10 @@ def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if getattr(proc, "own_group", False):
+            # What it started in its group and left behind (dagster dev's code servers) goes with it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
 
 
 def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
@@ -264,9 +269,15 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
             if Path("workspace.yaml").exists()
             else ["-m", "tiktok_pipelines.definitions"]
         )
-        procs.append(
-            subprocess.Popen([dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target], env=env)
+        # In a group of its own, so that its code servers can be stopped with it (Ctrl-C reaches this
+        # supervisor, which stops dagster dev first, gracefully).
+        dev = subprocess.Popen(
+            [dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target],
+            env=env,
+            start_new_session=True,
         )
+        dev.own_group = True
+        procs.append(dev)
         print(
             f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
             f"  demo client:     {client_id} (partition of every asset)\n"

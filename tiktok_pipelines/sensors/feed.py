@@ -13,6 +13,7 @@ from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.schedules.catalog import catalog_job
 from tiktok_pipelines.state.registry import redact_url
 
+PARTITION_TAG = "dagster/partition"
 CLIENTS_PER_TICK = 8
 TICK_BUDGET_SECONDS = 40.0  # a tick is cut at 60 s
 PROBE_CONCURRENCY = 4
@@ -30,7 +31,9 @@ def feed_change_sensor(
     """Checks a few active clients' feeds per tick (a rotating cursor goes round all of them) with a
     conditional GET (ETag / Last-Modified; without them, the body's hash). A feed whose content differs
     from the client's latest snapshot requests one catalog_job run, keyed `feed:<client>:<hash>`, so a
-    content is published once however often it is seen."""
+    content is published once however often it is seen. A client whose catalog run is queued or in
+    progress is not probed: that run reads the feed as it is then, and a later change is seen once it ends
+    (so a feed that changes faster than its catalog runs never piles runs up in the queue)."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = cursor.get("seen", {})
     partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
@@ -39,6 +42,9 @@ def feed_change_sensor(
         return dg.SensorResult(skip_reason="no active client with a partition", cursor=context.cursor)
     start = int(cursor.get("next", 0)) % len(clients)
     batch = [clients[(start + i) % len(clients)] for i in range(min(CLIENTS_PER_TICK, len(clients)))]
+    busy = _clients_with_catalog_runs_in_flight(context.instance)
+    skipped = [c for c in batch if c.client_id in busy]
+    batch = [c for c in batch if c.client_id not in busy]
     started = time.monotonic()
 
     def probe(client):
@@ -86,7 +92,7 @@ def feed_change_sensor(
     known = {c.client_id for c in clients}
     new_cursor = json.dumps(
         {
-            "next": (start + checked + len(errors)) % len(clients),
+            "next": (start + checked + len(errors) + len(skipped)) % len(clients),
             "seen": {k: v for k, v in seen.items() if k in known},
         },
         sort_keys=True,
@@ -94,7 +100,21 @@ def feed_change_sensor(
     if not requests:
         return dg.SensorResult(
             skip_reason=f"{checked} feed(s) checked, none changed"
-            + (f"; {len(errors)} unreachable" if errors else ""),
+            + (f"; {len(errors)} unreachable" if errors else "")
+            + (f"; {len(skipped)} with a catalog run in flight" if skipped else ""),
             cursor=new_cursor,
         )
     return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+
+
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _clients_with_catalog_runs_in_flight(instance: dg.DagsterInstance) -> set[str]:
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=catalog_job.name, statuses=IN_FLIGHT), limit=500)
+    return {run.tags[PARTITION_TAG] for run in runs if PARTITION_TAG in run.tags}

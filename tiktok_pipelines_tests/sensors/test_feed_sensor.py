@@ -78,3 +78,17 @@ def test_an_unreachable_feed_is_skipped_and_logged(sandbox, registry, instance, 
     instance.add_dynamic_partitions(CLIENTS_PARTITION, ["demo"])
     result, _ = tick(instance, {**resources, "feed_downloader": FeedDownloader(attempts=1)}, None)
     assert result.run_requests == [] and "unreachable" in result.skip_reason.skip_message
+
+
+def test_a_client_whose_catalog_run_is_in_flight_is_not_probed(sandbox, three_clients, instance, resources):
+    from dagster._core.test_utils import create_run_for_test
+
+    run = create_run_for_test(
+        instance, job_name="catalog_job", tags={"dagster/partition": "a"}, status=dg.DagsterRunStatus.STARTED
+    )
+    first, cursor = tick(instance, resources, None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["b", "c"]
+
+    instance.report_run_failed(run)  # the run is over: a's feed is probed again
+    second, _ = tick(instance, resources, cursor)
+    assert [r.partition_key for r in second.run_requests] == ["a"]
