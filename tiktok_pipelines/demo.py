@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -168,20 +167,34 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 
 
 def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
-    for proc in procs:
+    """Stops the children, the last started first (dagster dev before the servers its runs call)."""
+    for proc in reversed(procs):
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + timeout
-    for proc in procs:
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         if getattr(proc, "own_group", False):
-            # What it started in its group and left behind (dagster dev's code servers) goes with it.
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGTERM)
+            _end_group(proc.pid)
+
+
+def _end_group(pgid: int, grace: float = 3.0) -> None:
+    """What a child left in its process group (dagster dev's code servers, which wait for a heartbeat
+    rather than obey SIGTERM) goes with it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except (ProcessLookupError, PermissionError):
+                return
+            time.sleep(0.1)
 
 
 def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
