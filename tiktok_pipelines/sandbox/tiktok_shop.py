@@ -1755,7 +1755,8 @@ def h_search_products(ctx: Ctx) -> dict[str, Any]:
         items = [p for p in items if any(s["seller_sku"] in wanted for s in p["skus"])]
     items = _time_filter(items, body, lt="le")
     items = sorted(items, key=lambda p: (p["create_time"], p["id"]))
-    summaries = [
+    page = _paginate(ctx, items, "products", 1, 100)  # summaries of the page only: a large shop pages fast
+    page["products"] = [
         {
             "id": p["id"],
             "title": p["title"],
@@ -1773,9 +1774,9 @@ def h_search_products(ctx: Ctx) -> dict[str, Any]:
             "create_time": p["create_time"],
             "update_time": p["update_time"],
         }
-        for p in items
+        for p in page["products"]
     ]
-    return _paginate(ctx, summaries, "products", 1, 100)
+    return page
 
 
 def h_listing_check(ctx: Ctx) -> dict[str, Any]:
