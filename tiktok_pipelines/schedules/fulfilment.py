@@ -8,6 +8,9 @@ from tiktok_pipelines.schedules import shop_clients
 
 fulfilment_job = dg.define_asset_job(
     "fulfilment_job",
+    # Its steps run one after another in the run's own process: no process to start per step, which
+    # is most of a small run's time.
+    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets("invoices", "shipments"),
     description="NF-e invoices from VTEX to TikTok Shop, their verdicts, packages shipped and their tracking.",
 )
