@@ -173,6 +173,7 @@ def rate_of(arrivals) -> float:
 
 def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
     """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
+    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
 
     (work / "location.py").write_text(textwrap.dedent(LOCATION))
@@ -183,7 +184,12 @@ def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list
     daemon = shutil.which("dagster-daemon", path=str(Path(sys.executable).parent)) or "dagster-daemon"
     log = open(work / "daemon.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [daemon, "run", "-w", str(work / "workspace.yaml")], env=env, cwd=ROOT, stdout=log, stderr=log
+        [daemon, "run", "-w", str(work / "workspace.yaml")],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # its code servers are stopped with it, below
     )
     account = world.vtex.account(DEMO_ACCOUNT)
     shop = world.tiktok.shop_by_code(DEMO_SHOP_CODE)
@@ -216,6 +222,7 @@ def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        end_process_group(proc.pid)
         log.close()
     return latencies
 

@@ -198,6 +198,7 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
 
 
 def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
+    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.server import ServerThread, free_port
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 
@@ -241,6 +242,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # what it starts is stopped with it, below
             )
         )
         _wait(f"{world.urls()['receiver']}/health")
@@ -258,6 +260,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # what it starts is stopped with it, below
             )
         )
         time.sleep(15)  # the daemon loads the code location and starts its sensors
@@ -291,6 +294,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            end_process_group(proc.pid)
         for server in servers:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -177,10 +177,10 @@ def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
             proc.kill()
             proc.wait()
         if getattr(proc, "own_group", False):
-            _end_group(proc.pid)
+            end_process_group(proc.pid)
 
 
-def _end_group(pgid: int, grace: float = 3.0) -> None:
+def end_process_group(pgid: int, grace: float = 3.0) -> None:
     """What a child left in its process group (dagster dev's code servers, which wait for a heartbeat
     rather than obey SIGTERM) goes with it."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
