@@ -14,3 +14,19 @@ CLIENT_WRITES_TAG = "tiktok_pipelines/client_writes"
 def client_write_tags(client_id: str, lane: str) -> dict[str, str]:
     """Run tags that serialize a client's write runs within one lane (catalog, stock_price, orders...)."""
     return {CLIENT_WRITES_TAG: f"{client_id}/{lane}", "tiktok_pipelines/client_id": client_id}
+
+
+# A run that has not started yet, and one that has not finished.
+WAITING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
+IN_FLIGHT = (*WAITING, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
+
+
+def lane_has_run(
+    instance: dg.DagsterInstance, client_id: str, lane: str, statuses: tuple = IN_FLIGHT
+) -> bool:
+    """Whether a write run of the client's lane is in one of `statuses` (by default queued or running)."""
+    tag = client_write_tags(client_id, lane)[CLIENT_WRITES_TAG]
+    runs = instance.get_run_records(
+        filters=dg.RunsFilter(statuses=list(statuses), tags={CLIENT_WRITES_TAG: tag}), limit=1
+    )
+    return bool(runs)

@@ -6,12 +6,10 @@ from tiktok_pipelines.assets.catalog import CATALOG_ASSETS
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 from tiktok_pipelines.resources.state import StateStore
+from tiktok_pipelines.schedules import lane_job
 
-catalog_job = dg.define_asset_job(
+catalog_job = lane_job(
     "catalog_job",
-    # Its steps run one after another in the run's own process: no process to start per step, which
-    # is most of a small run's time.
-    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets(feed_xml, feed_products, *CATALOG_ASSETS),
     partitions_def=clients_partitions,
     # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,

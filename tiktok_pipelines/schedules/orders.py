@@ -4,13 +4,10 @@ import dagster as dg
 
 from tiktok_pipelines.partitions import client_write_tags
 from tiktok_pipelines.resources.state import StateStore
-from tiktok_pipelines.schedules import shop_clients
+from tiktok_pipelines.schedules import lane_job, shop_clients
 
-orders_job = dg.define_asset_job(
+orders_job = lane_job(
     "orders_job",
-    # Its steps run one after another in the run's own process: no process to start per step, which
-    # is most of a small run's time.
-    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets("tiktok_orders", "vtex_orders"),
     description="Order details from TikTok, then VTEX orders placed, authorized or cancelled.",
 )

@@ -9,17 +9,11 @@ from tiktok_pipelines.assets.stock_price import (
     vtex_prices,
     vtex_stock,
 )
-from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, client_write_tags, clients_partitions
+from tiktok_pipelines.partitions import client_write_tags, clients_partitions, lane_has_run
 from tiktok_pipelines.resources.state import StateStore
 
 LANE = "stock_price"
 PUSH_ASSETS = (vtex_stock, vtex_prices, tiktok_inventory, tiktok_prices)
-_BUSY = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:
@@ -94,9 +88,7 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     requests, busy = [], []
     for client in _clients(context, state):
         tags = client_write_tags(client.client_id, LANE)
-        if context.instance.get_run_records(
-            filters=dg.RunsFilter(statuses=_BUSY, tags={CLIENT_WRITES_TAG: tags[CLIENT_WRITES_TAG]}), limit=1
-        ):
+        if lane_has_run(context.instance, client.client_id, LANE):
             busy.append(client.client_id)
             continue
         requests.append(

@@ -7,13 +7,12 @@ import dagster as dg
 
 from tiktok_pipelines.clients.feed import FeedFetchError
 from tiktok_pipelines.clients.http import map_concurrently
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags
+from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, lane_has_run
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.schedules.catalog import catalog_job
 from tiktok_pipelines.state.registry import redact_url
 
-PARTITION_TAG = "dagster/partition"
 CLIENTS_PER_TICK = 8
 TICK_BUDGET_SECONDS = 40.0  # a tick is cut at 60 s
 PROBE_CONCURRENCY = 4
@@ -42,7 +41,7 @@ def feed_change_sensor(
         return dg.SensorResult(skip_reason="no active client with a partition", cursor=context.cursor)
     start = int(cursor.get("next", 0)) % len(clients)
     batch = [clients[(start + i) % len(clients)] for i in range(min(CLIENTS_PER_TICK, len(clients)))]
-    busy = _clients_with_catalog_runs_in_flight(context.instance)
+    busy = {c.client_id for c in batch if lane_has_run(context.instance, c.client_id, "catalog")}
     skipped = [c for c in batch if c.client_id in busy]
     batch = [c for c in batch if c.client_id not in busy]
     started = time.monotonic()
@@ -105,16 +104,3 @@ def feed_change_sensor(
             cursor=new_cursor,
         )
     return dg.SensorResult(run_requests=requests, cursor=new_cursor)
-
-
-IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
-
-
-def _clients_with_catalog_runs_in_flight(instance: dg.DagsterInstance) -> set[str]:
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name=catalog_job.name, statuses=IN_FLIGHT), limit=500)
-    return {run.tags[PARTITION_TAG] for run in runs if PARTITION_TAG in run.tags}

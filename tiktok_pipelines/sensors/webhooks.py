@@ -7,7 +7,7 @@ from collections import defaultdict
 import dagster as dg
 
 from tiktok_pipelines.domain.events import InboundEvent, Route, route_event
-from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, client_write_tags
+from tiktok_pipelines.partitions import WAITING, client_write_tags, lane_has_run
 from tiktok_pipelines.resources.queue import EventQueue
 from tiktok_pipelines.resources.state import StateStore
 from tiktok_pipelines.state.events import EventLog
@@ -18,8 +18,6 @@ from tiktok_pipelines.state.registry import Client, ClientRegistry
 BATCH = 100
 MAX_EVENTS_PER_TICK = 2000
 TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
-
-_WAITING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]
 
 
 class _Resolver:
@@ -140,11 +138,7 @@ def build_webhook_queue_sensor(jobs_by_target: dict):
         requests = []
         for (client_id, target), event_ids in sorted(wanted.items()):
             tags = client_write_tags(client_id, target)
-            waiting = context.instance.get_run_records(
-                filters=dg.RunsFilter(statuses=_WAITING, tags={CLIENT_WRITES_TAG: tags[CLIENT_WRITES_TAG]}),
-                limit=1,
-            )
-            if waiting:
+            if lane_has_run(context.instance, client_id, target, WAITING):
                 continue  # a run that has not started yet will pick these events up
             digest = hashlib.blake2b(",".join(event_ids).encode(), digest_size=8).hexdigest()
             job = jobs_by_target[target]

@@ -386,8 +386,22 @@ class _Pusher:
     def send(self, product_id: str, items: list[dict[str, Any]]):
         raise NotImplementedError
 
-    def history(self, row: SyncRow, result: str, code: str | None, message: str | None) -> list[dict]:
+    def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
+        """What one push of a SKU's target sent, as the kind's history rows (one or more)."""
         raise NotImplementedError
+
+    def history(self, row: SyncRow, result: str, code: str | None, message: str | None) -> list[dict]:
+        common = {
+            "client_id": self.client_id,
+            "seller_sku": row.seller_sku,
+            "tiktok_sku_id": row.tiktok_sku_id,
+            "pushed_at": utcnow(),
+            "trigger": self.trigger,
+            "result": result,
+            "error_code": code,
+            "error_message": (message or None) and message[:500],
+        }
+        return [{**common, **values} for values in self.pushed_values(decode_target(row.target) or {})]
 
     # -- the loop
     def _groups(self, rows: Iterable[SyncRow]) -> list[tuple[str, list[SyncRow]]]:
@@ -460,23 +474,8 @@ class InventoryPusher(_Pusher):
     def send(self, product_id: str, items: list[dict[str, Any]]):
         return self.shop.update_inventory(product_id, items)
 
-    def history(self, row: SyncRow, result: str, code: str | None, message: str | None) -> list[dict]:
-        now = utcnow()
-        return [
-            {
-                "client_id": self.client_id,
-                "seller_sku": row.seller_sku,
-                "tiktok_sku_id": row.tiktok_sku_id,
-                "warehouse_id": wh,
-                "quantity": int(q),
-                "pushed_at": now,
-                "trigger": self.trigger,
-                "result": result,
-                "error_code": code,
-                "error_message": (message or None) and message[:500],
-            }
-            for wh, q in sorted((decode_target(row.target) or {}).items())
-        ]
+    def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"warehouse_id": wh, "quantity": int(q)} for wh, q in sorted(target.items())]
 
     def _push(self, rows: list[SyncRow]) -> None:
         groups = self._groups(rows)
@@ -525,21 +524,12 @@ class PricePusher(_Pusher):
     def send(self, product_id: str, items: list[dict[str, Any]]):
         return self.shop.update_prices(product_id, items)
 
-    def history(self, row: SyncRow, result: str, code: str | None, message: str | None) -> list[dict]:
-        target = decode_target(row.target) or {}
+    def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
         return [
             {
-                "client_id": self.client_id,
-                "seller_sku": row.seller_sku,
-                "tiktok_sku_id": row.tiktok_sku_id,
                 "price": money(target.get("price")),
                 "list_price": money(target.get("list_price")),
                 "currency": target.get("currency"),
-                "pushed_at": utcnow(),
-                "trigger": self.trigger,
-                "result": result,
-                "error_code": code,
-                "error_message": (message or None) and message[:500],
             }
         ]
 

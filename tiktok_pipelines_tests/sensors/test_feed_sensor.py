@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from tiktok_pipelines.assets.feed import feed_products, feed_xml
-from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, CLIENTS_PARTITION
+from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, CLIENTS_PARTITION, client_write_tags
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.sensors import feed as feed_sensor_module
 from tiktok_pipelines.sensors.feed import feed_change_sensor
@@ -84,7 +84,10 @@ def test_a_client_whose_catalog_run_is_in_flight_is_not_probed(sandbox, three_cl
     from dagster._core.test_utils import create_run_for_test
 
     run = create_run_for_test(
-        instance, job_name="catalog_job", tags={"dagster/partition": "a"}, status=dg.DagsterRunStatus.STARTED
+        instance,
+        job_name="catalog_job",
+        tags={"dagster/partition": "a", **client_write_tags("a", "catalog")},
+        status=dg.DagsterRunStatus.STARTED,
     )
     first, cursor = tick(instance, resources, None)
     assert sorted(r.partition_key for r in first.run_requests) == ["b", "c"]
