@@ -59,6 +59,7 @@ from tiktok_pipelines.domain.catalog_diff import (
     product_hashes_of_table,
 )
 from tiktok_pipelines.domain.categories import resolve_category
+from tiktok_pipelines.domain.sku_ids import sku_id_source
 from tiktok_pipelines.domain.tables import (
     FEED_DIFF,
     LISTING_PROBLEMS,
@@ -362,7 +363,7 @@ def vtex_catalog(
             now,
             refresh_days=float(client.option("vtex_refresh_days", 7)),
             max_rotation=int(client.option("vtex_refresh_max_per_run", 2000)),
-            sku_id_source=str(client.option("vtex_sku_id_source", "id")),
+            sku_id_source=sku_id_source(client.options),
         )
         weight_unit = str(client.option("vtex_weight_unit", "g"))
         started = time.monotonic()

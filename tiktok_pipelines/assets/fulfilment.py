@@ -51,6 +51,7 @@ from tiktok_pipelines.domain.fulfilment import (
     xml_digest,
 )
 from tiktok_pipelines.domain.orders import OrderOptions
+from tiktok_pipelines.domain.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.domain.synclog import SyncLog
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.resources.state import StateStore
@@ -85,6 +86,13 @@ INVOICE_DEADLINE = timedelta(hours=24)
 
 def _max_attempts(client: Client) -> int:
     return int(client.option("fulfilment_max_attempts", 5))
+
+
+def _sku_ids(client: Client, lake: ParquetLake) -> SkuIdMap:
+    try:
+        return sku_id_map(lake, client.client_id, client.options)
+    except ValueError as exc:  # a vtex_sku_id_source the code cannot use
+        raise dg.Failure(description=f"client {client.client_id}: {exc}") from None
 
 
 def _payload(entry: LoggedEvent) -> dict[str, Any]:
@@ -131,8 +139,11 @@ class _LaneRun:
 class _InvoiceRun(_LaneRun):
     """One `invoices` run for a client: what it read, sent, refused, and the failures to report."""
 
-    def __init__(self, context, client: Client, state: StateStore, objects: ObjectStore, api, shop, sync):
+    def __init__(
+        self, context, client: Client, state: StateStore, objects: ObjectStore, api, shop, sync, sku_ids
+    ):
         super().__init__(context, client, state, api, shop, sync)
+        self.sku_ids: SkuIdMap = sku_ids
         self.objects = objects
         self.secrets = state.db.secrets
         self.sent: list[dict[str, Any]] = []
@@ -227,7 +238,7 @@ class _InvoiceRun(_LaneRun):
         if not invoices:
             self.counts["orders_not_invoiced"] += 1
             return
-        pairing = pair_invoices(order_packages(detail), invoices)
+        pairing = pair_invoices(order_packages(detail, self.sku_ids), invoices)
         if pairing.problem:
             self.letter(INVOICE_PACKAGE_AMBIGUOUS, pairing.problem, record)
             return
@@ -537,7 +548,7 @@ def invoices(
     verdicts = [e for e in events if e.action == "invoice_status"]
     prompts = [e for e in events if e.action != "invoice_status"]
     with vtex.client_for(client) as api, tiktok.shop(client_id, logger=context.log) as shop:
-        run = _InvoiceRun(context, client, state, objects, api, shop, sync)
+        run = _InvoiceRun(context, client, state, objects, api, shop, sync, _sku_ids(client, lake))
         wanted: dict[str, None] = dict.fromkeys(run.apply_verdicts(verdicts))
         prompted: dict[int, set[str]] = {}  # event → the TikTok orders it named
         for entry in prompts:

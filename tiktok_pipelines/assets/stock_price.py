@@ -23,6 +23,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from tiktok_pipelines.assets.reporting import markdown_table, md
+from tiktok_pipelines.domain.sku_ids import sku_id_map
 from tiktok_pipelines.domain.stock_price import (
     StockPriceOptions,
     StockPriceOptionsError,
@@ -100,20 +101,13 @@ def _client(context: dg.AssetExecutionContext, config: StockPriceConfig, state: 
     return client, options
 
 
-def _vtex_ids(lake: ParquetLake, client_id: str) -> dict[str, str]:
-    """seller SKU → VTEX SKU id, as VTEX enrichment (`vtex_catalog`) found them."""
-    table = lake.read_table("vtex_catalog", client_id, columns=["seller_sku", "vtex_sku_id"])
-    if table is None:
-        return {}
-    return {
-        s: v for s, v in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True) if v
-    }
-
-
 def _register(state: StateStore, lake: ParquetLake, client: Client, store: SkuSyncStore) -> RegistryChanges:
     listing = ListingMap(state.db).skus(client.client_id)
-    source = str(client.option("vtex_sku_id_source", "id"))
-    return store.register(client.client_id, listed_skus(listing, _vtex_ids(lake, client.client_id), source))
+    try:
+        ids = sku_id_map(lake, client.client_id, client.options)
+    except ValueError as exc:  # a vtex_sku_id_source the code cannot use
+        raise dg.Failure(description=f"client {client.client_id}: {exc}") from None
+    return store.register(client.client_id, listed_skus(listing, ids))
 
 
 def _rows_to_read(

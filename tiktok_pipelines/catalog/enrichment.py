@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from tiktok_pipelines.clients.vtex import VtexAuthError, VtexClient, VtexNotFoundError
-from tiktok_pipelines.domain.enrichment import VtexSkuData, parse_sku_context, vtex_sku_id
+from tiktok_pipelines.domain.enrichment import VtexSkuData, parse_sku_context
+from tiktok_pipelines.domain.sku_ids import vtex_sku_id
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 WEIGHT_UNITS = {
     "g": Decimal("0.001"),
@@ -23,25 +22,6 @@ WEIGHT_UNITS = {
 }
 _GRAM = Decimal("0.001")
 _CENT = Decimal("0.01")
-SKU_ID_SOURCES = ("id", "link")
-
-
-def vtex_sku_id(seller_sku: str, link: str | None, source: str = "id") -> str | None:
-    """The VTEX SKU id of a feed item: its `g:id` (VTEX feeds use the SKU id), or the `idsku` query
-    parameter of its link (feeds whose `g:id` is a RefId). None when neither is a number."""
-    if source not in SKU_ID_SOURCES:
-        raise ValueError(f"vtex_sku_id_source must be one of {', '.join(SKU_ID_SOURCES)}, got {source!r}")
-    if source == "id" and seller_sku.strip().isdigit():
-        return seller_sku.strip()
-    if link:
-        try:
-            values = parse_qs(urlsplit(link).query).get("idsku") or []
-        except ValueError:
-            values = []
-        for value in values:
-            if value.strip().isdigit():
-                return value.strip()
-    return None
 
 
 @dataclass

@@ -22,6 +22,7 @@ from lxml import etree
 
 from tiktok_pipelines.domain.money import to_cents
 from tiktok_pipelines.domain.nfe import is_valid_access_key, is_valid_cnpj, parse_access_key
+from tiktok_pipelines.domain.sku_ids import SkuIdMap
 
 NFE_NS = "http://www.portalfiscal.inf.br/nfe"
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -257,15 +258,17 @@ def output_invoices(order: dict[str, Any]) -> list[VtexInvoice]:
     return out
 
 
-def order_packages(order: dict[str, Any]) -> dict[str, Counter]:
-    """TikTok package id → the seller SKUs (units) it carries, from an order detail (one line per unit)."""
+def order_packages(order: dict[str, Any], ids: SkuIdMap) -> dict[str, Counter]:
+    """TikTok package id → the VTEX SKUs (units) it carries, from an order detail (one line per unit, named
+    by seller SKU: `ids` gives the VTEX SKU id the invoices name; one without stays its seller SKU)."""
     packages: dict[str, Counter] = {
         str(p["id"]): Counter() for p in order.get("packages") or [] if p.get("id")
     }
     for line in order.get("line_items") or []:
         if line.get("display_status") in ("CANCELLED", "CANCEL") or not line.get("package_id"):
             continue
-        packages.setdefault(str(line["package_id"]), Counter())[str(line.get("seller_sku"))] += int(
+        seller_sku = str(line.get("seller_sku"))
+        packages.setdefault(str(line["package_id"]), Counter())[ids.vtex_id(seller_sku) or seller_sku] += int(
             line.get("quantity") or 1
         )
     return packages

@@ -25,7 +25,7 @@ from tiktok_pipelines.clients.tiktok_shop import (
     ValidationError,
 )
 from tiktok_pipelines.clients.vtex import VtexClient
-from tiktok_pipelines.domain.enrichment import vtex_sku_id
+from tiktok_pipelines.domain.sku_ids import SkuIdMap
 from tiktok_pipelines.domain.stock_price import (
     StockPriceOptions,
     WarehouseReading,
@@ -66,18 +66,13 @@ def utcnow() -> datetime:
 # ---------------------------------------------------------------- which SKUs
 
 
-def listed_skus(
-    listing: Mapping[str, ListedSku], vtex_ids: Mapping[str, str], id_source: str = "id"
-) -> dict[str, ListedIds]:
-    """The listing map's SKUs with their VTEX SKU id: the one VTEX enrichment found (`vtex_catalog`),
-    else the seller SKU itself when the client's feed uses VTEX SKU ids (`vtex_sku_id_source`)."""
-    out = {}
-    for seller_sku, sku in listing.items():
-        vtex_id = vtex_ids.get(seller_sku)
-        if not vtex_id and id_source == "id":
-            vtex_id = vtex_sku_id(seller_sku, None, "id")
-        out[seller_sku] = ListedIds(vtex_id or None, sku.tiktok_product_id, sku.tiktok_sku_id)
-    return out
+def listed_skus(listing: Mapping[str, ListedSku], ids: SkuIdMap) -> dict[str, ListedIds]:
+    """The listing map's SKUs with their VTEX SKU id (`domain.sku_ids`: what VTEX enrichment found,
+    else the seller SKU itself when the client's feed uses VTEX SKU ids)."""
+    return {
+        seller_sku: ListedIds(ids.vtex_id(seller_sku), sku.tiktok_product_id, sku.tiktok_sku_id)
+        for seller_sku, sku in listing.items()
+    }
 
 
 @dataclass

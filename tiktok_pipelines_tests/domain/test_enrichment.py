@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 
 from tiktok_pipelines.catalog.enrichment import FeedSku, plan_refresh, weight_mismatches
-from tiktok_pipelines.domain.enrichment import VtexSkuData, parse_sku_context, vtex_sku_id, weight_kg
+from tiktok_pipelines.domain.enrichment import VtexSkuData, parse_sku_context, weight_kg
+from tiktok_pipelines.domain.sku_ids import vtex_sku_id
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.vtex_catalog import sku_context
 

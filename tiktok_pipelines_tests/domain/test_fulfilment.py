@@ -21,6 +21,7 @@ from tiktok_pipelines.domain.fulfilment import (
     retry_delay_seconds,
 )
 from tiktok_pipelines.domain.nfe import cpf_with_check_digits
+from tiktok_pipelines.domain.sku_ids import SkuIdMap
 from tiktok_pipelines.sandbox.nfe import Emitter, build_nfe
 
 BUYER_CPF = cpf_with_check_digits("123456789")
@@ -163,6 +164,19 @@ def test_output_invoices_read_the_oms_package_attachment():
     assert output_invoices({"packageAttachment": None}) == []
 
 
+def test_packages_name_the_vtex_skus_the_invoices_carry_whatever_the_seller_skus():
+    detail = {
+        "packages": [{"id": "P1"}, {"id": "P2"}],
+        "line_items": [
+            {"package_id": "P1", "seller_sku": "REF-101"},
+            {"package_id": "P2", "seller_sku": "REF-102"},
+        ],
+    }
+    packages = order_packages(detail, SkuIdMap("link", {"REF-101": "101", "REF-102": "102"}))
+    paired = pair_invoices(packages, [_inv("2", {"102": 1}), _inv("1", {"101": 1})])
+    assert {pid: inv.number for pid, inv in paired.pairs} == {"P1": "1", "P2": "2"}
+
+
 def _inv(number, skus):
     return VtexInvoice(number, 100, None, None, "<x/>", None, None, Counter(skus))
 
@@ -177,7 +191,7 @@ def test_invoices_pair_with_packages_one_to_one_or_by_skus():
             {"package_id": "P2", "seller_sku": "103", "display_status": "CANCELLED"},
         ],
     }
-    packages = order_packages(detail)
+    packages = order_packages(detail, SkuIdMap("id"))
     assert packages == {"P1": Counter({"101": 2}), "P2": Counter({"102": 1})}
     paired = pair_invoices(packages, [_inv("2", {"102": 1}), _inv("1", {"101": 2})])
     assert paired.problem is None
