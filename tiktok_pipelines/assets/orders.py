@@ -8,12 +8,14 @@ asked for without doing anything twice.
 
 import contextlib
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from tiktok_pipelines.assets.checks import client_check, client_check_result
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.tiktok_shop import TikTokShopError
 from tiktok_pipelines.clients.vtex import VtexError, VtexNotFoundError
@@ -28,6 +30,7 @@ from tiktok_pipelines.domain.orders import (
     placement_decision,
     vtex_items,
 )
+from tiktok_pipelines.domain.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.domain.synclog import SyncLog
 from tiktok_pipelines.domain.tables import ORDER_LINES, ORDERS
 from tiktok_pipelines.partitions import clients_partitions
@@ -36,12 +39,20 @@ from tiktok_pipelines.resources.storage import ParquetLake
 from tiktok_pipelines.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.state.events import EventLog
-from tiktok_pipelines.state.orders import OrderRecord, OrderStore
+from tiktok_pipelines.state.orders import ClaimLost, OrderRecord, OrderStore
 
 POLL_CURSOR = "orders_poll_update_time"
 RETURNS_CURSOR = "returns_poll_update_time"
 # TikTok-side reasons need a fresh order detail; `vtex_status` only rewrites the lake row.
-TIKTOK_REASONS = {"order_status", "address_update", "cancellation", "return", "poll", "vtex_cancel"}
+TIKTOK_REASONS = {
+    "order_status",
+    "address_update",
+    "cancellation",
+    "return",
+    "poll",
+    "vtex_cancel",
+    "reprocess",
+}
 VTEX_FINAL = ("invoiced", "canceled")
 
 
@@ -201,29 +212,29 @@ def _place(
     client,
     record: OrderRecord,
     detail: dict,
-    options: OrderOptions,
+    run: "_Run",
     log: EventLog,
 ) -> str:
     """Places a paid order in VTEX and authorizes it, once; returns what happened."""
     client_id, order_id = client.client_id, record.order_id
     expected_id = api.order_id_for(order_id)
-    before = store.claim_placement(client_id, order_id)
+    before = store.claim_placement(client_id, order_id, run.owner, run.lease_seconds)
     if before is not None and before.placed:
         vtex_order_id = before.vtex_order_id or expected_id
     else:
         existing = None
-        if before is not None and (before.state == "placing" or before.attempts > 0):
+        if before is not None and (before.state in ("placing", "failed") or before.attempts > 0):
             # An earlier attempt may have reached VTEX before the run died: look before placing.
             with sync.timed("find_order", "vtex", expected_id):
                 existing = api.find_order(expected_id)
         if existing is not None:
             vtex_order_id, vtex_status = expected_id, existing.get("status")
         else:
-            lines = [(sku, qty) for sku, qty, _ in vtex_items(detail)]
+            lines = [(sku, qty) for sku, qty, _ in vtex_items(detail, run.sku_ids)]
             postal = (detail.get("recipient_address") or {}).get("postal_code")
             with sync.timed("simulate", "vtex", order_id):
                 simulation = api.simulate(lines, postal_code=postal)
-            mko = marketplace_order(detail, simulation, options)
+            mko = marketplace_order(detail, simulation, run.options, run.sku_ids)
             with sync.timed("place_order", "vtex", order_id):
                 placed = api.place_order(mko)
             vtex_order_id, vtex_status = placed.order_id, (placed.raw or {}).get("status")
@@ -340,76 +351,178 @@ def _cancel_on_tiktok(
     return "cancelled_on_tiktok"
 
 
+FAILED_ORDERS_CHECK = "failed_orders_empty"
+DEFAULT_CLAIM_LEASE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one `vtex_orders` run works with: its claim on orders, the client's choices and SKU ids."""
+
+    owner: str  # the run id, the holder of the claims this run takes
+    lease_seconds: float
+    max_attempts: int
+    options: OrderOptions
+    sku_ids: SkuIdMap
+
+    @classmethod
+    def for_client(cls, run_id: str, client, lake: ParquetLake) -> "_Run":
+        try:
+            lease = float(client.option("order_claim_lease_seconds", DEFAULT_CLAIM_LEASE_SECONDS))
+            if not 10 <= lease <= 86400:
+                raise ValueError(f"order_claim_lease_seconds must be from 10 to 86400, got {lease:g}")
+            return cls(
+                owner=run_id,
+                lease_seconds=lease,
+                max_attempts=int(client.option("order_max_attempts", 10)),
+                options=OrderOptions.from_client_options(client.options),
+                sku_ids=sku_id_map(lake, client.client_id, client.options),
+            )
+        except (TypeError, ValueError) as exc:
+            raise dg.Failure(
+                description=f"client {client.client_id}: {exc}. Fix it with "
+                f"`tiktok-pipelines clients set {client.client_id} --option ...`"
+            ) from None
+
+
+def _failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResult:
+    given_up = store.given_up(client_id)
+    rows = [
+        {
+            "order_id": r.order_id,
+            "state": r.state,
+            "since": r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            "reason": r.last_error,
+        }
+        for r in given_up
+    ]
+    return client_check_result(
+        FAILED_ORDERS_CHECK,
+        client_id,
+        passed=not given_up,
+        metadata={
+            "failed_orders": len(given_up),
+            "orders": md(markdown_table(rows, ["order_id", "state", "since", "reason"], limit=20, width=160)),
+        },
+        description=(
+            f"{len(given_up)} TikTok order(s) of {client_id} not in VTEX and no longer retried: "
+            f"`tiktok-pipelines orders list {client_id} --failed`, then `orders reprocess`"
+            if given_up
+            else None
+        ),
+    )
+
+
+def _sync_order(api, store, sync, client, record, detail, run, log, tiktok_shop, context, alerts) -> str:
+    """Does what the order needs in VTEX (or on TikTok), under this run's claim; returns the outcome."""
+    cancel_done = record.cancel_status in CANCELLATION_DONE
+    decision = "cancel" if cancel_done else placement_decision(detail)
+    if "vtex_cancel" in record.reasons and decision != "cancel":
+        outcome = _cancel_on_tiktok(api, tiktok_shop, store, sync, record, client, context)
+    elif decision == "place":
+        outcome = _place(api, store, sync, client, record, detail, run, log)
+    elif decision == "cancel":
+        outcome = _cancel(api, store, sync, record)
+    else:
+        outcome = "waiting"
+    if "address_update" in record.reasons and record.placed:
+        store.update(client.client_id, record.order_id, address_updated_at=datetime.now(UTC))
+        alerts.append(
+            {
+                "order_id": record.order_id,
+                "vtex_order_id": record.vtex_order_id,
+                "alert": "address changed on TikTok after the VTEX order was placed; "
+                "VTEX cannot change it through the API, update the shipment by hand",
+            }
+        )
+    store.done_syncing(client.client_id, record.order_id)
+    return outcome
+
+
 @dg.asset(
     partitions_def=clients_partitions,
     group_name="orders",
     deps=[tiktok_orders],
     kinds={"vtex"},
     code_version="1",
+    check_specs=[
+        client_check(
+            FAILED_ORDERS_CHECK,
+            "vtex_orders",
+            "No TikTok order of the client waits for a person: orders VTEX cannot take (no valid CPF, an "
+            "address without a city, a SKU without a VTEX id) and orders that failed order_max_attempts "
+            "times are listed here until `tiktok-pipelines orders reprocess` sends them again.",
+        )
+    ],
 )
 def vtex_orders(
     context: dg.AssetExecutionContext, state: StateStore, vtex: Vtex, tiktok: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
     """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
-    (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once (the
-    order map's key is claimed before the call and confirmed after, and VTEX is looked up again after an
-    interrupted attempt); a cancelled order is cancelled in VTEX, and an order the seller cancelled in
-    VTEX is cancelled on TikTok. Failures stay flagged and are retried
-    by the next run; orders VTEX cannot take (no CPF, no address) are reported and left for a human."""
+    (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
+    seller SKUs turned into VTEX SKU ids by the client's `vtex_sku_id_source` (the run claims each order
+    in the order map, exclusively and for a lease, before touching it; the placement is recorded before
+    the call and confirmed after, and VTEX is looked up again after an interrupted attempt); a cancelled
+    order is cancelled in VTEX, and an order the seller cancelled in VTEX is cancelled on TikTok.
+    Failures stay flagged and are retried by the next run; orders VTEX cannot take (no CPF, no address)
+    are left for a person, and the check `failed_orders_empty` fails while any waits."""
     client_id = context.partition_key
     client = state.registry.get(client_id)
     store, log = OrderStore(state.db), EventLog(state.db)
     sync = SyncLog(client_id, "orders")
-    options = OrderOptions.from_client_options(client.options)
-    max_attempts = int(client.option("order_max_attempts", 10))
+    run = _Run.for_client(context.run_id, client, lake)
     outcomes: dict[str, int] = {}
     failures: list[dict] = []
     alerts: list[dict] = []
     changed: dict[str, dict] = {}
+    claimed_elsewhere = 0
     with vtex.client_for(client) as api, contextlib.ExitStack() as stack:
         tiktok_shop = _LazyShop(stack, tiktok, client_id, context.log)
-        for record in store.needing_sync(client_id):
-            detail = store.detail(record)
-            if detail is None:
+        for pending in store.needing_sync(client_id):
+            if not pending.detail_enc:
                 continue  # tiktok_orders could not fetch it; it stays flagged
+            record = store.claim(client_id, pending.order_id, run.owner, run.lease_seconds)
+            if record is None:
+                # Another run works on it, or finished it since this run listed it.
+                claimed_elsewhere += 1
+                continue
             try:
-                cancel_done = record.cancel_status in CANCELLATION_DONE
-                decision = "cancel" if cancel_done else placement_decision(detail)
-                if "vtex_cancel" in record.reasons and decision != "cancel":
-                    outcome = _cancel_on_tiktok(api, tiktok_shop, store, sync, record, client, context)
-                elif decision == "place":
-                    outcome = _place(api, store, sync, client, record, detail, options, log)
-                elif decision == "cancel":
-                    outcome = _cancel(api, store, sync, record)
-                else:
-                    outcome = "waiting"
-                if "address_update" in record.reasons and record.placed:
-                    store.update(client_id, record.order_id, address_updated_at=datetime.now(UTC))
-                    alerts.append(
-                        {
-                            "order_id": record.order_id,
-                            "vtex_order_id": record.vtex_order_id,
-                            "alert": "address changed on TikTok after the VTEX order was placed; "
-                            "VTEX cannot change it through the API, update the shipment by hand",
-                        }
+                detail = store.detail(record)
+                assert detail is not None
+                try:
+                    outcome = _sync_order(
+                        api, store, sync, client, record, detail, run, log, tiktok_shop, context, alerts
                     )
-                store.done_syncing(client_id, record.order_id)
-            except OrderMappingError as exc:
-                outcome = "rejected"
-                store.record_failure(client_id, record.order_id, str(exc))
-                store.update(client_id, record.order_id, needs_sync=False)
-                failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
-            except (VtexError, TikTokShopError) as exc:
-                outcome = "failed"
-                retry = record.attempts < max_attempts
-                store.record_failure(
-                    client_id, record.order_id, str(exc), state=record.state if record.placed else "failed"
-                )
-                if not retry:
+                except ClaimLost as exc:
+                    context.log.warning("%s", exc)
+                    claimed_elsewhere += 1
+                    continue
+                except OrderMappingError as exc:
+                    outcome = "rejected"
+                    store.record_failure(
+                        client_id,
+                        record.order_id,
+                        str(exc),
+                        state=record.state if record.placed else "failed",
+                    )
                     store.update(client_id, record.order_id, needs_sync=False)
-                failures.append(
-                    {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
-                )
+                    failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
+                except (VtexError, TikTokShopError) as exc:
+                    outcome = "failed"
+                    retry = record.attempts < run.max_attempts
+                    store.record_failure(
+                        client_id,
+                        record.order_id,
+                        str(exc),
+                        state=record.state if record.placed else "failed",
+                    )
+                    if not retry:
+                        store.update(client_id, record.order_id, needs_sync=False)
+                    failures.append(
+                        {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
+                    )
+            finally:
+                store.release(client_id, record.order_id, run.owner)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             changed[record.order_id] = detail
         api_stats = dict(api.stats)
@@ -421,6 +534,7 @@ def vtex_orders(
     metadata = {
         "dagster/row_count": len(changed),
         **{f"orders_{k}": v for k, v in sorted(outcomes.items())},
+        "orders_claimed_by_another_run": claimed_elsewhere,
         "api_calls": len(sync.rows),
         "failures": md(markdown_table(failures, ["order_id", "reason", "retry"], limit=20, width=120)),
         "alerts": md(markdown_table(alerts, ["order_id", "vtex_order_id", "alert"], limit=20, width=120)),
@@ -428,4 +542,4 @@ def vtex_orders(
     metadata.update({f"vtex_{k}": v for k, v in sorted(api_stats.items())})
     if failures:
         context.log.warning("%d orders could not be synced, see the `failures` metadata", len(failures))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=[_failed_orders_check(store, client_id)])

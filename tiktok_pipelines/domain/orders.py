@@ -11,6 +11,7 @@ from typing import Any
 from tiktok_pipelines.clients.vtex import Address, Customer, MarketplaceOrder, OrderItem, Payment
 from tiktok_pipelines.domain.money import to_cents
 from tiktok_pipelines.domain.nfe import is_valid_cpf
+from tiktok_pipelines.domain.sku_ids import SkuIdMap
 
 # Order statuses as the order API spells them (webhook type 1 says CANCEL for CANCELLED).
 WAITING = frozenset({"UNPAID", "ON_HOLD"})
@@ -73,8 +74,10 @@ def money(value: Any) -> Decimal:
         raise OrderMappingError(f"unreadable amount {value!r}") from None
 
 
-def vtex_items(order: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
-    """(seller_sku, quantity, unit sale price) per SKU: TikTok sends one line item per unit."""
+def vtex_items(order: dict[str, Any], ids: SkuIdMap) -> list[tuple[str, int, Decimal]]:
+    """(VTEX SKU id, quantity, unit sale price) per SKU: TikTok sends one line item per unit, named by
+    the seller SKU, which `ids` (the client's `vtex_sku_id_source`, `domain.sku_ids`) turns into the
+    VTEX SKU id."""
     grouped: dict[str, tuple[int, Decimal]] = {}
     for line in order.get("line_items") or []:
         if line.get("display_status") in CANCELLED or line.get("is_gift"):
@@ -82,9 +85,12 @@ def vtex_items(order: dict[str, Any]) -> list[tuple[str, int, Decimal]]:
         sku = str(line.get("seller_sku") or "").strip()
         if not sku:
             raise OrderMappingError(f"line {line.get('id')} of order {order.get('id')} has no seller_sku")
+        vtex_id = ids.vtex_id(sku)
+        if not vtex_id:
+            raise OrderMappingError(f"order {order.get('id')}: {ids.missing_reason(sku)}")
         quantity = int(line.get("quantity") or 1)
-        count, price = grouped.get(sku, (0, money(line.get("sale_price"))))
-        grouped[sku] = (count + quantity, price)
+        count, price = grouped.get(vtex_id, (0, money(line.get("sale_price"))))
+        grouped[vtex_id] = (count + quantity, price)
     if not grouped:
         raise OrderMappingError(f"order {order.get('id')} has no line to place")
     return [(sku, qty, price) for sku, (qty, price) in grouped.items()]
@@ -167,10 +173,11 @@ def marketplace_order(
     order: dict[str, Any],
     simulation: dict[str, Any],
     options: OrderOptions,
+    ids: SkuIdMap,
     services_endpoint: str | None = None,
 ) -> MarketplaceOrder:
     """The VTEX marketplace order for a paid TikTok order, priced per `options.price_source`."""
-    lines = vtex_items(order)
+    lines = vtex_items(order, ids)
     simulated = {str(item.get("id")): int(item.get("price") or 0) for item in simulation.get("items") or []}
     items = []
     for sku, quantity, tiktok_price in lines:

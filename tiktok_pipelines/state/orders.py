@@ -1,17 +1,20 @@
 """The order map: every TikTok order of a client, what VTEX order it became, and what is left to do.
 
-One row per (client_id, order_id): the primary key is what makes placement exactly-once. A placement
-is claimed in the row before VTEX is called (state `placing`) and confirmed after (`placed`); a run that
-finds a row still `placing` knows an earlier attempt may have reached VTEX and looks the order up there
-before placing again. The TikTok order detail holds personal data (name, address, CPF), so it is kept
-encrypted.
+One row per (client_id, order_id): the primary key is what makes placement exactly-once. A run works
+on an order only while it holds the order's **claim** (`claimed_by`, until `claim_expires_at`), taken
+with one conditional UPDATE that a single writer wins on SQLite and on Postgres alike: two runs of the
+same client never place, cancel or reject the same order together, and the claim of a run that died is
+taken over once its lease ran out. A placement is marked in the row before VTEX is called (state
+`placing`) and confirmed after (`placed`); a run that finds a row still `placing` knows an earlier
+attempt may have reached VTEX and looks the order up there before placing again. The TikTok order
+detail holds personal data (name, address, CPF), so it is kept encrypted.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,6 +51,9 @@ orders_table = sa.Table(
     sa.Column("sync_reasons", sa.String(200), nullable=False, default=""),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The run working on the order (its run id) and until when its claim holds.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claim_expires_at", UTCDateTime),
     sa.Index("ix_orders_sync", "client_id", "needs_sync"),
     sa.Index("ix_orders_vtex", "client_id", "vtex_order_id"),
 )
@@ -81,6 +87,7 @@ sync_cursors = sa.Table(
 )
 
 PLACED_STATES = ("placed", "authorized")
+FAILED_STATE = "failed"
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,8 @@ class OrderRecord:
     sync_reasons: str
     created_at: datetime
     updated_at: datetime
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
 
     @property
     def placed(self) -> bool:
@@ -116,6 +125,16 @@ class OrderRecord:
     @property
     def reasons(self) -> set[str]:
         return {r for r in self.sync_reasons.split(",") if r}
+
+    @property
+    def given_up(self) -> bool:
+        """Failed and no longer retried (VTEX cannot take it, or it failed `order_max_attempts` times): it
+        waits for a person (`tiktok-pipelines orders reprocess`)."""
+        return not self.needs_sync and self.last_error is not None
+
+
+class ClaimLost(RuntimeError):
+    """The run's claim on an order ran out and another run took the order over."""
 
 
 class OrderStore:
@@ -158,6 +177,17 @@ class OrderStore:
             rows = conn.execute(sa.select(orders_table).where(orders_table.c.client_id == client_id)).all()
         return [OrderRecord(**r._mapping) for r in rows]
 
+    def given_up(self, client_id: str) -> list[OrderRecord]:
+        """Orders no run will try again by itself (see `OrderRecord.given_up`), oldest change first."""
+        c = orders_table.c
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(orders_table)
+                .where(c.client_id == client_id, c.needs_sync.is_(False), c.last_error.is_not(None))
+                .order_by(c.updated_at)
+            ).all()
+        return [OrderRecord(**r._mapping) for r in rows]
+
     def detail(self, record: OrderRecord) -> dict[str, Any] | None:
         if not record.detail_enc:
             return None
@@ -195,6 +225,31 @@ class OrderStore:
                         .values(needs_sync=True, sync_reasons=reasons, updated_at=now)
                     )
         return created
+
+    def reprocess(self, client_id: str, order_ids: list[str]) -> list[str]:
+        """Flags orders a run gave up on for the next orders run, with a fresh detail from TikTok and a new
+        set of attempts; returns those flagged. (An attempt that may have reached VTEX is still looked up
+        there first: its state says so.)"""
+        c = orders_table.c
+        now = utcnow()
+        done = []
+        with self.db.begin() as conn:
+            for order_id in dict.fromkeys(order_ids):
+                row = conn.execute(
+                    sa.select(c.sync_reasons).where(
+                        self._where(client_id, order_id), c.needs_sync.is_(False), c.last_error.is_not(None)
+                    )
+                ).first()
+                if row is None:
+                    continue
+                reasons = ",".join(sorted({*row.sync_reasons.split(","), "reprocess"} - {""}))
+                conn.execute(
+                    orders_table.update()
+                    .where(self._where(client_id, order_id))
+                    .values(needs_sync=True, sync_reasons=reasons, attempts=0, updated_at=now)
+                )
+                done.append(order_id)
+        return done
 
     def save_detail(self, client_id: str, order: dict[str, Any]) -> OrderRecord:
         """Stores TikTok's latest detail of an order (ignoring one older than what is stored)."""
@@ -236,20 +291,67 @@ class OrderStore:
         with self.db.begin() as conn:
             conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
 
-    def claim_placement(self, client_id: str, order_id: str) -> OrderRecord | None:
-        """Marks the order `placing` unless it is placed already; returns the row as it was before."""
+    def claim(self, client_id: str, order_id: str, owner: str, lease_seconds: float) -> OrderRecord | None:
+        """Takes the order for `owner` (a run id) for `lease_seconds`, if it still needs syncing and no
+        other run holds it (or the holder's lease ran out: the run died); returns the row as it now is,
+        or None when the order is not this run's to work on.
+
+        One conditional UPDATE: on SQLite writers are serialized; on Postgres the second writer waits for
+        the first's row lock and re-checks the condition on the row the first committed, so exactly one
+        run takes it."""
+        now = utcnow()
+        c = orders_table.c
         with self.db.begin() as conn:
+            taken = conn.execute(
+                orders_table.update()
+                .where(
+                    self._where(client_id, order_id),
+                    c.needs_sync.is_(True),
+                    sa.or_(c.claimed_by.is_(None), c.claimed_by == owner, c.claim_expires_at < now),
+                )
+                .values(claimed_by=owner, claim_expires_at=now + timedelta(seconds=lease_seconds))
+            ).rowcount
+            if taken != 1:
+                return None
             row = conn.execute(sa.select(orders_table).where(self._where(client_id, order_id))).first()
-            if row is None or row.state in PLACED_STATES:
-                return OrderRecord(**row._mapping) if row else None
+        return OrderRecord(**row._mapping)
+
+    def release(self, client_id: str, order_id: str, owner: str) -> None:
+        """Gives the claim back (only `owner`'s own: a claim another run took over stays its)."""
+        with self.db.begin() as conn:
+            conn.execute(
+                orders_table.update()
+                .where(self._where(client_id, order_id), orders_table.c.claimed_by == owner)
+                .values(claimed_by=None, claim_expires_at=None)
+            )
+
+    def claim_placement(
+        self, client_id: str, order_id: str, owner: str, lease_seconds: float
+    ) -> OrderRecord | None:
+        """Marks the order `placing` unless it is placed already, and renews `owner`'s claim; returns the
+        row as it was before. Raises ClaimLost when the claim is no longer `owner`'s: VTEX must then not
+        be called by this run."""
+        now = utcnow()
+        c = orders_table.c
+        with self.db.begin() as conn:
+            held = conn.execute(
+                orders_table.update()
+                .where(self._where(client_id, order_id), c.claimed_by == owner, c.claim_expires_at >= now)
+                .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
+            ).rowcount
+            if held != 1:
+                raise ClaimLost(f"order {order_id}: the claim of run {owner} ran out and another run took it")
+            row = conn.execute(sa.select(orders_table).where(self._where(client_id, order_id))).first()
+            if row.state in PLACED_STATES:
+                return OrderRecord(**row._mapping)
             conn.execute(
                 orders_table.update()
                 .where(self._where(client_id, order_id))
-                .values(state="placing", attempts=orders_table.c.attempts + 1, updated_at=utcnow())
+                .values(state="placing", attempts=c.attempts + 1, updated_at=now)
             )
         return OrderRecord(**row._mapping)
 
-    def record_failure(self, client_id: str, order_id: str, error: str, state: str = "failed") -> None:
+    def record_failure(self, client_id: str, order_id: str, error: str, state: str = FAILED_STATE) -> None:
         self.update(client_id, order_id, state=state, last_error=error[:2000])
 
     def done_syncing(self, client_id: str, order_id: str) -> None:

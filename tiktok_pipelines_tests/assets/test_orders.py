@@ -248,3 +248,80 @@ def test_an_order_the_seller_cancels_in_vtex_is_cancelled_on_tiktok(
     wait_delivered(shop)  # TikTok's own webhooks about it change nothing more
     drain_and_run(instance, resources)
     assert OrderStore(state_db).get("demo", order_id).state == "cancelled"
+
+
+@pytest.mark.parametrize("source", ["id", "link"])
+def test_orders_reach_vtex_under_the_vtex_sku_of_the_clients_sku_id_source(
+    source, shop, sandbox, instance, resources, registry
+):
+    """With `link`, the feed's g:id (the seller SKU on TikTok) is a RefId: VTEX must get the SKU id that
+    enrichment found in the item's link, as the stock lane does."""
+    import pyarrow as pa
+
+    from tiktok_pipelines.domain.enrichment import VtexSkuData
+    from tiktok_pipelines.domain.tables import VTEX_CATALOG
+
+    live = [s for p in shop.shop_by_code(DEMO_SHOP_CODE).products.values() for s in p["skus"]]
+    vtex_id_of = {}
+    for sku in live:
+        if source == "link":
+            sku["seller_sku"] = f"REF-{sku['seller_sku']}"  # the sandbox catalog's RefIds
+        vtex_id_of[sku["seller_sku"]] = sku["seller_sku"].removeprefix("REF-")
+    if source == "link":
+        registry.update("demo", options={**registry.get("demo").options, "vtex_sku_id_source": "link"})
+        rows = [VtexSkuData(s, v, "ok").as_row("demo") for s, v in vtex_id_of.items()]
+        resources["lake"].write_table("vtex_catalog", "demo", pa.Table.from_pylist(rows, schema=VTEX_CATALOG))
+    orders = shop.create_orders(DEMO_SHOP_CODE, 3, status="AWAITING_SHIPMENT", items_per_order=2)
+    wait_delivered(shop)
+    drain_and_run(instance, resources)
+    in_vtex = vtex_orders_of(sandbox)
+    assert sorted(in_vtex) == sorted(orders)
+    for order_id in orders:
+        sold = shop.shop_by_code(DEMO_SHOP_CODE).orders[order_id]["line_items"]
+        assert {i["id"] for i in in_vtex[order_id]["items"]} == {vtex_id_of[li["seller_sku"]] for li in sold}
+
+
+def test_a_rejected_order_fails_its_clients_check_until_it_is_reprocessed(
+    shop, sandbox, instance, resources, state_db
+):
+    import json
+
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli import main
+    from tiktok_pipelines.domain.nfe import cpf_with_check_digits
+
+    good, bad = shop.create_orders(DEMO_SHOP_CODE, 2, status="AWAITING_SHIPMENT")
+    sold = shop.shop_by_code(DEMO_SHOP_CODE).orders[bad]
+    sold["cpf"] = "123"  # VTEX cannot take an order without a valid CPF
+    wait_delivered(shop)
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        sensor(context)
+
+    def failed_orders_check(result):
+        (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "failed_orders_empty"]
+        assert check.partition == "demo"  # each client's state, not whichever client ran last
+        return check
+
+    first = failed_orders_check(run_orders(instance, resources))
+    assert not first.passed and first.metadata["failed_orders"].value == 1
+    assert bad in first.metadata["orders"].value and "CPF" in first.metadata["orders"].value
+    assert set(vtex_orders_of(sandbox)) == {good}
+
+    cli = CliRunner()
+    listed = cli.invoke(main, ["orders", "list", "demo", "--failed", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [r["order_id"] for r in json.loads(listed.output)] == [bad]
+    shown = cli.invoke(main, ["orders", "show", "demo", bad])
+    assert shown.exit_code == 0 and "no valid CPF" in shown.output
+    assert sold["recipient_address"]["name"] not in shown.output  # no personal data in a terminal
+    refused = cli.invoke(main, ["orders", "reprocess", "demo", good])
+    assert refused.exit_code == 2  # placed: nothing to send again
+
+    sold["cpf"] = cpf_with_check_digits("529982247")  # corrected on TikTok's side
+    again = cli.invoke(main, ["orders", "reprocess", "demo", "--all-failed"])
+    assert again.exit_code == 0, again.output
+    second = failed_orders_check(run_orders(instance, resources))
+    assert second.passed
+    assert set(vtex_orders_of(sandbox)) == {good, bad}
+    assert OrderStore(state_db).get("demo", bad).state == "authorized"
