@@ -22,3 +22,17 @@ def test_assets_are_partitioned_by_client_and_documented():
     for assets_def in definitions.defs.resolve_all_asset_specs():
         assert assets_def.description, f"{assets_def.key} has no description"
         assert assets_def.group_name != "default", f"{assets_def.key} has no group"
+
+
+def test_every_check_of_a_client_asset_is_evaluated_per_client():
+    """With several clients, each one's check state is kept (and shown) for its own partition."""
+    from tiktok_pipelines.partitions import clients_partitions
+
+    checks = [
+        (spec.key.to_user_string(), spec.partitions_def)
+        for assets_def in definitions.defs.resolve_asset_graph().assets_defs
+        if assets_def.partitions_def == clients_partitions
+        for spec in assets_def.check_specs
+    ]
+    assert [key for key, partitions in checks if partitions != clients_partitions] == []
+    assert len(checks) >= 12

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from tiktok_pipelines.assets.checks import client_check, client_check_result
 from tiktok_pipelines.assets.feed import feed_products
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.catalog.brands import brand_names, resolve_brands
@@ -128,32 +129,32 @@ class FeedDiffConfig(dg.Config):
 
 
 CHECK_SPECS = [
-    dg.AssetCheckSpec(
+    client_check(
         "feed_not_empty",
-        asset="feed_diff",
+        "feed_diff",
+        "The feed has at least one usable item: an empty feed would delete every listing.",
         blocking=True,
-        description="The feed has at least one usable item: an empty feed would delete every listing.",
     ),
-    dg.AssetCheckSpec(
+    client_check(
         "shrink_guard",
-        asset="feed_diff",
-        blocking=True,
-        description="No more than the client's `max_delete_share` (default 20 %) of listed products would be "
+        "feed_diff",
+        "No more than the client's `max_delete_share` (default 20 %) of listed products would be "
         "deleted, unless a data engineer confirmed this snapshot (`tiktok-pipelines catalog confirm-shrink`).",
+        blocking=True,
     ),
-    dg.AssetCheckSpec(
+    client_check(
         "unique_seller_skus",
-        asset="feed_diff",
-        blocking=True,
-        description="No two items share a seller SKU (ignoring case and spaces): stock, prices and orders "
+        "feed_diff",
+        "No two items share a seller SKU (ignoring case and spaces): stock, prices and orders "
         "find a SKU by it.",
-    ),
-    dg.AssetCheckSpec(
-        "prices_positive",
-        asset="feed_diff",
         blocking=True,
-        description="Every price and sale price is above zero. Items that are not are held back; above the "
+    ),
+    client_check(
+        "prices_positive",
+        "feed_diff",
+        "Every price and sale price is above zero. Items that are not are held back; above the "
         "client's `max_bad_price_share` (default 1 %) the feed is taken as broken and nothing is pushed.",
+        blocking=True,
     ),
 ]
 
@@ -187,9 +188,9 @@ def feed_diff(
     diff = diff_catalogs(published, {k: h.hash for k, h in current.items()})
 
     checks = [
-        _check_not_empty(table.num_rows, len(current)),
+        _check_not_empty(client_id, table.num_rows, len(current)),
         _check_shrink(state, client, snapshot.content_hash, len(diff.removed), len(live), config),
-        _check_unique_skus(table.column("seller_sku").to_pylist()),
+        _check_unique_skus(client_id, table.column("seller_sku").to_pylist()),
         _check_prices(client, table),
     ]
 
@@ -235,9 +236,10 @@ def feed_diff(
     )
 
 
-def _check_not_empty(items: int, products: int) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        check_name="feed_not_empty",
+def _check_not_empty(client_id: str, items: int, products: int) -> dg.AssetCheckResult:
+    return client_check_result(
+        "feed_not_empty",
+        client_id,
         passed=items > 0,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={"items": items, "products": products},
@@ -259,7 +261,7 @@ def _check_shrink(
         "snapshot_hash": snapshot_hash,
     }
     if share <= max_share:
-        return dg.AssetCheckResult(check_name="shrink_guard", passed=True, metadata=metadata)
+        return client_check_result("shrink_guard", client.client_id, passed=True, metadata=metadata)
     record = guard.record(client.client_id, snapshot_hash, removed, listed)
     wanted = (config.confirm_shrink_snapshot or "").strip()
     if wanted and record.confirmed_at is None:
@@ -272,8 +274,9 @@ def _check_shrink(
     if confirmed:
         metadata["confirmed_by"] = record.confirmed_by or ""
         metadata["confirmed_at"] = record.confirmed_at.isoformat() if record.confirmed_at else ""
-    return dg.AssetCheckResult(
-        check_name="shrink_guard",
+    return client_check_result(
+        "shrink_guard",
+        client.client_id,
         passed=confirmed,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata=metadata,
@@ -288,11 +291,12 @@ def _check_shrink(
     )
 
 
-def _check_unique_skus(seller_skus: list[str]) -> dg.AssetCheckResult:
+def _check_unique_skus(client_id: str, seller_skus: list[str]) -> dg.AssetCheckResult:
     counts = Counter(s.strip().casefold() for s in seller_skus)
     duplicates = sorted(k for k, n in counts.items() if n > 1)
-    return dg.AssetCheckResult(
-        check_name="unique_seller_skus",
+    return client_check_result(
+        "unique_seller_skus",
+        client_id,
         passed=not duplicates,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
@@ -316,8 +320,9 @@ def _check_prices(client: Client, table: pa.Table) -> dg.AssetCheckResult:
         if price is None or price <= 0 or (sale is not None and sale <= 0)
     ]
     share = len(bad) / table.num_rows if table.num_rows else 0.0
-    return dg.AssetCheckResult(
-        check_name="prices_positive",
+    return client_check_result(
+        "prices_positive",
+        client.client_id,
         passed=not bad,
         severity=dg.AssetCheckSeverity.ERROR if share > max_share else dg.AssetCheckSeverity.WARN,
         metadata={

@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.assets.checks import client_check, client_check_result
 from tiktok_pipelines.assets.orders import vtex_orders, write_order_versions
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.http import RetryableError
@@ -517,12 +518,18 @@ def _is_unknown_package(exc: TikTokShopError) -> bool:
     kinds={"vtex", "tiktok"},
     code_version="1",
     check_specs=[
-        dg.AssetCheckSpec(
+        client_check(
             "invoices_within_deadline",
-            asset="invoices",
-            description="No NF-e has waited more than 24 hours for TikTok to accept it since the lane first "
+            "invoices",
+            "No NF-e has waited more than 24 hours for TikTok to accept it since the lane first "
             "took it up (the seed: an NF-e must reach TikTok within 24 hours).",
-        )
+        ),
+        client_check(
+            "invoice_dead_letter_empty",
+            "invoices",
+            "No NF-e of the client sits in the dead letter (refused by the checks or by TikTok, an order "
+            "and package that do not match, uploads given up): `tiktok-pipelines fulfilment status`.",
+        ),
     ],
 )
 def invoices(
@@ -584,7 +591,7 @@ def invoices(
     lake.append_part("sync_log", client_id, sync.table())
     return dg.MaterializeResult(
         metadata=_invoice_metadata(run, fulfil, client_id, len(events), len(order_ids), api_calls),
-        check_results=[_deadline_check(fulfil, client_id)],
+        check_results=[_deadline_check(fulfil, client_id), _dead_letter_check(fulfil, client_id, "invoice")],
     )
 
 
@@ -635,6 +642,41 @@ def _invoice_metadata(
     }
 
 
+def _dead_letter_check(fulfil: FulfilmentStore, client_id: str, stage: str) -> dg.AssetCheckResult:
+    """Open dead letters of a stage (`invoice`, `shipment`) of the client, whatever run recorded them."""
+    letters = fulfil.open_dead_letters(client_id, stage)
+    rows = [
+        {
+            "id": d.id,
+            "reason": d.reason,
+            "order_id": d.order_id,
+            "package_id": d.package_id,
+            "since": d.first_at.strftime("%Y-%m-%d %H:%M"),
+            "detail": d.detail,
+        }
+        for d in reversed(letters)
+    ]
+    return client_check_result(
+        f"{stage}_dead_letter_empty",
+        client_id,
+        passed=not letters,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "open_dead_letters": len(letters),
+            "by_reason": dict(Counter(d.reason for d in letters)),
+            "dead_letters": md(
+                markdown_table(rows, ["id", "reason", "order_id", "package_id", "since", "detail"], 20, 120)
+            ),
+        },
+        description=(
+            f"{len(letters)} open {stage} dead letter(s) of {client_id}: `tiktok-pipelines fulfilment status "
+            f"{client_id}` (fix it in VTEX / the client options, or `fulfilment resolve` one dealt with by hand)"
+            if letters
+            else None
+        ),
+    )
+
+
 def _deadline_check(fulfil: FulfilmentStore, client_id: str) -> dg.AssetCheckResult:
     """Late: an open dead letter, or an upload still in flight, older than the deadline. (A dead letter
     dealt with by hand is closed with `tiktok-pipelines fulfilment resolve`.)"""
@@ -647,8 +689,9 @@ def _deadline_check(fulfil: FulfilmentStore, client_id: str) -> dg.AssetCheckRes
         if now - d.first_at > INVOICE_DEADLINE
     ]
     late = sorted(set(late))
-    return dg.AssetCheckResult(
-        check_name="invoices_within_deadline",
+    return client_check_result(
+        "invoices_within_deadline",
+        client_id,
         passed=not late,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"late": len(late), "late_packages_or_orders": ", ".join(late[:20])},
@@ -895,6 +938,14 @@ class _ShipmentRun(_LaneRun):
     deps=[invoices],
     kinds={"tiktok", "vtex", "parquet"},
     code_version="1",
+    check_specs=[
+        client_check(
+            "shipment_dead_letter_empty",
+            "shipments",
+            "No package of the client waits in the dead letter (a missing shipping option, a ship call "
+            "given up): `tiktok-pipelines fulfilment status`.",
+        )
+    ],
 )
 def shipments(
     context: dg.AssetExecutionContext,
@@ -959,5 +1010,6 @@ def shipments(
             ),
             "failures": md(markdown_table(run.failures, ["package_id", "reason", "detail"], 20, 120)),
             **api_calls,
-        }
+        },
+        check_results=[_dead_letter_check(fulfil, client_id, "shipment")],
     )

@@ -22,6 +22,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
+from tiktok_pipelines.assets.checks import client_check, client_check_result
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.domain.sku_ids import sku_id_map
 from tiktok_pipelines.domain.stock_price import (
@@ -253,16 +254,17 @@ def _push(
 
 
 def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
+    return client_check(
         f"{kind}_dead_letter_empty",
-        asset=asset,
-        description=f"No SKU whose {kind} TikTok refused stock_price_max_attempts times in a row.",
+        asset,
+        f"No SKU whose {kind} TikTok refused stock_price_max_attempts times in a row.",
     )
 
 
-def _dead_letter_check(kind: str, metadata: dict) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        check_name=f"{kind}_dead_letter_empty",
+def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetCheckResult:
+    return client_check_result(
+        f"{kind}_dead_letter_empty",
+        client_id,
         passed=metadata["dead_letter"] == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"dead_letter": metadata["dead_letter"]},
@@ -280,13 +282,13 @@ def _dead_letter_check(kind: str, metadata: dict) -> dg.AssetCheckResult:
     kinds={"vtex", "parquet"},
     code_version="1",
     check_specs=[
-        dg.AssetCheckSpec(
+        client_check(
             "no_mass_stockout",
-            asset="vtex_stock",
-            blocking=True,
-            description="A run does not take more in-stock SKUs to zero than the client's max_stockout_share "
+            "vtex_stock",
+            "A run does not take more in-stock SKUs to zero than the client's max_stockout_share "
             "(default 50 %, from 20 SKUs up): a wrong warehouse id or an empty VTEX answer would otherwise "
             "empty the shop. When it fails nothing of the run is stored or pushed.",
+            blocking=True,
         )
     ],
 )
@@ -326,8 +328,9 @@ def vtex_stock(
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            dg.AssetCheckResult(
-                check_name="no_mass_stockout",
+            client_check_result(
+                "no_mass_stockout",
+                client.client_id,
                 passed=not blocked,
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={
@@ -443,9 +446,11 @@ def tiktok_inventory(
     within the shop's rate limit. Accepted SKUs become confirmed; refused ones are recorded and retried
     next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
     letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`."""
-    _, _, _, report, metadata = _push(context, config, state, tiktok, lake, "stock")
+    client, _, _, report, metadata = _push(context, config, state, tiktok, lake, "stock")
     metadata["warehouses_repaired"] = report.repaired_warehouses
-    return dg.MaterializeResult(metadata=metadata, check_results=[_dead_letter_check("stock", metadata)])
+    return dg.MaterializeResult(
+        metadata=metadata, check_results=[_dead_letter_check("stock", client.client_id, metadata)]
+    )
 
 
 @dg.asset(
@@ -456,10 +461,10 @@ def tiktok_inventory(
     code_version="1",
     check_specs=[
         _dead_letter_spec("price", "tiktok_prices"),
-        dg.AssetCheckSpec(
+        client_check(
             "no_held_price_drops",
-            asset="tiktok_prices",
-            description="No price drop larger than the client's max_price_drop_share waits for a person "
+            "tiktok_prices",
+            "No price drop larger than the client's max_price_drop_share waits for a person "
             "(`tiktok-pipelines stock-price confirm-price <client>`).",
         ),
     ],
@@ -497,9 +502,10 @@ def tiktok_prices(
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            _dead_letter_check("price", metadata),
-            dg.AssetCheckResult(
-                check_name="no_held_price_drops",
+            _dead_letter_check("price", client.client_id, metadata),
+            client_check_result(
+                "no_held_price_drops",
+                client.client_id,
                 passed=not held,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={"held": len(held)},

@@ -123,6 +123,13 @@ def metadata_of(result, asset: str) -> dict:
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
+def check_of(result, name: str):
+    """The run's result of check `name`, recorded for the demo client's partition."""
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == name]
+    assert check.partition == "demo"
+    return check
+
+
 def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_api, receiver):
     # Both of VTEX's ways of saying "invoiced" are on: the callback to the marketplace and the order hook.
     hooked = CliRunner().invoke(main, ["vtex", "hook", "demo", "--receiver-url", receiver.url])
@@ -202,12 +209,14 @@ def test_shipping_follows_the_client_options(lane, registry):
     (letter,) = lane.store.open_dead_letters("demo", "shipment")
     assert (letter.reason, letter.order_id) == ("shipping_config", seller)
     assert lane.shop.packages[lane.package(seller)]["package_status"] == "TO_FULFILL"
+    waiting = check_of(lane.run(), "shipment_dead_letter_empty")
+    assert not waiting.passed and "shipping_config" in waiting.metadata["dead_letters"].value
 
     registry.update(
         "demo",
         options={"tiktok_handover_method": "PICKUP", "tiktok_shipping_provider_id": "6617675021119438849"},
     )
-    lane.run()
+    assert check_of(lane.run(), "shipment_dead_letter_empty").passed
     package = lane.shop.packages[lane.package(seller)]
     assert (
         package["handover_method"] == "SELF_SHIPMENT"
@@ -248,6 +257,8 @@ def test_a_bad_nfe_is_never_sent_or_sent_again_and_its_correction_is(lane):
     meta = metadata_of(result, "invoices")
     assert meta["dead_letters_open"] == 5 and meta["awaiting_correction"] == 5
     assert all(check in meta["dead_letters"] for check in (*broken.values(), "NOT_FOUND"))
+    open_letters = check_of(result, "invoice_dead_letter_empty")  # the run succeeded, the check did not
+    assert not open_letters.passed and open_letters.metadata["open_dead_letters"].value == 5
 
     lane.emulator.invoice_processor = default
     for order_id in (*orders, theirs):
@@ -260,6 +271,7 @@ def test_a_bad_nfe_is_never_sent_or_sent_again_and_its_correction_is(lane):
         assert lane.shop.invoices[lane.package(order_id)]["invoice_status"] == "SUCCESS"
         assert lane.store.shipment("demo", lane.package(order_id)).status == "shipped"
     assert not lane.store.open_dead_letters("demo")
+    assert check_of(lane.run(), "invoice_dead_letter_empty").passed
 
 
 def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lane, monkeypatch):
@@ -289,14 +301,14 @@ def test_unknown_packages_and_order_mismatches_are_dead_letters_of_their_own(lan
     assert lane.calls(UPLOAD) == 0  # the first two never reached the upload, the third was refused
     upload_row = lane.store.uploads_of_package("demo", lane.package(refused))[0]
     assert upload_row.status == "rejected" and upload_row.next_attempt_at is not None
-    (check,) = lane.run().get_asset_check_evaluations()
+    check = check_of(lane.run(), "invoices_within_deadline")
     assert check.passed
     # A day later nobody has dealt with them: the 24-hour check warns, naming the packages.
     with lane.db.begin() as conn:
         conn.execute(
             fulfilment_dead_letters.update().values(first_at=datetime.now(UTC) - timedelta(hours=25))
         )
-    (check,) = lane.run().get_asset_check_evaluations()
+    check = check_of(lane.run(), "invoices_within_deadline")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["late"].value == 3
     assert lane.package(gone) in check.metadata["late_packages_or_orders"].value
