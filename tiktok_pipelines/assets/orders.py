@@ -413,6 +413,11 @@ def _failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResu
     )
 
 
+def _failure(record: OrderRecord, exc: Exception) -> dict:
+    """What an order that failed keeps: its error, and `failed` unless it is in VTEX already."""
+    return {"state": record.state if record.placed else "failed", "last_error": str(exc)[:2000]}
+
+
 def _sync_order(api, store, sync, client, record, detail, run, log, tiktok_shop, context, alerts) -> str:
     """Does what the order needs in VTEX (or on TikTok), under this run's claim; returns the outcome."""
     cancel_done = record.cancel_status in CANCELLATION_DONE
@@ -435,7 +440,7 @@ def _sync_order(api, store, sync, client, record, detail, run, log, tiktok_shop,
                 "VTEX cannot change it through the API, update the shipment by hand",
             }
         )
-    store.done_syncing(client.client_id, record.order_id)
+    store.done_syncing(client.client_id, record.order_id, record.sync_generation)
     return outcome
 
 
@@ -499,25 +504,19 @@ def vtex_orders(
                     continue
                 except OrderMappingError as exc:
                     outcome = "rejected"
-                    store.record_failure(
-                        client_id,
-                        record.order_id,
-                        str(exc),
-                        state=record.state if record.placed else "failed",
+                    store.done_syncing(
+                        client_id, record.order_id, record.sync_generation, **_failure(record, exc)
                     )
-                    store.update(client_id, record.order_id, needs_sync=False)
                     failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
                 except (VtexError, TikTokShopError) as exc:
                     outcome = "failed"
                     retry = record.attempts < run.max_attempts
-                    store.record_failure(
-                        client_id,
-                        record.order_id,
-                        str(exc),
-                        state=record.state if record.placed else "failed",
-                    )
-                    if not retry:
-                        store.update(client_id, record.order_id, needs_sync=False)
+                    if retry:
+                        store.update(client_id, record.order_id, **_failure(record, exc))
+                    else:
+                        store.done_syncing(
+                            client_id, record.order_id, record.sync_generation, **_failure(record, exc)
+                        )
                     failures.append(
                         {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
                     )

@@ -54,6 +54,9 @@ orders_table = sa.Table(
     # The run working on the order (its run id) and until when its claim holds.
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claim_expires_at", UTCDateTime),
+    # Counts the times the order was flagged: a run clears the flag only if nothing flagged it again
+    # while the run worked on it.
+    sa.Column("sync_generation", sa.Integer),
     sa.Index("ix_orders_sync", "client_id", "needs_sync"),
     sa.Index("ix_orders_vtex", "client_id", "vtex_order_id"),
 )
@@ -87,6 +90,12 @@ sync_cursors = sa.Table(
 )
 
 PLACED_STATES = ("placed", "authorized")
+
+
+def _next_generation():
+    return sa.func.coalesce(orders_table.c.sync_generation, 0) + 1
+
+
 FAILED_STATE = "failed"
 
 
@@ -117,6 +126,7 @@ class OrderRecord:
     updated_at: datetime
     claimed_by: str | None = None
     claim_expires_at: datetime | None = None
+    sync_generation: int | None = None
 
     @property
     def placed(self) -> bool:
@@ -212,6 +222,7 @@ class OrderStore:
                             attempts=0,
                             needs_sync=True,
                             sync_reasons=reason,
+                            sync_generation=1,
                             created_at=now,
                             updated_at=now,
                         )
@@ -222,7 +233,12 @@ class OrderStore:
                     conn.execute(
                         orders_table.update()
                         .where(self._where(client_id, order_id))
-                        .values(needs_sync=True, sync_reasons=reasons, updated_at=now)
+                        .values(
+                            needs_sync=True,
+                            sync_reasons=reasons,
+                            sync_generation=_next_generation(),
+                            updated_at=now,
+                        )
                     )
         return created
 
@@ -246,7 +262,13 @@ class OrderStore:
                 conn.execute(
                     orders_table.update()
                     .where(self._where(client_id, order_id))
-                    .values(needs_sync=True, sync_reasons=reasons, attempts=0, updated_at=now)
+                    .values(
+                        needs_sync=True,
+                        sync_reasons=reasons,
+                        attempts=0,
+                        sync_generation=_next_generation(),
+                        updated_at=now,
+                    )
                 )
                 done.append(order_id)
         return done
@@ -276,6 +298,7 @@ class OrderStore:
                         attempts=0,
                         needs_sync=True,
                         sync_reasons="poll",
+                        sync_generation=1,
                         created_at=now,
                         **values,
                     )
@@ -354,8 +377,28 @@ class OrderStore:
     def record_failure(self, client_id: str, order_id: str, error: str, state: str = FAILED_STATE) -> None:
         self.update(client_id, order_id, state=state, last_error=error[:2000])
 
-    def done_syncing(self, client_id: str, order_id: str) -> None:
-        self.update(client_id, order_id, needs_sync=False, sync_reasons="", last_error=None)
+    def done_syncing(
+        self, client_id: str, order_id: str, generation: int | None = None, **values: Any
+    ) -> bool:
+        """Clears the order's flag (with `values`, e.g. the error it is given up with) unless it was
+        flagged again since the run read it at `generation` (a webhook during the run): then only `values`
+        are written and the order stays flagged for the next run. Returns whether the flag was cleared."""
+        values.setdefault("last_error", None)
+        now = utcnow()
+        with self.db.begin() as conn:
+            same = sa.func.coalesce(orders_table.c.sync_generation, 0) == (generation or 0)
+            cleared = conn.execute(
+                orders_table.update()
+                .where(self._where(client_id, order_id), same if generation is not None else sa.true())
+                .values(needs_sync=False, sync_reasons="", updated_at=now, **values)
+            ).rowcount
+            if not cleared:
+                conn.execute(
+                    orders_table.update()
+                    .where(self._where(client_id, order_id))
+                    .values(updated_at=now, **values)
+                )
+        return bool(cleared)
 
     def set_vtex_status(self, client_id: str, vtex_order_id: str, status: str) -> bool:
         with self.db.begin() as conn:

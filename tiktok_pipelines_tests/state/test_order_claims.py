@@ -77,3 +77,14 @@ def test_a_claim_is_taken_over_only_after_its_lease_and_the_old_holder_can_no_lo
 def test_an_order_that_no_longer_needs_syncing_is_not_claimed(store):
     store.done_syncing("loja", "A")
     assert store.claim("loja", "A", "run-1", lease_seconds=60) is None
+
+
+def test_an_order_flagged_again_while_a_run_works_on_it_stays_flagged_for_the_next_run(store):
+    held = store.claim("loja", "A", "run-1", lease_seconds=60)
+    store.mark_for_sync("loja", ["A"], "cancellation")  # a webhook while the run places it
+    assert not store.done_syncing("loja", "A", held.sync_generation)
+    store.release("loja", "A", "run-1")
+    again = store.claim("loja", "A", "run-2", lease_seconds=60)
+    assert again is not None and again.reasons == {"order_status", "cancellation"}
+    assert store.done_syncing("loja", "A", again.sync_generation)
+    assert not store.get("loja", "A").needs_sync
