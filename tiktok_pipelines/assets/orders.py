@@ -405,7 +405,7 @@ def _failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResu
             "orders": md(markdown_table(rows, ["order_id", "state", "since", "reason"], limit=20, width=160)),
         },
         description=(
-            f"{len(given_up)} TikTok order(s) of {client_id} not in VTEX and no longer retried: "
+            f"{len(given_up)} TikTok order(s) of {client_id} that no run retries any more: "
             f"`tiktok-pipelines orders list {client_id} --failed`, then `orders reprocess`"
             if given_up
             else None
