@@ -143,7 +143,13 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_API_VERSIONS",
         None,
         "Overrides of the API version per family, e.g. `product=202502,order=202507` (default 202309; "
-        "invoice 202502, analytics 202405).",
+        "invoice 202502, analytics 202405); each operation uses its newest version not after the family's.",
+    ),
+    Variable(
+        "TIKTOK_PRICE_FIELDS",
+        "sale_price",
+        "Price of a product answer that holds the price the seller set: `sale_price` or "
+        "`tax_exclusive_price` (where tax is added on top), per sales region as `sale_price,US=tax_exclusive_price`.",
     ),
     Variable(
         "TIKTOK_TOKEN_RENEW_BEFORE_HOURS",
