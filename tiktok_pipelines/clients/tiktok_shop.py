@@ -340,8 +340,22 @@ _CODE_CLASSES: dict[int, type[TikTokShopError]] = {
     12019045: PriceLockedError,
     4000: ValidationError,
 }
-# 36009004 covers bad credentials and bad parameters alike: the message tells which.
-_CREDENTIAL_WORDS = re.compile(r"app_key|sign|timestamp|token|credential|shop_cipher|identifier", re.I)
+# 36009004 covers bad credentials, a malformed request and a refused parameter alike. The platform's
+# messages for it (common-errors page) open with what went wrong, and only that opening is read: a
+# parameter error may well name a `page_token` or an `idempotency_key`.
+_CREDENTIAL_MESSAGE = re.compile(r"\s*(invalid credentials|missing credentials|invalid timestamp)\b", re.I)
+_REQUEST_MESSAGE = re.compile(r"\s*(unexpected identifier|invalid identifier|invalid api version)\b", re.I)
+
+
+def _class_of_36009004(message: str) -> type[TikTokShopError]:
+    """Credentials (app key, signature missing, timestamp, token) → AuthError; an identifier or version the
+    endpoint does not take → RequestError; anything else, `invalid param error` first, is the request's
+    data refused → ValidationError, which costs the item, never the run."""
+    if _CREDENTIAL_MESSAGE.match(message):
+        return AuthError
+    if _REQUEST_MESSAGE.match(message):
+        return RequestError
+    return ValidationError
 
 
 def error_for(
@@ -356,9 +370,7 @@ def error_for(
     """The typed error for an envelope code (or an HTTP status when the body is not an envelope)."""
     cls: type[TikTokShopError]
     if code == 36009004:
-        cls = AuthError if _CREDENTIAL_WORDS.search(message or "") else RequestError
-        if "shop_cipher" in (message or "") or "identifier" in (message or "").lower():
-            cls = RequestError
+        cls = _class_of_36009004(message or "")
     elif code == 4000 and "already exist" in (message or "").lower():
         cls = BrandExistsError
     elif code in _CODE_CLASSES:

@@ -15,7 +15,6 @@ from tiktok_pipelines.clients.tiktok_shop import (
     BrandExistsError,
     NotFoundError,
     PriceLockedError,
-    RequestError,
     TikTokAuthClient,
     TikTokShopClient,
     ValidationError,
@@ -272,7 +271,7 @@ def test_returns_and_cancellations(api, emulator, shop_code, catalog):
     assert cancels[0]["cancel_status"] == "CANCELLATION_REQUEST_COMPLETE"
     returns = api.search_returns(page_size=10, order_ids=[delivered])
     assert [r["return_id"] for r in returns.items] == [return_id]
-    with pytest.raises(RequestError):
+    with pytest.raises(ValidationError, match="page_size"):
         api.search_returns(page_size=5)  # returns take 10..50
 
 
