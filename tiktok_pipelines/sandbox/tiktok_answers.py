@@ -1,5 +1,5 @@
 """Objects as the TikTok Shop emulator answers them, shaped as the platform documents them (reference §3):
-prices in product answers, SKUs. An absent object is left out, never `null`."""
+prices in product answers, SKUs, package search entries. An absent object is left out, never `null`."""
 
 from __future__ import annotations
 
@@ -27,3 +27,19 @@ def sku_view(sku: dict[str, Any], fields: tuple[str, ...] | None = None) -> dict
 def without_absent(obj: dict[str, Any]) -> dict[str, Any]:
     """The object without the fields that hold nothing (the platform leaves them out)."""
     return {k: v for k, v in obj.items() if v is not None}
+
+
+def package_summary(package: dict[str, Any]) -> dict[str, Any]:
+    """A package as package search lists it: `id` and `status` (package detail says `package_id` and
+    `package_status`)."""
+    return {
+        "id": package["package_id"],
+        "status": package["package_status"],
+        "orders": package["orders"],
+        "order_line_item_ids": package["order_line_item_ids"],
+        "tracking_number": package["tracking_number"],
+        "shipping_provider_id": package["shipping_provider_id"],
+        "shipping_provider_name": package["shipping_provider_name"],
+        "create_time": package["create_time"],
+        "update_time": package["update_time"],
+    }

@@ -54,7 +54,7 @@ from starlette.routing import Route
 from tiktok_pipelines.domain.nfe import cpf_with_check_digits, is_valid_access_key
 from tiktok_pipelines.sandbox import tiktok_requests as req
 from tiktok_pipelines.sandbox.catalog import Catalog
-from tiktok_pipelines.sandbox.tiktok_answers import sku_view, without_absent
+from tiktok_pipelines.sandbox.tiktok_answers import package_summary, sku_view, without_absent
 from tiktok_pipelines.sandbox.tiktok_categories import TikTokCategory, build_category_tree, category_chain
 from tiktok_pipelines.sandbox.tiktok_requests import ApiError
 from tiktok_pipelines.sandbox.tiktok_routing import ApiRoute, RouteTable
@@ -2097,7 +2097,9 @@ def h_search_packages(ctx: Ctx) -> dict[str, Any]:
     if body.get("package_status"):
         packages = [p for p in packages if p["package_status"] == body["package_status"]]
     packages = _time_filter(packages, body)
-    return _paginate(ctx, _sort(ctx, packages), "packages", 1, 50)
+    page = _paginate(ctx, _sort(ctx, packages), "packages", 1, 50)
+    page["packages"] = [package_summary(p) for p in page["packages"]]
+    return page
 
 
 def _package(ctx: Ctx) -> dict[str, Any]:
