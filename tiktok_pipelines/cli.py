@@ -94,16 +94,6 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Refuses options a lane could not run with (stock and price rules), with the lane's reasons."""
-    from tiktok_pipelines.domain.stock_price import StockPriceOptions, StockPriceOptionsError
-
-    try:
-        StockPriceOptions.from_client_options(options)
-    except StockPriceOptionsError as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
 def client_field_options(required: bool) -> Callable:
     """The options that set client fields, shared by `add` (where some are required) and `set`."""
 
@@ -139,7 +129,7 @@ def client_field_options(required: bool) -> Callable:
                 "options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="A client option; VALUE is JSON when it parses as JSON.",
+                help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
             ),
         ]
         for opt in reversed(opts):
@@ -170,7 +160,6 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
     )
     fields = _fields_from(kwargs)
     options = _parse_options(kwargs.get("options", ()))
-    _check_options(options)
     client = build_client(client_id=client_id, options=options, **fields)
     _registry().add(client)
     click.echo(f"added client {client.client_id}")
@@ -239,7 +228,6 @@ def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -
         options.pop(key)
     if not changes and options == current.options:
         fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
-    _check_options(options)
     registry.update(client_id, options=options, **changes)
     click.echo(f"updated client {client_id}")
 

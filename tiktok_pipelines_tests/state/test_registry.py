@@ -137,3 +137,20 @@ def test_development_generates_and_reuses_a_private_key(tmp_path):
 def test_invalid_key_is_a_config_error():
     with pytest.raises(ConfigError, match="not a valid Fernet key"):
         SecretBox(["not-a-key"])
+
+
+def test_an_option_stored_before_it_was_refused_fails_where_it_is_read_and_blocks_nothing_else(registry):
+    registry.add(build_client(**FIELDS, options={"stock_buffer": 2}))
+    with registry.db.begin() as conn:  # written by a release that did not check options
+        conn.execute(
+            clients_table.update().values(options='{"feed_max_rejected_share": 7, "stock_buffer": 2}')
+        )
+    client = registry.get("loja-1")
+    assert client.option("stock_buffer") == 2
+    with pytest.raises(InvalidClientError, match=r"client loja-1: feed_max_rejected_share: .* \(got 7\)"):
+        client.option("feed_max_rejected_share")
+    # An unrelated change (onboarding storing the shop) is not held back by it.
+    assert registry.update("loja-1", tiktok_shop_id="7000").tiktok_shop_id == "7000"
+    with pytest.raises(InvalidClientError, match="feed_max_rejected_share"):
+        registry.update("loja-1", options={**client.options, "stock_buffer": 3})
+    assert registry.update("loja-1", options={"stock_buffer": 3}).options == {"stock_buffer": 3}
