@@ -294,7 +294,7 @@ def main() -> None:
         from tiktok_pipelines.webhooks.app import create_app
 
         settings = Settings.load()
-        db = open_state_db(settings)
+        db = open_state_db(settings, create=True)  # the benchmark's own, new store
         receiver = ServerThread(create_app(settings, db=db), port=config.receiver_port).start()
         servers.append(receiver)
         setup_demo_client(config)

@@ -35,7 +35,8 @@ def setup_demo_client(config: SandboxConfig) -> str:
 
     world = SandboxWorld(config)
     fields = world.demo_client_fields()
-    registry = ClientRegistry(open_state_db(Settings.load()))
+    # The demo is asked to set everything up: its data dir, state DB and development key included.
+    registry = ClientRegistry(open_state_db(Settings.load(), create=True))
     client_id = fields["client_id"]
     existing = registry.find(client_id)
     if existing is None:
@@ -201,6 +202,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
     env = dict(os.environ)
     settings = Settings.load(env)
     env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
+    open_state_db(settings, create=True)  # before the receiver, which only opens what exists
     _prepare_dagster_home(env)
     world = SandboxWorld(config)
     env.update(world.environment())

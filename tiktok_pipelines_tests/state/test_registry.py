@@ -128,7 +128,7 @@ def test_production_without_a_key_is_a_clear_error(tmp_path):
 
 def test_development_generates_and_reuses_a_private_key(tmp_path):
     settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path)})
-    box = SecretBox.from_settings(settings)
+    box = SecretBox.from_settings(settings, create_key=True)
     token = box.encrypt("x")
     assert settings.dev_key_path.stat().st_mode & 0o777 == 0o600
     assert SecretBox.from_settings(settings).decrypt(token) == "x"
@@ -154,3 +154,12 @@ def test_an_option_stored_before_it_was_refused_fails_where_it_is_read_and_block
     with pytest.raises(InvalidClientError, match="feed_max_rejected_share"):
         registry.update("loja-1", options={**client.options, "stock_buffer": 3})
     assert registry.update("loja-1", options={"stock_buffer": 3}).options == {"stock_buffer": 3}
+
+
+def test_development_makes_no_key_unless_asked(tmp_path):
+    settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "elsewhere")})
+    with pytest.raises(
+        ConfigError, match=f"no development key at {tmp_path / 'elsewhere' / 'dev-secret.key'}"
+    ):
+        SecretBox.from_settings(settings)
+    assert not (tmp_path / "elsewhere").exists()
