@@ -38,7 +38,8 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_DATABASE_URL",
         None,
         "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
-        "`postgresql+psycopg2://user:pass@host/db` in production.",
+        "`postgresql+psycopg2://user:pass@host/db` in production (shown with its password hidden).",
+        secret=True,
     ),
     Variable(
         "TIKTOK_PIPELINES_SECRET_KEY",
