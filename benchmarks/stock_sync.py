@@ -173,8 +173,8 @@ def rate_of(arrivals) -> float:
 
 def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
     """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
-    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
+    from tiktok_pipelines.supervisor import end_process_group
 
     (work / "location.py").write_text(textwrap.dedent(LOCATION))
     (work / "workspace.yaml").write_text(

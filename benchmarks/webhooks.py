@@ -200,9 +200,9 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
 
 
 def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
-    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.server import ServerThread, free_port
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
+    from tiktok_pipelines.supervisor import end_process_group
 
     work = Path(tempfile.mkdtemp(prefix="ttp-bench-e2e-"))
     config = SandboxConfig(
