@@ -78,9 +78,18 @@ class Supervisor:
         finally:
             signal.signal(signal.SIGINT, previous)
 
+    def _step(self, step: Callable[[], None] | None, child: Child) -> None:
+        # A step that fails (the Dagster instance cannot be read...) must not leave a server running.
+        if step is None:
+            return
+        try:
+            step()
+        except Exception as exc:
+            self.echo(f"while stopping {child.name}: {type(exc).__name__}: {exc}")
+
     def _stop(self, child: Child) -> None:
-        if child.running and child.before_stop is not None:
-            child.before_stop()
+        if child.running:
+            self._step(child.before_stop, child)
         if child.running:
             self.echo(f"stopping {child.name}")
             child.proc.send_signal(signal.SIGINT)
@@ -91,8 +100,7 @@ class Supervisor:
             child.proc.kill()
         child.proc.wait()
         end_process_group(child.proc.pid)  # what it started in its session goes with it
-        if child.after_stop is not None:
-            child.after_stop()
+        self._step(child.after_stop, child)
 
 
 def end_process_group(pgid: int, grace: float = 3.0) -> None:
@@ -153,7 +161,7 @@ def stop_dagster_runs(
                 continue
             try:
                 instance.run_coordinator.cancel_run(run.run_id)
-            except Exception as exc:
+            except Exception as exc:  # out of reach: recorded as cancelled once dagster dev is gone
                 echo(f"run {run.run_id[:8]} could not be asked to stop: {exc}")
         time.sleep(poll)
 
