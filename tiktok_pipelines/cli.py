@@ -43,7 +43,8 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except RegistryError as exc:
-            fail(str(exc), exc.exit_code)
+            where = f" (state DB {Settings.load().database_label})" if exc.exit_code == EXIT_NOT_FOUND else ""
+            fail(f"{exc}{where}", exc.exit_code)
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
         except SecretDecryptionError as exc:
@@ -56,6 +57,60 @@ def handle_errors(fn: Callable) -> Callable:
 @click.version_option(package_name="tiktok-pipelines")
 def main() -> None:
     """Run a VTEX merchant's TikTok Shop with Dagster: catalog, stock and prices, orders, analytics."""
+
+
+# ---------------------------------------------------------------- where the state is
+def _state_lines(settings: Settings) -> list[str]:
+    """Which data dir, state DB and key this configuration uses, and whether they exist."""
+    from tiktok_pipelines.state.db import sqlite_file
+
+    data_dir = settings.data_dir
+    lines = [
+        f"environment: {settings.environment}",
+        f"data dir: {data_dir} ({'exists' if data_dir.exists() else 'does not exist'}; "
+        f"{settings.data_dir_origin()})",
+    ]
+    db_file = sqlite_file(settings.database_url)
+    state = "" if db_file is None else f" ({'exists' if db_file.exists() else 'does not exist'})"
+    lines.append(f"state DB: {settings.database_label}{state}")
+    if settings.get("TIKTOK_PIPELINES_SECRET_KEY"):
+        lines.append("encryption key: TIKTOK_PIPELINES_SECRET_KEY")
+    elif settings.is_production:
+        lines.append("encryption key: none (TIKTOK_PIPELINES_SECRET_KEY is required in production)")
+    else:
+        key = settings.dev_key_path
+        lines.append(
+            f"encryption key: development key {key} ({'exists' if key.exists() else 'does not exist'})"
+        )
+    return lines
+
+
+@main.command("where")
+@handle_errors
+def where() -> None:
+    """Say which data dir, state DB (password hidden) and encryption key this configuration uses, and
+    whether they exist; creates nothing."""
+    for line in _state_lines(Settings.load()):
+        click.echo(line)
+
+
+@main.command("init")
+@handle_errors
+def init() -> None:
+    """Create the data dir, the state DB and (in development, without TIKTOK_PIPELINES_SECRET_KEY) the
+    development key where the configuration says, if they do not exist yet. Other commands never create
+    them: run from another folder, they say where they looked instead."""
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.registry import ClientRegistry
+
+    settings = Settings.load()
+    before = _state_lines(settings)
+    registry = ClientRegistry(open_state_db(settings, create=True))
+    for was, now in zip(before, _state_lines(settings), strict=True):
+        click.echo(
+            now.replace("(exists", "(created") if "does not exist" in was and "(exists" in now else now
+        )
+    click.echo(f"clients registered: {len(registry.ids())}")
 
 
 # ---------------------------------------------------------------- clients
@@ -94,16 +149,6 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Refuses options a lane could not run with (stock and price rules), with the lane's reasons."""
-    from tiktok_pipelines.domain.stock_price import StockPriceOptions, StockPriceOptionsError
-
-    try:
-        StockPriceOptions.from_client_options(options)
-    except StockPriceOptionsError as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
 def client_field_options(required: bool) -> Callable:
     """The options that set client fields, shared by `add` (where some are required) and `set`."""
 
@@ -139,7 +184,7 @@ def client_field_options(required: bool) -> Callable:
                 "options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="A client option; VALUE is JSON when it parses as JSON.",
+                help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
             ),
         ]
         for opt in reversed(opts):
@@ -170,7 +215,6 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
     )
     fields = _fields_from(kwargs)
     options = _parse_options(kwargs.get("options", ()))
-    _check_options(options)
     client = build_client(client_id=client_id, options=options, **fields)
     _registry().add(client)
     click.echo(f"added client {client.client_id}")
@@ -186,7 +230,7 @@ def clients_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     if not rows:
-        click.echo("no clients registered")
+        click.echo(f"no clients registered in the state DB {Settings.load().database_label}")
         return
     columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
     widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
@@ -239,7 +283,6 @@ def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -
         options.pop(key)
     if not changes and options == current.options:
         fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
-    _check_options(options)
     registry.update(client_id, options=options, **changes)
     click.echo(f"updated client {client_id}")
 
