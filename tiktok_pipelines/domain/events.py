@@ -13,6 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tiktok_pipelines.domain.event_payloads import (
+    MAX_ID_CHARS,
+    PayloadInvalid,
+    check_tiktok_data,
+    check_vtex_order_hook,
+    check_vtex_sku_notification,
+    decode_json_object,
+    is_id,
+)
+
 # TikTok Shop webhook types (the reference's official numbering).
 ORDER_STATUS_CHANGE = 1
 REVERSE_STATUS_UPDATE = 2
@@ -73,7 +83,8 @@ class InboundEvent:
     body: str
 
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        # A byte order mark was kept in the body by receivers before it was dropped at the door.
+        return json.loads(self.body.removeprefix("\ufeff"))
 
     def to_message(self) -> str:
         return json.dumps(
@@ -101,39 +112,39 @@ class InboundEvent:
         )
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json_object(body: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise EventRejected("body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise EventRejected("body is not a JSON object")
-    return data
+        return decode_json_object(body)
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
 
 
 def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> InboundEvent:
-    """A TikTok Shop webhook envelope: `{type, tts_notification_id, shop_id, timestamp, data}`."""
-    data = _json_object(body)
+    """A TikTok Shop webhook envelope `{type, tts_notification_id, shop_id, timestamp, data}`, with the
+    `data` fields its type is handled by."""
+    text, data = _json_object(body)
     kind = data.get("type")
     notification_id = data.get("tts_notification_id")
-    if not isinstance(kind, int) or isinstance(kind, bool):
-        raise EventRejected("webhook has no integer `type`")
+    if not isinstance(kind, int) or isinstance(kind, bool) or kind <= 0:
+        raise EventRejected("webhook has no positive integer `type`")
     if kind == VTEX_ORDER_CREATED:
         raise EventRejected("type 99 is internal and is not accepted from outside")
-    if not notification_id or not isinstance(notification_id, str | int):
-        raise EventRejected("webhook has no `tts_notification_id`")
+    if not is_id(notification_id, max_chars=200):
+        raise EventRejected("webhook has no `tts_notification_id` (a string or integer id)")
     shop_id = data.get("shop_id")
-    if not shop_id:
-        raise EventRejected("webhook has no `shop_id`")
-    if not isinstance(data.get("data", {}), dict):
-        raise EventRejected("webhook `data` is not an object")
+    if not is_id(shop_id, max_chars=MAX_ID_CHARS):
+        raise EventRejected("webhook has no `shop_id` (a string or integer id)")
+    try:
+        check_tiktok_data(kind, data.get("data", {}))
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
     return InboundEvent(
         source="tiktok",
         event_id=str(notification_id),
         event_type=str(kind),
         routing_key=str(shop_id),
         received_at=received_at or datetime.now(UTC),
-        body=body.decode("utf-8"),
+        body=text,
     )
 
 
@@ -142,31 +153,33 @@ def parse_vtex_notification(body: bytes, received_at: datetime | None = None) ->
 
     Returns None for the hook's `{"hookConfig": "ping"}`, which only needs a 200.
     """
-    data = _json_object(body)
+    text, data = _json_object(body)
     if data.get("hookConfig") == "ping":
         return None
-    event_id = hashlib.blake2b(body, digest_size=16).hexdigest()
-    if "OrderId" in data and "State" in data:
-        account = (data.get("Origin") or {}).get("Account") or ""
-        event_type = "vtex:order_hook"
-        # The same order in the same state is the same event, whichever delivery brought it.
-        event_id = (
-            f"{data['OrderId']}:{data['State']}:{data.get('CurrentChange') or data.get('LastChange') or ''}"
-        )
-    elif "idSKU" in data or "IdSku" in data:
-        account = data.get("an") or data.get("An") or ""
-        event_type = "vtex:sku_changed"
-    else:
-        raise EventRejected("not a VTEX order hook or SKU notification")
+    event_id = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    try:
+        if "OrderId" in data and "State" in data:
+            account = check_vtex_order_hook(data)
+            event_type = "vtex:order_hook"
+            # The same order in the same state is the same event, whichever delivery brought it.
+            change = data.get("CurrentChange") or data.get("LastChange") or ""
+            event_id = f"{data['OrderId']}:{data['State']}:{change}"
+        elif "idSKU" in data or "IdSku" in data:
+            _, account = check_vtex_sku_notification(data)
+            event_type = "vtex:sku_changed"
+        else:
+            raise EventRejected("not a VTEX order hook or SKU notification")
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
     if not account:
         raise EventRejected("VTEX notification does not name its account")
     return InboundEvent(
         source="vtex",
         event_id=event_id,
         event_type=event_type,
-        routing_key=str(account),
+        routing_key=account,
         received_at=received_at or datetime.now(UTC),
-        body=body.decode("utf-8"),
+        body=text,
     )
 
 
@@ -195,7 +208,7 @@ def parse_marketplace_callback(
     """VTEX's `POST {endpoint}/pvt/orders/{marketplaceOrderId}/invoice` (an invoice, or later its tracking)
     or `/cancel`. The queued body keeps what identifies the invoice, not the XML: the run reads the XML
     from the OMS with the store's credentials, so a callback is a prompt, never a source of truth."""
-    data = _json_object(body) if body.strip() else {}
+    data = _json_object(body)[1] if body.strip() else {}
     if kind not in ("invoice", "cancel"):
         raise EventRejected(f"unknown marketplace callback {kind}", status=404)
     if not marketplace_order_id:
