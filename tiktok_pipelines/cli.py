@@ -1099,6 +1099,7 @@ def events_list(
             event_log.c.action,
             event_log.c["keys"],
             event_log.c.status,
+            event_log.c.skew_seconds,
             event_log.c.error,
         )
         .order_by(event_log.c.id.desc())
@@ -1119,6 +1120,7 @@ def events_list(
         click.echo(
             f"{r['received_at']:%Y-%m-%d %H:%M:%S}  {r['source']}:{r['event_type']:<16} "
             f"{r['client_id'] or '-':<12} {r['action']:<22} {r['status']:<8} {r['keys'] or ''}"
+            + (f"  skew: {r['skew_seconds']:.0f} s" if r["skew_seconds"] is not None else "")
             + (f"  error: {r['error']}" if r["error"] else "")
         )
 

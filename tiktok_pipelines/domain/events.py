@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tiktok_pipelines.domain.event_payloads import (
@@ -81,6 +81,14 @@ class InboundEvent:
     routing_key: str  # TikTok shop id, or VTEX account
     received_at: datetime
     body: str
+    sent_at: datetime | None = None  # the sender's own timestamp (TikTok's `timestamp`), when it gives one
+
+    @property
+    def skew_seconds(self) -> float | None:
+        """How long after its own timestamp the event was received (negative: stamped in the future)."""
+        if self.sent_at is None:
+            return None
+        return round((self.received_at - self.sent_at).total_seconds(), 3)
 
     def payload(self) -> dict[str, Any]:
         # A byte order mark was kept in the body by receivers before it was dropped at the door.
@@ -94,6 +102,7 @@ class InboundEvent:
                 "event_type": self.event_type,
                 "routing_key": self.routing_key,
                 "received_at": self.received_at.isoformat(),
+                "sent_at": self.sent_at.isoformat() if self.sent_at else None,
                 "body": self.body,
             },
             separators=(",", ":"),
@@ -102,6 +111,7 @@ class InboundEvent:
     @classmethod
     def from_message(cls, message: str) -> InboundEvent:
         data = json.loads(message)
+        sent_at = data.get("sent_at")
         return cls(
             source=data["source"],
             event_id=data["event_id"],
@@ -109,6 +119,7 @@ class InboundEvent:
             routing_key=data["routing_key"],
             received_at=datetime.fromisoformat(data["received_at"]),
             body=data["body"],
+            sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
         )
 
 
@@ -119,9 +130,54 @@ def _json_object(body: bytes) -> tuple[str, dict[str, Any]]:
         raise EventRejected(str(exc)) from None
 
 
-def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> InboundEvent:
+@dataclass(frozen=True)
+class TimestampWindow:
+    """How far a webhook's own timestamp may lie from its receipt. The signature covers the timestamp, so
+    a body outside the window is a replay of an old signed webhook, or a sender's clock gone wrong: it
+    is refused. TikTok retries a webhook with its original body for about 16 hours (2 min, 30 min, 3 h,
+    12 h), so the default age covers every retry."""
+
+    max_age: timedelta = timedelta(hours=24)
+    max_ahead: timedelta = timedelta(minutes=5)
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _sent_at(value: Any, received_at: datetime, window: TimestampWindow | None) -> datetime:
+    """The webhook's `timestamp` (Unix seconds) as a time, checked against the window."""
+    if value is None:
+        raise EventRejected("webhook has no `timestamp`")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise EventRejected(f"webhook `timestamp` must be a positive Unix time in seconds, got {value!r:.40}")
+    skew = received_at.timestamp() - value
+    if window is not None and skew > window.max_age.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} before its receipt, more than the "
+            f"{_span(window.max_age.total_seconds())} accepted: refused as stale or replayed"
+        )
+    if window is not None and -skew > window.max_ahead.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} after its receipt, more than the "
+            f"{_span(window.max_ahead.total_seconds())} of clock difference accepted"
+        )
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise EventRejected(f"webhook `timestamp` {value} is not a Unix time in seconds") from None
+
+
+def parse_tiktok_webhook(
+    body: bytes, received_at: datetime | None = None, window: TimestampWindow | None = None
+) -> InboundEvent:
     """A TikTok Shop webhook envelope `{type, tts_notification_id, shop_id, timestamp, data}`, with the
-    `data` fields its type is handled by."""
+    `data` fields its type is handled by. `window` bounds the timestamp's distance from the receipt."""
+    received_at = received_at or datetime.now(UTC)
     text, data = _json_object(body)
     kind = data.get("type")
     notification_id = data.get("tts_notification_id")
@@ -134,6 +190,7 @@ def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> In
     shop_id = data.get("shop_id")
     if not is_id(shop_id, max_chars=MAX_ID_CHARS):
         raise EventRejected("webhook has no `shop_id` (a string or integer id)")
+    sent_at = _sent_at(data.get("timestamp"), received_at, window)
     try:
         check_tiktok_data(kind, data.get("data", {}))
     except PayloadInvalid as exc:
@@ -143,8 +200,9 @@ def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> In
         event_id=str(notification_id),
         event_type=str(kind),
         routing_key=str(shop_id),
-        received_at=received_at or datetime.now(UTC),
+        received_at=received_at,
         body=text,
+        sent_at=sent_at,
     )
 
 

@@ -27,6 +27,7 @@ event_queue = sa.Table(
     sa.Column("routing_key", sa.String(100), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),  # the sender's own timestamp, when it gives one
     sa.Column("visible_after", UTCDateTime, nullable=False),
     sa.Column("deliveries", sa.Integer, nullable=False, default=0),
     sa.UniqueConstraint("source", "event_id", name="uq_event_queue_source_event"),
@@ -44,6 +45,8 @@ event_log = sa.Table(
     sa.Column("client_id", sa.String(63)),  # None when no client owns the shop / account
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),  # the webhook's own timestamp
+    sa.Column("skew_seconds", sa.Float),  # received_at - sent_at: how late it came (negative: early)
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Column("target", sa.String(40)),
     sa.Column("action", sa.String(40), nullable=False),
@@ -99,6 +102,7 @@ class DbEventQueue:
                 "routing_key": e.routing_key,
                 "body": e.body,
                 "received_at": e.received_at,
+                "sent_at": e.sent_at,
                 "visible_after": e.received_at,
                 "deliveries": 0,
             }
@@ -126,7 +130,9 @@ class DbEventQueue:
                 )
         return [
             QueuedEvent(
-                InboundEvent(r.source, r.event_id, r.event_type, r.routing_key, r.received_at, r.body),
+                InboundEvent(
+                    r.source, r.event_id, r.event_type, r.routing_key, r.received_at, r.body, r.sent_at
+                ),
                 str(r.id),
             )
             for r in rows
@@ -153,6 +159,8 @@ class LoggedEvent:
     client_id: str | None
     body: str
     received_at: datetime
+    sent_at: datetime | None
+    skew_seconds: float | None
     recorded_at: datetime
     target: str | None
     action: str
@@ -194,6 +202,8 @@ class EventLog:
                     client_id=client_id,
                     body=event.body,
                     received_at=event.received_at,
+                    sent_at=event.sent_at,
+                    skew_seconds=event.skew_seconds,
                     recorded_at=utcnow(),
                     target=target,
                     action=action,

@@ -2,7 +2,7 @@
 
 Each request is verified (signature or shared secret; 401 and nothing recorded on failure), parsed and
 checked (400 naming the problem when the event could never be handled: not UTF-8 JSON, a field of the
-wrong kind), and put on the event queue before the answer: the 200 means
+wrong kind, a timestamp out of the window), and put on the event queue before the answer: the 200 means
 the event is durable. Writes are grouped: concurrent requests share one transaction, so the receiver
 answers well inside TikTok's 3 seconds at hundreds of requests per second on SQLite.
 """
@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 from tiktok_pipelines.domain.events import (
     EventRejected,
     InboundEvent,
+    TimestampWindow,
     parse_tiktok_webhook,
     parse_vtex_notification,
     verify_tiktok_signature,
@@ -114,6 +116,10 @@ def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRou
     app_key = settings.get("TIKTOK_APP_KEY")
     app_secret = settings.get("TIKTOK_APP_SECRET")
     vtex_secret = settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
+    window = TimestampWindow(
+        max_age=timedelta(seconds=settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_AGE_SECONDS")),
+        max_ahead=timedelta(seconds=settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_FUTURE_SECONDS")),
+    )
 
     async def enqueue(event: InboundEvent) -> Response:
         try:
@@ -131,7 +137,7 @@ def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRou
             body = await _read_body(request, limit)
             if not verify_tiktok_signature(app_key, app_secret, body, request.headers.get("authorization")):
                 return JSONResponse({"error": "invalid signature"}, status_code=401)
-            event = parse_tiktok_webhook(body)
+            event = parse_tiktok_webhook(body, window=window)
         except EventRejected as exc:
             return refusal("TikTok webhook", exc)
         return await enqueue(event)

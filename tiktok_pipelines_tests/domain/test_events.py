@@ -1,7 +1,7 @@
 import codecs
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,6 +9,7 @@ from tiktok_pipelines.domain.events import (
     EventRejected,
     InboundEvent,
     Route,
+    TimestampWindow,
     parse_tiktok_webhook,
     parse_vtex_notification,
     route_event,
@@ -262,6 +263,59 @@ def test_a_webhook_envelope_of_the_wrong_kind_is_refused(envelope, message):
 def test_unknown_types_and_fields_pass_as_they_are():
     event = parse_tiktok_webhook(webhook(58, {"anything": [1, {"x": None}]}, extra="field"))
     assert route_event(event).action == "unknown_type"
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [-1, 0, True, 1718305585.5, "1718305585", [1], 10**20],
+    ids=["negative", "zero", "bool", "float", "string", "list", "huge"],
+)
+def test_a_timestamp_that_is_not_a_unix_time_is_refused(timestamp):
+    with pytest.raises(EventRejected, match="timestamp"):
+        parse_tiktok_webhook(webhook(timestamp=timestamp))
+
+
+def test_a_webhook_without_a_timestamp_is_refused():
+    body = json.loads(webhook())
+    del body["timestamp"]
+    with pytest.raises(EventRejected, match="no `timestamp`"):
+        parse_tiktok_webhook(json.dumps(body).encode())
+
+
+def test_the_skew_between_the_webhooks_timestamp_and_its_receipt_is_kept():
+    received = datetime(2026, 6, 1, 12, 0, 0, 250000, tzinfo=UTC)
+    sent = int((received - timedelta(minutes=31)).timestamp())  # TikTok's second retry
+    event = parse_tiktok_webhook(webhook(timestamp=sent), received, TimestampWindow())
+    assert event.sent_at == datetime.fromtimestamp(sent, UTC)
+    assert event.skew_seconds == 31 * 60 + 0.25
+    again = InboundEvent.from_message(event.to_message())  # as the SQS queue carries it
+    assert again == event and again.skew_seconds == event.skew_seconds
+    ahead = parse_tiktok_webhook(
+        webhook(timestamp=int(received.timestamp()) + 60), received, TimestampWindow()
+    )
+    assert ahead.skew_seconds == -59.75
+
+
+@pytest.mark.parametrize(
+    ("offset", "message"),
+    [
+        (timedelta(hours=-25), "25.0 h before its receipt"),
+        (timedelta(days=-3), "3.0 days before its receipt"),
+        (timedelta(minutes=6), "6.0 min after its receipt"),
+    ],
+)
+def test_a_timestamp_outside_the_window_is_refused_as_a_replay_or_a_wrong_clock(offset, message):
+    received = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    body = webhook(timestamp=int((received + offset).timestamp()))
+    with pytest.raises(EventRejected, match=message):
+        parse_tiktok_webhook(body, received, TimestampWindow())
+    wider = TimestampWindow(max_age=timedelta(days=4), max_ahead=timedelta(minutes=10))
+    assert parse_tiktok_webhook(body, received, wider).skew_seconds == -offset.total_seconds()
+
+
+def test_a_webhook_from_2001_is_refused():
+    with pytest.raises(EventRejected, match="before its receipt"):
+        parse_tiktok_webhook(webhook(timestamp=1_000_000_000), window=TimestampWindow())
 
 
 @pytest.mark.parametrize(

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import boto3
 import pytest
 
@@ -8,7 +10,9 @@ from tiktok_pipelines_tests.domain.test_events import VECTOR_BODY
 
 
 def event(n: int = 1):
-    return parse_tiktok_webhook(VECTOR_BODY.replace(b"7380066284010030890", str(n).encode()))
+    """The reference's webhook with notification id `n`, received a little over a minute after it was sent."""
+    body = VECTOR_BODY.replace(b"7380066284010030890", str(n).encode())
+    return parse_tiktok_webhook(body, received_at=datetime.fromtimestamp(1718305585 + 61.5, UTC))
 
 
 def test_db_queue_is_durable_deduplicated_and_leased(state_db):
@@ -54,3 +58,11 @@ def test_sqs_queue_on_moto(moto_server):
     assert taken[0].event.body == event(int(taken[0].event.event_id)).body
     queue.delete([q.handle for q in taken])
     assert queue.depth() == 0
+
+
+def test_the_event_log_keeps_the_skew_of_each_webhook(state_db):
+    log = EventLog(state_db)
+    sent = event(1)
+    log.record(sent, "loja", "orders", "order_status", ("576653688135258178",), "pending")
+    (logged,) = log.pending("loja", "orders")
+    assert logged.sent_at == sent.sent_at and logged.skew_seconds == sent.skew_seconds > 0

@@ -104,6 +104,31 @@ def test_an_event_its_handlers_could_never_read_is_a_400_naming_the_field(receiv
     assert DbEventQueue(state_db).depth() == 0
 
 
+@pytest.mark.parametrize(
+    ("offset", "timestamp"),
+    [(0, 1_000_000_000), (0, -5), (-25 * 3600, 0), (3600, 0)],
+    ids=["2001", "negative", "25-hours-old", "an-hour-ahead"],
+)
+def test_an_absurd_timestamp_is_a_400(receiver, state_db, offset, timestamp):
+    body = webhook(timestamp=timestamp or int(time.time()) + offset)
+    response = receiver.post("/webhooks/tiktok", content=body, headers=signed(body))
+    assert response.status_code == 400 and "timestamp" in response.json()["error"]
+    assert DbEventQueue(state_db).depth() == 0
+
+
+def test_the_timestamp_window_is_configurable(monkeypatch, state_db):
+    monkeypatch.setenv("TIKTOK_APP_KEY", "abcdef")
+    monkeypatch.setenv("TIKTOK_APP_SECRET", "123")
+    monkeypatch.setenv("TIKTOK_PIPELINES_WEBHOOK_MAX_AGE_SECONDS", "60")
+    ctx = SimpleNamespace(settings=Settings.load(), db=state_db)
+    with TestClient(Starlette(routes=list(event_routes(ctx)))) as client:
+        late = webhook(timestamp=int(time.time()) - 600)  # within the default day, not within a minute
+        assert client.post("/webhooks/tiktok", content=late, headers=signed(late)).status_code == 400
+        fresh = webhook(timestamp=int(time.time()) - 5)
+        assert client.post("/webhooks/tiktok", content=fresh, headers=signed(fresh)).status_code == 200
+    assert DbEventQueue(state_db).take(1)[0].event.skew_seconds >= 5
+
+
 class Records(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
