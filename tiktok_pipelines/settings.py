@@ -117,6 +117,17 @@ VARIABLES: tuple[Variable, ...] = (
         str(256 * 1024),
         "Largest webhook body accepted; larger ones get 413.",
     ),
+    Variable(
+        "TIKTOK_PIPELINES_WEBHOOK_MAX_AGE_SECONDS",
+        str(24 * 3600),
+        "A TikTok webhook whose own `timestamp` is older than this at receipt gets 400 (a replay, or a "
+        "clock gone wrong); TikTok's last retry comes about 16 hours after the first delivery.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_WEBHOOK_MAX_FUTURE_SECONDS",
+        "300",
+        "A TikTok webhook whose own `timestamp` is further in the future than this gets 400.",
+    ),
     # -- TikTok Shop (Partner API)
     Variable("TIKTOK_APP_KEY", None, "App key of the TikTok Shop partner app."),
     Variable(
