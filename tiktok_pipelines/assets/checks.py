@@ -4,7 +4,8 @@ Assets are partitioned by client, and so is each check (`AssetCheckSpec(partitio
 feature of Dagster 1.13 that its instance and UI support for dynamic partitions): a check's result is
 recorded for the client's partition, so with several clients the UI shows each client's state (the
 check's partition view, and the asset's "Checks" tab) instead of whichever client ran last. Each result
-also names its client in its metadata, for the run's event log.
+also names its client in its metadata (`client_id`), for the run's event log. A check that runs on its
+own rather than in its asset's step is declared with `client_asset_check`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ def client_check(name: str, asset: str, description: str, *, blocking: bool = Fa
         )
 
 
+def client_asset_check(asset: str, name: str, description: str, **kwargs: Any):
+    """`@dg.asset_check` for a check that runs on its own (not inside its asset's step), per client
+    partition like every other check."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return dg.asset_check(
+            asset=asset, name=name, description=description, partitions_def=clients_partitions, **kwargs
+        )
+
+
 def client_check_result(
     name: str,
     client_id: str,
@@ -42,6 +53,6 @@ def client_check_result(
         check_name=name,
         passed=passed,
         severity=severity,
-        metadata={"client": client_id, **(metadata or {})},
+        metadata={"client_id": client_id, **(metadata or {})},
         description=description,
     )

@@ -40,6 +40,7 @@ from tiktok_pipelines.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.resources.vtex import Vtex
 from tiktok_pipelines.state.events import EventLog
 from tiktok_pipelines.state.orders import ClaimLost, OrderRecord, OrderStore
+from tiktok_pipelines.state.registry import InvalidClientError
 
 POLL_CURSOR = "orders_poll_update_time"
 RETURNS_CURSOR = "returns_poll_update_time"
@@ -352,7 +353,6 @@ def _cancel_on_tiktok(
 
 
 FAILED_ORDERS_CHECK = "failed_orders_empty"
-DEFAULT_CLAIM_LEASE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -368,21 +368,15 @@ class _Run:
     @classmethod
     def for_client(cls, run_id: str, client, lake: ParquetLake) -> "_Run":
         try:
-            lease = float(client.option("order_claim_lease_seconds", DEFAULT_CLAIM_LEASE_SECONDS))
-            if not 10 <= lease <= 86400:
-                raise ValueError(f"order_claim_lease_seconds must be from 10 to 86400, got {lease:g}")
             return cls(
                 owner=run_id,
-                lease_seconds=lease,
-                max_attempts=int(client.option("order_max_attempts", 10)),
+                lease_seconds=float(client.option("order_claim_lease_seconds")),
+                max_attempts=int(client.option("order_max_attempts")),
                 options=OrderOptions.from_client_options(client.options),
                 sku_ids=sku_id_map(lake, client.client_id, client.options),
             )
-        except (TypeError, ValueError) as exc:
-            raise dg.Failure(
-                description=f"client {client.client_id}: {exc}. Fix it with "
-                f"`tiktok-pipelines clients set {client.client_id} --option ...`"
-            ) from None
+        except (InvalidClientError, ValueError) as exc:
+            raise dg.Failure(description=str(exc)) from None
 
 
 def _failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResult:
