@@ -8,6 +8,11 @@ What is fatal and what is per item, by harm: a document that cannot be read to i
 truncated, wrong encoding, a DTD, not a feed) is fatal, because acting on part of a catalog would
 delete the rest. A bad item (no id, a repeated id, no title, an unreadable price) is a per-item error:
 the item is reported and the others go on.
+
+Every number is bounded when it is read (`PRICE_RANGE`, `WEIGHT_RANGE_KG`, documented in docs/catalog.md):
+a value outside its range, or one that could be read two ways (`1.299 BRL`: a price with a thousands
+separator or with three decimals?), rejects its item with the reason, so it is never stored as something
+else and never reaches a column too small for it.
 """
 
 from __future__ import annotations
@@ -109,6 +114,17 @@ _GC_GEN0_THRESHOLD = 20_000
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
+# Accepted ranges of the feed's numbers, both ends included. Prices: a cent up to just under a hundred
+# million, two decimals at most (the lake's money columns are DECIMAL(14,2)). Weights: Google's own range
+# for g:shipping_weight (0 to 1000 kg), stored to the gram (DECIMAL(10,3)).
+PRICE_RANGE = (Decimal("0.01"), Decimal("99999999.99"))
+WEIGHT_RANGE_KG = (Decimal("0"), Decimal("1000"))
+_PRICE_MAX_WHOLE_DIGITS = len(str(int(PRICE_RANGE[1])))
+
+
+class OutOfRange(ValueError):
+    """A number that reads well but lies outside its field's accepted range."""
+
 
 class FeedFormatError(ValueError):
     """The feed cannot be read as a whole; names the problem and where it is."""
@@ -174,6 +190,32 @@ class FeedSummary:
     rejected: int = 0
     warnings: int = 0
     problems: list[ItemProblem] = field(default_factory=list)
+
+
+def feed_refusal(summary: FeedSummary, max_rejected_share: float) -> str | None:
+    """Why a completely read feed still cannot become the catalog, or None when it can: it has no item
+    at all (an export that came out empty would otherwise unlist everything), none of its items is
+    usable, or more than `max_rejected_share` of them are rejected."""
+    seen = summary.items + summary.rejected
+    if seen == 0:
+        return "the feed has no item (a well-formed but empty export is not taken as an empty catalog)"
+    if summary.items == 0:
+        return "no item of the feed is usable; first problem: " + describe_problem(summary.problems)
+    if summary.rejected / seen > max_rejected_share:
+        return (
+            f"{summary.rejected} of {seen} items are rejected ({summary.rejected / seen:.0%}), above the "
+            f"client's limit of {max_rejected_share:.0%}; first problem: "
+            + describe_problem(summary.problems)
+        )
+    return None
+
+
+def describe_problem(problems: list[ItemProblem]) -> str:
+    """The first item problem, in one line."""
+    if not problems:
+        return "none recorded"
+    p = problems[0]
+    return f"line {p.line}, item {p.seller_sku or '?'}: {p.field}: {p.message}"
 
 
 def _open(source: str | Path | BinaryIO | bytes) -> BinaryIO:
@@ -245,7 +287,10 @@ def _plain_number(text: str, places: int) -> bool:
 
 
 def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
-    """'199.90 BRL', 'BRL 199.90', '199,90', 'R$ 199,90' → (Decimal('199.90'), 'BRL')."""
+    """'199.90 BRL', 'BRL 199.90', '199,90', 'R$ 199,90' → (Decimal('199.90'), 'BRL').
+
+    Raises ValueError, saying why, for a price that is unreadable, has more than two decimals (`1.299`
+    or `1,299` may be a thousand and some, or one and a bit), or is outside `PRICE_RANGE`."""
     number, space, currency = raw.partition(" ")
     if (
         space
@@ -253,28 +298,46 @@ def parse_price(raw: str, default_currency: str) -> tuple[Decimal, str]:
         and currency.isalpha()
         and currency.isascii()
         and _plain_number(number, 2)
+        and 0 < len(number) - 3 <= _PRICE_MAX_WHOLE_DIGITS
     ):
-        return Decimal(number), currency.upper()
+        value = Decimal(number)
+        if value:
+            return value, currency.upper()
     m = _PRICE_RE.match(raw)
     if not m:
         raise ValueError(f"unreadable price {raw[:40]!r} (expected e.g. '199.90 BRL')")
-    num = m.group("num").replace(",", ".")
+    num = m.group("num")
+    whole, _, fraction = num.replace(",", ".").partition(".")
+    if len(fraction) > 2:
+        raise ValueError(
+            f"ambiguous price {raw[:40]!r}: {len(fraction)} decimals, which reads as a thousands separator "
+            "as well (write e.g. '1299.00 BRL' or '1.30 BRL')"
+        )
     currency = (m.group("cur1") or m.group("cur2") or default_currency).upper()
     try:
-        value = Decimal(num)
+        value = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:
         raise ValueError(f"unreadable price {raw[:40]!r}") from None
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP), currency
+    low, high = PRICE_RANGE
+    if not low <= value <= high:
+        raise OutOfRange(f"price {raw[:40]!r} is outside the accepted range {low} to {high}")
+    return value.quantize(_CENT), currency
 
 
 def parse_weight_kg(raw: str) -> Decimal:
+    """'1.5 kg', '500 g', '2 lb' → kilograms to the gram. Raises ValueError, saying why, for a weight
+    that is unreadable or outside `WEIGHT_RANGE_KG`."""
     number, space, unit = raw.partition(" ")
     if space and unit == "kg" and ((number.isdigit() and number.isascii()) or _plain_number(number, 3)):
-        return Decimal(number) if "." in number else Decimal(number).quantize(_GRAM)
-    m = _WEIGHT_RE.match(raw)
-    if not m:
-        raise ValueError(f"unreadable shipping_weight {raw[:40]!r} (expected e.g. '1.5 kg')")
-    value = Decimal(m.group("num").replace(",", ".")) * _WEIGHT_TO_KG[m.group("unit").lower()]
+        value = Decimal(number)
+    else:
+        m = _WEIGHT_RE.match(raw)
+        if not m:
+            raise ValueError(f"unreadable shipping_weight {raw[:40]!r} (expected e.g. '1.5 kg')")
+        value = Decimal(m.group("num").replace(",", ".")) * _WEIGHT_TO_KG[m.group("unit").lower()]
+    low, high = WEIGHT_RANGE_KG
+    if not low <= value <= high:
+        raise OutOfRange(f"shipping_weight {raw[:40]!r} is outside the accepted range {low} to {high} kg")
     return value.quantize(_GRAM, rounding=ROUND_HALF_UP)
 
 
@@ -388,10 +451,12 @@ class FeedParser:
                         del parent[: parent.index(elem)]
             root = context.root
         except etree.XMLSyntaxError as exc:
-            line, column = exc.position if exc.position else (None, None)
-            message = _describe_syntax_error(exc)
+            lxml_message, line, column = _syntax_error(exc, context.error_log)
+            message = _describe_syntax_error(lxml_message)
             if reader.ends_at(line, column) and "encoding" not in message and "empty" not in message:
-                message = f"the feed ends before its document is complete (truncated download?): {_lxml_message(exc)}"
+                message = (
+                    f"the feed ends before its document is complete (truncated download?): {lxml_message}"
+                )
             raise FeedFormatError(message, line, column) from None
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             raise FeedFormatError(f"the feed file cannot be read to its end: {exc}") from None
@@ -502,7 +567,9 @@ class FeedParser:
         if raw_weight:
             try:
                 weight = parse_weight_kg(raw_weight)
-            except ValueError as exc:
+            except OutOfRange as exc:  # a number, but not a weight this item can have
+                return self._problem(ItemProblem(line, sku, "shipping_weight", str(exc)))
+            except ValueError as exc:  # no weight given, in effect: VTEX's or the default package's
                 self._warnings.append(
                     self._problem(ItemProblem(line, sku, "shipping_weight", str(exc), "warning"))
                 )
@@ -553,19 +620,39 @@ class FeedParser:
         return item
 
 
-def _lxml_message(exc: etree.XMLSyntaxError) -> str:
-    """lxml's message without its own ', line N, column M' suffix (the caller adds the position)."""
-    return re.sub(r",\s*line \d+, column \d+.*$", "", str(exc.msg or exc)).strip()
+def _syntax_error(exc: etree.XMLSyntaxError, log: etree._ListErrorLog) -> tuple[str, int | None, int | None]:
+    """lxml's message and position of a syntax error, without its own ', line N, column M' suffix (the
+    caller adds the position). When iterparse only says "no element found", the error it stopped on is
+    the last one in this parse's own log (the exception's log is the thread's, and holds older ones)."""
+    message = str(exc.msg or exc)
+    line, column = exc.position if exc.position else (None, None)
+    last = log.last_error if log else None
+    if message.startswith("no element found") and not line and last is not None and last.line:
+        message, line, column = last.message, last.line, last.column
+    return re.sub(r",\s*line \d+, column \d+.*$", "", message).strip(), line or None, column
 
 
-def _describe_syntax_error(exc: etree.XMLSyntaxError) -> str:
-    msg = _lxml_message(exc)
+_UNDEFINED_ENTITY = re.compile(r"Entity '([^']*)' not defined")
+
+
+def _describe_syntax_error(msg: str) -> str:
     lowered = msg.lower()
     if "premature end of data" in lowered or "end of data" in lowered or "truncated" in lowered:
         return f"the feed is truncated or not well-formed: {msg}"
     if "encoding" in lowered or "utf-8" in lowered or "not proper" in lowered or "bytes:" in lowered:
         return f"the feed's bytes do not match its declared encoding: {msg}"
-    if "amplification" in lowered or "entity" in lowered:
+    if "xmlparseentityref: no name" in lowered or "entityref: expecting ';'" in lowered:
+        return (
+            "the feed is not well-formed XML: a bare '&' (XML needs it written as &amp;, or the text "
+            f"wrapped in <![CDATA[...]]>): {msg}"
+        )
+    undefined = _UNDEFINED_ENTITY.search(msg)
+    if undefined:
+        return (
+            f"the feed is not well-formed XML: the entity &{undefined.group(1)}; is not defined (without "
+            "a DTD XML knows only &amp; &lt; &gt; &quot; &apos; and numeric ones such as &#160;): " + msg
+        )
+    if "amplification" in lowered or "entity reference loop" in lowered:
         return f"the feed uses entities that are refused: {msg}"
     if "document is empty" in lowered or "start tag expected" in lowered:
         return f"the feed is empty or not XML: {msg}"
