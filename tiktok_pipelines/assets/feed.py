@@ -186,7 +186,7 @@ def feed_products(
                     "snapshot_hash": snapshot.content_hash,
                 }
             )
-    state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected)
+    state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected, summary.catalog_digest)
     if summary.rejected:
         context.log.warning("%d items rejected, see feed_problems", summary.rejected)
     return dg.MaterializeResult(
@@ -197,6 +197,7 @@ def feed_products(
             "warnings": summary.warnings,
             "format": summary.format or "",
             "snapshot_hash": snapshot.content_hash,
+            "catalog_hash": summary.catalog_digest,
             "size_bytes": snapshot.size_bytes,
             "parse_seconds": round(seconds, 3),
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,

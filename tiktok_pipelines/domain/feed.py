@@ -190,6 +190,14 @@ class FeedSummary:
     rejected: int = 0
     warnings: int = 0
     problems: list[ItemProblem] = field(default_factory=list)
+    catalog_sum: int = 0  # sum of the accepted items' catalog hashes (mod 2^128): see `catalog_digest`
+
+    @property
+    def catalog_digest(self) -> str:
+        """What the catalog lane publishes of this feed, as one hash: every accepted item's content less
+        the fields the stock and price lane owns (`STOCK_PRICE_FIELDS`), whatever the items' order. Two
+        feeds that differ only in prices or availability have the same digest."""
+        return format(self.catalog_sum, "032x")
 
 
 def feed_refusal(summary: FeedSummary, max_rejected_share: float) -> str | None:
@@ -369,6 +377,14 @@ _HASHED_FIELDS = (
 )
 _NO_VALUES = ("",) * len(_HASHED_FIELDS)
 
+# What the stock and price lane owns: once a product is listed, its prices and stock come from VTEX
+# (docs/stock_price.md), so a feed change to these alone gives the catalog lane nothing to publish.
+STOCK_PRICE_FIELDS = ("price", "sale_price", "sale_price_effective_date", "availability")
+STOCK_PRICE_EXTRA = frozenset({"availability_date"})
+_CATALOG_FIELDS = tuple(f for f in _HASHED_FIELDS if f not in STOCK_PRICE_FIELDS)
+_NO_CATALOG_VALUES = ("",) * len(_CATALOG_FIELDS)
+_MASK_128 = (1 << 128) - 1
+
 
 def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> str:
     """A content hash of everything an item says: its fields' text as the feed gives it (trimmed), its
@@ -379,6 +395,19 @@ def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[st
     if extra:
         data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items()))
     return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def catalog_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> int:
+    """`content_hash` of what the catalog lane reads of an item (its fields less `STOCK_PRICE_FIELDS`),
+    as a 128-bit number so that a feed's items add up to `FeedSummary.catalog_digest`."""
+    data = "\x1f".join(map(values.get, _CATALOG_FIELDS, _NO_CATALOG_VALUES))
+    if images:
+        data += "\x1e" + "\x1e".join(images)
+    if extra:
+        kept = sorted((k, v) for k, v in extra.items() if k not in STOCK_PRICE_EXTRA)
+        if kept:
+            data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in kept)
+    return int.from_bytes(blake2b(data.encode("utf-8"), digest_size=16).digest(), "big")
 
 
 class FeedParser:
@@ -616,7 +645,9 @@ class FeedParser:
             line,
             content_hash(values, images, extra),
         )
-        self.summary.items += 1
+        summary = self.summary
+        summary.items += 1
+        summary.catalog_sum = (summary.catalog_sum + catalog_hash(values, images, extra)) & _MASK_128
         return item
 
 

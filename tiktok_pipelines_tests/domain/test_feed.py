@@ -324,3 +324,32 @@ def test_the_collector_thresholds_come_back_after_a_parse():
     with pytest.raises(FeedFormatError):
         list(FeedParser().iter(b"<rss><channel><item>"))
     assert gc.get_threshold() == before
+
+
+def test_the_catalog_digest_leaves_out_only_what_the_stock_and_price_lane_owns():
+    def digest(*items):
+        return parse(rss(*items))[2].catalog_digest
+
+    base = digest(item("1", extra="<g:availability>in_stock</g:availability>"), item("2"))
+    assert base == digest(
+        item(
+            "1",
+            "12.00 BRL",
+            "<g:availability>out_of_stock</g:availability><g:sale_price>9.00 BRL</g:sale_price>"
+            "<g:sale_price_effective_date>2026-01-01/2026-02-01</g:sale_price_effective_date>"
+            "<g:availability_date>2026-03-01</g:availability_date>",
+        ),
+        item("2", "1.00 BRL"),
+    )
+    assert base == digest(item("2"), item("1", extra="<g:availability>in_stock</g:availability>"))
+    for catalog_change in (
+        "<g:brand>Outra</g:brand>",
+        "<g:additional_image_link>https://i/2.jpg</g:additional_image_link>",
+        "<g:custom_label_0>verao</g:custom_label_0>",
+        "<g:shipping_weight>2 kg</g:shipping_weight>",
+    ):
+        assert base != digest(
+            item("1", extra="<g:availability>in_stock</g:availability>" + catalog_change), item("2")
+        )
+    assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"))
+    assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"), item("2", "0 BRL"))
