@@ -111,6 +111,7 @@ _WEIGHT_TO_KG = {
     "oz": Decimal("0.028349523125"),
 }
 _GC_GEN0_THRESHOLD = 20_000
+_CACHED_VALUES = 8_192  # distinct price (and weight) texts remembered per parse
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
@@ -169,6 +170,7 @@ class FeedItem:
     extra: dict[str, str]
     line: int
     content_hash: str = ""
+    record: bytes = b""  # `item_record`: the text columns of the lake table are read back from it
 
 
 @dataclass(slots=True)
@@ -276,6 +278,33 @@ class _CountingReader:
         return line >= self.lines and (column or 0) >= self.last_line_chars - 8
 
 
+class _FileEnd:
+    """Where a plain feed file ends, worked out only when an error needs it (lxml reads the file itself,
+    faster than through a Python reader)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def ends_at(self, line: int | None, column: int | None) -> bool:
+        if line is None:
+            return False
+        lines, last = 1, b""
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                newline = chunk.rfind(b"\n")
+                if newline >= 0:
+                    lines += chunk.count(b"\n")
+                    last = chunk[newline + 1 :]
+                else:
+                    last = (last + chunk)[-(1 << 16) :]
+        return line >= lines and (column or 0) >= len(last.decode("utf-8", "ignore")) - 8
+
+
+def _is_gzip(path: str | Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
 def _text(el: etree._Element) -> str | None:
     text = el.text
     if len(el):  # inline markup (e.g. Atom xhtml content): keep its text
@@ -381,33 +410,69 @@ _NO_VALUES = ("",) * len(_HASHED_FIELDS)
 # (docs/stock_price.md), so a feed change to these alone gives the catalog lane nothing to publish.
 STOCK_PRICE_FIELDS = ("price", "sale_price", "sale_price_effective_date", "availability")
 STOCK_PRICE_EXTRA = frozenset({"availability_date"})
-_CATALOG_FIELDS = tuple(f for f in _HASHED_FIELDS if f not in STOCK_PRICE_FIELDS)
-_NO_CATALOG_VALUES = ("",) * len(_CATALOG_FIELDS)
 _MASK_128 = (1 << 128) - 1
 
 
-def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> str:
-    """A content hash of everything an item says: its fields' text as the feed gives it (trimmed), its
-    additional images and its other `g:` elements. The same item in RSS or Atom hashes the same."""
-    data = "\x1f".join(map(values.get, _HASHED_FIELDS, _NO_VALUES))
+# An item's record: its fields' text in `RECORD_FIELDS` order joined by RECORD_SEPARATOR, then its
+# additional images (each after IMAGE_SEPARATOR) and its other `g:` elements sorted by name (`name=value`,
+# after EXTRA_SEPARATOR, between each other IMAGE_SEPARATOR). XML 1.0 text can hold none of these control
+# characters, so the record reads back unambiguously; its hash is the item's content hash.
+RECORD_FIELDS = _HASHED_FIELDS
+RECORD_SEPARATOR, IMAGE_SEPARATOR, EXTRA_SEPARATOR = "\x1f", "\x1e", "\x1d"
+# Where the stock and price fields sit in a record: between these two separators.
+_STOCK_PRICE_START = RECORD_FIELDS.index(STOCK_PRICE_FIELDS[0])
+_STOCK_PRICE_END = _STOCK_PRICE_START + len(STOCK_PRICE_FIELDS)
+assert RECORD_FIELDS[_STOCK_PRICE_START:_STOCK_PRICE_END] == STOCK_PRICE_FIELDS
+
+
+_HEAD_FIELDS = RECORD_FIELDS[:_STOCK_PRICE_START]
+_TAIL_FIELDS = RECORD_FIELDS[_STOCK_PRICE_END:]
+_NO_HEAD, _NO_STOCK, _NO_TAIL = (("",) * len(f) for f in (_HEAD_FIELDS, STOCK_PRICE_FIELDS, _TAIL_FIELDS))
+
+
+def _record_parts(
+    values: Mapping[str, str], images: list[str], extra: Mapping[str, str]
+) -> tuple[bytes, bytes, bytes]:
+    """An item's record in three parts, the stock and price fields in the middle one; the record is
+    the three joined by RECORD_SEPARATOR."""
+    get = values.get
+    head = "\x1f".join(map(get, _HEAD_FIELDS, _NO_HEAD)).encode("utf-8")
+    stock = "\x1f".join(map(get, STOCK_PRICE_FIELDS, _NO_STOCK)).encode("utf-8")
+    tail = "\x1f".join(map(get, _TAIL_FIELDS, _NO_TAIL))
     if images:
-        data += "\x1e" + "\x1e".join(images)
+        tail = "\x1e".join((tail, *images))
     if extra:
-        data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items()))
-    return blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+        tail += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in sorted(extra.items()))
+    return head, stock, tail.encode("utf-8")
+
+
+def item_record(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> bytes:
+    """Everything an item says, encoded once: its fields' text as the feed gives it (trimmed), its
+    additional images and its other `g:` elements, in a fixed order (where they sit in the item does not
+    count, and the same item in RSS or Atom gives the same record)."""
+    return b"\x1f".join(_record_parts(values, images, extra))
+
+
+def _hashes(head: bytes, stock: bytes, tail: bytes) -> tuple[str, int]:
+    """An item's content hash (over its whole record) and catalog hash (over its record less the stock
+    and price part), the head hashed once for both."""
+    content = blake2b(head, digest_size=16)
+    catalog = content.copy()
+    content.update(b"\x1f" + stock + b"\x1f" + tail)
+    catalog.update(b"\x1f" + tail)
+    return content.hexdigest(), int.from_bytes(catalog.digest(), "big")
+
+
+def content_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> str:
+    """A content hash of everything an item says (the hash of its `item_record`)."""
+    return blake2b(item_record(values, images, extra), digest_size=16).hexdigest()
 
 
 def catalog_hash(values: Mapping[str, str], images: list[str], extra: Mapping[str, str]) -> int:
     """`content_hash` of what the catalog lane reads of an item (its fields less `STOCK_PRICE_FIELDS`),
     as a 128-bit number so that a feed's items add up to `FeedSummary.catalog_digest`."""
-    data = "\x1f".join(map(values.get, _CATALOG_FIELDS, _NO_CATALOG_VALUES))
-    if images:
-        data += "\x1e" + "\x1e".join(images)
-    if extra:
-        kept = sorted((k, v) for k, v in extra.items() if k not in STOCK_PRICE_EXTRA)
-        if kept:
-            data += "\x1d" + "\x1e".join(f"{k}={v}" for k, v in kept)
-    return int.from_bytes(blake2b(data.encode("utf-8"), digest_size=16).digest(), "big")
+    kept = {k: v for k, v in extra.items() if k not in STOCK_PRICE_EXTRA} if extra else extra
+    return _hashes(*_record_parts(values, images, kept))[1]
 
 
 class FeedParser:
@@ -419,6 +484,28 @@ class FeedParser:
         self.summary = FeedSummary()
         self._seen: dict[str, int] = {}
         self._warnings: list[ItemProblem] = []
+        # The same price and weight texts come back item after item: each is read once.
+        self._prices: dict[str, tuple[Decimal, str]] = {}
+        self._weights: dict[str, Decimal] = {}
+
+    def _price(self, raw: str, default_currency: str) -> tuple[Decimal, str]:
+        key = raw if default_currency == self.default_currency else f"{raw}\x00{default_currency}"
+        known = self._prices.get(key)
+        if known is None:
+            known = parse_price(raw, default_currency)  # raises for a bad price: those are not kept
+            if len(self._prices) >= _CACHED_VALUES:
+                self._prices.clear()
+            self._prices[key] = known
+        return known
+
+    def _weight(self, raw: str) -> Decimal:
+        known = self._weights.get(raw)
+        if known is None:
+            known = parse_weight_kg(raw)
+            if len(self._weights) >= _CACHED_VALUES:
+                self._weights.clear()
+            self._weights[raw] = known
+        return known
 
     def _problem(self, problem: ItemProblem) -> ItemProblem:
         if problem.severity == "error":
@@ -430,22 +517,29 @@ class FeedParser:
         return problem
 
     def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
-        fh = _open(source)
         # Each item makes a few short-lived containers that reference counting frees; at the default
         # threshold the cycle collector would still scan every few hundred of them (~5 % of a parse).
         thresholds = gc.get_threshold()
         gc.set_threshold(max(thresholds[0], _GC_GEN0_THRESHOLD), *thresholds[1:])
         try:
-            yield from self._items(fh)
+            if isinstance(source, str | Path) and not _is_gzip(source):
+                yield from self._items(str(source), _FileEnd(str(source)))
+                return
+            fh = _open(source)
+            try:
+                reader = _CountingReader(fh)
+                yield from self._items(reader, reader)
+            finally:
+                if isinstance(source, str | Path) or fh is not source:
+                    fh.close()
         finally:
             gc.set_threshold(*thresholds)
-            if isinstance(source, str | Path) or fh is not source:
-                fh.close()
 
-    def _items(self, fh: BinaryIO) -> Iterator[FeedItem | ItemProblem]:
-        reader = _CountingReader(fh)
+    def _items(
+        self, source: str | _CountingReader, end: _CountingReader | _FileEnd
+    ) -> Iterator[FeedItem | ItemProblem]:
         context = etree.iterparse(
-            reader,
+            source,
             events=("end",),
             tag=("item", "{*}item", "{*}entry"),
             resolve_entities=False,
@@ -482,7 +576,7 @@ class FeedParser:
         except etree.XMLSyntaxError as exc:
             lxml_message, line, column = _syntax_error(exc, context.error_log)
             message = _describe_syntax_error(lxml_message)
-            if reader.ends_at(line, column) and "encoding" not in message and "empty" not in message:
+            if end.ends_at(line, column) and "encoding" not in message and "empty" not in message:
                 message = (
                     f"the feed ends before its document is complete (truncated download?): {lxml_message}"
                 )
@@ -572,14 +666,14 @@ class FeedParser:
         if not raw_price:
             return self._problem(ItemProblem(line, sku, "price", "item has no g:price"))
         try:
-            price, currency = parse_price(raw_price, self.default_currency)
+            price, currency = self._price(raw_price, self.default_currency)
         except ValueError as exc:
             return self._problem(ItemProblem(line, sku, "price", str(exc)))
         sale_price = None
         raw_sale = get("sale_price")
         if raw_sale:
             try:
-                sale_price, sale_currency = parse_price(raw_sale, currency)
+                sale_price, sale_currency = self._price(raw_sale, currency)
             except ValueError as exc:
                 return self._problem(ItemProblem(line, sku, "sale_price", str(exc)))
             if sale_currency != currency:
@@ -595,7 +689,7 @@ class FeedParser:
         raw_weight = get("shipping_weight")
         if raw_weight:
             try:
-                weight = parse_weight_kg(raw_weight)
+                weight = self._weight(raw_weight)
             except OutOfRange as exc:  # a number, but not a weight this item can have
                 return self._problem(ItemProblem(line, sku, "shipping_weight", str(exc)))
             except ValueError as exc:  # no weight given, in effect: VTEX's or the default package's
@@ -615,6 +709,10 @@ class FeedParser:
                 )
             availability = normalized
         condition = get("condition")
+        head, stock, tail = _record_parts(values, images, extra)
+        content, catalog = _hashes(head, stock, tail)
+        if extra and not STOCK_PRICE_EXTRA.isdisjoint(extra):
+            catalog = catalog_hash(values, images, extra)
         item = FeedItem(
             sku,
             get("item_group_id"),
@@ -643,11 +741,12 @@ class FeedParser:
             weight,
             extra,
             line,
-            content_hash(values, images, extra),
+            content,
+            b"\x1f".join((head, stock, tail)),
         )
         summary = self.summary
         summary.items += 1
-        summary.catalog_sum = (summary.catalog_sum + catalog_hash(values, images, extra)) & _MASK_128
+        summary.catalog_sum = (summary.catalog_sum + catalog) & _MASK_128
         return item
 
 

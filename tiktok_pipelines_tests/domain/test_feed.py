@@ -353,3 +353,23 @@ def test_the_catalog_digest_leaves_out_only_what_the_stock_and_price_lane_owns()
         )
     assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"))
     assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"), item("2", "0 BRL"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rss(item("1"), item("2"))[:-30],
+        rss(item("1", extra="<g:color>Preto & Branco</g:color>")),
+        b"",
+        rss(item("1")).decode().replace("\n", "").encode() + b"<",
+    ],
+)
+def test_a_feed_file_fails_as_its_bytes_do(tmp_path, data):
+    path = tmp_path / "feed.xml"
+    path.write_bytes(data)
+    with pytest.raises(FeedFormatError) as from_file:
+        list(FeedParser().iter(path))
+    assert str(from_file.value) == str(fatal(data))
+    items, _, _ = parse(rss(item("1"), item("2")))
+    path.write_bytes(rss(item("1"), item("2")))
+    assert [i.content_hash for i in FeedParser().iter(path)] == [i.content_hash for i in items]
