@@ -111,7 +111,7 @@ _WEIGHT_TO_KG = {
     "oz": Decimal("0.028349523125"),
 }
 _GC_GEN0_THRESHOLD = 20_000
-_CACHED_VALUES = 8_192  # distinct price (and weight) texts remembered per parse
+_CACHED_VALUES = 1_024  # distinct price (and weight) texts remembered per parse
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
