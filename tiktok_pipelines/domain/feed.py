@@ -21,6 +21,7 @@ import gc
 import gzip
 import io
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -226,6 +227,33 @@ def describe_problem(problems: list[ItemProblem]) -> str:
         return "none recorded"
     p = problems[0]
     return f"line {p.line}, item {p.seller_sku or '?'}: {p.field}: {p.message}"
+
+
+class _FewerCollections:
+    """Raises the cycle collector's first threshold while any parse runs, and puts it back when the
+    last one ends (parses run side by side in a sensor's threads: each restoring what it saw would
+    leave the raised value behind)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved: tuple[int, ...] = ()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._saved = gc.get_threshold()
+                gc.set_threshold(max(self._saved[0], _GC_GEN0_THRESHOLD), *self._saved[1:])
+            self._active += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                gc.set_threshold(*self._saved)
+
+
+_fewer_collections = _FewerCollections()
 
 
 def _open(source: str | Path | BinaryIO | bytes) -> BinaryIO:
@@ -519,9 +547,7 @@ class FeedParser:
     def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
         # Each item makes a few short-lived containers that reference counting frees; at the default
         # threshold the cycle collector would still scan every few hundred of them (~5 % of a parse).
-        thresholds = gc.get_threshold()
-        gc.set_threshold(max(thresholds[0], _GC_GEN0_THRESHOLD), *thresholds[1:])
-        try:
+        with _fewer_collections:
             if isinstance(source, str | Path) and not _is_gzip(source):
                 yield from self._items(str(source), _FileEnd(str(source)))
                 return
@@ -532,8 +558,6 @@ class FeedParser:
             finally:
                 if isinstance(source, str | Path) or fh is not source:
                     fh.close()
-        finally:
-            gc.set_threshold(*thresholds)
 
     def _items(
         self, source: str | _CountingReader, end: _CountingReader | _FileEnd

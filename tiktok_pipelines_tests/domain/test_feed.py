@@ -373,3 +373,18 @@ def test_a_feed_file_fails_as_its_bytes_do(tmp_path, data):
     items, _, _ = parse(rss(item("1"), item("2")))
     path.write_bytes(rss(item("1"), item("2")))
     assert [i.content_hash for i in FeedParser().iter(path)] == [i.content_hash for i in items]
+
+
+def test_the_collector_thresholds_come_back_after_overlapping_parses():
+    """A sensor reads several clients' feeds side by side in threads."""
+    import gc
+
+    before = gc.get_threshold()
+    first = FeedParser().iter(rss(item("1"), item("2")))
+    second = FeedParser().iter(rss(item("1"), item("2")))
+    next(first)
+    next(second)
+    first.close()
+    assert gc.get_threshold()[0] >= 20_000  # the second parse still runs
+    second.close()
+    assert gc.get_threshold() == before
