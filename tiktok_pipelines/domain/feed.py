@@ -112,7 +112,7 @@ _WEIGHT_TO_KG = {
     "oz": Decimal("0.028349523125"),
 }
 _GC_GEN0_THRESHOLD = 20_000
-_CACHED_VALUES = 1_024  # distinct price (and weight) texts remembered per parse
+_CACHED_VALUES = 1_024  # distinct price texts remembered per parse
 _CENT = Decimal("0.01")
 _GRAM = Decimal("0.001")
 
@@ -171,7 +171,6 @@ class FeedItem:
     extra: dict[str, str]
     line: int
     content_hash: str = ""
-    record: bytes = b""  # `item_record`: the text columns of the lake table are read back from it
 
 
 @dataclass(slots=True)
@@ -441,12 +440,11 @@ STOCK_PRICE_EXTRA = frozenset({"availability_date"})
 _MASK_128 = (1 << 128) - 1
 
 
-# An item's record: its fields' text in `RECORD_FIELDS` order joined by RECORD_SEPARATOR, then its
-# additional images (each after IMAGE_SEPARATOR) and its other `g:` elements sorted by name (`name=value`,
-# after EXTRA_SEPARATOR, between each other IMAGE_SEPARATOR). XML 1.0 text can hold none of these control
-# characters, so the record reads back unambiguously; its hash is the item's content hash.
+# An item's record: its fields' text in `RECORD_FIELDS` order joined by \x1f, then its additional
+# images (each after \x1e) and its other `g:` elements sorted by name (`name=value`, after \x1d, between
+# each other \x1e). XML 1.0 text can hold none of these control characters, so the record is
+# unambiguous; its hash is the item's content hash.
 RECORD_FIELDS = _HASHED_FIELDS
-RECORD_SEPARATOR, IMAGE_SEPARATOR, EXTRA_SEPARATOR = "\x1f", "\x1e", "\x1d"
 # Where the stock and price fields sit in a record: between these two separators.
 _STOCK_PRICE_START = RECORD_FIELDS.index(STOCK_PRICE_FIELDS[0])
 _STOCK_PRICE_END = _STOCK_PRICE_START + len(STOCK_PRICE_FIELDS)
@@ -462,7 +460,7 @@ def _record_parts(
     values: Mapping[str, str], images: list[str], extra: Mapping[str, str]
 ) -> tuple[bytes, bytes, bytes]:
     """An item's record in three parts, the stock and price fields in the middle one; the record is
-    the three joined by RECORD_SEPARATOR."""
+    the three joined by \\x1f."""
     get = values.get
     head = "\x1f".join(map(get, _HEAD_FIELDS, _NO_HEAD)).encode("utf-8")
     stock = "\x1f".join(map(get, STOCK_PRICE_FIELDS, _NO_STOCK)).encode("utf-8")
@@ -512,9 +510,8 @@ class FeedParser:
         self.summary = FeedSummary()
         self._seen: dict[str, int] = {}
         self._warnings: list[ItemProblem] = []
-        # The same price and weight texts come back item after item: each is read once.
+        # The same price texts come back item after item: each is read once.
         self._prices: dict[str, tuple[Decimal, str]] = {}
-        self._weights: dict[str, Decimal] = {}
 
     def _price(self, raw: str, default_currency: str) -> tuple[Decimal, str]:
         key = raw if default_currency == self.default_currency else f"{raw}\x00{default_currency}"
@@ -524,15 +521,6 @@ class FeedParser:
             if len(self._prices) >= _CACHED_VALUES:
                 self._prices.clear()
             self._prices[key] = known
-        return known
-
-    def _weight(self, raw: str) -> Decimal:
-        known = self._weights.get(raw)
-        if known is None:
-            known = parse_weight_kg(raw)
-            if len(self._weights) >= _CACHED_VALUES:
-                self._weights.clear()
-            self._weights[raw] = known
         return known
 
     def _problem(self, problem: ItemProblem) -> ItemProblem:
@@ -713,7 +701,7 @@ class FeedParser:
         raw_weight = get("shipping_weight")
         if raw_weight:
             try:
-                weight = self._weight(raw_weight)
+                weight = parse_weight_kg(raw_weight)
             except OutOfRange as exc:  # a number, but not a weight this item can have
                 return self._problem(ItemProblem(line, sku, "shipping_weight", str(exc)))
             except ValueError as exc:  # no weight given, in effect: VTEX's or the default package's
@@ -766,7 +754,6 @@ class FeedParser:
             extra,
             line,
             content,
-            b"\x1f".join((head, stock, tail)),
         )
         summary = self.summary
         summary.items += 1

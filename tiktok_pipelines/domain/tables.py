@@ -16,16 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tiktok_pipelines.domain.feed import (
-    EXTRA_SEPARATOR,
-    IMAGE_SEPARATOR,
-    RECORD_FIELDS,
-    RECORD_SEPARATOR,
-    FeedItem,
-)
+from tiktok_pipelines.domain.feed import FeedItem
 
 _FAST = _os.environ.get("TTP_FAST", "1") == "1"
 MONEY = pa.decimal128(14, 2)
@@ -338,7 +331,7 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
 }
 
 
-# Rows of `feed_products` per Parquet row group: a feed row holds about 1.5 KB of text (kept twice
+# Rows of `feed_products` per Parquet row group: a feed row holds about 1.5 KB of text (held twice
 # while its batch is turned into columns), and a small batch keeps a 100k-item feed's parse within
 # ~140 MB, some 70 of which are the imports of lxml and pyarrow.
 FEED_PRODUCTS_BATCH_ROWS = 1_000
@@ -401,60 +394,15 @@ def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> t
 
 
 _ITEM_ATTRIBUTES = {name: attrgetter(name) for name in FEED_PRODUCTS.names if name in FeedItem.__slots__}
-# Columns that hold a field's text as the feed gives it: read back from the items' records in Arrow.
-_RECORD_COLUMNS = {
-    name: RECORD_FIELDS.index("id" if name == "seller_sku" else name)
-    for name in FEED_PRODUCTS.names
-    if name == "seller_sku"
-    or (name in RECORD_FIELDS and name not in ("price", "sale_price", "availability", "condition"))
-}
-_LAST_FIELD = len(RECORD_FIELDS) - 1
-# Arrow scalars built from buffers: a Python value given to a compute function goes through `pa.scalar`,
-# whose first use imports pandas (tens of MB this process otherwise never needs).
-_NULL_STRING = pa.nulls(1, pa.string())[0]
-_EMPTY_STRING = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(bytes(8)), pa.py_buffer(b"")])[0]
-_INDEXES = pa.Array.from_buffers(
-    pa.int64(), len(RECORD_FIELDS), [None, pa.py_buffer(array("q", range(len(RECORD_FIELDS))))]
-)
-_ZERO = _INDEXES[0]
-_IMAGES_TYPE = FEED_PRODUCTS.field("additional_image_links").type
-_record = attrgetter("record")
 
 
-def _record_columns(items: list[FeedItem]) -> dict[str, pa.Array] | None:
-    """The text columns of a batch of parsed items, split out of their records by Arrow (one Python
-    object per item instead of one per value); None when an item has no record."""
-    records = list(map(_record, items))
-    if not all(records):
-        return None
-    offsets = _offsets(map(len, records))
-    if offsets is None:
-        return None
-    binary = pa.Array.from_buffers(
-        pa.binary(), len(records), [None, offsets, pa.py_buffer(b"".join(records))]
-    )
-    fields = pc.split_pattern(binary, pattern=RECORD_SEPARATOR.encode())
-    out: dict[str, pa.Array] = {}
-    for name, index in _RECORD_COLUMNS.items():
-        text = pc.list_element(fields, _INDEXES[index]).view(pa.string())
-        out[name] = pc.if_else(pc.equal(text, _EMPTY_STRING), _NULL_STRING, text)  # absent: null
-    tail = pc.list_element(fields, _INDEXES[_LAST_FIELD])  # the last field, the images, the extra
-    before_extra = pc.list_element(pc.split_pattern(tail, pattern=EXTRA_SEPARATOR.encode()), _ZERO)
-    images = pc.list_slice(pc.split_pattern(before_extra, pattern=IMAGE_SEPARATOR.encode()), 1)
-    out["additional_image_links"] = images.cast(_IMAGES_TYPE)
-    return out
-
-
-def feed_product_columns(client_id: str, snapshot_hash: str) -> Callable[[list[FeedItem]], list]:
+def feed_product_columns(client_id: str, snapshot_hash: str) -> Callable[[list[FeedItem]], list[list]]:
     """For `ParquetRowWriter(columns_of=...)`: a batch of parsed items as `FEED_PRODUCTS` columns."""
 
-    def columns(items: list[FeedItem]) -> list:
-        from_records = _record_columns(items)
-        out: list = []
+    def columns(items: list[FeedItem]) -> list[list]:
+        out: list[list] = []
         for name in FEED_PRODUCTS.names:
-            if from_records is not None and name in from_records:
-                out.append(from_records[name])
-            elif name == "client_id":
+            if name == "client_id":
                 out.append([client_id] * len(items))
             elif name == "snapshot_hash":
                 out.append([snapshot_hash] * len(items))
@@ -593,11 +541,8 @@ def _buffers_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array | None
     return None
 
 
-def column_array(values: Sequence[Any] | pa.Array, type_: pa.DataType) -> pa.Array:
-    """A column of Python values as an Arrow array of `type_` (same values and errors as `pa.array`);
-    an Arrow array is taken as it is."""
-    if isinstance(values, pa.Array):
-        return values if values.type == type_ else values.cast(type_)
+def column_array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """A column of Python values as an Arrow array of `type_` (same values and errors as `pa.array`)."""
     try:
         built = _buffers_array(values, type_)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError, OverflowError):
