@@ -173,8 +173,8 @@ def rate_of(arrivals) -> float:
 
 def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
     """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
-    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
+    from tiktok_pipelines.supervisor import end_process_group
 
     (work / "location.py").write_text(textwrap.dedent(LOCATION))
     (work / "workspace.yaml").write_text(
@@ -294,7 +294,7 @@ def main() -> None:
         from tiktok_pipelines.webhooks.app import create_app
 
         settings = Settings.load()
-        db = open_state_db(settings)
+        db = open_state_db(settings, create=True)  # the benchmark's own, new store
         receiver = ServerThread(create_app(settings, db=db), port=config.receiver_port).start()
         servers.append(receiver)
         setup_demo_client(config)

@@ -48,11 +48,13 @@ def serve(mode: str, port: int) -> None:
     import uvicorn
 
     from tiktok_pipelines.settings import Settings
+    from tiktok_pipelines.state.db import open_state_db
     from tiktok_pipelines.webhooks.app import create_app, tune_receiver_process
     from tiktok_pipelines.webhooks.events import event_routes
 
     tune_receiver_process()
     max_batch = 200 if mode == "project" else 1
+    open_state_db(Settings.load(), create=True)  # the benchmark's own, new store
     app = create_app(Settings.load(), features=[functools.partial(event_routes, max_batch=max_batch)])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
@@ -198,9 +200,9 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
 
 
 def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
-    from tiktok_pipelines.demo import end_process_group
     from tiktok_pipelines.sandbox.server import ServerThread, free_port
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
+    from tiktok_pipelines.supervisor import end_process_group
 
     work = Path(tempfile.mkdtemp(prefix="ttp-bench-e2e-"))
     config = SandboxConfig(
@@ -224,6 +226,10 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
     }
     os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
     os.environ.update(world.environment())
+    from tiktok_pipelines.settings import Settings
+    from tiktok_pipelines.state.db import open_state_db
+
+    open_state_db(Settings.load(env), create=True)  # the benchmark's own, new store, before the receiver
     procs: list[subprocess.Popen] = []
     latencies: list[float] = []
     try:

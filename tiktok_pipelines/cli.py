@@ -43,7 +43,8 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except RegistryError as exc:
-            fail(str(exc), exc.exit_code)
+            where = f" (state DB {Settings.load().database_label})" if exc.exit_code == EXIT_NOT_FOUND else ""
+            fail(f"{exc}{where}", exc.exit_code)
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
         except SecretDecryptionError as exc:
@@ -56,6 +57,60 @@ def handle_errors(fn: Callable) -> Callable:
 @click.version_option(package_name="tiktok-pipelines")
 def main() -> None:
     """Run a VTEX merchant's TikTok Shop with Dagster: catalog, stock and prices, orders, analytics."""
+
+
+# ---------------------------------------------------------------- where the state is
+def _state_lines(settings: Settings) -> list[str]:
+    """Which data dir, state DB and key this configuration uses, and whether they exist."""
+    from tiktok_pipelines.state.db import sqlite_file
+
+    data_dir = settings.data_dir
+    lines = [
+        f"environment: {settings.environment}",
+        f"data dir: {data_dir} ({'exists' if data_dir.exists() else 'does not exist'}; "
+        f"{settings.data_dir_origin()})",
+    ]
+    db_file = sqlite_file(settings.database_url)
+    state = "" if db_file is None else f" ({'exists' if db_file.exists() else 'does not exist'})"
+    lines.append(f"state DB: {settings.database_label}{state}")
+    if settings.get("TIKTOK_PIPELINES_SECRET_KEY"):
+        lines.append("encryption key: TIKTOK_PIPELINES_SECRET_KEY")
+    elif settings.is_production:
+        lines.append("encryption key: none (TIKTOK_PIPELINES_SECRET_KEY is required in production)")
+    else:
+        key = settings.dev_key_path
+        lines.append(
+            f"encryption key: development key {key} ({'exists' if key.exists() else 'does not exist'})"
+        )
+    return lines
+
+
+@main.command("where")
+@handle_errors
+def where() -> None:
+    """Say which data dir, state DB (password hidden) and encryption key this configuration uses, and
+    whether they exist; creates nothing."""
+    for line in _state_lines(Settings.load()):
+        click.echo(line)
+
+
+@main.command("init")
+@handle_errors
+def init() -> None:
+    """Create the data dir, the state DB and (in development, without TIKTOK_PIPELINES_SECRET_KEY) the
+    development key where the configuration says, if they do not exist yet. Other commands never create
+    them: run from another folder, they say where they looked instead."""
+    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.state.registry import ClientRegistry
+
+    settings = Settings.load()
+    before = _state_lines(settings)
+    registry = ClientRegistry(open_state_db(settings, create=True))
+    for was, now in zip(before, _state_lines(settings), strict=True):
+        click.echo(
+            now.replace("(exists", "(created") if "does not exist" in was and "(exists" in now else now
+        )
+    click.echo(f"clients registered: {len(registry.ids())}")
 
 
 # ---------------------------------------------------------------- clients
@@ -94,16 +149,6 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Refuses options a lane could not run with (stock and price rules), with the lane's reasons."""
-    from tiktok_pipelines.domain.stock_price import StockPriceOptions, StockPriceOptionsError
-
-    try:
-        StockPriceOptions.from_client_options(options)
-    except StockPriceOptionsError as exc:
-        fail(str(exc), EXIT_INVALID)
-
-
 def client_field_options(required: bool) -> Callable:
     """The options that set client fields, shared by `add` (where some are required) and `set`."""
 
@@ -139,7 +184,7 @@ def client_field_options(required: bool) -> Callable:
                 "options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="A client option; VALUE is JSON when it parses as JSON.",
+                help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
             ),
         ]
         for opt in reversed(opts):
@@ -170,7 +215,6 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
     )
     fields = _fields_from(kwargs)
     options = _parse_options(kwargs.get("options", ()))
-    _check_options(options)
     client = build_client(client_id=client_id, options=options, **fields)
     _registry().add(client)
     click.echo(f"added client {client.client_id}")
@@ -186,7 +230,7 @@ def clients_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     if not rows:
-        click.echo("no clients registered")
+        click.echo(f"no clients registered in the state DB {Settings.load().database_label}")
         return
     columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
     widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
@@ -239,7 +283,6 @@ def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -
         options.pop(key)
     if not changes and options == current.options:
         fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
-    _check_options(options)
     registry.update(client_id, options=options, **changes)
     click.echo(f"updated client {client_id}")
 
@@ -947,7 +990,7 @@ def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
 # ---------------------------------------------------------------- webhooks (receiver)
 @main.group()
 def webhooks() -> None:
-    """The HTTP receiver: the OAuth callback (and platform webhooks)."""
+    """The HTTP receiver (platform webhooks, the OAuth callback) and the events' dead letter."""
 
 
 @webhooks.command("serve")
@@ -966,6 +1009,149 @@ def webhooks_serve(host: str | None, port: int | None) -> None:
     port = port or settings.int("TIKTOK_PIPELINES_RECEIVER_PORT")
     click.echo(f"receiver on http://{host}:{port} (OAuth callback: /oauth/tiktok/callback)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@webhooks.group("dead-letter")
+def webhooks_dead_letter() -> None:
+    """Events the queue sensor failed to handle on every attempt, with the reason: list and show them,
+    put them back on the queue (`retry`, once the cause is fixed) or `discard` them."""
+
+
+def _dead_letters(ids: tuple[int, ...], every: bool, client_id: str | None):
+    """The open letters named (all of them, or all of a client's, with --all); exits 3 on an id that is
+    not an open letter."""
+    from tiktok_pipelines.state.events import EventDeadLetter
+
+    dead = EventDeadLetter(_db())
+    if every == bool(ids):
+        fail("give letter ids, or --all", EXIT_INVALID)
+    if every:
+        return dead, dead.list("open", client_id=client_id)
+    letters = []
+    for letter_id in ids:
+        letter = dead.get(letter_id)
+        if letter is None or letter.status != "open":
+            state = f"is {letter.status}" if letter else "does not exist"
+            fail(f"dead letter #{letter_id} {state}", EXIT_NOT_FOUND)
+        letters.append(letter)
+    return dead, letters
+
+
+def _letter_row(letter) -> dict:
+    return {
+        "id": letter.id,
+        "failed_at": f"{letter.failed_at:%Y-%m-%d %H:%M:%S}",
+        "event": f"{letter.source}:{letter.event_type}",
+        "event_id": letter.event_id,
+        "client_id": letter.client_id or "-",
+        "attempts": letter.attempts,
+        "status": letter.status,
+        "error": letter.error,
+    }
+
+
+@webhooks_dead_letter.command("list")
+@click.option("--client", "client_id", help="Only this client's events.")
+@click.option(
+    "--status",
+    type=click.Choice(["open", "retried", "discarded", "all"]),
+    default="open",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def webhooks_dead_letter_list(client_id: str | None, status: str, as_json: bool) -> None:
+    """Letters, oldest first (bodies are shown by `show`)."""
+    from tiktok_pipelines.state.events import EventDeadLetter
+
+    letters = EventDeadLetter(_db()).list(None if status == "all" else status, client_id=client_id)
+    if as_json:
+        click.echo(json.dumps([_letter_row(letter) for letter in letters], indent=2))
+    elif not letters:
+        click.echo("the webhook dead letter is empty" if status == "open" else "no letters")
+    else:
+        _table(
+            [_letter_row(letter) for letter in letters],
+            ("id", "failed_at", "event", "event_id", "client_id", "attempts", "status", "error"),
+            80,
+        )
+
+
+_SECRET_FIELDS = {"key", "appkey", "apptoken", "token", "secret", "password"}
+
+
+def _shown_body(body: str) -> str:
+    """An event body with secret-looking values masked (a VTEX hook's `Origin.Key` is the app key)."""
+
+    def mask(value):
+        if isinstance(value, dict):
+            return {k: "***" if k.lower() in _SECRET_FIELDS else mask(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mask(v) for v in value]
+        return value
+
+    try:
+        return json.dumps(mask(json.loads(body.removeprefix("\ufeff"))), ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+@webhooks_dead_letter.command("show")
+@click.argument("letter_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def webhooks_dead_letter_show(letter_id: int, as_json: bool) -> None:
+    """One letter: the event, why it failed and where, and its body."""
+    from tiktok_pipelines.state.events import EventDeadLetter
+
+    letter = EventDeadLetter(_db()).get(letter_id)
+    if letter is None:
+        fail(f"dead letter #{letter_id} does not exist", EXIT_NOT_FOUND)
+    if as_json:
+        click.echo(json.dumps({**vars(letter), "body": _shown_body(letter.body)}, indent=2, default=str))
+        return
+    for name in ("id", "status", "source", "event_type", "event_id", "routing_key", "client_id", "attempts"):
+        click.echo(f"{name}: {getattr(letter, name)}")
+    for name in ("received_at", "sent_at", "failed_at", "resolved_at"):
+        click.echo(f"{name}: {getattr(letter, name) or '-'}")
+    click.echo(f"error: {letter.error}")
+    if letter.trace:
+        click.echo("trace:\n" + letter.trace.rstrip())
+    click.echo("body:\n" + _shown_body(letter.body))
+
+
+@webhooks_dead_letter.command("retry")
+@click.argument("letter_ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every open letter (of --client).")
+@click.option("--client", "client_id", help="With --all: only this client's letters.")
+@handle_errors
+def webhooks_dead_letter_retry(letter_ids: tuple[int, ...], every: bool, client_id: str | None) -> None:
+    """Put events back on the event queue (TIKTOK_PIPELINES_QUEUE): the sensor handles them again within
+    a tick, and one that fails again on every attempt comes back here."""
+    from tiktok_pipelines.resources.queue import event_queue_from_settings
+
+    dead, letters = _dead_letters(letter_ids, every, client_id)
+    if letters:
+        event_queue_from_settings(Settings.load()).requeue([letter.event() for letter in letters])
+        dead.resolve([letter.id for letter in letters], "retried")
+    click.echo(f"{len(letters)} event(s) back on the queue")
+
+
+@webhooks_dead_letter.command("discard")
+@click.argument("letter_ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every open letter (of --client).")
+@click.option("--client", "client_id", help="With --all: only this client's letters.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def webhooks_dead_letter_discard(
+    letter_ids: tuple[int, ...], every: bool, client_id: str | None, yes: bool
+) -> None:
+    """Give up on events: the letters are closed (and kept, as `discarded`)."""
+    dead, letters = _dead_letters(letter_ids, every, client_id)
+    if letters and not yes and not click.confirm(f"discard {len(letters)} event(s)?"):
+        fail("not confirmed", EXIT_INVALID)
+    dead.resolve([letter.id for letter in letters], "discarded")
+    click.echo(f"{len(letters)} event(s) discarded")
 
 
 # ---------------------------------------------------------------- analytics
@@ -1099,6 +1285,7 @@ def events_list(
             event_log.c.action,
             event_log.c["keys"],
             event_log.c.status,
+            event_log.c.skew_seconds,
             event_log.c.error,
         )
         .order_by(event_log.c.id.desc())
@@ -1119,6 +1306,7 @@ def events_list(
         click.echo(
             f"{r['received_at']:%Y-%m-%d %H:%M:%S}  {r['source']}:{r['event_type']:<16} "
             f"{r['client_id'] or '-':<12} {r['action']:<22} {r['status']:<8} {r['keys'] or ''}"
+            + (f"  skew: {r['skew_seconds']:.0f} s" if r["skew_seconds"] is not None else "")
             + (f"  error: {r['error']}" if r["error"] else "")
         )
 

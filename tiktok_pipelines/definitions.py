@@ -16,6 +16,7 @@ from tiktok_pipelines.assets.performance import (
 )
 from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS
 from tiktok_pipelines.assets.tiktok_auth import tiktok_tokens
+from tiktok_pipelines.assets.webhook_dead_letter import webhook_dead_letter_empty
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.schedules.analytics import (
     analytics_job,
@@ -60,6 +61,7 @@ defs = dg.Definitions(
         analytics_db,
         lake_compaction,
     ],
+    asset_checks=[webhook_dead_letter_empty],
     jobs=[
         tiktok_token_job,
         catalog_job,

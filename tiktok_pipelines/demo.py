@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,11 @@ from tiktok_pipelines.sandbox.world import (
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.state.db import open_state_db
 from tiktok_pipelines.state.registry import ClientRegistry, build_client
+from tiktok_pipelines.supervisor import (
+    Supervisor,
+    cancel_abandoned_runs,
+    stop_dagster_runs,
+)
 from tiktok_pipelines.tiktok_tokens import TokenRunReport
 
 
@@ -35,7 +41,8 @@ def setup_demo_client(config: SandboxConfig) -> str:
 
     world = SandboxWorld(config)
     fields = world.demo_client_fields()
-    registry = ClientRegistry(open_state_db(Settings.load()))
+    # The demo is asked to set everything up: its data dir, state DB and development key included.
+    registry = ClientRegistry(open_state_db(Settings.load(), create=True))
     client_id = fields["client_id"]
     existing = registry.find(client_id)
     if existing is None:
@@ -166,59 +173,57 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise RuntimeError(f"the sandbox did not answer on {url}")
 
 
-def _stop(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
-    """Stops the children, the last started first (dagster dev before the servers its runs call)."""
-    for proc in reversed(procs):
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if getattr(proc, "own_group", False):
-            end_process_group(proc.pid)
+RUNS_STOP_SECONDS = 60.0  # Dagster's runs get this long to end before dagster dev is stopped
 
 
-def end_process_group(pgid: int, grace: float = 3.0) -> None:
-    """What a child left in its process group (dagster dev's code servers, which wait for a heartbeat
-    rather than obey SIGTERM) goes with it."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except (ProcessLookupError, PermissionError):
-                return
-            time.sleep(0.1)
+def _dagster_runs_first(supervisor: Supervisor) -> tuple[Callable[[], None], Callable[[], None]]:
+    """What happens around stopping dagster dev: its runs stopped first (the emulators and the receiver
+    still up), and any run it left behind recorded as cancelled once it is gone."""
+    import dagster as dg
+
+    def before() -> None:
+        with dg.DagsterInstance.get() as instance:
+            left = stop_dagster_runs(
+                instance, RUNS_STOP_SECONDS, hurry=lambda: supervisor.hurry, echo=supervisor.echo
+            )
+        if left:
+            supervisor.echo(f"{len(left)} Dagster run(s) still running: they stop with dagster dev")
+
+    def after() -> None:
+        with dg.DagsterInstance.get() as instance:
+            cancelled = cancel_abandoned_runs(instance)
+        if cancelled:
+            supervisor.echo(f"recorded {len(cancelled)} run(s) stopped with dagster dev as cancelled")
+
+    return before, after
 
 
 def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
     env = dict(os.environ)
     settings = Settings.load(env)
     env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
+    open_state_db(settings, create=True)  # before the receiver, which only opens what exists
     _prepare_dagster_home(env)
     world = SandboxWorld(config)
     env.update(world.environment())
     os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
     os.environ.update(world.environment())
 
-    procs: list[subprocess.Popen] = []
+    # The children run in sessions of their own: a Ctrl-C reaches this supervisor only, which stops
+    # Dagster's runs, then dagster dev, then the receiver, then the emulators (see supervisor.py).
+    supervisor = Supervisor()
+    cli = [sys.executable, "-m", "tiktok_pipelines.cli"]
 
     def on_term(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)  # the terminal closed: the children would outlive it
     try:
-        sandbox = subprocess.Popen(
+        sandbox = supervisor.start(
+            "the sandbox emulators",
             [
-                sys.executable,
-                "-m",
-                "tiktok_pipelines.cli",
+                *cli,
                 "sandbox",
                 "up",
                 "--host",
@@ -236,26 +241,15 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
                 "--seed",
                 str(config.seed),
             ],
-            env=env,
+            env,
         )
-        procs.append(sandbox)
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
         _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
-        receiver = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tiktok_pipelines.cli",
-                "webhooks",
-                "serve",
-                "--host",
-                config.host,
-                "--port",
-                str(config.receiver_port),
-            ],
-            env=env,
+        receiver = supervisor.start(
+            "the receiver",
+            [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],
+            env,
         )
-        procs.append(receiver)
         _wait_healthy(f"{world.urls()['receiver']}/health", receiver)
         client_id = setup_demo_client(config)
         report = authorize_demo_client(config)
@@ -282,28 +276,24 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
             if Path("workspace.yaml").exists()
             else ["-m", "tiktok_pipelines.definitions"]
         )
-        # In a group of its own, so that its code servers can be stopped with it (Ctrl-C reaches this
-        # supervisor, which stops dagster dev first, gracefully).
-        dev = subprocess.Popen(
+        before, after = _dagster_runs_first(supervisor)
+        supervisor.start(
+            "dagster dev",
             [dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target],
-            env=env,
-            start_new_session=True,
+            env,
+            before_stop=before,
+            after_stop=after,
         )
-        dev.own_group = True
-        procs.append(dev)
         print(
             f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
             f"  demo client:     {client_id} (partition of every asset)\n"
             + "".join(f"  sandbox {name:<8} {url}\n" for name, url in world.urls().items())
             + (f"  VTEX walk:       2 SKUs change every {walk_seconds:g} s\n" if walk_seconds > 0 else "")
-            + "  Ctrl-C stops everything.\n",
+            + "  Ctrl-C stops everything: Dagster's runs first, then dagster dev, the receiver, the sandbox.\n",
             flush=True,
         )
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        failed = [p for p in procs if p.poll() not in (None, 0)]
-        return failed[0].returncode if failed else 0
+        return supervisor.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        _stop(procs)
+        supervisor.stop()

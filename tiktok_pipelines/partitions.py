@@ -21,12 +21,20 @@ WAITING = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED)
 IN_FLIGHT = (*WAITING, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 
+def lane_runs(
+    instance: dg.DagsterInstance, client_id: str, lane: str, statuses: tuple = IN_FLIGHT, limit: int = 20
+) -> list[dg.RunRecord]:
+    """The client's write runs of a lane in one of `statuses` (by default queued or running), newest first."""
+    tag = client_write_tags(client_id, lane)[CLIENT_WRITES_TAG]
+    return list(
+        instance.get_run_records(
+            filters=dg.RunsFilter(statuses=list(statuses), tags={CLIENT_WRITES_TAG: tag}), limit=limit
+        )
+    )
+
+
 def lane_has_run(
     instance: dg.DagsterInstance, client_id: str, lane: str, statuses: tuple = IN_FLIGHT
 ) -> bool:
     """Whether a write run of the client's lane is in one of `statuses` (by default queued or running)."""
-    tag = client_write_tags(client_id, lane)[CLIENT_WRITES_TAG]
-    runs = instance.get_run_records(
-        filters=dg.RunsFilter(statuses=list(statuses), tags={CLIENT_WRITES_TAG: tag}), limit=1
-    )
-    return bool(runs)
+    return bool(lane_runs(instance, client_id, lane, statuses, limit=1))

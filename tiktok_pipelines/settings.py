@@ -38,7 +38,8 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_DATABASE_URL",
         None,
         "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
-        "`postgresql+psycopg2://user:pass@host/db` in production.",
+        "`postgresql+psycopg2://user:pass@host/db` in production (shown with its password hidden).",
+        secret=True,
     ),
     Variable(
         "TIKTOK_PIPELINES_SECRET_KEY",
@@ -116,6 +117,17 @@ VARIABLES: tuple[Variable, ...] = (
         str(256 * 1024),
         "Largest webhook body accepted; larger ones get 413.",
     ),
+    Variable(
+        "TIKTOK_PIPELINES_WEBHOOK_MAX_AGE_SECONDS",
+        str(24 * 3600),
+        "A TikTok webhook whose own `timestamp` is older than this at receipt gets 400 (a replay, or a "
+        "clock gone wrong); TikTok's last retry comes about 16 hours after the first delivery.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_WEBHOOK_MAX_FUTURE_SECONDS",
+        "300",
+        "A TikTok webhook whose own `timestamp` is further in the future than this gets 400.",
+    ),
     # -- TikTok Shop (Partner API)
     Variable("TIKTOK_APP_KEY", None, "App key of the TikTok Shop partner app."),
     Variable(
@@ -143,7 +155,13 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_API_VERSIONS",
         None,
         "Overrides of the API version per family, e.g. `product=202502,order=202507` (default 202309; "
-        "invoice 202502, analytics 202405).",
+        "invoice 202502, analytics 202405); each operation uses its newest version not after the family's.",
+    ),
+    Variable(
+        "TIKTOK_PRICE_FIELDS",
+        "sale_price",
+        "Price of a product answer that holds the price the seller set: `sale_price` or "
+        "`tax_exclusive_price` (where tax is added on top), per sales region as `sale_price,US=tax_exclusive_price`.",
     ),
     Variable(
         "TIKTOK_TOKEN_RENEW_BEFORE_HOURS",
@@ -202,6 +220,7 @@ class Settings:
     """A snapshot of the configuration variables, with defaults applied."""
 
     values: Mapping[str, str | None]
+    given: frozenset[str] = frozenset()  # the variables set in the environment (the others are defaults)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -210,7 +229,7 @@ class Settings:
         for var in VARIABLES:
             raw = env.get(var.name)
             values[var.name] = raw if raw not in (None, "") else var.default
-        return cls(values)
+        return cls(values, frozenset(v.name for v in VARIABLES if env.get(v.name) not in (None, "")))
 
     def get(self, name: str) -> str | None:
         if name not in _BY_NAME:
@@ -257,6 +276,20 @@ class Settings:
         return self.get("TIKTOK_PIPELINES_DATABASE_URL") or f"sqlite:///{self.data_dir / 'state.db'}"
 
     @property
+    def database_label(self) -> str:
+        """The state DB's URL fit for messages and logs: its password hidden."""
+        return redact_database_url(self.database_url)
+
+    def data_dir_origin(self) -> str:
+        """How the data dir was chosen, for messages that say where the CLI looked."""
+        raw = self.get("TIKTOK_PIPELINES_DATA_DIR")
+        if "TIKTOK_PIPELINES_DATA_DIR" not in self.given:
+            return f"TIKTOK_PIPELINES_DATA_DIR is not set: the default {raw!r}, in the current folder {Path.cwd()}"
+        if not Path(raw or "").expanduser().is_absolute():
+            return f"TIKTOK_PIPELINES_DATA_DIR={raw}, relative to the current folder {Path.cwd()}"
+        return f"TIKTOK_PIPELINES_DATA_DIR={raw}"
+
+    @property
     def objects_dir(self) -> Path:
         return self.data_dir / "objects"
 
@@ -286,6 +319,17 @@ class Settings:
     @property
     def dev_key_path(self) -> Path:
         return self.data_dir / "dev-secret.key"
+
+
+def redact_database_url(url: str) -> str:
+    """A SQLAlchemy URL with its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unreadable database URL>"
 
 
 def variables_markdown() -> str:

@@ -49,6 +49,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    (tmp_path / "data").mkdir()  # the project's data dir exists (`tiktok-pipelines init`)
     yield env
 
 

@@ -139,3 +139,32 @@ def test_generate_key_prints_a_usable_key(cli):
 
     key = cli("secrets", "generate-key").output.strip()
     assert SecretBox([key]).decrypt(SecretBox([key]).encrypt("x")) == "x"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "feed_max_rejectd_share=0.1",
+            "unknown option 'feed_max_rejectd_share' (did you mean feed_max_rejected_share?)",
+        ),
+        (
+            "feed_max_rejected_share=7",
+            "feed_max_rejected_share: Input should be less than or equal to 1 (got 7)",
+        ),
+        ("currency=XYZ", "currency: Input should be 'BRL', 'EUR'"),
+        ("stock_buffer=-1", "stock_buffer: Input should be greater than or equal to 0 (got -1)"),
+        ("tiktok_handover_method=drone", "tiktok_handover_method: Input should be 'DROP_OFF' or 'PICKUP'"),
+    ],
+)
+def test_a_bad_option_exits_2_naming_it_and_changes_nothing(cli, option, message):
+    refused = cli(*ADD, "--option", option)
+    assert refused.exit_code == 2, refused.output
+    assert message in refused.output
+    assert cli("clients", "show", "loja-1").exit_code == 3  # not registered
+
+    assert cli(*ADD, "--option", "stock_buffer=2").exit_code == 0
+    refused = cli("clients", "set", "loja-1", "--option", option)
+    assert refused.exit_code == 2, refused.output
+    assert message in refused.output
+    assert json.loads(cli("clients", "show", "loja-1", "--json").output)["options"] == {"stock_buffer": 2}

@@ -89,9 +89,6 @@ _catalog_asset = functools.partial(
     dg.asset, partitions_def=clients_partitions, group_name="catalog", code_version="1"
 )
 
-DEFAULT_MAX_DELETE_SHARE = 0.2
-DEFAULT_MAX_BAD_PRICE_SHARE = 0.01
-DEFAULT_PAUSE_AFTER = 3
 PUSH_CHUNK = 500  # products built and pushed at a time: a large first publication stays in bounded memory
 
 
@@ -247,7 +244,7 @@ def _check_not_empty(items: int, products: int) -> dg.AssetCheckResult:
 def _check_shrink(
     state: StateStore, client: Client, snapshot_hash: str, removed: int, listed: int, config: FeedDiffConfig
 ) -> dg.AssetCheckResult:
-    max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
+    max_share = float(client.option("max_delete_share"))
     share = shrink_share(listed, removed)
     guard = ShrinkGuardStore(state.db)
     metadata: dict = {
@@ -303,7 +300,7 @@ def _check_unique_skus(seller_skus: list[str]) -> dg.AssetCheckResult:
 
 
 def _check_prices(client: Client, table: pa.Table) -> dg.AssetCheckResult:
-    max_share = float(client.option("max_bad_price_share", DEFAULT_MAX_BAD_PRICE_SHARE))
+    max_share = float(client.option("max_bad_price_share"))
     bad = [
         sku
         for sku, price, sale in zip(
@@ -360,11 +357,11 @@ def vtex_catalog(
             ),
             cached,
             now,
-            refresh_days=float(client.option("vtex_refresh_days", 7)),
-            max_rotation=int(client.option("vtex_refresh_max_per_run", 2000)),
-            sku_id_source=str(client.option("vtex_sku_id_source", "id")),
+            refresh_days=float(client.option("vtex_refresh_days")),
+            max_rotation=int(client.option("vtex_refresh_max_per_run")),
+            sku_id_source=str(client.option("vtex_sku_id_source")),
         )
-        weight_unit = str(client.option("vtex_weight_unit", "g"))
+        weight_unit = str(client.option("vtex_weight_unit"))
         started = time.monotonic()
         with vtex.client_for(client) as api:
             result = refresh(
@@ -568,7 +565,7 @@ def tiktok_categories(
             resolver.accepted,
             existing,
             tree,
-            int(client.option("category_suggestions_per_run", 50)),
+            int(client.option("category_suggestions_per_run")),
         )
         leaves: set[str] = set()
         counts: Counter = Counter()
@@ -726,7 +723,7 @@ def tiktok_listings(
             max_products=config.max_products,
         )
         live = sum(1 for p in listed.values() if is_live(p))
-        max_share = float(client.option("max_delete_share", DEFAULT_MAX_DELETE_SHARE))
+        max_share = float(client.option("max_delete_share"))
         share = shrink_share(live, len(plan.deletes))
         confirmed = ShrinkGuardStore(state.db).get(client_id, snapshot_hash)
         allow_deletes = bool(summaries) and (
@@ -742,17 +739,15 @@ def tiktok_listings(
         warehouses = list(target.tiktok_warehouse_ids)
         if not warehouses and (plan.creates or plan.edits):
             raise dg.Failure(description=f"client {target.client_id} has no TikTok warehouse ids")
-        initial_stock = str(client.option("initial_stock", "vtex"))
+        initial_stock = str(client.option("initial_stock"))
+        unlimited_as = int(client.option("unlimited_stock_as"))
 
         def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
             if initial_stock == "zero":
                 return {}, []
             with vtex.client_for(client) as api:
                 result = api.stock_many(list(vtex_ids))
-            quantities = {
-                k: v.quantity(unlimited_as=int(client.option("unlimited_stock_as", 999)))
-                for k, v in result.values.items()
-            }
+            quantities = {k: v.quantity(unlimited_as=unlimited_as) for k, v in result.values.items()}
             return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
 
         http = httpx.Client(
@@ -771,7 +766,7 @@ def tiktok_listings(
                     target.client_id,
                     warehouse_ids=warehouses,
                     stock=stock,
-                    pause_after=int(client.option("pause_after_failures", DEFAULT_PAUSE_AFTER)),
+                    pause_after=int(client.option("pause_after_failures")),
                     logger=context.log,
                 )
                 # Pass 2: the products to push, built again a chunk at a time and pushed.

@@ -112,7 +112,7 @@ def _vtex_ids(lake: ParquetLake, client_id: str) -> dict[str, str]:
 
 def _register(state: StateStore, lake: ParquetLake, client: Client, store: SkuSyncStore) -> RegistryChanges:
     listing = ListingMap(state.db).skus(client.client_id)
-    source = str(client.option("vtex_sku_id_source", "id"))
+    source = client.option("vtex_sku_id_source")
     return store.register(client.client_id, listed_skus(listing, _vtex_ids(lake, client.client_id), source))
 
 

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 NEVER_PAUSE = 10**9
 MAX_INVENTORY = 99_999
 DELETE_CHUNK = 20
-SEARCH_SKUS_CHUNK = 20
+# Seller SKUs per product search: product search 202502 takes at most 10 (12019027), 202309 as many.
+SEARCH_SKUS_CHUNK = 10
 # Not on TikTok any more: deleted by the catalog ("deleted") or, as a status webhook says, by the seller.
 LIVE_EXCLUDED = ("deleted", "DELETED")
 NOT_FOUND_CODES = (12019150, 12052032)  # reference §5: product not found
@@ -339,15 +340,18 @@ class ListingPublisher:
                     )
                 )
                 continue
-            price = old.get("price") or {}
+            # The answer shows the price as sale_price / tax_exclusive_price (never `amount`); a price it
+            # does not carry in readable form is sent as the feed's, never as a missing amount.
+            amount = self.shop.listed_price(current, old)
+            currency = (old.get("price") or {}).get("currency") or draft.prices[sku["seller_sku"]]["currency"]
             skus.append(
                 sku_body(
                     draft,
                     sku,
                     uris,
                     tiktok_sku_id=str(old["id"]),
-                    price={"amount": str(price.get("amount")), "currency": price.get("currency")},
-                    list_price=old.get("list_price") or None,
+                    price=None if amount is None else {"amount": str(amount), "currency": currency},
+                    list_price=(old.get("list_price") or None) if amount is not None else None,
                     inventory=[
                         {"warehouse_id": str(i["warehouse_id"]), "quantity": int(i.get("quantity") or 0)}
                         for i in old.get("inventory") or []

@@ -17,7 +17,6 @@ from tiktok_pipelines.domain.catalog_diff import product_key
 from tiktok_pipelines.domain.categories import CategorySource, category_sources
 from tiktok_pipelines.domain.enrichment import VtexSkuData
 from tiktok_pipelines.domain.listing import (
-    MAX_MAIN_IMAGES,
     ListingDraft,
     ListingSettings,
     ProductInput,
@@ -112,15 +111,12 @@ def product_categories(product: ProductInput) -> ProductCategories:
 
 def settings_for(client: Client) -> ListingSettings:
     """The client's payload options (see docs/catalog.md)."""
-    certifications = client.option("certifications", {}) or {}
     return ListingSettings(
-        currency=str(client.option("currency", "BRL")),
-        max_main_images=int(client.option("max_main_images", MAX_MAIN_IMAGES)),
-        sku_images=bool(client.option("sku_images", True)),
-        default_package=dict(client.option("default_package", {}) or {}),
-        certifications={
-            str(k): [v] if isinstance(v, str) else list(v) for k, v in dict(certifications).items()
-        },
+        currency=client.option("currency"),
+        max_main_images=client.option("max_main_images"),
+        sku_images=client.option("sku_images"),
+        default_package=client.option("default_package"),
+        certifications=client.option("certifications"),
     )
 
 

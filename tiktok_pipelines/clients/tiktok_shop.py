@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
@@ -61,6 +62,17 @@ DEFAULT_VERSIONS: dict[str, str] = {
     "event": "202309",
 }
 
+# Operations that also exist in newer versions (reference §0, §3), by (method, family, path after the
+# version). A family set to version V calls each of its operations in the newest version not after V:
+# `product=202502` moves product search only, `product=202509` the edits too; every other operation of the
+# family stays at its default version, the only one the platform has for it.
+NEWER_VERSIONS: dict[tuple[str, str, str], tuple[str, ...]] = {
+    ("POST", "product", "/products/search"): ("202502",),
+    ("PUT", "product", "/products/{product_id}"): ("202509",),
+    ("POST", "product", "/products/{product_id}/partial_edit"): ("202509",),
+    ("GET", "order", "/orders"): ("202507",),
+}
+
 MAX_ORDER_IDS_PER_GET = 50
 MAX_PRODUCT_IDS_PER_DELETE = 20
 IMAGE_USE_CASES = (
@@ -85,8 +97,64 @@ def parse_versions(spec: str | None) -> dict[str, str]:
                 f"bad API version override {part.strip()!r}: expected family=YYYYMM with family one of "
                 + ", ".join(sorted(DEFAULT_VERSIONS))
             )
+        if version < DEFAULT_VERSIONS[family]:
+            raise ValueError(
+                f"bad API version override {part.strip()!r}: the oldest {family} version is "
+                f"{DEFAULT_VERSIONS[family]}"
+            )
         out[family] = version
     return out
+
+
+def operation_version(method: str, family: str, rest: str, family_version: str) -> str:
+    """The version an operation is called in when its family is set to `family_version`: the newest
+    version of the operation that is not after it (NEWER_VERSIONS), else the family's default."""
+    offered = (DEFAULT_VERSIONS[family], *NEWER_VERSIONS.get((method.upper(), family, rest), ()))
+    return max((v for v in offered if v <= family_version), default=DEFAULT_VERSIONS[family])
+
+
+# Which price of a product answer (get, search) is the `amount` the seller set (reference §3: answers carry
+# `sale_price` and `tax_exclusive_price`, never `amount`). Which one mirrors it is UNCONFIRMED, so it is set
+# per sales region: `sale_price` where the shown price includes taxes (Brazil), `tax_exclusive_price` where
+# tax is added on top.
+RESPONSE_PRICE_FIELDS = ("sale_price", "tax_exclusive_price")
+DEFAULT_RESPONSE_PRICE_FIELD = "sale_price"
+
+
+def parse_price_fields(spec: str | None) -> dict[str, str]:
+    """`"sale_price,US=tax_exclusive_price"` → `{"": "sale_price", "US": "tax_exclusive_price"}` (for
+    TIKTOK_PRICE_FIELDS): a bare field is the default, `REGION=field` sets one sales region."""
+    out = {"": DEFAULT_RESPONSE_PRICE_FIELD}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        region, sep, name = part.rpartition("=")
+        region, name = region.strip().upper(), name.strip()
+        if name not in RESPONSE_PRICE_FIELDS or (sep and not re.fullmatch(r"[A-Z]{2}", region)):
+            raise ValueError(
+                f"bad price field {part.strip()!r}: expected a field or REGION=field, the field one of "
+                + ", ".join(RESPONSE_PRICE_FIELDS)
+            )
+        out[region] = name
+    return out
+
+
+def shown_price(
+    sku: Mapping[str, Any], regions: Sequence[str] = (), fields: Mapping[str, str] | None = None
+) -> Decimal | None:
+    """The price the seller set, read from a SKU of a product answer: the field configured for the product's
+    sales region (`fields` from parse_price_fields). None when the answer does not carry it as a number."""
+    fields = fields or {"": DEFAULT_RESPONSE_PRICE_FIELD}
+    name = next((fields[r] for r in regions if r in fields), fields.get("", DEFAULT_RESPONSE_PRICE_FIELD))
+    price = sku.get("price")
+    value = price.get(name) if isinstance(price, Mapping) else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 # ----------------------------------------------------------------------------------------- signing
@@ -272,8 +340,22 @@ _CODE_CLASSES: dict[int, type[TikTokShopError]] = {
     12019045: PriceLockedError,
     4000: ValidationError,
 }
-# 36009004 covers bad credentials and bad parameters alike: the message tells which.
-_CREDENTIAL_WORDS = re.compile(r"app_key|sign|timestamp|token|credential|shop_cipher|identifier", re.I)
+# 36009004 covers bad credentials, a malformed request and a refused parameter alike. The platform's
+# messages for it (common-errors page) open with what went wrong, and only that opening is read: a
+# parameter error may well name a `page_token` or an `idempotency_key`.
+_CREDENTIAL_MESSAGE = re.compile(r"\s*(invalid credentials|missing credentials|invalid timestamp)\b", re.I)
+_REQUEST_MESSAGE = re.compile(r"\s*(unexpected identifier|invalid identifier|invalid api version)\b", re.I)
+
+
+def _class_of_36009004(message: str) -> type[TikTokShopError]:
+    """Credentials (app key, signature missing, timestamp, token) → AuthError; an identifier or version the
+    endpoint does not take → RequestError; anything else, `invalid param error` first, is the request's
+    data refused → ValidationError, which costs the item, never the run."""
+    if _CREDENTIAL_MESSAGE.match(message):
+        return AuthError
+    if _REQUEST_MESSAGE.match(message):
+        return RequestError
+    return ValidationError
 
 
 def error_for(
@@ -288,9 +370,7 @@ def error_for(
     """The typed error for an envelope code (or an HTTP status when the body is not an envelope)."""
     cls: type[TikTokShopError]
     if code == 36009004:
-        cls = AuthError if _CREDENTIAL_WORDS.search(message or "") else RequestError
-        if "shop_cipher" in (message or "") or "identifier" in (message or "").lower():
-            cls = RequestError
+        cls = _class_of_36009004(message or "")
     elif code == 4000 and "already exist" in (message or "").lower():
         cls = BrandExistsError
     elif code in _CODE_CLASSES:
@@ -594,6 +674,7 @@ class TikTokShopClient:
         base_url: str = DEFAULT_API_BASE_URL,
         shop_key: str | None = None,
         versions: Mapping[str, str] | None = None,
+        price_fields: Mapping[str, str] | None = None,
         rate_limit_per_second: float = 50.0,
         max_concurrency: int = 8,
         timeout: float = 30.0,
@@ -615,6 +696,7 @@ class TikTokShopClient:
             "cipher:" + hashlib.sha256(shop_cipher.encode()).hexdigest()[:12] if shop_cipher else "app"
         )
         self.versions = {**DEFAULT_VERSIONS, **(versions or {})}
+        self.price_fields = dict(price_fields or parse_price_fields(None))
         self.rate_limit_per_second = rate_limit_per_second
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
@@ -645,10 +727,26 @@ class TikTokShopClient:
         self.close()
 
     # -- plumbing
-    def path(self, family: str, rest: str) -> str:
-        """`/{category}/{version}/{rest}` with the configured version of the family."""
+    def path(self, method: str, family: str, rest: str) -> str:
+        """`/{category}/{version}{rest}` with the version the operation has for the family's setting."""
         category = "fulfillment" if family == "invoice" else family
-        return f"/{category}/{self.versions[family]}{rest}"
+        return f"/{category}/{operation_version(method, family, rest, self.versions[family])}{rest}"
+
+    def api(self, method: str, family: str, rest: str, **kwargs: Any) -> dict[str, Any]:
+        """An operation of a family (`rest` the path after the version, a template): its `data`."""
+        return self.call(method, self.path(method, family, rest), **kwargs)
+
+    def api_request(
+        self, method: str, family: str, rest: str, **kwargs: Any
+    ) -> tuple[dict[str, Any], str | None]:
+        """An operation of a family: its `data` and request id."""
+        return self.request(method, self.path(method, family, rest), **kwargs)
+
+    def listed_price(self, product: Mapping[str, Any], sku: Mapping[str, Any]) -> Decimal | None:
+        """The price the seller set for a SKU of a product answer (get or search), per the sales region's
+        configured field; None when the answer carries none."""
+        regions = [str(r).upper() for r in product.get("sales_regions") or [] if r]
+        return shown_price(sku, regions, self.price_fields)
 
     def limiter(self, method: str, template: str) -> RateLimiter:
         return self.limiters.get(f"{self.shop_key}|{method} {template}")
@@ -804,9 +902,10 @@ class TikTokShopClient:
         sort_order: str | None = None,
     ) -> Page:
         """A POST search endpoint: paging and sorting in the query, filters in the body."""
-        data = self.call(
+        data = self.api(
             "POST",
-            self.path(family, rest),
+            family,
+            rest,
             query={
                 "page_size": page_size,
                 "page_token": page_token,
@@ -832,10 +931,10 @@ class TikTokShopClient:
     # ------------------------------------------------------------------ authorization / seller
     def get_authorized_shops(self) -> list[dict[str, Any]]:
         """The shops this token covers: id, name, region, seller_type, cipher, code."""
-        return list(self.call("GET", self.path("authorization", "/shops")).get("shops") or [])
+        return list(self.api("GET", "authorization", "/shops").get("shops") or [])
 
     def get_active_shops(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", self.path("seller", "/shops")).get("shops") or [])
+        return list(self.api("GET", "seller", "/shops").get("shops") or [])
 
     # ----------------------------------------------------------------------------- products
     def create_product(self, product: Mapping[str, Any]) -> dict[str, Any]:
@@ -845,22 +944,24 @@ class TikTokShopClient:
         """
         body = dict(product)
         body.setdefault("idempotency_key", uuid.uuid4().hex)
-        return self.call("POST", self.path("product", "/products"), json_body=body)
+        return self.api("POST", "product", "/products", json_body=body)
 
     def edit_product(self, product_id: str, product: Mapping[str, Any]) -> dict[str, Any]:
         """Replaces a product (SKUs left out are deleted)."""
-        return self.call(
+        return self.api(
             "PUT",
-            self.path("product", "/products/{product_id}"),
+            "product",
+            "/products/{product_id}",
             path_params={"product_id": product_id},
             json_body=dict(product),
         )
 
     def partial_edit_product(self, product_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Changes only the fields given."""
-        return self.call(
+        return self.api(
             "POST",
-            self.path("product", "/products/{product_id}/partial_edit"),
+            "product",
+            "/products/{product_id}/partial_edit",
             path_params={"product_id": product_id},
             json_body=dict(fields),
         )
@@ -871,16 +972,17 @@ class TikTokShopClient:
         request_id = None
         for start in range(0, len(product_ids), MAX_PRODUCT_IDS_PER_DELETE):
             chunk = list(product_ids[start : start + MAX_PRODUCT_IDS_PER_DELETE])
-            part, request_id = self.request(
-                "DELETE", self.path("product", "/products"), json_body={"product_ids": chunk}
+            part, request_id = self.api_request(
+                "DELETE", "product", "/products", json_body={"product_ids": chunk}
             )
             data["errors"].extend(part.get("errors") or [])
         return BatchResult.from_data(data, request_id)
 
     def get_product(self, product_id: str, **query: Any) -> dict[str, Any]:
-        return self.call(
+        return self.api(
             "GET",
-            self.path("product", "/products/{product_id}"),
+            "product",
+            "/products/{product_id}",
             path_params={"product_id": product_id},
             query=query,
         )
@@ -894,17 +996,17 @@ class TikTokShopClient:
 
     def check_listing(self, product: Mapping[str, Any]) -> dict[str, Any]:
         """Dry run of a create: `{check_result, fail_reasons...}` without creating anything."""
-        return self.call("POST", self.path("product", "/products/listing_check"), json_body=dict(product))
+        return self.api("POST", "product", "/products/listing_check", json_body=dict(product))
 
     def activate_products(self, product_ids: Sequence[str]) -> BatchResult:
-        data, rid = self.request(
-            "POST", self.path("product", "/products/activate"), json_body={"product_ids": list(product_ids)}
+        data, rid = self.api_request(
+            "POST", "product", "/products/activate", json_body={"product_ids": list(product_ids)}
         )
         return BatchResult.from_data(data, rid)
 
     def deactivate_products(self, product_ids: Sequence[str]) -> BatchResult:
-        data, rid = self.request(
-            "POST", self.path("product", "/products/deactivate"), json_body={"product_ids": list(product_ids)}
+        data, rid = self.api_request(
+            "POST", "product", "/products/deactivate", json_body={"product_ids": list(product_ids)}
         )
         return BatchResult.from_data(data, rid)
 
@@ -912,9 +1014,10 @@ class TikTokShopClient:
     def update_inventory(self, product_id: str, skus: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Sets quantities: `skus=[{id, inventory:[{warehouse_id, quantity}]}]`, every warehouse of a SKU
         listed. A SKU the platform refused is in `errors` (code 0 overall)."""
-        data, rid = self.request(
+        data, rid = self.api_request(
             "POST",
-            self.path("product", "/products/{product_id}/inventory/update"),
+            "product",
+            "/products/{product_id}/inventory/update",
             path_params={"product_id": product_id},
             json_body={"skus": [dict(s) for s in skus]},
         )
@@ -938,17 +1041,15 @@ class TikTokShopClient:
             body["product_ids"] = list(product_ids)
         if sku_ids:
             body["sku_ids"] = list(sku_ids)
-        return list(
-            self.call("POST", self.path("product", "/inventory/search"), json_body=body).get("inventory")
-            or []
-        )
+        return list(self.api("POST", "product", "/inventory/search", json_body=body).get("inventory") or [])
 
     def update_prices(self, product_id: str, skus: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Sets prices: `skus=[{id, price:{amount, currency[, sale_price]}, list_price?}]`.
         A locked price raises PriceLockedError (12019045)."""
-        return self.call(
+        return self.api(
             "POST",
-            self.path("product", "/products/{product_id}/prices/update"),
+            "product",
+            "/products/{product_id}/prices/update",
             path_params={"product_id": product_id},
             json_body={"skus": [dict(s) for s in skus]},
         )
@@ -962,9 +1063,10 @@ class TikTokShopClient:
     # ------------------------------------------------------------------------------- brands
     def get_brands(self, page_size: int = 100, page_token: str | None = None, **filters: Any) -> Page:
         """Brands visible to the shop; filters: brand_name, category_id, is_authorized, category_version."""
-        data = self.call(
+        data = self.api(
             "GET",
-            self.path("product", "/brands"),
+            "product",
+            "/brands",
             query={"page_size": page_size, "page_token": page_token, **filters},
         )
         return self._page(data, "brands")
@@ -974,7 +1076,7 @@ class TikTokShopClient:
 
     def create_brand(self, name: str) -> str:
         """Registers a custom brand; returns its id. BrandExistsError when the name is taken."""
-        return str(self.call("POST", self.path("product", "/brands"), json_body={"name": name})["id"])
+        return str(self.api("POST", "product", "/brands", json_body={"name": name})["id"])
 
     def find_brand(self, name: str) -> dict[str, Any] | None:
         """The brand whose name equals `name` (case-insensitive), if the shop sees one."""
@@ -997,22 +1099,22 @@ class TikTokShopClient:
     # --------------------------------------------------------------------------- categories
     def get_categories(self, **query: Any) -> list[dict[str, Any]]:
         """Every category (flat: id, parent_id, local_name, is_leaf); query: locale, keyword, category_version."""
-        return list(
-            self.call("GET", self.path("product", "/categories"), query=query).get("categories") or []
-        )
+        return list(self.api("GET", "product", "/categories", query=query).get("categories") or [])
 
     def get_category_rules(self, category_id: str, **query: Any) -> dict[str, Any]:
-        return self.call(
+        return self.api(
             "GET",
-            self.path("product", "/categories/{category_id}/rules"),
+            "product",
+            "/categories/{category_id}/rules",
             path_params={"category_id": category_id},
             query=query,
         )
 
     def get_category_attributes(self, category_id: str, **query: Any) -> list[dict[str, Any]]:
-        data = self.call(
+        data = self.api(
             "GET",
-            self.path("product", "/categories/{category_id}/attributes"),
+            "product",
+            "/categories/{category_id}/attributes",
             path_params={"category_id": category_id},
             query=query,
         )
@@ -1030,7 +1132,7 @@ class TikTokShopClient:
             body["description"] = description
         if images:
             body["images"] = [dict(i) for i in images]
-        return self.call("POST", self.path("product", "/categories/recommend"), json_body=body)
+        return self.api("POST", "product", "/categories/recommend", json_body=body)
 
     # ------------------------------------------------------------------------------- images
     def upload_image(
@@ -1044,16 +1146,17 @@ class TikTokShopClient:
         if use_case not in IMAGE_USE_CASES:
             raise ValueError(f"use_case must be one of {', '.join(IMAGE_USE_CASES)}")
         mime = content_type or _sniff_image_type(data)
-        return self.call(
+        return self.api(
             "POST",
-            self.path("product", "/images/upload"),
+            "product",
+            "/images/upload",
             files={"data": (filename, data, mime)},
             form={"use_case": use_case},
         )
 
     # ---------------------------------------------------------------------------- logistics
     def get_warehouses(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", self.path("logistics", "/warehouses")).get("warehouses") or [])
+        return list(self.api("GET", "logistics", "/warehouses").get("warehouses") or [])
 
     # ------------------------------------------------------------------------------- orders
     def search_orders(
@@ -1078,7 +1181,7 @@ class TikTokShopClient:
         ids = list(dict.fromkeys(str(i) for i in order_ids))
         for start in range(0, len(ids), MAX_ORDER_IDS_PER_GET):
             chunk = ids[start : start + MAX_ORDER_IDS_PER_GET]
-            data = self.call("GET", self.path("order", "/orders"), query={"ids": ",".join(chunk)})
+            data = self.api("GET", "order", "/orders", query={"ids": ",".join(chunk)})
             orders.extend(data.get("orders") or [])
         return orders
 
@@ -1086,7 +1189,7 @@ class TikTokShopClient:
         orders = self.get_orders([order_id])
         if not orders:
             raise NotFoundError(
-                f"order {order_id} not found", method="GET", path=self.path("order", "/orders")
+                f"order {order_id} not found", method="GET", path=self.path("GET", "order", "/orders")
             )
         return orders[0]
 
@@ -1114,8 +1217,8 @@ class TikTokShopClient:
         return self._iterate(lambda token: self.search_packages(page_size, token, **filters))
 
     def get_package(self, package_id: str) -> dict[str, Any]:
-        return self.call(
-            "GET", self.path("fulfillment", "/packages/{package_id}"), path_params={"package_id": package_id}
+        return self.api(
+            "GET", "fulfillment", "/packages/{package_id}", path_params={"package_id": package_id}
         )
 
     def ship_package(
@@ -1134,16 +1237,17 @@ class TikTokShopClient:
             body["pickup_slot"] = dict(pickup_slot)
         if self_shipment:
             body["self_shipment"] = dict(self_shipment)
-        return self.call(
+        return self.api(
             "POST",
-            self.path("fulfillment", "/packages/{package_id}/ship"),
+            "fulfillment",
+            "/packages/{package_id}/ship",
             path_params={"package_id": package_id},
             json_body=body,
         )
 
     def get_tracking(self, order_id: str) -> list[dict[str, Any]]:
-        data = self.call(
-            "GET", self.path("fulfillment", "/orders/{order_id}/tracking"), path_params={"order_id": order_id}
+        data = self.api(
+            "GET", "fulfillment", "/orders/{order_id}/tracking", path_params={"order_id": order_id}
         )
         return list(data.get("tracking") or [])
 
@@ -1161,9 +1265,7 @@ class TikTokShopClient:
             item.setdefault("file_type", "XML")
             item["order_ids"] = [str(o) for o in item.get("order_ids") or ()]
             body.append(item)
-        data, rid = self.request(
-            "POST", self.path("invoice", "/invoice/upload"), json_body={"invoices": body}
-        )
+        data, rid = self.api_request("POST", "invoice", "/invoice/upload", json_body={"invoices": body})
         return BatchResult.from_data(data, rid)
 
     # ---------------------------------------------------------------------- returns / cancels
@@ -1222,7 +1324,7 @@ class TikTokShopClient:
         body: dict[str, Any] = {"order_id": str(order_id), "cancel_reason": cancel_reason}
         if line_item_ids:
             body["order_line_item_ids"] = [str(i) for i in line_item_ids]
-        return self.call("POST", self.path("return_refund", "/cancellations"), json_body=body)
+        return self.api("POST", "return_refund", "/cancellations", json_body=body)
 
     # ---------------------------------------------------------------------------- analytics
     def get_shop_products_performance(
@@ -1234,9 +1336,10 @@ class TikTokShopClient:
         **query: Any,
     ) -> Page:
         """Per-product performance between two dates (YYYY-MM-DD, end exclusive)."""
-        data = self.call(
+        data = self.api(
             "GET",
-            self.path("analytics", "/shop_products/performance"),
+            "analytics",
+            "/shop_products/performance",
             query={
                 "start_date_ge": start_date_ge,
                 "end_date_lt": end_date_lt,
@@ -1258,13 +1361,11 @@ class TikTokShopClient:
 
     # ------------------------------------------------------------------------------ webhooks
     def get_webhooks(self) -> list[dict[str, Any]]:
-        return list(self.call("GET", self.path("event", "/webhooks")).get("webhooks") or [])
+        return list(self.api("GET", "event", "/webhooks").get("webhooks") or [])
 
     def update_webhook(self, address: str, event_type: str) -> dict[str, Any]:
         """Subscribes `address` to an event type (e.g. ORDER_STATUS_CHANGE) for this shop."""
-        return self.call(
-            "PUT", self.path("event", "/webhooks"), json_body={"address": address, "event_type": event_type}
-        )
+        return self.api("PUT", "event", "/webhooks", json_body={"address": address, "event_type": event_type})
 
 
 def _sniff_image_type(data: bytes) -> str:

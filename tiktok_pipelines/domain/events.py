@@ -10,8 +10,18 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from tiktok_pipelines.domain.event_payloads import (
+    MAX_ID_CHARS,
+    PayloadInvalid,
+    check_tiktok_data,
+    check_vtex_order_hook,
+    check_vtex_sku_notification,
+    decode_json_object,
+    is_id,
+)
 
 # TikTok Shop webhook types (the reference's official numbering).
 ORDER_STATUS_CHANGE = 1
@@ -71,9 +81,18 @@ class InboundEvent:
     routing_key: str  # TikTok shop id, or VTEX account
     received_at: datetime
     body: str
+    sent_at: datetime | None = None  # the sender's own timestamp (TikTok's `timestamp`), when it gives one
+
+    @property
+    def skew_seconds(self) -> float | None:
+        """How long after its own timestamp the event was received (negative: stamped in the future)."""
+        if self.sent_at is None:
+            return None
+        return round((self.received_at - self.sent_at).total_seconds(), 3)
 
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.body)
+        # A byte order mark was kept in the body by receivers before it was dropped at the door.
+        return json.loads(self.body.removeprefix("\ufeff"))
 
     def to_message(self) -> str:
         return json.dumps(
@@ -83,6 +102,7 @@ class InboundEvent:
                 "event_type": self.event_type,
                 "routing_key": self.routing_key,
                 "received_at": self.received_at.isoformat(),
+                "sent_at": self.sent_at.isoformat() if self.sent_at else None,
                 "body": self.body,
             },
             separators=(",", ":"),
@@ -91,6 +111,7 @@ class InboundEvent:
     @classmethod
     def from_message(cls, message: str) -> InboundEvent:
         data = json.loads(message)
+        sent_at = data.get("sent_at")
         return cls(
             source=data["source"],
             event_id=data["event_id"],
@@ -98,42 +119,90 @@ class InboundEvent:
             routing_key=data["routing_key"],
             received_at=datetime.fromisoformat(data["received_at"]),
             body=data["body"],
+            sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
         )
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def _json_object(body: bytes) -> tuple[str, dict[str, Any]]:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise EventRejected("body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise EventRejected("body is not a JSON object")
-    return data
+        return decode_json_object(body)
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
 
 
-def parse_tiktok_webhook(body: bytes, received_at: datetime | None = None) -> InboundEvent:
-    """A TikTok Shop webhook envelope: `{type, tts_notification_id, shop_id, timestamp, data}`."""
-    data = _json_object(body)
+@dataclass(frozen=True)
+class TimestampWindow:
+    """How far a webhook's own timestamp may lie from its receipt. The signature covers the timestamp, so
+    a body outside the window is a replay of an old signed webhook, or a sender's clock gone wrong: it
+    is refused. TikTok retries a webhook with its original body for about 16 hours (2 min, 30 min, 3 h,
+    12 h), so the default age covers every retry."""
+
+    max_age: timedelta = timedelta(hours=24)
+    max_ahead: timedelta = timedelta(minutes=5)
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _sent_at(value: Any, received_at: datetime, window: TimestampWindow | None) -> datetime:
+    """The webhook's `timestamp` (Unix seconds) as a time, checked against the window."""
+    if value is None:
+        raise EventRejected("webhook has no `timestamp`")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise EventRejected(f"webhook `timestamp` must be a positive Unix time in seconds, got {value!r:.40}")
+    skew = received_at.timestamp() - value
+    if window is not None and skew > window.max_age.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} before its receipt, more than the "
+            f"{_span(window.max_age.total_seconds())} accepted: refused as stale or replayed"
+        )
+    if window is not None and -skew > window.max_ahead.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} after its receipt, more than the "
+            f"{_span(window.max_ahead.total_seconds())} of clock difference accepted"
+        )
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise EventRejected(f"webhook `timestamp` {value} is not a Unix time in seconds") from None
+
+
+def parse_tiktok_webhook(
+    body: bytes, received_at: datetime | None = None, window: TimestampWindow | None = None
+) -> InboundEvent:
+    """A TikTok Shop webhook envelope `{type, tts_notification_id, shop_id, timestamp, data}`, with the
+    `data` fields its type is handled by. `window` bounds the timestamp's distance from the receipt."""
+    received_at = received_at or datetime.now(UTC)
+    text, data = _json_object(body)
     kind = data.get("type")
     notification_id = data.get("tts_notification_id")
-    if not isinstance(kind, int) or isinstance(kind, bool):
-        raise EventRejected("webhook has no integer `type`")
+    if not isinstance(kind, int) or isinstance(kind, bool) or kind <= 0:
+        raise EventRejected("webhook has no positive integer `type`")
     if kind == VTEX_ORDER_CREATED:
         raise EventRejected("type 99 is internal and is not accepted from outside")
-    if not notification_id or not isinstance(notification_id, str | int):
-        raise EventRejected("webhook has no `tts_notification_id`")
+    if not is_id(notification_id, max_chars=200):
+        raise EventRejected("webhook has no `tts_notification_id` (a string or integer id)")
     shop_id = data.get("shop_id")
-    if not shop_id:
-        raise EventRejected("webhook has no `shop_id`")
-    if not isinstance(data.get("data", {}), dict):
-        raise EventRejected("webhook `data` is not an object")
+    if not is_id(shop_id, max_chars=MAX_ID_CHARS):
+        raise EventRejected("webhook has no `shop_id` (a string or integer id)")
+    sent_at = _sent_at(data.get("timestamp"), received_at, window)
+    try:
+        check_tiktok_data(kind, data.get("data", {}))
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
     return InboundEvent(
         source="tiktok",
         event_id=str(notification_id),
         event_type=str(kind),
         routing_key=str(shop_id),
-        received_at=received_at or datetime.now(UTC),
-        body=body.decode("utf-8"),
+        received_at=received_at,
+        body=text,
+        sent_at=sent_at,
     )
 
 
@@ -142,31 +211,33 @@ def parse_vtex_notification(body: bytes, received_at: datetime | None = None) ->
 
     Returns None for the hook's `{"hookConfig": "ping"}`, which only needs a 200.
     """
-    data = _json_object(body)
+    text, data = _json_object(body)
     if data.get("hookConfig") == "ping":
         return None
-    event_id = hashlib.blake2b(body, digest_size=16).hexdigest()
-    if "OrderId" in data and "State" in data:
-        account = (data.get("Origin") or {}).get("Account") or ""
-        event_type = "vtex:order_hook"
-        # The same order in the same state is the same event, whichever delivery brought it.
-        event_id = (
-            f"{data['OrderId']}:{data['State']}:{data.get('CurrentChange') or data.get('LastChange') or ''}"
-        )
-    elif "idSKU" in data or "IdSku" in data:
-        account = data.get("an") or data.get("An") or ""
-        event_type = "vtex:sku_changed"
-    else:
-        raise EventRejected("not a VTEX order hook or SKU notification")
+    event_id = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    try:
+        if "OrderId" in data and "State" in data:
+            account = check_vtex_order_hook(data)
+            event_type = "vtex:order_hook"
+            # The same order in the same state is the same event, whichever delivery brought it.
+            change = data.get("CurrentChange") or data.get("LastChange") or ""
+            event_id = f"{data['OrderId']}:{data['State']}:{change}"
+        elif "idSKU" in data or "IdSku" in data:
+            _, account = check_vtex_sku_notification(data)
+            event_type = "vtex:sku_changed"
+        else:
+            raise EventRejected("not a VTEX order hook or SKU notification")
+    except PayloadInvalid as exc:
+        raise EventRejected(str(exc)) from None
     if not account:
         raise EventRejected("VTEX notification does not name its account")
     return InboundEvent(
         source="vtex",
         event_id=event_id,
         event_type=event_type,
-        routing_key=str(account),
+        routing_key=account,
         received_at=received_at or datetime.now(UTC),
-        body=body.decode("utf-8"),
+        body=text,
     )
 
 
@@ -195,7 +266,7 @@ def parse_marketplace_callback(
     """VTEX's `POST {endpoint}/pvt/orders/{marketplaceOrderId}/invoice` (an invoice, or later its tracking)
     or `/cancel`. The queued body keeps what identifies the invoice, not the XML: the run reads the XML
     from the OMS with the store's credentials, so a callback is a prompt, never a source of truth."""
-    data = _json_object(body) if body.strip() else {}
+    data = _json_object(body)[1] if body.strip() else {}
     if kind not in ("invoice", "cancel"):
         raise EventRejected(f"unknown marketplace callback {kind}", status=404)
     if not marketplace_order_id:

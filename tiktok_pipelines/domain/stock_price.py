@@ -20,127 +20,35 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from tiktok_pipelines.domain.client_options import TIKTOK_MAX_QUANTITY, ClientOptions, ClientOptionsError
 
-TIKTOK_MAX_QUANTITY = 99_999
+LANE = "stock_price"
 CENT = Decimal("0.01")
 KINDS = ("stock", "price")
 MISSING_WAREHOUSE_CODE = 12019028  # inventory update that leaves out a warehouse of the SKU
 
 
-class StockPriceOptionsError(ValueError):
+class StockPriceOptionsError(ClientOptionsError):
     """A client's stock or price options are invalid; the message says which and why."""
 
 
-def _decimal(value: Any) -> Any:
-    # JSON numbers arrive as floats (0.9); through str they keep the digits the person typed.
-    if isinstance(value, float):
-        return Decimal(str(value))
-    return value
-
-
-class StockPriceOptions(BaseModel):
-    """The stock and price rules of one client, read from its registry options (same names)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    stock_buffer: int = Field(0, ge=0, description="Units held back from TikTok per warehouse.")
-    stock_max_quantity: int = Field(
-        TIKTOK_MAX_QUANTITY, ge=0, le=TIKTOK_MAX_QUANTITY, description="Most units shown per warehouse."
-    )
-    stock_out_of_stock_threshold: int = Field(
-        0, ge=0, description="At or below this many units (after the buffer) TikTok shows 0."
-    )
-    unlimited_stock_as: int = Field(
-        999,
-        ge=0,
-        le=TIKTOK_MAX_QUANTITY,
-        description="Units shown for a VTEX warehouse with unlimited stock.",
-    )
-    warehouse_map: dict[str, str] | None = Field(
-        default=None,
-        description="VTEX warehouse id → TikTok warehouse id; default: every VTEX warehouse of the client "
-        "into its first TikTok warehouse.",
-    )
-    price_markup_percent: Decimal = Field(
-        Decimal(0), gt=-100, le=1000, description="Added to the VTEX price (and list price), in percent."
-    )
-    price_ending: Decimal | None = Field(
-        default=None, description="Cents every price ends in (e.g. 0.90); none keeps the cents."
-    )
-    price_rounding: Literal["up", "down", "nearest"] = Field(
-        "up", description="Direction of the rounding to `price_ending`."
-    )
-    max_price_drop_share: float = Field(
-        0.3, gt=0, le=1, description="A larger drop from TikTok's price waits for a confirmation (1: never)."
-    )
-    currency: str = Field("BRL", min_length=3, max_length=3, description="Currency of the TikTok shop.")
-    stock_price_refresh_per_run: int = Field(
-        1000, ge=0, description="SKUs an incremental run re-reads from VTEX besides the notified ones."
-    )
-    stock_price_max_attempts: int = Field(
-        5, ge=1, description="Failed pushes in a row before a SKU goes to the dead letter."
-    )
-    max_stockout_share: float = Field(
-        0.5, gt=0, le=1, description="Share of in-stock SKUs a run may take to zero before it is stopped."
-    )
-
-    @field_validator("price_markup_percent", "price_ending", mode="before")
-    @classmethod
-    def _decimals(cls, value: Any) -> Any:
-        return _decimal(value)
-
-    @field_validator("price_ending")
-    @classmethod
-    def _ending(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and not (0 <= value < 1 and value == value.quantize(CENT)):
-            raise ValueError("must be the cents a price ends in, from 0.00 to 0.99 (e.g. 0.90)")
-        return value
-
-    @field_validator("warehouse_map", mode="before")
-    @classmethod
-    def _map(cls, value: Any) -> Any:
-        if value is None or isinstance(value, dict):
-            return {str(k): str(v) for k, v in (value or {}).items()} or None
-        raise ValueError(
-            'must be a JSON object of VTEX warehouse id → TikTok warehouse id, e.g. {"1_1": "7068…"}'
-        )
-
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, value: str) -> str:
-        if not value.isalpha():
-            raise ValueError("must be a three-letter currency code such as BRL")
-        return value.upper()
-
-    @model_validator(mode="after")
-    def _threshold_below_max(self) -> StockPriceOptions:
-        if self.stock_out_of_stock_threshold >= self.stock_max_quantity > 0:
-            raise ValueError("stock_out_of_stock_threshold must be below stock_max_quantity")
-        return self
+class StockPriceOptions(ClientOptions):
+    """The client options as the stock and price lane reads them: its own validated (the declarations are
+    in `client_options`), every other lane's left at its default."""
 
     @classmethod
     def from_client_options(cls, options: Mapping[str, Any]) -> StockPriceOptions:
-        """The options of `cls` found in a client's options (others belong to other lanes)."""
-        wanted = {k: v for k, v in options.items() if k in cls.model_fields}
+        """The lane's options found in a client's options (others belong to other lanes)."""
         try:
-            return cls(**wanted)
-        except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                name = ".".join(str(p) for p in err["loc"]) or "options"
-                message = err["msg"].removeprefix("Value error, ")
-                given = wanted.get(str(err["loc"][0])) if err["loc"] else None
-                problems.append(f"{name}: {message}" + (f" (got {given!r})" if given is not None else ""))
-            raise StockPriceOptionsError(
-                "invalid stock/price client options: " + "; ".join(problems)
-            ) from None
+            return cls.for_lane(LANE, options)
+        except ClientOptionsError as exc:
+            raise StockPriceOptionsError(f"invalid stock/price client options: {exc}") from None
 
     def describe(self) -> dict[str, Any]:
-        """Every option with its effective value, for the CLI and run metadata."""
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        """Every option of the lane with its effective value, for the CLI and run metadata."""
+        return super().describe(LANE)
 
 
 # ---------------------------------------------------------------- targets as canonical JSON

@@ -11,11 +11,22 @@ from tiktok_pipelines.state.feeds import FeedSnapshots
 from tiktok_pipelines.state.registry import ClientRegistry
 
 
+def _value(configured: str | None) -> str | None:
+    """A configured value, read from its variable when it is one (as Dagster does for a run), so the
+    resource also works where Dagster does not resolve it (the CLI, tests, a sensor's own code)."""
+    return configured.get_value() if isinstance(configured, dg.EnvVar) else configured
+
+
 class StateStore(dg.ConfigurableResource):
     """The state DB: client registry, encrypted tokens and secrets, listing map, last pushed stock and
     prices, order map, webhook event log and sync logs. SQLite (WAL) by default, Postgres by URL."""
 
-    database_url: str = Field(description="SQLAlchemy URL of the state DB.")
+    database_url: str | None = Field(
+        default=None,
+        repr=False,
+        description="SQLAlchemy URL of the state DB, from TIKTOK_PIPELINES_DATABASE_URL (it may hold a "
+        "password: configured as the variable, never its value); unset: state.db in the data dir.",
+    )
     secret_key: str | None = Field(
         default=None,
         repr=False,
@@ -25,17 +36,19 @@ class StateStore(dg.ConfigurableResource):
     data_dir: str = Field(default=".data", description="Where the development key lives.")
 
     @property
-    def db(self) -> StateDB:
-        return open_state_db(
-            Settings.load(
-                {
-                    "TIKTOK_PIPELINES_DATABASE_URL": self.database_url,
-                    "TIKTOK_PIPELINES_SECRET_KEY": self.secret_key or "",
-                    "TIKTOK_PIPELINES_ENV": self.environment,
-                    "TIKTOK_PIPELINES_DATA_DIR": self.data_dir,
-                }
-            )
+    def settings(self) -> Settings:
+        return Settings.load(
+            {
+                "TIKTOK_PIPELINES_DATABASE_URL": _value(self.database_url) or "",
+                "TIKTOK_PIPELINES_SECRET_KEY": _value(self.secret_key) or "",
+                "TIKTOK_PIPELINES_ENV": self.environment,
+                "TIKTOK_PIPELINES_DATA_DIR": self.data_dir,
+            }
         )
+
+    @property
+    def db(self) -> StateDB:
+        return open_state_db(self.settings)
 
     @property
     def registry(self) -> ClientRegistry:
@@ -47,13 +60,12 @@ class StateStore(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StateStore:
+        def variable(name: str):
+            return dg.EnvVar(name) if settings.get(name) else None
+
         return cls(
-            database_url=settings.database_url,
-            secret_key=(
-                dg.EnvVar("TIKTOK_PIPELINES_SECRET_KEY")
-                if settings.get("TIKTOK_PIPELINES_SECRET_KEY")
-                else None
-            ),
+            database_url=variable("TIKTOK_PIPELINES_DATABASE_URL"),
+            secret_key=variable("TIKTOK_PIPELINES_SECRET_KEY"),
             environment=settings.environment,
             data_dir=str(settings.data_dir),
         )

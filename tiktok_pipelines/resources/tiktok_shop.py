@@ -17,6 +17,7 @@ from tiktok_pipelines.clients.tiktok_shop import (
     TikTokAuthClient,
     TikTokShopClient,
     authorization_url,
+    parse_price_fields,
     parse_versions,
 )
 from tiktok_pipelines.resources.state import StateStore
@@ -44,6 +45,10 @@ class TikTokShop(dg.ConfigurableResource):
     timeout_seconds: float = Field(default=30.0, description="Timeout of one request.")
     retry_attempts: int = Field(default=5, description="Attempts of a request on 429 / 5xx / network errors.")
     api_versions: str | None = Field(default=None, description="Version overrides, e.g. product=202502.")
+    price_fields: str | None = Field(
+        default=None,
+        description="Price field of product answers holding the seller's price, e.g. sale_price,US=tax_exclusive_price.",
+    )
     renew_before_hours: float = Field(default=72.0, description="Renew access tokens this close to expiry.")
     oauth_state_ttl_minutes: float = Field(default=30.0, description="Lifetime of an authorization link.")
 
@@ -80,6 +85,7 @@ class TikTokShop(dg.ConfigurableResource):
             shop_cipher,
             base_url=self.api_base_url,
             versions=parse_versions(self.api_versions),
+            price_fields=parse_price_fields(self.price_fields),
             rate_limit_per_second=self.rate_limit_per_second,
             max_concurrency=self.max_concurrency,
             timeout=self.timeout_seconds,
@@ -123,6 +129,7 @@ class TikTokShop(dg.ConfigurableResource):
                 base_url=self.api_base_url,
                 shop_key=f"shop:{client.tiktok_shop_id}",
                 versions=parse_versions(self.api_versions),
+                price_fields=parse_price_fields(self.price_fields),
                 rate_limit_per_second=self.rate_limit_per_second,
                 max_concurrency=self.max_concurrency,
                 timeout=self.timeout_seconds,
@@ -150,6 +157,7 @@ class TikTokShop(dg.ConfigurableResource):
             return dg.EnvVar(name) if env_vars else settings.get(name)
 
         parse_versions(settings.get("TIKTOK_API_VERSIONS"))  # fail at load on a bad override
+        parse_price_fields(settings.get("TIKTOK_PRICE_FIELDS"))
         return cls(
             state=state,
             app_key=settings.get("TIKTOK_APP_KEY"),
@@ -162,6 +170,7 @@ class TikTokShop(dg.ConfigurableResource):
             max_concurrency=settings.int("TIKTOK_MAX_CONCURRENCY"),
             timeout_seconds=settings.float("TIKTOK_TIMEOUT_SECONDS"),
             api_versions=settings.get("TIKTOK_API_VERSIONS"),
+            price_fields=settings.get("TIKTOK_PRICE_FIELDS"),
             renew_before_hours=settings.float("TIKTOK_TOKEN_RENEW_BEFORE_HOURS"),
             oauth_state_ttl_minutes=settings.float("TIKTOK_OAUTH_STATE_TTL_MINUTES"),
         )

@@ -5,7 +5,9 @@ signature (106001), app key and timestamp window (36009004), access token validi
 (36009004 / 105002), shop_cipher required or forbidden (106013 / 36009004), unknown path (36009009)
 and method (36009010), page sizes, missing warehouses in inventory updates (12019028 inside code 0),
 locked prices (12019045), and a token-bucket rate limit per app + shop (+ endpoint) answered with HTTP
-429 and code 36009002. State is in memory.
+429 and code 36009002. State is in memory. Signatures are checked by `tiktok_signing` (written from the
+reference, never the client's), query, body and field refusals come from `tiktok_requests`, the route table
+(every version served) from `tiktok_routing`, answer shapes from `tiktok_answers`.
 
 Everything a test or the demo needs to drive it is both a Python method of `TikTokShopEmulator` and a
 control route under `/_sandbox/` (see `create_tiktok_app`): shops, products seeded from a catalog,
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -49,10 +51,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.clients.tiktok_shop import sign, webhook_signature
 from tiktok_pipelines.domain.nfe import cpf_with_check_digits, is_valid_access_key
+from tiktok_pipelines.sandbox import tiktok_requests as req
 from tiktok_pipelines.sandbox.catalog import Catalog
+from tiktok_pipelines.sandbox.tiktok_answers import package_summary, sku_view, without_absent
 from tiktok_pipelines.sandbox.tiktok_categories import TikTokCategory, build_category_tree, category_chain
+from tiktok_pipelines.sandbox.tiktok_requests import ApiError
+from tiktok_pipelines.sandbox.tiktok_routing import ApiRoute, RouteTable
+from tiktok_pipelines.sandbox.tiktok_signing import (
+    request_signature,
+    signature_matches,
+    webhook_authorization,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,16 +119,6 @@ _BR_CITIES = (
 )
 _FIRST = ("Ana", "Bruno", "Carla", "Diego", "Eduarda", "Felipe", "Gabriela", "Heitor", "Isabela", "João")
 _LAST = ("Silva", "Santos", "Oliveira", "Souza", "Lima", "Pereira", "Costa", "Ferreira", "Almeida", "Rocha")
-
-
-class ApiError(Exception):
-    """An answer with a non-zero code (and the HTTP status the emulator gives it)."""
-
-    def __init__(self, code: int, message: str, http_status: int = 200):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.http_status = http_status
 
 
 def _now() -> int:
@@ -340,7 +340,7 @@ class WebhookSender:
             self._http = httpx.Client(timeout=cfg.webhook_timeout_s)
         headers = {
             "Content-Type": "application/json",
-            "Authorization": webhook_signature(cfg.app_key, cfg.app_secret, delivery.body),
+            "Authorization": webhook_authorization(cfg.app_key, cfg.app_secret, delivery.body),
             "User-Agent": "TikTokShop-Webhook-Emulator",
         }
         started = time.time()
@@ -757,11 +757,7 @@ class TikTokShopEmulator:
                     "id": sku_id,
                     "seller_sku": str(sku.get("seller_sku") or ""),
                     "external_sku_id": sku.get("external_sku_id") or "",
-                    "price": {
-                        "amount": str(_money(sku["price"]["amount"])),
-                        "currency": sku["price"]["currency"],
-                        "sale_price": str(_money(sku["price"]["amount"])),
-                    },
+                    "price": _stored_price(sku["price"], _money(sku["price"]["amount"])),
                     "list_price": sku.get("list_price") or {},
                     "inventory": [
                         {"warehouse_id": str(i["warehouse_id"]), "quantity": int(i["quantity"])}
@@ -838,14 +834,11 @@ class TikTokShopEmulator:
         }
 
     def _product_view(self, product: dict[str, Any], shop: Shop) -> dict[str, Any]:
-        view = {k: v for k, v in product.items() if k not in ("category_id",)}
+        """A product as get product answers it: absent objects (no brand, no dimensions) are left out."""
+        view = without_absent({k: v for k, v in product.items() if k != "category_id"})
         view["category_chains"] = category_chain(self.categories, product["category_id"])
-        view["skus"] = [self._sku_view(s) for s in product["skus"]]
+        view["skus"] = [sku_view(s) for s in product["skus"]]
         return view
-
-    @staticmethod
-    def _sku_view(sku: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in sku.items() if k != "committed"}
 
     def product_of(self, shop: Shop, product_id: str) -> dict[str, Any]:
         product = shop.products.get(str(product_id))
@@ -1480,6 +1473,15 @@ class TikTokShopEmulator:
         raise ApiError(36009004, "invalid param error: page_token is invalid")
 
 
+def _stored_price(price: dict[str, Any], amount: Decimal) -> dict[str, Any]:
+    """A SKU's price as a write set it: `amount` (a local seller's display price) and, when given, the
+    `sale_price` a global seller sets."""
+    stored = {"amount": str(amount), "currency": price["currency"]}
+    if price.get("sale_price") is not None:
+        stored["sale_price"] = str(_money(price["sale_price"]))
+    return stored
+
+
 def zlib_crc(text: str) -> int:
     return zlib.crc32(text.encode()) * 1000 + len(text)
 
@@ -1616,16 +1618,23 @@ def h_active_shops(ctx: Ctx) -> dict[str, Any]:
     return {"shops": [{"id": s.id, "region": s.region} for s in ctx.emulator.shops_of(ctx.grant.seller_id)]}
 
 
+def _product_write(ctx: Ctx) -> dict[str, Any]:
+    """The body of a product create, edit or check, its fields of the wrong type or range refused."""
+    body = _body(ctx)
+    req.check_fields(body, req.PRODUCT_WRITE)
+    return body
+
+
 def h_create_product(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
-    return ctx.emulator._create_product(ctx.shop, _body(ctx))
+    return ctx.emulator._create_product(ctx.shop, _product_write(ctx))
 
 
 def h_edit_product(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     emu, shop = ctx.emulator, ctx.shop
     product = emu.product_of(shop, ctx.params["product_id"])
-    body = _body(ctx)
+    body = _product_write(ctx)
     problems = emu._validate_product(shop, body)
     if problems:
         raise ApiError(12052990, "product check failed: " + "; ".join(problems))
@@ -1651,7 +1660,7 @@ def h_partial_edit_product(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     emu, shop = ctx.emulator, ctx.shop
     product = emu.product_of(shop, ctx.params["product_id"])
-    body = _body(ctx)
+    body = _product_write(ctx)
     merged = {
         "title": product["title"],
         "description": product["description"],
@@ -1763,13 +1772,7 @@ def h_search_products(ctx: Ctx) -> dict[str, Any]:
             "status": p["status"],
             "sales_regions": p["sales_regions"],
             "skus": [
-                {
-                    "id": s["id"],
-                    "seller_sku": s["seller_sku"],
-                    "price": s["price"],
-                    "inventory": s["inventory"],
-                }
-                for s in p["skus"]
+                sku_view(s, ("id", "seller_sku", "price", "list_price", "inventory")) for s in p["skus"]
             ],
             "create_time": p["create_time"],
             "update_time": p["update_time"],
@@ -1779,10 +1782,19 @@ def h_search_products(ctx: Ctx) -> dict[str, Any]:
     return page
 
 
+def h_search_products_202502(ctx: Ctx) -> dict[str, Any]:
+    """Product search 202502: the 202309 search, with at most 10 seller SKUs per filter."""
+    seller_skus = _body(ctx).get("seller_skus")
+    if isinstance(seller_skus, list) and len(seller_skus) > 10:
+        raise ApiError(12019027, "The maximum count of “seller_skus” in the search filter is 10.")
+    return h_search_products(ctx)
+
+
 def h_listing_check(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
+    body = _product_write(ctx)
     try:
-        problems = ctx.emulator._validate_product(ctx.shop, _body(ctx))
+        problems = ctx.emulator._validate_product(ctx.shop, body)
     except ApiError as exc:
         problems = [exc.message]
     return {
@@ -1900,7 +1912,9 @@ def h_update_prices(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     shop = ctx.shop
     product = ctx.emulator.product_of(shop, ctx.params["product_id"])
-    skus = _body(ctx).get("skus")
+    body = _body(ctx)
+    req.check_fields(body, req.PRICE_UPDATE)
+    skus = body.get("skus")
     if not isinstance(skus, list) or not skus:
         raise ApiError(36009004, "invalid param error: skus is required")
     by_id = {s["id"]: s for s in product["skus"]}
@@ -1920,11 +1934,7 @@ def h_update_prices(ctx: Ctx) -> dict[str, Any]:
             raise ApiError(12052990, f"sku {sku['id']}: list_price is below the price")
         changes.append((sku, amount, price, list_price))
     for sku, amount, price, list_price in changes:
-        sku["price"] = {
-            "amount": str(amount),
-            "currency": price["currency"],
-            "sale_price": str(_money(price.get("sale_price") or amount)),
-        }
+        sku["price"] = _stored_price(price, amount)
         if list_price:
             sku["list_price"] = {
                 "amount": str(_money(list_price["amount"])),
@@ -2087,7 +2097,9 @@ def h_search_packages(ctx: Ctx) -> dict[str, Any]:
     if body.get("package_status"):
         packages = [p for p in packages if p["package_status"] == body["package_status"]]
     packages = _time_filter(packages, body)
-    return _paginate(ctx, _sort(ctx, packages), "packages", 1, 50)
+    page = _paginate(ctx, _sort(ctx, packages), "packages", 1, 50)
+    page["packages"] = [package_summary(p) for p in page["packages"]]
+    return page
 
 
 def _package(ctx: Ctx) -> dict[str, Any]:
@@ -2099,7 +2111,7 @@ def _package(ctx: Ctx) -> dict[str, Any]:
 
 
 def h_get_package(ctx: Ctx) -> dict[str, Any]:
-    return _package(ctx)
+    return without_absent(_package(ctx))
 
 
 def h_ship_package(ctx: Ctx) -> dict[str, Any]:
@@ -2367,23 +2379,6 @@ def h_delete_webhook(ctx: Ctx) -> dict[str, Any]:
     return {}
 
 
-@dataclass(frozen=True)
-class ApiRoute:
-    method: str
-    template: str
-    handler: Callable[[Ctx], dict[str, Any]]
-    cipher: bool = True  # shop-scoped: shop_cipher required (and forbidden when False)
-    multipart: bool = False
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.method} {self.template}"
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template)) + "$")
-
-
 API_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/authorization/202309/shops", h_authorized_shops, cipher=False),
     ApiRoute("GET", "/seller/202309/shops", h_active_shops, cipher=False),
@@ -2393,6 +2388,9 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/product/202309/products/{product_id}", h_get_product),
     ApiRoute("POST", "/product/202309/products/{product_id}/partial_edit", h_partial_edit_product),
     ApiRoute("POST", "/product/202309/products/search", h_search_products),
+    ApiRoute("POST", "/product/202502/products/search", h_search_products_202502),
+    ApiRoute("PUT", "/product/202509/products/{product_id}", h_edit_product),
+    ApiRoute("POST", "/product/202509/products/{product_id}/partial_edit", h_partial_edit_product),
     ApiRoute("POST", "/product/202309/products/listing_check", h_listing_check),
     ApiRoute(
         "POST", "/product/202309/products/activate", _set_status("ACTIVATE", ("SELLER_DEACTIVATED", "DRAFT"))
@@ -2411,6 +2409,7 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/logistics/202309/warehouses", h_warehouses),
     ApiRoute("POST", "/order/202309/orders/search", h_search_orders),
     ApiRoute("GET", "/order/202309/orders", h_get_orders),
+    ApiRoute("GET", "/order/202507/orders", h_get_orders),
     ApiRoute("POST", "/fulfillment/202309/packages/search", h_search_packages),
     ApiRoute("GET", "/fulfillment/202309/packages/{package_id}", h_get_package),
     ApiRoute("POST", "/fulfillment/202309/packages/{package_id}/ship", h_ship_package),
@@ -2424,7 +2423,7 @@ API_ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("PUT", "/event/202309/webhooks", h_put_webhook),
     ApiRoute("DELETE", "/event/202309/webhooks", h_delete_webhook),
 )
-_COMPILED = [(r, r.regex) for r in API_ROUTES]
+ROUTES = RouteTable(API_ROUTES)
 
 
 def _envelope(code: int, message: str, data: Any = None, http_status: int = 200) -> JSONResponse:
@@ -2439,27 +2438,12 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
     emu = emulator
     cfg = emu.config
 
-    def match(path: str) -> tuple[list[tuple[ApiRoute, dict[str, str]]], bool]:
-        found = []
-        for route, regex in _COMPILED:
-            m = regex.match(path)
-            if m:
-                found.append((route, m.groupdict()))
-        return found, bool(found)
-
     async def api(request: Request) -> Response:
         path = request.url.path
-        method = request.method
-        found, _ = match(path)
-        if not found:
-            return _record(path, None, ApiError(36009009, f"Invalid path: {path}", 404))
-        route, params = next(((r, p) for r, p in found if r.method == method), (None, {}))
-        # A literal path (".../products/search") wins over a template (".../products/{product_id}").
-        literal = [(r, p) for r, p in found if r.method == method and not p]
-        if literal:
-            route, params = literal[0]
-        if route is None:
-            return _record(path, None, ApiError(36009010, f"Invalid method {method} for {path}", 405))
+        try:
+            route, params = ROUTES.resolve(request.method, path)
+        except ApiError as exc:
+            return _record(path, None, exc)
         emu.arrivals[route.endpoint].append(time.monotonic())
         if emu.switches.latency_ms:
             await asyncio.sleep(emu.switches.latency_ms / 1000.0)
@@ -2489,64 +2473,67 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
         return _envelope(0, "Success", data)
 
     async def _handle(request: Request, route: ApiRoute, params: dict[str, str], raw: bytes) -> Any:
-        query = dict(parse_qsl(request.url.query, keep_blank_values=True))
+        auth_status = cfg.auth_error_http_status
+        query = req.parse_query(request.url.query)
         if query.get("app_key") != cfg.app_key:
-            raise ApiError(36009004, "Invalid app_key", cfg.auth_error_http_status)
+            raise ApiError(36009004, req.MSG_INVALID_APP_KEY, auth_status)
         if not query.get("sign"):
-            raise ApiError(36009004, "Missing signature: sign is required", cfg.auth_error_http_status)
+            raise ApiError(36009004, req.MSG_MISSING_SIGN, auth_status)
         try:
             ts = int(query.get("timestamp", ""))
         except ValueError:
-            raise ApiError(36009004, "Invalid timestamp", cfg.auth_error_http_status) from None
+            raise ApiError(36009004, req.MSG_TIMESTAMP_FORMAT, auth_status) from None
         now = time.time()
-        if ts < 0 or ts < now - cfg.timestamp_past_s or ts > now + cfg.timestamp_future_s:
-            raise ApiError(
-                36009004,
-                "Invalid timestamp: it is more than 5 minutes old or in the future",
-                cfg.auth_error_http_status,
-            )
+        if ts < 0:
+            raise ApiError(36009004, req.MSG_TIMESTAMP_NEGATIVE, auth_status)
+        if ts < now - cfg.timestamp_past_s:
+            raise ApiError(36009004, req.MSG_TIMESTAMP_OLD, auth_status)
+        if ts > now + cfg.timestamp_future_s:
+            raise ApiError(36009004, req.MSG_TIMESTAMP_FUTURE, auth_status)
         content_type = request.headers.get("content-type", "")
         is_multipart = content_type.lower().startswith("multipart/form-data")
-        expected = sign(
-            request.url.path, query, raw, cfg.app_secret, content_type if is_multipart else "application/json"
-        )
-        if not hmac.compare_digest(expected, query["sign"]):
-            raise ApiError(106001, "The signature is invalid", cfg.auth_error_http_status)
+        text = None if is_multipart or not raw else req.decode_body(raw)
+        expected = request_signature(request.url.path, query.items(), text, content_type, cfg.app_secret)
+        if not signature_matches(expected, query["sign"]):
+            raise ApiError(106001, req.MSG_INVALID_SIGN, auth_status)
         if route.multipart and not is_multipart:
-            raise ApiError(36009023, "Content-Type must be multipart/form-data")
+            raise ApiError(36009023, req.MSG_MULTIPART)
         if not route.multipart and raw and not content_type.lower().startswith("application/json"):
-            raise ApiError(36009022, "Content-Type must be application/json")
-        token = request.headers.get("x-tts-access-token") or query.get("access_token")
+            raise ApiError(36009022, req.MSG_BODY_FORMAT)
+        # API 202309+ reads the token from the header only; a legacy `access_token` query is not a token.
+        token = request.headers.get("x-tts-access-token")
         with emu.lock:
             grant = emu.grants.get(token or "")
             if grant is None or grant.kind != "access" or grant.revoked:
-                raise ApiError(
-                    36009004, "Invalid credentials: x-tts-access-token is invalid", cfg.auth_error_http_status
-                )
+                raise ApiError(36009004, req.MSG_INVALID_TOKEN, auth_status)
             if grant.expires_at <= time.time():
-                raise ApiError(105002, "Expired credentials", cfg.auth_error_http_status)
+                raise ApiError(105002, req.MSG_EXPIRED_TOKEN, auth_status)
             shop: Shop | None = None
             cipher = query.get("shop_cipher")
             if route.cipher:
                 if not cipher:
-                    raise ApiError(106013, "shop_cipher is required for this API")
+                    raise ApiError(106013, req.MSG_MISSING_CIPHER)
                 shop = next((s for s in emu.shops.values() if s.cipher == cipher), None)
                 if shop is None or shop.seller_id != grant.seller_id:
-                    raise ApiError(101000, "Invalid shop_cipher: the shop is not authorized for this token")
+                    raise ApiError(
+                        101000,
+                        "Invalid query or header. The `shop_cipher` query parameter names a shop this "
+                        "token does not cover.",
+                    )
             elif cipher is not None:
-                raise ApiError(36009004, "Unexpected identifier: shop_cipher is not accepted by this API")
+                raise ApiError(36009004, req.MSG_UNEXPECTED_CIPHER)
             if emu.switches.burst_429 > 0:
                 emu.switches.burst_429 -= 1
-                raise ApiError(36009002, "Too many requests", 429)
+                raise ApiError(36009002, req.MSG_TOO_MANY, 429)
             if emu.switches.rate_429 and emu.rng.random() < emu.switches.rate_429:
-                raise ApiError(36009002, "Too many requests", 429)
+                raise ApiError(36009002, req.MSG_TOO_MANY, 429)
             if emu.switches.rate_limit_enabled:
                 scope_shop = shop.id if shop else f"seller:{grant.seller_id}"
                 key = (cfg.app_key, scope_shop) + (
                     (route.endpoint,) if cfg.rate_limit_scope == "endpoint" else ()
                 )
                 if not emu._take_token(key):
-                    raise ApiError(36009002, "Too many requests: the rate limit of this API is exceeded", 429)
+                    raise ApiError(36009002, req.MSG_TOO_MANY, 429)
             if emu.switches.error_rate and emu.rng.random() < emu.switches.error_rate:
                 raise ApiError(
                     emu.switches.error_code, "Internal error, please retry", emu.switches.error_http_status
@@ -2557,11 +2544,11 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             parsed = await request.form()
             for key, value in parsed.multi_items():
                 form[key] = await value.read() if hasattr(value, "read") else value
-        elif raw:
+        elif text:
             try:
-                body = json.loads(raw)
+                body = json.loads(text)
             except ValueError:
-                raise ApiError(36009004, "invalid param error: the body is not valid JSON") from None
+                raise req.param_error("the body is not valid JSON") from None
         ctx = Ctx(emu, request.method, request.url.path, params, query, body, form, shop, grant)
         with emu.lock:
             try:
@@ -2579,7 +2566,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
         q = request.query_params
         emu.calls["GET /api/v2/token/get"] += 1
         if q.get("app_key") != cfg.app_key or q.get("app_secret") != cfg.app_secret:
-            return _token_error(36009004, "Invalid app_key or app_secret")
+            return _token_error(36009004, req.MSG_INVALID_APP_CREDENTIALS)
         if q.get("grant_type") != "authorized_code":
             return _token_error(36009004, "invalid param error: grant_type must be authorized_code")
         with emu.lock:
@@ -2594,7 +2581,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
         q = request.query_params
         emu.calls["GET /api/v2/token/refresh"] += 1
         if q.get("app_key") != cfg.app_key or q.get("app_secret") != cfg.app_secret:
-            return _token_error(36009004, "Invalid app_key or app_secret")
+            return _token_error(36009004, req.MSG_INVALID_APP_CREDENTIALS)
         # The official Node SDK sends authorized_code here too; the platform accepts both.
         if q.get("grant_type") not in ("refresh_token", "authorized_code"):
             return _token_error(36009004, "invalid param error: grant_type must be refresh_token")

@@ -10,6 +10,9 @@ Strictness: app key and token headers are required (401), each route needs a Lic
 (403), each account has token buckets per API (429 + Retry-After; Pricing answers always carry
 `Ratelimit-Limit/Remaining/Reset`), request bodies must be JSON, order money must be integer cents.
 
+`GET /_sandbox/stats`: what each account received and did (requests per endpoint and answer, orders by
+status, notifications sent); `DELETE` resets the request counts.
+
 Switches, all under `/_sandbox/vtex/` (see `VtexSandboxControl` for a client):
 - `calls` (GET, DELETE): requests per account and endpoint (`"GET /api/logistics/..."`), and by status.
 - `faults` (POST, DELETE): answer the next N matching requests with a status (and Retry-After), or
@@ -1176,6 +1179,31 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
             "delivery_timeout": emu.delivery_timeout,
         }
 
+    async def stats(request: Request) -> dict:
+        """What the store received and did, per account: requests per endpoint and per answer, orders by
+        status, notifications sent (the counterpart of the TikTok emulator's `/_sandbox/stats`)."""
+        if request.method == "DELETE":
+            emu.calls.clear()
+            emu.responses.clear()
+            emu.max_in_flight.clear()
+        accounts = {}
+        for name, account in sorted(emu.accounts.items()):
+            calls, answers = emu.calls.get(name, Counter()), emu.responses.get(name, Counter())
+            sent = [d for d in emu.deliveries if d["account"] == name]
+            accounts[name] = {
+                "calls": dict(calls),
+                "total_calls": sum(calls.values()),
+                "answers": dict(answers),
+                "http_429": sum(n for key, n in answers.items() if key.endswith(" 429")),
+                "orders": dict(Counter(o["status"] for o in account.orders.values())),
+                "notifications": {
+                    "sent": sum(1 for d in sent if d.get("delivered")),
+                    "not_delivered": sum(1 for d in sent if not d.get("delivered")),
+                },
+                "walk": {k: v for k, v in emu.walks.get(name, {}).items() if k != "task"},
+            }
+        return {"accounts": accounts}
+
     async def deliveries(request: Request) -> Any:
         if request.method == "DELETE":
             emu.deliveries.clear()
@@ -1402,6 +1430,7 @@ def control_routes(emu: VtexEmulator) -> list[Route]:
     acct = f"{prefix}/accounts/{{account}}"
     table = [
         ("/health", health, ["GET"]),
+        ("/_sandbox/stats", stats, ["GET", "DELETE"]),
         (f"{prefix}/calls", calls, ["GET", "DELETE"]),
         (f"{prefix}/faults", faults, ["POST", "DELETE"]),
         (f"{prefix}/latency", latency, ["POST"]),

@@ -1,5 +1,7 @@
 """The stock and price jobs (realtime, incremental, full) and their schedules."""
 
+import datetime as dt
+
 import dagster as dg
 
 from tiktok_pipelines.assets.stock_price import (
@@ -9,7 +11,7 @@ from tiktok_pipelines.assets.stock_price import (
     vtex_prices,
     vtex_stock,
 )
-from tiktok_pipelines.partitions import client_write_tags, clients_partitions, lane_has_run
+from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_partitions, lane_runs
 from tiktok_pipelines.resources.state import StateStore
 
 LANE = "stock_price"
@@ -72,6 +74,25 @@ def _clients(context, state: StateStore):
             yield client
 
 
+def reconcile_in_flight(instance: dg.DagsterInstance, client_id: str) -> str | None:
+    """Why another incremental run of the client would add nothing (one is queued or running already, or
+    a full reconcile is queued), or None. Realtime runs do not count: they push only the SKUs VTEX
+    named, and the reconcile queues behind them (one write run per client at a time)."""
+    for record in lane_runs(instance, client_id, LANE):
+        run = record.dagster_run
+        waiting = run.status in WAITING
+        if run.job_name == stock_price_job.name or (run.job_name == stock_price_full_job.name and waiting):
+            if waiting:
+                return f"{run.job_name} run {run.run_id[:8]} is queued"
+            since = (
+                f" since {dt.datetime.fromtimestamp(record.start_time, dt.UTC):%H:%M} UTC"
+                if record.start_time
+                else ""
+            )
+            return f"{run.job_name} run {run.run_id[:8]} is still running{since}"
+    return None
+
+
 @dg.schedule(
     name="stock_price_schedule",
     job=stock_price_job,
@@ -82,23 +103,31 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     """Every 5 minutes, an incremental stock and price run per active, authorized client: what VTEX
     notifications named that no run finished, pushes to retry, and a rotating slice of SKUs read again,
     new listings first (a change whose notification was lost is caught within hours, and by the nightly
-    full run at the latest). A client whose previous stock and price run is still queued or running is
-    skipped."""
+    full run at the latest). Realtime runs never hold it back: it queues behind the one running (one
+    write run per client at a time), and while it waits it also takes the new notifications, so the
+    queue sensor requests no realtime run meanwhile. A client whose previous incremental run is still
+    queued or running (or whose full reconcile is queued) is skipped, with the run named."""
     stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    requests, busy = [], []
+    requests, skipped = [], []
     for client in _clients(context, state):
-        tags = client_write_tags(client.client_id, LANE)
-        if lane_has_run(context.instance, client.client_id, LANE):
-            busy.append(client.client_id)
+        reason = reconcile_in_flight(context.instance, client.client_id)
+        if reason:
+            skipped.append(f"{client.client_id}: {reason}")
             continue
         requests.append(
             dg.RunRequest(
-                run_key=f"stock-price:{client.client_id}:{stamp}", partition_key=client.client_id, tags=tags
+                run_key=f"stock-price:{client.client_id}:{stamp}",
+                partition_key=client.client_id,
+                tags=client_write_tags(client.client_id, LANE),
             )
         )
-    if busy:
-        context.log.info("still syncing, skipped: %s", ", ".join(busy))
-    return requests or dg.SkipReason("no active authorized client, or all still syncing")
+    if skipped:
+        context.log.info("no new run for %s", "; ".join(skipped))
+    if requests:
+        return requests
+    if skipped:
+        return dg.SkipReason(f"a reconcile is already on its way for every client: {'; '.join(skipped)}")
+    return dg.SkipReason("no active client with a TikTok shop and a partition")
 
 
 @dg.schedule(

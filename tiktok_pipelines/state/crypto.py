@@ -56,7 +56,10 @@ class SecretBox:
         return cls([k for k in keys.split(",") if k.strip()])
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SecretBox:
+    def from_settings(cls, settings: Settings, create_key: bool = False) -> SecretBox:
+        """The configured key(s); in development without them, the data dir's development key, created
+        only when `create_key` (`tiktok-pipelines init`, the demo): a command run from the wrong folder
+        must not start a new key, and with it a new store its secrets go into."""
         configured = settings.get("TIKTOK_PIPELINES_SECRET_KEY")
         if configured:
             return cls.from_key_string(configured)
@@ -66,7 +69,16 @@ class SecretBox:
                 "cannot be encrypted. Generate a key with `tiktok-pipelines secrets generate-key` and keep "
                 "it in your secret manager."
             )
-        return cls.from_key_string(load_or_create_dev_key(settings.dev_key_path))
+        path = settings.dev_key_path
+        if path.exists():
+            return cls.from_key_string(path.read_text().strip())
+        if not create_key:
+            raise ConfigError(
+                f"no development key at {path} (data dir: {settings.data_dir_origin()}): run from the "
+                "project's folder or set TIKTOK_PIPELINES_DATA_DIR; `tiktok-pipelines init` creates a "
+                "new data dir and key; or set TIKTOK_PIPELINES_SECRET_KEY"
+            )
+        return cls.from_key_string(load_or_create_dev_key(path))
 
 
 def load_or_create_dev_key(path: Path) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.state.crypto import SecretBox
 
 metadata = sa.MetaData()
@@ -143,11 +143,63 @@ _DBS: dict[tuple[str, str], StateDB] = {}
 _DBS_LOCK = threading.Lock()
 
 
-def open_state_db(settings: Settings) -> StateDB:
-    """One StateDB (one connection pool) per process, database and key."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite state DB (None for another database, or an in-memory one)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = sa.engine.make_url(url).database
+    return Path(database).resolve() if database and database != ":memory:" else None
+
+
+def _clients_registered(url: str) -> int:
+    """How many clients an existing state DB holds (0 when it does not exist yet); creates nothing."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        return 0
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("clients"):
+                return 0
+            return conn.execute(sa.text("SELECT COUNT(*) FROM clients")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def check_state_location(settings: Settings, create: bool = False) -> None:
+    """Refuses, saying where it looked, a state DB that is not where the configuration says (a SQLite
+    file whose folder does not exist) unless `create`, and a new development key for a state DB that
+    already holds secrets (a new key could not read them)."""
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.parent.exists() and not create:
+        raise ConfigError(
+            f"no state DB at {settings.database_label}: the folder {path.parent} does not exist (data dir: "
+            f"{settings.data_dir_origin()}). Run from the project's folder, or set TIKTOK_PIPELINES_DATA_DIR "
+            "(or TIKTOK_PIPELINES_DATABASE_URL); `tiktok-pipelines init` creates a new one there."
+        )
+    needs_dev_key = not settings.get("TIKTOK_PIPELINES_SECRET_KEY") and not settings.is_production
+    if needs_dev_key and not settings.dev_key_path.exists():
+        clients = _clients_registered(settings.database_url)
+        if clients:
+            raise ConfigError(
+                f"the state DB {settings.database_label} holds {clients} client(s) whose secrets were "
+                f"encrypted with a development key, but there is none at {settings.dev_key_path}: restore it, "
+                "or set TIKTOK_PIPELINES_SECRET_KEY to the key that encrypted them (a new key could not read "
+                "them)"
+            )
+
+
+def open_state_db(settings: Settings, create: bool = False) -> StateDB:
+    """One StateDB (one connection pool) per process, database and key.
+
+    Nothing new is made unless `create` (`tiktok-pipelines init`, the demo): a SQLite state DB whose
+    folder does not exist, or a missing development key, is a ConfigError that says where it looked.
+    """
     cache_key = (settings.database_url, settings.get("TIKTOK_PIPELINES_SECRET_KEY") or str(settings.data_dir))
+    check_state_location(settings, create)
     with _DBS_LOCK:
         db = _DBS.get(cache_key)
         if db is None:
-            db = _DBS[cache_key] = StateDB(settings.database_url, SecretBox.from_settings(settings))
+            secrets = SecretBox.from_settings(settings, create_key=create)
+            db = _DBS[cache_key] = StateDB(settings.database_url, secrets)
         return db

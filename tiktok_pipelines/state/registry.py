@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from tiktok_pipelines.domain.client_options import ClientOptionsError, check_options, option_value
 from tiktok_pipelines.state.db import StateDB, UTCDateTime, metadata, utcnow
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -42,6 +43,9 @@ clients_table = sa.Table(
     sa.Index("ix_clients_tiktok_shop_id", "tiktok_shop_id"),
     sa.Index("ix_clients_tiktok_shop_code", "tiktok_shop_code"),
 )
+
+
+_DECLARED = object()
 
 
 class RegistryError(Exception):
@@ -165,13 +169,30 @@ class Client(BaseModel):
             raise ValueError("must not be empty")
         return v
 
+    @field_validator("options")
+    @classmethod
+    def _options(cls, v: dict[str, Any]) -> dict[str, Any]:
+        check_options(v)
+        return v
+
     def __repr_args__(self):
         # Feed URLs sometimes carry an access token in their query string.
         for name, value in super().__repr_args__():
             yield name, (redact_url(value) if name == "feed_url" else value)
 
-    def option(self, name: str, default: Any = None) -> Any:
-        return self.options.get(name, default)
+    def option(self, name: str, default: Any = _DECLARED) -> Any:
+        """The client's option `name` (see `domain.client_options`): the stored value, validated, or the
+        declared default when it is unset. A `default` given must be the declared one."""
+        try:
+            value = option_value(self.options, name)
+        except ClientOptionsError as exc:
+            raise InvalidClientError(
+                f"client {self.client_id}: {exc}; fix it with `tiktok-pipelines clients set {self.client_id} "
+                f"--option {name}=...` or `--unset-option {name}`"
+            ) from None
+        if default is not _DECLARED and name not in self.options and default != value:
+            raise ClientOptionsError(f"option {name} is declared with the default {value!r}, not {default!r}")
+        return value
 
     def public_dict(self) -> dict[str, Any]:
         """Every field, secrets replaced by whether they are set: safe to print or log."""
@@ -312,7 +333,13 @@ class ClientRegistry:
         merged.update(changes)
         if options is not None:
             merged["options"] = options
-        updated = build_client(**merged)
+            updated = build_client(**merged)
+        else:
+            # The stored options are kept as they are: one that a newer release refuses must not block an
+            # unrelated change (onboarding storing the shop's tokens); it is refused where it is read.
+            updated = build_client(**{**merged, "options": {}}).model_copy(
+                update={"options": current.options}
+            )
         with self.db.begin() as conn:
             conn.execute(
                 clients_table.update()

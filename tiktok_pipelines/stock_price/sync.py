@@ -634,7 +634,7 @@ def read_tiktok_state(
                 if prow is None:
                     continue
                 price = sku.get("price") or {}
-                actual = money(price.get("amount"))
+                actual = shop.listed_price(product, sku)
                 known = decode_target(prow.confirmed)
                 target_price = decode_target(prow.target)
                 if actual is None:

@@ -1,9 +1,10 @@
 """The webhook endpoints of the receiver: TikTok Shop webhooks and VTEX notifications.
 
-Each request is verified (signature or shared secret; 401 and nothing recorded on failure), parsed
-(400 on malformed JSON), and put on the event queue before the answer: the 200 means the event is
-durable. Writes are grouped: concurrent requests share one transaction, so the receiver answers well
-inside TikTok's 3 seconds at hundreds of requests per second on SQLite.
+Each request is verified (signature or shared secret; 401 and nothing recorded on failure), parsed and
+checked (400 naming the problem when the event could never be handled: not UTF-8 JSON, a field of the
+wrong kind, a timestamp out of the window), and put on the event queue before the answer: the 200 means
+the event is durable. Writes are grouped: concurrent requests share one transaction, so the receiver
+answers well inside TikTok's 3 seconds at hundreds of requests per second on SQLite.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from tiktok_pipelines.domain.events import (
     EventRejected,
     InboundEvent,
+    TimestampWindow,
     parse_tiktok_webhook,
     parse_vtex_notification,
     verify_tiktok_signature,
@@ -69,16 +72,38 @@ class GroupCommitter:
                     future.set_result(None)
 
 
+class SenderHungUp(EventRejected):
+    """The sender closed the connection before its whole body arrived: nothing is recorded, and the
+    sender, which has no answer, delivers again."""
+
+    def __init__(self, received: int, declared: str | None):
+        of = f"of {declared} " if declared else ""
+        super().__init__(f"the sender hung up after {received} {of}bytes", status=499)
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise EventRejected(f"body larger than {limit} bytes", status=413)
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise EventRejected(f"body larger than {limit} bytes", status=413)
+    try:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise EventRejected(f"body larger than {limit} bytes", status=413)
+    except ClientDisconnect:
+        raise SenderHungUp(len(body), declared) from None
     return bytes(body)
+
+
+def refusal(what: str, exc: EventRejected) -> Response:
+    """The answer to a request refused for what it holds, logged without the body (a hang-up is a
+    warning, not an error: the sender retries)."""
+    if isinstance(exc, SenderHungUp):
+        log.warning("%s: %s; nothing recorded", what, exc)
+    else:
+        log.warning("%s refused (%d): %s", what, exc.status, exc)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
 
 def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRoute]:
@@ -91,6 +116,10 @@ def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRou
     app_key = settings.get("TIKTOK_APP_KEY")
     app_secret = settings.get("TIKTOK_APP_SECRET")
     vtex_secret = settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
+    window = TimestampWindow(
+        max_age=timedelta(seconds=settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_AGE_SECONDS")),
+        max_ahead=timedelta(seconds=settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_FUTURE_SECONDS")),
+    )
 
     async def enqueue(event: InboundEvent) -> Response:
         try:
@@ -108,9 +137,9 @@ def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRou
             body = await _read_body(request, limit)
             if not verify_tiktok_signature(app_key, app_secret, body, request.headers.get("authorization")):
                 return JSONResponse({"error": "invalid signature"}, status_code=401)
-            event = parse_tiktok_webhook(body)
+            event = parse_tiktok_webhook(body, window=window)
         except EventRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return refusal("TikTok webhook", exc)
         return await enqueue(event)
 
     async def vtex(request: Request) -> Response:
@@ -123,7 +152,7 @@ def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRou
         try:
             event = parse_vtex_notification(await _read_body(request, limit))
         except EventRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return refusal("VTEX notification", exc)
         if event is None:  # the order hook's configuration ping
             return JSONResponse({"hookConfig": "pong"})
         return await enqueue(event)

@@ -28,7 +28,7 @@ from tiktok_pipelines.domain.events import (
     parse_marketplace_callback,
 )
 from tiktok_pipelines.state.registry import ClientRegistry
-from tiktok_pipelines.webhooks.events import _read_body
+from tiktok_pipelines.webhooks.events import _read_body, refusal
 
 if TYPE_CHECKING:
     from tiktok_pipelines.webhooks.app import ReceiverContext
@@ -65,7 +65,7 @@ def marketplace_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
             body = await _read_body(request, MAX_CALLBACK_BYTES)
             event = parse_marketplace_callback(params["kind"], params["order_id"], body, client.vtex_account)
         except EventRejected as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+            return refusal(f"VTEX {params['kind']} callback of {client_id}", exc)
         try:
             await run_in_threadpool(queue.put, event)  # a repeat is dropped by the queue's unique key
         except Exception:

@@ -22,6 +22,7 @@ from tiktok_pipelines.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.resources.storage import ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, SalesSummary, generate_event_log, generate_sales
 from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.state.db import open_state_db
 
 
 class PinnedAnalytics(AnalyticsDatabase):
@@ -92,6 +93,7 @@ class AnalyticsEnv:
 def analytics_env(folder: Path) -> Iterator[AnalyticsEnv]:
     """Stores and a Dagster instance in `folder`, for fixtures shared by a module's tests."""
     settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(folder / "data")})
+    open_state_db(settings, create=True)  # a new data dir, state DB and development key
     (folder / "dagster_home").mkdir(parents=True)
     with dg.instance_for_test(temp_dir=str(folder / "dagster_home")) as instance:
         yield AnalyticsEnv(settings, build_resources(settings), instance)

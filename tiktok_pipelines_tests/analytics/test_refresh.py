@@ -21,6 +21,7 @@ from tiktok_pipelines.domain.tables import APPEND_ONLY_TABLES
 from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_sales
 from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.state.db import open_state_db
 from tiktok_pipelines_tests.analytics.conftest import materializations, rows, utc, write_part
 
 SESSION = textwrap.dedent(
@@ -172,7 +173,9 @@ def test_analytics_on_an_s3_lake(moto_server, monkeypatch, tmp_path, state_db):
     """The same generated data in a local lake and in S3 (moto) build the same tables; the S3 parts
     are mirrored once and dropped from the mirror once compacted away."""
     config = SalesConfig(clients=2, orders=80, products=6, days=6, parts=2, seed=5)
-    local = build_resources(Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "local")}))
+    settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "local")})
+    open_state_db(settings, create=True)  # a new data dir, state DB and development key
+    local = build_resources(settings)
     generate_sales(local["lake"], config)
     local["analytics"].refresh(local["lake"], local["state"].db)
 

@@ -15,10 +15,10 @@ from tiktok_pipelines.clients.tiktok_shop import (
     BrandExistsError,
     NotFoundError,
     PriceLockedError,
-    RequestError,
     TikTokAuthClient,
     TikTokShopClient,
     ValidationError,
+    parse_versions,
     verify_webhook_signature,
 )
 from tiktok_pipelines.sandbox.images import product_png
@@ -197,7 +197,7 @@ def test_prices_update_and_lock(api, emulator, shop_code):
     sku = created["skus"][0]["id"]
     api.update_prices(created["product_id"], [{"id": sku, "price": {"amount": "49.90", "currency": "BRL"}}])
     product = api.get_product(created["product_id"])
-    assert next(s for s in product["skus"] if s["id"] == sku)["price"]["amount"] == "49.90"
+    assert next(s for s in product["skus"] if s["id"] == sku)["price"]["sale_price"] == "49.90"
     emulator.shop_by_code(shop_code).price_locks.add(sku)
     with pytest.raises(PriceLockedError):
         api.update_prices(
@@ -271,7 +271,7 @@ def test_returns_and_cancellations(api, emulator, shop_code, catalog):
     assert cancels[0]["cancel_status"] == "CANCELLATION_REQUEST_COMPLETE"
     returns = api.search_returns(page_size=10, order_ids=[delivered])
     assert [r["return_id"] for r in returns.items] == [return_id]
-    with pytest.raises(RequestError):
+    with pytest.raises(ValidationError, match="page_size"):
         api.search_returns(page_size=5)  # returns take 10..50
 
 
@@ -327,3 +327,50 @@ def test_bulk_outcomes_keep_failures_apart(api, emulator, shop_code, catalog):
     outcomes = {o.item[0]: o for o in api.update_inventory_many([(product["id"], skus), ("404404", skus)])}
     assert outcomes[product["id"]].ok and outcomes[product["id"]].value.ok
     assert isinstance(outcomes["404404"].error, NotFoundError)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            "product=202502,order=202507",
+            {"POST /product/202502/products/search", "GET /order/202507/orders"},
+        ),
+        (
+            "product=202509,order=202601",
+            {
+                "POST /product/202502/products/search",
+                "PUT /product/202509/products/{product_id}",
+                "POST /product/202509/products/{product_id}/partial_edit",
+                "GET /order/202507/orders",
+            },
+        ),
+    ],
+)
+def test_every_version_the_client_can_be_set_to_is_served(served, shop_code, api, spec, expected):
+    emulator, url = served
+    body = product_body(api)
+    shop = emulator.shop_by_code(shop_code)
+    with TikTokAuthClient(SANDBOX_APP_KEY, SANDBOX_APP_SECRET, url) as auth:
+        token = auth.get_token(emulator.issue_auth_code(shop_code)).access_token.get_secret_value()
+    emulator.reset_stats()
+    with TikTokShopClient(
+        SANDBOX_APP_KEY, SANDBOX_APP_SECRET, token, shop.cipher, base_url=url, versions=parse_versions(spec)
+    ) as moved:
+        created = moved.create_product(body)  # product create exists in 202309 only
+        product_id = created["product_id"]
+        found = moved.search_products(seller_skus=["CAM-P"]).items
+        assert [p["id"] for p in found] == [product_id]
+        moved.partial_edit_product(product_id, {"title": "Camiseta Básica 100% Algodão"})
+        sku_ids = {s["seller_sku"]: s["id"] for s in moved.get_product(product_id)["skus"]}
+        skus = [{**s, "id": sku_ids[s["seller_sku"]]} for s in body["skus"]]
+        moved.edit_product(product_id, {**body, "title": "Camiseta Algodão", "skus": skus})
+        assert shop.products[product_id]["title"] == "Camiseta Algodão"
+        order_id = emulator.create_orders(shop_code, 1)[0]
+        assert moved.get_order(order_id)["id"] == order_id
+    assert expected <= set(emulator.stats()["calls"])
+
+
+def test_a_version_older_than_the_familys_first_is_refused():
+    with pytest.raises(ValueError, match="oldest product version is 202309"):
+        parse_versions("product=202212")

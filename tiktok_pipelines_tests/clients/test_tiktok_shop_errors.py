@@ -68,7 +68,7 @@ def make_client(transport, token="tok", **kw) -> TikTokShopClient:
         (106001, "The signature is invalid", 401, SignatureError),
         (36009004, "Invalid timestamp", 401, AuthError),
         (36009004, "Unexpected identifier: shop_cipher", 200, RequestError),
-        (36009004, "invalid param error: page_size", 200, RequestError),
+        (36009004, "invalid param error: page_size", 200, ValidationError),
         (106013, "shop_cipher is required", 200, RequestError),
         (36009002, "Too many requests", 429, RateLimitedError),
         (36009003, "Internal error", 500, ServerError),
@@ -84,6 +84,54 @@ def test_error_classes(code, message, status, cls):
     assert type(err) is cls
     assert err.code == code and err.request_id == "r" and err.http_status == status
     assert str(code) in str(err) and "/x" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        # The platform's wordings of 36009004 (common-errors page), classified by how they open.
+        ("Invalid credentials. Invalid `app_key` query parameter.", AuthError),
+        ("Invalid credentials. The `x-tts-access-token` header is invalid.", AuthError),
+        ("Invalid credentials. The `access_token` header is invalid.", AuthError),
+        ("Missing credentials. The request does not include a required signature in the query.", AuthError),
+        (
+            "Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than 5 "
+            "minutes before the current time.",
+            AuthError,
+        ),
+        (
+            "Unexpected identifier. The `shop_cipher` query parameter is not required for this request.",
+            RequestError,
+        ),
+        ("Invalid identifier. The `shop_id` query parameter is invalid.", RequestError),
+        ("Invalid API version. The `version` value is invalid or unsupported.", RequestError),
+        ("invalid param error", ValidationError),
+        # Parameter errors that name a token, a signature-like word or a timestamp field are still the
+        # request's data refused: one item fails, not the shop's credentials.
+        ("invalid param error: page_token", ValidationError),
+        ("invalid param error: page_token is not a token this search issued", ValidationError),
+        ("invalid param error: `idempotency_key` must be at most 128 characters, got 129", ValidationError),
+        ("invalid param error: the design attribute has no value", ValidationError),
+        ("invalid param error: create_time_ge is not a timestamp", ValidationError),
+    ],
+)
+def test_36009004_is_classified_by_the_documented_message_shape(message, cls):
+    assert type(error_for(36009004, message, http_status=200)) is cls
+
+
+def test_a_parameter_error_on_one_item_leaves_the_others_and_the_credentials_alone():
+    def answer(request):
+        body = json.loads(request.content)
+        if body["skus"][0]["id"] == "bad":
+            return envelope(36009004, message="invalid param error: page_token")
+        return envelope(0, {})
+
+    client = make_client(httpx.MockTransport(answer))
+    updates = [("p1", [{"id": "ok1"}]), ("p2", [{"id": "bad"}]), ("p3", [{"id": "ok2"}])]
+    outcomes = {o.item[0]: o for o in client.update_prices_many(updates)}
+    assert outcomes["p1"].ok and outcomes["p3"].ok
+    assert isinstance(outcomes["p2"].error, ValidationError)
+    assert not isinstance(outcomes["p2"].error, AuthError | RequestError)
 
 
 def test_retries_429_5xx_and_internal_error_then_succeeds():

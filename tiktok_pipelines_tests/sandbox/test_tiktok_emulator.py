@@ -379,3 +379,181 @@ def test_a_body_of_the_wrong_shape_is_a_param_error(emulator):
     assert body["code"] in (36009004, 12052990)
     body = call(emulator, "POST", "/product/202309/inventory/search", body={"product_ids": 5})[1]
     assert body["code"] == 36009004
+
+
+# ------------------------------------------------------------------ as strict as the platform
+def raw_call(emu, method, path, params, content=None, headers=None):
+    """A request built by hand: `params` (pairs, already signed or not) and raw body bytes."""
+    query = urlencode(params)
+    response = httpx.request(method, f"{emu.test_url}{path}?{query}", content=content, headers=headers or {})
+    return response.status_code, response.json()
+
+
+def base_params(emu, cipher=True):
+    params = {"app_key": SANDBOX_APP_KEY, "timestamp": str(int(time.time()))}
+    if cipher:
+        params["shop_cipher"] = emu.test_shop.cipher
+    return params
+
+
+def test_the_access_token_is_read_from_the_header_only(emulator):
+    path = "/logistics/202309/warehouses"
+    params = base_params(emulator) | {"access_token": emulator.test_token["access_token"]}
+    params["sign"] = sign(path, params, None, SANDBOX_APP_SECRET)
+    status, body = raw_call(emulator, "GET", path, params, headers={"Content-Type": "application/json"})
+    assert (status, body["code"]) == (401, 36009004) and "x-tts-access-token" in body["message"]
+    headers = {"x-tts-access-token": emulator.test_token["access_token"]}
+    assert raw_call(emulator, "GET", path, params, headers=headers)[1]["code"] == 0
+
+
+def test_a_body_that_is_not_utf8_is_a_parameter_error_not_a_500(emulator):
+    path = "/product/202309/brands"
+    params = base_params(emulator, cipher=False) | {"sign": "0" * 64}
+    headers = {"Content-Type": "application/json", "x-tts-access-token": emulator.test_token["access_token"]}
+    raw = '{"name":"Marca Açaí"}'.encode("latin-1")
+    status, body = raw_call(emulator, "POST", path, params, content=raw, headers=headers)
+    assert (status, body["code"]) == (200, 36009004) and "UTF-8" in body["message"]
+    assert "marca açaí" not in emulator.brands
+
+
+def test_a_repeated_query_key_is_a_parameter_error_not_a_bad_signature(emulator):
+    from tiktok_pipelines.sandbox.tiktok_signing import request_signature
+
+    path = "/order/202309/orders"
+    pairs = [*base_params(emulator).items(), ("ids", "576000000000000001"), ("ids", "576000000000000002")]
+    pairs.append(("sign", request_signature(path, pairs, None, "application/json", SANDBOX_APP_SECRET)))
+    headers = {"x-tts-access-token": emulator.test_token["access_token"]}
+    status, body = raw_call(emulator, "GET", path, pairs, headers=headers)
+    assert (status, body["code"]) == (200, 36009004)
+    assert body["message"].startswith("invalid param error") and "`ids`" in body["message"]
+
+
+def valid_product(emulator, **changes):
+    from tiktok_pipelines.sandbox.tiktok_shop import seed_attributes
+
+    leaf = emulator.categories["824330"]
+    uri = emulator._store_image(b"strict", "MAIN_IMAGE", 800, 800)["uri"]
+    body = {
+        "title": "Camiseta Estrita",
+        "description": "<p>Algodão</p>",
+        "category_id": leaf.id,
+        "main_images": [{"uri": uri}],
+        "package_weight": {"value": "0.3", "unit": "KILOGRAM"},
+        "package_dimensions": {"length": "30", "width": "20", "height": "3", "unit": "CENTIMETER"},
+        "product_attributes": seed_attributes(leaf),
+        "skus": [
+            {
+                "seller_sku": "EST-1",
+                "price": {"amount": "59.90", "currency": "BRL"},
+                "list_price": {"amount": "69.90", "currency": "BRL"},
+                "inventory": [
+                    {"warehouse_id": w, "quantity": 3} for w in emulator.test_shop.sales_warehouse_ids
+                ],
+            }
+        ],
+    }
+    for change in changes.values():
+        change(body)
+    return body
+
+
+def _set(path, value):
+    def change(body):
+        *parents, last = path
+        target = body
+        for key in parents:
+            target = target[key]
+        target[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (_set(("skus", 0, "price", "amount"), 59.9), "skus[0].price.amount"),
+        (_set(("skus", 0, "list_price", "amount"), 69.9), "skus[0].list_price.amount"),
+        (_set(("package_weight", "value"), 0.3), "package_weight.value"),
+        (_set(("package_dimensions", "height"), 3), "package_dimensions.height"),
+        (_set(("idempotency_key",), "k" * 129), "idempotency_key"),
+        (_set(("save_mode",), "PUBLISH"), "save_mode"),
+    ],
+)
+def test_product_writes_refuse_what_the_platform_refuses(emulator, change, where):
+    body = valid_product(emulator, change=change)
+    for method, path in (
+        ("POST", "/product/202309/products"),
+        ("POST", "/product/202309/products/listing_check"),
+    ):
+        _status, answer = call(emulator, method, path, body=body)
+        assert answer["code"] == 36009004, (path, answer)
+        assert answer["message"].startswith("invalid param error") and f"`{where}`" in answer["message"]
+    assert emulator.test_shop.products == {}
+
+
+def test_the_limits_themselves_are_accepted(emulator):
+    body = valid_product(
+        emulator, key=_set(("idempotency_key",), "k" * 128), mode=_set(("save_mode",), "AS_DRAFT")
+    )
+    answer = call(emulator, "POST", "/product/202309/products", body=body)[1]
+    assert answer["code"] == 0, answer
+    assert emulator.test_shop.products[answer["data"]["product_id"]]["status"] == "DRAFT"
+
+
+def test_edits_and_price_updates_refuse_numbers_for_amounts(emulator):
+    created = call(emulator, "POST", "/product/202309/products", body=valid_product(emulator))[1]["data"]
+    product_id, sku_id = created["product_id"], created["skus"][0]["id"]
+    edit = valid_product(emulator, weight=_set(("package_weight", "value"), 1))
+    answer = call(emulator, "PUT", f"/product/202309/products/{product_id}", body=edit)[1]
+    assert answer["code"] == 36009004 and "`package_weight.value`" in answer["message"]
+    partial = {"package_dimensions": {"length": 30, "width": "20", "height": "3", "unit": "CENTIMETER"}}
+    answer = call(emulator, "POST", f"/product/202309/products/{product_id}/partial_edit", body=partial)[1]
+    assert answer["code"] == 36009004 and "`package_dimensions.length`" in answer["message"]
+    update = {"skus": [{"id": sku_id, "price": {"amount": 49.9, "currency": "BRL"}}]}
+    answer = call(emulator, "POST", f"/product/202309/products/{product_id}/prices/update", body=update)[1]
+    assert answer["code"] == 36009004 and "`skus[0].price.amount`" in answer["message"]
+    sku = emulator.test_shop.products[product_id]["skus"][0]
+    assert (
+        sku["price"]["amount"] == "59.90"
+        and emulator.test_shop.products[product_id]["package_weight"]["value"] == "0.3"
+    )
+
+
+def test_product_answers_carry_the_documented_price_and_leave_absent_objects_out(emulator):
+    created = call(emulator, "POST", "/product/202309/products", body=valid_product(emulator))[1]["data"]
+    product = call(emulator, "GET", f"/product/202309/products/{created['product_id']}")[1]["data"]
+    assert "brand" not in product  # no brand given: left out, not null
+    assert product["skus"][0]["price"] == {
+        "currency": "BRL",
+        "sale_price": "59.90",
+        "tax_exclusive_price": "59.90",
+    }
+    assert product["skus"][0]["list_price"] == {"amount": "69.90", "currency": "BRL"}
+    found = call(emulator, "POST", "/product/202309/products/search", query={"page_size": "10"}, body={})[1][
+        "data"
+    ]["products"]
+    assert found[0]["skus"][0]["price"] == product["skus"][0]["price"]
+
+
+def test_newer_versions_are_served_and_an_unknown_version_is_refused(emulator):
+    emulator.seed_products(emulator.test_shop, _catalog(), count=2)
+    order_id = emulator.create_orders("BRTEST01", 1)[0]
+    product_id = next(iter(emulator.test_shop.products))
+    search = {"page_size": "10"}
+    assert call(emulator, "POST", "/product/202502/products/search", query=search, body={})[1]["code"] == 0
+    too_many = {"seller_skus": [str(i) for i in range(11)]}
+    assert call(emulator, "POST", "/product/202502/products/search", query=search, body=too_many)[1][
+        "code"
+    ] == (12019027)
+    orders = call(emulator, "GET", "/order/202507/orders", query={"ids": order_id})[1]["data"]["orders"]
+    assert [o["id"] for o in orders] == [order_id]
+    partial = call(
+        emulator, "POST", f"/product/202509/products/{product_id}/partial_edit", body={"title": "Novo"}
+    )
+    assert partial[1]["code"] == 0 and emulator.test_shop.products[product_id]["title"] == "Novo"
+    status, body = call(emulator, "POST", "/product/202401/products/search", query=search, body={})
+    assert (status, body["code"]) == (404, 36009014)
+    status, body = call(
+        emulator, "GET", f"/product/202509/products/{product_id}"
+    )  # get exists in 202309 only
+    assert (status, body["code"]) == (404, 36009014)

@@ -223,3 +223,18 @@ def test_call_counters_count_every_request_and_reset(vtex_api, vtex_control, san
     assert vtex_control.responses()["GET /api/catalog_system/pvt/brand/list 500"] == 1
     vtex_control.reset_calls()
     assert vtex_control.calls() == {}
+
+
+def test_stats_show_what_each_account_received(http, sandbox):
+    stats_url = sandbox.urls()["vtex"] + "/_sandbox/stats"
+    httpx.delete(stats_url)
+    assert http.get("/api/catalog_system/pvt/brand/list", headers=AUTH).status_code == 200
+    assert http.get("/api/catalog_system/pvt/brand/list").status_code == 401
+    demo = httpx.get(stats_url).json()["accounts"]["demostore"]
+    assert demo["total_calls"] == 2
+    assert demo["calls"] == {"GET /api/catalog_system/pvt/brand/list": 2}
+    assert demo["answers"] == {
+        "GET /api/catalog_system/pvt/brand/list 200": 1,
+        "GET /api/catalog_system/pvt/brand/list 401": 1,
+    }
+    assert demo["orders"] == {} and demo["http_429"] == 0

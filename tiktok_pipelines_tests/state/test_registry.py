@@ -128,7 +128,7 @@ def test_production_without_a_key_is_a_clear_error(tmp_path):
 
 def test_development_generates_and_reuses_a_private_key(tmp_path):
     settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path)})
-    box = SecretBox.from_settings(settings)
+    box = SecretBox.from_settings(settings, create_key=True)
     token = box.encrypt("x")
     assert settings.dev_key_path.stat().st_mode & 0o777 == 0o600
     assert SecretBox.from_settings(settings).decrypt(token) == "x"
@@ -137,3 +137,29 @@ def test_development_generates_and_reuses_a_private_key(tmp_path):
 def test_invalid_key_is_a_config_error():
     with pytest.raises(ConfigError, match="not a valid Fernet key"):
         SecretBox(["not-a-key"])
+
+
+def test_an_option_stored_before_it_was_refused_fails_where_it_is_read_and_blocks_nothing_else(registry):
+    registry.add(build_client(**FIELDS, options={"stock_buffer": 2}))
+    with registry.db.begin() as conn:  # written by a release that did not check options
+        conn.execute(
+            clients_table.update().values(options='{"feed_max_rejected_share": 7, "stock_buffer": 2}')
+        )
+    client = registry.get("loja-1")
+    assert client.option("stock_buffer") == 2
+    with pytest.raises(InvalidClientError, match=r"client loja-1: feed_max_rejected_share: .* \(got 7\)"):
+        client.option("feed_max_rejected_share")
+    # An unrelated change (onboarding storing the shop) is not held back by it.
+    assert registry.update("loja-1", tiktok_shop_id="7000").tiktok_shop_id == "7000"
+    with pytest.raises(InvalidClientError, match="feed_max_rejected_share"):
+        registry.update("loja-1", options={**client.options, "stock_buffer": 3})
+    assert registry.update("loja-1", options={"stock_buffer": 3}).options == {"stock_buffer": 3}
+
+
+def test_development_makes_no_key_unless_asked(tmp_path):
+    settings = Settings.load({"TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "elsewhere")})
+    with pytest.raises(
+        ConfigError, match=f"no development key at {tmp_path / 'elsewhere' / 'dev-secret.key'}"
+    ):
+        SecretBox.from_settings(settings)
+    assert not (tmp_path / "elsewhere").exists()
