@@ -8,8 +8,11 @@ each in a fresh process so peak RSS is its own:
             PRODUTOS-compara-xml lambda).
 A third figure, lxml's iterparse alone over the same file, is the ceiling for any streaming parser in
 Python on this machine at that moment (the machine is shared: compare against it, not only against the
-targets). Prints one line per figure: name, value, unit, ratio to the baseline. Throughput is given against wall
-time and against CPU time (the second is steadier on a shared machine).
+targets), and `parse_diff_to_iterparse` is the project's throughput as a share of it, in the same run (the
+target is 0.5). A fourth, iterparse reading every field's tag and text and nothing else, is what any code
+that looks at each field from Python pays before doing anything with it. Prints one line per figure:
+name, value, unit, ratio to the baseline. Throughput is given against wall time and against CPU time (the
+second is steadier on a shared machine).
 
     python benchmarks/feed.py [--sizes 10000,100000] [--repeat 3]
 
@@ -111,6 +114,23 @@ def run_floor(new: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
 
 
+def run_fields(new: Path) -> dict:
+    """iterparse, reading each item's fields' tag and text and nothing else: the least a parser that
+    looks at every field from Python must spend."""
+    from lxml import etree
+
+    started, cpu = time.perf_counter(), time.process_time()
+    items = etree.iterparse(str(new), events=("end",), tag="item", remove_blank_text=True)
+    for count, (_event, elem) in enumerate(items, 1):
+        for child in elem:
+            child.tag, child.text  # noqa: B018
+        elem.clear(keep_tail=False)
+        if count % 256 == 0:
+            parent = elem.getparent()
+            del parent[: parent.index(elem)]
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu}
+
+
 def run_baseline(old: Path, new: Path) -> dict:
     from lxml import etree
 
@@ -154,6 +174,8 @@ def child(mode: str, folder: Path, size: int) -> None:
         result = run_project(old_table, new, folder / f"out-{size}.parquet")
     elif mode == "floor":
         result = run_floor(new)
+    elif mode == "fields":
+        result = run_fields(new)
     else:
         result = run_baseline(old, new)
     result["peak_rss_mb"] = peak_rss_mb()
@@ -201,6 +223,7 @@ def main() -> None:
             project = best_of("project", folder, size, args.repeat)
             baseline = best_of("baseline", folder, size, args.repeat)
             floor = best_of("floor", folder, size, args.repeat)
+            fields = best_of("fields", folder, size, args.repeat)
             label = f"{size // 1000}k"
             p_rate, b_rate = mb / project["seconds"], mb / baseline["seconds"]
             p_cpu, b_cpu = mb / project["cpu_seconds"], mb / baseline["cpu_seconds"]
@@ -211,6 +234,14 @@ def main() -> None:
             print(
                 f"feed_{label}_lxml_iterparse_only_throughput {f_rate:.1f} MB/s ratio {f_rate / b_rate:.2f}"
             )
+            r_rate = mb / fields["seconds"]
+            print(
+                f"feed_{label}_lxml_iterparse_fields_read_throughput {r_rate:.1f} MB/s "
+                f"ratio {r_rate / b_rate:.2f}"
+            )
+            print(f"feed_{label}_parse_diff_to_iterparse {p_rate / f_rate:.2f} ratio (target 0.50)")
+            p_cpu_floor = mb / floor["cpu_seconds"]
+            print(f"feed_{label}_parse_diff_to_iterparse_cpu {p_cpu / p_cpu_floor:.2f} ratio (target 0.50)")
             print(f"feed_{label}_parse_diff_cpu_throughput {p_cpu:.1f} MB/cpu-s ratio {p_cpu / b_cpu:.2f}")
             print(f"feed_{label}_baseline_cpu_throughput {b_cpu:.1f} MB/cpu-s ratio 1.00")
             print(

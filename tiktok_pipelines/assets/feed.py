@@ -8,7 +8,7 @@ import dagster as dg
 
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.feed import FeedFetchError
-from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser
+from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser, feed_refusal
 from tiktok_pipelines.domain.tables import (
     FEED_PROBLEMS,
     FEED_PRODUCTS,
@@ -112,9 +112,10 @@ def feed_products(
     context: dg.AssetExecutionContext, state: StateStore, objects: ObjectStore, lake: ParquetLake
 ) -> dg.MaterializeResult:
     """The feed's items as a table (one row per variant, `seller_sku` = `g:id`), parsed in a stream from
-    the latest snapshot and written to the lake as Parquet. A feed that cannot be read whole, or whose
-    share of rejected items is above the client's `feed_max_rejected_share` (default 20 %), fails the
-    run and the last good table stays current. Rejected items are listed in `feed_problems`."""
+    the latest snapshot and written to the lake as Parquet. A feed that cannot be read whole, that has
+    no item, or whose share of rejected items is above the client's `feed_max_rejected_share` (default
+    20 %), fails the run and the last good table stays current. Rejected items (each with its reason,
+    e.g. a price outside its range) are listed in `feed_problems`."""
     client = state.registry.get(context.partition_key)
     snapshot = state.feeds.latest(client.client_id)
     if snapshot is None:
@@ -151,16 +152,9 @@ def feed_products(
                                 "availability": entry.availability,
                             }
                         )
-            summary = parser.summary
-            seen = summary.items + summary.rejected
-            if seen and summary.rejected / seen > max_rejected:
-                raise FeedFormatError(
-                    f"{summary.rejected} of {seen} items are rejected ({summary.rejected / seen:.0%}), above "
-                    f"the client's limit of {max_rejected:.0%}; first problem: "
-                    + _describe_first_problem(summary.problems)
-                )
-            if summary.items == 0 and seen:
-                raise FeedFormatError("no item of the feed is usable")
+            refusal = feed_refusal(parser.summary, max_rejected)
+            if refusal is not None:
+                raise FeedFormatError(refusal)
     except FeedFormatError as exc:
         state.feeds.mark_rejected(snapshot.id, str(exc))
         current = state.feeds.current(client.client_id)
@@ -192,7 +186,7 @@ def feed_products(
                     "snapshot_hash": snapshot.content_hash,
                 }
             )
-    state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected)
+    state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected, summary.catalog_digest)
     if summary.rejected:
         context.log.warning("%d items rejected, see feed_problems", summary.rejected)
     return dg.MaterializeResult(
@@ -203,6 +197,7 @@ def feed_products(
             "warnings": summary.warnings,
             "format": summary.format or "",
             "snapshot_hash": snapshot.content_hash,
+            "catalog_hash": summary.catalog_digest,
             "size_bytes": snapshot.size_bytes,
             "parse_seconds": round(seconds, 3),
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,
@@ -215,13 +210,6 @@ def feed_products(
         },
         data_version=dg.DataVersion(snapshot.content_hash),
     )
-
-
-def _describe_first_problem(problems) -> str:
-    if not problems:
-        return "none recorded"
-    p = problems[0]
-    return f"line {p.line}, item {p.seller_sku or '?'}: {p.field}: {p.message}"
 
 
 def _problems_table(problems) -> str:

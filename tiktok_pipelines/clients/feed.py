@@ -75,6 +75,7 @@ def fetch_feed(
 def probe_feed(
     url: str,
     *,
+    dest: Path | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
     timeout_s: float = 30.0,
@@ -82,11 +83,12 @@ def probe_feed(
     user_agent: str = "tiktok-pipelines",
     attempts: int = 2,
 ) -> FeedFetch:
-    """A conditional GET that only hashes the body (nothing is stored): whether the feed changed, for a
-    sensor. 304 → `not_modified`; otherwise `content_hash` says what the feed is now."""
+    """A conditional GET for a sensor, with fewer and shorter retries: whether the feed changed. 304 →
+    `not_modified`; otherwise `content_hash` says what the feed is now, and the body is written to `dest`
+    when one is given (else only hashed)."""
     return fetch_feed(
         url,
-        None,
+        dest,
         etag=etag,
         last_modified=last_modified,
         timeout_s=timeout_s,

@@ -331,9 +331,10 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
 }
 
 
-# Rows of `feed_products` per Parquet row group: a feed row holds about 1.5 KB of text, and a small
-# batch keeps a 100k-item feed's parse within ~130 MB.
-FEED_PRODUCTS_BATCH_ROWS = 2_000
+# Rows of `feed_products` per Parquet row group: a feed row holds about 1.5 KB of text (held twice
+# while its batch is turned into columns), and a small batch keeps a 100k-item feed's parse within
+# ~140 MB, some 70 of which are the imports of lxml and pyarrow.
+FEED_PRODUCTS_BATCH_ROWS = 1_000
 # Columns of `feed_products` with few distinct values, worth a Parquet dictionary.
 FEED_PRODUCTS_DICTIONARY = (
     "client_id",

@@ -33,10 +33,14 @@ class FeedDownloader(dg.ConfigurableResource):
             attempts=self.attempts,
         )
 
-    def probe(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FeedFetch:
-        """Whether the feed changed, without keeping it: a conditional GET whose body is only hashed."""
+    def probe(
+        self, url: str, etag: str | None = None, last_modified: str | None = None, dest: Path | None = None
+    ) -> FeedFetch:
+        """Whether the feed changed: a conditional GET whose body is hashed, and kept in `dest` when given
+        (for a sensor that reads what changed)."""
         return probe_feed(
             url,
+            dest=dest,
             etag=etag,
             last_modified=last_modified,
             timeout_s=min(self.timeout_seconds, 40.0),  # a sensor tick has 60 s

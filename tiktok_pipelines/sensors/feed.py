@@ -1,12 +1,16 @@
-"""Watches the clients' feeds and runs the catalog of a client whose feed changed."""
+"""Watches the clients' feeds and runs the catalog of a client whose feed changed what the catalog
+publishes."""
 
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import dagster as dg
 
 from tiktok_pipelines.clients.feed import FeedFetchError
 from tiktok_pipelines.clients.http import map_concurrently
+from tiktok_pipelines.domain.feed import FeedFormatError, FeedParser
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, lane_has_run
 from tiktok_pipelines.resources.feeds import FeedDownloader
 from tiktok_pipelines.resources.state import StateStore
@@ -29,10 +33,13 @@ def feed_change_sensor(
 ) -> dg.SensorResult:
     """Checks a few active clients' feeds per tick (a rotating cursor goes round all of them) with a
     conditional GET (ETag / Last-Modified; without them, the body's hash). A feed whose content differs
-    from the client's latest snapshot requests one catalog_job run, keyed `feed:<client>:<hash>`, so a
-    content is published once however often it is seen. A client whose catalog run is queued or in
-    progress is not probed: that run reads the feed as it is then, and a later change is seen once it ends
-    (so a feed that changes faster than its catalog runs never piles runs up in the queue)."""
+    from the client's latest snapshot is read, and requests one catalog_job run, keyed
+    `feed:<client>:<hash>` (a content is published once however often it is seen), only when what the
+    catalog publishes changed: its catalog digest differs from the current snapshot's. A change to
+    prices or availability alone belongs to the stock and price lane and starts no catalog run. A client
+    whose catalog run is queued or in progress is not probed: that run reads the feed as it is then, and
+    a later change is seen once it ends (so a feed that changes faster than its catalog runs never piles
+    runs up in the queue)."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = cursor.get("seen", {})
     partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
@@ -50,12 +57,25 @@ def feed_change_sensor(
         if time.monotonic() - started > TICK_BUDGET_SECONDS:
             return None  # left for the next tick
         latest = state.feeds.latest(client.client_id)
-        etag, modified, _ = seen.get(client.client_id) or (None, None, None)
+        etag, modified, seen_hash, seen_digest = [*seen.get(client.client_id, ()), None, None, None, None][:4]
         if etag is None and modified is None and latest is not None:
             etag, modified = latest.etag, latest.last_modified
-        return latest, feed_downloader.probe(client.feed_url, etag, modified)
+        current = state.feeds.current(client.client_id)
+        with tempfile.TemporaryDirectory(prefix="ttp-feed-probe-") as tmp:
+            body = Path(tmp) / "feed.xml"
+            fetch = feed_downloader.probe(client.feed_url, etag, modified, dest=body)
+            digest = None
+            unchanged = fetch.not_modified or (
+                latest is not None and latest.content_hash == fetch.content_hash
+            )
+            if not unchanged and current is not None and current.catalog_hash:
+                if seen_hash == fetch.content_hash and seen_digest:
+                    digest = seen_digest  # this content was read on an earlier tick
+                else:
+                    digest = _catalog_digest(body, client.option("currency", "BRL"))
+        return latest, current, fetch, digest
 
-    requests, checked, errors = [], 0, []
+    requests, checked, errors, stock_price_only = [], 0, [], []
     for outcome in map_concurrently(probe, batch, max_workers=PROBE_CONCURRENCY):
         client = outcome.item
         if outcome.error is not None:
@@ -67,12 +87,20 @@ def feed_change_sensor(
         if outcome.value is None:
             continue
         checked += 1
-        latest, fetch = outcome.value
+        latest, current, fetch, digest = outcome.value
         if fetch.not_modified:
             continue
         content_hash = fetch.content_hash or ""
-        seen[client.client_id] = [fetch.etag, fetch.last_modified, content_hash]
+        seen[client.client_id] = [fetch.etag, fetch.last_modified, content_hash, digest]
         if latest is not None and latest.content_hash == content_hash:
+            continue
+        if digest is not None and current is not None and digest == current.catalog_hash:
+            stock_price_only.append(client.client_id)
+            context.log.info(
+                "feed of %s changed (%s) only in fields the stock and price lane owns: no catalog run",
+                client.client_id,
+                content_hash[:12],
+            )
             continue
         run_key = f"feed:{client.client_id}:{content_hash}"
         if latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
@@ -99,8 +127,28 @@ def feed_change_sensor(
     if not requests:
         return dg.SensorResult(
             skip_reason=f"{checked} feed(s) checked, none changed"
+            + (
+                f" for the catalog ({len(stock_price_only)} only in prices or availability)"
+                if stock_price_only
+                else ""
+            )
             + (f"; {len(errors)} unreachable" if errors else "")
             + (f"; {len(skipped)} with a catalog run in flight" if skipped else ""),
             cursor=new_cursor,
         )
     return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+
+
+UNREADABLE = "unreadable"
+
+
+def _catalog_digest(path: Path, currency: str) -> str:
+    """The catalog digest of a downloaded feed, as `feed_products` would record it, or UNREADABLE (a
+    catalog run is then requested, and fails saying why)."""
+    parser = FeedParser(default_currency=currency, max_problems_kept=0)
+    try:
+        for _ in parser.iter(path):
+            pass
+    except FeedFormatError:
+        return UNREADABLE
+    return parser.summary.catalog_digest

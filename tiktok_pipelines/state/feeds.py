@@ -2,7 +2,8 @@
 
 A snapshot is `fetched` when its bytes are stored, then `accepted` (parsed; the newest accepted one is
 the client's current catalog) or `rejected` (with the reason). A rejected snapshot never replaces the
-current one.
+current one. An accepted snapshot keeps its `catalog_hash` (what the catalog lane publishes of it, prices
+and stock left out), which the feed sensor compares a new feed with.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ feed_snapshots = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("item_count", sa.Integer),
     sa.Column("rejected_count", sa.Integer),
+    sa.Column("catalog_hash", sa.String(64)),
     sa.Column("fetched_at", UTCDateTime, nullable=False),
     sa.Column("checked_at", UTCDateTime, nullable=False),
     sa.Column("parsed_at", UTCDateTime),
@@ -51,6 +53,7 @@ class FeedSnapshot:
     error: str | None
     item_count: int | None
     rejected_count: int | None
+    catalog_hash: str | None
     fetched_at: datetime
     checked_at: datetime
     parsed_at: datetime | None
@@ -151,7 +154,9 @@ class FeedSnapshots:
                 feed_snapshots.update().where(feed_snapshots.c.id == snapshot_id).values(checked_at=utcnow())
             )
 
-    def mark_accepted(self, snapshot_id: int, item_count: int, rejected_count: int) -> None:
+    def mark_accepted(
+        self, snapshot_id: int, item_count: int, rejected_count: int, catalog_hash: str | None = None
+    ) -> None:
         with self.db.begin() as conn:
             conn.execute(
                 feed_snapshots.update()
@@ -161,6 +166,7 @@ class FeedSnapshots:
                     error=None,
                     item_count=item_count,
                     rejected_count=rejected_count,
+                    catalog_hash=catalog_hash,
                     parsed_at=utcnow(),
                 )
             )

@@ -133,3 +133,57 @@ def test_server_errors_are_retried(sandbox, demo_client, instance, resources):
     control(sandbox, "fault", json={"status": 503, "times": 2})
     result = materialize(instance, resources)
     assert metadata(result, "feed_xml")["http_status"] == 200
+
+
+def feed_of(*items: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0"?><rss xmlns:g="http://base.google.com/ns/1.0"><channel><title>Loja</title>'
+        + b"".join(b"<item>%s</item>" % i for i in items)
+        + b"</channel></rss>"
+    )
+
+
+def test_numbers_too_large_for_their_columns_cost_only_their_items(
+    sandbox, demo_client, instance, resources, state_db
+):
+    good = [b"<g:id>%d</g:id><title>T</title><g:price>19.90 BRL</g:price>" % i for i in range(20)]
+    bad = [
+        b"<g:id>huge-price</g:id><title>T</title><g:price>1000000000000.00 BRL</g:price>",
+        b"<g:id>huge-weight</g:id><title>T</title><g:price>19.90 BRL</g:price>"
+        b"<g:shipping_weight>100000000 kg</g:shipping_weight>",
+        b"<g:id>zero</g:id><title>T</title><g:price>0 BRL</g:price>",
+        b"<g:id>thousands</g:id><title>T</title><g:price>1.299 BRL</g:price>",
+    ]
+    control(sandbox, "raw", content=feed_of(*good, *bad))
+    result = materialize(instance, resources)
+    meta = metadata(result, "feed_products")
+    assert meta["dagster/row_count"] == 20 and meta["rejected_items"] == 4
+    table = lake_table(resources)
+    assert table.num_rows == 20 and "huge-price" not in table.column("seller_sku").to_pylist()
+    problems = lake_table(resources, table="feed_problems").to_pylist()
+    assert {p["seller_sku"]: p["field"] for p in problems} == {
+        "huge-price": "price",
+        "huge-weight": "shipping_weight",
+        "zero": "price",
+        "thousands": "price",
+    }
+    assert FeedSnapshots(state_db).current("demo").id == FeedSnapshots(state_db).latest("demo").id
+
+
+def test_an_empty_feed_fails_and_the_last_good_catalog_stays(
+    sandbox, demo_client, instance, resources, state_db
+):
+    materialize(instance, resources)
+    good = FeedSnapshots(state_db).current("demo")
+    rows_before = lake_table(resources).num_rows
+    control(sandbox, "raw", content=feed_of())
+    result = materialize(instance, resources, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "has no item" in failure.step_failure_data.error.message + str(
+        failure.step_failure_data.user_failure_data
+    )
+    snapshots = FeedSnapshots(state_db)
+    assert snapshots.current("demo").id == good.id
+    assert snapshots.latest("demo").status == "rejected"
+    assert lake_table(resources).num_rows == rows_before

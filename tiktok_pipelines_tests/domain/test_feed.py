@@ -3,7 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser, ItemProblem, parse_price
+from tiktok_pipelines.domain.feed import (
+    PRICE_RANGE,
+    WEIGHT_RANGE_KG,
+    FeedFormatError,
+    FeedItem,
+    FeedParser,
+    FeedSummary,
+    ItemProblem,
+    feed_refusal,
+    parse_price,
+)
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.feeds import render_feed
 
@@ -151,6 +161,67 @@ def test_bad_sale_price_and_currency_mismatch():
     assert "differs" in problems[1].message
 
 
+@pytest.mark.parametrize(
+    ("field", "extra", "price"),
+    [
+        ("price", "", "1000000000000.00 BRL"),
+        ("price", "", "100000000 BRL"),
+        ("price", "", "9" * 40 + " BRL"),
+        ("sale_price", "<g:sale_price>1000000000000.00 BRL</g:sale_price>", "10.00 BRL"),
+        ("shipping_weight", "<g:shipping_weight>100000000 kg</g:shipping_weight>", "10.00 BRL"),
+        ("shipping_weight", "<g:shipping_weight>1000.001 kg</g:shipping_weight>", "10.00 BRL"),
+        ("shipping_weight", "<g:shipping_weight>2300 lb</g:shipping_weight>", "10.00 BRL"),
+        ("shipping_weight", "<g:shipping_weight>" + "9" * 40 + " g</g:shipping_weight>", "10.00 BRL"),
+    ],
+)
+def test_a_number_outside_its_range_rejects_only_its_item(field, extra, price):
+    items, problems, summary = parse(rss(item("1", price, extra), item("2")))
+    assert [i.seller_sku for i in items] == ["2"]
+    assert (problems[0].seller_sku, problems[0].field, problems[0].severity) == ("1", field, "error")
+    assert "outside the accepted range" in problems[0].message
+    assert summary.rejected == 1
+
+
+def test_the_ends_of_each_range_are_accepted():
+    low, high = PRICE_RANGE
+    items, problems, _ = parse(
+        rss(
+            item("1", f"{high} BRL", f"<g:sale_price>{low} BRL</g:sale_price>"),
+            item("2", extra=f"<g:shipping_weight>{WEIGHT_RANGE_KG[1]} kg</g:shipping_weight>"),
+            item("3", extra="<g:shipping_weight>0 kg</g:shipping_weight>"),
+        )
+    )
+    assert not problems
+    assert (items[0].price, items[0].sale_price) == (high, low)
+    assert [i.shipping_weight_kg for i in items[1:]] == [Decimal("1000.000"), Decimal("0.000")]
+
+
+@pytest.mark.parametrize("price", ["1.299 BRL", "1,299 BRL", "R$ 1.299", "BRL 1,2999", "0.001 BRL"])
+def test_a_price_with_more_than_two_decimals_is_rejected_not_rounded(price):
+    items, problems, _ = parse(rss(item("1", price), item("2")))
+    assert [i.seller_sku for i in items] == ["2"]
+    assert problems[0].field == "price" and "ambiguous" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("price", "sale"), [("0 BRL", ""), ("0.00 BRL", ""), ("-5.00 BRL", ""), ("10.00 BRL", "0.00 BRL")]
+)
+def test_a_price_that_is_not_positive_rejects_its_item_at_parse_time(price, sale):
+    extra = f"<g:sale_price>{sale}</g:sale_price>" if sale else ""
+    items, problems, summary = parse(rss(item("1", price, extra), item("2")))
+    assert [i.seller_sku for i in items] == ["2"]
+    assert problems[0].field == ("sale_price" if sale else "price")
+    assert summary.rejected == 1
+
+
+def test_an_empty_feed_is_refused_whole():
+    _, _, summary = parse(rss())
+    assert summary.items == 0 and summary.rejected == 0
+    assert "no item" in feed_refusal(summary, 0.2)
+    assert feed_refusal(FeedSummary(items=9, rejected=1), 0.2) is None
+    assert "above the client's limit" in feed_refusal(FeedSummary(items=7, rejected=3), 0.2)
+
+
 def test_unreadable_weight_is_only_a_warning():
     items, problems, summary = parse(rss(item(extra="<g:shipping_weight>pesado</g:shipping_weight>")))
     assert len(items) == 1 and items[0].shipping_weight_kg is None
@@ -175,6 +246,21 @@ def test_malformed_xml_names_the_line():
     assert "not well-formed" in str(err)
     assert err.line == 4
     assert str(err).count("(line 4, column") == 1
+
+
+@pytest.mark.parametrize("text", ["Preto & Branco", "Preto &amp Branco"])
+def test_a_bare_ampersand_is_named_as_such(text):
+    err = fatal(rss(item("1", extra=f"<g:color>{text}</g:color>")))
+    assert "bare '&'" in str(err) and "&amp;" in str(err)
+    assert "refused" not in str(err)
+    assert err.line == 1
+
+
+def test_an_html_entity_is_named_as_undefined():
+    err = fatal(rss(item("1", extra="<g:color>Preto&nbsp;Fosco</g:color>")))
+    assert "&nbsp; is not defined" in str(err)
+    assert "refused" not in str(err)
+    assert err.line == 1 and err.column
 
 
 def test_truncated_feed_is_fatal():
@@ -237,4 +323,68 @@ def test_the_collector_thresholds_come_back_after_a_parse():
     assert gc.get_threshold() == before
     with pytest.raises(FeedFormatError):
         list(FeedParser().iter(b"<rss><channel><item>"))
+    assert gc.get_threshold() == before
+
+
+def test_the_catalog_digest_leaves_out_only_what_the_stock_and_price_lane_owns():
+    def digest(*items):
+        return parse(rss(*items))[2].catalog_digest
+
+    base = digest(item("1", extra="<g:availability>in_stock</g:availability>"), item("2"))
+    assert base == digest(
+        item(
+            "1",
+            "12.00 BRL",
+            "<g:availability>out_of_stock</g:availability><g:sale_price>9.00 BRL</g:sale_price>"
+            "<g:sale_price_effective_date>2026-01-01/2026-02-01</g:sale_price_effective_date>"
+            "<g:availability_date>2026-03-01</g:availability_date>",
+        ),
+        item("2", "1.00 BRL"),
+    )
+    assert base == digest(item("2"), item("1", extra="<g:availability>in_stock</g:availability>"))
+    for catalog_change in (
+        "<g:brand>Outra</g:brand>",
+        "<g:additional_image_link>https://i/2.jpg</g:additional_image_link>",
+        "<g:custom_label_0>verao</g:custom_label_0>",
+        "<g:shipping_weight>2 kg</g:shipping_weight>",
+    ):
+        assert base != digest(
+            item("1", extra="<g:availability>in_stock</g:availability>" + catalog_change), item("2")
+        )
+    assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"))
+    assert base != digest(item("1", extra="<g:availability>in_stock</g:availability>"), item("2", "0 BRL"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        rss(item("1"), item("2"))[:-30],
+        rss(item("1", extra="<g:color>Preto & Branco</g:color>")),
+        b"",
+        rss(item("1")).decode().replace("\n", "").encode() + b"<",
+    ],
+)
+def test_a_feed_file_fails_as_its_bytes_do(tmp_path, data):
+    path = tmp_path / "feed.xml"
+    path.write_bytes(data)
+    with pytest.raises(FeedFormatError) as from_file:
+        list(FeedParser().iter(path))
+    assert str(from_file.value) == str(fatal(data))
+    items, _, _ = parse(rss(item("1"), item("2")))
+    path.write_bytes(rss(item("1"), item("2")))
+    assert [i.content_hash for i in FeedParser().iter(path)] == [i.content_hash for i in items]
+
+
+def test_the_collector_thresholds_come_back_after_overlapping_parses():
+    """A sensor reads several clients' feeds side by side in threads."""
+    import gc
+
+    before = gc.get_threshold()
+    first = FeedParser().iter(rss(item("1"), item("2")))
+    second = FeedParser().iter(rss(item("1"), item("2")))
+    next(first)
+    next(second)
+    first.close()
+    assert gc.get_threshold()[0] >= 20_000  # the second parse still runs
+    second.close()
     assert gc.get_threshold() == before

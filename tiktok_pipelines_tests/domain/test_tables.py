@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tiktok_pipelines.domain.feed import FeedItem, FeedParser
+from tiktok_pipelines.domain.feed import PRICE_RANGE, WEIGHT_RANGE_KG, FeedItem, FeedParser
 from tiktok_pipelines.domain.tables import (
     FEED_PRODUCTS,
     FEED_PRODUCTS_DICTIONARY,
@@ -91,6 +91,23 @@ def test_feed_rows_as_values_dicts_or_items_write_the_same_table(tmp_path):
     assert pq.read_table(tmp_path / "c.parquet").equals(a)
     assert a.column("price").to_pylist()[0] == items[0].price
     assert a.column("extra").to_pylist()[0] == [("custom_label_0", "verão")]
+
+
+def test_the_largest_numbers_the_parser_accepts_fit_the_feed_table(tmp_path):
+    feed = (
+        '<rss xmlns:g="http://base.google.com/ns/1.0"><channel><item><g:id>1</g:id><title>T</title>'
+        f"<g:price>{PRICE_RANGE[1]} BRL</g:price><g:sale_price>{PRICE_RANGE[1]} BRL</g:sale_price>"
+        f"<g:shipping_weight>{WEIGHT_RANGE_KG[1]} kg</g:shipping_weight></item></channel></rss>"
+    )
+    items = list(FeedParser().iter(feed.encode()))
+    with ParquetRowWriter(
+        tmp_path / "f.parquet", FEED_PRODUCTS, columns_of=feed_product_columns("c", "s")
+    ) as w:
+        for item in items:
+            w.append_object(item)
+    row = pq.read_table(tmp_path / "f.parquet").to_pylist()[0]
+    assert (row["price"], row["sale_price"]) == (PRICE_RANGE[1], PRICE_RANGE[1])
+    assert row["shipping_weight_kg"] == WEIGHT_RANGE_KG[1]
 
 
 def test_other_tables_still_write_through_pyarrow(tmp_path):

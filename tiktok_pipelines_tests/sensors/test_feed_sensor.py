@@ -95,3 +95,46 @@ def test_a_client_whose_catalog_run_is_in_flight_is_not_probed(sandbox, three_cl
     instance.report_run_failed(run)  # the run is over: a's feed is probed again
     second, _ = tick(instance, resources, cursor)
     assert [r.partition_key for r in second.run_requests] == ["a"]
+
+
+def test_a_change_only_in_prices_or_stock_starts_no_catalog_run(sandbox, demo_client, instance, resources):
+    """The stock and price lane owns prices and availability: the catalog runs only for what it
+    publishes (the demo's live store moves prices every minute)."""
+    feeds = sandbox.urls()["feeds"]
+    dg.materialize([feed_xml, feed_products], partition_key="demo", instance=instance, resources=resources)
+    first, cursor = tick(instance, resources, None)
+    assert first.run_requests == []
+
+    httpx.post(f"{feeds}/_sandbox/feeds/demo/change", json={"count": 5}).raise_for_status()
+    prices, cursor = tick(instance, resources, cursor)
+    assert prices.run_requests == []
+    assert "only in prices or availability" in prices.skip_reason.skip_message
+
+    body = httpx.get(demo_client.feed_url).text
+    assert "<g:availability>in_stock</g:availability>" in body
+    stock = body.replace(
+        "<g:availability>in_stock</g:availability>", "<g:availability>out_of_stock</g:availability>", 7
+    )
+    httpx.put(f"{feeds}/_sandbox/feeds/demo/raw", content=stock.encode()).raise_for_status()
+    availability, cursor = tick(instance, resources, cursor)
+    assert availability.run_requests == []
+    again, cursor = tick(instance, resources, cursor)  # the same bytes again: nothing to read or run
+    assert again.run_requests == []
+
+    first_item = stock.index("<item>")
+    retitled = stock[:first_item] + stock[first_item:].replace("<title>", "<title>Novo ", 1)
+    httpx.put(f"{feeds}/_sandbox/feeds/demo/raw", content=retitled.encode()).raise_for_status()
+    catalog, cursor = tick(instance, resources, cursor)
+    assert [r.partition_key for r in catalog.run_requests] == ["demo"]
+    assert catalog.run_requests[0].run_key.startswith("feed:demo:")
+
+
+def test_a_catalog_change_hidden_behind_a_price_change_still_runs(sandbox, demo_client, instance, resources):
+    feeds = sandbox.urls()["feeds"]
+    dg.materialize([feed_xml, feed_products], partition_key="demo", instance=instance, resources=resources)
+    httpx.post(f"{feeds}/_sandbox/feeds/demo/change", json={"count": 2, "titles": True}).raise_for_status()
+    result, _ = tick(instance, resources, None)
+    assert [r.partition_key for r in result.run_requests] == ["demo"]
+    httpx.post(f"{feeds}/_sandbox/feeds/demo/remove", json={"count": 1}).raise_for_status()
+    removed, _ = tick(instance, resources, None)
+    assert [r.partition_key for r in removed.run_requests] == ["demo"]
