@@ -31,10 +31,10 @@ from tiktok_pipelines.analytics.lake import LakeFiles, list_parts
 from tiktok_pipelines.analytics.publish import open_published
 from tiktok_pipelines.analytics.refresh import BuildOptions, read_event_log, refresh
 from tiktok_pipelines.analytics.schema import example_queries
-from tiktok_pipelines.resources.storage import LocalObjectStore, ParquetLake
+from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_event_log, generate_sales
-from tiktok_pipelines.state.crypto import SecretBox
-from tiktok_pipelines.state.db import StateDB
+from tiktok_pipelines.stores.crypto import SecretBox
+from tiktok_pipelines.stores.db import StateDB
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "analytics.md"
 MEAN_LINES_PER_ORDER = 1.86  # the generator's basket sizes: 1 to 5 lines, half of them one

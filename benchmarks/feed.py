@@ -32,8 +32,8 @@ from pathlib import Path
 
 
 def generate(size: int, folder: Path) -> tuple[Path, Path, Path]:
-    from tiktok_pipelines.domain.feed import FeedItem, FeedParser
-    from tiktok_pipelines.domain.tables import FEED_PRODUCTS, ParquetRowWriter, feed_product_values
+    from tiktok_pipelines.core.feed import FeedItem, FeedParser
+    from tiktok_pipelines.core.tables import FEED_PRODUCTS, ParquetRowWriter, feed_product_values
     from tiktok_pipelines.sandbox.catalog import generate_catalog
     from tiktok_pipelines.sandbox.feeds import write_feed
 
@@ -67,9 +67,9 @@ def generate(size: int, folder: Path) -> tuple[Path, Path, Path]:
 def run_project(old_table: Path, new: Path, out: Path) -> dict:
     """What `feed_products` and `feed_diff` do: stream-parse the new feed into its Parquet table while
     hashing products, then diff against the previous table's product hashes."""
-    from tiktok_pipelines.domain.catalog_diff import ProductHashes, diff_catalogs, product_hashes_of_parquet
-    from tiktok_pipelines.domain.feed import FeedItem, FeedParser
-    from tiktok_pipelines.domain.tables import (
+    from tiktok_pipelines.core.catalog_diff import ProductHashes, diff_catalogs, product_hashes_of_parquet
+    from tiktok_pipelines.core.feed import FeedItem, FeedParser
+    from tiktok_pipelines.core.tables import (
         FEED_PRODUCTS,
         FEED_PRODUCTS_BATCH_ROWS,
         FEED_PRODUCTS_DICTIONARY,

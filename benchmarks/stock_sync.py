@@ -44,10 +44,10 @@ LOCATION = '''
 queue sensor of the project, alone (the whole project would also fetch the 33k-product feed)."""
 import dagster as dg
 
-from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS
-from tiktok_pipelines.resources import build_resources
-from tiktok_pipelines.schedules.stock_price import stock_price_realtime_job
-from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
+from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.settings import Settings
 
 defs = dg.Definitions(
@@ -80,8 +80,8 @@ def list_all(world, db, client_id: str) -> None:
     import sqlalchemy as sa
 
     from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE
-    from tiktok_pipelines.state.db import utcnow
-    from tiktok_pipelines.state.listings import listing_products, listing_skus
+    from tiktok_pipelines.stores.db import utcnow
+    from tiktok_pipelines.stores.listings import listing_products, listing_skus
 
     shop = world.tiktok.shop_by_code(DEMO_SHOP_CODE)
     world.tiktok.seed_products(shop, world.demo_catalog)
@@ -122,8 +122,8 @@ def list_all(world, db, client_id: str) -> None:
 def materialize(mode: str, instance, resources, **config):
     import dagster as dg
 
-    from tiktok_pipelines.assets.stock_price import tiktok_stock_price_state
-    from tiktok_pipelines.schedules.stock_price import PUSH_ASSETS, mode_config
+    from tiktok_pipelines.defs.stock_price.assets import tiktok_stock_price_state
+    from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, mode_config
 
     assets = [*PUSH_ASSETS, tiktok_stock_price_state] if mode == "full" else list(PUSH_ASSETS)
     run_config = mode_config(mode, PUSH_ASSETS)
@@ -173,8 +173,8 @@ def rate_of(arrivals) -> float:
 
 def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
     """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
+    from tiktok_pipelines.sandbox.supervisor import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
-    from tiktok_pipelines.supervisor import end_process_group
 
     (work / "location.py").write_text(textwrap.dedent(LOCATION))
     (work / "workspace.yaml").write_text(
@@ -282,16 +282,16 @@ def main() -> None:
     try:
         import dagster as dg
 
-        from tiktok_pipelines.demo import authorize_demo_client, setup_demo_client
-        from tiktok_pipelines.resources import build_resources
-        from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
-        from tiktok_pipelines.resources.vtex import Vtex
-        from tiktok_pipelines.schedules.stock_price import stock_price_realtime_job
-        from tiktok_pipelines.sensors.webhooks import build_webhook_queue_sensor
+        from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+        from tiktok_pipelines.defs.resources import build_resources
+        from tiktok_pipelines.defs.resources.tiktok_shop import standalone_tiktok_shop
+        from tiktok_pipelines.defs.resources.vtex import Vtex
+        from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+        from tiktok_pipelines.receiver.app import create_app
+        from tiktok_pipelines.sandbox.demo import authorize_demo_client, setup_demo_client
         from tiktok_pipelines.settings import Settings
-        from tiktok_pipelines.state.db import open_state_db
-        from tiktok_pipelines.state.stock_price import sku_sync
-        from tiktok_pipelines.webhooks.app import create_app
+        from tiktok_pipelines.stores.db import open_state_db
+        from tiktok_pipelines.stores.stock_price import sku_sync
 
         settings = Settings.load()
         db = open_state_db(settings, create=True)  # the benchmark's own, new store
@@ -302,7 +302,7 @@ def main() -> None:
         with Clock() as setup:
             list_all(world, db, "demo")
         world.tiktok.switches.latency_ms = args.latency_ms
-        client = db and __import__("tiktok_pipelines.state.registry", fromlist=["x"]).ClientRegistry(db).get(
+        client = db and __import__("tiktok_pipelines.stores.registry", fromlist=["x"]).ClientRegistry(db).get(
             "demo"
         )
         resources = build_resources(settings)

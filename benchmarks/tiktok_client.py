@@ -13,8 +13,8 @@ import argparse
 import random
 import time
 
-from tiktok_pipelines.clients.http import RateLimiters
-from tiktok_pipelines.clients.tiktok_shop import TikTokAuthClient, TikTokShopClient
+from tiktok_pipelines.channels.tiktok_shop.client import TikTokAuthClient, TikTokShopClient
+from tiktok_pipelines.http import RateLimiters
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.tiktok_shop import (

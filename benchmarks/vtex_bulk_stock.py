@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 
-from tiktok_pipelines.clients.vtex import VtexAccount, VtexClient, VtexOptions
 from tiktok_pipelines.sandbox.server import ServerThread, free_port
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
@@ -19,6 +18,7 @@ from tiktok_pipelines.sandbox.world import (
     SandboxConfig,
     SandboxWorld,
 )
+from tiktok_pipelines.vtex.client import VtexAccount, VtexClient, VtexOptions
 
 PRODUCTS = 150
 LATENCY_SECONDS = 0.02

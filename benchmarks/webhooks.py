@@ -47,10 +47,10 @@ def serve(mode: str, port: int) -> None:
 
     import uvicorn
 
+    from tiktok_pipelines.receiver.app import create_app, tune_receiver_process
+    from tiktok_pipelines.receiver.events import event_routes
     from tiktok_pipelines.settings import Settings
-    from tiktok_pipelines.state.db import open_state_db
-    from tiktok_pipelines.webhooks.app import create_app, tune_receiver_process
-    from tiktok_pipelines.webhooks.events import event_routes
+    from tiktok_pipelines.stores.db import open_state_db
 
     tune_receiver_process()
     max_batch = 200 if mode == "project" else 1
@@ -86,7 +86,7 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
     receiver that falls behind shows it."""
     from urllib.parse import urlsplit
 
-    from tiktok_pipelines.domain.events import tiktok_signature
+    from tiktok_pipelines.core.events import tiktok_signature
 
     parts = urlsplit(url)
     total = rate * seconds
@@ -201,8 +201,8 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
 
 def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
     from tiktok_pipelines.sandbox.server import ServerThread, free_port
+    from tiktok_pipelines.sandbox.supervisor import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
-    from tiktok_pipelines.supervisor import end_process_group
 
     work = Path(tempfile.mkdtemp(prefix="ttp-bench-e2e-"))
     config = SandboxConfig(
@@ -227,7 +227,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
     os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
     os.environ.update(world.environment())
     from tiktok_pipelines.settings import Settings
-    from tiktok_pipelines.state.db import open_state_db
+    from tiktok_pipelines.stores.db import open_state_db
 
     open_state_db(Settings.load(env), create=True)  # the benchmark's own, new store, before the receiver
     procs: list[subprocess.Popen] = []
@@ -252,7 +252,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
             )
         )
         _wait(f"{world.urls()['receiver']}/health")
-        from tiktok_pipelines.demo import authorize_demo_client, setup_demo_client
+        from tiktok_pipelines.sandbox.demo import authorize_demo_client, setup_demo_client
 
         setup_demo_client(config)
         authorize_demo_client(config)

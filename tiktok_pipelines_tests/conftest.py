@@ -19,10 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.clients.http import RetryPolicy
-from tiktok_pipelines.clients.vtex import VtexAccount, VtexClient, VtexOptions
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
-from tiktok_pipelines.resources import build_resources
 from tiktok_pipelines.sandbox.server import ServerThread, free_port
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
@@ -34,9 +33,10 @@ from tiktok_pipelines.sandbox.world import (
     SandboxWorld,
 )
 from tiktok_pipelines.settings import VARIABLES, Settings
-from tiktok_pipelines.state.crypto import SecretBox
-from tiktok_pipelines.state.db import StateDB
-from tiktok_pipelines.state.registry import Client, ClientRegistry, build_client
+from tiktok_pipelines.stores.crypto import SecretBox
+from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.registry import Client, ClientRegistry, build_client
+from tiktok_pipelines.vtex.client import VtexAccount, VtexClient, VtexOptions
 
 TEST_SECRET_KEY = SecretBox.generate_key()
 
@@ -290,7 +290,7 @@ def vtex_api(sandbox: SandboxWorld) -> Iterator[VtexClient]:
 @pytest.fixture
 def receiver(sandbox: SandboxWorld, state_db: StateDB) -> Iterator[ServerThread]:
     """The project's receiver (OAuth callback...) on the port the sandbox's consent redirects to."""
-    from tiktok_pipelines.webhooks.app import create_app
+    from tiktok_pipelines.receiver.app import create_app
 
     server = ServerThread(
         create_app(Settings.load(), db=state_db), host=sandbox.config.host, port=sandbox.config.receiver_port
@@ -302,7 +302,7 @@ def receiver(sandbox: SandboxWorld, state_db: StateDB) -> Iterator[ServerThread]
 @pytest.fixture
 def tiktok(sandbox: SandboxWorld, settings: Settings):
     """The TikTokShop resource pointed at the sandbox emulator (usable outside Dagster)."""
-    from tiktok_pipelines.resources.tiktok_shop import standalone_tiktok_shop
+    from tiktok_pipelines.defs.resources.tiktok_shop import standalone_tiktok_shop
 
     return standalone_tiktok_shop(Settings.load())
 

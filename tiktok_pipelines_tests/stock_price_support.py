@@ -8,15 +8,15 @@ from decimal import Decimal
 
 import dagster as dg
 
-from tiktok_pipelines.assets.stock_price import STOCK_PRICE_ASSETS, tiktok_stock_price_state
-from tiktok_pipelines.resources import build_resources
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS, tiktok_stock_price_state
+from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, mode_config
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.server import free_port
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
-from tiktok_pipelines.schedules.stock_price import PUSH_ASSETS, mode_config
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.state.db import StateDB
-from tiktok_pipelines.state.listings import ListingMap
+from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.listings import ListingMap
 
 INVENTORY = "POST /product/202309/products/{product_id}/inventory/update"
 PRICES = "POST /product/202309/products/{product_id}/prices/update"

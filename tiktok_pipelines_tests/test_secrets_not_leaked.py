@@ -6,10 +6,10 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from tiktok_pipelines.assets.feed import feed_products, feed_xml
-from tiktok_pipelines.cli import main
+from tiktok_pipelines.cli.main import main
+from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
-from tiktok_pipelines.state.registry import build_client
+from tiktok_pipelines.stores.registry import build_client
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME
-from tiktok_pipelines.domain.events import TIKTOK_EVENT_NAMES
-from tiktok_pipelines.domain.tables import APPEND_ONLY_TABLES, AppendOnlyTable
+from tiktok_pipelines.core.events import TIKTOK_EVENT_NAMES
+from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, AppendOnlyTable
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
 SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")

@@ -38,10 +38,10 @@ from tiktok_pipelines.analytics.lake import (
     part_name,
     part_stamp,
 )
-from tiktok_pipelines.domain.tables import AppendOnlyTable
+from tiktok_pipelines.core.tables import AppendOnlyTable
 
 if TYPE_CHECKING:
-    from tiktok_pipelines.resources.storage import ParquetLake
+    from tiktok_pipelines.defs.resources.storage import ParquetLake
 
 BATCH_ROWS = 500_000
 

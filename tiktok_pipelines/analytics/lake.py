@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
-    from tiktok_pipelines.resources.storage import ParquetLake
+    from tiktok_pipelines.defs.resources.storage import ParquetLake
 
 
 MANIFEST_KEY = b"tiktok_pipelines.compacted_from"

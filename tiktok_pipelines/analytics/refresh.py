@@ -23,12 +23,12 @@ from tiktok_pipelines.analytics.publish import (
     spill_dir,
 )
 from tiktok_pipelines.analytics.schema import TABLES
-from tiktok_pipelines.domain.tables import UTC_TS
-from tiktok_pipelines.state.db import StateDB
-from tiktok_pipelines.state.events import event_log
+from tiktok_pipelines.core.tables import UTC_TS
+from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.events import event_log
 
 if TYPE_CHECKING:
-    from tiktok_pipelines.resources.storage import ParquetLake
+    from tiktok_pipelines.defs.resources.storage import ParquetLake
 
 EVENT_LOG_BATCH = 50_000
 PREVIEW_ROWS = 10

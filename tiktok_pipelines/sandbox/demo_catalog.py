@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from tiktok_pipelines.sandbox.catalog import CATEGORIES
 from tiktok_pipelines.sandbox.tiktok_shop import SEED_CATEGORY_BY_VTEX_CATEGORY
-from tiktok_pipelines.state.catalog import AttributeRuleStore, CategoryStore
-from tiktok_pipelines.state.db import StateDB
-from tiktok_pipelines.state.registry import ClientRegistry
+from tiktok_pipelines.stores.catalog import AttributeRuleStore, CategoryStore
+from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.registry import ClientRegistry
 
 # Per TikTok leaf: required product attributes the sandbox feed and VTEX do not give.
 DEMO_ATTRIBUTE_VALUES: dict[str, dict[str, str]] = {

@@ -23,8 +23,8 @@ from typing import Any
 
 from lxml import etree
 
-from tiktok_pipelines.domain.money import from_cents
-from tiktok_pipelines.domain.nfe import UF_CODES, build_access_key, cnpj_with_check_digits
+from tiktok_pipelines.core.money import from_cents
+from tiktok_pipelines.core.nfe import UF_CODES, build_access_key, cnpj_with_check_digits
 
 NFE_NS = "http://www.portalfiscal.inf.br/nfe"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tiktok_pipelines.domain.tables import (
+from tiktok_pipelines.core.tables import (
     LISTINGS,
     MONEY,
     ORDER_LINES,
@@ -35,10 +35,10 @@ from tiktok_pipelines.domain.tables import (
     UTC_TS,
 )
 from tiktok_pipelines.sandbox.catalog import generate_catalog
-from tiktok_pipelines.state.db import StateDB
+from tiktok_pipelines.stores.db import StateDB
 
 if TYPE_CHECKING:
-    from tiktok_pipelines.resources.storage import ParquetLake
+    from tiktok_pipelines.defs.resources.storage import ParquetLake
 
 DAY_US = 86_400_000_000
 MINUTE_US = 60_000_000

@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.domain.nfe import cpf_with_check_digits, is_valid_access_key
+from tiktok_pipelines.core.nfe import cpf_with_check_digits, is_valid_access_key
 from tiktok_pipelines.sandbox import tiktok_requests as req
 from tiktok_pipelines.sandbox.catalog import Catalog
 from tiktok_pipelines.sandbox.tiktok_answers import package_summary, sku_view, without_absent

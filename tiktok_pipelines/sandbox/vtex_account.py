@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from tiktok_pipelines.domain.money import to_cents
+from tiktok_pipelines.core.money import to_cents
 from tiktok_pipelines.sandbox.catalog import Catalog, Product, Sku
 from tiktok_pipelines.sandbox.vtex_catalog import (
     SALES_CHANNELS,

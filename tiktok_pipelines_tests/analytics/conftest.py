@@ -15,14 +15,14 @@ import pyarrow as pa
 import pytest
 
 from tiktok_pipelines.analytics.refresh import RefreshReport
-from tiktok_pipelines.assets.analytics import analytics_db
-from tiktok_pipelines.domain.tables import APPEND_ONLY_TABLES
-from tiktok_pipelines.resources import build_resources
-from tiktok_pipelines.resources.analytics import AnalyticsDatabase
-from tiktok_pipelines.resources.storage import ParquetLake
+from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES
+from tiktok_pipelines.defs.analytics.assets import analytics_db
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
+from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, SalesSummary, generate_event_log, generate_sales
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.state.db import open_state_db
+from tiktok_pipelines.stores.db import open_state_db
 
 
 class PinnedAnalytics(AnalyticsDatabase):

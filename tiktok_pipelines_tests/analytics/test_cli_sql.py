@@ -9,7 +9,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tiktok_pipelines.cli import main
+from tiktok_pipelines.cli.main import main
 
 
 @pytest.fixture

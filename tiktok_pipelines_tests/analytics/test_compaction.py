@@ -12,9 +12,9 @@ from pydantic import PrivateAttr
 
 from tiktok_pipelines.analytics.compaction import compact
 from tiktok_pipelines.analytics.lake import COMPACTED_SUFFIX, LakeFiles, list_parts
-from tiktok_pipelines.assets.analytics import lake_compaction
-from tiktok_pipelines.domain.tables import APPEND_ONLY_TABLES
-from tiktok_pipelines.resources.storage import LocalObjectStore, ParquetLake
+from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES
+from tiktok_pipelines.defs.analytics.assets import lake_compaction
+from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_sales
 from tiktok_pipelines_tests.analytics.conftest import rows, utc, write_part
 

@@ -13,7 +13,7 @@ import pytest
 
 from tiktok_pipelines.analytics.lake import LakeFiles, list_parts
 from tiktok_pipelines.analytics.schema import TABLES, example_queries, schema_markdown
-from tiktok_pipelines.resources.storage import LocalObjectStore, ParquetLake
+from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ParquetLake
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_sales
 from tiktok_pipelines_tests.analytics.conftest import GENERATED, rows
 

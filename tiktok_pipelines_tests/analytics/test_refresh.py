@@ -16,12 +16,12 @@ from tiktok_pipelines.analytics.compaction import compact
 from tiktok_pipelines.analytics.lake import list_parts
 from tiktok_pipelines.analytics.publish import mirror_dir, remove_stale_builds
 from tiktok_pipelines.analytics.schema import ASSET_TABLES, TABLES
-from tiktok_pipelines.assets.analytics import analytics_key
-from tiktok_pipelines.domain.tables import APPEND_ONLY_TABLES
-from tiktok_pipelines.resources import build_resources
+from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES
+from tiktok_pipelines.defs.analytics.assets import analytics_key
+from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.sandbox.sales import SalesConfig, generate_sales
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.state.db import open_state_db
+from tiktok_pipelines.stores.db import open_state_db
 from tiktok_pipelines_tests.analytics.conftest import materializations, rows, utc, write_part
 
 SESSION = textwrap.dedent(

@@ -7,10 +7,10 @@ from datetime import timedelta
 import dagster as dg
 import sqlalchemy as sa
 
-from tiktok_pipelines.assets.analytics import analytics_key
-from tiktok_pipelines.schedules import analytics as schedules
-from tiktok_pipelines.schedules.analytics import FINGERPRINT_TAG, analytics_schedule, lake_compaction_schedule
-from tiktok_pipelines.state.events import event_log
+from tiktok_pipelines.defs.analytics import jobs as schedules
+from tiktok_pipelines.defs.analytics.assets import analytics_key
+from tiktok_pipelines.defs.analytics.jobs import FINGERPRINT_TAG, analytics_schedule, lake_compaction_schedule
+from tiktok_pipelines.stores.events import event_log
 from tiktok_pipelines_tests.analytics.conftest import materialize_analytics, utc, write_part
 
 

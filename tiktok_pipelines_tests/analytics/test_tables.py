@@ -31,8 +31,8 @@ import pytest
 import sqlalchemy as sa
 
 from tiktok_pipelines.analytics.schema import TABLES
-from tiktok_pipelines.assets.analytics import analytics_key
-from tiktok_pipelines.state.events import event_log
+from tiktok_pipelines.defs.analytics.assets import analytics_key
+from tiktok_pipelines.stores.events import event_log
 from tiktok_pipelines_tests.analytics.conftest import (
     analytics_env,
     materializations,

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from tiktok_pipelines.clients.vtex import MarketplaceOrder
-from tiktok_pipelines.domain.money import from_cents
-from tiktok_pipelines.domain.nfe import is_valid_access_key, is_valid_cnpj
-from tiktok_pipelines_tests.clients.test_vtex import in_stock, order_for
+from tiktok_pipelines.core.money import from_cents
+from tiktok_pipelines.core.nfe import is_valid_access_key, is_valid_cnpj
+from tiktok_pipelines.vtex.client import MarketplaceOrder
+from tiktok_pipelines_tests.vtex.test_client import in_stock, order_for
 
 NS = {"n": "http://www.portalfiscal.inf.br/nfe", "ds": "http://www.w3.org/2000/09/xmldsig#"}
 

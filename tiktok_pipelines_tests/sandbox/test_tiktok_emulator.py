@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tiktok_pipelines.clients.tiktok_shop import (
+from tiktok_pipelines.channels.tiktok_shop.client import (
     encode_json,
     requires_shop_cipher,
     sign,

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from tiktok_pipelines.clients.http import RetryPolicy
-from tiktok_pipelines.clients.tiktok_shop import TikTokShopClient, ValidationError
-from tiktok_pipelines.domain.nfe import cpf_with_check_digits
+from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient, ValidationError
+from tiktok_pipelines.core.nfe import cpf_with_check_digits
+from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.nfe import Emitter, build_nfe
 from tiktok_pipelines.sandbox.server import ServerThread

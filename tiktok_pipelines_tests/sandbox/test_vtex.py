@@ -6,7 +6,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tiktok_pipelines.domain.feed import iter_feed
+from tiktok_pipelines.core.feed import iter_feed
 from tiktok_pipelines.sandbox.server import free_port
 from tiktok_pipelines.sandbox.world import (
     DEMO_VTEX_APP_KEY,
@@ -14,7 +14,7 @@ from tiktok_pipelines.sandbox.world import (
     SandboxConfig,
     SandboxWorld,
 )
-from tiktok_pipelines_tests.clients.test_vtex import in_stock, order_for
+from tiktok_pipelines_tests.vtex.test_client import in_stock, order_for
 
 AUTH = {"X-VTEX-API-AppKey": DEMO_VTEX_APP_KEY, "X-VTEX-API-AppToken": DEMO_VTEX_APP_TOKEN}
 

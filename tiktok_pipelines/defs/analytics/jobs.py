@@ -1,0 +1,63 @@
+"""Refreshing the analytics database, and compacting the lake at night."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from tiktok_pipelines.analytics.refresh import inputs_fingerprint
+from tiktok_pipelines.defs.analytics.assets import analytics_db, analytics_key, lake_compaction
+from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.defs.resources.storage import ParquetLake
+
+# Ongoing stock-outs grow longer with time: rebuild at least this often even if no input changed.
+MAX_BUILD_AGE = timedelta(hours=24)
+FINGERPRINT_TAG = "tiktok_pipelines/inputs_fingerprint"
+
+analytics_job = dg.define_asset_job(
+    "analytics_job",
+    selection=dg.AssetSelection.assets(analytics_db),
+    description="Build and publish analytics.duckdb.",
+)
+
+lake_compaction_job = dg.define_asset_job(
+    "lake_compaction_job",
+    selection=dg.AssetSelection.assets(lake_compaction),
+    description="Merge each client's append-only lake parts.",
+)
+
+
+@dg.schedule(
+    name="analytics_schedule",
+    job=analytics_job,
+    cron_schedule="5 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def analytics_schedule(
+    context: dg.ScheduleEvaluationContext, lake: ParquetLake, state: StateStore
+) -> dg.RunRequest | dg.SkipReason:
+    """Every hour, rebuilds analytics.duckdb when the lake's parts or the webhook event log changed since
+    the last build (or that build is a day old); otherwise skips, so a quiet night costs nothing."""
+    fingerprint = inputs_fingerprint(lake, state.db)
+    last = context.instance.get_latest_materialization_event(analytics_key("orders"))
+    if last is not None and last.asset_materialization is not None:
+        built = last.asset_materialization.metadata.get("inputs_fingerprint")
+        age = datetime.now(UTC) - datetime.fromtimestamp(last.timestamp, UTC)
+        if built is not None and built.value == fingerprint and age < MAX_BUILD_AGE:
+            return dg.SkipReason(
+                f"nothing changed since the build of {age.total_seconds() / 60:.0f} minutes ago"
+            )
+    return dg.RunRequest(tags={FINGERPRINT_TAG: fingerprint})
+
+
+@dg.schedule(
+    name="lake_compaction_schedule",
+    job=lake_compaction_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def lake_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Every night at 03:30 UTC (00:30 in Brazil, the quietest hour), compacts the lake's append-only
+    tables of every client that has piled up parts."""
+    return dg.RunRequest()

@@ -1,0 +1,49 @@
+"""The catalog job (feed → TikTok listings for one client) and its daily safety run."""
+
+import dagster as dg
+
+from tiktok_pipelines.defs.catalog.assets import CATALOG_ASSETS
+from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
+from tiktok_pipelines.defs.jobs import lane_job
+from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.partitions import client_write_tags, clients_partitions
+
+catalog_job = lane_job(
+    "catalog_job",
+    selection=dg.AssetSelection.assets(feed_xml, feed_products, *CATALOG_ASSETS),
+    partitions_def=clients_partitions,
+    # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,
+    # schedule, or a partition picked in the UI), so two never write to the same shop at once.
+    config=dg.PartitionedConfig(
+        partitions_def=clients_partitions,
+        run_config_for_partition_key_fn=lambda _key: {},
+        tags_for_partition_key_fn=lambda key: client_write_tags(key, "catalog"),
+    ),
+    description="One client's catalog on TikTok: fetch and parse the feed, diff it against what is "
+    "published, enrich from VTEX, resolve brands and categories, and create / edit / delete listings.",
+)
+
+
+@dg.schedule(
+    name="catalog_daily_schedule",
+    job=catalog_job,
+    cron_schedule="30 4 * * *",
+    execution_timezone="America/Sao_Paulo",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+    """Every night, catalog_job for every active client, even when its feed did not change: failed
+    products are retried, VTEX enrichment rotates (`vtex_refresh_days`), category rules are refreshed, and
+    a feed reverted to an earlier version (whose change run key was already used) is published."""
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    partitions = set(context.instance.get_dynamic_partitions(clients_partitions.name))
+    requests = [
+        dg.RunRequest(
+            run_key=f"catalog-daily:{client.client_id}:{day}",
+            partition_key=client.client_id,
+            tags=client_write_tags(client.client_id, "catalog"),
+        )
+        for client in state.registry.list()
+        if client.status == "active" and client.client_id in partitions
+    ]
+    return requests or dg.SkipReason("no active client with a partition")

@@ -1,0 +1,187 @@
+"""TikTok Shop as a Dagster resource: the app's credentials, hosts and limits, and shop-bound clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import dagster as dg
+from pydantic import Field
+
+from tiktok_pipelines.channels.tiktok_shop.client import (
+    DEFAULT_API_BASE_URL,
+    DEFAULT_AUTH_BASE_URL,
+    DEFAULT_AUTHORIZE_URL,
+    TikTokAuthClient,
+    TikTokShopClient,
+    authorization_url,
+    parse_price_fields,
+    parse_versions,
+)
+from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.http import RetryPolicy
+from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
+from tiktok_pipelines.settings import ConfigError, Settings
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
+
+
+class TikTokShop(dg.ConfigurableResource):
+    """The TikTok Shop Partner API for this app: signs requests with the app key and secret, paces them per
+    shop and endpoint, and hands out clients bound to a registered client's shop (its stored, encrypted
+    tokens and cipher), which refresh an expired token by themselves. Also runs the token lifecycle."""
+
+    state: StateStore
+    app_key: str | None = Field(default=None, description="App key (TIKTOK_APP_KEY).")
+    app_secret: str | None = Field(default=None, repr=False, description="App secret (TIKTOK_APP_SECRET).")
+    service_id: str | None = Field(default=None, description="Service id for authorization links.")
+    api_base_url: str = Field(default=DEFAULT_API_BASE_URL, description="API host.")
+    auth_base_url: str = Field(default=DEFAULT_AUTH_BASE_URL, description="Token host.")
+    authorize_url: str = Field(default=DEFAULT_AUTHORIZE_URL, description="Seller consent page.")
+    rate_limit_per_second: float = Field(
+        default=50.0, description="Requests per second per shop and endpoint."
+    )
+    max_concurrency: int = Field(default=8, description="Concurrent requests of a bulk call.")
+    timeout_seconds: float = Field(default=30.0, description="Timeout of one request.")
+    retry_attempts: int = Field(default=5, description="Attempts of a request on 429 / 5xx / network errors.")
+    api_versions: str | None = Field(default=None, description="Version overrides, e.g. product=202502.")
+    price_fields: str | None = Field(
+        default=None,
+        description="Price field of product answers holding the seller's price, e.g. sale_price,US=tax_exclusive_price.",
+    )
+    renew_before_hours: float = Field(default=72.0, description="Renew access tokens this close to expiry.")
+    oauth_state_ttl_minutes: float = Field(default=30.0, description="Lifetime of an authorization link.")
+
+    def _credentials(self) -> tuple[str, str]:
+        if not self.app_key or not self.app_secret:
+            raise ConfigError(
+                "TIKTOK_APP_KEY and TIKTOK_APP_SECRET are not set: the TikTok Shop app's credentials (Partner "
+                "Center > App > Basic information), or run the sandbox (`make run`)."
+            )
+        return self.app_key, self.app_secret
+
+    @property
+    def auth_store(self) -> TikTokAuthStore:
+        return TikTokAuthStore(self.state.db)
+
+    def auth_client(self) -> TikTokAuthClient:
+        key, secret = self._credentials()
+        return TikTokAuthClient(
+            key,
+            secret,
+            self.auth_base_url,
+            timeout=self.timeout_seconds,
+            retry=RetryPolicy(attempts=min(self.retry_attempts, 4)),
+        )
+
+    def app_client(self, access_token: str, shop_cipher: str | None = None) -> TikTokShopClient:
+        """A client with a given token: app- and seller-level endpoints (e.g. authorized shops), and the
+        shop's endpoints too when its cipher is given."""
+        key, secret = self._credentials()
+        return TikTokShopClient(
+            key,
+            secret,
+            access_token,
+            shop_cipher,
+            base_url=self.api_base_url,
+            versions=parse_versions(self.api_versions),
+            price_fields=parse_price_fields(self.price_fields),
+            rate_limit_per_second=self.rate_limit_per_second,
+            max_concurrency=self.max_concurrency,
+            timeout=self.timeout_seconds,
+            retry=RetryPolicy(attempts=self.retry_attempts),
+        )
+
+    @contextmanager
+    def token_manager(self, logger=None) -> Iterator[TokenManager]:
+        with self.auth_client() as auth:
+            yield TokenManager(
+                self.auth_store,
+                self.state.registry,
+                auth,
+                self.app_client,
+                renew_before=timedelta(hours=self.renew_before_hours),
+                logger=logger,
+            )
+
+    @contextmanager
+    def shop(self, client_id: str, logger=None) -> Iterator[TikTokShopClient]:
+        """A client bound to the client's shop, with its stored tokens (refreshed on 105002).
+
+        Raises TikTokNotAuthorizedError when the client has no shop yet or must authorize again.
+        """
+        key, secret = self._credentials()
+        client = self.state.registry.get(client_id)
+        if client.status == "needs_reauthorization":
+            raise TikTokNotAuthorizedError(
+                f"client {client_id} must authorize the app again: `tiktok-pipelines oauth url {client_id}`"
+            )
+        if client.tiktok_shop_cipher is None or not client.tiktok_shop_id:
+            raise TikTokNotAuthorizedError(
+                f"client {client_id} has no TikTok shop yet: send `tiktok-pipelines oauth url {client_id}` to the seller"
+            )
+        with self.token_manager(logger) as manager:
+            api = TikTokShopClient(
+                key,
+                secret,
+                StoredTokenProvider(manager, client_id),
+                client.tiktok_shop_cipher.get_secret_value(),
+                base_url=self.api_base_url,
+                shop_key=f"shop:{client.tiktok_shop_id}",
+                versions=parse_versions(self.api_versions),
+                price_fields=parse_price_fields(self.price_fields),
+                rate_limit_per_second=self.rate_limit_per_second,
+                max_concurrency=self.max_concurrency,
+                timeout=self.timeout_seconds,
+                retry=RetryPolicy(attempts=self.retry_attempts),
+            )
+            with api:
+                yield api
+
+    def authorization_link(self, client_id: str) -> str:
+        """The consent URL to send to the client's seller, with a fresh single-use state bound to the client."""
+        self.state.registry.get(client_id)
+        if not self.service_id:
+            raise ConfigError("TIKTOK_SERVICE_ID is not set: the app's service id (Partner Center > App).")
+        state = self.auth_store.issue_state(client_id, timedelta(minutes=self.oauth_state_ttl_minutes))
+        return authorization_url(self.authorize_url, self.service_id, state)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, state: StateStore, env_vars: bool = True) -> TikTokShop:
+        """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
+        puts its value (for code that runs outside Dagster, like the CLI)."""
+
+        def secret(name: str):
+            if not settings.get(name):
+                return None
+            return dg.EnvVar(name) if env_vars else settings.get(name)
+
+        parse_versions(settings.get("TIKTOK_API_VERSIONS"))  # fail at load on a bad override
+        parse_price_fields(settings.get("TIKTOK_PRICE_FIELDS"))
+        return cls(
+            state=state,
+            app_key=settings.get("TIKTOK_APP_KEY"),
+            app_secret=secret("TIKTOK_APP_SECRET"),
+            service_id=settings.get("TIKTOK_SERVICE_ID"),
+            api_base_url=settings.require("TIKTOK_API_BASE_URL"),
+            auth_base_url=settings.require("TIKTOK_AUTH_BASE_URL"),
+            authorize_url=settings.require("TIKTOK_AUTHORIZE_URL"),
+            rate_limit_per_second=settings.float("TIKTOK_RATE_LIMIT_PER_SECOND"),
+            max_concurrency=settings.int("TIKTOK_MAX_CONCURRENCY"),
+            timeout_seconds=settings.float("TIKTOK_TIMEOUT_SECONDS"),
+            api_versions=settings.get("TIKTOK_API_VERSIONS"),
+            price_fields=settings.get("TIKTOK_PRICE_FIELDS"),
+            renew_before_hours=settings.float("TIKTOK_TOKEN_RENEW_BEFORE_HOURS"),
+            oauth_state_ttl_minutes=settings.float("TIKTOK_OAUTH_STATE_TTL_MINUTES"),
+        )
+
+
+def standalone_tiktok_shop(settings: Settings) -> TikTokShop:
+    """The resource for code that runs outside Dagster (CLI, demo, tests): secrets as values, not EnvVars."""
+    state = StateStore(
+        database_url=settings.database_url,
+        secret_key=settings.get("TIKTOK_PIPELINES_SECRET_KEY"),
+        environment=settings.environment,
+        data_dir=str(settings.data_dir),
+    )
+    return TikTokShop.from_settings(settings, state, env_vars=False)

@@ -1,0 +1,58 @@
+"""TikTok Shop authorization: the token lifecycle of every client, run hourly."""
+
+import dagster as dg
+
+from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
+from tiktok_pipelines.stores.db import utcnow
+
+
+@dg.asset(group_name="tiktok_auth", kinds={"tiktok"}, code_version="1")
+def tiktok_tokens(context: dg.AssetExecutionContext, tiktok: TikTokShop) -> dg.MaterializeResult:
+    """Every client's TikTok Shop authorization, kept valid: auth codes received by the OAuth callback are
+    exchanged for tokens, each grant is associated with its client by shop code (shop id and cipher stored
+    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh marks
+    the client `needs_reauthorization`. Each step is in the token log (no secret ever is)."""
+    with tiktok.token_manager(logger=context.log) as manager:
+        report = manager.run()
+    now = utcnow()
+    registry = tiktok.state.registry
+    rows = []
+    for tokens in tiktok.auth_store.all_tokens():
+        client = registry.find(tokens.client_id)
+        rows.append(
+            {
+                "client_id": tokens.client_id,
+                "status": client.status if client else "?",
+                "shop_id": client.tiktok_shop_id if client else None,
+                "access_expires_in_h": round(
+                    (tokens.access_token_expires_at - now).total_seconds() / 3600, 1
+                ),
+                "refresh_expires": tokens.refresh_token_expires_at.date().isoformat(),
+            }
+        )
+    failures = [{"client_id": c, "step": "auth code", "reason": r} for c, r in report.codes_failed] + [
+        {"client_id": c, "step": "refresh", "reason": r} for c, r in report.renewal_failed
+    ]
+    if failures:
+        context.log.error(
+            "%d token step(s) failed: see the `failures` metadata and the token log", len(failures)
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(rows),
+            "codes_exchanged": len(report.codes_exchanged),
+            "shops_associated": len(report.associated),
+            "tokens_renewed": len(report.renewed),
+            "failed": report.failures,
+            "needs_reauthorization": md(", ".join(sorted(set(report.needs_reauthorization))) or "_none_"),
+            "tokens": md(
+                markdown_table(
+                    rows,
+                    ("client_id", "status", "shop_id", "access_expires_in_h", "refresh_expires"),
+                    limit=50,
+                )
+            ),
+            "failures": md(markdown_table(failures, ("client_id", "step", "reason"), limit=50)),
+        }
+    )

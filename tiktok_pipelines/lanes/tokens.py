@@ -1,0 +1,341 @@
+"""The TikTok Shop token lifecycle: auth code → tokens → shop association → renewal (no Dagster here).
+
+`TokenManager.run()` is what the hourly `tiktok_token_job` does, and what `tiktok-pipelines oauth
+exchange` runs by hand: it exchanges unused auth codes, associates each grant with its client by shop
+code (shop id and cipher into the registry, encrypted), and refreshes access tokens that expire within
+the renewal window. A refresh the platform refuses (revoked or expired grant) marks the client
+`needs_reauthorization`; a transient failure (network, 5xx, 429) is logged and retried next run, since
+it needs no human. Every step goes to the token log, without secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tiktok_pipelines.channels.tiktok_shop.client import (
+    AuthError,
+    TikTokAuthClient,
+    TikTokShopClient,
+    TikTokShopError,
+    TokenSet,
+)
+from tiktok_pipelines.http import RetryableError
+from tiktok_pipelines.stores.db import utcnow
+from tiktok_pipelines.stores.registry import ClientRegistry
+from tiktok_pipelines.stores.tiktok_auth import AuthCode, TikTokAuthStore
+
+log = logging.getLogger(__name__)
+
+
+class TikTokNotAuthorizedError(RuntimeError):
+    """The client has no usable TikTok Shop authorization (no tokens, no shop, or re-authorization needed)."""
+
+
+@dataclass
+class TokenRunReport:
+    """What one run of the token manager did, with no secret in it (fit for metadata and logs)."""
+
+    codes_exchanged: list[str] = field(default_factory=list)
+    codes_failed: list[tuple[str, str]] = field(default_factory=list)
+    associated: list[str] = field(default_factory=list)
+    renewed: list[str] = field(default_factory=list)
+    renewal_failed: list[tuple[str, str]] = field(default_factory=list)
+    needs_reauthorization: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> int:
+        return len(self.codes_failed) + len(self.renewal_failed)
+
+
+def _error_fields(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, TikTokShopError):
+        return {"code": exc.code, "message": exc.message, "request_id": exc.request_id}
+    return {"message": f"{type(exc).__name__}: {exc}"}
+
+
+class TokenManager:
+    """Exchanges auth codes, associates shops with clients, renews tokens."""
+
+    def __init__(
+        self,
+        store: TikTokAuthStore,
+        registry: ClientRegistry,
+        auth: TikTokAuthClient,
+        app_client: Callable[..., TikTokShopClient],
+        renew_before: timedelta = timedelta(hours=72),
+        logger: Any = None,
+    ):
+        self.store = store
+        self.registry = registry
+        self.auth = auth
+        # (access_token[, shop_cipher]) -> a client: app-level without a cipher, shop-bound with one
+        self.app_client = app_client
+        self.renew_before = renew_before
+        self.log = logger or log
+        self._renew_lock = threading.Lock()
+
+    def run(self, now: datetime | None = None) -> TokenRunReport:
+        report = TokenRunReport()
+        for code in self.store.unused_codes():
+            self.exchange(code, report)
+        self.associate_pending(report)
+        self.renew_due(report, now=now)
+        return report
+
+    # -- auth code → tokens
+    def exchange(self, code: AuthCode, report: TokenRunReport | None = None) -> bool:
+        report = report or TokenRunReport()
+        client_id = code.client_id
+        try:
+            tokens = self.auth.get_token(code.code.get_secret_value())
+        except TikTokShopError as exc:
+            fields = _error_fields(exc)
+            self.store.log("exchange_code", "error", client_id=client_id, auth_code_id=code.id, **fields)
+            if isinstance(exc, RetryableError):
+                self.log.warning(
+                    "client %s: auth code exchange failed for now (%s); retried next run", client_id, exc.code
+                )
+                report.codes_failed.append((client_id, f"transient: {exc.message}"))
+            else:
+                self.store.mark_code(code.id, "error", f"{exc.code}: {exc.message}")
+                self.log.error(
+                    "client %s: auth code refused (%s %s); the seller must authorize again",
+                    client_id,
+                    exc.code,
+                    exc.message,
+                )
+                report.codes_failed.append((client_id, f"{exc.code}: {exc.message}"))
+            return False
+        # Stored at once: the code is spent, so the tokens must not be lost if a later step fails.
+        self.store.save_tokens(client_id, tokens)
+        self.store.mark_code(code.id, "exchanged")
+        self.store.log(
+            "exchange_code",
+            "ok",
+            client_id=client_id,
+            auth_code_id=code.id,
+            detail=_expiry_detail(tokens) | {"open_id": tokens.open_id, "seller_name": tokens.seller_name},
+        )
+        self.log.info(
+            "client %s: auth code exchanged; access token valid until %s",
+            client_id,
+            tokens.access_token_expires_at.isoformat(),
+        )
+        report.codes_exchanged.append(client_id)
+        self.associate(client_id, report)
+        return True
+
+    def associate_pending(self, report: TokenRunReport) -> None:
+        """Clients that have tokens but no shop yet (a shops call failed earlier) get associated now."""
+        for tokens in self.store.all_tokens():
+            client = self.registry.find(tokens.client_id)
+            unassociated = client is not None and (
+                not client.tiktok_shop_id or client.tiktok_shop_cipher is None
+            )
+            handled = (
+                tokens.client_id in report.associated or tokens.client_id in report.needs_reauthorization
+            )
+            if unassociated and not handled:
+                self.associate(tokens.client_id, report)
+
+    def associate(self, client_id: str, report: TokenRunReport) -> bool:
+        """Finds the client's shop among the grant's shops (by shop code) and stores its id and cipher."""
+        tokens = self.store.get_tokens(client_id)
+        client = self.registry.find(client_id)
+        if tokens is None or client is None:
+            return False
+        try:
+            with self.app_client(tokens.access_token.get_secret_value()) as api:
+                shops = api.get_authorized_shops()
+        except TikTokShopError as exc:
+            self.store.log("fetch_shops", "error", client_id=client_id, **_error_fields(exc))
+            self.log.warning(
+                "client %s: could not list the authorized shops (%s); retried next run", client_id, exc.code
+            )
+            report.codes_failed.append((client_id, f"shops: {exc.message}"))
+            return False
+        codes = [str(s.get("code")) for s in shops]
+        self.store.log(
+            "fetch_shops",
+            "ok",
+            client_id=client_id,
+            detail={"shop_codes": codes, "shop_ids": [s.get("id") for s in shops]},
+        )
+        wanted = client.tiktok_shop_code
+        shop = next((s for s in shops if wanted and str(s.get("code")) == wanted), None)
+        if shop is None and not wanted and len(shops) == 1:
+            shop = shops[0]
+        if shop is None:
+            message = f"the grant covers shops {', '.join(codes) or 'none'} but the client's shop code is {wanted or 'not set'}"
+            return self._reject_grant(client_id, message, report)
+        holder = self.registry.find_by(tiktok_shop_id=str(shop["id"]))
+        if holder is not None and holder.client_id != client_id:
+            return self._reject_grant(
+                client_id, f"shop {shop['id']} already belongs to client {holder.client_id}", report
+            )
+        changes: dict[str, Any] = {
+            "tiktok_shop_id": str(shop["id"]),
+            "tiktok_shop_cipher": str(shop["cipher"]),
+        }
+        if not wanted:
+            changes["tiktok_shop_code"] = str(shop.get("code"))
+        self.registry.update(client_id, **changes)
+        if client.status == "needs_reauthorization":
+            self.registry.set_status(client_id, "active")
+        self.store.log(
+            "associate_shop",
+            "ok",
+            client_id=client_id,
+            detail={
+                "shop_id": str(shop["id"]),
+                "shop_code": shop.get("code"),
+                "shop_name": shop.get("name"),
+                "region": shop.get("region"),
+            },
+        )
+        if not client.tiktok_warehouse_ids:
+            self._fill_warehouses(client_id, tokens.access_token.get_secret_value(), str(shop["cipher"]))
+        self.log.info(
+            "client %s: associated with TikTok shop %s (%s)", client_id, shop.get("code"), shop["id"]
+        )
+        report.associated.append(client_id)
+        return True
+
+    def _fill_warehouses(self, client_id: str, access_token: str, cipher: str) -> None:
+        """Stores the shop's enabled sales warehouses on a client that names none (stock goes there)."""
+        try:
+            with self.app_client(access_token, cipher) as api:
+                warehouses = api.get_warehouses()
+        except TikTokShopError as exc:
+            self.store.log("fetch_warehouses", "error", client_id=client_id, **_error_fields(exc))
+            self.log.warning("client %s: could not list the shop's warehouses (%s)", client_id, exc.code)
+            return
+        ids = [
+            str(w["id"])
+            for w in warehouses
+            if w.get("type") == "SALES_WAREHOUSE" and w.get("effect_status", "ENABLED") == "ENABLED"
+        ]
+        if ids:
+            self.registry.update(client_id, tiktok_warehouse_ids=ids)
+        self.store.log("fetch_warehouses", "ok", client_id=client_id, detail={"sales_warehouse_ids": ids})
+
+    def _reject_grant(self, client_id: str, message: str, report: TokenRunReport) -> bool:
+        # Tokens of another seller must not be used for this client.
+        self.store.delete_tokens(client_id)
+        self.store.log("associate_shop", "error", client_id=client_id, message=message)
+        self.registry.set_status(client_id, "needs_reauthorization")
+        self.log.error("client %s: %s; re-authorization needed", client_id, message)
+        report.codes_failed.append((client_id, message))
+        report.needs_reauthorization.append(client_id)
+        return False
+
+    # -- renewal
+    def renew_due(self, report: TokenRunReport, now: datetime | None = None) -> None:
+        for client_id in self.store.due_for_renewal(self.renew_before, now=now):
+            client = self.registry.find(client_id)
+            if client is None:
+                continue
+            if client.status == "needs_reauthorization":
+                report.skipped.append((client_id, "needs re-authorization"))
+                report.needs_reauthorization.append(client_id)
+                continue
+            with contextlib.suppress(TikTokShopError):  # recorded in the report and the log by `renew`
+                self.renew(client_id, report)
+
+    def renew(self, client_id: str, report: TokenRunReport | None = None) -> TokenSet:
+        """Refreshes the client's access token now. AuthError when the platform refuses the refresh token
+        (the client is then marked needs_reauthorization); other TikTokShopErrors are transient."""
+        report = report or TokenRunReport()
+        tokens = self.store.get_tokens(client_id)
+        if tokens is None:
+            raise TikTokNotAuthorizedError(
+                f"client {client_id} has no TikTok Shop tokens; authorize it first"
+            )
+        if tokens.refresh_token_expires_at <= utcnow():
+            self._needs_reauthorization(client_id, "the refresh token expired", report)
+            raise AuthError("the refresh token expired; the seller must authorize again", code=36004004)
+        try:
+            fresh = self.auth.refresh_token(tokens.refresh_token.get_secret_value())
+        except TikTokShopError as exc:
+            self.store.log("refresh_token", "error", client_id=client_id, **_error_fields(exc))
+            report.renewal_failed.append((client_id, f"{exc.code}: {exc.message}"))
+            if isinstance(exc, RetryableError):
+                self.log.warning(
+                    "client %s: token refresh failed for now (%s); retried next run", client_id, exc.code
+                )
+            else:
+                self._needs_reauthorization(client_id, f"refresh refused: {exc.code} {exc.message}", report)
+            raise
+        self.store.save_tokens(client_id, fresh, refreshed=True)
+        self.store.log("refresh_token", "ok", client_id=client_id, detail=_expiry_detail(fresh))
+        self.log.info(
+            "client %s: access token renewed; valid until %s",
+            client_id,
+            fresh.access_token_expires_at.isoformat(),
+        )
+        report.renewed.append(client_id)
+        return fresh
+
+    def _needs_reauthorization(self, client_id: str, reason: str, report: TokenRunReport) -> None:
+        self.registry.set_status(client_id, "needs_reauthorization")
+        self.store.log("needs_reauthorization", "error", client_id=client_id, message=reason)
+        self.log.error("client %s: %s; marked needs_reauthorization", client_id, reason)
+        report.needs_reauthorization.append(client_id)
+
+    def refresh_after_expiry(self, client_id: str, rejected: str) -> str:
+        """For a shop client that got 105002: a valid access token, refreshed unless another thread or
+        process already did it."""
+        with self._renew_lock:
+            tokens = self.store.get_tokens(client_id)
+            if tokens is None:
+                raise TikTokNotAuthorizedError(f"client {client_id} has no TikTok Shop tokens")
+            current = tokens.access_token.get_secret_value()
+            if current != rejected and tokens.access_token_expires_at > utcnow():
+                return current
+            return self.renew(client_id).access_token.get_secret_value()
+
+
+def _expiry_detail(tokens: TokenSet) -> dict[str, Any]:
+    return {
+        "access_token_expires_at": tokens.access_token_expires_at.isoformat(),
+        "refresh_token_expires_at": tokens.refresh_token_expires_at.isoformat(),
+        "granted_scopes": list(tokens.granted_scopes),
+    }
+
+
+class StoredTokenProvider:
+    """A shop client's token source: the client's stored access token, refreshed through the manager
+    after a 105002."""
+
+    def __init__(self, manager: TokenManager, client_id: str):
+        self.manager = manager
+        self.client_id = client_id
+        self._token: str | None = None
+        self._lock = threading.Lock()
+
+    def access_token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                tokens = self.manager.store.get_tokens(self.client_id)
+                if tokens is None:
+                    raise TikTokNotAuthorizedError(
+                        f"client {self.client_id} has no TikTok Shop tokens; authorize it first"
+                    )
+                self._token = tokens.access_token.get_secret_value()
+            return self._token
+
+    def refresh(self, rejected: str) -> str:
+        token = self.manager.refresh_after_expiry(self.client_id, rejected)
+        with self._lock:
+            self._token = token
+        return token
+
+    def __repr__(self) -> str:
+        return f"StoredTokenProvider(client_id={self.client_id!r})"

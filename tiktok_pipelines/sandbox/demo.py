@@ -1,0 +1,299 @@
+"""The one-command demo: sandbox emulators, a demo client, and `dagster dev`, stopped together."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tiktok_pipelines.lanes.tokens import TokenRunReport
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
+from tiktok_pipelines.sandbox.supervisor import (
+    Supervisor,
+    cancel_abandoned_runs,
+    stop_dagster_runs,
+)
+from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
+    DEMO_CLIENT_ID,
+    DEMO_SHOP_CODE,
+    SandboxConfig,
+    SandboxWorld,
+)
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.stores.db import open_state_db
+from tiktok_pipelines.stores.registry import ClientRegistry, build_client
+
+
+def setup_demo_client(config: SandboxConfig) -> str:
+    """Registers the demo client (or points it at this sandbox again), adds its partition, and sets its
+    catalog mapping (categories, attribute values, certificates) for the sandbox store."""
+    import dagster as dg
+
+    from tiktok_pipelines.partitions import CLIENTS_PARTITION
+
+    world = SandboxWorld(config)
+    fields = world.demo_client_fields()
+    # The demo is asked to set everything up: its data dir, state DB and development key included.
+    registry = ClientRegistry(open_state_db(Settings.load(), create=True))
+    client_id = fields["client_id"]
+    existing = registry.find(client_id)
+    if existing is None:
+        registry.add(build_client(**fields))
+    else:
+        registry.update(client_id, **{k: v for k, v in fields.items() if k != "client_id"})
+    with dg.DagsterInstance.get() as instance:
+        if not instance.has_dynamic_partition(CLIENTS_PARTITION, client_id):
+            instance.add_dynamic_partitions(CLIENTS_PARTITION, [client_id])
+    # The data engineer's one-time catalog review, done for the demo: category mapping accepted,
+    # required attribute values and certificates set, so the catalog publishes from the first run.
+    configure_demo_catalog(registry.db, client_id, world.urls()["feeds"])
+    return client_id
+
+
+def connect_vtex_notifications(config: SandboxConfig) -> None:
+    """Points the sandbox VTEX store's order hook and SKU broadcasts at the receiver."""
+    from tiktok_pipelines.lanes.onboarding import configure_vtex_order_hook
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+    from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
+
+    world = SandboxWorld(config)
+    settings = Settings.load({**os.environ, **world.environment()})
+    receiver = world.urls()["receiver"]
+    configure_vtex_order_hook(DEMO_CLIENT_ID, receiver, settings)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.notify_to(f"{receiver}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
+
+
+# The demo ERP: invoices an order this long after VTEX lets it be handled; about one NF-e in eight comes
+# out broken (the fulfilment lane refuses it, or TikTok does) and is corrected this long after.
+DEMO_INVOICE_DELAY_SECONDS = 20.0
+DEMO_BROKEN_INVOICE_SHARE = 0.125
+DEMO_CORRECTION_DELAY_SECONDS = 120.0
+
+
+def automate_demo_erp(config: SandboxConfig) -> None:
+    """Has the sandbox VTEX store's ERP invoice the demo's orders by itself, so that they flow through
+    invoicing and shipping without manual steps (see docs/fulfilment.md)."""
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    with VtexSandboxControl(SandboxWorld(config).urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.auto_invoice(
+            DEMO_INVOICE_DELAY_SECONDS,
+            broken_share=DEMO_BROKEN_INVOICE_SHARE,
+            correct_seconds=DEMO_CORRECTION_DELAY_SECONDS,
+        )
+
+
+def start_vtex_walk(config: SandboxConfig, interval_seconds: float, skus_per_step: int = 2) -> None:
+    """Has the sandbox VTEX store move stock and prices of a few SKUs every `interval_seconds`, as a live
+    store does; each change is broadcast to the receiver, and the stock and price sync carries it to
+    TikTok (SKUs not listed yet are recorded and ignored)."""
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    world = SandboxWorld(config)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.start_walk(interval_seconds, skus_per_step=skus_per_step)
+
+
+def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
+    """Runs the sandbox's consent → the receiver's OAuth callback → the token exchange for the demo client,
+    so it ends up with its shop id, cipher and tokens, as a real seller's authorization would leave it.
+
+    Uses the receiver when one answers on the configured port, else serves one for the moment.
+    """
+    from tiktok_pipelines.defs.resources.tiktok_shop import standalone_tiktok_shop
+    from tiktok_pipelines.receiver.app import create_app
+    from tiktok_pipelines.sandbox.server import ServerThread
+
+    world = SandboxWorld(config)
+    settings = Settings.load({**os.environ, **world.environment()})
+    tiktok = standalone_tiktok_shop(settings)
+    link = tiktok.authorization_link(DEMO_CLIENT_ID)
+    try:
+        consent = httpx.get(link, timeout=10.0, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(
+            f"the sandbox TikTok Shop does not answer on {world.urls()['tiktok']} ({type(exc).__name__}); "
+            "start it with `tiktok-pipelines sandbox up`"
+        ) from None
+    if consent.status_code != 302:
+        raise RuntimeError(f"the sandbox consent page answered {consent.status_code}: {consent.text[:200]}")
+    callback = consent.headers["location"]
+    receiver = world.urls()["receiver"]
+    temporary = None
+    try:
+        try:
+            httpx.get(f"{receiver}/health", timeout=2.0)
+        except httpx.HTTPError:
+            temporary = ServerThread(
+                create_app(settings), host=config.host, port=config.receiver_port
+            ).start()
+        answer = httpx.get(callback, timeout=10.0)
+        if answer.status_code != 200:
+            raise RuntimeError(f"the OAuth callback answered {answer.status_code}")
+    finally:
+        if temporary is not None:
+            temporary.stop()
+    with tiktok.token_manager() as manager:
+        return manager.run()
+
+
+def _prepare_dagster_home(env: dict[str, str]) -> Path:
+    home = Path(env.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    project_yaml = Path.cwd() / "dagster.yaml"
+    if project_yaml.exists() and (
+        not (home / "dagster.yaml").exists()
+        or project_yaml.read_bytes() != (home / "dagster.yaml").read_bytes()
+    ):
+        shutil.copyfile(project_yaml, home / "dagster.yaml")
+    env["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} will not answer: its process exited with code {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the sandbox did not answer on {url}")
+
+
+RUNS_STOP_SECONDS = 60.0  # Dagster's runs get this long to end before dagster dev is stopped
+
+
+def _dagster_runs_first(supervisor: Supervisor) -> tuple[Callable[[], None], Callable[[], None]]:
+    """What happens around stopping dagster dev: its runs stopped first (the emulators and the receiver
+    still up), and any run it left behind recorded as cancelled once it is gone."""
+    import dagster as dg
+
+    def before() -> None:
+        with dg.DagsterInstance.get() as instance:
+            left = stop_dagster_runs(
+                instance, RUNS_STOP_SECONDS, hurry=lambda: supervisor.hurry, echo=supervisor.echo
+            )
+        if left:
+            supervisor.echo(f"{len(left)} Dagster run(s) still running: they stop with dagster dev")
+
+    def after() -> None:
+        with dg.DagsterInstance.get() as instance:
+            cancelled = cancel_abandoned_runs(instance)
+        if cancelled:
+            supervisor.echo(f"recorded {len(cancelled)} run(s) stopped with dagster dev as cancelled")
+
+    return before, after
+
+
+def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
+    env = dict(os.environ)
+    settings = Settings.load(env)
+    env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
+    open_state_db(settings, create=True)  # before the receiver, which only opens what exists
+    _prepare_dagster_home(env)
+    world = SandboxWorld(config)
+    env.update(world.environment())
+    os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
+    os.environ.update(world.environment())
+
+    # The children run in sessions of their own: a Ctrl-C reaches this supervisor only, which stops
+    # Dagster's runs, then dagster dev, then the receiver, then the emulators (see supervisor.py).
+    supervisor = Supervisor()
+    cli = [sys.executable, "-m", "tiktok_pipelines.cli"]
+
+    def on_term(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)  # the terminal closed: the children would outlive it
+    try:
+        sandbox = supervisor.start(
+            "the sandbox emulators",
+            [
+                *cli,
+                "sandbox",
+                "up",
+                "--host",
+                config.host,
+                "--feeds-port",
+                str(config.feeds_port),
+                "--tiktok-port",
+                str(config.tiktok_port),
+                "--vtex-port",
+                str(config.vtex_port),
+                "--receiver-port",
+                str(config.receiver_port),
+                "--products",
+                str(config.products),
+                "--seed",
+                str(config.seed),
+            ],
+            env,
+        )
+        _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
+        receiver = supervisor.start(
+            "the receiver",
+            [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],
+            env,
+        )
+        _wait_healthy(f"{world.urls()['receiver']}/health", receiver)
+        client_id = setup_demo_client(config)
+        report = authorize_demo_client(config)
+        if client_id not in report.associated:
+            print(
+                f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
+            )
+        # VTEX tells the receiver about order status changes (hook) and SKU changes (broadcasts).
+        connect_vtex_notifications(config)
+        # The merchant's ERP invoices orders in VTEX: the fulfilment lane takes it from there.
+        automate_demo_erp(config)
+        # A live store: stock and prices move gently, and TikTok follows within seconds.
+        if walk_seconds > 0:
+            start_vtex_walk(config, walk_seconds)
+        # Demo buyers: an order every 30 s once listings have stock, older orders moving along.
+        httpx.post(
+            f"{world.urls()['tiktok']}/_sandbox/autopilot",
+            json={"shop_code": DEMO_SHOP_CODE, "interval_seconds": 30},
+            timeout=5.0,
+        )
+        dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+        target = (
+            ["-w", "workspace.yaml"]
+            if Path("workspace.yaml").exists()
+            else ["-m", "tiktok_pipelines.definitions"]
+        )
+        before, after = _dagster_runs_first(supervisor)
+        supervisor.start(
+            "dagster dev",
+            [dagster, "dev", "-h", "127.0.0.1", "-p", str(dagster_port), *target],
+            env,
+            before_stop=before,
+            after_stop=after,
+        )
+        print(
+            f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
+            f"  demo client:     {client_id} (partition of every asset)\n"
+            + "".join(f"  sandbox {name:<8} {url}\n" for name, url in world.urls().items())
+            + (f"  VTEX walk:       2 SKUs change every {walk_seconds:g} s\n" if walk_seconds > 0 else "")
+            + "  Ctrl-C stops everything: Dagster's runs first, then dagster dev, the receiver, the sandbox.\n",
+            flush=True,
+        )
+        return supervisor.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        supervisor.stop()

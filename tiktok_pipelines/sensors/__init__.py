@@ -1,1 +1,0 @@
-"""Sensors: each module holds the sensors of one domain."""

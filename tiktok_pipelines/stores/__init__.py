@@ -1,0 +1,16 @@
+"""The state DB: the tables of every domain, declared on one SQLAlchemy `metadata`."""
+
+from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
+    catalog,
+    events,
+    feeds,
+    fulfilment,
+    listings,
+    orders,
+    registry,
+    stock_price,
+    tiktok_auth,
+)
+from tiktok_pipelines.stores.db import StateDB, metadata, utcnow
+
+__all__ = ["StateDB", "metadata", "utcnow"]

@@ -1,0 +1,636 @@
+"""What the catalog keeps between runs, per client: the brand map, TikTok's category tree with each
+leaf's rules and attributes, the category mapping (explicit and suggested), attribute rules, the image
+cache, and shrink-guard confirmations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+
+
+def _client_fk() -> sa.Column:
+    return sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+# ---------------------------------------------------------------- brands
+tiktok_brands = sa.Table(
+    "tiktok_brands",
+    metadata,
+    _client_fk(),
+    sa.Column("brand_key", sa.String(200), primary_key=True),  # folded name: case and accents ignored
+    sa.Column("brand_name", sa.String(200), nullable=False),  # as the feed or VTEX spells it
+    sa.Column("tiktok_brand_id", sa.String(40)),
+    sa.Column("tiktok_brand_name", sa.String(200)),
+    # matched (found by name) | created | exists (creation answered "already exists", then found) | manual
+    sa.Column("origin", sa.String(20)),
+    sa.Column("status", sa.String(20), nullable=False),  # mapped | failed
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class BrandEntry:
+    client_id: str
+    brand_key: str
+    brand_name: str
+    tiktok_brand_id: str | None
+    tiktok_brand_name: str | None
+    origin: str | None
+    status: str
+    last_error: str | None
+    updated_at: datetime
+
+
+class BrandMap:
+    """The client's brands (by folded name) and their TikTok brand ids."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    def all(self, client_id: str) -> dict[str, BrandEntry]:
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(tiktok_brands).where(tiktok_brands.c.client_id == client_id)).all()
+        return {r.brand_key: BrandEntry(**r._mapping) for r in rows}
+
+    def save(
+        self,
+        client_id: str,
+        brand_key: str,
+        brand_name: str,
+        *,
+        tiktok_brand_id: str | None,
+        tiktok_brand_name: str | None = None,
+        origin: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        values = dict(
+            brand_name=brand_name,
+            tiktok_brand_id=tiktok_brand_id,
+            tiktok_brand_name=tiktok_brand_name,
+            origin=origin,
+            status="mapped" if tiktok_brand_id else "failed",
+            last_error=error,
+            updated_at=utcnow(),
+        )
+        _upsert(self.db, tiktok_brands, {"client_id": client_id, "brand_key": brand_key}, values)
+
+
+# ---------------------------------------------------------------- categories
+tiktok_categories = sa.Table(
+    "tiktok_categories",
+    metadata,
+    _client_fk(),
+    sa.Column("category_id", sa.String(40), primary_key=True),
+    sa.Column("parent_id", sa.String(40), nullable=False),
+    sa.Column("local_name", sa.String(300), nullable=False),
+    sa.Column("is_leaf", sa.Boolean, nullable=False),
+    sa.Column("permitted", sa.Boolean, nullable=False),  # the shop may list in it (AVAILABLE)
+    sa.Column("path", sa.Text, nullable=False),  # "Roupas Masculinas > Camisetas e Polos > Camisetas"
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+tiktok_category_rules = sa.Table(
+    "tiktok_category_rules",
+    metadata,
+    _client_fk(),
+    sa.Column("category_id", sa.String(40), primary_key=True),
+    sa.Column("rules", sa.Text, nullable=False),  # JSON, as GET .../categories/{id}/rules answers
+    sa.Column("attributes", sa.Text, nullable=False),  # JSON list, as GET .../attributes answers
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+CATEGORY_SOURCE_KINDS = ("product", "vtex_category", "product_type", "google_product_category")
+MAPPING_STATUSES = ("accepted", "suggested", "rejected", "unmatched")
+
+category_mappings = sa.Table(
+    "category_mappings",
+    metadata,
+    _client_fk(),
+    sa.Column("source_kind", sa.String(40), primary_key=True),
+    sa.Column("source_value", sa.String(1000), primary_key=True),
+    sa.Column("source_label", sa.Text),
+    sa.Column("tiktok_category_id", sa.String(40)),
+    # accepted (published) | suggested (awaits review) | rejected | unmatched (nothing to suggest)
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("origin", sa.String(20), nullable=False),  # manual | recommend | text | demo
+    sa.Column("score", sa.Float),
+    sa.Column("sample_title", sa.Text),
+    sa.Column("products", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+)
+
+
+@dataclass(frozen=True)
+class TikTokCategory:
+    category_id: str
+    parent_id: str
+    local_name: str
+    is_leaf: bool
+    permitted: bool
+    path: str
+
+
+@dataclass(frozen=True)
+class CategoryMapping:
+    client_id: str
+    source_kind: str
+    source_value: str
+    source_label: str | None
+    tiktok_category_id: str | None
+    status: str
+    origin: str
+    score: float | None
+    sample_title: str | None
+    products: int
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LeafRules:
+    category_id: str
+    rules: dict[str, Any]
+    attributes: list[dict[str, Any]]
+    fetched_at: datetime
+
+
+class CategoryStore:
+    """TikTok's category tree and leaf rules as last fetched, and the client's category mapping."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    # -- the tree
+    def replace_tree(self, client_id: str, categories: Iterable[dict[str, Any]]) -> int:
+        """Stores the tree as `GET /categories` answers it (flat, with parent ids)."""
+        nodes = {str(c["id"]): c for c in categories}
+        now = utcnow()
+
+        def path(cid: str) -> str:
+            names, seen = [], set()
+            while cid in nodes and cid not in seen:
+                seen.add(cid)
+                names.append(str(nodes[cid].get("local_name") or cid))
+                cid = str(nodes[cid].get("parent_id") or "0")
+            return " > ".join(reversed(names))
+
+        rows = [
+            dict(
+                client_id=client_id,
+                category_id=cid,
+                parent_id=str(c.get("parent_id") or "0"),
+                local_name=str(c.get("local_name") or ""),
+                is_leaf=bool(c.get("is_leaf")),
+                permitted="AVAILABLE" in (c.get("permission_statuses") or ["AVAILABLE"]),
+                path=path(cid),
+                fetched_at=now,
+            )
+            for cid, c in nodes.items()
+        ]
+        with self.db.begin() as conn:
+            conn.execute(tiktok_categories.delete().where(tiktok_categories.c.client_id == client_id))
+            for start in range(0, len(rows), 500):
+                conn.execute(tiktok_categories.insert(), rows[start : start + 500])
+        return len(rows)
+
+    def tree(self, client_id: str) -> dict[str, TikTokCategory]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(tiktok_categories).where(tiktok_categories.c.client_id == client_id)
+            ).all()
+        return {
+            r.category_id: TikTokCategory(
+                r.category_id, r.parent_id, r.local_name, r.is_leaf, r.permitted, r.path
+            )
+            for r in rows
+        }
+
+    def tree_fetched_at(self, client_id: str) -> datetime | None:
+        with self.db.read() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(tiktok_categories.c.fetched_at)).where(
+                    tiktok_categories.c.client_id == client_id
+                )
+            ).scalar()
+
+    # -- leaf rules and attributes
+    def save_rules(
+        self, client_id: str, category_id: str, rules: dict[str, Any], attributes: list[dict[str, Any]]
+    ) -> None:
+        _upsert(
+            self.db,
+            tiktok_category_rules,
+            {"client_id": client_id, "category_id": category_id},
+            dict(
+                rules=json.dumps(rules, sort_keys=True),
+                attributes=json.dumps(attributes, sort_keys=True),
+                fetched_at=utcnow(),
+            ),
+        )
+
+    def rules(self, client_id: str, category_ids: Iterable[str] | None = None) -> dict[str, LeafRules]:
+        query = sa.select(tiktok_category_rules).where(tiktok_category_rules.c.client_id == client_id)
+        if category_ids is not None:
+            query = query.where(tiktok_category_rules.c.category_id.in_(list(category_ids)))
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return {
+            r.category_id: LeafRules(
+                r.category_id, json.loads(r.rules), json.loads(r.attributes), r.fetched_at
+            )
+            for r in rows
+        }
+
+    # -- the mapping
+    def mappings(self, client_id: str, status: str | None = None) -> list[CategoryMapping]:
+        query = sa.select(category_mappings).where(category_mappings.c.client_id == client_id)
+        if status:
+            query = query.where(category_mappings.c.status == status)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                query.order_by(category_mappings.c.source_kind, category_mappings.c.source_value)
+            ).all()
+        return [CategoryMapping(**r._mapping) for r in rows]
+
+    def mapping(self, client_id: str, kind: str, value: str) -> CategoryMapping | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(category_mappings).where(
+                    category_mappings.c.client_id == client_id,
+                    category_mappings.c.source_kind == kind,
+                    category_mappings.c.source_value == value,
+                )
+            ).first()
+        return CategoryMapping(**row._mapping) if row else None
+
+    def set_mapping(
+        self,
+        client_id: str,
+        kind: str,
+        value: str,
+        tiktok_category_id: str | None,
+        *,
+        status: str = "accepted",
+        origin: str = "manual",
+        label: str | None = None,
+        score: float | None = None,
+        sample_title: str | None = None,
+        products: int | None = None,
+    ) -> None:
+        if kind not in CATEGORY_SOURCE_KINDS:
+            raise ValueError(
+                f"category source must be one of {', '.join(CATEGORY_SOURCE_KINDS)}, got {kind!r}"
+            )
+        if status not in MAPPING_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(MAPPING_STATUSES)}")
+        now = utcnow()
+        values: dict[str, Any] = dict(
+            tiktok_category_id=tiktok_category_id,
+            status=status,
+            origin=origin,
+            score=score,
+            updated_at=now,
+            decided_at=now if status in ("accepted", "rejected") else None,
+        )
+        if label is not None:
+            values["source_label"] = label
+        if sample_title is not None:
+            values["sample_title"] = sample_title
+        if products is not None:
+            values["products"] = products
+        _upsert(
+            self.db,
+            category_mappings,
+            {"client_id": client_id, "source_kind": kind, "source_value": value},
+            values,
+            insert_only={"created_at": now, "products": products or 0},
+        )
+
+    def decide(self, client_id: str, kind: str, value: str, status: str) -> bool:
+        """Accepts or rejects a suggestion; False when there is no mapping for that source value."""
+        if status not in ("accepted", "rejected"):
+            raise ValueError("a decision is accepted or rejected")
+        with self.db.begin() as conn:
+            row = conn.execute(
+                sa.select(category_mappings.c.tiktok_category_id).where(
+                    category_mappings.c.client_id == client_id,
+                    category_mappings.c.source_kind == kind,
+                    category_mappings.c.source_value == value,
+                )
+            ).first()
+            if row is None or (status == "accepted" and not row.tiktok_category_id):
+                return False
+            now = utcnow()
+            conn.execute(
+                category_mappings.update()
+                .where(
+                    category_mappings.c.client_id == client_id,
+                    category_mappings.c.source_kind == kind,
+                    category_mappings.c.source_value == value,
+                )
+                .values(status=status, decided_at=now, updated_at=now)
+            )
+        return True
+
+    def remove_mapping(self, client_id: str, kind: str, value: str) -> bool:
+        with self.db.begin() as conn:
+            return (
+                conn.execute(
+                    category_mappings.delete().where(
+                        category_mappings.c.client_id == client_id,
+                        category_mappings.c.source_kind == kind,
+                        category_mappings.c.source_value == value,
+                    )
+                ).rowcount
+                > 0
+            )
+
+    def update_counts(self, client_id: str, counts: dict[tuple[str, str], int]) -> None:
+        """Products per source value in the current feed (what the review list sorts by)."""
+        now = utcnow()
+        with self.db.begin() as conn:
+            for (kind, value), n in counts.items():
+                conn.execute(
+                    category_mappings.update()
+                    .where(
+                        category_mappings.c.client_id == client_id,
+                        category_mappings.c.source_kind == kind,
+                        category_mappings.c.source_value == value,
+                        category_mappings.c.products != n,
+                    )
+                    .values(products=n, updated_at=now)
+                )
+
+
+# ---------------------------------------------------------------- attribute rules
+attribute_rules = sa.Table(
+    "attribute_rules",
+    metadata,
+    _client_fk(),
+    sa.Column("category_id", sa.String(40), primary_key=True),  # a TikTok leaf, or "*" for every leaf
+    sa.Column("attribute_key", sa.String(200), primary_key=True),  # folded attribute name, or its id
+    sa.Column("attribute", sa.String(200), nullable=False),  # as the data engineer wrote it
+    sa.Column("source", sa.Text, nullable=False),  # feed:<field> | vtex:<specification> | value:<text>
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    category_id: str
+    attribute: str
+    attribute_key: str
+    source: str
+
+
+class AttributeRuleStore:
+    """Where each TikTok product attribute takes its value from, per client (and per leaf)."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    def all(self, client_id: str) -> list[AttributeRule]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(attribute_rules)
+                .where(attribute_rules.c.client_id == client_id)
+                .order_by(attribute_rules.c.category_id, attribute_rules.c.attribute_key)
+            ).all()
+        return [AttributeRule(r.category_id, r.attribute, r.attribute_key, r.source) for r in rows]
+
+    def set(self, client_id: str, attribute: str, source: str, category_id: str = "*") -> None:
+        from tiktok_pipelines.channels.tiktok_shop.attributes import attribute_key, parse_source
+
+        parse_source(source)  # refuse a source that cannot be read before storing it
+        _upsert(
+            self.db,
+            attribute_rules,
+            {"client_id": client_id, "category_id": category_id, "attribute_key": attribute_key(attribute)},
+            dict(attribute=attribute.strip(), source=source.strip(), updated_at=utcnow()),
+        )
+
+    def remove(self, client_id: str, attribute: str, category_id: str = "*") -> bool:
+        from tiktok_pipelines.channels.tiktok_shop.attributes import attribute_key
+
+        with self.db.begin() as conn:
+            return (
+                conn.execute(
+                    attribute_rules.delete().where(
+                        attribute_rules.c.client_id == client_id,
+                        attribute_rules.c.category_id == category_id,
+                        attribute_rules.c.attribute_key == attribute_key(attribute),
+                    )
+                ).rowcount
+                > 0
+            )
+
+
+# ---------------------------------------------------------------- images
+tiktok_images = sa.Table(
+    "tiktok_images",
+    metadata,
+    _client_fk(),
+    sa.Column("content_hash", sa.String(64), primary_key=True),  # SHA-256 of the bytes uploaded
+    sa.Column("use_case", sa.String(30), primary_key=True),
+    sa.Column("uri", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+image_sources = sa.Table(
+    "image_sources",
+    metadata,
+    _client_fk(),
+    sa.Column("url_hash", sa.String(64), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+class ImageStore:
+    """Uploaded images by content hash (TikTok wants bytes, so the same picture is uploaded once), and
+    which content each source URL had when it was last downloaded."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    def upload(self, client_id: str, content_hash: str, use_case: str) -> str | None:
+        """The uri of these bytes uploaded for this use case, if they were."""
+        with self.db.read() as conn:
+            return conn.execute(
+                sa.select(tiktok_images.c.uri).where(
+                    tiktok_images.c.client_id == client_id,
+                    tiktok_images.c.content_hash == content_hash,
+                    tiktok_images.c.use_case == use_case,
+                )
+            ).scalar()
+
+    def source(self, client_id: str, url: str) -> tuple[str, datetime] | None:
+        """The content hash an image URL had when it was last downloaded, and when that was."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(image_sources.c.content_hash, image_sources.c.fetched_at).where(
+                    image_sources.c.client_id == client_id, image_sources.c.url_hash == url_hash(url)
+                )
+            ).first()
+        return (row.content_hash, row.fetched_at) if row else None
+
+    def save_upload(
+        self,
+        client_id: str,
+        content_hash: str,
+        use_case: str,
+        uri: str,
+        width: int | None,
+        height: int | None,
+    ) -> None:
+        _upsert(
+            self.db,
+            tiktok_images,
+            {"client_id": client_id, "content_hash": content_hash, "use_case": use_case},
+            dict(uri=uri, width=width, height=height, uploaded_at=utcnow()),
+        )
+
+    def forget_uploads(self, client_id: str, uris: Iterable[str]) -> int:
+        """Drops uploads TikTok no longer knows (an image uri refused), so they are uploaded again."""
+        wanted = list(set(uris))
+        if not wanted:
+            return 0
+        with self.db.begin() as conn:
+            return conn.execute(
+                tiktok_images.delete().where(
+                    tiktok_images.c.client_id == client_id, tiktok_images.c.uri.in_(wanted)
+                )
+            ).rowcount
+
+    def save_source(self, client_id: str, url: str, content_hash: str) -> None:
+        _upsert(
+            self.db,
+            image_sources,
+            {"client_id": client_id, "url_hash": url_hash(url)},
+            dict(url=url, content_hash=content_hash, fetched_at=utcnow()),
+        )
+
+
+# ---------------------------------------------------------------- shrink guard
+shrink_guard = sa.Table(
+    "shrink_guard",
+    metadata,
+    _client_fk(),
+    sa.Column("snapshot_hash", sa.String(64), primary_key=True),
+    sa.Column("removed", sa.Integer, nullable=False),
+    sa.Column("listed", sa.Integer, nullable=False),
+    sa.Column("detected_at", UTCDateTime, nullable=False),
+    sa.Column("confirmed_at", UTCDateTime),
+    sa.Column("confirmed_by", sa.String(200)),
+)
+
+
+@dataclass(frozen=True)
+class ShrinkRecord:
+    client_id: str
+    snapshot_hash: str
+    removed: int
+    listed: int
+    detected_at: datetime
+    confirmed_at: datetime | None
+    confirmed_by: str | None
+
+    @property
+    def share(self) -> float:
+        return self.removed / self.listed if self.listed else 0.0
+
+
+class ShrinkGuardStore:
+    """Feed snapshots that would delete more than the client's share of listed products, and the data
+    engineer's confirmation that one of them really is the catalog (so its deletions may go ahead)."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    def record(self, client_id: str, snapshot_hash: str, removed: int, listed: int) -> ShrinkRecord:
+        _upsert(
+            self.db,
+            shrink_guard,
+            {"client_id": client_id, "snapshot_hash": snapshot_hash},
+            dict(removed=removed, listed=listed),
+            insert_only={"detected_at": utcnow()},
+        )
+        record = self.get(client_id, snapshot_hash)
+        assert record is not None
+        return record
+
+    def get(self, client_id: str, snapshot_hash: str) -> ShrinkRecord | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(shrink_guard).where(
+                    shrink_guard.c.client_id == client_id, shrink_guard.c.snapshot_hash == snapshot_hash
+                )
+            ).first()
+        return ShrinkRecord(**row._mapping) if row else None
+
+    def pending(self, client_id: str) -> list[ShrinkRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(shrink_guard)
+                .where(shrink_guard.c.client_id == client_id, shrink_guard.c.confirmed_at.is_(None))
+                .order_by(shrink_guard.c.detected_at.desc())
+            ).all()
+        return [ShrinkRecord(**r._mapping) for r in rows]
+
+    def confirm(self, client_id: str, snapshot_hash: str, by: str) -> ShrinkRecord | None:
+        """Confirms the snapshot (a full hash or a prefix of at least 8 characters); None if unknown."""
+        with self.db.begin() as conn:
+            rows = conn.execute(
+                sa.select(shrink_guard.c.snapshot_hash).where(
+                    shrink_guard.c.client_id == client_id,
+                    shrink_guard.c.snapshot_hash.startswith(snapshot_hash, autoescape=True),
+                )
+            ).all()
+            if len(snapshot_hash) < 8 or len(rows) != 1:
+                return None
+            full = rows[0].snapshot_hash
+            conn.execute(
+                shrink_guard.update()
+                .where(shrink_guard.c.client_id == client_id, shrink_guard.c.snapshot_hash == full)
+                .values(confirmed_at=utcnow(), confirmed_by=by[:200])
+            )
+        return self.get(client_id, full)
+
+
+def _upsert(
+    db: StateDB,
+    table: sa.Table,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    insert_only: dict[str, Any] | None = None,
+) -> None:
+    """Update the row with `key`, or insert it (with `insert_only` columns) when there is none."""
+    where = [table.c[k] == v for k, v in key.items()]
+    with db.begin() as conn:
+        if values and conn.execute(table.update().where(*where).values(**values)).rowcount:
+            return
+        if not values and conn.execute(sa.select(*[table.c[k] for k in key]).where(*where)).first():
+            return
+        conn.execute(table.insert().values({**(insert_only or {}), **values, **key}))

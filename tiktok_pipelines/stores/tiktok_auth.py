@@ -1,0 +1,364 @@
+"""TikTok Shop authorization state: CSRF states of authorization links, auth codes, tokens, and a log.
+
+Secrets (auth codes, access and refresh tokens) are encrypted with the state DB's SecretBox. CSRF
+states are stored as SHA-256 hashes: the link carries the only copy of the value. The token log holds
+what happened at each step (step, outcome, code, message, request id, non-secret details), never a
+secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+
+
+def _client_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("clients.client_id", ondelete="CASCADE")
+
+
+tiktok_oauth_states = sa.Table(
+    "tiktok_oauth_states",
+    metadata,
+    sa.Column("state_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(63), _client_fk(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+)
+
+tiktok_auth_codes = sa.Table(
+    "tiktok_auth_codes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(63), _client_fk(), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("code_enc", sa.Text, nullable=False),
+    # unused → exchanged (tokens stored) | error (see `error`)
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("processed_at", UTCDateTime),
+    sa.Index("ix_tiktok_auth_codes_status", "status"),
+)
+
+tiktok_tokens = sa.Table(
+    "tiktok_tokens",
+    metadata,
+    sa.Column("client_id", sa.String(63), _client_fk(), primary_key=True),
+    sa.Column("access_token_enc", sa.Text, nullable=False),
+    sa.Column("access_token_expires_at", UTCDateTime, nullable=False),
+    sa.Column("refresh_token_enc", sa.Text, nullable=False),
+    sa.Column("refresh_token_expires_at", UTCDateTime, nullable=False),
+    sa.Column("open_id", sa.String(200)),
+    sa.Column("seller_name", sa.String(300)),
+    sa.Column("seller_base_region", sa.String(10)),
+    sa.Column("granted_scopes", sa.Text, nullable=False),
+    sa.Column("obtained_at", UTCDateTime, nullable=False),
+    sa.Column("refreshed_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+tiktok_token_log = sa.Table(
+    "tiktok_token_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(63), _client_fk()),
+    sa.Column("auth_code_id", sa.Integer),
+    sa.Column("step", sa.String(40), nullable=False),
+    sa.Column("outcome", sa.String(10), nullable=False),
+    sa.Column("code", sa.Integer),
+    sa.Column("message", sa.Text),
+    sa.Column("request_id", sa.String(100)),
+    sa.Column("detail", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_tiktok_token_log_client_created", "client_id", "created_at"),
+)
+
+
+class OAuthStateError(Exception):
+    """The `state` of a callback is unknown, expired or already used."""
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    """A client's tokens, decrypted; the tokens print as `**********`."""
+
+    client_id: str
+    access_token: SecretStr
+    access_token_expires_at: datetime
+    refresh_token: SecretStr
+    refresh_token_expires_at: datetime
+    open_id: str | None
+    seller_name: str | None
+    seller_base_region: str | None
+    granted_scopes: tuple[str, ...]
+    obtained_at: datetime
+    refreshed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuthCode:
+    id: int
+    client_id: str
+    code: SecretStr
+    status: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenLogEntry:
+    id: int
+    client_id: str | None
+    auth_code_id: int | None
+    step: str
+    outcome: str
+    code: int | None
+    message: str | None
+    request_id: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class TikTokAuthStore:
+    """Authorization links' states, auth codes, encrypted tokens and the token log."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+
+    # -- CSRF states
+    def issue_state(self, client_id: str, ttl: timedelta) -> str:
+        """A fresh random state bound to the client, valid for `ttl`, usable once."""
+        state = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.db.begin() as conn:
+            conn.execute(
+                tiktok_oauth_states.delete().where(tiktok_oauth_states.c.expires_at < now - timedelta(days=7))
+            )
+            conn.execute(
+                tiktok_oauth_states.insert().values(
+                    state_hash=_sha256(state), client_id=client_id, created_at=now, expires_at=now + ttl
+                )
+            )
+        return state
+
+    def consume_state(self, state: str) -> str:
+        """The client the state was issued for; the state cannot be used again. OAuthStateError otherwise."""
+        if not state:
+            raise OAuthStateError("the callback has no state")
+        now = utcnow()
+        with self.db.begin() as conn:
+            row = conn.execute(
+                sa.select(tiktok_oauth_states).where(tiktok_oauth_states.c.state_hash == _sha256(state))
+            ).first()
+            if row is None:
+                raise OAuthStateError("unknown state: the link was not issued here")
+            if row.used_at is not None:
+                raise OAuthStateError("this authorization link was already used")
+            if row.expires_at <= now:
+                raise OAuthStateError("this authorization link expired; make a new one with `oauth url`")
+            conn.execute(
+                tiktok_oauth_states.update()
+                .where(tiktok_oauth_states.c.state_hash == row.state_hash)
+                .values(used_at=now)
+            )
+        return row.client_id
+
+    # -- auth codes
+    def record_auth_code(self, client_id: str, code: str) -> tuple[int, bool]:
+        """Stores an auth code as `unused`; returns its id and whether it is new (a replay is not)."""
+        code_hash = _sha256(code)
+        with self.db.begin() as conn:
+            existing = conn.execute(
+                sa.select(tiktok_auth_codes.c.id).where(tiktok_auth_codes.c.code_hash == code_hash)
+            ).first()
+            if existing:
+                return existing.id, False
+            code_id = conn.execute(
+                tiktok_auth_codes.insert().values(
+                    client_id=client_id,
+                    code_hash=code_hash,
+                    code_enc=self.db.secrets.encrypt(code),
+                    status="unused",
+                    received_at=utcnow(),
+                )
+            ).inserted_primary_key[0]
+        return code_id, True
+
+    def find_code(self, code: str) -> tuple[int, str] | None:
+        """(id, client_id) of an auth code already recorded."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(tiktok_auth_codes.c.id, tiktok_auth_codes.c.client_id).where(
+                    tiktok_auth_codes.c.code_hash == _sha256(code)
+                )
+            ).first()
+        return (row.id, row.client_id) if row else None
+
+    def unused_codes(self) -> list[AuthCode]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(tiktok_auth_codes)
+                .where(tiktok_auth_codes.c.status == "unused")
+                .order_by(tiktok_auth_codes.c.id)
+            ).all()
+        return [
+            AuthCode(
+                r.id, r.client_id, SecretStr(self.db.secrets.decrypt(r.code_enc)), r.status, r.received_at
+            )
+            for r in rows
+        ]
+
+    def mark_code(self, code_id: int, status: str, error: str | None = None) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                tiktok_auth_codes.update()
+                .where(tiktok_auth_codes.c.id == code_id)
+                .values(status=status, error=error, processed_at=utcnow())
+            )
+
+    def code_status(self, code_id: int) -> tuple[str, str | None]:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(tiktok_auth_codes.c.status, tiktok_auth_codes.c.error).where(
+                    tiktok_auth_codes.c.id == code_id
+                )
+            ).one()
+        return row.status, row.error
+
+    # -- tokens
+    def save_tokens(self, client_id: str, tokens: Any, refreshed: bool = False) -> None:
+        """Stores a `TokenSet` (from the token host) encrypted, replacing the client's previous tokens."""
+        enc = self.db.secrets.encrypt
+        now = utcnow()
+        values = {
+            "access_token_enc": enc(tokens.access_token.get_secret_value()),
+            "access_token_expires_at": tokens.access_token_expires_at,
+            "refresh_token_enc": enc(tokens.refresh_token.get_secret_value()),
+            "refresh_token_expires_at": tokens.refresh_token_expires_at,
+            "open_id": tokens.open_id,
+            "seller_name": tokens.seller_name,
+            "seller_base_region": tokens.seller_base_region,
+            "granted_scopes": json.dumps(list(tokens.granted_scopes)),
+            "updated_at": now,
+        }
+        with self.db.begin() as conn:
+            exists = conn.execute(
+                sa.select(tiktok_tokens.c.client_id).where(tiktok_tokens.c.client_id == client_id)
+            ).first()
+            if exists:
+                if refreshed:
+                    values["refreshed_at"] = now
+                else:
+                    values["obtained_at"] = now
+                    values["refreshed_at"] = None
+                conn.execute(
+                    tiktok_tokens.update().where(tiktok_tokens.c.client_id == client_id).values(**values)
+                )
+            else:
+                conn.execute(tiktok_tokens.insert().values(client_id=client_id, obtained_at=now, **values))
+
+    def get_tokens(self, client_id: str) -> StoredTokens | None:
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(tiktok_tokens).where(tiktok_tokens.c.client_id == client_id)).first()
+        return self._tokens(row) if row else None
+
+    def _tokens(self, row: Any) -> StoredTokens:
+        dec = self.db.secrets.decrypt
+        return StoredTokens(
+            client_id=row.client_id,
+            access_token=SecretStr(dec(row.access_token_enc)),
+            access_token_expires_at=row.access_token_expires_at,
+            refresh_token=SecretStr(dec(row.refresh_token_enc)),
+            refresh_token_expires_at=row.refresh_token_expires_at,
+            open_id=row.open_id,
+            seller_name=row.seller_name,
+            seller_base_region=row.seller_base_region,
+            granted_scopes=tuple(json.loads(row.granted_scopes)),
+            obtained_at=row.obtained_at,
+            refreshed_at=row.refreshed_at,
+        )
+
+    def all_tokens(self) -> list[StoredTokens]:
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(tiktok_tokens).order_by(tiktok_tokens.c.client_id)).all()
+        return [self._tokens(r) for r in rows]
+
+    def due_for_renewal(self, window: timedelta, now: datetime | None = None) -> list[str]:
+        """Clients whose access token expires within `window` (or has expired)."""
+        limit = (now or utcnow()) + window
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(tiktok_tokens.c.client_id)
+                    .where(tiktok_tokens.c.access_token_expires_at <= limit)
+                    .order_by(tiktok_tokens.c.access_token_expires_at)
+                ).scalars()
+            )
+
+    def delete_tokens(self, client_id: str) -> None:
+        with self.db.begin() as conn:
+            conn.execute(tiktok_tokens.delete().where(tiktok_tokens.c.client_id == client_id))
+
+    # -- log
+    def log(
+        self,
+        step: str,
+        outcome: str,
+        *,
+        client_id: str | None = None,
+        auth_code_id: int | None = None,
+        code: int | None = None,
+        message: str | None = None,
+        request_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Appends a step of the token lifecycle. Callers pass no secret: ids, codes and messages only."""
+        with self.db.begin() as conn:
+            conn.execute(
+                tiktok_token_log.insert().values(
+                    client_id=client_id,
+                    auth_code_id=auth_code_id,
+                    step=step,
+                    outcome=outcome,
+                    code=code,
+                    message=(message or "")[:2000] or None,
+                    request_id=request_id,
+                    detail=json.dumps(detail or {}, sort_keys=True, default=str),
+                    created_at=utcnow(),
+                )
+            )
+
+    def log_entries(self, client_id: str | None = None, limit: int = 100) -> list[TokenLogEntry]:
+        query = sa.select(tiktok_token_log).order_by(tiktok_token_log.c.id.desc()).limit(limit)
+        if client_id is not None:
+            query = query.where(tiktok_token_log.c.client_id == client_id)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            TokenLogEntry(
+                id=r.id,
+                client_id=r.client_id,
+                auth_code_id=r.auth_code_id,
+                step=r.step,
+                outcome=r.outcome,
+                code=r.code,
+                message=r.message,
+                request_id=r.request_id,
+                detail=json.loads(r.detail or "{}"),
+                created_at=r.created_at,
+            )
+            for r in reversed(rows)
+        ]

@@ -1,0 +1,28 @@
+import datetime as dt
+
+import dagster as dg
+
+from tiktok_pipelines.defs.orders.jobs import order_polling_schedule
+from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, CLIENTS_PARTITION
+from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines_tests.stores.test_registry import FIELDS
+
+
+def test_polls_each_active_authorized_client_with_a_partition(registry, resources, instance):
+    registry.add(build_client(**{**FIELDS, "client_id": "ready", "tiktok_shop_id": "111"}))
+    registry.add(build_client(**{**FIELDS, "client_id": "no-shop"}))
+    registry.add(
+        build_client(**{**FIELDS, "client_id": "paused", "tiktok_shop_id": "222", "status": "paused"})
+    )
+    registry.add(build_client(**{**FIELDS, "client_id": "no-partition", "tiktok_shop_id": "333"}))
+    instance.add_dynamic_partitions(CLIENTS_PARTITION, ["ready", "no-shop", "paused"])
+    when = dt.datetime(2026, 11, 22, 10, 20, tzinfo=dt.UTC)
+    with dg.build_schedule_context(
+        instance=instance, resources=resources, scheduled_execution_time=when
+    ) as ctx:
+        requests = list(order_polling_schedule(ctx))
+    assert [r.partition_key for r in requests] == ["ready"]
+    (request,) = requests
+    assert request.run_config == {"ops": {"tiktok_orders": {"config": {"poll": True}}}}
+    assert request.tags[CLIENT_WRITES_TAG] == "ready/orders"
+    assert request.run_key == "orders-poll:ready:20261122T1020"

@@ -1,0 +1,133 @@
+"""`make run`'s supervisor, as a real process in its own process group that gets a terminal's Ctrl-C
+(SIGINT to the whole group): Dagster's runs stop first, then dagster dev, the receiver, the emulators."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from tiktok_pipelines.sandbox.supervisor import STOPPED_BY, cancel_abandoned_runs, stop_dagster_runs
+
+CHILD = """
+import signal, sys, time
+name, log = sys.argv[1], sys.argv[2]
+
+def note(message):
+    with open(log, "a") as fh:
+        fh.write(f"{name}: {message}\\n")
+
+def stop(signum, _frame):
+    note(f"got {signal.Signals(signum).name}")
+    time.sleep(0.3)  # a graceful stop takes a moment
+    note("stopped")
+    sys.exit(0)
+
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+note("ready")
+while True:
+    time.sleep(0.05)
+"""
+
+SUPERVISOR = """
+import sys
+from tiktok_pipelines.sandbox.supervisor import Supervisor
+
+child, log = sys.argv[1], sys.argv[2]
+supervisor = Supervisor(echo=lambda line: None)
+
+def note(message):
+    with open(log, "a") as fh:
+        fh.write(f"supervisor: {message}\\n")
+
+def runs_first():
+    alive = [c.name for c in supervisor.children if c.running]
+    note("runs stopped while up: " + ", ".join(alive))
+
+try:
+    for name in ("sandbox", "receiver"):
+        supervisor.start(name, [sys.executable, child, name, log], {})
+    supervisor.start("dagster", [sys.executable, child, "dagster", log], {}, before_stop=runs_first)
+    note("ready")
+    supervisor.wait()
+except KeyboardInterrupt:
+    note("got SIGINT")
+finally:
+    supervisor.stop()
+"""
+
+
+def _lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_ctrl_c_stops_the_runs_then_dagster_then_the_receiver_then_the_emulators(tmp_path):
+    child, supervisor, log = tmp_path / "child.py", tmp_path / "supervisor.py", tmp_path / "log"
+    child.write_text(textwrap.dedent(CHILD))
+    supervisor.write_text(textwrap.dedent(SUPERVISOR))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    # Its own process group, as a terminal's foreground job (and so the signal spares the test runner).
+    proc = subprocess.Popen(
+        [sys.executable, str(supervisor), str(child), str(log)], env=env, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while sum(line.endswith(": ready") for line in _lines(log)) < 4:
+            assert time.monotonic() < deadline, _lines(log)
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stopping = [line for line in _lines(log) if not line.endswith(": ready")]
+    assert stopping == [
+        "supervisor: got SIGINT",
+        "supervisor: runs stopped while up: sandbox, receiver, dagster",
+        "dagster: got SIGINT",
+        "dagster: stopped",
+        "receiver: got SIGINT",
+        "receiver: stopped",
+        "sandbox: got SIGINT",
+        "sandbox: stopped",
+    ]
+
+
+def _run(instance, run_id: str, status: dg.DagsterRunStatus) -> None:
+    from dagster._core.remote_origin import (
+        RegisteredCodeLocationOrigin,
+        RemoteJobOrigin,
+        RemoteRepositoryOrigin,
+    )
+
+    origin = RemoteJobOrigin(
+        RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("tiktok_pipelines"), "__repository__"),
+        "catalog_job",
+    )
+    instance.add_run(
+        dg.DagsterRun(job_name="catalog_job", run_id=run_id, status=status, remote_job_origin=origin)
+    )
+
+
+def test_no_run_is_left_running_or_failed_by_the_stop(instance):
+    _run(instance, "queued-run", dg.DagsterRunStatus.QUEUED)
+    _run(instance, "running-run", dg.DagsterRunStatus.STARTED)  # its code server cannot be reached here
+    _run(instance, "done-run", dg.DagsterRunStatus.SUCCESS)
+    left = stop_dagster_runs(instance, timeout=1.0, poll=0.1)
+    assert instance.get_run_by_id("queued-run").status == dg.DagsterRunStatus.CANCELED
+    assert left == ["running-run"]
+    # dagster dev and its process group are gone: the run it left is recorded as cancelled, not failed.
+    assert cancel_abandoned_runs(instance) == ["running-run"]
+    statuses = {r.run_id: r.status for r in instance.get_runs()}
+    assert statuses == {
+        "queued-run": dg.DagsterRunStatus.CANCELED,
+        "running-run": dg.DagsterRunStatus.CANCELED,
+        "done-run": dg.DagsterRunStatus.SUCCESS,
+    }
+    messages = [e.message for e in instance.all_logs("running-run")]
+    assert any(STOPPED_BY in (m or "") for m in messages)
