@@ -1,0 +1,22 @@
+"""The analytics area: channel performance, the DuckDB build for analysts and the lake's compaction."""
+
+import dagster as dg
+
+from tiktok_pipelines.defs.analytics.assets import analytics_db, lake_compaction
+from tiktok_pipelines.defs.analytics.jobs import (
+    analytics_job,
+    analytics_schedule,
+    lake_compaction_job,
+    lake_compaction_schedule,
+)
+from tiktok_pipelines.defs.analytics.performance import (
+    product_performance_job,
+    product_performance_schedule,
+    tiktok_product_performance,
+)
+
+defs = dg.Definitions(
+    assets=[tiktok_product_performance, analytics_db, lake_compaction],
+    jobs=[analytics_job, lake_compaction_job, product_performance_job],
+    schedules=[analytics_schedule, lake_compaction_schedule, product_performance_schedule],
+)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from tiktok_pipelines.analytics.refresh import inputs_fingerprint
-from tiktok_pipelines.defs.analytics.assets import analytics_db, analytics_key, lake_compaction
+from tiktok_pipelines.defs.analytics.assets import analytics_key, lake_compaction
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 
@@ -15,7 +15,7 @@ FINGERPRINT_TAG = "tiktok_pipelines/inputs_fingerprint"
 
 analytics_job = dg.define_asset_job(
     "analytics_job",
-    selection=dg.AssetSelection.assets(analytics_db),
+    selection=dg.AssetSelection.key_prefixes(["analytics"]),
     description="Build and publish analytics.duckdb.",
 )
 

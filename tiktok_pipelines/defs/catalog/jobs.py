@@ -2,22 +2,21 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.catalog.assets import CATALOG_ASSETS
-from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.jobs import lane_job
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 
 catalog_job = lane_job(
     "catalog_job",
-    selection=dg.AssetSelection.assets(feed_xml, feed_products, *CATALOG_ASSETS),
+    selection=dg.AssetSelection.groups(Lane.CATALOG),
     partitions_def=clients_partitions,
     # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,
     # schedule, or a partition picked in the UI), so two never write to the same shop at once.
     config=dg.PartitionedConfig(
         partitions_def=clients_partitions,
         run_config_for_partition_key_fn=lambda _key: {},
-        tags_for_partition_key_fn=lambda key: client_write_tags(key, "catalog"),
+        tags_for_partition_key_fn=lambda key: client_write_tags(key, Lane.CATALOG),
     ),
     description="One client's catalog on TikTok: fetch and parse the feed, diff it against what is "
     "published, enrich from VTEX, resolve brands and categories, and create / edit / delete listings.",
@@ -41,7 +40,7 @@ def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, state: StateSt
         dg.RunRequest(
             run_key=f"catalog-daily:{client.client_id}:{day}",
             partition_key=client.client_id,
-            tags=client_write_tags(client.client_id, "catalog"),
+            tags=client_write_tags(client.client_id, Lane.CATALOG),
         )
         for client in state.registry.list()
         if client.status == "active" and client.client_id in partitions

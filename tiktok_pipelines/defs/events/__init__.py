@@ -1,0 +1,17 @@
+"""The events area: the client registry sensor and the webhook queue sensor, which requests the runs of
+the lanes that events are for."""
+
+import dagster as dg
+
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.events.registry import client_registry_sensor
+from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job
+from tiktok_pipelines.defs.orders.jobs import orders_job
+from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+
+webhook_queue_sensor = build_webhook_queue_sensor(
+    {Lane.ORDERS: orders_job, Lane.FULFILMENT: fulfilment_job, Lane.STOCK_PRICE: stock_price_realtime_job}
+)
+
+defs = dg.Definitions(sensors=[client_registry_sensor, webhook_queue_sensor])

@@ -2,13 +2,14 @@
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.jobs import lane_job, shop_clients
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags
 
 fulfilment_job = lane_job(
     "fulfilment_job",
-    selection=dg.AssetSelection.assets("invoices", "shipments"),
+    selection=dg.AssetSelection.groups(Lane.FULFILMENT),
     description="NF-e invoices from VTEX to TikTok Shop, their verdicts, packages shipped and their tracking.",
 )
 
@@ -34,5 +35,5 @@ def fulfilment_schedule(context: dg.ScheduleEvaluationContext, state: StateStore
                     "shipments": {"config": {"scan": True}},
                 }
             },
-            tags=client_write_tags(client_id, "fulfilment"),
+            tags=client_write_tags(client_id, Lane.FULFILMENT),
         )

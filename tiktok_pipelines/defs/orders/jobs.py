@@ -2,13 +2,14 @@
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.jobs import lane_job, shop_clients
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags
 
 orders_job = lane_job(
     "orders_job",
-    selection=dg.AssetSelection.assets("tiktok_orders", "vtex_orders"),
+    selection=dg.AssetSelection.groups(Lane.ORDERS),
     description="Order details from TikTok, then VTEX orders placed, authorized or cancelled.",
 )
 
@@ -29,5 +30,5 @@ def order_polling_schedule(context: dg.ScheduleEvaluationContext, state: StateSt
             run_key=f"orders-poll:{client_id}:{stamp}",
             partition_key=client_id,
             run_config={"ops": {"tiktok_orders": {"config": {"poll": True}}}},
-            tags=client_write_tags(client_id, "orders"),
+            tags=client_write_tags(client_id, Lane.ORDERS),
         )

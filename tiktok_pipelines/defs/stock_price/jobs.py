@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
     tiktok_inventory,
@@ -14,8 +15,11 @@ from tiktok_pipelines.defs.stock_price.assets import (
 )
 from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_partitions, lane_runs
 
-LANE = "stock_price"
+LANE = Lane.STOCK_PRICE
+# The assets that take the run's `mode`; the full run also reads what TikTok shows.
 PUSH_ASSETS = (vtex_stock, vtex_prices, tiktok_inventory, tiktok_prices)
+LANE_ASSETS = dg.AssetSelection.groups(LANE)
+PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(tiktok_stock_price_state)
 
 
 def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:
@@ -23,16 +27,16 @@ def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:
     return {"ops": {a.key.to_python_identifier(): {"config": {"mode": mode}} for a in assets}}
 
 
-def _job(name: str, mode: str, assets, description: str, executor_def=None):
+def _job(name: str, mode: str, selection: dg.AssetSelection, description: str, executor_def=None):
     return dg.define_asset_job(
         name,
-        selection=dg.AssetSelection.assets(*assets),
+        selection=selection,
         partitions_def=clients_partitions,
         # However a run starts (sensor, schedule, the UI), it has its mode and the client's write tag: one
         # stock and price run per client at a time, so two runs never push the same SKU against each other.
         config=dg.PartitionedConfig(
             partitions_def=clients_partitions,
-            run_config_for_partition_key_fn=lambda _key: mode_config(mode, assets),
+            run_config_for_partition_key_fn=lambda _key: mode_config(mode),
             tags_for_partition_key_fn=lambda key: client_write_tags(key, LANE),
         ),
         executor_def=executor_def,
@@ -45,7 +49,7 @@ def _job(name: str, mode: str, assets, description: str, executor_def=None):
 stock_price_realtime_job = _job(
     "stock_price_realtime_job",
     "realtime",
-    PUSH_ASSETS,
+    PUSH_SELECTION,
     "The SKUs VTEX just notified (broadcaster / affiliate notifications): read from VTEX and pushed to "
     "TikTok at once. Requested by webhook_queue_sensor.",
     dg.in_process_executor,
@@ -53,7 +57,7 @@ stock_price_realtime_job = _job(
 stock_price_job = _job(
     "stock_price_job",
     "incremental",
-    PUSH_ASSETS,
+    PUSH_SELECTION,
     "Incremental reconcile: notified SKUs and a rotating slice of the others (never-read first) read from "
     "VTEX; every SKU whose target differs from what TikTok confirmed is pushed, failures retried.",
     dg.in_process_executor,
@@ -61,7 +65,7 @@ stock_price_job = _job(
 stock_price_full_job = _job(
     "stock_price_full_job",
     "full",
-    (*PUSH_ASSETS, tiktok_stock_price_state),
+    LANE_ASSETS,
     "Full reconcile: every listed SKU read from VTEX, what TikTok actually shows read back, drift "
     "repaired, the dead letter tried once more.",
 )

@@ -2,11 +2,9 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.tokens.assets import tiktok_tokens
-
 tiktok_token_job = dg.define_asset_job(
     "tiktok_token_job",
-    selection=[tiktok_tokens],
+    selection=dg.AssetSelection.groups("tiktok_auth"),
     description="Exchanges new TikTok Shop auth codes and renews access tokens before they expire.",
 )
 

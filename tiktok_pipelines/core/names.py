@@ -1,0 +1,26 @@
+"""The names every layer shares: the lanes of work and the sales channels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Lane(StrEnum):
+    """A lane of work for a client. It names the lane's asset group, its run tag (one write run per client
+    and lane at a time), its events' target and its rows in the `sync_log` lake table."""
+
+    CATALOG = "catalog"
+    STOCK_PRICE = "stock_price"
+    ORDERS = "orders"
+    FULFILMENT = "fulfilment"
+    TOKENS = "tokens"
+    ANALYTICS = "analytics"
+
+
+class ChannelName(StrEnum):
+    """A marketplace the client sells on. It prefixes the channel's asset keys (`tiktok_shop/listings`)
+    and the columns that hold the channel's own ids (`tiktok_shop_product_id`)."""
+
+    TIKTOK_SHOP = "tiktok_shop"
+    MERCADO_LIVRE = "mercado_livre"
+    SHOPEE = "shopee"
