@@ -7,6 +7,7 @@ between the two, so rounding happens in one place: half up, to the cent, as a ca
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -33,3 +34,14 @@ def from_cents(cents: int) -> Decimal:
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise TypeError(f"cents must be an int, got {type(cents).__name__} {cents!r}")
     return Decimal(cents).scaleb(-2).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a currency: Decimal, never float."""
+
+    amount: Decimal
+    currency: str = "BRL"
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

@@ -32,6 +32,14 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import SecretStr
 
+from tiktok_pipelines.channels.base.errors import (
+    ChannelAuthError,
+    ChannelError,
+    ChannelNotFoundError,
+    ChannelRefusedError,
+    ChannelRequestError,
+    ChannelRetryableError,
+)
 from tiktok_pipelines.http import (
     Outcome,
     RateLimiter,
@@ -227,7 +235,7 @@ def requires_shop_cipher(method: str, path: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ errors
-class TikTokShopError(Exception):
+class TikTokShopError(ChannelError):
     """An API call failed. `code` is the envelope's code (0 when the failure is below the envelope)."""
 
     def __init__(
@@ -260,19 +268,19 @@ class TikTokShopError(Exception):
         return f"{type(self).__name__}(code={self.code}, message={self.message!r}, request_id={self.request_id!r})"
 
 
-class TikTokTransportError(TikTokShopError, RetryableError):
+class TikTokTransportError(TikTokShopError, ChannelRetryableError):
     """The request did not get an answer (connection refused, timeout)."""
 
 
-class RateLimitedError(TikTokShopError, RetryableError):
+class RateLimitedError(TikTokShopError, ChannelRetryableError):
     """HTTP 429 or code 36009002: the shop's or app's request budget is spent for now."""
 
 
-class ServerError(TikTokShopError, RetryableError):
+class ServerError(TikTokShopError, ChannelRetryableError):
     """HTTP 5xx, 36009003 (internal error) or 36009007 (timeout on their side): worth another try."""
 
 
-class AuthError(TikTokShopError):
+class AuthError(TikTokShopError, ChannelAuthError):
     """The request's credentials were refused (app key, signature, token, scope, auth code)."""
 
 
@@ -292,15 +300,15 @@ class InvalidAuthCodeError(AuthError):
     """36004004: the auth code is unknown, used or expired; the seller must authorize again."""
 
 
-class RequestError(TikTokShopError):
+class RequestError(TikTokShopError, ChannelRequestError):
     """The request is malformed for the platform: path, method, version, content type, shop_cipher."""
 
 
-class NotFoundError(TikTokShopError):
+class NotFoundError(TikTokShopError, ChannelNotFoundError):
     """The product, order, package... does not exist (or is not this shop's)."""
 
 
-class ValidationError(TikTokShopError):
+class ValidationError(TikTokShopError, ChannelRefusedError):
     """The platform refused the data of a write (category, attributes, warehouses, prices...)."""
 
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.channels.base import ShopAccess
+from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
@@ -104,13 +106,35 @@ class TikTokShop(dg.ConfigurableResource):
                 logger=logger,
             )
 
+    def channel(self) -> TikTokShopChannel:
+        """TikTok Shop as a `Channel`: sessions on shops, with this app's credentials, hosts and limits."""
+        key, secret = self._credentials()
+
+        def client_for(access: ShopAccess) -> TikTokShopClient:
+            return TikTokShopClient(
+                key,
+                secret,
+                access.tokens,
+                access.secrets["shop_cipher"],
+                base_url=self.api_base_url,
+                shop_key=f"shop:{access.shop_id}",
+                versions=parse_versions(self.api_versions),
+                price_fields=parse_price_fields(self.price_fields),
+                rate_limit_per_second=self.rate_limit_per_second,
+                max_concurrency=self.max_concurrency,
+                timeout=self.timeout_seconds,
+                retry=RetryPolicy(attempts=self.retry_attempts),
+            )
+
+        return TikTokShopChannel(client_for, capabilities(self.rate_limit_per_second, self.max_concurrency))
+
     @contextmanager
-    def shop(self, client_id: str, logger=None) -> Iterator[TikTokShopClient]:
-        """A client bound to the client's shop, with its stored tokens (refreshed on 105002).
+    def session(self, client_id: str, logger=None) -> Iterator[TikTokShopSession]:
+        """A channel session on the client's shop, with its stored tokens (refreshed on 105002).
 
         Raises TikTokNotAuthorizedError when the client has no shop yet or must authorize again.
         """
-        key, secret = self._credentials()
+        channel = self.channel()
         client = self.state.registry.get(client_id)
         if client.status == "needs_reauthorization":
             raise TikTokNotAuthorizedError(
@@ -121,22 +145,19 @@ class TikTokShop(dg.ConfigurableResource):
                 f"client {client_id} has no TikTok shop yet: send `tiktok-pipelines oauth url {client_id}` to the seller"
             )
         with self.token_manager(logger) as manager:
-            api = TikTokShopClient(
-                key,
-                secret,
-                StoredTokenProvider(manager, client_id),
-                client.tiktok_shop_cipher.get_secret_value(),
-                base_url=self.api_base_url,
-                shop_key=f"shop:{client.tiktok_shop_id}",
-                versions=parse_versions(self.api_versions),
-                price_fields=parse_price_fields(self.price_fields),
-                rate_limit_per_second=self.rate_limit_per_second,
-                max_concurrency=self.max_concurrency,
-                timeout=self.timeout_seconds,
-                retry=RetryPolicy(attempts=self.retry_attempts),
+            access = ShopAccess(
+                shop_id=client.tiktok_shop_id,
+                tokens=StoredTokenProvider(manager, client_id),
+                secrets={"shop_cipher": client.tiktok_shop_cipher.get_secret_value()},
             )
-            with api:
-                yield api
+            with channel.session(access, logger) as session:
+                yield session
+
+    @contextmanager
+    def shop(self, client_id: str, logger=None) -> Iterator[TikTokShopClient]:
+        """The Partner API client bound to the client's shop (the session's own)."""
+        with self.session(client_id, logger) as session:
+            yield session.api
 
     def authorization_link(self, client_id: str) -> str:
         """The consent URL to send to the client's seller, with a fresh single-use state bound to the client."""

@@ -1,0 +1,128 @@
+"""The Channel interface: what a marketplace (TikTok Shop, Mercado Livre, Shopee) must offer for the lanes
+to sell a client's catalog on it, keep its stock and prices, take its orders and fulfil them.
+
+A channel has two levels:
+- `Channel`, the app: its name and capabilities, authorization (`AuthApi`), its notifications
+  (`NotificationApi`), and `session(client)`, which opens a session bound to one client's shop;
+- `ChannelSession`, one client's shop: catalog (`CatalogApi`), stock and prices (`OfferApi`), orders
+  (`OrderApi`) and fulfilment (`FulfilmentApi`), plus the counts of calls it made.
+
+The lanes talk only to these types (and to the models of `core.models`), so a new marketplace is one
+package under `channels/` that implements them, and no branch in a lane.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from tiktok_pipelines.channels.base.auth import AuthApi
+from tiktok_pipelines.channels.base.catalog import CatalogApi
+from tiktok_pipelines.channels.base.errors import (
+    ChannelAuthError,
+    ChannelError,
+    ChannelNotFoundError,
+    ChannelRefusedError,
+    ChannelRequestError,
+    ChannelRetryableError,
+)
+from tiktok_pipelines.channels.base.fulfilment import FulfilmentApi
+from tiktok_pipelines.channels.base.notifications import NotificationApi
+from tiktok_pipelines.channels.base.offers import OfferApi
+from tiktok_pipelines.channels.base.orders import OrderApi
+from tiktok_pipelines.core.names import ChannelName
+from tiktok_pipelines.http import Outcome
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can do and within which limits; lanes size their work by these, never by name."""
+
+    name: ChannelName
+    display_name: str
+    requests_per_second: float  # per shop and endpoint
+    max_concurrency: int
+    warehouses: bool  # stock is kept per warehouse of the channel
+    partial_edit: bool  # a listing can be edited field by field
+    invoice_upload: bool  # the channel takes the NF-e of a package
+    orders_per_detail_call: int
+    products_per_delete_call: int
+
+
+class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, ABC):
+    """One client's shop on a channel: what the lanes call. Opened by `Channel.session`."""
+
+    capabilities: Capabilities
+
+    @abstractmethod
+    def run_many(self, call: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome]:
+        """`call` on every item with the channel's bounded concurrency and rate limit; one `Outcome` per
+        item, in completion order (a failure is the item's, never the whole run's)."""
+
+    @abstractmethod
+    def call_counts(self) -> dict[str, int]:
+        """The calls this session made (by kind, retries and refreshes included), as run metadata."""
+
+
+class TokenProvider(Protocol):
+    """The current access token of a shop, and a fresh one when the channel rejected it."""
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, rejected: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ShopAccess:
+    """What opens a session on a client's shop: the shop's id on the channel, its tokens, and whatever
+    else the channel needs to address the shop (TikTok Shop: its cipher), kept secret."""
+
+    shop_id: str
+    tokens: TokenProvider
+    secrets: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"ShopAccess(shop_id={self.shop_id!r})"
+
+
+class Channel(AuthApi, NotificationApi, ABC):
+    """A marketplace app: its capabilities, authorization, notifications, and shop sessions."""
+
+    capabilities: Capabilities
+
+    @property
+    def name(self) -> ChannelName:
+        return self.capabilities.name
+
+    @abstractmethod
+    def session(self, access: ShopAccess, logger: Any = None) -> AbstractContextManager[ChannelSession]:
+        """A session bound to a client's shop; its tokens are renewed through `access.tokens` when the
+        channel says they expired."""
+
+
+__all__ = [
+    "AuthApi",
+    "Capabilities",
+    "CatalogApi",
+    "Channel",
+    "ChannelAuthError",
+    "ChannelError",
+    "ChannelNotFoundError",
+    "ChannelRefusedError",
+    "ChannelRequestError",
+    "ChannelRetryableError",
+    "ChannelSession",
+    "FulfilmentApi",
+    "NotificationApi",
+    "OfferApi",
+    "OrderApi",
+    "Outcome",
+    "ShopAccess",
+    "TokenProvider",
+]
