@@ -1,33 +1,33 @@
-"""Stock and price rules: what TikTok should show for a SKU, given what VTEX says.
+"""Stock and price rules: what a sales channel should show for a SKU, given what VTEX says.
 
 Pure functions and the client options that drive them (no I/O). Targets are kept as canonical JSON
-(`encode_target`), so "does TikTok already show this?" is a string comparison in the state DB.
+(`core.models.offers.encode_target`), so "does the channel already show this?" is a string comparison
+in the state DB.
 
-Stock, per TikTok warehouse: the available units of the VTEX warehouses mapped to it (a warehouse with
+Stock, per channel warehouse: the available units of the VTEX warehouses mapped to it (a warehouse with
 unlimited stock counts `unlimited_stock_as`), minus `stock_buffer`, 0 when at or below
 `stock_out_of_stock_threshold`, never below 0, at most `stock_max_quantity` (TikTok takes 0–99,999).
-A TikTok warehouse no VTEX warehouse maps to shows 0: TikTok wants every warehouse of a SKU listed.
+A channel warehouse no VTEX warehouse maps to shows 0: TikTok wants every warehouse of a SKU listed.
 
 Price: the VTEX computed price on the client's trade policy, plus `price_markup_percent`, rounded to
 `price_ending` (e.g. 0.90) in the `price_rounding` direction; the list price gets the same treatment and
-is never below the price. A drop of more than `max_price_drop_share` from what TikTok shows is held
+is never below the price. A drop of more than `max_price_drop_share` from what the channel shows is held
 until a person confirms it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from tiktok_pipelines.core.client_options import TIKTOK_MAX_QUANTITY, ClientOptions, ClientOptionsError
+from tiktok_pipelines.core.models.offers import PriceTarget
 
 LANE = "stock_price"
 CENT = Decimal("0.01")
 KINDS = ("stock", "price")
-MISSING_WAREHOUSE_CODE = 12019028  # inventory update that leaves out a warehouse of the SKU
 
 
 class StockPriceOptionsError(ClientOptionsError):
@@ -51,42 +51,31 @@ class StockPriceOptions(ClientOptions):
         return super().describe(LANE)
 
 
-# ---------------------------------------------------------------- targets as canonical JSON
-
-
-def encode_target(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def decode_target(text: str | None) -> dict[str, Any] | None:
-    return json.loads(text) if text else None
-
-
 # ---------------------------------------------------------------- stock
 
 
 def warehouse_plan(
-    options: StockPriceOptions, vtex_warehouses: Sequence[str], tiktok_warehouses: Sequence[str]
+    options: StockPriceOptions, vtex_warehouses: Sequence[str], channel_warehouses: Sequence[str]
 ) -> dict[str, str]:
-    """Which TikTok warehouse each VTEX warehouse feeds (VTEX warehouse id → TikTok warehouse id)."""
-    if not tiktok_warehouses:
+    """Which channel warehouse each VTEX warehouse feeds (VTEX warehouse id → channel warehouse id)."""
+    if not channel_warehouses:
         raise StockPriceOptionsError(
             "the client has no TikTok warehouse ids: authorize its shop (they are filled then) or set them "
             "with `tiktok-pipelines clients set <client> --tiktok-warehouse ...`"
         )
     if options.warehouse_map is None:
-        return {wh: tiktok_warehouses[0] for wh in vtex_warehouses}
-    unknown = sorted(set(options.warehouse_map.values()) - set(tiktok_warehouses))
+        return {wh: channel_warehouses[0] for wh in vtex_warehouses}
+    unknown = sorted(set(options.warehouse_map.values()) - set(channel_warehouses))
     if unknown:
         raise StockPriceOptionsError(
             f"warehouse_map sends stock to TikTok warehouses the client does not have: {', '.join(unknown)} "
-            f"(its TikTok warehouses: {', '.join(tiktok_warehouses)})"
+            f"(its TikTok warehouses: {', '.join(channel_warehouses)})"
         )
     return dict(options.warehouse_map)
 
 
 def apply_stock_rules(available: int, unlimited: bool, options: StockPriceOptions) -> int:
-    """Units to show in one TikTok warehouse, from the units VTEX has for it."""
+    """Units to show in one channel warehouse, from the units VTEX has for it."""
     quantity = options.unlimited_stock_as if unlimited else available
     quantity -= options.stock_buffer
     if quantity <= options.stock_out_of_stock_threshold:
@@ -105,46 +94,22 @@ class WarehouseReading:
 def stock_target(
     reading: Mapping[str, WarehouseReading],
     plan: Mapping[str, str],
-    tiktok_warehouses: Iterable[str],
+    channel_warehouses: Iterable[str],
     options: StockPriceOptions,
 ) -> dict[str, int]:
-    """Quantity per TikTok warehouse (every one of `tiktok_warehouses`, unmapped ones at 0)."""
-    totals: dict[str, int] = {wh: 0 for wh in tiktok_warehouses}
+    """Quantity per channel warehouse (every one of `channel_warehouses`, unmapped ones at 0)."""
+    totals: dict[str, int] = {wh: 0 for wh in channel_warehouses}
     unlimited: set[str] = set()
     for vtex_wh, stock in reading.items():
-        tiktok_wh = plan.get(vtex_wh)
-        if tiktok_wh is None:
+        channel_wh = plan.get(vtex_wh)
+        if channel_wh is None:
             continue
-        totals.setdefault(tiktok_wh, 0)
+        totals.setdefault(channel_wh, 0)
         if stock.unlimited:
-            unlimited.add(tiktok_wh)
+            unlimited.add(channel_wh)
         else:
-            totals[tiktok_wh] += max(0, stock.available)
+            totals[channel_wh] += max(0, stock.available)
     return {wh: apply_stock_rules(q, wh in unlimited, options) for wh, q in totals.items()}
-
-
-def inventory_item(tiktok_sku_id: str, target: Mapping[str, int]) -> dict[str, Any]:
-    """One SKU of an inventory update: every warehouse listed."""
-    return {
-        "id": tiktok_sku_id,
-        "inventory": [{"warehouse_id": wh, "quantity": int(q)} for wh, q in sorted(target.items())],
-    }
-
-
-def actual_stock(tiktok_sku: Mapping[str, Any]) -> dict[str, int]:
-    """Quantity per warehouse of a SKU as TikTok shows it (product search / detail)."""
-    return {
-        str(i.get("warehouse_id")): int(i.get("quantity") or 0) for i in tiktok_sku.get("inventory") or []
-    }
-
-
-def missing_warehouses(detail: Mapping[str, Any]) -> list[str]:
-    """Warehouses a refused inventory update left out (12019028 in `extra_errors`)."""
-    return sorted(
-        str(e.get("warehouse_id"))
-        for e in detail.get("extra_errors") or []
-        if int(e.get("code") or 0) == MISSING_WAREHOUSE_CODE and e.get("warehouse_id")
-    )
 
 
 def total_quantity(target: Mapping[str, int] | None) -> int:
@@ -185,18 +150,6 @@ def marked_up(amount: Decimal, percent: Decimal) -> Decimal:
     return amount * (1 + percent / 100)
 
 
-@dataclass(frozen=True)
-class PriceTarget:
-    price: Decimal
-    list_price: Decimal
-    currency: str
-
-    def encode(self) -> str:
-        return encode_target(
-            {"price": str(self.price), "list_price": str(self.list_price), "currency": self.currency}
-        )
-
-
 def price_target(
     selling: Decimal, list_price: Decimal | None, options: StockPriceOptions
 ) -> PriceTarget | None:
@@ -213,17 +166,8 @@ def price_target(
     return PriceTarget(price, max(listed, price), options.currency)
 
 
-def price_item(tiktok_sku_id: str, target: Mapping[str, Any]) -> dict[str, Any]:
-    """One SKU of a price update."""
-    return {
-        "id": tiktok_sku_id,
-        "price": {"amount": str(target["price"]), "currency": target["currency"]},
-        "list_price": {"amount": str(target["list_price"]), "currency": target["currency"]},
-    }
-
-
 def price_drop_share(shown: Decimal | None, new: Decimal) -> float:
-    """How much lower `new` is than the price TikTok shows (0 when not lower or nothing shown)."""
+    """How much lower `new` is than the price the channel shows (0 when not lower or nothing shown)."""
     if shown is None or shown <= 0 or new >= shown:
         return 0.0
     return float((shown - new) / shown)
@@ -236,7 +180,7 @@ def price_hold(
     max_share: float,
 ) -> str | None:
     """Why a price target must wait for a person (None when it may go): a drop larger than
-    `max_share` from the price TikTok shows, unless someone approved this price or a lower one."""
+    `max_share` from the price the channel shows, unless someone approved this price or a lower one."""
     new = money(target.get("price"))
     current = money((shown or {}).get("price"))
     if new is None:
@@ -248,9 +192,3 @@ def price_hold(
     if floor is not None and new >= floor:
         return None
     return f"price drop of {share:.0%} ({current} → {new}) is above the {max_share:.0%} guard"
-
-
-def same_price(actual: Mapping[str, Any] | None, known: Mapping[str, Any] | None) -> bool:
-    """Whether TikTok's price (a search shows the price, not the list price) matches what we know."""
-    a, k = money((actual or {}).get("price")), money((known or {}).get("price"))
-    return a is not None and a == k

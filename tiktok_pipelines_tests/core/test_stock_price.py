@@ -2,17 +2,13 @@ from decimal import Decimal
 
 import pytest
 
+from tiktok_pipelines.core.models.offers import decode_target
 from tiktok_pipelines.core.stock_price import (
     StockPriceOptions,
     StockPriceOptionsError,
     WarehouseReading,
     apply_stock_rules,
-    decode_target,
-    encode_target,
-    inventory_item,
-    missing_warehouses,
     price_hold,
-    price_item,
     price_target,
     round_price,
     stock_target,
@@ -135,24 +131,3 @@ def test_price_drop_guard():
     assert price_hold({"price": "40.00"}, shown, {"price": "50.00"}, 0.3)  # lower than approved: held again
     assert price_hold({"price": "10.00"}, None, None, 0.3) is None  # nothing shown yet
     assert price_hold({"price": "130.00"}, shown, None, 0.3) is None
-
-
-def test_payload_items_and_errors():
-    assert inventory_item("S1", {"T2": 0, "T1": 5}) == {
-        "id": "S1",
-        "inventory": [{"warehouse_id": "T1", "quantity": 5}, {"warehouse_id": "T2", "quantity": 0}],
-    }
-    assert price_item("S1", {"price": "9.90", "list_price": "12.90", "currency": "BRL"}) == {
-        "id": "S1",
-        "price": {"amount": "9.90", "currency": "BRL"},
-        "list_price": {"amount": "12.90", "currency": "BRL"},
-    }
-    detail = {
-        "sku_id": "S1",
-        "extra_errors": [
-            {"warehouse_id": "T2", "code": 12019028, "message": "all warehouses of the sku must be listed"},
-            {"warehouse_id": "T3", "code": 12019030, "message": "quantity"},
-        ],
-    }
-    assert missing_warehouses(detail) == ["T2"]
-    assert encode_target({"b": 1, "a": 2}) == '{"a":2,"b":1}'

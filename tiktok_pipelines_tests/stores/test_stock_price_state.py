@@ -2,7 +2,7 @@ import json
 from datetime import timedelta
 
 from tiktok_pipelines.core.events import InboundEvent
-from tiktok_pipelines.lanes.stock_price.sync import claim_events, kinds_of_notification
+from tiktok_pipelines.lanes.stock_price.skus import claim_events, kinds_of_notification
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.registry import build_client

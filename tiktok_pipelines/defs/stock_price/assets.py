@@ -19,47 +19,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
-import pyarrow as pa
 from pydantic import Field
 
-from tiktok_pipelines.core.sku_ids import sku_id_map
-from tiktok_pipelines.core.stock_price import (
-    StockPriceOptions,
-    StockPriceOptionsError,
-    warehouse_plan,
-)
-from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.core.tables import PRICE_HISTORY, STOCK_HISTORY, VTEX_PRICES, VTEX_STOCK
 from tiktok_pipelines.defs.checks import client_check, client_check_result
-from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.defs.resources.vtex import Vtex
-from tiktok_pipelines.lanes.stock_price.sync import (
-    MODES,
-    InventoryPusher,
-    PricePusher,
-    PushReport,
-    SystemicError,
-    claim_events,
-    listed_skus,
-    price_snapshot,
-    read_prices,
-    read_stock,
-    read_tiktok_state,
-    stock_snapshot,
+from tiktok_pipelines.defs.stock_price.reporting import push_metadata, read_metadata, state_metadata
+from tiktok_pipelines.lanes.stock_price.pushes import SystemicError
+from tiktok_pipelines.lanes.stock_price.service import (
+    ChannelOpener,
+    StockPriceLane,
+    StockPriceRun,
+    StockPriceRunError,
 )
 from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
 from tiktok_pipelines.partitions import clients_partitions
-from tiktok_pipelines.stores.events import EventLog
-from tiktok_pipelines.stores.listings import ListingMap
-from tiktok_pipelines.stores.registry import Client
-from tiktok_pipelines.stores.stock_price import RegistryChanges, SkuSyncStore, SyncRow
 
 GROUP = "stock_price"
-LANE = "stock_price"
-MIN_SKUS_FOR_STOCKOUT_GUARD = 20
 
 
 class StockPriceConfig(dg.Config):
@@ -89,168 +67,34 @@ class StockPriceConfig(dg.Config):
 # ---------------------------------------------------------------- shared steps
 
 
-def _client(context: dg.AssetExecutionContext, config: StockPriceConfig, state: StateStore):
-    if config.mode not in MODES:
-        raise dg.Failure(description=f"mode must be one of {', '.join(MODES)}, not {config.mode!r}")
-    client = state.registry.get(context.partition_key)
-    try:
-        options = StockPriceOptions.from_client_options(client.options)
-    except StockPriceOptionsError as exc:
-        raise dg.Failure(
-            description=f"{exc}. Fix them with `tiktok-pipelines clients set {client.client_id} --option ...`"
-        ) from None
-    return client, options
-
-
-def _register(state: StateStore, lake: ParquetLake, client: Client, store: SkuSyncStore) -> RegistryChanges:
-    listing = ListingMap(state.db).skus(client.client_id)
-    try:
-        ids = sku_id_map(lake, client.client_id, client.options)
-    except ValueError as exc:  # a vtex_sku_id_source the code cannot use
-        raise dg.Failure(description=f"client {client.client_id}: {exc}") from None
-    return store.register(client.client_id, listed_skus(listing, ids))
-
-
-def _rows_to_read(
-    store: SkuSyncStore, client: Client, kind: str, config: StockPriceConfig, options: StockPriceOptions
-) -> list[SyncRow]:
-    if config.seller_skus:
-        return store.rows(client.client_id, kind, config.seller_skus)
-    limit = config.refresh_limit if config.refresh_limit is not None else options.stock_price_refresh_per_run
-    return store.to_read(client.client_id, kind, config.mode, limit)
-
-
-def _read(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    vtex: Vtex,
-    kind: str,
-):
-    """The common part of vtex_stock and vtex_prices: registry, notifications, VTEX reads."""
-    client, options = _client(context, config, state)
-    store = SkuSyncStore(state.db)
-    registry = None
-    if config.mode != "realtime" or store.count(client.client_id) == 0:
-        registry = _register(state, lake, client, store)
-    claim = claim_events(
-        EventLog(state.db), store, client.client_id, refresh=lambda: _register(state, lake, client, store)
-    )
-    rows = _rows_to_read(store, client, kind, config, options)
-    sync = SyncLog(client.client_id, LANE)
-    reader = read_stock if kind == "stock" else read_prices
-    try:
-        with vtex.client_for(client) as api:
-            report = reader(api, store, client, options, rows, sync)
-            vtex_stats = dict(api.stats)
-    except StockPriceOptionsError as exc:
-        raise dg.Failure(description=str(exc)) from None
-    if report.failed:
-        context.log.warning(
-            "%d SKUs could not be read from VTEX (kept for the next run): %s",
-            len(report.failed),
-            "; ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:5]),
-        )
-    metadata = {
-        "mode": config.mode,
-        "dagster/row_count": report.read,
-        "skus_asked": report.asked,
-        "skus_read": report.read,
-        "read_failed": len(report.failed),
-        "not_found_in_vtex": len(report.not_found),
-        "no_vtex_sku_id": len(report.no_vtex_id),
-        "to_push": report.to_push,
-        "notifications": claim.events,
-        "notified_skus_marked": claim.marked,
-        "notified_not_listed": len(claim.not_listed),
-        **({f"registry_{k}": v for k, v in vars(registry).items()} if registry else {}),
-        **{f"vtex_{k}": v for k, v in sorted(vtex_stats.items())},
-        "changes": md(markdown_table(report.changes, ["seller_sku", "shown", "target"], limit=15, width=90)),
-    }
-    return client, options, store, report, sync, metadata
-
-
 @contextmanager
-def _shop(tiktok: TikTokShop, client_id: str, context: dg.AssetExecutionContext) -> Iterator:
+def _lane(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake
+) -> Iterator[StockPriceLane]:
+    """The lane service for the run's client; what stops it fails the run with the reason."""
     try:
-        with tiktok.shop(client_id, logger=context.log) as shop:
-            yield shop
-    except TikTokNotAuthorizedError as exc:
+        yield StockPriceLane(context.partition_key, state.db, lake)
+    except (StockPriceRunError, TikTokNotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
-
-
-def _push(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    tiktok: TikTokShop,
-    lake: ParquetLake,
-    kind: str,
-) -> tuple[Client, StockPriceOptions, SkuSyncStore, PushReport, dict]:
-    """The common part of tiktok_inventory and tiktok_prices: what to push, the push, the logs."""
-    client, options = _client(context, config, state)
-    store = SkuSyncStore(state.db)
-    rows = store.to_push(
-        client.client_id,
-        kind,
-        max_attempts=None if config.mode == "full" else options.stock_price_max_attempts,
-        observed_run=context.run_id if config.mode == "realtime" and not config.seller_skus else None,
-        forced=config.seller_skus,
-    )
-    sync = SyncLog(client.client_id, LANE)
-    pusher_class = InventoryPusher if kind == "stock" else PricePusher
-    systemic = None
-    with _shop(tiktok, client.client_id, context) as shop:
-        pusher = pusher_class(shop, store, client.client_id, options, config.mode, sync)
-        try:
-            report = pusher.push(rows)
-        except SystemicError as exc:
-            report, systemic = pusher.report, str(exc)
-        calls = shop.stats.as_metadata()
-    schema, table = (STOCK_HISTORY, "stock_history") if kind == "stock" else (PRICE_HISTORY, "price_history")
-    lake.append_part(table, client.client_id, pa.Table.from_pylist(report.history, schema=schema))
-    lake.append_part("sync_log", client.client_id, sync.table())
-    if systemic:
+    except SystemicError as exc:
         raise dg.Failure(
-            description=f"TikTok refused the shop's requests, nothing counted against SKUs: {systemic}"
-        )
-    dead = store.dead_letter(client.client_id, options.stock_price_max_attempts, kind)
-    failures = [
-        {"seller_sku": sku, "code": code, "error": message, "counts": "yes"}
-        for sku, (code, message) in report.refused.items()
-    ] + [
-        {"seller_sku": sku, "code": code, "error": message, "counts": "no (transient)"}
-        for sku, (code, message) in report.transient.items()
-    ]
-    if failures:
-        context.log.warning("%d SKU(s) not updated on TikTok, see `failures`", len(failures))
-    metadata = {
-        "mode": config.mode,
-        "dagster/row_count": report.confirmed,
-        "products_pushed": report.products,
-        "write_calls": report.calls,
-        "skus_sent": report.skus_sent,
-        "skus_confirmed": report.confirmed,
-        "skus_failed": report.failed,
-        "dead_letter": len(dead),
-        **calls,
-        "failures": md(
-            markdown_table(failures, ["seller_sku", "code", "error", "counts"], limit=20, width=100)
-        ),
-        "dead_letter_skus": md(
-            markdown_table(
-                (
-                    {"seller_sku": r.seller_sku, "attempts": r.attempts, "error": r.error_message}
-                    for r in dead
-                ),
-                ["seller_sku", "attempts", "error"],
-                limit=20,
-                width=100,
-            )
-        ),
-    }
-    return client, options, store, report, metadata
+            description=f"TikTok refused the shop's requests, nothing counted against SKUs: {exc}"
+        ) from None
+
+
+def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPriceRun:
+    return StockPriceRun(
+        run_id=context.run_id,
+        mode=config.mode,
+        refresh_limit=config.refresh_limit,
+        seller_skus=config.seller_skus,
+        allow_mass_stockout=config.allow_mass_stockout,
+    )
+
+
+def _shop(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> ChannelOpener:
+    """Opens the client's TikTok Shop session when the lane needs it."""
+    return lambda client: tiktok.session(client.client_id, logger=context.log)
 
 
 def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
@@ -304,41 +148,23 @@ def vtex_stock(
     the quantity TikTok should show per TikTok warehouse (warehouse map, buffer, out-of-stock threshold,
     floor 0, maximum). Which SKUs depends on the mode; VTEX notifications pending for the client are
     claimed first. Reconcile runs replace the lake snapshot `vtex_stock`."""
-    client, options, store, report, sync, metadata = _read(context, config, state, lake, vtex, "stock")
-    share = report.stockout_share
-    guarded = report.in_stock_before >= MIN_SKUS_FOR_STOCKOUT_GUARD and share > options.max_stockout_share
-    blocked = guarded and not config.allow_mass_stockout
-    if not blocked:
-        report.save(store, client.client_id, context.run_id)
-    else:
-        context.log.error(
-            "%d of %d in-stock SKUs would go to zero (%.0f%%, above %.0f%%): nothing stored or pushed. Check "
-            "the VTEX warehouses, then run with allow_mass_stockout: true if it is real.",
-            report.stockouts,
-            report.in_stock_before,
-            share * 100,
-            options.max_stockout_share * 100,
-        )
-    if config.mode != "realtime" and not blocked:
-        plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
-        rows = stock_snapshot(store.rows(client.client_id, "stock"), plan, client.client_id)
-        lake.write_table("vtex_stock", client.client_id, pa.Table.from_pylist(rows, schema=VTEX_STOCK))
-        metadata["snapshot_rows"] = len(rows)
-    lake.append_part("sync_log", client.client_id, sync.table())
+    with _lane(context, state, lake) as lane:
+        outcome = lane.read("stock", _run(context, config), vtex.client_for)
+    guard = outcome.guard
     return dg.MaterializeResult(
-        metadata=metadata,
+        metadata=read_metadata(outcome, context.log),
         check_results=[
             client_check_result(
                 "no_mass_stockout",
-                client.client_id,
-                passed=not blocked,
+                outcome.client.client_id,
+                passed=not guard.blocked,
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={
-                    "in_stock_skus_read": report.in_stock_before,
-                    "going_to_zero": report.stockouts,
-                    "share": float(share),
-                    "max_share": options.max_stockout_share,
-                    "allowed_by_config": bool(guarded and config.allow_mass_stockout),
+                    "in_stock_skus_read": guard.in_stock_before,
+                    "going_to_zero": guard.going_to_zero,
+                    "share": float(guard.share),
+                    "max_share": guard.max_share,
+                    "allowed_by_config": bool(guard.allowed),
                 },
             )
         ],
@@ -357,20 +183,9 @@ def vtex_prices(
     trade policy (fixed prices and price tables applied), read with bounded concurrency within VTEX's
     pricing rate limit, turned into the price TikTok should show (markup, rounding to the client's
     ending; list price never below the price). Reconcile runs replace the lake snapshot `vtex_prices`."""
-    client, _, store, report, sync, metadata = _read(context, config, state, lake, vtex, "price")
-    report.save(store, client.client_id, context.run_id)
-    if config.mode != "realtime":
-        rows = price_snapshot(store.rows(client.client_id, "price"), client.client_id)
-        lake.write_table("vtex_prices", client.client_id, pa.Table.from_pylist(rows, schema=VTEX_PRICES))
-        metadata["snapshot_rows"] = len(rows)
-    if report.not_found:
-        context.log.warning(
-            "%d SKU(s) have no price on trade policy %s: TikTok keeps showing its price for them",
-            len(report.not_found),
-            client.vtex_trade_policy,
-        )
-    lake.append_part("sync_log", client.client_id, sync.table())
-    return dg.MaterializeResult(metadata=metadata)
+    with _lane(context, state, lake) as lane:
+        outcome = lane.read("price", _run(context, config), vtex.client_for)
+    return dg.MaterializeResult(metadata=read_metadata(outcome, context.log))
 
 
 @dg.asset(
@@ -388,42 +203,9 @@ def tiktok_stock_price_state(
     believed TikTok had, the SKU is pushed again. Warehouses TikTok has for a SKU beyond the client's are
     added to its stock target at 0. Part of the nightly full reconcile, between the VTEX reads and the
     pushes."""
-    client_id = context.partition_key
-    client = state.registry.get(client_id)
-    store = SkuSyncStore(state.db)
-    _register(state, lake, client, store)
-    sync = SyncLog(client_id, LANE)
-    with _shop(tiktok, client_id, context) as shop:
-        report = read_tiktok_state(shop, store, client_id, sync)
-        calls = shop.stats.as_metadata()
-    lake.append_part("sync_log", client_id, sync.table())
-    if report.stock_drift or report.price_drift:
-        context.log.warning(
-            "TikTok differs from what the sync believed: %d stock, %d price; they are pushed again",
-            len(report.stock_drift),
-            len(report.price_drift),
-        )
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": report.skus_seen,
-            "products": report.products,
-            "skus_seen": report.skus_seen,
-            "stock_drift": len(report.stock_drift),
-            "price_drift": len(report.price_drift),
-            "missing_on_tiktok": len(report.missing_on_tiktok),
-            "warehouses_added": report.new_warehouses,
-            **calls,
-            "drift": md(
-                markdown_table(
-                    [{"kind": "stock", **d} for d in report.stock_drift]
-                    + [{"kind": "price", **d} for d in report.price_drift],
-                    ["kind", "seller_sku", "believed", "tiktok"],
-                    limit=20,
-                    width=80,
-                )
-            ),
-        }
-    )
+    with _lane(context, state, lake) as lane:
+        outcome = lane.read_channel_state(_shop(tiktok, context))
+    return dg.MaterializeResult(metadata=state_metadata(outcome, context.log))
 
 
 @dg.asset(
@@ -446,10 +228,11 @@ def tiktok_inventory(
     within the shop's rate limit. Accepted SKUs become confirmed; refused ones are recorded and retried
     next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
     letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`."""
-    client, _, _, report, metadata = _push(context, config, state, tiktok, lake, "stock")
-    metadata["warehouses_repaired"] = report.repaired_warehouses
+    with _lane(context, state, lake) as lane:
+        outcome = lane.push("stock", _run(context, config), _shop(tiktok, context))
+    metadata = push_metadata(outcome, context.log)
     return dg.MaterializeResult(
-        metadata=metadata, check_results=[_dead_letter_check("stock", client.client_id, metadata)]
+        metadata=metadata, check_results=[_dead_letter_check("stock", outcome.client.client_id, metadata)]
     )
 
 
@@ -482,33 +265,20 @@ def tiktok_prices(
     product refused as a whole (a locked price, 12019045) is retried SKU by SKU so one SKU does not hold
     back the others; refusals are retried next run, then dead-lettered. Every push goes to
     `price_history`."""
-    client, _, store, _, metadata = _push(context, config, state, tiktok, lake, "price")
-    held = store.held(client.client_id)
-    metadata["held_price_drops"] = len(held)
-    metadata["held"] = md(
-        markdown_table(
-            ({"seller_sku": r.seller_sku, "reason": r.held} for r in held),
-            ["seller_sku", "reason"],
-            limit=20,
-            width=100,
-        )
-    )
-    if held:
-        context.log.warning(
-            "%d price drop(s) wait for `tiktok-pipelines stock-price confirm-price %s`",
-            len(held),
-            client.client_id,
-        )
+    with _lane(context, state, lake) as lane:
+        outcome = lane.push("price", _run(context, config), _shop(tiktok, context))
+    metadata = push_metadata(outcome, context.log)
+    client_id = outcome.client.client_id
     return dg.MaterializeResult(
         metadata=metadata,
         check_results=[
-            _dead_letter_check("price", client.client_id, metadata),
+            _dead_letter_check("price", client_id, metadata),
             client_check_result(
                 "no_held_price_drops",
-                client.client_id,
-                passed=not held,
+                client_id,
+                passed=not outcome.held,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"held": len(held)},
+                metadata={"held": len(outcome.held)},
             ),
         ],
     )

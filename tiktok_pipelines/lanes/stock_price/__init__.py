@@ -1,6 +1,8 @@
-"""The stock and price sync, VTEX → TikTok, without Dagster: which SKUs to read, reading them from VTEX
-into targets, pushing the targets TikTok does not show yet, and reading what TikTok actually shows.
+"""The stock and price lane, VTEX → a sales channel, without Dagster.
 
-The assets in `assets/stock_price.py` wire these to the resources; the rules live in
-`domain/stock_price.py` and the per-SKU state in `state/stock_price.py`.
+`service.StockPriceLane` is what the assets of `defs/stock_price/` call, once each. Its parts, one
+module per step: `skus` (which SKUs: the listed ones, those VTEX notified, the slice a run reads again),
+`vtex_reads` (VTEX stock and prices into targets, by the rules of `core.stock_price`), `pushes` (the
+targets the channel does not show yet, through its `OfferApi`) and `channel_state` (what the channel
+actually shows, read back). The per-SKU state is `stores.stock_price`.
 """

@@ -11,14 +11,37 @@ import pytest
 from tiktok_pipelines.channels.base import ChannelRefusedError
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
+from tiktok_pipelines.channels.tiktok_shop.offers import inventory_item, missing_warehouses, price_item
 from tiktok_pipelines.core.models.offers import (
     ListedOffer,
     PriceTarget,
     PriceUpdate,
     SkuRefusal,
     StockUpdate,
+    encode_target,
 )
 from tiktok_pipelines.http import RetryPolicy
+
+
+def test_payload_items_and_errors():
+    assert inventory_item("S1", {"T2": 0, "T1": 5}) == {
+        "id": "S1",
+        "inventory": [{"warehouse_id": "T1", "quantity": 5}, {"warehouse_id": "T2", "quantity": 0}],
+    }
+    assert price_item("S1", {"price": "9.90", "list_price": "12.90", "currency": "BRL"}) == {
+        "id": "S1",
+        "price": {"amount": "9.90", "currency": "BRL"},
+        "list_price": {"amount": "12.90", "currency": "BRL"},
+    }
+    detail = {
+        "sku_id": "S1",
+        "extra_errors": [
+            {"warehouse_id": "T2", "code": 12019028, "message": "all warehouses of the sku must be listed"},
+            {"warehouse_id": "T3", "code": 12019030, "message": "quantity"},
+        ],
+    }
+    assert missing_warehouses(detail) == ["T2"]
+    assert encode_target({"b": 1, "a": 2}) == '{"a":2,"b":1}'
 
 
 class Shop:

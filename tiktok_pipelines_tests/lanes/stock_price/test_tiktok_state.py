@@ -6,11 +6,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient, parse_price_fields
-from tiktok_pipelines.core.stock_price import decode_target, encode_target
+from tiktok_pipelines.core.models.offers import decode_target, encode_target
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.http import RetryPolicy
-from tiktok_pipelines.lanes.stock_price.sync import read_tiktok_state
+from tiktok_pipelines.lanes.stock_price.channel_state import read_channel_state
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines.stores.stock_price import ListedIds, SkuSyncStore
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
@@ -48,12 +49,12 @@ def documented_search(region: str = "BR") -> dict:
     }
 
 
-def shop_answering(data: dict, **kwargs) -> TikTokShopClient:
+def shop_answering(data: dict, **kwargs) -> TikTokShopSession:
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/product/202309/products/search"
         return httpx.Response(200, json={"code": 0, "message": "Success", "request_id": "r1", "data": data})
 
-    return TikTokShopClient(
+    client = TikTokShopClient(
         "key",
         "secret",
         "token",
@@ -64,6 +65,7 @@ def shop_answering(data: dict, **kwargs) -> TikTokShopClient:
         rate_limit_per_second=1000,
         **kwargs,
     )
+    return TikTokShopSession(client, capabilities())
 
 
 @pytest.fixture
@@ -87,9 +89,11 @@ def confirmed_prices(store: SkuSyncStore) -> dict[str, Decimal]:
 
 
 def test_the_price_tiktok_shows_is_read_from_the_documented_answer(store):
-    report = read_tiktok_state(shop_answering(documented_search()), store, "c1", SyncLog("c1", "stock_price"))
+    report = read_channel_state(
+        shop_answering(documented_search()), store, "c1", SyncLog("c1", "stock_price")
+    )
     # A Brazilian shop's price is the sale_price: both SKUs drifted from what the sync believed.
-    assert sorted((d["seller_sku"], d["tiktok"]) for d in report.price_drift) == [
+    assert sorted((d["seller_sku"], d["shown"]) for d in report.price_drift) == [
         ("CAM-M", "89.90"),
         ("CAM-P", "79.90"),
     ]
@@ -100,7 +104,7 @@ def test_where_tax_is_added_on_top_the_configured_field_is_read(store):
     shop = shop_answering(
         documented_search(region="US"), price_fields=parse_price_fields("sale_price,US=tax_exclusive_price")
     )
-    read_tiktok_state(shop, store, "c1", SyncLog("c1", "stock_price"))
+    read_channel_state(shop, store, "c1", SyncLog("c1", "stock_price"))
     assert confirmed_prices(store) == {"CAM-P": Decimal("71.50"), "CAM-M": Decimal("80.45")}
 
 
@@ -108,7 +112,7 @@ def test_an_answer_without_a_readable_price_changes_no_price(store):
     data = documented_search()
     data["products"][0]["skus"][0]["price"] = {"currency": "BRL"}
     data["products"][0]["skus"][1]["price"] = {"currency": "BRL", "sale_price": "abc"}
-    report = read_tiktok_state(shop_answering(data), store, "c1", SyncLog("c1", "stock_price"))
+    report = read_channel_state(shop_answering(data), store, "c1", SyncLog("c1", "stock_price"))
     assert report.price_drift == [] and report.skus_seen == 2
     assert confirmed_prices(store) == {"CAM-P": Decimal("99.90"), "CAM-M": Decimal("99.90")}
 

@@ -1,0 +1,91 @@
+"""Which SKUs the stock and price lane works on: the listed ones (registered in `sku_sync` with their
+VTEX SKU id), those VTEX notified, and the slice a run reads again."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.sku_ids import SkuIdMap
+from tiktok_pipelines.stores.events import EventLog
+from tiktok_pipelines.stores.listings import ListedSku
+from tiktok_pipelines.stores.stock_price import ListedIds, SkuSyncStore, SyncRow
+
+TARGET = Lane.STOCK_PRICE.value  # the event log's target for VTEX SKU notifications
+
+
+def listed_skus(listing: Mapping[str, ListedSku], ids: SkuIdMap) -> dict[str, ListedIds]:
+    """The listing map's SKUs with their VTEX SKU id (`core.sku_ids`: what VTEX enrichment found,
+    else the seller SKU itself when the client's feed uses VTEX SKU ids)."""
+    return {
+        seller_sku: ListedIds(ids.vtex_id(seller_sku), sku.tiktok_product_id, sku.tiktok_sku_id)
+        for seller_sku, sku in listing.items()
+    }
+
+
+@dataclass
+class ClaimReport:
+    """VTEX notifications turned into SKUs to read again."""
+
+    events: int = 0
+    marked: int = 0
+    not_listed: list[str] = field(default_factory=list)  # VTEX SKU ids no listed SKU has
+
+
+def kinds_of_notification(body: Mapping[str, Any]) -> set[str]:
+    """What a VTEX SKU notification says changed; both when it does not say."""
+    kinds = {k for k, flag in (("stock", "StockModified"), ("price", "PriceModified")) if body.get(flag)}
+    return kinds or {"stock", "price"}
+
+
+def claim_events(
+    events: EventLog, store: SkuSyncStore, client_id: str, refresh: Callable[[], object] | None = None
+) -> ClaimReport:
+    """Turns the client's pending VTEX SKU notifications into `dirty` marks (durable, so a run that dies
+    later loses nothing) and marks the events handled. SKUs not in the sync registry trigger one
+    `refresh` of it (a listing newer than the last run); still unknown, their events are `ignored`."""
+    report = ClaimReport()
+    pending = events.pending(client_id, TARGET)
+    if not pending:
+        return report
+    wanted: dict[str, set[str]] = defaultdict(set)
+    event_skus: dict[int, str] = {}
+    for entry in pending:
+        try:
+            body = json.loads(entry.body)
+        except ValueError:
+            body = {}
+        for vtex_sku_id in entry.key_list:
+            wanted[vtex_sku_id] |= kinds_of_notification(body)
+            event_skus[entry.id] = vtex_sku_id
+    found = store.seller_skus_of(client_id, wanted)
+    if refresh is not None and set(wanted) - set(found):
+        refresh()
+        found = store.seller_skus_of(client_id, wanted)
+    marks = {sku: wanted[vtex_sku_id] for vtex_sku_id, skus in found.items() for sku in skus}
+    report.marked = store.mark_dirty(client_id, marks)
+    report.not_listed = sorted(set(wanted) - set(found))
+    unknown = [e.id for e in pending if event_skus.get(e.id) in report.not_listed]
+    events.mark([e.id for e in pending if e.id not in set(unknown)], "handled")
+    events.mark(unknown, "ignored", "the SKU is not listed on TikTok")
+    report.events = len(pending)
+    return report
+
+
+def rows_to_read(
+    store: SkuSyncStore,
+    client_id: str,
+    kind: str,
+    mode: str,
+    refresh_limit: int,
+    seller_skus: list[str] | None = None,
+) -> list[SyncRow]:
+    """The SKUs a run reads from VTEX: those named (a repair by hand), else those of the mode (see
+    `SkuSyncStore.to_read`)."""
+    if seller_skus:
+        return store.rows(client_id, kind, seller_skus)
+    return store.to_read(client_id, kind, mode, refresh_limit)

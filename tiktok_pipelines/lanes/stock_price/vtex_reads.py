@@ -1,0 +1,223 @@
+"""Reading VTEX into targets: the stock of the SKUs in the VTEX warehouses the client maps to the
+channel's, and their computed prices on the client's trade policy, turned into what the channel should
+show by the client's rules (`core.stock_price`); and the lake snapshots of the last reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tiktok_pipelines.core.models.offers import decode_target, encode_target
+from tiktok_pipelines.core.stock_price import (
+    StockPriceOptions,
+    WarehouseReading,
+    money,
+    price_target,
+    stock_target,
+    total_quantity,
+    warehouse_plan,
+)
+from tiktok_pipelines.core.synclog import SyncLog
+from tiktok_pipelines.stores.registry import Client
+from tiktok_pipelines.stores.stock_price import Observation, SkuSyncStore, SyncRow
+from tiktok_pipelines.vtex.client import VtexClient
+
+MISSING = {
+    "stock": "SKU not found in VTEX: TikTok gets 0",
+    "price": "no usable price in VTEX: TikTok keeps its price",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ReadReport:
+    kind: str
+    asked: int = 0
+    read: int = 0
+    to_push: int = 0  # targets that differ from what the channel confirmed
+    not_found: list[str] = field(default_factory=list)
+    no_vtex_sku_id: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # preview: seller_sku, shown, target
+    stockouts: int = 0  # SKUs the channel shows in stock whose new target is zero
+    in_stock_before: int = 0
+    observations: list[Observation] = field(default_factory=list)  # to store (see `save`)
+    read_at: datetime = field(default_factory=lambda: utcnow())
+
+    @property
+    def stockout_share(self) -> float:
+        return self.stockouts / self.in_stock_before if self.in_stock_before else 0.0
+
+    def save(self, store: SkuSyncStore, client_id: str, run_id: str) -> int:
+        return store.save_observations(client_id, self.kind, self.observations, self.read_at, run_id)
+
+    def add(self, row: SyncRow, observation: Observation, found: bool, sync: SyncLog) -> None:
+        """One SKU read: its observation, whether it will be pushed, and its sync log row."""
+        self.observations.append(observation)
+        self.read += 1
+        if observation.target is not None and observation.target != row.confirmed:
+            self.to_push += 1
+            if len(self.changes) < 50:
+                self.changes.append(
+                    {"seller_sku": row.seller_sku, "shown": row.confirmed, "target": observation.target}
+                )
+        if not found:
+            self.not_found.append(row.seller_sku)
+        sync.add(
+            f"read_{self.kind}",
+            "vtex",
+            row.seller_sku,
+            "ok" if found else "skipped",
+            MISSING[self.kind] if not found else None,
+        )
+
+
+def _by_vtex_sku_id(rows: Iterable[SyncRow], report: ReadReport) -> dict[str, list[SyncRow]]:
+    out: dict[str, list[SyncRow]] = defaultdict(list)
+    for row in rows:
+        report.asked += 1
+        if row.vtex_sku_id:
+            out[row.vtex_sku_id].append(row)
+        else:
+            report.no_vtex_sku_id.append(row.seller_sku)
+    return out
+
+
+def read_stock(
+    api: VtexClient,
+    client: Client,
+    options: StockPriceOptions,
+    rows: Sequence[SyncRow],
+    sync: SyncLog,
+) -> ReadReport:
+    """Reads the SKUs' stock in the VTEX warehouses the client maps to the channel's into targets
+    (stored by `report.save`, which a caller may withhold: see the mass stock-out guard)."""
+    report = ReadReport("stock")
+    plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
+    by_vtex = _by_vtex_sku_id(rows, report)
+    result = api.stock_many(list(by_vtex), warehouse_ids=list(plan))
+    for vtex_sku_id, skus in by_vtex.items():
+        stock = result.values.get(vtex_sku_id)
+        error = result.errors.get(vtex_sku_id)
+        if stock is None and vtex_sku_id not in result.not_found:
+            for row in skus:
+                report.failed[row.seller_sku] = str(error)
+                sync.add("read_stock", "vtex", row.seller_sku, "failed", error)
+            continue
+        reading = (
+            {}
+            if stock is None
+            else {w.warehouse_id: WarehouseReading(w.available, w.unlimited) for w in stock.warehouses}
+        )
+        observed = (
+            encode_target({"missing": True})
+            if stock is None
+            else encode_target({w: [r.available, r.unlimited] for w, r in reading.items()})
+        )
+        for row in skus:
+            warehouses = list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
+            target = stock_target(reading, plan, warehouses, options)
+            encoded = encode_target(target)
+            # What the channel shows, or failing that what the sync last meant it to show.
+            shown = decode_target(row.confirmed) or decode_target(row.target)
+            if shown is not None and total_quantity(shown) > 0:
+                report.in_stock_before += 1
+                report.stockouts += total_quantity(target) == 0
+            report.add(row, Observation(row.seller_sku, observed, encoded), stock is not None, sync)
+    return report
+
+
+def read_prices(
+    api: VtexClient,
+    client: Client,
+    options: StockPriceOptions,
+    rows: Sequence[SyncRow],
+    sync: SyncLog,
+) -> ReadReport:
+    """Reads the SKUs' computed prices on the client's trade policy into targets (`report.save`)."""
+    report = ReadReport("price")
+    by_vtex = _by_vtex_sku_id(rows, report)
+    trade_policy = client.vtex_trade_policy
+    result = api.computed_prices_many(list(by_vtex), trade_policy)
+    for vtex_sku_id, skus in by_vtex.items():
+        computed = result.values.get(vtex_sku_id)
+        error = result.errors.get(vtex_sku_id)
+        if computed is None and vtex_sku_id not in result.not_found:
+            for row in skus:
+                report.failed[row.seller_sku] = str(error)
+                sync.add("read_price", "vtex", row.seller_sku, "failed", error)
+            continue
+        target = (
+            price_target(computed.selling_price, computed.list_price, options)
+            if computed is not None
+            else None
+        )
+        observed = encode_target(
+            {"missing": True}
+            if computed is None
+            else {
+                "price": str(computed.selling_price),
+                "list_price": str(computed.list_price) if computed.list_price is not None else None,
+                "trade_policy": trade_policy,
+            }
+        )
+        encoded = target.encode() if target is not None else None
+        for row in skus:
+            report.add(row, Observation(row.seller_sku, observed, encoded), target is not None, sync)
+    return report
+
+
+def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: str) -> list[dict[str, Any]]:
+    """Rows of the lake's `vtex_stock` table: the last VTEX read of every registered SKU, per warehouse."""
+    out = []
+    for row in rows:
+        observed = decode_target(row.observed) or {}
+        if observed.get("missing"):
+            continue
+        for vtex_wh, (available, unlimited) in sorted(observed.items()):
+            out.append(
+                {
+                    "client_id": client_id,
+                    "seller_sku": row.seller_sku,
+                    "vtex_sku_id": row.vtex_sku_id,
+                    "tiktok_sku_id": row.tiktok_sku_id,
+                    "vtex_warehouse_id": vtex_wh,
+                    "tiktok_warehouse_id": plan.get(vtex_wh),
+                    "available": int(available),
+                    "unlimited": bool(unlimited),
+                    "read_at": row.observed_at,
+                }
+            )
+    return out
+
+
+def price_snapshot(rows: Iterable[SyncRow], client_id: str) -> list[dict[str, Any]]:
+    """Rows of the lake's `vtex_prices` table: the last VTEX price of every registered SKU and its target."""
+    out = []
+    for row in rows:
+        observed = decode_target(row.observed) or {}
+        if not observed or observed.get("missing"):
+            continue
+        target = decode_target(row.target) or {}
+        out.append(
+            {
+                "client_id": client_id,
+                "seller_sku": row.seller_sku,
+                "vtex_sku_id": row.vtex_sku_id,
+                "tiktok_sku_id": row.tiktok_sku_id,
+                "trade_policy": observed.get("trade_policy"),
+                "price": money(observed.get("price")),
+                "list_price": money(observed.get("list_price")),
+                "target_price": money(target.get("price")),
+                "target_list_price": money(target.get("list_price")),
+                "currency": target.get("currency"),
+                "read_at": row.observed_at,
+            }
+        )
+    return out
