@@ -6,7 +6,7 @@ the confirmed value; a refused one counts an attempt, and after the client's `st
 in a row the SKU is in the dead letter (skipped until its target changes, a person retries it, or the
 nightly full reconcile tries once more). A VTEX notification marks the SKU `dirty` until it is read again.
 
-Values are canonical JSON (see `domain.stock_price.encode_target`): stock `{"<tiktok warehouse>": qty}`,
+Values are canonical JSON (see `core.models.offers.encode_target`): stock `{"<tiktok warehouse>": qty}`,
 price `{"price", "list_price", "currency"}` as decimal strings.
 """
 
