@@ -29,6 +29,7 @@ from tiktok_pipelines.core.events import (
     parse_vtex_notification,
     verify_tiktok_signature,
 )
+from tiktok_pipelines.stores.queue import event_queue_from_settings
 
 if TYPE_CHECKING:
     from tiktok_pipelines.receiver.app import ReceiverContext
@@ -108,11 +109,9 @@ def refusal(what: str, exc: EventRejected) -> Response:
 
 def event_routes(ctx: ReceiverContext, max_batch: int = 200) -> Sequence[BaseRoute]:
     """`POST /webhooks/tiktok` and `POST /webhooks/vtex`; `max_batch` bounds a grouped commit."""
-    from tiktok_pipelines.defs.resources.queue import event_queue_from_settings
-
     settings = ctx.settings
     limit = settings.int("TIKTOK_PIPELINES_WEBHOOK_MAX_BODY_BYTES")
-    committer = GroupCommitter(event_queue_from_settings(settings), max_batch=max_batch)
+    committer = GroupCommitter(event_queue_from_settings(settings, ctx.db), max_batch=max_batch)
     app_key = settings.get("TIKTOK_APP_KEY")
     app_secret = settings.get("TIKTOK_APP_SECRET")
     vtex_secret = settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")

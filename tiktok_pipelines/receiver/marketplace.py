@@ -28,6 +28,7 @@ from tiktok_pipelines.core.events import (
     parse_marketplace_callback,
 )
 from tiktok_pipelines.receiver.events import _read_body, refusal
+from tiktok_pipelines.stores.queue import event_queue_from_settings
 from tiktok_pipelines.stores.registry import ClientRegistry
 
 if TYPE_CHECKING:
@@ -41,11 +42,9 @@ MAX_CALLBACK_BYTES = 4 * 1024 * 1024
 
 def marketplace_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
     """`POST /vtex/marketplace/{client_id}/{token}/{pvt|pub}/orders/{marketplaceOrderId}/{invoice|cancel}`."""
-    from tiktok_pipelines.defs.resources.queue import event_queue_from_settings
-
     secret = ctx.settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
     registry = ClientRegistry(ctx.db)
-    queue = event_queue_from_settings(ctx.settings)
+    queue = event_queue_from_settings(ctx.settings, ctx.db)
 
     async def callback(request: Request) -> Response:
         if not secret:

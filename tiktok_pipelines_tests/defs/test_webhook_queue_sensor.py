@@ -23,12 +23,12 @@ from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.checks import CHECK_KEY, webhook_dead_letter_empty
 from tiktok_pipelines.defs.orders.jobs import orders_job
 from tiktok_pipelines.defs.resources import build_resources
-from tiktok_pipelines.defs.resources.queue import event_queue_from_settings
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.stores.events import DbEventQueue, EventDeadLetter, EventLog
+from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines.stores.queue import DbEventQueue, event_queue_from_settings
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 

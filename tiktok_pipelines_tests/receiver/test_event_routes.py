@@ -14,7 +14,7 @@ from tiktok_pipelines.core.events import tiktok_signature
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.stores.events import DbEventQueue
+from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines_tests.core.test_events import VECTOR_BODY, webhook
 
 

@@ -9,7 +9,7 @@ from tiktok_pipelines.core.events import marketplace_callback_url
 from tiktok_pipelines.logs import RedactSecretsFilter
 from tiktok_pipelines.receiver.marketplace import marketplace_routes
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.stores.events import DbEventQueue
+from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines.stores.registry import ClientRegistry, build_client
 
 SECRET = "vtex-shared"
