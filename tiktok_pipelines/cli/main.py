@@ -1244,11 +1244,18 @@ def vtex() -> None:
 @handle_errors
 def vtex_hook(client_id: str, receiver_url: str) -> None:
     """Point the client's VTEX order hook at the receiver (order status changes, with the shared secret)."""
+    from tiktok_pipelines.defs.resources.vtex import Vtex
     from tiktok_pipelines.lanes.onboarding import configure_vtex_order_hook
+    from tiktok_pipelines.stores.db import open_state_db
+    from tiktok_pipelines.stores.registry import ClientRegistry
     from tiktok_pipelines.vtex.client import VtexError
 
+    settings = Settings.load()
+    secret = settings.require("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
+    client = ClientRegistry(open_state_db(settings)).get(client_id)
     try:
-        url = configure_vtex_order_hook(client_id, receiver_url)
+        with Vtex.from_settings(settings).client_for(client) as api:
+            url = configure_vtex_order_hook(api, receiver_url, secret)
     except VtexError as exc:
         fail(f"VTEX refused the hook: {exc}", 1)
     click.echo(f"VTEX order hook of {client_id} now posts to {url}")
