@@ -54,6 +54,12 @@ class TokenRunReport:
     def failures(self) -> int:
         return len(self.codes_failed) + len(self.renewal_failed)
 
+    def failure_rows(self) -> list[dict[str, str]]:
+        """Each failed step as a row fit for metadata: client, step, reason."""
+        return [{"client_id": c, "step": "auth code", "reason": r} for c, r in self.codes_failed] + [
+            {"client_id": c, "step": "refresh", "reason": r} for c, r in self.renewal_failed
+        ]
+
 
 def _error_fields(exc: ChannelError) -> dict[str, Any]:
     """What the token log keeps of a channel's refusal: its code, message and request id."""
@@ -239,6 +245,26 @@ class TokenManager:
         report.codes_failed.append((client_id, message))
         report.needs_reauthorization.append(client_id)
         return False
+
+    def token_rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Every client's authorization as a row fit for metadata (no secret): status, shop, hours left
+        on the access token, the refresh token's last day."""
+        now = now or utcnow()
+        rows = []
+        for tokens in self.store.all_tokens():
+            client = self.registry.find(tokens.client_id)
+            rows.append(
+                {
+                    "client_id": tokens.client_id,
+                    "status": client.status if client else "?",
+                    "shop_id": client.tiktok_shop_id if client else None,
+                    "access_expires_in_h": round(
+                        (tokens.access_token_expires_at - now).total_seconds() / 3600, 1
+                    ),
+                    "refresh_expires": tokens.refresh_token_expires_at.date().isoformat(),
+                }
+            )
+        return rows
 
     # -- renewal
     def renew_due(self, report: TokenRunReport, now: datetime | None = None) -> None:
