@@ -35,6 +35,7 @@ def capabilities(requests_per_second: float = 50.0, max_concurrency: int = 8) ->
         invoice_upload=True,
         orders_per_detail_call=50,
         products_per_delete_call=20,
+        log_name="tiktok",
     )
 
 

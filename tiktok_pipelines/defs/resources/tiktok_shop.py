@@ -9,7 +9,7 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.channels.base import ShopAccess
+from tiktok_pipelines.channels.base import Capabilities, ShopAccess
 from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
@@ -20,6 +20,7 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     parse_price_fields,
     parse_versions,
 )
+from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrderReader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
@@ -106,6 +107,14 @@ class TikTokShop(dg.ConfigurableResource):
             renew_before=timedelta(hours=self.renew_before_hours),
             logger=logger,
         )
+
+    def capabilities(self) -> Capabilities:
+        """What the channel is and its limits, known without credentials or a call."""
+        return capabilities(self.rate_limit_per_second, self.max_concurrency)
+
+    def order_reader(self) -> TikTokOrderReader:
+        """Reads TikTok's order details and notifications the state DB holds, without credentials or a call."""
+        return TikTokOrderReader()
 
     def channel(self) -> TikTokShopChannel:
         """TikTok Shop as a `Channel`: sessions on shops, with this app's credentials, hosts and limits."""
