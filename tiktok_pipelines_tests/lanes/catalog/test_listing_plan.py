@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from tiktok_pipelines.channels.tiktok_shop.listing import ListingDraft, plan_edit
+from tiktok_pipelines.channels.tiktok_shop.listing import TikTokListingDraft, plan_edit
 from tiktok_pipelines.lanes.catalog.listings import DraftSummary, idempotency_key, plan_listings
 from tiktok_pipelines.stores.listings import ListedProduct, PayloadState
 
@@ -9,7 +9,7 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 def draft(key, title="T", problems=()):
     parts = {"title": title, "skus": [{"seller_sku": key + "-1", "sales_attributes": []}]}
-    return ListingDraft(key, parts, {}, list(problems))
+    return TikTokListingDraft(key, parts, {}, list(problems))
 
 
 def listed(key, payload_hash, status="ACTIVATE", paused=False, pid="TP"):
