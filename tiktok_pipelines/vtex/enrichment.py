@@ -17,9 +17,10 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from tiktok_pipelines.core.enrichment import VtexSkuData, parse_sku_context
+from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.core.sku_ids import vtex_sku_id
 from tiktok_pipelines.vtex.client import VtexAuthError, VtexClient, VtexNotFoundError
+from tiktok_pipelines.vtex.sku_context import parse_sku_context
 
 
 @dataclass(frozen=True)
