@@ -21,6 +21,7 @@ from tiktok_pipelines.channels.tiktok_shop.attributes import rule_lookup
 from tiktok_pipelines.channels.tiktok_shop.brands import resolve_brand
 from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
 from tiktok_pipelines.channels.tiktok_shop.client import (
+    MAX_PRODUCT_IDS_PER_DELETE,
     AuthError,
     NotFoundError,
     RateLimitedError,
@@ -55,7 +56,6 @@ from tiktok_pipelines.core.models.listings import (
 from tiktok_pipelines.core.models.products import Product
 
 MAX_INVENTORY = 99_999
-DELETE_CHUNK = 20  # reference §3: DELETE /products takes at most 20 product ids
 # Seller SKUs per product search: product search 202502 takes at most 10 (12019027), 202309 as many.
 SEARCH_SKUS_CHUNK = 10
 NOT_FOUND_CODES = (12019150, 12052032)  # reference §5: product not found
@@ -357,8 +357,8 @@ class TikTokCatalog:
         results = []
         by_id = {pid: key for key, pid in products.items()}
         ids = sorted(by_id)
-        for start in range(0, len(ids), DELETE_CHUNK):
-            chunk = ids[start : start + DELETE_CHUNK]
+        for start in range(0, len(ids), MAX_PRODUCT_IDS_PER_DELETE):
+            chunk = ids[start : start + MAX_PRODUCT_IDS_PER_DELETE]
             try:
                 answer = self.api.delete_products(chunk)
             except TikTokShopError as exc:

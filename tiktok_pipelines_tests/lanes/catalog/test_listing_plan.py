@@ -80,3 +80,23 @@ def test_a_product_the_seller_deleted_on_tiktok_is_created_again():
     gone = {"p": listed("p", d.payload_hash, status="DELETED")}
     plan = plan_listings({"p": d}, {}, gone, {})
     assert plan.creates == ["p"] and plan.deletes == []
+
+
+def test_a_listed_product_still_in_the_feed_is_never_deleted_even_when_invalid():
+    bad = draft("p", problems=[("validation", "the product has no title")])
+    plan = plan_listings({"p": bad}, {}, {"p": listed("p", "h")}, {})
+    assert plan.invalid == ["p"] and plan.deletes == [] and plan.edits == []
+
+
+def test_max_products_takes_edits_first_then_creates():
+    drafts = {k: draft(k) for k in ("e1", "e2", "c1")}
+    current = {k: listed(k, "old") for k in ("e1", "e2")}
+    plan = plan_listings(drafts, {}, current, {}, max_products=1)
+    assert (plan.edits, plan.creates, plan.deferred) == (["e1"], [], ["e2", "c1"])
+    assert plan_listings(drafts, {}, current, {}, max_products=0).deferred == ["e1", "e2", "c1"]
+
+
+def test_an_unchanged_product_with_no_recorded_feed_hash_takes_the_current_one():
+    d = draft("p")
+    plan = plan_listings({"p": d}, {"p": "src"}, {"p": listed("p", d.payload_hash)}, {})
+    assert plan.unchanged == ["p"] and plan.feed_only_changes == ["p"]
