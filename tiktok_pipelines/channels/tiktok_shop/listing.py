@@ -324,7 +324,7 @@ def build_draft(
 
     sku_parts: list[dict[str, Any]] = []
     prices: dict[str, dict[str, Any]] = {}
-    vtex_ids: dict[str, str] = {}
+    vtex_sku_ids: dict[str, str] = {}
     with_sku_images = settings.sku_images and len(skus) > 1 and all(s.feed.get("image_link") for s in skus)
     for sku, attrs in zip(skus, per_sku_attrs, strict=True):
         feed = sku.feed
@@ -340,7 +340,7 @@ def build_draft(
                 warnings.append(("validation", f"SKU {sku.seller_sku}: {code} is not a valid GTIN; not sent"))
         if sku.vtex and sku.vtex.vtex_sku_id:
             entry["external_sku_id"] = sku.vtex.vtex_sku_id
-            vtex_ids[sku.seller_sku] = sku.vtex.vtex_sku_id
+            vtex_sku_ids[sku.seller_sku] = sku.vtex.vtex_sku_id
         sku_parts.append(entry)
 
         price, sale = feed.get("price"), feed.get("sale_price")
@@ -375,7 +375,7 @@ def build_draft(
         "certifications": certifications,
         "skus": sku_parts,
     }
-    return TikTokListingDraft(product.product_key, parts, prices, problems, warnings, vtex_ids)
+    return TikTokListingDraft(product.product_key, parts, prices, problems, warnings, vtex_sku_ids)
 
 
 # ---------------------------------------------------------------- API bodies

@@ -183,7 +183,7 @@ class ListingPublisher:
         if not skus:
             return {}, []
         quantities, warnings = self.stock(skus.values())
-        return {sku: quantities.get(vid, 0) for sku, vid in skus.items()}, warnings
+        return {sku: quantities.get(vtex_sku_id, 0) for sku, vtex_sku_id in skus.items()}, warnings
 
     def push(
         self,

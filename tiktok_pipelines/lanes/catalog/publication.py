@@ -293,11 +293,11 @@ def _initial_stock(
     initial_stock = str(client.option("initial_stock"))
     unlimited_as = int(client.option("unlimited_stock_as"))
 
-    def stock(vtex_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+    def stock(vtex_sku_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
         if initial_stock == "zero":
             return {}, []
         with vtex_client() as api:
-            result = api.stock_many(list(vtex_ids))
+            result = api.stock_many(list(vtex_sku_ids))
         quantities = {k: v.quantity(unlimited_as=unlimited_as) for k, v in result.values.items()}
         return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
 
