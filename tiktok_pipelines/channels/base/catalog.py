@@ -1,4 +1,5 @@
-"""Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product and validated against its category rules, then created, updated or deleted; images; listing statuses.
+"""Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product
+and validated against its category rules, then created, updated or deleted; images; listing statuses.
 
 What the catalog lane keeps between runs (brand map, category mapping and caches, image cache, listing
 map) is the lane's: a channel makes the calls and answers with `core.models`, and never touches a store.
@@ -47,7 +48,9 @@ class ImageSource(Protocol):
 
 
 class CatalogApi(ABC):
-    """Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product and validated against its category rules, then created, updated or deleted; images; listing statuses."""
+    """Listings: the channel's category tree and rules, brands, a listing built from a `core.models`
+    product and validated against its category rules, then created, updated or deleted; images; listing
+    statuses."""
 
     # ---------------------------------------------------------------- brands
     @abstractmethod
