@@ -3,15 +3,13 @@ product; its answer is shaped as the platform documents it (reference §3: `sale
 `tax_exclusive_price`, never `amount`), and the edit must send that price as `amount`, never "None"."""
 
 import json
-from datetime import UTC, datetime
 
 import httpx
 
+from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
-from tiktok_pipelines.channels.tiktok_shop.listing import ALL_PARTS, EditPlan, SkuInput
+from tiktok_pipelines.core.models.products import Variant
 from tiktok_pipelines.http import RetryPolicy
-from tiktok_pipelines.lanes.catalog.listings import ListingPublisher
-from tiktok_pipelines.stores.listings import ListedProduct
 from tiktok_pipelines_tests.channels.tiktok_shop.test_listing import draft_of, feed, vtex
 
 PRODUCT_ID = "1729592969712207000"
@@ -75,12 +73,18 @@ def full_edit(product: dict) -> dict:
         retry=RetryPolicy(attempts=1),
         rate_limit_per_second=1000,
     )
-    publisher = ListingPublisher(
-        shop, Images(), None, "c1", warehouse_ids=["W1"], stock=lambda skus: ({}, [])
+    session = TikTokShopSession(shop, capabilities())
+    draft = draft_of([Variant(feed("P"), vtex("P")), Variant(feed("M"), vtex("M"))])
+    # Nothing known of what was pushed: a full edit.
+    result = session.update_listing(
+        draft,
+        Images(),
+        channel_product_id=PRODUCT_ID,
+        pushed=None,
+        stock={},
+        warehouse_ids=["W1"],
+        idempotency_key="k",
     )
-    draft = draft_of([SkuInput(feed("P"), vtex("P")), SkuInput(feed("M"), vtex("M"))])
-    listed = ListedProduct("c1", "G1", PRODUCT_ID, "ACTIVATE", "old", None, 0, None, False, datetime.now(UTC))
-    result = publisher.edit(draft, listed, EditPlan("full", ALL_PARTS), {})
     assert result.ok, result.message
     return {s["seller_sku"]: s for s in sent["skus"]}
 

@@ -1,37 +1,15 @@
-import pytest
-
 from tiktok_pipelines.channels.tiktok_shop.attributes import (
     SkuFacts,
-    Source,
-    attribute_key,
     match_values,
-    parse_source,
     resolve_product_attributes,
 )
-from tiktok_pipelines.channels.tiktok_shop.categories import (
-    category_sources,
-    resolve_category,
-    suggestion_source,
-    text_match,
-)
+from tiktok_pipelines.core.attribute_rules import Source
 from tiktok_pipelines.sandbox.tiktok_categories import (
     GENDER,
     MATERIAL,
     VOLUME,
     build_category_tree,
-    category_chain,
 )
-
-
-def test_sources_are_checked_before_they_are_stored():
-    assert parse_source("feed:material") == Source("feed", "material")
-    assert parse_source("vtex:Composição") == Source("vtex", "Composição")
-    assert parse_source("feed:extra.product_detail").name == "extra.product_detail"
-    assert parse_source(" value: Algodão ") == Source("value", "Algodão")
-    for bad in ("material", "feed:nope", "vtex:", "sql:drop"):
-        with pytest.raises(ValueError):
-            parse_source(bad)
-    assert attribute_key("Gênero") == "genero" and attribute_key(" 101610 ") == "101610"
 
 
 def test_values_match_tiktoks_list_ignoring_case_accents_and_google_english():
@@ -71,33 +49,3 @@ def test_a_refused_optional_value_is_left_out_but_a_required_one_is_a_problem():
     )
     assert [v["id"] for v in resolved.values] == []
     assert len(resolved.problems) == 1 and "Kevlar" in resolved.problems[0]
-
-
-def test_category_sources_and_resolution_order():
-    sources = category_sources("P1", "Camiseta", "Moda > Camisetas, Outlet", "212", "11", "Moda > Camisetas")
-    assert [s.kind for s in sources] == [
-        "product",
-        "vtex_category",
-        "product_type",
-        "google_product_category",
-    ]
-    assert sources[2].value == "Moda > Camisetas"
-    assert suggestion_source(sources).kind == "vtex_category"
-    accepted = {("product_type", "Moda > Camisetas"): "824330", ("google_product_category", "212"): "601155"}
-    source, leaf = resolve_category(sources, accepted)
-    assert (source.kind, leaf) == ("product_type", "824330")
-    assert resolve_category(sources, {("product", "P1"): "1"})[1] == "1"
-    assert resolve_category(sources, {}) is None
-
-
-def test_text_match_prefers_the_leaf_named_like_the_last_segment():
-    tree = build_category_tree()
-    leaves = {
-        cid: " > ".join(c["local_name"] for c in category_chain(tree, cid))
-        for cid, n in tree.items()
-        if n.is_leaf
-    }
-    assert text_match("Moda > Calçados > Tênis", leaves)[0] in ("601305", "601311")
-    assert text_match("Casa > Cozinha > Garrafas térmicas", leaves)[0] == "600003"
-    assert text_match("Esportes > Basquete", leaves) is not None
-    assert text_match("Xyz > Qwerty", leaves) is None

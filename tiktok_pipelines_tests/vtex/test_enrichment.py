@@ -3,11 +3,12 @@ from decimal import Decimal
 
 import pytest
 
-from tiktok_pipelines.core.enrichment import VtexSkuData, parse_sku_context, weight_kg
+from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.core.sku_ids import vtex_sku_id
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.vtex_catalog import sku_context
 from tiktok_pipelines.vtex.enrichment import FeedSku, plan_refresh, weight_mismatches
+from tiktok_pipelines.vtex.sku_context import parse_sku_context, weight_kg
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
