@@ -14,7 +14,7 @@ from tiktok_pipelines.channels.tiktok_shop.categories import (
     suggestion_source,
     text_match,
 )
-from tiktok_pipelines.sandbox.tiktok_categories import (
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import (
     GENDER,
     MATERIAL,
     VOLUME,

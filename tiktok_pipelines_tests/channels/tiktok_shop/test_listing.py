@@ -15,7 +15,7 @@ from tiktok_pipelines.channels.tiktok_shop.listing import (
     product_title,
 )
 from tiktok_pipelines.core.enrichment import VtexSkuData
-from tiktok_pipelines.sandbox.tiktok_categories import build_category_tree
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import build_category_tree
 
 TREE = build_category_tree()
 CAMISETAS = TREE["824330"]
