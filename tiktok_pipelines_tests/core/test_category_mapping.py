@@ -4,7 +4,7 @@ from tiktok_pipelines.core.category_mapping import (
     suggestion_source,
     text_match,
 )
-from tiktok_pipelines.sandbox.tiktok_categories import build_category_tree, category_chain
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import build_category_tree, category_chain
 
 
 def test_category_sources_and_resolution_order():

@@ -6,7 +6,7 @@ import pytest
 from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.core.sku_ids import vtex_sku_id
 from tiktok_pipelines.sandbox.catalog import generate_catalog
-from tiktok_pipelines.sandbox.vtex_catalog import sku_context
+from tiktok_pipelines.sandbox.vtex.catalog_records import sku_context
 from tiktok_pipelines.vtex.enrichment import FeedSku, plan_refresh, weight_mismatches
 from tiktok_pipelines.vtex.sku_context import parse_sku_context, weight_kg
 

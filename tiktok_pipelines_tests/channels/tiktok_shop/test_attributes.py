@@ -4,7 +4,7 @@ from tiktok_pipelines.channels.tiktok_shop.attributes import (
     resolve_product_attributes,
 )
 from tiktok_pipelines.core.attribute_rules import Source
-from tiktok_pipelines.sandbox.tiktok_categories import (
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import (
     GENDER,
     MATERIAL,
     VOLUME,

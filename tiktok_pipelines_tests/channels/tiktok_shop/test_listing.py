@@ -13,7 +13,7 @@ from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingOptions
 from tiktok_pipelines.core.models.products import Product, Variant, product_title
-from tiktok_pipelines.sandbox.tiktok_categories import build_category_tree
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import build_category_tree
 
 TREE = build_category_tree()
 CAMISETAS = TREE["824330"]

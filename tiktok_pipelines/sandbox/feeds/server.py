@@ -21,8 +21,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tiktok_pipelines.sandbox.catalog import Catalog
-from tiktok_pipelines.sandbox.feeds import render_feed
-from tiktok_pipelines.sandbox.images import product_png
+from tiktok_pipelines.sandbox.feeds.images import product_png
+from tiktok_pipelines.sandbox.feeds.writer import render_feed
 
 
 @dataclass

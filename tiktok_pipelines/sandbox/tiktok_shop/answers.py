@@ -1,9 +1,21 @@
 """Objects as the TikTok Shop emulator answers them, shaped as the platform documents them (reference §3):
-prices in product answers, SKUs, package search entries. An absent object is left out, never `null`."""
+the envelope of every answer, prices in product answers, SKUs, package search entries. An absent object is
+left out, never `null`."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+from starlette.responses import JSONResponse
+
+
+def envelope(code: int, message: str, data: Any = None, http_status: int = 200) -> JSONResponse:
+    """An answer as the platform wraps it: `code`, `message`, `request_id`, and `data` when there is some."""
+    body: dict[str, Any] = {"code": code, "message": message, "request_id": uuid.uuid4().hex.upper()[:32]}
+    if data is not None:
+        body["data"] = data
+    return JSONResponse(body, status_code=http_status)
 
 
 def price_view(price: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_pipelines.sandbox import tiktok_requests as req
-from tiktok_pipelines.sandbox.tiktok_requests import ApiError
+from tiktok_pipelines.sandbox.tiktok_shop import request_checks as req
+from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 
 _VERSIONED_PATH = re.compile(r"^/(?P<category>[a-z_]+)/(?P<version>\d{6})(?P<rest>/.*)?$")
 

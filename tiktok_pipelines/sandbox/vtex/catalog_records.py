@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import CATEGORIES, Catalog, Category, Product, Sku, slugify
-from tiktok_pipelines.sandbox.feeds import image_url
+from tiktok_pipelines.sandbox.feeds.writer import image_url
 
 SALES_CHANNELS = {"1": "Loja Principal", "2": "Marketplaces"}
 SPEC_COLOR = (30, "Cor")
