@@ -31,6 +31,7 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tiktok_pipelines tiktok_pipelines_tests benchmarks
 	$(BIN)/ruff format --check tiktok_pipelines tiktok_pipelines_tests benchmarks
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format tiktok_pipelines tiktok_pipelines_tests benchmarks

@@ -86,7 +86,7 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
     receiver that falls behind shows it."""
     from urllib.parse import urlsplit
 
-    from tiktok_pipelines.core.events import tiktok_signature
+    from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 
     parts = urlsplit(url)
     total = rate * seconds
@@ -109,7 +109,7 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
         ).encode()
         head = (
             f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
-            f"Authorization: {tiktok_signature(APP_KEY, APP_SECRET, body)}\r\n"
+            f"Authorization: {webhook_signature(APP_KEY, APP_SECRET, body)}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         requests.append(head + body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 _SECRET_QUERY = re.compile(
     r"((?:app_secret|auth_code|refresh_token|access_token|shop_cipher|code|state)=)[^&\s\"']+"
@@ -25,6 +26,21 @@ def redact_secrets(text: str) -> str:
     """`text` with the values of secret query parameters (and secret path segments) replaced by `***`."""
     text = _SECRET_PATH.sub(lambda m: m.group(1) + "***", text)
     return _SECRET_QUERY.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for logs: user info and query values hidden (feed URLs sometimes carry tokens)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    query = (
+        "&".join(f"{kv.split('=', 1)[0]}=***" for kv in parts.query.split("&") if kv) if parts.query else ""
+    )
+    return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -15,7 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME
-from tiktok_pipelines.core.events import TIKTOK_EVENT_NAMES
+from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
+from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, AppendOnlyTable
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
@@ -130,7 +131,8 @@ def define_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
             con.execute(f"CREATE OR REPLACE TEMP VIEW cur_{name} AS {newest_select(table, f'src_{name}')}")
     con.register("event_log_arrow", inputs.event_log.cast(EVENT_LOG_SCHEMA))
     con.execute("CREATE OR REPLACE TEMP VIEW src_event_log AS SELECT * FROM event_log_arrow")
-    names = ", ".join(f"({sql_string(str(k))}, {sql_string(v)})" for k, v in TIKTOK_EVENT_NAMES.items())
+    known = {**{str(k): v for k, v in WEBHOOK_NAMES.items()}, **INTERNAL_EVENT_NAMES}
+    names = ", ".join(f"({sql_string(k)}, {sql_string(v)})" for k, v in known.items())
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW event_names AS SELECT * FROM (VALUES {names}) AS t(event_type, event_name)"
     )

@@ -23,7 +23,6 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -39,9 +38,7 @@ from tiktok_pipelines.analytics.lake import (
     part_stamp,
 )
 from tiktok_pipelines.core.tables import AppendOnlyTable
-
-if TYPE_CHECKING:
-    from tiktok_pipelines.defs.resources.storage import ParquetLake
+from tiktok_pipelines.stores.lake import Lake
 
 BATCH_ROWS = 500_000
 
@@ -78,7 +75,7 @@ def _output_schema(table: AppendOnlyTable, produced: pa.Schema, manifest: list[s
 
 
 def compact(
-    lake: ParquetLake,
+    lake: Lake,
     table: AppendOnlyTable,
     client_id: str,
     *,

@@ -15,13 +15,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-if TYPE_CHECKING:
-    from tiktok_pipelines.defs.resources.storage import ParquetLake
-
+from tiktok_pipelines.stores.lake import Lake
 
 MANIFEST_KEY = b"tiktok_pipelines.compacted_from"
 COMPACTED_SUFFIX = "-compacted.parquet"
@@ -51,7 +48,7 @@ def part_stamp(key: str) -> str:
     return part_name(key).split("-")[1]
 
 
-def list_parts(lake: ParquetLake, table: str, client_id: str | None = None) -> list[str]:
+def list_parts(lake: Lake, table: str, client_id: str | None = None) -> list[str]:
     """Keys of a table's parts (of one client, or of every client), in the order they were written."""
     prefix = f"{table}/client_id={client_id}/" if client_id else f"{table}/"
     return sorted(
@@ -88,7 +85,7 @@ class TableParts:
 class LakeFiles:
     """Local paths of lake parts: the files themselves for a local store, a mirror for the others."""
 
-    def __init__(self, lake: ParquetLake, cache_dir: str | Path):
+    def __init__(self, lake: Lake, cache_dir: str | Path):
         self.lake = lake
         self.cache_dir = Path(cache_dir)
         self.downloaded = 0

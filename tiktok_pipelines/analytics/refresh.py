@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -26,9 +26,7 @@ from tiktok_pipelines.analytics.schema import TABLES
 from tiktok_pipelines.core.tables import UTC_TS
 from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.events import event_log
-
-if TYPE_CHECKING:
-    from tiktok_pipelines.defs.resources.storage import ParquetLake
+from tiktok_pipelines.stores.lake import Lake
 
 EVENT_LOG_BATCH = 50_000
 PREVIEW_ROWS = 10
@@ -109,7 +107,7 @@ def event_log_watermark(db: StateDB) -> str:
         return repr(tuple(conn.execute(query).one()))
 
 
-def inputs_fingerprint(lake: ParquetLake, db: StateDB) -> str:
+def inputs_fingerprint(lake: Lake, db: StateDB) -> str:
     """A digest of everything a build reads; equal digests build equal tables (but for `built_at`)."""
     keys = [k for t in SOURCE_TABLES for k in list_parts(lake, t)]
     return fingerprint(keys, event_log_watermark(db))
@@ -131,7 +129,7 @@ def _short(value: Any) -> Any:
 
 
 def refresh(
-    lake: ParquetLake,
+    lake: Lake,
     db: StateDB,
     path: str | Path,
     options: BuildOptions | None = None,

@@ -1,9 +1,11 @@
-"""What an inbound event's body must hold before it is queued: UTF-8 JSON, and, per event type, the
-fields the queue sensor and the runs read, with their types.
+"""What an inbound event's body must hold before it is queued: UTF-8 JSON, and the fields the queue
+sensor and the runs read, of the kinds they read (an id, a status code, a Unix time...).
 
-The receiver checks this so that an event that can never be handled gets a 400 naming the problem
-(nothing is queued) instead of failing in the sensor after it was acknowledged. Only what the project
-reads is checked: other fields, and event types it has no handler for, pass as they are.
+Each source declares the fields of its event types (TikTok Shop's in `channels/tiktok_shop/
+notifications.py`, VTEX's in `vtex/notifications.py`) and checks them with `check_fields`, so that an
+event that can never be handled gets a 400 naming the problem (nothing is queued) instead of failing in
+the sensor after it was acknowledged. Only what the project reads is checked: other fields, and event
+types it has no handler for, pass as they are.
 """
 
 from __future__ import annotations
@@ -89,25 +91,6 @@ _KINDS = {
     "packages": (_is_packages, "a list of objects with a `package_id`"),
 }
 
-# TikTok Shop webhook `data` fields the project reads, per type: (kind, required). A field that is not
-# required may be absent or null.
-TIKTOK_DATA_FIELDS: dict[int, dict[str, tuple[str, bool]]] = {
-    1: {"order_id": ("id", True), "order_status": ("code", False), "update_time": ("time", False)},
-    2: {"order_id": ("id", False)},
-    3: {"order_id": ("id", True)},
-    4: {"package_list": ("packages", True)},
-    5: {"product_id": ("id", True), "status": ("code", True)},
-    7: {"expiration_time": ("time", False)},
-    11: {"order_id": ("id", True), "cancel_status": ("code", False)},
-    12: {"order_id": ("id", True), "return_status": ("code", False)},
-    36: {
-        "package_id": ("id", True),
-        "order_ids": ("ids", False),
-        "invoice_status": ("code", False),
-        "invalid_reason": ("text", False),
-    },
-}
-
 
 def check_fields(data: dict[str, Any], fields: dict[str, tuple[str, bool]], where: str) -> None:
     """Raises `PayloadInvalid` naming the first field of `data` that is missing or of the wrong kind."""
@@ -121,41 +104,3 @@ def check_fields(data: dict[str, Any], fields: dict[str, tuple[str, bool]], wher
         if not test(value):
             shown = json.dumps(value)[:60]
             raise PayloadInvalid(f"{where} `{name}` must be {wanted}, got {shown}")
-
-
-def check_tiktok_data(kind: int, data: Any) -> None:
-    """The `data` object of a TikTok Shop webhook of type `kind`."""
-    if not isinstance(data, dict):
-        raise PayloadInvalid("webhook `data` is not an object")
-    check_fields(data, TIKTOK_DATA_FIELDS.get(kind, {}), f"webhook type {kind} `data`")
-
-
-VTEX_ORDER_HOOK_FIELDS = {
-    "OrderId": ("id", True),
-    "State": ("code", True),
-    "CurrentChange": ("code", False),
-    "LastChange": ("code", False),
-}
-
-
-def check_vtex_order_hook(data: dict[str, Any]) -> str:
-    """A VTEX order hook notification; returns the account it names (`Origin.Account`)."""
-    check_fields(data, VTEX_ORDER_HOOK_FIELDS, "VTEX order hook")
-    origin = data.get("Origin")
-    if origin is not None and not isinstance(origin, dict):
-        raise PayloadInvalid("VTEX order hook `Origin` is not an object")
-    account = (origin or {}).get("Account")
-    if account is not None and not is_id(account):
-        raise PayloadInvalid("VTEX order hook `Origin.Account` is not an account name")
-    return str(account or "")
-
-
-def check_vtex_sku_notification(data: dict[str, Any]) -> tuple[str, str]:
-    """A VTEX SKU (broadcaster / affiliate) notification; returns (SKU id, account)."""
-    sku = data.get("idSKU", data.get("IdSku"))
-    if not is_id(sku):
-        raise PayloadInvalid("VTEX SKU notification `idSKU` must be an id")
-    account = data.get("an") or data.get("An")
-    if account is not None and not is_id(account):
-        raise PayloadInvalid("VTEX SKU notification `an` is not an account name")
-    return str(sku), str(account or "")

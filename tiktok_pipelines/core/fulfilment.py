@@ -1,5 +1,5 @@
 """Fulfilment rules: what an NF-e must be before it goes to TikTok Shop, which VTEX invoice belongs to
-which TikTok package, what an upload refusal means, and when to try again.
+which of the channel's packages, the dead-letter reasons, and when to try again.
 
 TikTok Shop (Brazil) takes the authorized NF-e XML of a package (`/fulfillment/202502/invoice/upload`,
 base64, at most 1 MB) and answers its verdict later (webhook 36). An invoice TikTok would refuse is
@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from lxml import etree
 
+from tiktok_pipelines.core.models.fulfilment import Invoice, TrackingEvent
+from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.money import to_cents
 from tiktok_pipelines.core.nfe import is_valid_access_key, is_valid_cnpj, parse_access_key
 from tiktok_pipelines.core.sku_ids import SkuIdMap
@@ -29,7 +30,8 @@ MAX_UPLOAD_BYTES = 1024 * 1024
 # SEFAZ status codes of an authorized NF-e: 100 authorized, 150 authorized out of time.
 AUTHORIZED = frozenset({"100", "150"})
 
-# Dead-letter reasons. The first three are the seed's distinct upload errors (4001, 4002, 4003).
+# Dead-letter reasons. The first three are the seed's distinct upload errors (TikTok's 4001, 4002, 4003:
+# `channels/tiktok_shop/fulfilment.py` maps them).
 INVALID_XML = "invalid_xml"
 UNKNOWN_PACKAGE = "unknown_package"
 ORDER_PACKAGE_MISMATCH = "order_package_mismatch"
@@ -42,9 +44,6 @@ INVOICE_PACKAGE_AMBIGUOUS = "invoice_package_ambiguous"
 COMBINED_PACKAGE = "combined_package"
 SHIPPING_CONFIG = "shipping_config"
 SHIP_FAILED = "ship_failed"
-
-# Upload error codes (seed: integracao-tik-tok-INVOICE) and what each means here.
-UPLOAD_ERROR_REASONS = {4001: INVALID_XML, 4002: UNKNOWN_PACKAGE, 4003: ORDER_PACKAGE_MISMATCH}
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -211,76 +210,30 @@ def check_nfe(xml: bytes, expected: Expectations | None = None) -> NfeFacts:
     )
 
 
-# ---------------------------------------------------------------- VTEX invoices and TikTok packages
+# ---------------------------------------------------------------- invoices and packages
 
 
-@dataclass(frozen=True)
-class VtexInvoice:
-    """An Output (sale) invoice of an OMS order's `packageAttachment.packages[]`."""
-
-    number: str
-    value_cents: int
-    key: str | None
-    url: str | None
-    xml: str | None
-    courier: str | None
-    tracking_number: str | None
-    skus: Counter = field(default_factory=Counter)  # VTEX SKU id → units invoiced
-
-
-def output_invoices(order: dict[str, Any]) -> list[VtexInvoice]:
-    """The order's sale invoices (return invoices left out), with the SKUs each covers."""
-    items = order.get("items") or []
-    out = []
-    for package in (order.get("packageAttachment") or {}).get("packages") or []:
-        if (package.get("type") or "Output") != "Output":
+def order_packages(order: Order, ids: SkuIdMap) -> dict[str, Counter]:
+    """Package id → the VTEX SKUs (units) it carries, from the order's lines still sold, named by seller SKU:
+    `ids` gives the VTEX SKU id the invoices name (one without stays its seller SKU)."""
+    packages: dict[str, Counter] = {package_id: Counter() for package_id in order.packages}
+    for line in order.lines:
+        if line.cancelled or not line.package_id:
             continue
-        skus: Counter = Counter()
-        for line in package.get("items") or []:
-            index = line.get("itemIndex")
-            sku = line.get("id") or (
-                items[index].get("id") if isinstance(index, int) and index < len(items) else None
-            )
-            if sku is not None:
-                skus[str(sku)] += int(line.get("quantity") or 0)
-        out.append(
-            VtexInvoice(
-                number=str(package.get("invoiceNumber")),
-                value_cents=int(package.get("invoiceValue") or 0),
-                key=package.get("invoiceKey") or None,
-                url=package.get("invoiceUrl") or None,
-                xml=package.get("embeddedInvoice") or None,
-                courier=package.get("courier") or None,
-                tracking_number=package.get("trackingNumber") or None,
-                skus=skus,
-            )
-        )
-    return out
-
-
-def order_packages(order: dict[str, Any], ids: SkuIdMap) -> dict[str, Counter]:
-    """TikTok package id → the VTEX SKUs (units) it carries, from an order detail (one line per unit, named
-    by seller SKU: `ids` gives the VTEX SKU id the invoices name; one without stays its seller SKU)."""
-    packages: dict[str, Counter] = {
-        str(p["id"]): Counter() for p in order.get("packages") or [] if p.get("id")
-    }
-    for line in order.get("line_items") or []:
-        if line.get("display_status") in ("CANCELLED", "CANCEL") or not line.get("package_id"):
-            continue
-        seller_sku = str(line.get("seller_sku"))
-        packages.setdefault(str(line["package_id"]), Counter())[ids.vtex_id(seller_sku) or seller_sku] += int(
-            line.get("quantity") or 1
+        seller_sku = str(line.seller_sku)
+        packages.setdefault(line.package_id, Counter())[ids.vtex_id(seller_sku) or seller_sku] += (
+            line.quantity
         )
     return packages
 
 
 @dataclass(frozen=True)
 class Pairing:
-    pairs: list[tuple[str, VtexInvoice]]
+    pairs: list[tuple[str, Invoice]]
     problem: str | None = None
 
 
-def pair_invoices(packages: dict[str, Counter], invoices: list[VtexInvoice]) -> Pairing:
+def pair_invoices(packages: dict[str, Counter], invoices: list[Invoice]) -> Pairing:
     """Which invoice goes with which package: one package and one invoice go together; several are
     paired by the SKUs (and units) each carries, which must match one to one."""
     if not invoices or not packages:
@@ -290,7 +243,7 @@ def pair_invoices(packages: dict[str, Counter], invoices: list[VtexInvoice]) -> 
     if len(invoices) != len(packages):
         return Pairing(
             [],
-            f"{len(invoices)} invoices for {len(packages)} TikTok packages: TikTok takes one NF-e per package",
+            f"{len(invoices)} invoices for {len(packages)} packages: the channel takes one NF-e per package",
         )
     pairs = []
     left = dict(packages)
@@ -308,24 +261,14 @@ def order_key(order_ids: list[str] | tuple[str, ...]) -> str:
     return ",".join(sorted({str(o) for o in order_ids}))
 
 
-def refusal_reason(code: int) -> str:
-    """The dead-letter reason of an upload refused with `code`."""
-    return UPLOAD_ERROR_REASONS.get(int(code or 0), UPLOAD_REFUSED)
-
-
 def retry_delay_seconds(attempts: int, base: float = 60.0, ceiling: float = 3600.0) -> float:
     """Wait before the next run tries again after `attempts` failures: 1, 2, 4... minutes, at most an hour."""
     return min(ceiling, base * 2 ** max(0, attempts - 1))
 
 
-def buyer_document(order: dict[str, Any], fields: tuple[str, ...]) -> str | None:
-    """The buyer's CPF/CNPJ digits from a TikTok order detail (the first of `fields` present)."""
-    return next((_digits(str(order[f])) for f in fields if order.get(f)), None)
-
-
-def latest_tracking_event(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest event of a package's tracking (`update_time_millis`), whatever order they came in."""
-    return max(events, key=lambda e: int(e.get("update_time_millis") or 0), default=None)
+def latest_tracking_event(events: list[TrackingEvent]) -> TrackingEvent | None:
+    """The newest event of a package's tracking, whatever order they came in."""
+    return max(events, key=lambda e: e.at, default=None)
 
 
 _ACCESS_KEY_ID = re.compile(rb"""Id\s*=\s*["']NFe(\d{44})["']""")

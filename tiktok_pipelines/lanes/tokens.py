@@ -1,11 +1,13 @@
-"""The TikTok Shop token lifecycle: auth code → tokens → shop association → renewal (no Dagster here).
+"""The token service: auth code → tokens → shop association → renewal, over a channel's `AuthApi`
+(no Dagster here, and no channel named).
 
 `TokenManager.run()` is what the hourly `tiktok_token_job` does, and what `tiktok-pipelines oauth
 exchange` runs by hand: it exchanges unused auth codes, associates each grant with its client by shop
-code (shop id and cipher into the registry, encrypted), and refreshes access tokens that expire within
-the renewal window. A refresh the platform refuses (revoked or expired grant) marks the client
-`needs_reauthorization`; a transient failure (network, 5xx, 429) is logged and retried next run, since
-it needs no human. Every step goes to the token log, without secrets.
+code (shop id and the shop's secret into the registry, encrypted), and refreshes access tokens that
+expire within the renewal window. A refresh the platform refuses (revoked or expired grant) marks the
+client `needs_reauthorization`; a transient failure (network, 5xx, 429) is logged and retried next run,
+since it needs no human. Tokens are kept by the `TokenVault` handed in; every step goes to its log,
+without secrets.
 """
 
 from __future__ import annotations
@@ -13,28 +15,27 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tiktok_pipelines.channels.tiktok_shop.client import (
-    AuthError,
-    TikTokAuthClient,
-    TikTokShopClient,
-    TikTokShopError,
-    TokenSet,
-)
+from tiktok_pipelines.channels.base import Channel
+from tiktok_pipelines.channels.base.auth import TokenVault
+from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelError
+from tiktok_pipelines.core.models.auth import AuthorizedShop, Grant
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.registry import ClientRegistry
-from tiktok_pipelines.stores.tiktok_auth import AuthCode, TikTokAuthStore
 
 log = logging.getLogger(__name__)
 
 
-class TikTokNotAuthorizedError(RuntimeError):
-    """The client has no usable TikTok Shop authorization (no tokens, no shop, or re-authorization needed)."""
+class NotAuthorizedError(RuntimeError):
+    """The client has no usable authorization on the channel (no tokens, no shop, or re-authorization
+    needed)."""
+
+
+TikTokNotAuthorizedError = NotAuthorizedError  # the name the lanes catch it by today
 
 
 @dataclass
@@ -53,33 +54,47 @@ class TokenRunReport:
     def failures(self) -> int:
         return len(self.codes_failed) + len(self.renewal_failed)
 
+    def failure_rows(self) -> list[dict[str, str]]:
+        """Each failed step as a row fit for metadata: client, step, reason."""
+        return [{"client_id": c, "step": "auth code", "reason": r} for c, r in self.codes_failed] + [
+            {"client_id": c, "step": "refresh", "reason": r} for c, r in self.renewal_failed
+        ]
 
-def _error_fields(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, TikTokShopError):
-        return {"code": exc.code, "message": exc.message, "request_id": exc.request_id}
-    return {"message": f"{type(exc).__name__}: {exc}"}
+
+def _error_fields(exc: ChannelError) -> dict[str, Any]:
+    """What the token log keeps of a channel's refusal: its code, message and request id."""
+    return {
+        "code": exc.code,
+        "message": _message(exc),
+        "request_id": getattr(exc, "request_id", None),
+    }
+
+
+def _message(exc: ChannelError) -> str:
+    return getattr(exc, "message", None) or str(exc)
 
 
 class TokenManager:
-    """Exchanges auth codes, associates shops with clients, renews tokens."""
+    """Exchanges auth codes, associates shops with clients, renews tokens, for one channel."""
 
     def __init__(
         self,
-        store: TikTokAuthStore,
+        store: TokenVault,
         registry: ClientRegistry,
-        auth: TikTokAuthClient,
-        app_client: Callable[..., TikTokShopClient],
+        channel: Channel,
         renew_before: timedelta = timedelta(hours=72),
         logger: Any = None,
     ):
         self.store = store
         self.registry = registry
-        self.auth = auth
-        # (access_token[, shop_cipher]) -> a client: app-level without a cipher, shop-bound with one
-        self.app_client = app_client
+        self.channel = channel
         self.renew_before = renew_before
         self.log = logger or log
         self._renew_lock = threading.Lock()
+
+    @property
+    def channel_name(self) -> str:
+        return self.channel.capabilities.display_name
 
     def run(self, now: datetime | None = None) -> TokenRunReport:
         report = TokenRunReport()
@@ -90,28 +105,29 @@ class TokenManager:
         return report
 
     # -- auth code → tokens
-    def exchange(self, code: AuthCode, report: TokenRunReport | None = None) -> bool:
+    def exchange(self, code: Any, report: TokenRunReport | None = None) -> bool:
+        """Exchanges one auth code of the vault (`id`, `client_id`, `code`) and associates the shop."""
         report = report or TokenRunReport()
         client_id = code.client_id
         try:
-            tokens = self.auth.get_token(code.code.get_secret_value())
-        except TikTokShopError as exc:
+            tokens = self.channel.exchange_code(code.code.get_secret_value())
+        except ChannelError as exc:
             fields = _error_fields(exc)
             self.store.log("exchange_code", "error", client_id=client_id, auth_code_id=code.id, **fields)
             if isinstance(exc, RetryableError):
                 self.log.warning(
                     "client %s: auth code exchange failed for now (%s); retried next run", client_id, exc.code
                 )
-                report.codes_failed.append((client_id, f"transient: {exc.message}"))
+                report.codes_failed.append((client_id, f"transient: {_message(exc)}"))
             else:
-                self.store.mark_code(code.id, "error", f"{exc.code}: {exc.message}")
+                self.store.mark_code(code.id, "error", f"{exc.code}: {_message(exc)}")
                 self.log.error(
                     "client %s: auth code refused (%s %s); the seller must authorize again",
                     client_id,
                     exc.code,
-                    exc.message,
+                    _message(exc),
                 )
-                report.codes_failed.append((client_id, f"{exc.code}: {exc.message}"))
+                report.codes_failed.append((client_id, f"{exc.code}: {_message(exc)}"))
             return False
         # Stored at once: the code is spent, so the tokens must not be lost if a later step fails.
         self.store.save_tokens(client_id, tokens)
@@ -146,46 +162,42 @@ class TokenManager:
                 self.associate(tokens.client_id, report)
 
     def associate(self, client_id: str, report: TokenRunReport) -> bool:
-        """Finds the client's shop among the grant's shops (by shop code) and stores its id and cipher."""
+        """Finds the client's shop among the grant's shops (by shop code) and stores its id and secret."""
         tokens = self.store.get_tokens(client_id)
         client = self.registry.find(client_id)
         if tokens is None or client is None:
             return False
         try:
-            with self.app_client(tokens.access_token.get_secret_value()) as api:
-                shops = api.get_authorized_shops()
-        except TikTokShopError as exc:
+            shops = self.channel.authorized_shops(tokens)
+        except ChannelError as exc:
             self.store.log("fetch_shops", "error", client_id=client_id, **_error_fields(exc))
             self.log.warning(
                 "client %s: could not list the authorized shops (%s); retried next run", client_id, exc.code
             )
-            report.codes_failed.append((client_id, f"shops: {exc.message}"))
+            report.codes_failed.append((client_id, f"shops: {_message(exc)}"))
             return False
-        codes = [str(s.get("code")) for s in shops]
+        codes = [str(s.code) for s in shops]
         self.store.log(
             "fetch_shops",
             "ok",
             client_id=client_id,
-            detail={"shop_codes": codes, "shop_ids": [s.get("id") for s in shops]},
+            detail={"shop_codes": codes, "shop_ids": [s.shop_id for s in shops]},
         )
         wanted = client.tiktok_shop_code
-        shop = next((s for s in shops if wanted and str(s.get("code")) == wanted), None)
+        shop = next((s for s in shops if wanted and str(s.code) == wanted), None)
         if shop is None and not wanted and len(shops) == 1:
             shop = shops[0]
         if shop is None:
             message = f"the grant covers shops {', '.join(codes) or 'none'} but the client's shop code is {wanted or 'not set'}"
             return self._reject_grant(client_id, message, report)
-        holder = self.registry.find_by(tiktok_shop_id=str(shop["id"]))
+        holder = self.registry.find_by(tiktok_shop_id=shop.shop_id)
         if holder is not None and holder.client_id != client_id:
             return self._reject_grant(
-                client_id, f"shop {shop['id']} already belongs to client {holder.client_id}", report
+                client_id, f"shop {shop.shop_id} already belongs to client {holder.client_id}", report
             )
-        changes: dict[str, Any] = {
-            "tiktok_shop_id": str(shop["id"]),
-            "tiktok_shop_cipher": str(shop["cipher"]),
-        }
+        changes: dict[str, Any] = {"tiktok_shop_id": shop.shop_id, "tiktok_shop_cipher": shop.secret}
         if not wanted:
-            changes["tiktok_shop_code"] = str(shop.get("code"))
+            changes["tiktok_shop_code"] = str(shop.code)
         self.registry.update(client_id, **changes)
         if client.status == "needs_reauthorization":
             self.registry.set_status(client_id, "active")
@@ -194,34 +206,32 @@ class TokenManager:
             "ok",
             client_id=client_id,
             detail={
-                "shop_id": str(shop["id"]),
-                "shop_code": shop.get("code"),
-                "shop_name": shop.get("name"),
-                "region": shop.get("region"),
+                "shop_id": shop.shop_id,
+                "shop_code": shop.code,
+                "shop_name": shop.name,
+                "region": shop.region,
             },
         )
         if not client.tiktok_warehouse_ids:
-            self._fill_warehouses(client_id, tokens.access_token.get_secret_value(), str(shop["cipher"]))
+            self._fill_warehouses(client_id, tokens, shop)
         self.log.info(
-            "client %s: associated with TikTok shop %s (%s)", client_id, shop.get("code"), shop["id"]
+            "client %s: associated with %s shop %s (%s)",
+            client_id,
+            self.channel_name,
+            shop.code,
+            shop.shop_id,
         )
         report.associated.append(client_id)
         return True
 
-    def _fill_warehouses(self, client_id: str, access_token: str, cipher: str) -> None:
+    def _fill_warehouses(self, client_id: str, tokens: Grant, shop: AuthorizedShop) -> None:
         """Stores the shop's enabled sales warehouses on a client that names none (stock goes there)."""
         try:
-            with self.app_client(access_token, cipher) as api:
-                warehouses = api.get_warehouses()
-        except TikTokShopError as exc:
+            ids = self.channel.shop_warehouses(tokens, shop)
+        except ChannelError as exc:
             self.store.log("fetch_warehouses", "error", client_id=client_id, **_error_fields(exc))
             self.log.warning("client %s: could not list the shop's warehouses (%s)", client_id, exc.code)
             return
-        ids = [
-            str(w["id"])
-            for w in warehouses
-            if w.get("type") == "SALES_WAREHOUSE" and w.get("effect_status", "ENABLED") == "ENABLED"
-        ]
         if ids:
             self.registry.update(client_id, tiktok_warehouse_ids=ids)
         self.store.log("fetch_warehouses", "ok", client_id=client_id, detail={"sales_warehouse_ids": ids})
@@ -236,6 +246,26 @@ class TokenManager:
         report.needs_reauthorization.append(client_id)
         return False
 
+    def token_rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Every client's authorization as a row fit for metadata (no secret): status, shop, hours left
+        on the access token, the refresh token's last day."""
+        now = now or utcnow()
+        rows = []
+        for tokens in self.store.all_tokens():
+            client = self.registry.find(tokens.client_id)
+            rows.append(
+                {
+                    "client_id": tokens.client_id,
+                    "status": client.status if client else "?",
+                    "shop_id": client.tiktok_shop_id if client else None,
+                    "access_expires_in_h": round(
+                        (tokens.access_token_expires_at - now).total_seconds() / 3600, 1
+                    ),
+                    "refresh_expires": tokens.refresh_token_expires_at.date().isoformat(),
+                }
+            )
+        return rows
+
     # -- renewal
     def renew_due(self, report: TokenRunReport, now: datetime | None = None) -> None:
         for client_id in self.store.due_for_renewal(self.renew_before, now=now):
@@ -246,32 +276,34 @@ class TokenManager:
                 report.skipped.append((client_id, "needs re-authorization"))
                 report.needs_reauthorization.append(client_id)
                 continue
-            with contextlib.suppress(TikTokShopError):  # recorded in the report and the log by `renew`
+            with contextlib.suppress(ChannelError):  # recorded in the report and the log by `renew`
                 self.renew(client_id, report)
 
-    def renew(self, client_id: str, report: TokenRunReport | None = None) -> TokenSet:
-        """Refreshes the client's access token now. AuthError when the platform refuses the refresh token
-        (the client is then marked needs_reauthorization); other TikTokShopErrors are transient."""
+    def renew(self, client_id: str, report: TokenRunReport | None = None) -> Grant:
+        """Refreshes the client's access token now. ChannelAuthError when the platform refuses the refresh
+        token (the client is then marked needs_reauthorization); other ChannelErrors are transient."""
         report = report or TokenRunReport()
         tokens = self.store.get_tokens(client_id)
         if tokens is None:
-            raise TikTokNotAuthorizedError(
-                f"client {client_id} has no TikTok Shop tokens; authorize it first"
+            raise NotAuthorizedError(
+                f"client {client_id} has no {self.channel_name} tokens; authorize it first"
             )
-        if tokens.refresh_token_expires_at <= utcnow():
-            self._needs_reauthorization(client_id, "the refresh token expired", report)
-            raise AuthError("the refresh token expired; the seller must authorize again", code=36004004)
         try:
-            fresh = self.auth.refresh_token(tokens.refresh_token.get_secret_value())
-        except TikTokShopError as exc:
+            self.channel.check_refreshable(tokens)
+        except ChannelAuthError:
+            self._needs_reauthorization(client_id, "the refresh token expired", report)
+            raise
+        try:
+            fresh = self.channel.refresh_grant(tokens)
+        except ChannelError as exc:
             self.store.log("refresh_token", "error", client_id=client_id, **_error_fields(exc))
-            report.renewal_failed.append((client_id, f"{exc.code}: {exc.message}"))
+            report.renewal_failed.append((client_id, f"{exc.code}: {_message(exc)}"))
             if isinstance(exc, RetryableError):
                 self.log.warning(
                     "client %s: token refresh failed for now (%s); retried next run", client_id, exc.code
                 )
             else:
-                self._needs_reauthorization(client_id, f"refresh refused: {exc.code} {exc.message}", report)
+                self._needs_reauthorization(client_id, f"refresh refused: {exc.code} {_message(exc)}", report)
             raise
         self.store.save_tokens(client_id, fresh, refreshed=True)
         self.store.log("refresh_token", "ok", client_id=client_id, detail=_expiry_detail(fresh))
@@ -295,14 +327,14 @@ class TokenManager:
         with self._renew_lock:
             tokens = self.store.get_tokens(client_id)
             if tokens is None:
-                raise TikTokNotAuthorizedError(f"client {client_id} has no TikTok Shop tokens")
+                raise NotAuthorizedError(f"client {client_id} has no {self.channel_name} tokens")
             current = tokens.access_token.get_secret_value()
             if current != rejected and tokens.access_token_expires_at > utcnow():
                 return current
             return self.renew(client_id).access_token.get_secret_value()
 
 
-def _expiry_detail(tokens: TokenSet) -> dict[str, Any]:
+def _expiry_detail(tokens: Grant) -> dict[str, Any]:
     return {
         "access_token_expires_at": tokens.access_token_expires_at.isoformat(),
         "refresh_token_expires_at": tokens.refresh_token_expires_at.isoformat(),
@@ -325,8 +357,8 @@ class StoredTokenProvider:
             if self._token is None:
                 tokens = self.manager.store.get_tokens(self.client_id)
                 if tokens is None:
-                    raise TikTokNotAuthorizedError(
-                        f"client {self.client_id} has no TikTok Shop tokens; authorize it first"
+                    raise NotAuthorizedError(
+                        f"client {self.client_id} has no {self.manager.channel_name} tokens; authorize it first"
                     )
                 self._token = tokens.access_token.get_secret_value()
             return self._token

@@ -1,1 +1,2 @@
-"""The project's HTTP receiver: the OAuth callback today, platform webhooks next (verify, persist, 200 fast)."""
+"""The project's HTTP receiver: the OAuth callback, the channels' and VTEX's webhooks, VTEX's marketplace
+callbacks (verify, persist, answer fast; no Dagster)."""

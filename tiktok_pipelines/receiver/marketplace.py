@@ -14,24 +14,22 @@ import hmac
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tiktok_pipelines.core.events import (
+from tiktok_pipelines.core.events import EventRejected
+from tiktok_pipelines.receiver.bodies import read_body, refusal
+from tiktok_pipelines.receiver.context import ReceiverContext
+from tiktok_pipelines.stores.queue import event_queue_from_settings
+from tiktok_pipelines.stores.registry import ClientRegistry
+from tiktok_pipelines.vtex.notifications import (
     MARKETPLACE_CALLBACK_PREFIX,
-    EventRejected,
     marketplace_callback_token,
     parse_marketplace_callback,
 )
-from tiktok_pipelines.receiver.events import _read_body, refusal
-from tiktok_pipelines.stores.registry import ClientRegistry
-
-if TYPE_CHECKING:
-    from tiktok_pipelines.receiver.app import ReceiverContext
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +39,9 @@ MAX_CALLBACK_BYTES = 4 * 1024 * 1024
 
 def marketplace_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
     """`POST /vtex/marketplace/{client_id}/{token}/{pvt|pub}/orders/{marketplaceOrderId}/{invoice|cancel}`."""
-    from tiktok_pipelines.defs.resources.queue import event_queue_from_settings
-
     secret = ctx.settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
     registry = ClientRegistry(ctx.db)
-    queue = event_queue_from_settings(ctx.settings)
+    queue = event_queue_from_settings(ctx.settings, ctx.db)
 
     async def callback(request: Request) -> Response:
         if not secret:
@@ -62,7 +58,7 @@ def marketplace_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
         if client is None:
             return JSONResponse({"error": "invalid callback address"}, status_code=401)
         try:
-            body = await _read_body(request, MAX_CALLBACK_BYTES)
+            body = await read_body(request, MAX_CALLBACK_BYTES)
             event = parse_marketplace_callback(params["kind"], params["order_id"], body, client.vtex_account)
         except EventRejected as exc:
             return refusal(f"VTEX {params['kind']} callback of {client_id}", exc)

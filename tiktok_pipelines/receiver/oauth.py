@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tiktok_pipelines.receiver.app import ReceiverContext
+from tiktok_pipelines.receiver.context import ReceiverContext
 from tiktok_pipelines.stores.tiktok_auth import OAuthStateError, TikTokAuthStore
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,21 @@
-"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX) for tests and the demo."""
+"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX) for tests and the demo.
+
+One package per outside system: `tiktok_shop/` (the Partner API, its token host and webhooks), `vtex/`
+(the merchant's store: catalog, logistics, pricing, marketplace protocol, OMS, orders feed, and the ERP
+beside it), `feeds/` (the store front: product feed and images). Beside them, the world they serve:
+`catalog` (the seeded merchant catalogs every emulator reads), `nfe` (the ERP's NF-e documents),
+`sales` (generated sales history for analytics), `world` (`SandboxWorld`: the catalogs and emulators
+wired together on their ports), `server` (serving apps on loopback), `rate_limits` (the token bucket
+emulators share); and the demo: `demo`, `demo_catalog`, `supervisor`.
+
+A new emulator follows the pattern of `tiktok_shop/` and `vtex/` (their package docstrings say more):
+- state: plain in-memory objects (settings, fault switches, what the platform holds), seeded so runs
+  repeat, composed of one mixin per API family;
+- one module per API family, holding that family's part of the state (its mixin) and its endpoints
+  (handlers and their routes), written from `reference/`, never from the project's client;
+- strict request checks in one pipeline every call goes through (credentials, signatures, formats,
+  rate limits, faults), refusing what the real API refuses with the real error;
+- control routes under `/_sandbox/` (and a Python method for each) that tests and the demo drive it with.
+Each module stays small (well under 800 lines). An emulator never imports the client it tests
+(`tiktok_pipelines.channels`, `tiktok_pipelines.vtex`), and production code never imports the sandbox.
+"""

@@ -60,6 +60,7 @@ def setup_demo_client(config: SandboxConfig) -> str:
 
 def connect_vtex_notifications(config: SandboxConfig) -> None:
     """Points the sandbox VTEX store's order hook and SKU broadcasts at the receiver."""
+    from tiktok_pipelines.defs.resources.vtex import Vtex
     from tiktok_pipelines.lanes.onboarding import configure_vtex_order_hook
     from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
     from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
@@ -67,7 +68,9 @@ def connect_vtex_notifications(config: SandboxConfig) -> None:
     world = SandboxWorld(config)
     settings = Settings.load({**os.environ, **world.environment()})
     receiver = world.urls()["receiver"]
-    configure_vtex_order_hook(DEMO_CLIENT_ID, receiver, settings)
+    client = ClientRegistry(open_state_db(settings)).get(DEMO_CLIENT_ID)
+    with Vtex.from_settings(settings).client_for(client) as api:
+        configure_vtex_order_hook(api, receiver, settings.require("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET"))
     with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
         control.notify_to(f"{receiver}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
 

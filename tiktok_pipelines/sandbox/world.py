@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
-from tiktok_pipelines.sandbox.feed_server import FeedHost, create_feed_app
+from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.server import Served
 from tiktok_pipelines.sandbox.tiktok_shop import (
     SANDBOX_APP_KEY,

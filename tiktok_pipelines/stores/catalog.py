@@ -1,6 +1,6 @@
 """What the catalog keeps between runs, per client: the brand map, TikTok's category tree with each
 leaf's rules and attributes, the category mapping (explicit and suggested), attribute rules, the image
-cache, and shrink-guard confirmations.
+cache, and shrink-guard confirmations. The catalog lane reads and writes them; the channel never does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipelines.core.attribute_rules import AttributeRule, attribute_key, parse_source
+from tiktok_pipelines.core.category_mapping import SOURCE_KINDS
+from tiktok_pipelines.core.models.categories import CategoryNode
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
 
 
@@ -111,7 +114,6 @@ tiktok_category_rules = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=False),
 )
 
-CATEGORY_SOURCE_KINDS = ("product", "vtex_category", "product_type", "google_product_category")
 MAPPING_STATUSES = ("accepted", "suggested", "rejected", "unmatched")
 
 category_mappings = sa.Table(
@@ -132,16 +134,6 @@ category_mappings = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime),
 )
-
-
-@dataclass(frozen=True)
-class TikTokCategory:
-    category_id: str
-    parent_id: str
-    local_name: str
-    is_leaf: bool
-    permitted: bool
-    path: str
 
 
 @dataclass(frozen=True)
@@ -176,31 +168,21 @@ class CategoryStore:
         self.db = db
 
     # -- the tree
-    def replace_tree(self, client_id: str, categories: Iterable[dict[str, Any]]) -> int:
-        """Stores the tree as `GET /categories` answers it (flat, with parent ids)."""
-        nodes = {str(c["id"]): c for c in categories}
+    def replace_tree(self, client_id: str, nodes: Iterable[CategoryNode]) -> int:
+        """Stores the channel's tree (every node, with its path), replacing the one stored."""
         now = utcnow()
-
-        def path(cid: str) -> str:
-            names, seen = [], set()
-            while cid in nodes and cid not in seen:
-                seen.add(cid)
-                names.append(str(nodes[cid].get("local_name") or cid))
-                cid = str(nodes[cid].get("parent_id") or "0")
-            return " > ".join(reversed(names))
-
         rows = [
             dict(
                 client_id=client_id,
-                category_id=cid,
-                parent_id=str(c.get("parent_id") or "0"),
-                local_name=str(c.get("local_name") or ""),
-                is_leaf=bool(c.get("is_leaf")),
-                permitted="AVAILABLE" in (c.get("permission_statuses") or ["AVAILABLE"]),
-                path=path(cid),
+                category_id=n.category_id,
+                parent_id=n.parent_id,
+                local_name=n.local_name,
+                is_leaf=n.is_leaf,
+                permitted=n.permitted,
+                path=n.path,
                 fetched_at=now,
             )
-            for cid, c in nodes.items()
+            for n in nodes
         ]
         with self.db.begin() as conn:
             conn.execute(tiktok_categories.delete().where(tiktok_categories.c.client_id == client_id))
@@ -208,13 +190,13 @@ class CategoryStore:
                 conn.execute(tiktok_categories.insert(), rows[start : start + 500])
         return len(rows)
 
-    def tree(self, client_id: str) -> dict[str, TikTokCategory]:
+    def tree(self, client_id: str) -> dict[str, CategoryNode]:
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(tiktok_categories).where(tiktok_categories.c.client_id == client_id)
             ).all()
         return {
-            r.category_id: TikTokCategory(
+            r.category_id: CategoryNode(
                 r.category_id, r.parent_id, r.local_name, r.is_leaf, r.permitted, r.path
             )
             for r in rows
@@ -292,10 +274,8 @@ class CategoryStore:
         sample_title: str | None = None,
         products: int | None = None,
     ) -> None:
-        if kind not in CATEGORY_SOURCE_KINDS:
-            raise ValueError(
-                f"category source must be one of {', '.join(CATEGORY_SOURCE_KINDS)}, got {kind!r}"
-            )
+        if kind not in SOURCE_KINDS:
+            raise ValueError(f"category source must be one of {', '.join(SOURCE_KINDS)}, got {kind!r}")
         if status not in MAPPING_STATUSES:
             raise ValueError(f"status must be one of {', '.join(MAPPING_STATUSES)}")
         now = utcnow()
@@ -390,14 +370,6 @@ attribute_rules = sa.Table(
 )
 
 
-@dataclass(frozen=True)
-class AttributeRule:
-    category_id: str
-    attribute: str
-    attribute_key: str
-    source: str
-
-
 class AttributeRuleStore:
     """Where each TikTok product attribute takes its value from, per client (and per leaf)."""
 
@@ -414,8 +386,6 @@ class AttributeRuleStore:
         return [AttributeRule(r.category_id, r.attribute, r.attribute_key, r.source) for r in rows]
 
     def set(self, client_id: str, attribute: str, source: str, category_id: str = "*") -> None:
-        from tiktok_pipelines.channels.tiktok_shop.attributes import attribute_key, parse_source
-
         parse_source(source)  # refuse a source that cannot be read before storing it
         _upsert(
             self.db,
@@ -425,8 +395,6 @@ class AttributeRuleStore:
         )
 
     def remove(self, client_id: str, attribute: str, category_id: str = "*") -> bool:
-        from tiktok_pipelines.channels.tiktok_shop.attributes import attribute_key
-
         with self.db.begin() as conn:
             return (
                 conn.execute(

@@ -1,4 +1,4 @@
-"""The event queue (state DB kind), the event log, and the events' dead letter.
+"""The event log and the events' dead letter (the queue itself is `stores.queue`).
 
 The receiver puts verified events on the queue and answers; `webhook_queue_sensor` takes batches off
 the queue, records each event once in the event log (dedup on source + event id), routes it, and only
@@ -11,29 +11,18 @@ or discards it (`tiktok-pipelines webhooks dead-letter`). The dead letter serves
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
-
-event_queue = sa.Table(
-    "event_queue",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(20), nullable=False),
-    sa.Column("event_id", sa.String(200), nullable=False),
-    sa.Column("event_type", sa.String(40), nullable=False),
-    sa.Column("routing_key", sa.String(100), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("received_at", UTCDateTime, nullable=False),
-    sa.Column("sent_at", UTCDateTime),  # the sender's own timestamp, when it gives one
-    sa.Column("visible_after", UTCDateTime, nullable=False),
-    sa.Column("deliveries", sa.Integer, nullable=False, default=0),
-    sa.UniqueConstraint("source", "event_id", name="uq_event_queue_source_event"),
-    sa.Index("ix_event_queue_visible", "visible_after", "id"),
+from tiktok_pipelines.stores.queue import (  # noqa: F401  (the queue's names, where callers found them)
+    DbEventQueue,
+    QueuedEvent,
+    event_queue,
+    insert_ignoring_duplicates,
 )
 
 event_log = sa.Table(
@@ -85,110 +74,6 @@ event_dead_letter = sa.Table(
 )
 
 
-def _insert_ignoring_duplicates(db: StateDB, table: sa.Table):
-    """An INSERT that skips rows whose unique key exists (both SQLite and Postgres)."""
-    dialect = db.engine.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported state DB dialect {dialect}")
-
-
-@dataclass(frozen=True)
-class QueuedEvent:
-    """An event taken off a queue; `handle` deletes it once it is recorded. `deliveries` counts the
-    times it was taken, this one included."""
-
-    event: InboundEvent
-    handle: str
-    deliveries: int = 1
-
-
-class DbEventQueue:
-    """The event queue as a state DB table: durable once `put` returns, duplicates ignored."""
-
-    def __init__(self, db: StateDB, lease_seconds: int = 300):
-        self.db = db
-        self.lease = timedelta(seconds=lease_seconds)
-
-    def put(self, event: InboundEvent) -> bool:
-        """Enqueues; returns False when the same event is already queued."""
-        return self.put_many([event]) == 1
-
-    def put_many(self, events: list[InboundEvent]) -> int:
-        """Enqueues several events in one transaction (one commit); returns how many were new."""
-        if not events:
-            return 0
-        rows = [
-            {
-                "source": e.source,
-                "event_id": e.event_id,
-                "event_type": e.event_type,
-                "routing_key": e.routing_key,
-                "body": e.body,
-                "received_at": e.received_at,
-                "sent_at": e.sent_at,
-                "visible_after": e.received_at,
-                "deliveries": 0,
-            }
-            for e in events
-        ]
-        with self.db.begin() as conn:
-            result = conn.execute(_insert_ignoring_duplicates(self.db, event_queue), rows)
-        return max(0, result.rowcount)
-
-    def requeue(self, events: list[InboundEvent]) -> int:
-        """Puts events back for another round (from the dead letter); returns how many were queued."""
-        return self.put_many(events)
-
-    def take(self, max_events: int) -> list[QueuedEvent]:
-        """Leases up to `max_events` of the oldest visible events (they reappear if not deleted)."""
-        now = utcnow()
-        with self.db.begin() as conn:
-            rows = conn.execute(
-                sa.select(event_queue)
-                .where(event_queue.c.visible_after <= now)
-                .order_by(event_queue.c.id)
-                .limit(max_events)
-            ).all()
-            if rows:
-                conn.execute(
-                    event_queue.update()
-                    .where(event_queue.c.id.in_([r.id for r in rows]))
-                    .values(visible_after=now + self.lease, deliveries=event_queue.c.deliveries + 1)
-                )
-        return [
-            QueuedEvent(
-                InboundEvent(
-                    r.source, r.event_id, r.event_type, r.routing_key, r.received_at, r.body, r.sent_at
-                ),
-                str(r.id),
-                r.deliveries + 1,
-            )
-            for r in rows
-        ]
-
-    def retry_later(self, handle: str, delay_seconds: float) -> None:
-        """Leaves a taken event on the queue, invisible for `delay_seconds` (instead of its lease)."""
-        with self.db.begin() as conn:
-            conn.execute(
-                event_queue.update()
-                .where(event_queue.c.id == int(handle))
-                .values(visible_after=utcnow() + timedelta(seconds=delay_seconds))
-            )
-
-    def delete(self, handles: list[str]) -> None:
-        if not handles:
-            return
-        with self.db.begin() as conn:
-            conn.execute(event_queue.delete().where(event_queue.c.id.in_([int(h) for h in handles])))
-
-    def depth(self) -> int:
-        with self.db.read() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(event_queue)).scalar_one()
-
-
 @dataclass(frozen=True)
 class LoggedEvent:
     id: int
@@ -234,7 +119,7 @@ class EventLog:
         """Records an event; returns False when it was recorded before (a redelivery)."""
         with self.db.begin() as conn:
             result = conn.execute(
-                _insert_ignoring_duplicates(self.db, event_log).values(
+                insert_ignoring_duplicates(self.db, event_log).values(
                     source=event.source,
                     event_id=event.event_id,
                     event_type=event.event_type,

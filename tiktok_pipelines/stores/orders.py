@@ -1,4 +1,4 @@
-"""The order map: every TikTok order of a client, what VTEX order it became, and what is left to do.
+"""The order map: every channel order of a client, what VTEX order it became, and what is left to do.
 
 One row per (client_id, order_id): the primary key is what makes placement exactly-once. A run works
 on an order only while it holds the order's **claim** (`claimed_by`, until `claim_expires_at`), taken
@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipelines.core.models.orders import Order, Return
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
 
 orders_table = sa.Table(
@@ -273,19 +274,20 @@ class OrderStore:
                 done.append(order_id)
         return done
 
-    def save_detail(self, client_id: str, order: dict[str, Any]) -> OrderRecord:
-        """Stores TikTok's latest detail of an order (ignoring one older than what is stored)."""
+    def save_detail(self, client_id: str, order: Order) -> OrderRecord:
+        """Stores the channel's latest detail of an order, as the channel sent it (ignoring one older than
+        what is stored)."""
         now = utcnow()
-        order_id = str(order["id"])
-        update_time = int(order.get("update_time") or 0)
+        order_id = order.order_id
+        update_time = order.version
         with self.db.begin() as conn:
             row = conn.execute(
                 sa.select(orders_table.c.tiktok_update_time).where(self._where(client_id, order_id))
             ).first()
             values = dict(
-                tiktok_status=order.get("status"),
+                tiktok_status=order.status,
                 tiktok_update_time=update_time,
-                detail_enc=self.db.secrets.encrypt(json.dumps(order, separators=(",", ":"))),
+                detail_enc=self.db.secrets.encrypt(json.dumps(order.raw, separators=(",", ":"))),
                 detail_fetched_at=now,
                 updated_at=now,
             )
@@ -415,27 +417,22 @@ class OrderStore:
             )
 
     # -- returns
-    def save_return(self, client_id: str, ret: dict[str, Any]) -> None:
+    def save_return(self, client_id: str, ret: Return) -> None:
         now = utcnow()
-        refund = ret.get("refund_amount") or {}
         values = dict(
-            order_id=str(ret.get("order_id")),
-            return_type=ret.get("return_type"),
-            return_status=ret.get("return_status"),
-            refund_total=str(refund.get("refund_total") or ""),
-            currency=refund.get("currency"),
-            seller_skus=json.dumps([li.get("seller_sku") for li in ret.get("return_line_items") or []]),
+            order_id=ret.order_id,
+            return_type=ret.return_type,
+            return_status=ret.status,
+            refund_total="" if ret.refund_total is None else str(ret.refund_total),
+            currency=ret.currency,
+            seller_skus=json.dumps(list(ret.seller_skus)),
             updated_at=now,
         )
-        where = sa.and_(
-            order_returns.c.client_id == client_id, order_returns.c.return_id == str(ret.get("return_id"))
-        )
+        where = sa.and_(order_returns.c.client_id == client_id, order_returns.c.return_id == ret.return_id)
         with self.db.begin() as conn:
             if conn.execute(order_returns.update().where(where).values(**values)).rowcount == 0:
                 conn.execute(
-                    order_returns.insert().values(
-                        client_id=client_id, return_id=str(ret["return_id"]), **values
-                    )
+                    order_returns.insert().values(client_id=client_id, return_id=ret.return_id, **values)
                 )
 
     def returns(self, client_id: str, order_id: str | None = None) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tiktok_pipelines.core.client_options import ClientOptionsError, check_options, option_value
+from tiktok_pipelines.logs import redact_url
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -74,21 +75,6 @@ def _check_http_url(value: str, what: str) -> str:
     if any(c.isspace() for c in value):
         raise ValueError(f"{what} must not contain spaces")
     return value
-
-
-def redact_url(url: str) -> str:
-    """A URL fit for logs: user info and query values hidden (feed URLs sometimes carry tokens)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    query = (
-        "&".join(f"{kv.split('=', 1)[0]}=***" for kv in parts.query.split("&") if kv) if parts.query else ""
-    )
-    return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")
 
 
 class Client(BaseModel):

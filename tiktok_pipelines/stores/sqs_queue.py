@@ -8,11 +8,11 @@ import time
 import boto3
 
 from tiktok_pipelines.core.events import InboundEvent
-from tiktok_pipelines.stores.events import QueuedEvent
+from tiktok_pipelines.stores.queue import QueuedEvent
 
 
 class SqsEventQueue:
-    """Same interface as `DbEventQueue`. On a FIFO queue, SQS also drops duplicates within 5 minutes;
+    """The `EventQueue` interface of `stores.queue`, on SQS. On a FIFO queue, SQS also drops duplicates within 5 minutes;
     the event log drops the rest. Each event is its own FIFO message group: the sensor handles events
     one by one and relies on no order, so an event waiting for another attempt holds back no other."""
 

@@ -3,8 +3,8 @@
 Covers: catalog (SKU ids, SKU context, products, brands, category tree, sales channels), logistics
 (inventory per SKU and warehouse, warehouses), Pricing v2 (prices, fixed prices per trade policy,
 computed prices), orders placed as an external marketplace through the fulfillment protocol
-(simulation → place → authorize dispatch), the OMS (get, list, cancel, start handling, invoice and
-tracking), and the orders feed v3 and hook.
+(simulation → place → authorize dispatch; the order sent is built by `vtex.orders`), the OMS (get,
+list, cancel, start handling, invoice and tracking), and the orders feed v3 and hook.
 
 Units, as VTEX sends them: amounts in the OMS and fulfillment APIs are integer cents (an invoice value is
 a string of cents); Pricing amounts are decimal reais, read here as `Decimal`. `domain.money` converts.
@@ -41,6 +41,7 @@ from tiktok_pipelines.http import (
     map_concurrently,
     parse_retry_after,
 )
+from tiktok_pipelines.vtex.orders import MarketplaceOrder, OrderItem, PlacedOrder
 
 log = logging.getLogger(__name__)
 
@@ -315,175 +316,7 @@ class BulkResult(Generic[T]):
         return {k: e for k, e in self.errors.items() if not isinstance(e, VtexNotFoundError)}
 
 
-# ---------------------------------------------------------------- orders (fulfillment protocol)
-@dataclass(frozen=True)
-class OrderItem:
-    """An order line. `price_cents` is the unit price the marketplace sold at (integer cents)."""
-
-    sku_id: str
-    quantity: int
-    price_cents: int
-    seller: str = "1"
-    commission_cents: int = 0
-    freight_commission_cents: int = 0
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "id": str(self.sku_id),
-            "quantity": int(self.quantity),
-            "seller": self.seller,
-            "price": int(self.price_cents),
-            "commission": int(self.commission_cents),
-            "freightCommission": int(self.freight_commission_cents),
-            "priceTags": [],
-        }
-
-
-@dataclass(frozen=True)
-class Customer:
-    email: str
-    first_name: str
-    last_name: str
-    document: str
-    document_type: str = "cpf"
-    phone: str | None = None
-    corporate_name: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "email": self.email,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "documentType": self.document_type,
-            "document": self.document,
-            "phone": self.phone,
-            "corporateName": self.corporate_name,
-            "tradeName": None,
-            "corporateDocument": None,
-            "stateInscription": None,
-            "corporatePhone": None,
-            "isCorporate": self.document_type == "cnpj",
-        }
-
-
-@dataclass(frozen=True)
-class Address:
-    receiver_name: str
-    postal_code: str
-    city: str
-    state: str
-    street: str
-    number: str
-    neighborhood: str
-    complement: str | None = None
-    reference: str | None = None
-    country: str = "BRA"
-    address_type: str = "residential"
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "addressType": self.address_type,
-            "receiverName": self.receiver_name,
-            "postalCode": self.postal_code,
-            "city": self.city,
-            "state": self.state,
-            "country": self.country,
-            "street": self.street,
-            "number": self.number,
-            "neighborhood": self.neighborhood,
-            "complement": self.complement,
-            "reference": self.reference,
-            "geoCoordinates": [],
-        }
-
-
-@dataclass(frozen=True)
-class Payment:
-    """How the marketplace was paid, as a custom payment system configured in the store (optional)."""
-
-    payment_system: str
-    payment_system_name: str
-    group: str
-    value_cents: int
-    installments: int = 1
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "payments": [
-                {
-                    "paymentSystem": self.payment_system,
-                    "paymentSystemName": self.payment_system_name,
-                    "group": self.group,
-                    "installments": self.installments,
-                    "value": int(self.value_cents),
-                    "referenceValue": int(self.value_cents),
-                }
-            ]
-        }
-
-
-@dataclass(frozen=True)
-class MarketplaceOrder:
-    """An order placed by the marketplace (TikTok Shop) in the seller's VTEX store.
-
-    `shipping_cents` is the freight the buyer paid; VTEX totals the `price` of every logistics line, so
-    it is put on the first item's line and the others carry zero.
-    """
-
-    marketplace_order_id: str
-    items: tuple[OrderItem, ...]
-    customer: Customer
-    address: Address
-    shipping_cents: int = 0
-    sla: str = "Normal"
-    shipping_estimate: str = "7d"
-    lock_ttl: str = "8d"
-    marketplace_services_endpoint: str | None = None
-    payment: Payment | None = None
-    is_created_async: bool = False
-    open_text: str | None = None
-
-    @property
-    def value_cents(self) -> int:
-        return sum(i.price_cents * i.quantity for i in self.items) + self.shipping_cents
-
-    def payload(self, default_services_endpoint: str | None = None) -> dict[str, Any]:
-        if not self.items:
-            raise ValueError("an order needs at least one item")
-        logistics = [
-            {
-                "itemIndex": index,
-                "selectedSla": self.sla,
-                "selectedDeliveryChannel": "delivery",
-                "lockTTL": self.lock_ttl,
-                "shippingEstimate": self.shipping_estimate,
-                "price": int(self.shipping_cents) if index == 0 else 0,
-                "deliveryWindow": None,
-            }
-            for index in range(len(self.items))
-        ]
-        return {
-            "marketplaceOrderId": str(self.marketplace_order_id),
-            "marketplaceServicesEndpoint": self.marketplace_services_endpoint or default_services_endpoint,
-            "marketplacePaymentValue": self.value_cents,
-            "isCreatedAsync": self.is_created_async,
-            "items": [item.payload() for item in self.items],
-            "clientProfileData": self.customer.payload(),
-            "shippingData": {"address": self.address.payload(), "logisticsInfo": logistics},
-            "paymentData": self.payment.payload() if self.payment else None,
-            "openTextField": {"value": self.open_text} if self.open_text else None,
-        }
-
-
-@dataclass(frozen=True)
-class PlacedOrder:
-    """The seller's order created for a marketplace order: VTEX id `{affiliateId}-{marketplaceOrderId}`."""
-
-    order_id: str
-    marketplace_order_id: str
-    raw: dict[str, Any]
-
-
+# ---------------------------------------------------------------- invoices (OMS)
 @dataclass(frozen=True)
 class InvoiceItem:
     sku_id: str

@@ -17,9 +17,10 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from tiktok_pipelines.core.enrichment import VtexSkuData, parse_sku_context
-from tiktok_pipelines.core.sku_ids import vtex_sku_id
+from tiktok_pipelines.core import sku_ids
+from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.vtex.client import VtexAuthError, VtexClient, VtexNotFoundError
+from tiktok_pipelines.vtex.sku_context import parse_sku_context
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class FeedSku:
 
 @dataclass
 class RefreshPlan:
-    fetch: dict[str, tuple[str, str]] = field(default_factory=dict)  # seller_sku → (vtex id, feed hash)
+    fetch: dict[str, tuple[str, str]] = field(default_factory=dict)  # seller_sku → (VTEX SKU id, feed hash)
     keep: dict[str, Any] = field(default_factory=dict)  # seller_sku → previous row (its planning fields)
     no_sku_id: list[str] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
@@ -54,20 +55,20 @@ def plan_refresh(
     cutoff = now - timedelta(days=refresh_days)
     for item in feed:
         seen.add(item.seller_sku)
-        vtex_id = vtex_sku_id(item.seller_sku, item.link, sku_id_source)
-        if vtex_id is None:
+        vtex_sku_id = sku_ids.vtex_sku_id(item.seller_sku, item.link, sku_id_source)
+        if vtex_sku_id is None:
             plan.no_sku_id.append(item.seller_sku)
             continue
         old = cached.get(item.seller_sku)
         reason = None
         if old is None or old.status == "no_sku_id":
             reason = "new"
-        elif old.vtex_sku_id != vtex_id or old.feed_hash != item.content_hash:
+        elif old.vtex_sku_id != vtex_sku_id or old.feed_hash != item.content_hash:
             reason = "changed"
         elif old.status == "failed":
             reason = "retry"
         if reason:
-            plan.fetch[item.seller_sku] = (vtex_id, item.content_hash)
+            plan.fetch[item.seller_sku] = (vtex_sku_id, item.content_hash)
             plan.reasons[reason] += 1
             continue
         assert old is not None
@@ -77,13 +78,13 @@ def plan_refresh(
                 (
                     old.fetched_at or datetime.min.replace(tzinfo=now.tzinfo),
                     item.seller_sku,
-                    vtex_id,
+                    vtex_sku_id,
                     item.content_hash,
                 )
             )
     stale.sort()
-    for _, sku, vtex_id, content_hash in stale[: max(0, max_rotation)]:
-        plan.fetch[sku] = (vtex_id, content_hash)
+    for _, sku, vtex_sku_id, content_hash in stale[: max(0, max_rotation)]:
+        plan.fetch[sku] = (vtex_sku_id, content_hash)
         plan.reasons["rotation"] += 1
     plan.dropped = sum(1 for sku in cached if sku not in seen)
     return plan
@@ -115,24 +116,24 @@ def refresh(
         rows[sku] = VtexSkuData(
             sku, None, "no_sku_id", fetched_at=now, error="no VTEX SKU id in g:id or the link"
         )
-    by_vtex_id: dict[str, list[tuple[str, str]]] = {}
-    for sku, (vtex_id, content_hash) in plan.fetch.items():
-        by_vtex_id.setdefault(vtex_id, []).append((sku, content_hash))
-    result = api.skus_many(list(by_vtex_id), sales_channel) if by_vtex_id else None
+    by_vtex_sku_id: dict[str, list[tuple[str, str]]] = {}
+    for sku, (vtex_sku_id, content_hash) in plan.fetch.items():
+        by_vtex_sku_id.setdefault(vtex_sku_id, []).append((sku, content_hash))
+    result = api.skus_many(list(by_vtex_sku_id), sales_channel) if by_vtex_sku_id else None
     failed: dict[str, str] = {}
     not_found: list[str] = []
     auth_error = None
     if result is not None:
-        for vtex_id, context in result.values.items():
-            for sku, content_hash in by_vtex_id.get(vtex_id, []):
+        for vtex_sku_id, context in result.values.items():
+            for sku, content_hash in by_vtex_sku_id.get(vtex_sku_id, []):
                 rows[sku] = parse_sku_context(sku, context, weight_unit, content_hash, now)
-        for vtex_id, error in result.errors.items():
-            for sku, content_hash in by_vtex_id.get(vtex_id, []):
+        for vtex_sku_id, error in result.errors.items():
+            for sku, content_hash in by_vtex_sku_id.get(vtex_sku_id, []):
                 if isinstance(error, VtexNotFoundError):
                     not_found.append(sku)
                     rows[sku] = VtexSkuData(
                         sku,
-                        vtex_id,
+                        vtex_sku_id,
                         "not_found",
                         feed_hash=content_hash,
                         fetched_at=now,
@@ -146,7 +147,7 @@ def refresh(
                     keep.add(sku)
                 else:
                     rows[sku] = VtexSkuData(
-                        sku, vtex_id, "failed", feed_hash=content_hash, fetched_at=now, error=str(error)
+                        sku, vtex_sku_id, "failed", feed_hash=content_hash, fetched_at=now, error=str(error)
                     )
     return RefreshResult(rows, keep, len(plan.fetch) - len(failed), failed, sorted(not_found), auth_error)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tiktok_pipelines.http import RetryPolicy
-from tiktok_pipelines.stores.registry import redact_url
+from tiktok_pipelines.logs import redact_url
 
 
 class FeedFetchError(RuntimeError):

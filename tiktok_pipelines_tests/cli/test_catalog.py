@@ -5,6 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
 from tiktok_pipelines.cli.main import main
 from tiktok_pipelines.stores.catalog import BrandMap, CategoryStore, ShrinkGuardStore
 from tiktok_pipelines.stores.listings import ListingMap
@@ -29,11 +30,13 @@ def test_categories_set_list_accept_reject_unset(cli, state_db):
     store = CategoryStore(state_db)
     store.replace_tree(
         CLIENT,
-        [
-            {"id": "1", "parent_id": "0", "local_name": "Moda", "is_leaf": False},
-            {"id": "2", "parent_id": "1", "local_name": "Camisetas", "is_leaf": True},
-            {"id": "3", "parent_id": "1", "local_name": "Calças", "is_leaf": True},
-        ],
+        category_nodes(
+            [
+                {"id": "1", "parent_id": "0", "local_name": "Moda", "is_leaf": False},
+                {"id": "2", "parent_id": "1", "local_name": "Camisetas", "is_leaf": True},
+                {"id": "3", "parent_id": "1", "local_name": "Calças", "is_leaf": True},
+            ]
+        ),
     )
     assert (
         cli("categories", "set", CLIENT, "product_type", "Moda > Camisetas", "1").exit_code == 2

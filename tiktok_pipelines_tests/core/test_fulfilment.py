@@ -1,25 +1,24 @@
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 
 from tiktok_pipelines.core.fulfilment import (
     INVALID_XML,
     MAX_UPLOAD_BYTES,
-    ORDER_PACKAGE_MISMATCH,
-    UNKNOWN_PACKAGE,
-    UPLOAD_REFUSED,
     Expectations,
     InvoiceRejected,
-    VtexInvoice,
     check_nfe,
     encoded_size,
+    latest_tracking_event,
     order_key,
     order_packages,
-    output_invoices,
     pair_invoices,
-    refusal_reason,
     retry_delay_seconds,
 )
+from tiktok_pipelines.core.models.fulfilment import Invoice, TrackingEvent
+from tiktok_pipelines.core.models.orders import Order, OrderLine, OrderState
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
 from tiktok_pipelines.core.sku_ids import SkuIdMap
 from tiktok_pipelines.sandbox.nfe import Emitter, build_nfe
@@ -138,59 +137,35 @@ def test_an_nfc_e_or_an_unauthorized_protocol_is_refused():
     assert caught.value.check == "not_authorized"
 
 
-def test_output_invoices_read_the_oms_package_attachment():
-    order = {
-        "items": [{"id": "101"}, {"id": "102"}],
-        "packageAttachment": {
-            "packages": [
-                {
-                    "type": "Output",
-                    "invoiceNumber": "1001",
-                    "invoiceValue": 4990,
-                    "invoiceKey": "k",
-                    "invoiceUrl": "https://erp/nfe.xml",
-                    "embeddedInvoice": "<x/>",
-                    "trackingNumber": "SB1",
-                    "courier": "Correios",
-                    "items": [{"itemIndex": 0, "quantity": 2}, {"itemIndex": 1, "quantity": 1}],
-                },
-                {"type": "Input", "invoiceNumber": "R1", "invoiceValue": 100, "items": []},
-            ]
-        },
-    }
-    (invoice,) = output_invoices(order)
-    assert invoice.number == "1001" and invoice.value_cents == 4990 and invoice.xml == "<x/>"
-    assert invoice.skus == Counter({"101": 2, "102": 1})
-    assert output_invoices({"packageAttachment": None}) == []
+def order(packages, *lines):
+    return Order(
+        "576000000000000001", ChannelName.TIKTOK_SHOP, OrderState.PAID, lines=lines, packages=packages
+    )
+
+
+def sold(package_id, seller_sku, **kw):
+    return OrderLine(line_id="1", seller_sku=seller_sku, package_id=package_id, **kw)
 
 
 def test_packages_name_the_vtex_skus_the_invoices_carry_whatever_the_seller_skus():
-    detail = {
-        "packages": [{"id": "P1"}, {"id": "P2"}],
-        "line_items": [
-            {"package_id": "P1", "seller_sku": "REF-101"},
-            {"package_id": "P2", "seller_sku": "REF-102"},
-        ],
-    }
+    detail = order(("P1", "P2"), sold("P1", "REF-101"), sold("P2", "REF-102"))
     packages = order_packages(detail, SkuIdMap("link", {"REF-101": "101", "REF-102": "102"}))
     paired = pair_invoices(packages, [_inv("2", {"102": 1}), _inv("1", {"101": 1})])
     assert {pid: inv.number for pid, inv in paired.pairs} == {"P1": "1", "P2": "2"}
 
 
 def _inv(number, skus):
-    return VtexInvoice(number, 100, None, None, "<x/>", None, None, Counter(skus))
+    return Invoice(number, 100, None, None, "<x/>", None, None, Counter(skus))
 
 
 def test_invoices_pair_with_packages_one_to_one_or_by_skus():
-    detail = {
-        "packages": [{"id": "P1"}, {"id": "P2"}],
-        "line_items": [
-            {"package_id": "P1", "seller_sku": "101"},
-            {"package_id": "P1", "seller_sku": "101"},
-            {"package_id": "P2", "seller_sku": "102"},
-            {"package_id": "P2", "seller_sku": "103", "display_status": "CANCELLED"},
-        ],
-    }
+    detail = order(
+        ("P1", "P2"),
+        sold("P1", "101"),
+        sold("P1", "101"),
+        sold("P2", "102"),
+        sold("P2", "103", cancelled=True),
+    )
     packages = order_packages(detail, SkuIdMap("id"))
     assert packages == {"P1": Counter({"101": 2}), "P2": Counter({"102": 1})}
     paired = pair_invoices(packages, [_inv("2", {"102": 1}), _inv("1", {"101": 2})])
@@ -202,11 +177,21 @@ def test_invoices_pair_with_packages_one_to_one_or_by_skus():
     assert pair_invoices(packages, []).pairs == []
 
 
-def test_keys_refusals_and_backoff():
+def test_a_line_packed_in_a_package_the_order_does_not_list_still_counts():
+    packages = order_packages(
+        order(("P1",), sold("P1", "101"), sold("P9", "102", quantity=2)), SkuIdMap("id")
+    )
+    assert packages == {"P1": Counter({"101": 1}), "P9": Counter({"102": 2})}
+    assert order_packages(order((), sold(None, "101")), SkuIdMap("id")) == {}
+
+
+def test_keys_and_backoff():
     assert order_key(["9", "10", "9"]) == "10,9"
-    assert refusal_reason(4001) == INVALID_XML
-    assert refusal_reason(4002) == UNKNOWN_PACKAGE
-    assert refusal_reason(4003) == ORDER_PACKAGE_MISMATCH
-    assert refusal_reason(21013002) == UPLOAD_REFUSED
     assert [retry_delay_seconds(n) for n in (1, 2, 3)] == [60, 120, 240]
     assert retry_delay_seconds(30) == 3600
+
+
+def test_the_latest_tracking_event_is_the_newest_whatever_the_order():
+    old, new = (TrackingEvent(text, datetime(2026, 3, day, tzinfo=UTC)) for text, day in (("a", 1), ("b", 2)))
+    assert latest_tracking_event([new, old]) == new and latest_tracking_event([old, new]) == new
+    assert latest_tracking_event([]) is None

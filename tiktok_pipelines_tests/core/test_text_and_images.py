@@ -5,7 +5,7 @@ import pytest
 
 from tiktok_pipelines.core.images import image_problem, sniff_image
 from tiktok_pipelines.core.text import description_html, fold, plain_length, stem, truncate_words, words
-from tiktok_pipelines.sandbox.images import product_png
+from tiktok_pipelines.sandbox.feeds.images import product_png
 
 
 def test_fold_ignores_case_accents_and_spaces():

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tiktok_pipelines.channels.tiktok_shop.client import BatchResult, ItemError, TikTokShopClient
+from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature as tiktok_signature
 from tiktok_pipelines.cli.main import main
-from tiktok_pipelines.core.events import tiktok_signature
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.fulfilment.assets import invoices, shipments
 from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job, fulfilment_schedule

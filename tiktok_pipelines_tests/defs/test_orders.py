@@ -7,7 +7,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from tiktok_pipelines.core.events import tiktok_signature
+from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature as tiktok_signature
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.jobs import orders_job

@@ -153,10 +153,10 @@ def test_without_clients_the_skip_reason_says_so(resources, instance):
 def test_while_the_reconcile_waits_notifications_wait_for_it(registry, resources, instance, state_db):
     """One run serves both: the queued incremental run claims the new notifications when it starts, so
     the queue sensor requests no realtime run behind it."""
-    from tiktok_pipelines.core.events import parse_vtex_notification
     from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
     from tiktok_pipelines.defs.orders.jobs import orders_job
     from tiktok_pipelines.stores.events import DbEventQueue, EventLog
+    from tiktok_pipelines.vtex.notifications import parse_vtex_notification
 
     registry.add(build_client(**{**FIELDS, "client_id": "demo", "tiktok_shop_id": "111"}))
     instance.add_dynamic_partitions(CLIENTS_PARTITION, ["demo"])

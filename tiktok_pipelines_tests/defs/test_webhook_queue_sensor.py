@@ -15,20 +15,21 @@ from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 from tiktok_pipelines.cli.main import main
-from tiktok_pipelines.core.events import InboundEvent, tiktok_signature
+from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.defs.events import sensors as webhook_sensor
 from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job
 from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.checks import CHECK_KEY, webhook_dead_letter_empty
 from tiktok_pipelines.defs.orders.jobs import orders_job
 from tiktok_pipelines.defs.resources import build_resources
-from tiktok_pipelines.defs.resources.queue import event_queue_from_settings
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.stores.events import DbEventQueue, EventDeadLetter, EventLog
+from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines.stores.queue import DbEventQueue, event_queue_from_settings
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
@@ -152,14 +153,14 @@ def test_a_dead_letter_is_listed_shown_retried_and_discarded_from_the_cli(
     dead = EventDeadLetter(state_db)
     DbEventQueue(state_db).put_many([poison_event(), order_event(7)])
     # A fault of the sensor's own (a bug, later fixed) on an order event that is fine.
-    real_route = webhook_sensor.route_event
+    real_route = webhook_sensor.EVENT_SOURCES.route_event
 
     def broken(event):
         if event.event_id == "good-7":
             raise KeyError("order_id")
         return real_route(event)
 
-    monkeypatch.setattr(webhook_sensor, "route_event", broken)
+    monkeypatch.setattr(webhook_sensor.EVENT_SOURCES, "route_event", broken)
     for _ in range(3):
         daemon.tick()
         time.sleep(RETRY_DELAY + 0.1)
@@ -178,7 +179,7 @@ def test_a_dead_letter_is_listed_shown_retried_and_discarded_from_the_cli(
     assert "AttributeError" in shown.output and '"package_list": [1, 2]' in shown.output
     assert cli.invoke(main, ["webhooks", "dead-letter", "show", "999"]).exit_code == 3
 
-    monkeypatch.setattr(webhook_sensor, "route_event", real_route)  # the fix is deployed
+    monkeypatch.setattr(webhook_sensor.EVENT_SOURCES, "route_event", real_route)  # the fix is deployed
     retried = cli.invoke(main, ["webhooks", "dead-letter", "retry", str(ids["good-7"])])
     assert retried.exit_code == 0 and "1 event(s) back on the queue" in retried.output
     assert jobs(daemon.tick()) == ["orders_job"]
@@ -241,7 +242,7 @@ def test_a_webhook_with_a_byte_order_mark_is_handled_like_any_other(
     monkeypatch.setenv("TIKTOK_APP_KEY", "abcdef")
     monkeypatch.setenv("TIKTOK_APP_SECRET", "123")
     body = codecs.BOM_UTF8 + order_event(5).body.encode()
-    headers = {"Authorization": tiktok_signature("abcdef", "123", body)}
+    headers = {"Authorization": webhook_signature("abcdef", "123", body)}
     receiver = Starlette(routes=list(event_routes(SimpleNamespace(settings=Settings.load(), db=state_db))))
     with TestClient(receiver) as http:
         assert http.post("/webhooks/tiktok", content=body, headers=headers).status_code == 200

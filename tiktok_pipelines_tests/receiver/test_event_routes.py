@@ -10,12 +10,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from tiktok_pipelines.core.events import tiktok_signature
+from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import Settings
-from tiktok_pipelines.stores.events import DbEventQueue
-from tiktok_pipelines_tests.core.test_events import VECTOR_BODY, webhook
+from tiktok_pipelines.stores.queue import DbEventQueue
+from tiktok_pipelines_tests.channels.tiktok_shop.test_notifications import VECTOR_BODY, webhook
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def receiver(monkeypatch, state_db):
 
 
 def signed(body: bytes, secret: str = "123") -> dict:
-    return {"Authorization": tiktok_signature("abcdef", secret, body), "Content-Type": "application/json"}
+    return {"Authorization": webhook_signature("abcdef", secret, body), "Content-Type": "application/json"}
 
 
 def test_a_signed_webhook_is_queued_once(receiver, state_db):

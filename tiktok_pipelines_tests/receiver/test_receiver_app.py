@@ -1,11 +1,16 @@
 """The receiver app: health, extensible routes, and access lines without the callback's secrets."""
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+import tiktok_pipelines
 from tiktok_pipelines.receiver.app import create_app
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import Settings
@@ -42,3 +47,21 @@ def test_access_log_lines_are_redacted(state_db, caplog):
         200,
     )
     assert "ROW_secret" not in caplog.text and "code=***" in caplog.text and "state=***" in caplog.text
+
+
+def test_the_receiver_starts_without_loading_dagster(isolated_env):
+    """The receiver answers webhooks within TikTok's 3 seconds from its first request: it must not pay
+    for Dagster's import (seconds) at start-up, so nothing it imports may load Dagster."""
+    program = (
+        "import sys\n"
+        "from tiktok_pipelines.receiver.app import create_app\n"
+        "from tiktok_pipelines.settings import Settings\n"
+        "app = create_app(Settings.load())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dagster_aws')))\n"
+    )
+    env = {**os.environ, **isolated_env, "PYTHONPATH": str(Path(tiktok_pipelines.__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -23,7 +23,7 @@ import tiktok_shop_api as tts
 from tiktok_shop_api.generated import models
 from tiktok_shop_api.generated.types import File, Unset
 
-from tiktok_pipelines.sandbox.images import product_png
+from tiktok_pipelines.sandbox.feeds.images import product_png
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.tiktok_shop import (
     SANDBOX_APP_KEY,

@@ -19,7 +19,6 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     verify_webhook_signature,
 )
 from tiktok_pipelines.sandbox.server import ServerThread
-from tiktok_pipelines.sandbox.tiktok_categories import build_category_tree
 from tiktok_pipelines.sandbox.tiktok_shop import (
     API_ROUTES,
     SANDBOX_APP_KEY,
@@ -28,6 +27,7 @@ from tiktok_pipelines.sandbox.tiktok_shop import (
     TikTokShopEmulator,
     create_tiktok_app,
 )
+from tiktok_pipelines.sandbox.tiktok_shop.category_tree import build_category_tree
 
 
 @pytest.fixture
@@ -417,7 +417,7 @@ def test_a_body_that_is_not_utf8_is_a_parameter_error_not_a_500(emulator):
 
 
 def test_a_repeated_query_key_is_a_parameter_error_not_a_bad_signature(emulator):
-    from tiktok_pipelines.sandbox.tiktok_signing import request_signature
+    from tiktok_pipelines.sandbox.tiktok_shop.signing import request_signature
 
     path = "/order/202309/orders"
     pairs = [*base_params(emulator).items(), ("ids", "576000000000000001"), ("ids", "576000000000000002")]

@@ -1,5 +1,6 @@
 import pytest
 
+from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
 from tiktok_pipelines.stores.catalog import (
     AttributeRuleStore,
     BrandMap,
@@ -39,23 +40,25 @@ def test_category_tree_paths_and_mapping_decisions(client, state_db):
     store = CategoryStore(state_db)
     store.replace_tree(
         CLIENT,
-        [
-            {"id": "1", "parent_id": "0", "local_name": "Moda", "is_leaf": False},
-            {
-                "id": "2",
-                "parent_id": "1",
-                "local_name": "Camisetas",
-                "is_leaf": True,
-                "permission_statuses": ["AVAILABLE"],
-            },
-            {
-                "id": "3",
-                "parent_id": "1",
-                "local_name": "Jogos",
-                "is_leaf": True,
-                "permission_statuses": ["INVITE_ONLY"],
-            },
-        ],
+        category_nodes(
+            [
+                {"id": "1", "parent_id": "0", "local_name": "Moda", "is_leaf": False},
+                {
+                    "id": "2",
+                    "parent_id": "1",
+                    "local_name": "Camisetas",
+                    "is_leaf": True,
+                    "permission_statuses": ["AVAILABLE"],
+                },
+                {
+                    "id": "3",
+                    "parent_id": "1",
+                    "local_name": "Jogos",
+                    "is_leaf": True,
+                    "permission_statuses": ["INVITE_ONLY"],
+                },
+            ]
+        ),
     )
     tree = store.tree(CLIENT)
     assert tree["2"].path == "Moda > Camisetas" and not tree["3"].permitted

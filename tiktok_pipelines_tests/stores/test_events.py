@@ -4,10 +4,11 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from tiktok_pipelines.core.events import parse_tiktok_webhook
-from tiktok_pipelines.stores.events import DbEventQueue, EventDeadLetter, EventLog
+from tiktok_pipelines.channels.tiktok_shop.notifications import parse_tiktok_webhook
+from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
+from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines.stores.sqs_queue import SqsEventQueue
-from tiktok_pipelines_tests.core.test_events import VECTOR_BODY
+from tiktok_pipelines_tests.channels.tiktok_shop.test_notifications import VECTOR_BODY
 
 
 def event(n: int = 1):

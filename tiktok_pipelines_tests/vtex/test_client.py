@@ -15,13 +15,9 @@ from tiktok_pipelines.sandbox.feeds import image_url, render_feed
 from tiktok_pipelines.sandbox.vtex import catalog_only_credentials
 from tiktok_pipelines.sandbox.world import DEMO_VTEX_APP_TOKEN
 from tiktok_pipelines.vtex.client import (
-    Address,
-    Customer,
     FixedPrice,
     Invoice,
     InvoiceItem,
-    MarketplaceOrder,
-    OrderItem,
     VtexAccount,
     VtexAuthError,
     VtexClient,
@@ -33,6 +29,7 @@ from tiktok_pipelines.vtex.client import (
     VtexValidationError,
     order_money,
 )
+from tiktok_pipelines.vtex.orders import Address, Customer, MarketplaceOrder, OrderItem
 
 INVENTORY = "/api/logistics/pvt/inventory/skus/{sku_id}"
 PLACE = "/api/fulfillment/pvt/orders"

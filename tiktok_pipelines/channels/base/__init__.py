@@ -53,7 +53,7 @@ class Capabilities:
     invoice_upload: bool  # the channel takes the NF-e of a package
     orders_per_detail_call: int
     products_per_delete_call: int
-    log_name: str  # the channel in sync logs (the lake's `sync_log.api`) and as a confirmed value's source
+    log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
 
 
 class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, ABC):

@@ -1,9 +1,135 @@
-"""Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product and validated against its category rules, then created, updated or deleted; images; listing statuses."""
+"""Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product
+and validated against its category rules, then created, updated or deleted; images; listing statuses.
+
+What the catalog lane keeps between runs (brand map, category mapping and caches, image cache, listing
+map) is the lane's: a channel makes the calls and answers with `core.models`, and never touches a store.
+Calls about one item (a brand, a recommendation, a leaf's rules, an image, a listing write) answer the
+platform's refusals in their result, worded the same for the same failure; the others raise
+`channels.base.errors`.
+"""
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
+
+from tiktok_pipelines.core.attribute_rules import AttributeRule
+from tiktok_pipelines.core.models.brands import BrandResult
+from tiktok_pipelines.core.models.categories import (
+    CategoryChoice,
+    CategoryNode,
+    CategoryRecommendation,
+    CategoryRules,
+)
+from tiktok_pipelines.core.models.listings import (
+    ChannelListing,
+    ImageUpload,
+    ListingDraft,
+    ListingOptions,
+    ListingResult,
+)
+from tiktok_pipelines.core.models.products import Product
+
+# A product, its leaf, and its brand on the channel (its id, or why there is none) → its draft.
+ListingBuilder = Callable[[Product, CategoryChoice, str | None, str | None], ListingDraft]
 
 
-class CatalogApi(ABC):  # noqa: B024
-    """Listings: the channel's category tree and rules, brands, a listing built from a `core.models` product and validated against its category rules, then created, updated or deleted; images; listing statuses."""
+class ImageSource(Protocol):
+    """Where a channel gets the images a listing needs, uploaded: the catalog lane's image cache."""
+
+    def resolve(self, refs: Iterable[tuple[str, str]]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+        """Uploaded references for (url, use) pairs, and the errors of those that failed (by url)."""
+        ...
+
+    def forget(self, uris: Iterable[str]) -> None:
+        """Drops uploads the channel refused as unknown, so the next use uploads them again."""
+        ...
+
+
+class CatalogApi(ABC):
+    """Listings: the channel's category tree and rules, brands, a listing built from a `core.models`
+    product and validated against its category rules, then created, updated or deleted; images; listing
+    statuses."""
+
+    # ---------------------------------------------------------------- brands
+    @abstractmethod
+    def brand(self, name: str) -> BrandResult:
+        """The channel's brand of this name (case, accents and spaces aside), created when it has none."""
+
+    # ---------------------------------------------------------------- categories
+    @abstractmethod
+    def category_tree(self) -> list[CategoryNode]:
+        """Every category of the channel's tree, with the shop's permission to list in it."""
+
+    @abstractmethod
+    def category_rules(self, category_id: str) -> CategoryRules:
+        """A leaf's rules and attribute definitions."""
+
+    @abstractmethod
+    def recommend_category(self, title: str, description: str | None) -> CategoryRecommendation:
+        """The leaf the channel recommends for a product's title and description."""
+
+    # ---------------------------------------------------------------- listings
+    @abstractmethod
+    def listing_builder(
+        self, options: ListingOptions, attribute_rules: Sequence[AttributeRule]
+    ) -> ListingBuilder:
+        """Builds drafts with the client's options and attribute rules; a draft is checked against its
+        leaf's rules without any call."""
+
+    @abstractmethod
+    def create_listing(
+        self,
+        draft: ListingDraft,
+        images: ImageSource,
+        *,
+        stock: Mapping[str, int],
+        warehouse_ids: Sequence[str],
+        idempotency_key: str,
+        adopt: str | None = None,
+    ) -> ListingResult:
+        """Creates the draft's listing, its SKUs with their `stock` (by seller SKU) and the draft's prices.
+        `idempotency_key` makes a retried create return the listing created the first time. `adopt`: a
+        listing the channel already has with these SKUs, brought in line instead of created twice."""
+
+    @abstractmethod
+    def update_listing(
+        self,
+        draft: ListingDraft,
+        images: ImageSource,
+        *,
+        channel_product_id: str,
+        pushed: Mapping[str, str] | None,
+        stock: Mapping[str, int],
+        warehouse_ids: Sequence[str],
+        idempotency_key: str,
+    ) -> ListingResult:
+        """Updates a listing with what changed since the parts last pushed (`pushed`, the draft's part
+        hashes then; unknown: everything). Existing SKUs keep their price and stock on the channel; new
+        ones get the draft's price and their `stock`. A listing the channel no longer has is created again."""
+
+    @abstractmethod
+    def check_listing(
+        self, draft: ListingDraft, images: ImageSource, *, warehouse_ids: Sequence[str]
+    ) -> ListingResult:
+        """The channel's own check of the draft as it would be created, changing no listing."""
+
+    @abstractmethod
+    def delete_listings(self, products: Mapping[str, str]) -> list[ListingResult]:
+        """Deletes listings (product key → the channel's product id), at most
+        `capabilities.products_per_delete_call` a call. A listing the channel no longer has counts as
+        deleted."""
+
+    @abstractmethod
+    def find_listings(self, seller_skus: Sequence[str]) -> list[ChannelListing]:
+        """Listings the channel has (deleted ones aside) holding any of these seller SKUs."""
+
+    @abstractmethod
+    def listing_statuses(self, since: int, channel_product_ids: Iterable[str]) -> dict[str, str]:
+        """The channel's status of these listings, among those changed since `since` (epoch seconds)."""
+
+    # ---------------------------------------------------------------- images
+    @abstractmethod
+    def upload_image(self, data: bytes, use: str, filename: str) -> ImageUpload:
+        """Uploads an image's bytes for a use the channel names (a main image, a SKU's, a certificate's...)."""

@@ -1,9 +1,39 @@
-"""The channel's notifications (webhooks, pushes): verified against their signature and parsed into `core.events.InboundEvent`s for the queue, with what the handlers need checked up front."""
+"""The channel's notifications (webhooks, pushes): verified against their signature and parsed into
+`core.events.InboundEvent`s for the queue, with what the handlers need checked up front; and, once
+queued, read into a `core.events.Notice` that the events lane routes."""
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import datetime
+
+from tiktok_pipelines.core.events import InboundEvent, Notice, TimestampWindow
 
 
-class NotificationApi(ABC):  # noqa: B024
-    """The channel's notifications (webhooks, pushes): verified against their signature and parsed into `core.events.InboundEvent`s for the queue, with what the handlers need checked up front."""
+class NotificationApi(ABC):
+    """What the receiver and the events lane need from a channel's notifications."""
+
+    notification_source: str  # the `InboundEvent.source` of its events (a value kept in the event log)
+    notification_label: str  # how a person calls one of them ("TikTok webhook"), for log lines
+
+    @abstractmethod
+    def missing_configuration(self) -> str | None:
+        """What the channel lacks to verify a notification (its app's secret...), or None when ready."""
+
+    @abstractmethod
+    def parse_notification(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        received_at: datetime | None = None,
+        window: TimestampWindow | None = None,
+    ) -> InboundEvent:
+        """The verified event of a notification's raw body and headers. Raises `ForgedNotification` when
+        the signature does not match, `EventRejected` (naming the problem) when the event could never be
+        handled: not UTF-8 JSON, a field of the wrong kind, a timestamp outside `window`."""
+
+    @abstractmethod
+    def read_notification(self, event: InboundEvent) -> Notice:
+        """What one of its queued events tells, in the project's terms."""

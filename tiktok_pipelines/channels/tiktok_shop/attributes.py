@@ -1,11 +1,5 @@
-"""Values of TikTok product attributes, taken from the feed, from VTEX specifications, or from rules the
-data engineer sets per client (and per leaf category).
-
-A rule's source is one of:
-- `feed:<field>`: a feed field (`material`, `color`, `size`, `gender`, `age_group`, `pattern`, `brand`,
-  `condition`, `mpn`...) or `feed:extra.<name>` for any other `g:` element of the item;
-- `vtex:<specification>`: a VTEX SKU or product specification by name (`vtex:Material`);
-- `value:<text>`: a constant (`value:Algodão`; several values of a multi-select attribute with `|`).
+"""Values of TikTok product attributes, taken from the feed, from VTEX specifications, or from the rules
+the data engineer sets per client and leaf (`core.attribute_rules`).
 
 Without a rule, an attribute is looked for in the feed field of the same meaning and in a VTEX
 specification of the same name. A value is matched to TikTok's list of values ignoring case and
@@ -19,23 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_pipelines.core.attribute_rules import AttributeRule, Source, attribute_key, parse_source
 from tiktok_pipelines.core.text import fold
-
-FEED_FIELDS = (
-    "brand",
-    "color",
-    "size",
-    "gender",
-    "age_group",
-    "material",
-    "pattern",
-    "condition",
-    "mpn",
-    "gtin",
-    "title",
-    "google_product_category",
-    "product_type",
-)
 
 # Feed fields that say what a TikTok attribute (by folded name) says, in the order they are tried.
 _BUILTIN_FEED_SOURCES: dict[str, tuple[str, ...]] = {
@@ -70,33 +49,6 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "used": ("usado",),
     "refurbished": ("recondicionado",),
 }
-
-
-def attribute_key(attribute: str) -> str:
-    """How an attribute is named in rules: its id as is, else its folded name."""
-    attribute = attribute.strip()
-    return attribute if attribute.isdigit() else fold(attribute)
-
-
-@dataclass(frozen=True)
-class Source:
-    kind: str  # feed | vtex | value
-    name: str  # field, specification, or the constant
-
-
-def parse_source(text: str) -> Source:
-    kind, sep, name = text.strip().partition(":")
-    kind = kind.strip().lower()
-    name = name.strip()
-    if not sep or kind not in ("feed", "vtex", "value") or not name:
-        raise ValueError(
-            f"attribute source {text!r} must be feed:<field>, vtex:<specification> or value:<text>"
-        )
-    if kind == "feed" and name not in FEED_FIELDS and not name.startswith("extra."):
-        raise ValueError(
-            f"feed field {name!r} is not one of {', '.join(FEED_FIELDS)} (or extra.<g: element name>)"
-        )
-    return Source(kind, name)
 
 
 @dataclass(frozen=True)
@@ -242,3 +194,26 @@ def resolve_product_attributes(
         out.values.append({"id": str(attr.get("id")), "values": [v.as_api() for v in values]})
         out.sources[name] = origin or ""
     return out
+
+
+def rule_lookup(
+    rules: Sequence[AttributeRule],
+) -> Callable[[str | None], Callable[[Mapping[str, Any]], Source | None]]:
+    """For a leaf, a function giving the rule (if any) of an attribute definition: a rule for that leaf
+    beats a rule for every leaf ("*"); a rule may name the attribute by id or by name."""
+    table: dict[tuple[str, str], Source] = {}
+    for rule in rules:
+        table[(rule.category_id, rule.attribute_key)] = parse_source(rule.source)
+
+    def for_leaf(leaf_id: str | None) -> Callable[[Mapping[str, Any]], Source | None]:
+        def find(attr: Mapping[str, Any]) -> Source | None:
+            keys = (str(attr.get("id")), attribute_key(str(attr.get("name") or "")))
+            for scope in (leaf_id or "", "*"):
+                for key in keys:
+                    if (scope, key) in table:
+                        return table[(scope, key)]
+            return None
+
+        return find
+
+    return for_leaf

@@ -1,19 +1,18 @@
-"""Brands on TikTok for the brands of the client's products: found by name, or created.
+"""A brand of the client's products on TikTok: found by name, or created.
 
 Names match ignoring case, accents and extra spaces ("AÇAÍ  Sports" is "Acai Sports"). A brand is
 looked for first (by its name, then by its words, because TikTok's name filter is a plain substring
 match that does not fold accents), created only when no match exists, and when creation answers
-"This brand name already exists." (4000) looked for again. The result is kept in the brand map, so
-each brand costs calls once.
+"This brand name already exists." (4000) looked for again. The catalog lane keeps the result in the
+brand map, so each brand costs calls once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tiktok_pipelines.channels.tiktok_shop.client import BrandExistsError, RateLimitedError, TikTokShopError
+from tiktok_pipelines.core.models.brands import BrandResult, brand_key
 from tiktok_pipelines.core.text import fold
 
 MAX_NAME = 30  # reference §3: POST /brands {name (2–30)}
@@ -25,32 +24,6 @@ class BrandApi(Protocol):
     def get_brands(self, page_size: int = 100, page_token: str | None = None, **filters: Any) -> Any: ...
 
     def create_brand(self, name: str) -> str: ...
-
-
-@dataclass
-class BrandResult:
-    key: str
-    name: str
-    tiktok_brand_id: str | None
-    tiktok_brand_name: str | None = None
-    origin: str | None = None  # matched | created | exists
-    error: str | None = None
-
-
-@dataclass
-class BrandReport:
-    results: list[BrandResult] = field(default_factory=list)
-
-    def count(self, origin: str) -> int:
-        return sum(1 for r in self.results if r.origin == origin)
-
-    @property
-    def failed(self) -> list[BrandResult]:
-        return [r for r in self.results if r.tiktok_brand_id is None]
-
-
-def brand_key(name: str) -> str:
-    return fold(name)
 
 
 def search_terms(name: str) -> list[str]:
@@ -111,30 +84,3 @@ def resolve_brand(api: BrandApi, name: str) -> BrandResult:
         return BrandResult(key, name, None, error=f"rate limited, will retry next run ({exc.code})")
     except TikTokShopError as exc:
         return BrandResult(key, name, None, error=f"{exc.code}: {exc.message}")
-
-
-def brand_names(values: Iterable[str | None]) -> dict[str, str]:
-    """Brand names by key; the first spelling seen names the brand."""
-    out: dict[str, str] = {}
-    for value in values:
-        if value and value.strip():
-            out.setdefault(brand_key(value), value.strip())
-    return out
-
-
-def resolve_brands(
-    api: BrandApi,
-    names: Mapping[str, str],
-    known: Mapping[str, Any],
-    save: Callable[[BrandResult], None],
-) -> BrandReport:
-    """Resolves every brand not mapped yet (failed ones are tried again) and saves each result."""
-    report = BrandReport()
-    for key, name in sorted(names.items()):
-        entry = known.get(key)
-        if entry is not None and getattr(entry, "tiktok_brand_id", None):
-            continue
-        result = resolve_brand(api, name)
-        save(result)
-        report.results.append(result)
-    return report

@@ -14,7 +14,7 @@ from tiktok_pipelines.channels.base import (
     Outcome,
     ShopAccess,
 )
-from tiktok_pipelines.channels.tiktok_shop.auth import TikTokAuth
+from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp, TikTokAuth
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
 from tiktok_pipelines.channels.tiktok_shop.fulfilment import TikTokFulfilment
 from tiktok_pipelines.channels.tiktok_shop.listings import TikTokCatalog
@@ -56,15 +56,20 @@ class TikTokShopSession(TikTokCatalog, TikTokOffers, TikTokOrders, TikTokFulfilm
 
 class TikTokShopChannel(TikTokAuth, TikTokNotifications, Channel):
     """The TikTok Shop partner app: `client_factory(access)` builds the shop-bound API client (app key and
-    secret, hosts, versions, rate limits are the factory's)."""
+    secret, hosts, versions, rate limits are the factory's); `app` and `app_client(access_token,
+    shop_cipher=None)` serve authorization and webhooks."""
 
     def __init__(
         self,
         client_factory: Callable[[ShopAccess], TikTokShopClient],
         capabilities: Capabilities,
+        app: TikTokApp | None = None,
+        app_client: Callable[..., TikTokShopClient] | None = None,
     ):
         self.client_factory = client_factory
         self.capabilities = capabilities
+        self.app = app
+        self.app_client = app_client
 
     @contextmanager
     def session(self, access: ShopAccess, logger: Any = None) -> Iterator[TikTokShopSession]:

@@ -1,5 +1,5 @@
-"""A TikTok product from a feed item group: the payload, checked against the leaf category's rules before
-any call is made, and what an edit has to send.
+"""A TikTok product from a core `Product` (a feed item group with its VTEX enrichment): the payload,
+checked against the leaf category's rules before any call is made, and what an edit has to send.
 
 The catalog owns a product's content: title, description, category, brand, images, package weight and
 dimensions, attributes, certifications and its set of SKUs (seller SKU, sales attributes, identifier
@@ -18,7 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.channels.tiktok_shop.attributes import SkuFacts, Source, resolve_product_attributes
-from tiktok_pipelines.core.enrichment import VtexSkuData
+from tiktok_pipelines.core.models.categories import CategoryChoice
+from tiktok_pipelines.core.models.listings import ListingDraft, ListingOptions
+from tiktok_pipelines.core.models.products import VARIANT_DIMENSIONS, Product, Variant
 from tiktok_pipelines.core.text import description_html, fold, plain_length, truncate_words
 
 MAX_MAIN_IMAGES = 9  # reference §3: main_images ≤ 9
@@ -39,71 +41,13 @@ PRODUCT_FIELDS = (
 )
 ALL_PARTS = (*PRODUCT_FIELDS, "skus")
 
-# Variant dimensions, in the order they become sales attributes, with the names TikTok gives them.
-_VARIANT_DIMENSIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("color", "Cor", ("cor", "color", "colour")),
-    ("size", "Tamanho", ("tamanho", "size")),
-    ("material", "Material", ("material",)),
-    ("pattern", "Estampa", ("estampa", "padrao", "pattern")),
-)
+# The names TikTok gives the variant dimensions (`core.models.products.VARIANT_DIMENSIONS`) as sales
+# attributes, in that order.
+_SALES_ATTRIBUTE_NAMES = {"color": "Cor", "size": "Tamanho", "material": "Material", "pattern": "Estampa"}
 
 
 @dataclass
-class SkuInput:
-    """One feed item (a `feed_products` row) and its VTEX enrichment, if any."""
-
-    feed: Mapping[str, Any]
-    vtex: VtexSkuData | None = None
-
-    @property
-    def seller_sku(self) -> str:
-        return str(self.feed["seller_sku"])
-
-    def facts(self) -> SkuFacts:
-        return SkuFacts(self.feed, self.vtex.specifications if self.vtex else {})
-
-
-@dataclass
-class ProductInput:
-    product_key: str
-    skus: list[SkuInput]
-
-    @property
-    def brand_name(self) -> str | None:
-        for sku in self.skus:
-            if sku.feed.get("brand"):
-                return str(sku.feed["brand"]).strip() or None
-        for sku in self.skus:
-            if sku.vtex and sku.vtex.brand_name:
-                return sku.vtex.brand_name
-        return None
-
-
-@dataclass(frozen=True)
-class ListingSettings:
-    """Per-client choices for payloads (client options; see docs/catalog.md)."""
-
-    currency: str = "BRL"
-    max_main_images: int = MAX_MAIN_IMAGES
-    sku_images: bool = True
-    title_max: int = TITLE_MAX
-    description_max: int = DESCRIPTION_MAX
-    default_package: Mapping[str, Any] = field(default_factory=dict)
-    certifications: Mapping[str, Sequence[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CategoryChoice:
-    """The leaf a product goes to, with its rules and attributes, or why there is none."""
-
-    leaf_id: str | None
-    rules: Mapping[str, Any] | None = None
-    attributes: Sequence[Mapping[str, Any]] | None = None
-    problem: str | None = None
-
-
-@dataclass
-class ListingDraft:
+class TikTokListingDraft(ListingDraft):
     """What would be sent for a product: `parts` by field (images as source URLs), prices per SKU,
     and problems (errors hold it back; warnings are reported and it goes anyway)."""
 
@@ -115,12 +59,16 @@ class ListingDraft:
     vtex_sku_ids: dict[str, str] = field(default_factory=dict)
 
     @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
     def seller_skus(self) -> list[str]:
         return [s["seller_sku"] for s in self.parts.get("skus") or []]
+
+    @property
+    def title(self) -> str | None:
+        return self.parts.get("title")
+
+    @property
+    def category_id(self) -> str | None:
+        return self.parts.get("category_id")
 
     def part_hashes(self) -> dict[str, str]:
         return {name: _hash(self.parts.get(name)) for name in ALL_PARTS}
@@ -164,48 +112,7 @@ def gtin_type(code: str) -> str | None:
     return {8: "EAN", 12: "UPC", 13: "EAN", 14: "GTIN"}[len(code)]
 
 
-def product_title(skus: Sequence[SkuInput]) -> str:
-    """A product's title: its one SKU's; for variants, VTEX's product name when every variant's title
-    starts with it, else what the variants' titles share ("Camiseta Pro Azul M" and "Camiseta Pro Preta
-    G" → "Camiseta Pro") without a trailing colour or size they all have, else the first title."""
-    titles = [str(s.feed.get("title") or "").strip() for s in skus]
-    if len(skus) == 1:
-        return titles[0]
-    for sku in skus:
-        name = (sku.vtex.product_name or "").strip() if sku.vtex else ""
-        if name and all(fold(t).startswith(fold(name)) for t in titles):
-            return name
-    common: list[str] = []
-    for column in zip(*(t.split() for t in titles), strict=False):
-        if len({fold(w) for w in column}) != 1:
-            break
-        common.append(column[0])
-    shared_values = {
-        fold(v)
-        for dimension, _, names in _VARIANT_DIMENSIONS
-        for v in (_variant_value(s, dimension, names) for s in skus)
-        if v
-    }
-    while len(common) > 2 and fold(common[-1]) in shared_values:
-        common.pop()
-    prefix = " ".join(common).rstrip(" -–,")
-    if len(common) >= 2 and len(prefix) >= 0.4 * len(titles[0]):
-        return prefix
-    return titles[0]
-
-
-def _variant_value(sku: SkuInput, dimension: str, names: tuple[str, ...]) -> str | None:
-    value = sku.feed.get(dimension)
-    if value and str(value).strip():
-        return str(value).strip()
-    if sku.vtex:
-        for key, spec in sku.vtex.specifications.items():
-            if fold(key) in names and spec.strip():
-                return spec.strip()
-    return None
-
-
-def _title_suffix(sku: SkuInput, product: str) -> str | None:
+def _title_suffix(sku: Variant, product: str) -> str | None:
     """What a variant's title adds to the product's ("Kit Panelas 3 peças" → "3 peças"), else VTEX's SKU name."""
     title = str(sku.feed.get("title") or "").strip()
     if fold(title).startswith(fold(product)) and len(title) > len(product):
@@ -230,16 +137,16 @@ def _leaf_sales_attribute(
 
 
 def sales_attributes(
-    skus: Sequence[SkuInput], leaf_attributes: Sequence[Mapping[str, Any]], product: str
+    skus: Sequence[Variant], leaf_attributes: Sequence[Mapping[str, Any]], product: str
 ) -> tuple[list[list[dict[str, Any]]], list[str], list[str]]:
     """Per SKU, the sales attributes that tell the variants apart; (per-SKU lists, problems, warnings)."""
     if len(skus) == 1:
         return [[]], [], []
     chosen: list[tuple[str, str, tuple[str, ...], list[str]]] = []
-    for dimension, label, names in _VARIANT_DIMENSIONS:
-        values = [_variant_value(s, dimension, names) for s in skus]
+    for dimension, names in VARIANT_DIMENSIONS:
+        values = [s.dimension(dimension) for s in skus]
         if all(values) and len({fold(v) for v in values if v}) > 1:
-            chosen.append((dimension, label, names, [v for v in values if v]))
+            chosen.append((dimension, _SALES_ATTRIBUTE_NAMES[dimension], names, [v for v in values if v]))
     chosen = chosen[:MAX_SALES_ATTRIBUTES]
     warnings: list[str] = []
     combos = {tuple(fold(vals[i]) for *_, vals in chosen) for i in range(len(skus))}
@@ -277,7 +184,7 @@ def _weight_text(kg: Decimal) -> str:
 
 
 def package(
-    skus: Sequence[SkuInput], defaults: Mapping[str, Any]
+    skus: Sequence[Variant], defaults: Mapping[str, Any]
 ) -> tuple[dict[str, str] | None, dict[str, str] | None, list[str]]:
     """The package weight (the heaviest SKU's) and dimensions (the largest of each side, whole cm)."""
     notes: list[str] = []
@@ -306,7 +213,7 @@ def package(
     return weight, dims, notes
 
 
-def _main_images(skus: Sequence[SkuInput], limit: int) -> list[str]:
+def _main_images(skus: Sequence[Variant], limit: int) -> list[str]:
     urls: list[str] = []
     first = skus[0]
     urls.append(str(first.feed.get("image_link") or ""))
@@ -322,22 +229,22 @@ def _main_images(skus: Sequence[SkuInput], limit: int) -> list[str]:
 
 # ---------------------------------------------------------------- the draft
 def build_draft(
-    product: ProductInput,
+    product: Product,
     category: CategoryChoice,
     brand_id: str | None,
     brand_problem: str | None,
     rule_for: Callable[[Mapping[str, Any]], Source | None],
-    settings: ListingSettings,
-) -> ListingDraft:
+    settings: ListingOptions,
+) -> TikTokListingDraft:
     """The TikTok product for a feed item group, checked against the leaf's rules."""
-    skus = product.skus
+    skus = product.variants
     problems: list[tuple[str, str]] = []
     warnings: list[tuple[str, str]] = []
 
-    title = product_title(skus)
-    if len(title) > settings.title_max:
-        title = truncate_words(title, settings.title_max)
-        warnings.append(("validation", f"title cut to {settings.title_max} characters"))
+    title = product.title
+    if len(title) > TITLE_MAX:
+        title = truncate_words(title, TITLE_MAX)
+        warnings.append(("validation", f"title cut to {TITLE_MAX} characters"))
     if not title:
         problems.append(("validation", "the product has no title"))
 
@@ -347,11 +254,11 @@ def build_draft(
     description = description_html(raw_description)
     if not description:
         problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
-    elif plain_length(description) > settings.description_max:
+    elif plain_length(description) > DESCRIPTION_MAX:
         problems.append(
             (
                 "validation",
-                f"description has {plain_length(description)} characters; TikTok takes at most {settings.description_max}",
+                f"description has {plain_length(description)} characters; TikTok takes at most {DESCRIPTION_MAX}",
             )
         )
 
@@ -378,7 +285,8 @@ def build_draft(
 
     attribute_values: list[dict[str, Any]] = []
     if category.leaf_id is not None and category.attributes is not None:
-        resolved = resolve_product_attributes(leaf_attributes, [s.facts() for s in skus], rule_for)
+        facts = [SkuFacts(s.feed, s.specifications) for s in skus]
+        resolved = resolve_product_attributes(leaf_attributes, facts, rule_for)
         attribute_values = resolved.values
         if resolved.missing:
             problems.append(
@@ -416,7 +324,7 @@ def build_draft(
 
     sku_parts: list[dict[str, Any]] = []
     prices: dict[str, dict[str, Any]] = {}
-    vtex_ids: dict[str, str] = {}
+    vtex_sku_ids: dict[str, str] = {}
     with_sku_images = settings.sku_images and len(skus) > 1 and all(s.feed.get("image_link") for s in skus)
     for sku, attrs in zip(skus, per_sku_attrs, strict=True):
         feed = sku.feed
@@ -432,7 +340,7 @@ def build_draft(
                 warnings.append(("validation", f"SKU {sku.seller_sku}: {code} is not a valid GTIN; not sent"))
         if sku.vtex and sku.vtex.vtex_sku_id:
             entry["external_sku_id"] = sku.vtex.vtex_sku_id
-            vtex_ids[sku.seller_sku] = sku.vtex.vtex_sku_id
+            vtex_sku_ids[sku.seller_sku] = sku.vtex.vtex_sku_id
         sku_parts.append(entry)
 
         price, sale = feed.get("price"), feed.get("sale_price")
@@ -467,7 +375,7 @@ def build_draft(
         "certifications": certifications,
         "skus": sku_parts,
     }
-    return ListingDraft(product.product_key, parts, prices, problems, warnings, vtex_ids)
+    return TikTokListingDraft(product.product_key, parts, prices, problems, warnings, vtex_sku_ids)
 
 
 # ---------------------------------------------------------------- API bodies
@@ -480,7 +388,7 @@ def _with_uris(value: Any, uris: Mapping[tuple[str, str], str], use_case: str) -
 
 
 def product_fields(
-    draft: ListingDraft, uris: Mapping[tuple[str, str], str], names: Sequence[str]
+    draft: TikTokListingDraft, uris: Mapping[tuple[str, str], str], names: Sequence[str]
 ) -> dict[str, Any]:
     """The product-level fields `names` as the API takes them (image URLs replaced by uploaded uris)."""
     body: dict[str, Any] = {}
@@ -501,7 +409,7 @@ def product_fields(
 
 
 def sku_body(
-    draft: ListingDraft,
+    draft: TikTokListingDraft,
     sku: Mapping[str, Any],
     uris: Mapping[tuple[str, str], str],
     *,
@@ -539,7 +447,7 @@ def sku_body(
 
 
 def create_body(
-    draft: ListingDraft,
+    draft: TikTokListingDraft,
     uris: Mapping[tuple[str, str], str],
     inventory: Mapping[str, Sequence[Mapping[str, Any]]],
     idempotency_key: str,
@@ -560,7 +468,7 @@ class EditPlan:
     fields: tuple[str, ...] = ()
 
 
-def plan_edit(draft: ListingDraft, pushed: Mapping[str, str] | None) -> EditPlan:
+def plan_edit(draft: TikTokListingDraft, pushed: Mapping[str, str] | None) -> EditPlan:
     """What an edit must send: only the product fields that changed (a partial edit), or everything
     (a full edit) when the set of SKUs or their attributes changed, or when what was pushed is unknown."""
     current = draft.part_hashes()

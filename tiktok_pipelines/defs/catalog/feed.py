@@ -1,32 +1,15 @@
 """The client's product feed: the raw XML snapshot and the parsed product table."""
 
-import tempfile
-import time
-from pathlib import Path
-
 import dagster as dg
 
-from tiktok_pipelines.core.feed import FeedFormatError, FeedItem, FeedParser, feed_refusal
-from tiktok_pipelines.core.tables import (
-    FEED_PROBLEMS,
-    FEED_PRODUCTS,
-    FEED_PRODUCTS_BATCH_ROWS,
-    FEED_PRODUCTS_DICTIONARY,
-    feed_product_columns,
-)
+from tiktok_pipelines.defs.catalog.lane import lane_failures
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
+from tiktok_pipelines.lanes.catalog.feed import FeedRefused, fetch_feed, read_feed
 from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.stores.registry import redact_url
-from tiktok_pipelines.vtex.feed_download import FeedFetchError
-
-DEFAULT_MAX_REJECTED_SHARE = 0.2
-
-
-def feed_object_key(client_id: str, content_hash: str) -> str:
-    return f"feeds/{client_id}/{content_hash}.xml"
 
 
 @dg.asset(
@@ -45,57 +28,27 @@ def feed_xml(
     Last-Modified) and kept byte for byte as a snapshot in the object store, keyed by its SHA-256.
     A 304 or identical bytes record a check, not a new snapshot."""
     client = state.registry.get(context.partition_key)
-    snapshots = state.feeds
-    latest = snapshots.latest(client.client_id)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="ttp-feed-") as tmp:
-        dest = Path(tmp) / "feed.xml"
-        try:
-            fetch = feed_downloader.fetch(
-                client.feed_url,
-                dest,
-                etag=latest.etag if latest else None,
-                last_modified=latest.last_modified if latest else None,
-            )
-        except FeedFetchError as exc:
-            raise dg.Failure(
-                description=str(exc), metadata={"feed_url": redact_url(client.feed_url)}
-            ) from None
-        if fetch.not_modified:
-            if latest is None:
-                raise dg.Failure(description="the feed server answered 304 to an unconditional request")
-            snapshots.touch(latest.id)
-            snapshot, new_content = latest, False
-        else:
-            key = feed_object_key(client.client_id, fetch.content_hash or "")
-            objects.put_file(key, dest)  # stored before it is recorded: the DB never points at nothing
-            snapshot, new_content = snapshots.record_fetch(
-                client.client_id,
-                fetch.content_hash or "",
-                key,
-                fetch.size_bytes,
-                fetch.etag,
-                fetch.last_modified,
-            )
-    seconds = time.monotonic() - started
+    with lane_failures():
+        fetched = fetch_feed(client, state.feeds, objects, feed_downloader)
+    snapshot = fetched.snapshot
     context.log.info(
         "feed %s: HTTP %s, %s",
         redact_url(client.feed_url),
-        fetch.status_code,
-        "new content" if new_content else "unchanged",
+        fetched.fetch.status_code,
+        "new content" if fetched.new_content else "unchanged",
     )
     return dg.MaterializeResult(
         metadata={
             "feed_url": redact_url(client.feed_url),
-            "http_status": fetch.status_code,
-            "new_content": new_content,
+            "http_status": fetched.fetch.status_code,
+            "new_content": fetched.new_content,
             "content_hash": snapshot.content_hash,
             "size_bytes": snapshot.size_bytes,
             "etag": snapshot.etag or "",
             "last_modified": snapshot.last_modified or "",
             "snapshot_status": snapshot.status,
             "object": objects.uri(snapshot.object_key),
-            "download_seconds": round(seconds, 3),
+            "download_seconds": round(fetched.seconds, 3),
         },
         data_version=dg.DataVersion(snapshot.content_hash),
     )
@@ -117,82 +70,19 @@ def feed_products(
     20 %), fails the run and the last good table stays current. Rejected items (each with its reason,
     e.g. a price outside its range) are listed in `feed_problems`."""
     client = state.registry.get(context.partition_key)
-    snapshot = state.feeds.latest(client.client_id)
-    if snapshot is None:
-        raise dg.Failure(description="no feed snapshot yet: materialize feed_xml for this client first")
-    max_rejected = float(client.option("feed_max_rejected_share", DEFAULT_MAX_REJECTED_SHARE))
-    parser = FeedParser(default_currency=client.option("currency", "BRL"))
-    groups: set[str] = set()
-    preview: list[dict] = []
-    started = time.monotonic()
-    try:
-        with (
-            objects.local_copy(snapshot.object_key) as path,
-            lake.writer(
-                "feed_products",
-                client.client_id,
-                FEED_PRODUCTS,
-                batch_rows=FEED_PRODUCTS_BATCH_ROWS,
-                dictionary_columns=FEED_PRODUCTS_DICTIONARY,
-                columns_of=feed_product_columns(client.client_id, snapshot.content_hash),
-            ) as writer,
-        ):
-            for entry in parser.iter(path):
-                if isinstance(entry, FeedItem):
-                    writer.append_object(entry)
-                    groups.add(entry.item_group_id or entry.seller_sku)
-                    if len(preview) < 10:
-                        preview.append(
-                            {
-                                "seller_sku": entry.seller_sku,
-                                "title": entry.title,
-                                "price": entry.price,
-                                "sale_price": entry.sale_price,
-                                "brand": entry.brand,
-                                "availability": entry.availability,
-                            }
-                        )
-            refusal = feed_refusal(parser.summary, max_rejected)
-            if refusal is not None:
-                raise FeedFormatError(refusal)
-    except FeedFormatError as exc:
-        state.feeds.mark_rejected(snapshot.id, str(exc))
-        current = state.feeds.current(client.client_id)
-        raise dg.Failure(
-            description=f"feed snapshot {snapshot.content_hash[:12]} rejected: {exc}. "
-            + (
-                f"The last good snapshot ({current.content_hash[:12]}) stays current."
-                if current
-                else "There is no earlier good snapshot."
-            ),
-            metadata={
-                "snapshot_hash": snapshot.content_hash,
-                "error": str(exc),
-                "problems": md(_problems_table(parser.summary.problems)),
-            },
-        ) from None
-    seconds = time.monotonic() - started
-    summary = parser.summary
-    with lake.writer("feed_problems", client.client_id, FEED_PROBLEMS) as writer:
-        for p in summary.problems:
-            writer.append(
-                {
-                    "client_id": client.client_id,
-                    "line": p.line,
-                    "seller_sku": p.seller_sku,
-                    "field": p.field,
-                    "severity": p.severity,
-                    "message": p.message,
-                    "snapshot_hash": snapshot.content_hash,
-                }
-            )
-    state.feeds.mark_accepted(snapshot.id, summary.items, summary.rejected, summary.catalog_digest)
+    with lane_failures():
+        try:
+            read = read_feed(client, state.feeds, objects, lake)
+        except FeedRefused as exc:
+            problems = md(_problems_table(exc.problems))
+            raise dg.Failure(description=str(exc), metadata={**exc.metadata, "problems": problems}) from None
+    summary, snapshot, seconds = read.summary, read.snapshot, read.seconds
     if summary.rejected:
         context.log.warning("%d items rejected, see feed_problems", summary.rejected)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.items,
-            "products": len(groups),
+            "products": read.products,
             "rejected_items": summary.rejected,
             "warnings": summary.warnings,
             "format": summary.format or "",
@@ -203,7 +93,7 @@ def feed_products(
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,
             "preview": md(
                 markdown_table(
-                    preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]
+                    read.preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]
                 )
             ),
             "problems": md(_problems_table(summary.problems)),

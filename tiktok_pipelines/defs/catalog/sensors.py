@@ -2,17 +2,15 @@
 publishes."""
 
 import json
-import tempfile
 import time
-from pathlib import Path
 
 import dagster as dg
 
-from tiktok_pipelines.core.feed import FeedFormatError, FeedParser
 from tiktok_pipelines.defs.catalog.jobs import catalog_job
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import map_concurrently
+from tiktok_pipelines.lanes.catalog.feed import probe_feed
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, lane_has_run
 from tiktok_pipelines.stores.registry import redact_url
 from tiktok_pipelines.vtex.feed_download import FeedFetchError
@@ -56,24 +54,7 @@ def feed_change_sensor(
     def probe(client):
         if time.monotonic() - started > TICK_BUDGET_SECONDS:
             return None  # left for the next tick
-        latest = state.feeds.latest(client.client_id)
-        etag, modified, seen_hash, seen_digest = [*seen.get(client.client_id, ()), None, None, None, None][:4]
-        if etag is None and modified is None and latest is not None:
-            etag, modified = latest.etag, latest.last_modified
-        current = state.feeds.current(client.client_id)
-        with tempfile.TemporaryDirectory(prefix="ttp-feed-probe-") as tmp:
-            body = Path(tmp) / "feed.xml"
-            fetch = feed_downloader.probe(client.feed_url, etag, modified, dest=body)
-            digest = None
-            unchanged = fetch.not_modified or (
-                latest is not None and latest.content_hash == fetch.content_hash
-            )
-            if not unchanged and current is not None and current.catalog_hash:
-                if seen_hash == fetch.content_hash and seen_digest:
-                    digest = seen_digest  # this content was read on an earlier tick
-                else:
-                    digest = _catalog_digest(body, client.option("currency", "BRL"))
-        return latest, current, fetch, digest
+        return probe_feed(client, state.feeds, feed_downloader, seen.get(client.client_id, ()))
 
     requests, checked, errors, stock_price_only = [], 0, [], []
     for outcome in map_concurrently(probe, batch, max_workers=PROBE_CONCURRENCY):
@@ -87,14 +68,14 @@ def feed_change_sensor(
         if outcome.value is None:
             continue
         checked += 1
-        latest, current, fetch, digest = outcome.value
-        if fetch.not_modified:
+        found = outcome.value
+        if found.fetch.not_modified:
             continue
-        content_hash = fetch.content_hash or ""
-        seen[client.client_id] = [fetch.etag, fetch.last_modified, content_hash, digest]
-        if latest is not None and latest.content_hash == content_hash:
+        seen[client.client_id] = found.memo()
+        if not found.new_content:
             continue
-        if digest is not None and current is not None and digest == current.catalog_hash:
+        content_hash = found.content_hash
+        if not found.catalog_changed:
             stock_price_only.append(client.client_id)
             context.log.info(
                 "feed of %s changed (%s) only in fields the stock and price lane owns: no catalog run",
@@ -103,9 +84,9 @@ def feed_change_sensor(
             )
             continue
         run_key = f"feed:{client.client_id}:{content_hash}"
-        if latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
+        if found.latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
             # Back to an earlier content: its key was used when it was new.
-            run_key += f":{latest.id}"
+            run_key += f":{found.latest.id}"
         context.log.info(
             "feed of %s changed (%s): %s", client.client_id, redact_url(client.feed_url), content_hash[:12]
         )
@@ -137,18 +118,3 @@ def feed_change_sensor(
             cursor=new_cursor,
         )
     return dg.SensorResult(run_requests=requests, cursor=new_cursor)
-
-
-UNREADABLE = "unreadable"
-
-
-def _catalog_digest(path: Path, currency: str) -> str:
-    """The catalog digest of a downloaded feed, as `feed_products` would record it, or UNREADABLE (a
-    catalog run is then requested, and fails saying why)."""
-    parser = FeedParser(default_currency=currency, max_problems_kept=0)
-    try:
-        for _ in parser.iter(path):
-            pass
-    except FeedFormatError:
-        return UNREADABLE
-    return parser.summary.catalog_digest

@@ -1,6 +1,10 @@
-"""The webhook dead letter, per client, as an asset check on `tiktok_orders` (the first asset webhooks
-feed): it fails while the client has events the queue sensor could not handle, and lists them.
+"""The orders area's checks.
 
+`failed_orders_empty`, on `vtex_orders` (evaluated in its step): no order of the client waits for a
+person.
+
+The webhook dead letter, per client, as an asset check on `tiktok_orders` (the first asset webhooks
+feed): it fails while the client has events the queue sensor could not handle, and lists them.
 It runs in every orders run, after the orders are placed. `webhook_queue_sensor` requests an orders run
 for a client whenever the client's dead letter changes (an event moved there, retried or discarded), so
 the check follows within a run's start; it can also be run by hand for any client partition.
@@ -10,10 +14,43 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from tiktok_pipelines.defs.checks import client_asset_check
+from tiktok_pipelines.defs.checks import client_asset_check, client_check_result
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.stores.events import DeadLetter, EventDeadLetter
+from tiktok_pipelines.stores.orders import OrderStore
+
+FAILED_ORDERS_CHECK = "failed_orders_empty"
+
+
+def failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResult:
+    """The orders of the client no run retries any more, listed with their reason."""
+    given_up = store.given_up(client_id)
+    rows = [
+        {
+            "order_id": r.order_id,
+            "state": r.state,
+            "since": r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            "reason": r.last_error,
+        }
+        for r in given_up
+    ]
+    return client_check_result(
+        FAILED_ORDERS_CHECK,
+        client_id,
+        passed=not given_up,
+        metadata={
+            "failed_orders": len(given_up),
+            "orders": md(markdown_table(rows, ["order_id", "state", "since", "reason"], limit=20, width=160)),
+        },
+        description=(
+            f"{len(given_up)} TikTok order(s) of {client_id} that no run retries any more: "
+            f"`tiktok-pipelines orders list {client_id} --failed`, then `orders reprocess`"
+            if given_up
+            else None
+        ),
+    )
+
 
 CHECK_NAME = "webhook_dead_letter_empty"
 CHECKED_ASSET = dg.AssetKey("tiktok_orders")

@@ -1,4 +1,4 @@
-"""The event queue as a Dagster resource: the state DB by default, SQS when configured."""
+"""The event queue as a Dagster resource: the state DB by default, SQS when configured (`stores.queue`)."""
 
 from __future__ import annotations
 
@@ -6,37 +6,10 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.settings import ConfigError, Settings
-from tiktok_pipelines.stores.db import StateDB, open_state_db
-from tiktok_pipelines.stores.events import DbEventQueue
-from tiktok_pipelines.stores.sqs_queue import SqsEventQueue
+from tiktok_pipelines.stores.queue import EventQueue as Queue
+from tiktok_pipelines.stores.queue import event_queue_from_settings, open_event_queue
 
-
-def open_event_queue(
-    kind: str,
-    db: StateDB,
-    sqs_queue_url: str | None = None,
-    sqs_endpoint_url: str | None = None,
-    region: str | None = None,
-):
-    if kind == "db":
-        return DbEventQueue(db)
-    if kind == "sqs":
-        if not sqs_queue_url:
-            raise ConfigError("TIKTOK_PIPELINES_QUEUE is sqs but TIKTOK_PIPELINES_SQS_QUEUE_URL is not set")
-        return SqsEventQueue(sqs_queue_url, endpoint_url=sqs_endpoint_url, region=region)
-    raise ConfigError(f"TIKTOK_PIPELINES_QUEUE must be db or sqs, got {kind!r}")
-
-
-def event_queue_from_settings(settings: Settings):
-    """The queue the receiver writes to (the sensor reads the same one through `EventQueue`)."""
-    return open_event_queue(
-        settings.require("TIKTOK_PIPELINES_QUEUE"),
-        open_state_db(settings),
-        settings.get("TIKTOK_PIPELINES_SQS_QUEUE_URL"),
-        settings.get("TIKTOK_PIPELINES_SQS_ENDPOINT_URL"),
-        settings.get("TIKTOK_PIPELINES_S3_REGION"),
-    )
+__all__ = ["EventQueue", "event_queue_from_settings"]
 
 
 class EventQueue(dg.ConfigurableResource):
@@ -49,7 +22,7 @@ class EventQueue(dg.ConfigurableResource):
     sqs_endpoint_url: str | None = Field(default=None, description="SQS-compatible endpoint (tests: moto).")
     region: str | None = Field(default=None, description="AWS region of the queue.")
 
-    def open(self):
+    def open(self) -> Queue:
         return open_event_queue(
             self.kind, self.state.db, self.sqs_queue_url, self.sqs_endpoint_url, self.region
         )

@@ -9,18 +9,18 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.channels.base import ShopAccess
+from tiktok_pipelines.channels.base import Capabilities, ShopAccess
+from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTH_BASE_URL,
     DEFAULT_AUTHORIZE_URL,
-    TikTokAuthClient,
     TikTokShopClient,
-    authorization_url,
     parse_price_fields,
     parse_versions,
 )
+from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrderReader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
@@ -66,14 +66,17 @@ class TikTokShop(dg.ConfigurableResource):
     def auth_store(self) -> TikTokAuthStore:
         return TikTokAuthStore(self.state.db)
 
-    def auth_client(self) -> TikTokAuthClient:
+    def app(self) -> TikTokApp:
+        """The partner app: its credentials, service id, consent page and token host."""
         key, secret = self._credentials()
-        return TikTokAuthClient(
+        return TikTokApp(
             key,
             secret,
-            self.auth_base_url,
-            timeout=self.timeout_seconds,
-            retry=RetryPolicy(attempts=min(self.retry_attempts, 4)),
+            service_id=self.service_id,
+            authorize_url=self.authorize_url,
+            auth_base_url=self.auth_base_url,
+            timeout_seconds=self.timeout_seconds,
+            retry_attempts=min(self.retry_attempts, 4),
         )
 
     def app_client(self, access_token: str, shop_cipher: str | None = None) -> TikTokShopClient:
@@ -96,15 +99,22 @@ class TikTokShop(dg.ConfigurableResource):
 
     @contextmanager
     def token_manager(self, logger=None) -> Iterator[TokenManager]:
-        with self.auth_client() as auth:
-            yield TokenManager(
-                self.auth_store,
-                self.state.registry,
-                auth,
-                self.app_client,
-                renew_before=timedelta(hours=self.renew_before_hours),
-                logger=logger,
-            )
+        """The token service of the channel, over the state DB's token vault."""
+        yield TokenManager(
+            self.auth_store,
+            self.state.registry,
+            self.channel(),
+            renew_before=timedelta(hours=self.renew_before_hours),
+            logger=logger,
+        )
+
+    def capabilities(self) -> Capabilities:
+        """What the channel is and its limits, known without credentials or a call."""
+        return capabilities(self.rate_limit_per_second, self.max_concurrency)
+
+    def order_reader(self) -> TikTokOrderReader:
+        """Reads TikTok's order details and notifications the state DB holds, without credentials or a call."""
+        return TikTokOrderReader()
 
     def channel(self) -> TikTokShopChannel:
         """TikTok Shop as a `Channel`: sessions on shops, with this app's credentials, hosts and limits."""
@@ -126,7 +136,12 @@ class TikTokShop(dg.ConfigurableResource):
                 retry=RetryPolicy(attempts=self.retry_attempts),
             )
 
-        return TikTokShopChannel(client_for, capabilities(self.rate_limit_per_second, self.max_concurrency))
+        return TikTokShopChannel(
+            client_for,
+            capabilities(self.rate_limit_per_second, self.max_concurrency),
+            app=self.app(),
+            app_client=self.app_client,
+        )
 
     @contextmanager
     def session(self, client_id: str, logger=None) -> Iterator[TikTokShopSession]:
@@ -164,8 +179,9 @@ class TikTokShop(dg.ConfigurableResource):
         self.state.registry.get(client_id)
         if not self.service_id:
             raise ConfigError("TIKTOK_SERVICE_ID is not set: the app's service id (Partner Center > App).")
+        channel = self.channel()
         state = self.auth_store.issue_state(client_id, timedelta(minutes=self.oauth_state_ttl_minutes))
-        return authorization_url(self.authorize_url, self.service_id, state)
+        return channel.authorization_url(state)
 
     @classmethod
     def from_settings(cls, settings: Settings, state: StateStore, env_vars: bool = True) -> TikTokShop:

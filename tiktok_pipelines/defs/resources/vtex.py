@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.events import marketplace_callback_url
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.registry import Client
@@ -17,6 +16,7 @@ from tiktok_pipelines.vtex.client import (
     VtexClient,
     VtexOptions,
 )
+from tiktok_pipelines.vtex.notifications import marketplace_callback_url
 
 
 class Vtex(dg.ConfigurableResource):

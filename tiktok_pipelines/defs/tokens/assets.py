@@ -4,7 +4,6 @@ import dagster as dg
 
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
-from tiktok_pipelines.stores.db import utcnow
 
 
 @dg.asset(group_name="tiktok_auth", kinds={"tiktok"}, code_version="1")
@@ -15,25 +14,8 @@ def tiktok_tokens(context: dg.AssetExecutionContext, tiktok: TikTokShop) -> dg.M
     the client `needs_reauthorization`. Each step is in the token log (no secret ever is)."""
     with tiktok.token_manager(logger=context.log) as manager:
         report = manager.run()
-    now = utcnow()
-    registry = tiktok.state.registry
-    rows = []
-    for tokens in tiktok.auth_store.all_tokens():
-        client = registry.find(tokens.client_id)
-        rows.append(
-            {
-                "client_id": tokens.client_id,
-                "status": client.status if client else "?",
-                "shop_id": client.tiktok_shop_id if client else None,
-                "access_expires_in_h": round(
-                    (tokens.access_token_expires_at - now).total_seconds() / 3600, 1
-                ),
-                "refresh_expires": tokens.refresh_token_expires_at.date().isoformat(),
-            }
-        )
-    failures = [{"client_id": c, "step": "auth code", "reason": r} for c, r in report.codes_failed] + [
-        {"client_id": c, "step": "refresh", "reason": r} for c, r in report.renewal_failed
-    ]
+        rows = manager.token_rows()
+    failures = report.failure_rows()
     if failures:
         context.log.error(
             "%d token step(s) failed: see the `failures` metadata and the token log", len(failures)

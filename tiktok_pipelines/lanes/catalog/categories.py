@@ -1,4 +1,4 @@
-"""TikTok categories for the client's products: the tree, the mapping, suggestions, and leaf rules.
+"""A channel's categories for the client's products: the tree, the mapping, suggestions, and leaf rules.
 
 The tree and each leaf's rules and attributes are cached in the state DB and fetched again when older
 than a week (or when a leaf is used for the first time). Suggestions are made once per category
@@ -8,50 +8,46 @@ mappings publish.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tiktok_pipelines.channels.tiktok_shop.categories import (
-    CategorySource,
-    resolve_category,
-    suggestion_source,
-    text_match,
+from tiktok_pipelines.channels.base.catalog import CatalogApi
+from tiktok_pipelines.core.category_mapping import resolve_category, suggestion_source, text_match
+from tiktok_pipelines.core.models.categories import CategoryChoice, CategoryNode, CategorySource
+from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
+from tiktok_pipelines.lanes.catalog.io import CatalogStores, Lake, SessionOpener
+from tiktok_pipelines.lanes.catalog.products import (
+    ProductCategories,
+    VtexIndex,
+    iter_products,
+    product_categories,
 )
-from tiktok_pipelines.channels.tiktok_shop.client import RateLimitedError, TikTokShopClient, TikTokShopError
-from tiktok_pipelines.channels.tiktok_shop.listing import CategoryChoice
-from tiktok_pipelines.stores.catalog import CategoryMapping, CategoryStore, LeafRules, TikTokCategory
+from tiktok_pipelines.stores.catalog import CategoryMapping, CategoryStore, LeafRules
+from tiktok_pipelines.stores.db import utcnow
+from tiktok_pipelines.stores.registry import Client
 
 CACHE_MAX_AGE = timedelta(days=7)
 
 
-@dataclass
-class ProductCategories:
-    """A product's category sources and a sample of its text (for TikTok's recommendation)."""
-
-    product_key: str
-    sources: list[CategorySource]
-    title: str
-    description: str | None = None
-
-
 def refresh_tree(
-    shop: TikTokShopClient, store: CategoryStore, client_id: str, now: datetime, force: bool = False
+    catalog: CatalogApi, store: CategoryStore, client_id: str, now: datetime, force: bool = False
 ) -> int:
-    """Fetches TikTok's category tree when the cached one is older than a week; returns nodes stored."""
+    """Fetches the channel's category tree when the cached one is older than a week; returns nodes stored."""
     fetched_at = store.tree_fetched_at(client_id)
     if not force and fetched_at is not None and now - fetched_at < CACHE_MAX_AGE:
         return 0
-    return store.replace_tree(client_id, shop.get_categories())
+    return store.replace_tree(client_id, catalog.category_tree())
 
 
-def usable_leaves(tree: Mapping[str, TikTokCategory]) -> dict[str, str]:
+def usable_leaves(tree: Mapping[str, CategoryNode]) -> dict[str, str]:
     """Leaves the shop may list in: id → path."""
     return {c.category_id: c.path for c in tree.values() if c.is_leaf and c.permitted}
 
 
-def leaf_problem(tree: Mapping[str, TikTokCategory], leaf_id: str) -> str | None:
+def leaf_problem(tree: Mapping[str, CategoryNode], leaf_id: str) -> str | None:
     node = tree.get(leaf_id)
     if node is None:
         return f"TikTok category {leaf_id} is not in TikTok's category tree"
@@ -72,17 +68,17 @@ class SuggestionReport:
 
 
 def suggest(
-    shop: TikTokShopClient,
+    catalog: CatalogApi,
     store: CategoryStore,
     client_id: str,
     products: Iterable[ProductCategories],
     accepted: Mapping[tuple[str, str], str],
     existing: Mapping[tuple[str, str], CategoryMapping],
-    tree: Mapping[str, TikTokCategory],
+    tree: Mapping[str, CategoryNode],
     max_calls: int,
 ) -> SuggestionReport:
     """A suggestion for each category source value whose products have no accepted mapping and that has
-    no mapping row yet: TikTok's recommendation for a sample product, else a text match."""
+    no mapping row yet: the channel's recommendation for a sample product, else a text match."""
     report = SuggestionReport()
     leaves = usable_leaves(tree)
     groups: dict[tuple[str, str], tuple[CategorySource, ProductCategories, int]] = {}
@@ -99,16 +95,13 @@ def suggest(
         leaf, origin, score = None, None, None
         if calls < max_calls:
             calls += 1
-            try:
-                answer = shop.recommend_category(sample.title, sample.description)
-                candidate = str(answer.get("leaf_category_id") or "")
-                if candidate and candidate in leaves:
-                    leaf, origin = candidate, "recommend"
-            except RateLimitedError:
-                report.failed.append(f"{source.kind} {source.value}: rate limited")
-                continue  # no row: asked again next run
-            except TikTokShopError as exc:
-                report.failed.append(f"{source.kind} {source.value}: {exc.code} {exc.message}")
+            answer = catalog.recommend_category(sample.title, sample.description)
+            if answer.error is not None:
+                report.failed.append(f"{source.kind} {source.value}: {answer.error}")
+                if answer.retry_later:
+                    continue  # no row: asked again next run
+            elif answer.category_id and answer.category_id in leaves:
+                leaf, origin = answer.category_id, "recommend"
         else:
             report.skipped_for_budget += 1
         if leaf is None:
@@ -147,7 +140,7 @@ def suggest(
 
 
 def fetch_rules(
-    shop: TikTokShopClient,
+    catalog: CatalogApi,
     store: CategoryStore,
     client_id: str,
     leaf_ids: Iterable[str],
@@ -162,13 +155,11 @@ def fetch_rules(
         old = cached.get(leaf)
         if not force and old is not None and now - old.fetched_at < CACHE_MAX_AGE:
             continue
-        try:
-            rules = shop.get_category_rules(leaf)
-            attributes = shop.get_category_attributes(leaf)
-        except TikTokShopError as exc:
-            errors[leaf] = f"{exc.code}: {exc.message}"
+        answer = catalog.category_rules(leaf)
+        if answer.error is not None:
+            errors[leaf] = answer.error
             continue
-        store.save_rules(client_id, leaf, rules, attributes)
+        store.save_rules(client_id, leaf, dict(answer.rules), list(answer.attributes))
         fetched += 1
     return fetched, errors
 
@@ -180,7 +171,7 @@ class CategoryResolver:
         self,
         client_id: str,
         mappings: Iterable[CategoryMapping],
-        tree: Mapping[str, TikTokCategory],
+        tree: Mapping[str, CategoryNode],
         rules: Mapping[str, LeafRules],
     ):
         self.client_id = client_id
@@ -233,7 +224,7 @@ class CategoryResolver:
 
 
 def mapping_rows(
-    mappings: Iterable[CategoryMapping], tree: Mapping[str, TikTokCategory]
+    mappings: Iterable[CategoryMapping], tree: Mapping[str, CategoryNode]
 ) -> list[dict[str, Any]]:
     """The mapping as rows for a preview or a listing."""
     rows = []
@@ -253,3 +244,85 @@ def mapping_rows(
             }
         )
     return rows
+
+
+@dataclass
+class CategoriesRun:
+    """What `map_categories` did."""
+
+    nodes_fetched: int
+    tree: dict[str, CategoryNode]
+    leaves: set[str]  # leaves in use
+    rules_fetched: int
+    rule_errors: dict[str, str]  # leaf → why its rules could not be read
+    suggestions: SuggestionReport
+    mapped: int  # products with a leaf (and its rules)
+    unmapped_reasons: Counter  # why the others have none → how many
+    rows: list[dict[str, Any]]  # the mapping, suggestions awaiting review first
+    calls: dict[str, int]
+
+    @property
+    def unmapped(self) -> int:
+        return sum(self.unmapped_reasons.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for r in self.rows if r["status"] == "suggested")
+
+
+def map_categories(
+    client: Client, stores: CatalogStores, lake: Lake, open_session: SessionOpener, refresh: bool = False
+) -> CategoriesRun:
+    """The channel's tree (cached a week; `refresh` forces it), suggestions for the category values of the
+    feed with no mapping yet, and the rules of every leaf in use (cached a week)."""
+    client_id = client.client_id
+    vtex_index = VtexIndex(lake.read_table("vtex_catalog", client_id))
+    try:
+        with lake.local_copy("feed_products", client_id) as feed_path:
+            infos = [product_categories(p) for p in iter_products(feed_path, vtex_index)]
+    except KeyError:
+        raise CatalogRunError("no feed_products table yet: materialize feed_xml and feed_products") from None
+    store = stores.categories
+    now = utcnow()
+    with open_session(client_id) as session:
+        nodes = refresh_tree(session, store, client_id, now, force=refresh)
+        tree = store.tree(client_id)
+        mappings = store.mappings(client_id)
+        existing = {(m.source_kind, m.source_value): m for m in mappings}
+        resolver = CategoryResolver(client_id, mappings, tree, {})
+        report = suggest(
+            session,
+            store,
+            client_id,
+            infos,
+            resolver.accepted,
+            existing,
+            tree,
+            int(client.option("category_suggestions_per_run")),
+        )
+        leaves: set[str] = set()
+        counts: Counter = Counter()
+        for info in infos:
+            _, source = resolver.choose(info.sources)
+            if source is not None:
+                counts[source.key] += 1
+            found = resolve_category(info.sources, resolver.accepted)
+            if found is not None and leaf_problem(tree, found[1]) is None:
+                leaves.add(found[1])
+        fetched, errors = fetch_rules(session, store, client_id, leaves, now, force=refresh)
+        calls = session.call_counts()
+    store.update_counts(client_id, dict(counts))
+    resolver = CategoryResolver(client_id, store.mappings(client_id), tree, store.rules(client_id, leaves))
+    mapped = 0
+    problems: Counter = Counter()
+    for info in infos:
+        choice, _ = resolver.choose(info.sources)
+        if choice.leaf_id:
+            mapped += 1
+        else:
+            problems[choice.problem or "?"] += 1
+    rows = sorted(
+        mapping_rows(store.mappings(client_id), tree),
+        key=lambda r: (r["status"] != "suggested", r["status"] != "unmatched", -r["products"]),
+    )
+    return CategoriesRun(nodes, tree, leaves, fetched, errors, report, mapped, problems, rows, calls)

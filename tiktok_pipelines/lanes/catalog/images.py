@@ -1,10 +1,10 @@
-"""Product images on TikTok: downloaded from the feed's (and VTEX's) URLs, checked, and uploaded as bytes
-(TikTok's upload takes files, not URLs), once per content.
+"""Product images on a channel: downloaded from the feed's (and VTEX's) URLs, checked, and uploaded as
+bytes (channels' uploads take files, not URLs), once per content.
 
 Two caches in the state DB make that cheap: a URL's content hash (so an image URL seen before is not
-downloaded again for `image_source_ttl_days`), and the uri TikTok gave each content hash and use case
+downloaded again for `image_source_ttl_days`), and the uri the channel gave each content hash and use
 (so the same picture, whatever its URL, is uploaded once). Concurrent workers asking for the same image
-wait for one download and one upload.
+wait for one download and one upload. The uploader is the `ImageSource` a channel's listing writes use.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient, TikTokShopError
+from tiktok_pipelines.channels.base.catalog import CatalogApi
 from tiktok_pipelines.core.images import MAX_IMAGE_BYTES, content_hash, image_problem, sniff_image
 from tiktok_pipelines.http import RetryableError, RetryPolicy
 from tiktok_pipelines.stores.catalog import ImageStore
@@ -35,7 +35,7 @@ class _Busy(ImageError, RetryableError):
 class ImageUploader:
     def __init__(
         self,
-        shop: TikTokShopClient,
+        catalog: CatalogApi,
         store: ImageStore,
         client_id: str,
         http: httpx.Client,
@@ -43,7 +43,7 @@ class ImageUploader:
         source_ttl: timedelta = timedelta(days=30),
         retry: RetryPolicy | None = None,
     ):
-        self.shop = shop
+        self.catalog = catalog
         self.store = store
         self.client_id = client_id
         self.http = http
@@ -130,16 +130,11 @@ class ImageUploader:
                 raise ImageError(f"image {redact_url(url)}: {problem}")
             info = sniff_image(data)
             suffix = {"image/png": "png", "image/webp": "webp"}.get(info.mime if info else "", "jpg")
-            try:
-                answer = self.shop.upload_image(data, use_case, filename=f"{digest[:16]}.{suffix}")
-            except TikTokShopError as exc:
-                raise ImageError(
-                    f"image {redact_url(url)}: upload refused: {exc.code} {exc.message}"
-                ) from None
-            uri = str(answer["uri"])
-            self.store.save_upload(
-                self.client_id, digest, use_case, uri, answer.get("width"), answer.get("height")
-            )
+            upload = self.catalog.upload_image(data, use_case, filename=f"{digest[:16]}.{suffix}")
+            if upload.uri is None:
+                raise ImageError(f"image {redact_url(url)}: upload refused: {upload.error}")
+            uri = upload.uri
+            self.store.save_upload(self.client_id, digest, use_case, uri, upload.width, upload.height)
             with self._lock:
                 self.uploads[(digest, use_case)] = uri
             self._count("uploads")
@@ -157,7 +152,7 @@ class ImageUploader:
         return uris, errors
 
     def forget(self, uris: Iterable[str]) -> None:
-        """Forgets uploads TikTok refused as unknown, so the next use uploads them again."""
+        """Forgets uploads the channel refused as unknown, so the next use uploads them again."""
         wanted = set(uris)
         with self._lock:
             for key in [k for k, v in self.uploads.items() if v in wanted]:

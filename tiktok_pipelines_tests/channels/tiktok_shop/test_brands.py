@@ -1,11 +1,6 @@
 from types import SimpleNamespace
 
-from tiktok_pipelines.channels.tiktok_shop.brands import (
-    brand_names,
-    resolve_brand,
-    resolve_brands,
-    search_terms,
-)
+from tiktok_pipelines.channels.tiktok_shop.brands import resolve_brand, search_terms
 from tiktok_pipelines.channels.tiktok_shop.client import BrandExistsError, RateLimitedError
 
 
@@ -42,13 +37,13 @@ def test_a_brand_is_matched_ignoring_case_and_accents():
     api = FakeBrands(["Açaí Sports", "Nike"])
     assert resolve_brand(api, "NIKE").origin == "matched"
     result = resolve_brand(api, "ACAI SPORTS")  # the filter misses it by name, finds it by "sports"
-    assert (result.origin, result.tiktok_brand_name, api.created) == ("matched", "Açaí Sports", [])
+    assert (result.origin, result.channel_brand_name, api.created) == ("matched", "Açaí Sports", [])
 
 
 def test_already_exists_is_followed_by_a_search():
     api = FakeBrands(["Havaianas"], hidden_until_created={"Havaianas"})
     result = resolve_brand(api, "havaianas")
-    assert (result.origin, result.tiktok_brand_id) == ("exists", "0")
+    assert (result.origin, result.channel_brand_id) == ("exists", "0")
     assert api.created == []
 
 
@@ -56,18 +51,9 @@ def test_a_new_brand_is_created_once_and_failures_say_why():
     api = FakeBrands([])
     assert resolve_brand(api, "Marca Nova").origin == "created"
     too_long = resolve_brand(api, "M" * 31)
-    assert too_long.tiktok_brand_id is None and "2 to 30" in too_long.error
+    assert too_long.channel_brand_id is None and "2 to 30" in too_long.error
     api.rate_limited = True
     assert "rate limited" in resolve_brand(api, "Outra").error
-
-
-def test_resolve_brands_skips_mapped_ones_and_saves_each_result():
-    api = FakeBrands(["Nike"])
-    names = brand_names(["Nike", "NIKE ", None, "Nova"])
-    assert names == {"nike": "Nike", "nova": "Nova"}
-    saved = []
-    report = resolve_brands(api, names, {"nike": SimpleNamespace(tiktok_brand_id="9")}, saved.append)
-    assert [r.name for r in saved] == ["Nova"] and report.count("created") == 1
 
 
 def test_search_terms_include_unaccented_words():

@@ -21,7 +21,7 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     parse_versions,
     verify_webhook_signature,
 )
-from tiktok_pipelines.sandbox.images import product_png
+from tiktok_pipelines.sandbox.feeds.images import product_png
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 

@@ -56,8 +56,8 @@ def test_an_asset_gets_an_account_bound_client_for_its_partition(sandbox, demo_c
 def test_each_clients_orders_carry_their_own_signed_callback_address(monkeypatch):
     import pytest
 
-    from tiktok_pipelines.core.events import marketplace_callback_token
     from tiktok_pipelines.settings import ConfigError, Settings
+    from tiktok_pipelines.vtex.notifications import marketplace_callback_token
 
     monkeypatch.setenv("VTEX_MARKETPLACE_SERVICES_ENDPOINT", "https://hooks.example.com")
     monkeypatch.setenv("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET", "s3cret")

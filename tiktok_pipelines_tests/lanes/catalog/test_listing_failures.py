@@ -5,8 +5,11 @@ import json
 
 import httpx
 
+from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
-from tiktok_pipelines.channels.tiktok_shop.listing import ListingSettings, ProductInput, SkuInput, build_draft
+from tiktok_pipelines.channels.tiktok_shop.listing import build_draft
+from tiktok_pipelines.core.models.listings import ListingOptions
+from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.lanes.catalog.listings import ListingPublisher
 from tiktok_pipelines.stores.listings import ListingMap
@@ -24,12 +27,12 @@ class Images:
 
 def draft(group: str, sku: str):
     return build_draft(
-        ProductInput(group, [SkuInput(feed(sku, item_group_id=group), vtex(sku))]),
+        Product(group, [Variant(feed(sku, item_group_id=group), vtex(sku))]),
         choice(),
         "B1",
         None,
         lambda a: None,
-        ListingSettings(),
+        ListingOptions(),
     )
 
 
@@ -59,12 +62,15 @@ def test_a_parameter_error_fails_one_product_and_pauses_it_when_repeated(state_d
         rate_limit_per_second=1000,
     )
     listings = ListingMap(state_db)
+    session = TikTokShopSession(shop, capabilities())
     publisher = ListingPublisher(
-        shop, Images(), listings, "c1", warehouse_ids=["W1"], stock=lambda skus: ({}, []), pause_after=2
+        session, Images(), listings, "c1", warehouse_ids=["W1"], stock=lambda skus: ({}, []), pause_after=2
     )
     good, bad = draft("G-OK", "OK"), draft("G-BAD", "BAD")
     for run in (1, 2):
-        report = publisher.push([good, bad] if run == 1 else [bad], [], {}, {}, {})  # never raises AuthError
+        report = publisher.push(
+            [good, bad] if run == 1 else [bad], [], {}, {}, {}
+        )  # never raises ChannelAuthError
         results = {r.product_key: r for r in report.results}
         assert not results["G-BAD"].ok and not results["G-BAD"].systemic
         assert REFUSAL in results["G-BAD"].message

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from tiktok_pipelines.channels.tiktok_shop.listing import ListingDraft, plan_edit
+from tiktok_pipelines.channels.tiktok_shop.listing import TikTokListingDraft, plan_edit
 from tiktok_pipelines.lanes.catalog.listings import DraftSummary, idempotency_key, plan_listings
 from tiktok_pipelines.stores.listings import ListedProduct, PayloadState
 
@@ -9,7 +9,7 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 def draft(key, title="T", problems=()):
     parts = {"title": title, "skus": [{"seller_sku": key + "-1", "sales_attributes": []}]}
-    return ListingDraft(key, parts, {}, list(problems))
+    return TikTokListingDraft(key, parts, {}, list(problems))
 
 
 def listed(key, payload_hash, status="ACTIVATE", paused=False, pid="TP"):
@@ -80,3 +80,23 @@ def test_a_product_the_seller_deleted_on_tiktok_is_created_again():
     gone = {"p": listed("p", d.payload_hash, status="DELETED")}
     plan = plan_listings({"p": d}, {}, gone, {})
     assert plan.creates == ["p"] and plan.deletes == []
+
+
+def test_a_listed_product_still_in_the_feed_is_never_deleted_even_when_invalid():
+    bad = draft("p", problems=[("validation", "the product has no title")])
+    plan = plan_listings({"p": bad}, {}, {"p": listed("p", "h")}, {})
+    assert plan.invalid == ["p"] and plan.deletes == [] and plan.edits == []
+
+
+def test_max_products_takes_edits_first_then_creates():
+    drafts = {k: draft(k) for k in ("e1", "e2", "c1")}
+    current = {k: listed(k, "old") for k in ("e1", "e2")}
+    plan = plan_listings(drafts, {}, current, {}, max_products=1)
+    assert (plan.edits, plan.creates, plan.deferred) == (["e1"], [], ["e2", "c1"])
+    assert plan_listings(drafts, {}, current, {}, max_products=0).deferred == ["e1", "e2", "c1"]
+
+
+def test_an_unchanged_product_with_no_recorded_feed_hash_takes_the_current_one():
+    d = draft("p")
+    plan = plan_listings({"p": d}, {"p": "src"}, {"p": listed("p", d.payload_hash)}, {})
+    assert plan.unchanged == ["p"] and plan.feed_only_changes == ["p"]

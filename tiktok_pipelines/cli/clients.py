@@ -1,0 +1,190 @@
+"""`clients`: register and manage clients (merchants)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from tiktok_pipelines.cli.common import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    client_registry,
+    fail,
+    handle_errors,
+    secret_value,
+)
+from tiktok_pipelines.settings import Settings
+
+
+@click.group()
+def clients() -> None:
+    """Register and manage clients (merchants)."""
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            fail(f"--option takes key=value, got {pair!r}", EXIT_INVALID)
+        key, raw = pair.split("=", 1)
+        key = key.strip()
+        if not key:
+            fail(f"--option has an empty key in {pair!r}", EXIT_INVALID)
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def client_field_options(required: bool) -> Callable:
+    """The options that set client fields, shared by `add` (where some are required) and `set`."""
+
+    def deco(fn: Callable) -> Callable:
+        opts = [
+            click.option("--display-name", help="A human name for the client."),
+            click.option("--feed-url", help="URL of the product feed (Google Merchant XML)."),
+            click.option("--vtex-account", help="VTEX account name (the store's subdomain)."),
+            click.option("--vtex-environment", help="VTEX environment, default vtexcommercestable."),
+            click.option("--vtex-app-key", help="VTEX app key; '-' reads it from standard input."),
+            click.option("--vtex-app-token", help="VTEX app token; '-' reads it from standard input."),
+            click.option(
+                "--vtex-warehouse",
+                "vtex_warehouse_ids",
+                multiple=True,
+                help="VTEX warehouse id (repeat for several).",
+            ),
+            click.option("--vtex-trade-policy", help="VTEX trade policy (sales channel), e.g. 1."),
+            click.option("--vtex-affiliate-id", help="VTEX affiliate id of the TikTok Shop marketplace."),
+            click.option(
+                "--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."
+            ),
+            click.option("--tiktok-shop-id", help="TikTok shop id (normally filled by onboarding)."),
+            click.option("--tiktok-shop-cipher", help="TikTok shop cipher (normally filled by onboarding)."),
+            click.option(
+                "--tiktok-warehouse",
+                "tiktok_warehouse_ids",
+                multiple=True,
+                help="TikTok warehouse id (repeat for several).",
+            ),
+            click.option(
+                "--option",
+                "options",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
+            ),
+        ]
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return deco
+
+
+def _fields_from(kwargs: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: v for k, v in kwargs.items() if v not in (None, ())}
+    fields.pop("options", None)
+    return fields
+
+
+@clients.command("add")
+@click.argument("client_id")
+@client_field_options(required=True)
+@handle_errors
+def clients_add(client_id: str, **kwargs: Any) -> None:
+    """Register a client. Secrets are encrypted before they are stored."""
+    from tiktok_pipelines.stores.registry import build_client
+
+    kwargs["vtex_app_key"] = secret_value(kwargs.get("vtex_app_key"), "vtex_app_key", True)
+    kwargs["vtex_app_token"] = secret_value(kwargs.get("vtex_app_token"), "vtex_app_token", True)
+    kwargs["tiktok_shop_cipher"] = secret_value(kwargs.get("tiktok_shop_cipher"), "tiktok_shop_cipher", False)
+    fields = _fields_from(kwargs)
+    options = _parse_options(kwargs.get("options", ()))
+    client = build_client(client_id=client_id, options=options, **fields)
+    client_registry().add(client)
+    click.echo(f"added client {client.client_id}")
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def clients_list(as_json: bool) -> None:
+    """List the registered clients (no secret is printed)."""
+    rows = [c.public_dict() for c in client_registry().list()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo(f"no clients registered in the state DB {Settings.load().database_label}")
+        return
+    columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
+    widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns))
+
+
+@clients.command("show")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def clients_show(client_id: str, as_json: bool) -> None:
+    """Show one client; secrets appear only as <set>."""
+    data = client_registry().get(client_id).public_dict()
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for key, value in data.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = json.dumps(value, sort_keys=True)
+        click.echo(f"{key}: {'' if value is None else value}")
+
+
+@clients.command("set")
+@click.argument("client_id")
+@client_field_options(required=False)
+@click.option("--unset-option", "unset_options", multiple=True, metavar="KEY", help="Remove a client option.")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "paused", "needs_reauthorization"]),
+    help="Pause or resume the client's automation.",
+)
+@handle_errors
+def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -> None:
+    """Change fields or options of a client."""
+    registry = client_registry()
+    current = registry.get(client_id)
+    for name in ("vtex_app_key", "vtex_app_token", "tiktok_shop_cipher"):
+        if kwargs.get(name) is not None:
+            kwargs[name] = secret_value(kwargs[name], name, False)
+    changes = _fields_from(kwargs)
+    options = dict(current.options)
+    options.update(_parse_options(kwargs.get("options", ())))
+    for key in unset_options:
+        if key not in options:
+            fail(f"client {client_id} has no option {key!r}", EXIT_NOT_FOUND)
+        options.pop(key)
+    if not changes and options == current.options:
+        fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
+    registry.update(client_id, options=options, **changes)
+    click.echo(f"updated client {client_id}")
+
+
+@clients.command("remove")
+@click.argument("client_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def clients_remove(client_id: str, yes: bool) -> None:
+    """Remove a client and its state (its partition is deleted by client_registry_sensor)."""
+    registry = client_registry()
+    registry.get(client_id)
+    if not yes and not click.confirm(f"remove client {client_id} and all of its state?"):
+        fail("not confirmed", EXIT_INVALID)
+    registry.remove(client_id)
+    click.echo(f"removed client {client_id}")

@@ -1,0 +1,114 @@
+"""`oauth`: authorize clients' TikTok shops."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from tiktok_pipelines.cli.common import fail, handle_errors
+from tiktok_pipelines.settings import Settings
+
+
+def _tiktok():
+    from tiktok_pipelines.defs.resources.tiktok_shop import standalone_tiktok_shop
+
+    return standalone_tiktok_shop(Settings.load())
+
+
+@click.group()
+def oauth() -> None:
+    """Authorize clients' TikTok shops: links for sellers, token exchange and status."""
+
+
+@oauth.command("url")
+@click.argument("client_id")
+@handle_errors
+def oauth_url(client_id: str) -> None:
+    """Print the authorization link to send to the client's seller (single use, expires)."""
+    tiktok = _tiktok()
+    link = tiktok.authorization_link(client_id)
+    click.echo(link)
+    click.echo(
+        f"valid for {tiktok.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the redirect URL "
+        "set in Partner Center (…/oauth/tiktok/callback), then `tiktok_token_job` (hourly) or "
+        "`tiktok-pipelines oauth exchange` finishes the connection",
+        err=True,
+    )
+
+
+@oauth.command("exchange")
+@handle_errors
+def oauth_exchange() -> None:
+    """Run the token manager now: exchange received auth codes, associate shops, renew due tokens."""
+    from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopError
+
+    try:
+        with _tiktok().token_manager() as manager:
+            report = manager.run()
+    except TikTokShopError as exc:
+        fail(str(exc), 1)
+    click.echo(
+        f"codes exchanged: {len(report.codes_exchanged)}, shops associated: {len(report.associated)}, "
+        f"tokens renewed: {len(report.renewed)}, failures: {report.failures}"
+    )
+    for client_id, reason in report.codes_failed + report.renewal_failed:
+        click.echo(f"  {client_id}: {reason}", err=True)
+    for client_id in sorted(set(report.needs_reauthorization)):
+        click.echo(
+            f"  {client_id}: needs re-authorization (`tiktok-pipelines oauth url {client_id}`)", err=True
+        )
+    if report.failures:
+        sys.exit(1)
+
+
+@oauth.command("status")
+@click.argument("client_id", required=False)
+@click.option(
+    "--log", "log_lines", default=0, show_default=True, help="Also print the last N token log steps."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
+    """Show each client's TikTok authorization: shop, token expiry, status (never a token)."""
+    tiktok = _tiktok()
+    registry, store = tiktok.state.registry, tiktok.auth_store
+    clients = [registry.get(client_id)] if client_id else registry.list()
+    rows = []
+    for client in clients:
+        tokens = store.get_tokens(client.client_id)
+        rows.append(
+            {
+                "client_id": client.client_id,
+                "status": client.status,
+                "tiktok_shop_code": client.tiktok_shop_code,
+                "tiktok_shop_id": client.tiktok_shop_id,
+                "access_token_expires_at": tokens.access_token_expires_at.isoformat() if tokens else None,
+                "refresh_token_expires_at": tokens.refresh_token_expires_at.isoformat() if tokens else None,
+                "log": [
+                    {
+                        "at": e.created_at.isoformat(),
+                        "step": e.step,
+                        "outcome": e.outcome,
+                        "code": e.code,
+                        "message": e.message,
+                    }
+                    for e in store.log_entries(client.client_id, limit=log_lines)
+                ]
+                if log_lines
+                else [],
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['client_id']}: {row['status']}, shop {row['tiktok_shop_code'] or '-'} / {row['tiktok_shop_id'] or '-'}, "
+            f"access token until {row['access_token_expires_at'] or '-'}, refresh until {row['refresh_token_expires_at'] or '-'}"
+        )
+        for entry in row["log"]:
+            click.echo(
+                f"  {entry['at']} {entry['step']} {entry['outcome']} {entry['code'] or ''} {entry['message'] or ''}".rstrip()
+            )

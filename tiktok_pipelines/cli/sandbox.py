@@ -1,0 +1,61 @@
+"""`sandbox`: the local emulators; its options are the demo's too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+@click.group()
+def sandbox() -> None:
+    """Local emulators of the feed server, TikTok Shop and VTEX."""
+
+
+def sandbox_options(fn: Callable) -> Callable:
+    """Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands."""
+    for opt in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True),
+            click.option("--feeds-port", default=8701, show_default=True),
+            click.option("--tiktok-port", default=8702, show_default=True),
+            click.option("--vtex-port", default=8703, show_default=True),
+            click.option(
+                "--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."
+            ),
+            click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
+            click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
+        ]
+    ):
+        fn = opt(fn)
+    return fn
+
+
+def sandbox_config(**kw: Any):
+    from tiktok_pipelines.sandbox.world import SandboxConfig
+
+    return SandboxConfig(
+        host=kw["host"],
+        feeds_port=kw["feeds_port"],
+        tiktok_port=kw["tiktok_port"],
+        vtex_port=kw["vtex_port"],
+        receiver_port=kw["receiver_port"],
+        products=kw["products"],
+        seed=kw["seed"],
+    )
+
+
+@sandbox.command("up")
+@sandbox_options
+def sandbox_up(**kw: Any) -> None:
+    """Serve the sandbox emulators on loopback until Ctrl-C."""
+    from tiktok_pipelines.sandbox.server import run_servers
+    from tiktok_pipelines.sandbox.world import SandboxWorld
+
+    world = SandboxWorld(sandbox_config(**kw))
+    for served in world.apps():
+        click.echo(f"sandbox {served.name}: {world.config.url(served.port)}")
+    click.echo(f"demo feed: {world.demo_client_fields()['feed_url']}")
+    click.echo(f"TikTok consent redirects to {world.urls()['receiver']}/oauth/tiktok/callback")
+    run_servers(world.apps(), host=kw["host"], log_level="warning")

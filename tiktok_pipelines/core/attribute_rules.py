@@ -1,0 +1,71 @@
+"""Where a product attribute of a channel takes its value from: the rules a data engineer sets per client
+(and per leaf category).
+
+A rule's source is one of:
+- `feed:<field>`: a feed field (`material`, `color`, `size`, `gender`, `age_group`, `pattern`, `brand`,
+  `condition`, `mpn`...) or `feed:extra.<name>` for any other `g:` element of the item;
+- `vtex:<specification>`: a VTEX SKU or product specification by name (`vtex:Material`);
+- `value:<text>`: a constant (`value:Algodão`; several values of a multi-select attribute with `|`).
+
+A rule names its attribute by the channel's id, or by its name (matched ignoring case and accents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tiktok_pipelines.core.text import fold
+
+FEED_FIELDS = (
+    "brand",
+    "color",
+    "size",
+    "gender",
+    "age_group",
+    "material",
+    "pattern",
+    "condition",
+    "mpn",
+    "gtin",
+    "title",
+    "google_product_category",
+    "product_type",
+)
+
+
+def attribute_key(attribute: str) -> str:
+    """How an attribute is named in rules: its id as is, else its folded name."""
+    attribute = attribute.strip()
+    return attribute if attribute.isdigit() else fold(attribute)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # feed | vtex | value
+    name: str  # field, specification, or the constant
+
+
+def parse_source(text: str) -> Source:
+    kind, sep, name = text.strip().partition(":")
+    kind = kind.strip().lower()
+    name = name.strip()
+    if not sep or kind not in ("feed", "vtex", "value") or not name:
+        raise ValueError(
+            f"attribute source {text!r} must be feed:<field>, vtex:<specification> or value:<text>"
+        )
+    if kind == "feed" and name not in FEED_FIELDS and not name.startswith("extra."):
+        raise ValueError(
+            f"feed field {name!r} is not one of {', '.join(FEED_FIELDS)} (or extra.<g: element name>)"
+        )
+    return Source(kind, name)
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    """A client's rule: in leaf `category_id` (or "*", every leaf), `attribute` takes its value from
+    `source`."""
+
+    category_id: str
+    attribute: str
+    attribute_key: str
+    source: str

@@ -1,0 +1,107 @@
+"""Products and their variants, as every channel's listing builder reads them.
+
+A product is a feed item group (`g:item_group_id`), or an item without a group; its variants are the
+group's items. A variant is one `feed_products` row joined with what VTEX adds to it
+(`core.enrichment.VtexSkuData`: images, package, EAN, brand, category, specifications), when VTEX knows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tiktok_pipelines.core.enrichment import VtexSkuData
+from tiktok_pipelines.core.text import fold
+
+# What tells variants apart, in the order it is looked at, with the names a VTEX specification (or a
+# channel's sales attribute) gives it, folded.
+VARIANT_DIMENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("color", ("cor", "color", "colour")),
+    ("size", ("tamanho", "size")),
+    ("material", ("material",)),
+    ("pattern", ("estampa", "padrao", "pattern")),
+)
+_DIMENSION_NAMES = dict(VARIANT_DIMENSIONS)
+
+
+@dataclass
+class Variant:
+    """One feed item (a `feed_products` row) and its VTEX enrichment, if any."""
+
+    feed: Mapping[str, Any]
+    vtex: VtexSkuData | None = None
+
+    @property
+    def seller_sku(self) -> str:
+        return str(self.feed["seller_sku"])
+
+    @property
+    def specifications(self) -> Mapping[str, str]:
+        return self.vtex.specifications if self.vtex else {}
+
+    def dimension(self, name: str) -> str | None:
+        """The variant's value of a dimension of `VARIANT_DIMENSIONS` (`color`, `size`...): the feed's,
+        else a VTEX specification of one of the dimension's names."""
+        value = self.feed.get(name)
+        if value and str(value).strip():
+            return str(value).strip()
+        if self.vtex:
+            names = _DIMENSION_NAMES[name]
+            for key, spec in self.vtex.specifications.items():
+                if fold(key) in names and spec.strip():
+                    return spec.strip()
+        return None
+
+
+@dataclass
+class Product:
+    """A feed item group (or a lone item) with its variants, in feed order."""
+
+    product_key: str
+    variants: list[Variant]
+
+    @property
+    def brand_name(self) -> str | None:
+        """The feed's brand of the first variant that names one, else VTEX's."""
+        for variant in self.variants:
+            if variant.feed.get("brand"):
+                return str(variant.feed["brand"]).strip() or None
+        for variant in self.variants:
+            if variant.vtex and variant.vtex.brand_name:
+                return variant.vtex.brand_name
+        return None
+
+    @property
+    def title(self) -> str:
+        return product_title(self.variants)
+
+
+def product_title(variants: Sequence[Variant]) -> str:
+    """A product's title: its one variant's; for variants, VTEX's product name when every variant's title
+    starts with it, else what the variants' titles share ("Camiseta Pro Azul M" and "Camiseta Pro Preta
+    G" → "Camiseta Pro") without a trailing colour or size they all have, else the first title."""
+    titles = [str(v.feed.get("title") or "").strip() for v in variants]
+    if len(variants) == 1:
+        return titles[0]
+    for variant in variants:
+        name = (variant.vtex.product_name or "").strip() if variant.vtex else ""
+        if name and all(fold(t).startswith(fold(name)) for t in titles):
+            return name
+    common: list[str] = []
+    for column in zip(*(t.split() for t in titles), strict=False):
+        if len({fold(w) for w in column}) != 1:
+            break
+        common.append(column[0])
+    shared_values = {
+        fold(value)
+        for dimension, _ in VARIANT_DIMENSIONS
+        for value in (v.dimension(dimension) for v in variants)
+        if value
+    }
+    while len(common) > 2 and fold(common[-1]) in shared_values:
+        common.pop()
+    prefix = " ".join(common).rstrip(" -–,")
+    if len(common) >= 2 and len(prefix) >= 0.4 * len(titles[0]):
+        return prefix
+    return titles[0]

@@ -1,0 +1,55 @@
+"""How the catalog's assets call the catalog lane: its stores, a session on the client's shop, and the
+lane's failures reported as the asset's."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+from tiktok_pipelines.channels.base import ChannelSession
+from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
+from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
+from tiktok_pipelines.lanes.catalog.io import CatalogStores, SessionOpener
+from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
+from tiktok_pipelines.partitions import clients_partitions
+
+# Every catalog asset: one partition per client, in the catalog group.
+catalog_asset = functools.partial(
+    dg.asset, partitions_def=clients_partitions, group_name="catalog", code_version="1"
+)
+
+
+def stores_of(state: StateStore) -> CatalogStores:
+    return CatalogStores(state.db)
+
+
+def session_opener(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
+    """Opens a session on a client's shop; a client that must authorize first fails the run."""
+
+    @contextmanager
+    def open_session(client_id: str) -> Iterator[ChannelSession]:
+        try:
+            with tiktok.session(client_id, logger=context.log) as session:
+                yield session
+        except TikTokNotAuthorizedError as exc:
+            raise dg.Failure(description=str(exc)) from None
+
+    return open_session
+
+
+@contextmanager
+def lane_failures() -> Iterator[None]:
+    """A catalog run the lane stops fails the asset, with the lane's reason and metadata."""
+    try:
+        yield
+    except CatalogRunError as exc:
+        raise dg.Failure(description=str(exc), metadata=exc.metadata or None) from None
+
+
+def preview(rows: Iterable[dict], columns: list[str], limit: int = 10, width: int = 80) -> dg.MetadataValue:
+    return md(markdown_table(rows, columns, limit=limit, width=width))

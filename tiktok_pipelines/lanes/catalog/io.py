@@ -1,0 +1,102 @@
+"""What the catalog lane reads and writes: the state DB's catalog stores, and the lake and object store
+(as the protocols the project's storage satisfies, local or S3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from tiktok_pipelines.channels.base import ChannelSession
+from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
+from tiktok_pipelines.stores.catalog import (
+    AttributeRuleStore,
+    BrandMap,
+    CategoryStore,
+    ImageStore,
+    ShrinkGuardStore,
+)
+from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.feeds import FeedSnapshots
+from tiktok_pipelines.stores.listings import ListingMap
+from tiktok_pipelines.stores.registry import ClientRegistry
+
+# A session on a client's shop (by client id), opened when the lane needs the channel.
+SessionOpener = Callable[[str], AbstractContextManager[ChannelSession]]
+
+
+class Lake(Protocol):
+    """Parquet tables per client (`defs.resources.storage.ParquetLake`)."""
+
+    def read_table(self, table: str, client_id: str, columns: list[str] | None = None) -> pa.Table | None: ...
+
+    def write_table(self, table: str, client_id: str, data: pa.Table) -> None: ...
+
+    def append_part(self, table: str, client_id: str, data: pa.Table) -> str | None: ...
+
+    def writer(
+        self, table: str, client_id: str, schema: pa.Schema, **options: Any
+    ) -> AbstractContextManager[Any]: ...
+
+    def local_copy(self, table: str, client_id: str) -> AbstractContextManager[Path]: ...
+
+
+class ObjectStore(Protocol):
+    """Named blobs (`defs.resources.storage.ObjectStore`): the raw feed snapshots."""
+
+    def put_file(self, key: str, path: str | Path) -> None: ...
+
+    def uri(self, key: str) -> str: ...
+
+    def local_copy(self, key: str) -> AbstractContextManager[Path]: ...
+
+
+def feed_table(lake: Lake, client_id: str, columns: list[str] | None = None) -> pa.Table:
+    """The client's current `feed_products` table (these columns)."""
+    table = lake.read_table("feed_products", client_id, columns=columns)
+    if table is None:
+        raise CatalogRunError("no feed_products table yet: materialize feed_xml and feed_products first")
+    return table
+
+
+@dataclass(frozen=True)
+class CatalogStores:
+    """The state DB as the catalog lane uses it."""
+
+    db: StateDB
+
+    @property
+    def registry(self) -> ClientRegistry:
+        return ClientRegistry(self.db)
+
+    @property
+    def feeds(self) -> FeedSnapshots:
+        return FeedSnapshots(self.db)
+
+    @property
+    def listings(self) -> ListingMap:
+        return ListingMap(self.db)
+
+    @property
+    def brands(self) -> BrandMap:
+        return BrandMap(self.db)
+
+    @property
+    def categories(self) -> CategoryStore:
+        return CategoryStore(self.db)
+
+    @property
+    def attribute_rules(self) -> AttributeRuleStore:
+        return AttributeRuleStore(self.db)
+
+    @property
+    def images(self) -> ImageStore:
+        return ImageStore(self.db)
+
+    @property
+    def shrink_guard(self) -> ShrinkGuardStore:
+        return ShrinkGuardStore(self.db)

@@ -1,0 +1,65 @@
+"""The sandbox keeps the shape its package docstrings describe: small modules, and every API family's
+endpoints served by its emulator's app."""
+
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+from tiktok_pipelines import sandbox
+from tiktok_pipelines.sandbox import tiktok_shop, vtex
+from tiktok_pipelines.sandbox.tiktok_shop.app import ROUTES
+from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
+from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
+from tiktok_pipelines.sandbox.vtex.app import api_endpoints
+from tiktok_pipelines.sandbox.vtex.routing import Router
+
+SANDBOX = Path(sandbox.__file__).parent
+MAX_LINES = 800
+
+
+def modules_of(package) -> list:
+    return [
+        importlib.import_module(f"{package.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+    ]
+
+
+def test_every_sandbox_module_stays_under_800_lines():
+    lengths = {
+        str(p.relative_to(SANDBOX)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in SANDBOX.rglob("*.py")
+    }
+    assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+def test_every_tiktok_shop_family_route_is_served_by_the_app():
+    families = {
+        module.__name__: routes
+        for module in modules_of(tiktok_shop)
+        if isinstance(routes := getattr(module, "ROUTES", None), tuple)
+        and all(isinstance(r, ApiRoute) for r in routes)
+    }
+    assert len(families) >= 8
+    for name, routes in families.items():
+        for route in routes:
+            path = re.sub(r"\{\w+\}", "7000000000000000001", route.template)
+            try:
+                served, _ = ROUTES.resolve(route.method, path)
+            except ApiError as refusal:
+                raise AssertionError(f"{name}: {route.endpoint} is not served ({refusal.message})") from None
+            assert served.handler is route.handler, f"{name}: {route.endpoint}"
+
+
+def test_every_vtex_family_endpoint_is_served_by_the_app():
+    routers = {
+        module.__name__: router
+        for module in modules_of(vtex)
+        if isinstance(router := getattr(module, "router", None), Router)
+    }
+    assert len(routers) >= 6
+    served = api_endpoints()
+    for name, router in routers.items():
+        for template, methods in router.endpoints.items():
+            for method, endpoint in methods.items():
+                assert served.get(template, {}).get(method) is endpoint, f"{name}: {method} {template}"
