@@ -29,7 +29,7 @@ from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.defs.stock_price.reporting import push_metadata, read_metadata, state_metadata
 from tiktok_pipelines.lanes.stock_price.pushes import SystemicError
 from tiktok_pipelines.lanes.stock_price.service import (
-    ChannelOpener,
+    SessionOpener,
     StockPriceLane,
     StockPriceRun,
     StockPriceRunError,
@@ -92,9 +92,9 @@ def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPr
     )
 
 
-def _shop(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> ChannelOpener:
+def _shop(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
     """Opens the client's TikTok Shop session when the lane needs it."""
-    return lambda client: tiktok.session(client.client_id, logger=context.log)
+    return lambda client_id: tiktok.session(client_id, logger=context.log)
 
 
 def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:

@@ -61,6 +61,11 @@ class PushReport:
         return len(self.refused) + len(self.transient)
 
 
+def sync_log_name(session: ChannelSession) -> str:
+    """The channel's name in the lake's `sync_log` (`api`) and as the source of what it showed."""
+    return session.capabilities.log_name or str(session.capabilities.name)
+
+
 def is_refusal(exc: BaseException) -> bool:
     """Whether the channel refused the data itself (the SKU's fault) rather than failing to answer."""
     return isinstance(exc, ChannelRefusedError | ChannelNotFoundError)
@@ -152,8 +157,9 @@ class _Pusher:
         self.report.history += self.history(row, "failed", code, message)
 
     def _log_call(self, product_id: str, ok: bool, error: BaseException | str | None = None) -> None:
-        api = self.session.capabilities.log_name
-        self.sync.add(self.operation, api, product_id, "ok" if ok else "failed", error)
+        self.sync.add(
+            self.operation, sync_log_name(self.session), product_id, "ok" if ok else "failed", error
+        )
 
     def _settle(
         self,

@@ -47,7 +47,7 @@ MODES = ("realtime", "incremental", "full")
 MIN_SKUS_FOR_STOCKOUT_GUARD = 20
 
 VtexOpener = Callable[[Client], VtexClient]
-ChannelOpener = Callable[[Client], AbstractContextManager[ChannelSession]]
+SessionOpener = Callable[[str], AbstractContextManager[ChannelSession]]  # by client id
 
 
 class Lake(Protocol):
@@ -225,18 +225,18 @@ class StockPriceLane:
         return table.num_rows
 
     # ------------------------------------------------------------ the channel
-    def read_channel_state(self, channel: ChannelOpener) -> ChannelStateOutcome:
+    def read_channel_state(self, channel: SessionOpener) -> ChannelStateOutcome:
         """Takes what the channel shows for every registered SKU as confirmed (see `read_channel_state`)."""
         client = ClientRegistry(self.db).get(self.client_id)
         self.register(client)
         sync = SyncLog(client.client_id, LANE)
-        with channel(client) as session:
+        with channel(client.client_id) as session:
             report = read_channel_state(session, self.store, client.client_id, sync)
             calls = session.call_counts()
         self._log(client, sync)
         return ChannelStateOutcome(client, report, calls)
 
-    def push(self, kind: str, run: StockPriceRun, channel: ChannelOpener) -> PushOutcome:
+    def push(self, kind: str, run: StockPriceRun, channel: SessionOpener) -> PushOutcome:
         """Pushes the SKUs of `kind` whose target the channel has not confirmed (the dead letter only in
         full runs; in realtime runs only what the run read). History and calls go to the lake, also
         when the channel refused the shop's requests (`SystemicError`, raised after)."""
@@ -251,7 +251,7 @@ class StockPriceLane:
         sync = SyncLog(client.client_id, LANE)
         pusher_class = InventoryPusher if kind == "stock" else PricePusher
         systemic = None
-        with channel(client) as session:
+        with channel(client.client_id) as session:
             pusher = pusher_class(session, self.store, client.client_id, options, run.mode, sync)
             try:
                 report = pusher.push(rows)

@@ -129,7 +129,7 @@ def lane(registry, state_db) -> StockPriceLane:
 
 
 def opener(channel: MemoryChannel):
-    return lambda client: nullcontext(channel)
+    return lambda client_id: nullcontext(channel)
 
 
 def test_prices_a_channel_refuses_per_sku_cost_only_those_skus(lane):
