@@ -8,7 +8,8 @@ import dagster as dg
 
 from tiktok_pipelines.assets.reporting import markdown_table, md
 from tiktok_pipelines.clients.feed import FeedFetchError
-from tiktok_pipelines.domain.feed import FeedFormatError, FeedItem, FeedParser, feed_refusal
+from tiktok_pipelines.domain.feed import FeedFormatError, FeedParser, feed_refusal
+from tiktok_pipelines.domain.feed_table import write_feed_products
 from tiktok_pipelines.domain.tables import (
     FEED_PROBLEMS,
     FEED_PRODUCTS,
@@ -122,8 +123,6 @@ def feed_products(
         raise dg.Failure(description="no feed snapshot yet: materialize feed_xml for this client first")
     max_rejected = float(client.option("feed_max_rejected_share", DEFAULT_MAX_REJECTED_SHARE))
     parser = FeedParser(default_currency=client.option("currency", "BRL"))
-    groups: set[str] = set()
-    preview: list[dict] = []
     started = time.monotonic()
     try:
         with (
@@ -137,21 +136,7 @@ def feed_products(
                 columns_of=feed_product_columns(client.client_id, snapshot.content_hash),
             ) as writer,
         ):
-            for entry in parser.iter(path):
-                if isinstance(entry, FeedItem):
-                    writer.append_object(entry)
-                    groups.add(entry.item_group_id or entry.seller_sku)
-                    if len(preview) < 10:
-                        preview.append(
-                            {
-                                "seller_sku": entry.seller_sku,
-                                "title": entry.title,
-                                "price": entry.price,
-                                "sale_price": entry.sale_price,
-                                "brand": entry.brand,
-                                "availability": entry.availability,
-                            }
-                        )
+            table = write_feed_products(parser, path, writer, client.client_id, snapshot.content_hash)
             refusal = feed_refusal(parser.summary, max_rejected)
             if refusal is not None:
                 raise FeedFormatError(refusal)
@@ -192,7 +177,7 @@ def feed_products(
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.items,
-            "products": len(groups),
+            "products": len(table.products),
             "rejected_items": summary.rejected,
             "warnings": summary.warnings,
             "format": summary.format or "",
@@ -201,9 +186,10 @@ def feed_products(
             "size_bytes": snapshot.size_bytes,
             "parse_seconds": round(seconds, 3),
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,
+            "feed_reader": "compiled" if table.compiled else "python",
             "preview": md(
                 markdown_table(
-                    preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]
+                    table.preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]
                 )
             ),
             "problems": md(_problems_table(summary.problems)),
