@@ -3,16 +3,24 @@
 Generates (fixed seed) a catalog feed and a second version where 1 % of products changed, then times,
 each in a fresh process so peak RSS is its own:
   project:  stream-parse the new feed into the lake table (Parquet) and diff its products against the
-            previous table's product hashes (what `feed_products` + `feed_diff` do on every run);
+            previous table's product hashes (what `feed_products` + `feed_diff` do on every run, in that
+            order), with the compiled reader of plain items where it is built (core/feed_table.py);
+  python reader: the same with every item read in Python (what runs where no C compiler built it, and
+            what the project did before the compiled reader);
   baseline: parse both feeds whole into DOM trees and compare them item by item (the seed's
             PRODUTOS-compara-xml lambda).
-A third figure, lxml's iterparse alone over the same file, is the ceiling for any streaming parser in
+A fourth figure, lxml's iterparse alone over the same file, is the ceiling for any streaming parser in
 Python on this machine at that moment (the machine is shared: compare against it, not only against the
 targets), and `parse_diff_to_iterparse` is the project's throughput as a share of it, in the same run (the
-target is 0.5). A fourth, iterparse reading every field's tag and text and nothing else, is what any code
+target is 0.5). A fifth, iterparse reading every field's tag and text and nothing else, is what any code
 that looks at each field from Python pays before doing anything with it. Prints one line per figure:
 name, value, unit, ratio to the baseline. Throughput is given against wall time and against CPU time (the
-second is steadier on a shared machine).
+second is steadier on a shared machine; it counts every thread of the process).
+
+Arrow runs on the system allocator, as the project runs it (`ARROW_DEFAULT_MEMORY_POOL=system`, set by
+the Makefile; an explicit value in the environment is kept); the project's peak is also given with
+pyarrow's own default allocator (mimalloc), which keeps what it freed. Each run is one process (the
+row groups are encoded on a thread of it): its peak RSS is the process's own high-water mark.
 
     python benchmarks/feed.py [--sizes 10000,100000] [--repeat 3]
 
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -64,11 +73,13 @@ def generate(size: int, folder: Path) -> tuple[Path, Path, Path]:
     return old, new, old_table
 
 
-def run_project(old_table: Path, new: Path, out: Path) -> dict:
+def run_project(old_table: Path, new: Path, out: Path, compiled: bool | None = None) -> dict:
     """What `feed_products` and `feed_diff` do: stream-parse the new feed into its Parquet table while
-    hashing products, then diff against the previous table's product hashes."""
-    from tiktok_pipelines.core.catalog_diff import ProductHashes, diff_catalogs, product_hashes_of_parquet
-    from tiktok_pipelines.core.feed import FeedItem, FeedParser
+    hashing products, then diff against the previous table's product hashes. `compiled=False` reads
+    every item in Python (the reference reader, what runs where the compiled one is not built)."""
+    from tiktok_pipelines.core.catalog_diff import diff_catalogs, product_hashes_of_parquet
+    from tiktok_pipelines.core.feed import FeedParser
+    from tiktok_pipelines.core.feed_table import write_feed_products
     from tiktok_pipelines.core.tables import (
         FEED_PRODUCTS,
         FEED_PRODUCTS_BATCH_ROWS,
@@ -78,8 +89,6 @@ def run_project(old_table: Path, new: Path, out: Path) -> dict:
     )
 
     started, cpu = time.perf_counter(), time.process_time()
-    previous = product_hashes_of_parquet(old_table)
-    current = ProductHashes()
     with ParquetRowWriter(
         out,
         FEED_PRODUCTS,
@@ -87,15 +96,16 @@ def run_project(old_table: Path, new: Path, out: Path) -> dict:
         dictionary_columns=FEED_PRODUCTS_DICTIONARY,
         columns_of=feed_product_columns("bench", "snapshot"),
     ) as writer:
-        for entry in FeedParser().iter(new):
-            if entry.__class__ is FeedItem:
-                writer.append_object(entry)
-                current.add(entry.seller_sku, entry.item_group_id, entry.content_hash)
-    diff = diff_catalogs(previous, current.hexdigests())
+        table = write_feed_products(FeedParser(), new, writer, "bench", "snapshot", compiled=compiled)
+    # feed_diff runs after feed_products (its own step): the previous table is read once the parse is done
+    current, compiled = table.product_hashes(), table.compiled
+    del table
+    diff = diff_catalogs(product_hashes_of_parquet(old_table, batch_rows=2_000), current)
     return {
         "seconds": time.perf_counter() - started,
         "cpu_seconds": time.process_time() - cpu,
         "changed": len(diff.changed),
+        "compiled": compiled,
     }
 
 
@@ -172,6 +182,8 @@ def child(mode: str, folder: Path, size: int) -> None:
     )
     if mode == "project":
         result = run_project(old_table, new, folder / f"out-{size}.parquet")
+    elif mode == "reference":
+        result = run_project(old_table, new, folder / f"out-{size}.parquet", compiled=False)
     elif mode == "floor":
         result = run_floor(new)
     elif mode == "fields":
@@ -182,20 +194,26 @@ def child(mode: str, folder: Path, size: int) -> None:
     print(json.dumps(result))
 
 
-def measure(mode: str, folder: Path, size: int) -> dict:
+def measure(mode: str, folder: Path, size: int, arrow_pool: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if arrow_pool:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = arrow_pool
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--dir", str(folder), "--sizes", str(size)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def best_of(mode: str, folder: Path, size: int, repeat: int) -> dict:
+def best_of(mode: str, folder: Path, size: int, repeat: int, arrow_pool: str | None = None) -> dict:
     """The fastest of `repeat` fresh-process runs (the machine is shared: the others only add noise),
     with the largest peak RSS seen."""
-    runs = [measure(mode, folder, size) for _ in range(repeat)]
+    if arrow_pool is None:
+        arrow_pool = os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "system")
+    runs = [measure(mode, folder, size, arrow_pool) for _ in range(repeat)]
     best = min(runs, key=lambda r: r["seconds"])
     return {
         **best,
@@ -221,16 +239,24 @@ def main() -> None:
             _, new, _ = generate(size, folder)
             mb = new.stat().st_size / 1e6
             project = best_of("project", folder, size, args.repeat)
+            python_reader = best_of("reference", folder, size, args.repeat)
+            default_pool = best_of("project", folder, size, args.repeat, arrow_pool="")
             baseline = best_of("baseline", folder, size, args.repeat)
             floor = best_of("floor", folder, size, args.repeat)
             fields = best_of("fields", folder, size, args.repeat)
             label = f"{size // 1000}k"
-            p_rate, b_rate = mb / project["seconds"], mb / baseline["seconds"]
-            p_cpu, b_cpu = mb / project["cpu_seconds"], mb / baseline["cpu_seconds"]
+            b_rate, b_cpu = mb / baseline["seconds"], mb / baseline["cpu_seconds"]
+            f_rate, f_cpu = mb / floor["seconds"], mb / floor["cpu_seconds"]
             print(f"feed_{label}_size {mb:.1f} MB")
-            print(f"feed_{label}_parse_diff_throughput {p_rate:.1f} MB/s ratio {p_rate / b_rate:.2f}")
+            print(f"feed_{label}_reader {'compiled' if project['compiled'] else 'python'}")
+            for name, run in (("parse_diff", project), ("parse_diff_python_reader", python_reader)):
+                rate, cpu = mb / run["seconds"], mb / run["cpu_seconds"]
+                print(f"feed_{label}_{name}_throughput {rate:.1f} MB/s ratio {rate / b_rate:.2f}")
+                print(f"feed_{label}_{name}_to_iterparse {rate / f_rate:.2f} ratio (target 0.50)")
+                print(f"feed_{label}_{name}_to_iterparse_cpu {cpu / f_cpu:.2f} ratio (target 0.50)")
+                print(f"feed_{label}_{name}_cpu_throughput {cpu:.1f} MB/cpu-s ratio {cpu / b_cpu:.2f}")
             print(f"feed_{label}_baseline_throughput {b_rate:.1f} MB/s ratio 1.00")
-            f_rate = mb / floor["seconds"]
+            print(f"feed_{label}_baseline_cpu_throughput {b_cpu:.1f} MB/cpu-s ratio 1.00")
             print(
                 f"feed_{label}_lxml_iterparse_only_throughput {f_rate:.1f} MB/s ratio {f_rate / b_rate:.2f}"
             )
@@ -239,17 +265,18 @@ def main() -> None:
                 f"feed_{label}_lxml_iterparse_fields_read_throughput {r_rate:.1f} MB/s "
                 f"ratio {r_rate / b_rate:.2f}"
             )
-            print(f"feed_{label}_parse_diff_to_iterparse {p_rate / f_rate:.2f} ratio (target 0.50)")
-            p_cpu_floor = mb / floor["cpu_seconds"]
-            print(f"feed_{label}_parse_diff_to_iterparse_cpu {p_cpu / p_cpu_floor:.2f} ratio (target 0.50)")
-            print(f"feed_{label}_parse_diff_cpu_throughput {p_cpu:.1f} MB/cpu-s ratio {p_cpu / b_cpu:.2f}")
-            print(f"feed_{label}_baseline_cpu_throughput {b_cpu:.1f} MB/cpu-s ratio 1.00")
-            print(
-                f"feed_{label}_parse_diff_peak_rss {project['peak_rss_mb']:.0f} MB "
-                f"ratio {project['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}"
-            )
-            print(f"feed_{label}_baseline_peak_rss {baseline['peak_rss_mb']:.0f} MB ratio 1.00")
+            b_rss = baseline["peak_rss_mb"]
+            for name, run in (
+                ("parse_diff_peak_rss", project),
+                ("parse_diff_peak_rss_arrow_default_allocator", default_pool),
+                ("parse_diff_python_reader_peak_rss", python_reader),
+            ):
+                print(
+                    f"feed_{label}_{name} {run['peak_rss_mb']:.0f} MB ratio {run['peak_rss_mb'] / b_rss:.2f}"
+                )
+            print(f"feed_{label}_baseline_peak_rss {b_rss:.0f} MB ratio 1.00")
             print(f"feed_{label}_changed_products {project['changed']} products")
+            assert project["changed"] == python_reader["changed"], "the two readers' diffs differ"
 
 
 if __name__ == "__main__":

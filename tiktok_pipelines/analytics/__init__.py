@@ -1,4 +1,4 @@
 """Sales analytics: the DuckDB database analysts query, built from the lake and the event log.
 
-No Dagster here: `assets/analytics.py` wires these functions to resources and reports metadata.
+No Dagster here: `defs/analytics/assets.py` wires these functions to resources and reports metadata.
 """

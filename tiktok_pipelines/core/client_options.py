@@ -102,7 +102,7 @@ class ClientOptions(BaseModel):
         ("catalog", "stock_price", "orders", "fulfilment"),
         "Where the VTEX SKU id is: `id` (`g:id`, falling back to the link's `idsku`) or `link` (a feed "
         "whose `g:id` is a RefId). Every lane maps seller SKUs to VTEX SKU ids by it "
-        "(`domain/sku_ids.py`): enrichment, stock and price, orders, invoice pairing.",
+        "(`core/sku_ids.py`): enrichment, stock and price, orders, invoice pairing.",
     )
     vtex_refresh_days: float = _option(
         7, ("catalog",), "A SKU's VTEX data is read again after this many days.", ge=0

@@ -533,23 +533,41 @@ class FeedParser:
         return problem
 
     def iter(self, source: str | Path | BinaryIO | bytes) -> Iterator[FeedItem | ItemProblem]:
+        warnings = self._warnings
+        item_of = self._item
+        for elem in self.elements(source):
+            entry = item_of(elem)
+            if warnings:
+                yield from warnings
+                warnings.clear()
+            yield entry
+
+    def read_item(self, elem: etree._Element) -> FeedItem | ItemProblem:
+        """One item element of `elements` read (as `iter` reads it); its problems are in the summary."""
+        entry = self._item(elem)
+        self._warnings.clear()
+        return entry
+
+    def elements(self, source: str | Path | BinaryIO | bytes) -> Iterator[etree._Element]:
+        """The feed's item elements in order, each dropped from the tree once the next one is asked for.
+        The document is checked as it is read: a feed that cannot be read whole raises FeedFormatError."""
         # Each item makes a few short-lived containers that reference counting frees; at the default
         # threshold the cycle collector would still scan every few hundred of them (~5 % of a parse).
         with _fewer_collections:
             if isinstance(source, str | Path) and not _is_gzip(source):
-                yield from self._items(str(source), _FileEnd(str(source)))
+                yield from self._elements(str(source), _FileEnd(str(source)))
                 return
             fh = _open(source)
             try:
                 reader = _CountingReader(fh)
-                yield from self._items(reader, reader)
+                yield from self._elements(reader, reader)
             finally:
                 if isinstance(source, str | Path) or fh is not source:
                     fh.close()
 
-    def _items(
+    def _elements(
         self, source: str | _CountingReader, end: _CountingReader | _FileEnd
-    ) -> Iterator[FeedItem | ItemProblem]:
+    ) -> Iterator[etree._Element]:
         context = etree.iterparse(
             source,
             events=("end",),
@@ -565,18 +583,12 @@ class FeedParser:
         )
         checked_root = False
         count = 0
-        warnings = self._warnings
-        item_of = self._item
         try:
             for _event, elem in context:
                 if not checked_root:
                     self._check_document(elem.getroottree())
                     checked_root = True
-                entry = item_of(elem)
-                if warnings:
-                    yield from warnings
-                    warnings.clear()
-                yield entry
+                yield elem
                 # Drop what has been read so memory stays flat; earlier siblings go in batches.
                 elem.clear(keep_tail=False)
                 count += 1

@@ -3,6 +3,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from tiktok_pipelines.core import feed_table
 from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.storage import ParquetLake
@@ -56,6 +57,13 @@ def test_feed_is_fetched_parsed_and_written_to_the_lake(sandbox, demo_client, in
     assert table.num_rows == n_skus
     assert set(table.column("seller_sku").to_pylist()) == {str(s.sku_id) for s in catalog.skus()}
     assert str(table.schema.field("price").type) == "decimal128(14, 2)"
+
+
+def test_feed_products_says_which_reader_read_the_feed(sandbox, demo_client, instance, resources):
+    meta = metadata(materialize(instance, resources), "feed_products")
+    assert meta["feed_reader"] == ("compiled" if feed_table.COMPILED else "python")
+    first = sandbox.demo_catalog.products[0]
+    assert str(first.skus[0].sku_id) in meta["preview"]
 
 
 def test_unchanged_feed_is_a_304_and_no_new_snapshot(sandbox, demo_client, instance, resources, state_db):

@@ -91,6 +91,7 @@ def feed_products(
             "size_bytes": snapshot.size_bytes,
             "parse_seconds": round(seconds, 3),
             "parse_mb_per_second": round(snapshot.size_bytes / 1e6 / seconds, 1) if seconds else 0.0,
+            "feed_reader": "compiled" if read.compiled else "python",
             "preview": md(
                 markdown_table(
                     read.preview, ["seller_sku", "title", "price", "sale_price", "brand", "availability"]

@@ -17,12 +17,12 @@ from typing import Any, Protocol
 
 from tiktok_pipelines.core.feed import (
     FeedFormatError,
-    FeedItem,
     FeedParser,
     FeedSummary,
     ItemProblem,
     feed_refusal,
 )
+from tiktok_pipelines.core.feed_table import write_feed_products
 from tiktok_pipelines.core.tables import (
     FEED_PROBLEMS,
     FEED_PRODUCTS,
@@ -122,6 +122,7 @@ class FeedRead:
     products: int
     seconds: float
     preview: list[dict] = field(default_factory=list)
+    compiled: bool = False  # read by the compiled reader of plain items (core/_feed_rows.c)
 
 
 def read_feed(client: Client, snapshots: FeedSnapshots, objects: ObjectStore, lake: Lake) -> FeedRead:
@@ -133,8 +134,6 @@ def read_feed(client: Client, snapshots: FeedSnapshots, objects: ObjectStore, la
         raise CatalogRunError("no feed snapshot yet: materialize feed_xml for this client first")
     max_rejected = float(client.option("feed_max_rejected_share", DEFAULT_MAX_REJECTED_SHARE))
     parser = FeedParser(default_currency=client.option("currency", "BRL"))
-    groups: set[str] = set()
-    preview: list[dict] = []
     started = time.monotonic()
     try:
         with (
@@ -148,21 +147,7 @@ def read_feed(client: Client, snapshots: FeedSnapshots, objects: ObjectStore, la
                 columns_of=feed_product_columns(client.client_id, snapshot.content_hash),
             ) as writer,
         ):
-            for entry in parser.iter(path):
-                if isinstance(entry, FeedItem):
-                    writer.append_object(entry)
-                    groups.add(entry.item_group_id or entry.seller_sku)
-                    if len(preview) < 10:
-                        preview.append(
-                            {
-                                "seller_sku": entry.seller_sku,
-                                "title": entry.title,
-                                "price": entry.price,
-                                "sale_price": entry.sale_price,
-                                "brand": entry.brand,
-                                "availability": entry.availability,
-                            }
-                        )
+            table = write_feed_products(parser, path, writer, client.client_id, snapshot.content_hash)
             refusal = feed_refusal(parser.summary, max_rejected)
             if refusal is not None:
                 raise FeedFormatError(refusal)
@@ -195,7 +180,7 @@ def read_feed(client: Client, snapshots: FeedSnapshots, objects: ObjectStore, la
                 }
             )
     snapshots.mark_accepted(snapshot.id, summary.items, summary.rejected, summary.catalog_digest)
-    return FeedRead(snapshot, summary, len(groups), seconds, preview)
+    return FeedRead(snapshot, summary, len(table.products), seconds, table.preview, table.compiled)
 
 
 # ---------------------------------------------------------------- probe
