@@ -102,7 +102,7 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     return {
         k: v.value
         for e in result.get_asset_materialization_events()
-        if e.asset_key.path == [asset]
+        if e.asset_key.to_python_identifier() == asset
         for k, v in e.materialization.metadata.items()
     }
 

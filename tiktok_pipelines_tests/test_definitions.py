@@ -8,14 +8,21 @@ def test_definitions_load_and_validate():
 
 
 def test_every_job_sensor_and_schedule_resolves():
+    """Names follow the conventions, every job selects assets and says what it does, and every schedule
+    and sensor targets a job that exists."""
     repo = definitions.defs.get_repository_def()
-    for job in repo.get_all_jobs():
-        assert job.name
+    jobs = {job.name: job for job in repo.get_all_jobs() if not job.name.startswith("__")}
+    for name, job in jobs.items():
+        assert name.endswith("_job"), name
+        assert job.description, f"{name} has no description"
+        assert job.asset_layer.selected_asset_keys, f"{name} selects no asset"
     for sensor in repo.sensor_defs:
-        assert sensor.name.endswith("_sensor")
+        assert sensor.name.endswith("_sensor"), sensor.name
+        assert sensor.description, f"{sensor.name} has no description"
+        assert {t.job_name for t in sensor.targets} <= set(jobs), sensor.name
     for schedule in repo.schedule_defs:
-        assert schedule.name.endswith("_schedule")
-        repo.get_job(schedule.job_name)
+        assert schedule.name.endswith("_schedule"), schedule.name
+        assert schedule.job_name in jobs, schedule.name
 
 
 def test_assets_are_partitioned_by_client_and_documented():

@@ -29,7 +29,9 @@ def test_readme_names_every_asset_job_schedule_and_sensor():
 
     text = README.read_text()
     repo = defs.get_repository_def()
-    names = {key.path[-1] for key in repo.asset_graph.get_all_asset_keys() if key.path[0] != "analytics"}
+    names = {
+        key.to_user_string() for key in repo.asset_graph.get_all_asset_keys() if key.path[0] != "analytics"
+    }
     names |= {job.name for job in repo.get_all_jobs() if not job.name.startswith("__")}
     names |= {s.name for s in repo.schedule_defs} | {s.name for s in repo.sensor_defs}
     missing = sorted(n for n in names if f"`{n}`" not in text)
@@ -101,7 +103,9 @@ def _asset_groups() -> dict[str, str]:
 
     graph = defs.get_repository_def().asset_graph
     return {
-        key.path[-1]: graph.get(key).group_name for key in graph.get_all_asset_keys() if len(key.path) == 1
+        key.to_user_string(): graph.get(key).group_name
+        for key in graph.get_all_asset_keys()
+        if key.path[0] != "analytics"
     }
 
 

@@ -25,7 +25,7 @@ def categories() -> None:
 
     A product is mapped by the first of: its product key (`product`), its VTEX category id
     (`vtex_category`), its `g:product_type` (`product_type`), its `g:google_product_category`. Only
-    accepted mappings publish; `tiktok_categories` suggests the others."""
+    accepted mappings publish; `tiktok_shop/categories` suggests the others."""
 
 
 @categories.command("list")

@@ -31,39 +31,17 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from tiktok_pipelines.core.feed_fields import FEED_FIELDS, HASHED_FIELDS, STOCK_PRICE_FIELDS
+
 G_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _G = f"{{{G_NS}}}"
 _G_LEN = len(_G)
 _A = f"{{{ATOM_NS}}}"
 
-# Tags that carry each field: g:-prefixed, plain RSS, and Atom forms.
-_SCALAR_FIELDS = {
-    "id": ("id",),
-    "title": ("title",),
-    "description": ("description", "summary", "content"),
-    "link": ("link",),
-    "image_link": ("image_link",),
-    "price": ("price",),
-    "sale_price": ("sale_price",),
-    "sale_price_effective_date": ("sale_price_effective_date",),
-    "availability": ("availability",),
-    "condition": ("condition",),
-    "brand": ("brand",),
-    "gtin": ("gtin", "ean"),
-    "mpn": ("mpn",),
-    "item_group_id": ("item_group_id",),
-    "color": ("color",),
-    "size": ("size",),
-    "gender": ("gender",),
-    "age_group": ("age_group",),
-    "material": ("material",),
-    "pattern": ("pattern",),
-    "google_product_category": ("google_product_category",),
-    "product_type": ("product_type",),
-    "shipping_weight": ("shipping_weight",),
-}
-_LIST_FIELDS = {"additional_image_link": "additional_image_links"}
+# Tags that carry each field: g:-prefixed, plain RSS, and Atom forms (the fields: `core.feed_fields`).
+_SCALAR_FIELDS = {f.name: (f.name, *f.tags) for f in FEED_FIELDS if f.name and f.kind != "list"}
+_LIST_FIELDS = {f.name: f.column for f in FEED_FIELDS if f.name and f.kind == "list"}
 
 _TAG_TO_FIELD: dict[str, str] = {}
 for _field, _names in _SCALAR_FIELDS.items():
@@ -406,36 +384,11 @@ def parse_weight_kg(raw: str) -> Decimal:
 
 
 # The fields a content hash covers, in a fixed order (where they sit in the item does not count).
-_HASHED_FIELDS = (
-    "id",
-    "item_group_id",
-    "title",
-    "description",
-    "link",
-    "image_link",
-    "price",
-    "sale_price",
-    "sale_price_effective_date",
-    "availability",
-    "condition",
-    "brand",
-    "gtin",
-    "mpn",
-    "color",
-    "size",
-    "gender",
-    "age_group",
-    "material",
-    "pattern",
-    "google_product_category",
-    "product_type",
-    "shipping_weight",
-)
+_HASHED_FIELDS = HASHED_FIELDS
 _NO_VALUES = ("",) * len(_HASHED_FIELDS)
 
 # What the stock and price lane owns: once a product is listed, its prices and stock come from VTEX
 # (docs/stock_price.md), so a feed change to these alone gives the catalog lane nothing to publish.
-STOCK_PRICE_FIELDS = ("price", "sale_price", "sale_price_effective_date", "availability")
 STOCK_PRICE_EXTRA = frozenset({"availability_date"})
 _MASK_128 = (1 << 128) - 1
 

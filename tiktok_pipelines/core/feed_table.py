@@ -27,7 +27,13 @@ from lxml import etree
 from tiktok_pipelines.core import feed as _feed
 from tiktok_pipelines.core.catalog_diff import ProductHashes
 from tiktok_pipelines.core.feed import FeedItem, FeedParser
-from tiktok_pipelines.core.tables import FEED_PRODUCTS, FEED_PRODUCTS_BATCH_ROWS, ParquetRowWriter
+from tiktok_pipelines.core.feed_fields import ITEM_COLUMNS
+from tiktok_pipelines.core.tables import (
+    FEED_PRODUCTS,
+    FEED_PRODUCTS_BATCH_ROWS,
+    ParquetRowWriter,
+    item_column_values,
+)
 
 try:
     from tiktok_pipelines.core import _feed_rows
@@ -213,36 +219,11 @@ def _unscaled(value: Decimal | None, scale: int) -> int | None:
 def row_values(item: FeedItem) -> tuple:
     """A row read by `FeedParser`, as the compiled reader's `add` takes it (columns of `feed_products`
     less the two constant ones, decimals as unscaled ints)."""
-    return (
-        item.seller_sku,
-        item.item_group_id,
-        item.title,
-        item.description,
-        item.link,
-        item.image_link,
-        item.additional_image_links,
-        _unscaled(item.price, _SCALES["price"]),
-        _unscaled(item.sale_price, _SCALES["sale_price"]),
-        item.currency,
-        item.sale_price_effective_date,
-        item.availability,
-        item.condition,
-        item.brand,
-        item.gtin,
-        item.mpn,
-        item.color,
-        item.size,
-        item.gender,
-        item.age_group,
-        item.material,
-        item.pattern,
-        item.google_product_category,
-        item.product_type,
-        _unscaled(item.shipping_weight_kg, _SCALES["shipping_weight_kg"]),
-        list(item.extra.items()),
-        item.line,
-        item.content_hash,
-    )
+    values = [
+        _unscaled(value, _SCALES[name]) if name in _SCALES else value
+        for name, value in zip(ITEM_COLUMNS, item_column_values(item), strict=True)
+    ]
+    return (*values, list(item.extra.items()), item.line, item.content_hash)
 
 
 def _buffer(data: bytes | None) -> pa.Buffer | None:

@@ -8,7 +8,6 @@ the VTEX SKU id is `vtex_sku_id`.
 
 from __future__ import annotations
 
-import os as _os
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,40 +21,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tiktok_pipelines.core.feed import FeedItem
+from tiktok_pipelines.core.feed_fields import FEED_FIELDS, ITEM_COLUMNS
 from tiktok_pipelines.core.names import ChannelName
 
-_FAST = _os.environ.get("TTP_FAST", "1") == "1"
 MONEY = pa.decimal128(14, 2)
 UTC_TS = pa.timestamp("us", tz="UTC")
 
+# The Arrow type of each kind of feed field (`core.feed_fields`).
+_FEED_KINDS = {
+    "text": pa.string(),
+    "money": MONEY,
+    "weight": pa.decimal128(10, 3),
+    "list": pa.list_(pa.string()),
+}
 FEED_PRODUCTS = pa.schema(
     [
         ("client_id", pa.string()),
-        ("seller_sku", pa.string()),
-        ("item_group_id", pa.string()),
-        ("title", pa.string()),
-        ("description", pa.string()),
-        ("link", pa.string()),
-        ("image_link", pa.string()),
-        ("additional_image_links", pa.list_(pa.string())),
-        ("price", MONEY),
-        ("sale_price", MONEY),
-        ("currency", pa.string()),
-        ("sale_price_effective_date", pa.string()),
-        ("availability", pa.string()),
-        ("condition", pa.string()),
-        ("brand", pa.string()),
-        ("gtin", pa.string()),
-        ("mpn", pa.string()),
-        ("color", pa.string()),
-        ("size", pa.string()),
-        ("gender", pa.string()),
-        ("age_group", pa.string()),
-        ("material", pa.string()),
-        ("pattern", pa.string()),
-        ("google_product_category", pa.string()),
-        ("product_type", pa.string()),
-        ("shipping_weight_kg", pa.decimal128(10, 3)),
+        *((f.column, _FEED_KINDS[f.kind]) for f in FEED_FIELDS),
         ("extra", pa.map_(pa.string(), pa.string())),
         ("line", pa.int32()),
         ("content_hash", pa.string()),
@@ -398,40 +380,14 @@ FEED_PRODUCTS_DICTIONARY = (
 _NO_EXTRA: list = []  # shared by every row without extra fields; nothing mutates it
 
 
+item_column_values = attrgetter(*ITEM_COLUMNS)
+_ITEM_TAIL = attrgetter("line", "content_hash")
+
+
 def feed_product_values(client_id: str, item: FeedItem, snapshot_hash: str) -> tuple:
     """A `FEED_PRODUCTS` row of a parsed feed item, in column order (for `append_values`)."""
-    return (
-        client_id,
-        item.seller_sku,
-        item.item_group_id,
-        item.title,
-        item.description,
-        item.link,
-        item.image_link,
-        item.additional_image_links,
-        item.price,
-        item.sale_price,
-        item.currency,
-        item.sale_price_effective_date,
-        item.availability,
-        item.condition,
-        item.brand,
-        item.gtin,
-        item.mpn,
-        item.color,
-        item.size,
-        item.gender,
-        item.age_group,
-        item.material,
-        item.pattern,
-        item.google_product_category,
-        item.product_type,
-        item.shipping_weight_kg,
-        list(item.extra.items()) if item.extra else _NO_EXTRA,
-        item.line,
-        item.content_hash,
-        snapshot_hash,
-    )
+    extra = list(item.extra.items()) if item.extra else _NO_EXTRA
+    return (client_id, *item_column_values(item), extra, *_ITEM_TAIL(item), snapshot_hash)
 
 
 _ITEM_ATTRIBUTES = {name: attrgetter(name) for name in FEED_PRODUCTS.names if name in FeedItem.__slots__}
@@ -458,38 +414,7 @@ def feed_product_columns(client_id: str, snapshot_hash: str) -> Callable[[list[F
 
 def feed_product_row(client_id: str, item: FeedItem, snapshot_hash: str) -> dict:
     """A `FEED_PRODUCTS` row of a parsed feed item."""
-    return {
-        "client_id": client_id,
-        "seller_sku": item.seller_sku,
-        "item_group_id": item.item_group_id,
-        "title": item.title,
-        "description": item.description,
-        "link": item.link,
-        "image_link": item.image_link,
-        "additional_image_links": item.additional_image_links,
-        "price": item.price,
-        "sale_price": item.sale_price,
-        "currency": item.currency,
-        "sale_price_effective_date": item.sale_price_effective_date,
-        "availability": item.availability,
-        "condition": item.condition,
-        "brand": item.brand,
-        "gtin": item.gtin,
-        "mpn": item.mpn,
-        "color": item.color,
-        "size": item.size,
-        "gender": item.gender,
-        "age_group": item.age_group,
-        "material": item.material,
-        "pattern": item.pattern,
-        "google_product_category": item.google_product_category,
-        "product_type": item.product_type,
-        "shipping_weight_kg": item.shipping_weight_kg,
-        "extra": list(item.extra.items()),
-        "line": item.line,
-        "content_hash": item.content_hash,
-        "snapshot_hash": snapshot_hash,
-    }
+    return dict(zip(FEED_PRODUCTS.names, feed_product_values(client_id, item, snapshot_hash), strict=True))
 
 
 # Columns of the types the feed uses (strings, decimals, lists of strings, string maps, integers) are

@@ -19,7 +19,9 @@ import dagster as dg
 from tiktok_pipelines.partitions import clients_partitions
 
 
-def client_check(name: str, asset: str, description: str, *, blocking: bool = False) -> dg.AssetCheckSpec:
+def client_check(
+    name: str, asset: dg.CoercibleToAssetKey, description: str, *, blocking: bool = False
+) -> dg.AssetCheckSpec:
     """A check of `asset`, evaluated per client partition."""
     with warnings.catch_warnings():
         # Partitioned checks are a preview feature: chosen knowingly (see above), no warning per check.
@@ -29,7 +31,7 @@ def client_check(name: str, asset: str, description: str, *, blocking: bool = Fa
         )
 
 
-def client_asset_check(asset: str, name: str, description: str, **kwargs: Any):
+def client_asset_check(asset: dg.CoercibleToAssetKey, name: str, description: str, **kwargs: Any):
     """`@dg.asset_check` for a check that runs on its own (not inside its asset's step), per client
     partition like every other check."""
     with warnings.catch_warnings():

@@ -2,7 +2,7 @@
 emulator's TikTok leaves, values for the required attributes the store's feed does not carry, and the
 certificate images its electronics and beauty categories need.
 
-This is what a data engineer does once per merchant after reviewing `tiktok_categories` (see
+This is what a data engineer does once per merchant after reviewing `tiktok_shop/categories` (see
 docs/catalog.md); `demo setup` does it for the demo so listings appear without manual steps.
 """
 

@@ -1,6 +1,6 @@
 """The listing map: which channel product and SKUs each catalog product and `seller_sku` is, per channel.
 
-Written by the catalog (`tiktok_listings`) and by product-status webhooks; read by stock and price sync
+Written by the catalog (`tiktok_shop/listings`) and by product-status webhooks; read by stock and price sync
 and by orders. A product is a feed item group (`product_key` = `g:item_group_id`, or the `seller_sku`
 of a single-SKU product); its SKUs are the group's items.
 

@@ -28,6 +28,7 @@ from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE, SandboxConfig, Sandbo
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ShrinkGuardStore
 from tiktok_pipelines.stores.listings import ListingMap
+from tiktok_pipelines_tests.results import asset_metadata
 
 pytestmark = pytest.mark.e2e
 
@@ -92,8 +93,7 @@ def run(instance, resources, run_config=None, raise_on_error=True, client_id="de
 
 
 def metadata(result, asset):
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key.path == [asset]]
-    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
+    return asset_metadata(result, asset)
 
 
 def check_result(result, name):
@@ -126,7 +126,7 @@ def test_first_publication_lists_every_product_with_its_variants(
 ):
     result = run(instance, catalog_resources)
     catalog = sandbox.demo_catalog
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     assert (meta["created"], meta["failed"], meta["invalid"]) == (len(catalog.products), 0, 0)
     assert metadata(result, "feed_diff")["new"] == len(catalog.products)
 
@@ -156,7 +156,7 @@ def test_first_publication_lists_every_product_with_its_variants(
     brands = BrandMap(state_db).all("demo")
     assert brands["acai sports"].origin == "matched"
     assert brands["acai sports"].channel_brand_id == sandbox.tiktok.brands["açaí sports"]["id"]
-    assert metadata(result, "tiktok_brands")["failed"] == 0
+    assert metadata(result, "tiktok_shop__brands")["failed"] == 0
     stats = calls(sandbox)
     assert stats["POST /product/202309/brands"] == len({p.brand.name for p in catalog.products}) - 1
     assert stats[CREATE] == len(catalog.products)
@@ -166,7 +166,7 @@ def test_first_publication_lists_every_product_with_its_variants(
     # Nothing changed: nothing is sent, not even an image.
     sandbox.tiktok.reset_stats()
     again = run(instance, catalog_resources)
-    assert metadata(again, "tiktok_listings")["unchanged"] == len(catalog.products)
+    assert metadata(again, "tiktok_shop__listings")["unchanged"] == len(catalog.products)
     assert metadata(again, "feed_xml")["http_status"] == 304
     assert product_calls(sandbox) == {}
 
@@ -188,7 +188,7 @@ def test_five_changed_products_and_a_removed_one_make_exactly_those_calls(
     assert metadata(result, "vtex_catalog")["changed"] == sum(
         len(sandbox.demo_catalog.product(pid).skus) for pid in changed
     )
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     assert (meta["edited"], meta["created"], meta["deleted"]) == (5, 0, 1)
     stats = product_calls(sandbox)
     assert stats.pop(PARTIAL_EDIT) == 5 and stats.pop(DELETE) == 1
@@ -246,7 +246,7 @@ def test_the_shrink_guard_blocks_a_90_percent_shrink_until_confirmed(
         assets=CATALOG_ASSETS,  # the same feed: no need to fetch it again
     )
     assert check_result(confirmed, "shrink_guard").passed
-    assert metadata(confirmed, "tiktok_listings")["deleted"] == total * 9 // 10
+    assert metadata(confirmed, "tiktok_shop__listings")["deleted"] == total * 9 // 10
     assert len(live_products(sandbox)) == total - total * 9 // 10
 
 
@@ -258,7 +258,7 @@ def test_a_product_missing_a_required_attribute_is_reported_and_not_sent(
     tees = [p for p in sandbox.demo_catalog.products if p.category.id == 11]
     assert tees
     result = run(instance, catalog_resources)
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     assert meta["invalid"] == len(tees)
     assert meta["created"] == len(sandbox.demo_catalog.products) - len(tees)
     on_tiktok = live_products(sandbox)
@@ -277,7 +277,7 @@ def test_a_product_missing_a_required_attribute_is_reported_and_not_sent(
     AttributeRuleStore(state_db).set("demo", "Material", "value:Algodão", category_id="824330")
     sandbox.tiktok.reset_stats()
     fixed = run(instance, catalog_resources, assets=[tiktok_listings])
-    assert metadata(fixed, "tiktok_listings")["created"] == len(tees)
+    assert metadata(fixed, "tiktok_shop__listings")["created"] == len(tees)
     assert calls(sandbox)[CREATE] == len(tees)
 
 
@@ -295,7 +295,7 @@ def test_the_same_image_is_uploaded_once(sandbox, catalog_resources, instance, s
     CategoryStore(state_db).set_mapping("demo", "product_type", "Casa > Cozinha", "600005")
     AttributeRuleStore(state_db).set("demo", "Material", "value:Cerâmica", category_id="600005")
     result = run(instance, catalog_resources)
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     assert meta["created"] == 2
     assert meta["images_uploaded"] == 1 and calls(sandbox)[UPLOAD] == 1
     uris = {p["main_images"][0]["uri"] for p in live_products(sandbox).values()}
@@ -317,19 +317,19 @@ def test_repeated_identical_failures_pause_a_product_until_it_changes(
     listing_map = ListingMap(state_db)
     for attempt in (1, 2, 3):
         assets = ALL if attempt == 1 else [tiktok_listings]  # the feed is the same: only the push again
-        meta = metadata(run(instance, catalog_resources, assets=assets), "tiktok_listings")
+        meta = metadata(run(instance, catalog_resources, assets=assets), "tiktok_shop__listings")
         assert meta["failed"] == 1
         product = listing_map.product("demo", "777")
         assert product.failures == attempt and "brand 404 does not exist" in product.last_error
     assert product.paused
     sandbox.tiktok.reset_stats()
-    meta = metadata(run(instance, catalog_resources, assets=[tiktok_listings]), "tiktok_listings")
+    meta = metadata(run(instance, catalog_resources, assets=[tiktok_listings]), "tiktok_shop__listings")
     assert meta["paused"] == 1 and CREATE not in calls(sandbox)
     # The brand is fixed: the payload changes, the product is tried again and listed.
     BrandMap(state_db).save(
         "demo", "nike", "Nike", channel_brand_id=sandbox.tiktok.brands["nike"]["id"], origin="manual"
     )
-    meta = metadata(run(instance, catalog_resources, assets=[tiktok_listings]), "tiktok_listings")
+    meta = metadata(run(instance, catalog_resources, assets=[tiktok_listings]), "tiktok_shop__listings")
     assert meta["created"] == 1
     product = listing_map.product("demo", "777")
     assert (product.paused, product.failures, product.status) == (False, 0, "ACTIVATE")
@@ -337,9 +337,11 @@ def test_repeated_identical_failures_pause_a_product_until_it_changes(
 
 def test_check_mode_only_asks_tiktoks_listing_check(sandbox, catalog_resources, instance, state_db):
     result = run(
-        instance, catalog_resources, run_config={"ops": {"tiktok_listings": {"config": {"mode": "check"}}}}
+        instance,
+        catalog_resources,
+        run_config={"ops": {"tiktok_shop__listings": {"config": {"mode": "check"}}}},
     )
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     total = len(sandbox.demo_catalog.products)
     assert (meta["checked"], meta["check_passed"], meta["created"]) == (total, total, 0)
     assert calls(sandbox)[CHECK] == total and CREATE not in calls(sandbox)
@@ -366,9 +368,11 @@ def test_sandbox_mode_publishes_to_the_clients_sandbox_shop(
     registry.update("demo", options={**registry.get("demo").options, "sandbox_client_id": "demo-sandbox"})
 
     result = run(
-        instance, catalog_resources, run_config={"ops": {"tiktok_listings": {"config": {"mode": "sandbox"}}}}
+        instance,
+        catalog_resources,
+        run_config={"ops": {"tiktok_shop__listings": {"config": {"mode": "sandbox"}}}},
     )
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     total = len(sandbox.demo_catalog.products)
     assert (meta["target_client"], meta["created"]) == ("demo-sandbox", total)
     assert len(sandbox.tiktok.shop_by_code("BRSANDBOX1").products) == total
@@ -405,7 +409,7 @@ def test_suggested_categories_publish_only_once_accepted(
     total = len(sandbox.demo_catalog.products)
 
     first = run(instance, resources)
-    categories = metadata(first, "tiktok_categories")
+    categories = metadata(first, "tiktok_shop__categories")
     assert categories["products_unmapped"] == total
     assert (
         categories["suggested_by_tiktok"] + categories["suggested_by_text"]
@@ -415,7 +419,7 @@ def test_suggested_categories_publish_only_once_accepted(
     # One recommendation asked per category value (when TikTok's answer is unusable, a text match stands in).
     asked = categories["suggestions_pending_review"] + categories["unmatched"]
     assert calls(sandbox)["POST /product/202309/categories/recommend"] == asked
-    listings = metadata(first, "tiktok_listings")
+    listings = metadata(first, "tiktok_shop__listings")
     assert (listings["created"], listings["invalid"]) == (0, total)
     assert "categories accept" in listings["problem_list"]
 
@@ -426,8 +430,8 @@ def test_suggested_categories_publish_only_once_accepted(
     assert CliRunner().invoke(main, ["categories", "accept", "demo", "--all"]).exit_code == 0
 
     second = run(instance, resources, assets=[tiktok_categories, tiktok_listings])
-    assert metadata(second, "tiktok_categories")["products_mapped"] == total
-    assert metadata(second, "tiktok_listings")["created"] == total
+    assert metadata(second, "tiktok_shop__categories")["products_mapped"] == total
+    assert metadata(second, "tiktok_shop__listings")["created"] == total
     leaves = {p["category_id"] for p in live_products(sandbox).values()}
     assert leaves == {s["channel_category_id"] for s in suggestions}
 
@@ -467,7 +471,7 @@ def test_first_publication_of_a_300_product_catalog(tiktok_client, state_db, ins
     configure_demo_catalog(state_db, "demo", sandbox.urls()["feeds"])
     resources = fast_resources(sandbox, monkeypatch)
     result = run(instance, resources)
-    meta = metadata(result, "tiktok_listings")
+    meta = metadata(result, "tiktok_shop__listings")
     assert (meta["created"], meta["failed"], meta["invalid"]) == (300, 0, 0)
     on_tiktok = live_products(sandbox)
     assert len(on_tiktok) == 300
@@ -477,5 +481,5 @@ def test_first_publication_of_a_300_product_catalog(tiktok_client, state_db, ins
     sandbox.tiktok.reset_stats()
     feed_control(sandbox, "change", json={"count": 5, "titles": True})
     again = run(instance, resources)
-    assert metadata(again, "tiktok_listings")["edited"] == 5
+    assert metadata(again, "tiktok_shop__listings")["edited"] == 5
     assert product_calls(sandbox).get(PARTIAL_EDIT) == 5

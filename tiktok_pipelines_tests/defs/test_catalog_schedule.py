@@ -36,5 +36,5 @@ def test_catalog_job_runs_carry_the_clients_write_tag():
     assert tags[CLIENT_WRITES_TAG] == "acme/catalog"
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {
         "feed_xml",
-        "tiktok_listings",
+        "tiktok_shop/listings",
     }

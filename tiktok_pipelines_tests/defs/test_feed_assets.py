@@ -9,6 +9,7 @@ from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.sandbox.world import SandboxWorld
 from tiktok_pipelines.stores.feeds import FeedSnapshots
+from tiktok_pipelines_tests.results import asset_metadata
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +30,7 @@ def materialize(instance, resources, client_id="demo", raise_on_error=True):
 
 
 def metadata(result, asset):
-    events = [e for e in result.get_asset_materialization_events() if e.asset_key.path == [asset]]
-    return {k: v.value for k, v in events[-1].materialization.metadata.items()}
+    return asset_metadata(result, asset)
 
 
 def control(world: SandboxWorld, action: str, **kwargs):

@@ -84,7 +84,12 @@ class Lane:
         return [u for u in self.shop.invoice_uploads if u["package_id"] == self.package(order_id)]
 
     def run(self, scan: bool = False) -> dg.ExecuteInProcessResult:
-        config = {"ops": {"invoices": {"config": {"scan": scan}}, "shipments": {"config": {"scan": scan}}}}
+        config = {
+            "ops": {
+                "tiktok_shop__invoices": {"config": {"scan": scan}},
+                "tiktok_shop__shipments": {"config": {"scan": scan}},
+            }
+        }
         result = dg.materialize(
             [invoices, shipments],
             partition_key="demo",
@@ -119,7 +124,9 @@ def lane(shop, sandbox, vtex_control, instance, resources, state_db):
 
 
 def metadata_of(result, asset: str) -> dict:
-    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.path == [asset]]
+    (event,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key.to_python_identifier() == asset
+    ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
@@ -187,8 +194,8 @@ def test_an_invoiced_order_is_uploaded_accepted_shipped_and_tracked(lane, vtex_a
     scan = lane.run(scan=True)
     lane.run()
     assert lane.calls(UPLOAD) == 2 and lane.calls(SHIP) == 2  # nothing sent or shipped twice
-    assert metadata_of(scan, "invoices")["accepted_total"] == 2
-    assert metadata_of(scan, "shipments")["packages_by_status"] == {"shipped": 2}
+    assert metadata_of(scan, "tiktok_shop__invoices")["accepted_total"] == 2
+    assert metadata_of(scan, "tiktok_shop__shipments")["packages_by_status"] == {"shipped": 2}
 
     # The carrier moves a package: webhook 4 brings its status and the latest tracking event.
     lane.emulator.set_order_status(order_ids[0], "IN_TRANSIT")
@@ -254,7 +261,7 @@ def test_a_bad_nfe_is_never_sent_or_sent_again_and_its_correction_is(lane):
     assert (letters[theirs].reason, letters[theirs].failed_check) == ("rejected_by_tiktok", "NOT_FOUND")
     refused = lane.store.uploads_of_package("demo", lane.package(theirs))[0]
     assert (refused.status, refused.invalid_reason) == ("invalid", "NOT_FOUND")
-    meta = metadata_of(result, "invoices")
+    meta = metadata_of(result, "tiktok_shop__invoices")
     assert meta["dead_letters_open"] == 5 and meta["awaiting_correction"] == 5
     assert all(check in meta["dead_letters"] for check in (*broken.values(), "NOT_FOUND"))
     open_letters = check_of(result, "invoice_dead_letter_empty")  # the run succeeded, the check did not
@@ -324,7 +331,9 @@ def test_failures_on_the_way_are_retried_and_a_lost_callback_is_found_by_the_sca
     lane.emulator.switches.burst_429 = 2
     result = lane.run(scan=True)
     assert lane.calls(UPLOAD) == 1
-    assert metadata_of(result, "invoices")["api_retries"] >= 2  # 429s retried by the client, with backoff
+    assert (
+        metadata_of(result, "tiktok_shop__invoices")["api_retries"] >= 2
+    )  # 429s retried by the client, with backoff
     assert lane.store.uploads_of_package("demo", lane.package(lost))[0].status in ("uploaded", "success")
 
     # VTEX fails past the client's retries: the event stays pending and a later run does the work.
@@ -349,7 +358,7 @@ def test_the_schedule_asks_every_authorized_client_for_a_scan(lane):
         request.partition_key == "demo"
         and request.tags["tiktok_pipelines/client_writes"] == "demo/fulfilment"
     )
-    assert request.run_config["ops"]["invoices"]["config"]["scan"] is True
+    assert request.run_config["ops"]["tiktok_shop__invoices"]["config"]["scan"] is True
 
 
 def test_the_demo_erp_invoices_orders_by_itself(sandbox, vtex_control):

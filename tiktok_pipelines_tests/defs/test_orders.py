@@ -33,7 +33,7 @@ def drain_and_run(instance, resources, client_id="demo"):
 
 
 def run_orders(instance, resources, poll=False, client_id="demo"):
-    config = {"ops": {"tiktok_orders": {"config": {"poll": poll}}}}
+    config = {"ops": {"tiktok_shop__orders": {"config": {"poll": poll}}}}
     result = dg.materialize(
         [tiktok_orders, vtex_orders],
         partition_key=client_id,
@@ -131,7 +131,7 @@ def test_an_order_whose_webhooks_never_came_is_recovered_by_polling(shop, sandbo
     meta = {
         k: v.value
         for e in result.get_asset_materialization_events()
-        if e.asset_key.path == ["tiktok_orders"]
+        if e.asset_key.path == ["tiktok_shop", "orders"]
         for k, v in e.materialization.metadata.items()
     }
     assert meta["new_from_poll"] >= len(lost)

@@ -70,7 +70,9 @@ def test_each_job_gives_every_asset_its_mode_and_the_write_tag():
         config = job.config
         run_config = config.get_run_config_for_partition_key("demo")
         assert {op["config"]["mode"] for op in run_config["ops"].values()} == {mode}
-        assert {"vtex_stock", "vtex_prices", "tiktok_inventory", "tiktok_prices"} <= set(run_config["ops"])
+        assert {"vtex_stock", "vtex_prices", "tiktok_shop__inventory", "tiktok_shop__prices"} <= set(
+            run_config["ops"]
+        )
         assert config.get_tags_for_partition_key("demo")[CLIENT_WRITES_TAG] == "demo/stock_price"
 
 

@@ -21,7 +21,7 @@ def test_token_asset_onboards_renews_and_never_reveals_a_secret(
 
     first = dg.materialize([tiktok_tokens], instance=instance, resources=resources)
     assert first.success
-    meta = first.asset_materializations_for_node("tiktok_tokens")[0].metadata
+    meta = first.asset_materializations_for_node("tiktok_shop__tokens")[0].metadata
     assert (
         meta["codes_exchanged"].value == 1
         and meta["shops_associated"].value == 1
@@ -35,7 +35,9 @@ def test_token_asset_onboards_renews_and_never_reveals_a_secret(
     resources = build_resources(Settings.load())
     second = dg.materialize([tiktok_tokens], instance=instance, resources=resources)
     assert second.success
-    assert second.asset_materializations_for_node("tiktok_tokens")[0].metadata["tokens_renewed"].value == 1
+    assert (
+        second.asset_materializations_for_node("tiktok_shop__tokens")[0].metadata["tokens_renewed"].value == 1
+    )
     new = store.get_tokens("demo")
     assert new.access_token.get_secret_value() != old.access_token.get_secret_value()
 
@@ -53,10 +55,10 @@ def test_token_asset_onboards_renews_and_never_reveals_a_secret(
         for record in instance.all_logs(result.run_id):
             texts.append(record.user_message or "")
             texts.append(str(record.dagster_event) if record.dagster_event else "")
-        for mat in result.asset_materializations_for_node("tiktok_tokens"):
+        for mat in result.asset_materializations_for_node("tiktok_shop__tokens"):
             texts.extend(str(v.value) for v in mat.metadata.values())
     haystack = "\n".join(texts)
-    assert "tiktok_tokens" in haystack and "auth code exchanged" in haystack  # the logs were captured
+    assert "tiktok_shop__tokens" in haystack and "auth code exchanged" in haystack  # the logs were captured
     assert "/api/v2/token/get" in haystack  # httpx's request lines too, redacted
     leaked = [name for name, value in secrets.items() if value in haystack]
     assert not leaked, f"leaked: {leaked}"

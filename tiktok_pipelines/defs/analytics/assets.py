@@ -12,14 +12,16 @@ from pydantic import Field
 
 from tiktok_pipelines.analytics.compaction import compact
 from tiktok_pipelines.analytics.schema import ASSET_TABLES, Table
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 
 ANALYTICS_POOL = "analytics_duckdb"
-ANALYTICS_GROUP = "analytics"
+ANALYTICS_GROUP = Lane.ANALYTICS.value
 
 
 def analytics_key(table: str) -> dg.AssetKey:
@@ -28,16 +30,16 @@ def analytics_key(table: str) -> dg.AssetKey:
 
 # The assets that write the lake tables the build reads (more join as their lanes are built).
 PRODUCERS = [
-    "tiktok_listings",
-    "tiktok_orders",
-    "vtex_orders",
-    "shipments",
-    "tiktok_product_performance",
-    "vtex_stock",
-    "vtex_prices",
-    "tiktok_stock_price_state",
-    "tiktok_inventory",
-    "tiktok_prices",
+    tiktok_shop_key("listings"),
+    tiktok_shop_key("orders"),
+    dg.AssetKey("vtex_orders"),
+    tiktok_shop_key("shipments"),
+    tiktok_shop_key("product_performance"),
+    dg.AssetKey("vtex_stock"),
+    dg.AssetKey("vtex_prices"),
+    tiktok_shop_key("stock_price_state"),
+    tiktok_shop_key("inventory"),
+    tiktok_shop_key("prices"),
 ]
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from tiktok_pipelines.analytics.refresh import inputs_fingerprint
 from tiktok_pipelines.defs.analytics.assets import analytics_key, lake_compaction
+from tiktok_pipelines.defs.automation import schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 
@@ -26,7 +27,7 @@ lake_compaction_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(
+@schedule(
     name="analytics_schedule",
     job=analytics_job,
     cron_schedule="5 * * * *",
@@ -50,7 +51,7 @@ def analytics_schedule(
     return dg.RunRequest(tags={FINGERPRINT_TAG: fingerprint})
 
 
-@dg.schedule(
+@schedule(
     name="lake_compaction_schedule",
     job=lake_compaction_job,
     cron_schedule="30 3 * * *",

@@ -6,10 +6,13 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
-from tiktok_pipelines.core.names import ChannelName
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.core.orders import money
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.core.tables import PRODUCT_PERFORMANCE
+from tiktok_pipelines.defs.automation import schedule
+from tiktok_pipelines.defs.channels import on_the_channel_shop
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.partitions import clients_partitions
@@ -44,13 +47,15 @@ def performance_rows(client_id: str, day: date, products: list[dict], ingested_a
 
 
 @dg.asset(
+    key=tiktok_shop_key("product_performance"),
     partitions_def=clients_partitions,
-    group_name="analytics",
+    group_name=Lane.ANALYTICS.value,
     kinds={"tiktok", "parquet"},
     code_version="1",
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_product_performance(
-    context: dg.AssetExecutionContext, config: PerformanceConfig, tiktok: TikTokShop, lake: ParquetLake
+    context: dg.AssetExecutionContext, config: PerformanceConfig, tiktok_shop: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
     """Per product and day, TikTok Shop's analytics (page views, impressions, orders, units, GMV) for the
     last `days` full days, as a new version in the lake's `product_performance` table: the input of
@@ -60,7 +65,7 @@ def tiktok_product_performance(
     now = datetime.now(UTC)
     sync = SyncLog(client_id, "analytics")
     rows: list[dict] = []
-    with tiktok.shop(client_id, logger=context.log) as shop:
+    with tiktok_shop.shop(client_id, logger=context.log) as shop:
         for back in range(config.days, 0, -1):
             day = today - timedelta(days=back)
             with sync.timed("shop_products_performance", "tiktok", day.isoformat()):
@@ -91,18 +96,18 @@ product_performance_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(
+@schedule(
     name="product_performance_schedule",
     cron_schedule="30 5 * * *",
     job=product_performance_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
-def product_performance_schedule(context: dg.ScheduleEvaluationContext, tiktok: TikTokShop):
+def product_performance_schedule(context: dg.ScheduleEvaluationContext, tiktok_shop: TikTokShop):
     """Every morning (05:30 UTC, after TikTok closes the day), per authorized active client."""
     from tiktok_pipelines.partitions import CLIENTS_PARTITION
 
     stamp = context.scheduled_execution_time.strftime("%Y%m%d")
-    for client in tiktok.state.registry.list():
+    for client in tiktok_shop.state.registry.list():
         if (
             client.status == "active"
             and client.tiktok_shop_id

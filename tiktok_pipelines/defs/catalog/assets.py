@@ -20,6 +20,8 @@ from tiktok_pipelines.defs.catalog.lane import (
     stores_of,
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
+from tiktok_pipelines.defs.channels import on_the_channel_shop
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
@@ -134,18 +136,20 @@ def vtex_catalog(
 
 # ---------------------------------------------------------------- tiktok_brands
 @catalog_asset(
+    key=tiktok_shop_key("brands"),
     deps=[vtex_catalog],
     kinds={"tiktok"},
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_brands(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok: TikTokShop
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok_shop: TikTokShop
 ) -> dg.MaterializeResult:
     """The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
     name ignoring case and accents, created when missing, and found again when creation answers "This
     brand name already exists.". Kept in the state DB's brand map, so each brand costs calls once."""
     client_id = state.registry.get(context.partition_key).client_id
     with lane_failures():
-        run = map_brands(client_id, stores_of(state), lake, session_opener(tiktok, context))
+        run = map_brands(client_id, stores_of(state), lake, session_opener(tiktok_shop, context))
     report = run.report
     for failure in report.failed:
         context.log.warning("brand %r: %s", failure.name, failure.error)
@@ -186,15 +190,17 @@ class CategoriesConfig(dg.Config):
 
 
 @catalog_asset(
+    key=tiktok_shop_key("categories"),
     deps=[vtex_catalog],
     kinds={"tiktok"},
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_categories(
     context: dg.AssetExecutionContext,
     config: CategoriesConfig,
     state: StateStore,
     lake: ParquetLake,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
 ) -> dg.MaterializeResult:
     """TikTok's category tree (cached a week) and the client's mapping from its categories (VTEX category,
     `g:product_type`, `g:google_product_category`, or a single product) to TikTok leaves. Unmapped category
@@ -204,7 +210,7 @@ def tiktok_categories(
     client = state.registry.get(context.partition_key)
     with lane_failures():
         run = map_categories(
-            client, stores_of(state), lake, session_opener(tiktok, context), refresh=config.refresh
+            client, stores_of(state), lake, session_opener(tiktok_shop, context), refresh=config.refresh
         )
     for leaf, error in run.rule_errors.items():
         context.log.warning("rules of category %s: %s", leaf, error)
@@ -256,15 +262,17 @@ class ListingsConfig(dg.Config):
 
 
 @catalog_asset(
+    key=tiktok_shop_key("listings"),
     deps=[feed_diff, tiktok_brands, tiktok_categories],
     kinds={"tiktok"},
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_listings(
     context: dg.AssetExecutionContext,
     config: ListingsConfig,
     state: StateStore,
     lake: ParquetLake,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     vtex: Vtex,
     feed_downloader: FeedDownloader,
 ) -> dg.MaterializeResult:
@@ -281,7 +289,7 @@ def tiktok_listings(
             client,
             stores_of(state),
             lake,
-            session_opener(tiktok, context),
+            session_opener(tiktok_shop, context),
             lambda: vtex.client_for(client),
             ImageDownloads(feed_downloader.timeout_seconds, feed_downloader.user_agent),
             PublishOptions(config.mode, config.max_products, config.retry_paused),

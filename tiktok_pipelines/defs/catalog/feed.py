@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.catalog.lane import lane_failures
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
@@ -14,7 +15,7 @@ from tiktok_pipelines.stores.registry import redact_url
 
 @dg.asset(
     partitions_def=clients_partitions,
-    group_name="catalog",
+    group_name=Lane.CATALOG.value,
     kinds={"xml"},
     code_version="1",
 )
@@ -56,7 +57,7 @@ def feed_xml(
 
 @dg.asset(
     partitions_def=clients_partitions,
-    group_name="catalog",
+    group_name=Lane.CATALOG.value,
     deps=[feed_xml],
     kinds={"parquet"},
     code_version="1",

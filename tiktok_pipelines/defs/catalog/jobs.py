@@ -3,13 +3,13 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.jobs import lane_job
+from tiktok_pipelines.defs.automation import lane_job, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 
 catalog_job = lane_job(
     "catalog_job",
-    selection=dg.AssetSelection.groups(Lane.CATALOG),
+    selection=dg.AssetSelection.groups(Lane.CATALOG.value),
     partitions_def=clients_partitions,
     # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,
     # schedule, or a partition picked in the UI), so two never write to the same shop at once.
@@ -23,7 +23,7 @@ catalog_job = lane_job(
 )
 
 
-@dg.schedule(
+@schedule(
     name="catalog_daily_schedule",
     job=catalog_job,
     cron_schedule="30 4 * * *",

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import dagster as dg
 
 from tiktok_pipelines.channels.base import ChannelSession
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -20,7 +21,7 @@ from tiktok_pipelines.partitions import clients_partitions
 
 # Every catalog asset: one partition per client, in the catalog group.
 catalog_asset = functools.partial(
-    dg.asset, partitions_def=clients_partitions, group_name="catalog", code_version="1"
+    dg.asset, partitions_def=clients_partitions, group_name=Lane.CATALOG.value, code_version="1"
 )
 
 
@@ -28,13 +29,13 @@ def stores_of(state: StateStore) -> CatalogStores:
     return CatalogStores(state.db)
 
 
-def session_opener(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
+def session_opener(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
     """Opens a session on a client's shop; a client that must authorize first fails the run."""
 
     @contextmanager
     def open_session(client_id: str) -> Iterator[ChannelSession]:
         try:
-            with tiktok.session(client_id, logger=context.log) as session:
+            with tiktok_shop.session(client_id, logger=context.log) as session:
                 yield session
         except TikTokNotAuthorizedError as exc:
             raise dg.Failure(description=str(exc)) from None

@@ -1,4 +1,4 @@
-"""The metadata `tiktok_listings` reports: what a data engineer needs to judge a publication."""
+"""The metadata `tiktok_shop/listings` reports: what a data engineer needs to judge a publication."""
 
 from typing import Any
 

@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 
+from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.catalog.jobs import catalog_job
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -20,7 +21,7 @@ TICK_BUDGET_SECONDS = 40.0  # a tick is cut at 60 s
 PROBE_CONCURRENCY = 4
 
 
-@dg.sensor(
+@sensor(
     name="feed_change_sensor",
     job=catalog_job,
     minimum_interval_seconds=60,

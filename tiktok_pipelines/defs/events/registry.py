@@ -2,15 +2,15 @@
 
 import dagster as dg
 
+from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 
 
-@dg.sensor(
+@sensor(
     name="client_registry_sensor",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description=__doc__,
 )
 def client_registry_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
     """Adds a `clients` partition for every client in the registry and deletes the partitions of removed

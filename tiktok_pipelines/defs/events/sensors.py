@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
+from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.lanes.events import (
@@ -61,7 +62,7 @@ def build_webhook_queue_sensor(
     event failing on its `max_attempts`-th delivery goes to the dead letter; before that it is taken
     again after `retry_delays_seconds[attempt - 1]`."""
 
-    @dg.sensor(
+    @sensor(
         name="webhook_queue_sensor",
         minimum_interval_seconds=5,
         default_status=dg.DefaultSensorStatus.RUNNING,

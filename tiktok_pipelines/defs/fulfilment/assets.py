@@ -13,8 +13,11 @@ from collections import Counter
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.orders.assets import vtex_orders
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -55,32 +58,34 @@ class InvoicesConfig(dg.Config):
 
 
 @dg.asset(
+    key=tiktok_shop_key("invoices"),
     partitions_def=clients_partitions,
-    group_name="fulfilment",
+    group_name=Lane.FULFILMENT.value,
     deps=[vtex_orders],
     kinds={"vtex", "tiktok"},
     code_version="1",
     check_specs=[
         client_check(
             "invoices_within_deadline",
-            "invoices",
+            tiktok_shop_key("invoices"),
             "No NF-e has waited more than 24 hours for TikTok to accept it since the lane first "
             "took it up (the seed: an NF-e must reach TikTok within 24 hours).",
         ),
         client_check(
             "invoice_dead_letter_empty",
-            "invoices",
+            tiktok_shop_key("invoices"),
             "No NF-e of the client sits in the dead letter (refused by the checks or by TikTok, an order "
             "and package that do not match, uploads given up): `tiktok-pipelines fulfilment status`.",
         ),
     ],
 )
+@on_the_channel_shop("tiktok_shop")
 def invoices(
     context: dg.AssetExecutionContext,
     config: InvoicesConfig,
     state: StateStore,
     vtex: Vtex,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     objects: ObjectStore,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
@@ -95,7 +100,7 @@ def invoices(
     options = InvoiceOptions(
         config.scan, config.lookback_days, config.max_orders, config.status_timeout_minutes
     )
-    with vtex.client_for(client) as api, tiktok.session(client_id, logger=context.log) as session:
+    with vtex.client_for(client) as api, tiktok_shop.session(client_id, logger=context.log) as session:
         try:
             report = send_invoices(client, state.db, session, api, objects, lake, options, context.log)
         except ClientSetupError as exc:
@@ -157,25 +162,27 @@ class ShipmentsConfig(dg.Config):
 
 
 @dg.asset(
+    key=tiktok_shop_key("shipments"),
     partitions_def=clients_partitions,
-    group_name="fulfilment",
+    group_name=Lane.FULFILMENT.value,
     deps=[invoices],
     kinds={"tiktok", "vtex", "parquet"},
     code_version="1",
     check_specs=[
         client_check(
             "shipment_dead_letter_empty",
-            "shipments",
+            tiktok_shop_key("shipments"),
             "No package of the client waits in the dead letter (a missing shipping option, a ship call "
             "given up): `tiktok-pipelines fulfilment status`.",
         )
     ],
 )
+@on_the_channel_shop("tiktok_shop")
 def shipments(
     context: dg.AssetExecutionContext,
     config: ShipmentsConfig,
     state: StateStore,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     vtex: Vtex,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
@@ -188,7 +195,7 @@ def shipments(
     client_id = context.partition_key
     client = state.registry.get(client_id)
     options = ShipmentOptions(config.scan, config.max_packages)
-    with tiktok.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
+    with tiktok_shop.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
         report = ship_packages(client, state.db, session, api, lake, options, context.log)
     run = report.run
     return dg.MaterializeResult(

@@ -3,18 +3,19 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.jobs import lane_job, shop_clients
+from tiktok_pipelines.defs.automation import lane_job, schedule, shop_clients
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags
 
 fulfilment_job = lane_job(
     "fulfilment_job",
-    selection=dg.AssetSelection.groups(Lane.FULFILMENT),
+    selection=dg.AssetSelection.groups(Lane.FULFILMENT.value),
     description="NF-e invoices from VTEX to TikTok Shop, their verdicts, packages shipped and their tracking.",
 )
 
 
-@dg.schedule(
+@schedule(
     name="fulfilment_schedule",
     cron_schedule="*/15 * * * *",
     job=fulfilment_job,
@@ -31,7 +32,7 @@ def fulfilment_schedule(context: dg.ScheduleEvaluationContext, state: StateStore
             partition_key=client_id,
             run_config={
                 "ops": {
-                    "invoices": {"config": {"scan": True}},
+                    tiktok_shop_key("invoices").to_python_identifier(): {"config": {"scan": True}},
                     "shipments": {"config": {"scan": True}},
                 }
             },

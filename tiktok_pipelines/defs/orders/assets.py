@@ -9,7 +9,10 @@ asked for without doing anything twice. The work is the orders lane's (`lanes/or
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -39,16 +42,18 @@ class OrdersConfig(dg.Config):
 
 
 @dg.asset(
+    key=tiktok_shop_key("orders"),
     partitions_def=clients_partitions,
-    group_name="orders",
+    group_name=Lane.ORDERS.value,
     kinds={"tiktok", "parquet"},
     code_version="1",
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_orders(
     context: dg.AssetExecutionContext,
     config: OrdersConfig,
     state: StateStore,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
@@ -57,7 +62,7 @@ def tiktok_orders(
     version of each order (no personal data)."""
     client_id = context.partition_key
     options = FetchOptions(config.poll, config.overlap_minutes, config.first_poll_hours, config.max_orders)
-    with tiktok.session(client_id, logger=context.log) as session:
+    with tiktok_shop.session(client_id, logger=context.log) as session:
         report = fetch_orders(
             client_id, session, OrderStore(state.db), EventLog(state.db), lake, options, context.log
         )
@@ -81,7 +86,7 @@ def tiktok_orders(
 
 @dg.asset(
     partitions_def=clients_partitions,
-    group_name="orders",
+    group_name=Lane.ORDERS.value,
     deps=[tiktok_orders],
     kinds={"vtex"},
     code_version="1",
@@ -96,7 +101,11 @@ def tiktok_orders(
     ],
 )
 def vtex_orders(
-    context: dg.AssetExecutionContext, state: StateStore, vtex: Vtex, tiktok: TikTokShop, lake: ParquetLake
+    context: dg.AssetExecutionContext,
+    state: StateStore,
+    vtex: Vtex,
+    tiktok_shop: TikTokShop,
+    lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
@@ -114,7 +123,9 @@ def vtex_orders(
     except ClientSetupError as exc:
         raise dg.Failure(description=str(exc)) from None
     channel = ChannelLink(
-        tiktok.capabilities(), tiktok.order_reader(), lambda: tiktok.session(client_id, logger=context.log)
+        tiktok_shop.capabilities(),
+        tiktok_shop.order_reader(),
+        lambda: tiktok_shop.session(client_id, logger=context.log),
     )
     with vtex.client_for(client) as api:
         report = VtexOrderSync(client, channel, api, store, EventLog(state.db), run, context.log).run(lake)

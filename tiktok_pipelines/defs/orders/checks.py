@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tiktok_pipelines.defs.checks import client_asset_check, client_check_result
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.stores.events import DeadLetter, EventDeadLetter
@@ -53,7 +54,7 @@ def failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResul
 
 
 CHECK_NAME = "webhook_dead_letter_empty"
-CHECKED_ASSET = dg.AssetKey("tiktok_orders")
+CHECKED_ASSET = tiktok_shop_key("orders")
 CHECK_KEY = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)
 # The in-process executor runs higher priorities first: the check waits until the orders are placed.
 AFTER_THE_ORDERS = {"dagster/priority": "-1"}
@@ -92,7 +93,7 @@ def dead_letter_check(client_id: str, letters: Sequence[DeadLetter]) -> dict:
 
 
 @client_asset_check(
-    CHECKED_ASSET.to_user_string(),
+    CHECKED_ASSET,
     CHECK_NAME,
     "No webhook or notification of the client sits in the event dead letter (events the queue sensor "
     "failed to handle on every attempt; `tiktok-pipelines webhooks dead-letter`).",

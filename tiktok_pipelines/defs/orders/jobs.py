@@ -3,18 +3,19 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.jobs import lane_job, shop_clients
+from tiktok_pipelines.defs.automation import lane_job, schedule, shop_clients
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags
 
 orders_job = lane_job(
     "orders_job",
-    selection=dg.AssetSelection.groups(Lane.ORDERS),
+    selection=dg.AssetSelection.groups(Lane.ORDERS.value),
     description="Order details from TikTok, then VTEX orders placed, authorized or cancelled.",
 )
 
 
-@dg.schedule(
+@schedule(
     name="order_polling_schedule",
     cron_schedule="*/10 * * * *",
     job=orders_job,
@@ -29,6 +30,8 @@ def order_polling_schedule(context: dg.ScheduleEvaluationContext, state: StateSt
         yield dg.RunRequest(
             run_key=f"orders-poll:{client_id}:{stamp}",
             partition_key=client_id,
-            run_config={"ops": {"tiktok_orders": {"config": {"poll": True}}}},
+            run_config={
+                "ops": {tiktok_shop_key("orders").to_python_identifier(): {"config": {"poll": True}}}
+            },
             tags=client_write_tags(client_id, Lane.ORDERS),
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from dagster_aws.s3 import S3Resource
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.queue import EventQueue
@@ -44,7 +45,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     state = StateStore.from_settings(settings)
     return {
         "state": state,
-        "tiktok": TikTokShop.from_settings(settings, state),
+        ChannelName.TIKTOK_SHOP.value: TikTokShop.from_settings(settings, state),
         "objects": objects,
         "lake": ParquetLake(objects=lake_store),
         "feed_downloader": FeedDownloader(

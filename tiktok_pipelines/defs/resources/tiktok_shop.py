@@ -143,6 +143,17 @@ class TikTokShop(dg.ConfigurableResource):
             app_client=self.app_client,
         )
 
+    def shop_missing(self, client_id: str) -> str | None:
+        """Why the client has no shop on TikTok Shop to work on, or None when it has one. A client that
+        must authorize again has a shop: its runs fail until the seller does."""
+        client = self.state.registry.get(client_id)
+        if client.status == "needs_reauthorization" or (client.tiktok_shop_cipher and client.tiktok_shop_id):
+            return None
+        return (
+            f"client {client_id} has no shop on TikTok Shop: `tiktok-pipelines oauth url {client_id}` "
+            "connects one"
+        )
+
     @contextmanager
     def session(self, client_id: str, logger=None) -> Iterator[TikTokShopSession]:
         """A channel session on the client's shop, with its stored tokens (refreshed on 105002).

@@ -21,7 +21,10 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check, client_check_result
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -37,7 +40,7 @@ from tiktok_pipelines.lanes.stock_price.service import (
 from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
 from tiktok_pipelines.partitions import clients_partitions
 
-GROUP = "stock_price"
+GROUP = Lane.STOCK_PRICE.value
 
 
 class StockPriceConfig(dg.Config):
@@ -92,9 +95,9 @@ def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPr
     )
 
 
-def _shop(tiktok: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
+def _shop(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
     """Opens the client's TikTok Shop session when the lane needs it."""
-    return lambda client_id: tiktok.session(client_id, logger=context.log)
+    return lambda client_id: tiktok_shop.session(client_id, logger=context.log)
 
 
 def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
@@ -191,12 +194,14 @@ def vtex_prices(
 @dg.asset(
     partitions_def=clients_partitions,
     group_name=GROUP,
+    key=tiktok_shop_key("stock_price_state"),
     deps=[vtex_stock, vtex_prices],
     kinds={"tiktok"},
     code_version="1",
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_stock_price_state(
-    context: dg.AssetExecutionContext, state: StateStore, tiktok: TikTokShop, lake: ParquetLake
+    context: dg.AssetExecutionContext, state: StateStore, tiktok_shop: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
     """What TikTok actually shows for the client's listed SKUs (stock per warehouse and price, from a
     product search of the whole shop), taken as the confirmed state: where it differs from what the sync
@@ -204,23 +209,25 @@ def tiktok_stock_price_state(
     added to its stock target at 0. Part of the nightly full reconcile, between the VTEX reads and the
     pushes."""
     with _lane(context, state, lake) as lane:
-        outcome = lane.read_channel_state(_shop(tiktok, context))
+        outcome = lane.read_channel_state(_shop(tiktok_shop, context))
     return dg.MaterializeResult(metadata=state_metadata(outcome, context.log))
 
 
 @dg.asset(
     partitions_def=clients_partitions,
     group_name=GROUP,
+    key=tiktok_shop_key("inventory"),
     deps=[vtex_stock, tiktok_stock_price_state],
     kinds={"tiktok", "parquet"},
     code_version="1",
-    check_specs=[_dead_letter_spec("stock", "tiktok_inventory")],
+    check_specs=[_dead_letter_spec("stock", tiktok_shop_key("inventory"))],
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_inventory(
     context: dg.AssetExecutionContext,
     config: StockPriceConfig,
     state: StateStore,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """Stock on TikTok: every SKU whose target differs from the quantities TikTok last confirmed, one
@@ -229,7 +236,7 @@ def tiktok_inventory(
     next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
     letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`."""
     with _lane(context, state, lake) as lane:
-        outcome = lane.push("stock", _run(context, config), _shop(tiktok, context))
+        outcome = lane.push("stock", _run(context, config), _shop(tiktok_shop, context))
     metadata = push_metadata(outcome, context.log)
     return dg.MaterializeResult(
         metadata=metadata, check_results=[_dead_letter_check("stock", outcome.client.client_id, metadata)]
@@ -239,24 +246,26 @@ def tiktok_inventory(
 @dg.asset(
     partitions_def=clients_partitions,
     group_name=GROUP,
+    key=tiktok_shop_key("prices"),
     deps=[vtex_prices, tiktok_stock_price_state],
     kinds={"tiktok", "parquet"},
     code_version="1",
     check_specs=[
-        _dead_letter_spec("price", "tiktok_prices"),
+        _dead_letter_spec("price", tiktok_shop_key("prices")),
         client_check(
             "no_held_price_drops",
-            "tiktok_prices",
+            tiktok_shop_key("prices"),
             "No price drop larger than the client's max_price_drop_share waits for a person "
             "(`tiktok-pipelines stock-price confirm-price <client>`).",
         ),
     ],
 )
+@on_the_channel_shop("tiktok_shop")
 def tiktok_prices(
     context: dg.AssetExecutionContext,
     config: StockPriceConfig,
     state: StateStore,
-    tiktok: TikTokShop,
+    tiktok_shop: TikTokShop,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """Prices on TikTok: every SKU whose price target differs from what TikTok last confirmed, one price
@@ -266,7 +275,7 @@ def tiktok_prices(
     back the others; refusals are retried next run, then dead-lettered. Every push goes to
     `price_history`."""
     with _lane(context, state, lake) as lane:
-        outcome = lane.push("price", _run(context, config), _shop(tiktok, context))
+        outcome = lane.push("price", _run(context, config), _shop(tiktok_shop, context))
     metadata = push_metadata(outcome, context.log)
     client_id = outcome.client.client_id
     return dg.MaterializeResult(

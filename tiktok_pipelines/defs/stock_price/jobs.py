@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
     tiktok_inventory,
@@ -18,7 +19,7 @@ from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_part
 LANE = Lane.STOCK_PRICE
 # The assets that take the run's `mode`; the full run also reads what TikTok shows.
 PUSH_ASSETS = (vtex_stock, vtex_prices, tiktok_inventory, tiktok_prices)
-LANE_ASSETS = dg.AssetSelection.groups(LANE)
+LANE_ASSETS = dg.AssetSelection.groups(LANE.value)
 PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(tiktok_stock_price_state)
 
 
@@ -97,7 +98,7 @@ def reconcile_in_flight(instance: dg.DagsterInstance, client_id: str) -> str | N
     return None
 
 
-@dg.schedule(
+@schedule(
     name="stock_price_schedule",
     job=stock_price_job,
     cron_schedule="*/5 * * * *",
@@ -134,7 +135,7 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     return dg.SkipReason("no active client with a TikTok shop and a partition")
 
 
-@dg.schedule(
+@schedule(
     name="stock_price_nightly_schedule",
     job=stock_price_full_job,
     cron_schedule="0 2 * * *",

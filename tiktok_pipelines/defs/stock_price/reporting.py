@@ -56,7 +56,7 @@ def read_metadata(outcome: ReadOutcome, log: Any) -> dict[str, Any]:
 
 
 def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
-    """The metadata of `tiktok_inventory` / `tiktok_prices`; logs the SKUs not updated and held drops."""
+    """The metadata of `tiktok_shop/inventory` / `tiktok_shop/prices`; logs the SKUs not updated and held drops."""
     report, dead = outcome.report, outcome.dead_letter
     failures = [
         {"seller_sku": sku, "code": code, "error": message, "counts": "yes"}
@@ -115,7 +115,7 @@ def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
 
 
 def state_metadata(outcome: ChannelStateOutcome, log: Any) -> dict[str, Any]:
-    """The metadata of `tiktok_stock_price_state`; logs the drift found."""
+    """The metadata of `tiktok_shop/stock_price_state`; logs the drift found."""
     report = outcome.report
     if report.stock_drift or report.price_drift:
         log.warning(

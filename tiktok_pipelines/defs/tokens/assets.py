@@ -2,17 +2,19 @@
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 
 
-@dg.asset(group_name="tiktok_auth", kinds={"tiktok"}, code_version="1")
-def tiktok_tokens(context: dg.AssetExecutionContext, tiktok: TikTokShop) -> dg.MaterializeResult:
+@dg.asset(key=tiktok_shop_key("tokens"), group_name=Lane.TOKENS.value, kinds={"tiktok"}, code_version="1")
+def tiktok_tokens(context: dg.AssetExecutionContext, tiktok_shop: TikTokShop) -> dg.MaterializeResult:
     """Every client's TikTok Shop authorization, kept valid: auth codes received by the OAuth callback are
     exchanged for tokens, each grant is associated with its client by shop code (shop id and cipher stored
     encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh marks
     the client `needs_reauthorization`. Each step is in the token log (no secret ever is)."""
-    with tiktok.token_manager(logger=context.log) as manager:
+    with tiktok_shop.token_manager(logger=context.log) as manager:
         report = manager.run()
         rows = manager.token_rows()
     failures = report.failure_rows()

@@ -2,9 +2,11 @@
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import Lane
+
 tiktok_token_job = dg.define_asset_job(
     "tiktok_token_job",
-    selection=dg.AssetSelection.groups("tiktok_auth"),
+    selection=dg.AssetSelection.groups(Lane.TOKENS.value),
     description="Exchanges new TikTok Shop auth codes and renews access tokens before they expire.",
 )
 

@@ -2,7 +2,7 @@
 shrink guard), unique seller SKUs, prices above zero.
 
 The shrink guard is decided here and only here: `feed_diff`'s check and the publication of listings
-both ask `ShrinkGuard`, so materializing `tiktok_listings` alone cannot bypass it.
+both ask `ShrinkGuard`, so materializing `tiktok_shop/listings` alone cannot bypass it.
 """
 
 from __future__ import annotations

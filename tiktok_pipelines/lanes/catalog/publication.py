@@ -53,7 +53,7 @@ MODES = ("live", "check", "sandbox")
 
 @dataclass(frozen=True)
 class PublishOptions:
-    """How a publication runs (the `tiktok_listings` run config): `mode` live, check (the channel's
+    """How a publication runs (the `tiktok_shop/listings` run config): `mode` live, check (the channel's
     listing check only) or sandbox (the client's sandbox shop); at most `max_products` creates and edits;
     paused products tried again with `retry_paused`."""
 

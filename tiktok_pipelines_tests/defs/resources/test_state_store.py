@@ -27,7 +27,7 @@ def test_the_database_url_is_configured_as_its_variable_never_its_value(monkeypa
     snapshot = serialize_value(RepositorySnap.from_def(defs.get_repository_def()))
     assert PASSWORD not in snapshot
     assert "TIKTOK_PIPELINES_DATABASE_URL" in snapshot  # Deployment → Resources names the variable
-    assert PASSWORD not in repr(resources["state"]) + repr(resources["tiktok"]) + repr(
+    assert PASSWORD not in repr(resources["state"]) + repr(resources["tiktok_shop"]) + repr(
         resources["event_queue"]
     )
     # Where Dagster does not resolve the variable (the CLI, a sensor's code), the resource reads it.

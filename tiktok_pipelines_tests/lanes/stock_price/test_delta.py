@@ -43,7 +43,7 @@ def test_one_percent_changed_pushes_exactly_the_changed_products(
     # The catalog published VTEX's stock and prices: a full reconcile of a shop in step writes nothing.
     assert calls.get(INVENTORY, 0) == 0 and calls.get(PRICES, 0) == 0
     assert calls[SEARCH] == -(-650 // 100)
-    assert metadata(first, "tiktok_stock_price_state")["skus_seen"] == len(before)
+    assert metadata(first, "tiktok_shop__stock_price_state")["skus_seen"] == len(before)
 
     rng = random.Random(11)
     changed = rng.sample(sorted(before), round(len(before) * 0.01))
@@ -69,7 +69,7 @@ def test_one_percent_changed_pushes_exactly_the_changed_products(
     assert calls.get(INVENTORY, 0) == len({product_of[s] for s in stock_changed})
     assert calls.get(PRICES, 0) == len({product_of[s] for s in price_changed})
     assert metadata(second, "vtex_stock")["skus_read"] == len(before)
-    assert metadata(second, "tiktok_inventory")["skus_confirmed"] == len(stock_changed)
+    assert metadata(second, "tiktok_shop__inventory")["skus_confirmed"] == len(stock_changed)
     after = tiktok_skus(sandbox)
     for sku, available in new_stock.items():
         assert sum(shown_stock(after[sku]).values()) == available

@@ -67,7 +67,7 @@ def test_buffer_threshold_markup_and_rounding_are_what_tiktok_shows(listed, sand
     result = run("incremental", instance, listed)
 
     shown, truth = tiktok_skus(sandbox), vtex_truth(sandbox)
-    assert metadata(result, "tiktok_inventory")["skus_confirmed"] == len(shown)
+    assert metadata(result, "tiktok_shop__inventory")["skus_confirmed"] == len(shown)
     for sku, (available, price, list_price) in truth.items():
         stock = shown_stock(shown[sku])
         after_buffer = available - 2
@@ -99,7 +99,7 @@ def test_a_large_price_drop_waits_for_a_confirmation(listed, sandbox, state_db, 
 
     assert shown_price(tiktok_skus(sandbox)[sku])[0] == before  # held back
     assert shown_price(tiktok_skus(sandbox)[other])[0] == small  # a 10 % drop goes through
-    assert metadata(held, "tiktok_prices")["held_price_drops"] == 1
+    assert metadata(held, "tiktok_shop__prices")["held_price_drops"] == 1
     checks = {c.check_name: c.passed for c in held.get_asset_check_evaluations()}
     assert checks["no_held_price_drops"] is False
     cli = CliRunner()
@@ -136,8 +136,8 @@ def test_with_a_fifth_of_calls_failing_tiktok_ends_equal_to_vtex(listed, sandbox
     for _ in range(3):
         result = run("incremental", instance, resources)
         if (
-            metadata(result, "tiktok_inventory")["skus_sent"] == 0
-            and metadata(result, "tiktok_prices")["skus_sent"] == 0
+            metadata(result, "tiktok_shop__inventory")["skus_sent"] == 0
+            and metadata(result, "tiktok_shop__prices")["skus_sent"] == 0
         ):
             break
     stats = sandbox.tiktok.stats()
@@ -164,11 +164,11 @@ def test_drift_on_tiktok_is_repaired_by_the_full_reconcile(listed, sandbox, inst
     edited["price"] = {**edited["price"], "amount": "1.00"}
 
     quiet = run("incremental", instance, listed)
-    assert metadata(quiet, "tiktok_inventory")["write_calls"] == 0  # it believes TikTok is in step
+    assert metadata(quiet, "tiktok_shop__inventory")["write_calls"] == 0  # it believes TikTok is in step
 
     sandbox.tiktok.reset_stats()
     full = run("full", instance, listed)
-    state = metadata(full, "tiktok_stock_price_state")
+    state = metadata(full, "tiktok_shop__stock_price_state")
     assert (state["stock_drift"], state["price_drift"]) == (1, 1)
     assert shown_stock(tiktok_skus(sandbox)[sku]) == expected_stock
     assert shown_price(tiktok_skus(sandbox)[sku]) == expected_price
@@ -200,12 +200,12 @@ def test_a_sku_tiktok_keeps_refusing_goes_to_the_dead_letter(listed, sandbox, re
     gone = {s["seller_sku"] for s in shop.products[gone_id]["skus"]}
 
     first = run("incremental", instance, listed)
-    assert metadata(first, "tiktok_inventory")["skus_failed"] == len(gone)
+    assert metadata(first, "tiktok_shop__inventory")["skus_failed"] == len(gone)
     second = run("incremental", instance, listed)
-    assert metadata(second, "tiktok_inventory")["dead_letter"] == len(gone)
+    assert metadata(second, "tiktok_shop__inventory")["dead_letter"] == len(gone)
     sandbox.tiktok.reset_stats()
     third = run("incremental", instance, listed)
-    assert metadata(third, "tiktok_inventory")["write_calls"] == 0  # left alone
+    assert metadata(third, "tiktok_shop__inventory")["write_calls"] == 0  # left alone
     checks = {c.check_name: c.passed for c in third.get_asset_check_evaluations()}
     assert checks["stock_dead_letter_empty"] is False
 
@@ -215,7 +215,7 @@ def test_a_sku_tiktok_keeps_refusing_goes_to_the_dead_letter(listed, sandbox, re
     retried = cli.invoke(main, ["stock-price", "retry", "demo", "--all"])
     assert retried.exit_code == 0, retried.output
     fourth = run("incremental", instance, listed)
-    assert metadata(fourth, "tiktok_inventory")["write_calls"] == 1
+    assert metadata(fourth, "tiktok_shop__inventory")["write_calls"] == 1
 
 
 def test_a_run_leaves_history_snapshots_and_status(listed, sandbox, instance):

@@ -46,7 +46,7 @@ def test_a_warehouse_tiktok_has_but_the_client_does_not_list_is_repaired(
     north, south = registry.get("demo").tiktok_warehouse_ids
     registry.update("demo", tiktok_warehouse_ids=(north,))  # the SKUs on TikTok have both
     result = run("incremental", instance, fast_resources(sandbox))
-    inventory = metadata(result, "tiktok_inventory")
+    inventory = metadata(result, "tiktok_shop__inventory")
     skus = tiktok_skus(sandbox)
     assert inventory["warehouses_repaired"] == len(skus)
     assert inventory["skus_failed"] == 0

@@ -1,4 +1,7 @@
-"""Schedules: each module holds the schedules of one domain."""
+"""What the areas' jobs, schedules and sensors share: the clients a scheduled run is for, the lane job, and
+schedule and sensor decorators that describe them in the UI."""
+
+import inspect
 
 import dagster as dg
 
@@ -27,3 +30,21 @@ def lane_job(name: str, selection, description: str, **kwargs):
         executor_def=dg.in_process_executor,
         **kwargs,
     )
+
+
+def _described(decorator, kwargs: dict):
+    def wrap(fn):
+        return decorator(description=inspect.cleandoc(fn.__doc__ or ""), **kwargs)(fn)
+
+    return wrap
+
+
+def schedule(**kwargs):
+    """`dg.schedule`, described in the Dagster UI by the function's docstring (Dagster shows a schedule's
+    description, not its docstring)."""
+    return _described(dg.schedule, kwargs)
+
+
+def sensor(**kwargs):
+    """`dg.sensor`, described in the Dagster UI by the function's docstring."""
+    return _described(dg.sensor, kwargs)

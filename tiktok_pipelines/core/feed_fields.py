@@ -1,0 +1,73 @@
+"""The fields of a product feed item, declared once.
+
+Everything else is derived from `FEED_FIELDS`: the tags the parser reads (`core.feed`), the item's record
+and so its content hash (the hashed fields, in this order), what the stock and price lane owns (left out
+of the catalog digest), the columns of the `feed_products` lake table and their order (`core.tables`), and
+the rows the compiled reader takes (`core.feed_table`, whose C tables are checked against these at
+import). `FeedItem` carries one attribute per column, in this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "money", "weight", "list"]
+
+
+@dataclass(frozen=True)
+class FeedField:
+    """One field of a feed item.
+
+    - `name`: the Google Merchant attribute (`g:<name>`); None for a column the feed does not carry
+      itself (the currency, read off the price);
+    - `column`: its column in `feed_products` and attribute of `FeedItem`;
+    - `tags`: other `g:` names it may come under;
+    - `hashed`: part of the item's record, whose hash is the item's content hash (additional images are
+      in the record too, after the fields);
+    - `stock_price`: owned by the stock and price lane once the product is listed (its changes alone give
+      the catalog nothing to publish).
+    """
+
+    name: str | None
+    column: str
+    kind: Kind = "text"
+    tags: tuple[str, ...] = ()
+    hashed: bool = True
+    stock_price: bool = False
+
+
+FEED_FIELDS: tuple[FeedField, ...] = (
+    FeedField("id", "seller_sku"),
+    FeedField("item_group_id", "item_group_id"),
+    FeedField("title", "title"),
+    FeedField("description", "description", tags=("summary", "content")),
+    FeedField("link", "link"),
+    FeedField("image_link", "image_link"),
+    FeedField("additional_image_link", "additional_image_links", "list", hashed=False),
+    FeedField("price", "price", "money", stock_price=True),
+    FeedField("sale_price", "sale_price", "money", stock_price=True),
+    FeedField(None, "currency", hashed=False),
+    FeedField("sale_price_effective_date", "sale_price_effective_date", stock_price=True),
+    FeedField("availability", "availability", stock_price=True),
+    FeedField("condition", "condition"),
+    FeedField("brand", "brand"),
+    FeedField("gtin", "gtin", tags=("ean",)),
+    FeedField("mpn", "mpn"),
+    FeedField("color", "color"),
+    FeedField("size", "size"),
+    FeedField("gender", "gender"),
+    FeedField("age_group", "age_group"),
+    FeedField("material", "material"),
+    FeedField("pattern", "pattern"),
+    FeedField("google_product_category", "google_product_category"),
+    FeedField("product_type", "product_type"),
+    FeedField("shipping_weight", "shipping_weight_kg", "weight"),
+)
+
+# The order of an item's record (and so of its content hash).
+HASHED_FIELDS = tuple(f.name for f in FEED_FIELDS if f.hashed and f.name)
+# What the stock and price lane owns, as it sits in the record.
+STOCK_PRICE_FIELDS = tuple(f.name for f in FEED_FIELDS if f.stock_price and f.name)
+# The columns of `feed_products` an item fills, in table order.
+ITEM_COLUMNS = tuple(f.column for f in FEED_FIELDS)

@@ -1,0 +1,43 @@
+"""What every channel's asset shares: a client that has no shop on the channel has nothing to do there, so
+its run of the channel's assets is green and says so (a shop that must authorize again still fails)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+
+from tiktok_pipelines.defs.checks import client_check_result
+
+
+def on_the_channel_shop(resource_param: str) -> Callable:
+    """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
+    `resource_param` says the run's client has no shop on the channel, the asset materializes with the
+    reason as metadata and its checks pass, instead of calling the lane."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def body(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> dg.MaterializeResult:
+            reason = kwargs[resource_param].shop_missing(context.partition_key)
+            if reason is None:
+                return fn(context, *args, **kwargs)
+            context.log.info("%s: nothing to do on this channel", reason)
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "skipped": reason},
+                check_results=[
+                    client_check_result(
+                        spec.name,
+                        context.partition_key,
+                        passed=True,
+                        severity=dg.AssetCheckSeverity.WARN,
+                        metadata={"skipped": reason},
+                    )
+                    for spec in context.assets_def.check_specs
+                ],
+            )
+
+        return body
+
+    return decorate
