@@ -8,7 +8,7 @@ import random
 import pytest
 
 from tiktok_pipelines.core.notifications import Notice, NotificationKind
-from tiktok_pipelines.lanes.notifications import NotificationSender, SenderOptions
+from tiktok_pipelines.lanes.notifications.sender import NotificationSender, SenderOptions
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 
 from .conftest import CLIENT, wait_for

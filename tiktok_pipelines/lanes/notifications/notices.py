@@ -1,0 +1,77 @@
+"""The notices the lanes record, one builder per happening, so that each kind carries the same facts and
+dedup key wherever it is recorded. Facts name ids, amounts, counts and reasons, never a buyer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tiktok_pipelines.core.models.orders import Order
+from tiktok_pipelines.core.notifications import Notice, NotificationKind, asset_link, run_link
+
+
+def _reason(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0][:300] if text else ""
+
+
+def order_placed(client_id: str, order: Order, vtex_order_id: str, run_id: str | None) -> Notice:
+    channel = str(order.channel)
+    total = order.amounts.total
+    return Notice(
+        client_id,
+        NotificationKind.ORDER_PLACED,
+        f"order_placed:{channel}:{order.order_id}",
+        {
+            "order_id": order.order_id,
+            "vtex_order_id": vtex_order_id,
+            "total": "" if total is None else f"{total:.2f}",
+            "currency": order.amounts.currency or "",
+            "items": sum(line.quantity for line in order.lines if not line.cancelled),
+        },
+        channel=channel,
+        link=run_link(run_id) or asset_link("vtex_orders"),
+    )
+
+
+def order_failed(client_id: str, channel: str, order_id: str, reason: str, run_id: str | None) -> Notice:
+    """An order no run retries any more (it waits for `tiktok-pipelines orders reprocess`)."""
+    return Notice(
+        client_id,
+        NotificationKind.ORDER_FAILED,
+        f"order_failed:{channel}:{order_id}:{_reason(reason)[:80]}",
+        {"order_id": order_id, "reason": _reason(reason)},
+        channel=channel,
+        link=run_link(run_id) or asset_link("vtex_orders"),
+    )
+
+
+def daily_sales(client_id: str, channel: str, day: str, orders: int, gross: str, currency: str) -> Notice:
+    return Notice(
+        client_id,
+        NotificationKind.DAILY_SALES,
+        f"daily_sales:{channel or 'all'}:{day}",
+        {"day": day, "orders": orders, "gross": gross, "currency": currency},
+        channel=channel,
+        link=asset_link("analytics/sales_daily"),
+    )
+
+
+def run_failed(client_id: str, job: str, run_id: str, reason: str, ui_path: str | None = None) -> Notice:
+    return Notice(
+        client_id,
+        NotificationKind.RUN_FAILED,
+        f"run_failed:{run_id}",
+        {"job": job, "run_id": run_id[:8], "reason": _reason(reason)},
+        link=ui_path or run_link(run_id),
+    )
+
+
+def check_failed(
+    client_id: str, asset: str, check: str, reason: str, run_id: str | None, at: datetime
+) -> Notice:
+    return Notice(
+        client_id,
+        NotificationKind.CHECK_FAILED,
+        f"check_failed:{asset}:{check}:{run_id or at.isoformat()}",
+        {"asset": asset, "check": check, "reason": _reason(reason)},
+        link=run_link(run_id) or asset_link(asset),
+    )
