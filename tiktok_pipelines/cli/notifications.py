@@ -10,16 +10,8 @@ import json
 
 import click
 
-from tiktok_pipelines.cli.common import (
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
-    fail,
-    handle_errors,
-    known_client_id,
-    print_table,
-    secret_value,
-    state_db,
-)
+from tiktok_pipelines.cli import common
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, handle_errors, state_db
 from tiktok_pipelines.core.notifications import NotificationKind
 
 KINDS = [k.value for k in NotificationKind]
@@ -68,8 +60,8 @@ def destinations_add(
     from tiktok_pipelines.stores.notification_destinations import DestinationError
 
     store = _destinations()
-    known_client_id(store.db, client_id)
-    url = secret_value(url, "Apprise URL", required=True)
+    common.known_client_id(store.db, client_id)
+    url = common.secret_value(url, "Apprise URL", required=True)
     assert url is not None
     chosen = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else []
     unknown = [k for k in chosen if k not in KINDS]
@@ -94,15 +86,13 @@ def destinations_add(
 @handle_errors
 def destinations_list(client_id: str | None, as_json: bool) -> None:
     """The destinations (of one client, or all), their URL shown as scheme and host only."""
+    shown = ("client_id", "name", "timezone", "enabled")
     rows = [
         {
-            "client_id": d.client_id,
-            "name": d.name,
+            **{k: getattr(d, k) for k in shown},
             "url": d.label,
             "kinds": d.kinds or "all",
-            "quiet": d.quiet_hours or "",
-            "timezone": d.timezone,
-            "enabled": d.enabled,
+            "quiet": d.quiet_hours,
         }
         for d in _destinations().list(client_id)
     ]
@@ -111,7 +101,7 @@ def destinations_list(client_id: str | None, as_json: bool) -> None:
     elif not rows:
         click.echo("no destinations")
     else:
-        print_table(rows, ("client_id", "name", "url", "kinds", "quiet", "enabled"))
+        common.print_table(rows, ("client_id", "name", "url", "kinds", "quiet", "enabled"))
 
 
 @destinations.command("remove")
@@ -131,22 +121,21 @@ def _toggle(client_id: str, name: str, enabled: bool) -> None:
     click.echo(f"{client_id}/{name} {'enabled' if enabled else 'disabled (what waited for it is skipped)'}")
 
 
-@notifications.command("enable")
-@click.argument("client_id")
-@click.argument("name")
-@handle_errors
-def notifications_enable(client_id: str, name: str) -> None:
-    """Turn a destination on: it gets what is recorded from now on."""
-    _toggle(client_id, name, True)
+def _toggle_command(enabled: bool, help_text: str) -> click.Command:
+    @click.argument("client_id")
+    @click.argument("name")
+    @handle_errors
+    def toggle(client_id: str, name: str) -> None:
+        _toggle(client_id, name, enabled)
+
+    toggle.__doc__ = help_text
+    return notifications.command("enable" if enabled else "disable")(toggle)
 
 
-@notifications.command("disable")
-@click.argument("client_id")
-@click.argument("name")
-@handle_errors
-def notifications_disable(client_id: str, name: str) -> None:
-    """Turn a destination off: nothing new for it, and what waited for it is skipped."""
-    _toggle(client_id, name, False)
+notifications_enable = _toggle_command(True, "Turn a destination on: it gets what is recorded from now on.")
+notifications_disable = _toggle_command(
+    False, "Turn a destination off: nothing new for it, and what waited for it is skipped."
+)
 
 
 @notifications.command("list")
@@ -178,7 +167,7 @@ def notifications_list(client_id: str | None, states: tuple[str, ...], limit: in
             else (f"next {r['next_attempt_at']:%H:%M:%S}" if r["state"] == "pending" else "")
         )
         r["channel"] = r["channel"] or ""
-    print_table(
+    common.print_table(
         rows,
         (
             "id",
@@ -203,7 +192,7 @@ def notifications_retry(client_id: str) -> None:
     from tiktok_pipelines.stores.notifications import NotificationOutbox
 
     db = state_db()
-    known_client_id(db, client_id)
+    common.known_client_id(db, client_id)
     count = NotificationOutbox(db).retry_failed(client_id)
     click.echo(f"{count} failed delivery(ies) of {client_id} pending again")
 

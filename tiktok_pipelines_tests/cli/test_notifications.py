@@ -8,23 +8,14 @@ from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.sandbox.notification_sinks import Inbox, create_chat_sink_app
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.stores.notifications import NotificationOutbox
-from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines_tests.lanes.notifications.conftest import register_client
 
 SECRET = "xoxb-s3cr3t-0123456789"
 
 
 @pytest.fixture
 def cli(registry):
-    registry.add(
-        build_client(
-            client_id="loja",
-            feed_url="https://loja.example/feed.xml",
-            vtex_account="loja",
-            vtex_app_key="k",
-            vtex_app_token="t",
-            vtex_warehouse_ids=("1_1",),
-        )
-    )
+    register_client(registry)
 
     def run(*args, input=None):
         return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)

@@ -52,19 +52,20 @@ def chat_sink(inbox: Inbox) -> Iterator[ServerThread]:
         yield server
 
 
+def register_client(registry) -> str:
+    """Registers the client `loja` (a VTEX store; no shop needed to be told things)."""
+    fields = {
+        "feed_url": "https://loja.example/feed.xml",
+        "vtex_account": CLIENT,
+        "vtex_warehouse_ids": ("1_1",),
+    }
+    registry.add(build_client(client_id=CLIENT, vtex_app_key="k", vtex_app_token="t", **fields))
+    return CLIENT
+
+
 @pytest.fixture
 def client(registry) -> str:
-    registry.add(
-        build_client(
-            client_id=CLIENT,
-            feed_url="https://loja.example/feed.xml",
-            vtex_account="loja",
-            vtex_app_key="k",
-            vtex_app_token="t",
-            vtex_warehouse_ids=("1_1",),
-        )
-    )
-    return CLIENT
+    return register_client(registry)
 
 
 @pytest.fixture
