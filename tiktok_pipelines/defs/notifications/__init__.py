@@ -4,15 +4,15 @@
 import dagster as dg
 
 from tiktok_pipelines.defs.notifications.assets import notification_outbox, notifications_job
-from tiktok_pipelines.defs.notifications.sensors import (
+from tiktok_pipelines.defs.notifications.daily_sales import (
     daily_sales_job,
+    daily_sales_notification,
     daily_sales_schedule,
-    notification_sender_sensor,
-    run_failure_notice_sensor,
 )
+from tiktok_pipelines.defs.notifications.sensors import notification_sender_sensor, run_failure_notice_sensor
 
 defs = dg.Definitions(
-    assets=[notification_outbox],
+    assets=[notification_outbox, daily_sales_notification],
     jobs=[notifications_job, daily_sales_job],
     schedules=[daily_sales_schedule],
     sensors=[notification_sender_sensor, run_failure_notice_sensor],

@@ -61,7 +61,7 @@ def notification_outbox(context: dg.AssetExecutionContext, state: StateStore):
 
 notifications_job = dg.define_asset_job(
     "notifications_job",
-    selection=dg.AssetSelection.groups(GROUP),
+    selection=dg.AssetSelection.assets("notification_outbox"),
     partitions_def=clients_partitions,
     description="Reports a client's notification outbox and checks that no delivery was given up.",
 )

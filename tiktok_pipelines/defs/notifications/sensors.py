@@ -1,14 +1,11 @@
-"""The notification sender, the failed-run notices and the day's sales total.
+"""The notification sender and the failed-run notices.
 
 `notification_sender_sensor` delivers the outbox every 30 seconds (a bounded round; a destination that
 is down is retried later and never fails the tick). `run_failure_notice_sensor` records a notice for
-every failed run, linked to it in the UI. `daily_sales_schedule` records each client's sales total of
-the day at 21:00 (São Paulo).
+every failed run, linked to it in the UI.
 """
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -16,13 +13,10 @@ from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.notifications.assets import notifications_job
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.lanes.notifications import notices
-from tiktok_pipelines.lanes.notifications.daily_sales import daily_sales_notices
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 
-SALES_TIMEZONE = "America/Sao_Paulo"
 PARTITION_TAG = "dagster/partition"
 
 
@@ -74,34 +68,3 @@ def run_failure_notice_sensor(context: dg.RunFailureSensorContext, state: StateS
     NotificationOutbox(state.db).record(
         [notices.run_failed(c, run.job_name, run.run_id, reason) for c in clients]
     )
-
-
-@dg.op(description="Records each active client's sales total of the day, per channel, as a notification.")
-def record_daily_sales(context: dg.OpExecutionContext, state: StateStore, lake: ParquetLake) -> None:
-    day = datetime.now(ZoneInfo(SALES_TIMEZONE)).date()
-    outbox = NotificationOutbox(state.db)
-    for client in state.registry.list():
-        if client.status != "active":
-            continue
-        try:
-            outbox.record(daily_sales_notices(lake.lake(), client.client_id, day, SALES_TIMEZONE))
-        except Exception as exc:  # one client's lake costs that client only
-            context.log.error(
-                "day's sales of %s not recorded: %s: %s", client.client_id, type(exc).__name__, exc
-            )
-
-
-@dg.job(description="Records each active client's sales total of the day (orders and gross per channel).")
-def daily_sales_job():
-    record_daily_sales()
-
-
-daily_sales_schedule = dg.ScheduleDefinition(
-    name="daily_sales_schedule",
-    job=daily_sales_job,
-    cron_schedule="0 21 * * *",
-    execution_timezone=SALES_TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day at 21:00 (São Paulo): the day's orders and gross per channel, one notification "
-    "per client and channel.",
-)
