@@ -2,7 +2,8 @@
 
 A lane records a notice with `record_notices(conn, ...)` on the connection that writes the change the
 notice is about, so both commit together or neither does. `(client_id, dedup_key)` is unique: recording
-the same happening again changes nothing. Recording also makes one delivery row per enabled destination
+the same happening again changes nothing, and a notice for a client not in the registry is skipped (it
+never makes the change fail). Recording also makes one delivery row per enabled destination
 of the client whose kinds include the notice's; the sender (`lanes/notifications/`) claims due deliveries
 with a lease, as the order map's claims (`stores/orders.py`) do, so two senders never send the same one
 at once, and one that died mid-delivery leaves it to the next once the lease ran out.
@@ -79,6 +80,8 @@ def record_notices(conn: Connection, notices: Iterable[Notice], now: datetime | 
     now = now or utcnow()
     created = []
     for notice in notices:
+        if not _registered(conn, notice.client_id):
+            continue  # no one to tell (a client removed, an event of no client): the change goes on
         where = sa.and_(
             notifications_table.c.client_id == notice.client_id,
             notifications_table.c.dedup_key == notice.dedup_key[:300],
@@ -117,6 +120,14 @@ def record_notices(conn: Connection, notices: Iterable[Notice], now: datetime | 
             conn.execute(deliveries_table.insert(), rows)
         created.append(notification_id)
     return created
+
+
+def _registered(conn: Connection, client_id: str) -> bool:
+    clients = metadata.tables["clients"]
+    return (
+        conn.execute(sa.select(clients.c.client_id).where(clients.c.client_id == client_id)).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ import json
 
 import dagster as dg
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.notifications.assets import notifications_job
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.lanes.notifications import notices
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.core.tables import FORMER_CHANNEL
-from tiktok_pipelines.lanes.notifications import notices
 from tiktok_pipelines.stores.lake import ParquetLake
 
 _COLUMNS = (

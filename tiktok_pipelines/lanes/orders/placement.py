@@ -13,13 +13,13 @@ from typing import Any
 
 from tiktok_pipelines.channels.base import Capabilities, ChannelError, ChannelSession
 from tiktok_pipelines.channels.base.orders import OrderReader
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.core.orders import OrderMappingError, OrderOptions, placement_decision
 from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.lanes.notifications import notices
 from tiktok_pipelines.lanes.orders.common import LANE, ClientSetupError, Lake, api_name, write_order_versions
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.orders import ClaimLost, OrderRecord, OrderStore

@@ -75,3 +75,54 @@ def check_failed(
         {"asset": asset, "check": check, "reason": _reason(reason)},
         link=run_link(run_id) or asset_link(asset),
     )
+
+
+def fulfilment_failed(
+    client_id: str,
+    channel: str,
+    stage: str,
+    letter_id: int,
+    reason: str,
+    detail: str,
+    package_id: str | None,
+    order_id: str | None,
+) -> Notice:
+    """A new fulfilment dead letter: an invoice (`stage` invoice) or a shipment that waits for a person."""
+    kind = NotificationKind.INVOICE_FAILED if stage == "invoice" else NotificationKind.SHIPMENT_FAILED
+    return Notice(
+        client_id,
+        kind,
+        f"{kind.value}:{channel}:{letter_id}",
+        {
+            "package_id": package_id or "-",
+            "order_id": order_id or "",
+            "reason": f"{reason}: {_reason(detail)}",
+        },
+        channel=channel,
+        link=asset_link(f"{channel}/{'invoices' if stage == 'invoice' else 'shipments'}"),
+    )
+
+
+def event_dead_letter(
+    client_id: str, source: str, event_type: str, event_id: str, letter_id: int, reason: str
+) -> Notice:
+    """An event the queue sensor failed to handle on every attempt."""
+    return Notice(
+        client_id,
+        NotificationKind.WEBHOOK_DEAD_LETTER,
+        f"webhook_dead_letter:{letter_id}:{event_id}",
+        {"source": source, "event_type": event_type, "event_id": event_id, "reason": _reason(reason)},
+    )
+
+
+def authorization_lost(client_id: str, channel: str, reason: str, at: datetime) -> Notice:
+    """The seller must authorize the app again (refresh refused or expired, another seller's grant);
+    told once a day while it lasts."""
+    return Notice(
+        client_id,
+        NotificationKind.AUTHORIZATION_LOST,
+        f"authorization_lost:{channel}:{at:%Y-%m-%d}",
+        {"reason": _reason(reason)},
+        channel=channel,
+        link=asset_link(f"{channel}/tokens"),
+    )
