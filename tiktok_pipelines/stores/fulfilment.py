@@ -18,7 +18,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipelines.core.fulfilment import retry_delay_seconds
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.db import (
+    ChannelStore,
+    UTCDateTime,
+    channel_column,
+    channel_key,
+    client_column,
+    metadata,
+    utcnow,
+)
 from tiktok_pipelines.stores.orders import PLACED_STATES, orders_table
 
 # Upload statuses. `uploaded`: accepted, waiting for webhook 36. `invalid`: TikTok refused the content and
@@ -40,13 +48,20 @@ _VERDICT_ORDER = {PROCESSING: 1, FAILED: 2, INVALID: 2, SUCCESS: 3}
 # Webhook timestamps are whole seconds of TikTok's clock; `uploaded_at` is ours, taken before the call.
 _CLOCK_SLACK = timedelta(seconds=2)
 
+
+def _retry_columns() -> tuple[sa.Column, ...]:
+    """A step tried again until it succeeds: how many tries failed, when the next may run, the last error."""
+    return (
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("next_attempt_at", UTCDateTime),
+        sa.Column("last_error", sa.Text),
+    )
+
+
 invoice_uploads = sa.Table(
     "invoice_uploads",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), primary_key=True),  # sorted order ids, comma-separated
     sa.Column("vtex_order_id", sa.String(80)),
@@ -62,9 +77,7 @@ invoice_uploads = sa.Table(
     sa.Column("channel_status", sa.String(20)),  # the channel's last verdict (TikTok: webhook 36)
     sa.Column("invalid_reason", sa.Text),
     sa.Column("rejected_sha256", sa.Text, nullable=False, default="[]"),  # JSON list
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime),
-    sa.Column("last_error", sa.Text),
+    *_retry_columns(),
     sa.Column("uploaded_at", UTCDateTime),
     sa.Column("verdict_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -75,10 +88,7 @@ invoice_uploads = sa.Table(
 package_shipments = sa.Table(
     "package_shipments",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), nullable=False),
     sa.Column("vtex_order_id", sa.String(80)),
@@ -94,9 +104,7 @@ package_shipments = sa.Table(
     sa.Column("tracking_event_at", UTCDateTime),
     sa.Column("order_map_tracking", sa.String(80)),  # tracking number written to the order map and lake
     sa.Column("vtex_tracking", sa.String(80)),  # tracking number sent to the VTEX invoice
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime),
-    sa.Column("last_error", sa.Text),
+    *_retry_columns(),
     sa.Column("shipped_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -107,9 +115,7 @@ fulfilment_dead_letters = sa.Table(
     "fulfilment_dead_letters",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), nullable=False
-    ),
+    client_column(nullable=False),
     channel_column(),
     sa.Column("stage", sa.String(20), nullable=False),  # invoice | shipment
     sa.Column("order_id", sa.String(40)),
@@ -215,17 +221,9 @@ class DeadLetter:
     resolved_at: datetime | None
 
 
-class FulfilmentStore:
+class FulfilmentStore(ChannelStore):
     """Reads and writes of the fulfilment tables of one channel (`ChannelName` value); every write is one
     short transaction."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str):
-        """The rows of a client on this store's channel."""
-        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
     # ------------------------------------------------------------ uploads
     def _upload_where(self, client_id: str, package_id: str, key: str):

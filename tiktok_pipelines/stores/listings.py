@@ -19,15 +19,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
 
 listing_products = sa.Table(
     "listing_products",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("product_key", sa.String(100), primary_key=True),
     sa.Column("channel_product_id", sa.String(40)),
     # creating | live states from the channel (TikTok: ACTIVATE, PENDING, SELLER_DEACTIVATED...) | deleted
@@ -44,10 +41,7 @@ listing_products = sa.Table(
 listing_skus = sa.Table(
     "listing_skus",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("seller_sku", sa.String(100), primary_key=True),
     sa.Column("product_key", sa.String(100), nullable=False),
     sa.Column("channel_product_id", sa.String(40), nullable=False),
@@ -61,10 +55,7 @@ listing_skus = sa.Table(
 listing_payloads = sa.Table(
     "listing_payloads",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("product_key", sa.String(100), primary_key=True),
     sa.Column("source_hash", sa.String(64)),  # the feed product hash of the last successful push
     sa.Column("part_hashes", sa.Text),  # JSON: payload part → hash, of the last successful push
@@ -107,22 +98,14 @@ class ListedSku:
     updated_at: datetime
 
 
-class ListingMap:
+class ListingMap(ChannelStore):
     """Reads and writes the listing map of the state DB, for one channel (`ChannelName` value)."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str) -> tuple:
-        """The rows of a client on this map's channel."""
-        return _owned(table, client_id, self.channel)
 
     # -- reads
     def products(self, client_id: str) -> dict[str, ListedProduct]:
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(listing_products).where(*self._of(listing_products, client_id))
+                sa.select(listing_products).where(self._of(listing_products, client_id))
             ).all()
         return {r.product_key: ListedProduct(**r._mapping) for r in rows}
 
@@ -130,7 +113,7 @@ class ListingMap:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_products).where(
-                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
+                    self._of(listing_products, client_id), listing_products.c.product_key == product_key
                 )
             ).first()
         return ListedProduct(**row._mapping) if row else None
@@ -139,7 +122,7 @@ class ListingMap:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_products).where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.channel_product_id == channel_product_id,
                 )
             ).first()
@@ -147,7 +130,7 @@ class ListingMap:
 
     def skus(self, client_id: str, seller_skus: Iterable[str] | None = None) -> dict[str, ListedSku]:
         """Listed SKUs of a client by `seller_sku` (all, or those asked for)."""
-        query = sa.select(listing_skus).where(*self._of(listing_skus, client_id))
+        query = sa.select(listing_skus).where(self._of(listing_skus, client_id))
         wanted = None if seller_skus is None else list(seller_skus)
         out: dict[str, ListedSku] = {}
         with self.db.read() as conn:
@@ -167,7 +150,7 @@ class ListingMap:
         """What the catalog last pushed (or failed to push) per product."""
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(listing_payloads).where(*self._of(listing_payloads, client_id))
+                sa.select(listing_payloads).where(self._of(listing_payloads, client_id))
             ).all()
         return {
             r.product_key: PayloadState(
@@ -183,7 +166,7 @@ class ListingMap:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_skus).where(
-                    *self._of(listing_skus, client_id), listing_skus.c.channel_sku_id == channel_sku_id
+                    self._of(listing_skus, client_id), listing_skus.c.channel_sku_id == channel_sku_id
                 )
             ).first()
         return ListedSku(**row._mapping) if row else None
@@ -225,7 +208,7 @@ class ListingMap:
             updated = conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(**values)
@@ -238,7 +221,7 @@ class ListingMap:
                 )
             conn.execute(
                 listing_skus.delete().where(
-                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
+                    self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             if skus:
@@ -276,7 +259,7 @@ class ListingMap:
                 _save_payload_state(conn, client_id, self.channel, product_key, now, failed_hash=payload_hash)
             row = conn.execute(
                 sa.select(listing_products).where(
-                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
+                    self._of(listing_products, client_id), listing_products.c.product_key == product_key
                 )
             ).first()
             if row is None:
@@ -300,7 +283,7 @@ class ListingMap:
                 conn.execute(
                     listing_products.update()
                     .where(
-                        *self._of(listing_products, client_id),
+                        self._of(listing_products, client_id),
                         listing_products.c.product_key == product_key,
                     )
                     .values(
@@ -318,7 +301,7 @@ class ListingMap:
                 conn.execute(
                     listing_products.update()
                     .where(
-                        *self._of(listing_products, client_id),
+                        self._of(listing_products, client_id),
                         listing_products.c.channel_product_id == channel_product_id,
                     )
                     .values(status=status, updated_at=utcnow())
@@ -344,7 +327,7 @@ class ListingMap:
                 changed += conn.execute(
                     listing_products.update()
                     .where(
-                        *self._of(listing_products, client_id),
+                        self._of(listing_products, client_id),
                         listing_products.c.channel_product_id == channel_product_id,
                         listing_products.c.status != status,
                         listing_products.c.status != "deleted",
@@ -358,7 +341,7 @@ class ListingMap:
             conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(paused=False, failures=0, updated_at=utcnow())
@@ -369,18 +352,18 @@ class ListingMap:
         with self.db.begin() as conn:
             conn.execute(
                 listing_payloads.delete().where(
-                    *self._of(listing_payloads, client_id), listing_payloads.c.product_key == product_key
+                    self._of(listing_payloads, client_id), listing_payloads.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_skus.delete().where(
-                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
+                    self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(status="deleted", payload_hash=None, updated_at=utcnow())
