@@ -5,10 +5,10 @@ show by the client's rules (`core.stock_price`); and the lake snapshots of the l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tiktok_pipelines.core.models.offers import decode_target, encode_target
 from tiktok_pipelines.core.stock_price import (
@@ -23,7 +23,9 @@ from tiktok_pipelines.core.stock_price import (
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.stores.registry import Client
 from tiktok_pipelines.stores.stock_price import Observation, SkuSyncStore, SyncRow
-from tiktok_pipelines.vtex.client import VtexClient
+from tiktok_pipelines.vtex.client import BulkResult, VtexClient, VtexNotFoundError
+
+T = TypeVar("T")
 
 MISSING = {
     "stock": "SKU not found in VTEX: TikTok gets 0",
@@ -56,6 +58,21 @@ class ReadReport:
 
     def save(self, store: SkuSyncStore, client_id: str, run_id: str) -> int:
         return store.save_observations(client_id, self.kind, self.observations, self.read_at, run_id)
+
+    def answered(
+        self, by_vtex: Mapping[str, list[SyncRow]], result: BulkResult[T], sync: SyncLog
+    ) -> Iterator[tuple[list[SyncRow], T | None]]:
+        """The SKUs of each VTEX SKU id with what VTEX read for it (None: VTEX does not have it); the
+        SKUs whose read failed are recorded as failed instead."""
+        for vtex_sku_id, skus in by_vtex.items():
+            value = result.values.get(vtex_sku_id)
+            error = result.errors.get(vtex_sku_id)
+            if value is None and not isinstance(error, VtexNotFoundError):
+                for row in skus:
+                    self.failed[row.seller_sku] = str(error)
+                    sync.add(f"read_{self.kind}", "vtex", row.seller_sku, "failed", error)
+                continue
+            yield skus, value
 
     def add(self, row: SyncRow, observation: Observation, found: bool, sync: SyncLog) -> None:
         """One SKU read: its observation, whether it will be pushed, and its sync log row."""
@@ -102,14 +119,7 @@ def read_stock(
     plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
     by_vtex = _by_vtex_sku_id(rows, report)
     result = api.stock_many(list(by_vtex), warehouse_ids=list(plan))
-    for vtex_sku_id, skus in by_vtex.items():
-        stock = result.values.get(vtex_sku_id)
-        error = result.errors.get(vtex_sku_id)
-        if stock is None and vtex_sku_id not in result.not_found:
-            for row in skus:
-                report.failed[row.seller_sku] = str(error)
-                sync.add("read_stock", "vtex", row.seller_sku, "failed", error)
-            continue
+    for skus, stock in report.answered(by_vtex, result, sync):
         reading = (
             {}
             if stock is None
@@ -145,14 +155,7 @@ def read_prices(
     by_vtex = _by_vtex_sku_id(rows, report)
     trade_policy = client.vtex_trade_policy
     result = api.computed_prices_many(list(by_vtex), trade_policy)
-    for vtex_sku_id, skus in by_vtex.items():
-        computed = result.values.get(vtex_sku_id)
-        error = result.errors.get(vtex_sku_id)
-        if computed is None and vtex_sku_id not in result.not_found:
-            for row in skus:
-                report.failed[row.seller_sku] = str(error)
-                sync.add("read_price", "vtex", row.seller_sku, "failed", error)
-            continue
+    for skus, computed in report.answered(by_vtex, result, sync):
         target = (
             price_target(computed.selling_price, computed.list_price, options)
             if computed is not None
