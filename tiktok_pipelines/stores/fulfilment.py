@@ -136,13 +136,23 @@ fulfilment_dead_letters = sa.Table(
 
 
 @dataclass(frozen=True)
-class Upload:
+class PackageRow:
+    """A row about one package of a client's order(s) on a channel: the invoice upload or the shipment."""
+
     client_id: str
     channel: str
     package_id: str
     order_key: str
     vtex_order_id: str | None
     invoice_number: str | None
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [o for o in self.order_key.split(",") if o]
+
+
+@dataclass(frozen=True)
+class Upload(PackageRow):
     access_key: str | None
     xml_sha256: str | None
     xml_object: str | None
@@ -163,22 +173,12 @@ class Upload:
     updated_at: datetime
 
     @property
-    def order_ids(self) -> list[str]:
-        return [o for o in self.order_key.split(",") if o]
-
-    @property
     def rejected(self) -> set[str]:
         return set(json.loads(self.rejected_sha256 or "[]"))
 
 
 @dataclass(frozen=True)
-class Shipment:
-    client_id: str
-    channel: str
-    package_id: str
-    order_key: str
-    vtex_order_id: str | None
-    invoice_number: str | None
+class Shipment(PackageRow):
     status: str
     handover_method: str | None
     package_status: str | None
@@ -195,10 +195,6 @@ class Shipment:
     shipped_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    @property
-    def order_ids(self) -> list[str]:
-        return [o for o in self.order_key.split(",") if o]
 
 
 @dataclass(frozen=True)
