@@ -165,6 +165,11 @@ class LeafRules:
     fetched_at: datetime
 
 
+def _source_is(kind: str, value: str) -> tuple:
+    """The category mappings of one source value (of a kind in `SOURCE_KINDS`)."""
+    return category_mappings.c.source_kind == kind, category_mappings.c.source_value == value
+
+
 class CategoryStore(ChannelStore):
     """The channel's category tree and leaf rules as last fetched, and the client's category mapping."""
 
@@ -253,8 +258,7 @@ class CategoryStore(ChannelStore):
 
     def _mapping_of(self, client_id: str, kind: str, value: str) -> tuple:
         """The mapping of one source value of a client."""
-        c = category_mappings.c
-        return self._of(category_mappings, client_id), c.source_kind == kind, c.source_value == value
+        return self._of(category_mappings, client_id), *_source_is(kind, value)
 
     def mapping(self, client_id: str, kind: str, value: str) -> CategoryMapping | None:
         with self.db.read() as conn:
@@ -329,15 +333,7 @@ class CategoryStore(ChannelStore):
         return True
 
     def remove_mapping(self, client_id: str, kind: str, value: str) -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    category_mappings.delete().where(
-                        *self._mapping_of(client_id, kind, value),
-                    )
-                ).rowcount
-                > 0
-            )
+        return self._delete(category_mappings, client_id, *_source_is(kind, value)) > 0
 
     def update_counts(self, client_id: str, counts: dict[tuple[str, str], int]) -> None:
         """Products per source value in the current feed (what the review list sorts by)."""
@@ -389,17 +385,11 @@ class AttributeRuleStore(ChannelStore):
         )
 
     def remove(self, client_id: str, attribute: str, category_id: str = "*") -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    attribute_rules.delete().where(
-                        self._of(attribute_rules, client_id),
-                        attribute_rules.c.category_id == category_id,
-                        attribute_rules.c.attribute_key == attribute_key(attribute),
-                    )
-                ).rowcount
-                > 0
-            )
+        c = attribute_rules.c
+        key = attribute_key(attribute)
+        return (
+            self._delete(attribute_rules, client_id, c.category_id == category_id, c.attribute_key == key) > 0
+        )
 
 
 # ---------------------------------------------------------------- images
@@ -477,12 +467,7 @@ class ImageStore(ChannelStore):
         wanted = list(set(uris))
         if not wanted:
             return 0
-        with self.db.begin() as conn:
-            return conn.execute(
-                channel_images.delete().where(
-                    self._of(channel_images, client_id), channel_images.c.uri.in_(wanted)
-                )
-            ).rowcount
+        return self._delete(channel_images, client_id, channel_images.c.uri.in_(wanted))
 
     def save_source(self, client_id: str, url: str, content_hash: str) -> None:
         _upsert(

@@ -250,6 +250,18 @@ class ChannelStore:
         """The rows of a client on this store's channel."""
         return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
+    def _update(self, table: sa.Table, client_id: str, *where: Any, **values: Any) -> int:
+        """Sets `values` on the client's rows of `table` that match `where`; returns how many matched."""
+        with self.db.begin() as conn:
+            return conn.execute(
+                table.update().where(self._of(table, client_id), *where).values(**values)
+            ).rowcount
+
+    def _delete(self, table: sa.Table, client_id: str, *where: Any) -> int:
+        """Deletes the client's rows of `table` that match `where`; returns how many."""
+        with self.db.begin() as conn:
+            return conn.execute(table.delete().where(self._of(table, client_id), *where)).rowcount
+
     def _key(self, client_id: str, **key: Any) -> dict[str, Any]:
         """A row's key values on this store's channel."""
         return {"client_id": client_id, "channel": self.channel, **key}

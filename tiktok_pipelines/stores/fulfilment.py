@@ -299,17 +299,9 @@ class FulfilmentStore(ChannelStore):
 
     def finish_upload(self, client_id: str, package_id: str, key: str) -> bool:
         """TikTok accepted the upload: `uploaded`, unless its verdict came in the meantime."""
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    invoice_uploads.update()
-                    .where(
-                        self._upload_where(client_id, package_id, key), invoice_uploads.c.status == UPLOADING
-                    )
-                    .values(status=UPLOADED, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        c = invoice_uploads.c
+        uploading = (c.package_id == package_id, c.order_key == key, c.status == UPLOADING)
+        return self._update(invoice_uploads, client_id, *uploading, status=UPLOADED, updated_at=utcnow()) > 0
 
     def reject_xml(
         self,
@@ -566,36 +558,14 @@ class FulfilmentStore(ChannelStore):
             subject.append(c.package_id == package_id)
         if order_id:
             subject.append(sa.and_(c.order_id == order_id, c.package_id.is_(None)))
-        with self.db.begin() as conn:
-            return conn.execute(
-                fulfilment_dead_letters.update()
-                .where(
-                    c.client_id == client_id,
-                    c.channel == self.channel,
-                    c.stage == stage,
-                    c.resolved_at.is_(None),
-                    sa.or_(*subject),
-                )
-                .values(resolved_at=utcnow())
-            ).rowcount
+        open_at_stage = (c.stage == stage, c.resolved_at.is_(None), sa.or_(*subject))
+        return self._update(fulfilment_dead_letters, client_id, *open_at_stage, resolved_at=utcnow())
 
     def resolve_by_hand(self, client_id: str, letter_id: int) -> bool:
         """Closes one dead letter someone dealt with outside the pipeline (e.g. in Seller Center)."""
         c = fulfilment_dead_letters.c
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    fulfilment_dead_letters.update()
-                    .where(
-                        c.client_id == client_id,
-                        c.channel == self.channel,
-                        c.id == letter_id,
-                        c.resolved_at.is_(None),
-                    )
-                    .values(resolved_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        letter = (c.id == letter_id, c.resolved_at.is_(None))
+        return self._update(fulfilment_dead_letters, client_id, *letter, resolved_at=utcnow()) > 0
 
     def open_dead_letters(self, client_id: str, stage: str | None = None) -> list[DeadLetter]:
         query = sa.select(fulfilment_dead_letters).where(

@@ -296,18 +296,8 @@ class ListingMap(ChannelStore):
 
     def set_status(self, client_id: str, channel_product_id: str, status: str) -> bool:
         """A product status from the channel (a webhook or a search); False if the product is unknown."""
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    listing_products.update()
-                    .where(
-                        self._of(listing_products, client_id),
-                        listing_products.c.channel_product_id == channel_product_id,
-                    )
-                    .values(status=status, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        product = listing_products.c.channel_product_id == channel_product_id
+        return self._update(listing_products, client_id, product, status=status, updated_at=utcnow()) > 0
 
     def set_source_hashes(self, client_id: str, hashes: dict[str, str]) -> None:
         """The feed changed in ways the listing does not show (a price, the stock): the product's feed

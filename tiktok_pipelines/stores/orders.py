@@ -391,18 +391,8 @@ class OrderStore(ChannelStore):
         return bool(cleared)
 
     def set_vtex_status(self, client_id: str, vtex_order_id: str, status: str) -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    orders_table.update()
-                    .where(
-                        self._of(orders_table, client_id),
-                        orders_table.c.vtex_order_id == vtex_order_id,
-                    )
-                    .values(vtex_status=status, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        order = orders_table.c.vtex_order_id == vtex_order_id
+        return self._update(orders_table, client_id, order, vtex_status=status, updated_at=utcnow()) > 0
 
     # -- returns
     def save_return(self, client_id: str, ret: Return) -> None:
@@ -433,15 +423,8 @@ class OrderStore(ChannelStore):
             return [dict(r._mapping) for r in conn.execute(query).all()]
 
     def set_return_invoice(self, client_id: str, return_id: str, invoice_number: str) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                order_returns.update()
-                .where(
-                    self._of(order_returns, client_id),
-                    order_returns.c.return_id == return_id,
-                )
-                .values(vtex_return_invoice=invoice_number, updated_at=utcnow())
-            )
+        ret = order_returns.c.return_id == return_id
+        self._update(order_returns, client_id, ret, vtex_return_invoice=invoice_number, updated_at=utcnow())
 
     # -- cursors
     def cursor(self, client_id: str, name: str) -> str | None:
