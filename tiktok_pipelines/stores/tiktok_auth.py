@@ -343,17 +343,5 @@ class TikTokAuthStore:
         with self.db.read() as conn:
             rows = conn.execute(query).all()
         return [
-            TokenLogEntry(
-                id=r.id,
-                client_id=r.client_id,
-                auth_code_id=r.auth_code_id,
-                step=r.step,
-                outcome=r.outcome,
-                code=r.code,
-                message=r.message,
-                request_id=r.request_id,
-                detail=json.loads(r.detail or "{}"),
-                created_at=r.created_at,
-            )
-            for r in reversed(rows)
+            TokenLogEntry(**{**r._mapping, "detail": json.loads(r.detail or "{}")}) for r in reversed(rows)
         ]
