@@ -66,9 +66,7 @@ class BrandMap(ChannelStore):
     """The client's brands (by folded name) and their brand ids on the channel."""
 
     def all(self, client_id: str) -> dict[str, BrandEntry]:
-        with self.db.read() as conn:
-            rows = conn.execute(sa.select(channel_brands).where(self._of(channel_brands, client_id))).all()
-        return {r.brand_key: BrandEntry(**r._mapping) for r in rows}
+        return {r.brand_key: BrandEntry(**r._mapping) for r in self._rows(channel_brands, client_id)}
 
     def save(
         self,
@@ -198,10 +196,7 @@ class CategoryStore(ChannelStore):
         return len(rows)
 
     def tree(self, client_id: str) -> dict[str, CategoryNode]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(channel_categories).where(self._of(channel_categories, client_id))
-            ).all()
+        rows = self._rows(channel_categories, client_id)
         return {
             r.category_id: CategoryNode(
                 r.category_id, r.parent_id, r.local_name, r.is_leaf, r.permitted, r.path
@@ -261,12 +256,7 @@ class CategoryStore(ChannelStore):
         return self._of(category_mappings, client_id), *_source_is(kind, value)
 
     def mapping(self, client_id: str, kind: str, value: str) -> CategoryMapping | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(category_mappings).where(
-                    *self._mapping_of(client_id, kind, value),
-                )
-            ).first()
+        row = self._first(category_mappings, client_id, *_source_is(kind, value))
         return CategoryMapping(**row._mapping) if row else None
 
     def set_mapping(

@@ -250,6 +250,16 @@ class ChannelStore:
         """The rows of a client on this store's channel."""
         return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
+    def _rows(self, table: sa.Table, client_id: str, *where: Any) -> list[sa.Row]:
+        """The client's rows of `table` on this store's channel that match `where`."""
+        with self.db.read() as conn:
+            return list(conn.execute(sa.select(table).where(self._of(table, client_id), *where)).all())
+
+    def _first(self, table: sa.Table, client_id: str, *where: Any) -> sa.Row | None:
+        """The client's row of `table` on this store's channel that matches `where` (None: none does)."""
+        with self.db.read() as conn:
+            return conn.execute(sa.select(table).where(self._of(table, client_id), *where)).first()
+
     def _update(self, table: sa.Table, client_id: str, *where: Any, **values: Any) -> int:
         """Sets `values` on the client's rows of `table` that match `where`; returns how many matched."""
         with self.db.begin() as conn:

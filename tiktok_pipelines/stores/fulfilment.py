@@ -452,12 +452,7 @@ class FulfilmentStore(ChannelStore):
 
     # ------------------------------------------------------------ shipments
     def shipment(self, client_id: str, package_id: str) -> Shipment | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(package_shipments).where(
-                    self._of(package_shipments, client_id), package_shipments.c.package_id == package_id
-                )
-            ).first()
+        row = self._first(package_shipments, client_id, package_shipments.c.package_id == package_id)
         return Shipment(**row._mapping) if row else None
 
     def shipments(self, client_id: str, statuses: tuple[str, ...] | None = None) -> list[Shipment]:

@@ -103,29 +103,16 @@ class ListingMap(ChannelStore):
 
     # -- reads
     def products(self, client_id: str) -> dict[str, ListedProduct]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(listing_products).where(self._of(listing_products, client_id))
-            ).all()
-        return {r.product_key: ListedProduct(**r._mapping) for r in rows}
+        return {r.product_key: ListedProduct(**r._mapping) for r in self._rows(listing_products, client_id)}
 
     def product(self, client_id: str, product_key: str) -> ListedProduct | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_products).where(
-                    self._of(listing_products, client_id), listing_products.c.product_key == product_key
-                )
-            ).first()
+        row = self._first(listing_products, client_id, listing_products.c.product_key == product_key)
         return ListedProduct(**row._mapping) if row else None
 
     def product_by_channel_id(self, client_id: str, channel_product_id: str) -> ListedProduct | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_products).where(
-                    self._of(listing_products, client_id),
-                    listing_products.c.channel_product_id == channel_product_id,
-                )
-            ).first()
+        row = self._first(
+            listing_products, client_id, listing_products.c.channel_product_id == channel_product_id
+        )
         return ListedProduct(**row._mapping) if row else None
 
     def skus(self, client_id: str, seller_skus: Iterable[str] | None = None) -> dict[str, ListedSku]:
@@ -148,10 +135,6 @@ class ListingMap(ChannelStore):
 
     def payload_states(self, client_id: str) -> dict[str, PayloadState]:
         """What the catalog last pushed (or failed to push) per product."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(listing_payloads).where(self._of(listing_payloads, client_id))
-            ).all()
         return {
             r.product_key: PayloadState(
                 r.product_key,
@@ -159,16 +142,11 @@ class ListingMap(ChannelStore):
                 json.loads(r.part_hashes) if r.part_hashes else None,
                 r.failed_hash,
             )
-            for r in rows
+            for r in self._rows(listing_payloads, client_id)
         }
 
     def sku_by_channel_id(self, client_id: str, channel_sku_id: str) -> ListedSku | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_skus).where(
-                    self._of(listing_skus, client_id), listing_skus.c.channel_sku_id == channel_sku_id
-                )
-            ).first()
+        row = self._first(listing_skus, client_id, listing_skus.c.channel_sku_id == channel_sku_id)
         return ListedSku(**row._mapping) if row else None
 
     # -- writes

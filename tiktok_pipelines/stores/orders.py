@@ -176,12 +176,7 @@ class OrderStore(ChannelStore):
         return OrderRecord(**row._mapping) if row else None
 
     def by_vtex_order_id(self, client_id: str, vtex_order_id: str) -> OrderRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(orders_table).where(
-                    self._of(orders_table, client_id), orders_table.c.vtex_order_id == vtex_order_id
-                )
-            ).first()
+        row = self._first(orders_table, client_id, orders_table.c.vtex_order_id == vtex_order_id)
         return OrderRecord(**row._mapping) if row else None
 
     def needing_sync(self, client_id: str, limit: int = 1000) -> list[OrderRecord]:
