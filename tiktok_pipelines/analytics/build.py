@@ -14,13 +14,22 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from tiktok_pipelines.analytics.creators import CREATOR_SOURCE_TABLES, creator_relations
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME
 from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
 from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, AppendOnlyTable
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
-SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")
+SOURCE_TABLES = (
+    "orders",
+    "order_lines",
+    "listings",
+    "product_performance",
+    "stock_history",
+    "sync_log",
+    *CREATOR_SOURCE_TABLES,
+)
 
 EVENT_LOG_SCHEMA = pa.schema(
     [
@@ -410,6 +419,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             FROM src_sync_log WHERE result = 'failed'
             GROUP BY client_id, channel, day, source, lane, operation, error_code""",
         ),
+        *creator_relations(inputs.timezone, inputs.top_n),
     ]
 
 

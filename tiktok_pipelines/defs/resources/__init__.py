@@ -8,6 +8,7 @@ from dagster_aws.s3 import S3Resource
 
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
+from tiktok_pipelines.defs.resources.creators import TikTokCreators
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -62,4 +63,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             region=settings.get("TIKTOK_PIPELINES_S3_REGION"),
         ),
         "analytics": AnalyticsDatabase.from_settings(settings),
+        "tiktok_creators": TikTokCreators.from_settings(settings, state),
     }
