@@ -204,10 +204,16 @@ VARIABLES: tuple[Variable, ...] = (
         "Scopes asked for at consent (a creator may grant fewer; fields of a scope not granted are never asked).",
     ),
     Variable(
-        "TIKTOK_CREATOR_PKCE",
-        "off",
-        "PKCE on the consent link: `off` (web apps), `S256` (RFC 7636 base64url, desktop and mobile apps) or "
-        "`hex` (hex SHA-256, as TikTok's desktop sample is reported to send).",
+        "TIKTOK_CREATOR_APP_TYPE",
+        "web",
+        "Type of the app on TikTok for Developers: `web` (no PKCE), `desktop` or `mobile` (PKCE on every "
+        "consent link and code exchange).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_PKCE_ENCODING",
+        "base64url",
+        "How the PKCE challenge is written: `base64url` (RFC 7636 S256) or `hex` (hex SHA-256, as TikTok's "
+        "desktop sample is reported to send; unconfirmed).",
     ),
     Variable(
         "TIKTOK_CREATOR_RATE_LIMIT_PER_MINUTE",

@@ -26,16 +26,16 @@ class Pkce:
     method: str  # what goes in `code_challenge_method`
 
 
-def new_pkce(form: str) -> Pkce | None:
-    """A fresh verifier and its challenge: `S256` is RFC 7636's base64url SHA-256, `hex` the hex SHA-256;
-    both are sent as method S256. None when the app type needs none (`off`)."""
-    if form == "off":
+def new_pkce(encoding: str | None) -> Pkce | None:
+    """A fresh verifier and its challenge: `base64url` is RFC 7636's S256, `hex` the hex SHA-256; both
+    are sent as method S256. None when the app type needs none (encoding None)."""
+    if encoding is None:
         return None
     verifier = secrets.token_urlsafe(48)  # 64 characters of the unreserved set
     digest = hashlib.sha256(verifier.encode("ascii"))
     challenge = (
         digest.hexdigest()
-        if form == "hex"
+        if encoding == "hex"
         else base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
     )
     return Pkce(verifier, challenge, "S256")

@@ -31,7 +31,8 @@ class TikTokCreators(dg.ConfigurableResource):
         default="user.info.basic,user.info.profile,user.info.stats,video.list",
         description="Scopes asked for.",
     )
-    pkce: str = Field(default="off", description="PKCE form: off, S256 or hex.")
+    app_type: str = Field(default="web", description="App type: web, desktop or mobile (PKCE).")
+    pkce_encoding: str = Field(default="base64url", description="PKCE challenge: base64url or hex.")
     rate_limit_per_minute: int = Field(default=600, description="Calls per endpoint per sliding minute.")
     renew_at_share: float = Field(
         default=0.25, description="Renew once less than this share of a token's life is left."
@@ -48,7 +49,8 @@ class TikTokCreators(dg.ConfigurableResource):
                     "TIKTOK_CREATOR_API_BASE_URL": self.api_base_url,
                     "TIKTOK_CREATOR_REDIRECT_URI": self.redirect_uri or "",
                     "TIKTOK_CREATOR_SCOPES": self.scopes,
-                    "TIKTOK_CREATOR_PKCE": self.pkce,
+                    "TIKTOK_CREATOR_APP_TYPE": self.app_type,
+                    "TIKTOK_CREATOR_PKCE_ENCODING": self.pkce_encoding,
                     "TIKTOK_CREATOR_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
                     "TIKTOK_CREATOR_RENEW_AT_SHARE": str(self.renew_at_share),
                     "TIKTOK_CREATOR_TIMEOUT_SECONDS": str(self.timeout_seconds),
@@ -75,7 +77,8 @@ class TikTokCreators(dg.ConfigurableResource):
             api_base_url=app.api_base_url,
             redirect_uri=app.redirect_uri,
             scopes=",".join(app.scopes),
-            pkce=app.pkce,
+            app_type=app.app_type,
+            pkce_encoding=app.pkce_encoding,
             rate_limit_per_minute=app.rate_limit_per_minute,
             renew_at_share=app.renew_at_share,
             timeout_seconds=app.timeout_seconds,
