@@ -237,6 +237,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
                 str(config.tiktok_port),
                 "--vtex-port",
                 str(config.vtex_port),
+                "--creator-port",
+                str(config.creator_port),
                 "--receiver-port",
                 str(config.receiver_port),
                 "--products",
@@ -248,6 +250,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
         )
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
         _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['creator']}/health", sandbox)
         receiver = supervisor.start(
             "the receiver",
             [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],
