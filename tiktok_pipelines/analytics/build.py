@@ -21,15 +21,9 @@ from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, AppendOnlyTable
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
-SOURCE_TABLES = (
-    "orders",
-    "order_lines",
-    "listings",
-    "product_performance",
-    "stock_history",
-    "sync_log",
-    *CREATOR_SOURCE_TABLES,
-)
+SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")
+# With the creator tables (folders per creator, not per client).
+ALL_SOURCE_TABLES = (*SOURCE_TABLES, *CREATOR_SOURCE_TABLES)
 
 EVENT_LOG_SCHEMA = pa.schema(
     [
@@ -141,7 +135,7 @@ def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
 def define_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
     """Temporary views `src_<table>` (every row) and `cur_<table>` (newest per key), and `src_event_log`."""
     _check_timezone(con, inputs.timezone)
-    for name in SOURCE_TABLES:
+    for name in ALL_SOURCE_TABLES:
         table = APPEND_ONLY_TABLES[name]
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW src_{name} AS {source_select(con, table, inputs.files.get(name, ()))}"
@@ -451,7 +445,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, log=None) 
 
 def _insert_build_info(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
     con.execute(TABLES_BY_NAME["build_info"].ddl())
-    files = [f for name in SOURCE_TABLES for f in inputs.files.get(name, ())]
+    files = [f for name in ALL_SOURCE_TABLES for f in inputs.files.get(name, ())]
     rows = 0
     if files:
         rows = con.execute(

@@ -118,7 +118,7 @@ def creator_relations(default_timezone: str, top_n: int) -> list[tuple[str, str]
                        {_SUM_ENGAGEMENT} AS engagement_rate
                 FROM creator_video_performance WHERE created_at IS NOT NULL
                 GROUP BY creator_id, posted_weekday, posted_hour)
-            SELECT creator_id, weekday, dayname(DATE '2024-01-07' + weekday) AS weekday_name, hour, videos,
+            SELECT creator_id, weekday, dayname(DATE '2024-01-07' + CAST(weekday AS INTEGER)) AS weekday_name, hour, videos,
                    views, avg_views, engagement_rate,
                    row_number() OVER (PARTITION BY creator_id
                                       ORDER BY engagement_rate DESC NULLS LAST, avg_views DESC, weekday, hour) AS rank

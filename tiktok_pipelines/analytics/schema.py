@@ -430,6 +430,7 @@ TABLES: tuple[Table, ...] = (
             _c("videos_change", "BIGINT", "videos − the previous snapshot day's."),
         ),
         "creator_id, day DESC",
+        asset=False,
     ),
     Table(
         "creator_video_performance",
@@ -469,6 +470,7 @@ TABLES: tuple[Table, ...] = (
             _c("shares_growth", "BIGINT", "shares − the previous snapshot's."),
         ),
         "creator_id, views DESC",
+        asset=False,
     ),
     Table(
         "creator_best_videos",
@@ -489,6 +491,7 @@ TABLES: tuple[Table, ...] = (
             _c("views_growth", "BIGINT", "views gained since the previous snapshot."),
         ),
         "creator_id, rank",
+        asset=False,
     ),
     Table(
         "creator_hashtags",
@@ -507,6 +510,7 @@ TABLES: tuple[Table, ...] = (
             _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
         ),
         "creator_id, views DESC",
+        asset=False,
     ),
     Table(
         "creator_posting_times",
@@ -525,6 +529,7 @@ TABLES: tuple[Table, ...] = (
             _c("rank", "BIGINT", "By engagement_rate, then avg_views; 1 is the best slot."),
         ),
         "creator_id, rank",
+        asset=False,
     ),
     Table(
         "creator_formats",
@@ -540,6 +545,7 @@ TABLES: tuple[Table, ...] = (
             _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
         ),
         "creator_id, duration_bucket",
+        asset=False,
     ),
     Table(
         "build_info",

@@ -27,7 +27,7 @@ class CreatorApp:
     rate_limit_per_minute: int = 600
     renew_at_share: float = 0.25
     timeout_seconds: float = 30.0
-    retry_attempts: int = 4
+    retry_attempts: int = 8
 
     def __post_init__(self):
         if self.app_type not in APP_TYPES:

@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 
 class SlidingWindowLimiter:
-    """At most `limit` calls in any `window` seconds; `acquire` blocks until one may start."""
+    """At most `limit` calls in any `window` seconds; `acquire` blocks until one may start. A call's slot
+    is held a little longer than the window (`margin`, 2 % of it, at least 50 ms), because the server
+    counts a call when it arrives, a few milliseconds after it starts here, and not always the same few."""
 
     def __init__(
         self,
@@ -24,6 +26,7 @@ class SlidingWindowLimiter:
             raise ValueError("limit must be at least 1")
         self.limit = limit
         self.window = window
+        self.margin = max(0.05, window * 0.02)
         self._clock = clock
         self._sleep = sleep
         self._starts: deque[float] = deque()
@@ -36,14 +39,14 @@ class SlidingWindowLimiter:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._starts and self._starts[0] <= now - self.window:
+                while self._starts and self._starts[0] <= now - self.window - self.margin:
                     self._starts.popleft()
                 delay = self._hold_until - now
                 if delay <= 0 and len(self._starts) < self.limit:
                     self._starts.append(now)
                     return waited
                 if delay <= 0:
-                    delay = self._starts[0] + self.window - now
+                    delay = self._starts[0] + self.window + self.margin - now
             delay = max(delay, 0.001)
             self._sleep(delay)
             waited += delay

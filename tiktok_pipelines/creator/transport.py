@@ -20,8 +20,6 @@ log = logging.getLogger(__name__)
 # One set of limiters per process: every creator's calls count against the app's window.
 _LIMITERS: dict[tuple[str, int], SlidingWindowLimiters] = {}
 
-DEFAULT_429_WAIT = 5.0
-
 
 def limiters_for(app: CreatorApp) -> SlidingWindowLimiters:
     key = (f"{app.api_base_url}|{app.client_key}", app.rate_limit_per_minute)
@@ -44,7 +42,9 @@ class Transport:
         self.app = app
         self.http = http or httpx.Client(timeout=app.timeout_seconds, headers={"User-Agent": user_agent})
         self.limiters = limiters or limiters_for(app)
-        self.retry = retry or RetryPolicy(attempts=app.retry_attempts, initial=1.0, maximum=30.0)
+        # Without a Retry-After (TikTok gives none), waits double from 0.5 s to 30 s: eight attempts span
+        # about a minute, the length of the sliding window a 429 comes from.
+        self.retry = retry or RetryPolicy(attempts=app.retry_attempts, initial=0.5, maximum=30.0)
         self.calls: dict[str, int] = {}
         self.throttled = 0
 
@@ -74,13 +74,14 @@ class Transport:
                 hint = parse_retry_after(response.headers.get("retry-after"))
                 if response.status_code == 429:
                     self.throttled += 1
-                    limiter.penalize(hint if hint is not None else DEFAULT_429_WAIT)
+                    if hint is not None:
+                        limiter.penalize(hint)
                 raise CreatorRetryableError(
                     str(code or f"http_{response.status_code}"),
                     _message(body),
                     response.status_code,
                     _log_id(body),
-                    hint if hint is not None else (DEFAULT_429_WAIT if response.status_code == 429 else None),
+                    hint,
                 )
             return body, response.status_code, received_at
 
