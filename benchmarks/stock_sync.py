@@ -260,6 +260,7 @@ def main() -> None:
         tiktok_port=free_port(),
         vtex_port=free_port(),
         receiver_port=free_port(),
+        creator_port=free_port(),
         products=args.products,
         seed=args.seed,
     )

@@ -210,6 +210,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
         tiktok_port=free_port(),
         vtex_port=free_port(),
         receiver_port=free_port(),
+        creator_port=free_port(),
         products=60,
     )
     world = SandboxWorld(config)

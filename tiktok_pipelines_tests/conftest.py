@@ -96,6 +96,7 @@ def sandbox_world() -> SandboxWorld:
         tiktok_port=free_port(),
         vtex_port=free_port(),
         receiver_port=free_port(),
+        creator_port=free_port(),
         products=40,
     )
     return SandboxWorld(cfg)

@@ -45,7 +45,11 @@ def fast_resources(sandbox: SandboxWorld, **env: str) -> dict:
 def world_of(products: int, warehouses: tuple[str, ...] = ("1_1",)) -> SandboxWorld:
     """A sandbox world on free ports whose demo store has `products` products in `warehouses`."""
     config = SandboxConfig(
-        feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), receiver_port=free_port()
+        feeds_port=free_port(),
+        tiktok_port=free_port(),
+        vtex_port=free_port(),
+        receiver_port=free_port(),
+        creator_port=free_port(),
     )
     catalog = generate_catalog(products, seed=config.seed, account=DEMO_ACCOUNT, warehouses=warehouses)
     return SandboxWorld(config, catalogs={DEMO_ACCOUNT: catalog})

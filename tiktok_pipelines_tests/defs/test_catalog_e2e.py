@@ -56,7 +56,10 @@ def fast_resources(sandbox: SandboxWorld, monkeypatch) -> dict:
 def sandbox_world() -> SandboxWorld:
     """A sandbox whose demo store has 12 products (33 variants, in 9 categories, two needing certificates,
     two of the brand "Açaí Sports" that exists on TikTok): small enough to keep these tests fast."""
-    ports = {name: free_port() for name in ("feeds_port", "tiktok_port", "vtex_port", "receiver_port")}
+    ports = {
+        name: free_port()
+        for name in ("feeds_port", "tiktok_port", "vtex_port", "receiver_port", "creator_port")
+    }
     return SandboxWorld(SandboxConfig(**ports, products=12))
 
 
