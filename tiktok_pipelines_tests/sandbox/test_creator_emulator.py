@@ -82,16 +82,24 @@ def token(emu, **form):
     return emu.test_http.post("/v2/oauth/token/", data=form)
 
 
-def exchange(emu, code, redirect_uri=WEB_REDIRECT, **extra):
-    return token(
+def exchange(emu, code, redirect_uri=WEB_REDIRECT, app=(SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET), **extra):
+    client_key, client_secret = app
+    form = {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri, **extra}
+    return token(emu, client_key=client_key, client_secret=client_secret, **form)
+
+
+def desktop_connect(emu, verifier, challenge, redirect_uri=DESKTOP_REDIRECT):
+    """Consent on the desktop app (PKCE) and the exchange with `verifier`; the token answer."""
+    answer = authorize(
         emu,
-        client_key=SANDBOX_CLIENT_KEY,
-        client_secret=SANDBOX_CLIENT_SECRET,
-        code=code,
-        grant_type="authorization_code",
+        client_key=DESKTOP_KEY,
         redirect_uri=redirect_uri,
-        **extra,
+        code_challenge=challenge,
+        code_challenge_method="S256",
     )
+    code = callback_params(consent(emu, answer))["code"]
+    extra = {"code_verifier": verifier} if verifier else {}
+    return exchange(emu, code, redirect_uri, app=(DESKTOP_KEY, DESKTOP_SECRET), **extra).json()
 
 
 def connect(emu, creator="ana.cria", scope=ALL_SCOPES, scopes=None):
@@ -215,37 +223,17 @@ def test_a_desktop_app_proves_its_code_with_pkce_in_either_encoding(emu):
     )
     assert callback_params(plain.headers["location"])["error"] == "invalid_request"
 
-    def desktop_code(challenge, redirect_uri=DESKTOP_REDIRECT):
-        answer = authorize(
-            emu,
-            client_key=DESKTOP_KEY,
-            redirect_uri=redirect_uri,
-            code_challenge=challenge,
-            code_challenge_method="S256",
-        )
-        return callback_params(consent(emu, answer))["code"]
-
-    def desktop_exchange(code, redirect_uri=DESKTOP_REDIRECT, **extra):
-        form = dict(
-            client_key=DESKTOP_KEY,
-            client_secret=DESKTOP_SECRET,
-            code=code,
-            grant_type="authorization_code",
-            redirect_uri=redirect_uri,
-        )
-        return token(emu, **form, **extra).json()
-
     verifier, challenge = pkce_pair()
-    assert desktop_exchange(desktop_code(challenge))["error"] == "invalid_request"  # no verifier
+    assert desktop_connect(emu, None, challenge)["error"] == "invalid_request"  # no verifier
     other, _ = pkce_pair()
-    assert desktop_exchange(desktop_code(challenge), code_verifier=other)["error"] == "invalid_grant"
-    assert "access_token" in desktop_exchange(desktop_code(challenge), code_verifier=verifier)
+    assert desktop_connect(emu, other, challenge)["error"] == "invalid_grant"
+    assert desktop_connect(emu, "short", challenge)["error"] == "invalid_request"
+    assert "access_token" in desktop_connect(emu, verifier, challenge)
     verifier, challenge = pkce_pair("hex")
-    assert "access_token" in desktop_exchange(desktop_code(challenge), code_verifier=verifier)
+    assert "access_token" in desktop_connect(emu, verifier, challenge)
     # A redirect URI registered with the wildcard port matches any port, and the exchange repeats it exactly.
     verifier, challenge = pkce_pair()
-    code = desktop_code(challenge, "http://localhost:51234/cb")
-    assert "access_token" in desktop_exchange(code, "http://localhost:51234/cb", code_verifier=verifier)
+    assert "access_token" in desktop_connect(emu, verifier, challenge, "http://localhost:51234/cb")
 
 
 def test_the_redirect_uri_rules_of_each_app_type_hold_at_registration():
@@ -386,24 +374,7 @@ def test_the_creator_removing_the_app_ends_its_tokens(emu):
 
 def test_the_open_id_is_per_app_and_the_union_id_is_not(emu):
     web = connect(emu)
-    verifier, challenge = pkce_pair()
-    answer = authorize(
-        emu,
-        client_key=DESKTOP_KEY,
-        redirect_uri=DESKTOP_REDIRECT,
-        code_challenge=challenge,
-        code_challenge_method="S256",
-    )
-    code = callback_params(consent(emu, answer))["code"]
-    desktop = token(
-        emu,
-        client_key=DESKTOP_KEY,
-        client_secret=DESKTOP_SECRET,
-        code=code,
-        grant_type="authorization_code",
-        redirect_uri=DESKTOP_REDIRECT,
-        code_verifier=verifier,
-    ).json()
+    desktop = desktop_connect(emu, *pkce_pair())
     assert web["open_id"] != desktop["open_id"]
     union = [
         user_info(emu, t["access_token"], "union_id").json()["data"]["user"]["union_id"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -58,7 +57,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
             endpoint = resolve(request.method, path)
         except ApiError as exc:
             return _record(f"? {path}", exc)
-        emu.arrivals[endpoint.name].append(time.monotonic())
+        emu.count_arrival(endpoint.name)
         switches = emu.switches
         if switches.latency_ms:
             await asyncio.sleep(switches.latency_ms / 1000.0)
@@ -75,11 +74,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
         return response
 
     def _record(endpoint: str, error: ApiError | None, data: Any = None) -> Response:
-        with emu.lock:
-            emu.calls[endpoint] += 1
-            emu.answers[(endpoint, error.code if error else "ok")] += 1
-            if error and error.http_status == 429:
-                emu.http_429s += 1
+        emu.count_answer(endpoint, error.code if error else "ok", error.http_status if error else 200)
         return api_answer(data, error)
 
     async def _handle(request: Request, endpoint: Endpoint) -> dict[str, Any]:
@@ -120,7 +115,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
                 raise invalid_params("The request body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise invalid_params("The request body is a JSON object.")
-        call = Call(emu, token, dict(request.query_params), body)
+        call = Call(emu, token, emu.creator(auth.creator), dict(request.query_params), body)
         with emu.lock:
             return endpoint.handler(call)
 

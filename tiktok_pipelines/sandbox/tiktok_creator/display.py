@@ -43,13 +43,9 @@ class Call:
 
     emulator: TikTokCreatorEmulator
     token: Token
+    creator: SimulatedCreator  # whose token it is
     query: dict[str, str]
     body: dict[str, Any]
-
-    @property
-    def creator(self) -> SimulatedCreator:
-        assert self.token.authorization is not None
-        return self.emulator.creator(self.token.authorization.creator)
 
     def fields(self, known: tuple[str, ...]) -> list[str]:
         raw = self.query.get("fields")

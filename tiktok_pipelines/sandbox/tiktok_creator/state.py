@@ -12,23 +12,20 @@ from urllib.parse import urlsplit
 SANDBOX_CLIENT_KEY = "sbawsandboxcreator01"
 SANDBOX_CLIENT_SECRET = "sandbox-creator-client-secret-not-for-production"
 
-# Scope → the user info fields it grants (reference §4, after the 2024 scope migration).
-USER_FIELD_SCOPES: dict[str, str] = {
-    "open_id": "user.info.basic",
-    "union_id": "user.info.basic",
-    "avatar_url": "user.info.basic",
-    "avatar_url_100": "user.info.basic",
-    "avatar_large_url": "user.info.basic",
-    "display_name": "user.info.basic",
-    "bio_description": "user.info.profile",
-    "profile_deep_link": "user.info.profile",
-    "is_verified": "user.info.profile",
-    "username": "user.info.profile",
-    "follower_count": "user.info.stats",
-    "following_count": "user.info.stats",
-    "likes_count": "user.info.stats",
-    "video_count": "user.info.stats",
+# The user info fields each scope grants (reference §4, after the 2024 scope migration).
+SCOPE_USER_FIELDS: dict[str, tuple[str, ...]] = {
+    "user.info.basic": (
+        "open_id",
+        "union_id",
+        "avatar_url",
+        "avatar_url_100",
+        "avatar_large_url",
+        "display_name",
+    ),
+    "user.info.profile": ("bio_description", "profile_deep_link", "is_verified", "username"),
+    "user.info.stats": ("follower_count", "following_count", "likes_count", "video_count"),
 }
+USER_FIELD_SCOPES = {name: scope for scope, names in SCOPE_USER_FIELDS.items() for name in names}
 SCOPES = (
     "user.info.basic",
     "user.info.profile",
