@@ -538,3 +538,72 @@ def test_auto_approve_consents_at_once_with_the_chosen_scopes(emu):
     )
     assert refused.status_code == 400
     assert emu.apps[SANDBOX_CLIENT_KEY].redirect_uris == (WEB_REDIRECT,)
+
+
+def test_the_default_window_takes_600_calls_a_minute_and_refuses_the_601st(emu):
+    access = connect(emu)["access_token"]
+    codes = [user_info(emu, access, "open_id").status_code for _ in range(601)]
+    assert codes == [200] * 600 + [429]
+    assert video_list(emu, access, fields="id").status_code == 200
+
+
+def test_a_window_per_token_leaves_another_creators_token_its_own_calls(emu):
+    emu.test_http.post("/_sandbox/limits", json={"rate_limit": 2, "rate_limit_key": "token"})
+    ana, bruno = connect(emu)["access_token"], connect(emu, "bruno.faz")["access_token"]
+    assert [user_info(emu, ana, "open_id").status_code for _ in range(3)] == [200, 200, 429]
+    assert user_info(emu, bruno, "open_id").status_code == 200
+    assert emu.test_http.post("/_sandbox/limits", json={"rate_limt": 1}).status_code == 400
+
+
+@pytest.mark.e2e
+def test_the_sandbox_world_connects_its_demo_creator_through_consent_to_the_receivers_callback(sandbox):
+    """`make run`'s world: the creator emulator on its port, the app the environment names (a desktop app:
+    PKCE), its redirect URI the receiver's, and the demo creator's profile and videos behind the tokens."""
+    env = sandbox.environment()
+    http = httpx.Client(timeout=10)
+    assert http.get(sandbox.urls()["creator"] + "/health").json()["creators"] == ["demo.creator"]
+    verifier, challenge = pkce_pair()
+    answer = http.get(
+        env["TIKTOK_CREATOR_AUTHORIZE_URL"],
+        params={
+            "client_key": env["TIKTOK_CREATOR_CLIENT_KEY"],
+            "scope": ALL_SCOPES,
+            "response_type": "code",
+            "redirect_uri": env["TIKTOK_CREATOR_REDIRECT_URI"],
+            "state": "demo-state",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        headers={"Accept": "application/json"},
+    )
+    back = http.post(
+        sandbox.urls()["creator"] + "/v2/auth/authorize/consent/", data={"session": answer.json()["session"]}
+    )
+    assert back.headers["location"].startswith(sandbox.urls()["receiver"] + "/oauth/tiktok-creator/callback?")
+    params = callback_params(back.headers["location"])
+    tokens = http.post(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/oauth/token/",
+        data={
+            "client_key": env["TIKTOK_CREATOR_CLIENT_KEY"],
+            "client_secret": env["TIKTOK_CREATOR_CLIENT_SECRET"],
+            "code": params["code"],
+            "grant_type": "authorization_code",
+            "redirect_uri": env["TIKTOK_CREATOR_REDIRECT_URI"],
+            "code_verifier": verifier,
+        },
+    ).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    user = http.get(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/user/info/",
+        params={"fields": "username,follower_count,video_count"},
+        headers=headers,
+    ).json()["data"]["user"]
+    assert user["username"] == "demo.creator" and user["follower_count"] > 0 and user["video_count"] > 20
+    videos = http.post(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/video/list/",
+        params={"fields": "id,view_count"},
+        json={},
+        headers=headers,
+    ).json()["data"]["videos"]
+    assert len(videos) == 10 and all(v["view_count"] > 0 for v in videos)
+    http.close()
