@@ -14,7 +14,7 @@ CLIENT_FIELDS = (
     "--vtex-warehouse --vtex-trade-policy --vtex-affiliate-id --tiktok-shop-code --tiktok-shop-id "
     "--tiktok-shop-cipher --tiktok-warehouse --option"
 )
-SANDBOX = "--host --feeds-port --tiktok-port --vtex-port --receiver-port --products --seed"
+SANDBOX = "--host --feeds-port --tiktok-port --vtex-port --creator-port --receiver-port --products --seed"
 
 COMMANDS = {
     "attributes list": "CLIENT_ID",
