@@ -314,9 +314,11 @@ def oauth_routes(emu: TikTokCreatorEmulator) -> list[Route]:
                 return RedirectResponse(redirect, status_code=302)
             return JSONResponse(exc.body(), status_code=400)
         if app.auto_approve:
-            return RedirectResponse(
-                emu.answer_consent(req, app.auto_creator, app.auto_scopes), status_code=302
-            )
+            try:
+                target = emu.answer_consent(req, app.auto_creator, app.auto_scopes)
+            except KeyError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            return RedirectResponse(target, status_code=302)
         session = emu.open_consent(req)
         creators = list(emu.creators)
         if "application/json" in request.headers.get("accept", ""):
