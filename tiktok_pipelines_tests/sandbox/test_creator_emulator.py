@@ -4,26 +4,31 @@ with their errors, and answers the rest as the reference describes; driven with 
 import base64
 import hashlib
 import secrets
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
     SANDBOX_CLIENT_SECRET,
     CreatorApp,
     EmulatorConfig,
     TikTokCreatorEmulator,
-    create_creator_app,
+)
+from tiktok_pipelines_tests.sandbox.creator_support import (
+    ALL_SCOPES,
+    WEB_REDIRECT,
+    authorize,
+    callback_params,
+    exchange,
+    served,
+    token,
 )
 
-WEB_REDIRECT = "https://app.example.com/tiktok/callback"
 DESKTOP_KEY = "sbawdesktopapp000001"
 DESKTOP_SECRET = "desktop-secret"
 DESKTOP_REDIRECT = "http://127.0.0.1:8700/oauth/tiktok-creator/callback"
-ALL_SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.list"
 USER_FIELDS = "open_id,union_id,display_name,username,follower_count,following_count,likes_count,video_count"
 VIDEO_FIELDS = (
     "id,create_time,title,video_description,duration,view_count,like_count,comment_count,share_count"
@@ -46,23 +51,8 @@ def emu():
     )
     emulator.add_creator("ana.cria", "Ana Cria")
     emulator.add_creator("bruno.faz", "Bruno Faz", seed=9)
-    with ServerThread(create_creator_app(emulator)) as server:
-        emulator.config.base_url = server.url
-        emulator.test_http = httpx.Client(base_url=server.url, timeout=10)
+    with served(emulator):
         yield emulator
-        emulator.test_http.close()
-
-
-def authorize(emu, scope=ALL_SCOPES, client_key=SANDBOX_CLIENT_KEY, redirect_uri=WEB_REDIRECT, **extra):
-    params = {
-        "client_key": client_key,
-        "scope": scope,
-        "response_type": "code",
-        "redirect_uri": redirect_uri,
-        "state": "st-123",
-        **extra,
-    }
-    return emu.test_http.get("/v2/auth/authorize/", params=params, headers={"Accept": "application/json"})
 
 
 def consent(emu, answer, creator="ana.cria", scopes=None, decision="allow"):
@@ -72,20 +62,6 @@ def consent(emu, answer, creator="ana.cria", scopes=None, decision="allow"):
     back = emu.test_http.post("/v2/auth/authorize/consent/", data=form)
     assert back.status_code == 302
     return back.headers["location"]
-
-
-def callback_params(location):
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def token(emu, **form):
-    return emu.test_http.post("/v2/oauth/token/", data=form)
-
-
-def exchange(emu, code, redirect_uri=WEB_REDIRECT, app=(SANDBOX_CLIENT_KEY, SANDBOX_CLIENT_SECRET), **extra):
-    client_key, client_secret = app
-    form = {"code": code, "grant_type": "authorization_code", "redirect_uri": redirect_uri, **extra}
-    return token(emu, client_key=client_key, client_secret=client_secret, **form)
 
 
 def desktop_connect(emu, verifier, challenge, redirect_uri=DESKTOP_REDIRECT):

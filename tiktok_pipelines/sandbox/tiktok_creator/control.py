@@ -35,6 +35,8 @@ APP_SETTINGS = {
     "auto_approve",
     "auto_creator",
     "auto_scopes",
+    "audited",
+    "verified_url_prefixes",
 }
 
 
@@ -165,6 +167,8 @@ def _app_fields(payload: dict[str, Any], extra: set[str]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}")
     return {
-        k: tuple(v) if k in ("redirect_uris", "scopes", "auto_scopes") and v is not None else v
+        k: tuple(v)
+        if k in ("redirect_uris", "scopes", "auto_scopes", "verified_url_prefixes") and v is not None
+        else v
         for k, v in payload.items()
     }

@@ -16,6 +16,7 @@ from typing import Any
 from tiktok_pipelines.sandbox.controls import CallCounters
 from tiktok_pipelines.sandbox.tiktok_creator.display import DisplayMixin
 from tiktok_pipelines.sandbox.tiktok_creator.oauth import OAuthMixin
+from tiktok_pipelines.sandbox.tiktok_creator.posting import PostingMixin, Publish
 from tiktok_pipelines.sandbox.tiktok_creator.simulation import SimulatedCreator, generate_creator
 from tiktok_pipelines.sandbox.tiktok_creator.state import (
     AuthCode,
@@ -27,7 +28,7 @@ from tiktok_pipelines.sandbox.tiktok_creator.state import (
 )
 
 
-class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin):
+class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin, PostingMixin):
     """Apps, creators, their authorizations and tokens, and the Display API over the simulated creators."""
 
     def __init__(self, config: EmulatorConfig | None = None, apps: tuple[CreatorApp, ...] = ()):
@@ -43,6 +44,7 @@ class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin):
         self.tokens: dict[str, Token] = {}
         self.authorizations: dict[str, Authorization] = {}
         self.consents: dict[str, dict[str, Any]] = {}
+        self.publishes: dict[str, Publish] = {}
         self.windows: dict[tuple, deque[float]] = defaultdict(deque)
         self.init_counters()
         self._cdn_key = secrets.token_bytes(16)
@@ -97,14 +99,14 @@ class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin):
         return f"{self.config.base_url}/_sandbox/cdn/{path}?x-expires={expires}&x-signature={self.cdn_signature(path, expires)}"
 
     # ------------------------------------------------------------ rate limit
-    def take_window_slot(self, key: tuple) -> bool:
-        """One call in the sliding window of `key`; False when the window is full (the call is refused
-        and not counted)."""
+    def take_window_slot(self, key: tuple, limit: int | None = None) -> bool:
+        """One call in the sliding window of `key` (of `limit` calls, the config's by default); False when
+        the window is full (the call is refused and not counted)."""
         now = time.monotonic()
         window = self.windows[key]
         while window and window[0] <= now - self.config.rate_window_s:
             window.popleft()
-        if len(window) >= self.config.rate_limit:
+        if len(window) >= (limit or self.config.rate_limit):
             return False
         window.append(now)
         return True

@@ -94,6 +94,8 @@ class CreatorApp:
     auto_approve: bool = False
     auto_creator: str | None = None
     auto_scopes: tuple[str, ...] | None = None  # with auto_approve: grant only these of the asked scopes
+    audited: bool = False  # until the app passes audit, its posts are private (SELF_ONLY)
+    verified_url_prefixes: tuple[str, ...] = ()  # where PULL_FROM_URL may pull videos from
 
     def __post_init__(self) -> None:
         self.check()
@@ -124,6 +126,8 @@ class CreatorApp:
             "auto_approve": self.auto_approve,
             "auto_creator": self.auto_creator,
             "auto_scopes": None if self.auto_scopes is None else list(self.auto_scopes),
+            "audited": self.audited,
+            "verified_url_prefixes": list(self.verified_url_prefixes),
         }
 
 
@@ -138,6 +142,11 @@ class EmulatorConfig:
     oauth_error_http_status: int = 200
     # The creator's videos gain views `growth_speedup` times faster than real time (the demo: minutes).
     growth_speedup: float = 1.0
+    # Content Posting: where upload URLs point (another host; this one when None), seconds a publish is
+    # processed once its bytes are in, and seconds more before a public post has its id (moderation).
+    upload_base_url: str | None = None
+    publish_processing_s: float = 2.0
+    moderation_s: float = 3.0
     seed: int = 11
 
 
