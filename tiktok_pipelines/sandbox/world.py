@@ -56,6 +56,8 @@ class SandboxConfig:
     vtex_port: int = 8703
     creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
+    sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
+    smtp_port: int = 8725  # the local mailbox (SMTP)
     products: int = 120
     seed: int = 42
 
@@ -135,6 +137,8 @@ class SandboxWorld:
             "vtex": cfg.url(cfg.vtex_port),
             "creator": cfg.url(cfg.creator_port),
             "receiver": cfg.url(cfg.receiver_port),
+            "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
+            "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",
         }
 
     def environment(self) -> dict[str, str]:
@@ -164,6 +168,14 @@ class SandboxWorld:
             "TIKTOK_CREATOR_AUTHORIZE_URL": self.urls()["creator"] + "/v2/auth/authorize/",
             "TIKTOK_CREATOR_API_BASE_URL": self.urls()["creator"],
             "TIKTOK_CREATOR_REDIRECT_URI": self.urls()["receiver"] + CREATOR_OAUTH_CALLBACK_PATH,
+        }
+
+    def demo_destinations(self) -> dict[str, str]:
+        """The demo client's notification destinations (Apprise URLs): the local mailbox and chat sink."""
+        cfg = self.config
+        return {
+            "email": f"mailto://{cfg.host}:{cfg.smtp_port}?from=pipelines@demo.local&to=ops@demo.local",
+            "chat": f"json://{cfg.host}:{cfg.sinks_port}/hooks/demo",
         }
 
     def demo_client_fields(self) -> dict:
