@@ -23,7 +23,7 @@ def sandbox_options(fn: Callable) -> Callable:
             click.option("--vtex-port", default=8703, show_default=True),
             click.option(
                 "--creator-port",
-                default=8704,
+                default=8705,
                 show_default=True,
                 help="Port of TikTok for Developers (creators).",
             ),

@@ -6,11 +6,12 @@ of the world reads the same catalog objects, so the feed, VTEX and TikTok agree 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
-from tiktok_pipelines.sandbox.server import Served
+from tiktok_pipelines.sandbox.server import Served, free_port
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
     SANDBOX_CLIENT_SECRET,
@@ -62,6 +63,13 @@ class SandboxConfig:
 
     def url(self, port: int) -> str:
         return f"http://{self.host}:{port}"
+
+    @classmethod
+    def on_free_ports(cls, **settings: Any) -> SandboxConfig:
+        """A config whose every server (each `*_port`) listens on a free loopback port: tests, benchmarks."""
+        host = settings.get("host", cls.host)
+        ports = {f.name: free_port(host) for f in fields(cls) if f.name.endswith("_port")}
+        return cls(**(ports | settings))
 
 
 @dataclass

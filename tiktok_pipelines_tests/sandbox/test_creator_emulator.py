@@ -4,26 +4,31 @@ with their errors, and answers the rest as the reference describes; driven with 
 import base64
 import hashlib
 import secrets
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
     SANDBOX_CLIENT_SECRET,
     CreatorApp,
     EmulatorConfig,
     TikTokCreatorEmulator,
-    create_creator_app,
+)
+from tiktok_pipelines_tests.sandbox.creator_support import (
+    ALL_SCOPES,
+    WEB_REDIRECT,
+    authorize,
+    callback_params,
+    exchange,
+    served,
+    token,
 )
 
-WEB_REDIRECT = "https://app.example.com/tiktok/callback"
 DESKTOP_KEY = "sbawdesktopapp000001"
 DESKTOP_SECRET = "desktop-secret"
 DESKTOP_REDIRECT = "http://127.0.0.1:8700/oauth/tiktok-creator/callback"
-ALL_SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.list"
 USER_FIELDS = "open_id,union_id,display_name,username,follower_count,following_count,likes_count,video_count"
 VIDEO_FIELDS = (
     "id,create_time,title,video_description,duration,view_count,like_count,comment_count,share_count"
@@ -46,23 +51,8 @@ def emu():
     )
     emulator.add_creator("ana.cria", "Ana Cria")
     emulator.add_creator("bruno.faz", "Bruno Faz", seed=9)
-    with ServerThread(create_creator_app(emulator)) as server:
-        emulator.config.base_url = server.url
-        emulator.test_http = httpx.Client(base_url=server.url, timeout=10)
+    with served(emulator):
         yield emulator
-        emulator.test_http.close()
-
-
-def authorize(emu, scope=ALL_SCOPES, client_key=SANDBOX_CLIENT_KEY, redirect_uri=WEB_REDIRECT, **extra):
-    params = {
-        "client_key": client_key,
-        "scope": scope,
-        "response_type": "code",
-        "redirect_uri": redirect_uri,
-        "state": "st-123",
-        **extra,
-    }
-    return emu.test_http.get("/v2/auth/authorize/", params=params, headers={"Accept": "application/json"})
 
 
 def consent(emu, answer, creator="ana.cria", scopes=None, decision="allow"):
@@ -74,24 +64,18 @@ def consent(emu, answer, creator="ana.cria", scopes=None, decision="allow"):
     return back.headers["location"]
 
 
-def callback_params(location):
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-def token(emu, **form):
-    return emu.test_http.post("/v2/oauth/token/", data=form)
-
-
-def exchange(emu, code, redirect_uri=WEB_REDIRECT, **extra):
-    return token(
+def desktop_connect(emu, verifier, challenge, redirect_uri=DESKTOP_REDIRECT):
+    """Consent on the desktop app (PKCE) and the exchange with `verifier`; the token answer."""
+    answer = authorize(
         emu,
-        client_key=SANDBOX_CLIENT_KEY,
-        client_secret=SANDBOX_CLIENT_SECRET,
-        code=code,
-        grant_type="authorization_code",
+        client_key=DESKTOP_KEY,
         redirect_uri=redirect_uri,
-        **extra,
+        code_challenge=challenge,
+        code_challenge_method="S256",
     )
+    code = callback_params(consent(emu, answer))["code"]
+    extra = {"code_verifier": verifier} if verifier else {}
+    return exchange(emu, code, redirect_uri, app=(DESKTOP_KEY, DESKTOP_SECRET), **extra).json()
 
 
 def connect(emu, creator="ana.cria", scope=ALL_SCOPES, scopes=None):
@@ -215,37 +199,17 @@ def test_a_desktop_app_proves_its_code_with_pkce_in_either_encoding(emu):
     )
     assert callback_params(plain.headers["location"])["error"] == "invalid_request"
 
-    def desktop_code(challenge, redirect_uri=DESKTOP_REDIRECT):
-        answer = authorize(
-            emu,
-            client_key=DESKTOP_KEY,
-            redirect_uri=redirect_uri,
-            code_challenge=challenge,
-            code_challenge_method="S256",
-        )
-        return callback_params(consent(emu, answer))["code"]
-
-    def desktop_exchange(code, redirect_uri=DESKTOP_REDIRECT, **extra):
-        form = dict(
-            client_key=DESKTOP_KEY,
-            client_secret=DESKTOP_SECRET,
-            code=code,
-            grant_type="authorization_code",
-            redirect_uri=redirect_uri,
-        )
-        return token(emu, **form, **extra).json()
-
     verifier, challenge = pkce_pair()
-    assert desktop_exchange(desktop_code(challenge))["error"] == "invalid_request"  # no verifier
+    assert desktop_connect(emu, None, challenge)["error"] == "invalid_request"  # no verifier
     other, _ = pkce_pair()
-    assert desktop_exchange(desktop_code(challenge), code_verifier=other)["error"] == "invalid_grant"
-    assert "access_token" in desktop_exchange(desktop_code(challenge), code_verifier=verifier)
+    assert desktop_connect(emu, other, challenge)["error"] == "invalid_grant"
+    assert desktop_connect(emu, "short", challenge)["error"] == "invalid_request"
+    assert "access_token" in desktop_connect(emu, verifier, challenge)
     verifier, challenge = pkce_pair("hex")
-    assert "access_token" in desktop_exchange(desktop_code(challenge), code_verifier=verifier)
+    assert "access_token" in desktop_connect(emu, verifier, challenge)
     # A redirect URI registered with the wildcard port matches any port, and the exchange repeats it exactly.
     verifier, challenge = pkce_pair()
-    code = desktop_code(challenge, "http://localhost:51234/cb")
-    assert "access_token" in desktop_exchange(code, "http://localhost:51234/cb", code_verifier=verifier)
+    assert "access_token" in desktop_connect(emu, verifier, challenge, "http://localhost:51234/cb")
 
 
 def test_the_redirect_uri_rules_of_each_app_type_hold_at_registration():
@@ -386,24 +350,7 @@ def test_the_creator_removing_the_app_ends_its_tokens(emu):
 
 def test_the_open_id_is_per_app_and_the_union_id_is_not(emu):
     web = connect(emu)
-    verifier, challenge = pkce_pair()
-    answer = authorize(
-        emu,
-        client_key=DESKTOP_KEY,
-        redirect_uri=DESKTOP_REDIRECT,
-        code_challenge=challenge,
-        code_challenge_method="S256",
-    )
-    code = callback_params(consent(emu, answer))["code"]
-    desktop = token(
-        emu,
-        client_key=DESKTOP_KEY,
-        client_secret=DESKTOP_SECRET,
-        code=code,
-        grant_type="authorization_code",
-        redirect_uri=DESKTOP_REDIRECT,
-        code_verifier=verifier,
-    ).json()
+    desktop = desktop_connect(emu, *pkce_pair())
     assert web["open_id"] != desktop["open_id"]
     union = [
         user_info(emu, t["access_token"], "union_id").json()["data"]["user"]["union_id"]
@@ -567,3 +514,72 @@ def test_auto_approve_consents_at_once_with_the_chosen_scopes(emu):
     )
     assert refused.status_code == 400
     assert emu.apps[SANDBOX_CLIENT_KEY].redirect_uris == (WEB_REDIRECT,)
+
+
+def test_the_default_window_takes_600_calls_a_minute_and_refuses_the_601st(emu):
+    access = connect(emu)["access_token"]
+    codes = [user_info(emu, access, "open_id").status_code for _ in range(601)]
+    assert codes == [200] * 600 + [429]
+    assert video_list(emu, access, fields="id").status_code == 200
+
+
+def test_a_window_per_token_leaves_another_creators_token_its_own_calls(emu):
+    emu.test_http.post("/_sandbox/limits", json={"rate_limit": 2, "rate_limit_key": "token"})
+    ana, bruno = connect(emu)["access_token"], connect(emu, "bruno.faz")["access_token"]
+    assert [user_info(emu, ana, "open_id").status_code for _ in range(3)] == [200, 200, 429]
+    assert user_info(emu, bruno, "open_id").status_code == 200
+    assert emu.test_http.post("/_sandbox/limits", json={"rate_limt": 1}).status_code == 400
+
+
+@pytest.mark.e2e
+def test_the_sandbox_world_connects_its_demo_creator_through_consent_to_the_receivers_callback(sandbox):
+    """`make run`'s world: the creator emulator on its port, the app the environment names (a desktop app:
+    PKCE), its redirect URI the receiver's, and the demo creator's profile and videos behind the tokens."""
+    env = sandbox.environment()
+    http = httpx.Client(timeout=10)
+    assert http.get(sandbox.urls()["creator"] + "/health").json()["creators"] == ["demo.creator"]
+    verifier, challenge = pkce_pair()
+    answer = http.get(
+        env["TIKTOK_CREATOR_AUTHORIZE_URL"],
+        params={
+            "client_key": env["TIKTOK_CREATOR_CLIENT_KEY"],
+            "scope": ALL_SCOPES,
+            "response_type": "code",
+            "redirect_uri": env["TIKTOK_CREATOR_REDIRECT_URI"],
+            "state": "demo-state",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+        headers={"Accept": "application/json"},
+    )
+    back = http.post(
+        sandbox.urls()["creator"] + "/v2/auth/authorize/consent/", data={"session": answer.json()["session"]}
+    )
+    assert back.headers["location"].startswith(sandbox.urls()["receiver"] + "/oauth/tiktok-creator/callback?")
+    params = callback_params(back.headers["location"])
+    tokens = http.post(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/oauth/token/",
+        data={
+            "client_key": env["TIKTOK_CREATOR_CLIENT_KEY"],
+            "client_secret": env["TIKTOK_CREATOR_CLIENT_SECRET"],
+            "code": params["code"],
+            "grant_type": "authorization_code",
+            "redirect_uri": env["TIKTOK_CREATOR_REDIRECT_URI"],
+            "code_verifier": verifier,
+        },
+    ).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    user = http.get(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/user/info/",
+        params={"fields": "username,follower_count,video_count"},
+        headers=headers,
+    ).json()["data"]["user"]
+    assert user["username"] == "demo.creator" and user["follower_count"] > 0 and user["video_count"] > 20
+    videos = http.post(
+        env["TIKTOK_CREATOR_API_BASE_URL"] + "/v2/video/list/",
+        params={"fields": "id,view_count"},
+        json={},
+        headers=headers,
+    ).json()["data"]["videos"]
+    assert len(videos) == 10 and all(v["view_count"] > 0 for v in videos)
+    http.close()

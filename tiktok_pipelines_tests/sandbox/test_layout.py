@@ -25,6 +25,16 @@ def modules_of(package) -> list:
     ]
 
 
+def families_of(package, kind) -> dict[str, tuple]:
+    """Module name → its `ROUTES`, for the modules of `package` whose `ROUTES` are all of `kind`."""
+    return {
+        module.__name__: routes
+        for module in modules_of(package)
+        if isinstance(routes := getattr(module, "ROUTES", None), tuple)
+        and all(isinstance(r, kind) for r in routes)
+    }
+
+
 def test_every_sandbox_module_stays_under_800_lines():
     lengths = {
         str(p.relative_to(SANDBOX)): len(p.read_text(encoding="utf-8").splitlines())
@@ -34,12 +44,7 @@ def test_every_sandbox_module_stays_under_800_lines():
 
 
 def test_every_tiktok_shop_family_route_is_served_by_the_app():
-    families = {
-        module.__name__: routes
-        for module in modules_of(tiktok_shop)
-        if isinstance(routes := getattr(module, "ROUTES", None), tuple)
-        and all(isinstance(r, ApiRoute) for r in routes)
-    }
+    families = families_of(tiktok_shop, ApiRoute)
     assert len(families) >= 8
     for name, routes in families.items():
         for route in routes:
@@ -71,12 +76,7 @@ def test_every_creator_family_endpoint_is_served_by_the_app():
     from tiktok_pipelines.sandbox.tiktok_creator.app import resolve
     from tiktok_pipelines.sandbox.tiktok_creator.display import Endpoint
 
-    families = {
-        module.__name__: routes
-        for module in modules_of(tiktok_creator)
-        if isinstance(routes := getattr(module, "ROUTES", None), tuple)
-        and all(isinstance(r, Endpoint) for r in routes)
-    }
+    families = families_of(tiktok_creator, Endpoint)
     assert families
     for name, routes in families.items():
         for route in routes:

@@ -1,7 +1,8 @@
 """A strict local emulator of TikTok for Developers for creator accounts: Login Kit (authorize, consent),
 the token endpoint (authorization_code with PKCE, refresh_token with rotation, client_credentials),
-revocation, and the Display API (user info, video list, video query), over simulated creators whose
-videos gain views as the clock runs (reference `tiktok_creator_api.md`). Not TikTok Shop: other hosts,
+revocation, the Display API (user info, video list, video query) and the Content Posting API (creator
+info, direct and inbox posts, chunked uploads, publish status), over simulated creators whose videos gain
+views as the clock runs (reference `tiktok_creator_api.md`). Not TikTok Shop: other hosts,
 other app credentials (`client_key`), other tokens, other error shapes.
 
 What it enforces (reference §2–§8): the app's `client_key` and secret; the redirect URI registered for
@@ -29,8 +30,10 @@ Layout (the pattern of `sandbox.tiktok_shop`):
   (the creators and their histories), `emulator` (`TikTokCreatorEmulator`: one mixin per API family, plus
   the lock, the clock, the rate-limit windows and counters);
 - one module per API family: `oauth` (Login Kit, consent, token and revoke endpoints), `display` (user
-  info, video list and query);
-- strict request checks: `app` (the pipeline every API call goes through), `errors` (both error shapes);
+  info, video list and query), `posting` (Content Posting: chunk rules, uploads, publish status);
+- strict request checks: `app` (the pipeline every API call goes through, and the upload host),
+  `calls` (what a handler receives, how an endpoint declares its scopes and per-token limit), `errors`
+  (both error shapes);
 - control routes: `control` (`/_sandbox/...`).
 
 No module here imports the project's creator client (`tiktok_pipelines.creator`): the emulator is written

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.tiktok_creator import display
+from tiktok_pipelines.sandbox.tiktok_creator import display, posting
+from tiktok_pipelines.sandbox.tiktok_creator.calls import Call, Endpoint
 from tiktok_pipelines.sandbox.tiktok_creator.control import control_routes
-from tiktok_pipelines.sandbox.tiktok_creator.display import Call, Endpoint
 from tiktok_pipelines.sandbox.tiktok_creator.emulator import TikTokCreatorEmulator
 from tiktok_pipelines.sandbox.tiktok_creator.errors import (
     MSG_INTERNAL,
@@ -32,7 +31,7 @@ from tiktok_pipelines.sandbox.tiktok_creator.errors import (
 )
 from tiktok_pipelines.sandbox.tiktok_creator.oauth import oauth_routes
 
-API_ROUTES: tuple[Endpoint, ...] = (*display.ROUTES,)
+API_ROUTES: tuple[Endpoint, ...] = (*display.ROUTES, *posting.ROUTES)
 _BY_PATH: dict[str, dict[str, Endpoint]] = {}
 for _endpoint in API_ROUTES:
     _BY_PATH.setdefault(_endpoint.path, {})[_endpoint.method] = _endpoint
@@ -58,7 +57,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
             endpoint = resolve(request.method, path)
         except ApiError as exc:
             return _record(f"? {path}", exc)
-        emu.arrivals[endpoint.name].append(time.monotonic())
+        emu.count_arrival(endpoint.name)
         switches = emu.switches
         if switches.latency_ms:
             await asyncio.sleep(switches.latency_ms / 1000.0)
@@ -75,11 +74,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
         return response
 
     def _record(endpoint: str, error: ApiError | None, data: Any = None) -> Response:
-        with emu.lock:
-            emu.calls[endpoint] += 1
-            emu.answers[(endpoint, error.code if error else "ok")] += 1
-            if error and error.http_status == 429:
-                emu.http_429s += 1
+        emu.count_answer(endpoint, error.code if error else "ok", error.http_status if error else 200)
         return api_answer(data, error)
 
     async def _handle(request: Request, endpoint: Endpoint) -> dict[str, Any]:
@@ -107,7 +102,11 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
                 raise ApiError("rate_limit_exceeded", MSG_RATE_LIMIT, 429)
             if switches.error_rate and emu.rng.random() < switches.error_rate:
                 raise ApiError("internal_error", MSG_INTERNAL, switches.error_http_status)
-            if endpoint.scope and endpoint.scope not in auth.scopes:
+            if endpoint.per_token_limit and not emu.take_window_slot(
+                (token.token, endpoint.name), endpoint.per_token_limit
+            ):
+                raise ApiError("rate_limit_exceeded", MSG_RATE_LIMIT, 429)
+            if endpoint.scopes and not set(endpoint.scopes) & set(auth.scopes):
                 raise ApiError("scope_not_authorized", MSG_SCOPE_NOT_AUTHORIZED, 401)
         body: Any = {}
         if raw:
@@ -120,9 +119,21 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
                 raise invalid_params("The request body is not valid JSON.") from None
             if not isinstance(body, dict):
                 raise invalid_params("The request body is a JSON object.")
-        call = Call(emu, token, dict(request.query_params), body)
+        call = Call(emu, token, emu.creator(auth.creator), dict(request.query_params), body)
         with emu.lock:
             return endpoint.handler(call)
+
+    async def upload(request: Request) -> Response:
+        """The upload host: one chunk of a FILE_UPLOAD per PUT."""
+        q = request.query_params
+        status, message = emu.receive_chunk(
+            q.get("upload_id", ""),
+            q.get("upload_token", ""),
+            request.headers.get("content-range", ""),
+            await request.body(),
+        )
+        emu.count_answer("PUT /upload/video/", status, status)
+        return JSONResponse({"message": message}, status_code=status)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "creators": list(emu.creators), "apps": list(emu.apps)})
@@ -131,6 +142,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
         routes=[
             Route("/health", health),
             *oauth_routes(emu),
+            Route("/upload/video/", upload, methods=["PUT"]),
             *control_routes(emu),
             Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
         ]

@@ -5,13 +5,13 @@ app), the clock moved forward, and the signed CDN links of covers and avatars.""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.controls import counter_routes, json_body, token_routes
 from tiktok_pipelines.sandbox.tiktok_creator.state import CreatorApp
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ PIXEL = bytes.fromhex(
     "1d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100"
     "ffc4001f0000010501010101010100000000000000000102030405060708090a0bffda0008010100003f00d2cf20ffd9"
 )
+LIMITS = ("rate_limit", "rate_window_s", "rate_limit_key", "oauth_error_http_status")
 APP_SETTINGS = {
     "app_type",
     "redirect_uris",
@@ -34,6 +35,8 @@ APP_SETTINGS = {
     "auto_approve",
     "auto_creator",
     "auto_scopes",
+    "audited",
+    "verified_url_prefixes",
 }
 
 
@@ -41,48 +44,23 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
     """The `/_sandbox/` routes of `emu`."""
     cfg = emu.config
 
-    async def _json(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        return json.loads(raw) if raw else {}
-
     def _error(message: str, status: int = 400) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
 
-    async def ctl_stats(request: Request) -> Response:
-        if request.method == "DELETE":
-            emu.reset_stats()
-        return JSONResponse(emu.stats())
-
-    async def ctl_switches(request: Request) -> Response:
-        if request.method == "POST":
-            payload = await _json(request)
-            with emu.lock:
-                for key, value in payload.items():
-                    if not hasattr(emu.switches, key):
-                        return _error(f"unknown switch {key}")
-                    setattr(emu.switches, key, value)
-        return JSONResponse(emu.switches.as_dict())
-
     async def ctl_limits(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
+            unknown = set(payload) - set(LIMITS)
+            if unknown:
+                return _error(f"unknown settings {sorted(unknown)}")
             with emu.lock:
-                for key in ("rate_limit", "rate_window_s", "rate_limit_key", "oauth_error_http_status"):
-                    if key in payload:
-                        setattr(cfg, key, payload[key])
+                cfg.__dict__.update(payload)
                 emu.windows.clear()
-        return JSONResponse(
-            {
-                "rate_limit": cfg.rate_limit,
-                "rate_window_s": cfg.rate_window_s,
-                "rate_limit_key": cfg.rate_limit_key,
-                "oauth_error_http_status": cfg.oauth_error_http_status,
-            }
-        )
+        return JSONResponse({key: getattr(cfg, key) for key in LIMITS})
 
     async def ctl_apps(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
             try:
                 app = emu.add_app(CreatorApp(**_app_fields(payload, {"client_key", "client_secret"})))
             except (TypeError, ValueError) as exc:
@@ -96,7 +74,7 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
             return _error("no such app", 404)
         if request.method == "POST":
             try:
-                changes = _app_fields(await _json(request), set())
+                changes = _app_fields(await json_body(request), set())
                 with emu.lock:
                     before = {key: getattr(app, key) for key in changes}
                     app.__dict__.update(changes)
@@ -111,7 +89,7 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
 
     async def ctl_creators(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
             try:
                 creator = emu.add_creator(
                     payload["username"],
@@ -153,20 +131,9 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
             }
         )
 
-    async def ctl_tokens(request: Request) -> Response:
-        payload = await _json(request)
-        action = request.path_params["action"]
-        if action == "expire":
-            return JSONResponse(
-                {"expired": emu.expire_tokens(payload.get("creator"), payload.get("kind", "access"))}
-            )
-        if action == "revoke":
-            return JSONResponse({"revoked": emu.revoke_authorizations(payload.get("creator"))})
-        return _error(f"unknown action {action}", 404)
-
     async def ctl_clock(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
             emu.advance_clock(float(payload.get("advance_s", 0)))
         return JSONResponse({"now": emu.now(), "offset_s": emu.clock_offset})
 
@@ -182,15 +149,14 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
         return Response(PIXEL, media_type="image/jpeg")
 
     return [
-        Route("/_sandbox/stats", ctl_stats, methods=["GET", "DELETE"]),
-        Route("/_sandbox/switches", ctl_switches, methods=["GET", "POST"]),
+        *counter_routes(emu),
         Route("/_sandbox/limits", ctl_limits, methods=["GET", "POST"]),
         Route("/_sandbox/apps", ctl_apps, methods=["GET", "POST"]),
         Route("/_sandbox/apps/{client_key}", ctl_app, methods=["GET", "POST"]),
         Route("/_sandbox/creators", ctl_creators, methods=["GET", "POST"]),
         Route("/_sandbox/creators/{username}", ctl_creator),
         Route("/_sandbox/creators/{username}/{what}", ctl_creator),
-        Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"]),
+        *token_routes(emu, "creator"),
         Route("/_sandbox/clock", ctl_clock, methods=["GET", "POST"]),
         Route("/_sandbox/cdn/{path:path}", ctl_cdn),
     ]
@@ -201,6 +167,8 @@ def _app_fields(payload: dict[str, Any], extra: set[str]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}")
     return {
-        k: tuple(v) if k in ("redirect_uris", "scopes", "auto_scopes") and v is not None else v
+        k: tuple(v)
+        if k in ("redirect_uris", "scopes", "auto_scopes", "verified_url_prefixes") and v is not None
+        else v
         for k, v in payload.items()
     }

@@ -4,12 +4,12 @@ and `/v2/video/query/` (at most 20 ids, only the token's creator's own public vi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tiktok_pipelines.sandbox.tiktok_creator.calls import MAX_COUNT, Call, Endpoint
 from tiktok_pipelines.sandbox.tiktok_creator.errors import MSG_SCOPE_MISSED, ApiError, invalid_params
 from tiktok_pipelines.sandbox.tiktok_creator.simulation import SimulatedCreator, Video
-from tiktok_pipelines.sandbox.tiktok_creator.state import USER_FIELD_SCOPES, Token
+from tiktok_pipelines.sandbox.tiktok_creator.state import USER_FIELD_SCOPES
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.tiktok_creator.emulator import TikTokCreatorEmulator
@@ -32,46 +32,8 @@ VIDEO_FIELDS = (
     "view_count",
     "is_aigc",
 )
-MAX_COUNT = 20
 DEFAULT_COUNT = 10
 COVER_TTL = 6 * 3600.0
-
-
-@dataclass
-class Call:
-    """What a Display API handler receives: the emulator, the token's authorization, the query and body."""
-
-    emulator: TikTokCreatorEmulator
-    token: Token
-    query: dict[str, str]
-    body: dict[str, Any]
-
-    @property
-    def creator(self) -> SimulatedCreator:
-        assert self.token.authorization is not None
-        return self.emulator.creator(self.token.authorization.creator)
-
-    def fields(self, known: tuple[str, ...]) -> list[str]:
-        raw = self.query.get("fields")
-        if not raw:
-            raise invalid_params("fields is required")
-        fields = [f.strip() for f in raw.split(",") if f.strip()]
-        unknown = [f for f in fields if f not in known]
-        if unknown or not fields:
-            raise invalid_params(f"Invalid fields: {','.join(unknown)}")
-        return fields
-
-    def int_param(self, name: str, low: int, high: int | None = None) -> int | None:
-        value = self.body.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise invalid_params(f"{name} must be an integer")
-        if value < low or (high is not None and value > high):
-            raise invalid_params(
-                f"{name} must be between {low} and {high}" if high else f"{name} must be ≥ {low}"
-            )
-        return value
 
 
 class DisplayMixin:
@@ -166,20 +128,8 @@ def h_video_query(call: Call) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
-    handler: Any
-    scope: str | None  # the scope the endpoint needs beyond a valid token
-
-    @property
-    def name(self) -> str:
-        return f"{self.method} {self.path}"
-
-
 ROUTES: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/v2/user/info/", h_user_info, None),
-    Endpoint("POST", "/v2/video/list/", h_video_list, "video.list"),
-    Endpoint("POST", "/v2/video/query/", h_video_query, "video.list"),
+    Endpoint("GET", "/v2/user/info/", h_user_info),
+    Endpoint("POST", "/v2/video/list/", h_video_list, ("video.list",)),
+    Endpoint("POST", "/v2/video/query/", h_video_query, ("video.list",)),
 )

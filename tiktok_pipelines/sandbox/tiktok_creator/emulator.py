@@ -10,11 +10,13 @@ import random
 import secrets
 import threading
 import time
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from typing import Any
 
+from tiktok_pipelines.sandbox.controls import CallCounters
 from tiktok_pipelines.sandbox.tiktok_creator.display import DisplayMixin
 from tiktok_pipelines.sandbox.tiktok_creator.oauth import OAuthMixin
+from tiktok_pipelines.sandbox.tiktok_creator.posting import PostingMixin, Publish
 from tiktok_pipelines.sandbox.tiktok_creator.simulation import SimulatedCreator, generate_creator
 from tiktok_pipelines.sandbox.tiktok_creator.state import (
     AuthCode,
@@ -26,7 +28,7 @@ from tiktok_pipelines.sandbox.tiktok_creator.state import (
 )
 
 
-class TikTokCreatorEmulator(OAuthMixin, DisplayMixin):
+class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin, PostingMixin):
     """Apps, creators, their authorizations and tokens, and the Display API over the simulated creators."""
 
     def __init__(self, config: EmulatorConfig | None = None, apps: tuple[CreatorApp, ...] = ()):
@@ -42,11 +44,9 @@ class TikTokCreatorEmulator(OAuthMixin, DisplayMixin):
         self.tokens: dict[str, Token] = {}
         self.authorizations: dict[str, Authorization] = {}
         self.consents: dict[str, dict[str, Any]] = {}
+        self.publishes: dict[str, Publish] = {}
         self.windows: dict[tuple, deque[float]] = defaultdict(deque)
-        self.calls: Counter = Counter()
-        self.answers: Counter = Counter()  # (endpoint, code) -> count
-        self.http_429s = 0
-        self.arrivals: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
+        self.init_counters()
         self._cdn_key = secrets.token_bytes(16)
         for app in apps:
             self.add_app(app)
@@ -98,34 +98,15 @@ class TikTokCreatorEmulator(OAuthMixin, DisplayMixin):
         expires = int(self.now() + ttl)
         return f"{self.config.base_url}/_sandbox/cdn/{path}?x-expires={expires}&x-signature={self.cdn_signature(path, expires)}"
 
-    # ------------------------------------------------------------ rate limit, counters
-    def take_window_slot(self, key: tuple) -> bool:
-        """One call in the sliding window of `key`; False when the window is full (the call is refused
-        and not counted)."""
+    # ------------------------------------------------------------ rate limit
+    def take_window_slot(self, key: tuple, limit: int | None = None) -> bool:
+        """One call in the sliding window of `key` (of `limit` calls, the config's by default); False when
+        the window is full (the call is refused and not counted)."""
         now = time.monotonic()
         window = self.windows[key]
         while window and window[0] <= now - self.config.rate_window_s:
             window.popleft()
-        if len(window) >= self.config.rate_limit:
+        if len(window) >= (limit or self.config.rate_limit):
             return False
         window.append(now)
         return True
-
-    def stats(self) -> dict[str, Any]:
-        with self.lock:
-            by_code: dict[str, dict[str, int]] = defaultdict(dict)
-            for (endpoint, code), n in self.answers.items():
-                by_code[endpoint][code] = n
-            return {
-                "calls": dict(self.calls),
-                "total_calls": sum(self.calls.values()),
-                "http_429": self.http_429s,
-                "answers": dict(by_code),
-            }
-
-    def reset_stats(self) -> None:
-        with self.lock:
-            self.arrivals.clear()
-            self.calls.clear()
-            self.answers.clear()
-            self.http_429s = 0

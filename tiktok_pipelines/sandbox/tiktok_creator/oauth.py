@@ -244,7 +244,7 @@ class OAuthMixin:
                     n += 1
             return n
 
-    def revoke_authorizations(self: TikTokCreatorEmulator, creator: str | None = None) -> int:
+    def revoke_tokens(self: TikTokCreatorEmulator, creator: str | None = None) -> int:
         """The creator removes the app from their connected apps: its tokens stop working."""
         with self.lock:
             found = [
@@ -305,13 +305,7 @@ def _consent_page(app: CreatorApp, session: str, request: dict, creators: list[s
 def oauth_routes(emu: TikTokCreatorEmulator) -> list[Route]:
     """The authorize page and its consent form (the browser's host), the token and revoke endpoints."""
 
-    def _oauth_error(exc: OAuthError, endpoint: str) -> JSONResponse:
-        with emu.lock:
-            emu.answers[(endpoint, exc.error)] += 1
-        return JSONResponse(exc.body(), status_code=emu.config.oauth_error_http_status)
-
     async def authorize(request: Request) -> Response:
-        emu.calls["GET /v2/auth/authorize/"] += 1
         try:
             app, req = emu.authorization_request(dict(request.query_params))
         except OAuthError as exc:
@@ -320,9 +314,11 @@ def oauth_routes(emu: TikTokCreatorEmulator) -> list[Route]:
                 return RedirectResponse(redirect, status_code=302)
             return JSONResponse(exc.body(), status_code=400)
         if app.auto_approve:
-            return RedirectResponse(
-                emu.answer_consent(req, app.auto_creator, app.auto_scopes), status_code=302
-            )
+            try:
+                target = emu.answer_consent(req, app.auto_creator, app.auto_scopes)
+            except KeyError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            return RedirectResponse(target, status_code=302)
         session = emu.open_consent(req)
         creators = list(emu.creators)
         if "application/json" in request.headers.get("accept", ""):
@@ -357,35 +353,31 @@ def oauth_routes(emu: TikTokCreatorEmulator) -> list[Route]:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return RedirectResponse(target, status_code=302)
 
-    async def token(request: Request) -> Response:
-        emu.calls["POST /v2/oauth/token/"] += 1
-        with emu.lock:
-            down = emu.switches.token_endpoint_errors > 0
-            if down:
-                emu.switches.token_endpoint_errors -= 1
-        if down:
-            return JSONResponse(
-                {"error": "server_error", "error_description": "internal error"}, status_code=500
-            )
-        try:
-            answer = emu.grant(await _form(request))
-        except OAuthError as exc:
-            return _oauth_error(exc, "POST /v2/oauth/token/")
-        emu.answers[("POST /v2/oauth/token/", "ok")] += 1
-        return JSONResponse(answer)
+    def form_endpoint(path: str, action):
+        """A form endpoint of the token host: its answer, or the OAuth error (the token host may be down)."""
+        name = f"POST {path}"
 
-    async def revoke(request: Request) -> Response:
-        emu.calls["POST /v2/oauth/revoke/"] += 1
-        try:
-            answer = emu.revoke(await _form(request))
-        except OAuthError as exc:
-            return _oauth_error(exc, "POST /v2/oauth/revoke/")
-        emu.answers[("POST /v2/oauth/revoke/", "ok")] += 1
-        return JSONResponse(answer)
+        async def endpoint(request: Request) -> Response:
+            with emu.lock:
+                down = emu.switches.token_endpoint_errors > 0
+                emu.switches.token_endpoint_errors -= down
+            if down:
+                emu.count_answer(name, "server_error", 500)
+                body = {"error": "server_error", "error_description": "internal error"}
+                return JSONResponse(body, status_code=500)
+            try:
+                answer = action(await _form(request))
+            except OAuthError as exc:
+                emu.count_answer(name, exc.error, emu.config.oauth_error_http_status)
+                return JSONResponse(exc.body(), status_code=emu.config.oauth_error_http_status)
+            emu.count_answer(name, "ok")
+            return JSONResponse(answer)
+
+        return Route(path, endpoint, methods=["POST"])
 
     return [
         Route("/v2/auth/authorize/", authorize, methods=["GET"]),
         Route("/v2/auth/authorize/consent/", consent, methods=["POST"]),
-        Route("/v2/oauth/token/", token, methods=["POST"]),
-        Route("/v2/oauth/revoke/", revoke, methods=["POST"]),
+        form_endpoint("/v2/oauth/token/", emu.grant),
+        form_endpoint("/v2/oauth/revoke/", emu.revoke),
     ]

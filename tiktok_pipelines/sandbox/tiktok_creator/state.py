@@ -12,23 +12,20 @@ from urllib.parse import urlsplit
 SANDBOX_CLIENT_KEY = "sbawsandboxcreator01"
 SANDBOX_CLIENT_SECRET = "sandbox-creator-client-secret-not-for-production"
 
-# Scope → the user info fields it grants (reference §4, after the 2024 scope migration).
-USER_FIELD_SCOPES: dict[str, str] = {
-    "open_id": "user.info.basic",
-    "union_id": "user.info.basic",
-    "avatar_url": "user.info.basic",
-    "avatar_url_100": "user.info.basic",
-    "avatar_large_url": "user.info.basic",
-    "display_name": "user.info.basic",
-    "bio_description": "user.info.profile",
-    "profile_deep_link": "user.info.profile",
-    "is_verified": "user.info.profile",
-    "username": "user.info.profile",
-    "follower_count": "user.info.stats",
-    "following_count": "user.info.stats",
-    "likes_count": "user.info.stats",
-    "video_count": "user.info.stats",
+# The user info fields each scope grants (reference §4, after the 2024 scope migration).
+SCOPE_USER_FIELDS: dict[str, tuple[str, ...]] = {
+    "user.info.basic": (
+        "open_id",
+        "union_id",
+        "avatar_url",
+        "avatar_url_100",
+        "avatar_large_url",
+        "display_name",
+    ),
+    "user.info.profile": ("bio_description", "profile_deep_link", "is_verified", "username"),
+    "user.info.stats": ("follower_count", "following_count", "likes_count", "video_count"),
 }
+USER_FIELD_SCOPES = {name: scope for scope, names in SCOPE_USER_FIELDS.items() for name in names}
 SCOPES = (
     "user.info.basic",
     "user.info.profile",
@@ -97,6 +94,8 @@ class CreatorApp:
     auto_approve: bool = False
     auto_creator: str | None = None
     auto_scopes: tuple[str, ...] | None = None  # with auto_approve: grant only these of the asked scopes
+    audited: bool = False  # until the app passes audit, its posts are private (SELF_ONLY)
+    verified_url_prefixes: tuple[str, ...] = ()  # where PULL_FROM_URL may pull videos from
 
     def __post_init__(self) -> None:
         self.check()
@@ -127,6 +126,8 @@ class CreatorApp:
             "auto_approve": self.auto_approve,
             "auto_creator": self.auto_creator,
             "auto_scopes": None if self.auto_scopes is None else list(self.auto_scopes),
+            "audited": self.audited,
+            "verified_url_prefixes": list(self.verified_url_prefixes),
         }
 
 
@@ -141,6 +142,11 @@ class EmulatorConfig:
     oauth_error_http_status: int = 200
     # The creator's videos gain views `growth_speedup` times faster than real time (the demo: minutes).
     growth_speedup: float = 1.0
+    # Content Posting: where upload URLs point (another host; this one when None), seconds a publish is
+    # processed once its bytes are in, and seconds more before a public post has its id (moderation).
+    upload_base_url: str | None = None
+    publish_processing_s: float = 2.0
+    moderation_s: float = 3.0
     seed: int = 11
 
 
