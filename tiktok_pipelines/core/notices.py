@@ -3,7 +3,7 @@ dedup key wherever it is recorded. Facts name ids, amounts, counts and reasons, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.notifications import Notice, NotificationKind, asset_link, run_link
@@ -123,6 +123,21 @@ def authorization_lost(client_id: str, channel: str, reason: str, at: datetime) 
         NotificationKind.AUTHORIZATION_LOST,
         f"authorization_lost:{channel}:{at:%Y-%m-%d}",
         {"reason": _reason(reason)},
+        channel=channel,
+        link=asset_link(f"{channel}/tokens"),
+    )
+
+
+def authorization_expiring(client_id: str, channel: str, expires_at: datetime | int | None) -> Notice:
+    """The seller's grant ends at `expires_at` (a datetime or Unix seconds): told once per end date."""
+    if isinstance(expires_at, int):
+        expires_at = datetime.fromtimestamp(expires_at, UTC)
+    when = expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if expires_at else "soon"
+    return Notice(
+        client_id,
+        NotificationKind.AUTHORIZATION_EXPIRING,
+        f"authorization_expiring:{channel}:{when[:10]}",
+        {"expires_at": when},
         channel=channel,
         link=asset_link(f"{channel}/tokens"),
     )
