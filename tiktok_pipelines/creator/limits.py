@@ -9,6 +9,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from tiktok_pipelines.http import KeyedLimiters
+
 
 class SlidingWindowLimiter:
     """At most `limit` calls in any `window` seconds; `acquire` blocks until one may start. A call's slot
@@ -57,18 +59,10 @@ class SlidingWindowLimiter:
             self._hold_until = max(self._hold_until, self._clock() + seconds)
 
 
-class SlidingWindowLimiters:
+class SlidingWindowLimiters(KeyedLimiters[SlidingWindowLimiter]):
     """One limiter per key (an app and an endpoint), created on first use."""
 
     def __init__(self, limit: int, window: float = 60.0):
+        super().__init__(lambda: SlidingWindowLimiter(limit, window))
         self.limit = limit
         self.window = window
-        self._limiters: dict[str, SlidingWindowLimiter] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> SlidingWindowLimiter:
-        with self._lock:
-            limiter = self._limiters.get(key)
-            if limiter is None:
-                limiter = self._limiters[key] = SlidingWindowLimiter(self.limit, self.window)
-            return limiter

@@ -8,8 +8,6 @@ and print as `**********`.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,21 +16,17 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.oauth_states import consume_state, issue_state, state_table
 
 
 def _creator_fk() -> sa.ForeignKey:
     return sa.ForeignKey("creators.creator_id", ondelete="CASCADE")
 
 
-creator_oauth_states = sa.Table(
+creator_oauth_states = state_table(
     "creator_oauth_states",
-    metadata,
-    sa.Column("state_hash", sa.String(64), primary_key=True),
     sa.Column("creator_id", sa.String(63), _creator_fk(), nullable=False),
-    sa.Column("verifier_enc", sa.Text),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
-    sa.Column("used_at", UTCDateTime),
+    sa.Column("verifier_enc", sa.Text),  # the PKCE code verifier, encrypted
 )
 
 creator_tokens = sa.Table(
@@ -89,56 +83,22 @@ class CreatorTokens:
         return left < self.access_lifetime_seconds * share
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
 class CreatorAuthStore:
     def __init__(self, db: StateDB):
         self.db = db
 
     # -- consent states
     def issue_state(self, creator_id: str, ttl: timedelta, code_verifier: str | None = None) -> str:
-        state = secrets.token_urlsafe(32)
-        now = utcnow()
         enc = self.db.secrets.encrypt(code_verifier) if code_verifier else None
-        with self.db.begin() as conn:
-            conn.execute(
-                creator_oauth_states.delete().where(
-                    creator_oauth_states.c.expires_at < now - timedelta(days=1)
-                )
-            )
-            conn.execute(
-                creator_oauth_states.insert().values(
-                    state_hash=_sha256(state),
-                    creator_id=creator_id,
-                    verifier_enc=enc,
-                    created_at=now,
-                    expires_at=now + ttl,
-                )
-            )
-        return state
+        return issue_state(
+            self.db, creator_oauth_states, ttl, timedelta(days=1), creator_id=creator_id, verifier_enc=enc
+        )
 
     def consume_state(self, state: str) -> ConsentState:
         """The creator and PKCE verifier the state was issued with; it cannot be used again."""
-        if not state:
-            raise CreatorStateError("the callback has no state")
-        now = utcnow()
-        with self.db.begin() as conn:
-            row = conn.execute(
-                sa.select(creator_oauth_states).where(creator_oauth_states.c.state_hash == _sha256(state))
-            ).first()
-            if row is None:
-                raise CreatorStateError("unknown state: this consent link was not issued here")
-            if row.used_at is not None:
-                raise CreatorStateError("this consent link was already used")
-            if row.expires_at <= now:
-                raise CreatorStateError("this consent link expired; ask for a new one")
-            conn.execute(
-                creator_oauth_states.update()
-                .where(creator_oauth_states.c.state_hash == row.state_hash)
-                .values(used_at=now)
-            )
+        row = consume_state(
+            self.db, creator_oauth_states, state, CreatorStateError, "consent link", "ask for a new one"
+        )
         verifier = SecretStr(self.db.secrets.decrypt(row.verifier_enc)) if row.verifier_enc else None
         return ConsentState(row.creator_id, verifier)
 

@@ -3,15 +3,10 @@ by each sync, and every one of a creator's files removed on deletion."""
 
 from __future__ import annotations
 
-import tempfile
-import uuid
-from datetime import UTC, datetime
-from pathlib import Path
-
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tiktok_pipelines.core.creator_tables import CREATOR_TABLES
+from tiktok_pipelines.stores.lake import put_part
 from tiktok_pipelines.stores.objects import ObjectStore
 
 
@@ -27,15 +22,7 @@ class CreatorLake:
         """One immutable part (None when there is no row)."""
         if table not in CREATOR_TABLES:
             raise KeyError(f"no creator table {table}")
-        if data.num_rows == 0:
-            return None
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        key = f"{creator_prefix(table, creator_id)}part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
-        with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
-            path = Path(tmp) / "part.parquet"
-            pq.write_table(data.cast(CREATOR_TABLES[table]), path, compression="zstd")
-            self.objects.put_file(key, path)
-        return key
+        return put_part(self.objects, creator_prefix(table, creator_id), data.cast(CREATOR_TABLES[table]))
 
     def keys(self, creator_id: str) -> list[str]:
         """Every file of the creator, in every creator table."""
