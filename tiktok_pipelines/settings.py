@@ -178,6 +178,20 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."
     ),
     Variable("TIKTOK_PIPELINES_RECEIVER_PORT", "8700", "Port `tiktok-pipelines webhooks serve` listens on."),
+    # -- the dashboard
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_HOST", "127.0.0.1", "Address `tiktok-pipelines dashboard serve` binds."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_PORT", "8704", "Port `tiktok-pipelines dashboard serve` listens on."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_PASSWORD_HASH",
+        None,
+        "scrypt hash of the dashboard's password (`tiktok-pipelines dashboard hash-password`); required "
+        "outside development, where the dashboard asks for it (its cookie is then sent over HTTPS only).",
+        secret=True,
+    ),
     # -- VTEX
     Variable(
         "VTEX_BASE_URL",

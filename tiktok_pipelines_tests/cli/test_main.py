@@ -36,6 +36,8 @@ COMMANDS = {
     "clients remove": "CLIENT_ID --yes",
     "clients set": f"CLIENT_ID {CLIENT_FIELDS} --unset-option --status",
     "clients show": "CLIENT_ID --json",
+    "dashboard hash-password": "--stdin",
+    "dashboard serve": "--host --port --database",
     "demo run": f"{SANDBOX} --dagster-port --walk-seconds",
     "demo setup": SANDBOX,
     "events list": "--client --status --type --limit --json",
