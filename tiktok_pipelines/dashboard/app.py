@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None, database: str | Path | None = N
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
     def render(request: Request, name: str, status: int = 200, **context) -> Response:
-        context.update(pages=PAGES, login=stored_hash is not None, periods=list(PERIODS))
+        signed = stored_hash is not None and request.session.get("signed_in") is True
+        context.update(pages=PAGES, sign_out=signed, periods=list(PERIODS))
         response = templates.TemplateResponse(request, name, context, status_code=status)
         response.headers.update(HEADERS)
         return response

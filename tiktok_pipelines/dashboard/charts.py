@@ -76,8 +76,9 @@ def line_chart(rows: Sequence[dict], x: str, series: Sequence[str], title: str) 
     labels = [r.get(x) for r in rows]
     for i in sorted({0, n // 2, n - 1}):
         label = labels[i].isoformat() if isinstance(labels[i], date) else str(labels[i])
+        anchor = "start" if i == 0 else "end" if i == n - 1 else "middle"
         parts.append(
-            f'<text x="{px(i):.1f}" y="{HEIGHT - 12}" text-anchor="middle" class="axis">{escape(label)}</text>'
+            f'<text x="{px(i):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" class="axis">{escape(label)}</text>'
         )
     for s, colour in zip(series, COLOURS, strict=False):
         points = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(values[s]))
