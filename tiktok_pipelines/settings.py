@@ -94,6 +94,12 @@ VARIABLES: tuple[Variable, ...] = (
         "4GB",
         "Memory DuckDB may use while building the analytics database (it spills to disk beyond).",
     ),
+    Variable(
+        "TIKTOK_PIPELINES_ANALYTICS_FRESH_MINUTES",
+        "0",
+        "When above 0, `analytics_freshness_sensor` builds the analytics DB at once if it was never built, "
+        "and again when its inputs changed and the last build is this many minutes old (the demo: 2).",
+    ),
     # -- webhooks and the event queue
     Variable(
         "TIKTOK_PIPELINES_QUEUE",

@@ -38,7 +38,7 @@ COMMANDS = {
     "clients show": "CLIENT_ID --json",
     "dashboard hash-password": "--stdin",
     "dashboard serve": "--host --port --database",
-    "demo run": f"{SANDBOX} --dagster-port --walk-seconds",
+    "demo run": f"{SANDBOX} --dagster-port --dashboard-port --walk-seconds",
     "demo setup": SANDBOX,
     "events list": "--client --status --type --limit --json",
     "fulfilment resolve": "CLIENT_ID LETTER_ID",
