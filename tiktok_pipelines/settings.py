@@ -198,6 +198,27 @@ VARIABLES: tuple[Variable, ...] = (
         "outside development, where the dashboard asks for it (its cookie is then sent over HTTPS only).",
         secret=True,
     ),
+    # -- notifications (docs/notifications.md)
+    Variable(
+        "TIKTOK_PIPELINES_DAGSTER_UI_URL",
+        "http://127.0.0.1:3000",
+        "Base URL of the Dagster UI, for the links to runs and assets in notifications.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_LANGUAGE", "pt", "Language of notifications: `pt` (Portuguese) or `en`."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_DIGEST_SECONDS",
+        "30",
+        "Notifications of one kind for one destination arriving within this many seconds of the first "
+        "go out as one digest message.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_MAX_AGE_HOURS",
+        "48",
+        "A notification not delivered after this many hours of retries is failed (check "
+        "`failed_notifications_empty`) until `tiktok-pipelines notifications retry`.",
+    ),
     # -- VTEX
     Variable(
         "VTEX_BASE_URL",

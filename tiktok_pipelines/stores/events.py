@@ -16,8 +16,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 from tiktok_pipelines.stores.queue import (  # noqa: F401  (the queue's names, where callers found them)
     DbEventQueue,
     QueuedEvent,
@@ -250,12 +252,18 @@ class EventDeadLetter:
         )
         with self.db.begin() as conn:
             conn.execute(statement)
-            return conn.execute(
+            letter_id = conn.execute(
                 sa.select(event_dead_letter.c.id).where(
                     event_dead_letter.c.source == event.source,
                     event_dead_letter.c.event_id == event.event_id,
                 )
             ).scalar_one()
+            if client_id:
+                notice = notices.event_dead_letter(
+                    client_id, event.source, event.event_type, event.event_id, letter_id, error
+                )
+                record_notices(conn, [notice])
+            return letter_id
 
     def list(
         self, status: str | None = "open", client_id: str | None = None, limit: int = 1000

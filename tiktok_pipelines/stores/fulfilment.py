@@ -17,8 +17,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.fulfilment import retry_delay_seconds
 from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 from tiktok_pipelines.stores.orders import PLACED_STATES, orders_table
 
 # Upload statuses. `uploaded`: accepted, waiting for webhook 36. `invalid`: TikTok refused the content and
@@ -538,7 +540,7 @@ class FulfilmentStore:
                 )
             ).rowcount
             if not updated:
-                conn.execute(
+                letter_id = conn.execute(
                     fulfilment_dead_letters.insert().values(
                         client_id=client_id,
                         channel=self.channel,
@@ -555,7 +557,11 @@ class FulfilmentStore:
                         first_at=now,
                         last_at=now,
                     )
+                ).inserted_primary_key[0]
+                notice = notices.fulfilment_failed(
+                    client_id, self.channel, stage, letter_id, reason, detail, package_id, order_id
                 )
+                record_notices(conn, [notice], now)
             row = conn.execute(sa.select(fulfilment_dead_letters).where(where)).first()
         return DeadLetter(**row._mapping)
 

@@ -13,6 +13,7 @@ detail holds personal data (name, address, CPF), so it is kept encrypted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipelines.core.models.orders import Order, Return
+from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 
 orders_table = sa.Table(
     "orders",
@@ -324,10 +327,12 @@ class OrderStore:
         assert record is not None
         return record
 
-    def update(self, client_id: str, order_id: str, **values: Any) -> None:
+    def update(self, client_id: str, order_id: str, notices: Sequence[Notice] = (), **values: Any) -> None:
+        """Writes `values`, and records `notices` (`stores/notifications.py`) in the same transaction."""
         values["updated_at"] = utcnow()
         with self.db.begin() as conn:
             conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
+            record_notices(conn, notices)
 
     def claim(self, client_id: str, order_id: str, owner: str, lease_seconds: float) -> OrderRecord | None:
         """Takes the order for `owner` (a run id) for `lease_seconds`, if it still needs syncing and no
@@ -393,7 +398,12 @@ class OrderStore:
         self.update(client_id, order_id, state=state, last_error=error[:2000])
 
     def done_syncing(
-        self, client_id: str, order_id: str, generation: int | None = None, **values: Any
+        self,
+        client_id: str,
+        order_id: str,
+        generation: int | None = None,
+        notices: Sequence[Notice] = (),
+        **values: Any,
     ) -> bool:
         """Clears the order's flag (with `values`, e.g. the error it is given up with) unless it was
         flagged again since the run read it at `generation` (a webhook during the run): then only `values`
@@ -413,6 +423,7 @@ class OrderStore:
                     .where(self._where(client_id, order_id))
                     .values(updated_at=now, **values)
                 )
+            record_notices(conn, notices)
         return bool(cleared)
 
     def set_vtex_status(self, client_id: str, vtex_order_id: str, status: str) -> bool:
