@@ -28,26 +28,24 @@ from tiktok_pipelines.dashboard.filters import Filters
 from tiktok_pipelines.dashboard.pages import PAGES
 from tiktok_pipelines.settings import Settings
 
+sys.path.insert(0, str(Path(__file__).parent))
+from analytics import line
+from analytics import run as build_benchmark_database
+
 TARGET_SECONDS = 2.0
-
-
-def line(name: str, value: float, unit: str, baseline: float | None = None) -> None:
-    ratio = f"  ratio {value / baseline:.2f} (baseline {baseline:.3f} {unit})" if baseline else ""
-    print(f"{name:<44} {value:>10.3f} {unit}{ratio}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=10_000_000, help="order lines to generate (about)")
-    parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one, deleted)")
     parser.add_argument("--database", type=Path, help="an analytics.duckdb already built (skips the build)")
+    parser.add_argument(
+        "--dir", type=Path, help="work folder of the build (default: a temporary one, deleted)"
+    )
+    parser.add_argument("--lines", type=int, default=10_000_000, help="order lines the build generates")
     args = parser.parse_args()
     if args.database:
         measure(args.database)
         return
-    sys.path.insert(0, str(Path(__file__).parent))
-    from analytics import run as build_benchmark_database
-
     with tempfile.TemporaryDirectory(prefix="ttp-bench-dashboard-") as tmp:
         folder = args.dir or Path(tmp)
         build_benchmark_database(folder, args.lines, baseline=False)
