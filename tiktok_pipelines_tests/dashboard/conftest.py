@@ -100,10 +100,14 @@ def new_browser():
 
 def heading(browser, text: str, seconds: float = 10.0) -> None:
     """Waits until the page shown is the one titled `text` (a form posted, a redirect followed)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, seconds).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == text)
+    # While the next page loads, the heading read may be the old page's, gone meanwhile.
+    WebDriverWait(
+        browser, seconds, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(lambda b: b.find_element(By.TAG_NAME, "h1").text == text)
 
 
 @pytest.fixture(scope="package")
