@@ -6,7 +6,7 @@ import json
 
 import click
 
-from tiktok_pipelines.cli.common import handle_errors, state_db
+from tiktok_pipelines.cli.common import state_db
 
 
 @click.group()
@@ -20,7 +20,6 @@ def events() -> None:
 @click.option("--type", "event_type", help="Only this event type (e.g. 1, 36, vtex:order_hook).")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def events_list(
     client_id: str | None, status: str | None, event_type: str | None, limit: int, as_json: bool
 ) -> None:
