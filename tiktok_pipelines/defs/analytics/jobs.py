@@ -32,7 +32,6 @@ lake_compaction_job = dg.define_asset_job(
     job=analytics_job,
     cron_schedule="5 * * * *",
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def analytics_schedule(
     context: dg.ScheduleEvaluationContext, lake: ParquetLake, state: StateStore
@@ -56,7 +55,6 @@ def analytics_schedule(
     job=lake_compaction_job,
     cron_schedule="30 3 * * *",
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def lake_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every night at 03:30 UTC (00:30 in Brazil, the quietest hour), compacts the lake's append-only

@@ -3,13 +3,13 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import lane_job, schedule
+from tiktok_pipelines.defs.automation import active_clients, client_runs, lane_job, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 
 catalog_job = lane_job(
+    Lane.CATALOG,
     "catalog_job",
-    selection=dg.AssetSelection.groups(Lane.CATALOG.value),
     partitions_def=clients_partitions,
     # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,
     # schedule, or a partition picked in the UI), so two never write to the same shop at once.
@@ -28,21 +28,11 @@ catalog_job = lane_job(
     job=catalog_job,
     cron_schedule="30 4 * * *",
     execution_timezone="America/Sao_Paulo",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
     """Every night, catalog_job for every active client, even when its feed did not change: failed
     products are retried, VTEX enrichment rotates (`vtex_refresh_days`), category rules are refreshed, and
     a feed reverted to an earlier version (whose change run key was already used) is published."""
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    partitions = set(context.instance.get_dynamic_partitions(clients_partitions.name))
-    requests = [
-        dg.RunRequest(
-            run_key=f"catalog-daily:{client.client_id}:{day}",
-            partition_key=client.client_id,
-            tags=client_write_tags(client.client_id, Lane.CATALOG),
-        )
-        for client in state.registry.list()
-        if client.status == "active" and client.client_id in partitions
-    ]
+    clients = active_clients(context.instance, state.registry, with_shop=False)
+    requests = client_runs(context, clients, "catalog-daily", stamp="%Y-%m-%d", lane=Lane.CATALOG)
     return requests or dg.SkipReason("no active client with a partition")

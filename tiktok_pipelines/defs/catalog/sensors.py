@@ -6,13 +6,13 @@ import time
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import sensor
+from tiktok_pipelines.defs.automation import active_clients, sensor
 from tiktok_pipelines.defs.catalog.jobs import catalog_job
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import map_concurrently
 from tiktok_pipelines.lanes.catalog.feed import probe_feed
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, lane_has_run
+from tiktok_pipelines.partitions import client_write_tags, lane_has_run
 from tiktok_pipelines.stores.registry import redact_url
 from tiktok_pipelines.vtex.feed_download import FeedFetchError
 
@@ -25,7 +25,6 @@ PROBE_CONCURRENCY = 4
     name="feed_change_sensor",
     job=catalog_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def feed_change_sensor(
     context: dg.SensorEvaluationContext, state: StateStore, feed_downloader: FeedDownloader
@@ -41,8 +40,7 @@ def feed_change_sensor(
     runs up in the queue)."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = cursor.get("seen", {})
-    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    clients = [c for c in state.registry.list() if c.status == "active" and c.client_id in partitions]
+    clients = active_clients(context.instance, state.registry, with_shop=False)
     if not clients:
         return dg.SensorResult(skip_reason="no active client with a partition", cursor=context.cursor)
     start = int(cursor.get("next", 0)) % len(clients)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.channels.base import Capabilities, ShopAccess
+from tiktok_pipelines.channels.base import Capabilities, ShopAccess, TokenProvider
 from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
@@ -82,13 +82,20 @@ class TikTokShop(dg.ConfigurableResource):
     def app_client(self, access_token: str, shop_cipher: str | None = None) -> TikTokShopClient:
         """A client with a given token: app- and seller-level endpoints (e.g. authorized shops), and the
         shop's endpoints too when its cipher is given."""
+        return self._api_client(access_token, shop_cipher)
+
+    def _api_client(
+        self, token: TokenProvider | str, shop_cipher: str | None, shop_key: str | None = None
+    ) -> TikTokShopClient:
+        """A Partner API client with this app's credentials, hosts, versions and limits."""
         key, secret = self._credentials()
         return TikTokShopClient(
             key,
             secret,
-            access_token,
+            token,
             shop_cipher,
             base_url=self.api_base_url,
+            shop_key=shop_key,
             versions=parse_versions(self.api_versions),
             price_fields=parse_price_fields(self.price_fields),
             rate_limit_per_second=self.rate_limit_per_second,
@@ -118,27 +125,13 @@ class TikTokShop(dg.ConfigurableResource):
 
     def channel(self) -> TikTokShopChannel:
         """TikTok Shop as a `Channel`: sessions on shops, with this app's credentials, hosts and limits."""
-        key, secret = self._credentials()
 
         def client_for(access: ShopAccess) -> TikTokShopClient:
-            return TikTokShopClient(
-                key,
-                secret,
-                access.tokens,
-                access.secrets["shop_cipher"],
-                base_url=self.api_base_url,
-                shop_key=f"shop:{access.shop_id}",
-                versions=parse_versions(self.api_versions),
-                price_fields=parse_price_fields(self.price_fields),
-                rate_limit_per_second=self.rate_limit_per_second,
-                max_concurrency=self.max_concurrency,
-                timeout=self.timeout_seconds,
-                retry=RetryPolicy(attempts=self.retry_attempts),
-            )
+            return self._api_client(access.tokens, access.secrets["shop_cipher"], f"shop:{access.shop_id}")
 
         return TikTokShopChannel(
             client_for,
-            capabilities(self.rate_limit_per_second, self.max_concurrency),
+            self.capabilities(),
             app=self.app(),
             app_client=self.app_client,
         )

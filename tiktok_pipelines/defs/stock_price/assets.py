@@ -22,6 +22,7 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check, client_check_result
 from tiktok_pipelines.defs.keys import tiktok_shop_key
@@ -38,9 +39,6 @@ from tiktok_pipelines.lanes.stock_price.service import (
     StockPriceRunError,
 )
 from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
-from tiktok_pipelines.partitions import clients_partitions
-
-GROUP = Lane.STOCK_PRICE.value
 
 
 class StockPriceConfig(dg.Config):
@@ -123,11 +121,9 @@ def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetChe
 # ---------------------------------------------------------------- assets
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
+@lane_asset(
+    Lane.STOCK_PRICE,
     kinds={"vtex", "parquet"},
-    code_version="1",
     check_specs=[
         client_check(
             "no_mass_stockout",
@@ -174,7 +170,7 @@ def vtex_stock(
     )
 
 
-@dg.asset(partitions_def=clients_partitions, group_name=GROUP, kinds={"vtex", "parquet"}, code_version="1")
+@lane_asset(Lane.STOCK_PRICE, kinds={"vtex", "parquet"})
 def vtex_prices(
     context: dg.AssetExecutionContext,
     config: StockPriceConfig,
@@ -191,13 +187,11 @@ def vtex_prices(
     return dg.MaterializeResult(metadata=read_metadata(outcome, context.log))
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
+@lane_asset(
+    Lane.STOCK_PRICE,
     key=tiktok_shop_key("stock_price_state"),
     deps=[vtex_stock, vtex_prices],
     kinds={"tiktok"},
-    code_version="1",
 )
 @on_the_channel_shop("tiktok_shop")
 def tiktok_stock_price_state(
@@ -213,13 +207,11 @@ def tiktok_stock_price_state(
     return dg.MaterializeResult(metadata=state_metadata(outcome, context.log))
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
+@lane_asset(
+    Lane.STOCK_PRICE,
     key=tiktok_shop_key("inventory"),
     deps=[vtex_stock, tiktok_stock_price_state],
     kinds={"tiktok", "parquet"},
-    code_version="1",
     check_specs=[_dead_letter_spec("stock", tiktok_shop_key("inventory"))],
 )
 @on_the_channel_shop("tiktok_shop")
@@ -243,13 +235,11 @@ def tiktok_inventory(
     )
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
+@lane_asset(
+    Lane.STOCK_PRICE,
     key=tiktok_shop_key("prices"),
     deps=[vtex_prices, tiktok_stock_price_state],
     kinds={"tiktok", "parquet"},
-    code_version="1",
     check_specs=[
         _dead_letter_spec("price", tiktok_shop_key("prices")),
         client_check(
