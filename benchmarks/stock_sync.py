@@ -93,7 +93,7 @@ def list_all(world, db, client_id: str) -> None:
             dict(
                 client_id=client_id,
                 product_key=key,
-                tiktok_product_id=product["id"],
+                channel_product_id=product["id"],
                 status=product["status"],
                 payload_hash=None,
                 pushed_at=now,
@@ -108,8 +108,8 @@ def list_all(world, db, client_id: str) -> None:
                 client_id=client_id,
                 seller_sku=s["seller_sku"],
                 product_key=key,
-                tiktok_product_id=product["id"],
-                tiktok_sku_id=s["id"],
+                channel_product_id=product["id"],
+                channel_sku_id=s["id"],
                 updated_at=now,
             )
             for s in product["skus"]
@@ -375,7 +375,7 @@ def main() -> None:
         with db.begin() as conn:
             conn.execute(
                 sku_sync.update()
-                .where(sku_sync.c.client_id == "demo", sku_sync.c.tiktok_product_id.in_(slice_products))
+                .where(sku_sync.c.client_id == "demo", sku_sync.c.channel_product_id.in_(slice_products))
                 .values(confirmed=None)
             )
         world.tiktok.reset_stats()

@@ -17,7 +17,7 @@ import pyarrow as pa
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME
 from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
 from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
-from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, AppendOnlyTable
+from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, AppendOnlyTable
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
 SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")
@@ -84,23 +84,33 @@ def source_select(
     """SELECT of a lake table's rows over `files`, in contract columns and types, plus `_file` and `_row`
     (the part and row position, which break ties between versions ingested at the same instant).
 
-    Columns a part lacks (written before the contract grew) read as NULL; no files, no rows. With
-    `keep_extra`, columns the contract does not know (written by newer code) follow as they are."""
+    Columns a part lacks (written before the contract grew) read as NULL; a column an older part carries
+    under its former name (`core.tables.FORMER_COLUMN_NAMES`) reads from that, and a part without
+    `channel` is `FORMER_CHANNEL`'s. No files, no rows. With `keep_extra`, columns the contract does not
+    know (written by newer code) follow as they are."""
     if not files:
         cols = ", ".join(f'CAST(NULL AS {duckdb_type(f.type)}) AS "{f.name}"' for f in table.schema)
         return f"SELECT {cols}, CAST(NULL AS VARCHAR) AS _file, CAST(NULL AS BIGINT) AS _row WHERE false"
     scan = f"read_parquet({sql_list(list(files))}, union_by_name = true, filename = true, file_row_number = true)"
     present = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
-    cols = [
-        f'CAST("{f.name}" AS {duckdb_type(f.type)}) AS "{f.name}"'
-        if f.name in present
-        else f'CAST(NULL AS {duckdb_type(f.type)}) AS "{f.name}"'
-        for f in table.schema
-    ]
+    former = table.former_names
+    cols = [f'{_column_value(f, present, former.get(f.name))} AS "{f.name}"' for f in table.schema]
     if keep_extra:
-        known = {*table.schema.names, "filename", "file_row_number"}
+        known = {*table.schema.names, *former.values(), "filename", "file_row_number"}
         cols += [f'"{name}"' for name in present if name not in known]
     return f"SELECT {', '.join(cols)}, filename AS _file, file_row_number AS _row FROM {scan}"
+
+
+def _column_value(field: pa.Field, present: Sequence[str], former: str | None) -> str:
+    """A contract column of a row: its value under its name, else under its former name, else NULL (and
+    for `channel`, the channel of every row written before rows named theirs)."""
+    type_ = duckdb_type(field.type)
+    values = [f'CAST("{name}" AS {type_})' for name in (field.name, former) if name and name in present]
+    if field.name == "channel":
+        values.append(f"CAST({sql_string(FORMER_CHANNEL)} AS {type_})")
+    if not values:
+        return f"CAST(NULL AS {type_})"
+    return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
 
 
 def newest_select(table: AppendOnlyTable, relation: str) -> str:
@@ -195,20 +205,20 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                    coalesce(o.is_cancelled, false) OR upper(coalesce(l.status, '')) IN {CANCELLED}
                        AS is_cancelled
             FROM cur_order_lines l
-            LEFT JOIN orders o ON o.client_id = l.client_id AND o.order_id = l.order_id""",
+            LEFT JOIN orders o ON o.client_id = l.client_id AND o.channel = l.channel AND o.order_id = l.order_id""",
         ),
         (
             "sales_daily",
             """
             WITH o AS (
-                SELECT client_id, day, currency,
+                SELECT client_id, channel, day, currency,
                        count(*) FILTER (WHERE is_sale) AS orders,
                        count(*) FILTER (WHERE is_cancelled) AS cancelled_orders,
                        sum(shipping_fee) FILTER (WHERE is_sale) AS shipping_fee,
                        sum(total) FILTER (WHERE is_sale) AS total
-                FROM orders GROUP BY client_id, day, currency),
+                FROM orders GROUP BY client_id, channel, day, currency),
             l AS (
-                SELECT client_id, day, currency,
+                SELECT client_id, channel, day, currency,
                        sum(quantity) FILTER (WHERE is_sale) AS units,
                        sum(gross) FILTER (WHERE is_sale) AS gross,
                        sum(seller_discount) FILTER (WHERE is_sale) AS seller_discount,
@@ -216,8 +226,9 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                        sum(discounts) FILTER (WHERE is_sale) AS discounts,
                        sum(net) FILTER (WHERE is_sale) AS net,
                        sum(net) FILTER (WHERE is_cancelled) AS cancelled_net
-                FROM order_lines GROUP BY client_id, day, currency)
-            SELECT coalesce(o.client_id, l.client_id) AS client_id, coalesce(o.day, l.day) AS day,
+                FROM order_lines GROUP BY client_id, channel, day, currency)
+            SELECT coalesce(o.client_id, l.client_id) AS client_id, coalesce(o.channel, l.channel) AS channel,
+                   coalesce(o.day, l.day) AS day,
                    coalesce(o.currency, l.currency) AS currency,
                    coalesce(o.orders, 0) AS orders, coalesce(o.cancelled_orders, 0) AS cancelled_orders,
                    coalesce(l.units, 0) AS units, coalesce(l.gross, 0) AS gross,
@@ -227,7 +238,8 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                    coalesce(l.cancelled_net, 0) AS cancelled_net,
                    coalesce(o.shipping_fee, 0) AS shipping_fee, coalesce(o.total, 0) AS total
             FROM o FULL OUTER JOIN l
-              ON o.client_id IS NOT DISTINCT FROM l.client_id AND o.day IS NOT DISTINCT FROM l.day
+              ON o.client_id IS NOT DISTINCT FROM l.client_id AND o.channel IS NOT DISTINCT FROM l.channel
+             AND o.day IS NOT DISTINCT FROM l.day
              AND o.currency IS NOT DISTINCT FROM l.currency
             WHERE coalesce(o.orders, 0) + coalesce(o.cancelled_orders, 0) + coalesce(l.units, 0) > 0
                OR l.cancelled_net IS NOT NULL""",
@@ -235,7 +247,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
         (
             "product_sales",
             """
-            SELECT client_id, day, currency, tiktok_product_id, tiktok_sku_id, seller_sku,
+            SELECT client_id, channel, day, currency, channel_product_id, channel_sku_id, seller_sku,
                    arg_max(product_name, created_at) AS product_name,
                    arg_max(sku_name, created_at) AS sku_name,
                    count(DISTINCT order_id) FILTER (WHERE is_sale) AS orders,
@@ -245,34 +257,34 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                    coalesce(sum(net) FILTER (WHERE is_sale), 0) AS net,
                    coalesce(sum(quantity) FILTER (WHERE is_cancelled), 0) AS cancelled_units
             FROM order_lines WHERE is_sale OR is_cancelled
-            GROUP BY client_id, day, currency, tiktok_product_id, tiktok_sku_id, seller_sku""",
+            GROUP BY client_id, channel, day, currency, channel_product_id, channel_sku_id, seller_sku""",
         ),
         (
             "_product_day",
             """
-            SELECT client_id, day, currency, tiktok_product_id,
+            SELECT client_id, channel, day, currency, channel_product_id,
                    arg_max(product_name, created_at) AS product_name,
                    count(DISTINCT order_id) AS orders, sum(quantity) AS units,
                    sum(gross) AS gross, sum(discounts) AS discounts, sum(net) AS net
             FROM order_lines WHERE is_sale
-            GROUP BY client_id, day, currency, tiktok_product_id""",
+            GROUP BY client_id, channel, day, currency, channel_product_id""",
         ),
         (
             "top_products",
             f"""
             WITH p AS ({_periods("_product_day", ("week", "month", "all_time"))}),
             totals AS (
-                SELECT client_id, period, period_start, period_end, currency, tiktok_product_id,
+                SELECT client_id, channel, period, period_start, period_end, currency, channel_product_id,
                        arg_max(product_name, day) AS product_name,
                        sum(orders) AS orders, sum(units) AS units, sum(gross) AS gross,
                        sum(discounts) AS discounts, sum(net) AS net
-                FROM p GROUP BY client_id, period, period_start, period_end, currency, tiktok_product_id),
+                FROM p GROUP BY client_id, channel, period, period_start, period_end, currency, channel_product_id),
             ranked AS (
                 SELECT *,
-                       row_number() OVER (PARTITION BY client_id, period, period_start, currency
-                                          ORDER BY net DESC, units DESC, tiktok_product_id) AS rank,
+                       row_number() OVER (PARTITION BY client_id, channel, period, period_start, currency
+                                          ORDER BY net DESC, units DESC, channel_product_id) AS rank,
                        CAST(net AS DOUBLE) / nullif(CAST(sum(net) OVER (
-                           PARTITION BY client_id, period, period_start, currency) AS DOUBLE), 0) AS net_share
+                           PARTITION BY client_id, channel, period, period_start, currency) AS DOUBLE), 0) AS net_share
                 FROM totals)
             SELECT * FROM ranked WHERE rank <= {int(inputs.top_n)}""",
         ),
@@ -280,82 +292,89 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             "conversion",
             f"""
             WITH perf AS (
-                SELECT client_id, date AS day, tiktok_product_id, page_views, impressions,
-                       orders AS tiktok_orders, units AS tiktok_units
+                SELECT client_id, channel, date AS day, channel_product_id, page_views, impressions,
+                       orders AS channel_orders, units AS channel_units
                 FROM cur_product_performance),
             sold AS (
-                SELECT client_id, day, tiktok_product_id, max(product_name) AS product_name,
+                SELECT client_id, channel, day, channel_product_id, max(product_name) AS product_name,
                        sum(orders) AS orders, sum(units) AS units
-                FROM _product_day GROUP BY client_id, day, tiktok_product_id),
+                FROM _product_day GROUP BY client_id, channel, day, channel_product_id),
             titles AS (
-                SELECT client_id, tiktok_product_id,
+                SELECT client_id, channel, channel_product_id,
                        first(title ORDER BY updated_at DESC, seller_sku) AS title
-                FROM listings WHERE tiktok_product_id IS NOT NULL GROUP BY client_id, tiktok_product_id),
+                FROM listings WHERE channel_product_id IS NOT NULL
+                GROUP BY client_id, channel, channel_product_id),
             daily AS (
-                SELECT coalesce(p.client_id, s.client_id) AS client_id, coalesce(p.day, s.day) AS day,
-                       coalesce(p.tiktok_product_id, s.tiktok_product_id) AS tiktok_product_id,
+                SELECT coalesce(p.client_id, s.client_id) AS client_id,
+                       coalesce(p.channel, s.channel) AS channel, coalesce(p.day, s.day) AS day,
+                       coalesce(p.channel_product_id, s.channel_product_id) AS channel_product_id,
                        s.product_name, p.page_views, p.impressions,
                        coalesce(s.orders, 0) AS orders, coalesce(s.units, 0) AS units,
-                       p.tiktok_orders, p.tiktok_units
+                       p.channel_orders, p.channel_units
                 FROM perf p FULL OUTER JOIN sold s
-                  ON p.client_id = s.client_id AND p.day = s.day AND p.tiktok_product_id = s.tiktok_product_id),
+                  ON p.client_id = s.client_id AND p.channel = s.channel AND p.day = s.day
+                 AND p.channel_product_id = s.channel_product_id),
             p AS ({_periods("daily", ("day", "week", "month"))}),
             totals AS (
-                SELECT client_id, period, period_start, period_end, tiktok_product_id,
+                SELECT client_id, channel, period, period_start, period_end, channel_product_id,
                        arg_max(product_name, day) FILTER (WHERE product_name IS NOT NULL) AS product_name,
                        sum(page_views) AS page_views, sum(impressions) AS impressions,
                        sum(orders) AS orders, sum(units) AS units,
-                       sum(tiktok_orders) AS tiktok_orders, sum(tiktok_units) AS tiktok_units
-                FROM p GROUP BY client_id, period, period_start, period_end, tiktok_product_id)
+                       sum(channel_orders) AS channel_orders, sum(channel_units) AS channel_units
+                FROM p GROUP BY client_id, channel, period, period_start, period_end, channel_product_id)
             SELECT t.* EXCLUDE (product_name), coalesce(t.product_name, n.title) AS product_name,
                    CAST(t.orders AS DOUBLE) / nullif(t.page_views, 0) AS view_to_order_rate,
                    CAST(t.page_views AS DOUBLE) / nullif(t.impressions, 0) AS impression_to_view_rate
             FROM totals t LEFT JOIN titles n
-              ON n.client_id = t.client_id AND n.tiktok_product_id = t.tiktok_product_id""",
+              ON n.client_id = t.client_id AND n.channel = t.channel
+             AND n.channel_product_id = t.channel_product_id""",
         ),
         (
             "stock_outs",
             f"""
             WITH pushes AS (
-                SELECT client_id, seller_sku, tiktok_sku_id, coalesce(warehouse_id, '') AS warehouse_id,
+                SELECT client_id, channel, seller_sku, channel_sku_id,
+                       coalesce(channel_warehouse_id, '') AS channel_warehouse_id,
                        quantity, pushed_at, _file, _row
                 FROM src_stock_history
                 WHERE result = 'ok' AND pushed_at IS NOT NULL AND quantity IS NOT NULL),
             changes AS (
                 -- what each push changed in its warehouse, so that a running sum is the SKU's total
                 SELECT *, quantity - coalesce(lag(quantity) OVER (
-                    PARTITION BY client_id, seller_sku, tiktok_sku_id, warehouse_id
+                    PARTITION BY client_id, channel, seller_sku, channel_sku_id, channel_warehouse_id
                     ORDER BY pushed_at, _file, _row), 0) AS change
                 FROM pushes),
             levels AS (
                 -- RANGE: the total after every push of one instant, so simultaneous pushes to two
-                -- warehouses never make a zero that TikTok never showed
-                SELECT DISTINCT client_id, seller_sku, tiktok_sku_id, pushed_at,
-                       sum(change) OVER (PARTITION BY client_id, seller_sku, tiktok_sku_id ORDER BY pushed_at
-                                         RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS available
+                -- warehouses never make a zero that the channel never showed
+                SELECT DISTINCT client_id, channel, seller_sku, channel_sku_id, pushed_at,
+                       sum(change) OVER (PARTITION BY client_id, channel, seller_sku, channel_sku_id
+                                         ORDER BY pushed_at RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS available
                 FROM changes),
             flagged AS (
                 SELECT *, available <= 0 AS at_zero,
-                       coalesce(lag(available <= 0) OVER (PARTITION BY client_id, seller_sku, tiktok_sku_id
+                       coalesce(lag(available <= 0) OVER (PARTITION BY client_id, channel, seller_sku, channel_sku_id
                                                           ORDER BY pushed_at), false) AS was_at_zero
                 FROM levels),
             edges AS (
-                SELECT *, lead(pushed_at) OVER (PARTITION BY client_id, seller_sku, tiktok_sku_id
+                SELECT *, lead(pushed_at) OVER (PARTITION BY client_id, channel, seller_sku, channel_sku_id
                                                 ORDER BY pushed_at) AS next_edge
                 FROM flagged WHERE at_zero <> was_at_zero)
-            SELECT e.client_id, e.seller_sku, e.tiktok_sku_id, li.tiktok_product_id,
+            SELECT e.client_id, e.channel, e.seller_sku, e.channel_sku_id, li.channel_product_id,
                    {local_day("e.pushed_at")} AS day,
                    e.pushed_at AS started_at, e.next_edge AS ended_at, e.next_edge IS NULL AS ongoing,
                    greatest(epoch(coalesce(e.next_edge, {as_of}) - e.pushed_at), 0) / 3600.0 AS duration_hours
             FROM edges e
-            LEFT JOIN listings li ON li.client_id = e.client_id AND li.seller_sku = e.seller_sku
+            LEFT JOIN listings li
+              ON li.client_id = e.client_id AND li.channel = e.channel AND li.seller_sku = e.seller_sku
             WHERE e.at_zero""",
         ),
         (
             "sync_health",
             f"""
             WITH events AS (
-                SELECT e.client_id, {local_day("e.received_at")} AS day, 'webhook' AS channel, e.source,
+                SELECT e.client_id, CAST(NULL AS VARCHAR) AS channel, {local_day("e.received_at")} AS day,
+                       'webhook' AS kind, e.source,
                        e.event_type, coalesce(n.event_name, e.event_type) AS event_name,
                        CAST(NULL AS VARCHAR) AS lane, CAST(NULL AS VARCHAR) AS operation,
                        e.status = 'handled' AS ok, e.status = 'failed' AS bad, e.status = 'ignored' AS skip,
@@ -364,13 +383,13 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                             THEN epoch(e.handled_at - e.received_at) END AS latency
                 FROM src_event_log e LEFT JOIN event_names n ON n.event_type = e.event_type),
             calls AS (
-                SELECT client_id, {local_day('"at"')} AS day, 'api' AS channel, api AS source,
+                SELECT client_id, channel, {local_day('"at"')} AS day, 'api' AS kind, api AS source,
                        CAST(NULL AS VARCHAR) AS event_type, CAST(NULL AS VARCHAR) AS event_name,
                        lane, operation,
                        result = 'ok' AS ok, result = 'failed' AS bad, result = 'skipped' AS skip, false AS waiting,
                        duration_ms / 1000.0 AS latency
                 FROM src_sync_log)
-            SELECT client_id, day, channel, source, event_type, event_name, lane, operation,
+            SELECT client_id, channel, day, kind, source, event_type, event_name, lane, operation,
                    count(*) AS total, count(*) FILTER (WHERE ok) AS succeeded,
                    count(*) FILTER (WHERE bad) AS failed, count(*) FILTER (WHERE skip) AS skipped,
                    count(*) FILTER (WHERE waiting) AS pending,
@@ -380,16 +399,16 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
                    quantile_cont(latency, 0.95) AS latency_p95_seconds,
                    max(latency) AS latency_max_seconds
             FROM (SELECT * FROM events UNION ALL SELECT * FROM calls)
-            GROUP BY client_id, day, channel, source, event_type, event_name, lane, operation""",
+            GROUP BY client_id, channel, day, kind, source, event_type, event_name, lane, operation""",
         ),
         (
             "sync_errors",
             f"""
-            SELECT client_id, {local_day('"at"')} AS day, api AS source, lane, operation, error_code,
+            SELECT client_id, channel, {local_day('"at"')} AS day, api AS source, lane, operation, error_code,
                    count(*) AS errors, count(DISTINCT item_key) AS items, min("at") AS first_at,
                    max("at") AS last_at, arg_max(error_message, "at") AS last_message
             FROM src_sync_log WHERE result = 'failed'
-            GROUP BY client_id, day, source, lane, operation, error_code""",
+            GROUP BY client_id, channel, day, source, lane, operation, error_code""",
         ),
     ]
 

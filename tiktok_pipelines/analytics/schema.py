@@ -44,6 +44,7 @@ def _c(name: str, type_: str, description: str) -> Column:
 
 
 CLIENT_ID = _c("client_id", "VARCHAR", "The merchant (the partition key of every pipeline).")
+CHANNEL = _c("channel", "VARCHAR", "The sales channel the row is about: `tiktok_shop`.")
 DAY = _c(
     "day",
     "DATE",
@@ -56,8 +57,10 @@ PERIOD = _c(
 )
 PERIOD_START = _c("period_start", "DATE", "First day of the period.")
 PERIOD_END = _c("period_end", "DATE", "Day after the last day of the period (exclusive end).")
-TIKTOK_PRODUCT_ID = _c("tiktok_product_id", "VARCHAR", "TikTok product id (a product groups its SKUs).")
-TIKTOK_SKU_ID = _c("tiktok_sku_id", "VARCHAR", "TikTok SKU id.")
+CHANNEL_PRODUCT_ID = _c(
+    "channel_product_id", "VARCHAR", "The channel's product id (a product groups its SKUs)."
+)
+CHANNEL_SKU_ID = _c("channel_sku_id", "VARCHAR", "The channel's SKU id.")
 SELLER_SKU = _c("seller_sku", "VARCHAR", "The merchant's SKU (VTEX reference, the feed's `g:id`).")
 PRODUCT_NAME = _c(
     "product_name", "VARCHAR", "Product name as on the most recent order line (else the listing)."
@@ -77,12 +80,13 @@ NET = _c("net", AMOUNT, "gross − discounts: what buyers paid for the goods, wi
 TABLES: tuple[Table, ...] = (
     Table(
         "orders",
-        "one row per (client_id, order_id): the newest version ingested",
-        "TikTok Shop orders, deduplicated to the newest version of each order (the lake keeps every "
-        "version as it was ingested), with the order's day and whether it counts as a sale.",
+        "one row per (client_id, channel, order_id): the newest version ingested",
+        "Orders of the sales channels, deduplicated to the newest version of each order (the lake keeps "
+        "every version as it was ingested), with the order's day and whether it counts as a sale.",
         (
             CLIENT_ID,
-            _c("order_id", "VARCHAR", "TikTok order id."),
+            CHANNEL,
+            _c("order_id", "VARCHAR", "The channel's order id."),
             DAY,
             _c(
                 "status",
@@ -125,18 +129,19 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "order_lines",
-        "one row per (client_id, order_id, line_id): the newest version ingested",
+        "one row per (client_id, channel, order_id, line_id): the newest version ingested",
         "Order lines, deduplicated to the newest version of each line, with their money worked out "
         "(gross, discounts, net) and whether they count as sales.",
         (
             CLIENT_ID,
-            _c("order_id", "VARCHAR", "TikTok order id (joins `orders`)."),
-            _c("line_id", "VARCHAR", "TikTok line item id."),
+            CHANNEL,
+            _c("order_id", "VARCHAR", "The channel's order id (joins `orders`)."),
+            _c("line_id", "VARCHAR", "The channel's line item id."),
             _c(
                 "day", "DATE", "The order's `day` (from the line's own created_at when the order is unknown)."
             ),
-            TIKTOK_PRODUCT_ID,
-            TIKTOK_SKU_ID,
+            CHANNEL_PRODUCT_ID,
+            CHANNEL_SKU_ID,
             SELLER_SKU,
             _c("product_name", "VARCHAR", "Product name on the order."),
             _c("sku_name", "VARCHAR", "Variant name on the order (e.g. Preto / M)."),
@@ -168,11 +173,12 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "sales_daily",
-        "one row per (client_id, day, currency) with any sale or cancellation",
-        "Sales per client and day: orders, units and money of the lines that count as sales, and the "
-        "cancellations of orders placed that day. Cancelled, unpaid and sample orders are not sales.",
+        "one row per (client_id, channel, day, currency) with any sale or cancellation",
+        "Sales per client, channel and day: orders, units and money of the lines that count as sales, and "
+        "the cancellations of orders placed that day. Cancelled, unpaid and sample orders are not sales.",
         (
             CLIENT_ID,
+            CHANNEL,
             _c("day", "DATE", "The orders' `day` (reporting time zone)."),
             CURRENCY,
             ORDERS,
@@ -197,16 +203,17 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "product_sales",
-        "one row per (client_id, day, currency, tiktok_product_id, tiktok_sku_id, seller_sku) with any sale "
-        "or cancellation",
+        "one row per (client_id, channel, day, currency, channel_product_id, channel_sku_id, seller_sku) "
+        "with any sale or cancellation",
         "Sales per SKU and day; sum over SKUs for a product (but count a product's orders in `top_products` "
         "or `conversion`, since one order may hold several SKUs of a product).",
         (
             CLIENT_ID,
+            CHANNEL,
             _c("day", "DATE", "The orders' `day` (reporting time zone)."),
             CURRENCY,
-            TIKTOK_PRODUCT_ID,
-            TIKTOK_SKU_ID,
+            CHANNEL_PRODUCT_ID,
+            CHANNEL_SKU_ID,
             SELLER_SKU,
             PRODUCT_NAME,
             _c("sku_name", "VARCHAR", "Variant name as on the most recent order line."),
@@ -221,17 +228,18 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "top_products",
-        "one row per (client_id, period, period_start, currency, rank), rank 1 to 20",
-        "The best-selling products of each client per week, month and all time, ranked by net revenue "
-        "(ties: units, then product id).",
+        "one row per (client_id, channel, period, period_start, currency, rank), rank 1 to 20",
+        "The best-selling products of each client on each channel per week, month and all time, ranked by "
+        "net revenue (ties: units, then product id).",
         (
             CLIENT_ID,
+            CHANNEL,
             _c("period", "VARCHAR", "`week` (Monday to Sunday), `month` or `all_time`."),
             PERIOD_START,
             PERIOD_END,
             CURRENCY,
             _c("rank", "INTEGER", "1 = the most net revenue in the period."),
-            TIKTOK_PRODUCT_ID,
+            CHANNEL_PRODUCT_ID,
             PRODUCT_NAME,
             _c("orders", "BIGINT", "Sale orders holding the product."),
             UNITS,
@@ -248,41 +256,43 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "conversion",
-        "one row per (client_id, period, period_start, tiktok_product_id)",
-        "Product page views (TikTok's shop-products performance analytics) against the orders and units "
-        "sold, per product per day, week and month. Views and TikTok's own counts are NULL where TikTok "
-        "reported nothing for the product in the period.",
+        "one row per (client_id, channel, period, period_start, channel_product_id)",
+        "Product page views (the channel's product performance analytics: TikTok's shop-products "
+        "performance) against the orders and units sold, per product per day, week and month. Views and "
+        "the channel's own counts are NULL where it reported nothing for the product in the period.",
         (
             CLIENT_ID,
+            CHANNEL,
             _c("period", "VARCHAR", "`day`, `week` (Monday to Sunday) or `month`."),
             PERIOD_START,
             PERIOD_END,
-            TIKTOK_PRODUCT_ID,
+            CHANNEL_PRODUCT_ID,
             _c("product_name", "VARCHAR", "Product name (order lines, else the listing's title)."),
-            _c("page_views", "BIGINT", "Product page views TikTok reported."),
-            _c("impressions", "BIGINT", "Product impressions TikTok reported."),
+            _c("page_views", "BIGINT", "Product page views the channel reported."),
+            _c("impressions", "BIGINT", "Product impressions the channel reported."),
             _c("orders", "BIGINT", "Sale orders holding the product (from `order_lines`)."),
             UNITS,
             _c("view_to_order_rate", "DOUBLE", "orders / page_views (NULL without views)."),
             _c("impression_to_view_rate", "DOUBLE", "page_views / impressions (NULL without impressions)."),
-            _c("tiktok_orders", "BIGINT", "Orders TikTok's analytics attributed to the product."),
-            _c("tiktok_units", "BIGINT", "Units TikTok's analytics attributed to the product."),
+            _c("channel_orders", "BIGINT", "Orders the channel's analytics attributed to the product."),
+            _c("channel_units", "BIGINT", "Units the channel's analytics attributed to the product."),
         ),
         "period_start DESC, period, page_views DESC NULLS LAST",
     ),
     Table(
         "stock_outs",
-        "one row per period a SKU sat at zero available units on TikTok",
-        "Periods each SKU showed zero stock on TikTok: from a successful push that brought the SKU's total "
-        "over its warehouses to zero until the next push that brought it above zero (failed pushes changed "
-        "nothing on TikTok and are ignored).",
+        "one row per period a SKU sat at zero available units on a channel",
+        "Periods each SKU showed zero stock on a channel: from a successful push that brought the SKU's "
+        "total over its warehouses to zero until the next push that brought it above zero (failed pushes "
+        "changed nothing on the channel and are ignored).",
         (
             CLIENT_ID,
+            CHANNEL,
             SELLER_SKU,
-            TIKTOK_SKU_ID,
-            _c("tiktok_product_id", "VARCHAR", "TikTok product id (from `listings`)."),
+            CHANNEL_SKU_ID,
+            _c("channel_product_id", "VARCHAR", "The channel's product id (from `listings`)."),
             _c("day", "DATE", "Calendar date of `started_at` in the reporting time zone."),
-            _c("started_at", "TIMESTAMPTZ", "When the SKU reached zero on TikTok (UTC)."),
+            _c("started_at", "TIMESTAMPTZ", "When the SKU reached zero on the channel (UTC)."),
             _c("ended_at", "TIMESTAMPTZ", "When stock came back (UTC); NULL while it is still out."),
             _c("ongoing", "BOOLEAN", "Still out of stock at the build (`build_info.built_at`)."),
             _c("duration_hours", "DOUBLE", "Hours at zero, up to the build for ongoing periods."),
@@ -291,17 +301,23 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "sync_health",
-        "one row per (client_id, day, channel, source, event_type, lane, operation)",
+        "one row per (client_id, channel, day, kind, source, event_type, lane, operation)",
         "Health of the integration per client and day: webhooks received per type (state DB event log) "
         "and API calls per operation (lake `sync_log`), with outcomes, error rate and latency.",
         (
             _c("client_id", "VARCHAR", "The merchant (NULL for webhooks no registered client owns)."),
             _c(
+                "channel",
+                "VARCHAR",
+                "The sales channel the API calls served (`tiktok_shop`); NULL for webhooks (`source` says "
+                "who sent them).",
+            ),
+            _c(
                 "day",
                 "DATE",
                 "Calendar date of receipt (webhooks) or of the call (API) in the reporting time zone.",
             ),
-            _c("channel", "VARCHAR", "`webhook` (events received) or `api` (calls made)."),
+            _c("kind", "VARCHAR", "`webhook` (events received) or `api` (calls made)."),
             _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
             _c(
                 "event_type",
@@ -331,14 +347,16 @@ TABLES: tuple[Table, ...] = (
             _c("latency_p95_seconds", "DOUBLE", "95th percentile of the same."),
             _c("latency_max_seconds", "DOUBLE", "Slowest of the same."),
         ),
-        "day DESC, channel DESC, total DESC",
+        "day DESC, kind DESC, total DESC",
     ),
     Table(
         "sync_errors",
-        "one row per (client_id, day, source, lane, operation, error_code)",
-        "API errors by code per client and day, from the lake's `sync_log` (calls with result `failed`).",
+        "one row per (client_id, channel, day, source, lane, operation, error_code)",
+        "API errors by code per client, channel and day, from the lake's `sync_log` (calls with result "
+        "`failed`).",
         (
             CLIENT_ID,
+            _c("channel", "VARCHAR", "The sales channel the calls served (`tiktok_shop`)."),
             _c("day", "DATE", "Calendar date of the calls in the reporting time zone."),
             _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
             _c("lane", "VARCHAR", "catalog, stock_price, orders, fulfilment or tokens."),
@@ -358,24 +376,27 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "listings",
-        "one row per (client_id, seller_sku): the newest version ingested",
-        "The TikTok listing of each SKU (the dimension that names products and SKUs), deduplicated to "
-        "the newest version.",
+        "one row per (client_id, channel, seller_sku): the newest version ingested",
+        "The listing of each SKU on each channel (the dimension that names products and SKUs), "
+        "deduplicated to the newest version.",
         (
             CLIENT_ID,
+            CHANNEL,
             SELLER_SKU,
             _c(
                 "product_key", "VARCHAR", "The feed's item_group_id (or the seller_sku of a one-SKU product)."
             ),
-            TIKTOK_PRODUCT_ID,
-            TIKTOK_SKU_ID,
+            CHANNEL_PRODUCT_ID,
+            CHANNEL_SKU_ID,
             _c("title", "VARCHAR", "Listing title."),
-            _c("status", "VARCHAR", "TikTok product status (ACTIVATE, SELLER_DEACTIVATED...)."),
-            _c("price", MONEY, "Price on TikTok."),
-            _c("list_price", MONEY, "List (strike-through) price on TikTok."),
+            _c(
+                "status", "VARCHAR", "The channel's product status (TikTok: ACTIVATE, SELLER_DEACTIVATED...)."
+            ),
+            _c("price", MONEY, "Price on the channel."),
+            _c("list_price", MONEY, "List (strike-through) price on the channel."),
             CURRENCY,
-            _c("quantity", "BIGINT", "Available units last pushed to TikTok."),
-            _c("updated_at", "TIMESTAMPTZ", "Last change on TikTok (UTC)."),
+            _c("quantity", "BIGINT", "Available units last pushed to the channel."),
+            _c("updated_at", "TIMESTAMPTZ", "Last change on the channel (UTC)."),
             _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
         ),
         "client_id, seller_sku",

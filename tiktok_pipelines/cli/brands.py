@@ -20,11 +20,11 @@ def brands_list(client_id: str, failed: bool) -> None:
 
     db, client_id = state_db_for(client_id)
     entries = sorted(BrandMap(db).all(client_id).values(), key=lambda e: e.brand_key)
-    rows = [e.__dict__ for e in entries if not failed or not e.tiktok_brand_id]
+    rows = [e.__dict__ for e in entries if not failed or not e.channel_brand_id]
     if not rows:
         click.echo("no brand yet" if not failed else "every brand is mapped")
         return
-    print_table(rows, ("brand_name", "tiktok_brand_id", "tiktok_brand_name", "origin", "last_error"), 60)
+    print_table(rows, ("brand_name", "channel_brand_id", "channel_brand_name", "origin", "last_error"), 60)
 
 
 @brands.command("set")
@@ -41,7 +41,7 @@ def brands_set(client_id: str, brand_name: str, tiktok_brand_id: str) -> None:
         client_id,
         brand_key(brand_name),
         brand_name,
-        tiktok_brand_id=tiktok_brand_id,
+        channel_brand_id=tiktok_brand_id,
         origin="manual",
     )
     click.echo(f"brand {brand_name!r} → TikTok brand {tiktok_brand_id}")

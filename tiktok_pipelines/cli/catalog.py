@@ -31,7 +31,7 @@ def catalog_status(client_id: str, only_paused: bool) -> None:
     if only_paused and failing:
         print_table(
             [{**p.__dict__, "paused": "yes" if p.paused else ""} for p in failing],
-            ("product_key", "tiktok_product_id", "failures", "paused", "last_error"),
+            ("product_key", "channel_product_id", "failures", "paused", "last_error"),
             80,
         )
     for record in ShrinkGuardStore(db).pending(client_id):

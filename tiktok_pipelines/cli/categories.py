@@ -41,7 +41,7 @@ def categories_list(client_id: str, status: str, as_json: bool) -> None:
         click.echo("no mapping yet: materialize tiktok_categories, or set one with `categories set`")
         return
     print_table(
-        rows, ("status", "source", "value", "products", "tiktok_category_id", "tiktok_path", "origin"), 50
+        rows, ("status", "source", "value", "products", "channel_category_id", "channel_path", "origin"), 50
     )
 
 
@@ -92,7 +92,7 @@ def categories_accept(client_id: str, kind: str | None, value: str | None, accep
         fail("give KIND and VALUE, or --all", EXIT_INVALID)
     for k, v in keys:
         mapping = store.mapping(client_id, k, v)
-        if mapping is None or not mapping.tiktok_category_id:
+        if mapping is None or not mapping.channel_category_id:
             fail(f"no suggestion for {k} {v!r}: use `categories set`", EXIT_NOT_FOUND)
         store.decide(client_id, k, v, "accepted")
     click.echo(f"accepted {len(keys)} mapping(s)")

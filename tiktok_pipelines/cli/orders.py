@@ -34,7 +34,7 @@ def _order_row(record) -> dict[str, Any]:
     return {
         "order_id": record.order_id,
         "state": record.state,
-        "tiktok_status": record.tiktok_status,
+        "channel_status": record.channel_status,
         "vtex_order_id": record.vtex_order_id,
         "vtex_status": record.vtex_status,
         "attempts": record.attempts,
@@ -72,7 +72,7 @@ def orders_list(client_id: str, only_failed: bool, state: str | None, as_json: b
     else:
         print_table(
             rows,
-            ("order_id", "state", "tiktok_status", "vtex_order_id", "attempts", "updated_at", "last_error"),
+            ("order_id", "state", "channel_status", "vtex_order_id", "attempts", "updated_at", "last_error"),
         )
 
 
@@ -101,7 +101,7 @@ def orders_show(client_id: str, order_id: str, as_json: bool) -> None:
     report["lines"] = [
         {
             "seller_sku": line.get("seller_sku"),
-            "vtex_sku_id": ids.vtex_id(str(line.get("seller_sku") or "")),
+            "vtex_sku_id": ids.vtex_sku_id(str(line.get("seller_sku") or "")),
             "sale_price": line.get("sale_price"),
             "status": line.get("display_status"),
             "package_id": line.get("package_id"),

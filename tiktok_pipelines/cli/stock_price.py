@@ -176,7 +176,7 @@ def stock_price_dead_letter(client_id: str, kind: str | None) -> None:
         return
     print_table(
         [{**vars(r), "last_push": _when(r.pushed_at)} for r in dead],
-        ("kind", "seller_sku", "tiktok_product_id", "attempts", "error_code", "error_message", "last_push"),
+        ("kind", "seller_sku", "channel_product_id", "attempts", "error_code", "error_message", "last_push"),
         80,
     )
 

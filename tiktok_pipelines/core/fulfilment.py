@@ -221,7 +221,7 @@ def order_packages(order: Order, ids: SkuIdMap) -> dict[str, Counter]:
         if line.cancelled or not line.package_id:
             continue
         seller_sku = str(line.seller_sku)
-        packages.setdefault(line.package_id, Counter())[ids.vtex_id(seller_sku) or seller_sku] += (
+        packages.setdefault(line.package_id, Counter())[ids.vtex_sku_id(seller_sku) or seller_sku] += (
             line.quantity
         )
     return packages

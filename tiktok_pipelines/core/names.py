@@ -18,8 +18,9 @@ class Lane(StrEnum):
 
 
 class ChannelName(StrEnum):
-    """A marketplace the client sells on. It prefixes the channel's asset keys (`tiktok_shop/listings`)
-    and the columns that hold the channel's own ids (`tiktok_shop_product_id`)."""
+    """A marketplace the client sells on. It prefixes the channel's asset keys (`tiktok_shop/listings`),
+    and is the value of the `channel` column beside the ids the channel gives (`channel_product_id`,
+    `channel_sku_id`...) in the state DB, the lake and the analytics tables."""
 
     TIKTOK_SHOP = "tiktok_shop"
     MERCADO_LIVRE = "mercado_livre"

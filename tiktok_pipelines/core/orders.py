@@ -70,13 +70,13 @@ def vtex_items(order: Order, ids: SkuIdMap) -> list[tuple[str, int, Decimal]]:
         sku = (line.seller_sku or "").strip()
         if not sku:
             raise OrderMappingError(f"line {line.line_id} of order {order.order_id} has no seller_sku")
-        vtex_id = ids.vtex_id(sku)
-        if not vtex_id:
+        vtex_sku_id = ids.vtex_sku_id(sku)
+        if not vtex_sku_id:
             raise OrderMappingError(f"order {order.order_id}: {ids.missing_reason(sku)}")
         if line.sale_price is None:
             raise OrderMappingError(f"line {line.line_id} of order {order.order_id} has an unreadable price")
-        count, price = grouped.get(vtex_id, (0, line.sale_price))
-        grouped[vtex_id] = (count + line.quantity, price)
+        count, price = grouped.get(vtex_sku_id, (0, line.sale_price))
+        grouped[vtex_sku_id] = (count + line.quantity, price)
     if not grouped:
         raise OrderMappingError(f"order {order.order_id} has no line to place")
     return [(sku, qty, price) for sku, (qty, price) in grouped.items()]
@@ -91,12 +91,15 @@ def order_row(
     vtex_order_id: str | None,
     vtex_status: str | None,
     ingested_at: datetime,
+    *,
+    channel: str,
 ) -> dict[str, Any]:
-    """The order's row of the lake table `orders`: amounts, places down to the city, states; no one's
-    name, address or document."""
+    """The order's row of the lake table `orders` (an order of `channel`): amounts, places down to the
+    city, states; no one's name, address or document."""
     amounts, address = order.amounts, order.address
     return {
         "client_id": client_id,
+        "channel": str(channel),
         "order_id": order.order_id,
         "status": order.status,
         "vtex_order_id": vtex_order_id,
@@ -126,15 +129,16 @@ def order_row(
     }
 
 
-def line_rows(client_id: str, order: Order, ingested_at: datetime) -> list[dict[str, Any]]:
-    """The order's rows of the lake table `order_lines`, one per line as the channel sent them."""
+def line_rows(client_id: str, order: Order, ingested_at: datetime, *, channel: str) -> list[dict[str, Any]]:
+    """The order's rows of the lake table `order_lines`, one per line as `channel` sent them."""
     return [
         {
             "client_id": client_id,
+            "channel": str(channel),
             "order_id": order.order_id,
             "line_id": line.line_id,
-            "tiktok_product_id": line.channel_product_id,
-            "tiktok_sku_id": line.channel_sku_id,
+            "channel_product_id": line.channel_product_id,
+            "channel_sku_id": line.channel_sku_id,
             "seller_sku": line.seller_sku,
             "product_name": line.product_name,
             "sku_name": line.sku_name,

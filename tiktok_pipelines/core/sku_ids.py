@@ -57,14 +57,14 @@ class SkuIdMap:
     source: str = "id"
     enriched: Mapping[str, str] = field(default_factory=dict)
 
-    def vtex_id(self, seller_sku: str) -> str | None:
+    def vtex_sku_id(self, seller_sku: str) -> str | None:
         found = self.enriched.get(seller_sku)
         if found:
             return found
         return vtex_sku_id(seller_sku, None, "id") if self.source == "id" else None
 
     def of(self, seller_skus: Iterable[str]) -> dict[str, str | None]:
-        return {s: self.vtex_id(s) for s in seller_skus}
+        return {s: self.vtex_sku_id(s) for s in seller_skus}
 
     def missing_reason(self, seller_sku: str) -> str:
         """Why `seller_sku` has no VTEX SKU id (for an error a person reads)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.core.tables import SYNC_LOG
 
 
@@ -22,9 +23,12 @@ def error_code(exc: BaseException) -> str:
 
 
 class SyncLog:
-    def __init__(self, client_id: str, lane: str):
+    """The calls of one run of a lane for a client on a channel (its VTEX calls included)."""
+
+    def __init__(self, client_id: str, lane: str, channel: str = ChannelName.TIKTOK_SHOP):
         self.client_id = client_id
         self.lane = lane
+        self.channel = str(channel)
         self.rows: list[dict[str, Any]] = []
 
     def add(
@@ -44,6 +48,7 @@ class SyncLog:
         self.rows.append(
             {
                 "client_id": self.client_id,
+                "channel": self.channel,
                 "at": datetime.now(UTC),
                 "lane": self.lane,
                 "operation": operation,

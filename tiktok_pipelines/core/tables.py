@@ -1,6 +1,9 @@
 """Schemas of the lake's tables and a writer that streams rows into Parquet in bounded batches.
 
-Money is DECIMAL(14,2), times are UTC timestamps, and every table carries `client_id`.
+Money is DECIMAL(14,2), times are UTC timestamps, and every table carries `client_id`. A table whose
+rows are a sales channel's carries `channel` (a `ChannelName` value) next to it, and names the ids the
+channel gives `channel_product_id`, `channel_sku_id`, `channel_category_id`, `channel_warehouse_id`;
+the VTEX SKU id is `vtex_sku_id`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pyarrow.parquet as pq
 
 from tiktok_pipelines.core.feed import FeedItem
 from tiktok_pipelines.core.feed_fields import FEED_FIELDS, ITEM_COLUMNS
+from tiktok_pipelines.core.names import ChannelName
 
 MONEY = pa.decimal128(14, 2)
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -57,12 +61,13 @@ FEED_PROBLEMS = pa.schema(
 FEED_DIFF = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),  # the channel whose publication the feed is compared with
         ("product_key", pa.string()),  # item_group_id (or seller_sku of a single-SKU product)
         ("status", pa.string()),  # new | changed | removed | unchanged
         ("seller_skus", pa.list_(pa.string())),
         ("product_hash", pa.string()),  # over the product's SKUs' content hashes in the current feed
-        ("published_hash", pa.string()),  # the same, of what was last published on TikTok
-        ("tiktok_product_id", pa.string()),
+        ("published_hash", pa.string()),  # the same, of what was last published on the channel
+        ("channel_product_id", pa.string()),
         ("snapshot_hash", pa.string()),
     ]
 )
@@ -101,11 +106,13 @@ VTEX_CATALOG = pa.schema(
 LISTING_PROBLEMS = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("product_key", pa.string()),
-        ("stage", pa.string()),  # category | brand | attributes | images | validation | tiktok | delete
+        # category | brand | attributes | images | validation | tiktok (the channel refused it) | delete
+        ("stage", pa.string()),
         ("severity", pa.string()),  # error (not sent) | warning (sent anyway)
         ("message", pa.string()),
-        ("tiktok_category_id", pa.string()),
+        ("channel_category_id", pa.string()),
         ("snapshot_hash", pa.string()),
         ("at", UTC_TS),
     ]
@@ -113,15 +120,18 @@ LISTING_PROBLEMS = pa.schema(
 
 # ---------------------------------------------------------------- sales and sync tables
 # Written as append-only parts (`ParquetLake.append_part`): each run adds the rows it changed, with
-# `ingested_at`; readers keep the newest row per key (orders: client_id + order_id; lines: + line_id;
-# listings: + seller_sku; product performance: client_id + date + tiktok_product_id). History tables are
-# facts and are never deduplicated. `APPEND_ONLY_TABLES` (below the schemas) lists every one with its key.
+# `ingested_at`; readers keep the newest row per key (orders: client_id + channel + order_id; lines:
+# + line_id; listings: client_id + channel + seller_sku; product performance: client_id + channel + date +
+# channel_product_id). History tables are facts and are never deduplicated. `APPEND_ONLY_TABLES` (below
+# the schemas) lists every one with its key, and the former names of columns that parts written before
+# the channel ids were named still carry.
 
 ORDERS = pa.schema(
     [
         ("client_id", pa.string()),
-        ("order_id", pa.string()),  # TikTok order id
-        ("status", pa.string()),  # TikTok order status
+        ("channel", pa.string()),
+        ("order_id", pa.string()),  # the channel's order id
+        ("status", pa.string()),  # the channel's order status
         ("vtex_order_id", pa.string()),  # {affiliateId}-{order_id} once placed in VTEX
         ("vtex_status", pa.string()),
         ("currency", pa.string()),
@@ -152,10 +162,11 @@ ORDERS = pa.schema(
 ORDER_LINES = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("order_id", pa.string()),
         ("line_id", pa.string()),
-        ("tiktok_product_id", pa.string()),
-        ("tiktok_sku_id", pa.string()),
+        ("channel_product_id", pa.string()),
+        ("channel_sku_id", pa.string()),
         ("seller_sku", pa.string()),
         ("product_name", pa.string()),
         ("sku_name", pa.string()),
@@ -163,7 +174,7 @@ ORDER_LINES = pa.schema(
         ("original_price", MONEY),  # unit list price
         ("sale_price", MONEY),  # unit price paid before platform discount
         ("seller_discount", MONEY),  # the line's whole discount funded by the seller (all units)
-        ("platform_discount", MONEY),  # the line's whole discount funded by TikTok (all units)
+        ("platform_discount", MONEY),  # the line's whole discount funded by the channel (all units)
         ("currency", pa.string()),
         ("status", pa.string()),  # line display_status
         ("package_id", pa.string()),
@@ -175,12 +186,13 @@ ORDER_LINES = pa.schema(
 LISTINGS = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("product_key", pa.string()),  # item_group_id (or seller_sku of a single-SKU product)
         ("seller_sku", pa.string()),
-        ("tiktok_product_id", pa.string()),
-        ("tiktok_sku_id", pa.string()),
+        ("channel_product_id", pa.string()),
+        ("channel_sku_id", pa.string()),
         ("title", pa.string()),
-        ("status", pa.string()),  # TikTok product status
+        ("status", pa.string()),  # the channel's product status
         ("price", MONEY),
         ("list_price", MONEY),
         ("currency", pa.string()),
@@ -193,9 +205,10 @@ LISTINGS = pa.schema(
 STOCK_HISTORY = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("seller_sku", pa.string()),
-        ("tiktok_sku_id", pa.string()),
-        ("warehouse_id", pa.string()),  # TikTok warehouse
+        ("channel_sku_id", pa.string()),
+        ("channel_warehouse_id", pa.string()),
         ("quantity", pa.int64()),
         ("pushed_at", UTC_TS),
         ("trigger", pa.string()),  # realtime | incremental | full
@@ -208,8 +221,9 @@ STOCK_HISTORY = pa.schema(
 PRICE_HISTORY = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("seller_sku", pa.string()),
-        ("tiktok_sku_id", pa.string()),
+        ("channel_sku_id", pa.string()),
         ("price", MONEY),
         ("list_price", MONEY),
         ("currency", pa.string()),
@@ -225,11 +239,12 @@ PRICE_HISTORY = pa.schema(
 VTEX_STOCK = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("seller_sku", pa.string()),
         ("vtex_sku_id", pa.string()),
-        ("tiktok_sku_id", pa.string()),
+        ("channel_sku_id", pa.string()),
         ("vtex_warehouse_id", pa.string()),
-        ("tiktok_warehouse_id", pa.string()),  # where this warehouse's stock goes (warehouse map)
+        ("channel_warehouse_id", pa.string()),  # where this warehouse's stock goes (warehouse map)
         ("available", pa.int64()),  # total − reserved
         ("unlimited", pa.bool_()),
         ("read_at", UTC_TS),
@@ -239,13 +254,14 @@ VTEX_STOCK = pa.schema(
 VTEX_PRICES = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),
         ("seller_sku", pa.string()),
         ("vtex_sku_id", pa.string()),
-        ("tiktok_sku_id", pa.string()),
+        ("channel_sku_id", pa.string()),
         ("trade_policy", pa.string()),
         ("price", MONEY),  # VTEX computed selling price on the trade policy
         ("list_price", MONEY),
-        ("target_price", MONEY),  # after markup and rounding: what TikTok should show
+        ("target_price", MONEY),  # after markup and rounding: what the channel should show
         ("target_list_price", MONEY),
         ("currency", pa.string()),
         ("read_at", UTC_TS),
@@ -255,8 +271,9 @@ VTEX_PRICES = pa.schema(
 PRODUCT_PERFORMANCE = pa.schema(
     [
         ("client_id", pa.string()),
-        ("date", pa.date32()),  # the shop's reporting date, as TikTok's analytics API gives it
-        ("tiktok_product_id", pa.string()),
+        ("channel", pa.string()),
+        ("date", pa.date32()),  # the shop's reporting date, as the channel's analytics give it
+        ("channel_product_id", pa.string()),
         ("page_views", pa.int64()),
         ("impressions", pa.int64()),
         ("orders", pa.int64()),
@@ -270,10 +287,11 @@ PRODUCT_PERFORMANCE = pa.schema(
 SYNC_LOG = pa.schema(
     [
         ("client_id", pa.string()),
+        ("channel", pa.string()),  # the channel the lane worked for (its VTEX calls included)
         ("at", UTC_TS),
         ("lane", pa.string()),  # catalog | stock_price | orders | fulfilment | tokens
         ("operation", pa.string()),  # e.g. inventory_update, place_order, invoice_upload
-        ("api", pa.string()),  # tiktok | vtex
+        ("api", pa.string()),  # the API called: tiktok | vtex
         ("item_key", pa.string()),  # order id, seller_sku, package id...
         ("result", pa.string()),  # ok | failed | skipped
         ("error_code", pa.string()),
@@ -281,6 +299,21 @@ SYNC_LOG = pa.schema(
         ("duration_ms", pa.int64()),
     ]
 )
+
+
+# The channel of the rows of parts written before tables named their channel: all were TikTok Shop's.
+FORMER_CHANNEL = ChannelName.TIKTOK_SHOP.value
+
+# Columns that parts written before the channel ids were named carry under another name, per append-only
+# table (current name → former name). Readers take either (`analytics.build.source_select`), and a part
+# without `channel` is FORMER_CHANNEL's; compaction rewrites such parts under the current names.
+FORMER_COLUMN_NAMES: dict[str, dict[str, str]] = {
+    "order_lines": {"channel_product_id": "tiktok_product_id", "channel_sku_id": "tiktok_sku_id"},
+    "listings": {"channel_product_id": "tiktok_product_id", "channel_sku_id": "tiktok_sku_id"},
+    "product_performance": {"channel_product_id": "tiktok_product_id"},
+    "stock_history": {"channel_sku_id": "tiktok_sku_id", "channel_warehouse_id": "warehouse_id"},
+    "price_history": {"channel_sku_id": "tiktok_sku_id"},
+}
 
 
 @dataclass(frozen=True)
@@ -293,17 +326,24 @@ class AppendOnlyTable:
     key: tuple[str, ...] | None
     time_column: str
 
+    @property
+    def former_names(self) -> dict[str, str]:
+        """Current column name → the name older parts carry it under (see FORMER_COLUMN_NAMES)."""
+        return FORMER_COLUMN_NAMES.get(self.name, {})
+
 
 APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
     t.name: t
     for t in (
-        AppendOnlyTable("orders", ORDERS, ("client_id", "order_id"), "ingested_at"),
-        AppendOnlyTable("order_lines", ORDER_LINES, ("client_id", "order_id", "line_id"), "ingested_at"),
-        AppendOnlyTable("listings", LISTINGS, ("client_id", "seller_sku"), "ingested_at"),
+        AppendOnlyTable("orders", ORDERS, ("client_id", "channel", "order_id"), "ingested_at"),
+        AppendOnlyTable(
+            "order_lines", ORDER_LINES, ("client_id", "channel", "order_id", "line_id"), "ingested_at"
+        ),
+        AppendOnlyTable("listings", LISTINGS, ("client_id", "channel", "seller_sku"), "ingested_at"),
         AppendOnlyTable(
             "product_performance",
             PRODUCT_PERFORMANCE,
-            ("client_id", "date", "tiktok_product_id"),
+            ("client_id", "channel", "date", "channel_product_id"),
             "ingested_at",
         ),
         AppendOnlyTable("stock_history", STOCK_HISTORY, None, "pushed_at"),

@@ -1,6 +1,10 @@
-"""What the catalog keeps between runs, per client: the brand map, TikTok's category tree with each
+"""What the catalog keeps between runs, per client: the brand map, the channel's category tree with each
 leaf's rules and attributes, the category mapping (explicit and suggested), attribute rules, the image
 cache, and shrink-guard confirmations. The catalog lane reads and writes them; the channel never does.
+
+What depends on the channel (its brand ids, its tree, the leaves a mapping or rule names, the images
+uploaded to it) is kept per channel: each store works on one (`ChannelName` value, TikTok Shop unless
+told). Which picture a URL had and the shrink guard are about the feed, and shared.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import sqlalchemy as sa
 from tiktok_pipelines.core.attribute_rules import AttributeRule, attribute_key, parse_source
 from tiktok_pipelines.core.category_mapping import SOURCE_KINDS
 from tiktok_pipelines.core.models.categories import CategoryNode
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
 
 
 def _client_fk() -> sa.Column:
@@ -26,15 +30,31 @@ def _client_fk() -> sa.Column:
     )
 
 
+class _ChannelStore:
+    """A store of what a client has on one channel."""
+
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
+        self.db = db
+        self.channel = str(channel)
+
+    def _of(self, table: sa.Table, client_id: str) -> tuple:
+        """The rows of a client on this store's channel."""
+        return table.c.client_id == client_id, table.c.channel == self.channel
+
+    def _key(self, client_id: str, **key: Any) -> dict[str, Any]:
+        return {"client_id": client_id, "channel": self.channel, **key}
+
+
 # ---------------------------------------------------------------- brands
-tiktok_brands = sa.Table(
-    "tiktok_brands",
+channel_brands = sa.Table(
+    "channel_brands",
     metadata,
     _client_fk(),
+    channel_column(primary_key=True),
     sa.Column("brand_key", sa.String(200), primary_key=True),  # folded name: case and accents ignored
     sa.Column("brand_name", sa.String(200), nullable=False),  # as the feed or VTEX spells it
-    sa.Column("tiktok_brand_id", sa.String(40)),
-    sa.Column("tiktok_brand_name", sa.String(200)),
+    sa.Column("channel_brand_id", sa.String(40)),
+    sa.Column("channel_brand_name", sa.String(200)),
     # matched (found by name) | created | exists (creation answered "already exists", then found) | manual
     sa.Column("origin", sa.String(20)),
     sa.Column("status", sa.String(20), nullable=False),  # mapped | failed
@@ -46,25 +66,23 @@ tiktok_brands = sa.Table(
 @dataclass(frozen=True)
 class BrandEntry:
     client_id: str
+    channel: str
     brand_key: str
     brand_name: str
-    tiktok_brand_id: str | None
-    tiktok_brand_name: str | None
+    channel_brand_id: str | None
+    channel_brand_name: str | None
     origin: str | None
     status: str
     last_error: str | None
     updated_at: datetime
 
 
-class BrandMap:
-    """The client's brands (by folded name) and their TikTok brand ids."""
-
-    def __init__(self, db: StateDB):
-        self.db = db
+class BrandMap(_ChannelStore):
+    """The client's brands (by folded name) and their brand ids on the channel."""
 
     def all(self, client_id: str) -> dict[str, BrandEntry]:
         with self.db.read() as conn:
-            rows = conn.execute(sa.select(tiktok_brands).where(tiktok_brands.c.client_id == client_id)).all()
+            rows = conn.execute(sa.select(channel_brands).where(*self._of(channel_brands, client_id))).all()
         return {r.brand_key: BrandEntry(**r._mapping) for r in rows}
 
     def save(
@@ -73,28 +91,29 @@ class BrandMap:
         brand_key: str,
         brand_name: str,
         *,
-        tiktok_brand_id: str | None,
-        tiktok_brand_name: str | None = None,
+        channel_brand_id: str | None,
+        channel_brand_name: str | None = None,
         origin: str | None = None,
         error: str | None = None,
     ) -> None:
         values = dict(
             brand_name=brand_name,
-            tiktok_brand_id=tiktok_brand_id,
-            tiktok_brand_name=tiktok_brand_name,
+            channel_brand_id=channel_brand_id,
+            channel_brand_name=channel_brand_name,
             origin=origin,
-            status="mapped" if tiktok_brand_id else "failed",
+            status="mapped" if channel_brand_id else "failed",
             last_error=error,
             updated_at=utcnow(),
         )
-        _upsert(self.db, tiktok_brands, {"client_id": client_id, "brand_key": brand_key}, values)
+        _upsert(self.db, channel_brands, self._key(client_id, brand_key=brand_key), values)
 
 
 # ---------------------------------------------------------------- categories
-tiktok_categories = sa.Table(
-    "tiktok_categories",
+channel_categories = sa.Table(
+    "channel_categories",
     metadata,
     _client_fk(),
+    channel_column(primary_key=True),
     sa.Column("category_id", sa.String(40), primary_key=True),
     sa.Column("parent_id", sa.String(40), nullable=False),
     sa.Column("local_name", sa.String(300), nullable=False),
@@ -104,13 +123,14 @@ tiktok_categories = sa.Table(
     sa.Column("fetched_at", UTCDateTime, nullable=False),
 )
 
-tiktok_category_rules = sa.Table(
-    "tiktok_category_rules",
+channel_category_rules = sa.Table(
+    "channel_category_rules",
     metadata,
     _client_fk(),
+    channel_column(primary_key=True),
     sa.Column("category_id", sa.String(40), primary_key=True),
-    sa.Column("rules", sa.Text, nullable=False),  # JSON, as GET .../categories/{id}/rules answers
-    sa.Column("attributes", sa.Text, nullable=False),  # JSON list, as GET .../attributes answers
+    sa.Column("rules", sa.Text, nullable=False),  # JSON, as the channel gives a leaf's rules
+    sa.Column("attributes", sa.Text, nullable=False),  # JSON list, as the channel gives a leaf's attributes
     sa.Column("fetched_at", UTCDateTime, nullable=False),
 )
 
@@ -120,10 +140,11 @@ category_mappings = sa.Table(
     "category_mappings",
     metadata,
     _client_fk(),
+    channel_column(primary_key=True),
     sa.Column("source_kind", sa.String(40), primary_key=True),
     sa.Column("source_value", sa.String(1000), primary_key=True),
     sa.Column("source_label", sa.Text),
-    sa.Column("tiktok_category_id", sa.String(40)),
+    sa.Column("channel_category_id", sa.String(40)),
     # accepted (published) | suggested (awaits review) | rejected | unmatched (nothing to suggest)
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("origin", sa.String(20), nullable=False),  # manual | recommend | text | demo
@@ -139,10 +160,11 @@ category_mappings = sa.Table(
 @dataclass(frozen=True)
 class CategoryMapping:
     client_id: str
+    channel: str
     source_kind: str
     source_value: str
     source_label: str | None
-    tiktok_category_id: str | None
+    channel_category_id: str | None
     status: str
     origin: str
     score: float | None
@@ -161,11 +183,8 @@ class LeafRules:
     fetched_at: datetime
 
 
-class CategoryStore:
-    """TikTok's category tree and leaf rules as last fetched, and the client's category mapping."""
-
-    def __init__(self, db: StateDB):
-        self.db = db
+class CategoryStore(_ChannelStore):
+    """The channel's category tree and leaf rules as last fetched, and the client's category mapping."""
 
     # -- the tree
     def replace_tree(self, client_id: str, nodes: Iterable[CategoryNode]) -> int:
@@ -174,6 +193,7 @@ class CategoryStore:
         rows = [
             dict(
                 client_id=client_id,
+                channel=self.channel,
                 category_id=n.category_id,
                 parent_id=n.parent_id,
                 local_name=n.local_name,
@@ -185,15 +205,15 @@ class CategoryStore:
             for n in nodes
         ]
         with self.db.begin() as conn:
-            conn.execute(tiktok_categories.delete().where(tiktok_categories.c.client_id == client_id))
+            conn.execute(channel_categories.delete().where(*self._of(channel_categories, client_id)))
             for start in range(0, len(rows), 500):
-                conn.execute(tiktok_categories.insert(), rows[start : start + 500])
+                conn.execute(channel_categories.insert(), rows[start : start + 500])
         return len(rows)
 
     def tree(self, client_id: str) -> dict[str, CategoryNode]:
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(tiktok_categories).where(tiktok_categories.c.client_id == client_id)
+                sa.select(channel_categories).where(*self._of(channel_categories, client_id))
             ).all()
         return {
             r.category_id: CategoryNode(
@@ -205,8 +225,8 @@ class CategoryStore:
     def tree_fetched_at(self, client_id: str) -> datetime | None:
         with self.db.read() as conn:
             return conn.execute(
-                sa.select(sa.func.min(tiktok_categories.c.fetched_at)).where(
-                    tiktok_categories.c.client_id == client_id
+                sa.select(sa.func.min(channel_categories.c.fetched_at)).where(
+                    *self._of(channel_categories, client_id)
                 )
             ).scalar()
 
@@ -216,8 +236,8 @@ class CategoryStore:
     ) -> None:
         _upsert(
             self.db,
-            tiktok_category_rules,
-            {"client_id": client_id, "category_id": category_id},
+            channel_category_rules,
+            self._key(client_id, category_id=category_id),
             dict(
                 rules=json.dumps(rules, sort_keys=True),
                 attributes=json.dumps(attributes, sort_keys=True),
@@ -226,9 +246,9 @@ class CategoryStore:
         )
 
     def rules(self, client_id: str, category_ids: Iterable[str] | None = None) -> dict[str, LeafRules]:
-        query = sa.select(tiktok_category_rules).where(tiktok_category_rules.c.client_id == client_id)
+        query = sa.select(channel_category_rules).where(*self._of(channel_category_rules, client_id))
         if category_ids is not None:
-            query = query.where(tiktok_category_rules.c.category_id.in_(list(category_ids)))
+            query = query.where(channel_category_rules.c.category_id.in_(list(category_ids)))
         with self.db.read() as conn:
             rows = conn.execute(query).all()
         return {
@@ -240,7 +260,7 @@ class CategoryStore:
 
     # -- the mapping
     def mappings(self, client_id: str, status: str | None = None) -> list[CategoryMapping]:
-        query = sa.select(category_mappings).where(category_mappings.c.client_id == client_id)
+        query = sa.select(category_mappings).where(*self._of(category_mappings, client_id))
         if status:
             query = query.where(category_mappings.c.status == status)
         with self.db.read() as conn:
@@ -253,7 +273,7 @@ class CategoryStore:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(category_mappings).where(
-                    category_mappings.c.client_id == client_id,
+                    *self._of(category_mappings, client_id),
                     category_mappings.c.source_kind == kind,
                     category_mappings.c.source_value == value,
                 )
@@ -265,7 +285,7 @@ class CategoryStore:
         client_id: str,
         kind: str,
         value: str,
-        tiktok_category_id: str | None,
+        channel_category_id: str | None,
         *,
         status: str = "accepted",
         origin: str = "manual",
@@ -280,7 +300,7 @@ class CategoryStore:
             raise ValueError(f"status must be one of {', '.join(MAPPING_STATUSES)}")
         now = utcnow()
         values: dict[str, Any] = dict(
-            tiktok_category_id=tiktok_category_id,
+            channel_category_id=channel_category_id,
             status=status,
             origin=origin,
             score=score,
@@ -296,7 +316,7 @@ class CategoryStore:
         _upsert(
             self.db,
             category_mappings,
-            {"client_id": client_id, "source_kind": kind, "source_value": value},
+            self._key(client_id, source_kind=kind, source_value=value),
             values,
             insert_only={"created_at": now, "products": products or 0},
         )
@@ -307,19 +327,19 @@ class CategoryStore:
             raise ValueError("a decision is accepted or rejected")
         with self.db.begin() as conn:
             row = conn.execute(
-                sa.select(category_mappings.c.tiktok_category_id).where(
-                    category_mappings.c.client_id == client_id,
+                sa.select(category_mappings.c.channel_category_id).where(
+                    *self._of(category_mappings, client_id),
                     category_mappings.c.source_kind == kind,
                     category_mappings.c.source_value == value,
                 )
             ).first()
-            if row is None or (status == "accepted" and not row.tiktok_category_id):
+            if row is None or (status == "accepted" and not row.channel_category_id):
                 return False
             now = utcnow()
             conn.execute(
                 category_mappings.update()
                 .where(
-                    category_mappings.c.client_id == client_id,
+                    *self._of(category_mappings, client_id),
                     category_mappings.c.source_kind == kind,
                     category_mappings.c.source_value == value,
                 )
@@ -332,7 +352,7 @@ class CategoryStore:
             return (
                 conn.execute(
                     category_mappings.delete().where(
-                        category_mappings.c.client_id == client_id,
+                        *self._of(category_mappings, client_id),
                         category_mappings.c.source_kind == kind,
                         category_mappings.c.source_value == value,
                     )
@@ -348,7 +368,7 @@ class CategoryStore:
                 conn.execute(
                     category_mappings.update()
                     .where(
-                        category_mappings.c.client_id == client_id,
+                        *self._of(category_mappings, client_id),
                         category_mappings.c.source_kind == kind,
                         category_mappings.c.source_value == value,
                         category_mappings.c.products != n,
@@ -362,7 +382,8 @@ attribute_rules = sa.Table(
     "attribute_rules",
     metadata,
     _client_fk(),
-    sa.Column("category_id", sa.String(40), primary_key=True),  # a TikTok leaf, or "*" for every leaf
+    channel_column(primary_key=True),
+    sa.Column("category_id", sa.String(40), primary_key=True),  # a channel's leaf, or "*" for every leaf
     sa.Column("attribute_key", sa.String(200), primary_key=True),  # folded attribute name, or its id
     sa.Column("attribute", sa.String(200), nullable=False),  # as the data engineer wrote it
     sa.Column("source", sa.Text, nullable=False),  # feed:<field> | vtex:<specification> | value:<text>
@@ -370,17 +391,14 @@ attribute_rules = sa.Table(
 )
 
 
-class AttributeRuleStore:
-    """Where each TikTok product attribute takes its value from, per client (and per leaf)."""
-
-    def __init__(self, db: StateDB):
-        self.db = db
+class AttributeRuleStore(_ChannelStore):
+    """Where each product attribute of the channel takes its value from, per client (and per leaf)."""
 
     def all(self, client_id: str) -> list[AttributeRule]:
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(attribute_rules)
-                .where(attribute_rules.c.client_id == client_id)
+                .where(*self._of(attribute_rules, client_id))
                 .order_by(attribute_rules.c.category_id, attribute_rules.c.attribute_key)
             ).all()
         return [AttributeRule(r.category_id, r.attribute, r.attribute_key, r.source) for r in rows]
@@ -390,7 +408,7 @@ class AttributeRuleStore:
         _upsert(
             self.db,
             attribute_rules,
-            {"client_id": client_id, "category_id": category_id, "attribute_key": attribute_key(attribute)},
+            self._key(client_id, category_id=category_id, attribute_key=attribute_key(attribute)),
             dict(attribute=attribute.strip(), source=source.strip(), updated_at=utcnow()),
         )
 
@@ -399,7 +417,7 @@ class AttributeRuleStore:
             return (
                 conn.execute(
                     attribute_rules.delete().where(
-                        attribute_rules.c.client_id == client_id,
+                        *self._of(attribute_rules, client_id),
                         attribute_rules.c.category_id == category_id,
                         attribute_rules.c.attribute_key == attribute_key(attribute),
                     )
@@ -409,10 +427,11 @@ class AttributeRuleStore:
 
 
 # ---------------------------------------------------------------- images
-tiktok_images = sa.Table(
-    "tiktok_images",
+channel_images = sa.Table(
+    "channel_images",
     metadata,
     _client_fk(),
+    channel_column(primary_key=True),
     sa.Column("content_hash", sa.String(64), primary_key=True),  # SHA-256 of the bytes uploaded
     sa.Column("use_case", sa.String(30), primary_key=True),
     sa.Column("uri", sa.Text, nullable=False),
@@ -436,21 +455,19 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
-class ImageStore:
-    """Uploaded images by content hash (TikTok wants bytes, so the same picture is uploaded once), and
-    which content each source URL had when it was last downloaded."""
-
-    def __init__(self, db: StateDB):
-        self.db = db
+class ImageStore(_ChannelStore):
+    """Images uploaded to the channel by content hash (TikTok wants bytes, so the same picture is uploaded
+    once), and which content each source URL had when it was last downloaded (the same for every
+    channel)."""
 
     def upload(self, client_id: str, content_hash: str, use_case: str) -> str | None:
         """The uri of these bytes uploaded for this use case, if they were."""
         with self.db.read() as conn:
             return conn.execute(
-                sa.select(tiktok_images.c.uri).where(
-                    tiktok_images.c.client_id == client_id,
-                    tiktok_images.c.content_hash == content_hash,
-                    tiktok_images.c.use_case == use_case,
+                sa.select(channel_images.c.uri).where(
+                    *self._of(channel_images, client_id),
+                    channel_images.c.content_hash == content_hash,
+                    channel_images.c.use_case == use_case,
                 )
             ).scalar()
 
@@ -475,20 +492,20 @@ class ImageStore:
     ) -> None:
         _upsert(
             self.db,
-            tiktok_images,
-            {"client_id": client_id, "content_hash": content_hash, "use_case": use_case},
+            channel_images,
+            self._key(client_id, content_hash=content_hash, use_case=use_case),
             dict(uri=uri, width=width, height=height, uploaded_at=utcnow()),
         )
 
     def forget_uploads(self, client_id: str, uris: Iterable[str]) -> int:
-        """Drops uploads TikTok no longer knows (an image uri refused), so they are uploaded again."""
+        """Drops uploads the channel no longer knows (an image uri refused), so they are uploaded again."""
         wanted = list(set(uris))
         if not wanted:
             return 0
         with self.db.begin() as conn:
             return conn.execute(
-                tiktok_images.delete().where(
-                    tiktok_images.c.client_id == client_id, tiktok_images.c.uri.in_(wanted)
+                channel_images.delete().where(
+                    *self._of(channel_images, client_id), channel_images.c.uri.in_(wanted)
                 )
             ).rowcount
 

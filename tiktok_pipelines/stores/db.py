@@ -16,10 +16,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.crypto import SecretBox
 
 metadata = sa.MetaData()
+
+# The channel of rows written before tables named their channel: every one of them was TikTok Shop's.
+DEFAULT_CHANNEL = ChannelName.TIKTOK_SHOP.value
 
 _SQLITE_BUSY_TIMEOUT_S = 60
 
@@ -45,6 +49,19 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def channel_column(primary_key: bool = False) -> sa.Column:
+    """The sales channel a row belongs to (a `ChannelName` value), in the tables that hold a channel's
+    ids; part of the key where two channels' rows would otherwise collide."""
+    return sa.Column(
+        "channel",
+        sa.String(30),
+        primary_key=primary_key,
+        nullable=False,
+        default=DEFAULT_CHANNEL,
+        server_default=DEFAULT_CHANNEL,
+    )
 
 
 def create_state_engine(url: str) -> Engine:
@@ -119,7 +136,9 @@ class StateDB:
 
     def create_tables(self) -> None:
         import tiktok_pipelines.stores  # noqa: F401  (registers every table on `metadata`)
+        from tiktok_pipelines.stores.upgrades import upgrade_schema
 
+        upgrade_schema(self.engine)  # before `create_all`, which would make a renamed table anew
         metadata.create_all(self.engine)
         add_missing_columns(self.engine)
 

@@ -1,6 +1,6 @@
-"""Fulfilment state: invoice uploads to TikTok Shop, package shipments, and the dead letters of both.
+"""Fulfilment state: invoice uploads to a channel, package shipments, and the dead letters of both.
 
-`invoice_uploads` has one row per (client, package, order ids): the idempotency key the seed asks for
+`invoice_uploads` has one row per (client, channel, package, order ids): the idempotency key the seed asks for
 (package id + order ids). A row remembers the XML it sent (digest and object-store key), TikTok's
 verdict (webhook 36), and every XML digest that was refused, so the same wrong XML is never sent again
 while a corrected one (a new digest) is. `package_shipments` has one row per package shipped (or to
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipelines.core.fulfilment import retry_delay_seconds
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
 from tiktok_pipelines.stores.orders import PLACED_STATES, orders_table
 
 # Upload statuses. `uploaded`: accepted, waiting for webhook 36. `invalid`: TikTok refused the content and
@@ -46,6 +46,7 @@ invoice_uploads = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), primary_key=True),  # sorted order ids, comma-separated
     sa.Column("vtex_order_id", sa.String(80)),
@@ -58,7 +59,7 @@ invoice_uploads = sa.Table(
     sa.Column("vtex_tracking_number", sa.String(80)),  # the ERP's, for seller-shipped packages
     sa.Column("vtex_courier", sa.String(200)),
     sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("tiktok_status", sa.String(20)),  # the last invoice_status of webhook 36
+    sa.Column("channel_status", sa.String(20)),  # the channel's last verdict (TikTok: webhook 36)
     sa.Column("invalid_reason", sa.Text),
     sa.Column("rejected_sha256", sa.Text, nullable=False, default="[]"),  # JSON list
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
@@ -68,7 +69,7 @@ invoice_uploads = sa.Table(
     sa.Column("verdict_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_invoice_uploads_status", "client_id", "status"),
+    sa.Index("ix_invoice_uploads_status", "client_id", "channel", "status"),
 )
 
 package_shipments = sa.Table(
@@ -77,6 +78,7 @@ package_shipments = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), nullable=False),
     sa.Column("vtex_order_id", sa.String(80)),
@@ -84,7 +86,7 @@ package_shipments = sa.Table(
     # to_ship | shipping | shipped | failed | cancelled | dead
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("handover_method", sa.String(20)),
-    sa.Column("package_status", sa.String(30)),  # TikTok's
+    sa.Column("package_status", sa.String(30)),  # the channel's
     sa.Column("tracking_number", sa.String(80)),
     sa.Column("shipping_provider_id", sa.String(40)),
     sa.Column("shipping_provider", sa.String(200)),
@@ -98,7 +100,7 @@ package_shipments = sa.Table(
     sa.Column("shipped_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_package_shipments_status", "client_id", "status"),
+    sa.Index("ix_package_shipments_status", "client_id", "channel", "status"),
 )
 
 fulfilment_dead_letters = sa.Table(
@@ -108,6 +110,7 @@ fulfilment_dead_letters = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), nullable=False
     ),
+    channel_column(),
     sa.Column("stage", sa.String(20), nullable=False),  # invoice | shipment
     sa.Column("order_id", sa.String(40)),
     sa.Column("package_id", sa.String(40)),
@@ -129,6 +132,7 @@ fulfilment_dead_letters = sa.Table(
 @dataclass(frozen=True)
 class Upload:
     client_id: str
+    channel: str
     package_id: str
     order_key: str
     vtex_order_id: str | None
@@ -141,7 +145,7 @@ class Upload:
     vtex_tracking_number: str | None
     vtex_courier: str | None
     status: str
-    tiktok_status: str | None
+    channel_status: str | None
     invalid_reason: str | None
     rejected_sha256: str
     attempts: int
@@ -164,6 +168,7 @@ class Upload:
 @dataclass(frozen=True)
 class Shipment:
     client_id: str
+    channel: str
     package_id: str
     order_key: str
     vtex_order_id: str | None
@@ -194,6 +199,7 @@ class Shipment:
 class DeadLetter:
     id: int
     client_id: str
+    channel: str
     stage: str
     order_id: str | None
     package_id: str | None
@@ -210,15 +216,21 @@ class DeadLetter:
 
 
 class FulfilmentStore:
-    """Reads and writes of the fulfilment tables; every write is one short transaction."""
+    """Reads and writes of the fulfilment tables of one channel (`ChannelName` value); every write is one
+    short transaction."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
         self.db = db
+        self.channel = str(channel)
+
+    def _of(self, table: sa.Table, client_id: str):
+        """The rows of a client on this store's channel."""
+        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
     # ------------------------------------------------------------ uploads
     def _upload_where(self, client_id: str, package_id: str, key: str):
         return sa.and_(
-            invoice_uploads.c.client_id == client_id,
+            self._of(invoice_uploads, client_id),
             invoice_uploads.c.package_id == package_id,
             invoice_uploads.c.order_key == key,
         )
@@ -234,13 +246,13 @@ class FulfilmentStore:
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(invoice_uploads)
-                .where(invoice_uploads.c.client_id == client_id, invoice_uploads.c.package_id == package_id)
+                .where(self._of(invoice_uploads, client_id), invoice_uploads.c.package_id == package_id)
                 .order_by(invoice_uploads.c.updated_at.desc())
             ).all()
         return [Upload(**r._mapping) for r in rows]
 
     def uploads(self, client_id: str, statuses: tuple[str, ...] | None = None) -> list[Upload]:
-        query = sa.select(invoice_uploads).where(invoice_uploads.c.client_id == client_id)
+        query = sa.select(invoice_uploads).where(self._of(invoice_uploads, client_id))
         if statuses:
             query = query.where(invoice_uploads.c.status.in_(statuses))
         with self.db.read() as conn:
@@ -257,6 +269,7 @@ class FulfilmentStore:
                 conn.execute(
                     invoice_uploads.insert().values(
                         client_id=client_id,
+                        channel=self.channel,
                         package_id=package_id,
                         order_key=key,
                         attempts=values.pop("attempts", 0),
@@ -283,7 +296,7 @@ class FulfilmentStore:
             attempts=attempts,
             next_attempt_at=None,
             last_error=None,
-            tiktok_status=None,
+            channel_status=None,
             invalid_reason=None,
             uploaded_at=utcnow(),
             verdict_at=None,
@@ -366,12 +379,12 @@ class FulfilmentStore:
         if sent_at and upload.uploaded_at and sent_at < upload.uploaded_at - _CLOCK_SLACK:
             return None  # about an earlier upload of this package
         if (
-            upload.tiktok_status
-            and _VERDICT_ORDER.get(upload.tiktok_status.lower(), 0) > _VERDICT_ORDER[verdict]
+            upload.channel_status
+            and _VERDICT_ORDER.get(upload.channel_status.lower(), 0) > _VERDICT_ORDER[verdict]
         ):
             return None
         values: dict[str, Any] = dict(
-            tiktok_status=status.upper(), verdict_at=utcnow(), invalid_reason=reason
+            channel_status=status.upper(), verdict_at=utcnow(), invalid_reason=reason
         )
         if verdict == INVALID:
             return self.reject_xml(
@@ -402,6 +415,7 @@ class FulfilmentStore:
                 sa.select(invoice_uploads)
                 .where(
                     c.client_id == client_id,
+                    c.channel == self.channel,
                     sa.or_(
                         sa.and_(c.status.in_((FAILED, REJECTED)), c.next_attempt_at <= now),
                         sa.and_(
@@ -421,7 +435,10 @@ class FulfilmentStore:
             return list(
                 conn.execute(
                     sa.select(c.order_id).where(
-                        c.client_id == client_id, c.vtex_status == "invoiced", c.state.in_(PLACED_STATES)
+                        c.client_id == client_id,
+                        c.channel == self.channel,
+                        c.vtex_status == "invoiced",
+                        c.state.in_(PLACED_STATES),
                     )
                 ).scalars()
             )
@@ -433,10 +450,16 @@ class FulfilmentStore:
             sa.select(invoice_uploads)
             .select_from(
                 invoice_uploads.outerjoin(
-                    package_shipments, sa.and_(s.client_id == c.client_id, s.package_id == c.package_id)
+                    package_shipments,
+                    sa.and_(s.client_id == c.client_id, s.channel == c.channel, s.package_id == c.package_id),
                 )
             )
-            .where(c.client_id == client_id, c.status == SUCCESS, s.package_id.is_(None))
+            .where(
+                c.client_id == client_id,
+                c.channel == self.channel,
+                c.status == SUCCESS,
+                s.package_id.is_(None),
+            )
         )
         with self.db.read() as conn:
             return [Upload(**r._mapping) for r in conn.execute(query)]
@@ -446,13 +469,13 @@ class FulfilmentStore:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(package_shipments).where(
-                    package_shipments.c.client_id == client_id, package_shipments.c.package_id == package_id
+                    self._of(package_shipments, client_id), package_shipments.c.package_id == package_id
                 )
             ).first()
         return Shipment(**row._mapping) if row else None
 
     def shipments(self, client_id: str, statuses: tuple[str, ...] | None = None) -> list[Shipment]:
-        query = sa.select(package_shipments).where(package_shipments.c.client_id == client_id)
+        query = sa.select(package_shipments).where(self._of(package_shipments, client_id))
         if statuses:
             query = query.where(package_shipments.c.status.in_(statuses))
         with self.db.read() as conn:
@@ -463,14 +486,13 @@ class FulfilmentStore:
     def save_shipment(self, client_id: str, package_id: str, **values: Any) -> Shipment:
         now = utcnow()
         values["updated_at"] = now
-        where = sa.and_(
-            package_shipments.c.client_id == client_id, package_shipments.c.package_id == package_id
-        )
+        where = sa.and_(self._of(package_shipments, client_id), package_shipments.c.package_id == package_id)
         with self.db.begin() as conn:
             if conn.execute(package_shipments.update().where(where).values(**values)).rowcount == 0:
                 conn.execute(
                     package_shipments.insert().values(
                         client_id=client_id,
+                        channel=self.channel,
                         package_id=package_id,
                         attempts=values.pop("attempts", 0),
                         created_at=now,
@@ -501,7 +523,7 @@ class FulfilmentStore:
             [stage, package_id or "", order_id or "", reason, failed_check or "", xml_sha256 or ""]
         )
         where = sa.and_(
-            fulfilment_dead_letters.c.client_id == client_id,
+            self._of(fulfilment_dead_letters, client_id),
             fulfilment_dead_letters.c.dedup_key == key,
             fulfilment_dead_letters.c.resolved_at.is_(None),
         )
@@ -519,6 +541,7 @@ class FulfilmentStore:
                 conn.execute(
                     fulfilment_dead_letters.insert().values(
                         client_id=client_id,
+                        channel=self.channel,
                         stage=stage,
                         order_id=order_id,
                         package_id=package_id,
@@ -552,7 +575,13 @@ class FulfilmentStore:
         with self.db.begin() as conn:
             return conn.execute(
                 fulfilment_dead_letters.update()
-                .where(c.client_id == client_id, c.stage == stage, c.resolved_at.is_(None), sa.or_(*subject))
+                .where(
+                    c.client_id == client_id,
+                    c.channel == self.channel,
+                    c.stage == stage,
+                    c.resolved_at.is_(None),
+                    sa.or_(*subject),
+                )
                 .values(resolved_at=utcnow())
             ).rowcount
 
@@ -563,7 +592,12 @@ class FulfilmentStore:
             return (
                 conn.execute(
                     fulfilment_dead_letters.update()
-                    .where(c.client_id == client_id, c.id == letter_id, c.resolved_at.is_(None))
+                    .where(
+                        c.client_id == client_id,
+                        c.channel == self.channel,
+                        c.id == letter_id,
+                        c.resolved_at.is_(None),
+                    )
                     .values(resolved_at=utcnow())
                 ).rowcount
                 > 0
@@ -571,7 +605,7 @@ class FulfilmentStore:
 
     def open_dead_letters(self, client_id: str, stage: str | None = None) -> list[DeadLetter]:
         query = sa.select(fulfilment_dead_letters).where(
-            fulfilment_dead_letters.c.client_id == client_id, fulfilment_dead_letters.c.resolved_at.is_(None)
+            self._of(fulfilment_dead_letters, client_id), fulfilment_dead_letters.c.resolved_at.is_(None)
         )
         if stage:
             query = query.where(fulfilment_dead_letters.c.stage == stage)

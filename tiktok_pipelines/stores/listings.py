@@ -1,4 +1,4 @@
-"""The listing map: which TikTok product and SKUs each catalog product and `seller_sku` is.
+"""The listing map: which channel product and SKUs each catalog product and `seller_sku` is, per channel.
 
 Written by the catalog (`tiktok_shop/listings`) and by product-status webhooks; read by stock and price sync
 and by orders. A product is a feed item group (`product_key` = `g:item_group_id`, or the `seller_sku`
@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
 
 listing_products = sa.Table(
     "listing_products",
@@ -27,9 +27,10 @@ listing_products = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("product_key", sa.String(100), primary_key=True),
-    sa.Column("tiktok_product_id", sa.String(40)),
-    # creating | live states from TikTok (ACTIVATE, PENDING, FAILED, SELLER_DEACTIVATED, ...) | deleted
+    sa.Column("channel_product_id", sa.String(40)),
+    # creating | live states from the channel (TikTok: ACTIVATE, PENDING, SELLER_DEACTIVATED...) | deleted
     sa.Column("status", sa.String(40), nullable=False),
     sa.Column("payload_hash", sa.String(64)),  # hash of what was last pushed successfully
     sa.Column("pushed_at", UTCDateTime),
@@ -37,7 +38,7 @@ listing_products = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("paused", sa.Boolean, nullable=False, default=False),  # after repeated identical failures
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_listing_products_tiktok", "client_id", "tiktok_product_id"),
+    sa.Index("ix_listing_products_channel_id", "client_id", "channel", "channel_product_id"),
 )
 
 listing_skus = sa.Table(
@@ -46,13 +47,14 @@ listing_skus = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("seller_sku", sa.String(100), primary_key=True),
     sa.Column("product_key", sa.String(100), nullable=False),
-    sa.Column("tiktok_product_id", sa.String(40), nullable=False),
-    sa.Column("tiktok_sku_id", sa.String(40), nullable=False),
+    sa.Column("channel_product_id", sa.String(40), nullable=False),
+    sa.Column("channel_sku_id", sa.String(40), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_listing_skus_product", "client_id", "tiktok_product_id"),
-    sa.Index("ix_listing_skus_tiktok_sku", "client_id", "tiktok_sku_id"),
+    sa.Index("ix_listing_skus_product", "client_id", "channel", "channel_product_id"),
+    sa.Index("ix_listing_skus_channel_sku", "client_id", "channel", "channel_sku_id"),
 )
 
 
@@ -62,6 +64,7 @@ listing_payloads = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("product_key", sa.String(100), primary_key=True),
     sa.Column("source_hash", sa.String(64)),  # the feed product hash of the last successful push
     sa.Column("part_hashes", sa.Text),  # JSON: payload part → hash, of the last successful push
@@ -81,8 +84,9 @@ class PayloadState:
 @dataclass(frozen=True)
 class ListedProduct:
     client_id: str
+    channel: str
     product_key: str
-    tiktok_product_id: str | None
+    channel_product_id: str | None
     status: str
     payload_hash: str | None
     pushed_at: datetime | None
@@ -95,24 +99,30 @@ class ListedProduct:
 @dataclass(frozen=True)
 class ListedSku:
     client_id: str
+    channel: str
     seller_sku: str
     product_key: str
-    tiktok_product_id: str
-    tiktok_sku_id: str
+    channel_product_id: str
+    channel_sku_id: str
     updated_at: datetime
 
 
 class ListingMap:
-    """Reads and writes the listing map of the state DB."""
+    """Reads and writes the listing map of the state DB, for one channel (`ChannelName` value)."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
         self.db = db
+        self.channel = str(channel)
+
+    def _of(self, table: sa.Table, client_id: str) -> tuple:
+        """The rows of a client on this map's channel."""
+        return _owned(table, client_id, self.channel)
 
     # -- reads
     def products(self, client_id: str) -> dict[str, ListedProduct]:
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(listing_products).where(listing_products.c.client_id == client_id)
+                sa.select(listing_products).where(*self._of(listing_products, client_id))
             ).all()
         return {r.product_key: ListedProduct(**r._mapping) for r in rows}
 
@@ -120,24 +130,24 @@ class ListingMap:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_products).where(
-                    listing_products.c.client_id == client_id, listing_products.c.product_key == product_key
+                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
                 )
             ).first()
         return ListedProduct(**row._mapping) if row else None
 
-    def product_by_tiktok_id(self, client_id: str, tiktok_product_id: str) -> ListedProduct | None:
+    def product_by_channel_id(self, client_id: str, channel_product_id: str) -> ListedProduct | None:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_products).where(
-                    listing_products.c.client_id == client_id,
-                    listing_products.c.tiktok_product_id == tiktok_product_id,
+                    *self._of(listing_products, client_id),
+                    listing_products.c.channel_product_id == channel_product_id,
                 )
             ).first()
         return ListedProduct(**row._mapping) if row else None
 
     def skus(self, client_id: str, seller_skus: Iterable[str] | None = None) -> dict[str, ListedSku]:
         """Listed SKUs of a client by `seller_sku` (all, or those asked for)."""
-        query = sa.select(listing_skus).where(listing_skus.c.client_id == client_id)
+        query = sa.select(listing_skus).where(*self._of(listing_skus, client_id))
         wanted = None if seller_skus is None else list(seller_skus)
         out: dict[str, ListedSku] = {}
         with self.db.read() as conn:
@@ -157,7 +167,7 @@ class ListingMap:
         """What the catalog last pushed (or failed to push) per product."""
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(listing_payloads).where(listing_payloads.c.client_id == client_id)
+                sa.select(listing_payloads).where(*self._of(listing_payloads, client_id))
             ).all()
         return {
             r.product_key: PayloadState(
@@ -169,11 +179,11 @@ class ListingMap:
             for r in rows
         }
 
-    def sku_by_tiktok_id(self, client_id: str, tiktok_sku_id: str) -> ListedSku | None:
+    def sku_by_channel_id(self, client_id: str, channel_sku_id: str) -> ListedSku | None:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(listing_skus).where(
-                    listing_skus.c.client_id == client_id, listing_skus.c.tiktok_sku_id == tiktok_sku_id
+                    *self._of(listing_skus, client_id), listing_skus.c.channel_sku_id == channel_sku_id
                 )
             ).first()
         return ListedSku(**row._mapping) if row else None
@@ -183,7 +193,7 @@ class ListingMap:
         self,
         client_id: str,
         product_key: str,
-        tiktok_product_id: str,
+        channel_product_id: str,
         status: str,
         payload_hash: str | None,
         skus: dict[str, str],
@@ -191,7 +201,7 @@ class ListingMap:
         source_hash: str | None = None,
         part_hashes: dict[str, str] | None = None,
     ) -> None:
-        """Records a successful push: the product and its SKUs (`seller_sku` → `tiktok_sku_id`), replacing
+        """Records a successful push: the product and its SKUs (`seller_sku` → `channel_sku_id`), replacing
         SKUs the product no longer has, and clearing its failure count. `source_hash` (the feed product
         hash) and `part_hashes` are the catalog's record of what was published."""
         now = utcnow()
@@ -201,9 +211,9 @@ class ListingMap:
                 state["source_hash"] = source_hash
             if part_hashes is not None:
                 state["part_hashes"] = json.dumps(part_hashes, sort_keys=True)
-            _save_payload_state(conn, client_id, product_key, now, **state)
+            _save_payload_state(conn, client_id, self.channel, product_key, now, **state)
             values = dict(
-                tiktok_product_id=tiktok_product_id,
+                channel_product_id=channel_product_id,
                 status=status,
                 payload_hash=payload_hash,
                 pushed_at=now,
@@ -215,18 +225,20 @@ class ListingMap:
             updated = conn.execute(
                 listing_products.update()
                 .where(
-                    listing_products.c.client_id == client_id,
+                    *self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(**values)
             ).rowcount
             if not updated:
                 conn.execute(
-                    listing_products.insert().values(client_id=client_id, product_key=product_key, **values)
+                    listing_products.insert().values(
+                        client_id=client_id, channel=self.channel, product_key=product_key, **values
+                    )
                 )
             conn.execute(
                 listing_skus.delete().where(
-                    listing_skus.c.client_id == client_id, listing_skus.c.product_key == product_key
+                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             if skus:
@@ -235,13 +247,14 @@ class ListingMap:
                     [
                         dict(
                             client_id=client_id,
+                            channel=self.channel,
                             seller_sku=sku,
                             product_key=product_key,
-                            tiktok_product_id=tiktok_product_id,
-                            tiktok_sku_id=sku_id,
+                            channel_product_id=channel_product_id,
+                            channel_sku_id=channel_sku_id,
                             updated_at=now,
                         )
-                        for sku, sku_id in skus.items()
+                        for sku, channel_sku_id in skus.items()
                     ],
                 )
 
@@ -260,18 +273,19 @@ class ListingMap:
         now = utcnow()
         with self.db.begin() as conn:
             if payload_hash is not None:
-                _save_payload_state(conn, client_id, product_key, now, failed_hash=payload_hash)
+                _save_payload_state(conn, client_id, self.channel, product_key, now, failed_hash=payload_hash)
             row = conn.execute(
                 sa.select(listing_products).where(
-                    listing_products.c.client_id == client_id, listing_products.c.product_key == product_key
+                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
                 )
             ).first()
             if row is None:
                 conn.execute(
                     listing_products.insert().values(
                         client_id=client_id,
+                        channel=self.channel,
                         product_key=product_key,
-                        tiktok_product_id=None,
+                        channel_product_id=None,
                         status="failed",
                         payload_hash=None,
                         pushed_at=None,
@@ -286,7 +300,7 @@ class ListingMap:
                 conn.execute(
                     listing_products.update()
                     .where(
-                        listing_products.c.client_id == client_id,
+                        *self._of(listing_products, client_id),
                         listing_products.c.product_key == product_key,
                     )
                     .values(
@@ -297,15 +311,15 @@ class ListingMap:
         assert product is not None
         return product
 
-    def set_status(self, client_id: str, tiktok_product_id: str, status: str) -> bool:
-        """A product status from TikTok (webhook 5 or a search); False if the product is unknown."""
+    def set_status(self, client_id: str, channel_product_id: str, status: str) -> bool:
+        """A product status from the channel (a webhook or a search); False if the product is unknown."""
         with self.db.begin() as conn:
             return (
                 conn.execute(
                     listing_products.update()
                     .where(
-                        listing_products.c.client_id == client_id,
-                        listing_products.c.tiktok_product_id == tiktok_product_id,
+                        *self._of(listing_products, client_id),
+                        listing_products.c.channel_product_id == channel_product_id,
                     )
                     .values(status=status, updated_at=utcnow())
                 ).rowcount
@@ -318,20 +332,20 @@ class ListingMap:
         now = utcnow()
         with self.db.begin() as conn:
             for product_key, source_hash in hashes.items():
-                _save_payload_state(conn, client_id, product_key, now, source_hash=source_hash)
+                _save_payload_state(conn, client_id, self.channel, product_key, now, source_hash=source_hash)
 
     def set_statuses(self, client_id: str, statuses: dict[str, str]) -> int:
-        """Many product statuses at once (`tiktok_product_id` → status), e.g. from a product search;
+        """Many product statuses at once (`channel_product_id` → status), e.g. from a product search;
         products already marked deleted keep that mark. Returns how many rows changed."""
         changed = 0
         now = utcnow()
         with self.db.begin() as conn:
-            for product_id, status in statuses.items():
+            for channel_product_id, status in statuses.items():
                 changed += conn.execute(
                     listing_products.update()
                     .where(
-                        listing_products.c.client_id == client_id,
-                        listing_products.c.tiktok_product_id == product_id,
+                        *self._of(listing_products, client_id),
+                        listing_products.c.channel_product_id == channel_product_id,
                         listing_products.c.status != status,
                         listing_products.c.status != "deleted",
                     )
@@ -344,40 +358,44 @@ class ListingMap:
             conn.execute(
                 listing_products.update()
                 .where(
-                    listing_products.c.client_id == client_id,
+                    *self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(paused=False, failures=0, updated_at=utcnow())
             )
 
     def mark_deleted(self, client_id: str, product_key: str) -> None:
-        """The product was deleted on TikTok: its SKUs leave the map, the product row stays as history."""
+        """The product was deleted on the channel: its SKUs leave the map, the product row stays as history."""
         with self.db.begin() as conn:
             conn.execute(
                 listing_payloads.delete().where(
-                    listing_payloads.c.client_id == client_id, listing_payloads.c.product_key == product_key
+                    *self._of(listing_payloads, client_id), listing_payloads.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_skus.delete().where(
-                    listing_skus.c.client_id == client_id, listing_skus.c.product_key == product_key
+                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_products.update()
                 .where(
-                    listing_products.c.client_id == client_id,
+                    *self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(status="deleted", payload_hash=None, updated_at=utcnow())
             )
 
 
-def _save_payload_state(conn, client_id: str, product_key: str, now, **values) -> None:
-    where = (listing_payloads.c.client_id == client_id, listing_payloads.c.product_key == product_key)
+def _owned(table: sa.Table, client_id: str, channel: str) -> tuple:
+    return table.c.client_id == client_id, table.c.channel == channel
+
+
+def _save_payload_state(conn, client_id: str, channel: str, product_key: str, now, **values) -> None:
+    where = (*_owned(listing_payloads, client_id, channel), listing_payloads.c.product_key == product_key)
     if not conn.execute(listing_payloads.update().where(*where).values(**values, updated_at=now)).rowcount:
         conn.execute(
             listing_payloads.insert().values(
-                client_id=client_id, product_key=product_key, updated_at=now, **values
+                client_id=client_id, channel=channel, product_key=product_key, updated_at=now, **values
             )
         )

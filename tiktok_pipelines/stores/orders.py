@@ -1,12 +1,12 @@
 """The order map: every channel order of a client, what VTEX order it became, and what is left to do.
 
-One row per (client_id, order_id): the primary key is what makes placement exactly-once. A run works
+One row per (client_id, channel, order_id): the primary key is what makes placement exactly-once. A run works
 on an order only while it holds the order's **claim** (`claimed_by`, until `claim_expires_at`), taken
 with one conditional UPDATE that a single writer wins on SQLite and on Postgres alike: two runs of the
 same client never place, cancel or reject the same order together, and the claim of a run that died is
 taken over once its lease ran out. A placement is marked in the row before VTEX is called (state
 `placing`) and confirmed after (`placed`); a run that finds a row still `placing` knows an earlier
-attempt may have reached VTEX and looks the order up there before placing again. The TikTok order
+attempt may have reached VTEX and looks the order up there before placing again. The channel's order
 detail holds personal data (name, address, CPF), so it is kept encrypted.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipelines.core.models.orders import Order, Return
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
 
 orders_table = sa.Table(
     "orders",
@@ -28,9 +28,10 @@ orders_table = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("order_id", sa.String(40), primary_key=True),
-    sa.Column("tiktok_status", sa.String(40)),
-    sa.Column("tiktok_update_time", sa.BigInteger),  # Unix seconds, from TikTok
+    sa.Column("channel_status", sa.String(40)),
+    sa.Column("channel_update_time", sa.BigInteger),  # Unix seconds, from the channel
     sa.Column("detail_enc", sa.Text),
     sa.Column("detail_fetched_at", UTCDateTime),
     # pending | placing | placed | authorized | cancelled | not_placed | failed
@@ -58,7 +59,7 @@ orders_table = sa.Table(
     # Counts the times the order was flagged: a run clears the flag only if nothing flagged it again
     # while the run worked on it.
     sa.Column("sync_generation", sa.Integer),
-    sa.Index("ix_orders_sync", "client_id", "needs_sync"),
+    sa.Index("ix_orders_sync", "client_id", "channel", "needs_sync"),
     sa.Index("ix_orders_vtex", "client_id", "vtex_order_id"),
 )
 
@@ -68,6 +69,7 @@ order_returns = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("return_id", sa.String(40), primary_key=True),
     sa.Column("order_id", sa.String(40), nullable=False),
     sa.Column("return_type", sa.String(40)),
@@ -85,6 +87,7 @@ sync_cursors = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("name", sa.String(60), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -103,9 +106,10 @@ FAILED_STATE = "failed"
 @dataclass(frozen=True)
 class OrderRecord:
     client_id: str
+    channel: str
     order_id: str
-    tiktok_status: str | None
-    tiktok_update_time: int | None
+    channel_status: str | None
+    channel_update_time: int | None
     detail_enc: str | None
     detail_fetched_at: datetime | None
     state: str
@@ -149,11 +153,18 @@ class ClaimLost(RuntimeError):
 
 
 class OrderStore:
-    def __init__(self, db: StateDB):
+    """The order map of one channel (`ChannelName` value)."""
+
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
         self.db = db
+        self.channel = str(channel)
+
+    def _of(self, table: sa.Table, client_id: str):
+        """The rows of a client on this store's channel."""
+        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
     def _where(self, client_id: str, order_id: str):
-        return sa.and_(orders_table.c.client_id == client_id, orders_table.c.order_id == order_id)
+        return sa.and_(self._of(orders_table, client_id), orders_table.c.order_id == order_id)
 
     # -- reads
     def get(self, client_id: str, order_id: str) -> OrderRecord | None:
@@ -165,7 +176,7 @@ class OrderStore:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(orders_table).where(
-                    orders_table.c.client_id == client_id, orders_table.c.vtex_order_id == vtex_order_id
+                    self._of(orders_table, client_id), orders_table.c.vtex_order_id == vtex_order_id
                 )
             ).first()
         return OrderRecord(**row._mapping) if row else None
@@ -175,7 +186,7 @@ class OrderStore:
             rows = conn.execute(
                 sa.select(orders_table)
                 .where(
-                    orders_table.c.client_id == client_id,
+                    self._of(orders_table, client_id),
                     orders_table.c.needs_sync.is_(True),
                 )
                 .order_by(orders_table.c.updated_at)
@@ -185,7 +196,7 @@ class OrderStore:
 
     def all(self, client_id: str) -> list[OrderRecord]:
         with self.db.read() as conn:
-            rows = conn.execute(sa.select(orders_table).where(orders_table.c.client_id == client_id)).all()
+            rows = conn.execute(sa.select(orders_table).where(self._of(orders_table, client_id))).all()
         return [OrderRecord(**r._mapping) for r in rows]
 
     def given_up(self, client_id: str) -> list[OrderRecord]:
@@ -194,7 +205,7 @@ class OrderStore:
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(orders_table)
-                .where(c.client_id == client_id, c.needs_sync.is_(False), c.last_error.is_not(None))
+                .where(self._of(orders_table, client_id), c.needs_sync.is_(False), c.last_error.is_not(None))
                 .order_by(c.updated_at)
             ).all()
         return [OrderRecord(**r._mapping) for r in rows]
@@ -218,6 +229,7 @@ class OrderStore:
                     conn.execute(
                         orders_table.insert().values(
                             client_id=client_id,
+                            channel=self.channel,
                             order_id=order_id,
                             state="pending",
                             attempts=0,
@@ -244,7 +256,7 @@ class OrderStore:
         return created
 
     def reprocess(self, client_id: str, order_ids: list[str]) -> list[str]:
-        """Flags orders a run gave up on for the next orders run, with a fresh detail from TikTok and a new
+        """Flags orders a run gave up on for the next orders run, with a fresh detail from the channel and a new
         set of attempts; returns those flagged. (An attempt that may have reached VTEX is still looked up
         there first: its state says so.)"""
         c = orders_table.c
@@ -282,11 +294,11 @@ class OrderStore:
         update_time = order.version
         with self.db.begin() as conn:
             row = conn.execute(
-                sa.select(orders_table.c.tiktok_update_time).where(self._where(client_id, order_id))
+                sa.select(orders_table.c.channel_update_time).where(self._where(client_id, order_id))
             ).first()
             values = dict(
-                tiktok_status=order.status,
-                tiktok_update_time=update_time,
+                channel_status=order.status,
+                channel_update_time=update_time,
                 detail_enc=self.db.secrets.encrypt(json.dumps(order.raw, separators=(",", ":"))),
                 detail_fetched_at=now,
                 updated_at=now,
@@ -295,6 +307,7 @@ class OrderStore:
                 conn.execute(
                     orders_table.insert().values(
                         client_id=client_id,
+                        channel=self.channel,
                         order_id=order_id,
                         state="pending",
                         attempts=0,
@@ -305,7 +318,7 @@ class OrderStore:
                         **values,
                     )
                 )
-            elif (row.tiktok_update_time or 0) <= update_time:
+            elif (row.channel_update_time or 0) <= update_time:
                 conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
         record = self.get(client_id, order_id)
         assert record is not None
@@ -408,7 +421,7 @@ class OrderStore:
                 conn.execute(
                     orders_table.update()
                     .where(
-                        orders_table.c.client_id == client_id,
+                        self._of(orders_table, client_id),
                         orders_table.c.vtex_order_id == vtex_order_id,
                     )
                     .values(vtex_status=status, updated_at=utcnow())
@@ -428,15 +441,17 @@ class OrderStore:
             seller_skus=json.dumps(list(ret.seller_skus)),
             updated_at=now,
         )
-        where = sa.and_(order_returns.c.client_id == client_id, order_returns.c.return_id == ret.return_id)
+        where = sa.and_(self._of(order_returns, client_id), order_returns.c.return_id == ret.return_id)
         with self.db.begin() as conn:
             if conn.execute(order_returns.update().where(where).values(**values)).rowcount == 0:
                 conn.execute(
-                    order_returns.insert().values(client_id=client_id, return_id=ret.return_id, **values)
+                    order_returns.insert().values(
+                        client_id=client_id, channel=self.channel, return_id=ret.return_id, **values
+                    )
                 )
 
     def returns(self, client_id: str, order_id: str | None = None) -> list[dict[str, Any]]:
-        query = sa.select(order_returns).where(order_returns.c.client_id == client_id)
+        query = sa.select(order_returns).where(self._of(order_returns, client_id))
         if order_id:
             query = query.where(order_returns.c.order_id == order_id)
         with self.db.read() as conn:
@@ -447,7 +462,7 @@ class OrderStore:
             conn.execute(
                 order_returns.update()
                 .where(
-                    order_returns.c.client_id == client_id,
+                    self._of(order_returns, client_id),
                     order_returns.c.return_id == return_id,
                 )
                 .values(vtex_return_invoice=invoice_number, updated_at=utcnow())
@@ -458,18 +473,20 @@ class OrderStore:
         with self.db.read() as conn:
             return conn.execute(
                 sa.select(sync_cursors.c.value).where(
-                    sync_cursors.c.client_id == client_id, sync_cursors.c.name == name
+                    self._of(sync_cursors, client_id), sync_cursors.c.name == name
                 )
             ).scalar()
 
     def set_cursor(self, client_id: str, name: str, value: str) -> None:
         now = utcnow()
-        where = sa.and_(sync_cursors.c.client_id == client_id, sync_cursors.c.name == name)
+        where = sa.and_(self._of(sync_cursors, client_id), sync_cursors.c.name == name)
         with self.db.begin() as conn:
             if (
                 conn.execute(sync_cursors.update().where(where).values(value=value, updated_at=now)).rowcount
                 == 0
             ):
                 conn.execute(
-                    sync_cursors.insert().values(client_id=client_id, name=name, value=value, updated_at=now)
+                    sync_cursors.insert().values(
+                        client_id=client_id, channel=self.channel, name=name, value=value, updated_at=now
+                    )
                 )

@@ -1,12 +1,12 @@
-"""The stock and price sync's state: per listed SKU and kind (stock, price), what VTEX said, what TikTok
-should show (the target) and what TikTok last confirmed showing.
+"""The stock and price sync's state: per channel, listed SKU and kind (stock, price), what VTEX said, what
+the channel should show (the target) and what the channel last confirmed showing.
 
-A SKU is pushed when its target differs from its confirmed value; a push TikTok accepts makes the target
+A SKU is pushed when its target differs from its confirmed value; a push the channel accepts makes the target
 the confirmed value; a refused one counts an attempt, and after the client's `stock_price_max_attempts`
 in a row the SKU is in the dead letter (skipped until its target changes, a person retries it, or the
 nightly full reconcile tries once more). A VTEX notification marks the SKU `dirty` until it is read again.
 
-Values are canonical JSON (see `core.models.offers.encode_target`): stock `{"<tiktok warehouse>": qty}`,
+Values are canonical JSON (see `core.models.offers.encode_target`): stock `{"<channel warehouse>": qty}`,
 price `{"price", "list_price", "currency"}` as decimal strings.
 """
 
@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
 
 sku_sync = sa.Table(
     "sku_sync",
@@ -27,19 +27,20 @@ sku_sync = sa.Table(
     sa.Column(
         "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
     ),
+    channel_column(primary_key=True),
     sa.Column("kind", sa.String(10), primary_key=True),  # stock | price
     sa.Column("seller_sku", sa.String(100), primary_key=True),
     sa.Column("vtex_sku_id", sa.String(40)),
-    sa.Column("tiktok_product_id", sa.String(40), nullable=False),
-    sa.Column("tiktok_sku_id", sa.String(40), nullable=False),
+    sa.Column("channel_product_id", sa.String(40), nullable=False),
+    sa.Column("channel_sku_id", sa.String(40), nullable=False),
     sa.Column("dirty", sa.Boolean, nullable=False, default=False),  # a notification asked for a re-read
     sa.Column("observed", sa.Text),  # what VTEX said (JSON)
     sa.Column("observed_at", UTCDateTime),  # when that read started
     sa.Column("observed_run", sa.String(64)),
-    sa.Column("target", sa.Text),  # what TikTok should show (canonical JSON); NULL: nothing to push
-    sa.Column("confirmed", sa.Text),  # what TikTok last confirmed showing
+    sa.Column("target", sa.Text),  # what the channel should show (canonical JSON); NULL: nothing to push
+    sa.Column("confirmed", sa.Text),  # what the channel last confirmed showing
     sa.Column("confirmed_at", UTCDateTime),
-    sa.Column("confirmed_source", sa.String(10)),  # push (TikTok accepted it) | tiktok (read from TikTok)
+    sa.Column("confirmed_source", sa.String(10)),  # push (the channel accepted it) | tiktok (read from it)
     sa.Column("held", sa.Text),  # why the target waits for a person (price-drop guard)
     sa.Column("approved", sa.Text),  # the price a person approved despite the guard
     sa.Column("approved_by", sa.String(100)),
@@ -48,10 +49,10 @@ sku_sync = sa.Table(
     sa.Column("error_code", sa.String(40)),
     sa.Column("error_message", sa.Text),
     sa.Column("pushed_at", UTCDateTime),
-    sa.Column("extra_warehouses", sa.Text),  # JSON list: TikTok warehouses of the SKU beyond the client's
+    sa.Column("extra_warehouses", sa.Text),  # JSON list: channel warehouses of the SKU beyond the client's
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_sku_sync_vtex", "client_id", "vtex_sku_id"),
-    sa.Index("ix_sku_sync_observed", "client_id", "kind", "observed_at"),
+    sa.Index("ix_sku_sync_vtex", "client_id", "channel", "vtex_sku_id"),
+    sa.Index("ix_sku_sync_observed", "client_id", "channel", "kind", "observed_at"),
 )
 
 _CHUNK = 500
@@ -60,11 +61,12 @@ _CHUNK = 500
 @dataclass(frozen=True)
 class SyncRow:
     client_id: str
+    channel: str
     kind: str
     seller_sku: str
     vtex_sku_id: str | None
-    tiktok_product_id: str
-    tiktok_sku_id: str
+    channel_product_id: str
+    channel_sku_id: str
     dirty: bool
     observed: str | None
     observed_at: datetime | None
@@ -98,11 +100,11 @@ class SyncRow:
 
 @dataclass(frozen=True)
 class ListedIds:
-    """Where a listed SKU lives: its VTEX SKU id and its TikTok product and SKU ids."""
+    """Where a listed SKU lives: its VTEX SKU id and its channel product and SKU ids."""
 
     vtex_sku_id: str | None
-    tiktok_product_id: str
-    tiktok_sku_id: str
+    channel_product_id: str
+    channel_sku_id: str
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Observation:
 @dataclass
 class RegistryChanges:
     added: int = 0
-    moved: int = 0  # the SKU now lives under another TikTok product or SKU id
+    moved: int = 0  # the SKU now lives under another channel product or SKU id
     removed: int = 0
 
 
@@ -142,13 +144,18 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
 
 
 class SkuSyncStore:
-    """Reads and writes `sku_sync`."""
+    """Reads and writes `sku_sync`, for one channel (`ChannelName` value)."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
         self.db = db
+        self.channel = str(channel)
+
+    def _of(self, client_id: str):
+        """The rows of a client on this store's channel."""
+        return (sku_sync.c.client_id == client_id, sku_sync.c.channel == self.channel)
 
     def _key(self, client_id: str, kind: str):
-        return (sku_sync.c.client_id == client_id, sku_sync.c.kind == kind)
+        return (*self._of(client_id), sku_sync.c.kind == kind)
 
     # -- reads
     def rows(
@@ -167,7 +174,7 @@ class SkuSyncStore:
     def count(self, client_id: str) -> int:
         with self.db.read() as conn:
             return conn.execute(
-                sa.select(sa.func.count()).select_from(sku_sync).where(sku_sync.c.client_id == client_id)
+                sa.select(sa.func.count()).select_from(sku_sync).where(*self._of(client_id))
             ).scalar_one()
 
     def ids(self, client_id: str) -> dict[str, ListedIds]:
@@ -177,11 +184,11 @@ class SkuSyncStore:
                 sa.select(
                     sku_sync.c.seller_sku,
                     sku_sync.c.vtex_sku_id,
-                    sku_sync.c.tiktok_product_id,
-                    sku_sync.c.tiktok_sku_id,
+                    sku_sync.c.channel_product_id,
+                    sku_sync.c.channel_sku_id,
                 ).where(*self._key(client_id, "stock"))
             ).all()
-        return {r.seller_sku: ListedIds(r.vtex_sku_id, r.tiktok_product_id, r.tiktok_sku_id) for r in found}
+        return {r.seller_sku: ListedIds(r.vtex_sku_id, r.channel_product_id, r.channel_sku_id) for r in found}
 
     def seller_skus_of(self, client_id: str, vtex_sku_ids: Iterable[str]) -> dict[str, list[str]]:
         """VTEX SKU id → the seller SKUs registered for it."""
@@ -223,9 +230,9 @@ class SkuSyncStore:
         observed_run: str | None = None,
         forced: Iterable[str] = (),
     ) -> list[SyncRow]:
-        """SKUs whose target differs from what TikTok confirmed, without those in the dead letter (when
+        """SKUs whose target differs from what the channel confirmed, without those in the dead letter (when
         `max_attempts` is given) and, for `observed_run`, only those that run read; `forced` SKUs are
-        pushed whatever TikTok confirmed."""
+        pushed whatever the channel confirmed."""
         differs = sa.or_(sku_sync.c.confirmed.is_(None), sku_sync.c.target != sku_sync.c.confirmed)
         where = [sku_sync.c.target.is_not(None), differs]
         if max_attempts is not None:
@@ -279,7 +286,7 @@ class SkuSyncStore:
     # -- writes
     def register(self, client_id: str, listed: Mapping[str, ListedIds]) -> RegistryChanges:
         """Makes the registered SKUs those listed: new ones added (for both kinds), moved ones re-pointed
-        (what TikTok confirmed for the old SKU id no longer counts), unlisted ones removed."""
+        (what the channel confirmed for the old SKU id no longer counts), unlisted ones removed."""
         current = self.ids(client_id)
         changes = RegistryChanges()
         now = utcnow()
@@ -289,8 +296,8 @@ class SkuSyncStore:
             for s, ids in listed.items()
             if s in current
             and (
-                (current[s].tiktok_product_id, current[s].tiktok_sku_id)
-                != (ids.tiktok_product_id, ids.tiktok_sku_id)
+                (current[s].channel_product_id, current[s].channel_sku_id)
+                != (ids.channel_product_id, ids.channel_sku_id)
             )
         ]
         renumbered = [
@@ -304,11 +311,12 @@ class SkuSyncStore:
                     [
                         {
                             "client_id": client_id,
+                            "channel": self.channel,
                             "kind": kind,
                             "seller_sku": s,
                             "vtex_sku_id": listed[s].vtex_sku_id,
-                            "tiktok_product_id": listed[s].tiktok_product_id,
-                            "tiktok_sku_id": listed[s].tiktok_sku_id,
+                            "channel_product_id": listed[s].channel_product_id,
+                            "channel_sku_id": listed[s].channel_sku_id,
                             "dirty": False,
                             "attempts": 0,
                             "updated_at": now,
@@ -320,10 +328,10 @@ class SkuSyncStore:
             for s in moved:
                 conn.execute(
                     sku_sync.update()
-                    .where(sku_sync.c.client_id == client_id, sku_sync.c.seller_sku == s)
+                    .where(*self._of(client_id), sku_sync.c.seller_sku == s)
                     .values(
-                        tiktok_product_id=listed[s].tiktok_product_id,
-                        tiktok_sku_id=listed[s].tiktok_sku_id,
+                        channel_product_id=listed[s].channel_product_id,
+                        channel_sku_id=listed[s].channel_sku_id,
                         confirmed=None,
                         confirmed_at=None,
                         confirmed_source=None,
@@ -337,17 +345,13 @@ class SkuSyncStore:
             for s in renumbered:
                 conn.execute(
                     sku_sync.update()
-                    .where(sku_sync.c.client_id == client_id, sku_sync.c.seller_sku == s)
+                    .where(*self._of(client_id), sku_sync.c.seller_sku == s)
                     .values(
                         vtex_sku_id=listed[s].vtex_sku_id, observed=None, observed_at=None, updated_at=now
                     )
                 )
             for chunk in _chunks(gone):
-                conn.execute(
-                    sku_sync.delete().where(
-                        sku_sync.c.client_id == client_id, sku_sync.c.seller_sku.in_(chunk)
-                    )
-                )
+                conn.execute(sku_sync.delete().where(*self._of(client_id), sku_sync.c.seller_sku.in_(chunk)))
         changes.added, changes.moved, changes.removed = len(new), len(moved), len(gone)
         return changes
 
@@ -378,7 +382,7 @@ class SkuSyncStore:
         statement = (
             sku_sync.update()
             .where(
-                sku_sync.c.client_id == client_id,
+                *self._of(client_id),
                 sku_sync.c.kind == kind,
                 sku_sync.c.seller_sku == sa.bindparam("b_sku"),
                 sa.or_(sku_sync.c.observed_at.is_(None), sku_sync.c.observed_at <= read_at),
@@ -406,7 +410,7 @@ class SkuSyncStore:
         return saved
 
     def confirm(self, client_id: str, kind: str, sent: Mapping[str, str], source: str = "push") -> None:
-        """TikTok shows these values now (seller SKU → canonical JSON): accepted pushes, or read back."""
+        """The channel shows these values now (seller SKU → canonical JSON): accepted pushes, or read back."""
         now = utcnow()
         values = dict(
             confirmed=sa.bindparam("b_value"),
@@ -484,7 +488,7 @@ class SkuSyncStore:
         return held
 
     def add_warehouses(self, client_id: str, warehouses: Mapping[str, Sequence[str]]) -> None:
-        """TikTok says these SKUs have warehouses beyond the client's (seller SKU → warehouse ids): they
+        """The channel says these SKUs have warehouses beyond the client's (seller SKU → warehouse ids): they
         are listed, at 0, in every later stock target of the SKU."""
         now = utcnow()
         current = {r.seller_sku: r for r in self.rows(client_id, "stock", list(warehouses))}
@@ -512,7 +516,7 @@ class SkuSyncStore:
 
     def retry(self, client_id: str, kind: str | None, seller_skus: Iterable[str] | None) -> int:
         """Clears failure counts (all failing SKUs, or those named), taking them out of the dead letter."""
-        where = [sku_sync.c.client_id == client_id, sku_sync.c.attempts > 0]
+        where = [*self._of(client_id), sku_sync.c.attempts > 0]
         if kind:
             where.append(sku_sync.c.kind == kind)
         with self.db.begin() as conn:

@@ -195,7 +195,7 @@ def _throttle_for(key: tuple, rate: float, concurrency: int) -> _Throttle:
 class WarehouseStock:
     """Stock of one SKU in one warehouse. `available` = total − reserved (never below zero)."""
 
-    sku_id: str
+    vtex_sku_id: str
     warehouse_id: str
     total: int
     reserved: int
@@ -211,7 +211,7 @@ class WarehouseStock:
 class SkuStock:
     """Stock of one SKU over the warehouses asked for."""
 
-    sku_id: str
+    vtex_sku_id: str
     warehouses: tuple[WarehouseStock, ...]
 
     @property
@@ -259,7 +259,7 @@ class TradePolicyPrice:
 class Price:
     """A SKU's price record in Pricing v2 (decimal reais)."""
 
-    sku_id: str
+    vtex_sku_id: str
     base_price: Decimal | None
     list_price: Decimal | None
     cost_price: Decimal | None
@@ -290,7 +290,7 @@ class Price:
 class ComputedPrice:
     """The price VTEX computes for a SKU on a trade policy (fixed prices and price-table rules applied)."""
 
-    sku_id: str
+    vtex_sku_id: str
     trade_policy_id: str
     selling_price: Decimal
     list_price: Decimal | None
@@ -319,7 +319,7 @@ class BulkResult(Generic[T]):
 # ---------------------------------------------------------------- invoices (OMS)
 @dataclass(frozen=True)
 class InvoiceItem:
-    sku_id: str
+    vtex_sku_id: str
     quantity: int
     price_cents: int
     description: str | None = None
@@ -354,7 +354,7 @@ class Invoice:
             "issuanceDate": _iso(self.issued_at),
             "items": [
                 {
-                    "id": str(i.sku_id),
+                    "id": str(i.vtex_sku_id),
                     "quantity": int(i.quantity),
                     "price": int(i.price_cents),
                     **({"description": i.description} if i.description else {}),
@@ -420,10 +420,10 @@ def _decimal(value: Any) -> Decimal | None:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _sku(sku_id: int | str) -> str:
-    text = str(sku_id).strip()
+def _sku(vtex_sku_id: int | str) -> str:
+    text = str(vtex_sku_id).strip()
     if not text or "/" in text:
-        raise ValueError(f"not a SKU id: {sku_id!r}")
+        raise ValueError(f"not a SKU id: {vtex_sku_id!r}")
     return text
 
 
@@ -728,11 +728,11 @@ class VtexClient:
         )
         return [int(x) for x in data or []]
 
-    def sku(self, sku_id: int | str, sales_channel: str | None = None) -> dict[str, Any]:
+    def sku(self, vtex_sku_id: int | str, sales_channel: str | None = None) -> dict[str, Any]:
         """The SKU with its context (product, brand, categories, images, specifications, EAN ...)."""
         return self._request(
             "GET",
-            f"/api/catalog_system/pvt/sku/stockkeepingunitbyid/{_sku(sku_id)}",
+            f"/api/catalog_system/pvt/sku/stockkeepingunitbyid/{_sku(vtex_sku_id)}",
             params={"sc": sales_channel},
         )
 
@@ -748,8 +748,10 @@ class VtexClient:
         )
         return int(str(data).strip('"'))
 
-    def sku_eans(self, sku_id: int | str) -> list[str]:
-        return [str(e) for e in self._request("GET", f"/api/catalog/pvt/stockkeepingunit/{_sku(sku_id)}/ean")]
+    def sku_eans(self, vtex_sku_id: int | str) -> list[str]:
+        return [
+            str(e) for e in self._request("GET", f"/api/catalog/pvt/stockkeepingunit/{_sku(vtex_sku_id)}/ean")
+        ]
 
     def skus_of_product(self, product_id: int | str) -> list[dict[str, Any]]:
         return self._request("GET", f"/api/catalog_system/pvt/sku/stockkeepingunitByProductId/{product_id}")
@@ -822,9 +824,9 @@ class VtexClient:
     def warehouses(self) -> list[dict[str, Any]]:
         return self._request("GET", "/api/logistics/pvt/configuration/warehouses")
 
-    def inventory_item(self, sku_id: int | str, warehouse_id: str) -> WarehouseStock:
+    def inventory_item(self, vtex_sku_id: int | str, warehouse_id: str) -> WarehouseStock:
         """Stock of a SKU in one warehouse (the call the current integration makes per SKU)."""
-        sku = _sku(sku_id)
+        sku = _sku(vtex_sku_id)
         data = self._request(
             "GET", f"/api/logistics/pvt/inventory/items/{sku}/warehouses/{quote(warehouse_id, safe='')}"
         )
@@ -836,13 +838,13 @@ class VtexClient:
         unlimited = any(bool(r.get("isUnlimited")) for r in rows)
         return WarehouseStock(sku, warehouse_id, total, reserved, unlimited, rows[0].get("warehouseName"))
 
-    def inventory(self, sku_id: int | str) -> SkuStock:
+    def inventory(self, vtex_sku_id: int | str) -> SkuStock:
         """Stock of a SKU in every warehouse, in one call; available = total − reserved per warehouse."""
-        sku = _sku(sku_id)
+        sku = _sku(vtex_sku_id)
         data = self._request("GET", f"/api/logistics/pvt/inventory/skus/{sku}")
         balances = tuple(
             WarehouseStock(
-                sku_id=str(data.get("skuId") or sku),
+                vtex_sku_id=str(data.get("skuId") or sku),
                 warehouse_id=str(b["warehouseId"]),
                 total=int(b.get("totalQuantity") or 0),
                 reserved=int(b.get("reservedQuantity") or 0),
@@ -853,16 +855,16 @@ class VtexClient:
         )
         return SkuStock(sku, balances)
 
-    def stock(self, sku_id: int | str, warehouse_ids: Sequence[str] | None = None) -> SkuStock:
+    def stock(self, vtex_sku_id: int | str, warehouse_ids: Sequence[str] | None = None) -> SkuStock:
         """Stock of a SKU over the given warehouses (default: the account's warehouses; all when none)."""
         wanted = tuple(warehouse_ids or self.account.warehouse_ids)
-        stock = self.inventory(sku_id)
+        stock = self.inventory(vtex_sku_id)
         if not wanted:
             return stock
         by_id = {w.warehouse_id: w for w in stock.warehouses}
         return SkuStock(
-            stock.sku_id,
-            tuple(by_id.get(wh) or WarehouseStock(stock.sku_id, wh, 0, 0) for wh in wanted),
+            stock.vtex_sku_id,
+            tuple(by_id.get(wh) or WarehouseStock(stock.vtex_sku_id, wh, 0, 0) for wh in wanted),
         )
 
     def stock_many(
@@ -873,7 +875,7 @@ class VtexClient:
 
     def set_inventory(
         self,
-        sku_id: int | str,
+        vtex_sku_id: int | str,
         warehouse_id: str,
         quantity: int,
         *,
@@ -892,14 +894,14 @@ class VtexClient:
             body["leadTime"] = lead_time
         self._request(
             "PUT",
-            f"/api/logistics/pvt/inventory/skus/{_sku(sku_id)}/warehouses/{quote(warehouse_id, safe='')}",
+            f"/api/logistics/pvt/inventory/skus/{_sku(vtex_sku_id)}/warehouses/{quote(warehouse_id, safe='')}",
             body=body,
         )
 
     # ------------------------------------------------------------ pricing
-    def price(self, sku_id: int | str) -> Price | None:
+    def price(self, vtex_sku_id: int | str) -> Price | None:
         """The SKU's price record, or None when the SKU has no price."""
-        sku = _sku(sku_id)
+        sku = _sku(vtex_sku_id)
         data = self._get_or_none(f"/pricing/prices/{sku}", base="pricing", decimals=True)
         return None if data is None else self._price(sku, data)
 
@@ -919,7 +921,7 @@ class VtexClient:
                 )
             )
         return Price(
-            sku_id=str(data.get("itemId") or sku),
+            vtex_sku_id=str(data.get("itemId") or sku),
             base_price=_decimal(data.get("basePrice")),
             list_price=_decimal(data.get("listPrice")),
             cost_price=_decimal(data.get("costPrice")),
@@ -933,7 +935,7 @@ class VtexClient:
 
     def computed_price(
         self,
-        sku_id: int | str,
+        vtex_sku_id: int | str,
         trade_policy: str | None = None,
         *,
         quantity: int = 1,
@@ -941,7 +943,7 @@ class VtexClient:
         brand_id: int | None = None,
     ) -> ComputedPrice | None:
         """The price VTEX sells the SKU at on a trade policy (default: the account's), or None if unpriced."""
-        sku = _sku(sku_id)
+        sku = _sku(vtex_sku_id)
         tp = str(trade_policy or self.account.trade_policy)
         data = self._get_or_none(
             f"/pricing/prices/{sku}/computed/{quote(tp, safe='')}",
@@ -958,7 +960,7 @@ class VtexClient:
     @staticmethod
     def _computed(sku: str, data: Mapping[str, Any]) -> ComputedPrice:
         return ComputedPrice(
-            sku_id=sku,
+            vtex_sku_id=sku,
             trade_policy_id=str(data.get("tradePolicyId")),
             selling_price=_decimal(data["sellingPrice"]),
             list_price=_decimal(data.get("listPrice")),
@@ -967,9 +969,9 @@ class VtexClient:
             price_table=data.get("priceTable"),
         )
 
-    def computed_prices(self, sku_id: int | str) -> list[ComputedPrice]:
+    def computed_prices(self, vtex_sku_id: int | str) -> list[ComputedPrice]:
         """The computed price of the SKU on every trade policy."""
-        sku = _sku(sku_id)
+        sku = _sku(vtex_sku_id)
         data = self._request("GET", f"/pricing/prices/{sku}/computed", base="pricing", decimals=True)
         return [self._computed(sku, row) for row in data or []]
 
@@ -981,7 +983,7 @@ class VtexClient:
 
     def put_price(
         self,
-        sku_id: int | str,
+        vtex_sku_id: int | str,
         *,
         base_price: Decimal | None = None,
         cost_price: Decimal | None = None,
@@ -1016,7 +1018,7 @@ class VtexClient:
                 }
                 for f in fixed_prices
             ]
-        self._request("PUT", f"/pricing/prices/{_sku(sku_id)}", base="pricing", body=body)
+        self._request("PUT", f"/pricing/prices/{_sku(vtex_sku_id)}", base="pricing", body=body)
 
     # ------------------------------------------------------------ fulfillment (external marketplace)
     def _marketplace_params(self, sales_channel: str | None) -> dict[str, str]:
@@ -1047,7 +1049,7 @@ class VtexClient:
         """Fulfillment simulation: per item `price` / `listPrice` (cents) and availability; per item
         `logisticsInfo` with `stockBalance` and, with a postal code, the SLAs and their freight."""
         lines = [
-            {"id": str(i.sku_id), "quantity": i.quantity, "seller": i.seller}
+            {"id": str(i.vtex_sku_id), "quantity": i.quantity, "seller": i.seller}
             if isinstance(i, OrderItem)
             else {"id": str(i[0]), "quantity": int(i[1]), "seller": "1"}
             for i in items

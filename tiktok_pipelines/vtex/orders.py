@@ -26,7 +26,7 @@ from tiktok_pipelines.core.sku_ids import SkuIdMap
 class OrderItem:
     """An order line. `price_cents` is the unit price the marketplace sold at (integer cents)."""
 
-    sku_id: str
+    vtex_sku_id: str
     quantity: int
     price_cents: int
     seller: str = "1"
@@ -35,7 +35,7 @@ class OrderItem:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "id": str(self.sku_id),
+            "id": str(self.vtex_sku_id),
             "quantity": int(self.quantity),
             "seller": self.seller,
             "price": int(self.price_cents),
@@ -289,7 +289,7 @@ def marketplace_order(
             price = simulated[sku]
         else:
             price = to_cents(channel_price)
-        items.append(OrderItem(sku_id=sku, quantity=quantity, price_cents=price))
+        items.append(OrderItem(vtex_sku_id=sku, quantity=quantity, price_cents=price))
     sla, estimate, freight = choose_sla(simulation, options.sla)
     if options.price_source == "vtex":
         shipping = freight

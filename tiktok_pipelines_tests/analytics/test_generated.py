@@ -117,7 +117,7 @@ def test_stock_outs_match_an_independent_computation(generated):
         instants = sorted({p["pushed_at"] for p in history})
         for instant in instants:
             for p in sorted((p for p in history if p["pushed_at"] == instant), key=lambda p: p["_order"]):
-                levels[p["warehouse_id"]] = p["quantity"]
+                levels[p["channel_warehouse_id"]] = p["quantity"]
             total = sum(levels.values())
             if total <= 0 and out_since is None:
                 out_since = instant

@@ -68,8 +68,8 @@ def line(
         "client_id": extra.pop("client_id", "loja-a"),
         "order_id": order_id,
         "line_id": line_id,
-        "tiktok_product_id": product,
-        "tiktok_sku_id": f"tt-{sku}",
+        "channel_product_id": product,
+        "channel_sku_id": f"tt-{sku}",
         "seller_sku": sku,
         "product_name": extra.pop("product_name", f"Produto {product}"),
         "sku_name": f"Variante {sku}",
@@ -202,7 +202,7 @@ def write_hand_set(lake, state_db) -> None:
         return {
             "client_id": "loja-a",
             "seller_sku": sku,
-            "tiktok_product_id": product,
+            "channel_product_id": product,
             "title": title,
             "price": D(price),
             "currency": "BRL",
@@ -228,7 +228,7 @@ def write_hand_set(lake, state_db) -> None:
         return {
             "client_id": "loja-a",
             "date": day,
-            "tiktok_product_id": product,
+            "channel_product_id": product,
             "page_views": views,
             "impressions": impressions,
             "currency": "BRL",
@@ -255,8 +255,8 @@ def write_hand_set(lake, state_db) -> None:
         return {
             "client_id": "loja-a",
             "seller_sku": sku,
-            "tiktok_sku_id": f"tt-{sku}",
-            "warehouse_id": warehouse,
+            "channel_sku_id": f"tt-{sku}",
+            "channel_warehouse_id": warehouse,
             "quantity": quantity,
             "pushed_at": at,
             "result": result,
@@ -400,6 +400,7 @@ def test_sales_daily(built):
     assert got == [
         {
             "client_id": "loja-a",
+            "channel": "tiktok_shop",
             "day": utc(2026, 3, 10).date(),
             "orders": 2,  # A1, A2 (A2 was placed at 23:30 in São Paulo); A4 unpaid
             "cancelled_orders": 1,  # A3
@@ -415,6 +416,7 @@ def test_sales_daily(built):
         },
         {
             "client_id": "loja-a",
+            "channel": "tiktok_shop",
             "day": utc(2026, 3, 11).date(),
             "orders": 1,  # A5; A6 is a sample
             "cancelled_orders": 0,
@@ -430,6 +432,7 @@ def test_sales_daily(built):
         },
         {
             "client_id": "loja-b",
+            "channel": "tiktok_shop",
             "day": utc(2026, 3, 10).date(),
             "orders": 1,
             "cancelled_orders": 0,
@@ -547,7 +550,7 @@ def test_product_sales_and_top_products(built):
     ]
     top = rows(
         con,
-        "SELECT period, period_start, period_end, rank, tiktok_product_id, orders, units, net, net_share "
+        "SELECT period, period_start, period_end, rank, channel_product_id, orders, units, net, net_share "
         "FROM top_products WHERE client_id = 'loja-a' ORDER BY period, period_start, rank",
     )
     # P2: 170.00; P1: 90 + 27 + 50 = 167.00 in orders A1 and A5; all of it in one week and one month.
@@ -563,7 +566,7 @@ def test_product_sales_and_top_products(built):
                 "period_start": start,
                 "period_end": end,
                 "rank": 1,
-                "tiktok_product_id": "P2",
+                "channel_product_id": "P2",
                 "orders": 1,
                 "units": 1,
                 "net": D("170.00"),
@@ -574,7 +577,7 @@ def test_product_sales_and_top_products(built):
                 "period_start": start,
                 "period_end": end,
                 "rank": 2,
-                "tiktok_product_id": "P1",
+                "channel_product_id": "P1",
                 "orders": 2,
                 "units": 4,
                 "net": D("167.00"),
@@ -587,7 +590,7 @@ def test_product_sales_and_top_products(built):
 def test_conversion(built):
     _, con = built
     got = {
-        (r["period"], r["tiktok_product_id"], r["period_start"].isoformat()): r
+        (r["period"], r["channel_product_id"], r["period_start"].isoformat()): r
         for r in rows(con, "SELECT * FROM conversion WHERE client_id = 'loja-a'")
     }
     p1_day10 = got[("day", "P1", "2026-03-10")]
@@ -600,7 +603,7 @@ def test_conversion(built):
     )
     assert p1_day10["view_to_order_rate"] == pytest.approx(1 / 200)
     assert p1_day10["impression_to_view_rate"] == pytest.approx(0.2)
-    assert (p1_day10["tiktok_orders"], p1_day10["tiktok_units"]) == (1, 3)
+    assert (p1_day10["channel_orders"], p1_day10["channel_units"]) == (1, 3)
     p1_week = got[("week", "P1", "2026-03-09")]
     assert (p1_week["page_views"], p1_week["impressions"], p1_week["orders"], p1_week["units"]) == (
         250,
@@ -626,13 +629,13 @@ def test_stock_outs(built):
     _, con = built
     got = rows(
         con,
-        "SELECT seller_sku, tiktok_product_id, day, started_at, ended_at, ongoing, duration_hours "
+        "SELECT seller_sku, channel_product_id, day, started_at, ended_at, ongoing, duration_hours "
         "FROM stock_outs ORDER BY seller_sku, started_at",
     )
     assert got == [
         {
             "seller_sku": "S1",
-            "tiktok_product_id": "P1",
+            "channel_product_id": "P1",
             "day": utc(2026, 3, 10).date(),
             "started_at": utc(2026, 3, 10, 12),
             "ended_at": utc(2026, 3, 10, 15, 30),
@@ -641,7 +644,7 @@ def test_stock_outs(built):
         },
         {
             "seller_sku": "S1",
-            "tiktok_product_id": "P1",
+            "channel_product_id": "P1",
             "day": utc(2026, 3, 11).date(),
             "started_at": utc(2026, 3, 11, 9),
             "ended_at": None,
@@ -650,7 +653,7 @@ def test_stock_outs(built):
         },
         {
             "seller_sku": "S2",
-            "tiktok_product_id": "P1",
+            "channel_product_id": "P1",
             "day": utc(2026, 3, 10).date(),  # 21:00 on the 10th in São Paulo
             "started_at": utc(2026, 3, 11, 0),
             "ended_at": utc(2026, 3, 11, 6),
@@ -663,9 +666,9 @@ def test_stock_outs(built):
 def test_sync_health_and_errors(built):
     _, con = built
     health = rows(
-        con, "SELECT * FROM sync_health WHERE client_id = 'loja-a' ORDER BY channel, source, operation"
+        con, "SELECT * FROM sync_health WHERE client_id = 'loja-a' ORDER BY kind, source, operation"
     )
-    webhook = [h for h in health if h["channel"] == "webhook" and h["source"] == "tiktok"]
+    webhook = [h for h in health if h["kind"] == "webhook" and h["source"] == "tiktok"]
     assert len(webhook) == 1
     w = webhook[0]
     assert (w["day"], w["event_type"], w["event_name"]) == (
@@ -679,14 +682,14 @@ def test_sync_health_and_errors(built):
     assert w["latency_p50_seconds"] == pytest.approx(2.5)
     assert w["latency_p95_seconds"] == pytest.approx(8.75)
     assert w["latency_max_seconds"] == pytest.approx(10.0)
-    vtex = next(h for h in health if h["channel"] == "webhook" and h["source"] == "vtex")
+    vtex = next(h for h in health if h["kind"] == "webhook" and h["source"] == "vtex")
     assert (vtex["day"], vtex["event_name"], vtex["total"], vtex["latency_p50_seconds"]) == (
         utc(2026, 3, 10).date(),
         "vtex:order_hook",
         1,
         pytest.approx(4.0),
     )
-    api = {h["operation"]: h for h in health if h["channel"] == "api"}
+    api = {h["operation"]: h for h in health if h["kind"] == "api"}
     inv = api["inventory_update"]
     assert (inv["lane"], inv["total"], inv["succeeded"], inv["failed"], inv["skipped"]) == (
         "stock_price",
@@ -706,6 +709,7 @@ def test_sync_health_and_errors(built):
     errors = rows(con, "SELECT * EXCLUDE (client_id) FROM sync_errors ORDER BY source")
     assert errors == [
         {
+            "channel": "tiktok_shop",
             "day": utc(2026, 3, 10).date(),
             "source": "tiktok",
             "lane": "stock_price",
@@ -718,6 +722,7 @@ def test_sync_health_and_errors(built):
             "last_message": "too many requests (2)",
         },
         {
+            "channel": "tiktok_shop",
             "day": utc(2026, 3, 10).date(),
             "source": "vtex",
             "lane": "orders",

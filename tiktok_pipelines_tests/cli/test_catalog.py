@@ -46,7 +46,7 @@ def test_categories_set_list_accept_reject_unset(cli, state_db):
     assert done.exit_code == 0 and "Moda > Camisetas" in done.output
     store.set_mapping(CLIENT, "google_product_category", "204", "3", status="suggested", origin="recommend")
     listed = json.loads(cli("categories", "list", CLIENT, "--status", "suggested", "--json").output)
-    assert [(r["value"], r["tiktok_path"], r["origin"]) for r in listed] == [
+    assert [(r["value"], r["channel_path"], r["origin"]) for r in listed] == [
         ("204", "Moda > Calças", "recommend")
     ]
     assert cli("categories", "accept", CLIENT, "google_product_category", "999").exit_code == 3
@@ -73,11 +73,11 @@ def test_attributes_and_brands(cli, state_db):
     assert cli("attributes", "unset", CLIENT, "material", "--category", "824330").exit_code == 0
     assert cli("attributes", "unset", CLIENT, "material", "--category", "824330").exit_code == 3
 
-    BrandMap(state_db).save(CLIENT, "marca longa", "Marca Longa", tiktok_brand_id=None, error="too long")
+    BrandMap(state_db).save(CLIENT, "marca longa", "Marca Longa", channel_brand_id=None, error="too long")
     assert "too long" in cli("brands", "list", CLIENT, "--failed").output
     assert cli("brands", "set", CLIENT, "MARCA LONGA", "7001").exit_code == 0
     entry = BrandMap(state_db).all(CLIENT)["marca longa"]
-    assert (entry.tiktok_brand_id, entry.origin) == ("7001", "manual")
+    assert (entry.channel_brand_id, entry.origin) == ("7001", "manual")
     assert "every brand is mapped" in cli("brands", "list", CLIENT, "--failed").output
 
 

@@ -65,7 +65,7 @@ def test_with_link_source_the_order_names_the_vtex_skus_enrichment_found():
     ids = SkuIdMap("link", {"REF-2001": "2001", "REF-2002": "2002"})
     assert vtex_items(ORDER, ids) == [("2001", 2, Decimal("59.90")), ("2002", 1, Decimal("19.90"))]
     placed = marketplace_order(ORDER, SIMULATION, OrderOptions(), ids)
-    assert [(i.sku_id, i.quantity, i.price_cents) for i in placed.items] == [
+    assert [(i.vtex_sku_id, i.quantity, i.price_cents) for i in placed.items] == [
         ("2001", 2, 5990),
         ("2002", 1, 1990),
     ]
@@ -147,7 +147,7 @@ def test_lake_rows_carry_amounts_and_places_but_no_personal_data():
         amounts=OrderAmounts(currency="BRL", subtotal=Decimal("40.00"), total=None),
         tracking_number="BR123",
     )
-    row = order_row("demo", order, "TTS-9", "invoiced", at)
+    row = order_row("demo", order, "TTS-9", "invoiced", at, channel="tiktok_shop")
     assert (row["order_id"], row["vtex_order_id"], row["vtex_status"]) == ("9", "TTS-9", "invoiced")
     assert (row["line_count"], row["units"], row["subtotal"], row["total"]) == (2, 2, Decimal("40.00"), None)
     assert (row["recipient_region"], row["recipient_state"], row["recipient_city"]) == (
@@ -156,8 +156,8 @@ def test_lake_rows_carry_amounts_and_places_but_no_personal_data():
         "São Paulo",
     )
     assert row["tracking_number"] == "BR123" and row["created_at"] == at
-    rows = line_rows("demo", order, at)
-    assert [(r["line_id"], r["seller_sku"], r["package_id"], r["tiktok_product_id"]) for r in rows] == [
+    rows = line_rows("demo", order, at, channel="tiktok_shop")
+    assert [(r["line_id"], r["seller_sku"], r["package_id"], r["channel_product_id"]) for r in rows] == [
         ("a", "REF-1", "P1", "pr1"),
         ("b", "REF-1", "P1", "pr1"),
     ]

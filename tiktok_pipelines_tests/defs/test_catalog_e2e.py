@@ -136,11 +136,11 @@ def test_first_publication_lists_every_product_with_its_variants(
     products, skus = listing_map.products("demo"), listing_map.skus("demo")
     for product in catalog.products:
         listed = on_tiktok[str(product.product_id)]
-        assert products[str(product.product_id)].tiktok_product_id == listed["id"]
+        assert products[str(product.product_id)].channel_product_id == listed["id"]
         assert products[str(product.product_id)].status == "ACTIVATE"  # read back after the push
         assert {s["seller_sku"] for s in listed["skus"]} == {str(s.sku_id) for s in product.skus}
         for sku in listed["skus"]:
-            assert skus[sku["seller_sku"]].tiktok_sku_id == sku["id"]
+            assert skus[sku["seller_sku"]].channel_sku_id == sku["id"]
             source = catalog.sku(int(sku["seller_sku"]))
             assert sku["price"]["amount"] == f"{source.price:.2f}"
             assert sku["inventory"][0]["quantity"] == source.available  # VTEX stock at creation
@@ -155,7 +155,7 @@ def test_first_publication_lists_every_product_with_its_variants(
     # brands are created once.
     brands = BrandMap(state_db).all("demo")
     assert brands["acai sports"].origin == "matched"
-    assert brands["acai sports"].tiktok_brand_id == sandbox.tiktok.brands["açaí sports"]["id"]
+    assert brands["acai sports"].channel_brand_id == sandbox.tiktok.brands["açaí sports"]["id"]
     assert metadata(result, "tiktok_shop__brands")["failed"] == 0
     stats = calls(sandbox)
     assert stats["POST /product/202309/brands"] == len({p.brand.name for p in catalog.products}) - 1
@@ -201,7 +201,7 @@ def test_five_changed_products_and_a_removed_one_make_exactly_those_calls(
     assert prices_after == {k: v for k, v in prices_before.items() if k in prices_after}
     # The removed product is deleted on TikTok and leaves the listing map (its row stays as history).
     shop = sandbox.tiktok.shop_by_code(DEMO_SHOP_CODE)
-    assert shop.products[listing.tiktok_product_id]["status"] == "DELETED"
+    assert shop.products[listing.channel_product_id]["status"] == "DELETED"
     listing_map = ListingMap(state_db)
     assert listing_map.products("demo")[str(removed)].status == "deleted"
     assert not any(s.product_key == str(removed) for s in listing_map.skus("demo").values())
@@ -306,7 +306,7 @@ def test_repeated_identical_failures_pause_a_product_until_it_changes(
     sandbox, catalog_resources, instance, state_db, registry
 ):
     # A brand id TikTok does not know: the platform refuses the product the same way every time.
-    BrandMap(state_db).save("demo", "nike", "Nike", tiktok_brand_id="404", origin="manual")
+    BrandMap(state_db).save("demo", "nike", "Nike", channel_brand_id="404", origin="manual")
     items = """<item><g:id>777</g:id><title>Tênis Nike Air</title><description>Tênis.</description>
         <g:image_link>{feeds}/arquivos/ids/777/t.png</g:image_link><g:price>399.90 BRL</g:price>
         <g:brand>Nike</g:brand><g:shipping_weight>1 kg</g:shipping_weight>
@@ -327,7 +327,7 @@ def test_repeated_identical_failures_pause_a_product_until_it_changes(
     assert meta["paused"] == 1 and CREATE not in calls(sandbox)
     # The brand is fixed: the payload changes, the product is tried again and listed.
     BrandMap(state_db).save(
-        "demo", "nike", "Nike", tiktok_brand_id=sandbox.tiktok.brands["nike"]["id"], origin="manual"
+        "demo", "nike", "Nike", channel_brand_id=sandbox.tiktok.brands["nike"]["id"], origin="manual"
     )
     meta = metadata(run(instance, catalog_resources, assets=[tiktok_listings]), "tiktok_shop__listings")
     assert meta["created"] == 1
@@ -425,7 +425,7 @@ def test_suggested_categories_publish_only_once_accepted(
 
     review = CliRunner().invoke(main, ["categories", "list", "demo", "--status", "suggested", "--json"])
     suggestions = json.loads(review.output)
-    assert all(s["status"] == "suggested" and s["tiktok_category_id"] for s in suggestions)
+    assert all(s["status"] == "suggested" and s["channel_category_id"] for s in suggestions)
     assert sum(s["products"] for s in suggestions) == total
     assert CliRunner().invoke(main, ["categories", "accept", "demo", "--all"]).exit_code == 0
 
@@ -433,7 +433,7 @@ def test_suggested_categories_publish_only_once_accepted(
     assert metadata(second, "tiktok_shop__categories")["products_mapped"] == total
     assert metadata(second, "tiktok_shop__listings")["created"] == total
     leaves = {p["category_id"] for p in live_products(sandbox).values()}
-    assert leaves == {s["tiktok_category_id"] for s in suggestions}
+    assert leaves == {s["channel_category_id"] for s in suggestions}
 
 
 def test_vtex_enrichment_is_incremental_with_a_slow_rotation(
@@ -477,7 +477,7 @@ def test_first_publication_of_a_300_product_catalog(tiktok_client, state_db, ins
     assert len(on_tiktok) == 300
     skus = ListingMap(state_db).skus("demo")
     assert len(skus) == sum(len(p.skus) for p in sandbox.demo_catalog.products)
-    assert all(s.tiktok_sku_id for s in skus.values())
+    assert all(s.channel_sku_id for s in skus.values())
     sandbox.tiktok.reset_stats()
     feed_control(sandbox, "change", json={"count": 5, "titles": True})
     again = run(instance, resources)

@@ -56,7 +56,7 @@ def test_the_invoice_is_an_authorized_nfe_matching_the_order(invoiced, vtex_api,
 
     dets = inf.findall("n:det", NS)
     assert [d.findtext("n:prod/n:cEAN", namespaces=NS) for d in dets] == [
-        vtex_api.sku(i.sku_id)["AlternateIds"]["Ean"] for i in order.items
+        vtex_api.sku(i.vtex_sku_id)["AlternateIds"]["Ean"] for i in order.items
     ]
     assert all(d.findtext("n:prod/n:CFOP", namespaces=NS) == "6108" for d in dets)  # SP to RJ
     items_total = from_cents(sum(i.price_cents * i.quantity for i in order.items))

@@ -22,18 +22,18 @@ def client(registry):
 
 def test_brand_map_upserts_by_folded_key(client, state_db):
     brands = BrandMap(state_db)
-    brands.save(CLIENT, "acai sports", "Açaí Sports", tiktok_brand_id=None, error="rate limited")
+    brands.save(CLIENT, "acai sports", "Açaí Sports", channel_brand_id=None, error="rate limited")
     assert brands.all(CLIENT)["acai sports"].status == "failed"
     brands.save(
         CLIENT,
         "acai sports",
         "Açaí Sports",
-        tiktok_brand_id="7",
-        tiktok_brand_name="Açaí Sports",
+        channel_brand_id="7",
+        channel_brand_name="Açaí Sports",
         origin="matched",
     )
     entry = brands.all(CLIENT)["acai sports"]
-    assert (entry.status, entry.tiktok_brand_id, entry.last_error) == ("mapped", "7", None)
+    assert (entry.status, entry.channel_brand_id, entry.last_error) == ("mapped", "7", None)
 
 
 def test_category_tree_paths_and_mapping_decisions(client, state_db):

@@ -36,7 +36,7 @@ def test_an_upload_is_claimed_then_settled_and_a_verdict_applies_once(state_db):
     assert s.finish_upload("acme", "P1", "O1")
     assert s.upload("acme", "P1", "O1").status == UPLOADED
     done = s.record_verdict("acme", "P1", ["O1"], "SUCCESS", None, utcnow())
-    assert done.status == SUCCESS and done.tiktok_status == "SUCCESS"
+    assert done.status == SUCCESS and done.channel_status == "SUCCESS"
     # A late PROCESSING (or a repeated verdict of lower rank) never undoes a SUCCESS.
     assert s.record_verdict("acme", "P1", ["O1"], "PROCESSING", None, utcnow()) is None
     assert s.upload("acme", "P1", "O1").status == SUCCESS
@@ -53,7 +53,7 @@ def test_an_invalid_xml_is_remembered_and_a_new_one_starts_its_own_attempts(stat
     assert invalid.status == INVALID and invalid.invalid_reason == "BUYER_MISMATCH"
     assert invalid.rejected == {"sha-a"}
     again = s.begin_upload("acme", "P1", "O1", "sha-b")
-    assert again.attempts == 1 and again.tiktok_status is None and again.rejected == {"sha-a"}
+    assert again.attempts == 1 and again.channel_status is None and again.rejected == {"sha-a"}
     # A verdict older than the corrected upload is about the first XML: ignored.
     stale = utcnow() - timedelta(seconds=30)
     assert s.record_verdict("acme", "P1", ["O1"], "INVALID", "BUYER_MISMATCH", stale) is None

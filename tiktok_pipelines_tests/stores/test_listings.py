@@ -10,8 +10,8 @@ def test_listing_map_saves_replaces_skus_and_pauses_on_repeated_failures(registr
     assert set(listings.skus("loja-1")) == {"S1", "S2"}
     listings.save_listing("loja-1", "P1", "TP1", "ACTIVATE", "h2", {"S1": "T1", "S3": "T3"})
     assert set(listings.skus("loja-1")) == {"S1", "S3"}
-    assert listings.skus("loja-1", ["S3"])["S3"].tiktok_sku_id == "T3"
-    assert listings.sku_by_tiktok_id("loja-1", "T1").seller_sku == "S1"
+    assert listings.skus("loja-1", ["S3"])["S3"].channel_sku_id == "T3"
+    assert listings.sku_by_channel_id("loja-1", "T1").seller_sku == "S1"
 
     for attempt in range(1, 4):
         product = listings.record_failure("loja-1", "P2", "missing attribute Material", pause_after=3)

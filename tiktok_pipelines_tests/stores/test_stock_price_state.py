@@ -39,7 +39,7 @@ def test_register_adds_moves_and_removes(registry, state_db):
     assert (changes.added, changes.moved, changes.removed) == (1, 1, 1)
     moved = store.rows(C, "stock", ["S1"])[0]
     # Another TikTok SKU: what the old one confirmed does not count for it.
-    assert (moved.tiktok_sku_id, moved.confirmed, moved.target) == ("T9", None, stock(W=1))
+    assert (moved.channel_sku_id, moved.confirmed, moved.target) == ("T9", None, stock(W=1))
     assert sorted(r.seller_sku for r in store.rows(C, "price")) == ["S1", "S2", "S4"]
     assert store.seller_skus_of(C, ["VS2", "nope"]) == {"VS2": ["S2"]}
 

@@ -340,7 +340,7 @@ def test_price_divergence_and_missing_stock_are_refused_with_vtex_codes(vtex_api
     order = order_for(vtex_api, "BAD-1", [(skus[0], 1)])
     wrong = MarketplaceOrder(
         order.marketplace_order_id,
-        (OrderItem(order.items[0].sku_id, 1, order.items[0].price_cents - 1),),
+        (OrderItem(order.items[0].vtex_sku_id, 1, order.items[0].price_cents - 1),),
         order.customer,
         order.address,
     )
@@ -383,7 +383,7 @@ def test_invoice_notification_sends_string_cents_and_tracking(vtex_api, sandbox,
         number="1234",
         value_cents=order.value_cents,
         issued_at=datetime.now(UTC),
-        items=tuple(InvoiceItem(i.sku_id, i.quantity, i.price_cents) for i in order.items),
+        items=tuple(InvoiceItem(i.vtex_sku_id, i.quantity, i.price_cents) for i in order.items),
         key="35240611222333000181550010000012341000000017",
         xml="<nfeProc/>",
     )
@@ -418,7 +418,7 @@ def test_partial_invoice_keeps_the_order_in_handling(vtex_api, sandbox):
     vtex_api.start_handling(placed.order_id)
     first = order.items[0]
     part = Invoice(
-        "1", first.price_cents, datetime.now(UTC), (InvoiceItem(first.sku_id, 1, first.price_cents),)
+        "1", first.price_cents, datetime.now(UTC), (InvoiceItem(first.vtex_sku_id, 1, first.price_cents),)
     )
     vtex_api.notify_invoice(placed.order_id, part)
     assert vtex_api.order(placed.order_id)["status"] == "handling"
@@ -588,7 +588,7 @@ def test_timeouts_and_locks_are_retried_for_idempotent_calls(sandbox, vtex_contr
     sku = sandbox.demo_catalog.skus()[0]
     with VtexClient(account, options) as client:
         vtex_control.fault(delay=1.0, family="logistics", method="GET")
-        assert client.inventory(sku.sku_id).sku_id == str(sku.sku_id)
+        assert client.inventory(sku.sku_id).vtex_sku_id == str(sku.sku_id)
         assert client.stats["network_errors"] == 1
         vtex_control.fault(423, family="logistics", method="PUT")
         client.set_inventory(sku.sku_id, "1_1", 77)

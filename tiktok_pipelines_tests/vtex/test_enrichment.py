@@ -51,8 +51,8 @@ def test_sku_context_gives_images_dimensions_weight_ean_brand_category():
     assert in_kg.weight_kg == data.weight_kg
 
 
-def cached(sku, h="h", days=1, status="ok", vtex_id=None):
-    return VtexSkuData(sku, vtex_id or sku, status, feed_hash=h, fetched_at=NOW - timedelta(days=days))
+def cached(sku, h="h", days=1, status="ok", vtex_sku_id=None):
+    return VtexSkuData(sku, vtex_sku_id or sku, status, feed_hash=h, fetched_at=NOW - timedelta(days=days))
 
 
 def test_refresh_plan_fetches_new_changed_failed_and_a_bounded_rotation():

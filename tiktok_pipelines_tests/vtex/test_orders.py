@@ -134,7 +134,7 @@ def test_slas_the_cheapest_or_the_preferred_one_with_its_freight_for_every_item(
 
 def test_priced_by_vtexs_simulation():
     placed = marketplace_order(ORDER, SIMULATION, OrderOptions(), IDS)
-    assert [(i.sku_id, i.quantity, i.price_cents) for i in placed.items] == [
+    assert [(i.vtex_sku_id, i.quantity, i.price_cents) for i in placed.items] == [
         ("2001", 2, 5490),
         ("2002", 1, 1990),
     ]
@@ -155,7 +155,7 @@ def test_priced_by_vtexs_simulation():
 def test_priced_at_what_the_channel_sold_with_its_freight_and_payment():
     options = OrderOptions(price_source="tiktok", payment_system="201", payment_system_name="Marketplace")
     placed = marketplace_order(ORDER, SIMULATION, options, IDS, marketplace="Mercado Livre")
-    assert [(i.sku_id, i.price_cents) for i in placed.items] == [("2001", 5990), ("2002", 1990)]
+    assert [(i.vtex_sku_id, i.price_cents) for i in placed.items] == [("2001", 5990), ("2002", 1990)]
     assert placed.shipping_cents == 1250 and placed.is_created_async
     assert placed.payment.value_cents == 2 * 5990 + 1990 + 1250
     assert placed.payment.group == "custom201PaymentGroupPaymentGroup"

@@ -6,7 +6,7 @@ import dagster as dg
 import pyarrow as pa
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.core.orders import money
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.core.tables import PRODUCT_PERFORMANCE
@@ -31,8 +31,9 @@ def performance_rows(client_id: str, day: date, products: list[dict], ingested_a
         rows.append(
             {
                 "client_id": client_id,
+                "channel": ChannelName.TIKTOK_SHOP.value,
                 "date": day,
-                "tiktok_product_id": str(p.get("id")),
+                "channel_product_id": str(p.get("id")),
                 "page_views": int(p.get("page_views") or 0),
                 "impressions": int(p.get("impressions") or 0),
                 "orders": int(p.get("orders") or 0),

@@ -69,7 +69,7 @@ def feed_diff(
             "listed_on_tiktok": result.live,
             "snapshot_hash": result.snapshot_hash,
             "preview": preview(
-                result.changes(), ["status", "product_key", "skus", "tiktok_product_id"], limit=15
+                result.changes(), ["status", "product_key", "skus", "channel_product_id"], limit=15
             ),
         },
         check_results=[guard_check(g, client.client_id) for g in result.guards],
@@ -168,14 +168,14 @@ def tiktok_brands(
                 (
                     {
                         "brand": e.brand_name,
-                        "tiktok_brand_id": e.tiktok_brand_id,
-                        "tiktok_name": e.tiktok_brand_name,
+                        "channel_brand_id": e.channel_brand_id,
+                        "channel_name": e.channel_brand_name,
                         "origin": e.origin,
                         "error": e.last_error,
                     }
-                    for e in sorted(run.entries, key=lambda e: (e.tiktok_brand_id is not None, e.brand_key))
+                    for e in sorted(run.entries, key=lambda e: (e.channel_brand_id is not None, e.brand_key))
                 ),
-                ["brand", "tiktok_brand_id", "tiktok_name", "origin", "error"],
+                ["brand", "channel_brand_id", "channel_name", "origin", "error"],
                 limit=20,
             ),
         }
@@ -237,7 +237,7 @@ def tiktok_categories(
             **run.calls,
             "mapping": preview(
                 run.rows,
-                ["source", "value", "products", "status", "tiktok_category_id", "tiktok_path", "origin"],
+                ["source", "value", "products", "status", "channel_category_id", "channel_path", "origin"],
                 limit=25,
             ),
             "unmapped_reasons": preview(

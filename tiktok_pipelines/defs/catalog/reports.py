@@ -43,12 +43,12 @@ def listings_metadata(publication: Publication) -> dict[str, Any]:
                     "action": r.action,
                     "product_key": r.product_key,
                     "ok": r.ok,
-                    "tiktok_product_id": r.channel_product_id,
+                    "channel_product_id": r.channel_product_id,
                     "message": r.message,
                 }
                 for r in [*report.results, *checks]
             ),
-            ["action", "product_key", "ok", "tiktok_product_id", "message"],
+            ["action", "product_key", "ok", "channel_product_id", "message"],
             limit=15,
         ),
         "problem_list": preview(publication.errors, ["product_key", "stage", "message"], limit=20, width=240),

@@ -45,7 +45,7 @@ def resolve_brands(
     report = BrandReport()
     for key, name in sorted(names.items()):
         entry = known.get(key)
-        if entry is not None and getattr(entry, "tiktok_brand_id", None):
+        if entry is not None and getattr(entry, "channel_brand_id", None):
             continue
         result = catalog.brand(name)
         save(result)
@@ -64,7 +64,7 @@ class BrandsRun:
 
     @property
     def mapped(self) -> int:
-        return sum(1 for e in self.entries if e.tiktok_brand_id)
+        return sum(1 for e in self.entries if e.channel_brand_id)
 
 
 def feed_brand_names(lake: Lake, client_id: str) -> dict[str, str]:
@@ -95,8 +95,8 @@ def map_brands(client_id: str, stores: CatalogStores, lake: Lake, open_session: 
             client_id,
             result.key,
             result.name,
-            tiktok_brand_id=result.channel_brand_id,
-            tiktok_brand_name=result.channel_brand_name,
+            channel_brand_id=result.channel_brand_id,
+            channel_brand_name=result.channel_brand_name,
             origin=result.origin,
             error=result.error,
         )

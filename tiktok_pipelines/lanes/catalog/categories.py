@@ -177,9 +177,9 @@ class CategoryResolver:
         self.client_id = client_id
         self.mappings = {(m.source_kind, m.source_value): m for m in mappings}
         self.accepted = {
-            k: m.tiktok_category_id
+            k: m.channel_category_id
             for k, m in self.mappings.items()
-            if m.status == "accepted" and m.tiktok_category_id
+            if m.status == "accepted" and m.channel_category_id
         }
         self.tree = tree
         self.rules = rules
@@ -210,10 +210,10 @@ class CategoryResolver:
             return "the product has no category (no product_type, google_product_category or VTEX category)"
         mapping = self.mappings.get(source.key)
         where = f"{source.kind} {source.value!r}"
-        if mapping is not None and mapping.status == "suggested" and mapping.tiktok_category_id:
-            path = self.tree.get(mapping.tiktok_category_id)
+        if mapping is not None and mapping.status == "suggested" and mapping.channel_category_id:
+            path = self.tree.get(mapping.channel_category_id)
             return (
-                f"{where} is not mapped; suggested TikTok category {mapping.tiktok_category_id}"
+                f"{where} is not mapped; suggested TikTok category {mapping.channel_category_id}"
                 + (f" ({path.path})" if path else "")
                 + f": accept it with `tiktok-pipelines categories accept {self.client_id} {source.kind} '{source.value}'`"
             )
@@ -229,7 +229,7 @@ def mapping_rows(
     """The mapping as rows for a preview or a listing."""
     rows = []
     for m in mappings:
-        node = tree.get(m.tiktok_category_id or "")
+        node = tree.get(m.channel_category_id or "")
         rows.append(
             {
                 "source": m.source_kind,
@@ -237,8 +237,8 @@ def mapping_rows(
                 "label": m.source_label,
                 "products": m.products,
                 "status": m.status,
-                "tiktok_category_id": m.tiktok_category_id,
-                "tiktok_path": node.path if node else None,
+                "channel_category_id": m.channel_category_id,
+                "channel_path": node.path if node else None,
                 "origin": m.origin,
                 "score": m.score,
             }

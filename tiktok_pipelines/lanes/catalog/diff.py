@@ -45,7 +45,7 @@ class FeedDiff:
                 "status": statuses[k],
                 "product_key": k,
                 "skus": len(self.current[k].seller_skus) if k in self.current else 0,
-                "tiktok_product_id": self.listed[k].tiktok_product_id if k in self.listed else None,
+                "channel_product_id": self.listed[k].channel_product_id if k in self.listed else None,
             }
             for k in [*self.diff.new, *self.diff.changed, *self.diff.removed]
         ]
@@ -87,12 +87,13 @@ def diff_feed(
             writer.append(
                 {
                     "client_id": client_id,
+                    "channel": listings.channel,
                     "product_key": key,
                     "status": statuses[key],
                     "seller_skus": list(hashed.seller_skus) if hashed else [],
                     "product_hash": hashed.hash if hashed else None,
                     "published_hash": published.get(key) or None,
-                    "tiktok_product_id": product.tiktok_product_id if product else None,
+                    "channel_product_id": product.channel_product_id if product else None,
                     "snapshot_hash": snapshot.content_hash,
                 }
             )

@@ -37,8 +37,8 @@ class DraftBuilder:
         name = product.brand_name
         if name:
             entry = self.brands.get(brand_key(name))
-            if entry is not None and entry.tiktok_brand_id:
-                brand_id = entry.tiktok_brand_id
+            if entry is not None and entry.channel_brand_id:
+                brand_id = entry.channel_brand_id
             else:
                 reason = entry.last_error if entry is not None and entry.last_error else "not resolved yet"
                 brand_problem = f"brand {name!r} is not on TikTok ({reason})"

@@ -20,7 +20,7 @@ from tiktok_pipelines.stores.catalog import (
     ImageStore,
     ShrinkGuardStore,
 )
-from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB
 from tiktok_pipelines.stores.feeds import FeedSnapshots
 from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.registry import ClientRegistry
@@ -65,9 +65,10 @@ def feed_table(lake: Lake, client_id: str, columns: list[str] | None = None) -> 
 
 @dataclass(frozen=True)
 class CatalogStores:
-    """The state DB as the catalog lane uses it."""
+    """The state DB as the catalog lane uses it, for the channel it publishes on (`ChannelName` value)."""
 
     db: StateDB
+    channel: str = DEFAULT_CHANNEL
 
     @property
     def registry(self) -> ClientRegistry:
@@ -79,23 +80,23 @@ class CatalogStores:
 
     @property
     def listings(self) -> ListingMap:
-        return ListingMap(self.db)
+        return ListingMap(self.db, self.channel)
 
     @property
     def brands(self) -> BrandMap:
-        return BrandMap(self.db)
+        return BrandMap(self.db, self.channel)
 
     @property
     def categories(self) -> CategoryStore:
-        return CategoryStore(self.db)
+        return CategoryStore(self.db, self.channel)
 
     @property
     def attribute_rules(self) -> AttributeRuleStore:
-        return AttributeRuleStore(self.db)
+        return AttributeRuleStore(self.db, self.channel)
 
     @property
     def images(self) -> ImageStore:
-        return ImageStore(self.db)
+        return ImageStore(self.db, self.channel)
 
     @property
     def shrink_guard(self) -> ShrinkGuardStore:

@@ -33,7 +33,7 @@ LIVE_EXCLUDED = ("deleted", "DELETED")
 
 
 def is_live(listed: ListedProduct | None) -> bool:
-    return bool(listed and listed.tiktok_product_id and listed.status not in LIVE_EXCLUDED)
+    return bool(listed and listed.channel_product_id and listed.status not in LIVE_EXCLUDED)
 
 
 @dataclass
@@ -227,12 +227,12 @@ class ListingPublisher:
             if kind == "create":
                 return self.session.create_listing(draft, self.images, adopt=report.adopted.get(key), **write)
             state = payloads.get(key)
-            product_id = listed[key].tiktok_product_id
-            assert product_id
+            channel_product_id = listed[key].channel_product_id
+            assert channel_product_id
             return self.session.update_listing(
                 draft,
                 self.images,
-                channel_product_id=product_id,
+                channel_product_id=channel_product_id,
                 pushed=state.part_hashes if state else None,
                 **write,
             )
@@ -283,12 +283,12 @@ class ListingPublisher:
 
     def _known_sku(self, seller_sku: str) -> str:
         known = self.listings.skus(self.target, [seller_sku]).get(seller_sku)
-        return known.tiktok_sku_id if known else ""
+        return known.channel_sku_id if known else ""
 
     def delete(self, keys: Sequence[str], listed: Mapping[str, ListedProduct]) -> list[ListingResult]:
         """Deletes these listed products, a call's worth at a time, recording each outcome as it comes."""
         results = []
-        by_id = {listed[k].tiktok_product_id: k for k in keys if listed[k].tiktok_product_id}
+        by_id = {listed[k].channel_product_id: k for k in keys if listed[k].channel_product_id}
         ids = sorted(by_id)
         per_call = self.session.capabilities.products_per_delete_call
         for start in range(0, len(ids), per_call):
@@ -303,9 +303,9 @@ class ListingPublisher:
                     )
         return results
 
-    def refresh_statuses(self, since: int, product_ids: Iterable[str]) -> int:
+    def refresh_statuses(self, since: int, channel_product_ids: Iterable[str]) -> int:
         """Reads the status the channel gave the products just pushed."""
-        wanted = set(product_ids)
+        wanted = set(channel_product_ids)
         if not wanted:
             return 0
         return self.listings.set_statuses(self.target, self.session.listing_statuses(since, wanted))

@@ -216,7 +216,7 @@ def publish_listings(
             except ChannelAuthError as exc:
                 raise CatalogRunError(str(exc)) from None
             report.extend(pushed)
-            listing_rows += _listing_rows(target.client_id, chunk, pushed)
+            listing_rows += _listing_rows(target.client_id, listings.channel, chunk, pushed)
         if not check_mode:
             if plan.deletes:
                 if allow_deletes:
@@ -241,7 +241,7 @@ def publish_listings(
         image_stats = dict(uploader.stats)
 
     now = utcnow()
-    problem_rows = _problem_rows(client_id, notes, plan, report, checks, snapshot_hash, now)
+    problem_rows = _problem_rows(client_id, listings.channel, notes, plan, report, checks, snapshot_hash, now)
     if not check_mode:
         _write_lake(lake, listings, target.client_id, problem_rows, listing_rows, report, now)
     return Publication(
@@ -322,11 +322,12 @@ def _write_lake(
         row["status"] = statuses.get(row["product_key"]) if row["status"] is None else row["status"]
         row["updated_at"] = row["ingested_at"] = now
     lake.append_part("listings", client_id, pa.Table.from_pylist(listing_rows, schema=LISTINGS))
-    lake.append_part("sync_log", client_id, _sync_rows(client_id, report, now))
+    lake.append_part("sync_log", client_id, _sync_rows(client_id, listings.channel, report, now))
 
 
 def _problem_rows(
     client_id: str,
+    channel: str,
     notes: dict[str, tuple],
     plan: ListingPlan,
     report: PublishReport,
@@ -356,11 +357,12 @@ def _problem_rows(
     return [
         {
             "client_id": client_id,
+            "channel": channel,
             "product_key": key,
             "stage": stage,
             "severity": severity,
             "message": message,
-            "tiktok_category_id": category,
+            "channel_category_id": category,
             "snapshot_hash": snapshot_hash,
             "at": now,
         }
@@ -368,7 +370,9 @@ def _problem_rows(
     ]
 
 
-def _listing_rows(client_id: str, drafts: list[ListingDraft], report: PublishReport) -> list[dict]:
+def _listing_rows(
+    client_id: str, channel: str, drafts: list[ListingDraft], report: PublishReport
+) -> list[dict]:
     """Rows of the `listings` lake table for the SKUs a push changed on the channel (statuses and times
     are filled in after the statuses are read back)."""
     by_key = {d.product_key: d for d in drafts}
@@ -383,10 +387,11 @@ def _listing_rows(client_id: str, drafts: list[ListingDraft], report: PublishRep
             rows.append(
                 {
                     "client_id": client_id,
+                    "channel": channel,
                     "product_key": result.product_key,
                     "seller_sku": sku,
-                    "tiktok_product_id": result.channel_product_id,
-                    "tiktok_sku_id": result.channel_sku_ids.get(sku),
+                    "channel_product_id": result.channel_product_id,
+                    "channel_sku_id": result.channel_sku_ids.get(sku),
                     "title": draft.title,
                     "status": None,
                     "price": price.get("amount") if created else None,
@@ -398,10 +403,11 @@ def _listing_rows(client_id: str, drafts: list[ListingDraft], report: PublishRep
     return rows
 
 
-def _sync_rows(client_id: str, report: PublishReport, now: datetime) -> pa.Table:
+def _sync_rows(client_id: str, channel: str, report: PublishReport, now: datetime) -> pa.Table:
     rows = [
         {
             "client_id": client_id,
+            "channel": channel,
             "at": now,
             "lane": "catalog",
             "operation": f"product_{r.action}",

@@ -35,8 +35,8 @@ class FulfilmentRun:
     ):
         self.client = client
         self.client_id = client.client_id
-        self.orders = OrderStore(db)
-        self.fulfil = FulfilmentStore(db)
+        self.orders = OrderStore(db, session.capabilities.name)
+        self.fulfil = FulfilmentStore(db, session.capabilities.name)
         self.api = api
         self.session = session
         self.channel = session.capabilities.display_name

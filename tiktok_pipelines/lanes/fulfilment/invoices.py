@@ -149,8 +149,8 @@ class InvoiceRun(FulfilmentRun):
         return refused
 
     # -- which orders to read
-    def order_of(self, key: str, vtex_id: bool) -> OrderRecord | None:
-        if vtex_id:
+    def order_of(self, key: str, by_vtex_order_id: bool) -> OrderRecord | None:
+        if by_vtex_order_id:
             return self.orders.by_vtex_order_id(self.client_id, key)
         return self.orders.get(self.client_id, key)
 
@@ -483,7 +483,7 @@ def send_invoices(
     orders whose VTEX status changed, and the API call log."""
     client_id = client.client_id
     log = EventLog(db)
-    sync = SyncLog(client_id, LANE)
+    sync = SyncLog(client_id, LANE, session.capabilities.name)
     events = [e for e in log.pending(client_id, LANE) if e.action in INVOICE_ACTIONS]
     verdicts = [e for e in events if e.action == "invoice_status"]
     prompts = [e for e in events if e.action != "invoice_status"]
@@ -495,7 +495,7 @@ def send_invoices(
     wanted: dict[str, None] = dict.fromkeys(run.apply_verdicts(verdicts))
     prompted: dict[int, set[str]] = {}  # event → the orders it named
     for entry in prompts:
-        records = (run.order_of(k, vtex_id=entry.action == "vtex_invoiced") for k in entry.key_list)
+        records = (run.order_of(k, by_vtex_order_id=entry.action == "vtex_invoiced") for k in entry.key_list)
         prompted[entry.id] = {r.order_id for r in records if r is not None}
         wanted.update(dict.fromkeys(prompted[entry.id]))
     stale_before = datetime.now(UTC) - timedelta(minutes=options.status_timeout_minutes)
@@ -521,6 +521,8 @@ def send_invoices(
     # An event whose order failed for a passing reason stays pending: the next run tries again.
     handled = [e.id for e in events if not prompted.get(e.id, set()) & run.retry_orders]
     log.mark(handled, "handled")
-    write_order_versions(lake, client_id, run.changed, order_records(run.orders, client_id, run.changed))
+    write_order_versions(
+        lake, client_id, run.orders.channel, run.changed, order_records(run.orders, client_id, run.changed)
+    )
     lake.append_part("sync_log", client_id, sync.table())
     return InvoicesReport(run=run, events=len(events), orders_read=len(order_ids), api_calls=api_calls)

@@ -256,7 +256,11 @@ class ShipmentRun(FulfilmentRun):
             )
             self.counts["tracking_to_order_map"] += 1
         write_order_versions(
-            lake, self.client_id, lake_orders, order_records(self.orders, self.client_id, lake_orders)
+            lake,
+            self.client_id,
+            self.orders.channel,
+            lake_orders,
+            order_records(self.orders, self.client_id, lake_orders),
         )
         for shipment in pending:
             if shipment.vtex_tracking == shipment.tracking_number:
@@ -309,7 +313,7 @@ def ship_packages(
     VTEX. The events are then handled, and the API call log written."""
     client_id = client.client_id
     log = EventLog(db)
-    sync = SyncLog(client_id, LANE)
+    sync = SyncLog(client_id, LANE, session.capabilities.name)
     events = [e for e in log.pending(client_id, LANE) if e.action in SHIPMENT_ACTIONS]
     now = datetime.now(UTC)
     run = ShipmentRun(client, db, api, session, sync, logger)

@@ -42,9 +42,10 @@ def event_payload(entry: LoggedEvent) -> dict[str, Any]:
 
 
 def write_order_versions(
-    lake: Lake, client_id: str, orders: dict[str, Order], records: dict[str, OrderRecord]
+    lake: Lake, client_id: str, channel: str, orders: dict[str, Order], records: dict[str, OrderRecord]
 ) -> int:
-    """A new version of each order in the lake tables `orders` and `order_lines`; returns the rows."""
+    """A new version of each order of `channel` in the lake tables `orders` and `order_lines`; returns
+    the rows."""
     now = datetime.now(UTC)
     rows, lines = [], []
     for order_id, order in orders.items():
@@ -56,9 +57,10 @@ def write_order_versions(
                 record.vtex_order_id if record else None,
                 record.vtex_status if record else None,
                 now,
+                channel=channel,
             )
         )
-        lines.extend(line_rows(client_id, order, now))
+        lines.extend(line_rows(client_id, order, now, channel=channel))
     lake.append_part("orders", client_id, pa.Table.from_pylist(rows, schema=ORDERS))
     lake.append_part("order_lines", client_id, pa.Table.from_pylist(lines, schema=ORDER_LINES))
     return len(rows)

@@ -63,7 +63,7 @@ def fetch_orders(
 ) -> FetchReport:
     """Order details from the channel for every flagged order (and, polling, every order changed since the
     last poll), into the order map and the lake; the run's notifications are marked handled."""
-    sync = SyncLog(client_id, LANE)
+    sync = SyncLog(client_id, LANE, store.channel)
     channel, api = session.capabilities.display_name, api_name(session.capabilities)
     events = log.pending(client_id, LANE)
     report = FetchReport(events=len(events))
@@ -98,7 +98,7 @@ def fetch_orders(
                 store.save_return(client_id, found)
     report.api_calls = session.call_counts()
     records = {r.order_id: r for r in store.all(client_id) if r.order_id in report.fetched}
-    report.written = write_order_versions(lake, client_id, report.fetched, records)
+    report.written = write_order_versions(lake, client_id, store.channel, report.fetched, records)
     log.mark([e.id for e in events], "handled")
     lake.append_part("sync_log", client_id, sync.table())
     return report
@@ -127,7 +127,7 @@ def _poll(
     fresh = []
     for order_id, version in found.items():
         known = store.get(client_id, order_id)
-        if known is None or not known.detail_enc or (known.tiktok_update_time or 0) < version:
+        if known is None or not known.detail_enc or (known.channel_update_time or 0) < version:
             fresh.append(order_id)
     report.new_from_poll = store.mark_for_sync(client_id, fresh, "poll")
     report.polled = len(found)

@@ -99,7 +99,7 @@ class VtexOrderSync:
         self.api = api
         self.store, self.log, self.setup = store, log, run
         self.logger = logger
-        self.sync = SyncLog(self.client_id, LANE)
+        self.sync = SyncLog(self.client_id, LANE, store.channel)
         self.report = VtexOrdersReport()
         self._session: ChannelSession | None = None
         self._stack = ExitStack()
@@ -121,7 +121,7 @@ class VtexOrderSync:
         self.report.api_calls = len(self.sync.rows)
         changed = self.report.changed
         records = {r.order_id: r for r in self.store.all(self.client_id) if r.order_id in changed}
-        write_order_versions(lake, self.client_id, self.report.changed, records)
+        write_order_versions(lake, self.client_id, self.store.channel, self.report.changed, records)
         lake.append_part("sync_log", self.client_id, self.sync.table())
         return self.report
 

@@ -35,8 +35,8 @@ def read_channel_state(
     push repairs it. The channel shows the price but not the list price: a SKU whose price matches
     keeps its confirmed list price."""
     report = ChannelStateReport()
-    stock_rows = {r.tiktok_sku_id: r for r in store.rows(client_id, "stock")}
-    price_rows = {r.tiktok_sku_id: r for r in store.rows(client_id, "price")}
+    stock_rows = {r.channel_sku_id: r for r in store.rows(client_id, "stock")}
+    price_rows = {r.channel_sku_id: r for r in store.rows(client_id, "price")}
     stock_seen: dict[str, str] = {}
     price_seen: dict[str, str] = {}
     extra: dict[str, list[str]] = {}

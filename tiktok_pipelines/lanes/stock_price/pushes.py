@@ -105,7 +105,7 @@ class _Pusher:
         """The SKU's part of its product's push (a `StockUpdate` or `PriceUpdate`)."""
         raise NotImplementedError
 
-    def send(self, product_id: str, updates: list[Any]) -> PushResult:
+    def send(self, channel_product_id: str, updates: list[Any]) -> PushResult:
         raise NotImplementedError
 
     def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
@@ -115,8 +115,9 @@ class _Pusher:
     def history(self, row: SyncRow, result: str, code: str | None, message: str | None) -> list[dict]:
         common = {
             "client_id": self.client_id,
+            "channel": row.channel,
             "seller_sku": row.seller_sku,
-            "tiktok_sku_id": row.tiktok_sku_id,
+            "channel_sku_id": row.channel_sku_id,
             "pushed_at": utcnow(),
             "trigger": self.trigger,
             "result": result,
@@ -129,7 +130,7 @@ class _Pusher:
     def _groups(self, rows: Iterable[SyncRow]) -> Groups:
         grouped: dict[str, list[SyncRow]] = defaultdict(list)
         for row in rows:
-            grouped[row.tiktok_product_id].append(row)
+            grouped[row.channel_product_id].append(row)
         return sorted(grouped.items())
 
     def _calls(self, groups: Groups) -> Iterator[tuple[str, list[SyncRow], Outcome]]:
@@ -139,8 +140,8 @@ class _Pusher:
         self.report.calls += len(pairs)
         self.report.skus_sent += sum(len(updates) for _, updates in pairs)
         for outcome in self.session.run_many(lambda pair: self.send(*pair), pairs):
-            product_id = outcome.item[0]
-            yield product_id, by_product[product_id], outcome
+            channel_product_id = outcome.item[0]
+            yield channel_product_id, by_product[channel_product_id], outcome
 
     def _ok(self, row: SyncRow) -> None:
         self._confirmed[row.seller_sku] = row.target or ""
@@ -156,14 +157,14 @@ class _Pusher:
         (self._refused if refusal else self._transient)[row.seller_sku] = (code, message or "")
         self.report.history += self.history(row, "failed", code, message)
 
-    def _log_call(self, product_id: str, ok: bool, error: BaseException | str | None = None) -> None:
+    def _log_call(self, channel_product_id: str, ok: bool, error: BaseException | str | None = None) -> None:
         self.sync.add(
-            self.operation, sync_log_name(self.session), product_id, "ok" if ok else "failed", error
+            self.operation, sync_log_name(self.session), channel_product_id, "ok" if ok else "failed", error
         )
 
     def _settle(
         self,
-        product_id: str,
+        channel_product_id: str,
         product_rows: list[SyncRow],
         result: PushResult,
         repair: dict[str, list[str]] | None = None,
@@ -171,10 +172,10 @@ class _Pusher:
         """An answered call: the SKUs it refused failed (or, refused for warehouses the push left out,
         wait in `repair` to be sent again with them), the others confirmed."""
         self._log_call(
-            product_id, result.ok, f"{len(result.refused)} SKU(s) refused" if result.refused else None
+            channel_product_id, result.ok, f"{len(result.refused)} SKU(s) refused" if result.refused else None
         )
         for row in product_rows:
-            refusal = result.refusal(row.tiktok_sku_id)
+            refusal = result.refusal(row.channel_sku_id)
             if refusal is None:
                 self._ok(row)
             elif repair is not None and refusal.missing_warehouses:
@@ -182,9 +183,11 @@ class _Pusher:
             else:
                 self._fail(row, refusal.code, refusal.message)
 
-    def _failed_call(self, product_id: str, product_rows: list[SyncRow], error: BaseException) -> None:
+    def _failed_call(
+        self, channel_product_id: str, product_rows: list[SyncRow], error: BaseException
+    ) -> None:
         """A call the channel did not answer with per-SKU results: every SKU of it failed with `error`."""
-        self._log_call(product_id, False, error)
+        self._log_call(channel_product_id, False, error)
         for row in product_rows:
             self._fail(row, error, refusal=is_refusal(error))
 
@@ -220,13 +223,13 @@ class InventoryPusher(_Pusher):
     operation = "inventory_update"
 
     def update(self, row: SyncRow) -> StockUpdate:
-        return StockUpdate(row.tiktok_sku_id, decode_target(row.target) or {})
+        return StockUpdate(row.channel_sku_id, decode_target(row.target) or {})
 
-    def send(self, product_id: str, updates: list[StockUpdate]) -> PushResult:
-        return self.session.push_inventory(product_id, updates)
+    def send(self, channel_product_id: str, updates: list[StockUpdate]) -> PushResult:
+        return self.session.push_inventory(channel_product_id, updates)
 
     def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"warehouse_id": wh, "quantity": int(q)} for wh, q in sorted(target.items())]
+        return [{"channel_warehouse_id": wh, "quantity": int(q)} for wh, q in sorted(target.items())]
 
     def _push(self, rows: list[SyncRow]) -> None:
         groups = self._groups(rows)
@@ -243,11 +246,11 @@ class InventoryPusher(_Pusher):
             self._run(self._groups(again), None)
 
     def _run(self, groups: Groups, repair: dict[str, list[str]] | None) -> None:
-        for product_id, product_rows, outcome in self._calls(groups):
+        for channel_product_id, product_rows, outcome in self._calls(groups):
             if outcome.ok:
-                self._settle(product_id, product_rows, outcome.value, repair)
+                self._settle(channel_product_id, product_rows, outcome.value, repair)
             else:
-                self._failed_call(product_id, product_rows, outcome.error)
+                self._failed_call(channel_product_id, product_rows, outcome.error)
             self._maybe_flush()
 
 
@@ -256,10 +259,10 @@ class PricePusher(_Pusher):
     operation = "price_update"
 
     def update(self, row: SyncRow) -> PriceUpdate:
-        return PriceUpdate(row.tiktok_sku_id, PriceTarget.from_dict(decode_target(row.target) or {}))
+        return PriceUpdate(row.channel_sku_id, PriceTarget.from_dict(decode_target(row.target) or {}))
 
-    def send(self, product_id: str, updates: list[PriceUpdate]) -> PushResult:
-        return self.session.push_prices(product_id, updates)
+    def send(self, channel_product_id: str, updates: list[PriceUpdate]) -> PushResult:
+        return self.session.push_prices(channel_product_id, updates)
 
     def pushed_values(self, target: dict[str, Any]) -> list[dict[str, Any]]:
         return [
@@ -295,20 +298,20 @@ class PricePusher(_Pusher):
         groups = self._groups(self.holds(rows))
         self.report.products = len(groups)
         singles: Groups = []
-        for product_id, product_rows, outcome in self._calls(groups):
+        for channel_product_id, product_rows, outcome in self._calls(groups):
             if outcome.ok:
-                self._settle(product_id, product_rows, outcome.value)
+                self._settle(channel_product_id, product_rows, outcome.value)
             elif isinstance(outcome.error, ChannelRefusedError) and len(product_rows) > 1:
                 # One SKU's refusal (a locked price, a bad list price) fails the whole call: send the
                 # product's SKUs one by one so the others are not held back with it.
-                self._log_call(product_id, False, outcome.error)
-                singles += [(product_id, [row]) for row in product_rows]
+                self._log_call(channel_product_id, False, outcome.error)
+                singles += [(channel_product_id, [row]) for row in product_rows]
             else:
-                self._failed_call(product_id, product_rows, outcome.error)
+                self._failed_call(channel_product_id, product_rows, outcome.error)
             self._maybe_flush()
-        for product_id, product_rows, outcome in self._calls(singles):
+        for channel_product_id, product_rows, outcome in self._calls(singles):
             if outcome.ok:
-                self._settle(product_id, product_rows, outcome.value)
+                self._settle(channel_product_id, product_rows, outcome.value)
             else:
-                self._failed_call(product_id, product_rows, outcome.error)
+                self._failed_call(channel_product_id, product_rows, outcome.error)
             self._maybe_flush()

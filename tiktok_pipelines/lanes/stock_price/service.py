@@ -36,7 +36,7 @@ from tiktok_pipelines.lanes.stock_price.vtex_reads import (
     read_stock,
     stock_snapshot,
 )
-from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.registry import Client, ClientRegistry
@@ -144,13 +144,15 @@ class ChannelStateOutcome:
 
 
 class StockPriceLane:
-    """The stock and price lane for one client (`client_id`), over the state DB and the lake."""
+    """The stock and price lane for one client (`client_id`) on one channel (`ChannelName` value), over
+    the state DB and the lake."""
 
-    def __init__(self, client_id: str, db: StateDB, lake: Lake):
+    def __init__(self, client_id: str, db: StateDB, lake: Lake, channel: str = DEFAULT_CHANNEL):
         self.client_id = client_id
         self.db = db
         self.lake = lake
-        self.store = SkuSyncStore(db)
+        self.channel = str(channel)
+        self.store = SkuSyncStore(db, self.channel)
 
     # ------------------------------------------------------------ what every step needs
     def _client(self, run: StockPriceRun) -> tuple[Client, StockPriceOptions]:
@@ -167,7 +169,7 @@ class StockPriceLane:
 
     def register(self, client: Client) -> RegistryChanges:
         """Makes the SKUs the lane works on those the listing map holds, with their VTEX SKU ids."""
-        listing = ListingMap(self.db).skus(client.client_id)
+        listing = ListingMap(self.db, self.channel).skus(client.client_id)
         try:
             ids = sku_id_map(self.lake, client.client_id, client.options)
         except ValueError as exc:  # a vtex_sku_id_source the code cannot use
@@ -190,7 +192,7 @@ class StockPriceLane:
         )
         limit = run.refresh_limit if run.refresh_limit is not None else options.stock_price_refresh_per_run
         rows = rows_to_read(self.store, client.client_id, kind, run.mode, limit, run.seller_skus)
-        sync = SyncLog(client.client_id, LANE)
+        sync = SyncLog(client.client_id, LANE, self.channel)
         reader = read_stock if kind == "stock" else read_prices
         try:
             with vtex(client) as api:
@@ -229,7 +231,7 @@ class StockPriceLane:
         """Takes what the channel shows for every registered SKU as confirmed (see `read_channel_state`)."""
         client = ClientRegistry(self.db).get(self.client_id)
         self.register(client)
-        sync = SyncLog(client.client_id, LANE)
+        sync = SyncLog(client.client_id, LANE, self.channel)
         with channel(client.client_id) as session:
             report = read_channel_state(session, self.store, client.client_id, sync)
             calls = session.call_counts()
@@ -248,7 +250,7 @@ class StockPriceLane:
             observed_run=run.run_id if run.mode == "realtime" and not run.seller_skus else None,
             forced=run.seller_skus,
         )
-        sync = SyncLog(client.client_id, LANE)
+        sync = SyncLog(client.client_id, LANE, self.channel)
         pusher_class = InventoryPusher if kind == "stock" else PricePusher
         systemic = None
         with channel(client.client_id) as session:

@@ -22,7 +22,7 @@ def listed_skus(listing: Mapping[str, ListedSku], ids: SkuIdMap) -> dict[str, Li
     """The listing map's SKUs with their VTEX SKU id (`core.sku_ids`: what VTEX enrichment found,
     else the seller SKU itself when the client's feed uses VTEX SKU ids)."""
     return {
-        seller_sku: ListedIds(ids.vtex_id(seller_sku), sku.tiktok_product_id, sku.tiktok_sku_id)
+        seller_sku: ListedIds(ids.vtex_sku_id(seller_sku), sku.channel_product_id, sku.channel_sku_id)
         for seller_sku, sku in listing.items()
     }
 

@@ -184,11 +184,12 @@ def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: 
             out.append(
                 {
                     "client_id": client_id,
+                    "channel": row.channel,
                     "seller_sku": row.seller_sku,
                     "vtex_sku_id": row.vtex_sku_id,
-                    "tiktok_sku_id": row.tiktok_sku_id,
+                    "channel_sku_id": row.channel_sku_id,
                     "vtex_warehouse_id": vtex_wh,
-                    "tiktok_warehouse_id": plan.get(vtex_wh),
+                    "channel_warehouse_id": plan.get(vtex_wh),
                     "available": int(available),
                     "unlimited": bool(unlimited),
                     "read_at": row.observed_at,
@@ -208,9 +209,10 @@ def price_snapshot(rows: Iterable[SyncRow], client_id: str) -> list[dict[str, An
         out.append(
             {
                 "client_id": client_id,
+                "channel": row.channel,
                 "seller_sku": row.seller_sku,
                 "vtex_sku_id": row.vtex_sku_id,
-                "tiktok_sku_id": row.tiktok_sku_id,
+                "channel_sku_id": row.channel_sku_id,
                 "trade_policy": observed.get("trade_policy"),
                 "price": money(observed.get("price")),
                 "list_price": money(observed.get("list_price")),

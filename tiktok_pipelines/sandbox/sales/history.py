@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from tiktok_pipelines.core.tables import LISTINGS, PRODUCT_PERFORMANCE, STOCK_HISTORY, SYNC_LOG
 from tiktok_pipelines.sandbox.sales.arrays import build_table, money, pick, timestamps
 from tiktok_pipelines.sandbox.sales.config import DAY_US, ERRORS, MINUTE_US, OPERATIONS, local_midnight_us
-from tiktok_pipelines.sandbox.sales.orders import Client, Orders, final_sale_lines
+from tiktok_pipelines.sandbox.sales.orders import CHANNEL, Client, Orders, final_sale_lines
 
 
 def stock_history_table(c: Client, rng: np.random.Generator) -> tuple[pa.Table, np.ndarray]:
@@ -58,9 +58,10 @@ def stock_history_table(c: Client, rng: np.random.Generator) -> tuple[pa.Table, 
         STOCK_HISTORY,
         {
             "client_id": c.column(c.client_id, len(order)),
+            "channel": c.column(CHANNEL, len(order)),
             "seller_sku": pc.take(c.cat.seller_sku, pa.array(flat_sku)),
-            "tiktok_sku_id": pc.take(c.cat.tiktok_sku_id, pa.array(flat_sku)),
-            "warehouse_id": pick(
+            "channel_sku_id": pc.take(c.cat.channel_sku_id, pa.array(flat_sku)),
+            "channel_warehouse_id": pick(
                 [f"72{c.number:02d}{w}" for w in range(warehouses)], np.repeat(warehouse, rounds)[order]
             ),
             "quantity": quantity.ravel()[order],
@@ -91,10 +92,11 @@ def listings_tables(c: Client, available: np.ndarray, rng: np.random.Generator) 
             LISTINGS,
             {
                 "client_id": c.column(c.client_id, n),
+                "channel": c.column(CHANNEL, n),
                 "product_key": pc.take(c.cat.product_key, pc.take(product, sku)),
                 "seller_sku": pc.take(c.cat.seller_sku, sku),
-                "tiktok_product_id": pc.take(c.cat.product_id, pc.take(product, sku)),
-                "tiktok_sku_id": pc.take(c.cat.tiktok_sku_id, sku),
+                "channel_product_id": pc.take(c.cat.channel_product_id, pc.take(product, sku)),
+                "channel_sku_id": pc.take(c.cat.channel_sku_id, sku),
                 "title": pc.take(c.cat.product_name, pc.take(product, sku)),  # a product's, on TikTok
                 "status": pick(("ACTIVATE", "SELLER_DEACTIVATED"), status[index]),
                 "price": money(price),
@@ -151,10 +153,11 @@ def performance_tables(c: Client, o: Orders, rng: np.random.Generator) -> list[p
             PRODUCT_PERFORMANCE,
             {
                 "client_id": c.column(c.client_id, n),
+                "channel": c.column(CHANNEL, n),
                 "date": pa.array(
                     np.datetime64(cfg.start, "D") + day[index].astype("timedelta64[D]"), type=pa.date32()
                 ),
-                "tiktok_product_id": pc.take(c.cat.product_id, pa.array(product[index])),
+                "channel_product_id": pc.take(c.cat.channel_product_id, pa.array(product[index])),
                 "page_views": scaled(views),
                 "impressions": scaled(impressions),
                 "orders": scaled(orders),
@@ -202,6 +205,7 @@ def sync_log_table(c: Client, o: Orders, rng: np.random.Generator) -> pa.Table:
         SYNC_LOG,
         {
             "client_id": c.column(c.client_id, n),
+            "channel": c.column(CHANNEL, n),
             "at": timestamps(at),
             "lane": pick([x[0] for x in OPERATIONS], op),
             "operation": pick([x[1] for x in OPERATIONS], op),

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.core.tables import ORDER_LINES, ORDERS
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.sales.arrays import build_table, ids, money, pick, timestamps
@@ -30,6 +31,8 @@ from tiktok_pipelines.sandbox.sales.config import (
     local_midnight_us,
 )
 
+CHANNEL = ChannelName.TIKTOK_SHOP.value  # the channel of the generated sales
+
 
 @dataclass
 class ClientCatalog:
@@ -39,9 +42,9 @@ class ClientCatalog:
     list_cents: np.ndarray  # per SKU
     popularity: np.ndarray  # per SKU: probability a line is this SKU
     seller_sku: pa.Array
-    tiktok_sku_id: pa.Array
+    channel_sku_id: pa.Array
     sku_name: pa.Array
-    product_id: pa.Array  # per product: tiktok_product_id
+    channel_product_id: pa.Array  # per product
     product_key: pa.Array  # per product: item_group_id
     product_name: pa.Array  # per product
 
@@ -51,7 +54,7 @@ class ClientCatalog:
 
     @property
     def products(self) -> int:
-        return len(self.product_id)
+        return len(self.channel_product_id)
 
 
 def client_catalog(cfg: SalesConfig, client_number: int, rng: np.random.Generator) -> ClientCatalog:
@@ -71,9 +74,9 @@ def client_catalog(cfg: SalesConfig, client_number: int, rng: np.random.Generato
         list_cents=np.array([int(s.list_price * 100) for s in skus], dtype=np.int64),
         popularity=popularity,
         seller_sku=pa.array([str(s.sku_id) for s in skus]),
-        tiktok_sku_id=pa.array([str(base + 500_000_000 + s.sku_id) for s in skus]),
+        channel_sku_id=pa.array([str(base + 500_000_000 + s.sku_id) for s in skus]),
         sku_name=pa.array([s.variant_name for s in skus]),
-        product_id=pa.array([str(base + p.product_id) for p in catalog.products]),
+        channel_product_id=pa.array([str(base + p.product_id) for p in catalog.products]),
         product_key=pa.array([str(p.product_id) for p in catalog.products]),
         product_name=pa.array([p.name for p in catalog.products]),
     )
@@ -235,6 +238,7 @@ def orders_table(c: Client, o: Orders, index: np.ndarray, final: bool, ingest_us
         ORDERS,
         {
             "client_id": c.column(c.client_id, n),
+            "channel": c.column(CHANNEL, n),
             "order_id": order_ids,
             "status": pa.array(names),
             "vtex_order_id": _null_unless(paid, pc.binary_join_element_wise("TTS", order_ids, "-")),
@@ -291,10 +295,11 @@ def lines_table(c: Client, o: Orders, index: np.ndarray, final: bool, ingest_us:
         ORDER_LINES,
         {
             "client_id": c.column(c.client_id, n),
+            "channel": c.column(CHANNEL, n),
             "order_id": order_ids,
             "line_id": ids(577_000_000_000_000_000 + c.number * 10**13, line_index),
-            "tiktok_product_id": pc.take(c.cat.product_id, product),
-            "tiktok_sku_id": pc.take(c.cat.tiktok_sku_id, sku),
+            "channel_product_id": pc.take(c.cat.channel_product_id, product),
+            "channel_sku_id": pc.take(c.cat.channel_sku_id, sku),
             "seller_sku": pc.take(c.cat.seller_sku, sku),
             "product_name": pc.take(c.cat.product_name, product),
             "sku_name": pc.take(c.cat.sku_name, sku),

@@ -11,5 +11,5 @@ def test_resolve_brands_skips_mapped_ones_and_saves_each_result():
     assert names == {"nike": "Nike", "nova": "Nova"}
     saved = []
     session = TikTokShopSession(api, capabilities())
-    report = resolve_brands(session, names, {"nike": SimpleNamespace(tiktok_brand_id="9")}, saved.append)
+    report = resolve_brands(session, names, {"nike": SimpleNamespace(channel_brand_id="9")}, saved.append)
     assert [r.name for r in saved] == ["Nova"] and report.count("created") == 1

@@ -74,6 +74,6 @@ def test_a_parameter_error_fails_one_product_and_pauses_it_when_repeated(state_d
         results = {r.product_key: r for r in report.results}
         assert not results["G-BAD"].ok and not results["G-BAD"].systemic
         assert REFUSAL in results["G-BAD"].message
-    assert listings.product("c1", "G-OK").tiktok_product_id == "P-OK"
+    assert listings.product("c1", "G-OK").channel_product_id == "P-OK"
     failed = listings.product("c1", "G-BAD")
     assert failed.failures == 2 and failed.paused

@@ -13,7 +13,7 @@ def draft(key, title="T", problems=()):
 
 
 def listed(key, payload_hash, status="ACTIVATE", paused=False, pid="TP"):
-    return ListedProduct("c", key, pid, status, payload_hash, NOW, 0, None, paused, NOW)
+    return ListedProduct("c", "tiktok_shop", key, pid, status, payload_hash, NOW, 0, None, paused, NOW)
 
 
 def test_plan_creates_edits_deletes_and_leaves_the_rest():

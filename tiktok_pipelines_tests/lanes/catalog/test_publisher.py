@@ -115,9 +115,9 @@ def test_new_products_are_created_with_their_stock_or_adopted_and_recorded(listi
     created = {key: (stock, adopt) for key, stock, adopt in channel.created}
     assert created["a"] == ({"a-1": 4, "a-2": 4, "b-1": 4, "x": 4}, "M-old")
     assert created["b"][1] is None
-    assert listings.product(CLIENT, "a").tiktok_product_id == "M-old"
+    assert listings.product(CLIENT, "a").channel_product_id == "M-old"
     assert listings.product(CLIENT, "a").status == "PENDING"
-    assert listings.skus(CLIENT)["b-1"].tiktok_sku_id == "M-b-b-1"
+    assert listings.skus(CLIENT)["b-1"].channel_sku_id == "M-b-b-1"
     assert listings.payload_states(CLIENT)["a"].source_hash == "src-a"
     bad = listings.product(CLIENT, "bad")
     assert (bad.failures, bad.last_error, bad.paused) == (1, "77: refused", False)

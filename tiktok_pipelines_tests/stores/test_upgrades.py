@@ -1,0 +1,194 @@
+"""A state DB created before the channel ids were named (TikTok-named tables and columns, no `channel`)
+is upgraded in place when it is opened, on SQLite and PostgreSQL: its rows read back under the new
+names, as TikTok Shop's, and a second channel's rows no longer collide with them."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ImageStore
+from tiktok_pipelines.stores.crypto import SecretBox
+from tiktok_pipelines.stores.db import StateDB, create_state_engine
+from tiktok_pipelines.stores.fulfilment import FulfilmentStore
+from tiktok_pipelines.stores.listings import ListingMap
+from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines.stores.stock_price import SkuSyncStore
+from tiktok_pipelines.stores.upgrades import upgrade_schema
+from tiktok_pipelines_tests.stores import former_schema as former
+
+AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
+CLIENT = "loja"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, isolated_env, monkeypatch) -> Settings:
+    if request.param == "postgres":
+        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return Settings.load()
+
+
+def _former_rows() -> dict[sa.Table, list[dict]]:
+    client = {"client_id": CLIENT}
+    return {
+        former.clients: [
+            {
+                **client,
+                "feed_url": "https://loja.example/feed.xml",
+                "vtex_account": "loja",
+                "vtex_environment": "vtexcommercestable",
+                "vtex_app_key_enc": "k",
+                "vtex_app_token_enc": "t",
+                "vtex_warehouse_ids": '["1_1"]',
+                "vtex_trade_policy": "1",
+                "tiktok_warehouse_ids": '["W1"]',
+                "options": "{}",
+                "status": "active",
+                "created_at": AT,
+                "updated_at": AT,
+            }
+        ],
+        former.listing_products: [
+            {**client, "product_key": "G1", "tiktok_product_id": "P1", "status": "ACTIVATE", "failures": 0}
+            | {"paused": False, "updated_at": AT, "payload_hash": "h1", "pushed_at": AT}
+        ],
+        former.listing_skus: [
+            {**client, "seller_sku": s, "product_key": "G1", "tiktok_product_id": "P1", "tiktok_sku_id": t}
+            | {"updated_at": AT}
+            for s, t in (("S1", "T1"), ("S2", "T2"))
+        ],
+        former.listing_payloads: [{**client, "product_key": "G1", "source_hash": "src1", "updated_at": AT}],
+        former.sku_sync: [
+            {**client, "kind": kind, "seller_sku": "S1", "vtex_sku_id": "2001", "tiktok_product_id": "P1"}
+            | {"tiktok_sku_id": "T1", "dirty": False, "attempts": 0, "updated_at": AT, "target": '{"W1":3}'}
+            for kind in ("stock", "price")
+        ],
+        former.orders: [
+            {**client, "order_id": "O1", "tiktok_status": "AWAITING_SHIPMENT", "tiktok_update_time": 1700}
+            | {"state": "authorized", "vtex_order_id": "TTS-O1", "attempts": 1, "needs_sync": False}
+            | {"sync_reasons": "", "created_at": AT, "updated_at": AT}
+        ],
+        former.order_returns: [{**client, "return_id": "R1", "order_id": "O1", "updated_at": AT}],
+        former.sync_cursors: [{**client, "name": "orders_poll", "value": "1700", "updated_at": AT}],
+        former.invoice_uploads: [
+            {**client, "package_id": "K1", "order_key": "O1", "status": "success", "tiktok_status": "SUCCESS"}
+            | {"rejected_sha256": "[]", "attempts": 1, "created_at": AT, "updated_at": AT}
+        ],
+        former.package_shipments: [
+            {**client, "package_id": "K1", "order_key": "O1", "status": "shipped", "attempts": 1}
+            | {"tracking_number": "BR1", "created_at": AT, "updated_at": AT}
+        ],
+        former.fulfilment_dead_letters: [
+            {**client, "stage": "invoice", "order_id": "O2", "reason": "no_invoice", "dedup_key": "d1"}
+            | {"occurrences": 1, "first_at": AT, "last_at": AT}
+        ],
+        former.tiktok_brands: [
+            {**client, "brand_key": "acai", "brand_name": "Açaí", "tiktok_brand_id": "B7"}
+            | {"tiktok_brand_name": "Açaí Sports", "origin": "matched", "status": "mapped", "updated_at": AT}
+        ],
+        former.tiktok_categories: [
+            {**client, "category_id": "C9", "parent_id": "0", "local_name": "Camisetas", "is_leaf": True}
+            | {"permitted": True, "path": "Roupas > Camisetas", "fetched_at": AT}
+        ],
+        former.tiktok_category_rules: [
+            {**client, "category_id": "C9", "rules": "{}", "attributes": "[]", "fetched_at": AT}
+        ],
+        former.category_mappings: [
+            {**client, "source_kind": "product_type", "source_value": "Camisetas", "tiktok_category_id": "C9"}
+            | {"status": "accepted", "origin": "manual", "products": 3, "created_at": AT, "updated_at": AT}
+        ],
+        former.attribute_rules: [
+            {**client, "category_id": "*", "attribute_key": "cor", "attribute": "Cor", "source": "feed:color"}
+            | {"updated_at": AT}
+        ],
+        former.tiktok_images: [
+            {**client, "content_hash": "c1", "use_case": "MAIN_IMAGE", "uri": "tos://img1", "uploaded_at": AT}
+        ],
+    }
+
+
+def _create_former_state_db(url: str) -> None:
+    engine = create_state_engine(url)
+    try:
+        former.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for table, rows in _former_rows().items():
+                conn.execute(table.insert(), rows)
+    finally:
+        engine.dispose()
+
+
+def test_a_state_db_of_the_former_schema_is_upgraded_on_open_and_its_rows_read_under_the_new_names(settings):
+    _create_former_state_db(settings.database_url)
+
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    try:
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"channel_brands", "channel_categories", "channel_category_rules", "channel_images"} <= tables
+        assert not tables & {"tiktok_brands", "tiktok_categories", "tiktok_category_rules", "tiktok_images"}
+
+        listings = ListingMap(db)
+        product = listings.products(CLIENT)["G1"]
+        assert (product.channel, product.channel_product_id, product.status) == (
+            "tiktok_shop",
+            "P1",
+            "ACTIVATE",
+        )
+        assert {s: (k.channel_product_id, k.channel_sku_id) for s, k in listings.skus(CLIENT).items()} == {
+            "S1": ("P1", "T1"),
+            "S2": ("P1", "T2"),
+        }
+        assert listings.sku_by_channel_id(CLIENT, "T2").seller_sku == "S2"
+        assert listings.payload_states(CLIENT)["G1"].source_hash == "src1"
+
+        stock = SkuSyncStore(db).rows(CLIENT, "stock")
+        assert [
+            (r.channel, r.vtex_sku_id, r.channel_product_id, r.channel_sku_id, r.target) for r in stock
+        ] == [("tiktok_shop", "2001", "P1", "T1", '{"W1":3}')]
+
+        orders = OrderStore(db)
+        order = orders.get(CLIENT, "O1")
+        assert (order.channel, order.channel_status, order.channel_update_time, order.vtex_order_id) == (
+            "tiktok_shop",
+            "AWAITING_SHIPMENT",
+            1700,
+            "TTS-O1",
+        )
+        assert [r["return_id"] for r in orders.returns(CLIENT)] == ["R1"]
+        assert orders.cursor(CLIENT, "orders_poll") == "1700"
+
+        fulfil = FulfilmentStore(db)
+        assert fulfil.upload(CLIENT, "K1", "O1").channel_status == "SUCCESS"
+        assert fulfil.shipment(CLIENT, "K1").tracking_number == "BR1"
+        assert [(d.channel, d.reason) for d in fulfil.open_dead_letters(CLIENT)] == [
+            ("tiktok_shop", "no_invoice")
+        ]
+
+        brand = BrandMap(db).all(CLIENT)["acai"]
+        assert (brand.channel_brand_id, brand.channel_brand_name) == ("B7", "Açaí Sports")
+        categories = CategoryStore(db)
+        assert categories.tree(CLIENT)["C9"].path == "Roupas > Camisetas"
+        assert list(categories.rules(CLIENT)) == ["C9"]
+        assert [m.channel_category_id for m in categories.mappings(CLIENT)] == ["C9"]
+        assert [r.source for r in AttributeRuleStore(db).all(CLIENT)] == ["feed:color"]
+        assert ImageStore(db).upload(CLIENT, "c1", "MAIN_IMAGE") == "tos://img1"
+
+        # The channel is part of the keys now: another channel's listing of the same product stands beside.
+        ListingMap(db, "mercado_livre").save_listing(CLIENT, "G1", "MLB1", "active", "h2", {"S1": "MLB1-1"})
+        assert ListingMap(db, "mercado_livre").skus(CLIENT)["S1"].channel_sku_id == "MLB1-1"
+        assert listings.skus(CLIENT)["S1"].channel_sku_id == "T1"
+        OrderStore(db, "mercado_livre").mark_for_sync(CLIENT, ["O1"], "poll")
+        assert orders.get(CLIENT, "O1").state == "authorized"
+
+        indexes = {i["name"] for i in sa.inspect(db.engine).get_indexes("listing_products")}
+        assert "ix_listing_products_channel_id" in indexes and "ix_listing_products_tiktok" not in indexes
+        assert upgrade_schema(db.engine) == []  # done once
+    finally:
+        db.dispose()
+
+    again = StateDB(settings.database_url, SecretBox.from_settings(settings))  # a later start
+    try:
+        assert ListingMap(again).products(CLIENT)["G1"].channel_product_id == "P1"
+    finally:
+        again.dispose()
