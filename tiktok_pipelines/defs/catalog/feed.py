@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.catalog.lane import catalog_asset, lane_failures
+from tiktok_pipelines.defs.catalog.lane import catalog_asset, lane_failures, stores_of
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -25,7 +25,7 @@ def feed_xml(
     A 304 or identical bytes record a check, not a new snapshot."""
     client = state.registry.get(context.partition_key)
     with lane_failures():
-        fetched = fetch_feed(client, state.feeds, objects, feed_downloader)
+        fetched = fetch_feed(client, stores_of(state).feeds, objects, feed_downloader)
     snapshot = fetched.snapshot
     context.log.info(
         "feed %s: HTTP %s, %s",
@@ -65,7 +65,7 @@ def feed_products(
     client = state.registry.get(context.partition_key)
     with lane_failures():
         try:
-            read = read_feed(client, state.feeds, objects, lake)
+            read = read_feed(client, stores_of(state).feeds, objects, lake)
         except FeedRefused as exc:
             problems = md(_problems_table(exc.problems))
             raise dg.Failure(description=str(exc), metadata={**exc.metadata, "problems": problems}) from None

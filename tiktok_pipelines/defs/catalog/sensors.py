@@ -8,6 +8,7 @@ import dagster as dg
 
 from tiktok_pipelines.defs.automation import active_clients, sensor
 from tiktok_pipelines.defs.catalog.jobs import catalog_job
+from tiktok_pipelines.defs.catalog.lane import stores_of
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import map_concurrently
@@ -48,12 +49,13 @@ def feed_change_sensor(
     busy = {c.client_id for c in batch if lane_has_run(context.instance, c.client_id, "catalog")}
     skipped = [c for c in batch if c.client_id in busy]
     batch = [c for c in batch if c.client_id not in busy]
+    feeds = stores_of(state).feeds
     started = time.monotonic()
 
     def probe(client):
         if time.monotonic() - started > TICK_BUDGET_SECONDS:
             return None  # left for the next tick
-        return probe_feed(client, state.feeds, feed_downloader, seen.get(client.client_id, ()))
+        return probe_feed(client, feeds, feed_downloader, seen.get(client.client_id, ()))
 
     requests, checked, errors, stock_price_only = [], 0, [], []
     for outcome in map_concurrently(probe, batch, max_workers=PROBE_CONCURRENCY):
@@ -83,7 +85,7 @@ def feed_change_sensor(
             )
             continue
         run_key = f"feed:{client.client_id}:{content_hash}"
-        if found.latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
+        if found.latest is not None and feeds.find(client.client_id, content_hash) is not None:
             # Back to an earlier content: its key was used when it was new.
             run_key += f":{found.latest.id}"
         context.log.info(

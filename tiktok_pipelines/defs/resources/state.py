@@ -7,7 +7,6 @@ from pydantic import Field
 
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.db import StateDB, open_state_db
-from tiktok_pipelines.stores.feeds import FeedSnapshots
 from tiktok_pipelines.stores.registry import ClientRegistry
 
 
@@ -53,10 +52,6 @@ class StateStore(dg.ConfigurableResource):
     @property
     def registry(self) -> ClientRegistry:
         return ClientRegistry(self.db)
-
-    @property
-    def feeds(self) -> FeedSnapshots:
-        return FeedSnapshots(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StateStore:
