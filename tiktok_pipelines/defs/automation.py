@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, clients_partitions
 from tiktok_pipelines.stores.registry import Client
 
@@ -45,6 +46,37 @@ def client_runs(
         )
         for client in clients
     ]
+
+
+def client_schedule(
+    name: str,
+    job,
+    cron_schedule: str,
+    description: str,
+    run_key: str,
+    *,
+    stamp: str = "%Y%m%dT%H%M",
+    lane: Lane | None = None,
+    run_config: dict | None = None,
+    with_shop: bool = True,
+    skip_reason: str | None = None,
+    execution_timezone: str | None = None,
+) -> dg.ScheduleDefinition:
+    """A schedule of `job` that asks, every tick, one run per client the lanes work for (`active_clients`,
+    with or without a shop), as `client_runs` keys and tags it. A tick with no client skips, with
+    `skip_reason` when given."""
+
+    def ask(context: dg.ScheduleEvaluationContext, state: StateStore):
+        clients = active_clients(context.instance, state.registry, with_shop=with_shop)
+        requests = client_runs(context, clients, run_key, stamp=stamp, lane=lane, run_config=run_config)
+        if not requests and skip_reason:
+            return dg.SkipReason(skip_reason)
+        return requests
+
+    ask.__doc__ = description
+    return schedule(name=name, job=job, cron_schedule=cron_schedule, execution_timezone=execution_timezone)(
+        ask
+    )
 
 
 def lane_asset(lane: Lane, **kwargs):

@@ -3,8 +3,7 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import active_clients, client_runs, lane_job, schedule
-from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.defs.automation import client_schedule, lane_job
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 
 catalog_job = lane_job(
@@ -23,16 +22,17 @@ catalog_job = lane_job(
 )
 
 
-@schedule(
-    name="catalog_daily_schedule",
-    job=catalog_job,
-    cron_schedule="30 4 * * *",
-    execution_timezone="America/Sao_Paulo",
-)
-def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+catalog_daily_schedule = client_schedule(
+    "catalog_daily_schedule",
+    catalog_job,
+    "30 4 * * *",
     """Every night, catalog_job for every active client, even when its feed did not change: failed
     products are retried, VTEX enrichment rotates (`vtex_refresh_days`), category rules are refreshed, and
-    a feed reverted to an earlier version (whose change run key was already used) is published."""
-    clients = active_clients(context.instance, state.registry, with_shop=False)
-    requests = client_runs(context, clients, "catalog-daily", stamp="%Y-%m-%d", lane=Lane.CATALOG)
-    return requests or dg.SkipReason("no active client with a partition")
+    a feed reverted to an earlier version (whose change run key was already used) is published.""",
+    "catalog-daily",
+    with_shop=False,
+    skip_reason="no active client with a partition",
+    stamp="%Y-%m-%d",
+    lane=Lane.CATALOG,
+    execution_timezone="America/Sao_Paulo",
+)

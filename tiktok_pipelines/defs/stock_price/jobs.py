@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import active_clients, client_runs, schedule
+from tiktok_pipelines.defs.automation import active_clients, client_runs, client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
     tiktok_inventory,
@@ -121,16 +121,16 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     return dg.SkipReason("no active client with a TikTok shop and a partition")
 
 
-@schedule(
-    name="stock_price_nightly_schedule",
-    job=stock_price_full_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="America/Sao_Paulo",
-)
-def stock_price_nightly_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+stock_price_nightly_schedule = client_schedule(
+    "stock_price_nightly_schedule",
+    stock_price_full_job,
+    "0 2 * * *",
     """Every night at 02:00 (São Paulo), a full stock and price reconcile per active, authorized client:
     every listed SKU read from VTEX, TikTok's actual stock and prices read back (product search), and
-    whatever drifted pushed again; the dead letter gets one more try."""
-    clients = active_clients(context.instance, state.registry)
-    requests = client_runs(context, clients, "stock-price-full", stamp="%Y-%m-%d", lane=LANE)
-    return requests or dg.SkipReason("no active authorized client")
+    whatever drifted pushed again; the dead letter gets one more try.""",
+    "stock-price-full",
+    skip_reason="no active authorized client",
+    stamp="%Y-%m-%d",
+    lane=LANE,
+    execution_timezone="America/Sao_Paulo",
+)
