@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 
 import click
 
-from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, print_table, state_db_for
+from tiktok_pipelines.cli.common import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    fail,
+    json_or_none,
+    print_table,
+    state_db_for,
+)
 
 SOURCE_KINDS = click.Choice(["product", "vtex_category", "product_type", "google_product_category"])
 
@@ -34,11 +41,8 @@ def categories_list(client_id: str, status: str, as_json: bool) -> None:
     db, client_id = state_db_for(client_id)
     store = CategoryStore(db)
     rows = mapping_rows(store.mappings(client_id, None if status == "all" else status), store.tree(client_id))
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("no mapping yet: materialize tiktok_categories, or set one with `categories set`")
+    none = "no mapping yet: materialize tiktok_categories, or set one with `categories set`"
+    if json_or_none(rows, as_json, none, ensure_ascii=False):
         return
     print_table(
         rows, ("status", "source", "value", "products", "channel_category_id", "channel_path", "origin"), 50
@@ -98,32 +102,37 @@ def categories_accept(client_id: str, kind: str | None, value: str | None, accep
     click.echo(f"accepted {len(keys)} mapping(s)")
 
 
-@categories.command("reject")
-@click.argument("client_id")
-@click.argument("kind", type=SOURCE_KINDS)
-@click.argument("value")
-def categories_reject(client_id: str, kind: str, value: str) -> None:
-    """Reject a suggestion; no other is made for that value until the mapping is unset."""
-    from tiktok_pipelines.stores.catalog import CategoryStore
+def _mapping_change(name: str, done: str, change: Callable[..., bool], help_text: str) -> click.Command:
+    """The command `categories <name> CLIENT_ID KIND VALUE`: `change(store, client_id, kind, value)` acts
+    on the mapping and says whether there was one; the command says `done` or exits 3."""
 
-    db, client_id = state_db_for(client_id)
-    if not CategoryStore(db).decide(client_id, kind, value, "rejected"):
-        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
-    click.echo(f"rejected {kind} {value!r}")
+    @categories.command(name, help=help_text)
+    @click.argument("client_id")
+    @click.argument("kind", type=SOURCE_KINDS)
+    @click.argument("value")
+    def command(client_id: str, kind: str, value: str) -> None:
+        from tiktok_pipelines.stores.catalog import CategoryStore
+
+        db, client_id = state_db_for(client_id)
+        if not change(CategoryStore(db), client_id, kind, value):
+            fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
+        click.echo(f"{done} {kind} {value!r}")
+
+    return command
 
 
-@categories.command("unset")
-@click.argument("client_id")
-@click.argument("kind", type=SOURCE_KINDS)
-@click.argument("value")
-def categories_unset(client_id: str, kind: str, value: str) -> None:
-    """Forget a mapping or suggestion (a new suggestion is made on the next run)."""
-    from tiktok_pipelines.stores.catalog import CategoryStore
-
-    db, client_id = state_db_for(client_id)
-    if not CategoryStore(db).remove_mapping(client_id, kind, value):
-        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
-    click.echo(f"removed {kind} {value!r}")
+categories_reject = _mapping_change(
+    "reject",
+    "rejected",
+    lambda store, *mapping: store.decide(*mapping, "rejected"),
+    "Reject a suggestion; no other is made for that value until the mapping is unset.",
+)
+categories_unset = _mapping_change(
+    "unset",
+    "removed",
+    lambda store, *mapping: store.remove_mapping(*mapping),
+    "Forget a mapping or suggestion (a new suggestion is made on the next run).",
+)
 
 
 @categories.command("tree")

@@ -12,6 +12,7 @@ from tiktok_pipelines.cli.common import (
     EXIT_NOT_FOUND,
     client_registry,
     fail,
+    json_or_none,
     options,
     print_table,
     secret_value,
@@ -103,11 +104,8 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
 def clients_list(as_json: bool) -> None:
     """List the registered clients (no secret is printed)."""
     rows = [c.public_dict() for c in client_registry().list()]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if not rows:
-        click.echo(f"no clients registered in the state DB {Settings.load().database_label}")
+    none = f"no clients registered in the state DB {Settings.load().database_label}"
+    if json_or_none(rows, as_json, none, default=str):
         return
     columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
     print_table(rows, columns, width=None)

@@ -7,8 +7,10 @@ Exit codes, for scripts: 0 done; 1 unexpected error; 2 invalid input (bad value,
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -84,6 +86,16 @@ def secret_value(value: str | None, name: str, required: bool) -> str | None:
             return click.prompt(name, hide_input=True)
         fail(f"{name} is required (give it, or '-' to read it from standard input)", EXIT_INVALID)
     return value
+
+
+def json_or_none(rows: list[dict], as_json: bool, none: str, **dumps: Any) -> bool:
+    """What a listing prints before its own lines: the rows as JSON when asked (`dumps` are `json.dumps`'
+    options), or `none` when there is no row. True when that is all there is to print."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, **dumps))
+    elif not rows:
+        click.echo(none)
+    return as_json or not rows
 
 
 def print_table(rows: list[dict], columns: tuple[str, ...], width: int | None = 60) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from tiktok_pipelines.cli.common import state_db
+from tiktok_pipelines.cli.common import json_or_none, state_db
 
 
 @click.group()
@@ -49,11 +47,7 @@ def events_list(
             query = query.where(event_log.c[column] == value)
     with state_db().read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if not rows:
-        click.echo("no events")
+    if json_or_none(rows, as_json, "no events", default=str):
         return
     for r in rows:
         click.echo(
