@@ -21,6 +21,7 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     parse_versions,
 )
 from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrderReader
+from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
@@ -35,7 +36,7 @@ class TikTokShop(dg.ConfigurableResource):
 
     state: StateStore
     app_key: str | None = Field(default=None, description="App key (TIKTOK_APP_KEY).")
-    app_secret: str | None = Field(default=None, repr=False, description="App secret (TIKTOK_APP_SECRET).")
+    app_secret: str | None = secret_field("App secret (TIKTOK_APP_SECRET).")
     service_id: str | None = Field(default=None, description="Service id for authorization links.")
     api_base_url: str = Field(default=DEFAULT_API_BASE_URL, description="API host.")
     auth_base_url: str = Field(default=DEFAULT_AUTH_BASE_URL, description="Token host.")
@@ -192,17 +193,12 @@ class TikTokShop(dg.ConfigurableResource):
         """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
         puts its value (for code that runs outside Dagster, like the CLI)."""
 
-        def secret(name: str):
-            if not settings.get(name):
-                return None
-            return dg.EnvVar(name) if env_vars else settings.get(name)
-
         parse_versions(settings.get("TIKTOK_API_VERSIONS"))  # fail at load on a bad override
         parse_price_fields(settings.get("TIKTOK_PRICE_FIELDS"))
         return cls(
             state=state,
             app_key=settings.get("TIKTOK_APP_KEY"),
-            app_secret=secret("TIKTOK_APP_SECRET"),
+            app_secret=configured_secret(settings, "TIKTOK_APP_SECRET", env_vars),
             service_id=settings.get("TIKTOK_SERVICE_ID"),
             api_base_url=settings.require("TIKTOK_API_BASE_URL"),
             auth_base_url=settings.require("TIKTOK_AUTH_BASE_URL"),
