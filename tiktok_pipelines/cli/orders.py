@@ -92,21 +92,24 @@ def orders_show(client_id: str, order_id: str, as_json: bool) -> None:
     record = store.get(client.client_id, order_id)
     if record is None:
         fail(f"{client_id} has no order {order_id}", EXIT_NOT_FOUND)
+    resources = build_resources(Settings.load())
     try:
-        ids = sku_id_map(build_resources(Settings.load())["lake"], client.client_id, client.options)
+        ids = sku_id_map(resources["lake"], client.client_id, client.options)
     except ValueError as exc:
         fail(str(exc), EXIT_INVALID)
-    detail = store.detail(record) or {}
+    detail = store.detail(record)
+    # The channel's own reading of the detail it sent (the order map keeps it as the channel sent it).
+    lines = resources[record.channel].order_reader().order_from_detail(detail).lines if detail else []
     report = _order_row(record)
     report["lines"] = [
         {
-            "seller_sku": line.get("seller_sku"),
-            "vtex_sku_id": ids.vtex_sku_id(str(line.get("seller_sku") or "")),
-            "sale_price": line.get("sale_price"),
-            "status": line.get("display_status"),
-            "package_id": line.get("package_id"),
+            "seller_sku": line.seller_sku,
+            "vtex_sku_id": ids.vtex_sku_id(line.seller_sku or ""),
+            "sale_price": None if line.sale_price is None else str(line.sale_price),
+            "status": line.status,
+            "package_id": line.package_id,
         }
-        for line in detail.get("line_items") or []
+        for line in lines
     ]
     if as_json:
         click.echo(json.dumps(report, indent=2))

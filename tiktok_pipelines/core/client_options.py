@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from tiktok_pipelines.channels.tiktok_shop.listing import MAX_MAIN_IMAGES
+from tiktok_pipelines.core.images import MAIN_IMAGES_DEFAULT, MAIN_IMAGES_MOST
 
 TIKTOK_MAX_QUANTITY = 99_999  # reference: inventory quantity 0–99,999 per warehouse
 # The currencies of the markets TikTok Shop sells in (a shop sells in its market's currency).
@@ -131,11 +131,11 @@ class ClientOptions(BaseModel):
         3, ("catalog",), "Identical refusals in a row before a product is paused.", ge=1
     )
     max_main_images: int = _option(
-        MAX_MAIN_IMAGES,
+        MAIN_IMAGES_DEFAULT,
         ("catalog",),
-        "Main images per product (TikTok takes at most 9).",
+        "Main images per product, at most; each channel also keeps to its own limit (TikTok Shop: 9).",
         ge=1,
-        le=MAX_MAIN_IMAGES,
+        le=MAIN_IMAGES_MOST,
     )
     sku_images: bool = _option(True, ("catalog",), "Each variant's image on its first sales attribute.")
     default_package: dict[str, Decimal] = _option(

@@ -1,5 +1,6 @@
-"""What an image file is, read from its first bytes: the checks TikTok's image upload makes (JPG, PNG or
-WEBP; 100 to 20,000 pixels a side; at most 5 MB), done before the upload so a bad image costs no call."""
+"""What an image file is, read from its first bytes, and whether a channel's image upload would take it
+(`ImageRules`: the formats, sides and size a channel's capabilities state), checked before the upload so a
+bad image costs no call."""
 
 from __future__ import annotations
 
@@ -7,8 +8,26 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MIN_SIDE, MAX_SIDE = 100, 20_000
+MAIN_IMAGES_DEFAULT = 9  # main images per product unless a client says otherwise
+MAIN_IMAGES_MOST = 20  # the most a client may ask for; each channel keeps to its own `max_main_images`
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """What a channel's image upload takes."""
+
+    channel: str  # its display name, in the reasons given
+    max_bytes: int
+    min_side: int
+    max_side: int
+    max_main_images: int
+    formats: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+
+    def oversize(self, size: int) -> str | None:
+        """Why an image of `size` bytes is too large, or None."""
+        if size <= self.max_bytes:
+            return None
+        return f"image is {size / 1e6:.1f} MB, over {self.channel}'s {self.max_bytes / 2**20:g} MB"
 
 
 @dataclass(frozen=True)
@@ -68,17 +87,24 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def image_problem(data: bytes) -> str | None:
-    """Why TikTok would refuse these bytes as an image, or None when they are fine."""
-    if len(data) > MAX_IMAGE_BYTES:
-        return f"image is {len(data) / 1e6:.1f} MB, over TikTok's 5 MB"
+def image_problem(data: bytes, rules: ImageRules) -> str | None:
+    """Why the channel of `rules` would refuse these bytes as an image, or None when they are fine."""
+    if too_large := rules.oversize(len(data)):
+        return too_large
     info = sniff_image(data)
-    if info is None:
-        return "not a JPG, PNG or WEBP image"
+    if info is None or info.mime not in rules.formats:
+        return f"not a {_formats(rules.formats)} image"
     if (
         info.width
         and info.height
-        and (min(info.width, info.height) < MIN_SIDE or max(info.width, info.height) > MAX_SIDE)
+        and (min(info.width, info.height) < rules.min_side or max(info.width, info.height) > rules.max_side)
     ):
-        return f"image is {info.width}x{info.height}: sides must be {MIN_SIDE} to {MAX_SIDE} pixels"
+        return (
+            f"image is {info.width}x{info.height}: sides must be {rules.min_side} to {rules.max_side} pixels"
+        )
     return None
+
+
+def _formats(mimes: tuple[str, ...]) -> str:
+    names = [m.split("/")[1].replace("jpeg", "jpg").upper() for m in mimes]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -289,7 +289,7 @@ SYNC_LOG = pa.schema(
         ("client_id", pa.string()),
         ("channel", pa.string()),  # the channel the lane worked for (its VTEX calls included)
         ("at", UTC_TS),
-        ("lane", pa.string()),  # catalog | stock_price | orders | fulfilment | tokens
+        ("lane", pa.string()),  # catalog | stock_price | orders | fulfilment | tokens | analytics
         ("operation", pa.string()),  # e.g. inventory_update, place_order, invoice_upload
         ("api", pa.string()),  # the API called: tiktok | vtex
         ("item_key", pa.string()),  # order id, seller_sku, package id...

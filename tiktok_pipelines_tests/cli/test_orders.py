@@ -5,9 +5,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from tiktok_pipelines.channels.tiktok_shop.orders import order_from_detail
 from tiktok_pipelines.cli.main import main
 from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines_tests.channels.tiktok_shop.test_orders import DETAIL
 
 
 @pytest.fixture
@@ -48,3 +50,20 @@ def test_orders_commands_refuse_what_they_cannot_do(cli, state_db):
     again = store.get("loja", "A")
     assert again.needs_sync and "reprocess" in again.reasons and again.attempts == 0
     assert json.loads(cli("orders", "list", "loja", "--failed", "--json").output) == []
+
+
+def test_an_order_shows_its_lines_as_its_channel_reads_them(cli, state_db):
+    OrderStore(state_db).save_detail("loja", order_from_detail(DETAIL))
+    shown = json.loads(cli("orders", "show", "loja", DETAIL["id"], "--json").output)
+    assert [
+        (line["seller_sku"], line["sale_price"], line["status"], line["package_id"])
+        for line in shown["lines"]
+    ] == [
+        ("REF-2001", "59.90", None, "P1"),
+        ("REF-2001", "59.90", None, "P1"),
+        ("REF-2002", "19.90", "CANCELLED", None),
+        ("GIFT", "0", None, None),
+    ]
+    # RefIds are no VTEX SKU ids under the default `vtex_sku_id_source`, and no enrichment has run.
+    assert {line["vtex_sku_id"] for line in shown["lines"]} == {None}
+    assert "Ana" not in json.dumps(shown)  # the buyer stays in the encrypted detail

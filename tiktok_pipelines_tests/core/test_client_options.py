@@ -91,7 +91,7 @@ def test_each_lanes_document_shows_its_declared_options(lane):
             "feed_max_rejected_share: Input should be less than or equal to 1 (got 7)",
         ),
         ({"currency": "XYZ"}, "currency: Input should be 'BRL'"),
-        ({"max_main_images": 12}, "max_main_images: Input should be less than or equal to 9 (got 12)"),
+        ({"max_main_images": 21}, "max_main_images: Input should be less than or equal to 20 (got 21)"),
         ({"sku_images": "sometimes"}, "sku_images: Input should be a valid boolean"),
         ({"vtex_weight_unit": "ton"}, "vtex_weight_unit: Input should be 'g', 'kg', 'lb' or 'oz'"),
         ({"default_package": {"weight": 1}}, "default_package: Value error, knows only weight_kg"),

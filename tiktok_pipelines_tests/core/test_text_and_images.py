@@ -3,7 +3,8 @@ import zlib
 
 import pytest
 
-from tiktok_pipelines.core.images import image_problem, sniff_image
+from tiktok_pipelines.channels.tiktok_shop.channel import capabilities
+from tiktok_pipelines.core.images import ImageRules, image_problem, sniff_image
 from tiktok_pipelines.core.text import description_html, fold, plain_length, stem, truncate_words, words
 from tiktok_pipelines.sandbox.feeds.images import product_png
 
@@ -67,7 +68,12 @@ def test_sniff_reads_png_jpeg_and_webp_sizes():
 
 
 def test_image_problems_are_the_uploads_rules():
-    assert image_problem(product_png(7)) is None
-    assert "not a JPG" in image_problem(b"<html>404</html>")
-    assert "sides must be" in image_problem(_png(50, 600))
-    assert "5 MB" in image_problem(b"\xff\xd8" + b"\x00" * (5 * 1024 * 1024))
+    tiktok = capabilities().images
+    assert image_problem(product_png(7), tiktok) is None
+    assert image_problem(b"<html>404</html>", tiktok) == "not a JPG, PNG or WEBP image"
+    assert "sides must be 100 to 20000" in image_problem(_png(50, 600), tiktok)
+    assert "over TikTok Shop's 5 MB" in image_problem(b"\xff\xd8" + b"\x00" * (5 * 1024 * 1024), tiktok)
+    strict = ImageRules(
+        "Other", max_bytes=2**20, min_side=500, max_side=1200, max_main_images=6, formats=("image/jpeg",)
+    )
+    assert image_problem(product_png(7), strict) == "not a JPG image"

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.analytics.jobs import product_performance_schedule
 from tiktok_pipelines.defs.automation import active_clients, client_runs
 from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, CLIENTS_PARTITION
 from tiktok_pipelines.stores.registry import build_client
@@ -41,3 +42,11 @@ def test_one_run_per_client_keyed_by_the_tick(clients, instance):
     )
     assert scan.tags[CLIENT_WRITES_TAG] == "ready/fulfilment"
     assert daily.run_key == "daily:ready:2026-11-22" and CLIENT_WRITES_TAG not in daily.tags
+
+
+def test_product_performance_is_asked_once_a_day_per_ready_client(clients, instance, resources):
+    with dg.build_schedule_context(
+        instance=instance, resources=resources, scheduled_execution_time=WHEN
+    ) as context:
+        requests = list(product_performance_schedule(context))
+    assert [(r.partition_key, r.run_key) for r in requests] == [("ready", "performance:ready:20261122")]

@@ -5,7 +5,8 @@ A channel has two levels:
 - `Channel`, the app: its name and capabilities, authorization (`AuthApi`), its notifications
   (`NotificationApi`), and `session(client)`, which opens a session bound to one client's shop;
 - `ChannelSession`, one client's shop: catalog (`CatalogApi`), stock and prices (`OfferApi`), orders
-  (`OrderApi`) and fulfilment (`FulfilmentApi`), plus the counts of calls it made.
+  (`OrderApi`), fulfilment (`FulfilmentApi`) and analytics (`AnalyticsApi`), plus the counts of calls it
+  made.
 
 The lanes talk only to these types (and to the models of `core.models`), so a new marketplace is one
 package under `channels/` that implements them, and no branch in a lane.
@@ -19,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from tiktok_pipelines.channels.base.analytics import AnalyticsApi
 from tiktok_pipelines.channels.base.auth import AuthApi
 from tiktok_pipelines.channels.base.catalog import CatalogApi
 from tiktok_pipelines.channels.base.errors import (
@@ -33,6 +35,7 @@ from tiktok_pipelines.channels.base.fulfilment import FulfilmentApi
 from tiktok_pipelines.channels.base.notifications import NotificationApi
 from tiktok_pipelines.channels.base.offers import OfferApi
 from tiktok_pipelines.channels.base.orders import OrderApi
+from tiktok_pipelines.core.images import ImageRules
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.http import Outcome
 
@@ -53,10 +56,16 @@ class Capabilities:
     invoice_upload: bool  # the channel takes the NF-e of a package
     orders_per_detail_call: int
     products_per_delete_call: int
+    images: ImageRules  # what its image upload takes, and how many main images a product shows
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
 
+    @property
+    def api_name(self) -> str:
+        """The channel's name in the lake's `sync_log` (`api`) and as the source of what it showed."""
+        return self.log_name or str(self.name)
 
-class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, ABC):
+
+class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, AnalyticsApi, ABC):
     """One client's shop on a channel: what the lanes call. Opened by `Channel.session`."""
 
     capabilities: Capabilities
@@ -108,6 +117,7 @@ class Channel(AuthApi, NotificationApi, ABC):
 
 
 __all__ = [
+    "AnalyticsApi",
     "AuthApi",
     "Capabilities",
     "CatalogApi",

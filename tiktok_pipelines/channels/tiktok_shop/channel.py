@@ -14,13 +14,16 @@ from tiktok_pipelines.channels.base import (
     Outcome,
     ShopAccess,
 )
+from tiktok_pipelines.channels.tiktok_shop.analytics import TikTokAnalytics
 from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp, TikTokAuth
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
 from tiktok_pipelines.channels.tiktok_shop.fulfilment import TikTokFulfilment
+from tiktok_pipelines.channels.tiktok_shop.listing import MAX_MAIN_IMAGES
 from tiktok_pipelines.channels.tiktok_shop.listings import TikTokCatalog
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
 from tiktok_pipelines.channels.tiktok_shop.offers import TikTokOffers
 from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrders
+from tiktok_pipelines.core.images import ImageRules
 from tiktok_pipelines.core.names import ChannelName
 
 
@@ -35,11 +38,21 @@ def capabilities(requests_per_second: float = 50.0, max_concurrency: int = 8) ->
         invoice_upload=True,
         orders_per_detail_call=50,
         products_per_delete_call=20,
+        # reference §3: JPG, PNG or WEBP, 100 to 20,000 px a side, at most 5 MB; main_images ≤ 9
+        images=ImageRules(
+            "TikTok Shop",
+            max_bytes=5 * 1024 * 1024,
+            min_side=100,
+            max_side=20_000,
+            max_main_images=MAX_MAIN_IMAGES,
+        ),
         log_name="tiktok",
     )
 
 
-class TikTokShopSession(TikTokCatalog, TikTokOffers, TikTokOrders, TikTokFulfilment, ChannelSession):
+class TikTokShopSession(
+    TikTokCatalog, TikTokOffers, TikTokOrders, TikTokFulfilment, TikTokAnalytics, ChannelSession
+):
     """One client's TikTok shop: the Partner API client bound to the shop (`api`), behind the facets."""
 
     def __init__(self, api: TikTokShopClient, capabilities: Capabilities, logger: Any = None):

@@ -8,12 +8,10 @@ from tiktok_pipelines.defs.analytics.jobs import (
     analytics_schedule,
     lake_compaction_job,
     lake_compaction_schedule,
-)
-from tiktok_pipelines.defs.analytics.performance import (
     product_performance_job,
     product_performance_schedule,
-    tiktok_product_performance,
 )
+from tiktok_pipelines.defs.analytics.performance import tiktok_product_performance
 
 defs = dg.Definitions(
     assets=[tiktok_product_performance, analytics_db, lake_compaction],

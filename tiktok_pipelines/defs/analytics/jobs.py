@@ -6,7 +6,8 @@ import dagster as dg
 
 from tiktok_pipelines.analytics.refresh import inputs_fingerprint
 from tiktok_pipelines.defs.analytics.assets import analytics_key, lake_compaction
-from tiktok_pipelines.defs.automation import schedule
+from tiktok_pipelines.defs.analytics.performance import tiktok_product_performance
+from tiktok_pipelines.defs.automation import client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 
@@ -24,6 +25,12 @@ lake_compaction_job = dg.define_asset_job(
     "lake_compaction_job",
     selection=dg.AssetSelection.assets(lake_compaction),
     description="Merge each client's append-only lake parts.",
+)
+
+product_performance_job = dg.define_asset_job(
+    "product_performance_job",
+    selection=dg.AssetSelection.assets(tiktok_product_performance),
+    description="TikTok's per-product performance of the last days, per client.",
 )
 
 
@@ -60,3 +67,13 @@ def lake_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     """Every night at 03:30 UTC (00:30 in Brazil, the quietest hour), compacts the lake's append-only
     tables of every client that has piled up parts."""
     return dg.RunRequest()
+
+
+product_performance_schedule = client_schedule(
+    "product_performance_schedule",
+    product_performance_job,
+    "30 5 * * *",
+    "Every morning (05:30 UTC, after TikTok closes the day), per authorized active client.",
+    "performance",
+    stamp="%Y%m%d",
+)

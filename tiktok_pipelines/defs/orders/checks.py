@@ -3,7 +3,7 @@
 `failed_orders_empty`, on `vtex_orders` (evaluated in its step): no order of the client waits for a
 person.
 
-The webhook dead letter, per client, as an asset check on `tiktok_orders` (the first asset webhooks
+The webhook dead letter, per client, as an asset check on `tiktok_shop/orders` (the first asset webhooks
 feed): it fails while the client has events the queue sensor could not handle, and lists them.
 It runs in every orders run, after the orders are placed. `webhook_queue_sensor` requests an orders run
 for a client whenever the client's dead letter changes (an event moved there, retried or discarded), so

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from tiktok_pipelines.channels.base.catalog import CatalogApi
-from tiktok_pipelines.core.images import MAX_IMAGE_BYTES, content_hash, image_problem, sniff_image
+from tiktok_pipelines.core.images import ImageRules, content_hash, image_problem, sniff_image
 from tiktok_pipelines.http import RetryableError, RetryPolicy
 from tiktok_pipelines.stores.catalog import ImageStore
 from tiktok_pipelines.stores.db import utcnow
@@ -39,6 +39,7 @@ class ImageUploader:
         store: ImageStore,
         client_id: str,
         http: httpx.Client,
+        rules: ImageRules,
         *,
         source_ttl: timedelta = timedelta(days=30),
         retry: RetryPolicy | None = None,
@@ -47,6 +48,7 @@ class ImageUploader:
         self.store = store
         self.client_id = client_id
         self.http = http
+        self.rules = rules
         self.source_ttl = source_ttl
         self.retry = retry or RetryPolicy(attempts=3, initial=0.2, maximum=2.0)
         # What this run learnt; the state DB answers the rest, one image at a time (a catalog's cache
@@ -76,8 +78,8 @@ class ImageUploader:
                     chunks, size = [], 0
                     for chunk in resp.iter_bytes(1 << 16):
                         size += len(chunk)
-                        if size > MAX_IMAGE_BYTES:
-                            raise ImageError(f"image {redact_url(url)} is over TikTok's 5 MB")
+                        if too_large := self.rules.oversize(size):
+                            raise ImageError(f"{redact_url(url)}: {too_large}")
                         chunks.append(chunk)
                     return b"".join(chunks)
             except httpx.TransportError as exc:
@@ -125,7 +127,7 @@ class ImageUploader:
                     if cached is not None:
                         self._count("cache_hits")
                         return cached
-            problem = image_problem(data)
+            problem = image_problem(data, self.rules)
             if problem:
                 raise ImageError(f"image {redact_url(url)}: {problem}")
             info = sniff_image(data)

@@ -183,7 +183,7 @@ def publish_listings(
                 limits=httpx.Limits(max_connections=session.capabilities.max_concurrency * 2),
             )
         )
-        uploader = ImageUploader(session, stores.images, target.client_id, http)
+        uploader = ImageUploader(session, stores.images, target.client_id, http, session.capabilities.images)
         publisher = ListingPublisher(
             session,
             uploader,

@@ -11,7 +11,6 @@ from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.lanes.orders import api_name
 from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.fulfilment import FulfilmentStore
 from tiktok_pipelines.stores.orders import OrderRecord, OrderStore
@@ -40,7 +39,7 @@ class FulfilmentRun:
         self.api = api
         self.session = session
         self.channel = session.capabilities.display_name
-        self.channel_api = api_name(session.capabilities)
+        self.channel_api = session.capabilities.api_name
         self.sync = sync
         self.logger = logger
         self.counts: Counter = Counter()

@@ -16,7 +16,6 @@ Plain Python over the Channel interface, the VTEX client and the stores; no chan
 from tiktok_pipelines.lanes.orders.common import (
     ClientSetupError,
     Lake,
-    api_name,
     event_payload,
     order_records,
     write_order_versions,
@@ -33,7 +32,6 @@ __all__ = [
     "OrderRun",
     "VtexOrderSync",
     "VtexOrdersReport",
-    "api_name",
     "event_payload",
     "fetch_orders",
     "order_records",

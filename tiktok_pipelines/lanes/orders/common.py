@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from tiktok_pipelines.channels.base import Capabilities
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.core.orders import line_rows, order_row
@@ -29,11 +28,6 @@ class Lake(Protocol):
 
 class ClientSetupError(ValueError):
     """The client's configuration does not let the lane run (an option it cannot use)."""
-
-
-def api_name(capabilities: Capabilities) -> str:
-    """The channel's name in the `api` column of the lake's `sync_log`."""
-    return capabilities.log_name or str(capabilities.name)
 
 
 def event_payload(entry: LoggedEvent) -> dict[str, Any]:

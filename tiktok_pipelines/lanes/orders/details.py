@@ -11,7 +11,7 @@ from typing import Any
 from tiktok_pipelines.channels.base import ChannelError, ChannelSession
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.lanes.orders.common import LANE, Lake, api_name, event_payload, write_order_versions
+from tiktok_pipelines.lanes.orders.common import LANE, Lake, event_payload, write_order_versions
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.orders import OrderStore
 
@@ -64,7 +64,7 @@ def fetch_orders(
     """Order details from the channel for every flagged order (and, polling, every order changed since the
     last poll), into the order map and the lake; the run's notifications are marked handled."""
     sync = SyncLog(client_id, LANE, store.channel)
-    channel, api = session.capabilities.display_name, api_name(session.capabilities)
+    channel, api = session.capabilities.display_name, session.capabilities.api_name
     events = log.pending(client_id, LANE)
     report = FetchReport(events=len(events))
     # What the notifications said that the order detail does not (the cancellation's own status).
@@ -114,7 +114,7 @@ def _poll(
 ) -> None:
     """Flags the orders the channel changed since the last poll (those whose detail the order map lacks or
     holds older), and records the returns that changed: a return changes no order status."""
-    api = api_name(session.capabilities)
+    api = session.capabilities.api_name
     now = int(time.time())
     reach = options.first_poll_hours * 3600
     since = store.cursor(client_id, POLL_CURSOR)

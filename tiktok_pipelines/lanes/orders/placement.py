@@ -18,7 +18,7 @@ from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.orders import OrderMappingError, OrderOptions, placement_decision
 from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.lanes.orders.common import LANE, ClientSetupError, Lake, api_name, write_order_versions
+from tiktok_pipelines.lanes.orders.common import LANE, ClientSetupError, Lake, write_order_versions
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.orders import ClaimLost, OrderRecord, OrderStore
 from tiktok_pipelines.stores.registry import Client, InvalidClientError
@@ -95,7 +95,7 @@ class VtexOrderSync:
         self.client, self.client_id = client, client.client_id
         self.channel = channel
         self.marketplace = channel.capabilities.display_name
-        self.channel_api = api_name(channel.capabilities)
+        self.channel_api = channel.capabilities.api_name
         self.api = api
         self.store, self.log, self.setup = store, log, run
         self.logger = logger

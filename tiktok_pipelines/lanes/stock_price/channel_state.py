@@ -9,7 +9,6 @@ from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.models.offers import decode_target, encode_target
 from tiktok_pipelines.core.stock_price import money
 from tiktok_pipelines.core.synclog import SyncLog
-from tiktok_pipelines.lanes.stock_price.pushes import sync_log_name
 from tiktok_pipelines.stores.stock_price import SkuSyncStore
 
 MAX_DRIFT_LISTED = 1000  # drifted SKUs kept in the report per kind
@@ -41,7 +40,7 @@ def read_channel_state(
     price_seen: dict[str, str] = {}
     extra: dict[str, list[str]] = {}
     found: set[str] = set()
-    source = sync_log_name(session)
+    source = session.capabilities.api_name
     with sync.timed("search_products", source, "all"):
         for product in session.listed_offers():
             report.products += 1

@@ -61,11 +61,6 @@ class PushReport:
         return len(self.refused) + len(self.transient)
 
 
-def sync_log_name(session: ChannelSession) -> str:
-    """The channel's name in the lake's `sync_log` (`api`) and as the source of what it showed."""
-    return session.capabilities.log_name or str(session.capabilities.name)
-
-
 def is_refusal(exc: BaseException) -> bool:
     """Whether the channel refused the data itself (the SKU's fault) rather than failing to answer."""
     return isinstance(exc, ChannelRefusedError | ChannelNotFoundError)
@@ -159,7 +154,11 @@ class _Pusher:
 
     def _log_call(self, channel_product_id: str, ok: bool, error: BaseException | str | None = None) -> None:
         self.sync.add(
-            self.operation, sync_log_name(self.session), channel_product_id, "ok" if ok else "failed", error
+            self.operation,
+            self.session.capabilities.api_name,
+            channel_product_id,
+            "ok" if ok else "failed",
+            error,
         )
 
     def _settle(

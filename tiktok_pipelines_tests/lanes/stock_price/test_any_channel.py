@@ -44,7 +44,7 @@ C = FIELDS["client_id"]
 class MemoryChannel(OfferApi):
     """A shop in memory: SKU id → its warehouses, units per warehouse and price."""
 
-    capabilities = SimpleNamespace(log_name="memory")
+    capabilities = SimpleNamespace(api_name="memory")
 
     def __init__(self, warehouses: dict[str, tuple[str, ...]], locked: set[str] = frozenset(), gone=()):
         self.warehouses = warehouses
