@@ -123,7 +123,9 @@ def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetChe
 # ---------------------------------------------------------------- assets
 
 
-def _vtex_read(kind: str, **asset_kwargs) -> Callable[[Callable], dg.AssetsDefinition]:
+def _vtex_read(
+    kind: str, *, check_specs: Sequence[dg.AssetCheckSpec] = ()
+) -> Callable[[Callable], dg.AssetsDefinition]:
     """Makes the decorated function the asset that reads the run's SKUs of `kind` ("stock" or "price")
     from VTEX: the asset takes the function's name and docstring, and the function turns the read's
     outcome into the asset's check results."""
@@ -143,9 +145,9 @@ def _vtex_read(kind: str, **asset_kwargs) -> Callable[[Callable], dg.AssetsDefin
             )
 
         read.__doc__ = checks.__doc__
-        return lane_asset(Lane.STOCK_PRICE, name=checks.__name__, kinds={"vtex", "parquet"}, **asset_kwargs)(
-            read
-        )
+        return lane_asset(
+            Lane.STOCK_PRICE, name=checks.__name__, kinds={"vtex", "parquet"}, check_specs=list(check_specs)
+        )(read)
 
     return build
 
