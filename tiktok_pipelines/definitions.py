@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tiktok_pipelines.defs import analytics, catalog, events, fulfilment, orders, stock_price, tokens
+from tiktok_pipelines.defs import (
+    analytics,
+    catalog,
+    events,
+    fulfilment,
+    notifications,
+    orders,
+    stock_price,
+    tokens,
+)
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.settings import Settings
 
@@ -18,5 +27,6 @@ defs = dg.Definitions.merge(
     tokens.defs,
     analytics.defs,
     events.defs,
+    notifications.defs,
     dg.Definitions(resources=build_resources(settings)),
 )

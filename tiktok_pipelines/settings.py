@@ -178,6 +178,27 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."
     ),
     Variable("TIKTOK_PIPELINES_RECEIVER_PORT", "8700", "Port `tiktok-pipelines webhooks serve` listens on."),
+    # -- notifications (docs/notifications.md)
+    Variable(
+        "TIKTOK_PIPELINES_DAGSTER_UI_URL",
+        "http://127.0.0.1:3000",
+        "Base URL of the Dagster UI, for the links to runs and assets in notifications.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_LANGUAGE", "pt", "Language of notifications: `pt` (Portuguese) or `en`."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_DIGEST_SECONDS",
+        "30",
+        "Notifications of one kind for one destination arriving within this many seconds of the first "
+        "go out as one digest message.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_NOTIFY_MAX_AGE_HOURS",
+        "48",
+        "A notification not delivered after this many hours of retries is failed (check "
+        "`failed_notifications_empty`) until `tiktok-pipelines notifications retry`.",
+    ),
     # -- VTEX
     Variable(
         "VTEX_BASE_URL",

@@ -22,10 +22,17 @@ def demo_setup(**kw: Any) -> None:
     """Register (or refresh) the demo client and its partition, pointed at the sandbox, have the sandbox
     ERP invoice orders by itself, and authorize its sandbox TikTok shop (consent, OAuth callback, token
     exchange); the sandbox must be up."""
-    from tiktok_pipelines.sandbox.demo import authorize_demo_client, automate_demo_erp, setup_demo_client
+    from tiktok_pipelines.sandbox.demo import (
+        authorize_demo_client,
+        automate_demo_erp,
+        connect_demo_notifications,
+        setup_demo_client,
+    )
 
     config = sandbox_config(**kw)
     client_id = setup_demo_client(config)
+    connect_demo_notifications(config)
+    click.echo("its notifications go to the sandbox's mailbox and chat sink (docs/notifications.md)")
     click.echo(
         f"demo client {client_id} is registered, its partition exists, and its catalog mapping (categories, "
         "attribute values, certificates) is set for the sandbox store"

@@ -17,6 +17,7 @@ from tiktok_pipelines.cli.common import RootGroup
 from tiktok_pipelines.cli.demo import demo
 from tiktok_pipelines.cli.events import events
 from tiktok_pipelines.cli.fulfilment import fulfilment
+from tiktok_pipelines.cli.notifications import notifications
 from tiktok_pipelines.cli.oauth import oauth
 from tiktok_pipelines.cli.orders import orders
 from tiktok_pipelines.cli.sandbox import sandbox
@@ -43,6 +44,7 @@ COMMANDS = (
     orders,
     fulfilment,
     events,
+    notifications,
     sql,
     sandbox,
     demo,

@@ -21,6 +21,8 @@ sandbox_options = options(
     click.option("--tiktok-port", default=8702, show_default=True),
     click.option("--vtex-port", default=8703, show_default=True),
     click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
+    click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
+    click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
     click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
     click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
 )
@@ -35,6 +37,8 @@ def sandbox_config(**kw: Any):
         tiktok_port=kw["tiktok_port"],
         vtex_port=kw["vtex_port"],
         receiver_port=kw["receiver_port"],
+        sinks_port=kw["sinks_port"],
+        smtp_port=kw["smtp_port"],
         products=kw["products"],
         seed=kw["seed"],
     )
@@ -44,12 +48,22 @@ def sandbox_config(**kw: Any):
 @sandbox_options
 def sandbox_up(**kw: Any) -> None:
     """Serve the sandbox emulators on loopback until Ctrl-C."""
-    from tiktok_pipelines.sandbox.server import run_servers
+    from tiktok_pipelines.sandbox.notification_sinks import Inbox, MailSink, create_chat_sink_app
+    from tiktok_pipelines.sandbox.server import Served, run_servers
     from tiktok_pipelines.sandbox.world import SandboxWorld
 
     world = SandboxWorld(sandbox_config(**kw))
-    for served in world.apps():
+    inbox = Inbox()
+    apps = [*world.apps(), Served("notifications", create_chat_sink_app(inbox), world.config.sinks_port)]
+    for served in apps:
         click.echo(f"sandbox {served.name}: {world.config.url(served.port)}")
     click.echo(f"demo feed: {world.demo_client_fields()['feed_url']}")
     click.echo(f"TikTok consent redirects to {world.urls()['receiver']}/oauth/tiktok/callback")
-    run_servers(world.apps(), host=kw["host"], log_level="warning")
+    mailbox = MailSink(inbox, kw["host"], world.config.smtp_port).start()
+    click.echo(
+        f"sandbox mailbox: smtp://{kw['host']}:{world.config.smtp_port}, listed at {world.urls()['mailbox']}"
+    )
+    try:
+        run_servers(apps, host=kw["host"], log_level="warning")
+    finally:
+        mailbox.stop()

@@ -14,23 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tiktok_pipelines.core.feed_fields import FEED_FIELDS
 from tiktok_pipelines.core.text import fold
 
-FEED_FIELDS = (
-    "brand",
-    "color",
-    "size",
-    "gender",
-    "age_group",
-    "material",
-    "pattern",
-    "condition",
-    "mpn",
-    "gtin",
-    "title",
-    "google_product_category",
-    "product_type",
-)
+# The feed fields a rule may name (`feed:<field>`).
+RULE_FEED_FIELDS = tuple(f.column for f in FEED_FIELDS if f.rule_source)
 
 
 def attribute_key(attribute: str) -> str:
@@ -53,9 +41,9 @@ def parse_source(text: str) -> Source:
         raise ValueError(
             f"attribute source {text!r} must be feed:<field>, vtex:<specification> or value:<text>"
         )
-    if kind == "feed" and name not in FEED_FIELDS and not name.startswith("extra."):
+    if kind == "feed" and name not in RULE_FEED_FIELDS and not name.startswith("extra."):
         raise ValueError(
-            f"feed field {name!r} is not one of {', '.join(FEED_FIELDS)} (or extra.<g: element name>)"
+            f"feed field {name!r} is not one of {', '.join(RULE_FEED_FIELDS)} (or extra.<g: element name>)"
         )
     return Source(kind, name)
 

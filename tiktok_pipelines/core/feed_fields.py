@@ -26,7 +26,9 @@ class FeedField:
     - `hashed`: part of the item's record, whose hash is the item's content hash (additional images are
       in the record too, after the fields);
     - `stock_price`: owned by the stock and price lane once the product is listed (its changes alone give
-      the catalog nothing to publish).
+      the catalog nothing to publish);
+    - `rule_source`: an attribute rule may take a channel attribute's value from it (`feed:<column>`);
+    - `few_values`: few distinct values across a catalog, worth a Parquet dictionary in `feed_products`.
     """
 
     name: str | None
@@ -35,33 +37,35 @@ class FeedField:
     tags: tuple[str, ...] = ()
     hashed: bool = True
     stock_price: bool = False
+    rule_source: bool = False
+    few_values: bool = False
 
 
 FEED_FIELDS: tuple[FeedField, ...] = (
     FeedField("id", "seller_sku"),
     FeedField("item_group_id", "item_group_id"),
-    FeedField("title", "title"),
+    FeedField("title", "title", rule_source=True),
     FeedField("description", "description", tags=("summary", "content")),
     FeedField("link", "link"),
     FeedField("image_link", "image_link"),
     FeedField("additional_image_link", "additional_image_links", "list", hashed=False),
     FeedField("price", "price", "money", stock_price=True),
     FeedField("sale_price", "sale_price", "money", stock_price=True),
-    FeedField(None, "currency", hashed=False),
+    FeedField(None, "currency", hashed=False, few_values=True),
     FeedField("sale_price_effective_date", "sale_price_effective_date", stock_price=True),
-    FeedField("availability", "availability", stock_price=True),
-    FeedField("condition", "condition"),
-    FeedField("brand", "brand"),
-    FeedField("gtin", "gtin", tags=("ean",)),
-    FeedField("mpn", "mpn"),
-    FeedField("color", "color"),
-    FeedField("size", "size"),
-    FeedField("gender", "gender"),
-    FeedField("age_group", "age_group"),
-    FeedField("material", "material"),
-    FeedField("pattern", "pattern"),
-    FeedField("google_product_category", "google_product_category"),
-    FeedField("product_type", "product_type"),
+    FeedField("availability", "availability", stock_price=True, few_values=True),
+    FeedField("condition", "condition", rule_source=True, few_values=True),
+    FeedField("brand", "brand", rule_source=True, few_values=True),
+    FeedField("gtin", "gtin", tags=("ean",), rule_source=True),
+    FeedField("mpn", "mpn", rule_source=True),
+    FeedField("color", "color", rule_source=True, few_values=True),
+    FeedField("size", "size", rule_source=True, few_values=True),
+    FeedField("gender", "gender", rule_source=True, few_values=True),
+    FeedField("age_group", "age_group", rule_source=True, few_values=True),
+    FeedField("material", "material", rule_source=True, few_values=True),
+    FeedField("pattern", "pattern", rule_source=True, few_values=True),
+    FeedField("google_product_category", "google_product_category", rule_source=True, few_values=True),
+    FeedField("product_type", "product_type", rule_source=True, few_values=True),
     FeedField("shipping_weight", "shipping_weight_kg", "weight"),
 )
 

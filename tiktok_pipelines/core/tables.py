@@ -359,22 +359,7 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
 # but hold ~10 MB more and overlap less with the parse.
 FEED_PRODUCTS_BATCH_ROWS = 1_000
 # Columns of `feed_products` with few distinct values, worth a Parquet dictionary.
-FEED_PRODUCTS_DICTIONARY = (
-    "client_id",
-    "currency",
-    "availability",
-    "condition",
-    "brand",
-    "color",
-    "size",
-    "gender",
-    "age_group",
-    "material",
-    "pattern",
-    "google_product_category",
-    "product_type",
-    "snapshot_hash",
-)
+FEED_PRODUCTS_DICTIONARY = ("client_id", *(f.column for f in FEED_FIELDS if f.few_values), "snapshot_hash")
 
 
 _NO_EXTRA: list = []  # shared by every row without extra fields; nothing mutates it

@@ -22,7 +22,9 @@ from typing import Any
 from tiktok_pipelines.channels.base import Channel
 from tiktok_pipelines.channels.base.auth import TokenVault
 from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelError
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.models.auth import AuthorizedShop, Grant
+from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.registry import ClientRegistry
@@ -240,7 +242,7 @@ class TokenManager:
         # Tokens of another seller must not be used for this client.
         self.store.delete_tokens(client_id)
         self.store.log("associate_shop", "error", client_id=client_id, message=message)
-        self.registry.set_status(client_id, "needs_reauthorization")
+        self.registry.set_status(client_id, "needs_reauthorization", [self._lost(client_id, message)])
         self.log.error("client %s: %s; re-authorization needed", client_id, message)
         report.codes_failed.append((client_id, message))
         report.needs_reauthorization.append(client_id)
@@ -315,8 +317,11 @@ class TokenManager:
         report.renewed.append(client_id)
         return fresh
 
+    def _lost(self, client_id: str, reason: str) -> Notice:
+        return notices.authorization_lost(client_id, self.channel.capabilities.name, reason, utcnow())
+
     def _needs_reauthorization(self, client_id: str, reason: str, report: TokenRunReport) -> None:
-        self.registry.set_status(client_id, "needs_reauthorization")
+        self.registry.set_status(client_id, "needs_reauthorization", [self._lost(client_id, reason)])
         self.store.log("needs_reauthorization", "error", client_id=client_id, message=reason)
         self.log.error("client %s: %s; marked needs_reauthorization", client_id, reason)
         report.needs_reauthorization.append(client_id)

@@ -58,6 +58,15 @@ def setup_demo_client(config: SandboxConfig) -> str:
     return client_id
 
 
+def connect_demo_notifications(config: SandboxConfig) -> None:
+    """Sends the demo client's notifications (every kind) to the sandbox's mailbox and chat sink."""
+    from tiktok_pipelines.stores.notification_destinations import NotificationDestinations
+
+    destinations = NotificationDestinations(open_state_db(Settings.load()))
+    for name, url in SandboxWorld(config).demo_destinations().items():
+        destinations.add(DEMO_CLIENT_ID, name, url, replace=True)
+
+
 def connect_vtex_notifications(config: SandboxConfig) -> None:
     """Points the sandbox VTEX store's order hook and SKU broadcasts at the receiver."""
     from tiktok_pipelines.defs.resources.vtex import Vtex
@@ -209,6 +218,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
     _prepare_dagster_home(env)
     world = SandboxWorld(config)
     env.update(world.environment())
+    # Notifications link to this UI's runs and assets.
+    env.setdefault("TIKTOK_PIPELINES_DAGSTER_UI_URL", f"http://127.0.0.1:{dagster_port}")
     os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
     os.environ.update(world.environment())
 
@@ -239,6 +250,10 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
                 str(config.vtex_port),
                 "--receiver-port",
                 str(config.receiver_port),
+                "--sinks-port",
+                str(config.sinks_port),
+                "--smtp-port",
+                str(config.smtp_port),
                 "--products",
                 str(config.products),
                 "--seed",
@@ -255,6 +270,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
         )
         _wait_healthy(f"{world.urls()['receiver']}/health", receiver)
         client_id = setup_demo_client(config)
+        connect_demo_notifications(config)  # orders, failures... to the sandbox's mailbox and chat
         report = authorize_demo_client(config)
         if client_id not in report.associated:
             print(

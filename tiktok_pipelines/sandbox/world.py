@@ -41,6 +41,8 @@ class SandboxConfig:
     tiktok_port: int = 8702
     vtex_port: int = 8703
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
+    sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
+    smtp_port: int = 8725  # the local mailbox (SMTP)
     products: int = 120
     seed: int = 42
 
@@ -98,6 +100,8 @@ class SandboxWorld:
             "tiktok": cfg.url(cfg.tiktok_port),
             "vtex": cfg.url(cfg.vtex_port),
             "receiver": cfg.url(cfg.receiver_port),
+            "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
+            "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",
         }
 
     def environment(self) -> dict[str, str]:
@@ -120,6 +124,14 @@ class SandboxWorld:
             "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET": DEMO_VTEX_WEBHOOK_SECRET,
             # VTEX calls the receiver back with invoices and cancellations of the orders placed.
             "VTEX_MARKETPLACE_SERVICES_ENDPOINT": self.urls()["receiver"],
+        }
+
+    def demo_destinations(self) -> dict[str, str]:
+        """The demo client's notification destinations (Apprise URLs): the local mailbox and chat sink."""
+        cfg = self.config
+        return {
+            "email": f"mailto://{cfg.host}:{cfg.smtp_port}?from=pipelines@demo.local&to=ops@demo.local",
+            "chat": f"json://{cfg.host}:{cfg.sinks_port}/hooks/demo",
         }
 
     def demo_client_fields(self) -> dict:

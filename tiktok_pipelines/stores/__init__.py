@@ -6,6 +6,8 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     feeds,
     fulfilment,
     listings,
+    notification_destinations,
+    notifications,
     orders,
     registry,
     stock_price,

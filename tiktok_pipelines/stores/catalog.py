@@ -21,36 +21,21 @@ import sqlalchemy as sa
 from tiktok_pipelines.core.attribute_rules import AttributeRule, attribute_key, parse_source
 from tiktok_pipelines.core.category_mapping import SOURCE_KINDS
 from tiktok_pipelines.core.models.categories import CategoryNode
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
-
-
-def _client_fk() -> sa.Column:
-    return sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    )
-
-
-class _ChannelStore:
-    """A store of what a client has on one channel."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str) -> tuple:
-        """The rows of a client on this store's channel."""
-        return table.c.client_id == client_id, table.c.channel == self.channel
-
-    def _key(self, client_id: str, **key: Any) -> dict[str, Any]:
-        return {"client_id": client_id, "channel": self.channel, **key}
-
+from tiktok_pipelines.stores.db import (
+    ChannelStore,
+    StateDB,
+    UTCDateTime,
+    channel_key,
+    client_column,
+    metadata,
+    utcnow,
+)
 
 # ---------------------------------------------------------------- brands
 channel_brands = sa.Table(
     "channel_brands",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("brand_key", sa.String(200), primary_key=True),  # folded name: case and accents ignored
     sa.Column("brand_name", sa.String(200), nullable=False),  # as the feed or VTEX spells it
     sa.Column("channel_brand_id", sa.String(40)),
@@ -77,13 +62,11 @@ class BrandEntry:
     updated_at: datetime
 
 
-class BrandMap(_ChannelStore):
+class BrandMap(ChannelStore):
     """The client's brands (by folded name) and their brand ids on the channel."""
 
     def all(self, client_id: str) -> dict[str, BrandEntry]:
-        with self.db.read() as conn:
-            rows = conn.execute(sa.select(channel_brands).where(*self._of(channel_brands, client_id))).all()
-        return {r.brand_key: BrandEntry(**r._mapping) for r in rows}
+        return {r.brand_key: BrandEntry(**r._mapping) for r in self._rows(channel_brands, client_id)}
 
     def save(
         self,
@@ -112,8 +95,7 @@ class BrandMap(_ChannelStore):
 channel_categories = sa.Table(
     "channel_categories",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("category_id", sa.String(40), primary_key=True),
     sa.Column("parent_id", sa.String(40), nullable=False),
     sa.Column("local_name", sa.String(300), nullable=False),
@@ -126,8 +108,7 @@ channel_categories = sa.Table(
 channel_category_rules = sa.Table(
     "channel_category_rules",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("category_id", sa.String(40), primary_key=True),
     sa.Column("rules", sa.Text, nullable=False),  # JSON, as the channel gives a leaf's rules
     sa.Column("attributes", sa.Text, nullable=False),  # JSON list, as the channel gives a leaf's attributes
@@ -139,8 +120,7 @@ MAPPING_STATUSES = ("accepted", "suggested", "rejected", "unmatched")
 category_mappings = sa.Table(
     "category_mappings",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("source_kind", sa.String(40), primary_key=True),
     sa.Column("source_value", sa.String(1000), primary_key=True),
     sa.Column("source_label", sa.Text),
@@ -183,7 +163,12 @@ class LeafRules:
     fetched_at: datetime
 
 
-class CategoryStore(_ChannelStore):
+def _source_is(kind: str, value: str) -> tuple:
+    """The category mappings of one source value (of a kind in `SOURCE_KINDS`)."""
+    return category_mappings.c.source_kind == kind, category_mappings.c.source_value == value
+
+
+class CategoryStore(ChannelStore):
     """The channel's category tree and leaf rules as last fetched, and the client's category mapping."""
 
     # -- the tree
@@ -205,16 +190,13 @@ class CategoryStore(_ChannelStore):
             for n in nodes
         ]
         with self.db.begin() as conn:
-            conn.execute(channel_categories.delete().where(*self._of(channel_categories, client_id)))
+            conn.execute(channel_categories.delete().where(self._of(channel_categories, client_id)))
             for start in range(0, len(rows), 500):
                 conn.execute(channel_categories.insert(), rows[start : start + 500])
         return len(rows)
 
     def tree(self, client_id: str) -> dict[str, CategoryNode]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(channel_categories).where(*self._of(channel_categories, client_id))
-            ).all()
+        rows = self._rows(channel_categories, client_id)
         return {
             r.category_id: CategoryNode(
                 r.category_id, r.parent_id, r.local_name, r.is_leaf, r.permitted, r.path
@@ -226,7 +208,7 @@ class CategoryStore(_ChannelStore):
         with self.db.read() as conn:
             return conn.execute(
                 sa.select(sa.func.min(channel_categories.c.fetched_at)).where(
-                    *self._of(channel_categories, client_id)
+                    self._of(channel_categories, client_id)
                 )
             ).scalar()
 
@@ -246,7 +228,7 @@ class CategoryStore(_ChannelStore):
         )
 
     def rules(self, client_id: str, category_ids: Iterable[str] | None = None) -> dict[str, LeafRules]:
-        query = sa.select(channel_category_rules).where(*self._of(channel_category_rules, client_id))
+        query = sa.select(channel_category_rules).where(self._of(channel_category_rules, client_id))
         if category_ids is not None:
             query = query.where(channel_category_rules.c.category_id.in_(list(category_ids)))
         with self.db.read() as conn:
@@ -260,7 +242,7 @@ class CategoryStore(_ChannelStore):
 
     # -- the mapping
     def mappings(self, client_id: str, status: str | None = None) -> list[CategoryMapping]:
-        query = sa.select(category_mappings).where(*self._of(category_mappings, client_id))
+        query = sa.select(category_mappings).where(self._of(category_mappings, client_id))
         if status:
             query = query.where(category_mappings.c.status == status)
         with self.db.read() as conn:
@@ -269,15 +251,12 @@ class CategoryStore(_ChannelStore):
             ).all()
         return [CategoryMapping(**r._mapping) for r in rows]
 
+    def _mapping_of(self, client_id: str, kind: str, value: str) -> tuple:
+        """The mapping of one source value of a client."""
+        return self._of(category_mappings, client_id), *_source_is(kind, value)
+
     def mapping(self, client_id: str, kind: str, value: str) -> CategoryMapping | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(category_mappings).where(
-                    *self._of(category_mappings, client_id),
-                    category_mappings.c.source_kind == kind,
-                    category_mappings.c.source_value == value,
-                )
-            ).first()
+        row = self._first(category_mappings, client_id, *_source_is(kind, value))
         return CategoryMapping(**row._mapping) if row else None
 
     def set_mapping(
@@ -328,9 +307,7 @@ class CategoryStore(_ChannelStore):
         with self.db.begin() as conn:
             row = conn.execute(
                 sa.select(category_mappings.c.channel_category_id).where(
-                    *self._of(category_mappings, client_id),
-                    category_mappings.c.source_kind == kind,
-                    category_mappings.c.source_value == value,
+                    *self._mapping_of(client_id, kind, value),
                 )
             ).first()
             if row is None or (status == "accepted" and not row.channel_category_id):
@@ -339,26 +316,14 @@ class CategoryStore(_ChannelStore):
             conn.execute(
                 category_mappings.update()
                 .where(
-                    *self._of(category_mappings, client_id),
-                    category_mappings.c.source_kind == kind,
-                    category_mappings.c.source_value == value,
+                    *self._mapping_of(client_id, kind, value),
                 )
                 .values(status=status, decided_at=now, updated_at=now)
             )
         return True
 
     def remove_mapping(self, client_id: str, kind: str, value: str) -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    category_mappings.delete().where(
-                        *self._of(category_mappings, client_id),
-                        category_mappings.c.source_kind == kind,
-                        category_mappings.c.source_value == value,
-                    )
-                ).rowcount
-                > 0
-            )
+        return self._delete(category_mappings, client_id, *_source_is(kind, value)) > 0
 
     def update_counts(self, client_id: str, counts: dict[tuple[str, str], int]) -> None:
         """Products per source value in the current feed (what the review list sorts by)."""
@@ -368,9 +333,7 @@ class CategoryStore(_ChannelStore):
                 conn.execute(
                     category_mappings.update()
                     .where(
-                        *self._of(category_mappings, client_id),
-                        category_mappings.c.source_kind == kind,
-                        category_mappings.c.source_value == value,
+                        *self._mapping_of(client_id, kind, value),
                         category_mappings.c.products != n,
                     )
                     .values(products=n, updated_at=now)
@@ -381,8 +344,7 @@ class CategoryStore(_ChannelStore):
 attribute_rules = sa.Table(
     "attribute_rules",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("category_id", sa.String(40), primary_key=True),  # a channel's leaf, or "*" for every leaf
     sa.Column("attribute_key", sa.String(200), primary_key=True),  # folded attribute name, or its id
     sa.Column("attribute", sa.String(200), nullable=False),  # as the data engineer wrote it
@@ -391,14 +353,14 @@ attribute_rules = sa.Table(
 )
 
 
-class AttributeRuleStore(_ChannelStore):
+class AttributeRuleStore(ChannelStore):
     """Where each product attribute of the channel takes its value from, per client (and per leaf)."""
 
     def all(self, client_id: str) -> list[AttributeRule]:
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(attribute_rules)
-                .where(*self._of(attribute_rules, client_id))
+                .where(self._of(attribute_rules, client_id))
                 .order_by(attribute_rules.c.category_id, attribute_rules.c.attribute_key)
             ).all()
         return [AttributeRule(r.category_id, r.attribute, r.attribute_key, r.source) for r in rows]
@@ -413,25 +375,18 @@ class AttributeRuleStore(_ChannelStore):
         )
 
     def remove(self, client_id: str, attribute: str, category_id: str = "*") -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    attribute_rules.delete().where(
-                        *self._of(attribute_rules, client_id),
-                        attribute_rules.c.category_id == category_id,
-                        attribute_rules.c.attribute_key == attribute_key(attribute),
-                    )
-                ).rowcount
-                > 0
-            )
+        c = attribute_rules.c
+        key = attribute_key(attribute)
+        return (
+            self._delete(attribute_rules, client_id, c.category_id == category_id, c.attribute_key == key) > 0
+        )
 
 
 # ---------------------------------------------------------------- images
 channel_images = sa.Table(
     "channel_images",
     metadata,
-    _client_fk(),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("content_hash", sa.String(64), primary_key=True),  # SHA-256 of the bytes uploaded
     sa.Column("use_case", sa.String(30), primary_key=True),
     sa.Column("uri", sa.Text, nullable=False),
@@ -443,7 +398,7 @@ channel_images = sa.Table(
 image_sources = sa.Table(
     "image_sources",
     metadata,
-    _client_fk(),
+    client_column(primary_key=True),
     sa.Column("url_hash", sa.String(64), primary_key=True),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -455,7 +410,7 @@ def url_hash(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
-class ImageStore(_ChannelStore):
+class ImageStore(ChannelStore):
     """Images uploaded to the channel by content hash (TikTok wants bytes, so the same picture is uploaded
     once), and which content each source URL had when it was last downloaded (the same for every
     channel)."""
@@ -465,7 +420,7 @@ class ImageStore(_ChannelStore):
         with self.db.read() as conn:
             return conn.execute(
                 sa.select(channel_images.c.uri).where(
-                    *self._of(channel_images, client_id),
+                    self._of(channel_images, client_id),
                     channel_images.c.content_hash == content_hash,
                     channel_images.c.use_case == use_case,
                 )
@@ -502,12 +457,7 @@ class ImageStore(_ChannelStore):
         wanted = list(set(uris))
         if not wanted:
             return 0
-        with self.db.begin() as conn:
-            return conn.execute(
-                channel_images.delete().where(
-                    *self._of(channel_images, client_id), channel_images.c.uri.in_(wanted)
-                )
-            ).rowcount
+        return self._delete(channel_images, client_id, channel_images.c.uri.in_(wanted))
 
     def save_source(self, client_id: str, url: str, content_hash: str) -> None:
         _upsert(
@@ -522,7 +472,7 @@ class ImageStore(_ChannelStore):
 shrink_guard = sa.Table(
     "shrink_guard",
     metadata,
-    _client_fk(),
+    client_column(primary_key=True),
     sa.Column("snapshot_hash", sa.String(64), primary_key=True),
     sa.Column("removed", sa.Integer, nullable=False),
     sa.Column("listed", sa.Integer, nullable=False),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -49,6 +50,14 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def client_column(**kwargs: Any) -> sa.Column:
+    """The client a row belongs to (`primary_key=True` or `nullable=False` as the table needs); its rows
+    go when the client is deleted."""
+    return sa.Column(
+        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), **kwargs
+    )
 
 
 def channel_column(primary_key: bool = False) -> sa.Column:
@@ -222,3 +231,47 @@ def open_state_db(settings: Settings, create: bool = False) -> StateDB:
             secrets = SecretBox.from_settings(settings, create_key=create)
             db = _DBS[cache_key] = StateDB(settings.database_url, secrets)
         return db
+
+
+def channel_key() -> tuple[sa.Column, sa.Column]:
+    """The columns the key of a client's rows on one channel begins with: the client and the channel."""
+    return client_column(primary_key=True), channel_column(primary_key=True)
+
+
+class ChannelStore:
+    """A store of what clients have on one channel (a `ChannelName` value), over tables keyed by client and
+    channel; every write is one short transaction."""
+
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
+        self.db = db
+        self.channel = str(channel)
+
+    def _of(self, table: sa.Table, client_id: str) -> sa.ColumnElement[bool]:
+        """The rows of a client on this store's channel."""
+        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
+
+    def _rows(self, table: sa.Table, client_id: str, *where: Any) -> list[sa.Row]:
+        """The client's rows of `table` on this store's channel that match `where`."""
+        with self.db.read() as conn:
+            return list(conn.execute(sa.select(table).where(self._of(table, client_id), *where)).all())
+
+    def _first(self, table: sa.Table, client_id: str, *where: Any) -> sa.Row | None:
+        """The client's row of `table` on this store's channel that matches `where` (None: none does)."""
+        with self.db.read() as conn:
+            return conn.execute(sa.select(table).where(self._of(table, client_id), *where)).first()
+
+    def _update(self, table: sa.Table, client_id: str, *where: Any, **values: Any) -> int:
+        """Sets `values` on the client's rows of `table` that match `where`; returns how many matched."""
+        with self.db.begin() as conn:
+            return conn.execute(
+                table.update().where(self._of(table, client_id), *where).values(**values)
+            ).rowcount
+
+    def _delete(self, table: sa.Table, client_id: str, *where: Any) -> int:
+        """Deletes the client's rows of `table` that match `where`; returns how many."""
+        with self.db.begin() as conn:
+            return conn.execute(table.delete().where(self._of(table, client_id), *where)).rowcount
+
+    def _key(self, client_id: str, **key: Any) -> dict[str, Any]:
+        """A row's key values on this store's channel."""
+        return {"client_id": client_id, "channel": self.channel, **key}

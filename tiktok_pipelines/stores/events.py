@@ -16,11 +16,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 from tiktok_pipelines.stores.queue import (  # noqa: F401  (the queue's names, where callers found them)
     DbEventQueue,
     QueuedEvent,
+    event_columns,
     event_queue,
     insert_ignoring_duplicates,
 )
@@ -29,10 +32,7 @@ event_log = sa.Table(
     "event_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(20), nullable=False),
-    sa.Column("event_id", sa.String(200), nullable=False),
-    sa.Column("event_type", sa.String(40), nullable=False),
-    sa.Column("routing_key", sa.String(100), nullable=False),
+    *event_columns(),
     sa.Column("client_id", sa.String(63)),  # None when no client owns the shop / account
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
@@ -55,10 +55,7 @@ event_dead_letter = sa.Table(
     "event_dead_letter",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(20), nullable=False),
-    sa.Column("event_id", sa.String(200), nullable=False),
-    sa.Column("event_type", sa.String(40), nullable=False),
-    sa.Column("routing_key", sa.String(100), nullable=False),
+    *event_columns(),
     sa.Column("client_id", sa.String(63)),  # None when the event's client could not be found
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
@@ -75,7 +72,9 @@ event_dead_letter = sa.Table(
 
 
 @dataclass(frozen=True)
-class LoggedEvent:
+class StoredEvent:
+    """An inbound event as a table keeps it, with the client it belongs to (None when none owns it)."""
+
     id: int
     source: str
     event_id: str
@@ -85,6 +84,22 @@ class LoggedEvent:
     body: str
     received_at: datetime
     sent_at: datetime | None
+
+    def event(self) -> InboundEvent:
+        """The event as it was queued, to queue it again."""
+        return InboundEvent(
+            self.source,
+            self.event_id,
+            self.event_type,
+            self.routing_key,
+            self.received_at,
+            self.body,
+            self.sent_at,
+        )
+
+
+@dataclass(frozen=True)
+class LoggedEvent(StoredEvent):
     skew_seconds: float | None
     recorded_at: datetime
     target: str | None
@@ -184,34 +199,13 @@ DEAD_LETTER_STATUSES = ("open", "retried", "discarded")
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    source: str
-    event_id: str
-    event_type: str
-    routing_key: str
-    client_id: str | None
-    body: str
-    received_at: datetime
-    sent_at: datetime | None
+class DeadLetter(StoredEvent):
     attempts: int
     error: str
     trace: str | None
     status: str
     failed_at: datetime
     resolved_at: datetime | None
-
-    def event(self) -> InboundEvent:
-        """The event as it was queued, to queue it again."""
-        return InboundEvent(
-            self.source,
-            self.event_id,
-            self.event_type,
-            self.routing_key,
-            self.received_at,
-            self.body,
-            self.sent_at,
-        )
 
 
 class EventDeadLetter:
@@ -250,12 +244,18 @@ class EventDeadLetter:
         )
         with self.db.begin() as conn:
             conn.execute(statement)
-            return conn.execute(
+            letter_id = conn.execute(
                 sa.select(event_dead_letter.c.id).where(
                     event_dead_letter.c.source == event.source,
                     event_dead_letter.c.event_id == event.event_id,
                 )
             ).scalar_one()
+            if client_id:
+                notice = notices.event_dead_letter(
+                    client_id, event.source, event.event_type, event.event_id, letter_id, error
+                )
+                record_notices(conn, [notice])
+            return letter_id
 
     def list(
         self, status: str | None = "open", client_id: str | None = None, limit: int = 1000

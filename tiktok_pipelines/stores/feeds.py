@@ -13,15 +13,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
 
 feed_snapshots = sa.Table(
     "feed_snapshots",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), nullable=False
-    ),
+    client_column(nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("object_key", sa.Text, nullable=False),
     sa.Column("size_bytes", sa.BigInteger, nullable=False),

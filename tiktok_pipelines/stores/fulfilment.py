@@ -17,8 +17,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.fulfilment import retry_delay_seconds
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.db import (
+    ChannelStore,
+    UTCDateTime,
+    channel_column,
+    channel_key,
+    client_column,
+    metadata,
+    utcnow,
+)
+from tiktok_pipelines.stores.notifications import record_notices
 from tiktok_pipelines.stores.orders import PLACED_STATES, orders_table
 
 # Upload statuses. `uploaded`: accepted, waiting for webhook 36. `invalid`: TikTok refused the content and
@@ -40,13 +50,20 @@ _VERDICT_ORDER = {PROCESSING: 1, FAILED: 2, INVALID: 2, SUCCESS: 3}
 # Webhook timestamps are whole seconds of TikTok's clock; `uploaded_at` is ours, taken before the call.
 _CLOCK_SLACK = timedelta(seconds=2)
 
+
+def _retry_columns() -> tuple[sa.Column, ...]:
+    """A step tried again until it succeeds: how many tries failed, when the next may run, the last error."""
+    return (
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("next_attempt_at", UTCDateTime),
+        sa.Column("last_error", sa.Text),
+    )
+
+
 invoice_uploads = sa.Table(
     "invoice_uploads",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), primary_key=True),  # sorted order ids, comma-separated
     sa.Column("vtex_order_id", sa.String(80)),
@@ -62,9 +79,7 @@ invoice_uploads = sa.Table(
     sa.Column("channel_status", sa.String(20)),  # the channel's last verdict (TikTok: webhook 36)
     sa.Column("invalid_reason", sa.Text),
     sa.Column("rejected_sha256", sa.Text, nullable=False, default="[]"),  # JSON list
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime),
-    sa.Column("last_error", sa.Text),
+    *_retry_columns(),
     sa.Column("uploaded_at", UTCDateTime),
     sa.Column("verdict_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -75,10 +90,7 @@ invoice_uploads = sa.Table(
 package_shipments = sa.Table(
     "package_shipments",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("package_id", sa.String(40), primary_key=True),
     sa.Column("order_key", sa.String(400), nullable=False),
     sa.Column("vtex_order_id", sa.String(80)),
@@ -94,9 +106,7 @@ package_shipments = sa.Table(
     sa.Column("tracking_event_at", UTCDateTime),
     sa.Column("order_map_tracking", sa.String(80)),  # tracking number written to the order map and lake
     sa.Column("vtex_tracking", sa.String(80)),  # tracking number sent to the VTEX invoice
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime),
-    sa.Column("last_error", sa.Text),
+    *_retry_columns(),
     sa.Column("shipped_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -107,9 +117,7 @@ fulfilment_dead_letters = sa.Table(
     "fulfilment_dead_letters",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), nullable=False
-    ),
+    client_column(nullable=False),
     channel_column(),
     sa.Column("stage", sa.String(20), nullable=False),  # invoice | shipment
     sa.Column("order_id", sa.String(40)),
@@ -130,13 +138,23 @@ fulfilment_dead_letters = sa.Table(
 
 
 @dataclass(frozen=True)
-class Upload:
+class PackageRow:
+    """A row about one package of a client's order(s) on a channel: the invoice upload or the shipment."""
+
     client_id: str
     channel: str
     package_id: str
     order_key: str
     vtex_order_id: str | None
     invoice_number: str | None
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [o for o in self.order_key.split(",") if o]
+
+
+@dataclass(frozen=True)
+class Upload(PackageRow):
     access_key: str | None
     xml_sha256: str | None
     xml_object: str | None
@@ -157,22 +175,12 @@ class Upload:
     updated_at: datetime
 
     @property
-    def order_ids(self) -> list[str]:
-        return [o for o in self.order_key.split(",") if o]
-
-    @property
     def rejected(self) -> set[str]:
         return set(json.loads(self.rejected_sha256 or "[]"))
 
 
 @dataclass(frozen=True)
-class Shipment:
-    client_id: str
-    channel: str
-    package_id: str
-    order_key: str
-    vtex_order_id: str | None
-    invoice_number: str | None
+class Shipment(PackageRow):
     status: str
     handover_method: str | None
     package_status: str | None
@@ -189,10 +197,6 @@ class Shipment:
     shipped_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    @property
-    def order_ids(self) -> list[str]:
-        return [o for o in self.order_key.split(",") if o]
 
 
 @dataclass(frozen=True)
@@ -215,17 +219,9 @@ class DeadLetter:
     resolved_at: datetime | None
 
 
-class FulfilmentStore:
+class FulfilmentStore(ChannelStore):
     """Reads and writes of the fulfilment tables of one channel (`ChannelName` value); every write is one
     short transaction."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str):
-        """The rows of a client on this store's channel."""
-        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
     # ------------------------------------------------------------ uploads
     def _upload_where(self, client_id: str, package_id: str, key: str):
@@ -305,17 +301,9 @@ class FulfilmentStore:
 
     def finish_upload(self, client_id: str, package_id: str, key: str) -> bool:
         """TikTok accepted the upload: `uploaded`, unless its verdict came in the meantime."""
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    invoice_uploads.update()
-                    .where(
-                        self._upload_where(client_id, package_id, key), invoice_uploads.c.status == UPLOADING
-                    )
-                    .values(status=UPLOADED, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        c = invoice_uploads.c
+        uploading = (c.package_id == package_id, c.order_key == key, c.status == UPLOADING)
+        return self._update(invoice_uploads, client_id, *uploading, status=UPLOADED, updated_at=utcnow()) > 0
 
     def reject_xml(
         self,
@@ -466,12 +454,7 @@ class FulfilmentStore:
 
     # ------------------------------------------------------------ shipments
     def shipment(self, client_id: str, package_id: str) -> Shipment | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(package_shipments).where(
-                    self._of(package_shipments, client_id), package_shipments.c.package_id == package_id
-                )
-            ).first()
+        row = self._first(package_shipments, client_id, package_shipments.c.package_id == package_id)
         return Shipment(**row._mapping) if row else None
 
     def shipments(self, client_id: str, statuses: tuple[str, ...] | None = None) -> list[Shipment]:
@@ -538,7 +521,7 @@ class FulfilmentStore:
                 )
             ).rowcount
             if not updated:
-                conn.execute(
+                letter_id = conn.execute(
                     fulfilment_dead_letters.insert().values(
                         client_id=client_id,
                         channel=self.channel,
@@ -555,7 +538,11 @@ class FulfilmentStore:
                         first_at=now,
                         last_at=now,
                     )
+                ).inserted_primary_key[0]
+                notice = notices.fulfilment_failed(
+                    client_id, self.channel, stage, letter_id, reason, detail, package_id, order_id
                 )
+                record_notices(conn, [notice], now)
             row = conn.execute(sa.select(fulfilment_dead_letters).where(where)).first()
         return DeadLetter(**row._mapping)
 
@@ -572,36 +559,14 @@ class FulfilmentStore:
             subject.append(c.package_id == package_id)
         if order_id:
             subject.append(sa.and_(c.order_id == order_id, c.package_id.is_(None)))
-        with self.db.begin() as conn:
-            return conn.execute(
-                fulfilment_dead_letters.update()
-                .where(
-                    c.client_id == client_id,
-                    c.channel == self.channel,
-                    c.stage == stage,
-                    c.resolved_at.is_(None),
-                    sa.or_(*subject),
-                )
-                .values(resolved_at=utcnow())
-            ).rowcount
+        open_at_stage = (c.stage == stage, c.resolved_at.is_(None), sa.or_(*subject))
+        return self._update(fulfilment_dead_letters, client_id, *open_at_stage, resolved_at=utcnow())
 
     def resolve_by_hand(self, client_id: str, letter_id: int) -> bool:
         """Closes one dead letter someone dealt with outside the pipeline (e.g. in Seller Center)."""
         c = fulfilment_dead_letters.c
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    fulfilment_dead_letters.update()
-                    .where(
-                        c.client_id == client_id,
-                        c.channel == self.channel,
-                        c.id == letter_id,
-                        c.resolved_at.is_(None),
-                    )
-                    .values(resolved_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        letter = (c.id == letter_id, c.resolved_at.is_(None))
+        return self._update(fulfilment_dead_letters, client_id, *letter, resolved_at=utcnow()) > 0
 
     def open_dead_letters(self, client_id: str, stage: str | None = None) -> list[DeadLetter]:
         query = sa.select(fulfilment_dead_letters).where(

@@ -19,15 +19,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
 
 listing_products = sa.Table(
     "listing_products",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("product_key", sa.String(100), primary_key=True),
     sa.Column("channel_product_id", sa.String(40)),
     # creating | live states from the channel (TikTok: ACTIVATE, PENDING, SELLER_DEACTIVATED...) | deleted
@@ -44,10 +41,7 @@ listing_products = sa.Table(
 listing_skus = sa.Table(
     "listing_skus",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("seller_sku", sa.String(100), primary_key=True),
     sa.Column("product_key", sa.String(100), nullable=False),
     sa.Column("channel_product_id", sa.String(40), nullable=False),
@@ -61,10 +55,7 @@ listing_skus = sa.Table(
 listing_payloads = sa.Table(
     "listing_payloads",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("product_key", sa.String(100), primary_key=True),
     sa.Column("source_hash", sa.String(64)),  # the feed product hash of the last successful push
     sa.Column("part_hashes", sa.Text),  # JSON: payload part → hash, of the last successful push
@@ -107,47 +98,26 @@ class ListedSku:
     updated_at: datetime
 
 
-class ListingMap:
+class ListingMap(ChannelStore):
     """Reads and writes the listing map of the state DB, for one channel (`ChannelName` value)."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str) -> tuple:
-        """The rows of a client on this map's channel."""
-        return _owned(table, client_id, self.channel)
 
     # -- reads
     def products(self, client_id: str) -> dict[str, ListedProduct]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(listing_products).where(*self._of(listing_products, client_id))
-            ).all()
-        return {r.product_key: ListedProduct(**r._mapping) for r in rows}
+        return {r.product_key: ListedProduct(**r._mapping) for r in self._rows(listing_products, client_id)}
 
     def product(self, client_id: str, product_key: str) -> ListedProduct | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_products).where(
-                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
-                )
-            ).first()
+        row = self._first(listing_products, client_id, listing_products.c.product_key == product_key)
         return ListedProduct(**row._mapping) if row else None
 
     def product_by_channel_id(self, client_id: str, channel_product_id: str) -> ListedProduct | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_products).where(
-                    *self._of(listing_products, client_id),
-                    listing_products.c.channel_product_id == channel_product_id,
-                )
-            ).first()
+        row = self._first(
+            listing_products, client_id, listing_products.c.channel_product_id == channel_product_id
+        )
         return ListedProduct(**row._mapping) if row else None
 
     def skus(self, client_id: str, seller_skus: Iterable[str] | None = None) -> dict[str, ListedSku]:
         """Listed SKUs of a client by `seller_sku` (all, or those asked for)."""
-        query = sa.select(listing_skus).where(*self._of(listing_skus, client_id))
+        query = sa.select(listing_skus).where(self._of(listing_skus, client_id))
         wanted = None if seller_skus is None else list(seller_skus)
         out: dict[str, ListedSku] = {}
         with self.db.read() as conn:
@@ -165,10 +135,6 @@ class ListingMap:
 
     def payload_states(self, client_id: str) -> dict[str, PayloadState]:
         """What the catalog last pushed (or failed to push) per product."""
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(listing_payloads).where(*self._of(listing_payloads, client_id))
-            ).all()
         return {
             r.product_key: PayloadState(
                 r.product_key,
@@ -176,16 +142,11 @@ class ListingMap:
                 json.loads(r.part_hashes) if r.part_hashes else None,
                 r.failed_hash,
             )
-            for r in rows
+            for r in self._rows(listing_payloads, client_id)
         }
 
     def sku_by_channel_id(self, client_id: str, channel_sku_id: str) -> ListedSku | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(listing_skus).where(
-                    *self._of(listing_skus, client_id), listing_skus.c.channel_sku_id == channel_sku_id
-                )
-            ).first()
+        row = self._first(listing_skus, client_id, listing_skus.c.channel_sku_id == channel_sku_id)
         return ListedSku(**row._mapping) if row else None
 
     # -- writes
@@ -225,7 +186,7 @@ class ListingMap:
             updated = conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(**values)
@@ -238,7 +199,7 @@ class ListingMap:
                 )
             conn.execute(
                 listing_skus.delete().where(
-                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
+                    self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             if skus:
@@ -276,7 +237,7 @@ class ListingMap:
                 _save_payload_state(conn, client_id, self.channel, product_key, now, failed_hash=payload_hash)
             row = conn.execute(
                 sa.select(listing_products).where(
-                    *self._of(listing_products, client_id), listing_products.c.product_key == product_key
+                    self._of(listing_products, client_id), listing_products.c.product_key == product_key
                 )
             ).first()
             if row is None:
@@ -300,7 +261,7 @@ class ListingMap:
                 conn.execute(
                     listing_products.update()
                     .where(
-                        *self._of(listing_products, client_id),
+                        self._of(listing_products, client_id),
                         listing_products.c.product_key == product_key,
                     )
                     .values(
@@ -313,18 +274,8 @@ class ListingMap:
 
     def set_status(self, client_id: str, channel_product_id: str, status: str) -> bool:
         """A product status from the channel (a webhook or a search); False if the product is unknown."""
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    listing_products.update()
-                    .where(
-                        *self._of(listing_products, client_id),
-                        listing_products.c.channel_product_id == channel_product_id,
-                    )
-                    .values(status=status, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        product = listing_products.c.channel_product_id == channel_product_id
+        return self._update(listing_products, client_id, product, status=status, updated_at=utcnow()) > 0
 
     def set_source_hashes(self, client_id: str, hashes: dict[str, str]) -> None:
         """The feed changed in ways the listing does not show (a price, the stock): the product's feed
@@ -344,7 +295,7 @@ class ListingMap:
                 changed += conn.execute(
                     listing_products.update()
                     .where(
-                        *self._of(listing_products, client_id),
+                        self._of(listing_products, client_id),
                         listing_products.c.channel_product_id == channel_product_id,
                         listing_products.c.status != status,
                         listing_products.c.status != "deleted",
@@ -358,7 +309,7 @@ class ListingMap:
             conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(paused=False, failures=0, updated_at=utcnow())
@@ -369,18 +320,18 @@ class ListingMap:
         with self.db.begin() as conn:
             conn.execute(
                 listing_payloads.delete().where(
-                    *self._of(listing_payloads, client_id), listing_payloads.c.product_key == product_key
+                    self._of(listing_payloads, client_id), listing_payloads.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_skus.delete().where(
-                    *self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
+                    self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
                 )
             )
             conn.execute(
                 listing_products.update()
                 .where(
-                    *self._of(listing_products, client_id),
+                    self._of(listing_products, client_id),
                     listing_products.c.product_key == product_key,
                 )
                 .values(status="deleted", payload_hash=None, updated_at=utcnow())

@@ -13,6 +13,7 @@ detail holds personal data (name, address, CPF), so it is kept encrypted.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,15 +21,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from tiktok_pipelines.core.models.orders import Order, Return
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.core.notifications import Notice
+from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 
 orders_table = sa.Table(
     "orders",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("order_id", sa.String(40), primary_key=True),
     sa.Column("channel_status", sa.String(40)),
     sa.Column("channel_update_time", sa.BigInteger),  # Unix seconds, from the channel
@@ -66,10 +66,7 @@ orders_table = sa.Table(
 order_returns = sa.Table(
     "order_returns",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("return_id", sa.String(40), primary_key=True),
     sa.Column("order_id", sa.String(40), nullable=False),
     sa.Column("return_type", sa.String(40)),
@@ -84,16 +81,18 @@ order_returns = sa.Table(
 sync_cursors = sa.Table(
     "sync_cursors",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("name", sa.String(60), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 PLACED_STATES = ("placed", "authorized")
+
+
+def _with_reason(reasons: str, reason: str) -> str:
+    """A row's `sync_reasons` with one more (sorted, once each)."""
+    return ",".join(sorted({*reasons.split(","), reason} - {""}))
 
 
 def _next_generation():
@@ -152,19 +151,26 @@ class ClaimLost(RuntimeError):
     """The run's claim on an order ran out and another run took the order over."""
 
 
-class OrderStore:
+class OrderStore(ChannelStore):
     """The order map of one channel (`ChannelName` value)."""
-
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, table: sa.Table, client_id: str):
-        """The rows of a client on this store's channel."""
-        return sa.and_(table.c.client_id == client_id, table.c.channel == self.channel)
 
     def _where(self, client_id: str, order_id: str):
         return sa.and_(self._of(orders_table, client_id), orders_table.c.order_id == order_id)
+
+    def _insert_new(self, client_id: str, order_id: str, reason: str, now: datetime, **values: Any):
+        """The row of an order first seen: pending, flagged for the next run for `reason`."""
+        return orders_table.insert().values(
+            client_id=client_id,
+            channel=self.channel,
+            order_id=order_id,
+            state="pending",
+            attempts=0,
+            needs_sync=True,
+            sync_reasons=reason,
+            sync_generation=1,
+            created_at=now,
+            **values,
+        )
 
     # -- reads
     def get(self, client_id: str, order_id: str) -> OrderRecord | None:
@@ -173,12 +179,7 @@ class OrderStore:
         return OrderRecord(**row._mapping) if row else None
 
     def by_vtex_order_id(self, client_id: str, vtex_order_id: str) -> OrderRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(orders_table).where(
-                    self._of(orders_table, client_id), orders_table.c.vtex_order_id == vtex_order_id
-                )
-            ).first()
+        row = self._first(orders_table, client_id, orders_table.c.vtex_order_id == vtex_order_id)
         return OrderRecord(**row._mapping) if row else None
 
     def needing_sync(self, client_id: str, limit: int = 1000) -> list[OrderRecord]:
@@ -226,29 +227,15 @@ class OrderStore:
                     sa.select(orders_table.c.sync_reasons).where(self._where(client_id, order_id))
                 ).first()
                 if row is None:
-                    conn.execute(
-                        orders_table.insert().values(
-                            client_id=client_id,
-                            channel=self.channel,
-                            order_id=order_id,
-                            state="pending",
-                            attempts=0,
-                            needs_sync=True,
-                            sync_reasons=reason,
-                            sync_generation=1,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+                    conn.execute(self._insert_new(client_id, order_id, reason, now, updated_at=now))
                     created += 1
                 else:
-                    reasons = ",".join(sorted({*row.sync_reasons.split(","), reason} - {""}))
                     conn.execute(
                         orders_table.update()
                         .where(self._where(client_id, order_id))
                         .values(
                             needs_sync=True,
-                            sync_reasons=reasons,
+                            sync_reasons=_with_reason(row.sync_reasons, reason),
                             sync_generation=_next_generation(),
                             updated_at=now,
                         )
@@ -271,13 +258,12 @@ class OrderStore:
                 ).first()
                 if row is None:
                     continue
-                reasons = ",".join(sorted({*row.sync_reasons.split(","), "reprocess"} - {""}))
                 conn.execute(
                     orders_table.update()
                     .where(self._where(client_id, order_id))
                     .values(
                         needs_sync=True,
-                        sync_reasons=reasons,
+                        sync_reasons=_with_reason(row.sync_reasons, "reprocess"),
                         attempts=0,
                         sync_generation=_next_generation(),
                         updated_at=now,
@@ -304,30 +290,19 @@ class OrderStore:
                 updated_at=now,
             )
             if row is None:
-                conn.execute(
-                    orders_table.insert().values(
-                        client_id=client_id,
-                        channel=self.channel,
-                        order_id=order_id,
-                        state="pending",
-                        attempts=0,
-                        needs_sync=True,
-                        sync_reasons="poll",
-                        sync_generation=1,
-                        created_at=now,
-                        **values,
-                    )
-                )
+                conn.execute(self._insert_new(client_id, order_id, "poll", now, **values))
             elif (row.channel_update_time or 0) <= update_time:
                 conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
         record = self.get(client_id, order_id)
         assert record is not None
         return record
 
-    def update(self, client_id: str, order_id: str, **values: Any) -> None:
+    def update(self, client_id: str, order_id: str, notices: Sequence[Notice] = (), **values: Any) -> None:
+        """Writes `values`, and records `notices` (`stores/notifications.py`) in the same transaction."""
         values["updated_at"] = utcnow()
         with self.db.begin() as conn:
             conn.execute(orders_table.update().where(self._where(client_id, order_id)).values(**values))
+            record_notices(conn, notices)
 
     def claim(self, client_id: str, order_id: str, owner: str, lease_seconds: float) -> OrderRecord | None:
         """Takes the order for `owner` (a run id) for `lease_seconds`, if it still needs syncing and no
@@ -393,7 +368,12 @@ class OrderStore:
         self.update(client_id, order_id, state=state, last_error=error[:2000])
 
     def done_syncing(
-        self, client_id: str, order_id: str, generation: int | None = None, **values: Any
+        self,
+        client_id: str,
+        order_id: str,
+        generation: int | None = None,
+        notices: Sequence[Notice] = (),
+        **values: Any,
     ) -> bool:
         """Clears the order's flag (with `values`, e.g. the error it is given up with) unless it was
         flagged again since the run read it at `generation` (a webhook during the run): then only `values`
@@ -413,21 +393,12 @@ class OrderStore:
                     .where(self._where(client_id, order_id))
                     .values(updated_at=now, **values)
                 )
+            record_notices(conn, notices)
         return bool(cleared)
 
     def set_vtex_status(self, client_id: str, vtex_order_id: str, status: str) -> bool:
-        with self.db.begin() as conn:
-            return (
-                conn.execute(
-                    orders_table.update()
-                    .where(
-                        self._of(orders_table, client_id),
-                        orders_table.c.vtex_order_id == vtex_order_id,
-                    )
-                    .values(vtex_status=status, updated_at=utcnow())
-                ).rowcount
-                > 0
-            )
+        order = orders_table.c.vtex_order_id == vtex_order_id
+        return self._update(orders_table, client_id, order, vtex_status=status, updated_at=utcnow()) > 0
 
     # -- returns
     def save_return(self, client_id: str, ret: Return) -> None:
@@ -458,15 +429,8 @@ class OrderStore:
             return [dict(r._mapping) for r in conn.execute(query).all()]
 
     def set_return_invoice(self, client_id: str, return_id: str, invoice_number: str) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                order_returns.update()
-                .where(
-                    self._of(order_returns, client_id),
-                    order_returns.c.return_id == return_id,
-                )
-                .values(vtex_return_invoice=invoice_number, updated_at=utcnow())
-            )
+        ret = order_returns.c.return_id == return_id
+        self._update(order_returns, client_id, ret, vtex_return_invoice=invoice_number, updated_at=utcnow())
 
     # -- cursors
     def cursor(self, client_id: str, name: str) -> str | None:

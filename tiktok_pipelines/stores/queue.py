@@ -19,14 +19,22 @@ from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, open_state_db, utcnow
 
+
+def event_columns() -> tuple[sa.Column, ...]:
+    """The columns that name an inbound event (`source` and `event_id` are unique together)."""
+    return (
+        sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("event_id", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(40), nullable=False),
+        sa.Column("routing_key", sa.String(100), nullable=False),
+    )
+
+
 event_queue = sa.Table(
     "event_queue",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(20), nullable=False),
-    sa.Column("event_id", sa.String(200), nullable=False),
-    sa.Column("event_type", sa.String(40), nullable=False),
-    sa.Column("routing_key", sa.String(100), nullable=False),
+    *event_columns(),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),  # the sender's own timestamp, when it gives one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -12,8 +13,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tiktok_pipelines.core.client_options import ClientOptionsError, check_options, option_value
+from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.logs import redact_url
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VTEX_ACCOUNT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -334,7 +337,8 @@ class ClientRegistry:
             )
         return self.get(client_id)
 
-    def set_status(self, client_id: str, status: str) -> None:
+    def set_status(self, client_id: str, status: str, notices: Sequence[Notice] = ()) -> None:
+        """Sets the client's status, and records `notices` about it in the same transaction."""
         if status not in CLIENT_STATUSES:
             raise InvalidClientError(f"status must be one of {', '.join(CLIENT_STATUSES)}")
         with self.db.begin() as conn:
@@ -343,6 +347,8 @@ class ClientRegistry:
                 .where(clients_table.c.client_id == client_id)
                 .values(status=status, updated_at=utcnow())
             )
+            if result.rowcount:
+                record_notices(conn, notices)
         if result.rowcount == 0:
             raise ClientNotFoundError(f"no client {client_id!r} in the registry")
 

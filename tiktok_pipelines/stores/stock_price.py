@@ -19,15 +19,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB, UTCDateTime, channel_column, metadata, utcnow
+from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
 
 sku_sync = sa.Table(
     "sku_sync",
     metadata,
-    sa.Column(
-        "client_id", sa.String(63), sa.ForeignKey("clients.client_id", ondelete="CASCADE"), primary_key=True
-    ),
-    channel_column(primary_key=True),
+    *channel_key(),
     sa.Column("kind", sa.String(10), primary_key=True),  # stock | price
     sa.Column("seller_sku", sa.String(100), primary_key=True),
     sa.Column("vtex_sku_id", sa.String(40)),
@@ -143,25 +140,17 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-class SkuSyncStore:
+class SkuSyncStore(ChannelStore):
     """Reads and writes `sku_sync`, for one channel (`ChannelName` value)."""
 
-    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
-        self.db = db
-        self.channel = str(channel)
-
-    def _of(self, client_id: str):
-        """The rows of a client on this store's channel."""
-        return (sku_sync.c.client_id == client_id, sku_sync.c.channel == self.channel)
-
-    def _key(self, client_id: str, kind: str):
-        return (*self._of(client_id), sku_sync.c.kind == kind)
+    def _where(self, client_id: str, kind: str):
+        return (self._of(sku_sync, client_id), sku_sync.c.kind == kind)
 
     # -- reads
     def rows(
         self, client_id: str, kind: str, seller_skus: Iterable[str] | None = None, *where
     ) -> list[SyncRow]:
-        query = sa.select(sku_sync).where(*self._key(client_id, kind), *where)
+        query = sa.select(sku_sync).where(*self._where(client_id, kind), *where)
         with self.db.read() as conn:
             if seller_skus is None:
                 found = conn.execute(query.order_by(sku_sync.c.seller_sku)).all()
@@ -174,7 +163,7 @@ class SkuSyncStore:
     def count(self, client_id: str) -> int:
         with self.db.read() as conn:
             return conn.execute(
-                sa.select(sa.func.count()).select_from(sku_sync).where(*self._of(client_id))
+                sa.select(sa.func.count()).select_from(sku_sync).where(self._of(sku_sync, client_id))
             ).scalar_one()
 
     def ids(self, client_id: str) -> dict[str, ListedIds]:
@@ -186,7 +175,7 @@ class SkuSyncStore:
                     sku_sync.c.vtex_sku_id,
                     sku_sync.c.channel_product_id,
                     sku_sync.c.channel_sku_id,
-                ).where(*self._key(client_id, "stock"))
+                ).where(*self._where(client_id, "stock"))
             ).all()
         return {r.seller_sku: ListedIds(r.vtex_sku_id, r.channel_product_id, r.channel_sku_id) for r in found}
 
@@ -197,7 +186,7 @@ class SkuSyncStore:
             for chunk in _chunks(sorted(set(vtex_sku_ids))):
                 for r in conn.execute(
                     sa.select(sku_sync.c.vtex_sku_id, sku_sync.c.seller_sku).where(
-                        *self._key(client_id, "stock"), sku_sync.c.vtex_sku_id.in_(chunk)
+                        *self._where(client_id, "stock"), sku_sync.c.vtex_sku_id.in_(chunk)
                     )
                 ):
                     out.setdefault(r.vtex_sku_id, []).append(r.seller_sku)
@@ -214,7 +203,7 @@ class SkuSyncStore:
             return notified
         query = (
             sa.select(sku_sync)
-            .where(*self._key(client_id, kind), sa.not_(sku_sync.c.dirty))
+            .where(*self._where(client_id, kind), sa.not_(sku_sync.c.dirty))
             .order_by(sku_sync.c.observed_at.asc().nulls_first(), sku_sync.c.seller_sku)
             .limit(refresh_limit)
         )
@@ -328,7 +317,7 @@ class SkuSyncStore:
             for s in moved:
                 conn.execute(
                     sku_sync.update()
-                    .where(*self._of(client_id), sku_sync.c.seller_sku == s)
+                    .where(self._of(sku_sync, client_id), sku_sync.c.seller_sku == s)
                     .values(
                         channel_product_id=listed[s].channel_product_id,
                         channel_sku_id=listed[s].channel_sku_id,
@@ -345,13 +334,15 @@ class SkuSyncStore:
             for s in renumbered:
                 conn.execute(
                     sku_sync.update()
-                    .where(*self._of(client_id), sku_sync.c.seller_sku == s)
+                    .where(self._of(sku_sync, client_id), sku_sync.c.seller_sku == s)
                     .values(
                         vtex_sku_id=listed[s].vtex_sku_id, observed=None, observed_at=None, updated_at=now
                     )
                 )
             for chunk in _chunks(gone):
-                conn.execute(sku_sync.delete().where(*self._of(client_id), sku_sync.c.seller_sku.in_(chunk)))
+                conn.execute(
+                    sku_sync.delete().where(self._of(sku_sync, client_id), sku_sync.c.seller_sku.in_(chunk))
+                )
         changes.added, changes.moved, changes.removed = len(new), len(moved), len(gone)
         return changes
 
@@ -367,7 +358,7 @@ class SkuSyncStore:
                 for chunk in _chunks(skus):
                     marked += conn.execute(
                         sku_sync.update()
-                        .where(*self._key(client_id, kind), sku_sync.c.seller_sku.in_(chunk))
+                        .where(*self._where(client_id, kind), sku_sync.c.seller_sku.in_(chunk))
                         .values(dirty=True, updated_at=utcnow())
                     ).rowcount
         return marked
@@ -382,7 +373,7 @@ class SkuSyncStore:
         statement = (
             sku_sync.update()
             .where(
-                *self._of(client_id),
+                self._of(sku_sync, client_id),
                 sku_sync.c.kind == kind,
                 sku_sync.c.seller_sku == sa.bindparam("b_sku"),
                 sa.or_(sku_sync.c.observed_at.is_(None), sku_sync.c.observed_at <= read_at),
@@ -424,7 +415,7 @@ class SkuSyncStore:
             )
         statement = (
             sku_sync.update()
-            .where(*self._key(client_id, kind), sku_sync.c.seller_sku == sa.bindparam("b_sku"))
+            .where(*self._where(client_id, kind), sku_sync.c.seller_sku == sa.bindparam("b_sku"))
             .values(**values)
         )
         items = list(sent.items())
@@ -440,7 +431,7 @@ class SkuSyncStore:
         now = utcnow()
         statement = (
             sku_sync.update()
-            .where(*self._key(client_id, kind), sku_sync.c.seller_sku == sa.bindparam("b_sku"))
+            .where(*self._where(client_id, kind), sku_sync.c.seller_sku == sa.bindparam("b_sku"))
             .values(
                 attempts=sku_sync.c.attempts + (1 if count else 0),
                 error_code=sa.bindparam("b_code"),
@@ -467,7 +458,7 @@ class SkuSyncStore:
             for sku, reason in reasons.items():
                 conn.execute(
                     sku_sync.update()
-                    .where(*self._key(client_id, "price"), sku_sync.c.seller_sku == sku)
+                    .where(*self._where(client_id, "price"), sku_sync.c.seller_sku == sku)
                     .values(held=reason, updated_at=now)
                 )
 
@@ -480,7 +471,7 @@ class SkuSyncStore:
             for row in held:
                 conn.execute(
                     sku_sync.update()
-                    .where(*self._key(client_id, "price"), sku_sync.c.seller_sku == row.seller_sku)
+                    .where(*self._where(client_id, "price"), sku_sync.c.seller_sku == row.seller_sku)
                     .values(
                         approved=row.target, approved_by=by[:100], approved_at=now, held=None, updated_at=now
                     )
@@ -504,7 +495,7 @@ class SkuSyncStore:
                         target.setdefault(wh, 0)
                 conn.execute(
                     sku_sync.update()
-                    .where(*self._key(client_id, "stock"), sku_sync.c.seller_sku == sku)
+                    .where(*self._where(client_id, "stock"), sku_sync.c.seller_sku == sku)
                     .values(
                         extra_warehouses=json.dumps(known),
                         target=json.dumps(target, sort_keys=True, separators=(",", ":"))
@@ -516,7 +507,7 @@ class SkuSyncStore:
 
     def retry(self, client_id: str, kind: str | None, seller_skus: Iterable[str] | None) -> int:
         """Clears failure counts (all failing SKUs, or those named), taking them out of the dead letter."""
-        where = [*self._of(client_id), sku_sync.c.attempts > 0]
+        where = [self._of(sku_sync, client_id), sku_sync.c.attempts > 0]
         if kind:
             where.append(sku_sync.c.kind == kind)
         with self.db.begin() as conn:

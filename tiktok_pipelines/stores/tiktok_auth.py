@@ -18,18 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
-
-
-def _client_fk() -> sa.ForeignKey:
-    return sa.ForeignKey("clients.client_id", ondelete="CASCADE")
-
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
 
 tiktok_oauth_states = sa.Table(
     "tiktok_oauth_states",
     metadata,
     sa.Column("state_hash", sa.String(64), primary_key=True),
-    sa.Column("client_id", sa.String(63), _client_fk(), nullable=False),
+    client_column(nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
@@ -39,7 +34,7 @@ tiktok_auth_codes = sa.Table(
     "tiktok_auth_codes",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("client_id", sa.String(63), _client_fk(), nullable=False),
+    client_column(nullable=False),
     sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("code_enc", sa.Text, nullable=False),
     # unused → exchanged (tokens stored) | error (see `error`)
@@ -53,7 +48,7 @@ tiktok_auth_codes = sa.Table(
 tiktok_tokens = sa.Table(
     "tiktok_tokens",
     metadata,
-    sa.Column("client_id", sa.String(63), _client_fk(), primary_key=True),
+    client_column(primary_key=True),
     sa.Column("access_token_enc", sa.Text, nullable=False),
     sa.Column("access_token_expires_at", UTCDateTime, nullable=False),
     sa.Column("refresh_token_enc", sa.Text, nullable=False),
@@ -71,7 +66,7 @@ tiktok_token_log = sa.Table(
     "tiktok_token_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("client_id", sa.String(63), _client_fk()),
+    client_column(),
     sa.Column("auth_code_id", sa.Integer),
     sa.Column("step", sa.String(40), nullable=False),
     sa.Column("outcome", sa.String(10), nullable=False),
@@ -348,17 +343,5 @@ class TikTokAuthStore:
         with self.db.read() as conn:
             rows = conn.execute(query).all()
         return [
-            TokenLogEntry(
-                id=r.id,
-                client_id=r.client_id,
-                auth_code_id=r.auth_code_id,
-                step=r.step,
-                outcome=r.outcome,
-                code=r.code,
-                message=r.message,
-                request_id=r.request_id,
-                detail=json.loads(r.detail or "{}"),
-                created_at=r.created_at,
-            )
-            for r in reversed(rows)
+            TokenLogEntry(**{**r._mapping, "detail": json.loads(r.detail or "{}")}) for r in reversed(rows)
         ]

@@ -14,7 +14,9 @@ CLIENT_FIELDS = (
     "--vtex-warehouse --vtex-trade-policy --vtex-affiliate-id --tiktok-shop-code --tiktok-shop-id "
     "--tiktok-shop-cipher --tiktok-warehouse --option"
 )
-SANDBOX = "--host --feeds-port --tiktok-port --vtex-port --receiver-port --products --seed"
+SANDBOX = (
+    "--host --feeds-port --tiktok-port --vtex-port --receiver-port --sinks-port --smtp-port --products --seed"
+)
 
 COMMANDS = {
     "attributes list": "CLIENT_ID",
@@ -42,6 +44,14 @@ COMMANDS = {
     "fulfilment resolve": "CLIENT_ID LETTER_ID",
     "fulfilment status": "CLIENT_ID --json",
     "init": "",
+    "notifications destinations add": "CLIENT_ID NAME URL --kinds --quiet --timezone --replace",
+    "notifications destinations list": "CLIENT_ID --json",
+    "notifications destinations remove": "CLIENT_ID NAME",
+    "notifications disable": "CLIENT_ID NAME",
+    "notifications enable": "CLIENT_ID NAME",
+    "notifications list": "CLIENT_ID --state --limit --json",
+    "notifications retry": "CLIENT_ID",
+    "notifications test": "CLIENT_ID NAME",
     "oauth exchange": "",
     "oauth status": "CLIENT_ID --log --json",
     "oauth url": "CLIENT_ID",

@@ -8,6 +8,7 @@ import pytest
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.analytics.jobs import product_performance_schedule
 from tiktok_pipelines.defs.automation import active_clients, client_runs
+from tiktok_pipelines.defs.notifications.daily_sales import daily_sales_schedule
 from tiktok_pipelines.partitions import CLIENT_WRITES_TAG, CLIENTS_PARTITION
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
@@ -50,3 +51,14 @@ def test_product_performance_is_asked_once_a_day_per_ready_client(clients, insta
     ) as context:
         requests = list(product_performance_schedule(context))
     assert [(r.partition_key, r.run_key) for r in requests] == [("ready", "performance:ready:20261122")]
+
+
+def test_daily_sales_are_asked_once_a_day_per_active_client(clients, instance, resources):
+    with dg.build_schedule_context(
+        instance=instance, resources=resources, scheduled_execution_time=WHEN
+    ) as context:
+        requests = list(daily_sales_schedule(context))
+    assert [(r.partition_key, r.run_key) for r in requests] == [
+        ("no-shop", "daily-sales:no-shop:2026-11-22"),
+        ("ready", "daily-sales:ready:2026-11-22"),
+    ]

@@ -28,7 +28,7 @@ def grant(n: int, refresh_days: float = 30) -> Grant:
 class AcmeAuth:
     """Another marketplace's authorization: one shop per grant, a refresh that can be refused."""
 
-    capabilities = SimpleNamespace(display_name="Acme")
+    capabilities = SimpleNamespace(display_name="Acme", name="acme")
 
     def __init__(self):
         self.refresh_error: Exception | None = None

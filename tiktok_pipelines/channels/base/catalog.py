@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from tiktok_pipelines.core.attribute_rules import AttributeRule
@@ -47,6 +48,18 @@ class ImageSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ListingWrite:
+    """What a create or an edit of a listing needs besides its draft: where its images come from, the
+    stock of its new SKUs (by seller SKU), the channel's warehouses, and a key that makes a retried create
+    return the listing created the first time."""
+
+    images: ImageSource
+    stock: Mapping[str, int]
+    warehouse_ids: Sequence[str]
+    idempotency_key: str
+
+
 class CatalogApi(ABC):
     """Listings: the channel's category tree and rules, brands, a listing built from a `core.models`
     product and validated against its category rules, then created, updated or deleted; images; listing
@@ -80,34 +93,25 @@ class CatalogApi(ABC):
 
     @abstractmethod
     def create_listing(
-        self,
-        draft: ListingDraft,
-        images: ImageSource,
-        *,
-        stock: Mapping[str, int],
-        warehouse_ids: Sequence[str],
-        idempotency_key: str,
-        adopt: str | None = None,
+        self, draft: ListingDraft, write: ListingWrite, *, adopt: str | None = None
     ) -> ListingResult:
-        """Creates the draft's listing, its SKUs with their `stock` (by seller SKU) and the draft's prices.
-        `idempotency_key` makes a retried create return the listing created the first time. `adopt`: a
-        listing the channel already has with these SKUs, brought in line instead of created twice."""
+        """Creates the draft's listing, its SKUs with their stock (`write.stock`) and the draft's prices; a
+        retried create (same `write.idempotency_key`) returns the listing created the first time. `adopt`:
+        a listing the channel already has with these SKUs, brought in line instead of created twice."""
 
     @abstractmethod
     def update_listing(
         self,
         draft: ListingDraft,
-        images: ImageSource,
+        write: ListingWrite,
         *,
         channel_product_id: str,
         pushed: Mapping[str, str] | None,
-        stock: Mapping[str, int],
-        warehouse_ids: Sequence[str],
-        idempotency_key: str,
     ) -> ListingResult:
         """Updates a listing with what changed since the parts last pushed (`pushed`, the draft's part
         hashes then; unknown: everything). Existing SKUs keep their price and stock on the channel; new
-        ones get the draft's price and their `stock`. A listing the channel no longer has is created again."""
+        ones get the draft's price and their stock (`write.stock`). A listing the channel no longer has is
+        created again."""
 
     @abstractmethod
     def check_listing(

@@ -8,7 +8,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import datetime
 
-from tiktok_pipelines.core.events import InboundEvent, Notice, TimestampWindow
+from tiktok_pipelines.core.events import (
+    EventRejected,
+    ForgedNotification,
+    InboundEvent,
+    Notice,
+    TimestampWindow,
+)
 
 
 class NotificationApi(ABC):
@@ -21,7 +27,6 @@ class NotificationApi(ABC):
     def missing_configuration(self) -> str | None:
         """What the channel lacks to verify a notification (its app's secret...), or None when ready."""
 
-    @abstractmethod
     def parse_notification(
         self,
         body: bytes,
@@ -30,9 +35,27 @@ class NotificationApi(ABC):
         received_at: datetime | None = None,
         window: TimestampWindow | None = None,
     ) -> InboundEvent:
-        """The verified event of a notification's raw body and headers. Raises `ForgedNotification` when
-        the signature does not match, `EventRejected` (naming the problem) when the event could never be
-        handled: not UTF-8 JSON, a field of the wrong kind, a timestamp outside `window`."""
+        """The verified event of a notification's raw body and headers. Raises `EventRejected` (503) while
+        the channel lacks its configuration, `ForgedNotification` when the signature does not match,
+        `EventRejected` (naming the problem) when the event could never be handled: not UTF-8 JSON, a
+        field of the wrong kind, a timestamp outside `window`."""
+        missing = self.missing_configuration()
+        if missing:
+            raise EventRejected(f"receiver not configured: {missing}", status=503)
+        if not self.signature_matches(body, headers):
+            raise ForgedNotification()
+        return self.parse_verified(body, received_at, window)
+
+    @abstractmethod
+    def signature_matches(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """Whether the channel signed this notification (asked once `missing_configuration` is None)."""
+
+    @abstractmethod
+    def parse_verified(
+        self, body: bytes, received_at: datetime | None, window: TimestampWindow | None
+    ) -> InboundEvent:
+        """The event of a notification whose signature matched; `EventRejected` when it could never be
+        handled."""
 
     @abstractmethod
     def read_notification(self, event: InboundEvent) -> Notice:

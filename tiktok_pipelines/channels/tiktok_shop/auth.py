@@ -4,7 +4,7 @@ host's code exchange and refresh (reference §2), the shops a grant covers and t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,16 +41,8 @@ class TikTokApp:
 
 
 def grant_of(tokens: TokenSet) -> Grant:
-    return Grant(
-        access_token=tokens.access_token,
-        access_token_expires_at=tokens.access_token_expires_at,
-        refresh_token=tokens.refresh_token,
-        refresh_token_expires_at=tokens.refresh_token_expires_at,
-        open_id=tokens.open_id,
-        seller_name=tokens.seller_name,
-        seller_base_region=tokens.seller_base_region,
-        granted_scopes=tokens.granted_scopes,
-    )
+    """The channel-neutral grant of TikTok's tokens."""
+    return Grant(**{f.name: getattr(tokens, f.name) for f in fields(Grant)})
 
 
 def shop_of(shop: dict[str, Any]) -> AuthorizedShop:

@@ -40,6 +40,7 @@ from tiktok_pipelines.channels.base.errors import (
     ChannelRequestError,
     ChannelRetryableError,
 )
+from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
     Outcome,
     RateLimiter,
@@ -516,18 +517,10 @@ class StaticToken:
 
 
 @dataclass(frozen=True)
-class TokenSet:
-    """What the token host grants: tokens (secret) with absolute expiry times, and who granted them."""
+class TokenSet(Grant):
+    """What TikTok's token host grants: a `Grant`, and the kind of seller account that granted it."""
 
-    access_token: SecretStr
-    access_token_expires_at: datetime
-    refresh_token: SecretStr
-    refresh_token_expires_at: datetime
-    open_id: str | None = None
-    seller_name: str | None = None
-    seller_base_region: str | None = None
     user_type: int | None = None
-    granted_scopes: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> TokenSet:
@@ -660,6 +653,35 @@ def shared_limiters(rate: float) -> RateLimiters:
         if limiters is None:
             limiters = _SHARED_LIMITERS[rate] = RateLimiters(rate)
         return limiters
+
+
+def _search_endpoint(family: str, rest: str, key: str, page_size: int, doc: str) -> Callable[..., Page]:
+    """A POST search endpoint as a client method: one page of `key`, sorted when asked, filters in the
+    body (`TikTokShopClient._search`)."""
+
+    def search(
+        self: TikTokShopClient,
+        page_size: int = page_size,
+        page_token: str | None = None,
+        sort_field: str | None = None,
+        sort_order: str | None = None,
+        **filters: Any,
+    ) -> Page:
+        return self._search(family, rest, key, page_size, page_token, filters, sort_field, sort_order)
+
+    search.__doc__ = doc
+    return search
+
+
+def _every_page(search_name: str, page_size: int) -> Callable[..., Iterator[dict[str, Any]]]:
+    """A client method that yields every item of the paged method `search_name`, page after page."""
+
+    def every(self: TikTokShopClient, page_size: int = page_size, **filters: Any) -> Iterator[dict[str, Any]]:
+        search = getattr(self, search_name)
+        return self._iterate(lambda token: search(page_size, token, **filters))
+
+    every.__doc__ = f"Every item of `{search_name}`, page after page (`page_size` a page)."
+    return every
 
 
 class TikTokShopClient:
@@ -999,8 +1021,7 @@ class TikTokShopClient:
         """One page of products; filters: status, seller_skus, create_time_ge/le, update_time_ge/le."""
         return self._search("product", "/products/search", "products", page_size, page_token, filters)
 
-    def iter_products(self, page_size: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.search_products(page_size, token, **filters))
+    iter_products = _every_page("search_products", 100)
 
     def check_listing(self, product: Mapping[str, Any]) -> dict[str, Any]:
         """Dry run of a create: `{check_result, fail_reasons...}` without creating anything."""
@@ -1079,8 +1100,7 @@ class TikTokShopClient:
         )
         return self._page(data, "brands")
 
-    def iter_brands(self, page_size: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.get_brands(page_size, token, **filters))
+    iter_brands = _every_page("get_brands", 100)
 
     def create_brand(self, name: str) -> str:
         """Registers a custom brand; returns its id. BrandExistsError when the name is taken."""
@@ -1167,21 +1187,14 @@ class TikTokShopClient:
         return list(self.api("GET", "logistics", "/warehouses").get("warehouses") or [])
 
     # ------------------------------------------------------------------------------- orders
-    def search_orders(
-        self,
-        page_size: int = 100,
-        page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
-        **filters: Any,
-    ) -> Page:
-        """One page of orders; filters: order_status, create_time_ge/lt, update_time_ge/lt, ..."""
-        return self._search(
-            "order", "/orders/search", "orders", page_size, page_token, filters, sort_field, sort_order
-        )
-
-    def iter_orders(self, page_size: int = 100, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.search_orders(page_size, token, **filters))
+    search_orders = _search_endpoint(
+        "order",
+        "/orders/search",
+        "orders",
+        100,
+        "One page of orders; filters: order_status, create_time_ge/lt, update_time_ge/lt, ...",
+    )
+    iter_orders = _every_page("search_orders", 100)
 
     def get_orders(self, order_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Order details; asks for at most 50 ids per call (the platform's limit)."""
@@ -1202,27 +1215,14 @@ class TikTokShopClient:
         return orders[0]
 
     # -------------------------------------------------------------------------- fulfillment
-    def search_packages(
-        self,
-        page_size: int = 50,
-        page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
-        **filters: Any,
-    ) -> Page:
-        return self._search(
-            "fulfillment",
-            "/packages/search",
-            "packages",
-            page_size,
-            page_token,
-            filters,
-            sort_field,
-            sort_order,
-        )
-
-    def iter_packages(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.search_packages(page_size, token, **filters))
+    search_packages = _search_endpoint(
+        "fulfillment",
+        "/packages/search",
+        "packages",
+        50,
+        "One page of packages, filters in the body",
+    )
+    iter_packages = _every_page("search_packages", 50)
 
     def get_package(self, package_id: str) -> dict[str, Any]:
         return self.api(
@@ -1277,49 +1277,22 @@ class TikTokShopClient:
         return BatchResult.from_data(data, rid)
 
     # ---------------------------------------------------------------------- returns / cancels
-    def search_returns(
-        self,
-        page_size: int = 50,
-        page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
-        **filters: Any,
-    ) -> Page:
-        return self._search(
-            "return_refund",
-            "/returns/search",
-            "return_orders",
-            page_size,
-            page_token,
-            filters,
-            sort_field,
-            sort_order,
-        )
-
-    def iter_returns(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.search_returns(page_size, token, **filters))
-
-    def search_cancellations(
-        self,
-        page_size: int = 50,
-        page_token: str | None = None,
-        sort_field: str | None = None,
-        sort_order: str | None = None,
-        **filters: Any,
-    ) -> Page:
-        return self._search(
-            "return_refund",
-            "/cancellations/search",
-            "cancellations",
-            page_size,
-            page_token,
-            filters,
-            sort_field,
-            sort_order,
-        )
-
-    def iter_cancellations(self, page_size: int = 50, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(lambda token: self.search_cancellations(page_size, token, **filters))
+    search_returns = _search_endpoint(
+        "return_refund",
+        "/returns/search",
+        "return_orders",
+        50,
+        "One page of returns; filters: order_ids, update_time_ge/lt, ...",
+    )
+    iter_returns = _every_page("search_returns", 50)
+    search_cancellations = _search_endpoint(
+        "return_refund",
+        "/cancellations/search",
+        "cancellations",
+        50,
+        "One page of cancellations; filters: order_ids, update_time_ge/lt, ...",
+    )
+    iter_cancellations = _every_page("search_cancellations", 50)
 
     def cancel_order(
         self, order_id: str, cancel_reason: str, line_item_ids: Sequence[str] | None = None

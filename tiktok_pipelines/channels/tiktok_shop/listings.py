@@ -13,10 +13,9 @@ Center) is created again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder
+from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite
 from tiktok_pipelines.channels.tiktok_shop.attributes import rule_lookup
 from tiktok_pipelines.channels.tiktok_shop.brands import resolve_brand
 from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
@@ -83,35 +82,29 @@ def _sku_map(answer: Mapping[str, Any]) -> dict[str, str]:
     return {str(s["seller_sku"]): str(s["id"]) for s in answer.get("skus") or [] if s.get("seller_sku")}
 
 
-@dataclass(frozen=True)
-class _Write:
-    """What a create or an edit needs besides the draft."""
+def _inventory(write: ListingWrite, quantity: int) -> list[dict[str, Any]]:
+    # All of it on the first warehouse: the stock sync spreads it by the client's warehouse map later.
+    quantity = max(0, min(MAX_INVENTORY, int(quantity)))
+    return [
+        {"warehouse_id": wid, "quantity": quantity if i == 0 else 0}
+        for i, wid in enumerate(write.warehouse_ids)
+    ]
 
-    images: ImageSource
-    warehouse_ids: Sequence[str]
-    stock: Mapping[str, int]
-    idempotency_key: str
 
-    def inventory(self, quantity: int) -> list[dict[str, Any]]:
-        # All of it on the first warehouse: the stock sync spreads it by the client's warehouse map later.
-        quantity = max(0, min(MAX_INVENTORY, int(quantity)))
-        return [
-            {"warehouse_id": wid, "quantity": quantity if i == 0 else 0}
-            for i, wid in enumerate(self.warehouse_ids)
-        ]
-
-    def uris(self, draft: TikTokListingDraft, result: ListingResult) -> dict[tuple[str, str], str] | None:
-        uris, errors = self.images.resolve(draft.image_refs())
-        result.warnings.extend(errors.values())
-        needed_main = list(draft.parts.get("main_images") or [])
-        if not any((u, "MAIN_IMAGE") in uris for u in needed_main):
-            result.message = "no main image could be used: " + "; ".join(errors.values())[:500]
+def _uris(
+    write: ListingWrite, draft: TikTokListingDraft, result: ListingResult
+) -> dict[tuple[str, str], str] | None:
+    uris, errors = write.images.resolve(draft.image_refs())
+    result.warnings.extend(errors.values())
+    needed_main = list(draft.parts.get("main_images") or [])
+    if not any((u, "MAIN_IMAGE") in uris for u in needed_main):
+        result.message = "no main image could be used: " + "; ".join(errors.values())[:500]
+        return None
+    for cert in draft.parts.get("certifications") or []:
+        if not any((u, "CERTIFICATION_IMAGE") in uris for u in cert["images"]):
+            result.message = f"certification {cert['id']}: its image could not be used"
             return None
-        for cert in draft.parts.get("certifications") or []:
-            if not any((u, "CERTIFICATION_IMAGE") in uris for u in cert["images"]):
-                result.message = f"certification {cert['id']}: its image could not be used"
-                return None
-        return uris
+    return uris
 
 
 class TikTokCatalog:
@@ -161,29 +154,18 @@ class TikTokCatalog:
 
     # ---------------------------------------------------------------- writes
     def create_listing(
-        self,
-        draft: TikTokListingDraft,
-        images: ImageSource,
-        *,
-        stock: Mapping[str, int],
-        warehouse_ids: Sequence[str],
-        idempotency_key: str,
-        adopt: str | None = None,
+        self, draft: TikTokListingDraft, write: ListingWrite, *, adopt: str | None = None
     ) -> ListingResult:
-        return self._create(draft, _Write(images, warehouse_ids, stock, idempotency_key), adopt)
+        return self._create(draft, write, adopt)
 
     def update_listing(
         self,
         draft: TikTokListingDraft,
-        images: ImageSource,
+        write: ListingWrite,
         *,
         channel_product_id: str,
         pushed: Mapping[str, str] | None,
-        stock: Mapping[str, int],
-        warehouse_ids: Sequence[str],
-        idempotency_key: str,
     ) -> ListingResult:
-        write = _Write(images, warehouse_ids, stock, idempotency_key)
         plan = plan_edit(draft, pushed)
         result = ListingResult(draft.product_key, "edit", False)
         try:
@@ -192,7 +174,7 @@ class TikTokCatalog:
                 return result
             if plan.kind == "full":
                 return self._full_edit(draft, channel_product_id, write, result)
-            uris = write.uris(draft, result) if {"main_images", "certifications"} & set(plan.fields) else {}
+            uris = _uris(write, draft, result) if {"main_images", "certifications"} & set(plan.fields) else {}
             if uris is None:
                 return result
             body = product_fields(draft, uris, plan.fields)
@@ -209,19 +191,21 @@ class TikTokCatalog:
             _fail(result, exc)
         return result
 
-    def _create(self, draft: TikTokListingDraft, write: _Write, adopt: str | None = None) -> ListingResult:
+    def _create(
+        self, draft: TikTokListingDraft, write: ListingWrite, adopt: str | None = None
+    ) -> ListingResult:
         result = ListingResult(draft.product_key, "create", False)
         try:
             if adopt:
                 return self._full_edit(draft, adopt, write, result)
-            uris = write.uris(draft, result)
+            uris = _uris(write, draft, result)
             if uris is None:
                 return result
             for attempt in range(2):
                 body = create_body(
                     draft,
                     uris,
-                    {s: write.inventory(write.stock.get(s, 0)) for s in draft.seller_skus},
+                    {s: _inventory(write, write.stock.get(s, 0)) for s in draft.seller_skus},
                     write.idempotency_key,
                 )
                 try:
@@ -231,7 +215,7 @@ class TikTokCatalog:
                 except TikTokShopError as exc:
                     result.calls.append("create")
                     if attempt == 0 and self._stale_images(exc, uris, write.images):
-                        uris = write.uris(draft, result)
+                        uris = _uris(write, draft, result)
                         if uris is None:
                             return result
                         continue
@@ -244,7 +228,9 @@ class TikTokCatalog:
             _fail(result, exc)
         return result
 
-    def _recreate(self, draft: TikTokListingDraft, write: _Write, result: ListingResult) -> ListingResult:
+    def _recreate(
+        self, draft: TikTokListingDraft, write: ListingWrite, result: ListingResult
+    ) -> ListingResult:
         """The product is gone from TikTok (deleted in Seller Center): it is created again."""
         created = self._create(draft, write)
         created.action = result.action
@@ -257,7 +243,7 @@ class TikTokCatalog:
         return created
 
     def _full_edit(
-        self, draft: TikTokListingDraft, product_id: str, write: _Write, result: ListingResult
+        self, draft: TikTokListingDraft, product_id: str, write: ListingWrite, result: ListingResult
     ) -> ListingResult:
         """Replaces the product (SKUs left out are deleted). Existing SKUs keep the price and stock TikTok
         has now, read first; SKUs new to the product get the feed's price and VTEX's stock."""
@@ -267,7 +253,7 @@ class TikTokCatalog:
         except NotFoundError:
             result.calls.append("get")
             return self._recreate(draft, write, result)
-        uris = write.uris(draft, result)
+        uris = _uris(write, draft, result)
         if uris is None:
             return result
         existing = {str(s.get("seller_sku")): s for s in current.get("skus") or []}
@@ -278,7 +264,7 @@ class TikTokCatalog:
             if old is None:
                 skus.append(
                     sku_body(
-                        draft, sku, uris, inventory=write.inventory(write.stock.get(sku["seller_sku"], 0))
+                        draft, sku, uris, inventory=_inventory(write, write.stock.get(sku["seller_sku"], 0))
                     )
                 )
                 continue
@@ -298,7 +284,7 @@ class TikTokCatalog:
                         {"warehouse_id": str(i["warehouse_id"]), "quantity": int(i.get("quantity") or 0)}
                         for i in old.get("inventory") or []
                     ]
-                    or write.inventory(0),
+                    or _inventory(write, 0),
                 )
             )
         body["skus"] = skus
@@ -327,14 +313,14 @@ class TikTokCatalog:
     ) -> ListingResult:
         """Dry run: TikTok's listing check of the product as it would be created (images are uploaded,
         which changes no listing)."""
-        write = _Write(images, warehouse_ids, {}, "check-" + draft.payload_hash)
+        write = ListingWrite(images, {}, warehouse_ids, "check-" + draft.payload_hash)
         result = ListingResult(draft.product_key, "check", False)
         try:
-            uris = write.uris(draft, result)
+            uris = _uris(write, draft, result)
             if uris is None:
                 return result
             body = create_body(
-                draft, uris, {s: write.inventory(0) for s in draft.seller_skus}, write.idempotency_key
+                draft, uris, {s: _inventory(write, 0) for s in draft.seller_skus}, write.idempotency_key
             )
             body.pop("idempotency_key")
             answer = self.api.check_listing(body)

@@ -22,7 +22,6 @@ from tiktok_pipelines.core.events import (
     VTEX_ORDER_CREATED,
     EventAction,
     EventRejected,
-    ForgedNotification,
     InboundEvent,
     Notice,
     TimestampWindow,
@@ -197,21 +196,15 @@ class TikTokNotifications(NotificationApi):
             return "TIKTOK_APP_KEY / TIKTOK_APP_SECRET are not configured"
         return None
 
-    def parse_notification(
-        self,
-        body: bytes,
-        headers: Mapping[str, str],
-        *,
-        received_at: datetime | None = None,
-        window: TimestampWindow | None = None,
+    def signature_matches(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        app = self.app
+        return app is not None and verify_webhook_signature(
+            app.app_key, app.app_secret, body, headers.get("authorization")
+        )
+
+    def parse_verified(
+        self, body: bytes, received_at: datetime | None, window: TimestampWindow | None
     ) -> InboundEvent:
-        missing = self.missing_configuration()
-        if missing or self.app is None:
-            raise EventRejected(f"receiver not configured: {missing}", status=503)
-        if not verify_webhook_signature(
-            self.app.app_key, self.app.app_secret, body, headers.get("authorization")
-        ):
-            raise ForgedNotification()
         return parse_tiktok_webhook(body, received_at=received_at, window=window)
 
     def read_notification(self, event: InboundEvent) -> Notice:

@@ -17,6 +17,11 @@ from typing import Any
 from tiktok_pipelines.core.names import ChannelName
 
 
+def unix_version(updated_at: datetime | None) -> int:
+    """An order's change time in whole Unix seconds (0 when unknown), what orders are versioned by."""
+    return int(updated_at.timestamp()) if updated_at else 0
+
+
 class OrderState(StrEnum):
     """Where an order stands for the lanes: what decides whether it is placed, left waiting or cancelled."""
 
@@ -122,7 +127,7 @@ class Order:
     @property
     def version(self) -> int:
         """The detail's change time in Unix seconds (0 when unknown): a detail never replaces a newer one."""
-        return int(self.updated_at.timestamp()) if self.updated_at else 0
+        return unix_version(self.updated_at)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ class OrderChange:
 
     @property
     def version(self) -> int:
-        return int(self.updated_at.timestamp()) if self.updated_at else 0
+        return unix_version(self.updated_at)
 
 
 @dataclass(frozen=True)

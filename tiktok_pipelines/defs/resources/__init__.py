@@ -9,6 +9,7 @@ from dagster_aws.s3 import S3Resource
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
+from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
@@ -62,4 +63,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
             region=settings.get("TIKTOK_PIPELINES_S3_REGION"),
         ),
         "analytics": AnalyticsDatabase.from_settings(settings),
+        "notifier": Notifier.from_settings(settings),
     }

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from tiktok_pipelines.channels.base import ChannelAuthError, ChannelError, ChannelSession
-from tiktok_pipelines.channels.base.catalog import ImageSource
+from tiktok_pipelines.channels.base.catalog import ImageSource, ListingWrite
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingResult
 from tiktok_pipelines.stores.listings import ListedProduct, ListingMap, PayloadState
 
@@ -219,22 +219,22 @@ class ListingPublisher:
         def run(item: tuple[str, ListingDraft]) -> ListingResult:
             kind, draft = item
             key = draft.product_key
-            write = dict(
-                stock=quantities,
-                warehouse_ids=self.warehouse_ids,
-                idempotency_key=idempotency_key(self.target, key, draft.payload_hash),
+            write = ListingWrite(
+                self.images,
+                quantities,
+                self.warehouse_ids,
+                idempotency_key(self.target, key, draft.payload_hash),
             )
             if kind == "create":
-                return self.session.create_listing(draft, self.images, adopt=report.adopted.get(key), **write)
+                return self.session.create_listing(draft, write, adopt=report.adopted.get(key))
             state = payloads.get(key)
             channel_product_id = listed[key].channel_product_id
             assert channel_product_id
             return self.session.update_listing(
                 draft,
-                self.images,
+                write,
                 channel_product_id=channel_product_id,
                 pushed=state.part_hashes if state else None,
-                **write,
             )
 
         systemic = None

@@ -51,16 +51,8 @@ class ShipmentOptions:
 class ShipmentRun(FulfilmentRun):
     """One shipments run for a client: packages shipped, tracking refreshed and passed on."""
 
-    def __init__(
-        self,
-        client: Client,
-        db: StateDB,
-        api: VtexClient,
-        session: ChannelSession,
-        sync: SyncLog,
-        logger: Any,
-    ):
-        super().__init__(client, db, api, session, sync, logger)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self.shipped: list[dict[str, Any]] = []
 
     def fail(self, shipment: Shipment, reason: str, detail: str) -> None:

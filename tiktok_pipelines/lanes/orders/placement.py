@@ -13,8 +13,10 @@ from typing import Any
 
 from tiktok_pipelines.channels.base import Capabilities, ChannelError, ChannelSession
 from tiktok_pipelines.channels.base.orders import OrderReader
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.core.models.orders import Order
+from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.core.orders import OrderMappingError, OrderOptions, placement_decision
 from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.core.synclog import SyncLog
@@ -145,7 +147,11 @@ class VtexOrderSync:
             except OrderMappingError as exc:
                 outcome = "rejected"
                 self.store.done_syncing(
-                    client_id, record.order_id, record.sync_generation, **_failure(record, exc)
+                    client_id,
+                    record.order_id,
+                    record.sync_generation,
+                    notices=[self._given_up(record.order_id, exc)],
+                    **_failure(record, exc),
                 )
                 report.failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
             except (VtexError, ChannelError) as exc:
@@ -155,7 +161,11 @@ class VtexOrderSync:
                     self.store.update(client_id, record.order_id, **_failure(record, exc))
                 else:
                     self.store.done_syncing(
-                        client_id, record.order_id, record.sync_generation, **_failure(record, exc)
+                        client_id,
+                        record.order_id,
+                        record.sync_generation,
+                        notices=[self._given_up(record.order_id, exc)],
+                        **_failure(record, exc),
                     )
                 report.failures.append(
                     {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
@@ -164,6 +174,9 @@ class VtexOrderSync:
             self.store.release(client_id, record.order_id, self.setup.owner)
         report.outcomes[outcome] += 1
         report.changed[record.order_id] = order
+
+    def _given_up(self, order_id: str, exc: Exception) -> Notice:
+        return notices.order_failed(self.client_id, self.store.channel, order_id, str(exc), self.setup.owner)
 
     def sync_order(self, record: OrderRecord, order: Order) -> str:
         """Does what the order needs in VTEX (or on the channel); returns the outcome."""
@@ -223,6 +236,7 @@ class VtexOrderSync:
                 vtex_status=vtex_status or "order-accepted",
                 placed_at=datetime.now(UTC),
                 last_error=None,
+                notices=[notices.order_placed(client_id, order, vtex_order_id, self.setup.owner)],
             )
             self._record_placement(order_id, vtex_order_id)
         current = self.store.get(client_id, order_id)

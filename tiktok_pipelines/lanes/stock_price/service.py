@@ -31,9 +31,8 @@ from tiktok_pipelines.lanes.stock_price.pushes import InventoryPusher, PricePush
 from tiktok_pipelines.lanes.stock_price.skus import ClaimReport, claim_events, listed_skus, rows_to_read
 from tiktok_pipelines.lanes.stock_price.vtex_reads import (
     ReadReport,
+    VtexRead,
     price_snapshot,
-    read_prices,
-    read_stock,
     stock_snapshot,
 )
 from tiktok_pipelines.stores.db import DEFAULT_CHANNEL, StateDB
@@ -193,10 +192,10 @@ class StockPriceLane:
         limit = run.refresh_limit if run.refresh_limit is not None else options.stock_price_refresh_per_run
         rows = rows_to_read(self.store, client.client_id, kind, run.mode, limit, run.seller_skus)
         sync = SyncLog(client.client_id, LANE, self.channel)
-        reader = read_stock if kind == "stock" else read_prices
         try:
             with vtex(client) as api:
-                report = reader(api, client, options, rows, sync)
+                read = VtexRead(api, client, options, sync)
+                report = read.stock(rows) if kind == "stock" else read.prices(rows)
                 vtex_calls = dict(api.stats)
         except StockPriceOptionsError as exc:
             raise StockPriceRunError(str(exc)) from None

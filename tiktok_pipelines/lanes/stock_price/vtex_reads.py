@@ -5,10 +5,10 @@ show by the client's rules (`core.stock_price`); and the lake snapshots of the l
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tiktok_pipelines.core.models.offers import decode_target, encode_target
 from tiktok_pipelines.core.stock_price import (
@@ -23,7 +23,9 @@ from tiktok_pipelines.core.stock_price import (
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.stores.registry import Client
 from tiktok_pipelines.stores.stock_price import Observation, SkuSyncStore, SyncRow
-from tiktok_pipelines.vtex.client import VtexClient
+from tiktok_pipelines.vtex.client import BulkResult, VtexClient, VtexNotFoundError
+
+T = TypeVar("T")
 
 MISSING = {
     "stock": "SKU not found in VTEX: TikTok gets 0",
@@ -57,6 +59,21 @@ class ReadReport:
     def save(self, store: SkuSyncStore, client_id: str, run_id: str) -> int:
         return store.save_observations(client_id, self.kind, self.observations, self.read_at, run_id)
 
+    def answered(
+        self, by_vtex: Mapping[str, list[SyncRow]], result: BulkResult[T], sync: SyncLog
+    ) -> Iterator[tuple[list[SyncRow], T | None]]:
+        """The SKUs of each VTEX SKU id with what VTEX read for it (None: VTEX does not have it); the
+        SKUs whose read failed are recorded as failed instead."""
+        for vtex_sku_id, skus in by_vtex.items():
+            value = result.values.get(vtex_sku_id)
+            error = result.errors.get(vtex_sku_id)
+            if value is None and not isinstance(error, VtexNotFoundError):
+                for row in skus:
+                    self.failed[row.seller_sku] = str(error)
+                    sync.add(f"read_{self.kind}", "vtex", row.seller_sku, "failed", error)
+                continue
+            yield skus, value
+
     def add(self, row: SyncRow, observation: Observation, found: bool, sync: SyncLog) -> None:
         """One SKU read: its observation, whether it will be pushed, and its sync log row."""
         self.observations.append(observation)
@@ -89,88 +106,82 @@ def _by_vtex_sku_id(rows: Iterable[SyncRow], report: ReadReport) -> dict[str, li
     return out
 
 
-def read_stock(
-    api: VtexClient,
-    client: Client,
-    options: StockPriceOptions,
-    rows: Sequence[SyncRow],
-    sync: SyncLog,
-) -> ReadReport:
-    """Reads the SKUs' stock in the VTEX warehouses the client maps to the channel's into targets
-    (stored by `report.save`, which a caller may withhold: see the mass stock-out guard)."""
-    report = ReadReport("stock")
-    plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
-    by_vtex = _by_vtex_sku_id(rows, report)
-    result = api.stock_many(list(by_vtex), warehouse_ids=list(plan))
-    for vtex_sku_id, skus in by_vtex.items():
-        stock = result.values.get(vtex_sku_id)
-        error = result.errors.get(vtex_sku_id)
-        if stock is None and vtex_sku_id not in result.not_found:
+@dataclass(frozen=True)
+class VtexRead:
+    """Reads of VTEX for one client into targets, by the client's rules; each returns its report, whose
+    targets `report.save` stores (which a caller may withhold: see the mass stock-out guard)."""
+
+    api: VtexClient
+    client: Client
+    options: StockPriceOptions
+    sync: SyncLog
+
+    def stock(self, rows: Sequence[SyncRow]) -> ReadReport:
+        """The SKUs' stock in the VTEX warehouses the client maps to the channel's."""
+        client, options, sync = self.client, self.options, self.sync
+        report = ReadReport("stock")
+        plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
+        by_vtex = _by_vtex_sku_id(rows, report)
+        result = self.api.stock_many(list(by_vtex), warehouse_ids=list(plan))
+        for skus, stock in report.answered(by_vtex, result, sync):
+            reading = (
+                {}
+                if stock is None
+                else {w.warehouse_id: WarehouseReading(w.available, w.unlimited) for w in stock.warehouses}
+            )
+            observed = (
+                encode_target({"missing": True})
+                if stock is None
+                else encode_target({w: [r.available, r.unlimited] for w, r in reading.items()})
+            )
             for row in skus:
-                report.failed[row.seller_sku] = str(error)
-                sync.add("read_stock", "vtex", row.seller_sku, "failed", error)
-            continue
-        reading = (
-            {}
-            if stock is None
-            else {w.warehouse_id: WarehouseReading(w.available, w.unlimited) for w in stock.warehouses}
-        )
-        observed = (
-            encode_target({"missing": True})
-            if stock is None
-            else encode_target({w: [r.available, r.unlimited] for w, r in reading.items()})
-        )
-        for row in skus:
-            warehouses = list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
-            target = stock_target(reading, plan, warehouses, options)
-            encoded = encode_target(target)
-            # What the channel shows, or failing that what the sync last meant it to show.
-            shown = decode_target(row.confirmed) or decode_target(row.target)
-            if shown is not None and total_quantity(shown) > 0:
-                report.in_stock_before += 1
-                report.stockouts += total_quantity(target) == 0
-            report.add(row, Observation(row.seller_sku, observed, encoded), stock is not None, sync)
-    return report
+                warehouses = list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
+                target = stock_target(reading, plan, warehouses, options)
+                encoded = encode_target(target)
+                # What the channel shows, or failing that what the sync last meant it to show.
+                shown = decode_target(row.confirmed) or decode_target(row.target)
+                if shown is not None and total_quantity(shown) > 0:
+                    report.in_stock_before += 1
+                    report.stockouts += total_quantity(target) == 0
+                report.add(row, Observation(row.seller_sku, observed, encoded), stock is not None, sync)
+        return report
+
+    def prices(self, rows: Sequence[SyncRow]) -> ReadReport:
+        """The SKUs' computed prices on the client's trade policy."""
+        report = ReadReport("price")
+        by_vtex = _by_vtex_sku_id(rows, report)
+        trade_policy = self.client.vtex_trade_policy
+        result = self.api.computed_prices_many(list(by_vtex), trade_policy)
+        for skus, computed in report.answered(by_vtex, result, self.sync):
+            target = (
+                price_target(computed.selling_price, computed.list_price, self.options)
+                if computed is not None
+                else None
+            )
+            observed = encode_target(
+                {"missing": True}
+                if computed is None
+                else {
+                    "price": str(computed.selling_price),
+                    "list_price": str(computed.list_price) if computed.list_price is not None else None,
+                    "trade_policy": trade_policy,
+                }
+            )
+            encoded = target.encode() if target is not None else None
+            for row in skus:
+                report.add(row, Observation(row.seller_sku, observed, encoded), target is not None, self.sync)
+        return report
 
 
-def read_prices(
-    api: VtexClient,
-    client: Client,
-    options: StockPriceOptions,
-    rows: Sequence[SyncRow],
-    sync: SyncLog,
-) -> ReadReport:
-    """Reads the SKUs' computed prices on the client's trade policy into targets (`report.save`)."""
-    report = ReadReport("price")
-    by_vtex = _by_vtex_sku_id(rows, report)
-    trade_policy = client.vtex_trade_policy
-    result = api.computed_prices_many(list(by_vtex), trade_policy)
-    for vtex_sku_id, skus in by_vtex.items():
-        computed = result.values.get(vtex_sku_id)
-        error = result.errors.get(vtex_sku_id)
-        if computed is None and vtex_sku_id not in result.not_found:
-            for row in skus:
-                report.failed[row.seller_sku] = str(error)
-                sync.add("read_price", "vtex", row.seller_sku, "failed", error)
-            continue
-        target = (
-            price_target(computed.selling_price, computed.list_price, options)
-            if computed is not None
-            else None
-        )
-        observed = encode_target(
-            {"missing": True}
-            if computed is None
-            else {
-                "price": str(computed.selling_price),
-                "list_price": str(computed.list_price) if computed.list_price is not None else None,
-                "trade_policy": trade_policy,
-            }
-        )
-        encoded = target.encode() if target is not None else None
-        for row in skus:
-            report.add(row, Observation(row.seller_sku, observed, encoded), target is not None, sync)
-    return report
+def _sku_ids(row: SyncRow, client_id: str) -> dict[str, Any]:
+    """The ids a snapshot row of a SKU begins with."""
+    return {
+        "client_id": client_id,
+        "channel": row.channel,
+        "seller_sku": row.seller_sku,
+        "vtex_sku_id": row.vtex_sku_id,
+        "channel_sku_id": row.channel_sku_id,
+    }
 
 
 def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: str) -> list[dict[str, Any]]:
@@ -183,11 +194,7 @@ def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: 
         for vtex_wh, (available, unlimited) in sorted(observed.items()):
             out.append(
                 {
-                    "client_id": client_id,
-                    "channel": row.channel,
-                    "seller_sku": row.seller_sku,
-                    "vtex_sku_id": row.vtex_sku_id,
-                    "channel_sku_id": row.channel_sku_id,
+                    **_sku_ids(row, client_id),
                     "vtex_warehouse_id": vtex_wh,
                     "channel_warehouse_id": plan.get(vtex_wh),
                     "available": int(available),
@@ -208,11 +215,7 @@ def price_snapshot(rows: Iterable[SyncRow], client_id: str) -> list[dict[str, An
         target = decode_target(row.target) or {}
         out.append(
             {
-                "client_id": client_id,
-                "channel": row.channel,
-                "seller_sku": row.seller_sku,
-                "vtex_sku_id": row.vtex_sku_id,
-                "channel_sku_id": row.channel_sku_id,
+                **_sku_ids(row, client_id),
                 "trade_policy": observed.get("trade_policy"),
                 "price": money(observed.get("price")),
                 "list_price": money(observed.get("list_price")),

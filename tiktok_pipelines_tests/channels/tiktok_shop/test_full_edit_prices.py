@@ -6,6 +6,7 @@ import json
 
 import httpx
 
+from tiktok_pipelines.channels.base.catalog import ListingWrite
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopClient
 from tiktok_pipelines.core.models.products import Variant
@@ -77,13 +78,7 @@ def full_edit(product: dict) -> dict:
     draft = draft_of([Variant(feed("P"), vtex("P")), Variant(feed("M"), vtex("M"))])
     # Nothing known of what was pushed: a full edit.
     result = session.update_listing(
-        draft,
-        Images(),
-        channel_product_id=PRODUCT_ID,
-        pushed=None,
-        stock={},
-        warehouse_ids=["W1"],
-        idempotency_key="k",
+        draft, ListingWrite(Images(), {}, ["W1"], "k"), channel_product_id=PRODUCT_ID, pushed=None
     )
     assert result.ok, result.message
     return {s["seller_sku"]: s for s in sent["skus"]}

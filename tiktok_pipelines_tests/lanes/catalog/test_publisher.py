@@ -68,8 +68,8 @@ class FakeChannel:
     def find_listings(self, seller_skus):
         return [ChannelListing(pid, tuple(skus)) for pid, skus in self.existing.items()]
 
-    def create_listing(self, draft, images, *, stock, warehouse_ids, idempotency_key, adopt=None):
-        self.created.append((draft.product_key, dict(stock), adopt))
+    def create_listing(self, draft, write, *, adopt=None):
+        self.created.append((draft.product_key, dict(write.stock), adopt))
         if draft.product_key == "bad":
             return ListingResult("bad", "create", False, message="77: refused", calls=["create"])
         pid = adopt or f"M-{draft.product_key}"
@@ -126,7 +126,7 @@ def test_new_products_are_created_with_their_stock_or_adopted_and_recorded(listi
 
 def test_a_channel_refusing_the_credentials_stops_the_push_naming_the_channel(listings):
     class Refusing(FakeChannel):
-        def create_listing(self, draft, images, **write):
+        def create_listing(self, draft, write, **options):
             return ListingResult(draft.product_key, "create", False, message="105 bad token", systemic=True)
 
     with pytest.raises(ChannelAuthError, match="Fake Market refused the shop's credentials: 105 bad token"):
