@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tiktok_pipelines.cli.common import (
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
-    fail,
-    handle_errors,
-    known_client_id,
-    print_table,
-    state_db,
-)
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, print_table, state_db_for
 
 
 @click.group()
@@ -25,13 +17,12 @@ def attributes() -> None:
 
 @attributes.command("list")
 @click.argument("client_id")
-@handle_errors
 def attributes_list(client_id: str) -> None:
     """The client's attribute rules (`*`: every leaf category)."""
     from tiktok_pipelines.stores.catalog import AttributeRuleStore
 
-    db = state_db()
-    rules = AttributeRuleStore(db).all(known_client_id(db, client_id))
+    db, client_id = state_db_for(client_id)
+    rules = AttributeRuleStore(db).all(client_id)
     if not rules:
         click.echo("no attribute rule: built-in sources only")
         return
@@ -45,15 +36,14 @@ def attributes_list(client_id: str) -> None:
 @click.option(
     "--category", "category_id", default="*", show_default=True, help="A TikTok leaf id, or * for all."
 )
-@handle_errors
 def attributes_set(client_id: str, attribute: str, source: str, category_id: str) -> None:
     """Set where ATTRIBUTE (its TikTok name or id) takes its value: e.g. `Material value:Algodão`,
     `Material vtex:Composição`, `Gênero feed:gender`."""
     from tiktok_pipelines.stores.catalog import AttributeRuleStore
 
-    db = state_db()
+    db, client_id = state_db_for(client_id)
     try:
-        AttributeRuleStore(db).set(known_client_id(db, client_id), attribute, source, category_id)
+        AttributeRuleStore(db).set(client_id, attribute, source, category_id)
     except ValueError as exc:
         fail(str(exc), EXIT_INVALID)
     click.echo(f"{attribute} ({'every leaf' if category_id == '*' else category_id}) ← {source}")
@@ -63,12 +53,11 @@ def attributes_set(client_id: str, attribute: str, source: str, category_id: str
 @click.argument("client_id")
 @click.argument("attribute")
 @click.option("--category", "category_id", default="*", show_default=True)
-@handle_errors
 def attributes_unset(client_id: str, attribute: str, category_id: str) -> None:
     """Remove a rule."""
     from tiktok_pipelines.stores.catalog import AttributeRuleStore
 
-    db = state_db()
-    if not AttributeRuleStore(db).remove(known_client_id(db, client_id), attribute, category_id):
+    db, client_id = state_db_for(client_id)
+    if not AttributeRuleStore(db).remove(client_id, attribute, category_id):
         fail(f"no rule for {attribute} in {category_id}", EXIT_NOT_FOUND)
     click.echo(f"removed the rule of {attribute} ({category_id})")

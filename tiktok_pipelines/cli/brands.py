@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tiktok_pipelines.cli.common import handle_errors, known_client_id, print_table, state_db
+from tiktok_pipelines.cli.common import print_table, state_db_for
 
 
 @click.group()
@@ -15,12 +15,11 @@ def brands() -> None:
 @brands.command("list")
 @click.argument("client_id")
 @click.option("--failed", is_flag=True, help="Only brands without a TikTok brand.")
-@handle_errors
 def brands_list(client_id: str, failed: bool) -> None:
     from tiktok_pipelines.stores.catalog import BrandMap
 
-    db = state_db()
-    entries = sorted(BrandMap(db).all(known_client_id(db, client_id)).values(), key=lambda e: e.brand_key)
+    db, client_id = state_db_for(client_id)
+    entries = sorted(BrandMap(db).all(client_id).values(), key=lambda e: e.brand_key)
     rows = [e.__dict__ for e in entries if not failed or not e.channel_brand_id]
     if not rows:
         click.echo("no brand yet" if not failed else "every brand is mapped")
@@ -32,15 +31,14 @@ def brands_list(client_id: str, failed: bool) -> None:
 @click.argument("client_id")
 @click.argument("brand_name")
 @click.argument("tiktok_brand_id")
-@handle_errors
 def brands_set(client_id: str, brand_name: str, tiktok_brand_id: str) -> None:
     """Pin a brand (as the feed names it) to a TikTok brand id, e.g. one authorized in Seller Center."""
     from tiktok_pipelines.channels.tiktok_shop.brands import brand_key
     from tiktok_pipelines.stores.catalog import BrandMap
 
-    db = state_db()
+    db, client_id = state_db_for(client_id)
     BrandMap(db).save(
-        known_client_id(db, client_id),
+        client_id,
         brand_key(brand_name),
         brand_name,
         channel_brand_id=tiktok_brand_id,

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tiktok_pipelines.cli.common import (
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
-    fail,
-    handle_errors,
-    known_client_id,
-    print_table,
-    state_db,
-)
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, print_table, state_db_for
 
 
 @click.group()
@@ -23,7 +15,6 @@ def catalog() -> None:
 @catalog.command("status")
 @click.argument("client_id")
 @click.option("--paused", "only_paused", is_flag=True, help="List paused and failing products.")
-@handle_errors
 def catalog_status(client_id: str, only_paused: bool) -> None:
     """Listings per status, failing and paused products, and pending shrink confirmations."""
     from collections import Counter
@@ -31,8 +22,7 @@ def catalog_status(client_id: str, only_paused: bool) -> None:
     from tiktok_pipelines.stores.catalog import ShrinkGuardStore
     from tiktok_pipelines.stores.listings import ListingMap
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     products = ListingMap(db).products(client_id)
     counts = Counter(p.status for p in products.values())
     click.echo(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing listed yet")
@@ -55,14 +45,12 @@ def catalog_status(client_id: str, only_paused: bool) -> None:
 @click.argument("client_id")
 @click.argument("product_keys", nargs=-1)
 @click.option("--all", "unpause_all", is_flag=True, help="Every paused product.")
-@handle_errors
 def catalog_unpause(client_id: str, product_keys: tuple[str, ...], unpause_all: bool) -> None:
     """Let paused products be tried again on the next run (a product whose payload changes is tried
     again anyway)."""
     from tiktok_pipelines.stores.listings import ListingMap
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     listings = ListingMap(db)
     paused = {k for k, p in listings.products(client_id).items() if p.paused}
     keys = sorted(paused) if unpause_all else list(product_keys)
@@ -79,7 +67,6 @@ def catalog_unpause(client_id: str, product_keys: tuple[str, ...], unpause_all: 
 @click.argument("client_id")
 @click.option("--snapshot", help="The snapshot hash (or its first 8+ characters) the shrink guard reported.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_errors
 def catalog_confirm_shrink(client_id: str, snapshot: str | None, yes: bool) -> None:
     """Confirm that a feed snapshot the shrink guard held back really is the catalog: its deletions go
     ahead on the next catalog_job run of the client. Only that snapshot is confirmed."""
@@ -87,8 +74,7 @@ def catalog_confirm_shrink(client_id: str, snapshot: str | None, yes: bool) -> N
 
     from tiktok_pipelines.stores.catalog import ShrinkGuardStore
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     guard = ShrinkGuardStore(db)
     pending = guard.pending(client_id)
     if not pending:

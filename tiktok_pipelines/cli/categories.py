@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 
 import click
 
@@ -10,10 +10,9 @@ from tiktok_pipelines.cli.common import (
     EXIT_INVALID,
     EXIT_NOT_FOUND,
     fail,
-    handle_errors,
-    known_client_id,
+    json_or_none,
     print_table,
-    state_db,
+    state_db_for,
 )
 
 SOURCE_KINDS = click.Choice(["product", "vtex_category", "product_type", "google_product_category"])
@@ -34,21 +33,16 @@ def categories() -> None:
     "--status", type=click.Choice(["accepted", "suggested", "rejected", "unmatched", "all"]), default="all"
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def categories_list(client_id: str, status: str, as_json: bool) -> None:
     """The mapping (and suggestions awaiting review), with the TikTok path of each leaf."""
     from tiktok_pipelines.lanes.catalog.categories import mapping_rows
     from tiktok_pipelines.stores.catalog import CategoryStore
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     store = CategoryStore(db)
     rows = mapping_rows(store.mappings(client_id, None if status == "all" else status), store.tree(client_id))
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("no mapping yet: materialize tiktok_categories, or set one with `categories set`")
+    none = "no mapping yet: materialize tiktok_categories, or set one with `categories set`"
+    if json_or_none(rows, as_json, none, ensure_ascii=False):
         return
     print_table(
         rows, ("status", "source", "value", "products", "channel_category_id", "channel_path", "origin"), 50
@@ -60,14 +54,12 @@ def categories_list(client_id: str, status: str, as_json: bool) -> None:
 @click.argument("kind", type=SOURCE_KINDS)
 @click.argument("value")
 @click.argument("tiktok_category_id")
-@handle_errors
 def categories_set(client_id: str, kind: str, value: str, tiktok_category_id: str) -> None:
     """Map a category value (or one product) to a TikTok leaf category, accepted at once."""
     from tiktok_pipelines.lanes.catalog.categories import leaf_problem
     from tiktok_pipelines.stores.catalog import CategoryStore
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     store = CategoryStore(db)
     tree = store.tree(client_id)
     if tree:
@@ -90,13 +82,11 @@ def categories_set(client_id: str, kind: str, value: str, tiktok_category_id: st
 @click.argument("kind", type=SOURCE_KINDS, required=False)
 @click.argument("value", required=False)
 @click.option("--all", "accept_all", is_flag=True, help="Accept every suggestion awaiting review.")
-@handle_errors
 def categories_accept(client_id: str, kind: str | None, value: str | None, accept_all: bool) -> None:
     """Accept a suggested mapping (or all of them, after review): its products publish on the next run."""
     from tiktok_pipelines.stores.catalog import CategoryStore
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     store = CategoryStore(db)
     if accept_all:
         keys = [(m.source_kind, m.source_value) for m in store.mappings(client_id, "suggested")]
@@ -112,47 +102,49 @@ def categories_accept(client_id: str, kind: str | None, value: str | None, accep
     click.echo(f"accepted {len(keys)} mapping(s)")
 
 
-@categories.command("reject")
-@click.argument("client_id")
-@click.argument("kind", type=SOURCE_KINDS)
-@click.argument("value")
-@handle_errors
-def categories_reject(client_id: str, kind: str, value: str) -> None:
-    """Reject a suggestion; no other is made for that value until the mapping is unset."""
-    from tiktok_pipelines.stores.catalog import CategoryStore
+def _mapping_change(name: str, done: str, change: Callable[..., bool], help_text: str) -> click.Command:
+    """The command `categories <name> CLIENT_ID KIND VALUE`: `change(store, client_id, kind, value)` acts
+    on the mapping and says whether there was one; the command says `done` or exits 3."""
 
-    db = state_db()
-    if not CategoryStore(db).decide(known_client_id(db, client_id), kind, value, "rejected"):
-        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
-    click.echo(f"rejected {kind} {value!r}")
+    @categories.command(name, help=help_text)
+    @click.argument("client_id")
+    @click.argument("kind", type=SOURCE_KINDS)
+    @click.argument("value")
+    def command(client_id: str, kind: str, value: str) -> None:
+        from tiktok_pipelines.stores.catalog import CategoryStore
+
+        db, client_id = state_db_for(client_id)
+        if not change(CategoryStore(db), client_id, kind, value):
+            fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
+        click.echo(f"{done} {kind} {value!r}")
+
+    return command
 
 
-@categories.command("unset")
-@click.argument("client_id")
-@click.argument("kind", type=SOURCE_KINDS)
-@click.argument("value")
-@handle_errors
-def categories_unset(client_id: str, kind: str, value: str) -> None:
-    """Forget a mapping or suggestion (a new suggestion is made on the next run)."""
-    from tiktok_pipelines.stores.catalog import CategoryStore
-
-    db = state_db()
-    if not CategoryStore(db).remove_mapping(known_client_id(db, client_id), kind, value):
-        fail(f"no mapping for {kind} {value!r}", EXIT_NOT_FOUND)
-    click.echo(f"removed {kind} {value!r}")
+categories_reject = _mapping_change(
+    "reject",
+    "rejected",
+    lambda store, *mapping: store.decide(*mapping, "rejected"),
+    "Reject a suggestion; no other is made for that value until the mapping is unset.",
+)
+categories_unset = _mapping_change(
+    "unset",
+    "removed",
+    lambda store, *mapping: store.remove_mapping(*mapping),
+    "Forget a mapping or suggestion (a new suggestion is made on the next run).",
+)
 
 
 @categories.command("tree")
 @click.argument("client_id")
 @click.option("--search", help="Only leaves whose path contains this (case and accents ignored).")
-@handle_errors
 def categories_tree(client_id: str, search: str | None) -> None:
     """TikTok's leaf categories as last fetched for the client's shop, to find an id."""
     from tiktok_pipelines.core.text import fold
     from tiktok_pipelines.stores.catalog import CategoryStore
 
-    db = state_db()
-    tree = CategoryStore(db).tree(known_client_id(db, client_id))
+    db, client_id = state_db_for(client_id)
+    tree = CategoryStore(db).tree(client_id)
     if not tree:
         fail("TikTok's tree is not cached yet: materialize tiktok_categories", EXIT_NOT_FOUND)
     rows = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -13,7 +12,9 @@ from tiktok_pipelines.cli.common import (
     EXIT_NOT_FOUND,
     client_registry,
     fail,
-    handle_errors,
+    json_or_none,
+    options,
+    print_table,
     secret_value,
 )
 from tiktok_pipelines.settings import Settings
@@ -40,49 +41,39 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def client_field_options(required: bool) -> Callable:
-    """The options that set client fields, shared by `add` (where some are required) and `set`."""
-
-    def deco(fn: Callable) -> Callable:
-        opts = [
-            click.option("--display-name", help="A human name for the client."),
-            click.option("--feed-url", help="URL of the product feed (Google Merchant XML)."),
-            click.option("--vtex-account", help="VTEX account name (the store's subdomain)."),
-            click.option("--vtex-environment", help="VTEX environment, default vtexcommercestable."),
-            click.option("--vtex-app-key", help="VTEX app key; '-' reads it from standard input."),
-            click.option("--vtex-app-token", help="VTEX app token; '-' reads it from standard input."),
-            click.option(
-                "--vtex-warehouse",
-                "vtex_warehouse_ids",
-                multiple=True,
-                help="VTEX warehouse id (repeat for several).",
-            ),
-            click.option("--vtex-trade-policy", help="VTEX trade policy (sales channel), e.g. 1."),
-            click.option("--vtex-affiliate-id", help="VTEX affiliate id of the TikTok Shop marketplace."),
-            click.option(
-                "--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."
-            ),
-            click.option("--tiktok-shop-id", help="TikTok shop id (normally filled by onboarding)."),
-            click.option("--tiktok-shop-cipher", help="TikTok shop cipher (normally filled by onboarding)."),
-            click.option(
-                "--tiktok-warehouse",
-                "tiktok_warehouse_ids",
-                multiple=True,
-                help="TikTok warehouse id (repeat for several).",
-            ),
-            click.option(
-                "--option",
-                "options",
-                multiple=True,
-                metavar="KEY=VALUE",
-                help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
-            ),
-        ]
-        for opt in reversed(opts):
-            fn = opt(fn)
-        return fn
-
-    return deco
+# The options that set client fields, shared by `add` and `set`.
+client_field_options = options(
+    click.option("--display-name", help="A human name for the client."),
+    click.option("--feed-url", help="URL of the product feed (Google Merchant XML)."),
+    click.option("--vtex-account", help="VTEX account name (the store's subdomain)."),
+    click.option("--vtex-environment", help="VTEX environment, default vtexcommercestable."),
+    click.option("--vtex-app-key", help="VTEX app key; '-' reads it from standard input."),
+    click.option("--vtex-app-token", help="VTEX app token; '-' reads it from standard input."),
+    click.option(
+        "--vtex-warehouse",
+        "vtex_warehouse_ids",
+        multiple=True,
+        help="VTEX warehouse id (repeat for several).",
+    ),
+    click.option("--vtex-trade-policy", help="VTEX trade policy (sales channel), e.g. 1."),
+    click.option("--vtex-affiliate-id", help="VTEX affiliate id of the TikTok Shop marketplace."),
+    click.option("--tiktok-shop-code", help="TikTok Shop code (Seller Center), links the OAuth grant."),
+    click.option("--tiktok-shop-id", help="TikTok shop id (normally filled by onboarding)."),
+    click.option("--tiktok-shop-cipher", help="TikTok shop cipher (normally filled by onboarding)."),
+    click.option(
+        "--tiktok-warehouse",
+        "tiktok_warehouse_ids",
+        multiple=True,
+        help="TikTok warehouse id (repeat for several).",
+    ),
+    click.option(
+        "--option",
+        "options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="A client option (each lane's document lists them); VALUE is JSON when it parses as JSON.",
+    ),
+)
 
 
 def _fields_from(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -93,8 +84,7 @@ def _fields_from(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @clients.command("add")
 @click.argument("client_id")
-@client_field_options(required=True)
-@handle_errors
+@client_field_options
 def clients_add(client_id: str, **kwargs: Any) -> None:
     """Register a client. Secrets are encrypted before they are stored."""
     from tiktok_pipelines.stores.registry import build_client
@@ -111,27 +101,19 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
 
 @clients.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@handle_errors
 def clients_list(as_json: bool) -> None:
     """List the registered clients (no secret is printed)."""
     rows = [c.public_dict() for c in client_registry().list()]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if not rows:
-        click.echo(f"no clients registered in the state DB {Settings.load().database_label}")
+    none = f"no clients registered in the state DB {Settings.load().database_label}"
+    if json_or_none(rows, as_json, none, default=str):
         return
     columns = ("client_id", "status", "vtex_account", "tiktok_shop_code", "tiktok_shop_id", "feed_url")
-    widths = {c: max(len(c), *(len(str(r.get(c) or "")) for r in rows)) for c in columns}
-    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns))
+    print_table(rows, columns, width=None)
 
 
 @clients.command("show")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def clients_show(client_id: str, as_json: bool) -> None:
     """Show one client; secrets appear only as <set>."""
     data = client_registry().get(client_id).public_dict()
@@ -148,14 +130,13 @@ def clients_show(client_id: str, as_json: bool) -> None:
 
 @clients.command("set")
 @click.argument("client_id")
-@client_field_options(required=False)
+@client_field_options
 @click.option("--unset-option", "unset_options", multiple=True, metavar="KEY", help="Remove a client option.")
 @click.option(
     "--status",
     type=click.Choice(["active", "paused", "needs_reauthorization"]),
     help="Pause or resume the client's automation.",
 )
-@handle_errors
 def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -> None:
     """Change fields or options of a client."""
     registry = client_registry()
@@ -179,7 +160,6 @@ def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -
 @clients.command("remove")
 @click.argument("client_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_errors
 def clients_remove(client_id: str, yes: bool) -> None:
     """Remove a client and its state (its partition is deleted by client_registry_sensor)."""
     registry = client_registry()

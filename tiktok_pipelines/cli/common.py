@@ -1,5 +1,5 @@
-"""What the command groups share: exit codes, failing with one, mapping the project's errors, opening the
-state DB, reading a secret, printing a table.
+"""What the command groups share: exit codes, failing with one, the root group that maps the project's
+errors, opening the state DB, reading a secret, printing a table.
 
 Exit codes, for scripts: 0 done; 1 unexpected error; 2 invalid input (bad value, missing field, usage);
 3 not found; 4 already exists; 5 configuration error (e.g. no encryption key in production).
@@ -7,9 +7,10 @@ Exit codes, for scripts: 0 done; 1 unexpected error; 2 invalid input (bad value,
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
-from functools import wraps
+from typing import Any
 
 import click
 
@@ -23,25 +24,33 @@ def fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def handle_errors(fn: Callable) -> Callable:
-    """Maps the project's errors to messages and exit codes."""
+class RootGroup(click.Group):
+    """The `tiktok-pipelines` group: an error of the project, whichever command raises it, becomes a message
+    and its exit code."""
 
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
+    def invoke(self, ctx: click.Context):
         from tiktok_pipelines.stores.crypto import SecretDecryptionError
         from tiktok_pipelines.stores.registry import RegistryError
 
         try:
-            return fn(*args, **kwargs)
+            return super().invoke(ctx)
         except RegistryError as exc:
             where = f" (state DB {Settings.load().database_label})" if exc.exit_code == EXIT_NOT_FOUND else ""
             fail(f"{exc}{where}", exc.exit_code)
-        except ConfigError as exc:
-            fail(str(exc), EXIT_CONFIG)
-        except SecretDecryptionError as exc:
+        except (ConfigError, SecretDecryptionError) as exc:
             fail(str(exc), EXIT_CONFIG)
 
-    return wrapper
+
+def options(*decorators: Callable) -> Callable:
+    """One decorator that applies click options (or arguments) in the order given, which is their order in
+    `--help`."""
+
+    def apply(fn: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return apply
 
 
 def state_db():
@@ -57,11 +66,12 @@ def client_registry():
     return ClientRegistry(state_db())
 
 
-def known_client_id(db, client_id: str) -> str:
-    """The id of a registered client; an unknown one exits 3 (through `handle_errors`)."""
+def state_db_for(client_id: str):
+    """The state DB and the id of a client registered in it; an unknown client exits 3."""
     from tiktok_pipelines.stores.registry import ClientRegistry
 
-    return ClientRegistry(db).get(client_id).client_id
+    db = state_db()
+    return db, ClientRegistry(db).get(client_id).client_id
 
 
 def secret_value(value: str | None, name: str, required: bool) -> str | None:
@@ -78,12 +88,22 @@ def secret_value(value: str | None, name: str, required: bool) -> str | None:
     return value
 
 
-def print_table(rows: list[dict], columns: tuple[str, ...], width: int = 60) -> None:
-    """Rows as aligned columns under a header; a cell longer than `width` is cut with an ellipsis."""
+def json_or_none(rows: list[dict], as_json: bool, none: str, **dumps: Any) -> bool:
+    """What a listing prints before its own lines: the rows as JSON when asked (`dumps` are `json.dumps`'
+    options), or `none` when there is no row. True when that is all there is to print."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, **dumps))
+    elif not rows:
+        click.echo(none)
+    return as_json or not rows
+
+
+def print_table(rows: list[dict], columns: tuple[str, ...], width: int | None = 60) -> None:
+    """Rows as aligned columns under a header; a cell longer than `width` (if any) is cut with an ellipsis."""
 
     def cell(value) -> str:
         text = "" if value is None else str(value)
-        return text if len(text) <= width else text[: width - 1] + "…"
+        return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
     widths = {c: max(len(c), *(len(cell(r.get(c))) for r in rows)) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns))

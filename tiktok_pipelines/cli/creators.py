@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import click
 
-from tiktok_pipelines.cli.common import EXIT_INVALID, fail, handle_errors, print_table, state_db
+from tiktok_pipelines.cli.common import EXIT_INVALID, fail, print_table, state_db
 from tiktok_pipelines.settings import Settings
 
 
@@ -38,7 +38,6 @@ def creators() -> None:
 @click.argument("creator_id")
 @click.option("--client", "client_id", help="The client (merchant) the creator belongs to, if any.")
 @click.option("--timezone", default=None, help="The creator's IANA time zone (default: the analytics one).")
-@handle_errors
 def add(creator_id: str, client_id: str | None, timezone: str | None) -> None:
     """Registers a creator (not connected yet: `creators connect` gives the consent link)."""
     from tiktok_pipelines.stores.creators import CreatorRegistry
@@ -52,7 +51,6 @@ def add(creator_id: str, client_id: str | None, timezone: str | None) -> None:
 
 @creators.command("list")
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def list_(as_json: bool) -> None:
     """Every creator, with its status and last sync."""
     from tiktok_pipelines.stores.creators import CreatorRegistry
@@ -69,7 +67,6 @@ def list_(as_json: bool) -> None:
 @creators.command("show")
 @click.argument("creator_id")
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def show(creator_id: str, as_json: bool) -> None:
     """A creator's registry entry (tokens are never shown)."""
     lane = _lane()
@@ -85,7 +82,6 @@ def show(creator_id: str, as_json: bool) -> None:
 
 @creators.command("connect")
 @click.argument("creator_id")
-@handle_errors
 def connect(creator_id: str) -> None:
     """Prints a consent link for the creator (single use, valid TIKTOK_CREATOR_STATE_TTL_MINUTES)."""
     from tiktok_pipelines.lanes.creators.connect import consent_link
@@ -97,7 +93,6 @@ def connect(creator_id: str) -> None:
 @creators.command("status")
 @click.argument("creator_id")
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def status(creator_id: str, as_json: bool) -> None:
     """Whether the creator is connected, the scopes granted, the last sync and error."""
     from tiktok_pipelines.receiver.creators import creator_status
@@ -108,7 +103,6 @@ def status(creator_id: str, as_json: bool) -> None:
 
 @creators.command("sync")
 @click.argument("creator_id")
-@handle_errors
 def sync(creator_id: str) -> None:
     """Asks for a sync run now (`creator_sync_sensor` starts it within seconds)."""
     lane = _lane()
@@ -121,7 +115,6 @@ def sync(creator_id: str) -> None:
 
 @creators.command("disconnect")
 @click.argument("creator_id")
-@handle_errors
 def disconnect_(creator_id: str) -> None:
     """Revokes the creator's token at TikTok and stops its syncs (the data stays; `delete` removes it)."""
     from tiktok_pipelines.lanes.creators.removal import disconnect
@@ -137,7 +130,6 @@ def disconnect_(creator_id: str) -> None:
 @click.argument("creator_id")
 @click.option("--yes", is_flag=True, help="Confirm: everything of the creator is removed for good.")
 @click.option("--no-rebuild", is_flag=True, help="Do not rebuild analytics.duckdb to prove the deletion.")
-@handle_errors
 def delete(creator_id: str, yes: bool, no_rebuild: bool) -> None:
     """Deletes the creator (LGPD/GDPR): revokes and drops its tokens, removes its registry entry and every
     lake file, rebuilds analytics.duckdb and checks that no row of it is left; prints the audit receipt."""
@@ -175,7 +167,6 @@ def delete(creator_id: str, yes: bool, no_rebuild: bool) -> None:
 
 @creators.command("audit")
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def audit(as_json: bool) -> None:
     """The deletion audit: what was deleted when, counts only (no personal data)."""
     from tiktok_pipelines.stores.creators import CreatorAudit

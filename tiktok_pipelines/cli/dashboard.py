@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tiktok_pipelines.cli.common import EXIT_INVALID, fail, handle_errors
+from tiktok_pipelines.cli.common import EXIT_INVALID, fail
 from tiktok_pipelines.settings import Settings
 
 
@@ -23,7 +23,6 @@ def dashboard() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The DuckDB file (default: the published one, TIKTOK_PIPELINES_ANALYTICS_DB).",
 )
-@handle_errors
 def dashboard_serve(host: str | None, port: int | None, database: Path | None) -> None:
     """Serve the dashboard until Ctrl-C (read-only; a login outside development)."""
     import uvicorn
@@ -40,7 +39,6 @@ def dashboard_serve(host: str | None, port: int | None, database: Path | None) -
 
 @dashboard.command("hash-password")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input (one line).")
-@handle_errors
 def dashboard_hash_password(from_stdin: bool) -> None:
     """Print the hash to set as TIKTOK_PIPELINES_DASHBOARD_PASSWORD_HASH; the password is prompted for
     (not echoed) or read from standard input, never taken on the command line, and kept nowhere."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from tiktok_pipelines.cli.common import fail, handle_errors
+from tiktok_pipelines.cli.common import fail
 from tiktok_pipelines.cli.sandbox import sandbox_config, sandbox_options
 
 
@@ -18,7 +18,6 @@ def demo() -> None:
 
 @demo.command("setup")
 @sandbox_options
-@handle_errors
 def demo_setup(**kw: Any) -> None:
     """Register (or refresh) the demo client and its partition, pointed at the sandbox, have the sandbox
     ERP invoice orders by itself, and authorize its sandbox TikTok shop (consent, OAuth callback, token
@@ -63,7 +62,6 @@ def demo_setup(**kw: Any) -> None:
     show_default=True,
     help="The VTEX store changes the stock or price of 2 SKUs this often (0: never).",
 )
-@handle_errors
 def demo_run(dagster_port: int, dashboard_port: int | None, walk_seconds: float, **kw: Any) -> None:
     """Start the sandbox, register the demo client and run `dagster dev`; Ctrl-C stops everything."""
     from tiktok_pipelines.sandbox.demo import run_demo

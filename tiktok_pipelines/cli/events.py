@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from tiktok_pipelines.cli.common import handle_errors, state_db
+from tiktok_pipelines.cli.common import json_or_none, state_db
 
 
 @click.group()
@@ -20,7 +18,6 @@ def events() -> None:
 @click.option("--type", "event_type", help="Only this event type (e.g. 1, 36, vtex:order_hook).")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def events_list(
     client_id: str | None, status: str | None, event_type: str | None, limit: int, as_json: bool
 ) -> None:
@@ -50,11 +47,7 @@ def events_list(
             query = query.where(event_log.c[column] == value)
     with state_db().read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if not rows:
-        click.echo("no events")
+    if json_or_none(rows, as_json, "no events", default=str):
         return
     for r in rows:
         click.echo(

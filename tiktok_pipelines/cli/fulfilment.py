@@ -6,7 +6,7 @@ import json
 
 import click
 
-from tiktok_pipelines.cli.common import EXIT_NOT_FOUND, client_registry, fail, handle_errors, state_db
+from tiktok_pipelines.cli.common import EXIT_NOT_FOUND, client_registry, fail, state_db
 
 
 @click.group()
@@ -17,7 +17,6 @@ def fulfilment() -> None:
 @fulfilment.command("status")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def fulfilment_status(client_id: str, as_json: bool) -> None:
     """Uploads and shipments by status, and the open dead letters (oldest first) of a client."""
     from collections import Counter
@@ -61,7 +60,6 @@ def fulfilment_status(client_id: str, as_json: bool) -> None:
 @fulfilment.command("resolve")
 @click.argument("client_id")
 @click.argument("letter_id", type=int)
-@handle_errors
 def fulfilment_resolve(client_id: str, letter_id: int) -> None:
     """Close a dead letter dealt with by hand (e.g. the NF-e uploaded in Seller Center)."""
     from tiktok_pipelines.stores.fulfilment import FulfilmentStore

@@ -13,6 +13,7 @@ from tiktok_pipelines.cli.brands import brands
 from tiktok_pipelines.cli.catalog import catalog
 from tiktok_pipelines.cli.categories import categories
 from tiktok_pipelines.cli.clients import clients
+from tiktok_pipelines.cli.common import RootGroup
 from tiktok_pipelines.cli.creators import creators
 from tiktok_pipelines.cli.dashboard import dashboard
 from tiktok_pipelines.cli.demo import demo
@@ -54,7 +55,7 @@ COMMANDS = (
 )
 
 
-@click.group()
+@click.group(cls=RootGroup)
 @click.version_option(package_name="tiktok-pipelines")
 def main() -> None:
     """Run a VTEX merchant's TikTok Shop with Dagster: catalog, stock and prices, orders, analytics."""

@@ -6,12 +6,17 @@ kept encrypted, and shown only as its scheme and host.
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from tiktok_pipelines.cli import common
-from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, handle_errors, state_db
+from tiktok_pipelines.cli.common import (
+    EXIT_INVALID,
+    EXIT_NOT_FOUND,
+    fail,
+    json_or_none,
+    state_db,
+    state_db_for,
+)
 from tiktok_pipelines.core.notifications import NotificationKind
 
 KINDS = [k.value for k in NotificationKind]
@@ -27,10 +32,10 @@ def destinations() -> None:
     """Where a client's notifications go (any Apprise URL: mailto://, slack://, msteams://, json://...)."""
 
 
-def _destinations():
+def _destinations(db=None):
     from tiktok_pipelines.stores.notification_destinations import NotificationDestinations
 
-    return NotificationDestinations(state_db())
+    return NotificationDestinations(db or state_db())
 
 
 @destinations.command("add")
@@ -44,7 +49,6 @@ def _destinations():
 @click.option("--quiet", "quiet", help="Quiet hours in local time, e.g. 22:00-07:00 (held, then delivered).")
 @click.option("--timezone", default="America/Sao_Paulo", show_default=True, help="Time zone of --quiet.")
 @click.option("--replace", is_flag=True, help="Change the destination of that name if there is one.")
-@handle_errors
 def destinations_add(
     client_id: str,
     name: str,
@@ -59,8 +63,8 @@ def destinations_add(
     from tiktok_pipelines.lanes.notifications.transport import check_url
     from tiktok_pipelines.stores.notification_destinations import DestinationError
 
-    store = _destinations()
-    common.known_client_id(store.db, client_id)
+    db, client_id = state_db_for(client_id)
+    store = _destinations(db)
     url = common.secret_value(url, "Apprise URL", required=True)
     assert url is not None
     chosen = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else []
@@ -83,7 +87,6 @@ def destinations_add(
 @destinations.command("list")
 @click.argument("client_id", required=False)
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def destinations_list(client_id: str | None, as_json: bool) -> None:
     """The destinations (of one client, or all), their URL shown as scheme and host only."""
     shown = ("client_id", "name", "timezone", "enabled")
@@ -96,18 +99,13 @@ def destinations_list(client_id: str | None, as_json: bool) -> None:
         }
         for d in _destinations().list(client_id)
     ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-    elif not rows:
-        click.echo("no destinations")
-    else:
+    if not json_or_none(rows, as_json, "no destinations"):
         common.print_table(rows, ("client_id", "name", "url", "kinds", "quiet", "enabled"))
 
 
 @destinations.command("remove")
 @click.argument("client_id")
 @click.argument("name")
-@handle_errors
 def destinations_remove(client_id: str, name: str) -> None:
     """Remove a destination (with what it was sent and what waited for it)."""
     if not _destinations().remove(client_id, name):
@@ -124,7 +122,6 @@ def _toggle(client_id: str, name: str, enabled: bool) -> None:
 def _toggle_command(enabled: bool, help_text: str) -> click.Command:
     @click.argument("client_id")
     @click.argument("name")
-    @handle_errors
     def toggle(client_id: str, name: str) -> None:
         _toggle(client_id, name, enabled)
 
@@ -145,18 +142,13 @@ notifications_disable = _toggle_command(
 )
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def notifications_list(client_id: str | None, states: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Notifications, newest first, one line per destination: sent, pending (with its next attempt),
     failed or skipped."""
     from tiktok_pipelines.stores.notifications import NotificationOutbox
 
     rows = NotificationOutbox(state_db()).listing(client_id, states or None, limit)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if not rows:
-        click.echo("no notifications")
+    if json_or_none(rows, as_json, "no notifications", default=str):
         return
     for r in rows:
         r["created_at"] = f"{r['created_at']:%Y-%m-%d %H:%M:%S}"
@@ -186,13 +178,11 @@ def notifications_list(client_id: str | None, states: tuple[str, ...], limit: in
 
 @notifications.command("retry")
 @click.argument("client_id")
-@handle_errors
 def notifications_retry(client_id: str) -> None:
     """Deliver the client's failed notifications again (after their destination is fixed)."""
     from tiktok_pipelines.stores.notifications import NotificationOutbox
 
-    db = state_db()
-    common.known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     count = NotificationOutbox(db).retry_failed(client_id)
     click.echo(f"{count} failed delivery(ies) of {client_id} pending again")
 
@@ -200,7 +190,6 @@ def notifications_retry(client_id: str) -> None:
 @notifications.command("test")
 @click.argument("client_id")
 @click.argument("name")
-@handle_errors
 def notifications_test(client_id: str, name: str) -> None:
     """Send a test message to one destination now, and say whether it arrived."""
     from tiktok_pipelines.core.notification_text import Item, render

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tiktok_pipelines.cli.common import fail, handle_errors
+from tiktok_pipelines.cli.common import fail
 from tiktok_pipelines.settings import Settings
 
 
@@ -24,7 +24,6 @@ def oauth() -> None:
 
 @oauth.command("url")
 @click.argument("client_id")
-@handle_errors
 def oauth_url(client_id: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
     tiktok = _tiktok()
@@ -39,7 +38,6 @@ def oauth_url(client_id: str) -> None:
 
 
 @oauth.command("exchange")
-@handle_errors
 def oauth_exchange() -> None:
     """Run the token manager now: exchange received auth codes, associate shops, renew due tokens."""
     from tiktok_pipelines.channels.tiktok_shop.client import TikTokShopError
@@ -69,7 +67,6 @@ def oauth_exchange() -> None:
     "--log", "log_lines", default=0, show_default=True, help="Also print the last N token log steps."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
     """Show each client's TikTok authorization: shop, token expiry, status (never a token)."""
     tiktok = _tiktok()

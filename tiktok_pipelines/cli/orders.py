@@ -12,10 +12,9 @@ from tiktok_pipelines.cli.common import (
     EXIT_NOT_FOUND,
     client_registry,
     fail,
-    handle_errors,
-    known_client_id,
     print_table,
     state_db,
+    state_db_for,
 )
 from tiktok_pipelines.settings import Settings
 
@@ -56,13 +55,12 @@ def _order_row(record) -> dict[str, Any]:
 @click.option("--failed", "only_failed", is_flag=True, help="Only orders no run retries (they wait for you).")
 @click.option("--state", help="Only orders in this state (pending, placing, authorized, failed...).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def orders_list(client_id: str, only_failed: bool, state: str | None, as_json: bool) -> None:
     """The client's orders, oldest change first."""
     from tiktok_pipelines.stores.orders import OrderStore
 
-    db = state_db()
-    store, client_id = OrderStore(db), known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
+    store, client_id = OrderStore(db), client_id
     records = store.given_up(client_id) if only_failed else store.all(client_id)
     rows = [
         _order_row(r) for r in sorted(records, key=lambda r: r.updated_at) if not state or r.state == state
@@ -82,7 +80,6 @@ def orders_list(client_id: str, only_failed: bool, state: str | None, as_json: b
 @click.argument("client_id")
 @click.argument("order_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def orders_show(client_id: str, order_id: str, as_json: bool) -> None:
     """One order: its states, its lines with the VTEX SKU each goes to VTEX as, its claim and last error."""
     from tiktok_pipelines.core.sku_ids import sku_id_map
@@ -129,14 +126,12 @@ def orders_show(client_id: str, order_id: str, as_json: bool) -> None:
 @click.argument("client_id")
 @click.argument("order_ids", nargs=-1)
 @click.option("--all-failed", is_flag=True, help="Every order of the client no run retries.")
-@handle_errors
 def orders_reprocess(client_id: str, order_ids: tuple[str, ...], all_failed: bool) -> None:
     """Send failed orders again: the next orders run fetches them from TikTok anew and places them (an
     attempt that may have reached VTEX is looked up there first)."""
     from tiktok_pipelines.stores.orders import OrderStore
 
-    db = state_db()
-    client_id = known_client_id(db, client_id)
+    db, client_id = state_db_for(client_id)
     store = OrderStore(db)
     if all_failed == bool(order_ids):
         fail("name the orders to reprocess, or give --all-failed", EXIT_INVALID)

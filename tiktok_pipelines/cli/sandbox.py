@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
+
+from tiktok_pipelines.cli.common import options
 
 
 @click.group()
@@ -13,33 +14,21 @@ def sandbox() -> None:
     """Local emulators of the feed server, TikTok Shop, VTEX and TikTok for Developers (creators)."""
 
 
-def sandbox_options(fn: Callable) -> Callable:
-    """Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands."""
-    for opt in reversed(
-        [
-            click.option("--host", default="127.0.0.1", show_default=True),
-            click.option("--feeds-port", default=8701, show_default=True),
-            click.option("--tiktok-port", default=8702, show_default=True),
-            click.option("--vtex-port", default=8703, show_default=True),
-            click.option(
-                "--creator-port",
-                default=8705,
-                show_default=True,
-                help="Port of TikTok for Developers (creators).",
-            ),
-            click.option(
-                "--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."
-            ),
-            click.option(
-                "--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."
-            ),
-            click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
-            click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
-            click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
-        ]
-    ):
-        fn = opt(fn)
-    return fn
+# Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands.
+sandbox_options = options(
+    click.option("--host", default="127.0.0.1", show_default=True),
+    click.option("--feeds-port", default=8701, show_default=True),
+    click.option("--tiktok-port", default=8702, show_default=True),
+    click.option("--vtex-port", default=8703, show_default=True),
+    click.option(
+        "--creator-port", default=8705, show_default=True, help="Port of TikTok for Developers (creators)."
+    ),
+    click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
+    click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
+    click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
+    click.option("--products", default=120, show_default=True, help="Products in the demo catalog."),
+    click.option("--seed", default=42, show_default=True, help="Seed of the generated catalog."),
+)
 
 
 def sandbox_config(**kw: Any):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, handle_errors
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail
 from tiktok_pipelines.settings import Settings
 
 
@@ -34,7 +34,6 @@ from tiktok_pipelines.settings import Settings
     type=click.Path(dir_okay=False, path_type=Path),
     help="The DuckDB file (default: the published one, TIKTOK_PIPELINES_ANALYTICS_DB).",
 )
-@handle_errors
 def sql(
     query: str | None, sql_file: Path | None, output: str | None, max_rows: int, database: Path | None
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from tiktok_pipelines.cli.common import handle_errors
 from tiktok_pipelines.settings import Settings
 
 
@@ -34,7 +33,6 @@ def _state_lines(settings: Settings) -> list[str]:
 
 
 @click.command("where")
-@handle_errors
 def where() -> None:
     """Say which data dir, state DB (password hidden) and encryption key this configuration uses, and
     whether they exist; creates nothing."""
@@ -43,7 +41,6 @@ def where() -> None:
 
 
 @click.command("init")
-@handle_errors
 def init() -> None:
     """Create the data dir, the state DB and (in development, without TIKTOK_PIPELINES_SECRET_KEY) the
     development key where the configuration says, if they do not exist yet. Other commands never create

@@ -6,14 +6,7 @@ import json
 
 import click
 
-from tiktok_pipelines.cli.common import (
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
-    fail,
-    handle_errors,
-    print_table,
-    state_db,
-)
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, print_table, state_db
 
 
 @click.group("stock-price")
@@ -42,7 +35,6 @@ def _when(value) -> str:
 @stock_price.command("status")
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@handle_errors
 def stock_price_status(client_id: str, as_json: bool) -> None:
     """SKUs per kind: in step with TikTok, pending, failing, in the dead letter, held, waiting for a read."""
     client, options, store = _stock_price(client_id)
@@ -72,7 +64,6 @@ def stock_price_status(client_id: str, as_json: bool) -> None:
 
 @stock_price.command("options")
 @click.argument("client_id")
-@handle_errors
 def stock_price_options(client_id: str) -> None:
     """The client's stock and price rules in effect (defaults included) and its warehouse map."""
     from tiktok_pipelines.core.stock_price import StockPriceOptionsError, warehouse_plan
@@ -95,7 +86,6 @@ def stock_price_options(client_id: str) -> None:
 @click.option("--pending", is_flag=True, help="Only SKUs whose target TikTok has not confirmed.")
 @click.option("--kind", type=click.Choice(["stock", "price"]))
 @click.option("--limit", default=50, show_default=True)
-@handle_errors
 def stock_price_skus(
     client_id: str, seller_skus: tuple[str, ...], pending: bool, kind: str | None, limit: int
 ) -> None:
@@ -133,7 +123,6 @@ def stock_price_skus(
 
 @stock_price.command("held")
 @click.argument("client_id")
-@handle_errors
 def stock_price_held(client_id: str) -> None:
     """Price drops the guard holds back until confirmed (`confirm-price`)."""
     client, _, store = _stock_price(client_id)
@@ -149,7 +138,6 @@ def stock_price_held(client_id: str) -> None:
 @click.argument("seller_skus", nargs=-1)
 @click.option("--all", "confirm_all", is_flag=True, help="Every held price drop.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_errors
 def stock_price_confirm_price(
     client_id: str, seller_skus: tuple[str, ...], confirm_all: bool, yes: bool
 ) -> None:
@@ -178,7 +166,6 @@ def stock_price_confirm_price(
 @stock_price.command("dead-letter")
 @click.argument("client_id")
 @click.option("--kind", type=click.Choice(["stock", "price"]))
-@handle_errors
 def stock_price_dead_letter(client_id: str, kind: str | None) -> None:
     """SKUs TikTok refused `stock_price_max_attempts` times in a row: left alone until their target
     changes, `retry`, or the nightly full reconcile."""
@@ -199,7 +186,6 @@ def stock_price_dead_letter(client_id: str, kind: str | None) -> None:
 @click.argument("seller_skus", nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Every failing SKU.")
 @click.option("--kind", type=click.Choice(["stock", "price"]))
-@handle_errors
 def stock_price_retry(
     client_id: str, seller_skus: tuple[str, ...], retry_all: bool, kind: str | None
 ) -> None:

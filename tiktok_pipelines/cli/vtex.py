@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tiktok_pipelines.cli.common import client_registry, fail, handle_errors
+from tiktok_pipelines.cli.common import client_registry, fail
 
 
 @click.group()
@@ -17,7 +17,6 @@ def vtex() -> None:
 @click.option(
     "--receiver-url", required=True, help="Public base URL of the receiver, e.g. https://hooks.example.com"
 )
-@handle_errors
 def vtex_hook(client_id: str, receiver_url: str) -> None:
     """Point the client's VTEX order hook at the receiver (order status changes, with the shared secret)."""
     from tiktok_pipelines.defs.resources.vtex import Vtex

@@ -6,14 +6,7 @@ import json
 
 import click
 
-from tiktok_pipelines.cli.common import (
-    EXIT_INVALID,
-    EXIT_NOT_FOUND,
-    fail,
-    handle_errors,
-    print_table,
-    state_db,
-)
+from tiktok_pipelines.cli.common import EXIT_INVALID, EXIT_NOT_FOUND, fail, print_table, state_db
 from tiktok_pipelines.settings import Settings
 
 
@@ -25,7 +18,6 @@ def webhooks() -> None:
 @webhooks.command("serve")
 @click.option("--host", default=None, help="Default TIKTOK_PIPELINES_RECEIVER_HOST.")
 @click.option("--port", type=int, default=None, help="Default TIKTOK_PIPELINES_RECEIVER_PORT.")
-@handle_errors
 def webhooks_serve(host: str | None, port: int | None) -> None:
     """Serve the receiver until Ctrl-C."""
     import uvicorn
@@ -88,7 +80,6 @@ def _letter_row(letter) -> dict:
     show_default=True,
 )
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def webhooks_dead_letter_list(client_id: str | None, status: str, as_json: bool) -> None:
     """Letters, oldest first (bodies are shown by `show`)."""
     from tiktok_pipelines.stores.events import EventDeadLetter
@@ -128,7 +119,6 @@ def _shown_body(body: str) -> str:
 @webhooks_dead_letter.command("show")
 @click.argument("letter_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@handle_errors
 def webhooks_dead_letter_show(letter_id: int, as_json: bool) -> None:
     """One letter: the event, why it failed and where, and its body."""
     from tiktok_pipelines.stores.events import EventDeadLetter
@@ -153,7 +143,6 @@ def webhooks_dead_letter_show(letter_id: int, as_json: bool) -> None:
 @click.argument("letter_ids", nargs=-1, type=int)
 @click.option("--all", "every", is_flag=True, help="Every open letter (of --client).")
 @click.option("--client", "client_id", help="With --all: only this client's letters.")
-@handle_errors
 def webhooks_dead_letter_retry(letter_ids: tuple[int, ...], every: bool, client_id: str | None) -> None:
     """Put events back on the event queue (TIKTOK_PIPELINES_QUEUE): the sensor handles them again within
     a tick, and one that fails again on every attempt comes back here."""
@@ -171,7 +160,6 @@ def webhooks_dead_letter_retry(letter_ids: tuple[int, ...], every: bool, client_
 @click.option("--all", "every", is_flag=True, help="Every open letter (of --client).")
 @click.option("--client", "client_id", help="With --all: only this client's letters.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@handle_errors
 def webhooks_dead_letter_discard(
     letter_ids: tuple[int, ...], every: bool, client_id: str | None, yes: bool
 ) -> None:

@@ -1,31 +1,95 @@
-"""What the areas' jobs, schedules and sensors share: the clients a scheduled run is for, the lane job, and
-schedule and sensor decorators that describe them in the UI."""
+"""What the areas' definitions share: a lane's assets and job, the clients a scheduled run is for and the
+runs it requests, and schedule and sensor decorators that describe them in the UI (and start them running)."""
 
 import inspect
+from collections.abc import Iterable
 
 import dagster as dg
 
-from tiktok_pipelines.partitions import CLIENTS_PARTITION
+from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, clients_partitions
+from tiktok_pipelines.stores.registry import Client
 
 
-def shop_clients(instance: dg.DagsterInstance, registry) -> list[str]:
-    """The clients a scheduled run of the shop's lanes is for: active, with a TikTok shop, and with a
-    partition already (the registry sensor adds it within a tick)."""
+def active_clients(instance: dg.DagsterInstance, registry, with_shop: bool = True) -> list[Client]:
+    """The clients the lanes' schedules and the feed sensor work for: active, with a partition already (the
+    registry sensor adds it within a tick) and, unless `with_shop` is False, with a TikTok shop."""
+    partitions = set(instance.get_dynamic_partitions(CLIENTS_PARTITION))
     return [
-        client.client_id
+        client
         for client in registry.list()
         if client.status == "active"
-        and client.tiktok_shop_id
-        and instance.has_dynamic_partition(CLIENTS_PARTITION, client.client_id)
+        and (client.tiktok_shop_id or not with_shop)
+        and client.client_id in partitions
     ]
 
 
-def lane_job(name: str, selection, description: str, **kwargs):
-    """An asset job of one lane whose steps run one after another in the run's own process: no process
-    to start per step, which is most of a small run's time."""
+def client_runs(
+    context: dg.ScheduleEvaluationContext,
+    clients: Iterable[Client],
+    run_key: str,
+    *,
+    stamp: str = "%Y%m%dT%H%M",
+    lane: Lane | None = None,
+    run_config: dict | None = None,
+) -> list[dg.RunRequest]:
+    """One run per client, keyed `<run_key>:<client_id>:<the tick's time as stamp>` (a tick asks once per
+    client however often it is evaluated); with a `lane`, the run carries the client's write tag of it."""
+    tick = context.scheduled_execution_time.strftime(stamp)
+    return [
+        dg.RunRequest(
+            run_key=f"{run_key}:{client.client_id}:{tick}",
+            partition_key=client.client_id,
+            run_config=run_config,
+            tags=client_write_tags(client.client_id, lane) if lane else None,
+        )
+        for client in clients
+    ]
+
+
+def client_schedule(
+    name: str,
+    job,
+    cron_schedule: str,
+    description: str,
+    run_key: str,
+    *,
+    stamp: str = "%Y%m%dT%H%M",
+    lane: Lane | None = None,
+    run_config: dict | None = None,
+    with_shop: bool = True,
+    skip_reason: str | None = None,
+    execution_timezone: str | None = None,
+) -> dg.ScheduleDefinition:
+    """A schedule of `job` that asks, every tick, one run per client the lanes work for (`active_clients`,
+    with or without a shop), as `client_runs` keys and tags it. A tick with no client skips, with
+    `skip_reason` when given."""
+
+    def ask(context: dg.ScheduleEvaluationContext, state: StateStore):
+        clients = active_clients(context.instance, state.registry, with_shop=with_shop)
+        requests = client_runs(context, clients, run_key, stamp=stamp, lane=lane, run_config=run_config)
+        if not requests and skip_reason:
+            return dg.SkipReason(skip_reason)
+        return requests
+
+    ask.__doc__ = description
+    return schedule(name=name, job=job, cron_schedule=cron_schedule, execution_timezone=execution_timezone)(
+        ask
+    )
+
+
+def lane_asset(lane: Lane, **kwargs):
+    """`dg.asset` for an asset of a lane: one partition per client, in the lane's group."""
+    return dg.asset(partitions_def=clients_partitions, group_name=lane.value, code_version="1", **kwargs)
+
+
+def lane_job(lane: Lane, name: str, description: str, **kwargs):
+    """The asset job of one lane (the assets of its group), whose steps run one after another in the run's
+    own process: no process to start per step, which is most of a small run's time."""
     return dg.define_asset_job(
         name,
-        selection=selection,
+        selection=dg.AssetSelection.groups(lane.value),
         description=description,
         executor_def=dg.in_process_executor,
         **kwargs,
@@ -41,10 +105,11 @@ def _described(decorator, kwargs: dict):
 
 def schedule(**kwargs):
     """`dg.schedule`, described in the Dagster UI by the function's docstring (Dagster shows a schedule's
-    description, not its docstring)."""
-    return _described(dg.schedule, kwargs)
+    description, not its docstring), and running unless said otherwise."""
+    return _described(dg.schedule, {"default_status": dg.DefaultScheduleStatus.RUNNING, **kwargs})
 
 
 def sensor(**kwargs):
-    """`dg.sensor`, described in the Dagster UI by the function's docstring."""
-    return _described(dg.sensor, kwargs)
+    """`dg.sensor`, described in the Dagster UI by the function's docstring, and running unless said
+    otherwise."""
+    return _described(dg.sensor, {"default_status": dg.DefaultSensorStatus.RUNNING, **kwargs})

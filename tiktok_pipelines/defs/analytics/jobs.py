@@ -7,7 +7,7 @@ import dagster as dg
 from tiktok_pipelines.analytics.refresh import inputs_fingerprint
 from tiktok_pipelines.defs.analytics.assets import analytics_key, lake_compaction
 from tiktok_pipelines.defs.analytics.performance import tiktok_product_performance
-from tiktok_pipelines.defs.automation import schedule, shop_clients
+from tiktok_pipelines.defs.automation import client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 
@@ -39,7 +39,6 @@ product_performance_job = dg.define_asset_job(
     job=analytics_job,
     cron_schedule="5 * * * *",
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def analytics_schedule(
     context: dg.ScheduleEvaluationContext, lake: ParquetLake, state: StateStore
@@ -68,7 +67,6 @@ def last_build(instance: dg.DagsterInstance) -> tuple[str | None, timedelta | No
     job=lake_compaction_job,
     cron_schedule="30 3 * * *",
     execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def lake_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Every night at 03:30 UTC (00:30 in Brazil, the quietest hour), compacts the lake's append-only
@@ -76,14 +74,11 @@ def lake_compaction_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     return dg.RunRequest()
 
 
-@schedule(
-    name="product_performance_schedule",
-    cron_schedule="30 5 * * *",
-    job=product_performance_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+product_performance_schedule = client_schedule(
+    "product_performance_schedule",
+    product_performance_job,
+    "30 5 * * *",
+    "Every morning (05:30 UTC, after TikTok closes the day), per authorized active client.",
+    "performance",
+    stamp="%Y%m%d",
 )
-def product_performance_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
-    """Every morning (05:30 UTC, after TikTok closes the day), per authorized active client."""
-    stamp = context.scheduled_execution_time.strftime("%Y%m%d")
-    for client_id in shop_clients(context.instance, state.registry):
-        yield dg.RunRequest(run_key=f"performance:{client_id}:{stamp}", partition_key=client_id)

@@ -2,22 +2,17 @@
 
 import dagster as dg
 
-from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.catalog.lane import lane_failures
+from tiktok_pipelines.defs.catalog.lane import catalog_asset, lane_failures, stores_of
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
 from tiktok_pipelines.lanes.catalog.feed import FeedRefused, fetch_feed, read_feed
-from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.stores.registry import redact_url
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=Lane.CATALOG.value,
+@catalog_asset(
     kinds={"xml"},
-    code_version="1",
 )
 def feed_xml(
     context: dg.AssetExecutionContext,
@@ -30,7 +25,7 @@ def feed_xml(
     A 304 or identical bytes record a check, not a new snapshot."""
     client = state.registry.get(context.partition_key)
     with lane_failures():
-        fetched = fetch_feed(client, state.feeds, objects, feed_downloader)
+        fetched = fetch_feed(client, stores_of(state).feeds, objects, feed_downloader)
     snapshot = fetched.snapshot
     context.log.info(
         "feed %s: HTTP %s, %s",
@@ -55,12 +50,9 @@ def feed_xml(
     )
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=Lane.CATALOG.value,
+@catalog_asset(
     deps=[feed_xml],
     kinds={"parquet"},
-    code_version="1",
 )
 def feed_products(
     context: dg.AssetExecutionContext, state: StateStore, objects: ObjectStore, lake: ParquetLake
@@ -73,7 +65,7 @@ def feed_products(
     client = state.registry.get(context.partition_key)
     with lane_failures():
         try:
-            read = read_feed(client, state.feeds, objects, lake)
+            read = read_feed(client, stores_of(state).feeds, objects, lake)
         except FeedRefused as exc:
             problems = md(_problems_table(exc.problems))
             raise dg.Failure(description=str(exc), metadata={**exc.metadata, "problems": problems}) from None

@@ -3,13 +3,12 @@
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import lane_job, schedule
-from tiktok_pipelines.defs.resources.state import StateStore
+from tiktok_pipelines.defs.automation import client_schedule, lane_job
 from tiktok_pipelines.partitions import client_write_tags, clients_partitions
 
 catalog_job = lane_job(
+    Lane.CATALOG,
     "catalog_job",
-    selection=dg.AssetSelection.groups(Lane.CATALOG.value),
     partitions_def=clients_partitions,
     # Every run of a client's catalog carries the client's write tag, however it is launched (sensor,
     # schedule, or a partition picked in the UI), so two never write to the same shop at once.
@@ -23,26 +22,17 @@ catalog_job = lane_job(
 )
 
 
-@schedule(
-    name="catalog_daily_schedule",
-    job=catalog_job,
-    cron_schedule="30 4 * * *",
-    execution_timezone="America/Sao_Paulo",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def catalog_daily_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+catalog_daily_schedule = client_schedule(
+    "catalog_daily_schedule",
+    catalog_job,
+    "30 4 * * *",
     """Every night, catalog_job for every active client, even when its feed did not change: failed
     products are retried, VTEX enrichment rotates (`vtex_refresh_days`), category rules are refreshed, and
-    a feed reverted to an earlier version (whose change run key was already used) is published."""
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    partitions = set(context.instance.get_dynamic_partitions(clients_partitions.name))
-    requests = [
-        dg.RunRequest(
-            run_key=f"catalog-daily:{client.client_id}:{day}",
-            partition_key=client.client_id,
-            tags=client_write_tags(client.client_id, Lane.CATALOG),
-        )
-        for client in state.registry.list()
-        if client.status == "active" and client.client_id in partitions
-    ]
-    return requests or dg.SkipReason("no active client with a partition")
+    a feed reverted to an earlier version (whose change run key was already used) is published.""",
+    "catalog-daily",
+    with_shop=False,
+    skip_reason="no active client with a partition",
+    stamp="%Y-%m-%d",
+    lane=Lane.CATALOG,
+    execution_timezone="America/Sao_Paulo",
+)

@@ -11,18 +11,16 @@ import dagster as dg
 
 from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
 from tiktok_pipelines.lanes.catalog.io import CatalogStores, SessionOpener
 from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
-from tiktok_pipelines.partitions import clients_partitions
 
 # Every catalog asset: one partition per client, in the catalog group.
-catalog_asset = functools.partial(
-    dg.asset, partitions_def=clients_partitions, group_name=Lane.CATALOG.value, code_version="1"
-)
+catalog_asset = functools.partial(lane_asset, Lane.CATALOG)
 
 
 def stores_of(state: StateStore) -> CatalogStores:

@@ -6,13 +6,14 @@ import time
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import sensor
+from tiktok_pipelines.defs.automation import active_clients, sensor
 from tiktok_pipelines.defs.catalog.jobs import catalog_job
+from tiktok_pipelines.defs.catalog.lane import stores_of
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import map_concurrently
 from tiktok_pipelines.lanes.catalog.feed import probe_feed
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, lane_has_run
+from tiktok_pipelines.partitions import client_write_tags, lane_has_run
 from tiktok_pipelines.stores.registry import redact_url
 from tiktok_pipelines.vtex.feed_download import FeedFetchError
 
@@ -25,7 +26,6 @@ PROBE_CONCURRENCY = 4
     name="feed_change_sensor",
     job=catalog_job,
     minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def feed_change_sensor(
     context: dg.SensorEvaluationContext, state: StateStore, feed_downloader: FeedDownloader
@@ -41,8 +41,7 @@ def feed_change_sensor(
     runs up in the queue)."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     seen: dict[str, list] = cursor.get("seen", {})
-    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    clients = [c for c in state.registry.list() if c.status == "active" and c.client_id in partitions]
+    clients = active_clients(context.instance, state.registry, with_shop=False)
     if not clients:
         return dg.SensorResult(skip_reason="no active client with a partition", cursor=context.cursor)
     start = int(cursor.get("next", 0)) % len(clients)
@@ -50,12 +49,13 @@ def feed_change_sensor(
     busy = {c.client_id for c in batch if lane_has_run(context.instance, c.client_id, "catalog")}
     skipped = [c for c in batch if c.client_id in busy]
     batch = [c for c in batch if c.client_id not in busy]
+    feeds = stores_of(state).feeds
     started = time.monotonic()
 
     def probe(client):
         if time.monotonic() - started > TICK_BUDGET_SECONDS:
             return None  # left for the next tick
-        return probe_feed(client, state.feeds, feed_downloader, seen.get(client.client_id, ()))
+        return probe_feed(client, feeds, feed_downloader, seen.get(client.client_id, ()))
 
     requests, checked, errors, stock_price_only = [], 0, [], []
     for outcome in map_concurrently(probe, batch, max_workers=PROBE_CONCURRENCY):
@@ -85,7 +85,7 @@ def feed_change_sensor(
             )
             continue
         run_key = f"feed:{client.client_id}:{content_hash}"
-        if found.latest is not None and state.feeds.find(client.client_id, content_hash) is not None:
+        if found.latest is not None and feeds.find(client.client_id, content_hash) is not None:
             # Back to an earlier content: its key was used when it was new.
             run_key += f":{found.latest.id}"
         context.log.info(

@@ -4,7 +4,7 @@ runs, and the hourly token renewal."""
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import lane_job, schedule, sensor
+from tiktok_pipelines.defs.automation import schedule, sensor
 from tiktok_pipelines.defs.creators.assets import creator_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CREATORS_PARTITION
@@ -13,16 +13,21 @@ from tiktok_pipelines.stores.creators import CreatorRegistry
 
 SYNC_TAG = "tiktok_pipelines/creator_sync"
 
-creator_sync_job = lane_job(
+# Both run their steps in the run's own process, as the lanes' jobs do.
+creator_sync_job = dg.define_asset_job(
     "creator_sync_job",
-    dg.AssetSelection.assets(creator_key("profile"), creator_key("videos"), creator_key("video_metrics")),
-    "Syncs one creator: profile, videos, and a snapshot of every video's metrics.",
+    selection=dg.AssetSelection.assets(
+        creator_key("profile"), creator_key("videos"), creator_key("video_metrics")
+    ),
+    description="Syncs one creator: profile, videos, and a snapshot of every video's metrics.",
+    executor_def=dg.in_process_executor,
 )
 
-creator_token_job = lane_job(
+creator_token_job = dg.define_asset_job(
     "creator_token_job",
-    dg.AssetSelection.assets(creator_key("tokens")),
-    "Renews the creators' access tokens that are due.",
+    selection=dg.AssetSelection.assets(creator_key("tokens")),
+    description="Renews the creators' access tokens that are due.",
+    executor_def=dg.in_process_executor,
 )
 
 

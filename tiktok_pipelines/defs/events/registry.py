@@ -10,7 +10,6 @@ from tiktok_pipelines.partitions import CLIENTS_PARTITION
 @sensor(
     name="client_registry_sensor",
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def client_registry_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
     """Adds a `clients` partition for every client in the registry and deletes the partitions of removed

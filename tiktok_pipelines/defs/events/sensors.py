@@ -71,7 +71,6 @@ def build_webhook_queue_sensor(
     @sensor(
         name="webhook_queue_sensor",
         minimum_interval_seconds=5,
-        default_status=dg.DefaultSensorStatus.RUNNING,
         jobs=list(jobs_by_target.values()),
     )
     def webhook_queue_sensor(

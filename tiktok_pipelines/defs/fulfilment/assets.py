@@ -14,6 +14,7 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
@@ -32,7 +33,6 @@ from tiktok_pipelines.lanes.fulfilment import (
     ship_packages,
 )
 from tiktok_pipelines.lanes.orders import ClientSetupError
-from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.stores.fulfilment import (
     INVALID,
     PROCESSING,
@@ -57,13 +57,11 @@ class InvoicesConfig(dg.Config):
     )
 
 
-@dg.asset(
+@lane_asset(
+    Lane.FULFILMENT,
     key=tiktok_shop_key("invoices"),
-    partitions_def=clients_partitions,
-    group_name=Lane.FULFILMENT.value,
     deps=[vtex_orders],
     kinds={"vtex", "tiktok"},
-    code_version="1",
     check_specs=[
         client_check(
             "invoices_within_deadline",
@@ -161,13 +159,11 @@ class ShipmentsConfig(dg.Config):
     max_packages: int = Field(default=300, description="Most packages one run ships or refreshes.")
 
 
-@dg.asset(
+@lane_asset(
+    Lane.FULFILMENT,
     key=tiktok_shop_key("shipments"),
-    partitions_def=clients_partitions,
-    group_name=Lane.FULFILMENT.value,
     deps=[invoices],
     kinds={"tiktok", "vtex", "parquet"},
-    code_version="1",
     check_specs=[
         client_check(
             "shipment_dead_letter_empty",

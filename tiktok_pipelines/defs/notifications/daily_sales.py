@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import schedule
+from tiktok_pipelines.defs.automation import active_clients, schedule
 from tiktok_pipelines.defs.notifications.assets import GROUP
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.lanes.notifications.daily_sales import daily_sales_notices
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, clients_partitions
+from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 
 SALES_TIMEZONE = "America/Sao_Paulo"
@@ -64,11 +64,9 @@ def daily_sales_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     """Every day at 21:00 (São Paulo), per active client: the day's orders and gross per channel, one
     notification per client and channel."""
     day = context.scheduled_execution_time.astimezone(ZoneInfo(SALES_TIMEZONE)).date().isoformat()
-    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    for client in state.registry.list():
-        if client.status == "active" and client.client_id in partitions:
-            yield dg.RunRequest(
-                run_key=f"daily-sales:{client.client_id}:{day}",
-                partition_key=client.client_id,
-                tags={DAY_TAG: day},
-            )
+    for client in active_clients(context.instance, state.registry, with_shop=False):
+        yield dg.RunRequest(
+            run_key=f"daily-sales:{client.client_id}:{day}",
+            partition_key=client.client_id,
+            tags={DAY_TAG: day},
+        )

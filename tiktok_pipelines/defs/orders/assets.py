@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.keys import tiktok_shop_key
@@ -27,7 +28,6 @@ from tiktok_pipelines.lanes.orders import (
     VtexOrderSync,
     fetch_orders,
 )
-from tiktok_pipelines.partitions import clients_partitions
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.orders import OrderStore
 
@@ -41,12 +41,10 @@ class OrdersConfig(dg.Config):
     max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
 
 
-@dg.asset(
+@lane_asset(
+    Lane.ORDERS,
     key=tiktok_shop_key("orders"),
-    partitions_def=clients_partitions,
-    group_name=Lane.ORDERS.value,
     kinds={"tiktok", "parquet"},
-    code_version="1",
 )
 @on_the_channel_shop("tiktok_shop")
 def tiktok_orders(
@@ -84,12 +82,10 @@ def tiktok_orders(
     )
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=Lane.ORDERS.value,
+@lane_asset(
+    Lane.ORDERS,
     deps=[tiktok_orders],
     kinds={"vtex"},
-    code_version="1",
     check_specs=[
         client_check(
             FAILED_ORDERS_CHECK,

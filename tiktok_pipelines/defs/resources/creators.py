@@ -7,7 +7,8 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.creator.app import CreatorApp
-from tiktok_pipelines.defs.resources.state import StateStore, _value
+from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
+from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.lanes.creators.access import CreatorContext
 from tiktok_pipelines.settings import Settings
 
@@ -19,9 +20,7 @@ class TikTokCreators(dg.ConfigurableResource):
 
     state: StateStore
     client_key: str | None = Field(default=None, description="Client key (TIKTOK_CREATOR_CLIENT_KEY).")
-    client_secret: str | None = Field(
-        default=None, repr=False, description="Client secret (TIKTOK_CREATOR_CLIENT_SECRET), as its variable."
-    )
+    client_secret: str | None = secret_field("Client secret (TIKTOK_CREATOR_CLIENT_SECRET), as its variable.")
     authorize_url: str = Field(
         default="https://www.tiktok.com/v2/auth/authorize/", description="Consent page."
     )
@@ -44,7 +43,7 @@ class TikTokCreators(dg.ConfigurableResource):
             Settings.load(
                 {
                     "TIKTOK_CREATOR_CLIENT_KEY": self.client_key or "",
-                    "TIKTOK_CREATOR_CLIENT_SECRET": _value(self.client_secret) or "",
+                    "TIKTOK_CREATOR_CLIENT_SECRET": secret_value(self.client_secret) or "",
                     "TIKTOK_CREATOR_AUTHORIZE_URL": self.authorize_url,
                     "TIKTOK_CREATOR_API_BASE_URL": self.api_base_url,
                     "TIKTOK_CREATOR_REDIRECT_URI": self.redirect_uri or "",
@@ -66,9 +65,7 @@ class TikTokCreators(dg.ConfigurableResource):
         """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
         puts its value (for code that runs outside Dagster, and tests)."""
         app = CreatorApp.from_settings(settings)
-        secret = settings.get("TIKTOK_CREATOR_CLIENT_SECRET")
-        if secret and env_vars:
-            secret = dg.EnvVar("TIKTOK_CREATOR_CLIENT_SECRET")
+        secret = configured_secret(settings, "TIKTOK_CREATOR_CLIENT_SECRET", env_vars)
         return cls(
             state=state,
             client_key=app.client_key,

@@ -7,7 +7,7 @@ in one of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -108,16 +108,11 @@ class ParquetLake(dg.ConfigurableResource):
 
     @contextmanager
     def writer(
-        self,
-        table: str,
-        client_id: str,
-        schema: pa.Schema,
-        batch_rows: int = 5_000,
-        dictionary_columns: Sequence[str] | None = None,
-        columns_of: Callable[[list[Any]], list[Sequence[Any]]] | None = None,
+        self, table: str, client_id: str, schema: pa.Schema, **options: Any
     ) -> Iterator[ParquetRowWriter]:
-        """Stream rows into the table; published when the block ends without error."""
-        with self.lake().writer(table, client_id, schema, batch_rows, dictionary_columns, columns_of) as w:
+        """Stream rows into the table; published when the block ends without error. `options` are the lake
+        writer's (`stores.lake.ParquetLake.writer`: batch rows, dictionary columns, a columns builder)."""
+        with self.lake().writer(table, client_id, schema, **options) as w:
             yield w
 
     def write_table(self, table: str, client_id: str, data: pa.Table) -> None:

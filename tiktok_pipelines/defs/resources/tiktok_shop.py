@@ -9,7 +9,7 @@ from datetime import timedelta
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.channels.base import Capabilities, ShopAccess
+from tiktok_pipelines.channels.base import Capabilities, ShopAccess, TokenProvider
 from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
@@ -21,6 +21,7 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     parse_versions,
 )
 from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrderReader
+from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
@@ -35,7 +36,7 @@ class TikTokShop(dg.ConfigurableResource):
 
     state: StateStore
     app_key: str | None = Field(default=None, description="App key (TIKTOK_APP_KEY).")
-    app_secret: str | None = Field(default=None, repr=False, description="App secret (TIKTOK_APP_SECRET).")
+    app_secret: str | None = secret_field("App secret (TIKTOK_APP_SECRET).")
     service_id: str | None = Field(default=None, description="Service id for authorization links.")
     api_base_url: str = Field(default=DEFAULT_API_BASE_URL, description="API host.")
     auth_base_url: str = Field(default=DEFAULT_AUTH_BASE_URL, description="Token host.")
@@ -82,13 +83,20 @@ class TikTokShop(dg.ConfigurableResource):
     def app_client(self, access_token: str, shop_cipher: str | None = None) -> TikTokShopClient:
         """A client with a given token: app- and seller-level endpoints (e.g. authorized shops), and the
         shop's endpoints too when its cipher is given."""
+        return self._api_client(access_token, shop_cipher)
+
+    def _api_client(
+        self, token: TokenProvider | str, shop_cipher: str | None, shop_key: str | None = None
+    ) -> TikTokShopClient:
+        """A Partner API client with this app's credentials, hosts, versions and limits."""
         key, secret = self._credentials()
         return TikTokShopClient(
             key,
             secret,
-            access_token,
+            token,
             shop_cipher,
             base_url=self.api_base_url,
+            shop_key=shop_key,
             versions=parse_versions(self.api_versions),
             price_fields=parse_price_fields(self.price_fields),
             rate_limit_per_second=self.rate_limit_per_second,
@@ -118,27 +126,13 @@ class TikTokShop(dg.ConfigurableResource):
 
     def channel(self) -> TikTokShopChannel:
         """TikTok Shop as a `Channel`: sessions on shops, with this app's credentials, hosts and limits."""
-        key, secret = self._credentials()
 
         def client_for(access: ShopAccess) -> TikTokShopClient:
-            return TikTokShopClient(
-                key,
-                secret,
-                access.tokens,
-                access.secrets["shop_cipher"],
-                base_url=self.api_base_url,
-                shop_key=f"shop:{access.shop_id}",
-                versions=parse_versions(self.api_versions),
-                price_fields=parse_price_fields(self.price_fields),
-                rate_limit_per_second=self.rate_limit_per_second,
-                max_concurrency=self.max_concurrency,
-                timeout=self.timeout_seconds,
-                retry=RetryPolicy(attempts=self.retry_attempts),
-            )
+            return self._api_client(access.tokens, access.secrets["shop_cipher"], f"shop:{access.shop_id}")
 
         return TikTokShopChannel(
             client_for,
-            capabilities(self.rate_limit_per_second, self.max_concurrency),
+            self.capabilities(),
             app=self.app(),
             app_client=self.app_client,
         )
@@ -199,17 +193,12 @@ class TikTokShop(dg.ConfigurableResource):
         """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
         puts its value (for code that runs outside Dagster, like the CLI)."""
 
-        def secret(name: str):
-            if not settings.get(name):
-                return None
-            return dg.EnvVar(name) if env_vars else settings.get(name)
-
         parse_versions(settings.get("TIKTOK_API_VERSIONS"))  # fail at load on a bad override
         parse_price_fields(settings.get("TIKTOK_PRICE_FIELDS"))
         return cls(
             state=state,
             app_key=settings.get("TIKTOK_APP_KEY"),
-            app_secret=secret("TIKTOK_APP_SECRET"),
+            app_secret=configured_secret(settings, "TIKTOK_APP_SECRET", env_vars),
             service_id=settings.get("TIKTOK_SERVICE_ID"),
             api_base_url=settings.require("TIKTOK_API_BASE_URL"),
             auth_base_url=settings.require("TIKTOK_AUTH_BASE_URL"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.registry import Client
@@ -47,19 +48,15 @@ class Vtex(dg.ConfigurableResource):
         description="Public base URL of the receiver; VTEX calls each client's orders back (invoices, "
         "cancellations) at `{this}/vtex/marketplace/{client_id}/{token}`.",
     )
-    marketplace_callback_secret: str | None = Field(
-        default=None,
-        repr=False,
-        description="Signs the callback tokens (TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET).",
+    marketplace_callback_secret: str | None = secret_field(
+        "Signs the callback tokens (TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET)."
     )
 
     def services_endpoint(self, client_id: str | None) -> str | None:
         """The `marketplaceServicesEndpoint` of a client's orders (None: VTEX calls nothing back)."""
         if not self.marketplace_services_endpoint or not client_id:
             return None
-        secret = self.marketplace_callback_secret
-        if isinstance(secret, dg.EnvVar):  # used outside Dagster, where nothing resolved it
-            secret = secret.get_value()
+        secret = secret_value(self.marketplace_callback_secret)
         if not secret:
             raise ConfigError(
                 "VTEX_MARKETPLACE_SERVICES_ENDPOINT needs TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET: it signs the "
@@ -97,13 +94,7 @@ class Vtex(dg.ConfigurableResource):
     def from_settings(cls, settings: Settings, env_vars: bool = True) -> Vtex:
         """From the configuration; `env_vars` keeps the secret as a `dg.EnvVar` (for Definitions), False
         puts its value (for code outside Dagster)."""
-        secret = None
-        if settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET"):
-            secret = (
-                dg.EnvVar("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
-                if env_vars
-                else settings.get("TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET")
-            )
+        secret = configured_secret(settings, "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET", env_vars)
         return cls(
             base_url=settings.require("VTEX_BASE_URL"),
             pricing_base_url=settings.require("VTEX_PRICING_BASE_URL"),

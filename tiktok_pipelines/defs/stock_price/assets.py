@@ -15,13 +15,14 @@ Every asset takes the same run config `mode`:
   repaired, the dead letter tried once more.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check, client_check_result
 from tiktok_pipelines.defs.keys import tiktok_shop_key
@@ -32,15 +33,14 @@ from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.defs.stock_price.reporting import push_metadata, read_metadata, state_metadata
 from tiktok_pipelines.lanes.stock_price.pushes import SystemicError
 from tiktok_pipelines.lanes.stock_price.service import (
+    PushOutcome,
+    ReadOutcome,
     SessionOpener,
     StockPriceLane,
     StockPriceRun,
     StockPriceRunError,
 )
 from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
-from tiktok_pipelines.partitions import clients_partitions
-
-GROUP = Lane.STOCK_PRICE.value
 
 
 class StockPriceConfig(dg.Config):
@@ -123,11 +123,37 @@ def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetChe
 # ---------------------------------------------------------------- assets
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
-    kinds={"vtex", "parquet"},
-    code_version="1",
+def _vtex_read(
+    kind: str, *, check_specs: Sequence[dg.AssetCheckSpec] = ()
+) -> Callable[[Callable], dg.AssetsDefinition]:
+    """Makes the decorated function the asset that reads the run's SKUs of `kind` ("stock" or "price")
+    from VTEX: the asset takes the function's name and docstring, and the function turns the read's
+    outcome into the asset's check results."""
+
+    def build(checks: Callable[[ReadOutcome], list[dg.AssetCheckResult]]) -> dg.AssetsDefinition:
+        def read(
+            context: dg.AssetExecutionContext,
+            config: StockPriceConfig,
+            state: StateStore,
+            vtex: Vtex,
+            lake: ParquetLake,
+        ) -> dg.MaterializeResult:
+            with _lane(context, state, lake) as lane:
+                outcome = lane.read(kind, _run(context, config), vtex.client_for)
+            return dg.MaterializeResult(
+                metadata=read_metadata(outcome, context.log), check_results=checks(outcome)
+            )
+
+        read.__doc__ = checks.__doc__
+        return lane_asset(
+            Lane.STOCK_PRICE, name=checks.__name__, kinds={"vtex", "parquet"}, check_specs=list(check_specs)
+        )(read)
+
+    return build
+
+
+@_vtex_read(
+    "stock",
     check_specs=[
         client_check(
             "no_mass_stockout",
@@ -139,65 +165,44 @@ def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetChe
         )
     ],
 )
-def vtex_stock(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    vtex: Vtex,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
+def vtex_stock(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     """Available stock in VTEX (total − reserved, unlimited warehouses as `unlimited_stock_as`) of the
     client's listed SKUs, per VTEX warehouse, read with the account's bounded concurrency and turned into
     the quantity TikTok should show per TikTok warehouse (warehouse map, buffer, out-of-stock threshold,
     floor 0, maximum). Which SKUs depends on the mode; VTEX notifications pending for the client are
     claimed first. Reconcile runs replace the lake snapshot `vtex_stock`."""
-    with _lane(context, state, lake) as lane:
-        outcome = lane.read("stock", _run(context, config), vtex.client_for)
     guard = outcome.guard
-    return dg.MaterializeResult(
-        metadata=read_metadata(outcome, context.log),
-        check_results=[
-            client_check_result(
-                "no_mass_stockout",
-                outcome.client.client_id,
-                passed=not guard.blocked,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "in_stock_skus_read": guard.in_stock_before,
-                    "going_to_zero": guard.going_to_zero,
-                    "share": float(guard.share),
-                    "max_share": guard.max_share,
-                    "allowed_by_config": bool(guard.allowed),
-                },
-            )
-        ],
-    )
+    return [
+        client_check_result(
+            "no_mass_stockout",
+            outcome.client.client_id,
+            passed=not guard.blocked,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "in_stock_skus_read": guard.in_stock_before,
+                "going_to_zero": guard.going_to_zero,
+                "share": float(guard.share),
+                "max_share": guard.max_share,
+                "allowed_by_config": bool(guard.allowed),
+            },
+        )
+    ]
 
 
-@dg.asset(partitions_def=clients_partitions, group_name=GROUP, kinds={"vtex", "parquet"}, code_version="1")
-def vtex_prices(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    vtex: Vtex,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
+@_vtex_read("price")
+def vtex_prices(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     """Prices in VTEX of the client's listed SKUs: the computed price and list price on the client's
     trade policy (fixed prices and price tables applied), read with bounded concurrency within VTEX's
     pricing rate limit, turned into the price TikTok should show (markup, rounding to the client's
     ending; list price never below the price). Reconcile runs replace the lake snapshot `vtex_prices`."""
-    with _lane(context, state, lake) as lane:
-        outcome = lane.read("price", _run(context, config), vtex.client_for)
-    return dg.MaterializeResult(metadata=read_metadata(outcome, context.log))
+    return []
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
+@lane_asset(
+    Lane.STOCK_PRICE,
     key=tiktok_shop_key("stock_price_state"),
     deps=[vtex_stock, vtex_prices],
     kinds={"tiktok"},
-    code_version="1",
 )
 @on_the_channel_shop("tiktok_shop")
 def tiktok_stock_price_state(
@@ -213,84 +218,79 @@ def tiktok_stock_price_state(
     return dg.MaterializeResult(metadata=state_metadata(outcome, context.log))
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
-    key=tiktok_shop_key("inventory"),
-    deps=[vtex_stock, tiktok_stock_price_state],
-    kinds={"tiktok", "parquet"},
-    code_version="1",
-    check_specs=[_dead_letter_spec("stock", tiktok_shop_key("inventory"))],
-)
-@on_the_channel_shop("tiktok_shop")
-def tiktok_inventory(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    tiktok_shop: TikTokShop,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
+def _tiktok_push(
+    kind: str, table: str, *, deps: list, check_specs: Sequence[dg.AssetCheckSpec] = ()
+) -> Callable[[Callable], dg.AssetsDefinition]:
+    """Makes the decorated function the asset `tiktok_shop/<table>` that pushes the SKUs of `kind` ("stock"
+    or "price") to TikTok, with the dead letter's check: the asset takes the function's docstring, and the
+    function turns the push's outcome into the asset's other check results."""
+    key = tiktok_shop_key(table)
+
+    def build(checks: Callable[[PushOutcome], list[dg.AssetCheckResult]]) -> dg.AssetsDefinition:
+        def push(
+            context: dg.AssetExecutionContext,
+            config: StockPriceConfig,
+            state: StateStore,
+            tiktok_shop: TikTokShop,
+            lake: ParquetLake,
+        ) -> dg.MaterializeResult:
+            with _lane(context, state, lake) as lane:
+                outcome = lane.push(kind, _run(context, config), _shop(tiktok_shop, context))
+            metadata = push_metadata(outcome, context.log)
+            dead_letter = _dead_letter_check(kind, outcome.client.client_id, metadata)
+            return dg.MaterializeResult(metadata=metadata, check_results=[dead_letter, *checks(outcome)])
+
+        push.__doc__ = checks.__doc__
+        return lane_asset(
+            Lane.STOCK_PRICE,
+            key=key,
+            deps=deps,
+            kinds={"tiktok", "parquet"},
+            check_specs=[_dead_letter_spec(kind, key), *check_specs],
+        )(on_the_channel_shop("tiktok_shop")(push))
+
+    return build
+
+
+@_tiktok_push("stock", "inventory", deps=[vtex_stock, tiktok_stock_price_state])
+def tiktok_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     """Stock on TikTok: every SKU whose target differs from the quantities TikTok last confirmed, one
     inventory update per product carrying all its changed SKUs with every warehouse of each SKU, paced
     within the shop's rate limit. Accepted SKUs become confirmed; refused ones are recorded and retried
     next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
     letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`."""
-    with _lane(context, state, lake) as lane:
-        outcome = lane.push("stock", _run(context, config), _shop(tiktok_shop, context))
-    metadata = push_metadata(outcome, context.log)
-    return dg.MaterializeResult(
-        metadata=metadata, check_results=[_dead_letter_check("stock", outcome.client.client_id, metadata)]
-    )
+    return []
 
 
-@dg.asset(
-    partitions_def=clients_partitions,
-    group_name=GROUP,
-    key=tiktok_shop_key("prices"),
+@_tiktok_push(
+    "price",
+    "prices",
     deps=[vtex_prices, tiktok_stock_price_state],
-    kinds={"tiktok", "parquet"},
-    code_version="1",
     check_specs=[
-        _dead_letter_spec("price", tiktok_shop_key("prices")),
         client_check(
             "no_held_price_drops",
             tiktok_shop_key("prices"),
             "No price drop larger than the client's max_price_drop_share waits for a person "
             "(`tiktok-pipelines stock-price confirm-price <client>`).",
-        ),
+        )
     ],
 )
-@on_the_channel_shop("tiktok_shop")
-def tiktok_prices(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    tiktok_shop: TikTokShop,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
+def tiktok_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     """Prices on TikTok: every SKU whose price target differs from what TikTok last confirmed, one price
     update per product with all its changed SKUs. A drop larger than the client's max_price_drop_share
     from the price TikTok shows is held until confirmed (`tiktok-pipelines stock-price confirm-price`). A
     product refused as a whole (a locked price, 12019045) is retried SKU by SKU so one SKU does not hold
     back the others; refusals are retried next run, then dead-lettered. Every push goes to
     `price_history`."""
-    with _lane(context, state, lake) as lane:
-        outcome = lane.push("price", _run(context, config), _shop(tiktok_shop, context))
-    metadata = push_metadata(outcome, context.log)
-    client_id = outcome.client.client_id
-    return dg.MaterializeResult(
-        metadata=metadata,
-        check_results=[
-            _dead_letter_check("price", client_id, metadata),
-            client_check_result(
-                "no_held_price_drops",
-                client_id,
-                passed=not outcome.held,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={"held": len(outcome.held)},
-            ),
-        ],
-    )
+    return [
+        client_check_result(
+            "no_held_price_drops",
+            outcome.client.client_id,
+            passed=not outcome.held,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"held": len(outcome.held)},
+        )
+    ]
 
 
 STOCK_PRICE_ASSETS = [vtex_stock, vtex_prices, tiktok_stock_price_state, tiktok_inventory, tiktok_prices]

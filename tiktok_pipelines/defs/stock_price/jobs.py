@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import schedule
+from tiktok_pipelines.defs.automation import active_clients, client_runs, client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
     tiktok_inventory,
@@ -72,13 +72,6 @@ stock_price_full_job = _job(
 )
 
 
-def _clients(context, state: StateStore):
-    partitions = set(context.instance.get_dynamic_partitions(clients_partitions.name))
-    for client in state.registry.list():
-        if client.status == "active" and client.tiktok_shop_id and client.client_id in partitions:
-            yield client
-
-
 def reconcile_in_flight(instance: dg.DagsterInstance, client_id: str) -> str | None:
     """Why another incremental run of the client would add nothing (one is queued or running already, or
     a full reconcile is queued), or None. Realtime runs do not count: they push only the SKUs VTEX
@@ -102,7 +95,6 @@ def reconcile_in_flight(instance: dg.DagsterInstance, client_id: str) -> str | N
     name="stock_price_schedule",
     job=stock_price_job,
     cron_schedule="*/5 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
     """Every 5 minutes, an incremental stock and price run per active, authorized client: what VTEX
@@ -112,20 +104,14 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     write run per client at a time), and while it waits it also takes the new notifications, so the
     queue sensor requests no realtime run meanwhile. A client whose previous incremental run is still
     queued or running (or whose full reconcile is queued) is skipped, with the run named."""
-    stamp = context.scheduled_execution_time.strftime("%Y%m%dT%H%M")
-    requests, skipped = [], []
-    for client in _clients(context, state):
+    ready, skipped = [], []
+    for client in active_clients(context.instance, state.registry):
         reason = reconcile_in_flight(context.instance, client.client_id)
         if reason:
             skipped.append(f"{client.client_id}: {reason}")
-            continue
-        requests.append(
-            dg.RunRequest(
-                run_key=f"stock-price:{client.client_id}:{stamp}",
-                partition_key=client.client_id,
-                tags=client_write_tags(client.client_id, LANE),
-            )
-        )
+        else:
+            ready.append(client)
+    requests = client_runs(context, ready, "stock-price", lane=LANE)
     if skipped:
         context.log.info("no new run for %s", "; ".join(skipped))
     if requests:
@@ -135,24 +121,16 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
     return dg.SkipReason("no active client with a TikTok shop and a partition")
 
 
-@schedule(
-    name="stock_price_nightly_schedule",
-    job=stock_price_full_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="America/Sao_Paulo",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def stock_price_nightly_schedule(context: dg.ScheduleEvaluationContext, state: StateStore):
+stock_price_nightly_schedule = client_schedule(
+    "stock_price_nightly_schedule",
+    stock_price_full_job,
+    "0 2 * * *",
     """Every night at 02:00 (São Paulo), a full stock and price reconcile per active, authorized client:
     every listed SKU read from VTEX, TikTok's actual stock and prices read back (product search), and
-    whatever drifted pushed again; the dead letter gets one more try."""
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    requests = [
-        dg.RunRequest(
-            run_key=f"stock-price-full:{client.client_id}:{day}",
-            partition_key=client.client_id,
-            tags=client_write_tags(client.client_id, LANE),
-        )
-        for client in _clients(context, state)
-    ]
-    return requests or dg.SkipReason("no active authorized client")
+    whatever drifted pushed again; the dead letter gets one more try.""",
+    "stock-price-full",
+    skip_reason="no active authorized client",
+    stamp="%Y-%m-%d",
+    lane=LANE,
+    execution_timezone="America/Sao_Paulo",
+)

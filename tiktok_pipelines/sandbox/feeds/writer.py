@@ -17,6 +17,15 @@ def image_url(image_base_url: str, file_id: int, product: Product) -> str:
     return f"{image_base_url.rstrip('/')}/arquivos/ids/{file_id}/{product.slug[:40]}.png"
 
 
+def _active_skus(catalog: Catalog) -> Iterator[tuple[Product, Sku]]:
+    """The catalog's active SKUs of active products, with their product: the feed's items."""
+    for product in catalog.products:
+        if product.active:
+            for sku in product.skus:
+                if sku.active:
+                    yield product, sku
+
+
 def _fields(
     catalog: Catalog, product: Product, sku: Sku, image_base_url: str, prefixed_core: bool
 ) -> list[str]:
@@ -71,16 +80,10 @@ def iter_feed_chunks(
             f"<title>{escape(catalog.account)}</title>\n<link>{store}</link>\n"
             f"<description>Feed de produtos {escape(catalog.account)}</description>\n"
         )
-        for product in catalog.products:
-            if not product.active:
-                continue
-            for sku in product.skus:
-                if sku.active:
-                    yield (
-                        "<item>\n"
-                        + "\n".join(_fields(catalog, product, sku, image_base_url, False))
-                        + "\n</item>\n"
-                    )
+        for product, sku in _active_skus(catalog):
+            yield (
+                "<item>\n" + "\n".join(_fields(catalog, product, sku, image_base_url, False)) + "\n</item>\n"
+            )
         yield "</channel>\n</rss>\n"
     elif fmt == "atom":
         yield (
@@ -90,18 +93,13 @@ def iter_feed_chunks(
             f"<updated>{stamp}</updated>\n<author><name>{escape(catalog.account)}</name></author>\n"
             f"<id>{store}/XMLData/google-shopping.xml</id>\n"
         )
-        for product in catalog.products:
-            if not product.active:
-                continue
-            for sku in product.skus:
-                if not sku.active:
-                    continue
-                fields = _fields(catalog, product, sku, image_base_url, True)
-                yield (
-                    f"<entry>\n<id>{sku.sku_id}</id>\n<updated>{stamp}</updated>\n"
-                    + "\n".join(fields)
-                    + "\n</entry>\n"
-                )
+        for product, sku in _active_skus(catalog):
+            fields = _fields(catalog, product, sku, image_base_url, True)
+            yield (
+                f"<entry>\n<id>{sku.sku_id}</id>\n<updated>{stamp}</updated>\n"
+                + "\n".join(fields)
+                + "\n</entry>\n"
+            )
         yield "</feed>\n"
     else:
         raise ValueError(f"unknown feed format {fmt!r} (rss or atom)")

@@ -40,20 +40,12 @@ class TokensMixin:
 
     def _grant_tokens(self, seller_id: str) -> dict[str, Any]:
         now = time.time()
-        access = Grant(
-            "TTP_" + secrets.token_urlsafe(32),
-            seller_id,
-            f"open-{seller_id}",
-            now + self.config.access_token_ttl,
-            "access",
-        )
-        refresh = Grant(
-            "TTP_" + secrets.token_urlsafe(32),
-            seller_id,
-            f"open-{seller_id}",
-            now + self.config.refresh_token_ttl,
-            "refresh",
-        )
+
+        def grant(ttl: float, kind: str) -> Grant:
+            return Grant("TTP_" + secrets.token_urlsafe(32), seller_id, f"open-{seller_id}", now + ttl, kind)
+
+        access = grant(self.config.access_token_ttl, "access")
+        refresh = grant(self.config.refresh_token_ttl, "refresh")
         self.grants[access.token] = access
         self.grants[refresh.token] = refresh
         shops = self.shops_of(seller_id)

@@ -11,162 +11,73 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-# (id, name, children | leaf profile)
-_TREE: tuple = (
-    (
-        "601152",
-        "Roupas Femininas",
-        (
-            (
-                "601153",
-                "Blusas e Camisetas",
-                (("601155", "Camisetas", "apparel"), ("601156", "Regatas", "apparel")),
-            ),
-            (
-                "601160",
-                "Calças e Leggings",
-                (("601161", "Calças Jeans", "apparel"), ("601162", "Leggings", "apparel")),
-            ),
-        ),
-    ),
-    (
-        "824328",
-        "Roupas Masculinas",
-        (
-            (
-                "824329",
-                "Camisetas e Polos",
-                (("824330", "Camisetas", "apparel"), ("824331", "Camisas Polo", "apparel")),
-            ),
-            (
-                "824340",
-                "Calças e Bermudas",
-                (
-                    ("824341", "Calças Jeans", "apparel"),
-                    ("824342", "Calças Jogger", "apparel"),
-                    ("824343", "Bermudas", "apparel"),
-                ),
-            ),
-        ),
-    ),
-    (
-        "601303",
-        "Calçados",
-        (
-            (
-                "601304",
-                "Calçados Masculinos",
-                (("601305", "Tênis", "shoes"), ("601306", "Chuteiras", "shoes")),
-            ),
-            (
-                "601310",
-                "Calçados Femininos",
-                (("601311", "Tênis", "shoes"), ("601312", "Sandálias", "shoes")),
-            ),
-        ),
-    ),
-    (
-        "605196",
-        "Esportes e Lazer",
-        (
-            (
-                "605197",
-                "Basquete",
-                (
-                    ("605198", "Bolas de Basquete", "sports"),
-                    ("605199", "Tabelas e Aros", "sports"),
-                    ("605200", "Redes de Basquete", "sports"),
-                ),
-            ),
-            (
-                "605210",
-                "Fitness e Musculação",
-                (
-                    ("605211", "Halteres e Pesos", "sports"),
-                    ("605212", "Tapetes de Yoga", "sports"),
-                    ("605213", "Cordas de Pular", "sports"),
-                ),
-            ),
-        ),
-    ),
-    (
-        "600001",
-        "Casa e Cozinha",
-        (
-            (
-                "600002",
-                "Utensílios de Cozinha",
-                (
-                    ("600003", "Garrafas Térmicas", "home"),
-                    ("600004", "Panelas e Frigideiras", "home"),
-                    ("600005", "Canecas e Xícaras", "home"),
-                ),
-            ),
-            (
-                "600010",
-                "Decoração",
-                (
-                    ("600011", "Almofadas", "home"),
-                    ("600012", "Vasos", "home"),
-                    ("600013", "Luminárias", "electronics"),
-                ),
-            ),
-        ),
-    ),
-    (
-        "601739",
-        "Celulares e Eletrônicos",
-        (
-            (
-                "601740",
-                "Áudio e Vídeo",
-                (
-                    ("601741", "Fones de Ouvido", "electronics"),
-                    ("601742", "Caixas de Som", "electronics"),
-                    ("601743", "Microfones", "electronics"),
-                ),
-            ),
-            (
-                "601750",
-                "Acessórios para Celular",
-                (
-                    ("601751", "Carregadores", "electronics"),
-                    ("601752", "Cabos", "electronics"),
-                    ("601753", "Capas e Películas", "accessory"),
-                ),
-            ),
-        ),
-    ),
-    (
-        "601450",
-        "Beleza e Cuidados Pessoais",
-        (
-            (
-                "601451",
-                "Cuidados com a Pele",
-                (
-                    ("601452", "Hidratantes", "beauty"),
-                    ("601453", "Protetores Solares", "beauty"),
-                    ("601454", "Séruns Faciais", "beauty"),
-                ),
-            ),
-        ),
-    ),
-    (
-        "824584",
-        "Malas e Bolsas",
-        (
-            (
-                "824585",
-                "Mochilas",
-                (("824586", "Mochilas Escolares", "bags"), ("824587", "Mochilas Casuais", "bags")),
-            ),
-            ("824590", "Bolsas", (("824591", "Bolsas Transversais", "bags"),)),
-            ("824595", "Malas de Viagem", "bags"),
-        ),
-    ),
-    ("600024", "Brinquedos e Hobbies", (("600025", "Jogos de Tabuleiro", "toys"),)),
-)
+# One category a line, indented four spaces under its parent: `id name`, and after a colon the leaf
+# profile of a leaf (its rules and attributes, `_PROFILES`).
+_TREE = """
+601152 Roupas Femininas
+    601153 Blusas e Camisetas
+        601155 Camisetas: apparel
+        601156 Regatas: apparel
+    601160 Calças e Leggings
+        601161 Calças Jeans: apparel
+        601162 Leggings: apparel
+824328 Roupas Masculinas
+    824329 Camisetas e Polos
+        824330 Camisetas: apparel
+        824331 Camisas Polo: apparel
+    824340 Calças e Bermudas
+        824341 Calças Jeans: apparel
+        824342 Calças Jogger: apparel
+        824343 Bermudas: apparel
+601303 Calçados
+    601304 Calçados Masculinos
+        601305 Tênis: shoes
+        601306 Chuteiras: shoes
+    601310 Calçados Femininos
+        601311 Tênis: shoes
+        601312 Sandálias: shoes
+605196 Esportes e Lazer
+    605197 Basquete
+        605198 Bolas de Basquete: sports
+        605199 Tabelas e Aros: sports
+        605200 Redes de Basquete: sports
+    605210 Fitness e Musculação
+        605211 Halteres e Pesos: sports
+        605212 Tapetes de Yoga: sports
+        605213 Cordas de Pular: sports
+600001 Casa e Cozinha
+    600002 Utensílios de Cozinha
+        600003 Garrafas Térmicas: home
+        600004 Panelas e Frigideiras: home
+        600005 Canecas e Xícaras: home
+    600010 Decoração
+        600011 Almofadas: home
+        600012 Vasos: home
+        600013 Luminárias: electronics
+601739 Celulares e Eletrônicos
+    601740 Áudio e Vídeo
+        601741 Fones de Ouvido: electronics
+        601742 Caixas de Som: electronics
+        601743 Microfones: electronics
+    601750 Acessórios para Celular
+        601751 Carregadores: electronics
+        601752 Cabos: electronics
+        601753 Capas e Películas: accessory
+601450 Beleza e Cuidados Pessoais
+    601451 Cuidados com a Pele
+        601452 Hidratantes: beauty
+        601453 Protetores Solares: beauty
+        601454 Séruns Faciais: beauty
+824584 Malas e Bolsas
+    824585 Mochilas
+        824586 Mochilas Escolares: bags
+        824587 Mochilas Casuais: bags
+    824590 Bolsas
+        824591 Bolsas Transversais: bags
+    824595 Malas de Viagem: bags
+600024 Brinquedos e Hobbies
+    600025 Jogos de Tabuleiro: toys
+"""
 
 _COLORS = ("Preto", "Branco", "Azul", "Vermelho", "Verde", "Rosa", "Cinza", "Amarelo", "Bege", "Marrom")
 _APPAREL_SIZES = ("PP", "P", "M", "G", "GG", "XGG")
@@ -331,19 +242,19 @@ class TikTokCategory:
 def build_category_tree() -> dict[str, TikTokCategory]:
     """Every category by id; `parent_id` "0" marks a root, as on the platform."""
     out: dict[str, TikTokCategory] = {}
-
-    def walk(nodes: tuple, parent: str) -> None:
-        for cat_id, name, rest in nodes:
-            leaf = isinstance(rest, str)
-            out[cat_id] = TikTokCategory(
-                id=cat_id, parent_id=parent, local_name=name, is_leaf=leaf, profile=rest if leaf else None
-            )
-            if parent != "0":
-                out[parent].children.append(cat_id)
-            if not leaf:
-                walk(rest, cat_id)
-
-    walk(_TREE, "0")
+    path = ["0"]  # the ids from the root down to the line's parent
+    for line in _TREE.strip("\n").splitlines():
+        depth = (len(line) - len(line.lstrip())) // 4
+        cat_id, _, rest = line.strip().partition(" ")
+        name, _, profile = rest.partition(": ")
+        del path[depth + 1 :]
+        parent = path[-1]
+        out[cat_id] = TikTokCategory(
+            id=cat_id, parent_id=parent, local_name=name, is_leaf=bool(profile), profile=profile or None
+        )
+        if parent != "0":
+            out[parent].children.append(cat_id)
+        path.append(cat_id)
     # A category the demo shop may not sell in: listing in it is refused.
     out["600025"].permission_statuses = ("INVITE_ONLY",)
     return out

@@ -90,6 +90,17 @@ def time_filter(items: list[dict[str, Any]], body: dict[str, Any], lt: str = "lt
     return items
 
 
+def matching(
+    items: list[dict[str, Any]], body: dict[str, Any], equal: dict[str, str]
+) -> list[dict[str, Any]]:
+    """`items` whose field equals the body's value, for each body key the body gives (`equal`: body key →
+    field), and within the body's time windows (`time_filter`)."""
+    for body_key, field_name in equal.items():
+        if body.get(body_key):
+            items = [i for i in items if i[field_name] == body[body_key]]
+    return time_filter(items, body)
+
+
 def id_list(body: dict[str, Any], key: str) -> list[str]:
     """A list of string ids from the body (absent → empty); anything else is a param error."""
     value = body.get(key) or []

@@ -15,7 +15,7 @@ from typing import Any
 
 from tiktok_pipelines.core.nfe import is_valid_access_key
 from tiktok_pipelines.sandbox.tiktok_shop.answers import package_summary, without_absent
-from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body, paginate, sort_items, time_filter
+from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body, matching, paginate, sort_items
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop, parse_money, unix_now
@@ -167,10 +167,7 @@ class FulfilmentMixin:
 def h_search_packages(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     body = json_body(ctx)
-    packages = list(ctx.shop.packages.values())
-    if body.get("package_status"):
-        packages = [p for p in packages if p["package_status"] == body["package_status"]]
-    packages = time_filter(packages, body)
+    packages = matching(list(ctx.shop.packages.values()), body, {"package_status": "package_status"})
     page = paginate(ctx, sort_items(ctx, packages), "packages", 1, 50)
     page["packages"] = [package_summary(p) for p in page["packages"]]
     return page

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
-from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body, paginate, sort_items, time_filter
+from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body, matching, paginate, sort_items
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
 from tiktok_pipelines.sandbox.tiktok_shop.seed import BR_CITIES, FIRST_NAMES, LAST_NAMES
@@ -360,12 +360,9 @@ class OrdersMixin:
 def h_search_orders(ctx: Ctx) -> dict[str, Any]:
     assert ctx.shop
     body = json_body(ctx)
-    orders = list(ctx.shop.orders.values())
-    if body.get("order_status"):
-        orders = [o for o in orders if o["status"] == body["order_status"]]
-    orders = time_filter(orders, body)
-    if body.get("buyer_user_id"):
-        orders = [o for o in orders if o["user_id"] == body["buyer_user_id"]]
+    orders = matching(
+        list(ctx.shop.orders.values()), body, {"order_status": "status", "buyer_user_id": "user_id"}
+    )
     return paginate(ctx, sort_items(ctx, orders), "orders", 1, 100)
 
 

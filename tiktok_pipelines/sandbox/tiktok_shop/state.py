@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -86,18 +86,7 @@ class Switches:
     rate_limit_enabled: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "error_code": self.error_code,
-            "error_http_status": self.error_http_status,
-            "burst_429": self.burst_429,
-            "rate_429": self.rate_429,
-            "timeout_rate": self.timeout_rate,
-            "timeout_ms": self.timeout_ms,
-            "rate_limit_per_second": self.rate_limit_per_second,
-            "rate_limit_enabled": self.rate_limit_enabled,
-        }
+        return asdict(self)
 
 
 @dataclass
