@@ -35,6 +35,7 @@ from tenacity import RetryCallState
 
 from tiktok_pipelines.core.money import from_cents
 from tiktok_pipelines.http import (
+    HttpApiClient,
     RateLimiter,
     RetryableError,
     RetryPolicy,
@@ -444,7 +445,7 @@ def _error_fields(body: Any, text: str) -> tuple[str | None, str]:
 
 
 # ---------------------------------------------------------------- the client
-class VtexClient:
+class VtexClient(HttpApiClient):
     """A VTEX store's APIs, bound to one account and its credentials.
 
     Thread-safe; use it as a context manager (or call `close()`) to release connections. Bulk helpers
@@ -490,15 +491,6 @@ class VtexClient:
 
     def __repr__(self) -> str:
         return f"VtexClient(account={self.account.account!r}, base={self._bases['core']!r})"
-
-    def __enter__(self) -> VtexClient:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # ------------------------------------------------------------ plumbing
     def _count(self, key: str, n: int = 1) -> None:

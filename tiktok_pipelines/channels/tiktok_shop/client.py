@@ -35,6 +35,7 @@ from pydantic import SecretStr
 from tiktok_pipelines.channels.base import errors as channel_errors
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
+    HttpApiClient,
     Outcome,
     RateLimiter,
     RateLimiters,
@@ -541,7 +542,7 @@ def _envelope(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and "code" in body else None
 
 
-class TikTokAuthClient:
+class TikTokAuthClient(HttpApiClient):
     """The token host: exchanges an auth code for tokens and refreshes them (reference §2)."""
 
     def __init__(
@@ -565,15 +566,6 @@ class TikTokAuthClient:
 
     def __repr__(self) -> str:
         return f"TikTokAuthClient(app_key={self.app_key!r}, base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokAuthClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def get_token(self, auth_code: str) -> TokenSet:
         """Exchanges a (single-use) auth code: `grant_type=authorized_code`."""
@@ -677,7 +669,7 @@ def _every_page(search_name: str, page_size: int) -> Callable[..., Iterator[dict
     return every
 
 
-class TikTokShopClient:
+class TikTokShopClient(HttpApiClient):
     """The Partner API for one shop (`shop_cipher` given) or for app/seller-level calls only (no cipher).
 
     Every request is signed; `shop_cipher` is added exactly on shop-scoped endpoints. Retries (with
@@ -739,15 +731,6 @@ class TikTokShopClient:
         return (
             f"TikTokShopClient(app_key={self.app_key!r}, shop={self.shop_key!r}, base_url={self.base_url!r})"
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokShopClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing
     def path(self, method: str, family: str, rest: str) -> str:
