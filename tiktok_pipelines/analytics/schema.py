@@ -84,12 +84,14 @@ DAY = _c(
     "Calendar date of `created_at` in the reporting time zone (`build_info.timezone`, default "
     "America/Sao_Paulo).",
 )
+SALES_DAY = _c("day", "DATE", "The orders' `day` (reporting time zone).")
 CURRENCY = _c("currency", "VARCHAR", "ISO currency code of the money columns (BRL).")
 PERIOD = _c(
     "period", "VARCHAR", "Length of the period: `day`, `week` (Monday to Sunday), `month` or `all_time`."
 )
 PERIOD_START = _c("period_start", "DATE", "First day of the period.")
 PERIOD_END = _c("period_end", "DATE", "Day after the last day of the period (exclusive end).")
+SOURCE = _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`.")
 CHANNEL_PRODUCT_ID = _c(
     "channel_product_id", "VARCHAR", "The channel's product id (a product groups its SKUs)."
 )
@@ -210,7 +212,7 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            SALES_DAY,
             CURRENCY,
             ORDERS,
             _c("cancelled_orders", "BIGINT", "Orders placed that day that are now cancelled."),
@@ -241,7 +243,7 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            SALES_DAY,
             CURRENCY,
             CHANNEL_PRODUCT_ID,
             CHANNEL_SKU_ID,
@@ -349,7 +351,7 @@ TABLES: tuple[Table, ...] = (
                 "Calendar date of receipt (webhooks) or of the call (API) in the reporting time zone.",
             ),
             _c("kind", "VARCHAR", "`webhook` (events received) or `api` (calls made)."),
-            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            SOURCE,
             _c(
                 "event_type",
                 "VARCHAR",
@@ -389,7 +391,7 @@ TABLES: tuple[Table, ...] = (
             CLIENT_ID,
             _c("channel", "VARCHAR", "The sales channel the calls served (`tiktok_shop`)."),
             _c("day", "DATE", "Calendar date of the calls in the reporting time zone."),
-            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            SOURCE,
             _c("lane", "VARCHAR", "catalog, stock_price, orders, fulfilment or tokens."),
             _c("operation", "VARCHAR", "The API operation."),
             _c(
