@@ -242,7 +242,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from tiktok_pipelines.sandbox.server import ServerThread, free_port
+    from tiktok_pipelines.sandbox.server import ServerThread
     from tiktok_pipelines.sandbox.world import (
         DEMO_ACCOUNT,
         DEMO_VTEX_WEBHOOK_SECRET,
@@ -255,14 +255,7 @@ def main() -> None:
     home = work / "dagster_home"
     home.mkdir()
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
-    config = SandboxConfig(
-        feeds_port=free_port(),
-        tiktok_port=free_port(),
-        vtex_port=free_port(),
-        receiver_port=free_port(),
-        products=args.products,
-        seed=args.seed,
-    )
+    config = SandboxConfig.on_free_ports(products=args.products, seed=args.seed)
     world = SandboxWorld(config)
     env = {
         **os.environ,

@@ -200,18 +200,12 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
 
 
 def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
-    from tiktok_pipelines.sandbox.server import ServerThread, free_port
+    from tiktok_pipelines.sandbox.server import ServerThread
     from tiktok_pipelines.sandbox.supervisor import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 
     work = Path(tempfile.mkdtemp(prefix="ttp-bench-e2e-"))
-    config = SandboxConfig(
-        feeds_port=free_port(),
-        tiktok_port=free_port(),
-        vtex_port=free_port(),
-        receiver_port=free_port(),
-        products=60,
-    )
+    config = SandboxConfig.on_free_ports(products=60)
     world = SandboxWorld(config)
     servers = [ServerThread(a.app, port=a.port).start() for a in world.apps()]
     home = work / "dagster_home"

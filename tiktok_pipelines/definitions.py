@@ -7,6 +7,7 @@ import dagster as dg
 from tiktok_pipelines.defs import (
     analytics,
     catalog,
+    creators,
     events,
     fulfilment,
     notifications,
@@ -28,5 +29,6 @@ defs = dg.Definitions.merge(
     analytics.defs,
     events.defs,
     notifications.defs,
+    creators.defs,
     dg.Definitions(resources=build_resources(settings)),
 )

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -51,21 +51,33 @@ class RateLimiter:
             self._tat = max(self._tat, time.monotonic() + seconds)
 
 
-class RateLimiters:
-    """Limiters by key (e.g. shop + endpoint), created on first use, shared by the whole process."""
+L = TypeVar("L")
 
-    def __init__(self, rate: float, burst: int = 1):
-        self.rate = rate
-        self.burst = burst
-        self._limiters: dict[str, RateLimiter] = {}
+
+class KeyedLimiters(Generic[L]):
+    """One limiter per key (e.g. shop + endpoint), made by `make` on first use, shared by the whole
+    process."""
+
+    def __init__(self, make: Callable[[], L]):
+        self._make = make
+        self._limiters: dict[str, L] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> RateLimiter:
+    def get(self, key: str) -> L:
         with self._lock:
             limiter = self._limiters.get(key)
             if limiter is None:
-                limiter = self._limiters[key] = RateLimiter(self.rate, self.burst)
+                limiter = self._limiters[key] = self._make()
             return limiter
+
+
+class RateLimiters(KeyedLimiters[RateLimiter]):
+    """`RateLimiter`s of one rate and burst, by key."""
+
+    def __init__(self, rate: float, burst: int = 1):
+        super().__init__(lambda: RateLimiter(rate, burst))
+        self.rate = rate
+        self.burst = burst
 
 
 class HttpApiClient:

@@ -1,4 +1,5 @@
-"""The one partitioning of the project: one partition per client (merchant)."""
+"""The partitionings of the project: one partition per client (merchant), and one per TikTok creator
+account for the creator assets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import dagster as dg
 
 CLIENTS_PARTITION = "clients"
 clients_partitions = dg.DynamicPartitionsDefinition(name=CLIENTS_PARTITION)
+
+CREATORS_PARTITION = "creators"
+creators_partitions = dg.DynamicPartitionsDefinition(name=CREATORS_PARTITION)
 
 # Runs that write to a client's shop carry this tag; dagster.yaml allows one run per value at a time.
 CLIENT_WRITES_TAG = "tiktok_pipelines/client_writes"

@@ -173,6 +173,71 @@ VARIABLES: tuple[Variable, ...] = (
         "30",
         "How long an authorization link from `tiktok-pipelines oauth url` stays valid.",
     ),
+    # -- TikTok creator accounts (TikTok for Developers: Login Kit, Display API)
+    Variable(
+        "TIKTOK_CREATOR_CLIENT_KEY", None, "Client key of the TikTok for Developers app creators connect to."
+    ),
+    Variable(
+        "TIKTOK_CREATOR_CLIENT_SECRET",
+        None,
+        "Client secret of the TikTok for Developers app (token exchange, renewal, revocation).",
+        secret=True,
+    ),
+    Variable(
+        "TIKTOK_CREATOR_AUTHORIZE_URL",
+        "https://www.tiktok.com/v2/auth/authorize/",
+        "Login Kit consent page creators are sent to.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_API_BASE_URL",
+        "https://open.tiktokapis.com",
+        "TikTok for Developers API host (`/v2/oauth/token/`, `/v2/user/info/`, `/v2/video/list/`, ...).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_REDIRECT_URI",
+        None,
+        "Redirect URI registered on the app, exactly: `https://<receiver>/oauth/tiktok-creator/callback`.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_SCOPES",
+        "user.info.basic,user.info.profile,user.info.stats,video.list",
+        "Scopes asked for at consent (a creator may grant fewer; fields of a scope not granted are never asked).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_APP_TYPE",
+        "web",
+        "Type of the app on TikTok for Developers: `web` (no PKCE), `desktop` or `mobile` (PKCE on every "
+        "consent link and code exchange).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_PKCE_ENCODING",
+        "base64url",
+        "How the PKCE challenge is written: `base64url` (RFC 7636 S256) or `hex` (hex SHA-256, as TikTok's "
+        "desktop sample is reported to send; unconfirmed).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_RATE_LIMIT_PER_MINUTE",
+        "600",
+        "Calls per endpoint in any sliding minute the creator client allows itself (TikTok's Display API limit).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_RENEW_AT_SHARE",
+        "0.25",
+        "A creator's access token is renewed once less than this share of the lifetime its token answer gave "
+        "is left.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_STATE_TTL_MINUTES",
+        "10",
+        "How long a creator's consent link (its `state`) stays valid.",
+    ),
+    Variable("TIKTOK_CREATOR_TIMEOUT_SECONDS", "30", "Timeout of one TikTok for Developers request."),
+    Variable(
+        "TIKTOK_PIPELINES_API_KEY",
+        None,
+        "Key of the receiver's creator JSON API (`Authorization: Bearer <key>`); the API answers 503 without it.",
+        secret=True,
+    ),
     # -- the project's HTTP receiver (OAuth callback, webhooks)
     Variable(
         "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."

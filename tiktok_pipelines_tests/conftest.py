@@ -91,13 +91,7 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def sandbox_world() -> SandboxWorld:
     """A small sandbox world on free ports (not yet served)."""
-    cfg = SandboxConfig(
-        feeds_port=free_port(),
-        tiktok_port=free_port(),
-        vtex_port=free_port(),
-        receiver_port=free_port(),
-        products=40,
-    )
+    cfg = SandboxConfig.on_free_ports(products=40)
     return SandboxWorld(cfg)
 
 

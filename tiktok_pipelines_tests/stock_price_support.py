@@ -12,7 +12,6 @@ from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS, tiktok_stock_price_state
 from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, mode_config
 from tiktok_pipelines.sandbox.catalog import generate_catalog
-from tiktok_pipelines.sandbox.server import free_port
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.db import StateDB
@@ -44,9 +43,7 @@ def fast_resources(sandbox: SandboxWorld, **env: str) -> dict:
 
 def world_of(products: int, warehouses: tuple[str, ...] = ("1_1",)) -> SandboxWorld:
     """A sandbox world on free ports whose demo store has `products` products in `warehouses`."""
-    config = SandboxConfig(
-        feeds_port=free_port(), tiktok_port=free_port(), vtex_port=free_port(), receiver_port=free_port()
-    )
+    config = SandboxConfig.on_free_ports()
     catalog = generate_catalog(products, seed=config.seed, account=DEMO_ACCOUNT, warehouses=warehouses)
     return SandboxWorld(config, catalogs={DEMO_ACCOUNT: catalog})
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import duckdb
 import pyarrow as pa
 
+from tiktok_pipelines.analytics.creators import CREATOR_SOURCE_TABLES, creator_relations
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME, duckdb_type
 from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
 from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
@@ -21,6 +22,8 @@ from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, App
 
 # Sources the build reads; price history stays in the lake (no table is made of it yet).
 SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")
+# With the creator tables (folders per creator, not per client).
+ALL_SOURCE_TABLES = (*SOURCE_TABLES, *CREATOR_SOURCE_TABLES)
 
 EVENT_LOG_SCHEMA = pa.schema(
     [
@@ -114,7 +117,7 @@ def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
 def define_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
     """Temporary views `src_<table>` (every row) and `cur_<table>` (newest per key), and `src_event_log`."""
     _check_timezone(con, inputs.timezone)
-    for name in SOURCE_TABLES:
+    for name in ALL_SOURCE_TABLES:
         table = APPEND_ONLY_TABLES[name]
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW src_{name} AS {source_select(con, table, inputs.files.get(name, ()))}"
@@ -392,6 +395,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             FROM src_sync_log WHERE result = 'failed'
             GROUP BY client_id, channel, day, source, lane, operation, error_code""",
         ),
+        *creator_relations(inputs.timezone, inputs.top_n),
     ]
 
 
@@ -423,7 +427,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, log=None) 
 
 def _insert_build_info(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
     con.execute(TABLES_BY_NAME["build_info"].ddl())
-    files = [f for name in SOURCE_TABLES for f in inputs.files.get(name, ())]
+    files = [f for name in ALL_SOURCE_TABLES for f in inputs.files.get(name, ())]
     rows = 0
     if files:
         rows = con.execute(

@@ -22,6 +22,8 @@ from tiktok_pipelines.stores.lake import Lake
 
 MANIFEST_KEY = b"tiktok_pipelines.compacted_from"
 COMPACTED_SUFFIX = "-compacted.parquet"
+# The folder of a part: a client's (`client_id=`), or a creator's for the creator tables.
+PARTITION_COLUMNS = ("client_id", "creator_id")
 
 
 def part_name(key: str) -> str:
@@ -33,14 +35,15 @@ def is_part(key: str, table: str) -> bool:
     return (
         len(pieces) == 3
         and pieces[0] == table
-        and pieces[1].startswith("client_id=")
+        and pieces[1].partition("=")[0] in PARTITION_COLUMNS
         and pieces[2].startswith("part-")
         and pieces[2].endswith(".parquet")
     )
 
 
 def client_of(key: str) -> str:
-    return key.split("/")[1][len("client_id=") :]
+    """The value of the part's folder: the client's id (a creator's, for the creator tables)."""
+    return key.split("/")[1].partition("=")[2]
 
 
 def part_stamp(key: str) -> str:

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from tiktok_pipelines.analytics.build import EVENT_LOG_SCHEMA, SOURCE_TABLES, BuildInputs, build_tables
+from tiktok_pipelines.analytics.build import ALL_SOURCE_TABLES, EVENT_LOG_SCHEMA, BuildInputs, build_tables
 from tiktok_pipelines.analytics.lake import LakeFiles, TableParts, fingerprint, list_parts
 from tiktok_pipelines.analytics.publish import (
     building_path,
@@ -109,7 +109,7 @@ def event_log_watermark(db: StateDB) -> str:
 
 def inputs_fingerprint(lake: Lake, db: StateDB) -> str:
     """A digest of everything a build reads; equal digests build equal tables (but for `built_at`)."""
-    keys = [k for t in SOURCE_TABLES for k in list_parts(lake, t)]
+    keys = [k for t in ALL_SOURCE_TABLES for k in list_parts(lake, t)]
     return fingerprint(keys, event_log_watermark(db))
 
 
@@ -147,9 +147,9 @@ def refresh(
             log.warning("removed %s, left by a build that did not finish", stale.name)
 
     files = LakeFiles(lake, mirror_dir(path))
-    keys = {t: list_parts(lake, t) for t in SOURCE_TABLES}
+    keys = {t: list_parts(lake, t) for t in ALL_SOURCE_TABLES}
     watermark = event_log_watermark(db)
-    parts: dict[str, TableParts] = {t: files.resolve(keys[t]) for t in SOURCE_TABLES}
+    parts: dict[str, TableParts] = {t: files.resolve(keys[t]) for t in ALL_SOURCE_TABLES}
     events = read_event_log(db)
     inputs = BuildInputs(
         files={t: p.paths for t, p in parts.items()},
@@ -157,7 +157,7 @@ def refresh(
         timezone=options.timezone,
         as_of=built_at,
         top_n=options.top_n,
-        fingerprint=fingerprint([k for t in SOURCE_TABLES for k in keys[t]], watermark),
+        fingerprint=fingerprint([k for t in ALL_SOURCE_TABLES for k in keys[t]], watermark),
     )
 
     built = building_path(path, uuid.uuid4().hex[:12])

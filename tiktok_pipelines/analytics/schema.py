@@ -112,6 +112,17 @@ PLATFORM_DISCOUNT = _c(
 DISCOUNTS = _c("discounts", AMOUNT, "seller_discount + platform_discount.")
 NET = _c("net", AMOUNT, "gross − discounts: what buyers paid for the goods, without shipping and tax.")
 
+CREATOR_ID = _c(
+    "creator_id", "VARCHAR", "The TikTok creator account (the partition key of the creator assets)."
+)
+DURATION_BUCKET = _c(
+    "duration_bucket",
+    "VARCHAR",
+    "Length class: `<15s`, `15-30s`, `30-60s`, `1-3min`, `3min+` (or `unknown`).",
+)
+VIEWS = _c("views", "BIGINT", "Views.")
+ENGAGEMENT_RATE = _c("engagement_rate", "DOUBLE", "(likes + comments + shares) / views; NULL without views.")
+
 TABLES: tuple[Table, ...] = (
     Table(
         "orders",
@@ -429,6 +440,141 @@ TABLES: tuple[Table, ...] = (
             _listing("ingested_at", "When this version was written to the lake (UTC)."),
         ),
         "client_id, seller_sku",
+    ),
+    Table(
+        "creator_growth_daily",
+        "one row per (creator_id, day): the last profile snapshot of the creator's local day",
+        "A TikTok creator's audience per day: followers, following, likes and videos, and their change "
+        "since the previous day with a snapshot. A count whose scope the creator did not grant is NULL.",
+        (
+            CREATOR_ID,
+            _c("day", "DATE", "Calendar date of the snapshot in the creator's time zone."),
+            _c("snapshot_at", "TIMESTAMPTZ", "When the profile was read (UTC)."),
+            _c("followers", "BIGINT", "Followers."),
+            _c("following", "BIGINT", "Accounts the creator follows."),
+            _c("likes", "BIGINT", "Likes received over all videos."),
+            _c("videos", "BIGINT", "Public videos."),
+            _c("followers_change", "BIGINT", "followers − the previous snapshot day's."),
+            _c("likes_change", "BIGINT", "likes − the previous snapshot day's."),
+            _c("videos_change", "BIGINT", "videos − the previous snapshot day's."),
+        ),
+        "creator_id, day DESC",
+        asset=False,
+    ),
+    Table(
+        "creator_video_performance",
+        "one row per (creator_id, video_id): the newest metrics snapshot",
+        "Each video of a creator with its latest counts, its engagement rate and its growth since the "
+        "snapshot before.",
+        (
+            CREATOR_ID,
+            _c("video_id", "VARCHAR", "TikTok's video id."),
+            _c("created_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
+            _c("posted_day", "DATE", "Posting date in the creator's time zone."),
+            _c(
+                "posted_weekday",
+                "BIGINT",
+                "ISO weekday of posting in the creator's time zone (1 Monday … 7 Sunday).",
+            ),
+            _c("posted_hour", "BIGINT", "Hour of posting (0–23) in the creator's time zone."),
+            _c("title", "VARCHAR", "Title."),
+            _c("description", "VARCHAR", "Description."),
+            _c("duration_seconds", "INTEGER", "Length in seconds."),
+            DURATION_BUCKET,
+            _c("share_url", "VARCHAR", "Public link."),
+            _c(
+                "snapshot_at",
+                "TIMESTAMPTZ",
+                "When the counts were read (UTC); NULL before the first snapshot.",
+            ),
+            VIEWS,
+            _c("likes", "BIGINT", "Likes."),
+            _c("comments", "BIGINT", "Comments."),
+            _c("shares", "BIGINT", "Shares."),
+            ENGAGEMENT_RATE,
+            _c("previous_snapshot_at", "TIMESTAMPTZ", "The snapshot before (UTC)."),
+            _c("views_growth", "BIGINT", "views − the previous snapshot's."),
+            _c("likes_growth", "BIGINT", "likes − the previous snapshot's."),
+            _c("comments_growth", "BIGINT", "comments − the previous snapshot's."),
+            _c("shares_growth", "BIGINT", "shares − the previous snapshot's."),
+        ),
+        "creator_id, views DESC",
+        asset=False,
+    ),
+    Table(
+        "creator_best_videos",
+        "one row per (creator_id, rank): the top videos by engagement rate",
+        "A creator's best videos: those with views, ranked by engagement rate, then views.",
+        (
+            _c("rank", "BIGINT", "1 is the best."),
+            CREATOR_ID,
+            _c("video_id", "VARCHAR", "TikTok's video id."),
+            _c("created_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
+            _c("title", "VARCHAR", "Title."),
+            _c("duration_seconds", "INTEGER", "Length in seconds."),
+            VIEWS,
+            _c("likes", "BIGINT", "Likes."),
+            _c("comments", "BIGINT", "Comments."),
+            _c("shares", "BIGINT", "Shares."),
+            ENGAGEMENT_RATE,
+            _c("views_growth", "BIGINT", "views gained since the previous snapshot."),
+        ),
+        "creator_id, rank",
+        asset=False,
+    ),
+    Table(
+        "creator_hashtags",
+        "one row per (creator_id, hashtag)",
+        "Hashtags of a creator's titles and descriptions (lower-cased, each counted once per video): how "
+        "often used, the reach of the videos using them and their engagement.",
+        (
+            CREATOR_ID,
+            _c("hashtag", "VARCHAR", "The hashtag without `#`, lower case."),
+            _c("videos", "BIGINT", "Videos using it."),
+            _c("views", "BIGINT", "Σ views of those videos (reach)."),
+            _c("likes", "BIGINT", "Σ likes."),
+            _c("comments", "BIGINT", "Σ comments."),
+            _c("shares", "BIGINT", "Σ shares."),
+            _c("avg_views", "DOUBLE", "views / videos."),
+            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+        ),
+        "creator_id, views DESC",
+        asset=False,
+    ),
+    Table(
+        "creator_posting_times",
+        "one row per (creator_id, weekday, hour) with at least one video posted",
+        "When a creator's videos do best, by weekday and hour of posting in the creator's time zone; "
+        "rank 1 is the best posting time so far.",
+        (
+            CREATOR_ID,
+            _c("weekday", "BIGINT", "ISO weekday (1 Monday … 7 Sunday)."),
+            _c("weekday_name", "VARCHAR", "Its English name."),
+            _c("hour", "BIGINT", "Hour (0–23)."),
+            _c("videos", "BIGINT", "Videos posted in that slot."),
+            _c("views", "BIGINT", "Σ views."),
+            _c("avg_views", "DOUBLE", "views / videos."),
+            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+            _c("rank", "BIGINT", "By engagement_rate, then avg_views; 1 is the best slot."),
+        ),
+        "creator_id, rank",
+        asset=False,
+    ),
+    Table(
+        "creator_formats",
+        "one row per (creator_id, duration_bucket)",
+        "How a creator's videos do by length.",
+        (
+            CREATOR_ID,
+            DURATION_BUCKET,
+            _c("videos", "BIGINT", "Videos of that length."),
+            _c("avg_duration_seconds", "DOUBLE", "Their average length."),
+            _c("views", "BIGINT", "Σ views."),
+            _c("avg_views", "DOUBLE", "views / videos."),
+            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+        ),
+        "creator_id, duration_bucket",
+        asset=False,
     ),
     Table(
         "build_info",

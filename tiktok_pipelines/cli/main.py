@@ -13,6 +13,7 @@ from tiktok_pipelines.cli.brands import brands
 from tiktok_pipelines.cli.catalog import catalog
 from tiktok_pipelines.cli.categories import categories
 from tiktok_pipelines.cli.clients import clients
+from tiktok_pipelines.cli.creators import creators
 from tiktok_pipelines.cli.demo import demo
 from tiktok_pipelines.cli.events import events
 from tiktok_pipelines.cli.fulfilment import fulfilment
@@ -31,6 +32,7 @@ COMMANDS = (
     where,
     init,
     clients,
+    creators,
     secrets,
     oauth,
     webhooks,

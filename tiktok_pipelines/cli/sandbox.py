@@ -10,7 +10,7 @@ import click
 
 @click.group()
 def sandbox() -> None:
-    """Local emulators of the feed server, TikTok Shop and VTEX."""
+    """Local emulators of the feed server, TikTok Shop, VTEX and TikTok for Developers (creators)."""
 
 
 def sandbox_options(fn: Callable) -> Callable:
@@ -21,6 +21,12 @@ def sandbox_options(fn: Callable) -> Callable:
             click.option("--feeds-port", default=8701, show_default=True),
             click.option("--tiktok-port", default=8702, show_default=True),
             click.option("--vtex-port", default=8703, show_default=True),
+            click.option(
+                "--creator-port",
+                default=8705,
+                show_default=True,
+                help="Port of TikTok for Developers (creators).",
+            ),
             click.option(
                 "--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."
             ),
@@ -44,6 +50,7 @@ def sandbox_config(**kw: Any):
         feeds_port=kw["feeds_port"],
         tiktok_port=kw["tiktok_port"],
         vtex_port=kw["vtex_port"],
+        creator_port=kw["creator_port"],
         receiver_port=kw["receiver_port"],
         sinks_port=kw["sinks_port"],
         smtp_port=kw["smtp_port"],

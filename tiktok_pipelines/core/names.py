@@ -15,6 +15,7 @@ class Lane(StrEnum):
     FULFILMENT = "fulfilment"
     TOKENS = "tokens"
     ANALYTICS = "analytics"
+    CREATORS = "creators"
 
 
 class ChannelName(StrEnum):

@@ -3,7 +3,8 @@ dedup key wherever it is recorded. Facts name ids, amounts, counts and reasons, 
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.notifications import Notice, NotificationKind, asset_link, run_link
@@ -126,3 +127,77 @@ def authorization_lost(client_id: str, channel: str, reason: str, at: datetime) 
         channel=channel,
         link=asset_link(f"{channel}/tokens"),
     )
+
+
+def authorization_expiring(client_id: str, channel: str, expires_at: datetime | int | None) -> Notice:
+    """The seller's grant ends at `expires_at` (a datetime or Unix seconds): told once per end date."""
+    if isinstance(expires_at, int):
+        expires_at = datetime.fromtimestamp(expires_at, UTC)
+    when = expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if expires_at else "soon"
+    return Notice(
+        client_id,
+        NotificationKind.AUTHORIZATION_EXPIRING,
+        f"authorization_expiring:{channel}:{when[:10]}",
+        {"expires_at": when},
+        channel=channel,
+        link=asset_link(f"{channel}/tokens"),
+    )
+
+
+def out_of_stock(client_id: str, channel: str, seller_sku: str, at: datetime) -> Notice:
+    """The channel now shows 0 units of a SKU it showed in stock (told each time it runs out)."""
+    return Notice(
+        client_id,
+        NotificationKind.OUT_OF_STOCK,
+        f"out_of_stock:{channel}:{seller_sku}:{at:%Y%m%dT%H%M%S%f}",
+        {"seller_sku": seller_sku},
+        channel=channel,
+        link=asset_link(f"{channel}/inventory"),
+    )
+
+
+def listing_rejected(client_id: str, channel: str, product_key: str, reason: str, at: datetime) -> Notice:
+    """The channel refused a product's listing (or it failed to publish): told once a day per product
+    and reason, however many runs try it again."""
+    why = _reason(reason)
+    return Notice(
+        client_id,
+        NotificationKind.LISTING_REJECTED,
+        f"listing_rejected:{channel}:{product_key}:{at:%Y-%m-%d}:{_digest(why)}",
+        {"product": product_key, "reason": why},
+        channel=channel,
+        link=asset_link(f"{channel}/listings"),
+    )
+
+
+def listing_paused(
+    client_id: str, channel: str, product_key: str, failures: int, reason: str, at: datetime
+) -> Notice:
+    """A product no run pushes again until its payload changes (`pause_after` identical refusals)."""
+    return Notice(
+        client_id,
+        NotificationKind.LISTING_PAUSED,
+        f"listing_paused:{channel}:{product_key}:{at:%Y%m%dT%H%M%S%f}",
+        {"product": product_key, "failures": failures, "reason": _reason(reason)},
+        channel=channel,
+        link=asset_link(f"{channel}/listings"),
+    )
+
+
+def stock_price_failed(
+    client_id: str, channel: str, kind: str, seller_sku: str, reason: str, at: datetime
+) -> Notice:
+    """A SKU's stock or price push entered the dead letter (refused `stock_price_max_attempts` times in a
+    row): no run sends it again until its target changes or a person retries it."""
+    return Notice(
+        client_id,
+        NotificationKind.STOCK_PRICE_FAILED,
+        f"stock_price_failed:{channel}:{kind}:{seller_sku}:{at:%Y%m%dT%H%M%S%f}",
+        {"seller_sku": seller_sku, "what": kind, "reason": _reason(reason)},
+        channel=channel,
+        link=asset_link(f"{channel}/{'inventory' if kind == 'stock' else 'prices'}"),
+    )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

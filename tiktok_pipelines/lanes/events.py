@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import EventAction, EventReader, InboundEvent, Route, route
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.listings import ListingMap
+from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines.stores.queue import EventQueue, QueuedEvent
 from tiktok_pipelines.stores.registry import Client, ClientRegistry
@@ -34,11 +36,12 @@ RETRY_DELAYS_SECONDS = (60, 300)
 @dataclass(frozen=True)
 class EventSource:
     """A source of queued events: its reader, the registry field its routing keys are (a shop id, a
-    VTEX account), and its name in log lines."""
+    VTEX account), its name in log lines and, for a channel, the channel's name."""
 
     reader: EventReader
     client_field: str
     name: str
+    channel: str | None = None  # the `ChannelName` of a channel's notifications, in the notices they cause
 
 
 class EventSources:
@@ -103,6 +106,7 @@ class EventHandler:
         self.orders = OrderStore(db)
         self.listings = ListingMap(db)
         self.dead = EventDeadLetter(db)
+        self.outbox = NotificationOutbox(db)
         self.max_attempts = max_attempts
         self.delays = retry_delays_seconds
         self._clients: dict[tuple[str, str], Client | None] = {}
@@ -142,14 +146,18 @@ class EventHandler:
 
     def _apply_inline(self, client: Client, event: InboundEvent, route: Route) -> str:
         """Does what needs no API call; returns the event's status (`pending` waits for a run)."""
-        name = self.sources.source_of(event).name
+        source = self.sources.source_of(event)
+        name, channel = source.name, source.channel or event.source
         if route.action == EventAction.PRODUCT_STATUS:
             known = self.listings.set_status(client.client_id, route.keys[0], str(route.status))
             if not known:
                 self.log.info("status of unknown %s product %s for %s", name, route.keys[0], client.client_id)
             return "handled"
         if route.action == EventAction.DEAUTHORIZED:
-            self.registry.set_status(client.client_id, "needs_reauthorization")
+            lost = notices.authorization_lost(
+                client.client_id, channel, "the seller deauthorized the app", utcnow()
+            )
+            self.registry.set_status(client.client_id, "needs_reauthorization", [lost])
             self.log.error(
                 "%s seller deauthorized the app for client %s; send `tiktok-pipelines oauth url %s`",
                 name,
@@ -158,6 +166,7 @@ class EventHandler:
             )
             return "handled"
         if route.action == EventAction.AUTHORIZATION_EXPIRING:
+            self.outbox.record([notices.authorization_expiring(client.client_id, channel, route.expires_at)])
             self.log.warning(
                 "%s authorization of client %s expires at %s; ask the seller to authorize again",
                 name,

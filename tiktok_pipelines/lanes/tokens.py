@@ -27,6 +27,7 @@ from tiktok_pipelines.core.models.auth import AuthorizedShop, Grant
 from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import utcnow
+from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.registry import ClientRegistry
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TokenRunReport:
     renewal_failed: list[tuple[str, str]] = field(default_factory=list)
     needs_reauthorization: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    expiring: list[str] = field(default_factory=list)  # grants that end within the warning window
 
     @property
     def failures(self) -> int:
@@ -86,11 +88,13 @@ class TokenManager:
         channel: Channel,
         renew_before: timedelta = timedelta(hours=72),
         logger: Any = None,
+        warn_before: timedelta = timedelta(days=7),
     ):
         self.store = store
         self.registry = registry
         self.channel = channel
         self.renew_before = renew_before
+        self.warn_before = warn_before
         self.log = logger or log
         self._renew_lock = threading.Lock()
 
@@ -104,6 +108,7 @@ class TokenManager:
             self.exchange(code, report)
         self.associate_pending(report)
         self.renew_due(report, now=now)
+        self.warn_expiring(report, now=now)
         return report
 
     # -- auth code → tokens
@@ -316,6 +321,23 @@ class TokenManager:
         )
         report.renewed.append(client_id)
         return fresh
+
+    def warn_expiring(self, report: TokenRunReport, now: datetime | None = None) -> None:
+        """A notice for every active client whose grant (its refresh token) ends within `warn_before`:
+        only the seller can authorize again, so people hear of it while there is time."""
+        now = now or utcnow()
+        expiring = [
+            notices.authorization_expiring(
+                t.client_id, self.channel.capabilities.name, t.refresh_token_expires_at
+            )
+            for t in self.store.all_tokens()
+            if t.refresh_token_expires_at - now <= self.warn_before
+            and (client := self.registry.find(t.client_id)) is not None
+            and client.status == "active"
+        ]
+        if expiring:
+            NotificationOutbox(self.registry.db).record(expiring)
+            report.expiring.extend(n.client_id for n in expiring)
 
     def _lost(self, client_id: str, reason: str) -> Notice:
         return notices.authorization_lost(client_id, self.channel.capabilities.name, reason, utcnow())

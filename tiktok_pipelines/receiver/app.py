@@ -3,7 +3,8 @@
 `create_app` builds it from the configuration (or from a given state DB, for tests). Features are
 route factories taking the `ReceiverContext` (`receiver/context.py`): the OAuth callback
 (`receiver/oauth.py`), the channels' and VTEX's webhooks (`receiver/events.py`) and VTEX's marketplace
-callbacks (`receiver/marketplace.py`). The receiver imports no Dagster: it starts in well under a
+callbacks (`receiver/marketplace.py`), and the creators' Login Kit callback and JSON API
+(`receiver/creators.py`). The receiver imports no Dagster: it starts in well under a
 second and answers its first webhook at once.
 """
 
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from tiktok_pipelines.logs import install_log_redaction
 from tiktok_pipelines.receiver.context import ReceiverContext, RouteFactory
+from tiktok_pipelines.receiver.creators import creator_routes
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.receiver.marketplace import marketplace_routes
 from tiktok_pipelines.receiver.oauth import oauth_routes
@@ -29,7 +31,7 @@ __all__ = ["ReceiverContext", "RouteFactory", "create_app", "default_features", 
 
 
 def default_features() -> list[RouteFactory]:
-    return [oauth_routes, event_routes, marketplace_routes]
+    return [oauth_routes, event_routes, marketplace_routes, creator_routes]
 
 
 def tune_receiver_process() -> None:

@@ -1,11 +1,14 @@
-"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX) for tests and the demo.
+"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX, TikTok for Developers) for
+tests and the demo.
 
-One package per outside system: `tiktok_shop/` (the Partner API, its token host and webhooks), `vtex/`
+One package per outside system: `tiktok_shop/` (the Partner API, its token host and webhooks),
+`tiktok_creator/` (TikTok for Developers: Login Kit, tokens and the Display API of creator accounts), `vtex/`
 (the merchant's store: catalog, logistics, pricing, marketplace protocol, OMS, orders feed, and the ERP
 beside it), `feeds/` (the store front: product feed and images). Beside them, the world they serve:
 `catalog` (the seeded merchant catalogs every emulator reads), `nfe` (the ERP's NF-e documents),
 `sales` (generated sales history for analytics), `world` (`SandboxWorld`: the catalogs and emulators
 wired together on their ports), `server` (serving apps on loopback), `rate_limits` (the token bucket
+emulators share), `controls` (the call counters and the `/_sandbox/` stats, switches and tokens routes
 emulators share); and the demo: `demo`, `demo_catalog`, `supervisor`.
 
 A new emulator follows the pattern of `tiktok_shop/` and `vtex/` (their package docstrings say more):
@@ -17,5 +20,5 @@ A new emulator follows the pattern of `tiktok_shop/` and `vtex/` (their package 
   rate limits, faults), refusing what the real API refuses with the real error;
 - control routes under `/_sandbox/` (and a Python method for each) that tests and the demo drive it with.
 Each module stays small (well under 800 lines). An emulator never imports the client it tests
-(`tiktok_pipelines.channels`, `tiktok_pipelines.vtex`), and production code never imports the sandbox.
+(`tiktok_pipelines.channels`, `tiktok_pipelines.vtex`, `tiktok_pipelines.creator`), and production code never imports the sandbox.
 """

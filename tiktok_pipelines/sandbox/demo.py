@@ -15,6 +15,7 @@ import httpx
 
 from tiktok_pipelines.lanes.tokens import TokenRunReport
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
+from tiktok_pipelines.sandbox.demo_creator import connect_demo_creator
 from tiktok_pipelines.sandbox.supervisor import (
     Supervisor,
     cancel_abandoned_runs,
@@ -248,6 +249,8 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
                 str(config.tiktok_port),
                 "--vtex-port",
                 str(config.vtex_port),
+                "--creator-port",
+                str(config.creator_port),
                 "--receiver-port",
                 str(config.receiver_port),
                 "--sinks-port",
@@ -263,6 +266,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
         )
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
         _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['creator']}/health", sandbox)
         receiver = supervisor.start(
             "the receiver",
             [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],
@@ -276,6 +280,11 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
             print(
                 f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
             )
+        # A creator account beside the shop, connected through Login Kit's consent and the callback.
+        try:
+            print(f"demo creator: {connect_demo_creator(config)}", flush=True)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            print(f"warning: the demo creator could not connect: {exc}", flush=True)
         # VTEX tells the receiver about order status changes (hook) and SKU changes (broadcasts).
         connect_vtex_notifications(config)
         # The merchant's ERP invoices orders in VTEX: the fulfilment lane takes it from there.

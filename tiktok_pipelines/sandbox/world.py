@@ -6,11 +6,20 @@ of the world reads the same catalog objects, so the feed, VTEX and TikTok agree 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
-from tiktok_pipelines.sandbox.server import Served
+from tiktok_pipelines.sandbox.server import Served, free_port
+from tiktok_pipelines.sandbox.tiktok_creator import (
+    SANDBOX_CLIENT_KEY,
+    SANDBOX_CLIENT_SECRET,
+    CreatorApp,
+    TikTokCreatorEmulator,
+    create_creator_app,
+)
+from tiktok_pipelines.sandbox.tiktok_creator import EmulatorConfig as CreatorEmulatorConfig
 from tiktok_pipelines.sandbox.tiktok_shop import (
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
@@ -32,6 +41,11 @@ TIKTOK_WEBHOOK_PATH = "/webhooks/tiktok"
 VTEX_WEBHOOK_PATH = "/webhooks/vtex"
 DEMO_SHOP_NAME = "Demo Store (sandbox)"
 OAUTH_CALLBACK_PATH = "/oauth/tiktok/callback"
+# The demo creator (TikTok for Developers, Login Kit): a desktop app, whose redirect URI may be loopback http.
+DEMO_CREATOR = "demo.creator"
+DEMO_CREATOR_NAME = "Demo Creator (sandbox)"
+CREATOR_OAUTH_CALLBACK_PATH = "/oauth/tiktok-creator/callback"
+CREATOR_APP_TYPE = "desktop"
 
 
 @dataclass
@@ -40,6 +54,7 @@ class SandboxConfig:
     feeds_port: int = 8701
     tiktok_port: int = 8702
     vtex_port: int = 8703
+    creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
     smtp_port: int = 8725  # the local mailbox (SMTP)
@@ -49,6 +64,13 @@ class SandboxConfig:
     def url(self, port: int) -> str:
         return f"http://{self.host}:{port}"
 
+    @classmethod
+    def on_free_ports(cls, **settings: Any) -> SandboxConfig:
+        """A config whose every server (each `*_port`) listens on a free loopback port: tests, benchmarks."""
+        host = settings.get("host", cls.host)
+        ports = {f.name: free_port(host) for f in fields(cls) if f.name.endswith("_port")}
+        return cls(**(ports | settings))
+
 
 @dataclass
 class SandboxWorld:
@@ -57,6 +79,7 @@ class SandboxWorld:
     feeds: FeedHost | None = None
     vtex: VtexEmulator | None = None
     tiktok: TikTokShopEmulator | None = None
+    creator: TikTokCreatorEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -79,6 +102,17 @@ class SandboxWorld:
             )
         )
         self.tiktok.add_shop(DEMO_SHOP_CODE, DEMO_SHOP_NAME)
+        # The demo creator's videos age 60 times faster than the clock: their analytics move within minutes.
+        self.creator = TikTokCreatorEmulator(
+            CreatorEmulatorConfig(base_url=cfg.url(cfg.creator_port), growth_speedup=60.0, seed=cfg.seed),
+            apps=(
+                CreatorApp(
+                    app_type=CREATOR_APP_TYPE,
+                    redirect_uris=(cfg.url(cfg.receiver_port) + CREATOR_OAUTH_CALLBACK_PATH,),
+                ),
+            ),
+        )
+        self.creator.add_creator(DEMO_CREATOR, DEMO_CREATOR_NAME)
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -87,10 +121,12 @@ class SandboxWorld:
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
         assert self.feeds is not None and self.vtex is not None and self.tiktok is not None
+        assert self.creator is not None
         return [
             Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
             Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
             Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
+            Served("creator", create_creator_app(self.creator), self.config.creator_port),
         ]
 
     def urls(self) -> dict[str, str]:
@@ -99,6 +135,7 @@ class SandboxWorld:
             "feeds": cfg.url(cfg.feeds_port),
             "tiktok": cfg.url(cfg.tiktok_port),
             "vtex": cfg.url(cfg.vtex_port),
+            "creator": cfg.url(cfg.creator_port),
             "receiver": cfg.url(cfg.receiver_port),
             "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
             "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",
@@ -124,6 +161,13 @@ class SandboxWorld:
             "TIKTOK_PIPELINES_VTEX_WEBHOOK_SECRET": DEMO_VTEX_WEBHOOK_SECRET,
             # VTEX calls the receiver back with invoices and cancellations of the orders placed.
             "VTEX_MARKETPLACE_SERVICES_ENDPOINT": self.urls()["receiver"],
+            # TikTok for Developers: Login Kit's authorize page and the API host, both on the creator emulator.
+            "TIKTOK_CREATOR_CLIENT_KEY": SANDBOX_CLIENT_KEY,
+            "TIKTOK_CREATOR_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+            "TIKTOK_CREATOR_APP_TYPE": CREATOR_APP_TYPE,
+            "TIKTOK_CREATOR_AUTHORIZE_URL": self.urls()["creator"] + "/v2/auth/authorize/",
+            "TIKTOK_CREATOR_API_BASE_URL": self.urls()["creator"],
+            "TIKTOK_CREATOR_REDIRECT_URI": self.urls()["receiver"] + CREATOR_OAUTH_CALLBACK_PATH,
         }
 
     def demo_destinations(self) -> dict[str, str]:

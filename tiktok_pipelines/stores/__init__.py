@@ -2,6 +2,8 @@
 
 from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     catalog,
+    creator_auth,
+    creators,
     events,
     feeds,
     fulfilment,

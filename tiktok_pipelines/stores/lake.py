@@ -35,6 +35,20 @@ def table_key(table: str, client_id: str) -> str:
     return f"{table}/client_id={client_id}/{table}.parquet"
 
 
+def put_part(objects: ObjectStore, prefix: str, data: pa.Table) -> str | None:
+    """One immutable part file of an append-only table under `prefix`, named by its time and a random
+    suffix so that parts sort by age and never collide; its key (None when there is no row)."""
+    if data.num_rows == 0:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    key = f"{prefix}part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
+    with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
+        path = Path(tmp) / "part.parquet"
+        pq.write_table(data, path, compression="zstd")
+        objects.put_file(key, path)
+    return key
+
+
 class ParquetLake:
     """One Parquet file per table per client in `objects`, plus the parts of append-only tables."""
 
@@ -81,15 +95,7 @@ class ParquetLake:
 
     def append_part(self, table: str, client_id: str, data: pa.Table) -> str | None:
         """Adds one immutable part file to an append-only table; returns its key (None if empty)."""
-        if data.num_rows == 0:
-            return None
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        key = f"{table}/client_id={client_id}/part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
-        with tempfile.TemporaryDirectory(prefix="ttp-lake-") as tmp:
-            path = Path(tmp) / "part.parquet"
-            pq.write_table(data, path, compression="zstd")
-            self.objects.put_file(key, path)
-        return key
+        return put_part(self.objects, f"{table}/client_id={client_id}/", data)
 
     def parts(self, table: str, client_id: str) -> list[str]:
         return [

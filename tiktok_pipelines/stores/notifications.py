@@ -88,17 +88,25 @@ def record_notices(conn: Connection, notices: Iterable[Notice], now: datetime | 
         )
         if conn.execute(sa.select(notifications_table.c.id).where(where)).first() is not None:
             continue
-        notification_id = conn.execute(
-            notifications_table.insert().values(
-                client_id=notice.client_id,
-                channel=notice.channel,
-                kind=notice.kind.value,
-                dedup_key=notice.dedup_key[:300],
-                facts=json.dumps(notice.facts, default=str, separators=(",", ":"), ensure_ascii=False),
-                link=notice.link,
-                created_at=now,
-            )
-        ).inserted_primary_key[0]
+        # Another transaction may record the same notice at the same moment (two lanes telling of one
+        # happening): the loser's insert is undone alone, never the change it goes with.
+        try:
+            with conn.begin_nested():
+                notification_id = conn.execute(
+                    notifications_table.insert().values(
+                        client_id=notice.client_id,
+                        channel=notice.channel,
+                        kind=notice.kind.value,
+                        dedup_key=notice.dedup_key[:300],
+                        facts=json.dumps(
+                            notice.facts, default=str, separators=(",", ":"), ensure_ascii=False
+                        ),
+                        link=notice.link,
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            continue
         targets = conn.execute(
             sa.select(destinations_table.c.id, destinations_table.c.kinds).where(
                 destinations_table.c.client_id == notice.client_id, destinations_table.c.enabled.is_(True)

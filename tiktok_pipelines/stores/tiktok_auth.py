@@ -8,9 +8,7 @@ secret.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,16 +17,9 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
+from tiktok_pipelines.stores.oauth_states import consume_state, issue_state, state_hash, state_table
 
-tiktok_oauth_states = sa.Table(
-    "tiktok_oauth_states",
-    metadata,
-    sa.Column("state_hash", sa.String(64), primary_key=True),
-    client_column(nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
-    sa.Column("used_at", UTCDateTime),
-)
+tiktok_oauth_states = state_table("tiktok_oauth_states", client_column(nullable=False))
 
 tiktok_auth_codes = sa.Table(
     "tiktok_auth_codes",
@@ -123,10 +114,6 @@ class TokenLogEntry:
     created_at: datetime
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
 class TikTokAuthStore:
     """Authorization links' states, auth codes, encrypted tokens and the token log."""
 
@@ -136,45 +123,24 @@ class TikTokAuthStore:
     # -- CSRF states
     def issue_state(self, client_id: str, ttl: timedelta) -> str:
         """A fresh random state bound to the client, valid for `ttl`, usable once."""
-        state = secrets.token_urlsafe(32)
-        now = utcnow()
-        with self.db.begin() as conn:
-            conn.execute(
-                tiktok_oauth_states.delete().where(tiktok_oauth_states.c.expires_at < now - timedelta(days=7))
-            )
-            conn.execute(
-                tiktok_oauth_states.insert().values(
-                    state_hash=_sha256(state), client_id=client_id, created_at=now, expires_at=now + ttl
-                )
-            )
-        return state
+        return issue_state(self.db, tiktok_oauth_states, ttl, timedelta(days=7), client_id=client_id)
 
     def consume_state(self, state: str) -> str:
         """The client the state was issued for; the state cannot be used again. OAuthStateError otherwise."""
-        if not state:
-            raise OAuthStateError("the callback has no state")
-        now = utcnow()
-        with self.db.begin() as conn:
-            row = conn.execute(
-                sa.select(tiktok_oauth_states).where(tiktok_oauth_states.c.state_hash == _sha256(state))
-            ).first()
-            if row is None:
-                raise OAuthStateError("unknown state: the link was not issued here")
-            if row.used_at is not None:
-                raise OAuthStateError("this authorization link was already used")
-            if row.expires_at <= now:
-                raise OAuthStateError("this authorization link expired; make a new one with `oauth url`")
-            conn.execute(
-                tiktok_oauth_states.update()
-                .where(tiktok_oauth_states.c.state_hash == row.state_hash)
-                .values(used_at=now)
-            )
+        row = consume_state(
+            self.db,
+            tiktok_oauth_states,
+            state,
+            OAuthStateError,
+            "authorization link",
+            "make a new one with `oauth url`",
+        )
         return row.client_id
 
     # -- auth codes
     def record_auth_code(self, client_id: str, code: str) -> tuple[int, bool]:
         """Stores an auth code as `unused`; returns its id and whether it is new (a replay is not)."""
-        code_hash = _sha256(code)
+        code_hash = state_hash(code)
         with self.db.begin() as conn:
             existing = conn.execute(
                 sa.select(tiktok_auth_codes.c.id).where(tiktok_auth_codes.c.code_hash == code_hash)
@@ -197,7 +163,7 @@ class TikTokAuthStore:
         with self.db.read() as conn:
             row = conn.execute(
                 sa.select(tiktok_auth_codes.c.id, tiktok_auth_codes.c.client_id).where(
-                    tiktok_auth_codes.c.code_hash == _sha256(code)
+                    tiktok_auth_codes.c.code_hash == state_hash(code)
                 )
             ).first()
         return (row.id, row.client_id) if row else None

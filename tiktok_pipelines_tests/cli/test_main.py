@@ -15,7 +15,8 @@ CLIENT_FIELDS = (
     "--tiktok-shop-cipher --tiktok-warehouse --option"
 )
 SANDBOX = (
-    "--host --feeds-port --tiktok-port --vtex-port --receiver-port --sinks-port --smtp-port --products --seed"
+    "--host --feeds-port --tiktok-port --vtex-port --creator-port --receiver-port --sinks-port --smtp-port "
+    "--products --seed"
 )
 
 COMMANDS = {
@@ -34,6 +35,15 @@ COMMANDS = {
     "categories tree": "CLIENT_ID --search",
     "categories unset": "CLIENT_ID KIND VALUE",
     "clients add": f"CLIENT_ID {CLIENT_FIELDS}",
+    "creators add": "CREATOR_ID --client --timezone",
+    "creators audit": "--json",
+    "creators connect": "CREATOR_ID",
+    "creators delete": "CREATOR_ID --yes --no-rebuild",
+    "creators disconnect": "CREATOR_ID",
+    "creators list": "--json",
+    "creators show": "CREATOR_ID --json",
+    "creators status": "CREATOR_ID --json",
+    "creators sync": "CREATOR_ID",
     "clients list": "--json",
     "clients remove": "CLIENT_ID --yes",
     "clients set": f"CLIENT_ID {CLIENT_FIELDS} --unset-option --status",

@@ -23,7 +23,6 @@ from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
-from tiktok_pipelines.sandbox.server import free_port
 from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ShrinkGuardStore
@@ -56,8 +55,7 @@ def fast_resources(sandbox: SandboxWorld, monkeypatch) -> dict:
 def sandbox_world() -> SandboxWorld:
     """A sandbox whose demo store has 12 products (33 variants, in 9 categories, two needing certificates,
     two of the brand "Açaí Sports" that exists on TikTok): small enough to keep these tests fast."""
-    ports = {name: free_port() for name in ("feeds_port", "tiktok_port", "vtex_port", "receiver_port")}
-    return SandboxWorld(SandboxConfig(**ports, products=12))
+    return SandboxWorld(SandboxConfig.on_free_ports(products=12))
 
 
 @pytest.fixture

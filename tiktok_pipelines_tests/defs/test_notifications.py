@@ -12,7 +12,11 @@ import pytest
 
 from tiktok_pipelines.core.notifications import Notice
 from tiktok_pipelines.defs.notifications.assets import notification_outbox
-from tiktok_pipelines.defs.notifications.sensors import notification_sender_sensor, run_failure_notice_sensor
+from tiktok_pipelines.defs.notifications.sensors import (
+    check_failure_notice_sensor,
+    notification_sender_sensor,
+    run_failure_notice_sensor,
+)
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.lanes.notifications.sender import NotificationSender, SenderOptions
 from tiktok_pipelines.sandbox.notification_sinks import Inbox, MailSink, create_chat_sink_app
@@ -134,3 +138,44 @@ def test_a_failed_run_is_recorded_with_a_link_to_it_and_a_given_up_delivery_fail
     )
     (check,) = outcome.get_asset_check_evaluations()
     assert not check.passed and check.metadata["failed"].value == 1
+
+
+def test_a_check_of_error_severity_is_told_when_it_starts_failing_and_again_only_after_it_passed(
+    demo_client, instance, resources, state_db
+):
+    outcomes = iter([False, False, False, True, False])  # the first run is before the sensor starts
+
+    @dg.asset(
+        partitions_def=dg.StaticPartitionsDefinition(["demo"]),
+        check_specs=[
+            dg.AssetCheckSpec("stock_in_step", asset="stock"),
+            dg.AssetCheckSpec("soft", asset="stock"),
+        ],
+    )
+    def stock():
+        yield dg.Output(1)
+        yield dg.AssetCheckResult(
+            check_name="stock_in_step",
+            passed=next(outcomes),
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="12 SKUs differ from VTEX",
+        )
+        yield dg.AssetCheckResult(check_name="soft", passed=False, severity=dg.AssetCheckSeverity.WARN)
+
+    def tick():
+        with dg.build_sensor_context(instance=instance, resources=resources, cursor=cursor[0]) as context:
+            check_failure_notice_sensor(context)
+            cursor[0] = context.cursor
+
+    cursor = [None]
+    dg.materialize([stock], partition_key="demo", instance=instance)  # before the sensor: history
+    tick()
+    runs = [dg.materialize([stock], partition_key="demo", instance=instance).run_id for _ in range(4)]
+    tick()
+    tick()
+
+    rows = NotificationOutbox(state_db).listing("demo")
+    assert {r["kind"] for r in rows} == {"check_failed"}  # the WARN check is never told
+    assert sorted(r["dedup_key"] for r in rows) == sorted(
+        f"check_failed:stock:stock_in_step:{run_id}" for run_id in (runs[0], runs[3])
+    )

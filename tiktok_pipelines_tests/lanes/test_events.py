@@ -10,6 +10,7 @@ import pytest
 from tiktok_pipelines.core.events import EventAction, InboundEvent, Notice
 from tiktok_pipelines.lanes.events import EventHandler, EventSource, EventSources
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
+from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
@@ -28,6 +29,8 @@ class AcmeNotifications:
             return Notice(EventAction.ORDER_STATUS, (body["order"],))
         if body["kind"] == "revoked":
             return Notice(EventAction.DEAUTHORIZED)
+        if body["kind"] == "expiring":
+            return Notice(EventAction.AUTHORIZATION_EXPIRING, expires_at=1767225600)
         return Notice(EventAction.UNKNOWN_TYPE)
 
 
@@ -39,7 +42,9 @@ def acme_event(n: int, kind: str = "order") -> InboundEvent:
 @pytest.fixture
 def handler(registry, state_db):
     registry.add(build_client(**{**FIELDS, "client_id": "loja", "tiktok_shop_id": SHOP}))
-    sources = EventSources(EventSource(AcmeNotifications(), client_field="tiktok_shop_id", name="Acme"))
+    sources = EventSources(
+        EventSource(AcmeNotifications(), client_field="tiktok_shop_id", name="Acme", channel="acme_market")
+    )
     return EventHandler(
         state_db, sources, logging.getLogger("test"), max_attempts=2, retry_delays_seconds=(60,)
     )
@@ -54,10 +59,23 @@ def test_an_order_event_of_any_channel_waits_for_an_orders_run(handler, state_db
     assert len(EventLog(state_db).pending("loja", "orders")) == 1
 
 
-def test_a_revoked_authorization_is_handled_at_once(handler, registry):
+def test_a_revoked_authorization_is_handled_at_once(handler, registry, state_db):
     handled = handler.handle(acme_event(2, "revoked"))
     assert handled.status == "handled" and handled.route.target is None
     assert registry.get("loja").status == "needs_reauthorization"
+    [told] = NotificationOutbox(state_db).listing("loja")
+    assert (told["kind"], told["channel"]) == ("authorization_lost", "acme_market")
+
+
+def test_an_authorization_about_to_end_is_told_once_however_often_the_channel_warns(handler, state_db):
+    for n in (3, 4):
+        assert handler.handle(acme_event(n, "expiring")).status == "handled"
+    [told] = NotificationOutbox(state_db).listing("loja")
+    assert (told["kind"], told["channel"], told["dedup_key"]) == (
+        "authorization_expiring",
+        "acme_market",
+        "authorization_expiring:acme_market:2026-01-01",
+    )
 
 
 def test_an_event_of_a_source_nobody_reads_fails_naming_it(handler):

@@ -28,7 +28,8 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
         "TIKTOK_PIPELINES_DATA_DIR": str(tmp_path / "data"),
     }
     ports = {
-        name: str(free_port()) for name in ("feeds", "tiktok", "vtex", "receiver", "sinks", "smtp", "dagster")
+        name: str(free_port())
+        for name in ("feeds", "tiktok", "vtex", "creator", "receiver", "sinks", "smtp", "dagster")
     }
     args = [f"--{name}-port={port}" for name, port in ports.items()]
     out = tmp_path / "demo.log"

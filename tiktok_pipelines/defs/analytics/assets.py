@@ -40,6 +40,9 @@ PRODUCERS = [
     tiktok_shop_key("stock_price_state"),
     tiktok_shop_key("inventory"),
     tiktok_shop_key("prices"),
+    dg.AssetKey(["creator", "profile"]),
+    dg.AssetKey(["creator", "videos"]),
+    dg.AssetKey(["creator", "video_metrics"]),
 ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -34,7 +35,12 @@ TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 # Whose events the queue carries: each channel's notifications, and VTEX's; the registry field that
 # finds an event's client by its routing key.
 EVENT_SOURCES = EventSources(
-    EventSource(TikTokNotifications(), client_field="tiktok_shop_id", name="TikTok"),
+    EventSource(
+        TikTokNotifications(),
+        client_field="tiktok_shop_id",
+        name="TikTok",
+        channel=ChannelName.TIKTOK_SHOP.value,
+    ),
     EventSource(VtexNotifications(), client_field="vtex_account", name="VTEX"),
 )
 

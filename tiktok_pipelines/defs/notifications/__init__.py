@@ -9,11 +9,15 @@ from tiktok_pipelines.defs.notifications.daily_sales import (
     daily_sales_notification,
     daily_sales_schedule,
 )
-from tiktok_pipelines.defs.notifications.sensors import notification_sender_sensor, run_failure_notice_sensor
+from tiktok_pipelines.defs.notifications.sensors import (
+    check_failure_notice_sensor,
+    notification_sender_sensor,
+    run_failure_notice_sensor,
+)
 
 defs = dg.Definitions(
     assets=[notification_outbox, daily_sales_notification],
     jobs=[notifications_job, daily_sales_job],
     schedules=[daily_sales_schedule],
-    sensors=[notification_sender_sensor, run_failure_notice_sensor],
+    sensors=[notification_sender_sensor, run_failure_notice_sensor, check_failure_notice_sensor],
 )

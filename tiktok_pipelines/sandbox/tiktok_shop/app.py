@@ -68,7 +68,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             route, params = ROUTES.resolve(request.method, path)
         except ApiError as exc:
             return _record(path, None, exc)
-        emu.arrivals[route.endpoint].append(time.monotonic())
+        emu.count_arrival(route.endpoint)
         if emu.switches.latency_ms:
             await asyncio.sleep(emu.switches.latency_ms / 1000.0)
         with emu.lock:
@@ -87,11 +87,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
 
     def _record(path: str, route: ApiRoute | None, error: ApiError | None, data: Any = None) -> Response:
         endpoint = route.endpoint if route else f"? {path}"
-        with emu.lock:
-            emu.calls[endpoint] += 1
-            emu.answers[(endpoint, error.code if error else 0)] += 1
-            if error and error.http_status == 429:
-                emu.http_429s += 1
+        emu.count_answer(endpoint, error.code if error else 0, error.http_status if error else 200)
         if error:
             return envelope(error.code, error.message, None, error.http_status)
         return envelope(0, "Success", data)

@@ -5,13 +5,13 @@ and the uploaded images."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.controls import counter_routes, json_body, token_routes
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
 
 if TYPE_CHECKING:
@@ -22,28 +22,9 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
     """The `/_sandbox/` routes of `emu`."""
     cfg = emu.config
 
-    async def _json(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        return json.loads(raw) if raw else {}
-
-    async def ctl_stats(request: Request) -> Response:
-        if request.method == "DELETE":
-            emu.reset_stats()
-        return JSONResponse(emu.stats())
-
-    async def ctl_switches(request: Request) -> Response:
-        if request.method == "POST":
-            payload = await _json(request)
-            with emu.lock:
-                for key, value in payload.items():
-                    if not hasattr(emu.switches, key):
-                        return JSONResponse({"error": f"unknown switch {key}"}, status_code=400)
-                    setattr(emu.switches, key, value)
-        return JSONResponse(emu.switches.as_dict())
-
     async def ctl_app(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
             allowed = {
                 "redirect_url",
                 "webhook_url",
@@ -78,7 +59,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
 
     async def ctl_shops(request: Request) -> Response:
         if request.method == "POST":
-            payload = await _json(request)
+            payload = await json_body(request)
             shop = emu.add_shop(
                 payload["code"], payload.get("name"), warehouses=int(payload.get("warehouses", 2))
             )
@@ -96,7 +77,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
         except KeyError:
             return JSONResponse({"error": "no such shop"}, status_code=404)
         action = request.path_params.get("action")
-        payload = await _json(request) if request.method == "POST" else {}
+        payload = await json_body(request) if request.method == "POST" else {}
         try:
             if action is None:
                 with emu.lock:
@@ -140,7 +121,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
     async def ctl_order(request: Request) -> Response:
         order_id = request.path_params["order_id"]
         action = request.path_params["action"]
-        payload = await _json(request)
+        payload = await json_body(request)
         try:
             if action == "status":
                 order = emu.set_order_status(order_id, payload["status"])
@@ -171,7 +152,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
             )
 
     async def ctl_invoice(request: Request) -> Response:
-        payload = await _json(request)
+        payload = await json_body(request)
         try:
             invoice = emu.set_invoice_outcome(
                 request.path_params["package_id"], payload["status"], payload.get("reason")
@@ -180,19 +161,8 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
             return JSONResponse({"error": "no invoice for this package"}, status_code=404)
         return JSONResponse({k: v for k, v in invoice.items() if k != "xml"})
 
-    async def ctl_tokens(request: Request) -> Response:
-        payload = await _json(request)
-        action = request.path_params["action"]
-        if action == "expire":
-            return JSONResponse(
-                {"expired": emu.expire_tokens(payload.get("shop_code"), payload.get("kind", "access"))}
-            )
-        if action == "revoke":
-            return JSONResponse({"revoked": emu.revoke_tokens(payload.get("shop_code"))})
-        return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
-
     async def ctl_autopilot(request: Request) -> Response:
-        payload = await _json(request)
+        payload = await json_body(request)
         if payload.get("enabled", True):
             try:
                 emu.shop_by_code(payload["shop_code"])
@@ -213,8 +183,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
         return Response(image["bytes"], media_type="application/octet-stream")
 
     return [
-        Route("/_sandbox/stats", ctl_stats, methods=["GET", "DELETE"]),
-        Route("/_sandbox/switches", ctl_switches, methods=["GET", "POST"]),
+        *counter_routes(emu),
         Route("/_sandbox/app", ctl_app, methods=["GET", "POST"]),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{code}", ctl_shop, methods=["GET"]),
@@ -222,7 +191,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
         Route("/_sandbox/orders/{order_id}/{action}", ctl_order, methods=["POST"]),
         Route("/_sandbox/invoices", ctl_invoices),
         Route("/_sandbox/invoices/{package_id}/outcome", ctl_invoice, methods=["POST"]),
-        Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"]),
+        *token_routes(emu, "shop_code"),
         Route("/_sandbox/webhooks/deliveries", ctl_deliveries),
         Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"]),
         Route("/_sandbox/images/{uri:path}", ctl_image),

@@ -12,10 +12,10 @@ import itertools
 import random
 import secrets
 import threading
-from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
+from tiktok_pipelines.sandbox.controls import CallCounters
 from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 from tiktok_pipelines.sandbox.tiktok_shop.authorization import TokensMixin
 from tiktok_pipelines.sandbox.tiktok_shop.brands_categories import BrandsMixin
@@ -32,6 +32,7 @@ from tiktok_pipelines.sandbox.tiktok_shop.webhooks import WebhookSender, Webhook
 
 
 class TikTokShopEmulator(
+    CallCounters,
     SeedMixin,
     TokensMixin,
     BrandsMixin,
@@ -55,11 +56,7 @@ class TikTokShopEmulator(
         self.images: dict[str, dict[str, Any]] = {}
         self.auth_codes: dict[str, dict[str, Any]] = {}
         self.grants: dict[str, Grant] = {}
-        self.calls: Counter = Counter()
-        self.answers: Counter = Counter()  # (endpoint, code) -> count
-        self.http_429s = 0
-        # Arrival times (monotonic) of API calls per endpoint, so tests can measure the rate a client keeps.
-        self.arrivals: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
+        self.init_counters()
         self.buckets: dict[tuple, TokenBucket] = {}
         self.webhooks = WebhookSender(self)
         self._page_key = secrets.token_bytes(16)
@@ -95,23 +92,9 @@ class TikTokShopEmulator(
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            by_code: dict[str, dict[str, int]] = defaultdict(dict)
-            for (endpoint, code), n in self.answers.items():
-                by_code[endpoint][str(code)] = n
-            return {
-                "calls": dict(self.calls),
-                "total_calls": sum(self.calls.values()),
-                "http_429": self.http_429s,
-                "answers": dict(by_code),
-                "webhooks": {"pending": self.webhooks.pending(), "sent": len(self.webhooks.deliveries)},
+            return super().stats() | {
+                "webhooks": {"pending": self.webhooks.pending(), "sent": len(self.webhooks.deliveries)}
             }
-
-    def reset_stats(self) -> None:
-        with self.lock:
-            self.arrivals.clear()
-            self.calls.clear()
-            self.answers.clear()
-            self.http_429s = 0
 
     def page_token(self, offset: int) -> str:
         raw = str(offset).encode()

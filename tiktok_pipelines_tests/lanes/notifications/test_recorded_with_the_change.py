@@ -87,3 +87,21 @@ def test_a_refused_renewal_tells_the_client_that_the_seller_must_authorize_again
     rows = NotificationOutbox(state_db).listing(CLIENT)
     assert {(r["kind"], r["channel"]) for r in rows} == {("authorization_lost", "acme")}
     assert len(rows) == 2  # once, to each destination
+
+
+def test_a_grant_that_ends_within_a_week_is_told_once_per_end_date(registry, state_db, destinations):
+    vault, channel = TikTokAuthStore(state_db), AcmeAuth()
+    registry.update(CLIENT, tiktok_shop_code="BRLOJA01")
+    vault.record_auth_code(CLIENT, "code-1")
+    manager = TokenManager(vault, registry, channel)
+    assert manager.run().expiring == []  # 30 days left
+    ends = vault.get_tokens(CLIENT).refresh_token_expires_at
+
+    report = manager.run(now=ends - timedelta(days=6))
+    manager.run(now=ends - timedelta(days=2))
+    assert report.expiring == [CLIENT]
+    rows = NotificationOutbox(state_db).listing(CLIENT)
+    assert {(r["kind"], r["dedup_key"]) for r in rows} == {
+        ("authorization_expiring", f"authorization_expiring:acme:{ends:%Y-%m-%d}")
+    }
+    assert len(rows) == 2  # once, to each destination
