@@ -94,6 +94,12 @@ VARIABLES: tuple[Variable, ...] = (
         "4GB",
         "Memory DuckDB may use while building the analytics database (it spills to disk beyond).",
     ),
+    Variable(
+        "TIKTOK_PIPELINES_ANALYTICS_FRESH_MINUTES",
+        "0",
+        "When above 0, `analytics_freshness_sensor` builds the analytics DB at once if it was never built, "
+        "and again when its inputs changed and the last build is this many minutes old (the demo: 2).",
+    ),
     # -- webhooks and the event queue
     Variable(
         "TIKTOK_PIPELINES_QUEUE",
@@ -243,6 +249,20 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."
     ),
     Variable("TIKTOK_PIPELINES_RECEIVER_PORT", "8700", "Port `tiktok-pipelines webhooks serve` listens on."),
+    # -- the dashboard
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_HOST", "127.0.0.1", "Address `tiktok-pipelines dashboard serve` binds."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_PORT", "8706", "Port `tiktok-pipelines dashboard serve` listens on."
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_DASHBOARD_PASSWORD_HASH",
+        None,
+        "scrypt hash of the dashboard's password (`tiktok-pipelines dashboard hash-password`); required "
+        "outside development, where the dashboard asks for it (its cookie is then sent over HTTPS only).",
+        secret=True,
+    ),
     # -- notifications (docs/notifications.md)
     Variable(
         "TIKTOK_PIPELINES_DAGSTER_UI_URL",

@@ -55,14 +55,24 @@ def demo_setup(**kw: Any) -> None:
 @sandbox_options
 @click.option("--dagster-port", default=3000, show_default=True)
 @click.option(
+    "--dashboard-port", type=int, default=None, help="Default TIKTOK_PIPELINES_DASHBOARD_PORT (8706)."
+)
+@click.option(
     "--walk-seconds",
     default=20.0,
     show_default=True,
     help="The VTEX store changes the stock or price of 2 SKUs this often (0: never).",
 )
 @handle_errors
-def demo_run(dagster_port: int, walk_seconds: float, **kw: Any) -> None:
+def demo_run(dagster_port: int, dashboard_port: int | None, walk_seconds: float, **kw: Any) -> None:
     """Start the sandbox, register the demo client and run `dagster dev`; Ctrl-C stops everything."""
     from tiktok_pipelines.sandbox.demo import run_demo
 
-    sys.exit(run_demo(sandbox_config(**kw), dagster_port=dagster_port, walk_seconds=walk_seconds))
+    sys.exit(
+        run_demo(
+            sandbox_config(**kw),
+            dagster_port=dagster_port,
+            walk_seconds=walk_seconds,
+            dashboard_port=dashboard_port,
+        )
+    )

@@ -14,6 +14,7 @@ from tiktok_pipelines.cli.catalog import catalog
 from tiktok_pipelines.cli.categories import categories
 from tiktok_pipelines.cli.clients import clients
 from tiktok_pipelines.cli.creators import creators
+from tiktok_pipelines.cli.dashboard import dashboard
 from tiktok_pipelines.cli.demo import demo
 from tiktok_pipelines.cli.events import events
 from tiktok_pipelines.cli.fulfilment import fulfilment
@@ -47,6 +48,7 @@ COMMANDS = (
     events,
     notifications,
     sql,
+    dashboard,
     sandbox,
     demo,
 )

@@ -186,6 +186,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise RuntimeError(f"the sandbox did not answer on {url}")
 
 
+DEMO_ANALYTICS_FRESH_MINUTES = 2  # analytics_freshness_sensor: a first build at once, then every 2 minutes
 RUNS_STOP_SECONDS = 60.0  # Dagster's runs get this long to end before dagster dev is stopped
 
 
@@ -211,10 +212,17 @@ def _dagster_runs_first(supervisor: Supervisor) -> tuple[Callable[[], None], Cal
     return before, after
 
 
-def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: float = 20.0) -> int:
+def run_demo(
+    config: SandboxConfig,
+    dagster_port: int = 3000,
+    walk_seconds: float = 20.0,
+    dashboard_port: int | None = None,
+) -> int:
     env = dict(os.environ)
     settings = Settings.load(env)
     env["TIKTOK_PIPELINES_DATA_DIR"] = str(settings.data_dir)
+    # Numbers on the dashboard within two minutes, minutes old at most (docs/dashboard.md).
+    env.setdefault("TIKTOK_PIPELINES_ANALYTICS_FRESH_MINUTES", str(DEMO_ANALYTICS_FRESH_MINUTES))
     open_state_db(settings, create=True)  # before the receiver, which only opens what exists
     _prepare_dagster_home(env)
     world = SandboxWorld(config)
@@ -273,6 +281,14 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
             env,
         )
         _wait_healthy(f"{world.urls()['receiver']}/health", receiver)
+        dashboard_port = dashboard_port or settings.int("TIKTOK_PIPELINES_DASHBOARD_PORT")
+        dashboard_url = f"http://{config.host}:{dashboard_port}"
+        dashboard = supervisor.start(
+            "the dashboard",
+            [*cli, "dashboard", "serve", "--host", config.host, "--port", str(dashboard_port)],
+            env,
+        )
+        _wait_healthy(f"{dashboard_url}/health", dashboard)
         client_id = setup_demo_client(config)
         connect_demo_notifications(config)  # orders, failures... to the sandbox's mailbox and chat
         report = authorize_demo_client(config)
@@ -314,6 +330,7 @@ def run_demo(config: SandboxConfig, dagster_port: int = 3000, walk_seconds: floa
         )
         print(
             f"\n  Dagster UI:      http://127.0.0.1:{dagster_port}\n"
+            f"  dashboard:       {dashboard_url} (numbers once analytics_job has run: within 2 minutes)\n"
             f"  demo client:     {client_id} (partition of every asset)\n"
             + "".join(f"  sandbox {name:<8} {url}\n" for name, url in world.urls().items())
             + (f"  VTEX walk:       2 SKUs change every {walk_seconds:g} s\n" if walk_seconds > 0 else "")

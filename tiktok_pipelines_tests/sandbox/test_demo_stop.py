@@ -29,7 +29,17 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
     }
     ports = {
         name: str(free_port())
-        for name in ("feeds", "tiktok", "vtex", "creator", "receiver", "sinks", "smtp", "dagster")
+        for name in (
+            "feeds",
+            "tiktok",
+            "vtex",
+            "creator",
+            "receiver",
+            "sinks",
+            "smtp",
+            "dagster",
+            "dashboard",
+        )
     }
     args = [f"--{name}-port={port}" for name, port in ports.items()]
     out = tmp_path / "demo.log"

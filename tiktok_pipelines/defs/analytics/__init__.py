@@ -3,6 +3,7 @@
 import dagster as dg
 
 from tiktok_pipelines.defs.analytics.assets import analytics_db, lake_compaction
+from tiktok_pipelines.defs.analytics.freshness import analytics_freshness_sensor
 from tiktok_pipelines.defs.analytics.jobs import (
     analytics_job,
     analytics_schedule,
@@ -17,4 +18,5 @@ defs = dg.Definitions(
     assets=[tiktok_product_performance, analytics_db, lake_compaction],
     jobs=[analytics_job, lake_compaction_job, product_performance_job],
     schedules=[analytics_schedule, lake_compaction_schedule, product_performance_schedule],
+    sensors=[analytics_freshness_sensor],
 )

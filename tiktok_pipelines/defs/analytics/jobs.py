@@ -47,15 +47,20 @@ def analytics_schedule(
     """Every hour, rebuilds analytics.duckdb when the lake's parts or the webhook event log changed since
     the last build (or that build is a day old); otherwise skips, so a quiet night costs nothing."""
     fingerprint = inputs_fingerprint(lake, state.db)
-    last = context.instance.get_latest_materialization_event(analytics_key("orders"))
-    if last is not None and last.asset_materialization is not None:
-        built = last.asset_materialization.metadata.get("inputs_fingerprint")
-        age = datetime.now(UTC) - datetime.fromtimestamp(last.timestamp, UTC)
-        if built is not None and built.value == fingerprint and age < MAX_BUILD_AGE:
-            return dg.SkipReason(
-                f"nothing changed since the build of {age.total_seconds() / 60:.0f} minutes ago"
-            )
+    built, age = last_build(context.instance)
+    if built == fingerprint and age is not None and age < MAX_BUILD_AGE:
+        return dg.SkipReason(f"nothing changed since the build of {age.total_seconds() / 60:.0f} minutes ago")
     return dg.RunRequest(tags={FINGERPRINT_TAG: fingerprint})
+
+
+def last_build(instance: dg.DagsterInstance) -> tuple[str | None, timedelta | None]:
+    """The inputs fingerprint of the last build of analytics.duckdb and its age (None, None: never built)."""
+    last = instance.get_latest_materialization_event(analytics_key("orders"))
+    if last is None or last.asset_materialization is None:
+        return None, None
+    built = last.asset_materialization.metadata.get("inputs_fingerprint")
+    age = datetime.now(UTC) - datetime.fromtimestamp(last.timestamp, UTC)
+    return (built.value if built is not None else None), age
 
 
 @schedule(

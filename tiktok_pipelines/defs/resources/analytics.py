@@ -26,6 +26,11 @@ class AnalyticsDatabase(dg.ConfigurableResource):
     memory_limit: str = Field(default="4GB", description="DuckDB memory limit while building.")
     threads: int = Field(default=0, description="DuckDB threads while building; 0 lets DuckDB choose.")
     top_n: int = Field(default=20, description="Products ranked per client and period in `top_products`.")
+    fresh_minutes: int = Field(
+        default=0,
+        description="analytics_freshness_sensor rebuilds changed inputs once the last build is this old "
+        "(0: off, the hourly schedule builds).",
+    )
 
     def options(self) -> BuildOptions:
         return BuildOptions(
@@ -51,4 +56,5 @@ class AnalyticsDatabase(dg.ConfigurableResource):
             path=str(settings.analytics_db_path),
             timezone=settings.analytics_timezone,
             memory_limit=settings.require("TIKTOK_PIPELINES_ANALYTICS_MEMORY_LIMIT"),
+            fresh_minutes=settings.int("TIKTOK_PIPELINES_ANALYTICS_FRESH_MINUTES"),
         )
