@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -78,6 +78,22 @@ class RateLimiters(KeyedLimiters[RateLimiter]):
         super().__init__(lambda: RateLimiter(rate, burst))
         self.rate = rate
         self.burst = burst
+
+
+class HttpApiClient:
+    """An API client over the HTTP connection pool it owns (`_http`, an httpx client): `close()` releases
+    its connections, and so does the end of a `with` block."""
+
+    _http: Any
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class RetryableError(Exception):

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from tiktok_pipelines.analytics.creators import CREATOR_SOURCE_TABLES, creator_relations
-from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME
+from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME, duckdb_type
 from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
 from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, AppendOnlyTable
@@ -53,24 +53,6 @@ class BuildInputs:
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))
     top_n: int = 20
     fingerprint: str = ""
-
-
-def duckdb_type(t: pa.DataType) -> str:
-    """The DuckDB type of a lake column."""
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "VARCHAR"
-    if pa.types.is_decimal(t):
-        return f"DECIMAL({t.precision},{t.scale})"
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
-    if pa.types.is_date32(t):
-        return "DATE"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    simple = {pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float64(): "DOUBLE", pa.int16(): "SMALLINT"}
-    if t in simple:
-        return simple[t]
-    raise TypeError(f"no DuckDB type for {t}")
 
 
 def sql_string(value: str) -> str:

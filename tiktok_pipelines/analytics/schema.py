@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
-MONEY = "DECIMAL(14,2)"  # money as the lake holds it
+import pyarrow as pa
+
+from tiktok_pipelines.core.tables import LISTINGS, ORDER_LINES, ORDERS
+
 AMOUNT = "DECIMAL(18,2)"  # money computed here (products of quantities, sums)
 
 
@@ -39,8 +43,37 @@ class Table:
         return f"CREATE TABLE {self.name} (\n  {cols}\n)"
 
 
+def duckdb_type(t: pa.DataType) -> str:
+    """The DuckDB type of a lake column."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "VARCHAR"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_date32(t):
+        return "DATE"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    simple = {pa.int32(): "INTEGER", pa.int64(): "BIGINT", pa.float64(): "DOUBLE", pa.int16(): "SMALLINT"}
+    if t in simple:
+        return simple[t]
+    raise TypeError(f"no DuckDB type for {t}")
+
+
 def _c(name: str, type_: str, description: str) -> Column:
     return Column(name, type_, description)
+
+
+def lake_column(schema: pa.Schema, name: str, description: str) -> Column:
+    """A column a table carries as the lake table of `schema` holds it: of the lake column's type."""
+    return Column(name, duckdb_type(schema.field(name).type), description)
+
+
+# The tables that keep the newest version of a lake table's rows take those columns' types from the lake.
+_order = partial(lake_column, ORDERS)
+_line = partial(lake_column, ORDER_LINES)
+_listing = partial(lake_column, LISTINGS)
 
 
 CLIENT_ID = _c("client_id", "VARCHAR", "The merchant (the partition key of every pipeline).")
@@ -51,12 +84,14 @@ DAY = _c(
     "Calendar date of `created_at` in the reporting time zone (`build_info.timezone`, default "
     "America/Sao_Paulo).",
 )
+SALES_DAY = _c("day", "DATE", "The orders' `day` (reporting time zone).")
 CURRENCY = _c("currency", "VARCHAR", "ISO currency code of the money columns (BRL).")
 PERIOD = _c(
     "period", "VARCHAR", "Length of the period: `day`, `week` (Monday to Sunday), `month` or `all_time`."
 )
 PERIOD_START = _c("period_start", "DATE", "First day of the period.")
 PERIOD_END = _c("period_end", "DATE", "Day after the last day of the period (exclusive end).")
+SOURCE = _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`.")
 CHANNEL_PRODUCT_ID = _c(
     "channel_product_id", "VARCHAR", "The channel's product id (a product groups its SKUs)."
 )
@@ -97,11 +132,10 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("order_id", "VARCHAR", "The channel's order id."),
+            _order("order_id", "The channel's order id."),
             DAY,
-            _c(
+            _order(
                 "status",
-                "VARCHAR",
                 "TikTok order status: UNPAID, ON_HOLD, AWAITING_SHIPMENT, PARTIALLY_SHIPPING, "
                 "AWAITING_COLLECTION, IN_TRANSIT, DELIVERED, COMPLETED, CANCELLED.",
             ),
@@ -111,30 +145,30 @@ TABLES: tuple[Table, ...] = (
                 "The order counts in sales: paid (status is not UNPAID), not cancelled, not a free sample.",
             ),
             _c("is_cancelled", "BOOLEAN", "status is CANCELLED (CANCEL, as webhooks spell it, counts too)."),
-            _c("vtex_order_id", "VARCHAR", "VTEX order id ({affiliateId}-{order_id}) once placed in VTEX."),
-            _c("vtex_status", "VARCHAR", "VTEX order status."),
+            _order("vtex_order_id", "VTEX order id ({affiliateId}-{order_id}) once placed in VTEX."),
+            _order("vtex_status", "VTEX order status."),
             CURRENCY,
-            _c("subtotal", MONEY, "payment.sub_total: the goods after every discount."),
-            _c("shipping_fee", MONEY, "Shipping the buyer paid."),
-            _c("seller_discount", MONEY, "Discounts on the order funded by the merchant."),
-            _c("platform_discount", MONEY, "Discounts on the order funded by TikTok."),
-            _c("tax", MONEY, "Tax charged on top of prices (zero in Brazil, where prices include taxes)."),
-            _c("total", MONEY, "payment.total_amount: what the buyer paid (goods, shipping, tax)."),
-            _c("line_count", "INTEGER", "Lines on the order, as TikTok reported them."),
-            _c("units", "INTEGER", "Units on the order, as TikTok reported them."),
-            _c("shipping_type", "VARCHAR", "TIKTOK (TikTok ships) or SELLER."),
-            _c("is_cod", "BOOLEAN", "Cash on delivery."),
-            _c("is_sample", "BOOLEAN", "A free sample order (for creators); never a sale."),
-            _c("recipient_region", "VARCHAR", "Country / region code of the delivery address."),
-            _c("recipient_state", "VARCHAR", "State (UF) of the delivery address."),
-            _c("recipient_city", "VARCHAR", "City of the delivery address."),
-            _c("cancel_reason", "VARCHAR", "Why the order was cancelled."),
-            _c("cancellation_initiator", "VARCHAR", "Who cancelled: BUYER, SELLER or SYSTEM."),
-            _c("tracking_number", "VARCHAR", "Carrier tracking number."),
-            _c("created_at", "TIMESTAMPTZ", "When the buyer placed the order (UTC)."),
-            _c("paid_at", "TIMESTAMPTZ", "When the buyer paid (UTC)."),
-            _c("updated_at", "TIMESTAMPTZ", "TikTok's last update of the order (UTC)."),
-            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+            _order("subtotal", "payment.sub_total: the goods after every discount."),
+            _order("shipping_fee", "Shipping the buyer paid."),
+            _order("seller_discount", "Discounts on the order funded by the merchant."),
+            _order("platform_discount", "Discounts on the order funded by TikTok."),
+            _order("tax", "Tax charged on top of prices (zero in Brazil, where prices include taxes)."),
+            _order("total", "payment.total_amount: what the buyer paid (goods, shipping, tax)."),
+            _order("line_count", "Lines on the order, as TikTok reported them."),
+            _order("units", "Units on the order, as TikTok reported them."),
+            _order("shipping_type", "TIKTOK (TikTok ships) or SELLER."),
+            _order("is_cod", "Cash on delivery."),
+            _order("is_sample", "A free sample order (for creators); never a sale."),
+            _order("recipient_region", "Country / region code of the delivery address."),
+            _order("recipient_state", "State (UF) of the delivery address."),
+            _order("recipient_city", "City of the delivery address."),
+            _order("cancel_reason", "Why the order was cancelled."),
+            _order("cancellation_initiator", "Who cancelled: BUYER, SELLER or SYSTEM."),
+            _order("tracking_number", "Carrier tracking number."),
+            _order("created_at", "When the buyer placed the order (UTC)."),
+            _order("paid_at", "When the buyer paid (UTC)."),
+            _order("updated_at", "TikTok's last update of the order (UTC)."),
+            _order("ingested_at", "When this version was written to the lake (UTC)."),
         ),
         "created_at DESC, order_id",
     ),
@@ -146,28 +180,27 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("order_id", "VARCHAR", "The channel's order id (joins `orders`)."),
-            _c("line_id", "VARCHAR", "The channel's line item id."),
+            _line("order_id", "The channel's order id (joins `orders`)."),
+            _line("line_id", "The channel's line item id."),
             _c(
                 "day", "DATE", "The order's `day` (from the line's own created_at when the order is unknown)."
             ),
             CHANNEL_PRODUCT_ID,
             CHANNEL_SKU_ID,
             SELLER_SKU,
-            _c("product_name", "VARCHAR", "Product name on the order."),
-            _c("sku_name", "VARCHAR", "Variant name on the order (e.g. Preto / M)."),
-            _c("quantity", "INTEGER", "Units on the line."),
+            _line("product_name", "Product name on the order."),
+            _line("sku_name", "Variant name on the order (e.g. Preto / M)."),
+            _line("quantity", "Units on the line."),
             CURRENCY,
-            _c("original_price", MONEY, "Unit list price."),
-            _c("sale_price", MONEY, "Unit price after the merchant's discount, before TikTok's."),
-            _c("seller_discount", MONEY, "The line's discount funded by the merchant (all units)."),
-            _c("platform_discount", MONEY, "The line's discount funded by TikTok (all units)."),
+            _line("original_price", "Unit list price."),
+            _line("sale_price", "Unit price after the merchant's discount, before TikTok's."),
+            _line("seller_discount", "The line's discount funded by the merchant (all units)."),
+            _line("platform_discount", "The line's discount funded by TikTok (all units)."),
             _c("gross", AMOUNT, "quantity × original_price."),
             _c("discounts", AMOUNT, "seller_discount + platform_discount."),
             _c("net", AMOUNT, "gross − discounts: what the buyer paid for the line."),
-            _c(
+            _line(
                 "status",
-                "VARCHAR",
                 "The line's display status (CANCELLED when the line alone was cancelled).",
             ),
             _c(
@@ -176,9 +209,9 @@ TABLES: tuple[Table, ...] = (
                 "The line counts in sales: its order is a sale and the line is not cancelled.",
             ),
             _c("is_cancelled", "BOOLEAN", "The line or its whole order was cancelled."),
-            _c("package_id", "VARCHAR", "TikTok package the line ships in."),
-            _c("created_at", "TIMESTAMPTZ", "When the order was placed (UTC)."),
-            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+            _line("package_id", "TikTok package the line ships in."),
+            _line("created_at", "When the order was placed (UTC)."),
+            _line("ingested_at", "When this version was written to the lake (UTC)."),
         ),
         "created_at DESC, order_id, line_id",
     ),
@@ -190,7 +223,7 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            SALES_DAY,
             CURRENCY,
             ORDERS,
             _c("cancelled_orders", "BIGINT", "Orders placed that day that are now cancelled."),
@@ -221,7 +254,7 @@ TABLES: tuple[Table, ...] = (
         (
             CLIENT_ID,
             CHANNEL,
-            _c("day", "DATE", "The orders' `day` (reporting time zone)."),
+            SALES_DAY,
             CURRENCY,
             CHANNEL_PRODUCT_ID,
             CHANNEL_SKU_ID,
@@ -329,7 +362,7 @@ TABLES: tuple[Table, ...] = (
                 "Calendar date of receipt (webhooks) or of the call (API) in the reporting time zone.",
             ),
             _c("kind", "VARCHAR", "`webhook` (events received) or `api` (calls made)."),
-            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            SOURCE,
             _c(
                 "event_type",
                 "VARCHAR",
@@ -369,7 +402,7 @@ TABLES: tuple[Table, ...] = (
             CLIENT_ID,
             _c("channel", "VARCHAR", "The sales channel the calls served (`tiktok_shop`)."),
             _c("day", "DATE", "Calendar date of the calls in the reporting time zone."),
-            _c("source", "VARCHAR", "The platform: `tiktok` or `vtex`."),
+            SOURCE,
             _c("lane", "VARCHAR", "catalog, stock_price, orders, fulfilment or tokens."),
             _c("operation", "VARCHAR", "The API operation."),
             _c(
@@ -394,21 +427,17 @@ TABLES: tuple[Table, ...] = (
             CLIENT_ID,
             CHANNEL,
             SELLER_SKU,
-            _c(
-                "product_key", "VARCHAR", "The feed's item_group_id (or the seller_sku of a one-SKU product)."
-            ),
+            _listing("product_key", "The feed's item_group_id (or the seller_sku of a one-SKU product)."),
             CHANNEL_PRODUCT_ID,
             CHANNEL_SKU_ID,
-            _c("title", "VARCHAR", "Listing title."),
-            _c(
-                "status", "VARCHAR", "The channel's product status (TikTok: ACTIVATE, SELLER_DEACTIVATED...)."
-            ),
-            _c("price", MONEY, "Price on the channel."),
-            _c("list_price", MONEY, "List (strike-through) price on the channel."),
+            _listing("title", "Listing title."),
+            _listing("status", "The channel's product status (TikTok: ACTIVATE, SELLER_DEACTIVATED...)."),
+            _listing("price", "Price on the channel."),
+            _listing("list_price", "List (strike-through) price on the channel."),
             CURRENCY,
-            _c("quantity", "BIGINT", "Available units last pushed to the channel."),
-            _c("updated_at", "TIMESTAMPTZ", "Last change on the channel (UTC)."),
-            _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC)."),
+            _listing("quantity", "Available units last pushed to the channel."),
+            _listing("updated_at", "Last change on the channel (UTC)."),
+            _listing("ingested_at", "When this version was written to the lake (UTC)."),
         ),
         "client_id, seller_sku",
     ),

@@ -119,6 +119,21 @@ static PyObject *buf_take(buf_t *b) {
     return out;
 }
 
+/* `items`, an array of `*cap` elements of `size` bytes holding `count`, with room for one more: itself
+   while it has room, else moved to twice the capacity (16 at first) and `*cap` updated; NULL with
+   MemoryError set, and `items` left as it was, when memory runs out. */
+static void *array_room(void *items, Py_ssize_t count, Py_ssize_t *cap, size_t size) {
+    if (count < *cap) return items;
+    Py_ssize_t grown = *cap ? *cap * 2 : 16;
+    void *p = PyMem_Realloc(items, (size_t)grown * size);
+    if (!p) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    *cap = grown;
+    return p;
+}
+
 /* An int32 offset: the end of what `data` holds so far. */
 static int put_offset(buf_t *offsets, Py_ssize_t end) {
     if (end > INT32_MAX) {
@@ -1139,16 +1154,9 @@ static int build_record(Rows *r) {
 }
 
 static int push_image(Rows *r, text_t t) {
-    if (r->nimages == r->cap_images) {
-        Py_ssize_t cap = r->cap_images ? r->cap_images * 2 : 16;
-        text_t *p = PyMem_Realloc(r->images, (size_t)cap * sizeof(text_t));
-        if (!p) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        r->images = p;
-        r->cap_images = cap;
-    }
+    text_t *images = array_room(r->images, r->nimages, &r->cap_images, sizeof(text_t));
+    if (!images) return -1;
+    r->images = images;
     r->images[r->nimages++] = t;
     return 0;
 }
@@ -1158,16 +1166,9 @@ static int push_extra(Rows *r, text_t key, text_t value) {
     for (i = 0; i < r->nextra; i++) {
         if (text_cmp(r->extra[i].key, key) == 0) return 0; /* the first one counts */
     }
-    if (r->nextra == r->cap_extra) {
-        Py_ssize_t cap = r->cap_extra ? r->cap_extra * 2 : 16;
-        pair_t *p = PyMem_Realloc(r->extra, (size_t)cap * sizeof(pair_t));
-        if (!p) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        r->extra = p;
-        r->cap_extra = cap;
-    }
+    pair_t *extra = array_room(r->extra, r->nextra, &r->cap_extra, sizeof(pair_t));
+    if (!extra) return -1;
+    r->extra = extra;
     r->extra[r->nextra].key = key;
     r->extra[r->nextra++].value = value;
     return 0;

@@ -203,70 +203,59 @@ LISTINGS = pa.schema(
     ]
 )
 
-STOCK_HISTORY = pa.schema(
-    [
-        ("client_id", pa.string()),
-        ("channel", pa.string()),
-        ("seller_sku", pa.string()),
-        ("channel_sku_id", pa.string()),
-        ("channel_warehouse_id", pa.string()),
-        ("quantity", pa.int64()),
-        ("pushed_at", UTC_TS),
-        ("trigger", pa.string()),  # realtime | incremental | full
-        ("result", pa.string()),  # ok | failed
-        ("error_code", pa.string()),
-        ("error_message", pa.string()),
-    ]
-)
 
-PRICE_HISTORY = pa.schema(
-    [
-        ("client_id", pa.string()),
-        ("channel", pa.string()),
-        ("seller_sku", pa.string()),
-        ("channel_sku_id", pa.string()),
-        ("price", MONEY),
-        ("list_price", MONEY),
-        ("currency", pa.string()),
-        ("pushed_at", UTC_TS),
-        ("trigger", pa.string()),
-        ("result", pa.string()),
-        ("error_code", pa.string()),
-        ("error_message", pa.string()),
-    ]
-)
+def _push_history(*pushed: tuple[str, pa.DataType]) -> pa.Schema:
+    """A history of the pushes of one kind to a channel (facts, one row per SKU and push): the SKU, what
+    the push sent (`pushed`), when, why and with what outcome."""
+    return pa.schema(
+        [
+            ("client_id", pa.string()),
+            ("channel", pa.string()),
+            ("seller_sku", pa.string()),
+            ("channel_sku_id", pa.string()),
+            *pushed,
+            ("pushed_at", UTC_TS),
+            ("trigger", pa.string()),  # realtime | incremental | full
+            ("result", pa.string()),  # ok | failed
+            ("error_code", pa.string()),
+            ("error_message", pa.string()),
+        ]
+    )
 
-# Snapshots of the stock and price sync (whole files, replaced by each reconcile run): what VTEX said.
-VTEX_STOCK = pa.schema(
-    [
-        ("client_id", pa.string()),
-        ("channel", pa.string()),
-        ("seller_sku", pa.string()),
-        ("vtex_sku_id", pa.string()),
-        ("channel_sku_id", pa.string()),
-        ("vtex_warehouse_id", pa.string()),
-        ("channel_warehouse_id", pa.string()),  # where this warehouse's stock goes (warehouse map)
-        ("available", pa.int64()),  # total − reserved
-        ("unlimited", pa.bool_()),
-        ("read_at", UTC_TS),
-    ]
-)
 
-VTEX_PRICES = pa.schema(
-    [
-        ("client_id", pa.string()),
-        ("channel", pa.string()),
-        ("seller_sku", pa.string()),
-        ("vtex_sku_id", pa.string()),
-        ("channel_sku_id", pa.string()),
-        ("trade_policy", pa.string()),
-        ("price", MONEY),  # VTEX computed selling price on the trade policy
-        ("list_price", MONEY),
-        ("target_price", MONEY),  # after markup and rounding: what the channel should show
-        ("target_list_price", MONEY),
-        ("currency", pa.string()),
-        ("read_at", UTC_TS),
-    ]
+STOCK_HISTORY = _push_history(("channel_warehouse_id", pa.string()), ("quantity", pa.int64()))
+PRICE_HISTORY = _push_history(("price", MONEY), ("list_price", MONEY), ("currency", pa.string()))
+
+
+def _vtex_snapshot(*read: tuple[str, pa.DataType]) -> pa.Schema:
+    """A snapshot of the stock and price sync (a whole file, replaced by each reconcile run): what VTEX said
+    of each SKU (`read`), under the SKU's ids, and when it was read."""
+    return pa.schema(
+        [
+            ("client_id", pa.string()),
+            ("channel", pa.string()),
+            ("seller_sku", pa.string()),
+            ("vtex_sku_id", pa.string()),
+            ("channel_sku_id", pa.string()),
+            *read,
+            ("read_at", UTC_TS),
+        ]
+    )
+
+
+VTEX_STOCK = _vtex_snapshot(
+    ("vtex_warehouse_id", pa.string()),
+    ("channel_warehouse_id", pa.string()),  # where this warehouse's stock goes (warehouse map)
+    ("available", pa.int64()),  # total − reserved
+    ("unlimited", pa.bool_()),
+)
+VTEX_PRICES = _vtex_snapshot(
+    ("trade_policy", pa.string()),
+    ("price", MONEY),  # VTEX computed selling price on the trade policy
+    ("list_price", MONEY),
+    ("target_price", MONEY),  # after markup and rounding: what the channel should show
+    ("target_list_price", MONEY),
+    ("currency", pa.string()),
 )
 
 PRODUCT_PERFORMANCE = pa.schema(

@@ -28,6 +28,7 @@ from tiktok_pipelines.stores.db import (
     channel_key,
     client_column,
     metadata,
+    update_or_insert,
     utcnow,
 )
 
@@ -88,7 +89,7 @@ class BrandMap(ChannelStore):
             last_error=error,
             updated_at=utcnow(),
         )
-        _upsert(self.db, channel_brands, self._key(client_id, brand_key=brand_key), values)
+        self._save(channel_brands, client_id, values, brand_key=brand_key)
 
 
 # ---------------------------------------------------------------- categories
@@ -216,16 +217,12 @@ class CategoryStore(ChannelStore):
     def save_rules(
         self, client_id: str, category_id: str, rules: dict[str, Any], attributes: list[dict[str, Any]]
     ) -> None:
-        _upsert(
-            self.db,
-            channel_category_rules,
-            self._key(client_id, category_id=category_id),
-            dict(
-                rules=json.dumps(rules, sort_keys=True),
-                attributes=json.dumps(attributes, sort_keys=True),
-                fetched_at=utcnow(),
-            ),
+        values = dict(
+            rules=json.dumps(rules, sort_keys=True),
+            attributes=json.dumps(attributes, sort_keys=True),
+            fetched_at=utcnow(),
         )
+        self._save(channel_category_rules, client_id, values, category_id=category_id)
 
     def rules(self, client_id: str, category_ids: Iterable[str] | None = None) -> dict[str, LeafRules]:
         query = sa.select(channel_category_rules).where(self._of(channel_category_rules, client_id))
@@ -292,12 +289,13 @@ class CategoryStore(ChannelStore):
             values["sample_title"] = sample_title
         if products is not None:
             values["products"] = products
-        _upsert(
-            self.db,
+        self._save(
             category_mappings,
-            self._key(client_id, source_kind=kind, source_value=value),
+            client_id,
             values,
             insert_only={"created_at": now, "products": products or 0},
+            source_kind=kind,
+            source_value=value,
         )
 
     def decide(self, client_id: str, kind: str, value: str, status: str) -> bool:
@@ -367,11 +365,13 @@ class AttributeRuleStore(ChannelStore):
 
     def set(self, client_id: str, attribute: str, source: str, category_id: str = "*") -> None:
         parse_source(source)  # refuse a source that cannot be read before storing it
-        _upsert(
-            self.db,
+        values = dict(attribute=attribute.strip(), source=source.strip(), updated_at=utcnow())
+        self._save(
             attribute_rules,
-            self._key(client_id, category_id=category_id, attribute_key=attribute_key(attribute)),
-            dict(attribute=attribute.strip(), source=source.strip(), updated_at=utcnow()),
+            client_id,
+            values,
+            category_id=category_id,
+            attribute_key=attribute_key(attribute),
         )
 
     def remove(self, client_id: str, attribute: str, category_id: str = "*") -> bool:
@@ -445,11 +445,12 @@ class ImageStore(ChannelStore):
         width: int | None,
         height: int | None,
     ) -> None:
-        _upsert(
-            self.db,
+        self._save(
             channel_images,
-            self._key(client_id, content_hash=content_hash, use_case=use_case),
+            client_id,
             dict(uri=uri, width=width, height=height, uploaded_at=utcnow()),
+            content_hash=content_hash,
+            use_case=use_case,
         )
 
     def forget_uploads(self, client_id: str, uris: Iterable[str]) -> int:
@@ -460,12 +461,13 @@ class ImageStore(ChannelStore):
         return self._delete(channel_images, client_id, channel_images.c.uri.in_(wanted))
 
     def save_source(self, client_id: str, url: str, content_hash: str) -> None:
-        _upsert(
-            self.db,
-            image_sources,
-            {"client_id": client_id, "url_hash": url_hash(url)},
-            dict(url=url, content_hash=content_hash, fetched_at=utcnow()),
-        )
+        with self.db.begin() as conn:
+            update_or_insert(
+                conn,
+                image_sources,
+                {"client_id": client_id, "url_hash": url_hash(url)},
+                dict(url=url, content_hash=content_hash, fetched_at=utcnow()),
+            )
 
 
 # ---------------------------------------------------------------- shrink guard
@@ -505,13 +507,14 @@ class ShrinkGuardStore:
         self.db = db
 
     def record(self, client_id: str, snapshot_hash: str, removed: int, listed: int) -> ShrinkRecord:
-        _upsert(
-            self.db,
-            shrink_guard,
-            {"client_id": client_id, "snapshot_hash": snapshot_hash},
-            dict(removed=removed, listed=listed),
-            insert_only={"detected_at": utcnow()},
-        )
+        with self.db.begin() as conn:
+            update_or_insert(
+                conn,
+                shrink_guard,
+                {"client_id": client_id, "snapshot_hash": snapshot_hash},
+                dict(removed=removed, listed=listed),
+                insert_only={"detected_at": utcnow()},
+            )
         record = self.get(client_id, snapshot_hash)
         assert record is not None
         return record
@@ -552,20 +555,3 @@ class ShrinkGuardStore:
                 .values(confirmed_at=utcnow(), confirmed_by=by[:200])
             )
         return self.get(client_id, full)
-
-
-def _upsert(
-    db: StateDB,
-    table: sa.Table,
-    key: dict[str, Any],
-    values: dict[str, Any],
-    insert_only: dict[str, Any] | None = None,
-) -> None:
-    """Update the row with `key`, or insert it (with `insert_only` columns) when there is none."""
-    where = [table.c[k] == v for k, v in key.items()]
-    with db.begin() as conn:
-        if values and conn.execute(table.update().where(*where).values(**values)).rowcount:
-            return
-        if not values and conn.execute(sa.select(*[table.c[k] for k in key]).where(*where)).first():
-            return
-        conn.execute(table.insert().values({**(insert_only or {}), **values, **key}))

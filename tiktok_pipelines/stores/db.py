@@ -233,6 +233,23 @@ def open_state_db(settings: Settings, create: bool = False) -> StateDB:
         return db
 
 
+def update_or_insert(
+    conn: Connection,
+    table: sa.Table,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    insert_only: dict[str, Any] | None = None,
+) -> None:
+    """Sets `values` on the row of `table` with `key`, or inserts it when there is none (with the
+    `insert_only` columns too, unless `values` name them); in `conn`'s transaction."""
+    where = [table.c[k] == v for k, v in key.items()]
+    if values and conn.execute(table.update().where(*where).values(**values)).rowcount:
+        return
+    if not values and conn.execute(sa.select(*[table.c[k] for k in key]).where(*where)).first():
+        return
+    conn.execute(table.insert().values({**(insert_only or {}), **values, **key}))
+
+
 def channel_key() -> tuple[sa.Column, sa.Column]:
     """The columns the key of a client's rows on one channel begins with: the client and the channel."""
     return client_column(primary_key=True), channel_column(primary_key=True)
@@ -271,6 +288,19 @@ class ChannelStore:
         """Deletes the client's rows of `table` that match `where`; returns how many."""
         with self.db.begin() as conn:
             return conn.execute(table.delete().where(self._of(table, client_id), *where)).rowcount
+
+    def _save(
+        self,
+        table: sa.Table,
+        client_id: str,
+        values: dict[str, Any],
+        insert_only: dict[str, Any] | None = None,
+        **key: Any,
+    ) -> None:
+        """Sets `values` on the client's row of `table` with `key` on this store's channel, or inserts it
+        when there is none (`update_or_insert`)."""
+        with self.db.begin() as conn:
+            update_or_insert(conn, table, self._key(client_id, **key), values, insert_only)
 
     def _key(self, client_id: str, **key: Any) -> dict[str, Any]:
         """A row's key values on this store's channel."""

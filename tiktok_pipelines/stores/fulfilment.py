@@ -258,22 +258,8 @@ class FulfilmentStore(ChannelStore):
         """Inserts or updates the row of (package, order ids) with `values`."""
         now = utcnow()
         values["updated_at"] = now
-        where = self._upload_where(client_id, package_id, key)
-        with self.db.begin() as conn:
-            if conn.execute(invoice_uploads.update().where(where).values(**values)).rowcount == 0:
-                values.setdefault("status", REJECTED)
-                conn.execute(
-                    invoice_uploads.insert().values(
-                        client_id=client_id,
-                        channel=self.channel,
-                        package_id=package_id,
-                        order_key=key,
-                        attempts=values.pop("attempts", 0),
-                        rejected_sha256=values.pop("rejected_sha256", "[]"),
-                        created_at=now,
-                        **values,
-                    )
-                )
+        new = {"status": REJECTED, "attempts": 0, "rejected_sha256": "[]", "created_at": now}
+        self._save(invoice_uploads, client_id, values, new, package_id=package_id, order_key=key)
         found = self.upload(client_id, package_id, key)
         assert found is not None
         return found
@@ -469,19 +455,8 @@ class FulfilmentStore(ChannelStore):
     def save_shipment(self, client_id: str, package_id: str, **values: Any) -> Shipment:
         now = utcnow()
         values["updated_at"] = now
-        where = sa.and_(self._of(package_shipments, client_id), package_shipments.c.package_id == package_id)
-        with self.db.begin() as conn:
-            if conn.execute(package_shipments.update().where(where).values(**values)).rowcount == 0:
-                conn.execute(
-                    package_shipments.insert().values(
-                        client_id=client_id,
-                        channel=self.channel,
-                        package_id=package_id,
-                        attempts=values.pop("attempts", 0),
-                        created_at=now,
-                        **values,
-                    )
-                )
+        new = {"attempts": 0, "created_at": now}
+        self._save(package_shipments, client_id, values, new, package_id=package_id)
         found = self.shipment(client_id, package_id)
         assert found is not None
         return found

@@ -16,10 +16,19 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
+from tiktok_pipelines.stores.db import (
+    ChannelStore,
+    UTCDateTime,
+    channel_key,
+    metadata,
+    update_or_insert,
+    utcnow,
+)
 
 listing_products = sa.Table(
     "listing_products",
@@ -172,7 +181,7 @@ class ListingMap(ChannelStore):
                 state["source_hash"] = source_hash
             if part_hashes is not None:
                 state["part_hashes"] = json.dumps(part_hashes, sort_keys=True)
-            _save_payload_state(conn, client_id, self.channel, product_key, now, **state)
+            self._save_payload_state(conn, client_id, product_key, now, **state)
             values = dict(
                 channel_product_id=channel_product_id,
                 status=status,
@@ -183,20 +192,7 @@ class ListingMap(ChannelStore):
                 paused=False,
                 updated_at=now,
             )
-            updated = conn.execute(
-                listing_products.update()
-                .where(
-                    self._of(listing_products, client_id),
-                    listing_products.c.product_key == product_key,
-                )
-                .values(**values)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    listing_products.insert().values(
-                        client_id=client_id, channel=self.channel, product_key=product_key, **values
-                    )
-                )
+            update_or_insert(conn, listing_products, self._key(client_id, product_key=product_key), values)
             conn.execute(
                 listing_skus.delete().where(
                     self._of(listing_skus, client_id), listing_skus.c.product_key == product_key
@@ -234,7 +230,7 @@ class ListingMap(ChannelStore):
         now = utcnow()
         with self.db.begin() as conn:
             if payload_hash is not None:
-                _save_payload_state(conn, client_id, self.channel, product_key, now, failed_hash=payload_hash)
+                self._save_payload_state(conn, client_id, product_key, now, failed_hash=payload_hash)
             row = conn.execute(
                 sa.select(listing_products).where(
                     self._of(listing_products, client_id), listing_products.c.product_key == product_key
@@ -283,7 +279,7 @@ class ListingMap(ChannelStore):
         now = utcnow()
         with self.db.begin() as conn:
             for product_key, source_hash in hashes.items():
-                _save_payload_state(conn, client_id, self.channel, product_key, now, source_hash=source_hash)
+                self._save_payload_state(conn, client_id, product_key, now, source_hash=source_hash)
 
     def set_statuses(self, client_id: str, statuses: dict[str, str]) -> int:
         """Many product statuses at once (`channel_product_id` → status), e.g. from a product search;
@@ -337,16 +333,9 @@ class ListingMap(ChannelStore):
                 .values(status="deleted", payload_hash=None, updated_at=utcnow())
             )
 
-
-def _owned(table: sa.Table, client_id: str, channel: str) -> tuple:
-    return table.c.client_id == client_id, table.c.channel == channel
-
-
-def _save_payload_state(conn, client_id: str, channel: str, product_key: str, now, **values) -> None:
-    where = (*_owned(listing_payloads, client_id, channel), listing_payloads.c.product_key == product_key)
-    if not conn.execute(listing_payloads.update().where(*where).values(**values, updated_at=now)).rowcount:
-        conn.execute(
-            listing_payloads.insert().values(
-                client_id=client_id, channel=channel, product_key=product_key, updated_at=now, **values
-            )
-        )
+    def _save_payload_state(
+        self, conn: Connection, client_id: str, product_key: str, now: datetime, **values: Any
+    ) -> None:
+        """Sets `values` on the product's payload state (made when it has none), in `conn`'s transaction."""
+        key = self._key(client_id, product_key=product_key)
+        update_or_insert(conn, listing_payloads, key, {**values, "updated_at": now})

@@ -412,14 +412,7 @@ class OrderStore(ChannelStore):
             seller_skus=json.dumps(list(ret.seller_skus)),
             updated_at=now,
         )
-        where = sa.and_(self._of(order_returns, client_id), order_returns.c.return_id == ret.return_id)
-        with self.db.begin() as conn:
-            if conn.execute(order_returns.update().where(where).values(**values)).rowcount == 0:
-                conn.execute(
-                    order_returns.insert().values(
-                        client_id=client_id, channel=self.channel, return_id=ret.return_id, **values
-                    )
-                )
+        self._save(order_returns, client_id, values, return_id=ret.return_id)
 
     def returns(self, client_id: str, order_id: str | None = None) -> list[dict[str, Any]]:
         query = sa.select(order_returns).where(self._of(order_returns, client_id))
@@ -442,15 +435,4 @@ class OrderStore(ChannelStore):
             ).scalar()
 
     def set_cursor(self, client_id: str, name: str, value: str) -> None:
-        now = utcnow()
-        where = sa.and_(self._of(sync_cursors, client_id), sync_cursors.c.name == name)
-        with self.db.begin() as conn:
-            if (
-                conn.execute(sync_cursors.update().where(where).values(value=value, updated_at=now)).rowcount
-                == 0
-            ):
-                conn.execute(
-                    sync_cursors.insert().values(
-                        client_id=client_id, channel=self.channel, name=name, value=value, updated_at=now
-                    )
-                )
+        self._save(sync_cursors, client_id, {"value": value, "updated_at": utcnow()}, name=name)

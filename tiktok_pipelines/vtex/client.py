@@ -35,6 +35,7 @@ from tenacity import RetryCallState
 
 from tiktok_pipelines.core.money import from_cents
 from tiktok_pipelines.http import (
+    HttpApiClient,
     RateLimiter,
     RetryableError,
     RetryPolicy,
@@ -444,7 +445,7 @@ def _error_fields(body: Any, text: str) -> tuple[str | None, str]:
 
 
 # ---------------------------------------------------------------- the client
-class VtexClient:
+class VtexClient(HttpApiClient):
     """A VTEX store's APIs, bound to one account and its credentials.
 
     Thread-safe; use it as a context manager (or call `close()`) to release connections. Bulk helpers
@@ -491,19 +492,21 @@ class VtexClient:
     def __repr__(self) -> str:
         return f"VtexClient(account={self.account.account!r}, base={self._bases['core']!r})"
 
-    def __enter__(self) -> VtexClient:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
     # ------------------------------------------------------------ plumbing
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
+
+    def _unanswered(
+        self, exc: httpx.TransportError, method: str, path: str, *, maybe_sent: bool
+    ) -> VtexTransportError:
+        """A call VTEX gave no complete answer to, counted as a network error: it did not reach VTEX, or
+        (`maybe_sent`) it may have."""
+        self._count("network_errors")
+        what = "no complete answer from VTEX" if maybe_sent else "could not reach VTEX"
+        return VtexTransportError(
+            f"{type(exc).__name__}: {what}", maybe_sent=maybe_sent, method=method, path=path
+        )
 
     def _scrub(self, text: str) -> str:
         token = self.account.app_token.get_secret_value()
@@ -583,26 +586,14 @@ class VtexClient:
             try:
                 response = self._http.request(method, url, params=params, content=content, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                self._count("network_errors")
-                raise VtexTransportError(
-                    f"{type(exc).__name__}: could not reach VTEX",
-                    maybe_sent=False,
-                    method=method,
-                    path=path,
-                ) from None
+                raise self._unanswered(exc, method, path, maybe_sent=False) from None
             except httpx.LocalProtocolError as exc:
                 # The request could not even be written (e.g. an illegal header): not VTEX's doing.
                 raise VtexError(
                     f"the request could not be sent: {type(exc).__name__}", method=method, path=path
                 ) from None
             except httpx.TransportError as exc:
-                self._count("network_errors")
-                raise VtexTransportError(
-                    f"{type(exc).__name__}: no complete answer from VTEX",
-                    maybe_sent=True,
-                    method=method,
-                    path=path,
-                ) from None
+                raise self._unanswered(exc, method, path, maybe_sent=True) from None
         if base == "pricing":
             self._observe_pricing_limits(response)
         if response.status_code < 300:

@@ -32,16 +32,10 @@ from urllib.parse import quote, urlencode
 import httpx
 from pydantic import SecretStr
 
-from tiktok_pipelines.channels.base.errors import (
-    ChannelAuthError,
-    ChannelError,
-    ChannelNotFoundError,
-    ChannelRefusedError,
-    ChannelRequestError,
-    ChannelRetryableError,
-)
+from tiktok_pipelines.channels.base import errors as channel_errors
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
+    HttpApiClient,
     Outcome,
     RateLimiter,
     RateLimiters,
@@ -236,7 +230,7 @@ def requires_shop_cipher(method: str, path: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ errors
-class TikTokShopError(ChannelError):
+class TikTokShopError(channel_errors.ChannelError):
     """An API call failed. `code` is the envelope's code (0 when the failure is below the envelope)."""
 
     def __init__(
@@ -269,19 +263,19 @@ class TikTokShopError(ChannelError):
         return f"{type(self).__name__}(code={self.code}, message={self.message!r}, request_id={self.request_id!r})"
 
 
-class TikTokTransportError(TikTokShopError, ChannelRetryableError):
+class TikTokTransportError(TikTokShopError, channel_errors.ChannelRetryableError):
     """The request did not get an answer (connection refused, timeout)."""
 
 
-class RateLimitedError(TikTokShopError, ChannelRetryableError):
+class RateLimitedError(TikTokShopError, channel_errors.ChannelRetryableError):
     """HTTP 429 or code 36009002: the shop's or app's request budget is spent for now."""
 
 
-class ServerError(TikTokShopError, ChannelRetryableError):
+class ServerError(TikTokShopError, channel_errors.ChannelRetryableError):
     """HTTP 5xx, 36009003 (internal error) or 36009007 (timeout on their side): worth another try."""
 
 
-class AuthError(TikTokShopError, ChannelAuthError):
+class AuthError(TikTokShopError, channel_errors.ChannelAuthError):
     """The request's credentials were refused (app key, signature, token, scope, auth code)."""
 
 
@@ -301,15 +295,15 @@ class InvalidAuthCodeError(AuthError):
     """36004004: the auth code is unknown, used or expired; the seller must authorize again."""
 
 
-class RequestError(TikTokShopError, ChannelRequestError):
+class RequestError(TikTokShopError, channel_errors.ChannelRequestError):
     """The request is malformed for the platform: path, method, version, content type, shop_cipher."""
 
 
-class NotFoundError(TikTokShopError, ChannelNotFoundError):
+class NotFoundError(TikTokShopError, channel_errors.ChannelNotFoundError):
     """The product, order, package... does not exist (or is not this shop's)."""
 
 
-class ValidationError(TikTokShopError, ChannelRefusedError):
+class ValidationError(TikTokShopError, channel_errors.ChannelRefusedError):
     """The platform refused the data of a write (category, attributes, warehouses, prices...)."""
 
 
@@ -548,7 +542,7 @@ def _envelope(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) and "code" in body else None
 
 
-class TikTokAuthClient:
+class TikTokAuthClient(HttpApiClient):
     """The token host: exchanges an auth code for tokens and refreshes them (reference §2)."""
 
     def __init__(
@@ -572,15 +566,6 @@ class TikTokAuthClient:
 
     def __repr__(self) -> str:
         return f"TikTokAuthClient(app_key={self.app_key!r}, base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokAuthClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def get_token(self, auth_code: str) -> TokenSet:
         """Exchanges a (single-use) auth code: `grant_type=authorized_code`."""
@@ -684,7 +669,7 @@ def _every_page(search_name: str, page_size: int) -> Callable[..., Iterator[dict
     return every
 
 
-class TikTokShopClient:
+class TikTokShopClient(HttpApiClient):
     """The Partner API for one shop (`shop_cipher` given) or for app/seller-level calls only (no cipher).
 
     Every request is signed; `shop_cipher` is added exactly on shop-scoped endpoints. Retries (with
@@ -746,15 +731,6 @@ class TikTokShopClient:
         return (
             f"TikTokShopClient(app_key={self.app_key!r}, shop={self.shop_key!r}, base_url={self.base_url!r})"
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> TikTokShopClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- plumbing
     def path(self, method: str, family: str, rest: str) -> str:

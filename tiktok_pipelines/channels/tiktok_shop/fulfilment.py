@@ -27,22 +27,15 @@ from tiktok_pipelines.core.fulfilment import (
     UNKNOWN_PACKAGE,
     UPLOAD_REFUSED,
 )
-from tiktok_pipelines.core.models.fulfilment import (
-    InvoiceRefusal,
-    InvoiceVerdict,
-    Package,
-    PackageState,
-    ShipmentMethod,
-    TrackingEvent,
-)
+from tiktok_pipelines.core.models import fulfilment as model
 from tiktok_pipelines.http import RetryableError
 
 TO_FULFILL = "TO_FULFILL"
 # Every other status is a package on its way.
 PACKAGE_STATES = {
-    TO_FULFILL: PackageState.AWAITING_SHIPMENT,
-    "COMPLETED": PackageState.COMPLETED,
-    "CANCELLED": PackageState.CANCELLED,
+    TO_FULFILL: model.PackageState.AWAITING_SHIPMENT,
+    "COMPLETED": model.PackageState.COMPLETED,
+    "CANCELLED": model.PackageState.CANCELLED,
 }
 NOT_TO_FULFILL = 21011002
 UNKNOWN_PACKAGE_CODES = (4002, 21011001)
@@ -79,17 +72,17 @@ def _as(kind: type[TikTokShopError], exc: TikTokShopError) -> TikTokShopError:
     )
 
 
-def package_state(status: str | None) -> PackageState:
+def package_state(status: str | None) -> model.PackageState:
     """What a `package_status` means (None: the answer stated none)."""
     if status is None:
-        return PackageState.UNKNOWN
-    return PACKAGE_STATES.get(status, PackageState.SHIPPED)
+        return model.PackageState.UNKNOWN
+    return PACKAGE_STATES.get(status, model.PackageState.SHIPPED)
 
 
-def package_from_api(package_id: str, found: Mapping[str, Any]) -> Package:
+def package_from_api(package_id: str, found: Mapping[str, Any]) -> model.Package:
     """A package answer (`GET /fulfillment/202309/packages/{id}`) as a core `Package`."""
     status = found.get("package_status")
-    return Package(
+    return model.Package(
         package_id=package_id,
         state=package_state(status),
         status=status,
@@ -100,21 +93,21 @@ def package_from_api(package_id: str, found: Mapping[str, Any]) -> Package:
     )
 
 
-def tracking_event(found: Mapping[str, Any]) -> TrackingEvent:
-    return TrackingEvent(
+def tracking_event(found: Mapping[str, Any]) -> model.TrackingEvent:
+    return model.TrackingEvent(
         description=str(found.get("description") or ""),
         at=datetime.fromtimestamp(int(found.get("update_time_millis") or 0) / 1000, UTC),
     )
 
 
-def invoice_verdict(payload: Mapping[str, Any]) -> InvoiceVerdict:
+def invoice_verdict(payload: Mapping[str, Any]) -> model.InvoiceVerdict:
     """Webhook 36 (INVOICE_STATUS_CHANGE) as a verdict."""
     data = payload.get("data") or {}
     try:
         sent_at = datetime.fromtimestamp(int(payload["timestamp"]), UTC)
     except (KeyError, TypeError, ValueError, OverflowError):
         sent_at = None
-    return InvoiceVerdict(
+    return model.InvoiceVerdict(
         package_id=str(data.get("package_id") or ""),
         order_ids=tuple(str(o) for o in data.get("order_ids") or []),
         status=str(data.get("invoice_status") or "").upper(),
@@ -126,7 +119,7 @@ def invoice_verdict(payload: Mapping[str, Any]) -> InvoiceVerdict:
 class TikTokFulfilment:
     """Fulfilment on TikTok Shop (the `FulfilmentApi` of its session)."""
 
-    def package(self, package_id: str) -> Package:
+    def package(self, package_id: str) -> model.Package:
         try:
             found = self.api.get_package(package_id)
         except TikTokShopError as exc:
@@ -135,10 +128,10 @@ class TikTokFulfilment:
             raise
         return package_from_api(package_id, found)
 
-    def package_state(self, status: str | None) -> PackageState:
+    def package_state(self, status: str | None) -> model.PackageState:
         return package_state(status)
 
-    def ship_package(self, package_id: str, method: ShipmentMethod) -> None:
+    def ship_package(self, package_id: str, method: model.ShipmentMethod) -> None:
         if method.handover:
             arguments: dict[str, Any] = {"handover_method": method.handover}
         else:
@@ -155,10 +148,12 @@ class TikTokFulfilment:
                 raise _as(TikTokPackageAlreadyShippedError, exc) from exc
             raise
 
-    def tracking(self, order_id: str) -> list[TrackingEvent]:
+    def tracking(self, order_id: str) -> list[model.TrackingEvent]:
         return [tracking_event(found) for found in self.api.get_tracking(order_id)]
 
-    def upload_invoice(self, package_id: str, order_ids: Sequence[str], xml: bytes) -> InvoiceRefusal | None:
+    def upload_invoice(
+        self, package_id: str, order_ids: Sequence[str], xml: bytes
+    ) -> model.InvoiceRefusal | None:
         invoice = {"order_ids": list(order_ids), "package_id": package_id, "file": xml, "file_type": "XML"}
         try:
             result = self.api.upload_invoices([invoice])
@@ -167,13 +162,13 @@ class TikTokFulfilment:
                 raise
             if exc.code in UPLOAD_ERROR_REASONS or not isinstance(exc, RetryableError):
                 refused = _as(TikTokInvoiceRefusedError, exc)
-                refused.refusal = InvoiceRefusal(refusal_reason(exc.code), exc.code, exc.message)
+                refused.refusal = model.InvoiceRefusal(refusal_reason(exc.code), exc.code, exc.message)
                 raise refused from exc
             raise
         if result.errors:
             error = result.errors[0]
-            return InvoiceRefusal(refusal_reason(error.code), error.code, error.message)
+            return model.InvoiceRefusal(refusal_reason(error.code), error.code, error.message)
         return None
 
-    def invoice_verdict(self, payload: Mapping[str, Any]) -> InvoiceVerdict:
+    def invoice_verdict(self, payload: Mapping[str, Any]) -> model.InvoiceVerdict:
         return invoice_verdict(payload)

@@ -39,13 +39,8 @@ from tiktok_pipelines.channels.tiktok_shop.listing import (
     sku_body,
 )
 from tiktok_pipelines.core.attribute_rules import AttributeRule
+from tiktok_pipelines.core.models import categories
 from tiktok_pipelines.core.models.brands import BrandResult
-from tiktok_pipelines.core.models.categories import (
-    CategoryChoice,
-    CategoryNode,
-    CategoryRecommendation,
-    CategoryRules,
-)
 from tiktok_pipelines.core.models.listings import (
     ChannelListing,
     ImageUpload,
@@ -117,25 +112,25 @@ class TikTokCatalog:
         return resolve_brand(self.api, name)
 
     # ---------------------------------------------------------------- categories
-    def category_tree(self) -> list[CategoryNode]:
+    def category_tree(self) -> list[categories.CategoryNode]:
         return category_nodes(self.api.get_categories())
 
-    def category_rules(self, category_id: str) -> CategoryRules:
+    def category_rules(self, category_id: str) -> categories.CategoryRules:
         try:
             rules = self.api.get_category_rules(category_id)
             attributes = self.api.get_category_attributes(category_id)
         except TikTokShopError as exc:
-            return CategoryRules(category_id, {}, [], error=f"{exc.code}: {exc.message}")
-        return CategoryRules(category_id, rules, attributes)
+            return categories.CategoryRules(category_id, {}, [], error=f"{exc.code}: {exc.message}")
+        return categories.CategoryRules(category_id, rules, attributes)
 
-    def recommend_category(self, title: str, description: str | None) -> CategoryRecommendation:
+    def recommend_category(self, title: str, description: str | None) -> categories.CategoryRecommendation:
         try:
             answer = self.api.recommend_category(title, description)
         except RateLimitedError:
-            return CategoryRecommendation(None, "rate limited", retry_later=True)
+            return categories.CategoryRecommendation(None, "rate limited", retry_later=True)
         except TikTokShopError as exc:
-            return CategoryRecommendation(None, f"{exc.code} {exc.message}")
-        return CategoryRecommendation(str(answer.get("leaf_category_id") or "") or None)
+            return categories.CategoryRecommendation(None, f"{exc.code} {exc.message}")
+        return categories.CategoryRecommendation(str(answer.get("leaf_category_id") or "") or None)
 
     # ---------------------------------------------------------------- building
     def listing_builder(
@@ -144,7 +139,10 @@ class TikTokCatalog:
         rules_for = rule_lookup(attribute_rules)
 
         def build(
-            product: Product, category: CategoryChoice, brand_id: str | None, brand_problem: str | None
+            product: Product,
+            category: categories.CategoryChoice,
+            brand_id: str | None,
+            brand_problem: str | None,
         ) -> TikTokListingDraft:
             return build_draft(
                 product, category, brand_id, brand_problem, rules_for(category.leaf_id), options
