@@ -170,6 +170,18 @@ VARIABLES: tuple[Variable, ...] = (
         "`tax_exclusive_price` (where tax is added on top), per sales region as `sale_price,US=tax_exclusive_price`.",
     ),
     Variable(
+        "TIKTOK_ANALYTICS_FIELDS",
+        None,
+        "Where the analytics answers carry each figure (their schemas are UNCONFIRMED), as "
+        "`report.name=answer_field` overrides, e.g. `shop.buyers=buyer_count,live.list=data.lives` "
+        "(docs/analytics.md, shop, video and LIVE performance).",
+    ),
+    Variable(
+        "TIKTOK_LIVE_PERFORMANCE_PATH",
+        "/analytics/202409/shop_lives/performance",
+        "Path (with its version) of the LIVE performance report: a guess, the reference lists no LIVE endpoint.",
+    ),
+    Variable(
         "TIKTOK_TOKEN_RENEW_BEFORE_HOURS",
         "72",
         "The token manager refreshes an access token (valid 7 days) once it has less than this left.",

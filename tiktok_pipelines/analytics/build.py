@@ -16,12 +16,25 @@ import pyarrow as pa
 
 from tiktok_pipelines.analytics.creators import CREATOR_SOURCE_TABLES, creator_relations
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME, duckdb_type
+from tiktok_pipelines.analytics.shop_performance import (
+    SHOP_PERFORMANCE_SOURCE_TABLES,
+    shop_performance_relations,
+)
 from tiktok_pipelines.channels.tiktok_shop.notifications import WEBHOOK_NAMES
 from tiktok_pipelines.core.events import INTERNAL_EVENT_NAMES
 from tiktok_pipelines.core.tables import APPEND_ONLY_TABLES, FORMER_CHANNEL, AppendOnlyTable
 
-# Sources the build reads; price history stays in the lake (no table is made of it yet).
-SOURCE_TABLES = ("orders", "order_lines", "listings", "product_performance", "stock_history", "sync_log")
+# Sources the build reads, per client (the channel's shop, video and LIVE analytics among them); price
+# history stays in the lake (no table is made of it yet).
+SOURCE_TABLES = (
+    "orders",
+    "order_lines",
+    "listings",
+    "product_performance",
+    *SHOP_PERFORMANCE_SOURCE_TABLES,
+    "stock_history",
+    "sync_log",
+)
 # With the creator tables (folders per creator, not per client).
 ALL_SOURCE_TABLES = (*SOURCE_TABLES, *CREATOR_SOURCE_TABLES)
 
@@ -395,6 +408,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             FROM src_sync_log WHERE result = 'failed'
             GROUP BY client_id, channel, day, source, lane, operation, error_code""",
         ),
+        *shop_performance_relations(),
         *creator_relations(inputs.timezone, inputs.top_n),
     ]
 

@@ -13,6 +13,7 @@ from functools import partial
 
 import pyarrow as pa
 
+from tiktok_pipelines.core import tables as lake
 from tiktok_pipelines.core.tables import LISTINGS, ORDER_LINES, ORDERS
 
 AMOUNT = "DECIMAL(18,2)"  # money computed here (products of quantities, sums)
@@ -59,6 +60,9 @@ def duckdb_type(t: pa.DataType) -> str:
     if t in simple:
         return simple[t]
     raise TypeError(f"no DuckDB type for {t}")
+
+
+MONEY = duckdb_type(lake.MONEY)  # money as the lake holds it
 
 
 def _c(name: str, type_: str, description: str) -> Column:
@@ -121,6 +125,34 @@ DURATION_BUCKET = _c(
     "Length class: `<15s`, `15-30s`, `30-60s`, `1-3min`, `3min+` (or `unknown`).",
 )
 VIEWS = _c("views", "BIGINT", "Views.")
+VIEWERS = _c("viewers", "BIGINT", "Distinct viewers.")
+REPORTING_DAY = _c("day", "DATE", "The channel's reporting date (as its analytics give it).")
+
+
+def _content_head(kind: str, what: str, verb: str) -> tuple[Column, ...]:
+    """The key and names of a video's or LIVE's row."""
+    return (
+        CLIENT_ID,
+        CHANNEL,
+        REPORTING_DAY,
+        _c(f"{kind}_id", "VARCHAR", f"The channel's {what} id."),
+        _c("title", "VARCHAR", f"Title of the {what}."),
+        _c("creator", "VARCHAR", f"Handle of the account that {verb} it."),
+    )
+
+
+def _credited(what: str) -> tuple[Column, ...]:
+    """What a video or LIVE sold, as the channel credits it."""
+    return (
+        _c("orders", "BIGINT", f"Orders the channel credits to the {what}."),
+        _c("units", "BIGINT", "Units those orders hold."),
+        _c("gmv", MONEY, "Their gross merchandise value."),
+        CURRENCY,
+        _c("click_through_rate", "DOUBLE", "Product clicks / views, as the channel reports it."),
+    )
+
+
+INGESTED_AT = _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC).")
 ENGAGEMENT_RATE = _c("engagement_rate", "DOUBLE", "(likes + comments + shares) / views; NULL without views.")
 
 TABLES: tuple[Table, ...] = (
@@ -440,6 +472,68 @@ TABLES: tuple[Table, ...] = (
             _listing("ingested_at", "When this version was written to the lake (UTC)."),
         ),
         "client_id, seller_sku",
+    ),
+    Table(
+        "shop_performance_daily",
+        "one row per (client_id, channel, day)",
+        "The whole shop per day as the channel's analytics report it (TikTok Shop's shop performance): "
+        "GMV, orders, units, buyers, page views and visitors. A figure the channel did not report is NULL "
+        "(the answers' field names are UNCONFIRMED: TIKTOK_ANALYTICS_FIELDS).",
+        (
+            CLIENT_ID,
+            CHANNEL,
+            REPORTING_DAY,
+            CURRENCY,
+            _c("gmv", MONEY, "Gross merchandise value the channel reported."),
+            *(
+                _c(name, "BIGINT", f"{meaning} the channel reported.")
+                for name, meaning in (
+                    ("orders", "Orders"),
+                    ("units", "Units sold"),
+                    ("buyers", "Distinct buyers"),
+                    ("page_views", "Product page views"),
+                    ("visitors", "Product page visitors"),
+                )
+            ),
+            _c("average_order_value", AMOUNT, "gmv / orders."),
+            _c("visitor_to_order_rate", "DOUBLE", "orders / visitors (NULL without visitors)."),
+            INGESTED_AT,
+        ),
+        "day DESC, client_id",
+    ),
+    Table(
+        "video_performance_daily",
+        "one row per (client_id, channel, day, video_id)",
+        "Each shoppable video per day as the channel's analytics report it: views, orders, units, GMV and "
+        "click-through rate (TikTok Shop's shop videos performance).",
+        (
+            *_content_head("video", "video", "posted"),
+            _c("posted_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
+            VIEWS,
+            *_credited("video"),
+            _c("view_to_order_rate", "DOUBLE", "orders / views."),
+            INGESTED_AT,
+        ),
+        "day DESC, gmv DESC NULLS LAST",
+    ),
+    Table(
+        "live_performance_daily",
+        "one row per (client_id, channel, day, live_id)",
+        "Each LIVE per day as the channel's analytics report it: how long it ran, who watched and what it "
+        "sold. The LIVE report's path is a guess (TIKTOK_LIVE_PERFORMANCE_PATH): the reference lists no "
+        "LIVE endpoint.",
+        (
+            *_content_head("live", "LIVE", "hosted"),
+            *(_c(f"{edge}_at", "TIMESTAMPTZ", f"{edge.title()} (UTC).") for edge in ("started", "ended")),
+            _c("duration_minutes", "DOUBLE", "ended_at - started_at, in minutes."),
+            VIEWERS,
+            VIEWS,
+            *_credited("LIVE"),
+            _c("viewer_to_order_rate", "DOUBLE", "orders / viewers."),
+            _c("gmv_per_viewer", "DOUBLE", "gmv / viewers."),
+            INGESTED_AT,
+        ),
+        "day DESC, gmv DESC NULLS LAST",
     ),
     Table(
         "creator_growth_daily",

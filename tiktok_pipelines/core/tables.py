@@ -274,6 +274,46 @@ PRODUCT_PERFORMANCE = pa.schema(
     ]
 )
 
+SHOP_PERFORMANCE = pa.schema(
+    [
+        ("client_id", pa.string()),
+        ("channel", pa.string()),
+        ("date", pa.date32()),  # the shop's reporting date, as the channel's analytics give it
+        ("gmv", MONEY),  # null: a figure the channel did not report (the answers' fields are UNCONFIRMED)
+        ("currency", pa.string()),
+        *((count, pa.int64()) for count in ("orders", "units", "buyers", "page_views", "visitors")),
+        ("ingested_at", UTC_TS),
+    ]
+)
+
+
+def _content_performance(id_column: str) -> pa.Schema:
+    """A video's or LIVE's performance per reporting day: `video_performance`, `live_performance`."""
+    return pa.schema(
+        [
+            ("client_id", pa.string()),
+            ("channel", pa.string()),
+            ("date", pa.date32()),
+            (id_column, pa.string()),
+            ("title", pa.string()),
+            ("creator", pa.string()),  # the account that posted or hosted it (its public handle)
+            ("started_at", UTC_TS),  # a video's post time, a LIVE's start
+            ("ended_at", UTC_TS),  # a LIVE's end
+            ("views", pa.int64()),
+            ("viewers", pa.int64()),  # a LIVE's distinct viewers
+            ("orders", pa.int64()),
+            ("units", pa.int64()),
+            ("gmv", MONEY),
+            ("currency", pa.string()),
+            ("click_through_rate", pa.float64()),
+            ("ingested_at", UTC_TS),
+        ]
+    )
+
+
+VIDEO_PERFORMANCE = _content_performance("video_id")
+LIVE_PERFORMANCE = _content_performance("live_id")
+
 SYNC_LOG = pa.schema(
     [
         ("client_id", pa.string()),
@@ -335,6 +375,18 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
             PRODUCT_PERFORMANCE,
             ("client_id", "channel", "date", "channel_product_id"),
             "ingested_at",
+        ),
+        AppendOnlyTable(
+            "shop_performance", SHOP_PERFORMANCE, ("client_id", "channel", "date"), "ingested_at"
+        ),
+        AppendOnlyTable(
+            "video_performance",
+            VIDEO_PERFORMANCE,
+            ("client_id", "channel", "date", "video_id"),
+            "ingested_at",
+        ),
+        AppendOnlyTable(
+            "live_performance", LIVE_PERFORMANCE, ("client_id", "channel", "date", "live_id"), "ingested_at"
         ),
         AppendOnlyTable("stock_history", STOCK_HISTORY, None, "pushed_at"),
         AppendOnlyTable("price_history", PRICE_HISTORY, None, "pushed_at"),

@@ -180,3 +180,28 @@ def test_a_page_fetches_nothing_from_elsewhere(browser, served, slug):
             assert target.startswith(served) or not target.startswith("http"), target
     entries = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert entries == []  # the page is one document: no style sheet, font, image or script loaded
+
+
+def test_shop_performance_shows_the_shops_days_and_the_last_live(browser, served, screenshots, generated):
+    open_page(browser, served, screenshots, "shop-performance", f"client={CLIENT}&period=7d")
+    start = BUILD_DAY - timedelta(days=6)
+    [(gmv, orders, live_gmv)] = generated.sql(
+        "SELECT sum(gmv), sum(orders), (SELECT sum(gmv) FROM live_performance_daily "
+        "  WHERE client_id = ? AND day BETWEEN ? AND ?) "
+        "FROM shop_performance_daily WHERE client_id = ? AND day BETWEEN ? AND ?",
+        [CLIENT, start, BUILD_DAY, CLIENT, start, BUILD_DAY],
+    )
+    assert orders > 0 and live_gmv > 0
+    assert kpi(browser, "totals", "gmv") == gmv
+    assert kpi(browser, "totals", "orders") == orders
+    assert kpi(browser, "totals", "live_gmv") == live_gmv
+    # the last LIVE first: how it sold
+    [(live_id, live_orders, last_gmv)] = generated.sql(
+        "SELECT live_id, orders, gmv FROM live_performance_daily WHERE client_id = ? "
+        "ORDER BY day DESC, gmv DESC LIMIT 1",
+        [CLIENT],
+    )
+    assert column(browser, "lives", "live_id")[0] == live_id
+    assert int(number(column(browser, "lives", "orders")[0])) == live_orders
+    assert number(column(browser, "lives", "gmv")[0]) == last_gmv
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#section-daily svg")) == 2

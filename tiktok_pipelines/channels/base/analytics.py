@@ -1,4 +1,5 @@
-"""Analytics: what a channel reports about its shop's products (views, impressions, orders, sales)."""
+"""Analytics: what a channel reports about its shop (the whole shop, its products, its videos and LIVEs:
+views, orders, units, sales)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,25 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import date
 
-from tiktok_pipelines.core.models.performance import ProductDay
+from tiktok_pipelines.core.models.performance import ContentDay, ProductDay, ShopDay
 
 
 class AnalyticsApi(ABC):
-    """A shop's product analytics, per reporting day of the channel."""
+    """A shop's analytics, per reporting day of the channel."""
 
     @abstractmethod
     def product_performance(self, day: date) -> Iterator[ProductDay]:
         """Every product the channel reports for `day` (its reporting day), read page by page as the
         caller iterates."""
+
+    @abstractmethod
+    def shop_performance(self, day: date) -> ShopDay | None:
+        """The whole shop on `day`; None when the channel reports nothing for it."""
+
+    @abstractmethod
+    def video_performance(self, day: date) -> Iterator[ContentDay]:
+        """Every shoppable video the channel reports for `day`, page by page."""
+
+    @abstractmethod
+    def live_performance(self, day: date) -> Iterator[ContentDay]:
+        """Every LIVE the channel reports for `day`, page by page."""

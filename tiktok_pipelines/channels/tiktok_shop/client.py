@@ -33,6 +33,12 @@ import httpx
 from pydantic import SecretStr
 
 from tiktok_pipelines.channels.base import errors as channel_errors
+from tiktok_pipelines.channels.tiktok_shop.analytics_fields import (
+    DEFAULT_LIVE_PERFORMANCE_PATH,
+    parse_analytics_fields,
+    parse_live_performance_path,
+    pick,
+)
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
     HttpApiClient,
@@ -63,6 +69,13 @@ DEFAULT_VERSIONS: dict[str, str] = {
     "return_refund": "202309",
     "analytics": "202405",
     "event": "202309",
+}
+
+# Operations that only exist from a version after their family's default (reference §Analytics): called in
+# that first version (or a newer one of NEWER_VERSIONS not after the family's setting).
+FIRST_VERSIONS: dict[tuple[str, str, str], str] = {
+    ("GET", "analytics", "/shop_skus/performance"): "202406",
+    ("GET", "analytics", "/shop_videos/performance"): "202409",
 }
 
 # Operations that also exist in newer versions (reference §0, §3), by (method, family, path after the
@@ -111,9 +124,12 @@ def parse_versions(spec: str | None) -> dict[str, str]:
 
 def operation_version(method: str, family: str, rest: str, family_version: str) -> str:
     """The version an operation is called in when its family is set to `family_version`: the newest
-    version of the operation that is not after it (NEWER_VERSIONS), else the family's default."""
-    offered = (DEFAULT_VERSIONS[family], *NEWER_VERSIONS.get((method.upper(), family, rest), ()))
-    return max((v for v in offered if v <= family_version), default=DEFAULT_VERSIONS[family])
+    version of the operation that is not after it (NEWER_VERSIONS), else its first one (FIRST_VERSIONS, or
+    the family's default)."""
+    key = (method.upper(), family, rest)
+    first = FIRST_VERSIONS.get(key, DEFAULT_VERSIONS[family])
+    offered = (first, *NEWER_VERSIONS.get(key, ()))
+    return max((v for v in offered if v <= family_version), default=first)
 
 
 # Which price of a product answer (get, search) is the `amount` the seller set (reference §3: answers carry
@@ -690,6 +706,8 @@ class TikTokShopClient(HttpApiClient):
         shop_key: str | None = None,
         versions: Mapping[str, str] | None = None,
         price_fields: Mapping[str, str] | None = None,
+        analytics_fields: Mapping[str, Mapping[str, str]] | None = None,
+        live_performance_path: str = DEFAULT_LIVE_PERFORMANCE_PATH,
         rate_limit_per_second: float = 50.0,
         max_concurrency: int = 8,
         timeout: float = 30.0,
@@ -712,6 +730,8 @@ class TikTokShopClient(HttpApiClient):
         )
         self.versions = {**DEFAULT_VERSIONS, **(versions or {})}
         self.price_fields = dict(price_fields or parse_price_fields(None))
+        self.analytics_fields = dict(analytics_fields or parse_analytics_fields(None))
+        self.live_performance_path = parse_live_performance_path(live_performance_path)
         self.rate_limit_per_second = rate_limit_per_second
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
@@ -890,7 +910,7 @@ class TikTokShopClient(HttpApiClient):
     def _page(self, data: dict[str, Any], key: str) -> Page:
         total = data.get("total_count")
         return Page(
-            items=list(data.get(key) or []),
+            items=list(pick(data, key) or []) if key else [],
             next_page_token=data.get("next_page_token") or None,
             total_count=int(total) if total is not None else None,
             data=data,
@@ -1284,6 +1304,31 @@ class TikTokShopClient(HttpApiClient):
         return self.api("POST", "return_refund", "/cancellations", json_body=body)
 
     # ---------------------------------------------------------------------------- analytics
+    def analytics_window(
+        self,
+        path: str,
+        start_date_ge: str,
+        end_date_lt: str,
+        list_key: str | None,
+        page_size: int,
+        page_token: str | None,
+        **query: Any,
+    ) -> Page:
+        """One page of an analytics report at `path` between two dates (YYYY-MM-DD, end exclusive), its
+        rows at the dotted `list_key`; a report without pages (`list_key` None) is its answer."""
+        data = self.call(
+            "GET",
+            path,
+            query={
+                "start_date_ge": start_date_ge,
+                "end_date_lt": end_date_lt,
+                "page_size": page_size if list_key else None,
+                "page_token": page_token,
+                **query,
+            },
+        )
+        return self._page(data, list_key or "")
+
     def get_shop_products_performance(
         self,
         start_date_ge: str,
@@ -1293,19 +1338,10 @@ class TikTokShopClient(HttpApiClient):
         **query: Any,
     ) -> Page:
         """Per-product performance between two dates (YYYY-MM-DD, end exclusive)."""
-        data = self.api(
-            "GET",
-            "analytics",
-            "/shop_products/performance",
-            query={
-                "start_date_ge": start_date_ge,
-                "end_date_lt": end_date_lt,
-                "page_size": page_size,
-                "page_token": page_token,
-                **query,
-            },
+        path = self.path("GET", "analytics", "/shop_products/performance")
+        return self.analytics_window(
+            path, start_date_ge, end_date_lt, "shop_products", page_size, page_token, **query
         )
-        return self._page(data, "shop_products")
 
     def iter_shop_products_performance(
         self, start_date_ge: str, end_date_lt: str, page_size: int = 100, **query: Any
@@ -1314,6 +1350,33 @@ class TikTokShopClient(HttpApiClient):
             lambda token: self.get_shop_products_performance(
                 start_date_ge, end_date_lt, page_size, token, **query
             )
+        )
+
+    def get_shop_performance(
+        self, start_date_ge: str, end_date_lt: str, granularity: str = "1D"
+    ) -> dict[str, Any]:
+        """The whole shop's performance between two dates, per `granularity` interval: the answer's data."""
+        path = self.path("GET", "analytics", "/shop/performance")
+        return self.analytics_window(
+            path, start_date_ge, end_date_lt, None, 0, None, granularity=granularity
+        ).data
+
+    def iter_shop_videos_performance(
+        self, start_date_ge: str, end_date_lt: str, list_key: str = "videos", page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Per-video performance between two dates, page by page."""
+        path = self.path("GET", "analytics", "/shop_videos/performance")
+        return self._iterate(
+            lambda token: self.analytics_window(path, start_date_ge, end_date_lt, list_key, page_size, token)
+        )
+
+    def iter_shop_lives_performance(
+        self, start_date_ge: str, end_date_lt: str, list_key: str = "lives", page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Per-LIVE performance between two dates, page by page, at the configured (UNCONFIRMED) path."""
+        path = self.live_performance_path
+        return self._iterate(
+            lambda token: self.analytics_window(path, start_date_ge, end_date_lt, list_key, page_size, token)
         )
 
     # ------------------------------------------------------------------------------ webhooks

@@ -6,7 +6,12 @@ import dagster as dg
 
 from tiktok_pipelines.analytics.refresh import inputs_fingerprint
 from tiktok_pipelines.defs.analytics.assets import analytics_key, lake_compaction
-from tiktok_pipelines.defs.analytics.performance import tiktok_product_performance
+from tiktok_pipelines.defs.analytics.performance import (
+    tiktok_live_performance,
+    tiktok_product_performance,
+    tiktok_shop_performance,
+    tiktok_video_performance,
+)
 from tiktok_pipelines.defs.automation import client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
@@ -29,8 +34,10 @@ lake_compaction_job = dg.define_asset_job(
 
 product_performance_job = dg.define_asset_job(
     "product_performance_job",
-    selection=dg.AssetSelection.assets(tiktok_product_performance),
-    description="TikTok's per-product performance of the last days, per client.",
+    selection=dg.AssetSelection.assets(
+        tiktok_product_performance, tiktok_shop_performance, tiktok_video_performance, tiktok_live_performance
+    ),
+    description="TikTok's shop, product, video and LIVE performance of the last days, per client.",
 )
 
 

@@ -10,6 +10,11 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.channels.base import Capabilities, ShopAccess, TokenProvider
+from tiktok_pipelines.channels.tiktok_shop.analytics_fields import (
+    DEFAULT_LIVE_PERFORMANCE_PATH,
+    parse_analytics_fields,
+    parse_live_performance_path,
+)
 from tiktok_pipelines.channels.tiktok_shop.auth import TikTokApp
 from tiktok_pipelines.channels.tiktok_shop.channel import TikTokShopChannel, TikTokShopSession, capabilities
 from tiktok_pipelines.channels.tiktok_shop.client import (
@@ -51,6 +56,12 @@ class TikTokShop(dg.ConfigurableResource):
     price_fields: str | None = Field(
         default=None,
         description="Price field of product answers holding the seller's price, e.g. sale_price,US=tax_exclusive_price.",
+    )
+    analytics_fields: str | None = Field(
+        default=None, description="Analytics answers' field names, e.g. shop.buyers=buyer_count."
+    )
+    live_performance_path: str = Field(
+        default=DEFAULT_LIVE_PERFORMANCE_PATH, description="Path of the LIVE performance report (a guess)."
     )
     renew_before_hours: float = Field(default=72.0, description="Renew access tokens this close to expiry.")
     oauth_state_ttl_minutes: float = Field(default=30.0, description="Lifetime of an authorization link.")
@@ -99,6 +110,8 @@ class TikTokShop(dg.ConfigurableResource):
             shop_key=shop_key,
             versions=parse_versions(self.api_versions),
             price_fields=parse_price_fields(self.price_fields),
+            analytics_fields=parse_analytics_fields(self.analytics_fields),
+            live_performance_path=self.live_performance_path,
             rate_limit_per_second=self.rate_limit_per_second,
             max_concurrency=self.max_concurrency,
             timeout=self.timeout_seconds,
@@ -195,6 +208,8 @@ class TikTokShop(dg.ConfigurableResource):
 
         parse_versions(settings.get("TIKTOK_API_VERSIONS"))  # fail at load on a bad override
         parse_price_fields(settings.get("TIKTOK_PRICE_FIELDS"))
+        parse_analytics_fields(settings.get("TIKTOK_ANALYTICS_FIELDS"))
+        parse_live_performance_path(settings.get("TIKTOK_LIVE_PERFORMANCE_PATH"))
         return cls(
             state=state,
             app_key=settings.get("TIKTOK_APP_KEY"),
@@ -208,6 +223,8 @@ class TikTokShop(dg.ConfigurableResource):
             timeout_seconds=settings.float("TIKTOK_TIMEOUT_SECONDS"),
             api_versions=settings.get("TIKTOK_API_VERSIONS"),
             price_fields=settings.get("TIKTOK_PRICE_FIELDS"),
+            analytics_fields=settings.get("TIKTOK_ANALYTICS_FIELDS"),
+            live_performance_path=settings.require("TIKTOK_LIVE_PERFORMANCE_PATH"),
             renew_before_hours=settings.float("TIKTOK_TOKEN_RENEW_BEFORE_HOURS"),
             oauth_state_ttl_minutes=settings.float("TIKTOK_OAUTH_STATE_TTL_MINUTES"),
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tiktok_pipelines.sandbox.sales.channel_analytics import channel_analytics_tables
 from tiktok_pipelines.sandbox.sales.config import MINUTE_US, SalesConfig, SalesSummary
 from tiktok_pipelines.sandbox.sales.history import (
     listings_tables,
@@ -69,6 +70,12 @@ def generate_sales(lake: ParquetLake, cfg: SalesConfig | None = None) -> SalesSu
             write("listings", c.client_id, listings)
         for performance in performance_tables(c, o, rng):
             write("product_performance", c.client_id, performance)
+        own = np.random.default_rng(
+            [cfg.seed, number, 1]
+        )  # leaves the draws of the other tables as they were
+        for table, parts in channel_analytics_tables(c, o, own).items():
+            for data in parts:
+                write(table, c.client_id, data)
         sync = sync_log_table(c, o, rng)
         for a, b in _chunks(sync.num_rows, cfg.parts):
             write("sync_log", c.client_id, sync.slice(a, b - a))
