@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 import socket
 import threading
@@ -13,8 +14,22 @@ from dataclasses import dataclass
 
 import uvicorn
 
+# Ports handed out for servers that start a moment later. They are drawn below the kernel's ephemeral
+# range (32768-60999 on Linux), where every outgoing connection and every bind to port 0 takes its
+# port: a port picked there can be taken by anything on the machine before the server binds it.
+_PICKED = range(20000, 32000)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, for a server about to start."""
+    for _ in range(100):
+        port = random.choice(_PICKED)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
