@@ -92,6 +92,7 @@ def test_a_chunked_upload_in_order_becomes_a_public_post_after_processing_and_mo
     assert done["status"] == "PUBLISH_COMPLETE" and done["publicaly_available_post_id"] == []  # moderation
     emu.advance_clock(20)
     post_id = status(emu, token, init["publish_id"])["publicaly_available_post_id"][0]
+    emu.advance_clock(3600)  # an hour on the feed: a new post's first views
     listed = post(emu, token, "/v2/video/list/?fields=id,title,view_count", {"max_count": 1}).json()["data"][
         "videos"
     ]
