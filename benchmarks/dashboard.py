@@ -78,9 +78,7 @@ def measure(path: Path) -> None:
             sql = []
             with open_session(path) as session:
                 build = read_build(session)
-                filters = Filters.parse(query, build.day)
-                if not page.period:
-                    filters = Filters(filters.client, filters.channel, filters.period)
+                filters = Filters.parse(query, build.day).restricted(page.filters, page.period)
                 for _ in range(3):
                     started = time.perf_counter()
                     for section in page.sections:

@@ -1,4 +1,5 @@
-"""The SQL that turns the lake's append-only parts and the webhook event log into the analytics tables.
+"""The SQL that turns the lake's append-only parts, the webhook event log and the notification outbox
+into the analytics tables.
 
 `build_tables` materializes every table of `schema.TABLES` in a DuckDB connection; `create_views`
 defines the same relations as views over the raw parts, which is what querying the lake without a build
@@ -15,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from tiktok_pipelines.analytics.creators import CREATOR_SOURCE_TABLES, creator_relations
+from tiktok_pipelines.analytics.notifications import NOTIFICATION_LOG_SCHEMA, notifications_relation
 from tiktok_pipelines.analytics.schema import TABLES, TABLES_BY_NAME, duckdb_type
 from tiktok_pipelines.analytics.shop_performance import (
     SHOP_PERFORMANCE_SOURCE_TABLES,
@@ -62,6 +64,7 @@ class BuildInputs:
 
     files: Mapping[str, Sequence[str]]
     event_log: pa.Table = field(default_factory=EVENT_LOG_SCHEMA.empty_table)
+    notifications: pa.Table = field(default_factory=NOTIFICATION_LOG_SCHEMA.empty_table)
     timezone: str = "America/Sao_Paulo"
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))
     top_n: int = 20
@@ -128,7 +131,8 @@ def _check_timezone(con: duckdb.DuckDBPyConnection, tz: str) -> None:
 
 
 def define_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
-    """Temporary views `src_<table>` (every row) and `cur_<table>` (newest per key), and `src_event_log`."""
+    """Temporary views `src_<table>` (every row) and `cur_<table>` (newest per key), `src_event_log` and
+    `src_notifications`."""
     _check_timezone(con, inputs.timezone)
     for name in ALL_SOURCE_TABLES:
         table = APPEND_ONLY_TABLES[name]
@@ -139,6 +143,8 @@ def define_sources(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> None:
             con.execute(f"CREATE OR REPLACE TEMP VIEW cur_{name} AS {newest_select(table, f'src_{name}')}")
     con.register("event_log_arrow", inputs.event_log.cast(EVENT_LOG_SCHEMA))
     con.execute("CREATE OR REPLACE TEMP VIEW src_event_log AS SELECT * FROM event_log_arrow")
+    con.register("notifications_arrow", inputs.notifications.cast(NOTIFICATION_LOG_SCHEMA))
+    con.execute("CREATE OR REPLACE TEMP VIEW src_notifications AS SELECT * FROM notifications_arrow")
     known = {**{str(k): v for k, v in WEBHOOK_NAMES.items()}, **INTERNAL_EVENT_NAMES}
     names = ", ".join(f"({sql_string(k)}, {sql_string(v)})" for k, v in known.items())
     con.execute(
@@ -409,6 +415,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             GROUP BY client_id, channel, day, source, lane, operation, error_code""",
         ),
         *shop_performance_relations(),
+        notifications_relation(local_day),
         *creator_relations(inputs.timezone, inputs.top_n),
     ]
 

@@ -15,6 +15,11 @@ import sqlalchemy as sa
 
 from tiktok_pipelines.analytics.build import ALL_SOURCE_TABLES, EVENT_LOG_SCHEMA, BuildInputs, build_tables
 from tiktok_pipelines.analytics.lake import LakeFiles, TableParts, fingerprint, list_parts
+from tiktok_pipelines.analytics.notifications import (
+    NOTIFICATION_LOG_SCHEMA,
+    notification_log_select,
+    notifications_watermark,
+)
 from tiktok_pipelines.analytics.publish import (
     building_path,
     mirror_dir,
@@ -75,23 +80,36 @@ def _instants(values: tuple) -> pa.Array:
     return pa.array(values, type=UTC_TS)
 
 
-def read_event_log(db: StateDB) -> pa.Table:
-    """The columns of the webhook event log the build needs, in batches of plain driver rows: per-row
-    ORM work would cost more than the rest of the build on a log of millions of events."""
-    names = EVENT_LOG_SCHEMA.names
+def read_state_rows(db: StateDB, query: str | sa.Select, schema: pa.Schema) -> pa.Table:
+    """Rows of the state DB as Arrow, in batches of plain driver rows: per-row ORM work would cost more
+    than the rest of the build on a log of millions of rows. `query` selects the schema's columns in
+    its order."""
     batches = []
     with db.read() as conn:
+        if not isinstance(query, str):
+            query = str(query.compile(dialect=conn.dialect))
         cursor = conn.connection.cursor()  # the driver's own cursor: plain tuples, no ORM rows
-        cursor.execute(f"SELECT {', '.join(names)} FROM {event_log.name}")
+        cursor.execute(query)
         while chunk := cursor.fetchmany(EVENT_LOG_BATCH):
             values = list(zip(*chunk, strict=True))
             arrays = [
                 _instants(v) if f.type == UTC_TS else pa.array(v, type=f.type)
-                for v, f in zip(values, EVENT_LOG_SCHEMA, strict=True)
+                for v, f in zip(values, schema, strict=True)
             ]
-            batches.append(pa.record_batch(arrays, schema=EVENT_LOG_SCHEMA))
+            batches.append(pa.record_batch(arrays, schema=schema))
         cursor.close()
-    return pa.Table.from_batches(batches, schema=EVENT_LOG_SCHEMA)
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def read_event_log(db: StateDB) -> pa.Table:
+    """The columns of the webhook event log the build needs."""
+    names = EVENT_LOG_SCHEMA.names
+    return read_state_rows(db, f"SELECT {', '.join(names)} FROM {event_log.name}", EVENT_LOG_SCHEMA)
+
+
+def read_notifications(db: StateDB) -> pa.Table:
+    """The notification outbox's counts and instants (no facts, no destination)."""
+    return read_state_rows(db, notification_log_select(), NOTIFICATION_LOG_SCHEMA)
 
 
 def event_log_watermark(db: StateDB) -> str:
@@ -107,10 +125,15 @@ def event_log_watermark(db: StateDB) -> str:
         return repr(tuple(conn.execute(query).one()))
 
 
+def state_watermark(db: StateDB) -> str:
+    """Changes whenever what the build reads of the state DB does (the event log, the outbox)."""
+    return event_log_watermark(db) + notifications_watermark(db)
+
+
 def inputs_fingerprint(lake: Lake, db: StateDB) -> str:
     """A digest of everything a build reads; equal digests build equal tables (but for `built_at`)."""
     keys = [k for t in ALL_SOURCE_TABLES for k in list_parts(lake, t)]
-    return fingerprint(keys, event_log_watermark(db))
+    return fingerprint(keys, state_watermark(db))
 
 
 def _preview(con: duckdb.DuckDBPyConnection, name: str, order: str) -> tuple[list[str], list[dict]]:
@@ -148,12 +171,13 @@ def refresh(
 
     files = LakeFiles(lake, mirror_dir(path))
     keys = {t: list_parts(lake, t) for t in ALL_SOURCE_TABLES}
-    watermark = event_log_watermark(db)
+    watermark = state_watermark(db)
     parts: dict[str, TableParts] = {t: files.resolve(keys[t]) for t in ALL_SOURCE_TABLES}
     events = read_event_log(db)
     inputs = BuildInputs(
         files={t: p.paths for t, p in parts.items()},
         event_log=events,
+        notifications=read_notifications(db),
         timezone=options.timezone,
         as_of=built_at,
         top_n=options.top_n,

@@ -155,6 +155,25 @@ def _credited(what: str) -> tuple[Column, ...]:
 INGESTED_AT = _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC).")
 ENGAGEMENT_RATE = _c("engagement_rate", "DOUBLE", "(likes + comments + shares) / views; NULL without views.")
 
+# The counts of `notifications`; a delivery is one per enabled destination that wants the kind.
+NOTIFICATION_COUNTS = {
+    "notifications": "Notifications recorded.",
+    "deliveries": "Their deliveries.",
+    "delivered": "Deliveries sent.",
+    "pending": "Deliveries waiting (a retry, quiet hours, the next sender tick).",
+    "failed": "Deliveries given up (`tiktok-pipelines notifications retry` sends them again).",
+    "skipped": "Deliveries skipped: the destination was disabled.",
+    "unrouted": "Notifications no destination wanted (no delivery made).",
+    "attempts": "Σ delivery attempts.",
+}
+KIND = _c("kind", "VARCHAR", "What happened: `order_placed`, `order_failed`, `run_failed`...")
+NOTIFICATION_COLUMNS = (
+    *(CLIENT_ID, CHANNEL, DAY, KIND),
+    *(_c(name, "BIGINT", meaning) for name, meaning in NOTIFICATION_COUNTS.items()),
+    _c("delivery_p95_seconds", "DOUBLE", "95th percentile of recorded → sent of the delivered."),
+    _c("last_at", "TIMESTAMPTZ", "Last notification recorded that day (UTC)."),
+)
+
 TABLES: tuple[Table, ...] = (
     Table(
         "orders",
@@ -449,6 +468,16 @@ TABLES: tuple[Table, ...] = (
             _c("last_message", "VARCHAR", "Error message of the last failure."),
         ),
         "day DESC, errors DESC",
+    ),
+    Table(
+        "notifications",
+        "one row per (client_id, channel, day, kind)",
+        "The notification outbox of the state DB (docs/notifications.md) counted per client, channel, day "
+        "and kind (`channel` NULL for what concerns no channel, such as a failed run), with its deliveries "
+        "per state. Counts and instants only: no facts, link or destination.",
+        NOTIFICATION_COLUMNS,
+        "day DESC, notifications DESC",
+        asset=False,
     ),
     Table(
         "listings",

@@ -88,9 +88,7 @@ def create_app(settings: Settings | None = None, database: str | Path | None = N
         try:
             with open_session(path) as con:
                 build = read_build(con)
-                filters = Filters.parse(request.query_params, build.day)
-                if not page.period:
-                    filters = Filters(filters.client, filters.channel, filters.period)
+                filters = Filters.parse(request.query_params, build.day).restricted(page.filters, page.period)
                 return build, filters, [run_section(con, build, s, filters) for s in page.sections]
         except DatabaseNotFound:
             return render(request, "missing.html", status=503, page=page, path=path)

@@ -31,7 +31,7 @@ __all__ = ["Build", "DatabaseNotFound", "Result", "csv_text", "display", "open_s
 @dataclass(frozen=True)
 class Build:
     """What the open database is: when it was built, its reporting time zone and day, its tables and the
-    clients and channels it holds (for the filters)."""
+    clients, channels and creators it holds (for the filters)."""
 
     built_at: datetime | None
     timezone: str | None
@@ -39,6 +39,7 @@ class Build:
     tables: frozenset[str]
     clients: tuple[str, ...]
     channels: tuple[str, ...]
+    creators: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,7 +84,19 @@ def read_build(con: duckdb.DuckDBPyConnection) -> Build:
                     clients.add(client_id)
                 if channel:
                     channels.add(channel)
-    return Build(built_at, timezone, day, tables, tuple(sorted(clients)), tuple(sorted(channels)))
+    creators: set[str] = set()
+    for table in ("creator_growth_daily", "creator_video_performance"):
+        if table in tables:
+            creators.update(r[0] for r in con.execute(f"SELECT DISTINCT creator_id FROM {table}").fetchall())
+    return Build(
+        built_at,
+        timezone,
+        day,
+        tables,
+        tuple(sorted(clients)),
+        tuple(sorted(channels)),
+        tuple(sorted(c for c in creators if c)),
+    )
 
 
 def run_section(con: duckdb.DuckDBPyConnection, build: Build, section: Section, filters: Filters) -> Result:

@@ -1,4 +1,5 @@
-"""The filters every page takes from its query string: client, channel and period.
+"""The filters a page takes from its query string: client, channel or creator (those the page declares)
+and period.
 
 A period is a number of days up to the day of the build (`build_info.built_at` in the reporting time
 zone, so an old copy of the database still shows its own last days), `all`, or explicit `from` / `to`
@@ -21,6 +22,10 @@ class BadFilter(ValueError):
     """A filter value that cannot be used; the message names it."""
 
 
+# The filters that choose whose rows a page shows, each a column of the page's tables.
+SCOPES = {"client": "client_id", "channel": "channel", "creator": "creator_id"}
+
+
 @dataclass(frozen=True)
 class Filters:
     client: str | None = None
@@ -28,34 +33,45 @@ class Filters:
     period: str = DEFAULT_PERIOD
     start: date | None = None
     end: date | None = None  # inclusive
+    creator: str | None = None
 
     @classmethod
     def parse(cls, query: Mapping[str, str], anchor: date | None) -> Filters:
         """From a query string; `anchor` is the last day the database covers (the build's day)."""
-        client = _slug(query, "client")
-        channel = _slug(query, "channel")
+        scope = {name: _slug(query, name) for name in SCOPES}
         start, end = _date(query, "from"), _date(query, "to")
         if start or end:
             if start and end and start > end:
                 raise BadFilter(f"from ({start}) is after to ({end})")
-            return cls(client, channel, "custom", start, end)
+            return cls(period="custom", start=start, end=end, **scope)
         period = query.get("period") or DEFAULT_PERIOD
         if period not in PERIODS:
             raise BadFilter(f"period must be one of {', '.join(PERIODS)}, got {period!r}")
         days = PERIODS[period]
         if days is None or anchor is None:
-            return cls(client, channel, period)
-        return cls(client, channel, period, anchor - timedelta(days=days - 1), anchor)
+            return cls(period=period, **scope)
+        return cls(period=period, start=anchor - timedelta(days=days - 1), end=anchor, **scope)
+
+    def restricted(self, scopes: tuple[str, ...], period: bool) -> Filters:
+        """Only the filters a page takes: its scopes (of SCOPES), and the period unless it has none."""
+        kept = {name: getattr(self, name) if name in scopes else None for name in SCOPES}
+        if not period:
+            return Filters(period=self.period, **kept)
+        return Filters(period=self.period, start=self.start, end=self.end, **kept)
 
     def where(self, alias: str = "", day: str | None = "day", channel: str = "column") -> tuple[str, list]:
-        """A WHERE clause (always starting with WHERE) and its parameters for a table with client_id,
-        channel and a day column (`day=None`: the period does not apply). `channel` is "column", or
+        """A WHERE clause (always starting with WHERE) and its parameters for a table with the columns of
+        the filters set (client_id, channel, creator_id) and a day column (`day=None`: the period does
+        not apply). `channel` is "column", or
         "nullable" (rows of no channel, such as webhooks, kept), or "none" (the table has no channel)."""
         p = f"{alias}." if alias else ""
         clauses, params = ["TRUE"], []
         if self.client:
             clauses.append(f"{p}client_id = ?")
             params.append(self.client)
+        if self.creator:
+            clauses.append(f"{p}creator_id = ?")
+            params.append(self.creator)
         if self.channel and channel != "none":
             test = f"{p}channel = ?"
             clauses.append(f"({test} OR {p}channel IS NULL)" if channel == "nullable" else test)
@@ -70,7 +86,7 @@ class Filters:
 
     def query(self, **overrides: str | None) -> dict[str, str]:
         """The query string of these filters (for links and the CSV export)."""
-        q: dict[str, str | None] = {"client": self.client, "channel": self.channel}
+        q: dict[str, str | None] = {name: getattr(self, name) for name in SCOPES}
         if self.period == "custom":
             q["from"] = self.start.isoformat() if self.start else None
             q["to"] = self.end.isoformat() if self.end else None

@@ -12,9 +12,11 @@ of failing the page. Adding a page is adding it to the file. Tables and columns:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from tiktok_pipelines.dashboard.filters import SCOPES
 
 DECLARED = Path(__file__).with_name("pages.toml")
 
@@ -41,7 +43,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Page:
-    """A page at /<slug>; `period=False`: its tables are states, not days (no period filter)."""
+    """A page at /<slug>; `period=False`: its tables are states, not days (no period filter).
+    `filters`: whose rows it can be narrowed to (of filters.SCOPES), columns of every table it reads."""
 
     slug: str
     sections: tuple[Section, ...]
@@ -49,9 +52,10 @@ class Page:
     intro: str
     next_steps: tuple[str, ...] = ()
     period: bool = True
+    filters: tuple[str, ...] = ("client", "channel")
 
     def only(self, section: Section) -> Page:
-        return Page(self.slug, (section,), self.title, self.intro, period=self.period)
+        return replace(self, sections=(section,), next_steps=())
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
@@ -91,6 +95,9 @@ def load_pages(path: Path = DECLARED) -> tuple[Page, ...]:
     pages = []
     for raw in declared.get("page", []):
         slug = raw["slug"]
+        scopes = tuple(raw.get("filters", ("client", "channel")))
+        if not set(scopes) <= set(SCOPES):
+            raise PageDeclarationError(f"{path.name}, page {slug}: filters are some of {', '.join(SCOPES)}")
         sections = tuple(
             _section(s, fragments, f"{path.name}, page {slug}, section {i + 1}")
             for i, s in enumerate(raw.get("section", []))
@@ -103,6 +110,7 @@ def load_pages(path: Path = DECLARED) -> tuple[Page, ...]:
                 raw["intro"],
                 tuple(raw.get("next_steps", ())),
                 raw.get("period", True),
+                scopes,
             )
         )
     slugs = [p.slug for p in pages]

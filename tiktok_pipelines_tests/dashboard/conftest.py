@@ -10,20 +10,28 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tiktok_pipelines.analytics.refresh import refresh
+from tiktok_pipelines.core.creator_tables import metrics_table, profile_table, videos_table
+from tiktok_pipelines.core.notifications import Notice, NotificationKind
 from tiktok_pipelines.dashboard.app import create_app
 from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ParquetLake
 from tiktok_pipelines.sandbox.sales import generate_event_log, generate_sales
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.stores.creator_lake import CreatorLake
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.notification_destinations import NotificationDestinations
+from tiktok_pipelines.stores.notifications import NotificationOutbox
+from tiktok_pipelines.stores.registry import ClientRegistry, build_client
 from tiktok_pipelines_tests.analytics.conftest import GENERATED, GENERATED_AS_OF
+from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 CHROMEDRIVER = "chromedriver"
@@ -51,14 +59,104 @@ class Generated:
             con.close()
 
 
+CREATORS = ("maria", "joao")
+TAGS = ("#moda", "#look", "#promo", "#unboxing")
+
+
+def generate_creators(lake: ParquetLake, days: int = 30, videos: int = 14) -> None:
+    """Two creators: a profile snapshot a day up to the build, videos of varied length, hour and
+    hashtags, and two metric snapshots of each."""
+    creators = CreatorLake(lake.objects)
+    for c, creator in enumerate(CREATORS):
+        for d in range(days):
+            at = GENERATED_AS_OF - timedelta(days=days - 1 - d, hours=1)
+            user = {
+                "follower_count": 1000 * (c + 1) + 37 * d + (d * d) % 11,
+                "following_count": 80 + c,
+                "likes_count": 5000 * (c + 1) + 410 * d,
+                "video_count": 20 + d // 3,
+            }
+            profile = profile_table(
+                creator, user, ["user.info.basic", "user.info.stats"], "America/Sao_Paulo", at
+            )
+            creators.append("creator_profiles", creator, profile)
+        listed = [
+            {
+                "id": f"{creator}-{v}",
+                "create_time": int(
+                    (GENERATED_AS_OF - timedelta(days=2 * v + 1, hours=3 * v + c)).timestamp()
+                ),
+                "title": f"Video {v} {TAGS[v % 4]} {TAGS[(v + c) % 3]}",
+                "video_description": "" if v % 2 else "#Moda de verão",
+                "duration": (7, 22, 45, 95, 240)[v % 5],
+            }
+            for v in range(videos)
+        ]
+        creators.append(
+            "creator_videos", creator, videos_table(creator, listed, GENERATED_AS_OF - timedelta(days=1))
+        )
+        for snapshot, days_ago in enumerate((3, 1)):
+            counts = [
+                {
+                    **v,
+                    "view_count": (v_n * 97 % 13 + 1) * 1000 * (snapshot + 1) + 10 * c,
+                    "like_count": (v_n * 31 % 7 + 1) * 40 * (snapshot + 1),
+                    "comment_count": v_n * 3 + snapshot,
+                    "share_count": v_n % 4,
+                }
+                for v_n, v in enumerate(listed)
+            ]
+            at = GENERATED_AS_OF - timedelta(days=days_ago)
+            creators.append("creator_video_metrics", creator, metrics_table(creator, counts, at))
+
+
+def record_notifications(db: StateDB) -> None:
+    """Notifications of both clients: orders placed (some sent, some failed), runs failed (no channel)
+    and days' sales no destination wants."""
+    registry, destinations, outbox = ClientRegistry(db), NotificationDestinations(db), NotificationOutbox(db)
+    for n, client in enumerate(("loja-1", "loja-2")):
+        registry.add(build_client(**{**FIELDS, "client_id": client, "tiktok_shop_code": f"BRLOJA0{n + 1}"}))
+        destinations.add(client, "chat", "json://127.0.0.1:9/hook", kinds=["order_placed", "run_failed"])
+        destinations.add(client, "email", "mailto://user:secret@smtp.example.com", kinds=["run_failed"])
+        for day in range(10):
+            at = GENERATED_AS_OF - timedelta(days=day, hours=2)
+            notices = [
+                Notice(
+                    client,
+                    NotificationKind.ORDER_PLACED,
+                    f"order_placed:tiktok_shop:{day}-{i}",
+                    {"order_id": i},
+                    channel="tiktok_shop",
+                )
+                for i in range(day % 4 + 1)
+            ]
+            notices.append(
+                Notice(
+                    client,
+                    NotificationKind.DAILY_SALES,
+                    f"daily_sales:tiktok_shop:{day}",
+                    channel="tiktok_shop",
+                )
+            )
+            if day % 3 == 0:
+                notices.append(Notice(client, NotificationKind.RUN_FAILED, f"run_failed:{day}"))
+            outbox.record(notices, now=at)
+            due = [d.id for d in outbox.due(at, 500)][: day % 3 + 1]
+            outbox.delivered(outbox.claim(due, "sender", 60, at), "sender", at + timedelta(seconds=5 + day))
+        outbox.give_up_older_than(GENERATED_AS_OF - timedelta(days=7), GENERATED_AS_OF)
+
+
 @pytest.fixture(scope="package")
 def generated(tmp_path_factory) -> Generated:
-    """Two clients, 800 orders each over 45 days, built into analytics.duckdb as of 2026-02-15."""
+    """Two clients, 800 orders each over 45 days, two creators and the clients' notifications, built into
+    analytics.duckdb as of 2026-02-15."""
     folder = tmp_path_factory.mktemp("dashboard")
     lake = ParquetLake(objects=LocalObjectStore(base_dir=str(folder / "lake")))
     db = StateDB(f"sqlite:///{folder / 'state.db'}", SecretBox.from_key_string(SecretBox.generate_key()))
     generate_sales(lake, GENERATED)
     generate_event_log(db, GENERATED)
+    generate_creators(lake)
+    record_notifications(db)
     g = Generated(folder, lake, db)
     g.build()
     return g

@@ -17,6 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tiktok_pipelines.cli.main import main
 from tiktok_pipelines.dashboard.app import create_app
 from tiktok_pipelines.dashboard.auth import hash_password, verify_password
+from tiktok_pipelines.dashboard.pages import PageDeclarationError, load_pages
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.crypto import SecretBox
@@ -163,3 +164,22 @@ def test_before_the_first_build_a_page_says_how_the_data_comes(tmp_path):
         assert httpx.get(server.url + "/health").json() == {"status": "ok", "database": False}
     finally:
         server.stop()
+
+
+def test_a_filter_a_page_does_not_take_is_left_out_of_its_queries(served):
+    # Creators belong to no client or channel: a client chosen on another page does not empty the page.
+    answer = httpx.get(f"{served}/creators?client=loja-1&channel=tiktok_shop&period=all")
+    assert answer.status_code == 200, answer.text
+    assert 'data-kpi="creator_id"' in answer.text and ">maria<" in answer.text and ">joao<" in answer.text
+    assert "creators/videos.csv?period=all" in answer.text
+
+
+def test_a_page_declaring_a_filter_its_tables_cannot_take_is_refused(tmp_path):
+    declared = tmp_path / "pages.toml"
+    declared.write_text(
+        '[[page]]\nslug = "x"\ntitle = "X"\nintro = "x"\nfilters = ["shop"]\n'
+        '[[page.section]]\nkey = "a"\ntitle = "A"\nsql = "SELECT 1 FROM t {where}"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PageDeclarationError, match="filters are some of client, channel, creator"):
+        load_pages(declared)

@@ -40,6 +40,14 @@ def column(browser, section: str, name: str) -> list[str]:
     ]
 
 
+def choose(browser, **filters: str) -> None:
+    """Chooses filters in the page's form and applies them, as a user does."""
+    for name, value in filters.items():
+        Select(browser.find_element(By.NAME, name)).select_by_value(value)
+    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    WebDriverWait(browser, 10).until(lambda b: all(f"{n}={v}" in b.current_url for n, v in filters.items()))
+
+
 def test_every_page_opens_with_every_section(browser, served, screenshots):
     for page in PAGES:
         open_page(browser, served, screenshots, page.slug, "period=all")
@@ -157,10 +165,7 @@ def test_sync_health_shows_webhooks_per_type_and_errors_by_code(browser, served,
 def test_filters_are_chosen_in_the_page(browser, served, screenshots, generated):
     open_page(browser, served, screenshots, "sales", "period=all")
 
-    Select(browser.find_element(By.NAME, "client")).select_by_value("loja-2")
-    Select(browser.find_element(By.NAME, "period")).select_by_value("7d")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
-    WebDriverWait(browser, 10).until(lambda b: "client=loja-2" in b.current_url)
+    choose(browser, client="loja-2", period="7d")
     [(net,)] = generated.sql(
         "SELECT sum(net) FROM sales_daily WHERE client_id = 'loja-2' AND day > ?",
         [BUILD_DAY - timedelta(days=7)],
@@ -205,3 +210,85 @@ def test_shop_performance_shows_the_shops_days_and_the_last_live(browser, served
     assert int(number(column(browser, "lives", "orders")[0])) == live_orders
     assert number(column(browser, "lives", "gmv")[0]) == last_gmv
     assert len(browser.find_elements(By.CSS_SELECTOR, "#section-daily svg")) == 2
+
+
+def test_creators_show_the_audience_videos_hashtags_posting_times_and_formats_of_a_creator(
+    browser, served, screenshots, generated
+):
+    open_page(browser, served, screenshots, "creators", "creator=maria&period=7d")
+    start = BUILD_DAY - timedelta(days=6)
+    [(followers, gained, videos)] = generated.sql(
+        "SELECT arg_max(followers, day), sum(followers_change), arg_max(videos, day) FROM creator_growth_daily "
+        "WHERE creator_id = 'maria' AND day BETWEEN ? AND ?",
+        [start, BUILD_DAY],
+    )
+    assert gained > 0
+    assert kpi(browser, "audience", "followers") == followers
+    assert kpi(browser, "audience", "followers_gained") == gained
+    assert kpi(browser, "audience", "videos") == videos
+    assert not browser.find_elements(By.CSS_SELECTOR, '.kpis[data-row="1"]')  # maria's only
+    assert not browser.find_elements(By.NAME, "client")  # creators belong to no client
+    best = generated.sql(
+        "SELECT video_id FROM creator_video_performance WHERE creator_id = 'maria' AND views > 0 "
+        "AND posted_day BETWEEN ? AND ? ORDER BY engagement_rate DESC, views DESC, video_id",
+        [start, BUILD_DAY],
+    )
+    assert column(browser, "videos", "video_id") == [b[0] for b in best] != []
+    [(hashtag, views)] = generated.sql(
+        "SELECT hashtag, views FROM creator_hashtags WHERE creator_id = 'maria' ORDER BY views DESC, hashtag LIMIT 1"
+    )
+    assert (column(browser, "hashtags", "hashtag")[0], number(column(browser, "hashtags", "views")[0])) == (
+        hashtag,
+        views,
+    )
+    [(weekday, hour)] = generated.sql(
+        "SELECT weekday, hour FROM creator_posting_times WHERE creator_id = 'maria' AND rank = 1"
+    )
+    assert (
+        number(column(browser, "posting_times", "weekday")[0]),
+        number(column(browser, "posting_times", "hour")[0]),
+    ) == (weekday, hour)
+    formats = dict(
+        generated.sql("SELECT duration_bucket, videos FROM creator_formats WHERE creator_id = 'maria'")
+    )
+    shown = zip(
+        column(browser, "formats", "duration_bucket"), column(browser, "formats", "videos"), strict=True
+    )
+    assert {b: int(number(n)) for b, n in shown} == formats
+    link = browser.find_element(By.CSS_SELECTOR, "#section-videos a.csv").get_attribute("href")
+    assert link.endswith("/creators/videos.csv?creator=maria&period=7d")
+
+
+def test_the_creator_filter_is_chosen_in_the_page(browser, served, screenshots, generated):
+    open_page(browser, served, screenshots, "creators", "period=30d")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#section-audience .kpis")) == 2  # one per creator
+    choose(browser, creator="joao")
+    [(followers,)] = generated.sql(
+        "SELECT arg_max(followers, day) FROM creator_growth_daily WHERE creator_id = 'joao' AND day > ?",
+        [BUILD_DAY - timedelta(days=30)],
+    )
+    assert kpi(browser, "audience", "followers") == followers
+    assert all(v.startswith("joao-") for v in column(browser, "videos", "video_id"))
+
+
+def test_sync_health_counts_notifications_per_kind_and_channel(browser, served, screenshots, generated):
+    open_page(browser, served, screenshots, "sync", f"client={CLIENT}&channel=tiktok_shop&period=all")
+    expected = {
+        (kind, channel or "—"): (notifications, delivered, failed, unrouted)
+        for kind, channel, notifications, delivered, failed, unrouted in generated.sql(
+            "SELECT kind, channel, sum(notifications), sum(delivered), sum(failed), sum(unrouted) "
+            "FROM notifications WHERE client_id = ? AND (channel = 'tiktok_shop' OR channel IS NULL) "
+            "GROUP BY kind, channel",
+            [CLIENT],
+        )
+    }
+    shown = zip(
+        column(browser, "notifications", "kind"),
+        column(browser, "notifications", "channel"),
+        *(column(browser, "notifications", c) for c in ("notifications", "delivered", "failed", "unrouted")),
+        strict=True,
+    )
+    assert {(k, ch): tuple(int(number(v)) for v in values) for k, ch, *values in shown} == expected
+    assert {k for k, _ in expected} == {"order_placed", "run_failed", "daily_sales"}
+    assert expected[("order_placed", "tiktok_shop")][2] > 0  # some deliveries were given up
+    assert "notifications retry" in browser.find_element(By.CSS_SELECTOR, "ul.next").text
