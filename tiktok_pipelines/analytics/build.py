@@ -264,7 +264,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             GROUP BY client_id, channel, day, currency, channel_product_id, channel_sku_id, seller_sku""",
         ),
         (
-            "_product_day",
+            "product_daily",
             """
             SELECT client_id, channel, day, currency, channel_product_id,
                    arg_max(product_name, created_at) AS product_name,
@@ -276,7 +276,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
         (
             "top_products",
             f"""
-            WITH p AS ({_periods("_product_day", ("week", "month", "all_time"))}),
+            WITH p AS ({_periods("product_daily", ("week", "month", "all_time"))}),
             totals AS (
                 SELECT client_id, channel, period, period_start, period_end, currency, channel_product_id,
                        arg_max(product_name, day) AS product_name,
@@ -302,7 +302,7 @@ def relations(inputs: BuildInputs) -> list[tuple[str, str]]:
             sold AS (
                 SELECT client_id, channel, day, channel_product_id, max(product_name) AS product_name,
                        sum(orders) AS orders, sum(units) AS units
-                FROM _product_day GROUP BY client_id, channel, day, channel_product_id),
+                FROM product_daily GROUP BY client_id, channel, day, channel_product_id),
             titles AS (
                 SELECT client_id, channel, channel_product_id,
                        first(title ORDER BY updated_at DESC, seller_sku) AS title

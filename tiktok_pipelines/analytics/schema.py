@@ -322,6 +322,27 @@ TABLES: tuple[Table, ...] = (
         "day DESC, net DESC",
     ),
     Table(
+        "product_daily",
+        "one row per (client_id, channel, day, currency, channel_product_id) with any sale",
+        "Sales per product and day. An order falls on one day, so a product's orders over any period are the "
+        "sum of its days' orders (which `product_sales`, per SKU, cannot give).",
+        (
+            CLIENT_ID,
+            CHANNEL,
+            SALES_DAY,
+            CURRENCY,
+            CHANNEL_PRODUCT_ID,
+            PRODUCT_NAME,
+            _c("orders", "BIGINT", "Sale orders holding the product."),
+            UNITS,
+            GROSS,
+            DISCOUNTS,
+            NET,
+        ),
+        "day DESC, net DESC",
+        asset=False,
+    ),
+    Table(
         "top_products",
         "one row per (client_id, channel, period, period_start, currency, rank), rank 1 to 20",
         "The best-selling products of each client on each channel per week, month and all time, ranked by "
