@@ -17,18 +17,25 @@ import uvicorn
 # Ports handed out for servers that start a moment later. They are drawn below the kernel's ephemeral
 # range (32768-60999 on Linux), where every outgoing connection and every bind to port 0 takes its
 # port: a port picked there can be taken by anything on the machine before the server binds it.
+# A port is handed out once per process, so that two servers picked before either started never share one.
 _PICKED = range(20000, 32000)
+_HANDED_OUT: set[int] = set()
+_HANDING = threading.Lock()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now, for a server about to start."""
-    for _ in range(100):
-        port = random.choice(_PICKED)
-        with socket.socket() as s:
-            try:
-                s.bind((host, port))
-            except OSError:
+    """A port nothing listens on now and this process has not handed out, for a server about to start."""
+    with _HANDING:
+        for _ in range(200):
+            port = random.choice(_PICKED)
+            if port in _HANDED_OUT:
                 continue
+            with socket.socket() as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    continue
+            _HANDED_OUT.add(port)
             return port
     with socket.socket() as s:
         s.bind((host, 0))
