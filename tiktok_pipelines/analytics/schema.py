@@ -154,6 +154,22 @@ def _credited(what: str) -> tuple[Column, ...]:
 
 INGESTED_AT = _c("ingested_at", "TIMESTAMPTZ", "When this version was written to the lake (UTC).")
 ENGAGEMENT_RATE = _c("engagement_rate", "DOUBLE", "(likes + comments + shares) / views; NULL without views.")
+VIDEO_ID = _c("video_id", "VARCHAR", "TikTok's video id.")
+POSTED_AT = _c("created_at", "TIMESTAMPTZ", "When the video was posted (UTC).")
+VIDEO_TITLE = _c("title", "VARCHAR", "Title.")
+DURATION_SECONDS = _c("duration_seconds", "INTEGER", "Length in seconds.")
+# A video's latest counts.
+VIDEO_COUNTS = (
+    VIEWS,
+    _c("likes", "BIGINT", "Likes."),
+    _c("comments", "BIGINT", "Comments."),
+    _c("shares", "BIGINT", "Shares."),
+    ENGAGEMENT_RATE,
+)
+# Over a group of a creator's videos (a hashtag, a posting slot, a length).
+SUMMED_VIEWS = _c("views", "BIGINT", "Σ views.")
+AVG_VIEWS = _c("avg_views", "DOUBLE", "views / videos.")
+SUMMED_ENGAGEMENT_RATE = _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views.")
 
 # The counts of `notifications`; a delivery is one per enabled destination that wants the kind.
 NOTIFICATION_COUNTS = {
@@ -612,8 +628,8 @@ TABLES: tuple[Table, ...] = (
         "snapshot before.",
         (
             CREATOR_ID,
-            _c("video_id", "VARCHAR", "TikTok's video id."),
-            _c("created_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
+            VIDEO_ID,
+            POSTED_AT,
             _c("posted_day", "DATE", "Posting date in the creator's time zone."),
             _c(
                 "posted_weekday",
@@ -621,9 +637,9 @@ TABLES: tuple[Table, ...] = (
                 "ISO weekday of posting in the creator's time zone (1 Monday … 7 Sunday).",
             ),
             _c("posted_hour", "BIGINT", "Hour of posting (0–23) in the creator's time zone."),
-            _c("title", "VARCHAR", "Title."),
+            VIDEO_TITLE,
             _c("description", "VARCHAR", "Description."),
-            _c("duration_seconds", "INTEGER", "Length in seconds."),
+            DURATION_SECONDS,
             DURATION_BUCKET,
             _c("share_url", "VARCHAR", "Public link."),
             _c(
@@ -631,11 +647,7 @@ TABLES: tuple[Table, ...] = (
                 "TIMESTAMPTZ",
                 "When the counts were read (UTC); NULL before the first snapshot.",
             ),
-            VIEWS,
-            _c("likes", "BIGINT", "Likes."),
-            _c("comments", "BIGINT", "Comments."),
-            _c("shares", "BIGINT", "Shares."),
-            ENGAGEMENT_RATE,
+            *VIDEO_COUNTS,
             _c("previous_snapshot_at", "TIMESTAMPTZ", "The snapshot before (UTC)."),
             _c("views_growth", "BIGINT", "views − the previous snapshot's."),
             _c("likes_growth", "BIGINT", "likes − the previous snapshot's."),
@@ -652,15 +664,11 @@ TABLES: tuple[Table, ...] = (
         (
             _c("rank", "BIGINT", "1 is the best."),
             CREATOR_ID,
-            _c("video_id", "VARCHAR", "TikTok's video id."),
-            _c("created_at", "TIMESTAMPTZ", "When the video was posted (UTC)."),
-            _c("title", "VARCHAR", "Title."),
-            _c("duration_seconds", "INTEGER", "Length in seconds."),
-            VIEWS,
-            _c("likes", "BIGINT", "Likes."),
-            _c("comments", "BIGINT", "Comments."),
-            _c("shares", "BIGINT", "Shares."),
-            ENGAGEMENT_RATE,
+            VIDEO_ID,
+            POSTED_AT,
+            VIDEO_TITLE,
+            DURATION_SECONDS,
+            *VIDEO_COUNTS,
             _c("views_growth", "BIGINT", "views gained since the previous snapshot."),
         ),
         "creator_id, rank",
@@ -679,8 +687,8 @@ TABLES: tuple[Table, ...] = (
             _c("likes", "BIGINT", "Σ likes."),
             _c("comments", "BIGINT", "Σ comments."),
             _c("shares", "BIGINT", "Σ shares."),
-            _c("avg_views", "DOUBLE", "views / videos."),
-            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+            AVG_VIEWS,
+            SUMMED_ENGAGEMENT_RATE,
         ),
         "creator_id, views DESC",
         asset=False,
@@ -696,9 +704,9 @@ TABLES: tuple[Table, ...] = (
             _c("weekday_name", "VARCHAR", "Its English name."),
             _c("hour", "BIGINT", "Hour (0–23)."),
             _c("videos", "BIGINT", "Videos posted in that slot."),
-            _c("views", "BIGINT", "Σ views."),
-            _c("avg_views", "DOUBLE", "views / videos."),
-            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+            SUMMED_VIEWS,
+            AVG_VIEWS,
+            SUMMED_ENGAGEMENT_RATE,
             _c("rank", "BIGINT", "By engagement_rate, then avg_views; 1 is the best slot."),
         ),
         "creator_id, rank",
@@ -713,9 +721,9 @@ TABLES: tuple[Table, ...] = (
             DURATION_BUCKET,
             _c("videos", "BIGINT", "Videos of that length."),
             _c("avg_duration_seconds", "DOUBLE", "Their average length."),
-            _c("views", "BIGINT", "Σ views."),
-            _c("avg_views", "DOUBLE", "views / videos."),
-            _c("engagement_rate", "DOUBLE", "(Σ likes + Σ comments + Σ shares) / Σ views."),
+            SUMMED_VIEWS,
+            AVG_VIEWS,
+            SUMMED_ENGAGEMENT_RATE,
         ),
         "creator_id, duration_bucket",
         asset=False,
