@@ -115,6 +115,16 @@ PLATFORM_DISCOUNT = _c(
 )
 DISCOUNTS = _c("discounts", AMOUNT, "seller_discount + platform_discount.")
 NET = _c("net", AMOUNT, "gross − discounts: what buyers paid for the goods, without shipping and tax.")
+# A product's sales over a day or a period (top_products ranks the sums of product_daily's days).
+PRODUCT_SALES = (
+    CHANNEL_PRODUCT_ID,
+    PRODUCT_NAME,
+    _c("orders", "BIGINT", "Sale orders holding the product."),
+    UNITS,
+    GROSS,
+    DISCOUNTS,
+    NET,
+)
 
 CREATOR_ID = _c(
     "creator_id", "VARCHAR", "The TikTok creator account (the partition key of the creator assets)."
@@ -347,13 +357,7 @@ TABLES: tuple[Table, ...] = (
             CHANNEL,
             SALES_DAY,
             CURRENCY,
-            CHANNEL_PRODUCT_ID,
-            PRODUCT_NAME,
-            _c("orders", "BIGINT", "Sale orders holding the product."),
-            UNITS,
-            GROSS,
-            DISCOUNTS,
-            NET,
+            *PRODUCT_SALES,
         ),
         "day DESC, net DESC",
         asset=False,
@@ -371,13 +375,7 @@ TABLES: tuple[Table, ...] = (
             PERIOD_END,
             CURRENCY,
             _c("rank", "INTEGER", "1 = the most net revenue in the period."),
-            CHANNEL_PRODUCT_ID,
-            PRODUCT_NAME,
-            _c("orders", "BIGINT", "Sale orders holding the product."),
-            UNITS,
-            GROSS,
-            DISCOUNTS,
-            NET,
+            *PRODUCT_SALES,
             _c(
                 "net_share",
                 "DOUBLE",
