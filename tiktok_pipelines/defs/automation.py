@@ -79,6 +79,25 @@ def client_schedule(
     )
 
 
+def match_partitions(
+    context: dg.SensorEvaluationContext, partition: str, registered: Iterable[str], what: str
+) -> dg.SensorResult:
+    """The requests that make the dynamic partitions `partition` hold exactly the `registered` keys: a
+    partition added for each new one, deleted for each gone; skipped when they already match."""
+    keys = set(registered)
+    existing = set(context.instance.get_dynamic_partitions(partition))
+    to_add, to_delete = sorted(keys - existing), sorted(existing - keys)
+    requests: list = []
+    if to_add:
+        requests.append(dg.AddDynamicPartitionsRequest(partition, to_add))
+    if to_delete:
+        requests.append(dg.DeleteDynamicPartitionsRequest(partition, to_delete))
+    if not requests:
+        return dg.SensorResult(skip_reason=f"{len(existing)} {what} partitions match the registry")
+    context.log.info("%s partitions: adding %s, deleting %s", what, to_add or "none", to_delete or "none")
+    return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
 def lane_asset(lane: Lane, **kwargs):
     """`dg.asset` for an asset of a lane: one partition per client, in the lane's group."""
     return dg.asset(partitions_def=clients_partitions, group_name=lane.value, code_version="1", **kwargs)
@@ -107,6 +126,17 @@ def schedule(**kwargs):
     """`dg.schedule`, described in the Dagster UI by the function's docstring (Dagster shows a schedule's
     description, not its docstring), and running unless said otherwise."""
     return _described(dg.schedule, {"default_status": dg.DefaultScheduleStatus.RUNNING, **kwargs})
+
+
+def job_schedule(name: str, job, cron_schedule: str, description: str) -> dg.ScheduleDefinition:
+    """A schedule that starts one run of `job` every tick, running unless said otherwise."""
+    return dg.ScheduleDefinition(
+        name=name,
+        job=job,
+        cron_schedule=cron_schedule,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
 
 
 def sensor(**kwargs):

@@ -4,7 +4,7 @@ runs, and the hourly token renewal."""
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import schedule, sensor
+from tiktok_pipelines.defs.automation import job_schedule, match_partitions, schedule, sensor
 from tiktok_pipelines.defs.creators.assets import creator_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CREATORS_PARTITION
@@ -60,11 +60,10 @@ def creator_sync_schedule(context: dg.ScheduleEvaluationContext, state: StateSto
     return [_sync_request(creator_id, f"creator_sync:{creator_id}:{day}") for creator_id in creators]
 
 
-creator_token_schedule = dg.ScheduleDefinition(
+creator_token_schedule = job_schedule(
     name="creator_token_schedule",
     job=creator_token_job,
     cron_schedule="47 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
         "Every hour: renews the creators' access tokens once less than TIKTOK_CREATOR_RENEW_AT_SHARE of "
         "their lifetime (as TikTok gave it) is left."
@@ -78,17 +77,7 @@ creator_token_schedule = dg.ScheduleDefinition(
 def creator_registry_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
     """Adds a `creators` partition for every registered creator and deletes the partitions of deleted
     creators. Runs every 30 seconds; a tick with nothing to change is skipped."""
-    registered = set(CreatorRegistry(state.db).ids())
-    existing = set(context.instance.get_dynamic_partitions(CREATORS_PARTITION))
-    to_add, to_delete = sorted(registered - existing), sorted(existing - registered)
-    requests: list = []
-    if to_add:
-        requests.append(dg.AddDynamicPartitionsRequest(CREATORS_PARTITION, to_add))
-    if to_delete:
-        requests.append(dg.DeleteDynamicPartitionsRequest(CREATORS_PARTITION, to_delete))
-    if not requests:
-        return dg.SensorResult(skip_reason=f"{len(existing)} creator partitions match the registry")
-    return dg.SensorResult(dynamic_partitions_requests=requests)
+    return match_partitions(context, CREATORS_PARTITION, CreatorRegistry(state.db).ids(), "creator")
 
 
 @sensor(
