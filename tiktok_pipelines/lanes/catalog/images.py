@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -32,32 +33,25 @@ class _Busy(ImageError, RetryableError):
     pass
 
 
+@dataclass(eq=False)
 class ImageUploader:
-    def __init__(
-        self,
-        catalog: CatalogApi,
-        store: ImageStore,
-        client_id: str,
-        http: httpx.Client,
-        rules: ImageRules,
-        *,
-        source_ttl: timedelta = timedelta(days=30),
-        retry: RetryPolicy | None = None,
-    ):
-        self.catalog = catalog
-        self.store = store
-        self.client_id = client_id
-        self.http = http
-        self.rules = rules
-        self.source_ttl = source_ttl
-        self.retry = retry or RetryPolicy(attempts=3, initial=0.2, maximum=2.0)
-        # What this run learnt; the state DB answers the rest, one image at a time (a catalog's cache
-        # can hold a million rows: it is not read whole).
-        self.uploads: dict[tuple[str, str], str] = {}
-        self.sources: dict[str, tuple[str, datetime]] = {}
-        self.stats: Counter = Counter()
-        self._lock = threading.Lock()
-        self._key_locks: dict[object, threading.Lock] = defaultdict(threading.Lock)
+    catalog: CatalogApi
+    store: ImageStore
+    client_id: str
+    http: httpx.Client
+    rules: ImageRules
+    _: KW_ONLY
+    source_ttl: timedelta = timedelta(days=30)
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=3, initial=0.2, maximum=2.0))
+    # What this run learnt; the state DB answers the rest, one image at a time (a catalog's cache
+    # can hold a million rows: it is not read whole).
+    uploads: dict[tuple[str, str], str] = field(init=False, default_factory=dict)
+    sources: dict[str, tuple[str, datetime]] = field(init=False, default_factory=dict)
+    stats: Counter = field(init=False, default_factory=Counter)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _key_locks: dict[object, threading.Lock] = field(
+        init=False, default_factory=lambda: defaultdict(threading.Lock)
+    )
 
     def _key_lock(self, key: object) -> threading.Lock:
         with self._lock:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from tiktok_pipelines.channels.base import (
     ChannelAuthError,
@@ -69,31 +69,26 @@ def is_refusal(exc: BaseException) -> bool:
 Groups = list[tuple[str, list[SyncRow]]]  # (channel product id, its SKUs' rows)
 
 
+@dataclass(eq=False)
 class _Pusher:
     """Pushes targets, one call per product; subclasses say how a kind is sent and recorded."""
 
-    kind = ""
-    operation = ""
+    kind: ClassVar[str] = ""
+    operation: ClassVar[str] = ""
 
-    def __init__(
-        self,
-        session: ChannelSession,
-        store: SkuSyncStore,
-        client_id: str,
-        options: StockPriceOptions,
-        trigger: str,
-        sync: SyncLog,
-    ):
-        self.session = session
-        self.store = store
-        self.client_id = client_id
-        self.options = options
-        self.trigger = trigger
-        self.sync = sync
+    session: ChannelSession
+    store: SkuSyncStore
+    client_id: str
+    options: StockPriceOptions
+    trigger: str
+    sync: SyncLog
+    report: PushReport = field(init=False)
+    _confirmed: dict[str, str] = field(init=False, default_factory=dict)
+    _refused: dict[str, tuple[str, str]] = field(init=False, default_factory=dict)
+    _transient: dict[str, tuple[str, str]] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
         self.report = PushReport(self.kind)
-        self._confirmed: dict[str, str] = {}
-        self._refused: dict[str, tuple[str, str]] = {}
-        self._transient: dict[str, tuple[str, str]] = {}
 
     # -- what a subclass defines
     def update(self, row: SyncRow) -> Any:
