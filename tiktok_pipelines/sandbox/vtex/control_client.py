@@ -7,26 +7,20 @@ from typing import Any
 
 import httpx
 
+from tiktok_pipelines.http import HttpApiClient
 
-class VtexSandboxControl:
-    """Drives the emulator's `/_sandbox/vtex` switches from tests and scripts (one account)."""
+
+class VtexSandboxControl(HttpApiClient):
+    """Drives the emulator's `/_sandbox/vtex` switches from tests and scripts (one account); `close()` or
+    the end of a `with` block releases its connections."""
 
     def __init__(self, base_url: str, account: str = "demostore", timeout: float = 15.0):
         self.base_url = base_url.rstrip("/")
         self.account = account
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> VtexSandboxControl:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def _call(self, method: str, path: str, body: dict | None = None, **params: Any) -> Any:
-        response = self.http.request(
+        response = self._http.request(
             method, path, json=body, params={k: v for k, v in params.items() if v is not None}
         )
         if response.status_code >= 400:
