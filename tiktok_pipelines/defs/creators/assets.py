@@ -20,6 +20,17 @@ def creator_key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["creator", name])
 
 
+def creator_asset(name: str, **kwargs):
+    """`dg.asset` for a creator's data in the lake: one partition per creator, in the creators' group."""
+    return dg.asset(
+        key=creator_key(name),
+        partitions_def=creators_partitions,
+        group_name=GROUP,
+        kinds={"tiktok", "parquet"},
+        **kwargs,
+    )
+
+
 def _metadata(report: SyncReport) -> dict:
     metadata = {
         "dagster/row_count": report.rows,
@@ -51,12 +62,7 @@ def _run(
     return dg.MaterializeResult(metadata=_metadata(report))
 
 
-@dg.asset(
-    key=creator_key("profile"),
-    partitions_def=creators_partitions,
-    group_name=GROUP,
-    kinds={"tiktok", "parquet"},
-)
+@creator_asset("profile")
 def creator_profile(context: dg.AssetExecutionContext, tiktok_creators: TikTokCreators, lake: ParquetLake):
     """A snapshot of the creator's TikTok profile (display name, username, avatar, followers, following,
     likes, video count) in the lake's `creator_profiles`, and the creator's row of the registry brought
@@ -64,13 +70,7 @@ def creator_profile(context: dg.AssetExecutionContext, tiktok_creators: TikTokCr
     return _run(context, sync_profile, tiktok_creators, lake)
 
 
-@dg.asset(
-    key=creator_key("videos"),
-    partitions_def=creators_partitions,
-    group_name=GROUP,
-    kinds={"tiktok", "parquet"},
-    deps=[creator_key("profile")],
-)
+@creator_asset("videos", deps=[creator_key("profile")])
 def creator_videos(context: dg.AssetExecutionContext, tiktok_creators: TikTokCreators, lake: ParquetLake):
     """Every public video of the creator (title, description, duration, links), read page by page (20 a
     page, TikTok's cursor) within the sliding-window limit, into the lake's `creator_videos`. Without
@@ -78,13 +78,7 @@ def creator_videos(context: dg.AssetExecutionContext, tiktok_creators: TikTokCre
     return _run(context, sync_videos, tiktok_creators, lake)
 
 
-@dg.asset(
-    key=creator_key("video_metrics"),
-    partitions_def=creators_partitions,
-    group_name=GROUP,
-    kinds={"tiktok", "parquet"},
-    deps=[creator_key("videos")],
-)
+@creator_asset("video_metrics", deps=[creator_key("videos")])
 def creator_video_metrics(
     context: dg.AssetExecutionContext, tiktok_creators: TikTokCreators, lake: ParquetLake
 ):
