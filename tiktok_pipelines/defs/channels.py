@@ -9,7 +9,10 @@ from typing import Any
 
 import dagster as dg
 
+from tiktok_pipelines.core.names import ChannelName, Lane
+from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.checks import client_check_result
+from tiktok_pipelines.defs.keys import channel_key
 
 
 def on_the_channel_shop(resource_param: str) -> Callable:
@@ -41,3 +44,21 @@ def on_the_channel_shop(resource_param: str) -> Callable:
         return body
 
     return decorate
+
+
+def channel_asset(lane: Lane, channel: ChannelName, name: str, **kwargs: Any) -> Callable:
+    """`lane_asset` for a channel's asset `<channel>/<name>` whose function takes the channel's resource
+    (keyed by the channel's name): a client with no shop on the channel gets the green run of
+    `on_the_channel_shop`."""
+
+    def decorate(fn: Callable) -> dg.AssetsDefinition:
+        return lane_asset(lane, key=channel_key(channel, name), **kwargs)(
+            on_the_channel_shop(channel.value)(fn)
+        )
+
+    return decorate
+
+
+def tiktok_shop_asset(lane: Lane, name: str, **kwargs: Any) -> Callable:
+    """`channel_asset` of TikTok Shop: `tiktok_shop/<name>`, with the `tiktok_shop` resource."""
+    return channel_asset(lane, ChannelName.TIKTOK_SHOP, name, **kwargs)

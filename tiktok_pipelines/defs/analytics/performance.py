@@ -5,8 +5,7 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.channels import on_the_channel_shop
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.channels import tiktok_shop_asset
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.lanes.analytics import (
@@ -16,30 +15,12 @@ from tiktok_pipelines.lanes.analytics import (
     collect_shop_performance,
     collect_video_performance,
 )
-from tiktok_pipelines.partitions import clients_partitions
 
 
 class PerformanceConfig(dg.Config):
     days: int = Field(
         default=3, description="Days back from yesterday to fetch (the channel revises recent days)."
     )
-
-
-@dg.asset(
-    key=tiktok_shop_key("product_performance"),
-    partitions_def=clients_partitions,
-    group_name=Lane.ANALYTICS.value,
-    kinds={"tiktok", "parquet"},
-    code_version="1",
-)
-@on_the_channel_shop("tiktok_shop")
-def tiktok_product_performance(
-    context: dg.AssetExecutionContext, config: PerformanceConfig, tiktok_shop: TikTokShop, lake: ParquetLake
-) -> dg.MaterializeResult:
-    """Per product and day, TikTok Shop's analytics (page views, impressions, orders, units, GMV) for the
-    last `days` full days, as a new version in the lake's `product_performance` table: the input of
-    the analysts' `conversion` table (views → orders)."""
-    return _collect(context, config, tiktok_shop, lake, collect_product_performance)
 
 
 def _collect(
@@ -70,14 +51,16 @@ def _performance_asset(name: str, description: str, collect) -> dg.AssetsDefinit
         return _collect(context, config, tiktok_shop, lake, collect)
 
     body.__name__ = body.__qualname__ = f"tiktok_{name}"  # the op's name
-    return dg.asset(
-        key=tiktok_shop_key(name),
-        partitions_def=clients_partitions,
-        group_name=Lane.ANALYTICS.value,
-        kinds={"tiktok", "parquet"},
-        code_version="1",
-        description=description,
-    )(on_the_channel_shop("tiktok_shop")(body))
+    return tiktok_shop_asset(Lane.ANALYTICS, name, kinds={"tiktok", "parquet"}, description=description)(body)
+
+
+tiktok_product_performance = _performance_asset(
+    "product_performance",
+    "Per product and day, TikTok Shop's analytics (page views, impressions, orders, units, GMV) for the "
+    "last `days` full days, as a new version in the lake's `product_performance` table: the input of "
+    "the analysts' `conversion` table (views → orders).",
+    collect_product_performance,
+)
 
 
 tiktok_shop_performance = _performance_asset(

@@ -10,6 +10,7 @@ Each asset makes one call into the catalog lane (`lanes.catalog`) and reports wh
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.catalog.checks import FEED_DIFF_CHECKS, guard_check
 from tiktok_pipelines.defs.catalog.feed import feed_products
 from tiktok_pipelines.defs.catalog.lane import (
@@ -20,8 +21,7 @@ from tiktok_pipelines.defs.catalog.lane import (
     stores_of,
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
-from tiktok_pipelines.defs.channels import on_the_channel_shop
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.channels import tiktok_shop_asset
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
@@ -135,12 +135,7 @@ def vtex_catalog(
 
 
 # ---------------------------------------------------------------- tiktok_brands
-@catalog_asset(
-    key=tiktok_shop_key("brands"),
-    deps=[vtex_catalog],
-    kinds={"tiktok"},
-)
-@on_the_channel_shop("tiktok_shop")
+@tiktok_shop_asset(Lane.CATALOG, "brands", deps=[vtex_catalog], kinds={"tiktok"})
 def tiktok_brands(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok_shop: TikTokShop
 ) -> dg.MaterializeResult:
@@ -189,12 +184,7 @@ class CategoriesConfig(dg.Config):
     )
 
 
-@catalog_asset(
-    key=tiktok_shop_key("categories"),
-    deps=[vtex_catalog],
-    kinds={"tiktok"},
-)
-@on_the_channel_shop("tiktok_shop")
+@tiktok_shop_asset(Lane.CATALOG, "categories", deps=[vtex_catalog], kinds={"tiktok"})
 def tiktok_categories(
     context: dg.AssetExecutionContext,
     config: CategoriesConfig,
@@ -261,12 +251,9 @@ class ListingsConfig(dg.Config):
     retry_paused: bool = Field(default=False, description="Try paused products again even if unchanged.")
 
 
-@catalog_asset(
-    key=tiktok_shop_key("listings"),
-    deps=[feed_diff, tiktok_brands, tiktok_categories],
-    kinds={"tiktok"},
+@tiktok_shop_asset(
+    Lane.CATALOG, "listings", deps=[feed_diff, tiktok_brands, tiktok_categories], kinds={"tiktok"}
 )
-@on_the_channel_shop("tiktok_shop")
 def tiktok_listings(
     context: dg.AssetExecutionContext,
     config: ListingsConfig,

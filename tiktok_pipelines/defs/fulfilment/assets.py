@@ -14,8 +14,7 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import on_the_channel_shop
+from tiktok_pipelines.defs.channels import tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
 from tiktok_pipelines.defs.keys import tiktok_shop_key
@@ -57,9 +56,9 @@ class InvoicesConfig(dg.Config):
     )
 
 
-@lane_asset(
+@tiktok_shop_asset(
     Lane.FULFILMENT,
-    key=tiktok_shop_key("invoices"),
+    "invoices",
     deps=[vtex_orders],
     kinds={"vtex", "tiktok"},
     check_specs=[
@@ -77,7 +76,6 @@ class InvoicesConfig(dg.Config):
         ),
     ],
 )
-@on_the_channel_shop("tiktok_shop")
 def invoices(
     context: dg.AssetExecutionContext,
     config: InvoicesConfig,
@@ -159,9 +157,9 @@ class ShipmentsConfig(dg.Config):
     max_packages: int = Field(default=300, description="Most packages one run ships or refreshes.")
 
 
-@lane_asset(
+@tiktok_shop_asset(
     Lane.FULFILMENT,
-    key=tiktok_shop_key("shipments"),
+    "shipments",
     deps=[invoices],
     kinds={"tiktok", "vtex", "parquet"},
     check_specs=[
@@ -173,7 +171,6 @@ class ShipmentsConfig(dg.Config):
         )
     ],
 )
-@on_the_channel_shop("tiktok_shop")
 def shipments(
     context: dg.AssetExecutionContext,
     config: ShipmentsConfig,

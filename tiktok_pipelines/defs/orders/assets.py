@@ -11,9 +11,8 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import on_the_channel_shop
+from tiktok_pipelines.defs.channels import tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check
-from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -41,12 +40,7 @@ class OrdersConfig(dg.Config):
     max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
 
 
-@lane_asset(
-    Lane.ORDERS,
-    key=tiktok_shop_key("orders"),
-    kinds={"tiktok", "parquet"},
-)
-@on_the_channel_shop("tiktok_shop")
+@tiktok_shop_asset(Lane.ORDERS, "orders", kinds={"tiktok", "parquet"})
 def tiktok_orders(
     context: dg.AssetExecutionContext,
     config: OrdersConfig,

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import on_the_channel_shop
+from tiktok_pipelines.defs.channels import tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check, client_check_result
 from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -198,13 +198,7 @@ def vtex_prices(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     return []
 
 
-@lane_asset(
-    Lane.STOCK_PRICE,
-    key=tiktok_shop_key("stock_price_state"),
-    deps=[vtex_stock, vtex_prices],
-    kinds={"tiktok"},
-)
-@on_the_channel_shop("tiktok_shop")
+@tiktok_shop_asset(Lane.STOCK_PRICE, "stock_price_state", deps=[vtex_stock, vtex_prices], kinds={"tiktok"})
 def tiktok_stock_price_state(
     context: dg.AssetExecutionContext, state: StateStore, tiktok_shop: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
@@ -241,13 +235,13 @@ def _tiktok_push(
             return dg.MaterializeResult(metadata=metadata, check_results=[dead_letter, *checks(outcome)])
 
         push.__doc__ = checks.__doc__
-        return lane_asset(
+        return tiktok_shop_asset(
             Lane.STOCK_PRICE,
-            key=key,
+            table,
             deps=deps,
             kinds={"tiktok", "parquet"},
             check_specs=[_dead_letter_spec(kind, key), *check_specs],
-        )(on_the_channel_shop("tiktok_shop")(push))
+        )(push)
 
     return build
 
