@@ -86,13 +86,8 @@ def _lane(
 
 
 def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPriceRun:
-    return StockPriceRun(
-        run_id=context.run_id,
-        mode=config.mode,
-        refresh_limit=config.refresh_limit,
-        seller_skus=config.seller_skus,
-        allow_mass_stockout=config.allow_mass_stockout,
-    )
+    """The run's choices are its run config's fields."""
+    return StockPriceRun(run_id=context.run_id, **config.model_dump())
 
 
 def _shop(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
