@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,41 +62,18 @@ def feed_table(lake: Lake, client_id: str, columns: list[str] | None = None) -> 
     return table
 
 
-@dataclass(frozen=True)
 class CatalogStores:
-    """The state DB as the catalog lane uses it, for the channel it publishes on (`ChannelName` value)."""
+    """The state DB as the catalog lane uses it, for the channel it publishes on (`ChannelName` value): its
+    stores, made once (a store holds nothing but the DB and the channel)."""
 
-    db: StateDB
-    channel: str = DEFAULT_CHANNEL
-
-    @property
-    def registry(self) -> ClientRegistry:
-        return ClientRegistry(self.db)
-
-    @property
-    def feeds(self) -> FeedSnapshots:
-        return FeedSnapshots(self.db)
-
-    @property
-    def listings(self) -> ListingMap:
-        return ListingMap(self.db, self.channel)
-
-    @property
-    def brands(self) -> BrandMap:
-        return BrandMap(self.db, self.channel)
-
-    @property
-    def categories(self) -> CategoryStore:
-        return CategoryStore(self.db, self.channel)
-
-    @property
-    def attribute_rules(self) -> AttributeRuleStore:
-        return AttributeRuleStore(self.db, self.channel)
-
-    @property
-    def images(self) -> ImageStore:
-        return ImageStore(self.db, self.channel)
-
-    @property
-    def shrink_guard(self) -> ShrinkGuardStore:
-        return ShrinkGuardStore(self.db)
+    def __init__(self, db: StateDB, channel: str = DEFAULT_CHANNEL):
+        self.db = db
+        self.channel = channel
+        self.registry = ClientRegistry(db)
+        self.feeds = FeedSnapshots(db)
+        self.shrink_guard = ShrinkGuardStore(db)
+        self.listings = ListingMap(db, channel)
+        self.brands = BrandMap(db, channel)
+        self.categories = CategoryStore(db, channel)
+        self.attribute_rules = AttributeRuleStore(db, channel)
+        self.images = ImageStore(db, channel)
