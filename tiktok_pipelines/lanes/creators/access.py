@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tiktok_pipelines.creator.app import CreatorApp
 from tiktok_pipelines.creator.display import DisplayApi
@@ -28,19 +28,18 @@ class NotConnected(Exception):
 
 @dataclass
 class CreatorContext:
-    """What the lane's services share: the state DB, the app, and how to make a transport."""
+    """What the lane's services share: the state DB and its creator stores (made once: a store holds only
+    the DB), the app, and how to make a transport."""
 
     db: StateDB
     app: CreatorApp
     transport_factory: Callable[[CreatorApp], Transport] = Transport
+    registry: CreatorRegistry = field(init=False)
+    auth: CreatorAuthStore = field(init=False)
 
-    @property
-    def registry(self) -> CreatorRegistry:
-        return CreatorRegistry(self.db)
-
-    @property
-    def auth(self) -> CreatorAuthStore:
-        return CreatorAuthStore(self.db)
+    def __post_init__(self) -> None:
+        self.registry = CreatorRegistry(self.db)
+        self.auth = CreatorAuthStore(self.db)
 
     @contextmanager
     def transport(self) -> Iterator[Transport]:
