@@ -5,9 +5,7 @@ own time zone (the one its profile snapshots carry)."""
 from __future__ import annotations
 
 from tiktok_pipelines.analytics.schema import TABLES_BY_NAME
-
-# Duration buckets of `creator_formats`, in seconds: (label, upper bound exclusive).
-DURATION_BUCKETS = (("<15s", 15), ("15-30s", 30), ("30-60s", 60), ("1-3min", 180), ("3min+", None))
+from tiktok_pipelines.core.content import DURATION_BUCKETS
 
 CREATOR_SOURCE_TABLES = ("creator_profiles", "creator_videos", "creator_video_metrics")
 CREATOR_ANALYTICS_TABLES = (
