@@ -7,7 +7,12 @@ from __future__ import annotations
 from tiktok_pipelines.analytics.schema import TABLES_BY_NAME
 from tiktok_pipelines.core.content import DURATION_BUCKETS
 
-CREATOR_SOURCE_TABLES = ("creator_profiles", "creator_videos", "creator_video_metrics")
+CREATOR_SOURCE_TABLES = (
+    "creator_profiles",
+    "creator_videos",
+    "creator_video_metrics",
+    "creator_recommendations",
+)
 CREATOR_ANALYTICS_TABLES = (
     "creator_growth_daily",
     "creator_video_performance",
@@ -15,6 +20,7 @@ CREATOR_ANALYTICS_TABLES = (
     "creator_hashtags",
     "creator_posting_times",
     "creator_formats",
+    "creator_recommendations",
 )
 
 _ENGAGEMENT = "CAST(likes + comments + shares AS DOUBLE) / nullif(views, 0)"
@@ -129,6 +135,12 @@ def creator_relations(default_timezone: str, top_n: int) -> list[tuple[str, str]
                    sum(views) AS views, CAST(sum(views) AS DOUBLE) / count(*) AS avg_views,
                    {_SUM_ENGAGEMENT} AS engagement_rate
             FROM creator_video_performance GROUP BY creator_id, duration_bucket""",
+        ),
+        (
+            "creator_recommendations",
+            """
+            SELECT * EXCLUDE (_file, _row) FROM src_creator_recommendations
+            QUALIFY generated_at = max(generated_at) OVER (PARTITION BY creator_id)""",
         ),
     ]
 

@@ -1,0 +1,8 @@
+"""The content area: creators' recommendations (the rules over their videos and the shop's sales, ideas
+from a language model when one is configured)."""
+
+import dagster as dg
+
+from tiktok_pipelines.defs.content.assets import creator_recommendations
+
+defs = dg.Definitions(assets=[creator_recommendations])
