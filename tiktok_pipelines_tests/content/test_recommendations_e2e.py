@@ -6,6 +6,7 @@ all leave ideas from the rules, labelled so."""
 from __future__ import annotations
 
 import json
+import logging
 
 import dagster as dg
 import httpx
@@ -123,13 +124,20 @@ def test_a_slow_answer_times_out_into_the_rules(synced, sandbox, creator_resourc
 
 
 def test_no_key_or_a_wrong_key_leaves_the_rules_and_the_key_never_shows(
-    synced, sandbox, creator_resources, instance
+    synced, sandbox, creator_resources, instance, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     meta = metadata(recommend(creator_resources, instance, llm_api_key=None), "recommendations")
     assert (meta["ideas_source"], meta["llm_status"], meta["llm_prompt_tokens"]) == ("rules", "no_key", 0)
     wrong = "sk-wrong-key-000000000000"
-    result = recommend(creator_resources, instance, llm_api_key=wrong)
-    meta = metadata(result, "recommendations")
+    failed = recommend(creator_resources, instance, llm_api_key=wrong)
+    meta = metadata(failed, "recommendations")
     assert (meta["ideas_source"], meta["llm_status"]) == ("rules", "http_401")
-    seen = repr(result.all_events) + repr(creator_resources["content"])
-    assert wrong not in seen and SANDBOX_LLM_KEY not in seen
+    answered = recommend(creator_resources, instance)
+    assert metadata(answered, "recommendations")["llm_status"] == "ok"
+    texts = [caplog.text, repr(creator_resources["content"]), repr(creator_resources["content"].llm())]
+    for run in (failed, answered):
+        texts += [f"{e.user_message} {e.dagster_event}" for e in instance.all_logs(run.run_id)]
+    blob = "\n".join(texts)
+    assert "creator__recommendations" in blob  # the logs were captured
+    assert wrong not in blob and SANDBOX_LLM_KEY not in blob
