@@ -122,3 +122,16 @@ def test_the_prompt_holds_aggregates_only(videos):
     prompt = " ".join(m["content"] for m in llm_messages(figures, "pt-BR"))
     assert "secret title" not in prompt and "open_id_123" not in prompt and "v1" not in prompt
     assert '"videos_analysed": 9' in prompt
+
+
+def test_videos_without_views_or_a_posting_time_and_bad_settings():
+    unseen = [video(1, 22, 0, 0, "#novo"), video(2, 22, 0, 0, "#novo"), video(3, 22, 0, 0)]
+    undated = [VideoStats("v9", None, "#novo", None, None, 100, 10, 0, 0)]
+    [slot] = best_posting_hours(unseen + undated, TZ, min_videos=3)
+    assert (slot.hour, slot.figures.videos, slot.figures.engagement_rate) == (19, 3, None)
+    assert slot.figures.lift("engagement_rate") is None
+    assert best_formats(undated, min_videos=1) == []  # no length known
+    with pytest.raises(ValueError, match="min_videos"):
+        best_hashtags(unseen, min_videos=0)
+    with pytest.raises(ValueError, match="window_days"):
+        products_without_video([], unseen, as_of=NOW, window_days=0)

@@ -136,6 +136,9 @@ def _table(report: RecommendationReport) -> pa.Table:
 
 
 def _ideas(report: RecommendationReport, figures: ContentFigures, llm: LlmConfig) -> list[Recommendation]:
+    if not figures.videos and not figures.products:
+        report.llm_status = "no_figures"  # nothing to base ideas on: no model is asked
+        return []
     try:
         answer = generate_ideas(llm, llm_messages(figures, llm.language, llm.ideas))
     except LlmFailure as failure:
