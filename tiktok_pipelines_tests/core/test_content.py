@@ -109,6 +109,10 @@ def test_recommendations_carry_their_figures_and_rule_ideas_use_them(videos):
     assert (hour.subject, hour.sample_size, hour.metric) == ("19:00", 3, "engagement_rate")
     assert hour.value == pytest.approx(0.1) and hour.baseline == pytest.approx(760 / 9200)
     assert "3 videos" in hour.text and "10.0 %" in hour.text
+    # 12:00 is the second best hour but below the creator's average: not recommended.
+    assert [s.hour for s in figures.hours] == [19, 12]
+    assert [r.subject for r in rows if r.kind == "posting_hour"] == ["19:00"]
+    assert "#promo" not in [r.subject for r in rows if r.kind == "hashtag"]
     product = next(r for r in rows if r.kind == "product")
     assert (product.subject, product.sample_size, product.value) == ("Bolsa de Palha", 30, 2100.0)
     ideas = rule_ideas(figures)
