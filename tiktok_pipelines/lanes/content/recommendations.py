@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -95,9 +95,6 @@ class RecommendationReport:
     cost: float = 0.0
     sales_note: str | None = None  # why products were not considered
     part: str | None = None
-
-    def of_kind(self, kind: str) -> list[Recommendation]:
-        return [r for r in self.rows if r.kind == kind]
 
 
 def creator_best_hours(lake: CreatorLake, creator: Creator, **options) -> list[PostingSlot]:
@@ -192,10 +189,3 @@ def recommend(
     report.rows += _ideas(report, figures, llm)
     report.part = lake.append("creator_recommendations", creator.creator_id, _table(report))
     return report
-
-
-def report_summary(report: RecommendationReport) -> dict:
-    """The report's figures as plain values (for logs and metadata)."""
-    summary = asdict(report)
-    summary.pop("rows")
-    return summary
