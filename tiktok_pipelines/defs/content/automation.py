@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from tiktok_pipelines.analytics.publish import DatabaseNotFound
 from tiktok_pipelines.defs.analytics.assets import analytics_key
 from tiktok_pipelines.defs.automation import asset_sensor
+from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CREATORS_PARTITION
 from tiktok_pipelines.stores.creators import CreatorRegistry
@@ -22,6 +24,16 @@ creator_recommendations_job = dg.define_asset_job(
 )
 
 
+def clients_with_sales(analytics: AnalyticsDatabase) -> set[str]:
+    """The clients with any sale in the published analytics database."""
+    try:
+        con = analytics.connect()
+    except DatabaseNotFound:
+        return set()
+    with con:
+        return {row[0] for row in con.execute("SELECT DISTINCT client_id FROM product_daily").fetchall()}
+
+
 @asset_sensor(
     name="creator_recommendations_sensor",
     asset_key=analytics_key("orders"),
@@ -29,21 +41,29 @@ creator_recommendations_job = dg.define_asset_job(
     minimum_interval_seconds=60,
 )
 def creator_recommendations_sensor(
-    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, state: StateStore
+    context: dg.SensorEvaluationContext,
+    asset_event: dg.EventLogEntry,
+    state: StateStore,
+    analytics: AnalyticsDatabase,
 ):
     """After a build of analytics.duckdb, a `creator_recommendations_job` run for every connected creator
-    linked to a client (their products to feature come from the client's sales), keyed by creator and
-    day: at most one a day each, however often analytics is built."""
+    linked to a client (their products to feature come from the client's sales), keyed by creator, day
+    and whether the client has sales yet: at most one a day each, and one more the day the client's
+    first sales arrive, however often analytics is built."""
     day = datetime.now(UTC).strftime("%Y-%m-%d")
+    selling = clients_with_sales(analytics)
     partitions = set(context.instance.get_dynamic_partitions(CREATORS_PARTITION))
     creators = [
-        c.creator_id
+        (c.creator_id, c.client_id)
         for c in CreatorRegistry(state.db).connected()
         if c.client_id is not None and c.creator_id in partitions
     ]
     if not creators:
         return dg.SkipReason("no connected creator linked to a client")
     return [
-        dg.RunRequest(run_key=f"creator_recommendations:{creator_id}:{day}", partition_key=creator_id)
-        for creator_id in creators
+        dg.RunRequest(
+            run_key=f"creator_recommendations:{creator_id}:{day}:{'sales' if client_id in selling else 'no_sales'}",
+            partition_key=creator_id,
+        )
+        for creator_id, client_id in creators
     ]
