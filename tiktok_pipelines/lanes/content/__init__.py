@@ -1,0 +1,2 @@
+"""The content lane: recommendations for creators (the rules over their videos and the shop's sales, and
+ideas from a language model when one is configured)."""
