@@ -274,3 +274,13 @@ def test_a_refused_update_changes_nothing(ml):
         before["status"],
         before["last_updated"],
     )
+
+
+def test_others_than_the_owner_see_quantities_as_ranges(ml):
+    item = next(i for i in ml.emulator.seller(SELLER).items.values() if not i["variations"])
+    with ml.api() as api:
+        api.put(f"/items/{item['id']}", json={"available_quantity": 73})
+        assert api.get(f"/items/{item['id']}").json()["available_quantity"] == 73
+    public = httpx.get(f"{ml.url}/items/{item['id']}").json()
+    assert public["available_quantity"] == 50
+    assert httpx.put(f"{ml.url}/items/{item['id']}", json={"price": 1}).status_code == 401

@@ -206,4 +206,3 @@ def test_an_operator_user_cannot_grant(ml):
     assert back["error"] == ["invalid_operator_user_id"]
     assert back["state"] == ["s"]
     assert "code" not in back
-
