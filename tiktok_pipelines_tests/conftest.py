@@ -117,6 +117,8 @@ def sandbox(sandbox_world: SandboxWorld) -> Iterator[SandboxWorld]:
             server.stop()
         if sandbox_world.tiktok is not None:
             sandbox_world.tiktok.webhooks.stop()
+        if sandbox_world.mercado_livre is not None:
+            sandbox_world.mercado_livre.close()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from tiktok_pipelines.cli.common import options
 
 @click.group()
 def sandbox() -> None:
-    """Local emulators of the feed server, TikTok Shop, VTEX and TikTok for Developers (creators)."""
+    """Local emulators of the feed server, TikTok Shop, VTEX, TikTok for Developers (creators) and
+    Mercado Livre."""
 
 
 # Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands.
@@ -24,8 +25,9 @@ sandbox_options = options(
         "--creator-port", default=8705, show_default=True, help="Port of TikTok for Developers (creators)."
     ),
     click.option(
-        "--llm-port", default=8707, show_default=True, help="Port of the chat-completions emulator."
+        "--llm-port", default=8709, show_default=True, help="Port of the chat-completions emulator."
     ),
+    click.option("--mercado-livre-port", default=8707, show_default=True, help="Port of Mercado Livre."),
     click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
     click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
     click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
@@ -44,6 +46,7 @@ def sandbox_config(**kw: Any):
         vtex_port=kw["vtex_port"],
         creator_port=kw["creator_port"],
         llm_port=kw["llm_port"],
+        mercado_livre_port=kw["mercado_livre_port"],
         receiver_port=kw["receiver_port"],
         sinks_port=kw["sinks_port"],
         smtp_port=kw["smtp_port"],

@@ -1,8 +1,9 @@
-"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX, TikTok for Developers) for
-tests and the demo.
+"""Faithful local emulators of the outside world (feed server, TikTok Shop, VTEX, TikTok for Developers,
+Mercado Livre) for tests and the demo.
 
 One package per outside system: `tiktok_shop/` (the Partner API, its token host and webhooks),
-`tiktok_creator/` (TikTok for Developers: Login Kit, tokens and the Display API of creator accounts), `vtex/`
+`tiktok_creator/` (TikTok for Developers: Login Kit, tokens and the Display API of creator accounts),
+`mercado_livre/` (the seller API, its authorization page, tokens and notifications), `vtex/`
 (the merchant's store: catalog, logistics, pricing, marketplace protocol, OMS, orders feed, and the ERP
 beside it), `feeds/` (the store front: product feed and images), `llm/` (an OpenAI-compatible
 chat-completions endpoint, for the content lane's ideas). Beside them, the world they serve:

@@ -1,17 +1,24 @@
 """What every emulator counts of its callers (calls and answers per endpoint, HTTP 429s, arrival times),
 and the control routes emulators share: `/_sandbox/stats` (GET; DELETE resets), `/_sandbox/switches`
-(GET; POST changes fault switches by name), `/_sandbox/tokens/expire|revoke` (an owner's tokens)."""
+(GET; POST changes fault switches by name), `/_sandbox/tokens/expire|revoke` (an owner's tokens); and the demo's `Autopilot` (simulated buyers) and `FaultSwitches`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import threading
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+log = logging.getLogger(__name__)
 
 
 class CallCounters:
@@ -100,3 +107,65 @@ def token_routes(emu: Any, owner: str) -> list[Route]:
         return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
 
     return [Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"])]
+
+
+class Autopilot:
+    """The demo's simulated buyers of an emulator: `tick` run every `interval_s` seconds in a daemon
+    thread until stopped; a tick that fails is logged and the next one runs."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._running: tuple[threading.Event, threading.Thread] | None = None
+
+    def run(self, tick: Callable[[], object], interval_s: float) -> None:
+        """Starts ticking (a running autopilot is stopped first)."""
+        self.stop()
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    tick()
+                except Exception:  # the demo's buyers must not die with one bad tick
+                    log.exception("sandbox autopilot %s: a tick failed", self.name)
+
+        self._running = (stop, threading.Thread(target=loop, name=self.name, daemon=True))
+        self._running[1].start()
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self._running[0].set()
+            self._running[1].join(timeout=5)
+            self._running = None
+
+
+@dataclass
+class FaultSwitches:
+    """The fault injection emulators share, changed at run time through `/_sandbox/switches`; an
+    emulator's own switches extend it."""
+
+    latency_ms: float = 0.0
+    error_rate: float = 0.0  # share of API calls answered with an error of `error_http_status`
+    error_http_status: int = 500
+    burst_429: int = 0  # the next N API calls are answered 429
+    rate_429: float = 0.0  # share of API calls answered 429, scattered
+    timeout_rate: float = 0.0  # share of API calls processed but answered only after `timeout_ms`
+    timeout_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def timed_answer(emu: Any, answer: Callable[[], Awaitable[Response]]) -> Response:
+    """`answer` under the timing switches of `emu` (a `FaultSwitches`): `latency_ms` before it; and,
+    for a `timeout_rate` share of calls, a timeout as clients meet it: the call takes effect, its answer
+    comes `timeout_ms` too late."""
+    switches = emu.switches
+    if switches.latency_ms:
+        await asyncio.sleep(switches.latency_ms / 1000.0)
+    with emu.lock:
+        late = bool(switches.timeout_rate) and emu.rng.random() < switches.timeout_rate
+    response = await answer()
+    if late:
+        await asyncio.sleep(switches.timeout_ms / 1000.0)
+    return response

@@ -261,6 +261,8 @@ def run_demo(
                 str(config.creator_port),
                 "--llm-port",
                 str(config.llm_port),
+                "--mercado-livre-port",
+                str(config.mercado_livre_port),
                 "--receiver-port",
                 str(config.receiver_port),
                 "--sinks-port",
@@ -278,6 +280,7 @@ def run_demo(
         _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
         _wait_healthy(f"{world.urls()['creator']}/health", sandbox)
         _wait_healthy(f"{world.urls()['llm']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['mercado_livre']}/health", sandbox)
         receiver = supervisor.start(
             "the receiver",
             [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],

@@ -12,6 +12,8 @@ from typing import Any
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.llm import SANDBOX_LLM_KEY, SANDBOX_LLM_MODEL, LlmEmulator, create_llm_app
+from tiktok_pipelines.sandbox.mercado_livre import AppConfig as MercadoLivreAppConfig
+from tiktok_pipelines.sandbox.mercado_livre import MercadoLivreEmulator, create_mercado_livre_app
 from tiktok_pipelines.sandbox.server import Served, free_port
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
@@ -47,6 +49,10 @@ DEMO_CREATOR = "demo.creator"
 DEMO_CREATOR_NAME = "Demo Creator (sandbox)"
 CREATOR_OAUTH_CALLBACK_PATH = "/oauth/tiktok-creator/callback"
 CREATOR_APP_TYPE = "desktop"
+# The demo seller on Mercado Livre (linked to the demo client), the app's redirect URI and callback.
+DEMO_ML_SELLER = "DEMOSTORE"
+ML_OAUTH_CALLBACK_PATH = "/oauth/mercado-livre/callback"
+ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
 
 
 @dataclass
@@ -56,7 +62,8 @@ class SandboxConfig:
     tiktok_port: int = 8702
     vtex_port: int = 8703
     creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
-    llm_port: int = 8707  # an OpenAI-compatible chat-completions endpoint (the content lane's ideas)
+    llm_port: int = 8709  # an OpenAI-compatible chat-completions endpoint (the content lane's ideas)
+    mercado_livre_port: int = 8707  # Mercado Livre (API, authorization page, notifications)
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
     smtp_port: int = 8725  # the local mailbox (SMTP)
@@ -83,6 +90,7 @@ class SandboxWorld:
     tiktok: TikTokShopEmulator | None = None
     creator: TikTokCreatorEmulator | None = None
     llm: LlmEmulator = field(default_factory=LlmEmulator)
+    mercado_livre: MercadoLivreEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -116,6 +124,15 @@ class SandboxWorld:
             ),
         )
         self.creator.add_creator(DEMO_CREATOR, DEMO_CREATOR_NAME)
+        # Mercado Livre's app sends its seller back to the receiver's callback, its notifications to its hook.
+        receiver = cfg.url(cfg.receiver_port)
+        ml_app = MercadoLivreAppConfig(base_url=cfg.url(cfg.mercado_livre_port), seed=cfg.seed)
+        ml_app.redirect_uri, ml_app.callback_url = (
+            receiver + ML_OAUTH_CALLBACK_PATH,
+            receiver + ML_WEBHOOK_PATH,
+        )
+        self.mercado_livre = MercadoLivreEmulator(ml_app)
+        self.mercado_livre.add_seller(DEMO_ML_SELLER, "Demo Store", "(sandbox)")
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -124,13 +141,16 @@ class SandboxWorld:
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
         assert self.feeds is not None and self.vtex is not None and self.tiktok is not None
-        assert self.creator is not None
+        assert self.creator is not None and self.mercado_livre is not None
         return [
             Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
             Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
             Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
             Served("creator", create_creator_app(self.creator), self.config.creator_port),
             Served("llm", create_llm_app(self.llm), self.config.llm_port),
+            Served(
+                "mercado_livre", create_mercado_livre_app(self.mercado_livre), self.config.mercado_livre_port
+            ),
         ]
 
     def urls(self) -> dict[str, str]:
@@ -141,6 +161,7 @@ class SandboxWorld:
             "vtex": cfg.url(cfg.vtex_port),
             "creator": cfg.url(cfg.creator_port),
             "llm": cfg.url(cfg.llm_port),
+            "mercado_livre": cfg.url(cfg.mercado_livre_port),
             "receiver": cfg.url(cfg.receiver_port),
             "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
             "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",

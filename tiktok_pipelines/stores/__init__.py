@@ -8,6 +8,7 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     feeds,
     fulfilment,
     listings,
+    mercado_livre_auth,
     notification_destinations,
     notifications,
     orders,

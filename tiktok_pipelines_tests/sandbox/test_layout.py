@@ -102,3 +102,17 @@ def test_the_creator_emulator_never_imports_the_creator_client():
                 assert not name.startswith(("tiktok_pipelines.creator", "tiktok_pipelines.channels")), (
                     f"{path.name} imports {name}"
                 )
+
+
+def test_every_mercado_livre_family_route_is_served_by_the_app():
+    from tiktok_pipelines.sandbox import mercado_livre
+    from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES as ML_ROUTES
+    from tiktok_pipelines.sandbox.mercado_livre.routes import ApiRoute as MlRoute
+
+    families = families_of(mercado_livre, MlRoute)
+    routes = [(name, r) for name, family in families.items() for r in family]
+    sample = {r: re.sub(r"\{\w+\}", "MLB1234567890", r.template) for _, r in routes}
+    unserved = [
+        f"{name}: {r.endpoint}" for name, r in routes if ML_ROUTES.resolve(r.method, sample[r])[0] is not r
+    ]
+    assert len(families) >= 7 and unserved == []

@@ -7,7 +7,6 @@ Kit's authorize page and the token host (`oauth`), and the `/_sandbox/` control 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.controls import timed_answer
 from tiktok_pipelines.sandbox.tiktok_creator import display, posting
 from tiktok_pipelines.sandbox.tiktok_creator.calls import Call, Endpoint
 from tiktok_pipelines.sandbox.tiktok_creator.control import control_routes
@@ -58,20 +58,15 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
         except ApiError as exc:
             return _record(f"? {path}", exc)
         emu.count_arrival(endpoint.name)
-        switches = emu.switches
-        if switches.latency_ms:
-            await asyncio.sleep(switches.latency_ms / 1000.0)
-        with emu.lock:
-            late = bool(switches.timeout_rate) and emu.rng.random() < switches.timeout_rate
-        try:
-            data = await _handle(request, endpoint)
-        except ApiError as exc:
-            response = _record(endpoint.name, exc)
-        else:
-            response = _record(endpoint.name, None, data)
-        if late:
-            await asyncio.sleep(switches.timeout_ms / 1000.0)
-        return response
+
+        async def answer() -> Response:
+            try:
+                data = await _handle(request, endpoint)
+            except ApiError as exc:
+                return _record(endpoint.name, exc)
+            return _record(endpoint.name, None, data)
+
+        return await timed_answer(emu, answer)
 
     def _record(endpoint: str, error: ApiError | None, data: Any = None) -> Response:
         emu.count_answer(endpoint, error.code if error else "ok", error.http_status if error else 200)

@@ -6,7 +6,6 @@ under the emulator's lock, and every answer is counted. Beside the API: the toke
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -17,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.controls import timed_answer
 from tiktok_pipelines.sandbox.tiktok_shop import (
     analytics,
     authorization,
@@ -69,21 +69,16 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
         except ApiError as exc:
             return _record(path, None, exc)
         emu.count_arrival(route.endpoint)
-        if emu.switches.latency_ms:
-            await asyncio.sleep(emu.switches.latency_ms / 1000.0)
-        with emu.lock:
-            # A timeout as clients meet it: the call takes effect, the answer comes too late.
-            late = bool(emu.switches.timeout_rate) and emu.rng.random() < emu.switches.timeout_rate
-        raw = await request.body()
-        try:
-            data = await _handle(request, route, params, raw)
-        except ApiError as exc:
-            response = _record(path, route, exc)
-        else:
-            response = _record(path, route, None, data)
-        if late:
-            await asyncio.sleep(emu.switches.timeout_ms / 1000.0)
-        return response
+
+        async def answer() -> Response:
+            raw = await request.body()
+            try:
+                data = await _handle(request, route, params, raw)
+            except ApiError as exc:
+                return _record(path, route, exc)
+            return _record(path, route, None, data)
+
+        return await timed_answer(emu, answer)
 
     def _record(path: str, route: ApiRoute | None, error: ApiError | None, data: Any = None) -> Response:
         endpoint = route.endpoint if route else f"? {path}"

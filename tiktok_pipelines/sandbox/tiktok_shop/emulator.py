@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tiktok_pipelines.sandbox.controls import CallCounters
+from tiktok_pipelines.sandbox.controls import Autopilot, CallCounters
 from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 from tiktok_pipelines.sandbox.tiktok_shop.authorization import TokensMixin
 from tiktok_pipelines.sandbox.tiktok_shop.brands_categories import BrandsMixin
@@ -59,6 +59,7 @@ class TikTokShopEmulator(
         self.init_counters()
         self.buckets: dict[tuple, TokenBucket] = {}
         self.webhooks = WebhookSender(self)
+        self.autopilot = Autopilot("tiktok-autopilot")
         self._page_key = secrets.token_bytes(16)
         # Decides an uploaded invoice's verdict: ("SUCCESS"|"INVALID"|"FAILED", reason), or None to leave it
         # PROCESSING until `set_invoice_outcome` is called. The default checks the NF-e as TikTok and SEFAZ

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tiktok_pipelines.sandbox.controls import FaultSwitches
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 
 SANDBOX_APP_KEY = "sandbox-app-key"
@@ -71,22 +72,12 @@ class EmulatorConfig:
 
 
 @dataclass
-class Switches:
+class Switches(FaultSwitches):
     """Fault injection, changed at run time through `/_sandbox/switches`."""
 
-    latency_ms: float = 0.0
-    error_rate: float = 0.0  # share of API calls answered with `error_code`
-    error_code: int = 36009003
-    error_http_status: int = 500
-    burst_429: int = 0  # the next N API calls are answered 429 / 36009002
-    rate_429: float = 0.0  # share of API calls answered 429 / 36009002, scattered
-    timeout_rate: float = 0.0  # share of API calls processed but answered only after `timeout_ms`
-    timeout_ms: float = 0.0
+    error_code: int = 36009003  # the code of an answer `error_rate` picks
     rate_limit_per_second: float | None = None  # overrides the config when set
     rate_limit_enabled: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

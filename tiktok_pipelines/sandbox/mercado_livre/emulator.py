@@ -1,0 +1,74 @@
+"""`MercadoLivreEmulator`: the in-memory platform, composed of one mixin per API family (each in its
+module, next to that family's endpoints), plus what they share: the lock, the seeded random source,
+rate-limit buckets and call counters."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+from tiktok_pipelines.sandbox.controls import Autopilot, CallCounters
+from tiktok_pipelines.sandbox.mercado_livre.items import ItemsMixin
+from tiktok_pipelines.sandbox.mercado_livre.notifications import NotificationSender, NotificationsMixin
+from tiktok_pipelines.sandbox.mercado_livre.oauth import Token, TokensMixin
+from tiktok_pipelines.sandbox.mercado_livre.orders import OrdersMixin
+from tiktok_pipelines.sandbox.mercado_livre.shipments import ShipmentsMixin
+from tiktok_pipelines.sandbox.mercado_livre.state import AppConfig, Seller, Switches
+from tiktok_pipelines.sandbox.mercado_livre.users import UsersMixin
+from tiktok_pipelines.sandbox.rate_limits import TokenBucket
+
+
+class MercadoLivreEmulator(
+    CallCounters,
+    UsersMixin,
+    TokensMixin,
+    ItemsMixin,
+    OrdersMixin,
+    ShipmentsMixin,
+    NotificationsMixin,
+):
+    """Sellers with their items, orders, packs and shipments; the application's tokens; notifications."""
+
+    def __init__(self, config: AppConfig | None = None):
+        self.config = config or AppConfig()
+        self.switches = Switches()
+        self.lock = threading.RLock()
+        self.rng = random.Random(self.config.seed)
+        self.sellers: dict[str, Seller] = {}
+        self.sellers_by_id: dict[int, Seller] = {}
+        self.consenting: str | None = None  # the seller the authorization page consents as
+        self.auth_codes: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[str, Token] = {}
+        self.latest_refresh: dict[tuple[str, int], str] = {}
+        self.pictures: dict[str, dict[str, Any]] = {}
+        self.scrolls: dict[str, dict[str, Any]] = {}
+        self.buckets: dict[tuple, TokenBucket] = {}
+        self.init_counters()
+        self.notifications = NotificationSender(self)
+        self.autopilot = Autopilot("mercado-livre-autopilot")
+
+    def take_token(self, key: tuple) -> bool:
+        """One call against the bucket of `key` (a second of the limit); False when it is empty."""
+        if not self.switches.rate_limit_enabled:
+            return True
+        rate = self.switches.rate_limit_per_second or self.config.rate_limit_per_second
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = TokenBucket(rate, rate)
+        bucket.rate = bucket.burst = rate
+        return bucket.take()[0]
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return super().stats() | {
+                "notifications": {
+                    "pending": self.notifications.pending(),
+                    "sent": len(self.notifications.notifications),
+                    "fallen_back": self.notifications.fallen_back,
+                }
+            }
+
+    def close(self) -> None:
+        self.stop_autopilot()
+        self.notifications.stop()
