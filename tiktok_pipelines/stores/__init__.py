@@ -11,6 +11,7 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     notification_destinations,
     notifications,
     orders,
+    posts,
     registry,
     stock_price,
     tiktok_auth,
