@@ -7,6 +7,7 @@ import dagster as dg
 from tiktok_pipelines.defs import (
     analytics,
     catalog,
+    content,
     creators,
     events,
     fulfilment,
@@ -30,5 +31,6 @@ defs = dg.Definitions.merge(
     events.defs,
     notifications.defs,
     creators.defs,
+    content.defs,
     dg.Definitions(resources=build_resources(settings)),
 )

@@ -16,6 +16,7 @@ class Lane(StrEnum):
     TOKENS = "tokens"
     ANALYTICS = "analytics"
     CREATORS = "creators"
+    CONTENT = "content"
 
 
 class ChannelName(StrEnum):

@@ -222,3 +222,35 @@ def test_bad_input_is_refused_with_a_clear_error(poster, tmp_path):
     with pytest.raises(PostInputError, match="privacy is one of"):
         schedule_post(poster.db, CREATOR_ID, video(tmp_path), "x", "EVERYONE")
     assert PostQueue(poster.db).list() == []
+
+
+def test_the_sensor_asks_a_run_for_a_due_post_and_the_asset_publishes_it(
+    poster, sandbox, tmp_path, creator_resources, instance
+):
+    import dagster as dg
+
+    from tiktok_pipelines.defs.content.assets import creator_posts
+    from tiktok_pipelines.defs.content.automation import post_queue_sensor
+
+    def tick():
+        context = dg.build_sensor_context(instance=instance, resources={"state": creator_resources["state"]})
+        return post_queue_sensor(context)
+
+    later = schedule_post(
+        poster.db, CREATOR_ID, video(tmp_path), "Mais tarde", at=utcnow() + timedelta(hours=1)
+    )
+    assert tick().skip_reason
+    post = schedule_post(poster.db, CREATOR_ID, video(tmp_path, name="n.mp4"), "Agora", "SELF_ONLY")
+    [request] = tick().run_requests
+    assert request.partition_key == CREATOR_ID and request.job_name == "creator_posts_job"
+    assert [r.run_key for r in tick().run_requests] == [request.run_key]  # asked once for the same posts
+
+    result = dg.materialize(
+        [creator_posts], partition_key=CREATOR_ID, instance=instance, resources=creator_resources
+    )
+    assert result.success
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["published"].value == 1
+    queue = PostQueue(poster.db)
+    assert queue.get(post.post_id).status == "published" and queue.get(later.post_id).status == "scheduled"
+    assert tick().skip_reason
