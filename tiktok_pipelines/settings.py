@@ -289,6 +289,60 @@ VARIABLES: tuple[Variable, ...] = (
         "Key of the receiver's creator JSON API (`Authorization: Bearer <key>`); the API answers 503 without it.",
         secret=True,
     ),
+    # -- content recommendations (docs/content.md)
+    Variable(
+        "TIKTOK_PIPELINES_CONTENT_METRIC",
+        "engagement_rate",
+        "What makes an hour, hashtag or video length best in creators' recommendations: `engagement_rate` "
+        "(likes, comments and shares per view) or `avg_views`.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_CONTENT_MIN_VIDEOS",
+        "3",
+        "Videos a posting hour needs before it is recommended (a hashtag or video length needs half, at least 2).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_CONTENT_PRODUCT_DAYS",
+        "30",
+        "A product that sold in the last this many days and that no video of the creator mentioned in them "
+        "is recommended for a video.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_API_KEY",
+        None,
+        "Key of the OpenAI-compatible endpoint that writes creators' content ideas; without it the ideas "
+        "come from the rules.",
+        secret=True,
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_BASE_URL",
+        "https://api.openai.com/v1",
+        "Base URL of the OpenAI-compatible endpoint (`<base>/chat/completions`).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_MODEL",
+        "gpt-4o-mini",
+        "Model asked for ideas; it must support structured output (`response_format` `json_schema`).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_TIMEOUT_SECONDS",
+        "60",
+        "Timeout of one chat completion; past it, the rules' ideas.",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_COST_PER_1K_PROMPT_TOKENS",
+        "0.00015",
+        "Cost of 1,000 prompt tokens, for the cost recorded with each run (gpt-4o-mini's list price in USD; "
+        "set your model's).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_COST_PER_1K_COMPLETION_TOKENS",
+        "0.0006",
+        "Cost of 1,000 completion tokens (gpt-4o-mini's list price in USD; set your model's).",
+    ),
+    Variable(
+        "TIKTOK_PIPELINES_LLM_LANGUAGE", "pt-BR", "Language the model writes ideas, scripts and captions in."
+    ),
     # -- the project's HTTP receiver (OAuth callback, webhooks)
     Variable(
         "TIKTOK_PIPELINES_RECEIVER_HOST", "127.0.0.1", "Address `tiktok-pipelines webhooks serve` binds."

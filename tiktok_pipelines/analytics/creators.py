@@ -5,11 +5,14 @@ own time zone (the one its profile snapshots carry)."""
 from __future__ import annotations
 
 from tiktok_pipelines.analytics.schema import TABLES_BY_NAME
+from tiktok_pipelines.core.content import DURATION_BUCKETS
 
-# Duration buckets of `creator_formats`, in seconds: (label, upper bound exclusive).
-DURATION_BUCKETS = (("<15s", 15), ("15-30s", 30), ("30-60s", 60), ("1-3min", 180), ("3min+", None))
-
-CREATOR_SOURCE_TABLES = ("creator_profiles", "creator_videos", "creator_video_metrics")
+CREATOR_SOURCE_TABLES = (
+    "creator_profiles",
+    "creator_videos",
+    "creator_video_metrics",
+    "creator_recommendations",
+)
 CREATOR_ANALYTICS_TABLES = (
     "creator_growth_daily",
     "creator_video_performance",
@@ -17,6 +20,7 @@ CREATOR_ANALYTICS_TABLES = (
     "creator_hashtags",
     "creator_posting_times",
     "creator_formats",
+    "creator_recommendations",
 )
 
 _ENGAGEMENT = "CAST(likes + comments + shares AS DOUBLE) / nullif(views, 0)"
@@ -131,6 +135,12 @@ def creator_relations(default_timezone: str, top_n: int) -> list[tuple[str, str]
                    sum(views) AS views, CAST(sum(views) AS DOUBLE) / count(*) AS avg_views,
                    {_SUM_ENGAGEMENT} AS engagement_rate
             FROM creator_video_performance GROUP BY creator_id, duration_bucket""",
+        ),
+        (
+            "creator_recommendations",
+            """
+            SELECT * EXCLUDE (_file, _row) FROM src_creator_recommendations
+            QUALIFY generated_at = max(generated_at) OVER (PARTITION BY creator_id)""",
         ),
     ]
 

@@ -729,6 +729,52 @@ TABLES: tuple[Table, ...] = (
         asset=False,
     ),
     Table(
+        "creator_recommendations",
+        "one row per (creator_id, kind, rank) of the creator's newest recommendations run",
+        "What a creator should post next, with the figures behind each recommendation: posting hours and "
+        "weekday slots, hashtags and video lengths that performed, products that sell without a recent "
+        "video, and content ideas (from the language model, or from the rules when it is not configured "
+        "or fails).",
+        (
+            CREATOR_ID,
+            _c("generated_at", "TIMESTAMPTZ", "When the run made them (UTC)."),
+            _c("source", "VARCHAR", "`rules`, or `llm` for ideas the language model wrote."),
+            _c(
+                "kind",
+                "VARCHAR",
+                "`posting_hour`, `posting_slot` (weekday and hour), `hashtag`, `format` (length), `product`, "
+                "`idea`.",
+            ),
+            _c("rank", "INTEGER", "1 is the best of its kind."),
+            _c("subject", "VARCHAR", "The hour, slot, hashtag, length, product name or idea title."),
+            _c(
+                "text",
+                "VARCHAR",
+                "The recommendation in a sentence with its figures (an idea: hook and script).",
+            ),
+            _c("metric", "VARCHAR", "`engagement_rate`, `avg_views` or `net` (products); NULL for ideas."),
+            _c("value", "DOUBLE", "The metric's value for the subject."),
+            _c(
+                "baseline",
+                "DOUBLE",
+                "The same metric over all the creator's videos (products: the shop's average).",
+            ),
+            _c("sample_size", "BIGINT", "Videos it rests on (products: orders)."),
+            _c("details", "VARCHAR", "JSON: the other figures; for ideas, hook, script, caption, hashtags."),
+            _c(
+                "llm_status",
+                "VARCHAR",
+                "`ok`, or why the ideas are the rules' (`no_key`, `timeout`, `http_500`, `malformed`, `schema_mismatch`, ...).",
+            ),
+            _c("model", "VARCHAR", "Model asked for ideas (NULL without a key)."),
+            _c("prompt_tokens", "BIGINT", "Prompt tokens the run spent."),
+            _c("completion_tokens", "BIGINT", "Completion tokens the run spent."),
+            _c("cost", "DOUBLE", "Their cost at the configured prices per 1,000 tokens."),
+        ),
+        "creator_id, kind, rank",
+        asset=False,
+    ),
+    Table(
         "build_info",
         "one row",
         "When and from what the database was built.",

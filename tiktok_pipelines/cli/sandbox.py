@@ -23,6 +23,9 @@ sandbox_options = options(
     click.option(
         "--creator-port", default=8705, show_default=True, help="Port of TikTok for Developers (creators)."
     ),
+    click.option(
+        "--llm-port", default=8707, show_default=True, help="Port of the chat-completions emulator."
+    ),
     click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
     click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
     click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
@@ -40,6 +43,7 @@ def sandbox_config(**kw: Any):
         tiktok_port=kw["tiktok_port"],
         vtex_port=kw["vtex_port"],
         creator_port=kw["creator_port"],
+        llm_port=kw["llm_port"],
         receiver_port=kw["receiver_port"],
         sinks_port=kw["sinks_port"],
         smtp_port=kw["smtp_port"],

@@ -55,10 +55,35 @@ CREATOR_VIDEO_METRICS = pa.schema(
     ]
 )
 
+# One part per run of `creator/recommendations`: every row of a run shares its `generated_at`; the newest
+# run is the creator's current advice, the older ones its history.
+CREATOR_RECOMMENDATIONS = pa.schema(
+    [
+        ("creator_id", pa.string()),
+        ("generated_at", _TS),
+        ("source", pa.string()),  # rules | llm
+        ("kind", pa.string()),  # posting_hour, posting_slot, hashtag, format, product, idea
+        ("rank", pa.int32()),
+        ("subject", pa.string()),
+        ("text", pa.string()),
+        ("metric", pa.string()),
+        ("value", pa.float64()),
+        ("baseline", pa.float64()),
+        ("sample_size", pa.int64()),
+        ("details", pa.string()),  # JSON
+        ("llm_status", pa.string()),  # ok, or why the ideas are the rules' (no_key, timeout, ...)
+        ("model", pa.string()),
+        ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()),
+        ("cost", pa.float64()),
+    ]
+)
+
 CREATOR_TABLES = {
     "creator_profiles": CREATOR_PROFILES,
     "creator_videos": CREATOR_VIDEOS,
     "creator_video_metrics": CREATOR_VIDEO_METRICS,
+    "creator_recommendations": CREATOR_RECOMMENDATIONS,
 }
 
 

@@ -20,7 +20,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tiktok_pipelines.core.creator_tables import CREATOR_PROFILES, CREATOR_VIDEO_METRICS, CREATOR_VIDEOS
+from tiktok_pipelines.core.creator_tables import (
+    CREATOR_PROFILES,
+    CREATOR_RECOMMENDATIONS,
+    CREATOR_VIDEO_METRICS,
+    CREATOR_VIDEOS,
+)
 from tiktok_pipelines.core.feed import FeedItem
 from tiktok_pipelines.core.feed_fields import FEED_FIELDS, ITEM_COLUMNS
 from tiktok_pipelines.core.names import ChannelName
@@ -395,6 +400,7 @@ APPEND_ONLY_TABLES: dict[str, AppendOnlyTable] = {
         AppendOnlyTable("creator_profiles", CREATOR_PROFILES, None, "snapshot_at"),
         AppendOnlyTable("creator_videos", CREATOR_VIDEOS, ("creator_id", "video_id"), "ingested_at"),
         AppendOnlyTable("creator_video_metrics", CREATOR_VIDEO_METRICS, None, "snapshot_at"),
+        AppendOnlyTable("creator_recommendations", CREATOR_RECOMMENDATIONS, None, "generated_at"),
     )
 }
 

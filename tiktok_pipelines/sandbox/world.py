@@ -11,6 +11,7 @@ from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
+from tiktok_pipelines.sandbox.llm import SANDBOX_LLM_KEY, SANDBOX_LLM_MODEL, LlmEmulator, create_llm_app
 from tiktok_pipelines.sandbox.server import Served, free_port
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
@@ -56,6 +57,7 @@ class SandboxConfig:
     tiktok_port: int = 8702
     vtex_port: int = 8703
     creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
+    llm_port: int = 8707  # an OpenAI-compatible chat-completions endpoint (the content lane's ideas)
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
     smtp_port: int = 8725  # the local mailbox (SMTP)
@@ -81,6 +83,7 @@ class SandboxWorld:
     vtex: VtexEmulator | None = None
     tiktok: TikTokShopEmulator | None = None
     creator: TikTokCreatorEmulator | None = None
+    llm: LlmEmulator = field(default_factory=LlmEmulator)
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -130,6 +133,7 @@ class SandboxWorld:
             Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
             Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
             Served("creator", create_creator_app(self.creator), self.config.creator_port),
+            Served("llm", create_llm_app(self.llm), self.config.llm_port),
         ]
 
     def urls(self) -> dict[str, str]:
@@ -139,6 +143,7 @@ class SandboxWorld:
             "tiktok": cfg.url(cfg.tiktok_port),
             "vtex": cfg.url(cfg.vtex_port),
             "creator": cfg.url(cfg.creator_port),
+            "llm": cfg.url(cfg.llm_port),
             "receiver": cfg.url(cfg.receiver_port),
             "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
             "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",
@@ -171,6 +176,10 @@ class SandboxWorld:
             "TIKTOK_CREATOR_AUTHORIZE_URL": self.urls()["creator"] + "/v2/auth/authorize/",
             "TIKTOK_CREATOR_API_BASE_URL": self.urls()["creator"],
             "TIKTOK_CREATOR_REDIRECT_URI": self.urls()["receiver"] + CREATOR_OAUTH_CALLBACK_PATH,
+            # The content lane's ideas from the chat-completions emulator.
+            "TIKTOK_PIPELINES_LLM_API_KEY": SANDBOX_LLM_KEY,
+            "TIKTOK_PIPELINES_LLM_BASE_URL": self.urls()["llm"] + "/v1",
+            "TIKTOK_PIPELINES_LLM_MODEL": SANDBOX_LLM_MODEL,
         }
 
     def demo_destinations(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ CLIENT_FIELDS = (
     "--tiktok-shop-cipher --tiktok-warehouse --option"
 )
 SANDBOX = (
-    "--host --feeds-port --tiktok-port --vtex-port --creator-port --receiver-port --sinks-port --smtp-port "
+    "--host --feeds-port --tiktok-port --vtex-port --creator-port --llm-port --receiver-port --sinks-port --smtp-port "
     "--products --seed"
 )
 

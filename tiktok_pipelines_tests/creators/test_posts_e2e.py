@@ -229,8 +229,8 @@ def test_the_sensor_asks_a_run_for_a_due_post_and_the_asset_publishes_it(
 ):
     import dagster as dg
 
-    from tiktok_pipelines.defs.content.assets import creator_posts
     from tiktok_pipelines.defs.content.automation import post_queue_sensor
+    from tiktok_pipelines.defs.content.posts import creator_posts
 
     def tick():
         context = dg.build_sensor_context(instance=instance, resources={"state": creator_resources["state"]})

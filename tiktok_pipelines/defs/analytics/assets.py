@@ -46,6 +46,7 @@ PRODUCERS = [
     dg.AssetKey(["creator", "profile"]),
     dg.AssetKey(["creator", "videos"]),
     dg.AssetKey(["creator", "video_metrics"]),
+    dg.AssetKey(["creator", "recommendations"]),
 ]
 
 

@@ -17,9 +17,13 @@ SYNC_TAG = "tiktok_pipelines/creator_sync"
 creator_sync_job = dg.define_asset_job(
     "creator_sync_job",
     selection=dg.AssetSelection.assets(
-        creator_key("profile"), creator_key("videos"), creator_key("video_metrics")
+        creator_key("profile"),
+        creator_key("videos"),
+        creator_key("video_metrics"),
+        creator_key("recommendations"),
     ),
-    description="Syncs one creator: profile, videos, and a snapshot of every video's metrics.",
+    description="Syncs one creator: profile, videos, a snapshot of every video's metrics, and the "
+    "recommendations made from them.",
     executor_def=dg.in_process_executor,
 )
 

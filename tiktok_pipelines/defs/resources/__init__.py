@@ -8,6 +8,7 @@ from dagster_aws.s3 import S3Resource
 
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
+from tiktok_pipelines.defs.resources.content import ContentRecommender
 from tiktok_pipelines.defs.resources.creators import TikTokCreators
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.notifications import Notifier
@@ -66,4 +67,5 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "analytics": AnalyticsDatabase.from_settings(settings),
         "notifier": Notifier.from_settings(settings),
         "tiktok_creators": TikTokCreators.from_settings(settings, state),
+        "content": ContentRecommender.from_settings(settings),
     }
