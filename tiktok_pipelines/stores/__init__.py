@@ -12,6 +12,7 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     notifications,
     orders,
     posts,
+    product_posts,
     registry,
     stock_price,
     tiktok_auth,

@@ -204,6 +204,13 @@ class PostQueue:
             raise PostNotFound(f"no post {post_id}")
         return post
 
+    def by_source_key(self, source_key: str) -> Post | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(creator_posts).where(creator_posts.c.source_key == source_key)
+            ).first()
+        return self._post(row) if row else None
+
     def list(self, creator_id: str | None = None, statuses: tuple[str, ...] = ()) -> list[Post]:
         query = sa.select(creator_posts).order_by(creator_posts.c.due_at, creator_posts.c.post_id)
         if creator_id:
@@ -212,14 +219,6 @@ class PostQueue:
             query = query.where(creator_posts.c.status.in_(statuses))
         with self.db.read() as conn:
             return [self._post(r) for r in conn.execute(query)]
-
-    def source_keys(self, prefix: str) -> set[str]:
-        with self.db.read() as conn:
-            return set(
-                conn.execute(
-                    sa.select(creator_posts.c.source_key).where(creator_posts.c.source_key.startswith(prefix))
-                ).scalars()
-            )
 
     # -- what a person does
     def _move(

@@ -1,13 +1,20 @@
 """The content area: creators' recommendations (the rules over their videos and the shop's sales, ideas
-from a language model when one is configured), and their post queue published to TikTok with its
-sensor."""
+from a language model when one is configured), and their post queue published to TikTok, with posts prepared for
+newly listed products."""
 
 import dagster as dg
 
 from tiktok_pipelines.defs.content.assets import creator_recommendations
-from tiktok_pipelines.defs.content.automation import creator_posts_job, post_queue_sensor
-from tiktok_pipelines.defs.content.posts import creator_posts
+from tiktok_pipelines.defs.content.automation import (
+    creator_posts_job,
+    post_queue_sensor,
+    product_posts_job,
+    product_posts_sensor,
+)
+from tiktok_pipelines.defs.content.posts import creator_posts, product_posts
 
 defs = dg.Definitions(
-    assets=[creator_recommendations, creator_posts], jobs=[creator_posts_job], sensors=[post_queue_sensor]
+    assets=[creator_recommendations, creator_posts, product_posts],
+    jobs=[creator_posts_job, product_posts_job],
+    sensors=[post_queue_sensor, product_posts_sensor],
 )

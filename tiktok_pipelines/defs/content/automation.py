@@ -1,29 +1,41 @@
-"""The post queue's job and sensor: a publishing run for each creator with a post due (or one a
-previous run left to follow)."""
+"""The content area's jobs and sensors: a publishing run for each creator with a post due (or one a
+previous run left to follow), and a product posts run for each opted-in client whose listings changed."""
 
 import hashlib
 
 import dagster as dg
 
 from tiktok_pipelines.defs.automation import sensor
+from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.partitions import CREATORS_PARTITION
+from tiktok_pipelines.partitions import CLIENTS_PARTITION, CREATORS_PARTITION
 from tiktok_pipelines.stores.posts import PostQueue
+from tiktok_pipelines.stores.registry import ClientRegistry
 
-creator_posts_job = dg.define_asset_job(
-    "creator_posts_job",
-    selection=dg.AssetSelection.assets(dg.AssetKey(["creator", "posts"])),
-    description="Publishes one creator's due posts to TikTok.",
-    executor_def=dg.in_process_executor,
+
+def _job(name: str, key: dg.AssetKey, description: str):
+    """A job of one asset, run in the run's own process as the lanes' jobs are."""
+    selection = dg.AssetSelection.assets(key)
+    return dg.define_asset_job(
+        name, selection=selection, description=description, executor_def=dg.in_process_executor
+    )
+
+
+def _every_30s(name: str, job):
+    return sensor(name=name, minimum_interval_seconds=30, jobs=[job])
+
+
+creator_posts_job = _job(
+    "creator_posts_job", dg.AssetKey(["creator", "posts"]), "Publishes one creator's due posts to TikTok."
+)
+product_posts_job = _job(
+    "product_posts_job",
+    dg.AssetKey(["product_posts"]),
+    "Prepares posts for the products a client's catalog newly listed.",
 )
 
 
-@sensor(
-    name="post_queue_sensor",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[creator_posts_job],
-)
+@_every_30s("post_queue_sensor", creator_posts_job)
 def post_queue_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
     """Every 30 seconds: a `creator_posts_job` run for each creator with a post due, or being published
     without a live claim (a run died, or left TikTok's processing to be followed). The run key names the
@@ -44,4 +56,32 @@ def post_queue_sensor(context: dg.SensorEvaluationContext, state: StateStore) ->
         )
     if not runs:
         return dg.SensorResult(skip_reason="no post due")
+    return dg.SensorResult(run_requests=runs)
+
+
+@_every_30s("product_posts_sensor", product_posts_job)
+def product_posts_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
+    """Every 30 seconds: a `product_posts_job` run for each client that opted in to product posts
+    (`product_posts_creator`) once `tiktok_shop/listings` has a materialization of that client the run
+    has not seen (one run per materialization, by run key); the first one takes the baseline."""
+    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
+    runs = []
+    for client in ClientRegistry(state.db).list():
+        if client.client_id not in partitions or not client.option("product_posts_creator"):
+            continue
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=tiktok_shop_key("listings"), asset_partitions=[client.client_id]),
+            limit=1,
+        ).records
+        if not records:
+            continue
+        runs.append(
+            dg.RunRequest(
+                run_key=f"product_posts:{client.client_id}:{records[0].storage_id}",
+                job_name=product_posts_job.name,
+                partition_key=client.client_id,
+            )
+        )
+    if not runs:
+        return dg.SensorResult(skip_reason="no opted-in client with new listings")
     return dg.SensorResult(run_requests=runs)
