@@ -254,3 +254,48 @@ def test_the_sensor_asks_a_run_for_a_due_post_and_the_asset_publishes_it(
     queue = PostQueue(poster.db)
     assert queue.get(post.post_id).status == "published" and queue.get(later.post_id).status == "scheduled"
     assert tick().skip_reason
+
+
+def test_the_demo_schedules_a_post_that_is_published_and_opts_its_client_in(
+    sandbox, receiver, demo_client, state_db
+):
+
+    from tiktok_pipelines.sandbox.demo_creator import (
+        DEMO_CREATOR_ID,
+        _lane,
+        connect_demo_creator,
+        schedule_demo_posts,
+    )
+    from tiktok_pipelines.stores.posts import creator_posts
+    from tiktok_pipelines.stores.registry import ClientRegistry
+
+    assert connect_demo_creator(sandbox.config) == "connected"
+    assert "scheduled" in schedule_demo_posts(sandbox.config)
+    assert schedule_demo_posts(sandbox.config) == "a demo post is queued already"  # a second `make run`
+    assert ClientRegistry(state_db).get("demo").option("product_posts_creator") == DEMO_CREATOR_ID
+    [post] = PostQueue(state_db).list(DEMO_CREATOR_ID)
+    assert post.status == "scheduled" and post.due_at > utcnow()
+    with state_db.begin() as conn:  # the minute goes by
+        conn.execute(creator_posts.update().values(due_at=utcnow()))
+    sandbox.creator.config.publish_processing_s = 0.3
+    lane, _ = _lane(sandbox.config)
+    report = publish_due(lane, DEMO_CREATOR_ID, poll_every=0.2)
+    assert [o["status"] for o in report.outcomes] == ["published"]
+    assert PostQueue(state_db).get(post.post_id).note  # the sandbox app is not audited: SELF_ONLY, said
+    [publish] = publishes(sandbox)
+    assert publish["status"] == "PUBLISH_COMPLETE" and publish["uploaded_bytes"] == 23 * MB
+
+
+def test_the_demo_adds_a_product_to_its_feed_once_the_product_posts_baseline_is_taken(
+    sandbox, demo_client, state_db
+):
+    from tiktok_pipelines.sandbox.demo_creator import add_demo_product_when_watched
+    from tiktok_pipelines.stores.product_posts import ProductPostWatch
+
+    before = len(sandbox.demo_catalog.products)
+    waiting = add_demo_product_when_watched(sandbox.config, poll_seconds=0.05, timeout=5)
+    time.sleep(0.3)
+    assert len(sandbox.demo_catalog.products) == before  # no baseline yet: the catalog is not out
+    ProductPostWatch(state_db).start("demo", "anyone", ["p1"])
+    waiting.join(5)
+    assert len(sandbox.demo_catalog.products) == before + 1
