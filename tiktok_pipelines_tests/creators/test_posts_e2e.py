@@ -255,6 +255,10 @@ def test_the_sensor_asks_a_run_for_a_due_post_and_the_asset_publishes_it(
     assert queue.get(post.post_id).status == "published" and queue.get(later.post_id).status == "scheduled"
     assert tick().skip_reason
 
+    schedule_post(poster.db, CREATOR_ID, video(tmp_path, name="d.mp4"), "Desconectado")
+    poster.registry.mark_needs_reconnection(CREATOR_ID, "revoked")
+    assert "connected" in tick().skip_reason.skip_message  # its posts wait for the creator to connect again
+
 
 def test_the_demo_schedules_a_post_that_is_published_and_opts_its_client_in(
     sandbox, receiver, demo_client, state_db

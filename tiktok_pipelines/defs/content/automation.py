@@ -9,6 +9,7 @@ from tiktok_pipelines.defs.automation import sensor
 from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, CREATORS_PARTITION
+from tiktok_pipelines.stores.creators import CreatorRegistry
 from tiktok_pipelines.stores.posts import PostQueue
 from tiktok_pipelines.stores.registry import ClientRegistry
 
@@ -37,13 +38,20 @@ product_posts_job = _job(
 
 @_every_30s("post_queue_sensor", creator_posts_job)
 def post_queue_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
-    """Every 30 seconds: a `creator_posts_job` run for each creator with a post due, or being published
-    without a live claim (a run died, or left TikTok's processing to be followed). The run key names the
+    """Every 30 seconds: a `creator_posts_job` run for each connected creator with a post due, or being
+    published without a live claim (a run died, or left TikTok's processing to be followed); the posts
+    of a creator not connected wait for it. The run key names the
     posts and their attempts, so a tick asks once for them, and a post a dead run held is asked again."""
     partitions = set(context.instance.get_dynamic_partitions(CREATORS_PARTITION))
     runs = []
+    registry = CreatorRegistry(state.db)
+    waiting = []
     for creator_id, posts in PostQueue(state.db).due().items():
         if creator_id not in partitions:
+            continue
+        creator = registry.find(creator_id)
+        if creator is None or creator.status != "connected":
+            waiting.append(creator_id)  # its posts wait for the creator to connect (again)
             continue
         digest = hashlib.sha256(repr(posts).encode()).hexdigest()[:16]
         runs.append(
@@ -54,8 +62,10 @@ def post_queue_sensor(context: dg.SensorEvaluationContext, state: StateStore) ->
                 tags={"tiktok_pipelines/creator_id": creator_id},
             )
         )
+    if waiting:
+        context.log.info("posts due wait for creators not connected: %s", ", ".join(sorted(waiting)))
     if not runs:
-        return dg.SensorResult(skip_reason="no post due")
+        return dg.SensorResult(skip_reason="no post due of a connected creator")
     return dg.SensorResult(run_requests=runs)
 
 
