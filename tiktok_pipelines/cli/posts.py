@@ -81,6 +81,8 @@ def list_(creator_id: str | None, statuses: tuple[str, ...], as_json: bool) -> N
     if as_json:
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
     elif rows:
+        for row in rows:  # one line a post: a caption's lines are joined
+            row["caption"] = " / ".join(row["caption"].splitlines())
         print_table(rows, ("post_id", "creator_id", "mode", "status", "due_at", "caption", "reason"))
     else:
         click.echo("no post")

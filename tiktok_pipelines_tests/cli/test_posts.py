@@ -30,6 +30,8 @@ def test_a_post_is_scheduled_listed_and_cancelled(cli, tmp_path):
     assert (
         row["caption"] == "Oi #novidade" and row["duration_s"] == 42 and row["privacy_level"] == "SELF_ONLY"
     )
+    cli("posts", "schedule", "ana", str(clip), "--caption", "Linha 1\nLinha 2")
+    assert "Linha 1 / Linha 2" in cli("posts", "list", "ana").output  # one line a post
     assert "cancelled" in cli("posts", "cancel", "1").output
     assert cli("posts", "cancel", "1").exit_code == 2  # already cancelled
     assert cli("posts", "show", "9").exit_code == 3
