@@ -396,8 +396,10 @@ class PostQueue:
             ).scalar()
         return self.db.secrets.decrypt(enc) if enc else None
 
-    def seen(self, post_id: int, claim: str, publish_status: str) -> bool:
-        return self._claimed(post_id, claim, publish_status=publish_status)
+    def seen(self, post_id: int, claim: str, publish_status: str, lease_seconds: float) -> bool:
+        """TikTok's status of the publish, kept; the claim held `lease_seconds` more while it is followed."""
+        until = utcnow() + timedelta(seconds=lease_seconds)
+        return self._claimed(post_id, claim, publish_status=publish_status, claimed_until=until)
 
     def finish(
         self,

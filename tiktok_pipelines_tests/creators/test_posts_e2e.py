@@ -303,3 +303,20 @@ def test_the_demo_adds_a_product_to_its_feed_once_the_product_posts_baseline_is_
     ProductPostWatch(state_db).start("demo", "anyone", ["p1"])
     waiting.join(5)
     assert len(sandbox.demo_catalog.products) == before + 1
+
+
+def test_a_post_followed_longer_than_the_lease_is_not_taken_by_another_run(poster, sandbox, tmp_path):
+    import threading
+
+    sandbox.creator.config.publish_processing_s = 2.0
+    post = schedule_post(poster.db, CREATOR_ID, video(tmp_path, size=MB), "Devagar", "SELF_ONLY")
+    first: list = []
+    running = threading.Thread(target=lambda: first.append(publish_due(poster, CREATOR_ID, poll_every=0.3)))
+    running.start()
+    time.sleep(poster.app.post_lease_seconds * 2.5)  # the first run is polling TikTok's processing
+    second = run(poster)
+    running.join(30)
+    assert second.outcomes == []  # the first run's claim still held
+    assert [o["status"] for o in first[0].outcomes] == ["published"]
+    assert PostQueue(poster.db).get(post.post_id).attempts == 1
+    assert len(publishes(sandbox)) == 1

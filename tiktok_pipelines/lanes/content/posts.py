@@ -224,7 +224,7 @@ class _Publisher:
         deadline = time.monotonic() + self.app.post_poll_seconds
         while True:
             status = self.api.status(post.publish_id or "")
-            self.queue.seen(post.post_id, self.claim, status.status)
+            self.queue.seen(post.post_id, self.claim, status.status, self.app.post_lease_seconds)
             if status.status == "PUBLISH_COMPLETE":
                 self.queue.finish(post.post_id, self.claim, "published", None, status.status, status.post_ids)
                 return "published", None
