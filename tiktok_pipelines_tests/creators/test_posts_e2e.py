@@ -320,3 +320,13 @@ def test_a_post_followed_longer_than_the_lease_is_not_taken_by_another_run(poste
     assert [o["status"] for o in first[0].outcomes] == ["published"]
     assert PostQueue(poster.db).get(post.post_id).attempts == 1
     assert len(publishes(sandbox)) == 1
+
+
+def test_a_deleted_creators_posts_go_with_it(poster, sandbox, tmp_path, creator_resources):
+    from tiktok_pipelines.lanes.creators.removal import delete_creator
+    from tiktok_pipelines.stores.creator_lake import CreatorLake
+
+    schedule_post(poster.db, CREATOR_ID, video(tmp_path), "Apagar", at=utcnow() + timedelta(hours=1))
+    run(poster)
+    delete_creator(poster, CreatorLake(creator_resources["lake"].objects), CREATOR_ID, "cli")
+    assert PostQueue(poster.db).list() == []
