@@ -75,19 +75,30 @@ def _group(
     return Recommendation(kind, rank, subject, text, SOURCE_RULES, metric, value, base, f.videos, details)
 
 
+def performing(groups: list, metric: str) -> list:
+    """The groups (hours, hashtags, lengths) that did at least as well as the creator's own average."""
+    kept = []
+    for group in groups:
+        value, base = group.figures.value(metric), group.figures.baseline(metric)
+        if value is not None and (not base or value >= base):
+            kept.append(group)
+    return kept
+
+
 def rule_recommendations(figures: ContentFigures, timezone: str) -> list[Recommendation]:
-    """The rules' findings, best first within each kind."""
+    """The rules' findings, best first within each kind; an hour, hashtag or length that did worse than
+    the creator's average is not recommended."""
     m = figures.metric
     rows: list[Recommendation] = []
-    for i, slot in enumerate(figures.hours, 1):
+    for i, slot in enumerate(performing(figures.hours, m), 1):
         lead = f"Post at {slot.label} ({timezone})"
         rows.append(_group("posting_hour", i, slot.label, lead, m, slot.figures))
-    for i, slot in enumerate(figures.slots, 1):
+    for i, slot in enumerate(performing(figures.slots, m), 1):
         lead = f"Post on {slot.label} ({timezone})"
         rows.append(_group("posting_slot", i, slot.label, lead, m, slot.figures))
-    for i, tag in enumerate(figures.hashtags, 1):
+    for i, tag in enumerate(performing(figures.hashtags, m), 1):
         rows.append(_group("hashtag", i, f"#{tag.hashtag}", f"Use #{tag.hashtag}", m, tag.figures))
-    for i, fmt in enumerate(figures.formats, 1):
+    for i, fmt in enumerate(performing(figures.formats, m), 1):
         lead = f"Make {fmt.duration_bucket} videos"
         seconds = fmt.avg_duration_seconds
         rows.append(

@@ -113,3 +113,9 @@ def sensor(**kwargs):
     """`dg.sensor`, described in the Dagster UI by the function's docstring, and running unless said
     otherwise."""
     return _described(dg.sensor, {"default_status": dg.DefaultSensorStatus.RUNNING, **kwargs})
+
+
+def asset_sensor(**kwargs):
+    """`dg.asset_sensor`, described in the Dagster UI by the function's docstring, and running unless said
+    otherwise."""
+    return _described(dg.asset_sensor, {"default_status": dg.DefaultSensorStatus.RUNNING, **kwargs})

@@ -4,7 +4,8 @@ tests and the demo.
 One package per outside system: `tiktok_shop/` (the Partner API, its token host and webhooks),
 `tiktok_creator/` (TikTok for Developers: Login Kit, tokens and the Display API of creator accounts), `vtex/`
 (the merchant's store: catalog, logistics, pricing, marketplace protocol, OMS, orders feed, and the ERP
-beside it), `feeds/` (the store front: product feed and images). Beside them, the world they serve:
+beside it), `feeds/` (the store front: product feed and images), `llm/` (an OpenAI-compatible
+chat-completions endpoint, for the content lane's ideas). Beside them, the world they serve:
 `catalog` (the seeded merchant catalogs every emulator reads), `nfe` (the ERP's NF-e documents),
 `sales` (generated sales history for analytics), `world` (`SandboxWorld`: the catalogs and emulators
 wired together on their ports), `server` (serving apps on loopback), `rate_limits` (the token bucket
@@ -20,5 +21,5 @@ A new emulator follows the pattern of `tiktok_shop/` and `vtex/` (their package 
   rate limits, faults), refusing what the real API refuses with the real error;
 - control routes under `/_sandbox/` (and a Python method for each) that tests and the demo drive it with.
 Each module stays small (well under 800 lines). An emulator never imports the client it tests
-(`tiktok_pipelines.channels`, `tiktok_pipelines.vtex`, `tiktok_pipelines.creator`), and production code never imports the sandbox.
+(`tiktok_pipelines.channels`, `tiktok_pipelines.vtex`, `tiktok_pipelines.creator`, `tiktok_pipelines.lanes.content`, `openai`), and production code never imports the sandbox.
 """

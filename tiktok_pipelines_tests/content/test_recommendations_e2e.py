@@ -6,6 +6,7 @@ all leave ideas from the rules, labelled so."""
 from __future__ import annotations
 
 import json
+import logging
 
 import dagster as dg
 import httpx
@@ -13,16 +14,19 @@ import pytest
 
 from tiktok_pipelines.defs.resources.content import ContentRecommender
 from tiktok_pipelines.lanes.content.recommendations import latest_recommendations
+from tiktok_pipelines.partitions import CREATORS_PARTITION
 from tiktok_pipelines.sandbox.llm import SANDBOX_LLM_KEY, SANDBOX_LLM_MODEL
 from tiktok_pipelines.sandbox.world import DEMO_CREATOR, DEMO_CREATOR_NAME
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.creator_lake import CreatorLake
-from tiktok_pipelines_tests.creators.conftest import CREATOR_ID, metadata, sync
+from tiktok_pipelines_tests.creators.conftest import CREATOR_ID, connect_creator, metadata, sync
 
 pytestmark = pytest.mark.e2e
 
 
-def recommend(resources: dict, instance, **content) -> dg.ExecuteInProcessResult:
+def recommend(
+    resources: dict, instance, creator_id: str = CREATOR_ID, **content
+) -> dg.ExecuteInProcessResult:
     from tiktok_pipelines.defs.content.assets import creator_recommendations
 
     if content:
@@ -31,7 +35,7 @@ def recommend(resources: dict, instance, **content) -> dg.ExecuteInProcessResult
         resources = resources | {"content": ContentRecommender(**(fields | content))}
     return dg.materialize(
         [creator_recommendations],
-        partition_key=CREATOR_ID,
+        partition_key=creator_id,
         instance=instance,
         resources=resources,
         raise_on_error=False,
@@ -63,6 +67,7 @@ def test_a_synced_creator_gets_the_rules_figures_and_ideas_from_the_model(
     ) / 1000
     assert meta["llm_cost"] == pytest.approx(expected_cost, abs=1e-6) and meta["llm_cost"] > 0
     assert "| posting_hour | 1 | Post at" in meta["top_recommendations"]
+    assert meta["products_left_out"] == "the creator is linked to no client"
 
     stored = latest_recommendations(CreatorLake(creator_resources["lake"].objects), CREATOR_ID)
     ideas = [r for r in stored if r["kind"] == "idea"]
@@ -123,13 +128,34 @@ def test_a_slow_answer_times_out_into_the_rules(synced, sandbox, creator_resourc
 
 
 def test_no_key_or_a_wrong_key_leaves_the_rules_and_the_key_never_shows(
-    synced, sandbox, creator_resources, instance
+    synced, sandbox, creator_resources, instance, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     meta = metadata(recommend(creator_resources, instance, llm_api_key=None), "recommendations")
     assert (meta["ideas_source"], meta["llm_status"], meta["llm_prompt_tokens"]) == ("rules", "no_key", 0)
     wrong = "sk-wrong-key-000000000000"
-    result = recommend(creator_resources, instance, llm_api_key=wrong)
-    meta = metadata(result, "recommendations")
+    failed = recommend(creator_resources, instance, llm_api_key=wrong)
+    meta = metadata(failed, "recommendations")
     assert (meta["ideas_source"], meta["llm_status"]) == ("rules", "http_401")
-    seen = repr(result.all_events) + repr(creator_resources["content"])
-    assert wrong not in seen and SANDBOX_LLM_KEY not in seen
+    answered = recommend(creator_resources, instance)
+    assert metadata(answered, "recommendations")["llm_status"] == "ok"
+    texts = [caplog.text, repr(creator_resources["content"]), repr(creator_resources["content"].llm())]
+    for run in (failed, answered):
+        texts += [f"{e.user_message} {e.dagster_event}" for e in instance.all_logs(run.run_id)]
+    blob = "\n".join(texts)
+    assert "creator__recommendations" in blob  # the logs were captured
+    assert wrong not in blob and SANDBOX_LLM_KEY not in blob
+
+
+def test_a_creator_of_a_client_waits_for_the_analytics_database_for_its_products(
+    lane, demo_client, sandbox, creator_resources, instance
+):
+    lane.registry.add("ana", client_id=demo_client.client_id)
+    assert connect_creator(lane, "ana").status_code == 200
+    instance.add_dynamic_partitions(CREATORS_PARTITION, ["ana"])
+    assert sync(creator_resources, instance, "ana").success
+    before = metadata(recommend(creator_resources, instance, "ana"), "recommendations")
+    assert before["products_left_out"] == "no sales figures yet (analytics.duckdb not built)"
+    creator_resources["analytics"].refresh(creator_resources["lake"], lane.db)
+    after = metadata(recommend(creator_resources, instance, "ana"), "recommendations")
+    assert "products_left_out" not in after and after["llm_status"] == "ok"

@@ -95,3 +95,10 @@ def test_a_run_is_stored_with_its_figures_source_and_date_and_without_a_key_idea
     )
     assert later.sales_note == "the creator is linked to no client"
     assert not [r for r in latest_recommendations(lake, "maria") if r["kind"] == "product"]
+
+
+def test_a_creator_with_nothing_to_go_on_gets_no_ideas_and_no_model_is_asked(tmp_path):
+    empty = CreatorLake(LocalObjectStore(tmp_path / "empty"))
+    asked = LlmConfig(api_key="sk-never-used", base_url="http://127.0.0.1:9/v1", timeout_seconds=0.1)
+    report = recommend(empty, creator(client_id=None), sales=None, llm=asked, as_of=NOW)
+    assert (report.videos, report.rows, report.llm_status) == (0, [], "no_figures")

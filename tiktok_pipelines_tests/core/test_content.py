@@ -109,6 +109,10 @@ def test_recommendations_carry_their_figures_and_rule_ideas_use_them(videos):
     assert (hour.subject, hour.sample_size, hour.metric) == ("19:00", 3, "engagement_rate")
     assert hour.value == pytest.approx(0.1) and hour.baseline == pytest.approx(760 / 9200)
     assert "3 videos" in hour.text and "10.0 %" in hour.text
+    # 12:00 is the second best hour but below the creator's average: not recommended.
+    assert [s.hour for s in figures.hours] == [19, 12]
+    assert [r.subject for r in rows if r.kind == "posting_hour"] == ["19:00"]
+    assert "#promo" not in [r.subject for r in rows if r.kind == "hashtag"]
     product = next(r for r in rows if r.kind == "product")
     assert (product.subject, product.sample_size, product.value) == ("Bolsa de Palha", 30, 2100.0)
     ideas = rule_ideas(figures)
@@ -122,3 +126,16 @@ def test_the_prompt_holds_aggregates_only(videos):
     prompt = " ".join(m["content"] for m in llm_messages(figures, "pt-BR"))
     assert "secret title" not in prompt and "open_id_123" not in prompt and "v1" not in prompt
     assert '"videos_analysed": 9' in prompt
+
+
+def test_videos_without_views_or_a_posting_time_and_bad_settings():
+    unseen = [video(1, 22, 0, 0, "#novo"), video(2, 22, 0, 0, "#novo"), video(3, 22, 0, 0)]
+    undated = [VideoStats("v9", None, "#novo", None, None, 100, 10, 0, 0)]
+    [slot] = best_posting_hours(unseen + undated, TZ, min_videos=3)
+    assert (slot.hour, slot.figures.videos, slot.figures.engagement_rate) == (19, 3, None)
+    assert slot.figures.lift("engagement_rate") is None
+    assert best_formats(undated, min_videos=1) == []  # no length known
+    with pytest.raises(ValueError, match="min_videos"):
+        best_hashtags(unseen, min_videos=0)
+    with pytest.raises(ValueError, match="window_days"):
+        products_without_video([], unseen, as_of=NOW, window_days=0)

@@ -229,7 +229,7 @@ def test_the_sensor_asks_a_run_for_a_due_post_and_the_asset_publishes_it(
 ):
     import dagster as dg
 
-    from tiktok_pipelines.defs.content.automation import post_queue_sensor
+    from tiktok_pipelines.defs.content.post_automation import post_queue_sensor
     from tiktok_pipelines.defs.content.posts import creator_posts
 
     def tick():

@@ -7,7 +7,7 @@ import dagster as dg
 import httpx
 import pytest
 
-from tiktok_pipelines.defs.content.automation import product_posts_sensor
+from tiktok_pipelines.defs.content.post_automation import product_posts_sensor
 from tiktok_pipelines.defs.content.posts import product_posts
 from tiktok_pipelines.lanes.content.posts import publish_due
 from tiktok_pipelines.sandbox.world import DEMO_CREATOR

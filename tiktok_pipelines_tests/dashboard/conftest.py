@@ -21,10 +21,13 @@ from tiktok_pipelines.core.creator_tables import metrics_table, profile_table, v
 from tiktok_pipelines.core.notifications import Notice, NotificationKind
 from tiktok_pipelines.dashboard.app import create_app
 from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ParquetLake
+from tiktok_pipelines.lanes.content.llm import LlmConfig
+from tiktok_pipelines.lanes.content.recommendations import ContentSettings, recommend, shop_sales
 from tiktok_pipelines.sandbox.sales import generate_event_log, generate_sales
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.creator_lake import CreatorLake
+from tiktok_pipelines.stores.creators import CreatorRegistry
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.notification_destinations import NotificationDestinations
@@ -110,6 +113,25 @@ def generate_creators(lake: ParquetLake, days: int = 30, videos: int = 14) -> No
             creators.append("creator_video_metrics", creator, metrics_table(creator, counts, at))
 
 
+def recommend_for_maria(generated: Generated) -> None:
+    """maria, linked to loja-1, gets a recommendations run from the built database's sales (ideas from the
+    rules: no model configured)."""
+    creator = CreatorRegistry(generated.db).add("maria", client_id="loja-1")
+
+    def sales(client_id, as_of, days):
+        con = duckdb.connect(str(generated.path), read_only=True)
+        try:
+            return shop_sales(con, client_id, as_of, days)
+        finally:
+            con.close()
+
+    lake = CreatorLake(generated.lake.objects)
+    settings = ContentSettings(min_videos=2)
+    recommend(
+        lake, creator, sales=sales, llm=LlmConfig(api_key=None), settings=settings, as_of=GENERATED_AS_OF
+    )
+
+
 def record_notifications(db: StateDB) -> None:
     """Notifications of both clients: orders placed (some sent, some failed), runs failed (no channel)
     and days' sales no destination wants."""
@@ -158,6 +180,8 @@ def generated(tmp_path_factory) -> Generated:
     generate_creators(lake)
     record_notifications(db)
     g = Generated(folder, lake, db)
+    g.build()
+    recommend_for_maria(g)
     g.build()
     return g
 

@@ -4,6 +4,7 @@ new build, CSV exports equal to the tables, and clear answers to bad filters and
 from __future__ import annotations
 
 import csv
+import html
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -172,6 +173,23 @@ def test_a_filter_a_page_does_not_take_is_left_out_of_its_queries(served):
     assert answer.status_code == 200, answer.text
     assert 'data-kpi="creator_id"' in answer.text and ">maria<" in answer.text and ">joao<" in answer.text
     assert "creators/videos.csv?period=all" in answer.text
+
+
+def test_the_creators_page_shows_what_to_post_next_with_its_figures(served, generated):
+    [(product, orders)] = generated.sql(
+        "SELECT subject, sample_size FROM creator_recommendations WHERE kind = 'product' AND rank = 1"
+    )
+    best_seller = generated.sql(
+        """SELECT product_name, sum(orders) FROM product_daily WHERE client_id = 'loja-1'
+           AND day > DATE '2026-02-15' - INTERVAL 30 DAY GROUP BY channel_product_id, product_name
+           ORDER BY sum(net) DESC LIMIT 1"""
+    )
+    assert [(product, orders)] == best_seller  # no video names it, so the best seller comes first
+    answer = httpx.get(f"{served}/creators?creator=maria&period=all")
+    assert answer.status_code == 200, answer.text
+    assert "What to post next" in answer.text and "Post at " in answer.text
+    assert html.escape(product, quote=False) in answer.text and ">no_key<" in answer.text
+    assert ">joao<" not in answer.text.split("What to post next")[1]
 
 
 def test_a_page_declaring_a_filter_its_tables_cannot_take_is_refused(tmp_path):

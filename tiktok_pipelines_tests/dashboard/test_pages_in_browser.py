@@ -259,6 +259,24 @@ def test_creators_show_the_audience_videos_hashtags_posting_times_and_formats_of
     assert link.endswith("/creators/videos.csv?creator=maria&period=7d")
 
 
+def test_creators_show_what_to_post_next_with_the_figures_behind_it(browser, served, screenshots, generated):
+    open_page(browser, served, screenshots, "creators", "creator=maria&period=7d")
+    expected = generated.sql(
+        """SELECT kind, subject, sample_size, source FROM creator_recommendations WHERE creator_id = 'maria'
+           ORDER BY CASE kind WHEN 'idea' THEN 1 WHEN 'product' THEN 2 WHEN 'posting_hour' THEN 3
+                    WHEN 'posting_slot' THEN 4 WHEN 'hashtag' THEN 5 WHEN 'format' THEN 6 END, rank"""
+    )
+    assert {kind for kind, *_ in expected} >= {"idea", "product", "posting_hour", "hashtag", "format"}
+    shown = zip(
+        column(browser, "recommendations", "kind"),
+        column(browser, "recommendations", "subject"),
+        column(browser, "recommendations", "sample_size"),
+        column(browser, "recommendations", "source"),
+        strict=True,
+    )
+    assert [(k, s, None if n == "—" else int(number(n)), src) for k, s, n, src in shown] == expected
+
+
 def test_the_creator_filter_is_chosen_in_the_page(browser, served, screenshots, generated):
     open_page(browser, served, screenshots, "creators", "period=30d")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#section-audience .kpis")) == 2  # one per creator

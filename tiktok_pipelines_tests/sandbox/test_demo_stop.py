@@ -34,6 +34,7 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
             "tiktok",
             "vtex",
             "creator",
+            "llm",
             "receiver",
             "sinks",
             "smtp",

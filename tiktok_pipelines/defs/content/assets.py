@@ -1,9 +1,10 @@
 """`creator/recommendations`: one run of the content rules (and of the language model's ideas) per
 creator partition, stored in the creator lake. One call into the content lane."""
 
+from pathlib import Path
+
 import dagster as dg
 
-from tiktok_pipelines.analytics.publish import DatabaseNotFound
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
@@ -89,15 +90,16 @@ def creator_recommendations(
         raise dg.Failure(description=f"no creator {context.partition_key} in the registry")
 
     def sales(client_id, as_of, days):
-        try:
-            con = analytics.connect()
-        except DatabaseNotFound:
-            return []
-        with con:
+        with analytics.connect() as con:
             return shop_sales(con, client_id, as_of, days)
 
+    built = Path(analytics.path).is_file()
     report = recommend(
-        CreatorLake(lake.objects), creator, sales=sales, llm=content.llm(), settings=content.settings()
+        CreatorLake(lake.objects),
+        creator,
+        sales=sales if built else None,
+        llm=content.llm(),
+        settings=content.settings(),
     )
     if report.llm_status != "ok":
         context.log.info("creator %s: ideas from the rules (%s)", creator.creator_id, report.llm_status)

@@ -1,97 +1,69 @@
-"""The content area's jobs and sensors: a publishing run for each creator with a post due (or one a
-previous run left to follow), and a product posts run for each opted-in client whose listings changed."""
+"""When the recommendations run besides each creator sync: once the shop's sales are rebuilt
+(`analytics.duckdb`), again for the creators linked to a client, at most once a day each, so the
+products to feature follow the sales."""
 
-import hashlib
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from tiktok_pipelines.defs.automation import sensor
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.analytics.publish import DatabaseNotFound
+from tiktok_pipelines.defs.analytics.assets import analytics_key
+from tiktok_pipelines.defs.automation import asset_sensor
+from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.partitions import CLIENTS_PARTITION, CREATORS_PARTITION
+from tiktok_pipelines.partitions import CREATORS_PARTITION
 from tiktok_pipelines.stores.creators import CreatorRegistry
-from tiktok_pipelines.stores.posts import PostQueue
-from tiktok_pipelines.stores.registry import ClientRegistry
 
+RECOMMENDATIONS = dg.AssetKey(["creator", "recommendations"])
 
-def _job(name: str, key: dg.AssetKey, description: str):
-    """A job of one asset, run in the run's own process as the lanes' jobs are."""
-    selection = dg.AssetSelection.assets(key)
-    return dg.define_asset_job(
-        name, selection=selection, description=description, executor_def=dg.in_process_executor
-    )
-
-
-def _every_30s(name: str, job):
-    return sensor(name=name, minimum_interval_seconds=30, jobs=[job])
-
-
-creator_posts_job = _job(
-    "creator_posts_job", dg.AssetKey(["creator", "posts"]), "Publishes one creator's due posts to TikTok."
-)
-product_posts_job = _job(
-    "product_posts_job",
-    dg.AssetKey(["product_posts"]),
-    "Prepares posts for the products a client's catalog newly listed.",
+creator_recommendations_job = dg.define_asset_job(
+    "creator_recommendations_job",
+    selection=dg.AssetSelection.assets(RECOMMENDATIONS),
+    description="Makes one creator's recommendations again from the videos synced and the shop's sales.",
+    executor_def=dg.in_process_executor,
 )
 
 
-@_every_30s("post_queue_sensor", creator_posts_job)
-def post_queue_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
-    """Every 30 seconds: a `creator_posts_job` run for each connected creator with a post due, or being
-    published without a live claim (a run died, or left TikTok's processing to be followed); the posts
-    of a creator not connected wait for it. The run key names the
-    posts and their attempts, so a tick asks once for them, and a post a dead run held is asked again."""
+def clients_with_sales(analytics: AnalyticsDatabase) -> set[str]:
+    """The clients with any sale in the published analytics database."""
+    try:
+        con = analytics.connect()
+    except DatabaseNotFound:
+        return set()
+    with con:
+        return {row[0] for row in con.execute("SELECT DISTINCT client_id FROM product_daily").fetchall()}
+
+
+@asset_sensor(
+    name="creator_recommendations_sensor",
+    asset_key=analytics_key("orders"),
+    job=creator_recommendations_job,
+    minimum_interval_seconds=60,
+)
+def creator_recommendations_sensor(
+    context: dg.SensorEvaluationContext,
+    asset_event: dg.EventLogEntry,
+    state: StateStore,
+    analytics: AnalyticsDatabase,
+):
+    """After a build of analytics.duckdb, a `creator_recommendations_job` run for every connected creator
+    linked to a client (their products to feature come from the client's sales), keyed by creator, day
+    and whether the client has sales yet: at most one a day each, and one more the day the client's
+    first sales arrive, however often analytics is built."""
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    selling = clients_with_sales(analytics)
     partitions = set(context.instance.get_dynamic_partitions(CREATORS_PARTITION))
-    runs = []
-    registry = CreatorRegistry(state.db)
-    waiting = []
-    for creator_id, posts in PostQueue(state.db).due().items():
-        if creator_id not in partitions:
-            continue
-        creator = registry.find(creator_id)
-        if creator is None or creator.status != "connected":
-            waiting.append(creator_id)  # its posts wait for the creator to connect (again)
-            continue
-        digest = hashlib.sha256(repr(posts).encode()).hexdigest()[:16]
-        runs.append(
-            dg.RunRequest(
-                run_key=f"posts:{creator_id}:{digest}",
-                job_name=creator_posts_job.name,
-                partition_key=creator_id,
-                tags={"tiktok_pipelines/creator_id": creator_id},
-            )
+    creators = [
+        (c.creator_id, c.client_id)
+        for c in CreatorRegistry(state.db).connected()
+        if c.client_id is not None and c.creator_id in partitions
+    ]
+    if not creators:
+        return dg.SkipReason("no connected creator linked to a client")
+    return [
+        dg.RunRequest(
+            run_key=f"creator_recommendations:{creator_id}:{day}:{'sales' if client_id in selling else 'no_sales'}",
+            partition_key=creator_id,
         )
-    if waiting:
-        context.log.info("posts due wait for creators not connected: %s", ", ".join(sorted(waiting)))
-    if not runs:
-        return dg.SensorResult(skip_reason="no post due of a connected creator")
-    return dg.SensorResult(run_requests=runs)
-
-
-@_every_30s("product_posts_sensor", product_posts_job)
-def product_posts_sensor(context: dg.SensorEvaluationContext, state: StateStore) -> dg.SensorResult:
-    """Every 30 seconds: a `product_posts_job` run for each client that opted in to product posts
-    (`product_posts_creator`) once `tiktok_shop/listings` has a materialization of that client the run
-    has not seen (one run per materialization, by run key); the first one takes the baseline."""
-    partitions = set(context.instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    runs = []
-    for client in ClientRegistry(state.db).list():
-        if client.client_id not in partitions or not client.option("product_posts_creator"):
-            continue
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=tiktok_shop_key("listings"), asset_partitions=[client.client_id]),
-            limit=1,
-        ).records
-        if not records:
-            continue
-        runs.append(
-            dg.RunRequest(
-                run_key=f"product_posts:{client.client_id}:{records[0].storage_id}",
-                job_name=product_posts_job.name,
-                partition_key=client.client_id,
-            )
-        )
-    if not runs:
-        return dg.SensorResult(skip_reason="no opted-in client with new listings")
-    return dg.SensorResult(run_requests=runs)
+        for creator_id, client_id in creators
+    ]

@@ -56,15 +56,15 @@ def creator_videos(lake: CreatorLake, creator_id: str) -> list[VideoStats]:
 
 
 def shop_sales(con, client_id: str, as_of: datetime, days: int) -> list[ProductSales]:
-    """The client's sales per product over the `days` days before `as_of`, from `product_daily` of an
-    open analytics database, with the seller SKUs its order lines carried."""
-    since = (as_of - timedelta(days=days)).date()
+    """The client's sales per product over the last `days` days up to `as_of`'s (its day included), from
+    `product_daily` of an open analytics database, with the seller SKUs its order lines carried."""
+    since = (as_of - timedelta(days=days)).date()  # excluded
     rows = con.execute(
         """
         WITH sold AS (
             SELECT channel_product_id, arg_max(product_name, day) AS product_name, sum(orders) AS orders,
                    sum(units) AS units, sum(net) AS net, arg_max(currency, day) AS currency
-            FROM product_daily WHERE client_id = ? AND day >= ? AND day <= ?
+            FROM product_daily WHERE client_id = ? AND day > ? AND day <= ?
             GROUP BY channel_product_id),
         skus AS (
             SELECT channel_product_id, list(DISTINCT seller_sku ORDER BY seller_sku) AS seller_skus

@@ -7,7 +7,7 @@ key or the endpoint's message (which may quote the key)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import openai
@@ -62,7 +62,7 @@ def response_format() -> dict:
 
 @dataclass(frozen=True)
 class LlmConfig:
-    api_key: str | None
+    api_key: str | None = field(repr=False)
     base_url: str = "https://api.openai.com/v1"
     model: str = "gpt-4o-mini"
     timeout_seconds: float = 60.0

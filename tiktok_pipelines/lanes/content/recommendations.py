@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -96,9 +96,6 @@ class RecommendationReport:
     sales_note: str | None = None  # why products were not considered
     part: str | None = None
 
-    def of_kind(self, kind: str) -> list[Recommendation]:
-        return [r for r in self.rows if r.kind == kind]
-
 
 def creator_best_hours(lake: CreatorLake, creator: Creator, **options) -> list[PostingSlot]:
     """`best_posting_hours` over the creator's videos in its own time zone."""
@@ -136,6 +133,9 @@ def _table(report: RecommendationReport) -> pa.Table:
 
 
 def _ideas(report: RecommendationReport, figures: ContentFigures, llm: LlmConfig) -> list[Recommendation]:
+    if not figures.videos and not figures.products:
+        report.llm_status = "no_figures"  # nothing to base ideas on: no model is asked
+        return []
     try:
         answer = generate_ideas(llm, llm_messages(figures, llm.language, llm.ideas))
     except LlmFailure as failure:
@@ -189,10 +189,3 @@ def recommend(
     report.rows += _ideas(report, figures, llm)
     report.part = lake.append("creator_recommendations", creator.creator_id, _table(report))
     return report
-
-
-def report_summary(report: RecommendationReport) -> dict:
-    """The report's figures as plain values (for logs and metadata)."""
-    summary = asdict(report)
-    summary.pop("rows")
-    return summary
