@@ -5,8 +5,8 @@ It reads what the catalog lane recorded, not the catalog lane itself: the listin
 product the catalog published on the channel. The first run after a client opts in takes what is listed
 then as the baseline (no post); each product listed after it gets one post, once: a caption from its
 feed title and price, hashtags from its category path and the creator's best hashtags, its video link
-when the client gives a template for one (the feed has no video attribute), due at the creator's next
-best hour (its best posting hours from the content rules), and sent to the creator's inbox as a draft
+when the client gives a template for one (the feed has no video attribute), due the next time the
+creator's best posting hour comes (the content rules' first), and sent to the creator's inbox as a draft
 unless the client asks for direct posts. Without a video the post waits (`waiting_media`) with the
 reason: the Content Posting API's reference describes video posts only."""
 
@@ -122,7 +122,7 @@ def prepare_product_posts(
     if not new:
         return report
     facts = product_facts(feed_lake, client_id, set(new))
-    hours = [slot.hour for slot in creator_best_hours(creator_lake, creator)]
+    hours = [slot.hour for slot in creator_best_hours(creator_lake, creator)][:1]  # the best one
     tags = [t.hashtag for t in creator_best_hashtags(creator_lake, creator_id)]
     now = now or utcnow()
     due = next_best_time(now, hours, creator.timezone) or now
