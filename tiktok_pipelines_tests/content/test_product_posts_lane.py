@@ -17,6 +17,8 @@ from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.content.test_recommendations_lane import lake  # noqa: F401 (fixture)
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)  # 09:00 in São Paulo
+STORE = {"client_id": "loja", "feed_url": "https://loja.example/feed.xml", "vtex_account": "loja"}
+LOJA = {**STORE, "vtex_app_key": "k", "vtex_app_token": "t", "vtex_warehouse_ids": ("1_1",)}
 
 
 def feed(products: list[tuple[str, str, str, str]]) -> pa.Table:
@@ -38,17 +40,7 @@ def feed(products: list[tuple[str, str, str, str]]) -> pa.Table:
 
 @pytest.fixture
 def loja(registry, state_db, tmp_path):
-    registry.add(
-        build_client(
-            client_id="loja",
-            feed_url="https://loja.example/feed.xml",
-            vtex_account="loja",
-            vtex_app_key="k",
-            vtex_app_token="t",
-            vtex_warehouse_ids=("1_1",),
-            options={"product_posts_creator": "maria"},
-        )
-    )
+    registry.add(build_client(**LOJA, options={"product_posts_creator": "maria"}))
     CreatorRegistry(state_db).add("maria", "loja", "America/Sao_Paulo")
     return ParquetLake(LocalObjectStore(tmp_path / "feed-lake"))
 
