@@ -51,24 +51,29 @@ class ProductFacts:
     link: str | None
 
 
+def price_line(product: ProductFacts) -> str | None:
+    """`Por R$ 59,90`, or `De R$ 1.499,90 por R$ 1.299,00` on sale; None without a price."""
+    if product.sale_price is not None and product.price is not None and product.sale_price < product.price:
+        return (
+            f"De {money_text(product.price, product.currency)} por "
+            f"{money_text(product.sale_price, product.currency)}"
+        )
+    return f"Por {money_text(product.price, product.currency)}" if product.price is not None else None
+
+
+def with_hashtags(text: str, tags: list[str]) -> str:
+    """The caption's text and its hashtags on a line of their own, within TikTok's length."""
+    return (text + ("\n" + " ".join(f"#{t}" for t in tags) if tags else ""))[:CAPTION_MAX]
+
+
 def caption(
     product: ProductFacts, creator_hashtags: list[str], most: int = HASHTAGS_MAX
 ) -> tuple[str, list[str]]:
     """The caption and the hashtags in it: category hashtags first, then the creator's best ones."""
-    lines = [product.title.strip()]
-    if product.sale_price is not None and product.price is not None and product.sale_price < product.price:
-        lines.append(
-            f"De {money_text(product.price, product.currency)} por "
-            f"{money_text(product.sale_price, product.currency)}"
-        )
-    elif product.price is not None:
-        lines.append(f"Por {money_text(product.price, product.currency)}")
+    lines = [product.title.strip(), price_line(product) or ""]
     tags = list(dict.fromkeys([*category_hashtags(product.product_type), *map(hashtag, creator_hashtags)]))
     tags = [t for t in tags if t][:most]
-    text = "\n".join(lines)
-    if tags:
-        text += "\n" + " ".join(f"#{t}" for t in tags)
-    return text[:CAPTION_MAX], tags
+    return with_hashtags("\n".join(line for line in lines if line), tags), tags
 
 
 def video_url(template: str | None, product: ProductFacts) -> str | None:

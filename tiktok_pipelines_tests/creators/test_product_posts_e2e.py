@@ -1,7 +1,8 @@
 """Automatic product posts end to end: the demo client opted in, its catalog published on the TikTok Shop
 emulator (the baseline: no post), then a product added to the store's feed and published becomes one
 draft post (caption with title and R$ price, hashtags, the video link of the template), once however
-often the asset runs, and the draft reaches the creator's inbox on the creator emulator."""
+often the asset runs, and the draft reaches the creator's inbox on the creator emulator; its caption
+polished by the chat-completions emulator, or the rules' own when the model's answer is malformed."""
 
 import dagster as dg
 import httpx
@@ -64,6 +65,7 @@ def test_a_new_product_becomes_one_draft_post_in_the_creators_inbox(
     run(instance, catalog_resources)
     second = asset_metadata(prepare(instance, catalog_resources), "product_posts")
     assert second["posts_prepared"] == 1 and second["scheduled"] == 1
+    assert second["llm_tokens"] > 0 and "| llm |" in second["posts"]  # the sandbox's model polished it
     [post] = PostQueue(state_db).list(CREATOR_ID)
     product = next(p for p in sandbox.demo_catalog.products if p.product_id == added)
     assert post.origin == "product" and post.mode == "inbox" and post.status == "scheduled"
@@ -95,6 +97,9 @@ def test_a_new_product_without_a_video_waits_with_the_reason(
     prepare(instance, catalog_resources)
     feed_control(sandbox, "add", json={"count": 1})
     run(instance, catalog_resources)
-    assert asset_metadata(prepare(instance, catalog_resources), "product_posts")["waiting_media"] == 1
+    httpx.post(f"{sandbox.urls()['llm']}/_sandbox/next", json={"fault": "malformed"}, timeout=5)
+    meta = asset_metadata(prepare(instance, catalog_resources), "product_posts")
+    assert meta["waiting_media"] == 1 and "rules (malformed)" in meta["posts"]  # the model failed: the rules'
     [post] = PostQueue(state_db).list("ana")
     assert post.status == "waiting_media" and "posts attach" in post.reason
+    assert post.caption.splitlines()[1].startswith("Por R$ ")

@@ -6,6 +6,7 @@ import dagster as dg
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.keys import tiktok_shop_key
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.content import ContentRecommender
 from tiktok_pipelines.defs.resources.creators import TikTokCreators
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
@@ -16,6 +17,7 @@ from tiktok_pipelines.partitions import clients_partitions, creators_partitions
 from tiktok_pipelines.stores.creator_lake import CreatorLake
 
 GROUP = Lane.CONTENT.value
+DRAFT_COLUMNS = ("post_id", "product_key", "status", "due_at", "caption_source", "caption")
 
 
 @dg.asset(
@@ -59,17 +61,23 @@ def creator_posts(context: dg.AssetExecutionContext, tiktok_creators: TikTokCrea
     deps=[tiktok_shop_key("listings")],
 )
 def product_posts(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, content: ContentRecommender
 ) -> dg.MaterializeResult:
     """For a client that opted in (option `product_posts_creator`): one post in that creator's queue for
     each product the catalog listed on TikTok Shop since the opt-in (what was listed then is the baseline),
     at most once a product. Caption from the feed title and price (R$), hashtags from the category path
-    and the creator's best hashtags, due at the creator's next best posting hour, a draft sent to the
-    creator's inbox unless `product_posts_mode` is `direct`; without a video link
+    and the creator's best hashtags (polished by the language model when TIKTOK_PIPELINES_LLM_API_KEY is
+    set; `caption_source` says which), due when the creator's best posting hour next comes, a draft sent
+    to the creator's inbox unless `product_posts_mode` is `direct`; without a video link
     (`product_posts_video_url`) it waits for one. `creator/posts` publishes it when due."""
     try:
         report = prepare_product_posts(
-            state.db, lake, CreatorLake(lake.objects), context.partition_key, ChannelName.TIKTOK_SHOP.value
+            state.db,
+            lake,
+            CreatorLake(lake.objects),
+            context.partition_key,
+            ChannelName.TIKTOK_SHOP.value,
+            llm=content.llm(),
         )
     except ProductPostsError as exc:
         raise dg.Failure(description=str(exc)) from exc
@@ -80,9 +88,9 @@ def product_posts(
         "posts_prepared": len(report.drafts),
         "scheduled": report.count("scheduled"),
         "waiting_media": report.count("waiting_media"),
-        "posts": md(
-            markdown_table(report.drafts, ("post_id", "product_key", "status", "due_at", "caption"), limit=50)
-        ),
+        "llm_tokens": report.llm_tokens,
+        "llm_cost": round(report.llm_cost, 6),
+        "posts": md(markdown_table(report.drafts, DRAFT_COLUMNS, limit=50)),
     }
     if report.baseline is not None:
         metadata["baseline_products"] = report.baseline

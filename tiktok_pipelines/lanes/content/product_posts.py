@@ -4,7 +4,8 @@
 It reads what the catalog lane recorded, not the catalog lane itself: the listing map holds every
 product the catalog published on the channel. The first run after a client opts in takes what is listed
 then as the baseline (no post); each product listed after it gets one post, once: a caption from its
-feed title and price, hashtags from its category path and the creator's best hashtags, its video link
+feed title and price, hashtags from its category path and the creator's best hashtags (the caption polished by the
+language model when one is configured, else the rules' own), its video link
 when the client gives a template for one (the feed has no video attribute), due the next time the
 creator's best posting hour comes (the content rules' first), and sent to the creator's inbox as a draft
 unless the client asks for direct posts. Without a video the post waits (`waiting_media`) with the
@@ -20,6 +21,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from tiktok_pipelines.core.product_posts import ProductFacts, caption, next_best_time, video_url
+from tiktok_pipelines.lanes.content.captions import polished_caption
+from tiktok_pipelines.lanes.content.llm import LlmConfig
 from tiktok_pipelines.lanes.content.recommendations import creator_best_hashtags, creator_best_hours
 from tiktok_pipelines.stores.creator_lake import CreatorLake
 from tiktok_pipelines.stores.creators import CreatorRegistry
@@ -59,9 +62,10 @@ class ProductPostReport:
     creator_id: str | None = None
     skipped: str | None = None
     baseline: int | None = None  # products listed when the watch started (no post)
-    drafts: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # post_id, product_key, status, due_at, caption
+    # post_id, product_key, status, due_at, caption, caption_source
+    drafts: list[dict[str, Any]] = field(default_factory=list)
+    llm_tokens: int = 0
+    llm_cost: float = 0.0
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.drafts if d["status"] == status)
@@ -95,8 +99,10 @@ def prepare_product_posts(
     client_id: str,
     channel: str = DEFAULT_CHANNEL,
     now: datetime | None = None,
+    llm: LlmConfig | None = None,
 ) -> ProductPostReport:
-    """One post for each product the catalog listed on `channel` since the client opted in."""
+    """One post for each product the catalog listed on `channel` since the client opted in; its caption
+    polished by the language model when `llm` has a key."""
     report = ProductPostReport(client_id)
     client = ClientRegistry(db).get(client_id)
     creator_id = client.option("product_posts_creator")
@@ -132,7 +138,11 @@ def prepare_product_posts(
         if product is None:  # listed, then gone from the feed before a post was prepared
             watch.seen(client_id, key, None)
             continue
-        text, _ = caption(product, tags)
+        rules_text, product_tags = caption(product, tags)
+        polished = polished_caption(llm, product, rules_text, product_tags)
+        text = polished.text
+        report.llm_tokens += polished.prompt_tokens + polished.completion_tokens
+        report.llm_cost += polished.cost
         url = video_url(client.option("product_posts_video_url"), product)
         source_key = f"product:{client_id}:{key}"
         post = queue.add(
@@ -157,6 +167,7 @@ def prepare_product_posts(
                     "status": post.status,
                     "due_at": post.due_at.isoformat(),
                     "caption": text.replace("\n", " "),
+                    "caption_source": "llm" if polished.source == "llm" else f"rules ({polished.status})",
                 }
             )
     return report
