@@ -251,6 +251,39 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("TIKTOK_CREATOR_TIMEOUT_SECONDS", "30", "Timeout of one TikTok for Developers request."),
     Variable(
+        "TIKTOK_CREATOR_APP_AUDITED",
+        "false",
+        "Whether the app passed TikTok's audit for the Content Posting API: until it has (`false`), every "
+        "post goes out as SELF_ONLY, whatever privacy it asked for, and its queue entry says so.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_POST_INITS_PER_MINUTE",
+        "6",
+        "Posts (direct or inbox) a creator's token starts in any minute (TikTok's limit); more wait.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_POSTS_PER_DAY",
+        "15",
+        "Posts a creator publishes in any 24 hours through the app; more wait (unconfirmed figure).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_POST_CHUNK_MB",
+        "10",
+        "Chunk size of a post's upload in MB, kept within TikTok's 5–64 MB (a file under 5 MB goes whole).",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_POST_LEASE_SECONDS",
+        "300",
+        "How long a publishing run's claim on a post holds: the post of a run that died is resumed by the "
+        "next run after this many seconds.",
+    ),
+    Variable(
+        "TIKTOK_CREATOR_POST_POLL_SECONDS",
+        "120",
+        "How long one run polls a post's status (every 3 s, within TikTok's 30 a minute) before leaving it "
+        "to the next run.",
+    ),
+    Variable(
         "TIKTOK_PIPELINES_API_KEY",
         None,
         "Key of the receiver's creator JSON API (`Authorization: Bearer <key>`); the API answers 503 without it.",

@@ -22,6 +22,7 @@ from tiktok_pipelines.cli.fulfilment import fulfilment
 from tiktok_pipelines.cli.notifications import notifications
 from tiktok_pipelines.cli.oauth import oauth
 from tiktok_pipelines.cli.orders import orders
+from tiktok_pipelines.cli.posts import posts
 from tiktok_pipelines.cli.sandbox import sandbox
 from tiktok_pipelines.cli.secrets import secrets
 from tiktok_pipelines.cli.sql import sql
@@ -35,6 +36,7 @@ COMMANDS = (
     init,
     clients,
     creators,
+    posts,
     secrets,
     oauth,
     webhooks,

@@ -44,7 +44,9 @@ LANE_DOCS = {
     "stock_price": "docs/stock_price.md",
     "orders": "docs/orders.md",
     "fulfilment": "docs/fulfilment.md",
+    "content": "docs/content.md",
 }
+POST_PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
 
 class ClientOptionsError(ValueError):
@@ -274,6 +276,32 @@ class ClientOptions(BaseModel):
     )
     fulfilment_max_attempts: int = _option(
         5, ("fulfilment",), "Attempts of an upload or a shipment before it is given up (dead letter).", ge=1
+    )
+
+    # -- content
+    product_posts_creator: str | None = _option(
+        None,
+        ("content",),
+        "Opt-in: the creator (`creators add`) that gets a post prepared for each product the catalog "
+        "publishes from then on. Unset: no product posts.",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+    )
+    product_posts_mode: Literal["inbox", "direct"] = _option(
+        "inbox",
+        ("content",),
+        "`inbox`: a draft sent to the creator's TikTok inbox, finished by the creator; `direct`: posted on "
+        "the profile.",
+    )
+    product_posts_privacy: Annotated[Literal[POST_PRIVACY_LEVELS], BeforeValidator(_upper)] = _option(
+        "SELF_ONLY", ("content",), "Privacy of a direct product post (one the creator is offered)."
+    )
+    product_posts_video_url: Text | None = _option(
+        None,
+        ("content",),
+        "Where a product's video is, as a URL template with `{product_key}` or `{seller_sku}`, on a "
+        "prefix verified for the app (the product feed has no video attribute). Unset: drafts wait for "
+        "a video (`posts attach`).",
+        pattern=r"^https?://\S+$",
     )
 
     @field_validator("price_markup_percent", "price_ending", "default_package", mode="before")

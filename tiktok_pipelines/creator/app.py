@@ -28,6 +28,13 @@ class CreatorApp:
     renew_at_share: float = 0.25
     timeout_seconds: float = 30.0
     retry_attempts: int = 8
+    # Content Posting: audit state, the per-user limits, the upload's chunk, a run's claim and polling.
+    audited: bool = False
+    post_inits_per_minute: int = 6
+    posts_per_day: int = 15
+    post_chunk_mb: int = 10
+    post_lease_seconds: float = 300.0
+    post_poll_seconds: float = 120.0
 
     def __post_init__(self):
         if self.app_type not in APP_TYPES:
@@ -77,4 +84,17 @@ class CreatorApp:
             rate_limit_per_minute=settings.int("TIKTOK_CREATOR_RATE_LIMIT_PER_MINUTE"),
             renew_at_share=settings.float("TIKTOK_CREATOR_RENEW_AT_SHARE"),
             timeout_seconds=settings.float("TIKTOK_CREATOR_TIMEOUT_SECONDS"),
+            audited=_flag(settings, "TIKTOK_CREATOR_APP_AUDITED"),
+            post_inits_per_minute=settings.int("TIKTOK_CREATOR_POST_INITS_PER_MINUTE"),
+            posts_per_day=settings.int("TIKTOK_CREATOR_POSTS_PER_DAY"),
+            post_chunk_mb=settings.int("TIKTOK_CREATOR_POST_CHUNK_MB"),
+            post_lease_seconds=settings.float("TIKTOK_CREATOR_POST_LEASE_SECONDS"),
+            post_poll_seconds=settings.float("TIKTOK_CREATOR_POST_POLL_SECONDS"),
         )
+
+
+def _flag(settings: Settings, name: str) -> bool:
+    value = settings.require(name).strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+    return value in ("true", "1", "yes")

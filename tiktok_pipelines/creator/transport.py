@@ -51,7 +51,7 @@ class Transport:
     def close(self) -> None:
         self.http.close()
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> tuple[dict, int, datetime]:
+    def _send(self, method: str, path: str, retry: bool = True, **kwargs: Any) -> tuple[dict, int, datetime]:
         limiter = self.limiters.get(path)
 
         def once() -> tuple[dict, int, datetime]:
@@ -97,6 +97,8 @@ class Transport:
                 state.upcoming_sleep,
             )
 
+        if not retry:
+            return once()
         return self.retry.call(once, retryable, on_retry)
 
     def form(self, path: str, form: dict[str, str]) -> tuple[dict, int, datetime]:
@@ -104,15 +106,24 @@ class Transport:
         return self._send("POST", path, data=form)
 
     def api(
-        self, method: str, path: str, token: str, fields: tuple[str, ...], json: dict | None = None
+        self,
+        method: str,
+        path: str,
+        token: str,
+        fields: tuple[str, ...] = (),
+        json: dict | None = None,
+        retry: bool = True,
     ) -> dict:
-        """A v2 API call with the creator's token and `fields`; its `data`, or the error it carries."""
+        """A v2 API call with the creator's token and `fields` (none for the posting endpoints); its
+        `data`, or the error it carries. `retry=False` sends it once: a call that must not be repeated
+        blindly (a post's init) leaves a 429 or a 5xx to its caller."""
         body, status, _ = self._send(
             method,
             path,
-            params={"fields": ",".join(fields)},
+            retry,
+            params={"fields": ",".join(fields)} if fields else None,
             json=json,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=UTF-8"},
         )
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         code = str(error.get("code") or ("ok" if status < 400 else f"http_{status}"))

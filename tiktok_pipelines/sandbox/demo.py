@@ -15,7 +15,12 @@ import httpx
 
 from tiktok_pipelines.lanes.tokens import TokenRunReport
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
-from tiktok_pipelines.sandbox.demo_creator import connect_demo_creator
+from tiktok_pipelines.sandbox.demo_creator import (
+    DEMO_CREATOR_SCOPES,
+    add_demo_product_when_watched,
+    connect_demo_creator,
+    schedule_demo_posts,
+)
 from tiktok_pipelines.sandbox.supervisor import (
     Supervisor,
     cancel_abandoned_runs,
@@ -227,6 +232,8 @@ def run_demo(
     _prepare_dagster_home(env)
     world = SandboxWorld(config)
     env.update(world.environment())
+    # The demo creator posts too: the Content Posting scopes are asked at its consent.
+    env.setdefault("TIKTOK_CREATOR_SCOPES", DEMO_CREATOR_SCOPES)
     # Notifications link to this UI's runs and assets.
     env.setdefault("TIKTOK_PIPELINES_DAGSTER_UI_URL", f"http://127.0.0.1:{dagster_port}")
     os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
@@ -305,6 +312,9 @@ def run_demo(
         # A creator account beside the shop, connected through Login Kit's consent and the callback.
         try:
             print(f"demo creator: {connect_demo_creator(config)}", flush=True)
+            # A post published within minutes; a new product becoming a draft once the catalog is out.
+            print(f"demo post: {schedule_demo_posts(config)}", flush=True)
+            add_demo_product_when_watched(config)
         except (RuntimeError, httpx.HTTPError) as exc:
             print(f"warning: the demo creator could not connect: {exc}", flush=True)
         # VTEX tells the receiver about order status changes (hook) and SKU changes (broadcasts).

@@ -23,6 +23,7 @@ from tiktok_pipelines.sandbox.tiktok_creator import (
     create_creator_app,
 )
 from tiktok_pipelines.sandbox.tiktok_creator import EmulatorConfig as CreatorEmulatorConfig
+from tiktok_pipelines.sandbox.tiktok_creator.state import SCOPES as CREATOR_SCOPES
 from tiktok_pipelines.sandbox.tiktok_shop import (
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
@@ -120,6 +121,8 @@ class SandboxWorld:
                 CreatorApp(
                     app_type=CREATOR_APP_TYPE,
                     redirect_uris=(cfg.url(cfg.receiver_port) + CREATOR_OAUTH_CALLBACK_PATH,),
+                    scopes=CREATOR_SCOPES,  # approved for the Display API and Content Posting
+                    verified_url_prefixes=(cfg.url(cfg.feeds_port) + "/videos/",),
                 ),
             ),
         )

@@ -12,6 +12,8 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     notification_destinations,
     notifications,
     orders,
+    posts,
+    product_posts,
     registry,
     stock_price,
     tiktok_auth,

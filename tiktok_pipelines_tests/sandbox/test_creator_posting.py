@@ -20,6 +20,7 @@ from tiktok_pipelines_tests.sandbox.creator_support import (
 )
 
 POSTING = "user.info.basic,video.list,video.publish,video.upload"
+MP4 = {"Content-Type": "video/mp4"}
 
 
 @pytest.fixture
@@ -78,13 +79,17 @@ def test_a_chunked_upload_in_order_becomes_a_public_post_after_processing_and_mo
     url = init["upload_url"]
     data = b"x" * size
     out_of_order = httpx.put(
-        url, content=data[chunk:], headers={"Content-Range": f"bytes {chunk}-{size - 1}/{size}"}
+        url, content=data[chunk:], headers=MP4 | {"Content-Range": f"bytes {chunk}-{size - 1}/{size}"}
     )
     assert out_of_order.status_code == 416
-    first = httpx.put(url, content=data[:chunk], headers={"Content-Range": f"bytes 0-{chunk - 1}/{size}"})
+    first = httpx.put(
+        url, content=data[:chunk], headers=MP4 | {"Content-Range": f"bytes 0-{chunk - 1}/{size}"}
+    )
     assert first.status_code == 206
     assert status(emu, token, init["publish_id"])["status"] == "PROCESSING_UPLOAD"
-    last = httpx.put(url, content=data[chunk:], headers={"Content-Range": f"bytes {chunk}-{size - 1}/{size}"})
+    last = httpx.put(
+        url, content=data[chunk:], headers=MP4 | {"Content-Range": f"bytes {chunk}-{size - 1}/{size}"}
+    )
     assert last.status_code == 201
     assert status(emu, token, init["publish_id"])["uploaded_bytes"] == size
     emu.advance_clock(11)
@@ -105,7 +110,7 @@ def test_an_unaudited_apps_post_stays_private(emu):
     init = direct_init(emu, token, video_size=MB, chunk_size=MB, total_chunk_count=1).json()["data"]
     assert (
         httpx.put(
-            init["upload_url"], content=b"y" * MB, headers={"Content-Range": f"bytes 0-{MB - 1}/{MB}"}
+            init["upload_url"], content=b"y" * MB, headers=MP4 | {"Content-Range": f"bytes 0-{MB - 1}/{MB}"}
         ).status_code
         == 201
     )
@@ -147,3 +152,63 @@ def test_each_user_token_may_init_six_posts_a_minute(emu):
     ]
     assert codes == [200] * 6 + [429]
     assert post(emu, token, "/v2/post/publish/creator_info/query/").status_code == 200
+
+
+def _upload_whole(url: str, data: bytes, content_type: str = "video/mp4") -> httpx.Response:
+    size = len(data)
+    headers = {"Content-Type": content_type, "Content-Range": f"bytes 0-{size - 1}/{size}"}
+    return httpx.put(url, content=data, headers=headers)
+
+
+def test_a_private_account_is_not_offered_public_posts_and_is_refused_them(emu):
+    emu.creator("ana.cria").private_account = True
+    token = access_token(emu)
+    options = post(emu, token, "/v2/post/publish/creator_info/query/").json()["data"]
+    assert "PUBLIC_TO_EVERYONE" not in options["privacy_level_options"]
+    assert "SELF_ONLY" in options["privacy_level_options"]
+    refused = direct_init(emu, token, video_size=MB, chunk_size=MB, total_chunk_count=1)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "privacy_level_option_mismatch"
+
+
+def test_a_video_longer_than_the_creator_may_post_fails_its_publish(emu):
+    from tiktok_pipelines.sandbox.tiktok_creator.media import sample_mp4
+
+    emu.creator("ana.cria").max_video_post_duration_sec = 60
+    token = access_token(emu)
+    info = post(emu, token, "/v2/post/publish/creator_info/query/").json()["data"]
+    assert info["max_video_post_duration_sec"] == 60
+    results = {}
+    for seconds in (45, 90):
+        data = sample_mp4(seconds, MB)
+        init = direct_init(
+            emu, token, privacy="SELF_ONLY", video_size=MB, chunk_size=MB, total_chunk_count=1
+        ).json()["data"]
+        assert _upload_whole(init["upload_url"], data).status_code == 201
+        results[seconds] = init["publish_id"]
+    emu.advance_clock(11)
+    assert status(emu, token, results[45])["status"] == "PUBLISH_COMPLETE"
+    failed = status(emu, token, results[90])
+    assert failed["status"] == "FAILED" and failed["fail_reason"] == "duration_check_failed"
+
+
+def test_an_upload_chunk_must_say_it_is_a_video(emu):
+    token = access_token(emu)
+    init = direct_init(emu, token, privacy="SELF_ONLY", video_size=MB, chunk_size=MB, total_chunk_count=1)
+    url = init.json()["data"]["upload_url"]
+    assert _upload_whole(url, b"z" * MB, "application/octet-stream").status_code == 400
+    assert _upload_whole(url, b"z" * MB).status_code == 201
+
+
+def test_a_creators_posts_a_day_are_capped(emu):
+    emu.config.posts_per_day = 3
+    token = access_token(emu)
+    pull = {"source_info": {"source": "PULL_FROM_URL", "video_url": "https://cdn.example.com/videos/v.mp4"}}
+    codes = []
+    for _ in range(4):
+        answer = post(emu, token, "/v2/post/publish/inbox/video/init/", pull)
+        codes.append(answer.json()["error"]["code"])
+    assert codes == ["ok", "ok", "ok", "spam_risk_too_many_posts"]
+    emu.advance_clock(86401)
+    token = access_token(emu)  # the day's token has expired meanwhile
+    assert post(emu, token, "/v2/post/publish/inbox/video/init/", pull).json()["error"]["code"] == "ok"

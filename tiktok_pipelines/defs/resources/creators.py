@@ -37,6 +37,14 @@ class TikTokCreators(dg.ConfigurableResource):
         default=0.25, description="Renew once less than this share of a token's life is left."
     )
     timeout_seconds: float = Field(default=30.0, description="Timeout of one request.")
+    audited: bool = Field(
+        default=False, description="The app passed TikTok's audit (else posts are SELF_ONLY)."
+    )
+    post_inits_per_minute: int = Field(default=6, description="Posts a creator starts in any minute.")
+    posts_per_day: int = Field(default=15, description="Posts a creator publishes in any 24 hours.")
+    post_chunk_mb: int = Field(default=10, description="Upload chunk size in MB (5–64).")
+    post_lease_seconds: float = Field(default=300.0, description="How long a run's claim on a post holds.")
+    post_poll_seconds: float = Field(default=120.0, description="How long a run polls a post's status.")
 
     def app(self) -> CreatorApp:
         return CreatorApp.from_settings(
@@ -53,6 +61,12 @@ class TikTokCreators(dg.ConfigurableResource):
                     "TIKTOK_CREATOR_RATE_LIMIT_PER_MINUTE": str(self.rate_limit_per_minute),
                     "TIKTOK_CREATOR_RENEW_AT_SHARE": str(self.renew_at_share),
                     "TIKTOK_CREATOR_TIMEOUT_SECONDS": str(self.timeout_seconds),
+                    "TIKTOK_CREATOR_APP_AUDITED": str(self.audited).lower(),
+                    "TIKTOK_CREATOR_POST_INITS_PER_MINUTE": str(self.post_inits_per_minute),
+                    "TIKTOK_CREATOR_POSTS_PER_DAY": str(self.posts_per_day),
+                    "TIKTOK_CREATOR_POST_CHUNK_MB": str(self.post_chunk_mb),
+                    "TIKTOK_CREATOR_POST_LEASE_SECONDS": str(self.post_lease_seconds),
+                    "TIKTOK_CREATOR_POST_POLL_SECONDS": str(self.post_poll_seconds),
                 }
             )
         )
@@ -79,4 +93,10 @@ class TikTokCreators(dg.ConfigurableResource):
             rate_limit_per_minute=app.rate_limit_per_minute,
             renew_at_share=app.renew_at_share,
             timeout_seconds=app.timeout_seconds,
+            audited=app.audited,
+            post_inits_per_minute=app.post_inits_per_minute,
+            posts_per_day=app.posts_per_day,
+            post_chunk_mb=app.post_chunk_mb,
+            post_lease_seconds=app.post_lease_seconds,
+            post_poll_seconds=app.post_poll_seconds,
         )

@@ -48,15 +48,11 @@ def _strict(schema):
     return schema
 
 
-def response_format() -> dict:
+def response_format(answer: type[BaseModel] = IdeasAnswer, name: str = SCHEMA_NAME) -> dict:
     """`response_format` of the request: the answer's JSON schema, strict."""
     return {
         "type": "json_schema",
-        "json_schema": {
-            "name": SCHEMA_NAME,
-            "strict": True,
-            "schema": _strict(IdeasAnswer.model_json_schema()),
-        },
+        "json_schema": {"name": name, "strict": True, "schema": _strict(answer.model_json_schema())},
     }
 
 
@@ -109,39 +105,59 @@ def _status(exc: openai.OpenAIError) -> str:
     return "error"
 
 
-def generate_ideas(config: LlmConfig, messages: list[dict]) -> LlmIdeas:
-    """One chat completion asking for ideas (no retry: a failure falls back to the rules at once)."""
+@dataclass(frozen=True)
+class Answered:
+    """A model's answer, validated, and what it cost."""
+
+    value: BaseModel
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+
+
+def structured_answer(
+    config: LlmConfig, messages: list[dict], answer: type[BaseModel], name: str
+) -> Answered:
+    """One chat completion whose answer must match `answer`'s schema (no retry: a failure is an
+    `LlmFailure` at once, for the caller to fall back on the rules)."""
     if not config.api_key:
         raise LlmFailure("no_key")
     client = openai.OpenAI(
         api_key=config.api_key, base_url=config.base_url, timeout=config.timeout_seconds, max_retries=0
     )
     try:
-        answer = client.chat.completions.create(
-            model=config.model, messages=messages, response_format=response_format()
+        completion = client.chat.completions.create(
+            model=config.model, messages=messages, response_format=response_format(answer, name)
         )
     except openai.OpenAIError as exc:
         raise LlmFailure(_status(exc)) from None
     finally:
         client.close()
-    usage = answer.usage
+    usage = completion.usage
     prompt_tokens = usage.prompt_tokens if usage else 0
     completion_tokens = usage.completion_tokens if usage else 0
-    choice = answer.choices[0] if answer.choices else None
+    choice = completion.choices[0] if completion.choices else None
     content = choice.message.content if choice else None
     if choice is None or getattr(choice.message, "refusal", None) or not content:
         raise LlmFailure("refused" if choice is not None else "empty", prompt_tokens, completion_tokens)
     try:
-        parsed = IdeasAnswer.model_validate(json.loads(content))
+        parsed = answer.model_validate(json.loads(content))
     except json.JSONDecodeError:
         raise LlmFailure("malformed", prompt_tokens, completion_tokens) from None
     except ValidationError:
         raise LlmFailure("schema_mismatch", prompt_tokens, completion_tokens) from None
-    ideas = [Idea(**idea.model_dump()) for idea in parsed.ideas]
-    return LlmIdeas(
-        ideas,
-        answer.model or config.model,
+    return Answered(
+        parsed,
+        completion.model or config.model,
         prompt_tokens,
         completion_tokens,
         config.cost(prompt_tokens, completion_tokens),
     )
+
+
+def generate_ideas(config: LlmConfig, messages: list[dict]) -> LlmIdeas:
+    """Content ideas from the model, validated against `IdeasAnswer`."""
+    answered = structured_answer(config, messages, IdeasAnswer, SCHEMA_NAME)
+    ideas = [Idea(**idea.model_dump()) for idea in answered.value.ideas]
+    return LlmIdeas(ideas, answered.model, answered.prompt_tokens, answered.completion_tokens, answered.cost)

@@ -126,6 +126,7 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
             q.get("upload_token", ""),
             request.headers.get("content-range", ""),
             await request.body(),
+            request.headers.get("content-type", ""),
         )
         emu.count_answer("PUT /upload/video/", status, status)
         return JSONResponse({"message": message}, status_code=status)

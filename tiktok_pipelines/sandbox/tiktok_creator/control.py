@@ -120,6 +120,22 @@ def control_routes(emu: TikTokCreatorEmulator) -> list[Route]:
                     ]
                 }
             )
+        if request.path_params.get("what") == "publishes":
+            with emu.lock:
+                views = [
+                    {
+                        "publish_id": p.id,
+                        "kind": p.kind,
+                        "source": p.source,
+                        "privacy_level": p.privacy_level,
+                        "title": p.title,
+                        "video_id": p.video_id,
+                    }
+                    | emu.publish_view(p)
+                    for p in emu.publishes.values()
+                    if p.creator == creator.username
+                ]
+            return JSONResponse({"publishes": views})
         return JSONResponse(
             {
                 "username": creator.username,

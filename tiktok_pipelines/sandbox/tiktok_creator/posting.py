@@ -3,19 +3,26 @@ or an inbox draft (`video.upload`) from a file uploaded in chunks or a URL pulle
 the chunk rules, the upload itself (`PUT` with `Content-Range`, chunks in order), and the status of a
 publish as it moves from processing to its end. A completed post joins the creator's videos (public
 only on an audited app: an unaudited app's posts are forced to SELF_ONLY) and gains views from then on.
-Per user token: creator info 20 calls a minute, each init 6, status 30."""
+Per user token: creator info 20 calls a minute, each init 6, status 30.
+
+Each creator has its own privacy options (a private account is not offered PUBLIC_TO_EVERYONE) and its
+longest video: a post asking for a privacy it was not offered is refused at init, a video longer than
+allowed (read from the uploaded MP4's `mvhd`) ends FAILED with `duration_check_failed`. A creator's posts
+in any 24 hours are capped (`EmulatorConfig.posts_per_day`; the figure and the code
+`spam_risk_too_many_posts` are UNCONFIRMED). Upload chunks carry a video Content-Type."""
 
 from __future__ import annotations
 
 import random
 import re
 import secrets
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tiktok_pipelines.sandbox.tiktok_creator.calls import Call, Endpoint
 from tiktok_pipelines.sandbox.tiktok_creator.errors import ApiError, invalid_params
-from tiktok_pipelines.sandbox.tiktok_creator.simulation import Video
+from tiktok_pipelines.sandbox.tiktok_creator.simulation import SimulatedCreator, Video
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.tiktok_creator.emulator import TikTokCreatorEmulator
@@ -25,6 +32,32 @@ MIN_CHUNK, MAX_CHUNK, MAX_LAST_CHUNK, MAX_CHUNKS = 5 * MB, 64 * MB, 128 * MB, 10
 PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 MAX_POST_DURATION_S = 600
 _RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+_HEAD_BYTES = 64 * 1024  # what is kept of a file's start, to read its duration
+
+
+def mvhd_seconds(head: bytes) -> float | None:
+    """The duration an MP4 / MOV movie header declares, if its `mvhd` box is in `head`."""
+    at = head.find(b"mvhd")
+    if at < 4:
+        return None
+    body = head[at + 4 :]
+    if not body:
+        return None
+    if body[0] == 1:  # version 1: 64-bit times
+        if len(body) < 32:
+            return None
+        scale, length = struct.unpack(">IQ", body[20:32])
+    else:
+        if len(body) < 20:
+            return None
+        scale, length = struct.unpack(">II", body[12:20])
+    return length / scale if scale else None
+
+
+def privacy_options(creator: SimulatedCreator) -> list[str]:
+    """What the creator may post as: everything but PUBLIC_TO_EVERYONE on a private account."""
+    return [p for p in PRIVACY_LEVELS if not (creator.private_account and p == "PUBLIC_TO_EVERYONE")]
 
 
 def chunk_problem(size: Any, chunk: Any, count: Any) -> str | None:
@@ -57,6 +90,10 @@ class Publish:
     received: int = 0  # bytes uploaded (or downloaded), in order
     done_at: float | None = None  # when the bytes were all there
     video_id: str | None = None
+    created_at: float = 0.0
+    max_duration_s: int = MAX_POST_DURATION_S
+    head: bytes = b""  # the file's first bytes, for its duration
+    fail_reason: str = ""
 
     def chunk_range(self, index: int) -> tuple[int, int]:
         first = index * self.chunk_size
@@ -73,6 +110,14 @@ class PostingMixin:
         status = "PROCESSING_UPLOAD" if publish.source == "FILE_UPLOAD" else "PROCESSING_DOWNLOAD"
         post_ids: list[int] = []
         if publish.done_at is not None and now >= publish.done_at + self.config.publish_processing_s:
+            if publish.fail_reason:
+                return {
+                    "status": "FAILED",
+                    "fail_reason": publish.fail_reason,
+                    "publicaly_available_post_id": [],
+                    "uploaded_bytes": publish.received if publish.source == "FILE_UPLOAD" else 0,
+                    "downloaded_bytes": 0 if publish.source == "FILE_UPLOAD" else publish.received,
+                }
             status = "PUBLISH_COMPLETE" if publish.kind == "direct" else "SEND_TO_USER_INBOX"
             if publish.kind == "direct" and publish.video_id is None:
                 publish.video_id = self._post(
@@ -118,16 +163,24 @@ class PostingMixin:
         return video.id
 
     def receive_chunk(
-        self: TikTokCreatorEmulator, upload_id: str, token: str, content_range: str, body: bytes
+        self: TikTokCreatorEmulator,
+        upload_id: str,
+        token: str,
+        content_range: str,
+        body: bytes,
+        content_type: str = "video/mp4",
     ) -> tuple[int, str]:
         """One PUT of an upload: (HTTP status, message). Chunks come in order, each the size the init
-        declared; 206 while chunks remain, 201 once the file is whole (codes UNCONFIRMED)."""
+        declared, as a video type; 206 while chunks remain, 201 once the file is whole (codes
+        UNCONFIRMED). A whole file longer than the creator may post fails its publish."""
         with self.lock:
             publish = self.publishes.get(upload_id)
             if publish is None or publish.source != "FILE_UPLOAD" or publish.upload_token != token:
                 return 404, "unknown upload_id or upload_token"
             if publish.done_at is not None:
                 return 400, "the upload is complete"
+            if content_type.split(";")[0].strip().lower() not in VIDEO_TYPES:
+                return 400, f"Content-Type must be one of {', '.join(VIDEO_TYPES)}"
             match = _RANGE.match(content_range)
             index = publish.received // publish.chunk_size if publish.chunk_size else 0
             expected = publish.chunk_range(min(index, publish.chunks - 1))
@@ -135,10 +188,15 @@ class PostingMixin:
                 return 416, f"Content-Range must be bytes {expected[0]}-{expected[1]}/{publish.video_size}"
             if len(body) != expected[1] - expected[0] + 1:
                 return 400, "the chunk's length does not match its Content-Range"
+            if publish.received == 0:
+                publish.head = body[:_HEAD_BYTES]
             publish.received += len(body)
             if publish.received < publish.video_size:
                 return 206, "chunk received"
             publish.done_at = self.now()
+            duration = mvhd_seconds(publish.head)
+            if duration is not None and duration > publish.max_duration_s:
+                publish.fail_reason = "duration_check_failed"
             return 201, "upload complete"
 
 
@@ -151,12 +209,20 @@ def _init(call: Call, kind: str) -> dict[str, Any]:
         raise invalid_params("source_info (and post_info for a direct post) are JSON objects")
     privacy = post.get("privacy_level", "SELF_ONLY")
     if kind == "direct":
-        if privacy not in PRIVACY_LEVELS:
+        if privacy not in privacy_options(call.creator):
             raise ApiError(
                 "privacy_level_option_mismatch", "privacy_level is not one of the creator's options", 400
             )
         if not app.audited:
             privacy = "SELF_ONLY"  # an unaudited app's posts stay private
+    now = emu.now()
+    recent = [
+        p for p in emu.publishes.values() if p.creator == call.creator.username and p.created_at > now - 86400
+    ]
+    if len(recent) >= emu.config.posts_per_day:
+        raise ApiError(
+            "spam_risk_too_many_posts", "The user has reached the number of posts allowed a day.", 403
+        )
     publish = Publish(
         id="v_pub_file~v2-1." + secrets.token_hex(9),
         creator=call.creator.username,
@@ -164,6 +230,8 @@ def _init(call: Call, kind: str) -> dict[str, Any]:
         source=str(source.get("source")),
         privacy_level=privacy if kind == "direct" else "SELF_ONLY",
         title=str(post.get("title", "")),
+        created_at=now,
+        max_duration_s=call.creator.max_video_post_duration_sec,
     )
     answer: dict[str, Any] = {"publish_id": publish.id}
     if publish.source == "FILE_UPLOAD":
@@ -196,11 +264,11 @@ def h_creator_info(call: Call) -> dict[str, Any]:
         "creator_avatar_url": call.emulator.cdn_url(f"avatar/{creator.union_id}.jpeg", 2 * 3600.0),
         "creator_username": creator.username,
         "creator_nickname": creator.display_name,
-        "privacy_level_options": list(PRIVACY_LEVELS),
+        "privacy_level_options": privacy_options(creator),
         "comment_disabled": False,
         "duet_disabled": False,
         "stitch_disabled": True,
-        "max_video_post_duration_sec": MAX_POST_DURATION_S,
+        "max_video_post_duration_sec": creator.max_video_post_duration_sec,
     }
 
 

@@ -118,6 +118,9 @@ class SimulatedCreator:
     follow_rate: float  # followers gained per view
     time_zone: str
     videos: list[Video] = field(default_factory=list)
+    # Content Posting: a private account is not offered PUBLIC_TO_EVERYONE; the longest video it may post.
+    private_account: bool = False
+    max_video_post_duration_sec: int = 600
 
     @property
     def union_id(self) -> str:

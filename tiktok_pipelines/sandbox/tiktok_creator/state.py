@@ -147,6 +147,8 @@ class EmulatorConfig:
     upload_base_url: str | None = None
     publish_processing_s: float = 2.0
     moderation_s: float = 3.0
+    # A creator's posts (direct and inbox) in any 24 hours, at most (UNCONFIRMED figure).
+    posts_per_day: int = 15
     seed: int = 11
 
 
