@@ -75,7 +75,9 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
         story = {r.run_id[:8]: _run_story(instance, r.run_id) for r in instance.get_runs()}
     assert runs and all(status in FINISHED for _, status in runs.values()), (runs, story)
     failed = [run for run, (_, status) in runs.items() if status == dg.DagsterRunStatus.FAILURE]
-    assert not failed, (runs, {run: story[run] for run in failed}, out.read_text()[-3000:])
+    for run in failed:  # shown in full under "Captured stdout" when the assertion fails
+        print(f"run {run} ({runs[run][0]}) failed:", *story[run], sep="\n  ")
+    assert not failed, (runs, out.read_text()[-3000:])
     text = out.read_text()
     order = [
         text.index(f"stopping {name}") for name in ("dagster dev", "the receiver", "the sandbox emulators")
