@@ -135,6 +135,14 @@ def runs_in_flight(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return [r.dagster_run for r in instance.get_run_records(filters=dg.RunsFilter(statuses=list(IN_FLIGHT)))]
 
 
+# Launched, but its process has not begun the run yet (it is loading the code: seconds on a busy
+# machine). Asked to terminate now, the run would turn CANCELING, which its process, once the code is
+# loaded, takes for a duplicate of itself: it exits without a word, and the code server records the run
+# as failed. Cancelled outright, it could still begin, its process having read it a moment before. It is
+# terminated once it has begun, as any running run.
+BEGINNING = dg.DagsterRunStatus.STARTING
+
+
 def stop_dagster_runs(
     instance: dg.DagsterInstance,
     timeout: float,
@@ -142,20 +150,26 @@ def stop_dagster_runs(
     echo: Callable[[str], None] = lambda line: None,
     poll: float = 0.5,
 ) -> list[str]:
-    """Cancels the queued runs and terminates the running ones (as the UI's Terminate does), again for
-    any the daemon starts meanwhile, until none is left or `timeout`; returns the ids still in flight.
-    Run while `dagster dev` and the servers its runs call are still up."""
-    asked: set[str] = set()
+    """Cancels the queued runs and terminates the running ones (as the UI's Terminate does), a beginning
+    one once it has begun, again for any the daemon starts meanwhile and for any that moved on after it
+    was asked (a queued run the daemon launched as it was cancelled), until none is left or `timeout`;
+    returns the ids still in flight. Run while `dagster dev` and the servers its runs call are still up."""
+    asked: set[tuple[str, dg.DagsterRunStatus]] = set()
     deadline = time.monotonic() + timeout
     while True:
         runs = runs_in_flight(instance)
         if not runs or time.monotonic() > deadline or hurry():
             return [r.run_id for r in runs]
-        fresh = [r for r in runs if r.run_id not in asked]
+        fresh = [
+            r
+            for r in runs
+            if r.status not in (BEGINNING, dg.DagsterRunStatus.CANCELING)
+            and (r.run_id, r.status) not in asked
+        ]
         if fresh:
             echo(f"stopping {len(fresh)} Dagster run(s): {', '.join(r.run_id[:8] for r in fresh)}")
         for run in fresh:
-            asked.add(run.run_id)
+            asked.add((run.run_id, run.status))
             if run.status == dg.DagsterRunStatus.NOT_STARTED:
                 instance.report_run_canceled(run, message=STOPPED_BY)
                 continue

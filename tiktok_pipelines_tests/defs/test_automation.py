@@ -62,3 +62,24 @@ def test_daily_sales_are_asked_once_a_day_per_active_client(clients, instance, r
         ("no-shop", "daily-sales:no-shop:2026-11-22"),
         ("ready", "daily-sales:ready:2026-11-22"),
     ]
+
+
+def test_every_schedule_asks_runs_whose_config_its_job_accepts(clients, instance, resources):
+    from tiktok_pipelines.definitions import defs
+
+    repository = defs.get_repository_def()
+    checked = []
+    for schedule in repository.schedule_defs:
+        job = repository.get_job(schedule.job_name)
+        with dg.build_schedule_context(
+            instance=instance,
+            resources=resources,
+            scheduled_execution_time=WHEN,
+            repository_def=repository,
+        ) as context:
+            result = schedule.evaluate_tick(context)
+        for request in result.run_requests or []:
+            if request.run_config:
+                dg.validate_run_config(job, request.run_config)
+                checked.append(schedule.name)
+    assert {"fulfilment_schedule", "order_polling_schedule"} <= set(checked)

@@ -5,7 +5,6 @@ Dagster's one-run-per-client tag is not what keeps orders single: two `vtex_orde
 VTEX emulator, and what VTEX received is counted. With the state DB on SQLite and on PostgreSQL."""
 
 import multiprocessing
-import time
 
 import dagster as dg
 import pytest
@@ -14,6 +13,7 @@ from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines_tests.clock import store_clock
 from tiktok_pipelines_tests.defs.test_orders import drain_and_run, sensor
 from tiktok_pipelines_tests.flows import wait_delivered
 
@@ -111,8 +111,9 @@ def test_two_runs_at_once_place_cancel_and_reject_each_order_once(
 
 
 def test_the_claim_of_a_run_that_died_is_taken_over_once_its_lease_ran_out(
-    shop, sandbox, instance, resources, state_db, vtex_control, registry
+    shop, sandbox, instance, resources, state_db, vtex_control, registry, monkeypatch
 ):
+    clock = store_clock(monkeypatch, "tiktok_pipelines.stores.orders")
     registry.update("demo", options={**registry.get("demo").options, "order_claim_lease_seconds": 10})
     (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
     wait_delivered(shop)
@@ -123,14 +124,14 @@ def test_the_claim_of_a_run_that_died_is_taken_over_once_its_lease_ran_out(
     ).success
     store = OrderStore(state_db)
     # A run claimed the order and was killed before it could give the claim back.
-    assert store.claim("demo", order_id, "run-that-died", lease_seconds=1.5) is not None
+    assert store.claim("demo", order_id, "run-that-died", lease_seconds=60) is not None
 
     while_held = dg.materialize([vtex_orders], partition_key="demo", instance=instance, resources=resources)
     assert _meta(while_held)["orders_claimed_by_another_run"] == 1
     assert vtex_control.count(*PLACE) == 0
     assert store.get("demo", order_id).needs_sync  # left for whoever holds it, or the next run
 
-    time.sleep(1.6)
+    clock.advance(61)
     after_expiry = dg.materialize([vtex_orders], partition_key="demo", instance=instance, resources=resources)
     assert _meta(after_expiry).get("orders_placed") == 1
     assert vtex_control.count(*PLACE) == 1

@@ -31,6 +31,7 @@ from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines.stores.queue import DbEventQueue, event_queue_from_settings
 from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines_tests.clock import store_clock
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
 SHOP = "7495540735365777507"
@@ -109,11 +110,17 @@ def pending_orders(state_db, client_id="loja") -> list[str]:
 
 
 def test_a_poison_event_between_good_ones_never_stops_the_queue(
-    client, state_db, instance, resources, capsys
+    client, state_db, instance, resources, capsys, monkeypatch
 ):
+    # Retries a minute apart, and the queue's clock moved past them by the test: however slow a tick,
+    # the poison's next attempt comes when the test says.
+    clock = store_clock(monkeypatch, "tiktok_pipelines.stores.queue")
+    patient = webhook_sensor.build_webhook_queue_sensor(
+        {"orders": orders_job, "fulfilment": fulfilment_job}, retry_delays_seconds=(60.0, 60.0)
+    )
     queue, dead = DbEventQueue(state_db), EventDeadLetter(state_db)
     queue.put_many([order_event(1), poison_event(), order_event(2)])
-    daemon = Daemon(instance, resources)
+    daemon = Daemon(instance, resources, sensor=patient)
 
     first = daemon.tick()
     # The events on both sides of the poison are recorded and their run requested.
@@ -125,12 +132,12 @@ def test_a_poison_event_between_good_ones_never_stops_the_queue(
     assert jobs(daemon.tick()) == ["orders_job"]
     assert pending_orders(state_db) == ["580001", "580002", "580003"]
 
-    time.sleep(RETRY_DELAY + 0.1)
+    clock.advance(61)
     second = daemon.tick()
     assert "tiktok event poison (type 4" in skip(second) and "attempt 2 of 3" in skip(second)
     assert dead.list() == []
 
-    time.sleep(RETRY_DELAY + 0.1)
+    clock.advance(61)
     capsys.readouterr()
     third = daemon.tick()
     (letter,) = dead.list()

@@ -74,10 +74,31 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
             os.killpg(demo.pid, signal.SIGKILL)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = {r.run_id[:8]: (r.job_name, r.status) for r in instance.get_runs()}
-    assert runs and all(status in FINISHED for _, status in runs.values()), runs
-    assert not [run for run, (_, status) in runs.items() if status == dg.DagsterRunStatus.FAILURE], runs
+        story = {r.run_id[:8]: _run_story(instance, r.run_id) for r in instance.get_runs()}
+    assert runs and all(status in FINISHED for _, status in runs.values()), (runs, story)
+    failed = [run for run, (_, status) in runs.items() if status == dg.DagsterRunStatus.FAILURE]
+    for run in failed:  # shown in full under "Captured stdout" when the assertion fails
+        print(f"run {run} ({runs[run][0]}) failed:", *story[run], sep="\n  ")
+    assert not failed, (runs, out.read_text()[-3000:])
     text = out.read_text()
     order = [
         text.index(f"stopping {name}") for name in ("dagster dev", "the receiver", "the sandbox emulators")
     ]
     assert order == sorted(order), text[-3000:]
+
+
+def _run_story(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """A run's lifecycle and failure events, in order: what a failed assertion shows."""
+    lines = []
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
+        kind = event.event_type_value
+        if kind.startswith(
+            ("PIPELINE_", "RUN_", "STEP_FAILURE", "ENGINE_EVENT", "STEP_START", "STEP_SUCCESS")
+        ):
+            lines.append(
+                f"{record.timestamp:.1f} {kind} {event.step_key or ''} {(record.message or '')[:600]}"
+            )
+    return lines

@@ -6,10 +6,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
+from dagster._core.events import DagsterEvent, DagsterEventType
+from dagster._grpc.impl import core_execute_run
 
 from tiktok_pipelines.sandbox.supervisor import STOPPED_BY, cancel_abandoned_runs, stop_dagster_runs
 
@@ -131,3 +135,60 @@ def test_no_run_is_left_running_or_failed_by_the_stop(instance):
     }
     messages = [e.message for e in instance.all_logs("running-run")]
     assert any(STOPPED_BY in (m or "") for m in messages)
+
+
+@dg.op
+def _step() -> None:
+    pass
+
+
+@dg.job
+def stopped_job() -> None:
+    _step()
+
+
+@pytest.fixture
+def monitored_instance(tmp_path):
+    # Run monitoring on, as in the project's dagster.yaml.
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home), overrides={"run_monitoring": {"enabled": True}}) as inst:
+        yield inst
+
+
+def _events(instance, run_id: str) -> list[str]:
+    return [r.dagster_event.event_type_value for r in instance.all_logs(run_id) if r.dagster_event]
+
+
+def test_a_run_stopped_while_its_process_starts_is_not_failed_by_its_process(monitored_instance):
+    instance = monitored_instance
+    # Launched: its process has read the run and is loading the code (seconds on a busy machine).
+    run = instance.create_run_for_job(stopped_job, status=dg.DagsterRunStatus.STARTING)
+    stop_dagster_runs(instance, timeout=0.5, poll=0.05)
+    # The process, the code loaded, carries on with the run it read at its start.
+    list(core_execute_run(dg.reconstructable(stopped_job), run, instance, inject_env_vars=False))
+    events = _events(instance, run.run_id)
+    # It began the run rather than leave it to the code server to record as failed.
+    assert "PIPELINE_START" in events, events
+    assert instance.get_run_by_id(run.run_id).status != dg.DagsterRunStatus.FAILURE
+
+
+def test_a_starting_run_is_terminated_once_it_has_begun(monitored_instance):
+    instance = monitored_instance
+    run = instance.create_run_for_job(stopped_job, status=dg.DagsterRunStatus.STARTING)
+    left: list[str] = []
+    stopper = threading.Thread(target=lambda: left.extend(stop_dagster_runs(instance, 3.0, poll=0.05)))
+    stopper.start()
+    time.sleep(0.5)  # the stop is under way while the run's process loads the code
+    assert stopper.is_alive()
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_START.value, job_name=run.job_name), run.run_id
+    )
+    stopper.join()
+    # Asked to terminate once begun (its code server is out of reach here: it stays CANCELING until
+    # dagster dev stops, and is then recorded as cancelled).
+    lifecycle = [e for e in _events(instance, run.run_id) if e.startswith("PIPELINE_")]
+    assert lifecycle == ["PIPELINE_START", "PIPELINE_CANCELING"]
+    assert left == [run.run_id]
+    assert cancel_abandoned_runs(instance) == [run.run_id]
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED

@@ -9,6 +9,7 @@ from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines.stores.sqs_queue import SqsEventQueue
 from tiktok_pipelines_tests.channels.tiktok_shop.test_notifications import VECTOR_BODY
+from tiktok_pipelines_tests.clock import store_clock
 
 
 def event(n: int = 1):
@@ -62,15 +63,20 @@ def test_sqs_queue_on_moto(moto_server):
     assert queue.depth() == 0
 
 
-def test_an_event_tried_again_later_is_out_of_sight_until_then_and_counts_its_deliveries(state_db):
+def test_an_event_tried_again_later_is_out_of_sight_until_then_and_counts_its_deliveries(
+    state_db, monkeypatch
+):
+    clock = store_clock(monkeypatch, "tiktok_pipelines.stores.queue")
     queue = DbEventQueue(state_db, lease_seconds=300)
     queue.put_many([event(1), event(2)])
     first, second = queue.take(10)
     assert (first.deliveries, second.deliveries) == (1, 1)
-    queue.retry_later(first.handle, 0.3)
+    queue.retry_later(first.handle, 30)
     queue.delete([second.handle])
     assert queue.take(10) == []
-    time.sleep(0.4)
+    clock.advance(29)
+    assert queue.take(10) == []
+    clock.advance(2)
     (again,) = queue.take(10)
     assert again.event.event_id == "1" and again.deliveries == 2
 

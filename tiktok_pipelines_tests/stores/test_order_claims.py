@@ -1,13 +1,13 @@
 """The order map's claims: one holder at a time, taken over after the lease, on SQLite and PostgreSQL."""
 
 import threading
-import time
 
 import pytest
 
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.orders import ClaimLost, OrderStore
 from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines_tests.clock import store_clock
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -57,11 +57,17 @@ def test_of_many_runs_claiming_an_order_at_once_exactly_one_gets_it(store):
     assert store.claim("loja", "B", "run-0", lease_seconds=60) is not None  # other orders stay free
 
 
-def test_a_claim_is_taken_over_only_after_its_lease_and_the_old_holder_can_no_longer_place(store):
-    assert store.claim("loja", "A", "dead-run", lease_seconds=0.5) is not None
+def test_a_claim_is_taken_over_only_after_its_lease_and_the_old_holder_can_no_longer_place(
+    store, monkeypatch
+):
+    clock = store_clock(monkeypatch, "tiktok_pipelines.stores.orders")
+    assert store.claim("loja", "A", "dead-run", lease_seconds=30) is not None
     assert store.claim("loja", "A", "next-run", lease_seconds=60) is None
-    assert store.claim("loja", "A", "dead-run", lease_seconds=0.5) is not None  # its own: renewed
-    time.sleep(0.6)
+    clock.advance(20)
+    assert store.claim("loja", "A", "dead-run", lease_seconds=30) is not None  # its own: renewed
+    clock.advance(20)
+    assert store.claim("loja", "A", "next-run", lease_seconds=60) is None  # 40 s on, within the renewal
+    clock.advance(11)
     taken = store.claim("loja", "A", "next-run", lease_seconds=60)
     assert taken is not None and taken.claimed_by == "next-run"
     with pytest.raises(ClaimLost):

@@ -22,5 +22,7 @@ fulfilment_schedule = client_schedule(
     verdict never came, and the tracking of shipped packages not delivered yet.""",
     "fulfilment-scan",
     lane=Lane.FULFILMENT,
-    run_config={"ops": {tiktok_shop_key("invoices").to_python_identifier(): _SCAN, "shipments": _SCAN}},
+    run_config={
+        "ops": {tiktok_shop_key(name).to_python_identifier(): _SCAN for name in ("invoices", "shipments")}
+    },
 )

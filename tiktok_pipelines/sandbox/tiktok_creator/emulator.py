@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 from tiktok_pipelines.sandbox.controls import CallCounters
@@ -46,6 +47,7 @@ class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin, PostingMixin
         self.consents: dict[str, dict[str, Any]] = {}
         self.publishes: dict[str, Publish] = {}
         self.windows: dict[tuple, deque[float]] = defaultdict(deque)
+        self.monotonic: Callable[[], float] = time.monotonic  # the rate limit's clock
         self.init_counters()
         self._cdn_key = secrets.token_bytes(16)
         for app in apps:
@@ -102,7 +104,7 @@ class TikTokCreatorEmulator(CallCounters, OAuthMixin, DisplayMixin, PostingMixin
     def take_window_slot(self, key: tuple, limit: int | None = None) -> bool:
         """One call in the sliding window of `key` (of `limit` calls, the config's by default); False when
         the window is full (the call is refused and not counted)."""
-        now = time.monotonic()
+        now = self.monotonic()
         window = self.windows[key]
         while window and window[0] <= now - self.config.rate_window_s:
             window.popleft()

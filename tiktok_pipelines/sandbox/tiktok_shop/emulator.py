@@ -12,6 +12,7 @@ import itertools
 import random
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,7 @@ class TikTokShopEmulator(
         self.grants: dict[str, Grant] = {}
         self.init_counters()
         self.buckets: dict[tuple, TokenBucket] = {}
+        self.monotonic: Callable[[], float] = time.monotonic  # the rate limits' clock
         self.webhooks = WebhookSender(self)
         self.autopilot = Autopilot("tiktok-autopilot")
         self._page_key = secrets.token_bytes(16)
@@ -87,7 +89,7 @@ class TikTokShopEmulator(
         rate = self.switches.rate_limit_per_second or self.config.rate_limit_per_second
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = TokenBucket(rate, rate)
+            bucket = self.buckets[key] = TokenBucket(rate, rate, clock=self.monotonic)
         bucket.rate = bucket.burst = rate  # the limit is a switch: it may have changed since the last call
         return bucket.take()[0]
 

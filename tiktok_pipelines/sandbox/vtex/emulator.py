@@ -11,7 +11,9 @@ import json
 import math
 import random
 import re
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -72,6 +74,7 @@ class VtexEmulator(NotificationsMixin, ErpMixin):
         self.latency = (0.0, 0.0)
         self.limits: dict[str, tuple[float, float]] = dict(DEFAULT_LIMITS)
         self.buckets: dict[tuple[str, str], Bucket] = {}
+        self.monotonic: Callable[[], float] = time.monotonic  # the rate limits' clock
         self.calls: dict[str, Counter[str]] = {}
         self.responses: dict[str, Counter[str]] = {}
         self.in_flight: Counter[str] = Counter()
@@ -144,7 +147,7 @@ class VtexEmulator(NotificationsMixin, ErpMixin):
         bucket = self.buckets.get(key)
         if bucket is None:
             rate, burst = self.limits.get(name, (100.0, 100.0))
-            bucket = self.buckets[key] = Bucket(rate, burst)
+            bucket = self.buckets[key] = Bucket(rate, burst, clock=self.monotonic)
         return name, bucket
 
     def set_limit(self, family: str, rate: float, burst: float) -> None:
