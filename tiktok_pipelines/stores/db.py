@@ -1,8 +1,8 @@
 """The state DB: SQLAlchemy Core over a SQLite file (WAL) by default, Postgres by URL.
 
 Every table of the project is declared on `metadata` by the module that owns it (registry, feeds,
-tokens, listings, orders, events...). `tiktok_pipelines.stores` imports them all, so `StateDB` creates
-every table it knows on first use; creation is idempotent.
+tokens, listings, orders, events...). `tiktok_pipelines.stores` imports them all, so `StateDB` brings the
+database to them on first use: Alembic revisions in `stores/migrations` (`stores/schema.py`).
 """
 
 from __future__ import annotations
@@ -107,33 +107,6 @@ def create_state_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Adds the nullable columns a table gained since its database was created (`create_all` only
-    creates missing tables), so that an existing state DB keeps working; returns `table.column` added.
-    Anything else (a new key, a type change) needs a real migration."""
-    inspector = sa.inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    missing = []
-    # Read everything first: on SQLite a read inside the write transaction below would wait for its lock.
-    for table in metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        missing.extend(
-            (table, column)
-            for column in table.columns
-            if column.name not in present and column.nullable and not column.primary_key
-        )
-    added = []
-    if missing:
-        with engine.begin() as conn:
-            for table, column in missing:
-                ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
-                added.append(f"{table.name}.{column.name}")
-    return added
-
-
 class StateDB:
     """Connections to the state DB and the box that encrypts its secrets."""
 
@@ -143,13 +116,13 @@ class StateDB:
         self.secrets = secrets
         self.create_tables()
 
-    def create_tables(self) -> None:
+    def create_tables(self) -> list[str]:
+        """Brings the database to the declared tables (`stores.schema.upgrade`); returns the revisions
+        applied."""
         import tiktok_pipelines.stores  # noqa: F401  (registers every table on `metadata`)
-        from tiktok_pipelines.stores.upgrades import upgrade_schema
+        from tiktok_pipelines.stores.schema import upgrade
 
-        upgrade_schema(self.engine)  # before `create_all`, which would make a renamed table anew
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        return upgrade(self.engine, metadata)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
