@@ -178,7 +178,10 @@ def postgres_server() -> Iterator[str]:
     pytest.importorskip("psycopg2")
     initdb, pg_ctl = _postgres_command("initdb"), _postgres_command("pg_ctl")
     if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL is not installed")
+        pytest.skip(
+            "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: the Postgres and production "
+            "backend tests need them (.ci/run installs them)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="ttp-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
