@@ -117,14 +117,24 @@ def _upgrade(conn: Connection, metadata: sa.MetaData) -> list[str]:
 
 
 def differences(conn: Connection, metadata: sa.MetaData) -> list[Any]:
-    """What autogenerate finds between a database and the declared tables (empty: they agree): a table
-    or column declared without a revision shows here."""
+    """What autogenerate finds between a database and the declared tables, and the primary keys it does
+    not compare (empty: they agree): a table, column, index or key declared without a revision shows here."""
     from alembic.autogenerate import compare_metadata
 
     context = MigrationContext.configure(
         conn, opts={"compare_type": True, "version_table": VERSION_TABLE, "target_metadata": metadata}
     )
-    return list(compare_metadata(context, metadata))
+    found = list(compare_metadata(context, metadata))
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in present:
+            continue
+        declared = [c.name for c in table.primary_key.columns]
+        actual = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        if actual != declared:
+            found.append(("primary_key", table.name, actual, declared))
+    return found
 
 
 def pending(found: SchemaVersion) -> list[str]:

@@ -214,6 +214,15 @@ def test_a_state_db_of_the_former_schema_is_upgraded_on_open_and_its_rows_read_u
         again.dispose()
 
 
+def _with_new_orders_column(primary_key: bool = False) -> sa.MetaData:
+    """The declared tables, but `orders` with a column (in its key) no revision adds."""
+    changed = sa.MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["orders"].append_column(sa.Column("gift_note", sa.String(20), primary_key=primary_key))
+    return changed
+
+
 def test_the_migrations_from_nothing_give_the_declared_tables(settings):
     """Fails when a table or column is declared without a revision (docs/architecture.md)."""
     engine = create_state_engine(settings.database_url)
@@ -222,11 +231,9 @@ def test_the_migrations_from_nothing_give_the_declared_tables(settings):
             command.upgrade(alembic_config(conn), "head")
         with engine.connect() as conn:
             assert differences(conn, metadata) == []
-            with_a_new_column = sa.MetaData()
-            for table in metadata.sorted_tables:
-                table.to_metadata(with_a_new_column)
-            with_a_new_column.tables["orders"].append_column(sa.Column("gift_note", sa.Text))
-            assert [d[0] for d in differences(conn, with_a_new_column)] == ["add_column"]
+            assert [d[0] for d in differences(conn, _with_new_orders_column())] == ["add_column"]
+            widened = _with_new_orders_column(primary_key=True)  # a key changed without a revision
+            assert [d[0] for d in differences(conn, widened)] == ["add_column", "primary_key"]
     finally:
         engine.dispose()
 
