@@ -21,6 +21,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from tiktok_pipelines.settings import ConfigError
+
 SCRIPT_LOCATION = "tiktok_pipelines.stores:migrations"
 BASELINE = "0001"  # the schema of the release before versions
 VERSION_TABLE = "alembic_version"
@@ -48,7 +50,9 @@ def head() -> str:
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     """Revisions spell the project's column types in SQLAlchemy's, so they never change under them."""
-    if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
+    from tiktok_pipelines.stores.db import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
@@ -138,9 +142,16 @@ def differences(conn: Connection, metadata: sa.MetaData) -> list[Any]:
 
 
 def pending(found: SchemaVersion) -> list[str]:
-    """The revisions `upgrade` would apply to a database where `version` found it."""
+    """The revisions `upgrade` would apply to a database where `version` found it; a ConfigError for a
+    database at a revision this release does not have (a newer release migrated it)."""
     if found.up_to_date or (found.current is None and not found.tables):
         return []
+    known = {script.revision for script in _scripts().walk_revisions()}
+    if found.current is not None and found.current not in known:
+        raise ConfigError(
+            f"the state DB is at schema revision {found.current}, which this release does not know (its "
+            f"newest is {found.head}): a newer release migrated it; run that release"
+        )
     start = found.current or BASELINE
     return [script.revision for script in _scripts().iterate_revisions(found.head, start)][::-1]
 

@@ -12,7 +12,7 @@ from alembic import command
 from click.testing import CliRunner
 
 from tiktok_pipelines.cli.main import main
-from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ImageStore
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB, create_state_engine, metadata
@@ -291,3 +291,19 @@ def test_state_version_and_migrate_on_the_command_line(settings):
     assert f"at {head()}, nothing to apply" in cli("migrate").output
     after = cli("version").output
     assert f"revision: {head()}" in after and "to apply: nothing, up to date" in after
+
+
+def test_a_state_db_a_newer_release_migrated_is_refused_and_left_as_it_is(settings):
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    with db.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0999'"))
+    db.dispose()
+    with pytest.raises(ConfigError, match="schema revision 0999, which this release does not know"):
+        StateDB(settings.database_url, SecretBox.from_settings(settings))
+    result = CliRunner().invoke(main, ["state", "migrate"])
+    assert result.exit_code == 5 and "newest is " + head() in result.output
+    engine = create_state_engine(settings.database_url)
+    try:
+        assert version(engine).current == "0999"
+    finally:
+        engine.dispose()
