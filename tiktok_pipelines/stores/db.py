@@ -27,6 +27,7 @@ metadata = sa.MetaData()
 DEFAULT_CHANNEL = ChannelName.TIKTOK_SHOP.value
 
 _SQLITE_BUSY_TIMEOUT_S = 60
+POSTGRES_DRIVER = "postgresql+psycopg2"  # what a bare `postgresql://` state DB URL is opened with
 
 
 def utcnow() -> datetime:
@@ -104,7 +105,16 @@ def create_state_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return sa.create_engine(state_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def state_url(url: str) -> sa.URL:
+    """The state DB's URL with its driver: a bare `postgresql://` is opened with psycopg2, the driver the
+    project installs (SQLAlchemy 2.1 would take psycopg 3 for it)."""
+    address = sa.engine.make_url(url)
+    if address.drivername == "postgresql":
+        address = address.set(drivername=POSTGRES_DRIVER)
+    return address
 
 
 class StateDB:
@@ -157,7 +167,7 @@ def _clients_registered(url: str) -> int:
     path = sqlite_file(url)
     if path is not None and not path.exists():
         return 0
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(state_url(url))
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("clients"):
