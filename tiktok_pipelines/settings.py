@@ -38,7 +38,7 @@ VARIABLES: tuple[Variable, ...] = (
         "TIKTOK_PIPELINES_DATABASE_URL",
         None,
         "SQLAlchemy URL of the state DB. Default `sqlite:///<data dir>/state.db` (WAL); "
-        "`postgresql+psycopg2://user:pass@host/db` in production (shown with its password hidden).",
+        "`postgresql://user:pass@host/db` in production (opened with psycopg2; shown with its password hidden).",
         secret=True,
     ),
     Variable(

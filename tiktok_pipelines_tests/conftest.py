@@ -37,6 +37,12 @@ from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.registry import Client, ClientRegistry, build_client
 from tiktok_pipelines.vtex.client import VtexAccount, VtexClient, VtexOptions
+from tiktok_pipelines_tests.production_stack import (
+    BACKENDS,
+    postgres_instance_overrides,
+    production_environment,
+    production_stack,  # noqa: F401  (a fixture)
+)
 
 TEST_SECRET_KEY = SecretBox.generate_key()
 
@@ -57,8 +63,27 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     yield env
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `backends` runs on each backend: `local` and `production` (tests/production_stack.py)."""
+    if metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(
+    request: pytest.FixtureRequest, isolated_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """`local` (SQLite, folders, the state DB's queue), or, for tests marked `backends`, also `production`:
+    Postgres, S3 and SQS (the session's production stack), each test with its own database, prefix, queue."""
+    name = getattr(request, "param", "local")
+    if name == "production":
+        for key, value in production_environment(request.getfixturevalue("production_stack")).items():
+            monkeypatch.setenv(key, value)
+    return name
+
+
 @pytest.fixture
-def settings(isolated_env: dict[str, str]) -> Settings:
+def settings(isolated_env: dict[str, str], backend: str) -> Settings:
     return Settings.load()
 
 
@@ -81,10 +106,15 @@ def resources(settings: Settings) -> dict:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+def instance(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance of its own: SQLite in a folder, or on the production backend a Postgres database
+    (dagster-postgres)."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
+    overrides = None
+    if backend == "production":
+        overrides = postgres_instance_overrides(request.getfixturevalue("production_stack"))
+    with dg.instance_for_test(temp_dir=str(home), overrides=overrides) as inst:
         yield inst
 
 
@@ -150,14 +180,17 @@ def postgres_server() -> Iterator[str]:
     pytest.importorskip("psycopg2")
     initdb, pg_ctl = _postgres_command("initdb"), _postgres_command("pg_ctl")
     if initdb is None or pg_ctl is None:
-        pytest.skip("PostgreSQL is not installed")
+        pytest.skip(
+            "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: the Postgres and production "
+            "backend tests need them (.ci/run installs them)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="ttp-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data, port = folder / "data", free_port()
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     subprocess.run([*initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, **quiet)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400"
     subprocess.run(
         [*pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"], check=True
     )

@@ -26,7 +26,7 @@ from tiktok_pipelines.cli.posts import posts
 from tiktok_pipelines.cli.sandbox import sandbox
 from tiktok_pipelines.cli.secrets import secrets
 from tiktok_pipelines.cli.sql import sql
-from tiktok_pipelines.cli.state import init, where
+from tiktok_pipelines.cli.state import init, state, where
 from tiktok_pipelines.cli.stock_price import stock_price
 from tiktok_pipelines.cli.vtex import vtex
 from tiktok_pipelines.cli.webhooks import webhooks
@@ -34,6 +34,7 @@ from tiktok_pipelines.cli.webhooks import webhooks
 COMMANDS = (
     where,
     init,
+    state,
     clients,
     creators,
     posts,

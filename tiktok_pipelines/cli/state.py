@@ -56,3 +56,73 @@ def init() -> None:
             now.replace("(exists", "(created") if "does not exist" in was and "(exists" in now else now
         )
     click.echo(f"clients registered: {len(registry.ids())}")
+
+
+def _schema_engine(settings: Settings):
+    """An engine on the configured state DB, after the checks every command makes (it must exist)."""
+    from tiktok_pipelines.stores.db import check_state_location, create_state_engine
+
+    check_state_location(settings)
+    return create_state_engine(settings.database_url)
+
+
+@click.group("state")
+def state() -> None:
+    """The state DB's schema: its version and its migrations (Alembic)."""
+
+
+@state.command("version")
+def state_version() -> None:
+    """Say the state DB's schema revision, the newest one and those still to apply; changes nothing."""
+    from tiktok_pipelines.stores.db import sqlite_file
+    from tiktok_pipelines.stores.schema import BASELINE, pending, version
+
+    settings = Settings.load()
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.exists():
+        click.echo(f"state DB: {settings.database_label} (does not exist yet)")
+        return
+    engine = _schema_engine(settings)
+    try:
+        found = version(engine)
+    finally:
+        engine.dispose()
+    click.echo(f"state DB: {settings.database_label}")
+    if found.current is None and not found.tables:
+        click.echo(f"revision: none (a new database; it is made at {found.head} when first opened)")
+    elif found.current is None:
+        click.echo(f"revision: none (the release before versions: upgraded from {BASELINE})")
+    else:
+        click.echo(f"revision: {found.current}")
+    click.echo(f"newest: {found.head}")
+    to_apply = pending(found)
+    click.echo(f"to apply: {', '.join(to_apply) if to_apply else 'nothing, up to date'}")
+
+
+@state.command("migrate")
+def state_migrate() -> None:
+    """Bring the state DB to the newest revision now (opening it does the same); one process at a time."""
+    import tiktok_pipelines.stores  # noqa: F401  (registers every table on `metadata`)
+    from tiktok_pipelines.stores.db import metadata
+    from tiktok_pipelines.stores.schema import head, upgrade
+
+    settings = Settings.load()
+    engine = _schema_engine(settings)
+    try:
+        applied = upgrade(engine, metadata)
+    finally:
+        engine.dispose()
+    if applied:
+        click.echo(f"state DB {settings.database_label}: applied {', '.join(applied)}; now at {head()}")
+    else:
+        click.echo(f"state DB {settings.database_label}: at {head()}, nothing to apply")
+
+
+@state.command("revision")
+@click.argument("message")
+def state_revision(message: str) -> None:
+    """Write a new revision (in stores/migrations/versions of this checkout) from what the declared tables
+    have that the newest revision's schema does not; read it and complete it before committing."""
+    from tiktok_pipelines.stores.schema import write_revision
+
+    click.echo(f"wrote {write_revision(message)}")

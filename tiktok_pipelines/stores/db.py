@@ -1,8 +1,8 @@
 """The state DB: SQLAlchemy Core over a SQLite file (WAL) by default, Postgres by URL.
 
 Every table of the project is declared on `metadata` by the module that owns it (registry, feeds,
-tokens, listings, orders, events...). `tiktok_pipelines.stores` imports them all, so `StateDB` creates
-every table it knows on first use; creation is idempotent.
+tokens, listings, orders, events...). `tiktok_pipelines.stores` imports them all, so `StateDB` brings the
+database to them on first use: Alembic revisions in `stores/migrations` (`stores/schema.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ metadata = sa.MetaData()
 DEFAULT_CHANNEL = ChannelName.TIKTOK_SHOP.value
 
 _SQLITE_BUSY_TIMEOUT_S = 60
+POSTGRES_DRIVER = "postgresql+psycopg2"  # what a bare `postgresql://` state DB URL is opened with
 
 
 def utcnow() -> datetime:
@@ -104,34 +105,16 @@ def create_state_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return sa.create_engine(state_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Adds the nullable columns a table gained since its database was created (`create_all` only
-    creates missing tables), so that an existing state DB keeps working; returns `table.column` added.
-    Anything else (a new key, a type change) needs a real migration."""
-    inspector = sa.inspect(engine)
-    existing_tables = set(inspector.get_table_names())
-    missing = []
-    # Read everything first: on SQLite a read inside the write transaction below would wait for its lock.
-    for table in metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        missing.extend(
-            (table, column)
-            for column in table.columns
-            if column.name not in present and column.nullable and not column.primary_key
-        )
-    added = []
-    if missing:
-        with engine.begin() as conn:
-            for table, column in missing:
-                ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
-                added.append(f"{table.name}.{column.name}")
-    return added
+def state_url(url: str) -> sa.URL:
+    """The state DB's URL with its driver: a bare `postgresql://` is opened with psycopg2, the driver the
+    project installs (SQLAlchemy 2.1 would take psycopg 3 for it)."""
+    address = sa.engine.make_url(url)
+    if address.drivername == "postgresql":
+        address = address.set(drivername=POSTGRES_DRIVER)
+    return address
 
 
 class StateDB:
@@ -143,13 +126,13 @@ class StateDB:
         self.secrets = secrets
         self.create_tables()
 
-    def create_tables(self) -> None:
+    def create_tables(self) -> list[str]:
+        """Brings the database to the declared tables (`stores.schema.upgrade`); returns the revisions
+        applied."""
         import tiktok_pipelines.stores  # noqa: F401  (registers every table on `metadata`)
-        from tiktok_pipelines.stores.upgrades import upgrade_schema
+        from tiktok_pipelines.stores.schema import upgrade
 
-        upgrade_schema(self.engine)  # before `create_all`, which would make a renamed table anew
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        return upgrade(self.engine, metadata)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -184,7 +167,7 @@ def _clients_registered(url: str) -> int:
     path = sqlite_file(url)
     if path is not None and not path.exists():
         return 0
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(state_url(url))
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("clients"):

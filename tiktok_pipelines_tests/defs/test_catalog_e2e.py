@@ -119,6 +119,7 @@ def live_products(world: SandboxWorld) -> dict:
     return {p["external_product_id"]: p for p in shop.products.values() if p["status"] != "DELETED"}
 
 
+@pytest.mark.backends
 def test_first_publication_lists_every_product_with_its_variants(
     sandbox, catalog_resources, instance, state_db
 ):
@@ -169,6 +170,7 @@ def test_first_publication_lists_every_product_with_its_variants(
     assert product_calls(sandbox) == {}
 
 
+@pytest.mark.backends
 def test_five_changed_products_and_a_removed_one_make_exactly_those_calls(
     sandbox, catalog_resources, instance, state_db
 ):

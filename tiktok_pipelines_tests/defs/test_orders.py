@@ -53,6 +53,7 @@ def vtex_orders_of(sandbox):
     return by_id
 
 
+@pytest.mark.backends
 def test_every_order_reaches_vtex_exactly_once(
     shop, sandbox, receiver, instance, resources, state_db, vtex_control
 ):

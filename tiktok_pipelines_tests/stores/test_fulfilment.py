@@ -1,8 +1,6 @@
 from datetime import timedelta
 
-import sqlalchemy as sa
-
-from tiktok_pipelines.stores.db import StateDB, add_missing_columns, utcnow
+from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.fulfilment import (
     FAILED,
     INVALID,
@@ -103,18 +101,6 @@ def test_shipments_are_upserted(state_db):
     shipped = s.save_shipment("acme", "P1", status="shipped", tracking_number="BR1TT")
     assert (shipped.order_ids, shipped.status, shipped.tracking_number) == (["O1"], "shipped", "BR1TT")
     assert [x.package_id for x in s.shipments("acme", ("shipped",))] == ["P1"]
-
-
-def test_an_existing_database_gains_new_nullable_columns(tmp_path, state_db):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE orders (client_id TEXT, order_id TEXT, state TEXT NOT NULL)")
-    added = add_missing_columns(engine)
-    assert "orders.tracking_number" in added and "orders.shipping_provider" in added
-    assert "orders.state" not in added
-    assert add_missing_columns(engine) == []
-    columns = {c["name"] for c in sa.inspect(engine).get_columns("orders")}
-    assert {"tracking_number", "shipping_provider", "vtex_status"} <= columns
 
 
 def test_the_cli_shows_the_lanes_state_and_open_dead_letters(state_db):

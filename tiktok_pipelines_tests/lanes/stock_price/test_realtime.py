@@ -41,6 +41,7 @@ def run_requested(request: dg.RunRequest, instance, resources) -> dg.ExecuteInPr
     )
 
 
+@pytest.mark.backends
 def test_a_vtex_notification_reaches_tiktok(
     tiktok_client, sandbox, receiver, state_db, instance, vtex_control
 ):

@@ -1,22 +1,35 @@
-"""A state DB created before the channel ids were named (TikTok-named tables and columns, no `channel`)
-is upgraded in place when it is opened, on SQLite and PostgreSQL: its rows read back under the new
-names, as TikTok Shop's, and a second channel's rows no longer collide with them."""
+"""The state DB's migrations, on SQLite and PostgreSQL: a state DB of the release before versions (the
+baseline's schema: TikTok-named tables and columns, no `channel`) is upgraded in place when it is opened,
+its rows read back under the new names as TikTok Shop's, and its schema is then the declared one; so is
+a database migrated from nothing, which is what fails when a table changes without a revision."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from click.testing import CliRunner
 
-from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.cli.main import main
+from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ImageStore
 from tiktok_pipelines.stores.crypto import SecretBox
-from tiktok_pipelines.stores.db import StateDB, create_state_engine
+from tiktok_pipelines.stores.db import StateDB, create_state_engine, metadata
 from tiktok_pipelines.stores.fulfilment import FulfilmentStore
 from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines.stores.schema import (
+    BASELINE,
+    VERSION_TABLE,
+    alembic_config,
+    differences,
+    head,
+    upgrade,
+    version,
+)
 from tiktok_pipelines.stores.stock_price import SkuSyncStore
-from tiktok_pipelines.stores.upgrades import upgrade_schema
-from tiktok_pipelines_tests.stores import former_schema as former
 
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 CLIENT = "loja"
@@ -29,10 +42,10 @@ def settings(request, isolated_env, monkeypatch) -> Settings:
     return Settings.load()
 
 
-def _former_rows() -> dict[sa.Table, list[dict]]:
+def _former_rows() -> dict[str, list[dict]]:
     client = {"client_id": CLIENT}
     return {
-        former.clients: [
+        "clients": [
             {
                 **client,
                 "feed_url": "https://loja.example/feed.xml",
@@ -49,72 +62,76 @@ def _former_rows() -> dict[sa.Table, list[dict]]:
                 "updated_at": AT,
             }
         ],
-        former.listing_products: [
+        "listing_products": [
             {**client, "product_key": "G1", "tiktok_product_id": "P1", "status": "ACTIVATE", "failures": 0}
             | {"paused": False, "updated_at": AT, "payload_hash": "h1", "pushed_at": AT}
         ],
-        former.listing_skus: [
+        "listing_skus": [
             {**client, "seller_sku": s, "product_key": "G1", "tiktok_product_id": "P1", "tiktok_sku_id": t}
             | {"updated_at": AT}
             for s, t in (("S1", "T1"), ("S2", "T2"))
         ],
-        former.listing_payloads: [{**client, "product_key": "G1", "source_hash": "src1", "updated_at": AT}],
-        former.sku_sync: [
+        "listing_payloads": [{**client, "product_key": "G1", "source_hash": "src1", "updated_at": AT}],
+        "sku_sync": [
             {**client, "kind": kind, "seller_sku": "S1", "vtex_sku_id": "2001", "tiktok_product_id": "P1"}
             | {"tiktok_sku_id": "T1", "dirty": False, "attempts": 0, "updated_at": AT, "target": '{"W1":3}'}
             for kind in ("stock", "price")
         ],
-        former.orders: [
+        "orders": [
             {**client, "order_id": "O1", "tiktok_status": "AWAITING_SHIPMENT", "tiktok_update_time": 1700}
             | {"state": "authorized", "vtex_order_id": "TTS-O1", "attempts": 1, "needs_sync": False}
             | {"sync_reasons": "", "created_at": AT, "updated_at": AT}
         ],
-        former.order_returns: [{**client, "return_id": "R1", "order_id": "O1", "updated_at": AT}],
-        former.sync_cursors: [{**client, "name": "orders_poll", "value": "1700", "updated_at": AT}],
-        former.invoice_uploads: [
+        "order_returns": [{**client, "return_id": "R1", "order_id": "O1", "updated_at": AT}],
+        "sync_cursors": [{**client, "name": "orders_poll", "value": "1700", "updated_at": AT}],
+        "invoice_uploads": [
             {**client, "package_id": "K1", "order_key": "O1", "status": "success", "tiktok_status": "SUCCESS"}
             | {"rejected_sha256": "[]", "attempts": 1, "created_at": AT, "updated_at": AT}
         ],
-        former.package_shipments: [
+        "package_shipments": [
             {**client, "package_id": "K1", "order_key": "O1", "status": "shipped", "attempts": 1}
             | {"tracking_number": "BR1", "created_at": AT, "updated_at": AT}
         ],
-        former.fulfilment_dead_letters: [
+        "fulfilment_dead_letters": [
             {**client, "stage": "invoice", "order_id": "O2", "reason": "no_invoice", "dedup_key": "d1"}
             | {"occurrences": 1, "first_at": AT, "last_at": AT}
         ],
-        former.tiktok_brands: [
+        "tiktok_brands": [
             {**client, "brand_key": "acai", "brand_name": "Açaí", "tiktok_brand_id": "B7"}
             | {"tiktok_brand_name": "Açaí Sports", "origin": "matched", "status": "mapped", "updated_at": AT}
         ],
-        former.tiktok_categories: [
+        "tiktok_categories": [
             {**client, "category_id": "C9", "parent_id": "0", "local_name": "Camisetas", "is_leaf": True}
             | {"permitted": True, "path": "Roupas > Camisetas", "fetched_at": AT}
         ],
-        former.tiktok_category_rules: [
+        "tiktok_category_rules": [
             {**client, "category_id": "C9", "rules": "{}", "attributes": "[]", "fetched_at": AT}
         ],
-        former.category_mappings: [
+        "category_mappings": [
             {**client, "source_kind": "product_type", "source_value": "Camisetas", "tiktok_category_id": "C9"}
             | {"status": "accepted", "origin": "manual", "products": 3, "created_at": AT, "updated_at": AT}
         ],
-        former.attribute_rules: [
+        "attribute_rules": [
             {**client, "category_id": "*", "attribute_key": "cor", "attribute": "Cor", "source": "feed:color"}
             | {"updated_at": AT}
         ],
-        former.tiktok_images: [
+        "tiktok_images": [
             {**client, "content_hash": "c1", "use_case": "MAIN_IMAGE", "uri": "tos://img1", "uploaded_at": AT}
         ],
     }
 
 
 def _create_former_state_db(url: str) -> None:
+    """The previous release's tables (the baseline revision; that release kept no version) and rows."""
     engine = create_state_engine(url)
     try:
-        former.metadata.create_all(engine)
         with engine.begin() as conn:
-            for table, rows in _former_rows().items():
-                conn.execute(table.insert(), rows)
+            command.upgrade(alembic_config(conn), BASELINE)
+            conn.exec_driver_sql(f"DROP TABLE {VERSION_TABLE}")
+            tables = sa.MetaData()
+            tables.reflect(conn)
+            for name, rows in _former_rows().items():
+                conn.execute(tables.tables[name].insert(), rows)
     finally:
         engine.dispose()
 
@@ -183,7 +200,11 @@ def test_a_state_db_of_the_former_schema_is_upgraded_on_open_and_its_rows_read_u
 
         indexes = {i["name"] for i in sa.inspect(db.engine).get_indexes("listing_products")}
         assert "ix_listing_products_channel_id" in indexes and "ix_listing_products_tiktok" not in indexes
-        assert upgrade_schema(db.engine) == []  # done once
+        found = version(db.engine)
+        assert (found.current, found.up_to_date) == (head(), True)
+        with db.engine.connect() as conn:
+            assert differences(conn, metadata) == []
+        assert upgrade(db.engine, metadata) == []  # done once
     finally:
         db.dispose()
 
@@ -192,3 +213,87 @@ def test_a_state_db_of_the_former_schema_is_upgraded_on_open_and_its_rows_read_u
         assert ListingMap(again).products(CLIENT)["G1"].channel_product_id == "P1"
     finally:
         again.dispose()
+
+
+def _with_new_orders_column(primary_key: bool = False) -> sa.MetaData:
+    """The declared tables, but `orders` with a column (in its key) no revision adds."""
+    changed = sa.MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["orders"].append_column(sa.Column("gift_note", sa.String(20), primary_key=primary_key))
+    return changed
+
+
+def test_the_migrations_from_nothing_give_the_declared_tables(settings):
+    """Fails when a table or column is declared without a revision (docs/architecture.md)."""
+    engine = create_state_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            assert differences(conn, metadata) == []
+            assert [d[0] for d in differences(conn, _with_new_orders_column())] == ["add_column"]
+            widened = _with_new_orders_column(primary_key=True)  # a key changed without a revision
+            assert [d[0] for d in differences(conn, widened)] == ["add_column", "primary_key"]
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_migrating_a_former_state_db_at_once_migrate_it_once(settings):
+    _create_former_state_db(settings.database_url)
+    command_line = [sys.executable, "-m", "tiktok_pipelines.cli", "state", "migrate"]
+    both = [
+        subprocess.Popen(command_line, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    outputs = sorted(process.communicate(timeout=120)[0] for process in both)
+    assert [process.returncode for process in both] == [0, 0], outputs
+    assert "applied 0002, 0003" in outputs[0] and "nothing to apply" in outputs[1], outputs
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    try:
+        assert ListingMap(db).products(CLIENT)["G1"].channel_product_id == "P1"
+    finally:
+        db.dispose()
+
+
+def test_a_new_state_db_is_made_at_the_newest_revision(settings):
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    try:
+        assert version(db.engine).current == head()
+        with db.engine.connect() as conn:
+            assert differences(conn, metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_state_version_and_migrate_on_the_command_line(settings):
+    _create_former_state_db(settings.database_url)
+
+    def cli(*args):
+        return CliRunner().invoke(main, ["state", *args], catch_exceptions=False)
+
+    before = cli("version")
+    assert before.exit_code == 0, before.output
+    assert "revision: none (the release before versions: upgraded from 0001)" in before.output
+    assert "to apply: 0002, 0003" in before.output
+    migrated = cli("migrate")
+    assert f"applied 0002, 0003; now at {head()}" in migrated.output
+    assert f"at {head()}, nothing to apply" in cli("migrate").output
+    after = cli("version").output
+    assert f"revision: {head()}" in after and "to apply: nothing, up to date" in after
+
+
+def test_a_state_db_a_newer_release_migrated_is_refused_and_left_as_it_is(settings):
+    db = StateDB(settings.database_url, SecretBox.from_settings(settings))
+    with db.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0999'"))
+    db.dispose()
+    with pytest.raises(ConfigError, match="schema revision 0999, which this release does not know"):
+        StateDB(settings.database_url, SecretBox.from_settings(settings))
+    result = CliRunner().invoke(main, ["state", "migrate"])
+    assert result.exit_code == 5 and "newest is " + head() in result.output
+    engine = create_state_engine(settings.database_url)
+    try:
+        assert version(engine).current == "0999"
+    finally:
+        engine.dispose()
