@@ -41,6 +41,7 @@ from tiktok_pipelines.channels.tiktok_shop.analytics_fields import (
 )
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
+    ApiCallError,
     HttpApiClient,
     Outcome,
     RateLimiter,
@@ -246,26 +247,13 @@ def requires_shop_cipher(method: str, path: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ errors
-class TikTokShopError(channel_errors.ChannelError):
+@dataclass(eq=False)
+class TikTokShopError(ApiCallError, channel_errors.ChannelError):
     """An API call failed. `code` is the envelope's code (0 when the failure is below the envelope)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int = 0,
-        request_id: str | None = None,
-        http_status: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.request_id = request_id
-        self.http_status = http_status
-        self.method = method
-        self.path = path
+    code: int = 0
+    request_id: str | None = None
+    http_status: int | None = None
 
     def __str__(self) -> str:
         where = f" on {self.method} {self.path}" if self.path else ""
