@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, take_oldest, utcnow
 from tiktok_pipelines.stores.oauth_states import consume_state, issue_state, state_table
 
 
@@ -181,18 +181,8 @@ class CreatorAuthStore:
         """Waiting requests, oldest first, marked taken: (id, creator_id)."""
         now = utcnow()
         with self.db.begin() as conn:
-            rows = conn.execute(
-                sa.select(creator_sync_requests.c.id, creator_sync_requests.c.creator_id)
-                .where(creator_sync_requests.c.taken_at.is_(None))
-                .order_by(creator_sync_requests.c.id)
-                .limit(limit)
-            ).all()
-            if rows:
-                conn.execute(
-                    creator_sync_requests.update()
-                    .where(creator_sync_requests.c.id.in_([r.id for r in rows]))
-                    .values(taken_at=now)
-                )
+            waiting = creator_sync_requests.c.taken_at.is_(None)
+            rows = take_oldest(conn, creator_sync_requests, waiting, limit, taken_at=now)
             conn.execute(
                 creator_sync_requests.delete().where(
                     creator_sync_requests.c.taken_at < now - timedelta(days=7)

@@ -250,6 +250,15 @@ def update_or_insert(
     conn.execute(table.insert().values({**(insert_only or {}), **values, **key}))
 
 
+def take_oldest(conn: Connection, table: sa.Table, ready: Any, limit: int, **taken: Any) -> list[Any]:
+    """Takes up to `limit` rows of `table` that are `ready`, lowest `id` first, setting the `taken`
+    columns on them in `conn`'s transaction (what marks them taken, or leases them): a table as a queue."""
+    rows = conn.execute(sa.select(table).where(ready).order_by(table.c.id).limit(limit)).all()
+    if rows:
+        conn.execute(table.update().where(table.c.id.in_([r.id for r in rows])).values(**taken))
+    return rows
+
+
 def channel_key() -> tuple[sa.Column, sa.Column]:
     """The columns the key of a client's rows on one channel begins with: the client and the channel."""
     return client_column(primary_key=True), channel_column(primary_key=True)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.settings import ConfigError, Settings
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, open_state_db, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, open_state_db, take_oldest, utcnow
 
 
 def event_columns() -> tuple[sa.Column, ...]:
@@ -106,18 +106,14 @@ class DbEventQueue:
         """Leases up to `max_events` of the oldest visible events (they reappear if not deleted)."""
         now = utcnow()
         with self.db.begin() as conn:
-            rows = conn.execute(
-                sa.select(event_queue)
-                .where(event_queue.c.visible_after <= now)
-                .order_by(event_queue.c.id)
-                .limit(max_events)
-            ).all()
-            if rows:
-                conn.execute(
-                    event_queue.update()
-                    .where(event_queue.c.id.in_([r.id for r in rows]))
-                    .values(visible_after=now + self.lease, deliveries=event_queue.c.deliveries + 1)
-                )
+            rows = take_oldest(
+                conn,
+                event_queue,
+                event_queue.c.visible_after <= now,
+                max_events,
+                visible_after=now + self.lease,
+                deliveries=event_queue.c.deliveries + 1,
+            )
         return [
             QueuedEvent(
                 InboundEvent(
