@@ -520,12 +520,7 @@ class ShrinkGuardStore:
         return record
 
     def get(self, client_id: str, snapshot_hash: str) -> ShrinkRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(shrink_guard).where(
-                    shrink_guard.c.client_id == client_id, shrink_guard.c.snapshot_hash == snapshot_hash
-                )
-            ).first()
+        row = self.db.find_row(shrink_guard, client_id=client_id, snapshot_hash=snapshot_hash)
         return ShrinkRecord(**row._mapping) if row else None
 
     def pending(self, client_id: str) -> list[ShrinkRecord]:

@@ -165,10 +165,7 @@ class CreatorRegistry:
         return self.get(creator_id)
 
     def find(self, creator_id: str) -> Creator | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(creators_table).where(creators_table.c.creator_id == creator_id)
-            ).first()
+        row = self.db.find_row(creators_table, creator_id=creator_id)
         return self._from_row(row) if row else None
 
     def get(self, creator_id: str) -> Creator:

@@ -163,6 +163,11 @@ class StateDB:
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn, conn.begin():
             yield conn
 
+    def find_row(self, table: sa.Table, **key: Any) -> Any:
+        """The row of `table` whose columns have the values of `key`, or None."""
+        with self.read() as conn:
+            return conn.execute(sa.select(table).where(*[table.c[k] == v for k, v in key.items()])).first()
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -277,8 +277,7 @@ class ClientRegistry:
         return [self._from_row(r) for r in rows]
 
     def find(self, client_id: str) -> Client | None:
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(clients_table).where(clients_table.c.client_id == client_id)).first()
+        row = self.db.find_row(clients_table, client_id=client_id)
         return self._from_row(row) if row else None
 
     def get(self, client_id: str) -> Client:
@@ -290,8 +289,7 @@ class ClientRegistry:
     def find_by(self, **criteria: str) -> Client | None:
         """The client whose `tiktok_shop_id` / `tiktok_shop_code` / ... equals the value given."""
         ((column, value),) = criteria.items()
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(clients_table).where(clients_table.c[column] == value)).first()
+        row = self.db.find_row(clients_table, **{column: value})
         return self._from_row(row) if row else None
 
     # -- changes
