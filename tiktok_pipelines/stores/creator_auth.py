@@ -133,24 +133,8 @@ class CreatorAuthStore:
             )
 
     def get_tokens(self, creator_id: str) -> CreatorTokens | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(creator_tokens).where(creator_tokens.c.creator_id == creator_id)
-            ).first()
-        if row is None:
-            return None
-        dec = self.db.secrets.decrypt
-        return CreatorTokens(
-            creator_id=row.creator_id,
-            access_token=SecretStr(dec(row.access_token_enc)),
-            access_expires_at=row.access_expires_at,
-            access_lifetime_seconds=row.access_lifetime_seconds,
-            refresh_token=SecretStr(dec(row.refresh_token_enc)),
-            refresh_expires_at=row.refresh_expires_at,
-            obtained_at=row.obtained_at,
-            refreshed_at=row.refreshed_at,
-            refreshes=row.refreshes,
-        )
+        row = self.db.find_row(creator_tokens, creator_id=creator_id)
+        return CreatorTokens(**self.db.secrets.decrypt_row(row)) if row else None
 
     def delete_tokens(self, creator_id: str) -> int:
         with self.db.begin() as conn:
