@@ -8,7 +8,7 @@ without loading it (the Dagster resource `defs.resources.queue.EventQueue` only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -80,20 +80,7 @@ class DbEventQueue:
         """Enqueues several events in one transaction (one commit); returns how many were new."""
         if not events:
             return 0
-        rows = [
-            {
-                "source": e.source,
-                "event_id": e.event_id,
-                "event_type": e.event_type,
-                "routing_key": e.routing_key,
-                "body": e.body,
-                "received_at": e.received_at,
-                "sent_at": e.sent_at,
-                "visible_after": e.received_at,
-                "deliveries": 0,
-            }
-            for e in events
-        ]
+        rows = [{**asdict(e), "visible_after": e.received_at, "deliveries": 0} for e in events]
         with self.db.begin() as conn:
             result = conn.execute(insert_ignoring_duplicates(self.db, event_queue), rows)
         return max(0, result.rowcount)
