@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, Self, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -94,6 +94,20 @@ class HttpApiClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass(eq=False, repr=False)
+class ApiCallError(Exception):
+    """An API call failed: why (`message`, never a credential) and, when known, the call's method and
+    path. Each API's errors add what its answers carry (status, error code, request id)."""
+
+    message: str
+    _: KW_ONLY
+    method: str | None = None
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
 
 
 class RetryableError(Exception):

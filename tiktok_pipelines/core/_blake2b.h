@@ -20,7 +20,8 @@ static const uint64_t b2b_iv[8] = {
     0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 
-static const uint8_t b2b_sigma[12][16] = {
+/* The message schedule: round i takes row i mod 10 (RFC 7693, 3.2), so rounds 10 and 11 take rows 0 and 1. */
+static const uint8_t b2b_sigma[10][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
     {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
     {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
@@ -31,8 +32,6 @@ static const uint8_t b2b_sigma[12][16] = {
     {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
     {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
     {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
 };
 
 static inline uint64_t b2b_load64(const uint8_t *p) {
@@ -58,6 +57,20 @@ static inline uint64_t b2b_rotr(uint64_t x, int n) { return (x >> n) | (x << (64
         b = b2b_rotr(b ^ c, 63);          \
     } while (0)
 
+/* One round: the columns, then the diagonals, mixing the message words in the order `z` gives. */
+#define B2B_ROUND(z)                                            \
+    do {                                                        \
+        const uint8_t *r_ = (z);                                \
+        B2B_G(v[0], v[4], v[8], v[12], m[r_[0]], m[r_[1]]);     \
+        B2B_G(v[1], v[5], v[9], v[13], m[r_[2]], m[r_[3]]);     \
+        B2B_G(v[2], v[6], v[10], v[14], m[r_[4]], m[r_[5]]);    \
+        B2B_G(v[3], v[7], v[11], v[15], m[r_[6]], m[r_[7]]);    \
+        B2B_G(v[0], v[5], v[10], v[15], m[r_[8]], m[r_[9]]);    \
+        B2B_G(v[1], v[6], v[11], v[12], m[r_[10]], m[r_[11]]);  \
+        B2B_G(v[2], v[7], v[8], v[13], m[r_[12]], m[r_[13]]);   \
+        B2B_G(v[3], v[4], v[9], v[14], m[r_[14]], m[r_[15]]);   \
+    } while (0)
+
 static void b2b_compress(b2b_state *s, const uint8_t *block, int last) {
     uint64_t m[16], v[16];
     int i;
@@ -69,17 +82,9 @@ static void b2b_compress(b2b_state *s, const uint8_t *block, int last) {
     v[12] ^= s->t[0];
     v[13] ^= s->t[1];
     if (last) v[14] = ~v[14];
-    for (i = 0; i < 12; i++) {
-        const uint8_t *z = b2b_sigma[i];
-        B2B_G(v[0], v[4], v[8], v[12], m[z[0]], m[z[1]]);
-        B2B_G(v[1], v[5], v[9], v[13], m[z[2]], m[z[3]]);
-        B2B_G(v[2], v[6], v[10], v[14], m[z[4]], m[z[5]]);
-        B2B_G(v[3], v[7], v[11], v[15], m[z[6]], m[z[7]]);
-        B2B_G(v[0], v[5], v[10], v[15], m[z[8]], m[z[9]]);
-        B2B_G(v[1], v[6], v[11], v[12], m[z[10]], m[z[11]]);
-        B2B_G(v[2], v[7], v[8], v[13], m[z[12]], m[z[13]]);
-        B2B_G(v[3], v[4], v[9], v[14], m[z[14]], m[z[15]]);
-    }
+    for (i = 0; i < 10; i++) B2B_ROUND(b2b_sigma[i]);
+    B2B_ROUND(b2b_sigma[0]);
+    B2B_ROUND(b2b_sigma[1]);
     for (i = 0; i < 8; i++) s->h[i] ^= v[i] ^ v[i + 8];
 }
 

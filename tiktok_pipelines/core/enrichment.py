@@ -6,7 +6,7 @@ read into it by `vtex.sku_context`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -43,62 +43,18 @@ class VtexSkuData:
     error: str | None = None
 
     def as_row(self, client_id: str) -> dict[str, Any]:
-        return {
-            "client_id": client_id,
-            "seller_sku": self.seller_sku,
-            "vtex_sku_id": self.vtex_sku_id,
-            "status": self.status,
-            "vtex_product_id": self.vtex_product_id,
-            "product_name": self.product_name,
-            "sku_name": self.sku_name,
-            "description": self.description,
-            "brand_id": self.brand_id,
-            "brand_name": self.brand_name,
-            "category_id": self.category_id,
-            "category_path": self.category_path,
-            "category_label": self.category_label,
-            "global_category_id": self.global_category_id,
-            "ean": self.ean,
-            "ref_id": self.ref_id,
-            "image_urls": self.image_urls,
-            "weight_kg": self.weight_kg,
-            "height_cm": self.height_cm,
-            "width_cm": self.width_cm,
-            "length_cm": self.length_cm,
-            "specifications": list(self.specifications.items()),
-            "is_active": self.is_active,
-            "feed_hash": self.feed_hash,
-            "fetched_at": self.fetched_at,
-            "error": self.error,
-        }
+        row = {"client_id": client_id} | {f.name: getattr(self, f.name) for f in fields(self)}
+        row["specifications"] = list(self.specifications.items())
+        return row
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> VtexSkuData:
+        values = {f.name: row.get(f.name) for f in fields(cls)}
         specs = row.get("specifications") or []
-        return cls(
+        values.update(
             seller_sku=row["seller_sku"],
-            vtex_sku_id=row.get("vtex_sku_id"),
             status=row.get("status") or "failed",
-            vtex_product_id=row.get("vtex_product_id"),
-            product_name=row.get("product_name"),
-            sku_name=row.get("sku_name"),
-            description=row.get("description"),
-            brand_id=row.get("brand_id"),
-            brand_name=row.get("brand_name"),
-            category_id=row.get("category_id"),
-            category_path=row.get("category_path"),
-            category_label=row.get("category_label"),
-            global_category_id=row.get("global_category_id"),
-            ean=row.get("ean"),
-            ref_id=row.get("ref_id"),
             image_urls=list(row.get("image_urls") or []),
-            weight_kg=row.get("weight_kg"),
-            height_cm=row.get("height_cm"),
-            width_cm=row.get("width_cm"),
-            length_cm=row.get("length_cm"),
             specifications=dict(specs.items() if isinstance(specs, Mapping) else specs),
-            is_active=row.get("is_active"),
-            feed_hash=row.get("feed_hash"),
-            fetched_at=row.get("fetched_at"),
-            error=row.get("error"),
         )
+        return cls(**values)

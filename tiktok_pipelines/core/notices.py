@@ -14,6 +14,38 @@ def _reason(text: str | None) -> str:
     return (text or "").strip().splitlines()[0][:300] if text else ""
 
 
+# The channel's asset a notice about its work links to.
+_ASSETS = {
+    NotificationKind.AUTHORIZATION_LOST: "tokens",
+    NotificationKind.AUTHORIZATION_EXPIRING: "tokens",
+    NotificationKind.OUT_OF_STOCK: "inventory",
+    NotificationKind.LISTING_REJECTED: "listings",
+    NotificationKind.LISTING_PAUSED: "listings",
+    NotificationKind.INVOICE_FAILED: "invoices",
+    NotificationKind.SHIPMENT_FAILED: "shipments",
+}
+
+
+def _on_channel(
+    kind: NotificationKind, client_id: str, channel: str, key: tuple, facts: dict, asset: str | None = None
+) -> Notice:
+    """A notice about one channel's work: deduplicated on `kind:channel:key...`, linked to the channel's
+    asset of the kind (or `asset`)."""
+    dedup_key = ":".join(str(part) for part in (kind.value, channel, *key))
+    link = asset_link(f"{channel}/{asset or _ASSETS[kind]}")
+    return Notice(client_id, kind, dedup_key, facts, channel=channel, link=link)
+
+
+def _instant(at: datetime) -> str:
+    """The part of a dedup key that makes every happening its own notice."""
+    return f"{at:%Y%m%dT%H%M%S%f}"
+
+
+def _day(at: datetime) -> str:
+    """The part of a dedup key that tells a happening once a day."""
+    return f"{at:%Y-%m-%d}"
+
+
 def order_placed(client_id: str, order: Order, vtex_order_id: str, run_id: str | None) -> Notice:
     channel = str(order.channel)
     total = order.amounts.total
@@ -90,18 +122,12 @@ def fulfilment_failed(
 ) -> Notice:
     """A new fulfilment dead letter: an invoice (`stage` invoice) or a shipment that waits for a person."""
     kind = NotificationKind.INVOICE_FAILED if stage == "invoice" else NotificationKind.SHIPMENT_FAILED
-    return Notice(
-        client_id,
-        kind,
-        f"{kind.value}:{channel}:{letter_id}",
-        {
-            "package_id": package_id or "-",
-            "order_id": order_id or "",
-            "reason": f"{reason}: {_reason(detail)}",
-        },
-        channel=channel,
-        link=asset_link(f"{channel}/{'invoices' if stage == 'invoice' else 'shipments'}"),
-    )
+    facts = {
+        "package_id": package_id or "-",
+        "order_id": order_id or "",
+        "reason": f"{reason}: {_reason(detail)}",
+    }
+    return _on_channel(kind, client_id, channel, (letter_id,), facts)
 
 
 def event_dead_letter(
@@ -119,13 +145,8 @@ def event_dead_letter(
 def authorization_lost(client_id: str, channel: str, reason: str, at: datetime) -> Notice:
     """The seller must authorize the app again (refresh refused or expired, another seller's grant);
     told once a day while it lasts."""
-    return Notice(
-        client_id,
-        NotificationKind.AUTHORIZATION_LOST,
-        f"authorization_lost:{channel}:{at:%Y-%m-%d}",
-        {"reason": _reason(reason)},
-        channel=channel,
-        link=asset_link(f"{channel}/tokens"),
+    return _on_channel(
+        NotificationKind.AUTHORIZATION_LOST, client_id, channel, (_day(at),), {"reason": _reason(reason)}
     )
 
 
@@ -134,39 +155,24 @@ def authorization_expiring(client_id: str, channel: str, expires_at: datetime | 
     if isinstance(expires_at, int):
         expires_at = datetime.fromtimestamp(expires_at, UTC)
     when = expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if expires_at else "soon"
-    return Notice(
-        client_id,
-        NotificationKind.AUTHORIZATION_EXPIRING,
-        f"authorization_expiring:{channel}:{when[:10]}",
-        {"expires_at": when},
-        channel=channel,
-        link=asset_link(f"{channel}/tokens"),
+    return _on_channel(
+        NotificationKind.AUTHORIZATION_EXPIRING, client_id, channel, (when[:10],), {"expires_at": when}
     )
 
 
 def out_of_stock(client_id: str, channel: str, seller_sku: str, at: datetime) -> Notice:
     """The channel now shows 0 units of a SKU it showed in stock (told each time it runs out)."""
-    return Notice(
-        client_id,
-        NotificationKind.OUT_OF_STOCK,
-        f"out_of_stock:{channel}:{seller_sku}:{at:%Y%m%dT%H%M%S%f}",
-        {"seller_sku": seller_sku},
-        channel=channel,
-        link=asset_link(f"{channel}/inventory"),
-    )
+    key = (seller_sku, _instant(at))
+    return _on_channel(NotificationKind.OUT_OF_STOCK, client_id, channel, key, {"seller_sku": seller_sku})
 
 
 def listing_rejected(client_id: str, channel: str, product_key: str, reason: str, at: datetime) -> Notice:
     """The channel refused a product's listing (or it failed to publish): told once a day per product
     and reason, however many runs try it again."""
     why = _reason(reason)
-    return Notice(
-        client_id,
-        NotificationKind.LISTING_REJECTED,
-        f"listing_rejected:{channel}:{product_key}:{at:%Y-%m-%d}:{_digest(why)}",
-        {"product": product_key, "reason": why},
-        channel=channel,
-        link=asset_link(f"{channel}/listings"),
+    key = (product_key, _day(at), _digest(why))
+    return _on_channel(
+        NotificationKind.LISTING_REJECTED, client_id, channel, key, {"product": product_key, "reason": why}
     )
 
 
@@ -174,13 +180,9 @@ def listing_paused(
     client_id: str, channel: str, product_key: str, failures: int, reason: str, at: datetime
 ) -> Notice:
     """A product no run pushes again until its payload changes (`pause_after` identical refusals)."""
-    return Notice(
-        client_id,
-        NotificationKind.LISTING_PAUSED,
-        f"listing_paused:{channel}:{product_key}:{at:%Y%m%dT%H%M%S%f}",
-        {"product": product_key, "failures": failures, "reason": _reason(reason)},
-        channel=channel,
-        link=asset_link(f"{channel}/listings"),
+    facts = {"product": product_key, "failures": failures, "reason": _reason(reason)}
+    return _on_channel(
+        NotificationKind.LISTING_PAUSED, client_id, channel, (product_key, _instant(at)), facts
     )
 
 
@@ -189,14 +191,10 @@ def stock_price_failed(
 ) -> Notice:
     """A SKU's stock or price push entered the dead letter (refused `stock_price_max_attempts` times in a
     row): no run sends it again until its target changes or a person retries it."""
-    return Notice(
-        client_id,
-        NotificationKind.STOCK_PRICE_FAILED,
-        f"stock_price_failed:{channel}:{kind}:{seller_sku}:{at:%Y%m%dT%H%M%S%f}",
-        {"seller_sku": seller_sku, "what": kind, "reason": _reason(reason)},
-        channel=channel,
-        link=asset_link(f"{channel}/{'inventory' if kind == 'stock' else 'prices'}"),
-    )
+    facts = {"seller_sku": seller_sku, "what": kind, "reason": _reason(reason)}
+    asset = "inventory" if kind == "stock" else "prices"
+    key = (kind, seller_sku, _instant(at))
+    return _on_channel(NotificationKind.STOCK_PRICE_FAILED, client_id, channel, key, facts, asset)
 
 
 def _digest(text: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -176,20 +176,7 @@ class CategoryStore(ChannelStore):
     def replace_tree(self, client_id: str, nodes: Iterable[CategoryNode]) -> int:
         """Stores the channel's tree (every node, with its path), replacing the one stored."""
         now = utcnow()
-        rows = [
-            dict(
-                client_id=client_id,
-                channel=self.channel,
-                category_id=n.category_id,
-                parent_id=n.parent_id,
-                local_name=n.local_name,
-                is_leaf=n.is_leaf,
-                permitted=n.permitted,
-                path=n.path,
-                fetched_at=now,
-            )
-            for n in nodes
-        ]
+        rows = [dict(client_id=client_id, channel=self.channel, **asdict(n), fetched_at=now) for n in nodes]
         with self.db.begin() as conn:
             conn.execute(channel_categories.delete().where(self._of(channel_categories, client_id)))
             for start in range(0, len(rows), 500):
@@ -520,12 +507,7 @@ class ShrinkGuardStore:
         return record
 
     def get(self, client_id: str, snapshot_hash: str) -> ShrinkRecord | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(shrink_guard).where(
-                    shrink_guard.c.client_id == client_id, shrink_guard.c.snapshot_hash == snapshot_hash
-                )
-            ).first()
+        row = self.db.find_row(shrink_guard, client_id=client_id, snapshot_hash=snapshot_hash)
         return ShrinkRecord(**row._mapping) if row else None
 
     def pending(self, client_id: str) -> list[ShrinkRecord]:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, take_oldest, utcnow
 from tiktok_pipelines.stores.oauth_states import consume_state, issue_state, state_table
 
 
@@ -133,24 +133,8 @@ class CreatorAuthStore:
             )
 
     def get_tokens(self, creator_id: str) -> CreatorTokens | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(creator_tokens).where(creator_tokens.c.creator_id == creator_id)
-            ).first()
-        if row is None:
-            return None
-        dec = self.db.secrets.decrypt
-        return CreatorTokens(
-            creator_id=row.creator_id,
-            access_token=SecretStr(dec(row.access_token_enc)),
-            access_expires_at=row.access_expires_at,
-            access_lifetime_seconds=row.access_lifetime_seconds,
-            refresh_token=SecretStr(dec(row.refresh_token_enc)),
-            refresh_expires_at=row.refresh_expires_at,
-            obtained_at=row.obtained_at,
-            refreshed_at=row.refreshed_at,
-            refreshes=row.refreshes,
-        )
+        row = self.db.find_row(creator_tokens, creator_id=creator_id)
+        return CreatorTokens(**self.db.secrets.decrypt_row(row)) if row else None
 
     def delete_tokens(self, creator_id: str) -> int:
         with self.db.begin() as conn:
@@ -181,18 +165,8 @@ class CreatorAuthStore:
         """Waiting requests, oldest first, marked taken: (id, creator_id)."""
         now = utcnow()
         with self.db.begin() as conn:
-            rows = conn.execute(
-                sa.select(creator_sync_requests.c.id, creator_sync_requests.c.creator_id)
-                .where(creator_sync_requests.c.taken_at.is_(None))
-                .order_by(creator_sync_requests.c.id)
-                .limit(limit)
-            ).all()
-            if rows:
-                conn.execute(
-                    creator_sync_requests.update()
-                    .where(creator_sync_requests.c.id.in_([r.id for r in rows]))
-                    .values(taken_at=now)
-                )
+            waiting = creator_sync_requests.c.taken_at.is_(None)
+            rows = take_oldest(conn, creator_sync_requests, waiting, limit, taken_at=now)
             conn.execute(
                 creator_sync_requests.delete().where(
                     creator_sync_requests.c.taken_at < now - timedelta(days=7)

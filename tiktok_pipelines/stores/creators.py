@@ -23,6 +23,7 @@ from tiktok_pipelines.stores.registry import (
     ClientExistsError,
     ClientNotFoundError,
     InvalidClientError,
+    KeyedRegistry,
 )
 
 # not_connected: registered, never connected; connected; needs_reconnection: TikTok refused the grant
@@ -121,14 +122,14 @@ def check_timezone(name: str) -> str:
     return name
 
 
-class CreatorRegistry:
+class CreatorRegistry(KeyedRegistry[Creator]):
     """Creators: registered, connected, synced, disconnected, deleted."""
 
-    def __init__(self, db: StateDB):
-        self.db = db
+    table = creators_table
+    key = "creator_id"
+    missing = "no creator {}"
 
-    @staticmethod
-    def _from_row(row: Any) -> Creator:
+    def _from_row(self, row: Any) -> Creator:
         values = dict(row._mapping)
         values["granted_scopes"] = tuple(json.loads(values.get("granted_scopes") or "[]"))
         return Creator(**values)
@@ -164,32 +165,6 @@ class CreatorRegistry:
             )
         return self.get(creator_id)
 
-    def find(self, creator_id: str) -> Creator | None:
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(creators_table).where(creators_table.c.creator_id == creator_id)
-            ).first()
-        return self._from_row(row) if row else None
-
-    def get(self, creator_id: str) -> Creator:
-        creator = self.find(creator_id)
-        if creator is None:
-            raise ClientNotFoundError(f"no creator {creator_id}")
-        return creator
-
-    def list(self) -> list[Creator]:
-        with self.db.read() as conn:
-            rows = conn.execute(sa.select(creators_table).order_by(creators_table.c.creator_id)).all()
-        return [self._from_row(r) for r in rows]
-
-    def ids(self) -> list[str]:
-        with self.db.read() as conn:
-            return list(
-                conn.execute(
-                    sa.select(creators_table.c.creator_id).order_by(creators_table.c.creator_id)
-                ).scalars()
-            )
-
     def _update(self, creator_id: str, **values: Any) -> None:
         with self.db.begin() as conn:
             done = conn.execute(
@@ -198,7 +173,7 @@ class CreatorRegistry:
                 .values(updated_at=utcnow(), **values)
             )
         if not done.rowcount:
-            raise ClientNotFoundError(f"no creator {creator_id}")
+            raise self.not_found(creator_id)
 
     def mark_connected(self, creator_id: str, open_id: str, scopes: tuple[str, ...]) -> None:
         self._update(

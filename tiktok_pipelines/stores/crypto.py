@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
 
 from tiktok_pipelines.settings import ConfigError, Settings
 
@@ -42,6 +44,17 @@ class SecretBox:
                 "a stored secret cannot be decrypted with TIKTOK_PIPELINES_SECRET_KEY; "
                 "was the key changed without keeping the old one for rotation?"
             ) from None
+
+    def decrypt_row(self, row: Any) -> dict[str, Any]:
+        """A state DB row's columns by name, each encrypted one (`<name>_enc`) decrypted as `<name>`, a
+        `SecretStr` (None where the column is empty)."""
+        values = {}
+        for column, value in row._mapping.items():
+            if column.endswith("_enc"):
+                values[column.removesuffix("_enc")] = SecretStr(self.decrypt(value)) if value else None
+            else:
+                values[column] = value
+        return values
 
     def rotate(self, token: str) -> str:
         """Re-encrypts a token under the first (newest) key."""

@@ -146,6 +146,11 @@ class StateDB:
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn, conn.begin():
             yield conn
 
+    def find_row(self, table: sa.Table, **key: Any) -> Any:
+        """The row of `table` whose columns have the values of `key`, or None."""
+        with self.read() as conn:
+            return conn.execute(sa.select(table).where(*[table.c[k] == v for k, v in key.items()])).first()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -231,6 +236,15 @@ def update_or_insert(
     if not values and conn.execute(sa.select(*[table.c[k] for k in key]).where(*where)).first():
         return
     conn.execute(table.insert().values({**(insert_only or {}), **values, **key}))
+
+
+def take_oldest(conn: Connection, table: sa.Table, ready: Any, limit: int, **taken: Any) -> list[Any]:
+    """Takes up to `limit` rows of `table` that are `ready`, lowest `id` first, setting the `taken`
+    columns on them in `conn`'s transaction (what marks them taken, or leases them): a table as a queue."""
+    rows = conn.execute(sa.select(table).where(ready).order_by(table.c.id).limit(limit)).all()
+    if rows:
+        conn.execute(table.update().where(table.c.id.in_([r.id for r in rows])).values(**taken))
+    return rows
 
 
 def channel_key() -> tuple[sa.Column, sa.Column]:

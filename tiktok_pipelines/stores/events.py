@@ -10,7 +10,7 @@ or discards it (`tiktok-pipelines webhooks dead-letter`). The dead letter serves
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -135,14 +135,8 @@ class EventLog:
         with self.db.begin() as conn:
             result = conn.execute(
                 insert_ignoring_duplicates(self.db, event_log).values(
-                    source=event.source,
-                    event_id=event.event_id,
-                    event_type=event.event_type,
-                    routing_key=event.routing_key,
+                    **asdict(event),
                     client_id=client_id,
-                    body=event.body,
-                    received_at=event.received_at,
-                    sent_at=event.sent_at,
                     skew_seconds=event.skew_seconds,
                     recorded_at=utcnow(),
                     target=target,

@@ -89,17 +89,10 @@ class FeedSnapshots:
 
     def find(self, client_id: str, content_hash: str) -> FeedSnapshot | None:
         """The client's snapshot with this content, if it was ever fetched."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(feed_snapshots).where(
-                    feed_snapshots.c.client_id == client_id, feed_snapshots.c.content_hash == content_hash
-                )
-            ).first()
-        return _snapshot(row)
+        return _snapshot(self.db.find_row(feed_snapshots, client_id=client_id, content_hash=content_hash))
 
     def get(self, snapshot_id: int) -> FeedSnapshot:
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(feed_snapshots).where(feed_snapshots.c.id == snapshot_id)).first()
+        row = self.db.find_row(feed_snapshots, id=snapshot_id)
         if row is None:
             raise KeyError(snapshot_id)
         return _snapshot(row)  # type: ignore[return-value]

@@ -8,7 +8,7 @@ without loading it (the Dagster resource `defs.resources.queue.EventQueue` only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tiktok_pipelines.core.events import InboundEvent
 from tiktok_pipelines.settings import ConfigError, Settings
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, open_state_db, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, open_state_db, take_oldest, utcnow
 
 
 def event_columns() -> tuple[sa.Column, ...]:
@@ -80,20 +80,7 @@ class DbEventQueue:
         """Enqueues several events in one transaction (one commit); returns how many were new."""
         if not events:
             return 0
-        rows = [
-            {
-                "source": e.source,
-                "event_id": e.event_id,
-                "event_type": e.event_type,
-                "routing_key": e.routing_key,
-                "body": e.body,
-                "received_at": e.received_at,
-                "sent_at": e.sent_at,
-                "visible_after": e.received_at,
-                "deliveries": 0,
-            }
-            for e in events
-        ]
+        rows = [{**asdict(e), "visible_after": e.received_at, "deliveries": 0} for e in events]
         with self.db.begin() as conn:
             result = conn.execute(insert_ignoring_duplicates(self.db, event_queue), rows)
         return max(0, result.rowcount)
@@ -106,18 +93,14 @@ class DbEventQueue:
         """Leases up to `max_events` of the oldest visible events (they reappear if not deleted)."""
         now = utcnow()
         with self.db.begin() as conn:
-            rows = conn.execute(
-                sa.select(event_queue)
-                .where(event_queue.c.visible_after <= now)
-                .order_by(event_queue.c.id)
-                .limit(max_events)
-            ).all()
-            if rows:
-                conn.execute(
-                    event_queue.update()
-                    .where(event_queue.c.id.in_([r.id for r in rows]))
-                    .values(visible_after=now + self.lease, deliveries=event_queue.c.deliveries + 1)
-                )
+            rows = take_oldest(
+                conn,
+                event_queue,
+                event_queue.c.visible_after <= now,
+                max_events,
+                visible_after=now + self.lease,
+                deliveries=event_queue.c.deliveries + 1,
+            )
         return [
             QueuedEvent(
                 InboundEvent(

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -50,6 +50,9 @@ clients_table = sa.Table(
 
 
 _DECLARED = object()
+
+
+T = TypeVar("T")
 
 
 class RegistryError(Exception):
@@ -211,11 +214,50 @@ def build_client(**fields: Any) -> Client:
         raise InvalidClientError(format_validation_error(exc)) from None
 
 
-class ClientRegistry:
-    """CRUD over the `clients` table."""
+class KeyedRegistry(Generic[T]):
+    """A table of things keyed by one id column (`key`): their ids, all of them, one by its id. A subclass
+    reads a row as its model (`_from_row`) and says how a missing one is named (`missing`)."""
+
+    table: sa.Table
+    key: str
+    missing: str  # the not-found message, `{}` standing for the id
 
     def __init__(self, db: StateDB):
         self.db = db
+
+    def _from_row(self, row: Any) -> T:
+        raise NotImplementedError
+
+    def not_found(self, id_: str) -> ClientNotFoundError:
+        return ClientNotFoundError(self.missing.format(id_))
+
+    def ids(self) -> list[str]:
+        key = self.table.c[self.key]
+        with self.db.read() as conn:
+            return list(conn.execute(sa.select(key).order_by(key)).scalars())
+
+    def list(self) -> list[T]:
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(self.table).order_by(self.table.c[self.key])).all()
+        return [self._from_row(r) for r in rows]
+
+    def find(self, id_: str) -> T | None:
+        row = self.db.find_row(self.table, **{self.key: id_})
+        return self._from_row(row) if row else None
+
+    def get(self, id_: str) -> T:
+        found = self.find(id_)
+        if found is None:
+            raise self.not_found(id_)
+        return found
+
+
+class ClientRegistry(KeyedRegistry[Client]):
+    """CRUD over the `clients` table."""
+
+    table = clients_table
+    key = "client_id"
+    missing = "no client {!r} in the registry"
 
     # -- mapping between rows and models
     def _to_row(self, client: Client) -> dict[str, Any]:
@@ -267,31 +309,10 @@ class ClientRegistry:
         )
 
     # -- queries
-    def ids(self) -> list[str]:
-        with self.db.read() as conn:
-            return list(conn.execute(sa.select(clients_table.c.client_id).order_by("client_id")).scalars())
-
-    def list(self) -> list[Client]:
-        with self.db.read() as conn:
-            rows = conn.execute(sa.select(clients_table).order_by(clients_table.c.client_id)).all()
-        return [self._from_row(r) for r in rows]
-
-    def find(self, client_id: str) -> Client | None:
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(clients_table).where(clients_table.c.client_id == client_id)).first()
-        return self._from_row(row) if row else None
-
-    def get(self, client_id: str) -> Client:
-        client = self.find(client_id)
-        if client is None:
-            raise ClientNotFoundError(f"no client {client_id!r} in the registry")
-        return client
-
     def find_by(self, **criteria: str) -> Client | None:
         """The client whose `tiktok_shop_id` / `tiktok_shop_code` / ... equals the value given."""
         ((column, value),) = criteria.items()
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(clients_table).where(clients_table.c[column] == value)).first()
+        row = self.db.find_row(clients_table, **{column: value})
         return self._from_row(row) if row else None
 
     # -- changes
@@ -350,10 +371,10 @@ class ClientRegistry:
             if result.rowcount:
                 record_notices(conn, notices)
         if result.rowcount == 0:
-            raise ClientNotFoundError(f"no client {client_id!r} in the registry")
+            raise self.not_found(client_id)
 
     def remove(self, client_id: str) -> None:
         with self.db.begin() as conn:
             result = conn.execute(clients_table.delete().where(clients_table.c.client_id == client_id))
         if result.rowcount == 0:
-            raise ClientNotFoundError(f"no client {client_id!r} in the registry")
+            raise self.not_found(client_id)

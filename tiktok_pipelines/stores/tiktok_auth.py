@@ -232,25 +232,14 @@ class TikTokAuthStore:
                 conn.execute(tiktok_tokens.insert().values(client_id=client_id, obtained_at=now, **values))
 
     def get_tokens(self, client_id: str) -> StoredTokens | None:
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(tiktok_tokens).where(tiktok_tokens.c.client_id == client_id)).first()
+        row = self.db.find_row(tiktok_tokens, client_id=client_id)
         return self._tokens(row) if row else None
 
     def _tokens(self, row: Any) -> StoredTokens:
-        dec = self.db.secrets.decrypt
-        return StoredTokens(
-            client_id=row.client_id,
-            access_token=SecretStr(dec(row.access_token_enc)),
-            access_token_expires_at=row.access_token_expires_at,
-            refresh_token=SecretStr(dec(row.refresh_token_enc)),
-            refresh_token_expires_at=row.refresh_token_expires_at,
-            open_id=row.open_id,
-            seller_name=row.seller_name,
-            seller_base_region=row.seller_base_region,
-            granted_scopes=tuple(json.loads(row.granted_scopes)),
-            obtained_at=row.obtained_at,
-            refreshed_at=row.refreshed_at,
-        )
+        values = self.db.secrets.decrypt_row(row)
+        del values["updated_at"]
+        values["granted_scopes"] = tuple(json.loads(values["granted_scopes"]))
+        return StoredTokens(**values)
 
     def all_tokens(self) -> list[StoredTokens]:
         with self.db.read() as conn:

@@ -35,6 +35,7 @@ from tenacity import RetryCallState
 
 from tiktok_pipelines.core.money import from_cents
 from tiktok_pipelines.http import (
+    ApiCallError,
     HttpApiClient,
     RateLimiter,
     RetryableError,
@@ -62,29 +63,14 @@ T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- errors
-class VtexError(Exception):
+@dataclass(eq=False, repr=False)
+class VtexError(ApiCallError):
     """A VTEX call failed. `status` is the HTTP status (None for network errors), `code` VTEX's error code
     when the body carries one (OMS003, FMT007, ORDER027, ...). Never carries credentials."""
 
+    status: int | None = None
+    code: str | None = None
     retry_after: float | None = None
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: float | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.method = method
-        self.path = path
-        self.retry_after = retry_after
 
     def __str__(self) -> str:
         where = f"VTEX {self.method} {self.path}" if self.method else "VTEX"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -72,31 +73,10 @@ def fetch_feed(
             http.close()
 
 
-def probe_feed(
-    url: str,
-    *,
-    dest: Path | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    timeout_s: float = 30.0,
-    max_bytes: int = 4 * 1024**3,
-    user_agent: str = "tiktok-pipelines",
-    attempts: int = 2,
-) -> FeedFetch:
-    """A conditional GET for a sensor, with fewer and shorter retries: whether the feed changed. 304 →
-    `not_modified`; otherwise `content_hash` says what the feed is now, and the body is written to `dest`
-    when one is given (else only hashed)."""
-    return fetch_feed(
-        url,
-        dest,
-        etag=etag,
-        last_modified=last_modified,
-        timeout_s=timeout_s,
-        max_bytes=max_bytes,
-        user_agent=user_agent,
-        attempts=attempts,
-        backoff_initial_s=0.5,
-    )
+# A conditional GET for a sensor, with fewer and shorter retries: whether the feed changed. 304 →
+# `not_modified`; otherwise `content_hash` says what the feed is now, and the body is written to `dest`
+# when one is given (else only hashed).
+probe_feed = partial(fetch_feed, dest=None, timeout_s=30.0, attempts=2, backoff_initial_s=0.5)
 
 
 def _fetch_once(

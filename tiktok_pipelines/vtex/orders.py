@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from tiktok_pipelines.core.models.fulfilment import Invoice
@@ -22,6 +22,14 @@ from tiktok_pipelines.core.sku_ids import SkuIdMap
 
 
 # ---------------------------------------------------------------- the wire objects (fulfillment protocol)
+def _camel_case_fields(wire_object: Any) -> dict[str, Any]:
+    """A wire object's fields under VTEX's names, the same in camelCase (`first_name` → `firstName`)."""
+    return {
+        re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f.name): getattr(wire_object, f.name)
+        for f in fields(wire_object)
+    }
+
+
 @dataclass(frozen=True)
 class OrderItem:
     """An order line. `price_cents` is the unit price the marketplace sold at (integer cents)."""
@@ -57,13 +65,7 @@ class Customer:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "email": self.email,
-            "firstName": self.first_name,
-            "lastName": self.last_name,
-            "documentType": self.document_type,
-            "document": self.document,
-            "phone": self.phone,
-            "corporateName": self.corporate_name,
+            **_camel_case_fields(self),
             "tradeName": None,
             "corporateDocument": None,
             "stateInscription": None,
@@ -87,20 +89,7 @@ class Address:
     address_type: str = "residential"
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "addressType": self.address_type,
-            "receiverName": self.receiver_name,
-            "postalCode": self.postal_code,
-            "city": self.city,
-            "state": self.state,
-            "country": self.country,
-            "street": self.street,
-            "number": self.number,
-            "neighborhood": self.neighborhood,
-            "complement": self.complement,
-            "reference": self.reference,
-            "geoCoordinates": [],
-        }
+        return {**_camel_case_fields(self), "geoCoordinates": []}
 
 
 @dataclass(frozen=True)

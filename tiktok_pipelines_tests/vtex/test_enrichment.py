@@ -5,6 +5,7 @@ import pytest
 
 from tiktok_pipelines.core.enrichment import VtexSkuData
 from tiktok_pipelines.core.sku_ids import vtex_sku_id
+from tiktok_pipelines.core.tables import VTEX_CATALOG
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.vtex.catalog_records import sku_context
 from tiktok_pipelines.vtex.enrichment import FeedSku, plan_refresh, weight_mismatches
@@ -44,6 +45,7 @@ def test_sku_context_gives_images_dimensions_weight_ean_brand_category():
     assert data.category_label == product.category.product_type
     assert len(data.image_urls) == len(sku.image_ids)
     row = data.as_row("c")
+    assert list(row) == VTEX_CATALOG.names
     assert VtexSkuData.from_row(row) == data
     in_kg = parse_sku_context(
         str(sku.sku_id), sku_context(catalog, product, sku, "http://img", "kg"), "kg", "h1", NOW

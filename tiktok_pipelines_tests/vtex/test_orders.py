@@ -10,7 +10,9 @@ from tiktok_pipelines.core.models.orders import Address, Buyer, Order, OrderAmou
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.core.orders import OrderMappingError, OrderOptions
 from tiktok_pipelines.core.sku_ids import SkuIdMap
+from tiktok_pipelines.vtex.orders import Address as VtexAddress
 from tiktok_pipelines.vtex.orders import (
+    Customer,
     choose_sla,
     marketplace_order,
     output_invoices,
@@ -194,3 +196,38 @@ def test_output_invoices_read_the_oms_package_attachment():
     assert invoice.number == "1001" and invoice.value_cents == 4990 and invoice.xml == "<x/>"
     assert invoice.skus == Counter({"101": 2, "102": 1})
     assert output_invoices({"packageAttachment": None}) == []
+
+
+def test_the_buyer_and_the_address_go_under_vtexs_names():
+    customer = Customer("ana@example.com", "Ana", "Souza", CPF, phone="+5511999990000")
+    address = VtexAddress(
+        "Ana Souza", "01310100", "São Paulo", "SP", "Avenida Paulista", "1000", "Bela Vista"
+    )
+    assert customer.payload() == {
+        "email": "ana@example.com",
+        "firstName": "Ana",
+        "lastName": "Souza",
+        "documentType": "cpf",
+        "document": CPF,
+        "phone": "+5511999990000",
+        "corporateName": None,
+        "tradeName": None,
+        "corporateDocument": None,
+        "stateInscription": None,
+        "corporatePhone": None,
+        "isCorporate": False,
+    }
+    assert address.payload() == {
+        "addressType": "residential",
+        "receiverName": "Ana Souza",
+        "postalCode": "01310100",
+        "city": "São Paulo",
+        "state": "SP",
+        "country": "BRA",
+        "street": "Avenida Paulista",
+        "number": "1000",
+        "neighborhood": "Bela Vista",
+        "complement": None,
+        "reference": None,
+        "geoCoordinates": [],
+    }

@@ -41,6 +41,7 @@ from tiktok_pipelines.channels.tiktok_shop.analytics_fields import (
 )
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import (
+    ApiCallError,
     HttpApiClient,
     Outcome,
     RateLimiter,
@@ -246,26 +247,13 @@ def requires_shop_cipher(method: str, path: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ errors
-class TikTokShopError(channel_errors.ChannelError):
+@dataclass(eq=False)
+class TikTokShopError(ApiCallError, channel_errors.ChannelError):
     """An API call failed. `code` is the envelope's code (0 when the failure is below the envelope)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int = 0,
-        request_id: str | None = None,
-        http_status: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.request_id = request_id
-        self.http_status = http_status
-        self.method = method
-        self.path = path
+    code: int = 0
+    request_id: str | None = None
+    http_status: int | None = None
 
     def __str__(self) -> str:
         where = f" on {self.method} {self.path}" if self.path else ""
@@ -768,6 +756,18 @@ class TikTokShopClient(HttpApiClient):
         """An operation of a family: its `data` and request id."""
         return self.request(method, self.path(method, family, rest), **kwargs)
 
+    def _on_product(
+        self, method: str, product_id: str, action: str = "", **kwargs: Any
+    ) -> tuple[dict[str, Any], str | None]:
+        """An operation on one product (`/products/{product_id}`, then `action`): its `data` and request id."""
+        return self.api_request(
+            method,
+            "product",
+            "/products/{product_id}" + action,
+            path_params={"product_id": product_id},
+            **kwargs,
+        )
+
     def listed_price(self, product: Mapping[str, Any], sku: Mapping[str, Any]) -> Decimal | None:
         """The price the seller set for a SKU of a product answer (get or search), per the sales region's
         configured field; None when the answer carries none."""
@@ -974,23 +974,11 @@ class TikTokShopClient(HttpApiClient):
 
     def edit_product(self, product_id: str, product: Mapping[str, Any]) -> dict[str, Any]:
         """Replaces a product (SKUs left out are deleted)."""
-        return self.api(
-            "PUT",
-            "product",
-            "/products/{product_id}",
-            path_params={"product_id": product_id},
-            json_body=dict(product),
-        )
+        return self._on_product("PUT", product_id, json_body=dict(product))[0]
 
     def partial_edit_product(self, product_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Changes only the fields given."""
-        return self.api(
-            "POST",
-            "product",
-            "/products/{product_id}/partial_edit",
-            path_params={"product_id": product_id},
-            json_body=dict(fields),
-        )
+        return self._on_product("POST", product_id, "/partial_edit", json_body=dict(fields))[0]
 
     def delete_products(self, product_ids: Sequence[str]) -> BatchResult:
         """Deletes up to 20 products per call (more are split); failed ids are in `errors`."""
@@ -1005,13 +993,7 @@ class TikTokShopClient(HttpApiClient):
         return BatchResult.from_data(data, request_id)
 
     def get_product(self, product_id: str, **query: Any) -> dict[str, Any]:
-        return self.api(
-            "GET",
-            "product",
-            "/products/{product_id}",
-            path_params={"product_id": product_id},
-            query=query,
-        )
+        return self._on_product("GET", product_id, query=query)[0]
 
     def search_products(self, page_size: int = 100, page_token: str | None = None, **filters: Any) -> Page:
         """One page of products; filters: status, seller_skus, create_time_ge/le, update_time_ge/le."""
@@ -1039,12 +1021,8 @@ class TikTokShopClient(HttpApiClient):
     def update_inventory(self, product_id: str, skus: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Sets quantities: `skus=[{id, inventory:[{warehouse_id, quantity}]}]`, every warehouse of a SKU
         listed. A SKU the platform refused is in `errors` (code 0 overall)."""
-        data, rid = self.api_request(
-            "POST",
-            "product",
-            "/products/{product_id}/inventory/update",
-            path_params={"product_id": product_id},
-            json_body={"skus": [dict(s) for s in skus]},
+        data, rid = self._on_product(
+            "POST", product_id, "/inventory/update", json_body={"skus": [dict(s) for s in skus]}
         )
         return BatchResult.from_data(data, rid)
 
@@ -1071,13 +1049,9 @@ class TikTokShopClient(HttpApiClient):
     def update_prices(self, product_id: str, skus: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Sets prices: `skus=[{id, price:{amount, currency[, sale_price]}, list_price?}]`.
         A locked price raises PriceLockedError (12019045)."""
-        return self.api(
-            "POST",
-            "product",
-            "/products/{product_id}/prices/update",
-            path_params={"product_id": product_id},
-            json_body={"skus": [dict(s) for s in skus]},
-        )
+        return self._on_product(
+            "POST", product_id, "/prices/update", json_body={"skus": [dict(s) for s in skus]}
+        )[0]
 
     def update_prices_many(
         self, updates: Iterable[tuple[str, Sequence[Mapping[str, Any]]]], max_workers: int | None = None

@@ -17,9 +17,15 @@ from typing import Any
 from tiktok_pipelines.core.names import ChannelName
 
 
-def unix_version(updated_at: datetime | None) -> int:
-    """An order's change time in whole Unix seconds (0 when unknown), what orders are versioned by."""
-    return int(updated_at.timestamp()) if updated_at else 0
+class Versioned:
+    """An order as of its change time, `updated_at`: a detail never replaces a newer one."""
+
+    updated_at: datetime | None
+
+    @property
+    def version(self) -> int:
+        """The change time in whole Unix seconds (0 when unknown), what orders are versioned by."""
+        return int(self.updated_at.timestamp()) if self.updated_at else 0
 
 
 class OrderState(StrEnum):
@@ -96,7 +102,7 @@ class OrderAmounts:
 
 
 @dataclass(frozen=True)
-class Order:
+class Order(Versioned):
     """One order of a channel, read from its detail (`raw`, kept as received for the order map)."""
 
     order_id: str
@@ -124,22 +130,13 @@ class Order:
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
 
-    @property
-    def version(self) -> int:
-        """The detail's change time in Unix seconds (0 when unknown): a detail never replaces a newer one."""
-        return unix_version(self.updated_at)
-
 
 @dataclass(frozen=True)
-class OrderChange:
+class OrderChange(Versioned):
     """An order the channel says changed in a time window, with when it last changed."""
 
     order_id: str
     updated_at: datetime | None
-
-    @property
-    def version(self) -> int:
-        return unix_version(self.updated_at)
 
 
 @dataclass(frozen=True)
