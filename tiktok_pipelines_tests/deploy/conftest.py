@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import tiktok_pipelines
+from tiktok_pipelines.sandbox.postgres import create_database
 
 ROOT = Path(tiktok_pipelines.__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -33,10 +34,7 @@ def loopback_env(postgres_server, postgres_url, moto_server, tmp_path) -> dict[s
 
     url = sa.engine.make_url(postgres_url)
     instance_db = f"{url.database}_dagster"
-    engine = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {instance_db}")
-    engine.dispose()
+    create_database(postgres_server, instance_db)
     home = tmp_path / "dagster_home"
     home.mkdir()
     return {

@@ -25,6 +25,7 @@ import pytest
 from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
 from tiktok_pipelines.sandbox.balancer import RoundRobin
+from tiktok_pipelines.sandbox.postgres import create_database
 from tiktok_pipelines.sandbox.server import ServerThread, free_port
 from tiktok_pipelines.sandbox.tiktok_shop import SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from tiktok_pipelines.sandbox.world import DEMO_SHOP_CODE
@@ -53,11 +54,7 @@ def instance(postgres_server, postgres_url, tmp_path):
     import sqlalchemy as sa
 
     name = f"{sa.engine.make_url(postgres_url).database}_dagster"
-    engine = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    storage = {"postgres": {"postgres_url": f"{postgres_server}/{name}"}}
+    storage = {"postgres": {"postgres_url": create_database(postgres_server, name)}}
     home = tmp_path / "dagster_home"
     home.mkdir()
     with dg.instance_for_test(temp_dir=str(home), overrides={"storage": storage}) as inst:
