@@ -134,6 +134,28 @@ def add_missing_columns(engine: Engine) -> list[str]:
     return added
 
 
+# Any fixed number, the same in every process: the key of the advisory lock of the state DB's schema.
+SCHEMA_LOCK_KEY = 7_463_001
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """One process at a time sets up the schema. Processes that start together on a new PostgreSQL
+    database (receivers, the code location, runs) would otherwise each create the same tables, and all
+    but one fail on PostgreSQL's catalog; they wait on an advisory lock instead, and the later ones find
+    the tables made. SQLite takes its own file lock for each statement."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({SCHEMA_LOCK_KEY})")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({SCHEMA_LOCK_KEY})")
+            conn.commit()
+
+
 class StateDB:
     """Connections to the state DB and the box that encrypts its secrets."""
 
@@ -147,9 +169,10 @@ class StateDB:
         import tiktok_pipelines.stores  # noqa: F401  (registers every table on `metadata`)
         from tiktok_pipelines.stores.upgrades import upgrade_schema
 
-        upgrade_schema(self.engine)  # before `create_all`, which would make a renamed table anew
-        metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        with schema_lock(self.engine):
+            upgrade_schema(self.engine)  # before `create_all`, which would make a renamed table anew
+            metadata.create_all(self.engine)
+            add_missing_columns(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
