@@ -1,8 +1,8 @@
 """A load balancer in front of several receivers, as a deployment puts one (an ALB, a Kubernetes
 Service): each request goes to the next backend in turn. A backend that cannot be reached (stopped,
-killed) fails that request with 502, and the sender retries; it is then passed over for `cooldown`
-seconds (a passive health check, nginx's `fail_timeout`), so the retries reach the backends left. It
-counts what it forwarded and what failed, per backend."""
+killed) fails that request with 502, and the sender retries; it is then passed over until its
+`/health` answers again (checked every `cooldown` seconds), so the other requests and the retries reach
+the backends left. It counts what it forwarded and what failed, per backend."""
 
 from __future__ import annotations
 
@@ -36,19 +36,31 @@ class RoundRobin:
             routes=[Route("/{path:path}", self._forward, methods=["GET", "POST", "PUT", "DELETE"])]
         )
 
-    def _pick(self) -> str:
-        """The next backend not passed over (or the next one, when every backend is)."""
+    async def _pick(self, http: httpx.AsyncClient) -> str:
+        """The next backend in turn that is up. One that failed is passed over for `cooldown` seconds,
+        then taken back only once its `/health` answers 200 (the balancer's health check); when none is
+        up, the next one in turn."""
         now = time.monotonic()
         for _ in self.backends:
             backend = next(self._next)
             if self._down_until.get(backend, 0.0) <= now:
-                return backend
+                if backend not in self._down_until or await self._healthy(http, backend):
+                    self._down_until.pop(backend, None)
+                    return backend
+                self._down_until[backend] = now + self.cooldown
         return next(self._next)
+
+    @staticmethod
+    async def _healthy(http: httpx.AsyncClient, backend: str) -> bool:
+        try:
+            return (await http.get(f"{backend}/health", timeout=1.0)).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     async def _forward(self, request: Request) -> Response:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=self._timeout)
-        backend = self._pick()
+        backend = await self._pick(self._http)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         url = f"{backend}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
         try:
