@@ -1,7 +1,8 @@
 """Several processes on one PostgreSQL, as a deployment runs them: two receivers (their own processes)
 behind a round-robin balancer and one queue (the state DB's), one of them killed with SIGKILL while
 webhooks are arriving, the queue sensor draining what they received, and the orders runs it asks for
-each in a process of its own, against the same state DB and a Dagster instance on Postgres.
+(each in a process of its own in the slow variant), against the same state DB and a Dagster instance on
+Postgres.
 
 Nothing a receiver answered 200 is lost (the 200 means committed), nothing it did not answer is lost
 either (TikTok retries, the balancer sends the retry to the receiver left), and no order reaches VTEX
