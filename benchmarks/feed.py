@@ -106,6 +106,7 @@ def run_project(old_table: Path, new: Path, out: Path, compiled: bool | None = N
         "cpu_seconds": time.process_time() - cpu,
         "changed": len(diff.changed),
         "compiled": compiled,
+        "table_bytes": out.stat().st_size,
     }
 
 
@@ -276,6 +277,9 @@ def main() -> None:
                 )
             print(f"feed_{label}_baseline_peak_rss {b_rss:.0f} MB ratio 1.00")
             print(f"feed_{label}_changed_products {project['changed']} products")
+            print(
+                f"feed_{label}_lake_table_size {project['table_bytes'] / 1e6:.1f} MB (Parquet, feed_products)"
+            )
             assert project["changed"] == python_reader["changed"], "the two readers' diffs differ"
 
 

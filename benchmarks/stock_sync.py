@@ -33,6 +33,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -309,9 +310,14 @@ def main() -> None:
 
         # -- the starting point: one full reconcile (VTEX read whole, TikTok read back)
         world.tiktok.reset_stats()
+        world.vtex.calls.clear()
         with Clock() as full:
             materialize("full", instance, resources)
         full_writes = world.tiktok.calls[INVENTORY] + world.tiktok.calls[PRICES]
+        full_tiktok_calls = sum(world.tiktok.calls.values())
+        full_vtex_calls = Counter()
+        for key, count in world.vtex.calls.get(DEMO_ACCOUNT, Counter()).items():
+            full_vtex_calls["pricing" if "/pricing/" in key else "other"] += count
 
         # -- (a) 1 % changed, notified by VTEX
         from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
@@ -394,6 +400,9 @@ def main() -> None:
     line("full_reconcile_wall", full.wall, "s", None)
     line("full_reconcile_cpu", full.cpu, "s", None)
     line("full_reconcile_tiktok_writes", full_writes, "calls", None)
+    line("full_reconcile_tiktok_calls_per_sku", full_tiktok_calls / n_skus, "calls/SKU", None)
+    line("full_reconcile_vtex_pricing_calls_per_sku", full_vtex_calls["pricing"] / n_skus, "calls/SKU", None)
+    line("full_reconcile_vtex_other_calls_per_sku", full_vtex_calls["other"] / n_skus, "calls/SKU", None)
     calls_per_product = delta_writes / changed_products
     line(
         "a_calls_per_changed_product", calls_per_product, "calls/product", base_calls_total / changed_products

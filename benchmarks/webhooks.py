@@ -8,8 +8,14 @@
     receiver, the queue sensor and the orders runs launched by the Dagster daemon, until the order exists
     in the VTEX emulator: p50 / p95. The baseline is the polling safety net alone (no webhooks): with a
     10-minute schedule an order waits half the interval on average and up to the whole of it.
+(c) Scale-out, beside (a) and (b) in the same run: (a) with two receivers on a PostgreSQL state DB
+    behind one queue, the load spread over both and the first one killed with SIGKILL half way (a request
+    it dropped is sent again to the other, as TikTok retries): ack latency, throughput, and events acked,
+    stored, lost and stored twice; and (b) with the two receivers behind a round-robin balancer, one
+    killed after half the orders, the Dagster instance on PostgreSQL and the daemon launching each run in
+    its own process: latency, orders missing and orders placed twice in VTEX.
 
-    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--orders 20] [--skip-e2e]
+    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--orders 20] [--skip-e2e] [--skip-scale-out]
 """
 
 from __future__ import annotations
@@ -80,17 +86,21 @@ def _wait(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tuple[list[float], float, int]:
+async def _load(
+    urls: list[str], rate: int, seconds: int, connections: int = 64, at_half=None
+) -> tuple[list[float], float, int, set[int]]:
     """Open-loop load over keep-alive connections with raw HTTP/1.1: each request is written in one
     piece (as a webhook sender's HTTP stack would), and its latency counts from when it was due, so a
-    receiver that falls behind shows it."""
+    receiver that falls behind shows it. Connections are spread over `urls`; a request whose connection
+    breaks (its receiver died) is sent again on another. `at_half` is called half way through. Returns
+    the latencies, the throughput, the non-200 answers and the indexes of the requests answered 200."""
     from urllib.parse import urlsplit
 
     from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 
-    parts = urlsplit(url)
+    targets = [urlsplit(url) for url in urls]
     total = rate * seconds
-    requests = []
+    bodies = []
     for i in range(total):
         body = json.dumps(
             {
@@ -107,18 +117,23 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
             },
             separators=(",", ":"),
         ).encode()
+        bodies.append((webhook_signature(APP_KEY, APP_SECRET, body), body))
+
+    def request(parts, i: int) -> bytes:
+        signature, body = bodies[i]
         head = (
             f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
-            f"Authorization: {webhook_signature(APP_KEY, APP_SECRET, body)}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"Authorization: {signature}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
-        requests.append(head + body)
+        return head + body
+
     latencies: list[float] = []
+    acked: set[int] = set()
     errors = 0
     work: asyncio.Queue = asyncio.Queue()
     start = time.perf_counter()
 
-    async def connection() -> None:
+    async def connection(parts) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -128,34 +143,46 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
                 writer.close()
                 return
             i, due = item
-            writer.write(requests[i])
-            status = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if length:
-                await reader.readexactly(length)
-            if b" 200 " not in status:
+            try:
+                writer.write(request(parts, i))
+                status = await reader.readline()
+                if not status:
+                    raise ConnectionResetError
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length:
+                    await reader.readexactly(length)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                work.put_nowait(item)  # the sender retries, on a connection to a receiver still there
+                return
+            if b" 200 " in status:
+                acked.add(i)
+            else:
                 errors += 1
             latencies.append(time.perf_counter() - due)
 
-    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    workers = [asyncio.create_task(connection(targets[n % len(targets)])) for n in range(connections)]
     for i in range(total):
         due = start + i / rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        if at_half is not None and i == total // 2:
+            at_half()
         work.put_nowait((i, due))
+    while len(latencies) < total:
+        await asyncio.sleep(0.05)
     for _ in workers:
         work.put_nowait(None)
-    await asyncio.gather(*workers)
+    await asyncio.gather(*workers, return_exceptions=True)
     elapsed = time.perf_counter() - start
-    return latencies, total / elapsed, errors
+    return latencies, total / elapsed, errors, acked
 
 
 def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
@@ -172,8 +199,8 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
             )
             try:
                 _wait(f"http://127.0.0.1:{port}/health")
-                latencies, throughput, errors = asyncio.run(
-                    _load(f"http://127.0.0.1:{port}/webhooks/tiktok", rate, seconds)
+                latencies, throughput, errors, _ = asyncio.run(
+                    _load([f"http://127.0.0.1:{port}/webhooks/tiktok"], rate, seconds)
                 )
             finally:
                 proc.send_signal(signal.SIGINT)
@@ -196,11 +223,73 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
     return results
 
 
+def bench_receiver_scale_out(rate: int, seconds: int) -> dict:
+    """(a) with two receivers on one PostgreSQL state DB and queue, the first killed half way."""
+    import sqlalchemy as sa
+
+    from tiktok_pipelines.sandbox.postgres import create_database, throwaway_postgres
+    from tiktok_pipelines.sandbox.server import free_port
+    from tiktok_pipelines.settings import Settings
+    from tiktok_pipelines.stores.db import open_state_db
+
+    with throwaway_postgres() as server, tempfile.TemporaryDirectory(prefix="ttp-bench-hooks-") as tmp:
+        url = create_database(server, "bench_receiver")
+        env = {**_env(Path(tmp)), "TIKTOK_PIPELINES_DATABASE_URL": url}
+        open_state_db(Settings.load(env), create=True).dispose()  # tables first, then the receivers
+        ports = [free_port(), free_port()]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--serve", "project", "--port", str(port)], env=env, cwd=ROOT
+            )
+            for port in ports
+        ]
+        try:
+            for port in ports:
+                _wait(f"http://127.0.0.1:{port}/health")
+            latencies, throughput, errors, acked = asyncio.run(
+                _load(
+                    [f"http://127.0.0.1:{port}/webhooks/tiktok" for port in ports],
+                    rate,
+                    seconds,
+                    at_half=lambda: procs[0].send_signal(signal.SIGKILL),
+                )
+            )
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=20)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            stored = {r[0] for r in conn.exec_driver_sql("SELECT event_id FROM event_queue")}
+            rows = conn.exec_driver_sql("SELECT count(*) FROM event_queue").scalar_one()
+        engine.dispose()
+    acked_ids = {f"bench-{i}" for i in acked}
+    return {
+        "p50": percentile(latencies, 50) * 1000,
+        "p99": percentile(latencies, 99) * 1000,
+        "throughput": throughput,
+        "errors": errors,
+        "sent": rate * seconds,
+        "acked": len(acked),
+        "stored": len(stored),
+        "lost": len(acked_ids - stored),
+        "stored_twice": rows - len(stored),
+        "killed": procs[0].returncode == -signal.SIGKILL,
+    }
+
+
 # ---------------------------------------------------------------- (b) webhook → VTEX order
 
 
-def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
-    from tiktok_pipelines.sandbox.server import ServerThread
+def bench_end_to_end(n_orders: int, spacing: float, postgres: str | None = None) -> dict:
+    """(b): one receiver, SQLite; with `postgres` (a server URL), (c)'s second half: the state DB and the
+    Dagster instance on it, two receivers behind a balancer, the first killed after half the orders."""
+    import yaml
+
+    from tiktok_pipelines.sandbox.balancer import RoundRobin
+    from tiktok_pipelines.sandbox.postgres import create_database
+    from tiktok_pipelines.sandbox.server import ServerThread, free_port
     from tiktok_pipelines.sandbox.supervisor import end_process_group
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 
@@ -210,7 +299,7 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
     servers = [ServerThread(a.app, port=a.port).start() for a in world.apps()]
     home = work / "dagster_home"
     home.mkdir()
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    instance = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     env = {
         **os.environ,
         **world.environment(),
@@ -218,34 +307,49 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
         "TIKTOK_PIPELINES_DATA_DIR": str(work / "data"),
         "TIKTOK_PIPELINES_ENV": "development",
     }
-    os.environ.update({k: env[k] for k in ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR")})
+    if postgres:
+        env["TIKTOK_PIPELINES_DATABASE_URL"] = create_database(postgres, "bench_e2e_state")
+        instance["storage"] = {"postgres": {"postgres_url": create_database(postgres, "bench_e2e_dagster")}}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(instance))
+    shared = ("DAGSTER_HOME", "TIKTOK_PIPELINES_DATA_DIR", "TIKTOK_PIPELINES_DATABASE_URL")
+    os.environ.update({k: env[k] for k in shared if k in env})  # the demo's setup writes the same store
     os.environ.update(world.environment())
     from tiktok_pipelines.settings import Settings
     from tiktok_pipelines.stores.db import open_state_db
 
     open_state_db(Settings.load(env), create=True)  # the benchmark's own, new store, before the receiver
     procs: list[subprocess.Popen] = []
+    receivers: list[subprocess.Popen] = []
     latencies: list[float] = []
-    try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tiktok_pipelines.cli",
-                    "webhooks",
-                    "serve",
-                    "--port",
-                    str(config.receiver_port),
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # what it starts is stopped with it, below
-            )
+    missing = placed_twice = 0
+    footprint: dict = {}
+    calls: dict = {}
+
+    def start(*command: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            list(command),
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # what it starts is stopped with it, below
         )
-        _wait(f"{world.urls()['receiver']}/health")
+
+    ports = [free_port(), free_port()] if postgres else [config.receiver_port]
+    front = (
+        ServerThread(RoundRobin([f"http://127.0.0.1:{p}" for p in ports]).app, port=config.receiver_port)
+        if postgres
+        else None
+    )
+    try:
+        for port in ports:
+            receivers.append(
+                start(sys.executable, "-m", "tiktok_pipelines.cli", "webhooks", "serve", "--port", str(port))
+            )
+            procs.append(receivers[-1])
+            _wait(f"http://127.0.0.1:{port}/health")
+        if front is not None:
+            front.start()
         from tiktok_pipelines.sandbox.demo import authorize_demo_client, setup_demo_client
 
         setup_demo_client(config)
@@ -253,17 +357,10 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
         shop = world.tiktok.shop_by_code(DEMO_SHOP_CODE)
         world.tiktok.seed_products(shop, world.demo_catalog, count=40)
         daemon = shutil.which("dagster-daemon", path=str(Path(sys.executable).parent)) or "dagster-daemon"
-        procs.append(
-            subprocess.Popen(
-                [daemon, "run", "-w", "workspace.yaml"],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # what it starts is stopped with it, below
-            )
-        )
+        procs.append(start(daemon, "run", "-w", "workspace.yaml"))
         time.sleep(15)  # the daemon loads the code location and starts its sensors
+        world.tiktok.reset_stats()
+        world.vtex.calls.clear()
         created: dict[str, float] = {}
         seen: dict[str, float] = {}
         account = world.vtex.account(DEMO_ACCOUNT)
@@ -277,6 +374,8 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
                 time.sleep(0.2)
 
         for i in range(n_orders):
+            if postgres and i == n_orders // 2:
+                receivers[0].send_signal(signal.SIGKILL)
             (order_id,) = world.tiktok.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
             created[order_id] = time.monotonic()
             if i < n_orders - 1:
@@ -284,21 +383,63 @@ def bench_end_to_end(n_orders: int, spacing: float) -> list[float]:
         watch(time.monotonic() + 180)
         latencies = [seen[o] - created[o] for o in seen]
         missing = len(created) - len(seen)
-        if missing:
-            print(f"e2e_orders_not_placed_within_180s {missing} orders", flush=True)
+        # The orders lane's own calls (the daemon's other schedules and sensors run meanwhile too).
+        calls = {
+            "tiktok": sum(n for k, n in world.tiktok.calls.items() if "/order/" in k),
+            "vtex": sum(
+                n
+                for k, n in world.vtex.calls.get(DEMO_ACCOUNT, {}).items()
+                if any(p in k for p in ("/api/fulfillment/", "/api/oms/", "/api/checkout/"))
+            ),
+        }
+        placements = [o["marketplaceOrderId"] for o in list(account.orders.values())]
+        placed_twice = len(placements) - len(set(placements))
+        if postgres:
+            time.sleep(5)  # the last runs finish writing their events
+            footprint = _postgres_footprint(env["TIKTOK_PIPELINES_DATABASE_URL"], instance["storage"])
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGINT)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
         for proc in procs:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
             end_process_group(proc.pid)
+        if front is not None:
+            front.stop()
         for server in servers:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return latencies
+    return {
+        "latencies": latencies,
+        "missing": missing,
+        "placed_twice": placed_twice,
+        "calls": calls,
+        **footprint,
+    }
+
+
+def _postgres_footprint(state_url: str, storage: dict) -> dict:
+    """What the run left in PostgreSQL: Dagster's runs and their event rows (with their bytes, the
+    table's size on disk over its rows), and the state DB's rows and bytes, for docs/scale.md."""
+    import sqlalchemy as sa
+
+    figures = {}
+    for prefix, url, tables in (
+        ("dagster", storage["postgres"]["postgres_url"], ("runs", "event_logs")),
+        ("state", state_url, None),
+    ):
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            names = tables or [t for t in sa.inspect(conn).get_table_names()]
+            for name in names:
+                rows = conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+                size = conn.exec_driver_sql(f"SELECT pg_total_relation_size('\"{name}\"')").scalar_one()
+                figures[f"{prefix}.{name}"] = (rows, size)
+        engine.dispose()
+    return {"footprint": figures}
 
 
 def main() -> None:
@@ -308,6 +449,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--spacing", type=float, default=3.0, help="Seconds between orders in (b).")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-scale-out", action="store_true")
     parser.add_argument("--serve")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
@@ -324,16 +466,72 @@ def main() -> None:
     print(f"baseline_ack_p50 {b['p50']:.1f} ms ratio 1.00")
     print(f"baseline_ack_p99 {b['p99']:.1f} ms ratio 1.00")
     print(f"baseline_throughput {b['throughput']:.0f} req/s ratio 1.00")
+    if not args.skip_scale_out:
+        from tiktok_pipelines.sandbox.postgres import postgres_installed
+
+        if not postgres_installed():
+            print("scale_out skipped: PostgreSQL is not installed")
+            args.skip_scale_out = True
+    if not args.skip_scale_out:
+        s = bench_receiver_scale_out(args.rate, args.seconds)
+        print(
+            f"scale_out_ack_p50 {s['p50']:.1f} ms ratio {s['p50'] / p['p50']:.2f} (to one receiver on SQLite)"
+        )
+        print(
+            f"scale_out_ack_p99 {s['p99']:.1f} ms ratio {s['p99'] / p['p99']:.2f} (to one receiver on SQLite)"
+        )
+        print(
+            f"scale_out_throughput {s['throughput']:.0f} req/s ratio {s['throughput'] / p['throughput']:.2f}"
+        )
+        print(f"scale_out_receiver_killed {'yes' if s['killed'] else 'NO'} (SIGKILL half way)")
+        print(f"scale_out_events_acked {s['acked']} of {s['sent']} (non-200 answers {s['errors']})")
+        print(f"scale_out_events_stored {s['stored']} of {s['sent']} (one receiver on SQLite: {p['queued']})")
+        print(f"scale_out_events_lost {s['lost']} events (acknowledged, not stored)")
+        print(f"scale_out_events_stored_twice {s['stored_twice']} events")
     if args.skip_e2e:
         return
-    latencies = bench_end_to_end(args.orders, args.spacing)
-    if latencies:
-        polling = 600.0
-        p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
-        print(f"webhook_to_vtex_order_p50 {p50:.1f} s ratio {p50 / (polling / 2):.3f}")
-        print(f"webhook_to_vtex_order_p95 {p95:.1f} s ratio {p95 / (polling * 0.95):.3f}")
-        print(f"polling_only_p50 {polling / 2:.0f} s ratio 1.00 (derived from the 10-minute schedule)")
-        print(f"polling_only_p95 {polling * 0.95:.0f} s ratio 1.00 (derived from the 10-minute schedule)")
+    polling = 600.0
+    runs = [("", None)]
+    if not args.skip_scale_out:
+        from tiktok_pipelines.sandbox.postgres import throwaway_postgres
+
+        runs.append(("scale_out_", "postgres"))
+    one = None
+    for prefix, store in runs:
+        if store:
+            with throwaway_postgres() as server:
+                e2e = bench_end_to_end(args.orders, args.spacing, postgres=server)
+        else:
+            e2e = bench_end_to_end(args.orders, args.spacing)
+        latencies = e2e["latencies"]
+        if latencies:
+            p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+            if one is None:
+                one = (p50, p95)
+                print(f"webhook_to_vtex_order_p50 {p50:.1f} s ratio {p50 / (polling / 2):.3f}")
+                print(f"webhook_to_vtex_order_p95 {p95:.1f} s ratio {p95 / (polling * 0.95):.3f}")
+                print(
+                    f"polling_only_p50 {polling / 2:.0f} s ratio 1.00 (derived from the 10-minute schedule)"
+                )
+                print(
+                    f"polling_only_p95 {polling * 0.95:.0f} s ratio 1.00 (derived from the 10-minute schedule)"
+                )
+            else:
+                print(
+                    f"{prefix}webhook_to_vtex_order_p50 {p50:.1f} s ratio {p50 / one[0]:.2f} (to one receiver on SQLite)"
+                )
+                print(
+                    f"{prefix}webhook_to_vtex_order_p95 {p95:.1f} s ratio {p95 / one[1]:.2f} (to one receiver on SQLite)"
+                )
+        print(f"{prefix}e2e_orders_not_placed_within_180s {e2e['missing']} of {args.orders} orders")
+        print(f"{prefix}e2e_orders_placed_twice {e2e['placed_twice']} orders")
+        for api, count in sorted(e2e["calls"].items()):
+            print(
+                f"{prefix}e2e_{api}_order_calls_per_order {count / args.orders:.1f} calls (the orders lane's endpoints)"
+            )
+        for table, (rows, size) in sorted(e2e.get("footprint", {}).items()):
+            if rows:
+                print(f"{prefix}postgres_rows {table} {rows} rows {size} bytes (after {args.orders} orders)")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +19,7 @@ from starlette.routing import Route
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
+from tiktok_pipelines.sandbox.postgres import create_database, postgres_installed, throwaway_postgres
 from tiktok_pipelines.sandbox.server import ServerThread, free_port
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
@@ -159,59 +157,24 @@ def demo_client(sandbox: SandboxWorld, registry: ClientRegistry, instance: dg.Da
     return client
 
 
-def _postgres_command(binary: str) -> list[str] | None:
-    """How to run a PostgreSQL server binary here (as the `postgres` user when we are root), or None."""
-    path = shutil.which(binary)
-    if path is None:
-        found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{binary}"))
-        path = str(found[-1]) if found else None
-    if path is None:
-        return None
-    if os.geteuid() == 0:
-        runuser = shutil.which("runuser")
-        return [runuser, "-u", "postgres", "--", path] if runuser else None
-    return [path]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL server on a free loopback port (skipped where PostgreSQL or psycopg2 is
     not installed); yields the SQLAlchemy URL of its server, without a database name."""
     pytest.importorskip("psycopg2")
-    initdb, pg_ctl = _postgres_command("initdb"), _postgres_command("pg_ctl")
-    if initdb is None or pg_ctl is None:
+    if not postgres_installed():
         pytest.skip(
             "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: the Postgres and production "
             "backend tests need them (.ci/run installs them)"
         )
-    folder = Path(tempfile.mkdtemp(prefix="ttp-postgres-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    data, port = folder / "data", free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([*initdb, "-D", str(data), "-A", "trust", "-U", "postgres"], check=True, **quiet)
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400"
-    subprocess.run(
-        [*pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"], check=True
-    )
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run([*pg_ctl, "-D", str(data), "-m", "immediate", "stop"], **quiet)
-        shutil.rmtree(folder, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture
 def postgres_url(postgres_server: str) -> str:
     """A new, empty database on the throwaway server, for one test."""
-    import sqlalchemy as sa
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    engine.dispose()
-    return f"{postgres_server}/{name}"
+    return create_database(postgres_server, f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ Dagster's one-run-per-client tag is not what keeps orders single: two `vtex_orde
 (a manual materialization, a backfill, a second deployment) work on the same pending orders against the
 VTEX emulator, and what VTEX received is counted. With the state DB on SQLite and on PostgreSQL."""
 
-import multiprocessing
-
 import dagster as dg
 import pytest
 
@@ -16,6 +14,7 @@ from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines_tests.clock import store_clock
 from tiktok_pipelines_tests.defs.test_orders import drain_and_run, sensor
 from tiktok_pipelines_tests.flows import wait_delivered
+from tiktok_pipelines_tests.processes import at_once
 
 pytestmark = pytest.mark.e2e
 
@@ -54,17 +53,7 @@ def run_vtex_orders(instance_ref, start, results) -> None:
 def _together(instance, runs: int = 2) -> list[dict]:
     """`runs` vtex_orders runs of the demo client started at the same moment, each in its own process
     (as the daemon launches runs); returns their metadata."""
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(runs), context.Queue()
-    processes = [
-        context.Process(target=run_vtex_orders, args=(instance.get_ref(), start, results))
-        for _ in range(runs)
-    ]
-    for p in processes:
-        p.start()
-    metas = [results.get(timeout=180) for _ in processes]
-    for p in processes:
-        p.join(30)
+    metas = at_once(run_vtex_orders, (instance.get_ref(),), runs)
     assert not any(m.get("failed") for m in metas)
     return metas
 
