@@ -149,6 +149,12 @@ class ClientOptions(BaseModel):
         ("catalog",),
         "Certification id → image URL (or list of URLs), for categories that require them.",
     )
+    listing_types: dict[str, str] = _option(
+        {},
+        ("catalog",),
+        'Listing type per channel that offers several, e.g. `{"mercado_livre": "gold_pro"}` (Mercado Livre: '
+        "free, gold_special (the default) or gold_pro).",
+    )
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),

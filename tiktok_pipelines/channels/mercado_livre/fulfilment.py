@@ -13,17 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from tiktok_pipelines.channels.base.fulfilment import PackageAlreadyShippedError, UnknownPackageError
 from tiktok_pipelines.channels.mercado_livre.client import (
     MercadoLivreClient,
     MercadoLivreError,
     MercadoLivreNotFoundError,
-    MercadoLivreRetryableError,
-    error_of,
 )
 from tiktok_pipelines.channels.mercado_livre.orders import iso_time
+from tiktok_pipelines.channels.mercado_livre.raw_calls import raw_call
 from tiktok_pipelines.core.fulfilment import UPLOAD_REFUSED
 from tiktok_pipelines.core.models import fulfilment as model
 
@@ -69,25 +66,6 @@ def package_of(shipment: Mapping[str, Any]) -> model.Package:
     )
 
 
-def download(api: MercadoLivreClient, path: str, params: dict[str, Any]) -> httpx.Response:
-    """A non-JSON answer (a label), paced and retried like the client's calls."""
-
-    def once() -> httpx.Response:
-        api.limiter.acquire()
-        with api._in_flight:
-            try:
-                response = api._http.get(
-                    path, params=params, headers={"Authorization": f"Bearer {api.token()}"}
-                )
-            except httpx.HTTPError as exc:
-                raise MercadoLivreRetryableError(0, type(exc).__name__, f"no answer to GET {path}") from exc
-        if response.status_code == 200:
-            return response
-        raise error_of(response)
-
-    return api.retry.call(once, lambda exc: isinstance(exc, MercadoLivreRetryableError))
-
-
 class MercadoLivreFulfilment:
     """Shipments of a seller (`api`)."""
 
@@ -114,7 +92,9 @@ class MercadoLivreFulfilment:
             raise MercadoLivreShipmentNotReadyError(
                 400, "not_printable", f"shipment {package_id} is {shipment.get('status')}, not ready to ship"
             )
-        answer = download(self.api, "/shipment_labels", {"shipment_ids": package_id, "response_type": kind})
+        answer = raw_call(
+            self.api, "GET", "/shipment_labels", params={"shipment_ids": package_id, "response_type": kind}
+        )
         return answer.content, LABEL_KINDS[kind]
 
     def ship_package(self, package_id: str, method: model.ShipmentMethod) -> None:
