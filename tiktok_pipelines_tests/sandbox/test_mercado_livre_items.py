@@ -233,7 +233,7 @@ def test_uploaded_pictures_are_referenced_by_id(ml):
 
 
 def test_rate_limit_answers_429_with_the_envelope(ml):
-    httpx.post(f"{ml.url}/_sandbox/app", json={"rate_limit_per_second": 3})
+    httpx.post(f"{ml.url}/_sandbox/app", json={"rate_limit_per_second": 1})
     with ml.api() as api:
         statuses = [api.get("/users/me") for _ in range(8)]
     refused = [r for r in statuses if r.status_code == 429]

@@ -203,9 +203,10 @@ def test_a_reply_slower_than_500_ms_is_retried(ml):
     wait_for(lambda: len(receiver.received) >= 2)
     (note,) = wait_for(lambda: [n for n in ml.emulator.notifications.snapshot() if n["state"] == "delivered"])
     assert note["resource"] == f"/orders/{order_id}"
-    assert [a["ok"] for a in note["attempts"]] == [False, True]
-    assert note["attempts"][0]["http_code"] == 200 and note["attempts"][0]["req_time"] >= 500
-    assert [b["attempts"] for b in receiver.received] == [1, 2]
+    first, *_, last = note["attempts"]
+    assert (first["ok"], first["http_code"], last["ok"]) == (False, 200, True)
+    assert first["req_time"] >= 500
+    assert [b["attempts"] for b in receiver.received] == list(range(1, len(note["attempts"]) + 1))
 
 
 def test_a_failing_endpoint_gets_eight_attempts_then_missed_feeds(ml):
