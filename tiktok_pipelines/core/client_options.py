@@ -234,6 +234,12 @@ class ClientOptions(BaseModel):
         "Prices of a placed order: VTEX's own for the trade policy, or `tiktok` (what TikTok sold at; the "
         "affiliate must accept price divergence).",
     )
+    vtex_affiliates: dict[str, str] = _option(
+        {},
+        ("orders",),
+        "VTEX affiliate id per channel beside TikTok Shop (whose is the client's `vtex_affiliate_id`), e.g. "
+        '`{"mercado_livre": "MLB"}`: a channel\'s orders are placed under its own affiliate, and wait without one.',
+    )
     vtex_sla: Text | None = _option(
         None, ("orders",), "Preferred VTEX SLA name; unset: the cheapest offered."
     )

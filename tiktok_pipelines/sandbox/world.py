@@ -11,6 +11,8 @@ from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
+from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_APP_ID as ML_SANDBOX_APP_ID
+from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_CLIENT_SECRET as ML_SANDBOX_CLIENT_SECRET
 from tiktok_pipelines.sandbox.mercado_livre import AppConfig as MercadoLivreAppConfig
 from tiktok_pipelines.sandbox.mercado_livre import MercadoLivreEmulator, create_mercado_livre_app
 from tiktok_pipelines.sandbox.server import Served, free_port
@@ -30,7 +32,7 @@ from tiktok_pipelines.sandbox.tiktok_shop import (
     TikTokShopEmulator,
     create_tiktok_app,
 )
-from tiktok_pipelines.sandbox.vtex import VtexEmulator, create_vtex_app
+from tiktok_pipelines.sandbox.vtex import Affiliate, VtexEmulator, create_vtex_app
 
 DEMO_CLIENT_ID = "demo"
 DEMO_ACCOUNT = "demostore"
@@ -52,6 +54,9 @@ CREATOR_APP_TYPE = "desktop"
 DEMO_ML_SELLER = "DEMOSTORE"
 ML_OAUTH_CALLBACK_PATH = "/oauth/mercado-livre/callback"
 ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
+# The VTEX affiliates of the demo store: TikTok Shop's and Mercado Livre's, each on trade policy 1.
+DEMO_ML_AFFILIATE = "MLB"
+DEMO_AFFILIATES = (Affiliate("TTS", "TikTok Shop", "1"), Affiliate(DEMO_ML_AFFILIATE, "Mercado Livre", "1"))
 
 
 @dataclass
@@ -100,7 +105,7 @@ class SandboxWorld:
         self.feeds.add("demo-atom", self.catalogs[DEMO_ACCOUNT], "atom")
         self.vtex = VtexEmulator(image_base_url=cfg.url(cfg.feeds_port), public_url=cfg.url(cfg.vtex_port))
         for catalog in self.catalogs.values():
-            self.vtex.add_account(catalog)
+            self.vtex.add_account(catalog, affiliates=list(DEMO_AFFILIATES))
         self.tiktok = TikTokShopEmulator(
             EmulatorConfig(
                 base_url=cfg.url(cfg.tiktok_port),
@@ -189,6 +194,12 @@ class SandboxWorld:
             "TIKTOK_CREATOR_AUTHORIZE_URL": self.urls()["creator"] + "/v2/auth/authorize/",
             "TIKTOK_CREATOR_API_BASE_URL": self.urls()["creator"],
             "TIKTOK_CREATOR_REDIRECT_URI": self.urls()["receiver"] + CREATOR_OAUTH_CALLBACK_PATH,
+            # Mercado Livre: the sandbox application, its authorization page and API on the emulator.
+            "MERCADO_LIVRE_APP_ID": ML_SANDBOX_APP_ID,
+            "MERCADO_LIVRE_CLIENT_SECRET": ML_SANDBOX_CLIENT_SECRET,
+            "MERCADO_LIVRE_REDIRECT_URI": self.urls()["receiver"] + ML_OAUTH_CALLBACK_PATH,
+            "MERCADO_LIVRE_API_BASE_URL": self.urls()["mercado_livre"],
+            "MERCADO_LIVRE_AUTHORIZE_URL": self.urls()["mercado_livre"] + "/authorization",
         }
 
     def demo_destinations(self) -> dict[str, str]:
@@ -212,4 +223,5 @@ class SandboxWorld:
             "vtex_trade_policy": "1",
             "vtex_affiliate_id": "TTS",
             "tiktok_shop_code": DEMO_SHOP_CODE,
+            "options": {"vtex_affiliates": {"mercado_livre": DEMO_ML_AFFILIATE}},
         }

@@ -15,6 +15,10 @@ order: each is a sale of its own on Mercado Livre (its own payment, amounts and 
 own), and each names the shared shipment as its package, so the box is shipped, labelled and tracked
 once for all of them (docs/mercado_livre.md).
 
+The buyer's CPF (or CNPJ) is not in the order: it is read from `GET /orders/{id}/billing_info`
+(UNCONFIRMED: Mercado Livre's billing-info resource, absent from the reference; an answer without it,
+or a 404, leaves the order without a document, which VTEX then refuses for a person to fix).
+
 Returns (claims, `post_purchase`) and a seller's cancellation are not in the reference: none is read,
 and a cancellation is refused with the reason.
 """
@@ -117,8 +121,18 @@ def _address(shipment: Mapping[str, Any]) -> model.Address:
     )
 
 
+def buyer_of(billing: Mapping[str, Any] | None) -> model.Buyer:
+    """The buyer's tax id from a billing-info answer (`{"billing_info": {"doc_type", "doc_number"}}`)."""
+    info = (billing or {}).get("billing_info") or {}
+    digits = "".join(ch for ch in str(info.get("doc_number") or "") if ch.isdigit())
+    if not digits:
+        return model.Buyer(document_origin="billing_info.doc_number (none given)")
+    return model.Buyer(document=digits, document_origin="billing_info.doc_number")
+
+
 def order_from_detail(detail: Mapping[str, Any]) -> model.Order:
-    """An order from `{"order": <GET /orders/{id}>, "shipment": <its shipment, or None>}`."""
+    """An order from `{"order": <GET /orders/{id}>, "shipment": <its shipment, or None>,
+    "billing_info": <its billing info, or None>}`."""
     order = detail.get("order") or {}
     shipment = detail.get("shipment") or {}
     order_id = str(order.get("id"))
@@ -140,7 +154,7 @@ def order_from_detail(detail: Mapping[str, Any]) -> model.Order:
         paid_at=iso_time(order.get("date_closed")),
         lines=lines,
         packages=(package,) if package else (),
-        buyer=model.Buyer(document_origin="not in the order detail (billing info)"),
+        buyer=buyer_of(detail.get("billing_info")),
         address=_address(shipment),
         amounts=model.OrderAmounts(
             currency=currency,
@@ -155,7 +169,11 @@ def order_from_detail(detail: Mapping[str, Any]) -> model.Order:
         shipping_type=shipment.get("logistic_type") or shipment.get("mode"),
         cancel_reason=str(reason) if cancelled and reason else None,
         tracking_number=shipment.get("tracking_number"),
-        raw={"order": dict(order), "shipment": dict(shipment) if shipment else None},
+        raw={
+            "order": dict(order),
+            "shipment": dict(shipment) if shipment else None,
+            "billing_info": detail.get("billing_info"),
+        },
     )
 
 
@@ -205,6 +223,12 @@ class MercadoLivreOrders(MercadoLivreOrderReader):
         except MercadoLivreNotFoundError:
             return None
 
+    def billing_info(self, order_id: str) -> dict[str, Any] | None:
+        try:
+            return self.api.request("GET", f"/orders/{order_id}/billing_info")
+        except MercadoLivreNotFoundError:
+            return None
+
     def order_details(self, order_ids: Sequence[str]) -> list[model.Order]:
         found: list[model.Order] = []
         shipments: dict[str, dict[str, Any] | None] = {}
@@ -216,7 +240,12 @@ class MercadoLivreOrders(MercadoLivreOrderReader):
             shipment_id = str((order.get("shipping") or {}).get("id") or "")
             if shipment_id and shipment_id not in shipments:
                 shipments[shipment_id] = self.shipment(shipment_id)
-            found.append(order_from_detail({"order": order, "shipment": shipments.get(shipment_id)}))
+            detail = {
+                "order": order,
+                "shipment": shipments.get(shipment_id),
+                "billing_info": self.billing_info(order_id),
+            }
+            found.append(order_from_detail(detail))
         return found
 
     def returns_changed(self, since: datetime, until: datetime) -> Iterator[model.Return]:

@@ -1,0 +1,102 @@
+"""Mercado Livre orders end to end: the demo seller connected through consent → the receiver's callback,
+the emulator's buyers, its notifications (several per sale) to the real receiver, the queue sensor, the
+orders runs, and the VTEX emulator."""
+
+import time
+
+import httpx
+import pytest
+
+from tiktok_pipelines.core.nfe import cpf_with_check_digits
+from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_orders, vtex_orders
+from tiktok_pipelines.defs.orders.jobs import orders_job
+from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
+from tiktok_pipelines.sandbox.mercado_livre.routes import table
+from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_ML_AFFILIATE, DEMO_ML_SELLER
+from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines_tests.flows import tick_and_run
+
+pytestmark = pytest.mark.e2e
+
+sensor = build_webhook_queue_sensor({"orders": orders_job})
+ORDERS = [tiktok_orders, mercado_livre_orders, vtex_orders]
+
+
+def wait_notified(emulator, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if emulator.notifications.pending() == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("notifications still pending")
+
+
+def vtex_orders_of(sandbox) -> dict:
+    orders = list(sandbox.vtex.account(DEMO_ACCOUNT).orders.values())
+    by_id = {o["marketplaceOrderId"]: o for o in orders}
+    assert len(by_id) == len(orders), "a Mercado Livre order was placed twice in VTEX"
+    return by_id
+
+
+def h_billing_info(call):
+    """The buyer's document of an order (Mercado Livre's billing info, which the reference and the
+    emulator lack): a valid CPF per buyer."""
+    _, order = call.emulator.order_of(int(call.params["order_id"]))
+    cpf = cpf_with_check_digits(str(order["buyer"]["id"]).rjust(9, "1")[-9:])
+    return {"billing_info": {"doc_type": "CPF", "doc_number": cpf}}
+
+
+@pytest.fixture
+def billing_info(monkeypatch):
+    monkeypatch.setattr(
+        ROUTES, "routes", ROUTES.routes + table({"GET /orders/{order_id}/billing_info": h_billing_info})
+    )
+
+
+@pytest.fixture
+def ml(sandbox, demo_client, receiver, resources, billing_info):
+    """The demo client connected to the DEMOSTORE seller, with items listed and its notifications at the
+    receiver (each change told 5 times, retries compressed)."""
+    emulator = sandbox.mercado_livre
+    emulator.config.orders_v2_per_change = 5
+    emulator.config.notification_time_factor = 0.002
+    emulator.consenting = DEMO_ML_SELLER
+    emulator.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
+    answer = httpx.get(
+        resources["mercado_livre"].authorization_link(demo_client.client_id),
+        follow_redirects=True,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert resources["mercado_livre"].shop_missing(demo_client.client_id) is None
+    return emulator
+
+
+def test_five_notifications_of_one_sale_give_one_vtex_order_and_a_cart_one_each(
+    sandbox, ml, instance, resources, state_db
+):
+    (sale,) = ml.create_orders(DEMO_ML_SELLER, 1)
+    wait_notified(ml)
+    orders_v2 = [n for n in ml.notifications.notifications if n.topic == "orders_v2"]
+    assert len(orders_v2) == 5 and all(n.state == "delivered" for n in orders_v2)
+    assert tick_and_run(instance, resources, sensor, {"orders_job": ORDERS}) == ["orders_job"]
+    placed = vtex_orders_of(sandbox)
+    assert list(placed) == [str(sale)]
+    assert placed[str(sale)]["affiliateId"] == DEMO_ML_AFFILIATE
+
+    cart = ml.create_orders(DEMO_ML_SELLER, 1, cart_size=2)
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    placed = vtex_orders_of(sandbox)
+    assert set(placed) == {str(sale), *map(str, cart)}
+    store = OrderStore(state_db, "mercado_livre")
+    assert {store.get("demo", str(o)).vtex_order_id for o in cart} == {
+        f"{DEMO_ML_AFFILIATE}-{o}" for o in cart
+    }
+
+    ml.cancel_order(cart[0])
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    cancelled = vtex_orders_of(sandbox)[str(cart[0])]
+    assert cancelled["status"] in ("canceled", "cancellation-requested", "cancel")
