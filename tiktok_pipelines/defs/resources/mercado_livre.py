@@ -128,3 +128,9 @@ class MercadoLivre(dg.ConfigurableResource):
             timeout_seconds=settings.float("MERCADO_LIVRE_TIMEOUT_SECONDS"),
             renew_before_minutes=settings.float("MERCADO_LIVRE_TOKEN_RENEW_BEFORE_MINUTES"),
         )
+
+
+def standalone_mercado_livre(settings: Settings) -> MercadoLivre:
+    """The resource for code that runs outside Dagster (CLI, demo, tests): secrets as values."""
+    state = StateStore.standalone(settings)
+    return MercadoLivre.from_settings(settings, state, env_vars=False)

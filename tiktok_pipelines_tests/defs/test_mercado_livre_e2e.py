@@ -1,19 +1,38 @@
-"""Mercado Livre orders end to end: the demo seller connected through consent → the receiver's callback,
-the emulator's buyers, its notifications (several per sale) to the real receiver, the queue sensor, the
-orders runs, and the VTEX emulator."""
+"""Mercado Livre end to end: the demo seller connected through consent → the receiver's callback; the
+catalog published from the feed; the emulator's buyers, its notifications (several per sale) to the
+real receiver, the queue sensor, the orders runs, and the VTEX emulator."""
 
 import time
 
+import dagster as dg
 import httpx
 import pytest
 
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
+from tiktok_pipelines.defs.catalog.assets import (
+    feed_diff,
+    mercado_livre_brands,
+    mercado_livre_categories,
+    mercado_livre_listings,
+    vtex_catalog,
+)
+from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.jobs import orders_job
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_mercado_livre
 from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
 from tiktok_pipelines.sandbox.mercado_livre.routes import table
-from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_ML_AFFILIATE, DEMO_ML_SELLER
+from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
+    DEMO_ML_AFFILIATE,
+    DEMO_ML_SELLER,
+    SandboxConfig,
+    SandboxWorld,
+)
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines_tests.flows import tick_and_run
 
@@ -21,6 +40,15 @@ pytestmark = pytest.mark.e2e
 
 sensor = build_webhook_queue_sensor({"orders": orders_job})
 ORDERS = [tiktok_orders, mercado_livre_orders, vtex_orders]
+CATALOG = [
+    feed_xml,
+    feed_products,
+    feed_diff,
+    vtex_catalog,
+    mercado_livre_brands,
+    mercado_livre_categories,
+    mercado_livre_listings,
+]
 
 
 def wait_notified(emulator, timeout: float = 15.0) -> None:
@@ -62,7 +90,6 @@ def ml(sandbox, demo_client, receiver, resources, billing_info):
     emulator.config.orders_v2_per_change = 5
     emulator.config.notification_time_factor = 0.002
     emulator.consenting = DEMO_ML_SELLER
-    emulator.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
     answer = httpx.get(
         resources["mercado_livre"].authorization_link(demo_client.client_id),
         follow_redirects=True,
@@ -76,6 +103,7 @@ def ml(sandbox, demo_client, receiver, resources, billing_info):
 def test_five_notifications_of_one_sale_give_one_vtex_order_and_a_cart_one_each(
     sandbox, ml, instance, resources, state_db
 ):
+    ml.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
     (sale,) = ml.create_orders(DEMO_ML_SELLER, 1)
     wait_notified(ml)
     orders_v2 = [n for n in ml.notifications.notifications if n.topic == "orders_v2"]
@@ -100,3 +128,38 @@ def test_five_notifications_of_one_sale_give_one_vtex_order_and_a_cart_one_each(
     tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
     cancelled = vtex_orders_of(sandbox)[str(cart[0])]
     assert cancelled["status"] in ("canceled", "cancellation-requested", "cancel")
+
+
+@pytest.fixture
+def sandbox_world() -> SandboxWorld:
+    return SandboxWorld(SandboxConfig.on_free_ports(products=12))
+
+
+def test_the_feed_catalog_is_listed_on_mercado_livre_once(sandbox, ml, instance, state_db, monkeypatch):
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    monkeypatch.setenv("MERCADO_LIVRE_MAX_CONCURRENCY", "8")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    result = dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources)
+    assert result.success
+    items = [i for i in ml.seller(DEMO_ML_SELLER).items.values() if i["status"] == "active"]
+    listings = ListingMap(state_db, "mercado_livre")
+    products = [p for p in listings.products("demo").values() if p.channel_product_id]
+    assert len(items) == len(products) == 12
+    assert {i["id"] for i in items} == {p.channel_product_id for p in products}
+    with_variations = [i for i in items if i["variations"]]
+    assert with_variations and all(
+        all(any(a["id"] == "SELLER_SKU" for a in v["attributes"]) for v in i["variations"])
+        for i in with_variations
+    )
+    assert {i["listing_type_id"] for i in items} == {"gold_special"}
+
+    before = writes(ml)
+    again = dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources)
+    assert again.success
+    assert writes(ml) == before  # nothing changed in the feed: not one write
+
+
+def writes(emulator) -> int:
+    return sum(n for k, n in emulator.stats()["calls"].items() if k.startswith(("POST /items", "PUT /items")))
