@@ -163,3 +163,15 @@ def test_the_feed_catalog_is_listed_on_mercado_livre_once(sandbox, ml, instance,
 
 def writes(emulator) -> int:
     return sum(n for k, n in emulator.stats()["calls"].items() if k.startswith(("POST /items", "PUT /items")))
+
+
+def test_the_demo_links_its_client_to_the_demo_seller_and_starts_its_buyers(
+    sandbox, receiver, demo_client, state_db
+):
+    from tiktok_pipelines.sandbox.demo import connect_demo_mercado_livre
+    from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
+
+    seller = connect_demo_mercado_livre(sandbox.config)
+    assert seller == str(sandbox.mercado_livre.seller(DEMO_ML_SELLER).id)
+    assert client_of_seller(state_db, seller) == "demo"
+    assert connect_demo_mercado_livre(sandbox.config) == seller  # a second `make run` changes nothing
