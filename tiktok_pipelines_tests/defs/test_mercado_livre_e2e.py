@@ -175,3 +175,32 @@ def test_the_demo_links_its_client_to_the_demo_seller_and_starts_its_buyers(
     assert seller == str(sandbox.mercado_livre.seller(DEMO_ML_SELLER).id)
     assert client_of_seller(state_db, seller) == "demo"
     assert connect_demo_mercado_livre(sandbox.config) == seller  # a second `make run` changes nothing
+
+
+def test_with_a_fifth_of_calls_refused_429_or_5xx_the_catalog_and_orders_converge(
+    sandbox, ml, instance, state_db, monkeypatch
+):
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    monkeypatch.setenv("MERCADO_LIVRE_MAX_CONCURRENCY", "8")
+    ml.config.rate_limit_per_second = 2000
+    ml.config.orders_v2_per_change = 3
+    ml.switches.error_rate, ml.switches.error_http_status, ml.switches.rate_429 = 0.1, 503, 0.1
+    resources = build_resources(Settings.load())
+    for _ in range(3):  # what a run leaves (its client's retries spent) the next one takes up
+        dg.materialize(
+            CATALOG, partition_key="demo", instance=instance, resources=resources, raise_on_error=False
+        )
+    items = [i for i in ml.seller(DEMO_ML_SELLER).items.values() if i["status"] == "active"]
+    assert len(items) == 12  # every product listed, none twice
+    assert ml.stats()["http_429"] > 0
+
+    sales = ml.create_orders(DEMO_ML_SELLER, 4)
+    wait_notified(ml)
+    for _ in range(3):
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            sensor(context)
+        dg.materialize(
+            ORDERS, partition_key="demo", instance=instance, resources=resources, raise_on_error=False
+        )
+    assert set(vtex_orders_of(sandbox)) == {str(s) for s in sales}
