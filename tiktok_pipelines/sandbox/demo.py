@@ -24,6 +24,7 @@ from tiktok_pipelines.sandbox.supervisor import (
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
     DEMO_CLIENT_ID,
+    DEMO_ML_AFFILIATE,
     DEMO_ML_SELLER,
     DEMO_SHOP_CODE,
     SandboxConfig,
@@ -75,6 +76,12 @@ def connect_demo_mercado_livre(config: SandboxConfig) -> str:
     if answer.status_code != 200:
         raise RuntimeError(f"the Mercado Livre consent ended with {answer.status_code}: {answer.text[:200]}")
     configure_demo_mercado_livre(resource.state.db, DEMO_CLIENT_ID)
+    # The store's VTEX affiliate for Mercado Livre, which the client's option `vtex_affiliates` names.
+    httpx.put(
+        f"{world.urls()['vtex']}/_sandbox/vtex/accounts/{DEMO_ACCOUNT}/affiliates/{DEMO_ML_AFFILIATE}",
+        json={"name": "Mercado Livre", "salesChannel": "1"},
+        timeout=5.0,
+    ).raise_for_status()
     httpx.post(
         f"{url}/_sandbox/autopilot", json={"nickname": DEMO_ML_SELLER, "interval_seconds": 30}, timeout=5.0
     ).raise_for_status()

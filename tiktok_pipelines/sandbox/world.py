@@ -32,7 +32,7 @@ from tiktok_pipelines.sandbox.tiktok_shop import (
     TikTokShopEmulator,
     create_tiktok_app,
 )
-from tiktok_pipelines.sandbox.vtex import Affiliate, VtexEmulator, create_vtex_app
+from tiktok_pipelines.sandbox.vtex import VtexEmulator, create_vtex_app
 
 DEMO_CLIENT_ID = "demo"
 DEMO_ACCOUNT = "demostore"
@@ -54,9 +54,8 @@ CREATOR_APP_TYPE = "desktop"
 DEMO_ML_SELLER = "DEMOSTORE"
 ML_OAUTH_CALLBACK_PATH = "/oauth/mercado-livre/callback"
 ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
-# The VTEX affiliates of the demo store: TikTok Shop's and Mercado Livre's, each on trade policy 1.
+# The demo store's VTEX affiliate for Mercado Livre (TikTok Shop's is TTS), made when the seller connects.
 DEMO_ML_AFFILIATE = "MLB"
-DEMO_AFFILIATES = (Affiliate("TTS", "TikTok Shop", "1"), Affiliate(DEMO_ML_AFFILIATE, "Mercado Livre", "1"))
 
 
 @dataclass
@@ -105,7 +104,7 @@ class SandboxWorld:
         self.feeds.add("demo-atom", self.catalogs[DEMO_ACCOUNT], "atom")
         self.vtex = VtexEmulator(image_base_url=cfg.url(cfg.feeds_port), public_url=cfg.url(cfg.vtex_port))
         for catalog in self.catalogs.values():
-            self.vtex.add_account(catalog, affiliates=list(DEMO_AFFILIATES))
+            self.vtex.add_account(catalog)
         self.tiktok = TikTokShopEmulator(
             EmulatorConfig(
                 base_url=cfg.url(cfg.tiktok_port),

@@ -24,6 +24,7 @@ from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_mercado_livre
 from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
 from tiktok_pipelines.sandbox.mercado_livre.routes import table
+from tiktok_pipelines.sandbox.vtex import Affiliate
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
     DEMO_ML_AFFILIATE,
@@ -90,6 +91,8 @@ def ml(sandbox, demo_client, receiver, resources, billing_info):
     emulator.config.orders_v2_per_change = 5
     emulator.config.notification_time_factor = 0.002
     emulator.consenting = DEMO_ML_SELLER
+    store = sandbox.vtex.account(DEMO_ACCOUNT)
+    store.affiliates[DEMO_ML_AFFILIATE] = Affiliate(DEMO_ML_AFFILIATE, "Mercado Livre", "1")
     answer = httpx.get(
         resources["mercado_livre"].authorization_link(demo_client.client_id),
         follow_redirects=True,
