@@ -207,3 +207,36 @@ def test_with_a_fifth_of_calls_refused_429_or_5xx_the_catalog_and_orders_converg
             ORDERS, partition_key="demo", instance=instance, resources=resources, raise_on_error=False
         )
     assert set(vtex_orders_of(sandbox)) == {str(s) for s in sales}
+
+
+def test_a_vtex_stock_change_reaches_mercado_livre_from_the_one_read(
+    sandbox, ml, receiver, instance, state_db, monkeypatch, vtex_control
+):
+    from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+    from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
+
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    assert dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources).success
+    vtex_control.notify_to(f"{receiver.url}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
+    listed = ListingMap(state_db, "mercado_livre").skus("demo")
+    sku = sorted(listed.values(), key=lambda s: s.seller_sku)[0]
+    vtex_control.set_stock(sku.seller_sku, available=123)
+    vtex_control.flush()
+
+    realtime = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = realtime(context).run_requests
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    outcome = defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key="demo", instance=instance, tags=request.tags
+    )
+    assert outcome.success
+    item = ml.seller(DEMO_ML_SELLER).items[sku.channel_product_id]
+    holder = next((v for v in item["variations"] if str(v["id"]) == sku.channel_sku_id), item)
+    assert holder["available_quantity"] == 123
+    reads = [e for e in outcome.all_events if e.is_step_materialization and e.step_key == "vtex_stock"]
+    assert reads[0].event_specific_data.materialization.metadata["skus_read"].value == 1
