@@ -18,6 +18,7 @@ from tiktok_pipelines.defs.catalog.assets import (
 )
 from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+from tiktok_pipelines.defs.fulfilment.assets import mercado_livre_shipping_labels
 from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.jobs import orders_job
 from tiktok_pipelines.defs.resources import build_resources
@@ -125,6 +126,16 @@ def test_five_notifications_of_one_sale_give_one_vtex_order_and_a_cart_one_each(
     assert {store.get("demo", str(o)).vtex_order_id for o in cart} == {
         f"{DEMO_ML_AFFILIATE}-{o}" for o in cart
     }
+
+    # The warehouse's labels: one per shipment, the cart's two orders sharing theirs.
+    labels = dg.materialize(
+        [mercado_livre_shipping_labels], partition_key="demo", instance=instance, resources=resources
+    )
+    assert labels.success
+    shipments = {ml.order_of(o)[1]["shipping"]["id"] for o in (sale, *cart)}
+    objects = resources["objects"]
+    keys = {f"labels/mercado_livre/demo/{s}.pdf" for s in shipments}
+    assert len(shipments) == 2 and all(objects.get_bytes(k).startswith(b"%PDF") for k in keys)
 
     ml.cancel_order(cart[0])
     wait_notified(ml)

@@ -52,6 +52,7 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
             formats=("image/jpeg", "image/png"),
         ),
         log_name="mercado_livre",
+        shipping_labels=True,
     )
 
 
