@@ -24,6 +24,13 @@ def client_of_seller(db: StateDB, seller_id: str) -> str | None:
         return conn.execute(sa.select(table.c.client_id).where(table.c.seller_id == str(seller_id))).scalar()
 
 
+def connected_clients(db: StateDB) -> set[str]:
+    """The clients with a Mercado Livre seller account connected."""
+    table = mercado_livre_tokens
+    with db.read() as conn:
+        return set(conn.execute(sa.select(table.c.client_id).where(table.c.seller_id.is_not(None))).scalars())
+
+
 def issue_link_state(db: StateDB, client_id: str, ttl: timedelta) -> str:
     return issue_state(db, mercado_livre_oauth_states, ttl, timedelta(days=7), client_id=client_id)
 
