@@ -191,6 +191,42 @@ VARIABLES: tuple[Variable, ...] = (
         "30",
         "How long an authorization link from `tiktok-pipelines oauth url` stays valid.",
     ),
+    # -- Mercado Livre (reference/mercado_livre_api.md)
+    Variable("MERCADO_LIVRE_APP_ID", None, "Id (client_id) of the Mercado Livre application (DevCenter)."),
+    Variable(
+        "MERCADO_LIVRE_CLIENT_SECRET",
+        None,
+        "Secret key of the Mercado Livre application (code exchange and token renewal).",
+        secret=True,
+    ),
+    Variable(
+        "MERCADO_LIVRE_REDIRECT_URI",
+        None,
+        "Redirect URI registered on the application, exactly: `https://<receiver>/oauth/mercado-livre/callback`.",
+    ),
+    Variable("MERCADO_LIVRE_API_BASE_URL", "https://api.mercadolibre.com", "Mercado Livre API host."),
+    Variable(
+        "MERCADO_LIVRE_AUTHORIZE_URL",
+        "https://auth.mercadolivre.com.br/authorization",
+        "Seller consent page (per country; Brazil's by default).",
+    ),
+    Variable(
+        "MERCADO_LIVRE_PKCE",
+        "true",
+        "Whether consent links carry a PKCE S256 challenge (mandatory once PKCE is enabled on the application).",
+    ),
+    Variable(
+        "MERCADO_LIVRE_RATE_LIMIT_PER_SECOND",
+        "10",
+        "Calls per second per seller the client allows itself (Mercado Livre publishes no quota).",
+    ),
+    Variable("MERCADO_LIVRE_MAX_CONCURRENCY", "4", "Calls in flight per seller."),
+    Variable("MERCADO_LIVRE_TIMEOUT_SECONDS", "30", "Timeout of one Mercado Livre API or token request."),
+    Variable(
+        "MERCADO_LIVRE_TOKEN_RENEW_BEFORE_MINUTES",
+        "60",
+        "A seller's access token (valid 6 hours) is renewed once it has less than this left.",
+    ),
     # -- TikTok creator accounts (TikTok for Developers: Login Kit, Display API)
     Variable(
         "TIKTOK_CREATOR_CLIENT_KEY", None, "Client key of the TikTok for Developers app creators connect to."

@@ -1,4 +1,4 @@
-"""`oauth`: authorize clients' TikTok shops."""
+"""`oauth`: authorize clients' shops (TikTok Shop) and seller accounts (Mercado Livre)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,32 @@ def oauth() -> None:
     """Authorize clients' TikTok shops: links for sellers, token exchange and status."""
 
 
+def _mercado_livre():
+    from tiktok_pipelines.defs.resources.mercado_livre import standalone_mercado_livre
+
+    return standalone_mercado_livre(Settings.load())
+
+
 @oauth.command("url")
 @click.argument("client_id")
-def oauth_url(client_id: str) -> None:
+@click.option(
+    "--channel",
+    type=click.Choice(["tiktok_shop", "mercado_livre"]),
+    default="tiktok_shop",
+    show_default=True,
+    help="The channel the seller authorizes.",
+)
+def oauth_url(client_id: str, channel: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
+    if channel == "mercado_livre":
+        ml = _mercado_livre()
+        click.echo(ml.authorization_link(client_id))
+        click.echo(
+            f"valid for {ml.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the application's "
+            "redirect URI (…/oauth/mercado-livre/callback), which connects the account at once",
+            err=True,
+        )
+        return
     tiktok = _tiktok()
     link = tiktok.authorization_link(client_id)
     click.echo(link)

@@ -151,6 +151,12 @@ class ClientOptions(BaseModel):
         ("catalog",),
         "Certification id → image URL (or list of URLs), for categories that require them.",
     )
+    listing_types: dict[str, str] = _option(
+        {},
+        ("catalog",),
+        'Listing type per channel that offers several, e.g. `{"mercado_livre": "gold_pro"}` (Mercado Livre: '
+        "free, gold_special (the default) or gold_pro).",
+    )
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),
@@ -229,6 +235,12 @@ class ClientOptions(BaseModel):
         ("orders",),
         "Prices of a placed order: VTEX's own for the trade policy, or `tiktok` (what TikTok sold at; the "
         "affiliate must accept price divergence).",
+    )
+    vtex_affiliates: dict[str, str] = _option(
+        {},
+        ("orders",),
+        "VTEX affiliate id per channel beside TikTok Shop (whose is the client's `vtex_affiliate_id`), e.g. "
+        '`{"mercado_livre": "MLB"}`: a channel\'s orders are placed under its own affiliate, and wait without one.',
     )
     vtex_sla: Text | None = _option(
         None, ("orders",), "Preferred VTEX SLA name; unset: the cheapest offered."

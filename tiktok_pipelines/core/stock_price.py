@@ -54,6 +54,18 @@ class StockPriceOptions(ClientOptions):
 # ---------------------------------------------------------------- stock
 
 
+# The one "warehouse" of a channel that keeps one quantity per SKU (Mercado Livre): its stock targets are
+# `{ONE_STOCK: units}`.
+ONE_STOCK = ""
+
+
+def one_stock_plan(options: StockPriceOptions, vtex_warehouses: Sequence[str]) -> dict[str, str]:
+    """For a channel that keeps one quantity per SKU: every VTEX warehouse the client reads (those of its
+    warehouse_map, else all of them) feeds that quantity."""
+    sources = list(options.warehouse_map) if options.warehouse_map is not None else list(vtex_warehouses)
+    return dict.fromkeys(sources, ONE_STOCK)
+
+
 def warehouse_plan(
     options: StockPriceOptions, vtex_warehouses: Sequence[str], channel_warehouses: Sequence[str]
 ) -> dict[str, str]:

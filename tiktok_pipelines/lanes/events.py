@@ -12,7 +12,7 @@ reason, while the others flow on.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +36,15 @@ RETRY_DELAYS_SECONDS = (60, 300)
 @dataclass(frozen=True)
 class EventSource:
     """A source of queued events: its reader, the registry field its routing keys are (a shop id, a
-    VTEX account), its name in log lines and, for a channel, the channel's name."""
+    VTEX account) or, for a channel whose accounts the registry does not hold, `find_client` (the client
+    id of a routing key, looked up in the state DB), its name in log lines and, for a channel, the
+    channel's name."""
 
     reader: EventReader
-    client_field: str
+    client_field: str | None
     name: str
     channel: str | None = None  # the `ChannelName` of a channel's notifications, in the notices they cause
+    find_client: Callable[[StateDB, str], str | None] | None = None
 
 
 class EventSources:
@@ -101,6 +104,7 @@ class EventHandler:
     ):
         self.sources = sources
         self.log = logger
+        self.db = db
         self.registry = ClientRegistry(db)
         self.events = EventLog(db)
         self.orders = OrderStore(db)
@@ -115,8 +119,13 @@ class EventHandler:
         """The client the event belongs to (its source's routing key in the registry), or None."""
         key = (event.source, event.routing_key)
         if key not in self._clients:
-            field = self.sources.source_of(event).client_field
-            self._clients[key] = self.registry.find_by(**{field: event.routing_key})
+            source = self.sources.source_of(event)
+            if source.find_client is not None:
+                client_id = source.find_client(self.db, event.routing_key)
+                self._clients[key] = self.registry.find(client_id) if client_id else None
+            else:
+                assert source.client_field is not None
+                self._clients[key] = self.registry.find_by(**{source.client_field: event.routing_key})
         return self._clients[key]
 
     def handle(self, event: InboundEvent) -> Handled:
@@ -141,7 +150,7 @@ class EventHandler:
                 return Handled("duplicates", client.client_id, route)
             status = "pending"
         if route.target == Lane.ORDERS:
-            self._mark_orders(client, route)
+            self._mark_orders(client, route, self.sources.source_of(event).channel)
         return Handled(status, client.client_id, route)
 
     def _apply_inline(self, client: Client, event: InboundEvent, route: Route) -> str:
@@ -149,7 +158,10 @@ class EventHandler:
         source = self.sources.source_of(event)
         name, channel = source.name, source.channel or event.source
         if route.action == EventAction.PRODUCT_STATUS:
-            known = self.listings.set_status(client.client_id, route.keys[0], str(route.status))
+            if route.status is None:  # the notification names the product, not its status
+                return "handled"
+            listings = ListingMap(self.db, source.channel) if source.channel else self.listings
+            known = listings.set_status(client.client_id, route.keys[0], str(route.status))
             if not known:
                 self.log.info("status of unknown %s product %s for %s", name, route.keys[0], client.client_id)
             return "handled"
@@ -183,14 +195,16 @@ class EventHandler:
             return "ignored"
         return "pending" if route.target else "handled"
 
-    def _mark_orders(self, client: Client, route: Route) -> None:
-        """The orders the event names, for the next orders run to bring up to date."""
+    def _mark_orders(self, client: Client, route: Route, channel: str | None) -> None:
+        """The orders the event names (in the order map of the channel that sent it), for the next orders
+        run to bring up to date."""
         keys = list(route.keys)
         if route.action == EventAction.VTEX_ORDER_STATUS:
             # The hook names the VTEX order; the order map is keyed by the channel's order id.
             found = (self.orders.by_vtex_order_id(client.client_id, k) for k in keys)
             keys = [r.order_id for r in found if r is not None]
-        self.orders.mark_for_sync(client.client_id, keys, route.action)
+        orders = OrderStore(self.db, channel) if channel else self.orders
+        orders.mark_for_sync(client.client_id, keys, route.action)
 
     def _client_id(self, event: InboundEvent) -> str | None:
         try:

@@ -23,6 +23,7 @@ from tiktok_pipelines.receiver.context import ReceiverContext, RouteFactory
 from tiktok_pipelines.receiver.creators import creator_routes
 from tiktok_pipelines.receiver.events import event_routes
 from tiktok_pipelines.receiver.marketplace import marketplace_routes
+from tiktok_pipelines.receiver.mercado_livre_oauth import mercado_livre_oauth_routes
 from tiktok_pipelines.receiver.oauth import oauth_routes
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.db import StateDB, open_state_db
@@ -31,7 +32,7 @@ __all__ = ["ReceiverContext", "RouteFactory", "create_app", "default_features", 
 
 
 def default_features() -> list[RouteFactory]:
-    return [oauth_routes, event_routes, marketplace_routes, creator_routes]
+    return [oauth_routes, mercado_livre_oauth_routes, event_routes, marketplace_routes, creator_routes]
 
 
 def tune_receiver_process() -> None:

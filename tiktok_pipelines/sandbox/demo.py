@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tiktok_pipelines.lanes.tokens import TokenRunReport
-from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog, configure_demo_mercado_livre
 from tiktok_pipelines.sandbox.demo_creator import (
     DEMO_CREATOR_SCOPES,
     add_demo_product_when_watched,
@@ -29,6 +29,8 @@ from tiktok_pipelines.sandbox.supervisor import (
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
     DEMO_CLIENT_ID,
+    DEMO_ML_AFFILIATE,
+    DEMO_ML_SELLER,
     DEMO_SHOP_CODE,
     SandboxConfig,
     SandboxWorld,
@@ -62,6 +64,34 @@ def setup_demo_client(config: SandboxConfig) -> str:
     # required attribute values and certificates set, so the catalog publishes from the first run.
     configure_demo_catalog(registry.db, client_id, world.urls()["feeds"])
     return client_id
+
+
+def connect_demo_mercado_livre(config: SandboxConfig) -> str:
+    """Links the demo client to the demo seller DEMOSTORE as a real seller would (Mercado Livre's consent,
+    then the receiver's callback, which stores the grant), sets its Mercado Livre catalog mapping, and
+    starts the seller's buyers (a purchase every 30 s once its items have stock). Returns the seller id."""
+    from tiktok_pipelines.defs.resources.mercado_livre import standalone_mercado_livre
+
+    world = SandboxWorld(config)
+    settings = Settings.load({**os.environ, **world.environment()})
+    url = world.urls()["mercado_livre"]
+    httpx.post(f"{url}/_sandbox/sellers/{DEMO_ML_SELLER}/consent", timeout=5.0).raise_for_status()
+    resource = standalone_mercado_livre(settings)
+    answer = httpx.get(resource.authorization_link(DEMO_CLIENT_ID), follow_redirects=True, timeout=10.0)
+    if answer.status_code != 200:
+        raise RuntimeError(f"the Mercado Livre consent ended with {answer.status_code}: {answer.text[:200]}")
+    configure_demo_mercado_livre(resource.state.db, DEMO_CLIENT_ID)
+    # The store's VTEX affiliate for Mercado Livre, which the client's option `vtex_affiliates` names.
+    httpx.put(
+        f"{world.urls()['vtex']}/_sandbox/vtex/accounts/{DEMO_ACCOUNT}/affiliates/{DEMO_ML_AFFILIATE}",
+        json={"name": "Mercado Livre", "salesChannel": "1"},
+        timeout=5.0,
+    ).raise_for_status()
+    httpx.post(
+        f"{url}/_sandbox/autopilot", json={"nickname": DEMO_ML_SELLER, "interval_seconds": 30}, timeout=5.0
+    ).raise_for_status()
+    grant = resource.tokens.get(DEMO_CLIENT_ID)
+    return grant.open_id if grant and grant.open_id else ""
 
 
 def connect_demo_notifications(config: SandboxConfig) -> None:
@@ -309,6 +339,11 @@ def run_demo(
             print(
                 f"warning: the demo client's TikTok authorization failed: {report.codes_failed}", flush=True
             )
+        # The same client sells on Mercado Livre: the demo seller connected, its buyers started.
+        try:
+            print(f"demo Mercado Livre seller: {connect_demo_mercado_livre(config)}", flush=True)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            print(f"warning: the demo Mercado Livre seller could not connect: {exc}", flush=True)
         # A creator account beside the shop, connected through Login Kit's consent and the callback.
         try:
             print(f"demo creator: {connect_demo_creator(config)}", flush=True)

@@ -8,7 +8,11 @@ docs/catalog.md); `demo setup` does it for the demo so listings appear without m
 
 from __future__ import annotations
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.sandbox.catalog import CATEGORIES
+from tiktok_pipelines.sandbox.mercado_livre.categories import (
+    LEAF_BY_CATALOG_CATEGORY as ML_LEAF_BY_CATALOG_CATEGORY,
+)
 from tiktok_pipelines.sandbox.tiktok_shop import SEED_CATEGORY_BY_VTEX_CATEGORY
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, CategoryStore
 from tiktok_pipelines.stores.db import StateDB
@@ -59,3 +63,22 @@ def configure_demo_catalog(db: StateDB, client_id: str, image_base_url: str) -> 
     }
     registry.update(client_id, options={**client.options, "certifications": certificates})
     return {"category_mappings": len(demo_category_mappings()), "attribute_rules": n_rules}
+
+
+# Mercado Livre: what the sandbox feed does not carry of its leaves' required attributes, for every leaf.
+DEMO_ML_ATTRIBUTE_VALUES = {"GENDER": "value:Sem gênero", "MODEL": "value:Linha Demo"}
+
+
+def configure_demo_mercado_livre(db: StateDB, client_id: str) -> dict[str, int]:
+    """Accepts the demo mapping of the sandbox store's categories to the Mercado Livre emulator's leaves
+    and sets the required attributes the feed lacks. Idempotent."""
+    categories = CategoryStore(db, ChannelName.MERCADO_LIVRE.value)
+    mappings = {" > ".join(path): ML_LEAF_BY_CATALOG_CATEGORY[cid].id for cid, path, _, _, _ in CATEGORIES}
+    for product_type, leaf in mappings.items():
+        categories.set_mapping(
+            client_id, "product_type", product_type, leaf, origin="demo", label=product_type
+        )
+    rules = AttributeRuleStore(db, ChannelName.MERCADO_LIVRE.value)
+    for attribute, source in DEMO_ML_ATTRIBUTE_VALUES.items():
+        rules.set(client_id, attribute, source)
+    return {"category_mappings": len(mappings), "attribute_rules": len(DEMO_ML_ATTRIBUTE_VALUES)}

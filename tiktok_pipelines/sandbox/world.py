@@ -12,6 +12,8 @@ from typing import Any
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.llm import SANDBOX_LLM_KEY, SANDBOX_LLM_MODEL, LlmEmulator, create_llm_app
+from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_APP_ID as ML_SANDBOX_APP_ID
+from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_CLIENT_SECRET as ML_SANDBOX_CLIENT_SECRET
 from tiktok_pipelines.sandbox.mercado_livre import AppConfig as MercadoLivreAppConfig
 from tiktok_pipelines.sandbox.mercado_livre import MercadoLivreEmulator, create_mercado_livre_app
 from tiktok_pipelines.sandbox.server import Served, free_port
@@ -54,6 +56,8 @@ CREATOR_APP_TYPE = "desktop"
 DEMO_ML_SELLER = "DEMOSTORE"
 ML_OAUTH_CALLBACK_PATH = "/oauth/mercado-livre/callback"
 ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
+# The demo store's VTEX affiliate for Mercado Livre (TikTok Shop's is TTS), made when the seller connects.
+DEMO_ML_AFFILIATE = "MLB"
 
 
 @dataclass
@@ -201,6 +205,12 @@ class SandboxWorld:
             "TIKTOK_PIPELINES_LLM_API_KEY": SANDBOX_LLM_KEY,
             "TIKTOK_PIPELINES_LLM_BASE_URL": self.urls()["llm"] + "/v1",
             "TIKTOK_PIPELINES_LLM_MODEL": SANDBOX_LLM_MODEL,
+            # Mercado Livre: the sandbox application, its authorization page and API on the emulator.
+            "MERCADO_LIVRE_APP_ID": ML_SANDBOX_APP_ID,
+            "MERCADO_LIVRE_CLIENT_SECRET": ML_SANDBOX_CLIENT_SECRET,
+            "MERCADO_LIVRE_REDIRECT_URI": self.urls()["receiver"] + ML_OAUTH_CALLBACK_PATH,
+            "MERCADO_LIVRE_API_BASE_URL": self.urls()["mercado_livre"],
+            "MERCADO_LIVRE_AUTHORIZE_URL": self.urls()["mercado_livre"] + "/authorization",
         }
 
     def demo_destinations(self) -> dict[str, str]:
@@ -224,4 +234,5 @@ class SandboxWorld:
             "vtex_trade_policy": "1",
             "vtex_affiliate_id": "TTS",
             "tiktok_shop_code": DEMO_SHOP_CODE,
+            "options": {"vtex_affiliates": {"mercado_livre": DEMO_ML_AFFILIATE}},
         }

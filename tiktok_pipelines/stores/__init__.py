@@ -9,6 +9,7 @@ from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     fulfilment,
     listings,
     mercado_livre_auth,
+    mercado_livre_sellers,
     notification_destinations,
     notifications,
     orders,

@@ -1001,8 +1001,8 @@ class VtexClient(HttpApiClient):
     def _marketplace_params(self, sales_channel: str | None) -> dict[str, str]:
         if not self.account.affiliate_id:
             raise ValueError(
-                f"VTEX account {self.account.account!r} has no affiliate id: set the client's "
-                "vtex_affiliate_id to the affiliate configured for TikTok Shop"
+                f"VTEX account {self.account.account!r} has no affiliate id for this channel: set the "
+                "client's vtex_affiliate_id (TikTok Shop) or its option vtex_affiliates (other channels)"
             )
         return {
             "sc": str(sales_channel or self.account.trade_policy),

@@ -23,6 +23,39 @@ def test_polls_each_active_authorized_client_with_a_partition(registry, resource
         requests = list(order_polling_schedule(ctx))
     assert [r.partition_key for r in requests] == ["ready"]
     (request,) = requests
-    assert request.run_config == {"ops": {"tiktok_shop__orders": {"config": {"poll": True}}}}
+    assert request.run_config == {
+        "ops": {
+            "tiktok_shop__orders": {"config": {"poll": True}},
+            "mercado_livre__orders": {"config": {"poll": True}},
+        }
+    }
     assert request.tags[CLIENT_WRITES_TAG] == "ready/orders"
     assert request.run_key == "orders-poll:ready:20261122T1020"
+
+
+def test_a_client_selling_only_on_mercado_livre_is_polled_too(registry, resources, instance, state_db):
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import SecretStr
+
+    from tiktok_pipelines.core.models.auth import Grant
+    from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
+
+    registry.add(build_client(**{**FIELDS, "client_id": "ml-only"}))
+    registry.add(build_client(**{**FIELDS, "client_id": "nowhere"}))
+    instance.add_dynamic_partitions(CLIENTS_PARTITION, ["ml-only", "nowhere"])
+    now = datetime.now(UTC)
+    grant = Grant(
+        access_token=SecretStr("APP_USR-1"),
+        access_token_expires_at=now + timedelta(hours=6),
+        refresh_token=SecretStr("TG-1"),
+        refresh_token_expires_at=now + timedelta(days=180),
+        open_id="12345",
+    )
+    MercadoLivreTokens(state_db).save("ml-only", grant)
+    when = dt.datetime(2026, 11, 22, 10, 20, tzinfo=dt.UTC)
+    with dg.build_schedule_context(
+        instance=instance, resources=resources, scheduled_execution_time=when
+    ) as ctx:
+        requests = list(order_polling_schedule(ctx))
+    assert [r.partition_key for r in requests] == ["ml-only"]

@@ -58,6 +58,7 @@ class Capabilities:
     products_per_delete_call: int
     images: ImageRules  # what its image upload takes, and how many main images a product shows
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
+    shipping_labels: bool = False  # the seller prints the channel's labels (`FulfilmentApi.shipping_label`)
 
     @property
     def api_name(self) -> str:

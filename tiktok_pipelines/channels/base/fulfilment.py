@@ -59,3 +59,9 @@ class FulfilmentApi(ABC):
     @abstractmethod
     def invoice_verdict(self, payload: Mapping[str, Any]) -> InvoiceVerdict:
         """The verdict an invoice notification of this channel carries."""
+
+    def shipping_label(self, package_id: str, kind: str = "pdf") -> tuple[bytes, str]:
+        """The printable label of a package waiting to ship (`kind`: pdf, or the channel's printer
+        format) and its media type, for a channel whose `Capabilities.shipping_labels` says it gives
+        them; `PackageAlreadyShippedError` once the package is past printing."""
+        raise ChannelRefusedError("this channel gives no shipping labels")

@@ -21,7 +21,7 @@ from tiktok_pipelines.channels.tiktok_shop.attributes import SkuFacts, Source, r
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingOptions
 from tiktok_pipelines.core.models.products import VARIANT_DIMENSIONS, Product, Variant
-from tiktok_pipelines.core.text import description_html, fold, plain_length, truncate_words
+from tiktok_pipelines.core.text import description_html, fold, plain_length
 
 MAX_MAIN_IMAGES = 9  # reference §3: main_images ≤ 9
 MAX_SKUS = 100
@@ -238,20 +238,8 @@ def build_draft(
 ) -> TikTokListingDraft:
     """The TikTok product for a feed item group, checked against the leaf's rules."""
     skus = product.variants
-    problems: list[tuple[str, str]] = []
-    warnings: list[tuple[str, str]] = []
-
-    title = product.title
-    if len(title) > TITLE_MAX:
-        title = truncate_words(title, TITLE_MAX)
-        warnings.append(("validation", f"title cut to {TITLE_MAX} characters"))
-    if not title:
-        problems.append(("validation", "the product has no title"))
-
-    raw_description = next((s.feed.get("description") for s in skus if s.feed.get("description")), None)
-    if not raw_description:
-        raw_description = next((s.vtex.description for s in skus if s.vtex and s.vtex.description), None)
-    description = description_html(raw_description)
+    title, problems, warnings = product.listing_title(TITLE_MAX)
+    description = description_html(product.description)
     if not description:
         problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
     elif plain_length(description) > DESCRIPTION_MAX:

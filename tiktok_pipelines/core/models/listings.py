@@ -22,6 +22,9 @@ class ListingOptions:
     sku_images: bool = True
     default_package: Mapping[str, Any] = field(default_factory=dict)
     certifications: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    listing_types: Mapping[str, str] = field(
+        default_factory=dict
+    )  # channel → its listing type, where it has several
 
 
 class ListingDraft(ABC):

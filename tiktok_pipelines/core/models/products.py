@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tiktok_pipelines.core.enrichment import VtexSkuData
-from tiktok_pipelines.core.text import fold
+from tiktok_pipelines.core.text import fold, truncate_words
 
 # What tells variants apart, in the order it is looked at, with the names a VTEX specification (or a
 # channel's sales attribute) gives it, folded.
@@ -75,6 +75,26 @@ class Product:
     @property
     def title(self) -> str:
         return product_title(self.variants)
+
+    @property
+    def description(self) -> str | None:
+        """The feed's description of the first variant that has one, else VTEX's."""
+        for variant in self.variants:
+            if variant.feed.get("description"):
+                return str(variant.feed["description"])
+        return next((v.vtex.description for v in self.variants if v.vtex and v.vtex.description), None)
+
+    def listing_title(self, limit: int) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+        """The title a channel taking at most `limit` characters shows (cut at a word), with the problem
+        (none) or warning (cut) of a draft."""
+        title = self.title
+        problems, warnings = [], []
+        if len(title) > limit:
+            title = truncate_words(title, limit)
+            warnings.append(("validation", f"title cut to {limit} characters"))
+        if not title:
+            problems.append(("validation", "the product has no title"))
+        return title, problems, warnings
 
 
 def product_title(variants: Sequence[Variant]) -> str:

@@ -10,10 +10,11 @@ Each asset makes one call into the catalog lane (`lanes.catalog`) and reports wh
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.catalog.checks import FEED_DIFF_CHECKS, guard_check
 from tiktok_pipelines.defs.catalog.feed import feed_products
 from tiktok_pipelines.defs.catalog.lane import (
+    ChannelResource,
     catalog_asset,
     lane_failures,
     preview,
@@ -21,8 +22,10 @@ from tiktok_pipelines.defs.catalog.lane import (
     stores_of,
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
-from tiktok_pipelines.defs.channels import tiktok_shop_asset
+from tiktok_pipelines.defs.channels import on_the_channel_shop, tiktok_shop_asset
+from tiktok_pipelines.defs.keys import channel_key
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -142,9 +145,15 @@ def tiktok_brands(
     """The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
     name ignoring case and accents, created when missing, and found again when creation answers "This
     brand name already exists.". Kept in the state DB's brand map, so each brand costs calls once."""
+    return _brands(context, state, lake, tiktok_shop)
+
+
+def _brands(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, shop: ChannelResource
+) -> dg.MaterializeResult:
     client_id = state.registry.get(context.partition_key).client_id
     with lane_failures():
-        run = map_brands(client_id, stores_of(state), lake, session_opener(tiktok_shop, context))
+        run = map_brands(client_id, stores_of(state, shop), lake, session_opener(shop, context))
     report = run.report
     for failure in report.failed:
         context.log.warning("brand %r: %s", failure.name, failure.error)
@@ -197,18 +206,30 @@ def tiktok_categories(
     values get a suggestion (TikTok's recommendation, else a text match) flagged for review: suggestions
     are not published until accepted with `tiktok-pipelines categories accept`. The rules and required
     attributes of every leaf in use are fetched and cached."""
+    return _categories(context, config, state, lake, tiktok_shop)
+
+
+def _categories(
+    context: dg.AssetExecutionContext,
+    config: CategoriesConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shop: ChannelResource,
+) -> dg.MaterializeResult:
     client = state.registry.get(context.partition_key)
     with lane_failures():
         run = map_categories(
-            client, stores_of(state), lake, session_opener(tiktok_shop, context), refresh=config.refresh
+            client, stores_of(state, shop), lake, session_opener(shop, context), refresh=config.refresh
         )
     for leaf, error in run.rule_errors.items():
         context.log.warning("rules of category %s: %s", leaf, error)
     if run.pending:
         context.log.warning(
-            "%d category suggestions await review: `tiktok-pipelines categories list %s --status suggested`",
+            "%d category suggestions await review: `tiktok-pipelines categories list %s --status suggested`"
+            " (%s)",
             run.pending,
             client.client_id,
+            shop.capabilities().display_name,
         )
     return dg.MaterializeResult(
         metadata={
@@ -220,7 +241,7 @@ def tiktok_categories(
             "leaves_in_use": len(run.leaves),
             "leaf_rules_fetched": run.rules_fetched,
             "leaf_rules_failed": len(run.rule_errors),
-            "suggested_by_tiktok": run.suggestions.recommended,
+            f"suggested_by_{shop.capabilities().api_name}": run.suggestions.recommended,
             "suggested_by_text": run.suggestions.text_matched,
             "unmatched": run.suggestions.unmatched,
             "suggestions_pending_review": run.pending,
@@ -270,13 +291,25 @@ def tiktok_listings(
     per content. Per-product failures are recorded in the listing map and retried next run; a product
     failing the same way `pause_after_failures` (3) times is paused until it changes. Modes: live, check
     (TikTok's listing check only), sandbox (the client's sandbox shop)."""
+    return _listings(context, config, state, lake, tiktok_shop, vtex, feed_downloader)
+
+
+def _listings(
+    context: dg.AssetExecutionContext,
+    config: ListingsConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shop: ChannelResource,
+    vtex: Vtex,
+    feed_downloader: FeedDownloader,
+) -> dg.MaterializeResult:
     client = state.registry.get(context.partition_key)
     with lane_failures():
         publication = publish_listings(
             client,
-            stores_of(state),
+            stores_of(state, shop),
             lake,
-            session_opener(tiktok_shop, context),
+            session_opener(shop, context),
             lambda: vtex.client_for(client),
             ImageDownloads(feed_downloader.timeout_seconds, feed_downloader.user_agent),
             PublishOptions(config.mode, config.max_products, config.retry_paused),
@@ -287,4 +320,65 @@ def tiktok_listings(
     return dg.MaterializeResult(metadata=listings_metadata(publication))
 
 
-CATALOG_ASSETS = [feed_diff, vtex_catalog, tiktok_brands, tiktok_categories, tiktok_listings]
+# ---------------------------------------------------------------- Mercado Livre
+@catalog_asset(
+    key=channel_key(ChannelName.MERCADO_LIVRE, "brands"), deps=[vtex_catalog], kinds={"mercadolivre"}
+)
+@on_the_channel_shop("mercado_livre")
+def mercado_livre_brands(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, mercado_livre: MercadoLivre
+) -> dg.MaterializeResult:
+    """The brand of every brand in the feed (or in VTEX) as Mercado Livre takes it: the `BRAND`
+    attribute's value, its name with spaces tidied (Mercado Livre has no brand registry to look up)."""
+    return _brands(context, state, lake, mercado_livre)
+
+
+@catalog_asset(
+    key=channel_key(ChannelName.MERCADO_LIVRE, "categories"), deps=[vtex_catalog], kinds={"mercadolivre"}
+)
+@on_the_channel_shop("mercado_livre")
+def mercado_livre_categories(
+    context: dg.AssetExecutionContext,
+    config: CategoriesConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    mercado_livre: MercadoLivre,
+) -> dg.MaterializeResult:
+    """Mercado Livre's category tree of the site (cached a week) and the client's mapping to its leaves,
+    with the same review flow as TikTok's: unmapped values get Mercado Livre's prediction
+    (`domain_discovery`), else a text match, to accept; each leaf's attributes (those `required`) cached."""
+    return _categories(context, config, state, lake, mercado_livre)
+
+
+@catalog_asset(
+    key=channel_key(ChannelName.MERCADO_LIVRE, "listings"),
+    deps=[feed_diff, mercado_livre_brands, mercado_livre_categories],
+    kinds={"mercadolivre"},
+)
+@on_the_channel_shop("mercado_livre")
+def mercado_livre_listings(
+    context: dg.AssetExecutionContext,
+    config: ListingsConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    mercado_livre: MercadoLivre,
+    vtex: Vtex,
+    feed_downloader: FeedDownloader,
+) -> dg.MaterializeResult:
+    """The client's products on Mercado Livre: items created (variations by `attribute_combinations`,
+    `SELLER_SKU`, pictures by URL, description, the client's listing type), edited with only what changed
+    (every variation kept by its id), and closed, never deleted, when their product leaves the feed; mode
+    check asks `/items/validate` and changes nothing. The same lane, map and failure rules as TikTok's."""
+    return _listings(context, config, state, lake, mercado_livre, vtex, feed_downloader)
+
+
+CATALOG_ASSETS = [
+    feed_diff,
+    vtex_catalog,
+    tiktok_brands,
+    tiktok_categories,
+    tiktok_listings,
+    mercado_livre_brands,
+    mercado_livre_categories,
+    mercado_livre_listings,
+]

@@ -13,6 +13,7 @@ from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
@@ -23,17 +24,24 @@ from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
 catalog_asset = functools.partial(lane_asset, Lane.CATALOG)
 
 
-def stores_of(state: StateStore) -> CatalogStores:
-    return CatalogStores(state.db)
+# A channel's Dagster resource (`defs/resources/<channel>.py`).
+ChannelResource = TikTokShop | MercadoLivre
 
 
-def session_opener(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
+def stores_of(state: StateStore, shop: ChannelResource | None = None) -> CatalogStores:
+    """The catalog lane's stores, on the channel of `shop` (TikTok Shop's when none)."""
+    if shop is None:
+        return CatalogStores(state.db)
+    return CatalogStores(state.db, shop.capabilities().name.value)
+
+
+def session_opener(shop: ChannelResource, context: dg.AssetExecutionContext) -> SessionOpener:
     """Opens a session on a client's shop; a client that must authorize first fails the run."""
 
     @contextmanager
     def open_session(client_id: str) -> Iterator[ChannelSession]:
         try:
-            with tiktok_shop.session(client_id, logger=context.log) as session:
+            with shop.session(client_id, logger=context.log) as session:
                 yield session
         except TikTokNotAuthorizedError as exc:
             raise dg.Failure(description=str(exc)) from None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from tiktok_pipelines.channels.mercado_livre.notifications import MercadoLivreNotifications
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.automation import sensor
@@ -26,6 +27,7 @@ from tiktok_pipelines.lanes.events import (
 )
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, WAITING, client_write_tags, lane_has_run
 from tiktok_pipelines.stores.events import EventDeadLetter
+from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
 from tiktok_pipelines.vtex.notifications import VtexNotifications
 
 BATCH = 100
@@ -40,6 +42,13 @@ EVENT_SOURCES = EventSources(
         client_field="tiktok_shop_id",
         name="TikTok",
         channel=ChannelName.TIKTOK_SHOP.value,
+    ),
+    EventSource(
+        MercadoLivreNotifications(),
+        client_field=None,
+        name="Mercado Livre",
+        channel=ChannelName.MERCADO_LIVRE.value,
+        find_client=client_of_seller,
     ),
     EventSource(VtexNotifications(), client_field="vtex_account", name="VTEX"),
 )

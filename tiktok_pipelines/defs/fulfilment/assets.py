@@ -13,13 +13,14 @@ from collections import Counter
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
-from tiktok_pipelines.defs.channels import tiktok_shop_asset
+from tiktok_pipelines.core.names import ChannelName, Lane
+from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
 from tiktok_pipelines.defs.keys import tiktok_shop_key
-from tiktok_pipelines.defs.orders.assets import vtex_orders
+from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, vtex_orders
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -31,6 +32,7 @@ from tiktok_pipelines.lanes.fulfilment import (
     send_invoices,
     ship_packages,
 )
+from tiktok_pipelines.lanes.fulfilment.labels import store_labels
 from tiktok_pipelines.lanes.orders import ClientSetupError
 from tiktok_pipelines.stores.fulfilment import (
     INVALID,
@@ -41,6 +43,7 @@ from tiktok_pipelines.stores.fulfilment import (
     UPLOADING,
     FulfilmentStore,
 )
+from tiktok_pipelines.stores.orders import OrderStore
 
 
 class InvoicesConfig(dg.Config):
@@ -205,4 +208,38 @@ def shipments(
             **report.api_calls,
         },
         check_results=[dead_letter_check(FulfilmentStore(state.db), client_id, "shipment")],
+    )
+
+
+@channel_asset(
+    Lane.FULFILMENT,
+    ChannelName.MERCADO_LIVRE,
+    "shipping_labels",
+    deps=[mercado_livre_orders],
+    kinds={"mercadolivre"},
+)
+def mercado_livre_shipping_labels(
+    context: dg.AssetExecutionContext, state: StateStore, mercado_livre: MercadoLivre, objects: ObjectStore
+) -> dg.MaterializeResult:
+    """The Mercado Envios 2 label (PDF) of every package of the client's Mercado Livre orders that waits
+    to ship, fetched once and kept in the object store (`labels/mercado_livre/<client>/<shipment>.pdf`)
+    for the warehouse; a cart's orders share one shipment and so one label. Mercado Livre's carrier
+    collects the parcel: its status and tracking are read from the shipment."""
+    client_id = context.partition_key
+    store = OrderStore(state.db, ChannelName.MERCADO_LIVRE.value)
+    with mercado_livre.session(client_id, logger=context.log) as session:
+        report = store_labels(client_id, session, store, objects)
+        calls = session.call_counts()
+    for package_id, reason in report.failed.items():
+        context.log.warning("label of shipment %s: %s", package_id, reason)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": len(report.stored),
+            "labels_stored": len(report.stored),
+            "labels_kept_before": report.already,
+            "not_waiting_to_ship": report.not_waiting,
+            "failed": len(report.failed),
+            "stored": md(markdown_table([{"key": k} for k in report.stored[:20]], ["key"])),
+            **calls,
+        }
     )

@@ -9,12 +9,13 @@ asked for without doing anything twice. The work is the orders lane's (`lanes/or
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import tiktok_shop_asset
+from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -40,24 +41,19 @@ class OrdersConfig(dg.Config):
     max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
 
 
-@tiktok_shop_asset(Lane.ORDERS, "orders", kinds={"tiktok", "parquet"})
-def tiktok_orders(
+def _fetch(
     context: dg.AssetExecutionContext,
     config: OrdersConfig,
     state: StateStore,
-    tiktok_shop: TikTokShop,
+    shop: TikTokShop | MercadoLivre,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
-    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
-    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
-    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
-    version of each order (no personal data)."""
+    """One channel's order details, through the orders lane, into its order map."""
     client_id = context.partition_key
     options = FetchOptions(config.poll, config.overlap_minutes, config.first_poll_hours, config.max_orders)
-    with tiktok_shop.session(client_id, logger=context.log) as session:
-        report = fetch_orders(
-            client_id, session, OrderStore(state.db), EventLog(state.db), lake, options, context.log
-        )
+    store = OrderStore(state.db, shop.capabilities().name.value)
+    with shop.session(client_id, logger=context.log) as session:
+        report = fetch_orders(client_id, session, store, EventLog(state.db), lake, options, context.log)
     preview = [
         {"order_id": o.order_id, "status": o.status, "lines": len(o.lines), "total": o.amounts.total}
         for o in report.fetched.values()
@@ -76,9 +72,40 @@ def tiktok_orders(
     )
 
 
+@tiktok_shop_asset(Lane.ORDERS, "orders", kinds={"tiktok", "parquet"})
+def tiktok_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    tiktok_shop: TikTokShop,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
+    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
+    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
+    version of each order (no personal data)."""
+    return _fetch(context, config, state, tiktok_shop, lake)
+
+
+@channel_asset(Lane.ORDERS, ChannelName.MERCADO_LIVRE, "orders", kinds={"mercadolivre", "parquet"})
+def mercado_livre_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    mercado_livre: MercadoLivre,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from Mercado Livre for every order an `orders_v2` notification named (its several
+    notifications of one sale flag one order) and, in polling runs, every order changed since the last
+    poll (the order search by last update); each read with its shipment's address, kept encrypted in
+    the order map, and a new version in the `orders` and `order_lines` lake tables (`channel`
+    mercado_livre). A cart's orders stay one VTEX order each, sharing their shipment."""
+    return _fetch(context, config, state, mercado_livre, lake)
+
+
 @lane_asset(
     Lane.ORDERS,
-    deps=[tiktok_orders],
+    deps=[tiktok_orders, mercado_livre_orders],
     kinds={"vtex"},
     check_specs=[
         client_check(
@@ -95,9 +122,11 @@ def vtex_orders(
     state: StateStore,
     vtex: Vtex,
     tiktok_shop: TikTokShop,
+    mercado_livre: MercadoLivre,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
-    """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
+    """VTEX orders for the client's orders of every channel (TikTok Shop, Mercado Livre, each under its
+    own VTEX affiliate), through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
     seller SKUs turned into VTEX SKU ids by the client's `vtex_sku_id_source` (the run claims each order
     in the order map, exclusively and for a lease, before touching it; the placement is recorded before
@@ -107,22 +136,38 @@ def vtex_orders(
     are left for a person, and the check `failed_orders_empty` fails while any waits."""
     client_id = context.partition_key
     client = state.registry.get(client_id)
-    store = OrderStore(state.db)
     try:
         run = OrderRun.for_client(context.run_id, client, lake)
     except ClientSetupError as exc:
         raise dg.Failure(description=str(exc)) from None
-    channel = ChannelLink(
-        tiktok_shop.capabilities(),
-        tiktok_shop.order_reader(),
-        lambda: tiktok_shop.session(client_id, logger=context.log),
-    )
-    with vtex.client_for(client) as api:
-        report = VtexOrderSync(client, channel, api, store, EventLog(state.db), run, context.log).run(lake)
+    metadata: dict = {"dagster/row_count": 0}
+    checks = []
+    for shop in (tiktok_shop, mercado_livre):
+        name = shop.capabilities().name.value
+        store = OrderStore(state.db, name)
+        if shop.shop_missing(client_id) is not None and not store.all(client_id):
+            continue
+        channel = ChannelLink(
+            shop.capabilities(),
+            shop.order_reader(),
+            lambda shop=shop: shop.session(client_id, logger=context.log),
+        )
+        with vtex.client_for(client, name) as api:
+            report = VtexOrderSync(client, channel, api, store, EventLog(state.db), run, context.log).run(
+                lake
+            )
+        metadata["dagster/row_count"] += len(report.changed)
+        metadata.update(_sync_metadata(report, context, prefix="" if name == "tiktok_shop" else f"{name}_"))
+        checks.append(failed_orders_check(store, client_id))
+    if not checks:
+        checks.append(failed_orders_check(OrderStore(state.db), client_id))
+    return dg.MaterializeResult(metadata=metadata, check_results=[_combined(checks)])
+
+
+def _sync_metadata(report, context: dg.AssetExecutionContext, prefix: str) -> dict:
     for alert in report.alerts:
         context.log.warning("order %s: %s", alert["order_id"], alert["alert"])
     metadata = {
-        "dagster/row_count": len(report.changed),
         **{f"orders_{k}": v for k, v in sorted(report.outcomes.items())},
         "orders_claimed_by_another_run": report.claimed_elsewhere,
         "api_calls": report.api_calls,
@@ -136,4 +181,10 @@ def vtex_orders(
         context.log.warning(
             "%d orders could not be synced, see the `failures` metadata", len(report.failures)
         )
-    return dg.MaterializeResult(metadata=metadata, check_results=[failed_orders_check(store, client_id)])
+    return {f"{prefix}{k}": v for k, v in metadata.items()}
+
+
+def _combined(checks: list[dg.AssetCheckResult]) -> dg.AssetCheckResult:
+    """One result of the failed-orders check over every channel: failed when any channel's failed."""
+    failing = [c for c in checks if not c.passed]
+    return (failing or checks)[0]

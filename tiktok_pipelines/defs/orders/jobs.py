@@ -1,13 +1,13 @@
 """The order polling safety net."""
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
 
 orders_job = lane_job(
     Lane.ORDERS,
     "orders_job",
-    description="Order details from TikTok, then VTEX orders placed, authorized or cancelled.",
+    description="Order details from each channel, then VTEX orders placed, authorized or cancelled.",
 )
 
 
@@ -16,9 +16,14 @@ order_polling_schedule = client_schedule(
     orders_job,
     "*/10 * * * *",
     """Every 10 minutes, per authorized active client, an orders run that also searches TikTok for
-    orders (and returns) changed since the last poll, with an overlapping window: an order whose
+    orders (and returns) changed since the last poll on each channel, with an overlapping window: an order whose
     webhooks never came is placed in VTEX all the same.""",
     "orders-poll",
     lane=Lane.ORDERS,
-    run_config={"ops": {tiktok_shop_key("orders").to_python_identifier(): {"config": {"poll": True}}}},
+    run_config={
+        "ops": {
+            key.to_python_identifier(): {"config": {"poll": True}}
+            for key in (tiktok_shop_key("orders"), channel_key(ChannelName.MERCADO_LIVRE, "orders"))
+        }
+    },
 )

@@ -11,6 +11,7 @@ from tiktok_pipelines.defs.resources.analytics import AnalyticsDatabase
 from tiktok_pipelines.defs.resources.content import ContentRecommender
 from tiktok_pipelines.defs.resources.creators import TikTokCreators
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
@@ -49,6 +50,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         "state": state,
         ChannelName.TIKTOK_SHOP.value: TikTokShop.from_settings(settings, state),
+        ChannelName.MERCADO_LIVRE.value: MercadoLivre.from_settings(settings, state),
         "objects": objects,
         "lake": ParquetLake(objects=lake_store),
         "feed_downloader": FeedDownloader(

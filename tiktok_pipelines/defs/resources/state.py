@@ -52,3 +52,13 @@ class StateStore(dg.ConfigurableResource):
             environment=settings.environment,
             data_dir=str(settings.data_dir),
         )
+
+    @classmethod
+    def standalone(cls, settings: Settings) -> StateStore:
+        """For code that runs outside Dagster (CLI, demo, tests): secrets as values, not EnvVars."""
+        return cls(
+            database_url=settings.database_url,
+            secret_key=settings.get("TIKTOK_PIPELINES_SECRET_KEY"),
+            environment=settings.environment,
+            data_dir=str(settings.data_dir),
+        )

@@ -232,10 +232,5 @@ class TikTokShop(dg.ConfigurableResource):
 
 def standalone_tiktok_shop(settings: Settings) -> TikTokShop:
     """The resource for code that runs outside Dagster (CLI, demo, tests): secrets as values, not EnvVars."""
-    state = StateStore(
-        database_url=settings.database_url,
-        secret_key=settings.get("TIKTOK_PIPELINES_SECRET_KEY"),
-        environment=settings.environment,
-        data_dir=str(settings.data_dir),
-    )
+    state = StateStore.standalone(settings)
     return TikTokShop.from_settings(settings, state, env_vars=False)

@@ -8,6 +8,7 @@ from pydantic import Field
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.settings import ConfigError, Settings
+from tiktok_pipelines.stores.db import DEFAULT_CHANNEL
 from tiktok_pipelines.stores.registry import Client
 from tiktok_pipelines.vtex.client import (
     DEFAULT_BASE_URL,
@@ -77,15 +78,22 @@ class Vtex(dg.ConfigurableResource):
             marketplace_services_endpoint=self.services_endpoint(client_id),
         )
 
-    def client_for(self, client: Client) -> VtexClient:
-        """A client of `client`'s VTEX store (account, credentials, trade policy, affiliate, warehouses)."""
+    def client_for(self, client: Client, channel: str = DEFAULT_CHANNEL) -> VtexClient:
+        """A client of `client`'s VTEX store (account, credentials, trade policy, warehouses) with the
+        affiliate its orders from `channel` are placed under: TikTok Shop's `vtex_affiliate_id`, another
+        channel's from the option `vtex_affiliates` (none when unset: such orders wait for one)."""
+        affiliate = (
+            client.vtex_affiliate_id
+            if str(channel) == DEFAULT_CHANNEL
+            else (client.option("vtex_affiliates") or {}).get(str(channel))
+        )
         account = VtexAccount(
             account=client.vtex_account,
             environment=client.vtex_environment,
             app_key=client.vtex_app_key,
             app_token=client.vtex_app_token,
             trade_policy=client.vtex_trade_policy,
-            affiliate_id=client.vtex_affiliate_id,
+            affiliate_id=affiliate,
             warehouse_ids=tuple(client.vtex_warehouse_ids),
         )
         return VtexClient(account, self.options(client.client_id))

@@ -21,11 +21,13 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.channels.mercado_livre.channel import capabilities as mercado_livre_capabilities
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import tiktok_shop_asset
+from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check, client_check_result
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
+from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -70,13 +72,24 @@ class StockPriceConfig(dg.Config):
 # ---------------------------------------------------------------- shared steps
 
 
+# The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), and
+# those of them that keep one quantity per SKU rather than per warehouse.
+ALSO_READ_FOR = {ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities()}
+ONE_STOCK = tuple(name for name, caps in ALSO_READ_FOR.items() if not caps.warehouses)
+
+
 @contextmanager
 def _lane(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake
+    context: dg.AssetExecutionContext,
+    state: StateStore,
+    lake: ParquetLake,
+    channel: str = ChannelName.TIKTOK_SHOP.value,
+    also: Sequence[str] = (),
 ) -> Iterator[StockPriceLane]:
-    """The lane service for the run's client; what stops it fails the run with the reason."""
+    """The lane service for the run's client on `channel` (its VTEX reads also for `also`); what stops
+    it fails the run with the reason."""
     try:
-        yield StockPriceLane(context.partition_key, state.db, lake)
+        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ONE_STOCK)
     except (StockPriceRunError, TikTokNotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
     except SystemicError as exc:
@@ -90,9 +103,9 @@ def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPr
     return StockPriceRun(run_id=context.run_id, **config.model_dump())
 
 
-def _shop(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
-    """Opens the client's TikTok Shop session when the lane needs it."""
-    return lambda client_id: tiktok_shop.session(client_id, logger=context.log)
+def _shop(shop: TikTokShop | MercadoLivre, context: dg.AssetExecutionContext) -> SessionOpener:
+    """Opens the client's session on the channel when the lane needs it."""
+    return lambda client_id: shop.session(client_id, logger=context.log)
 
 
 def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
@@ -133,7 +146,7 @@ def _vtex_read(
             vtex: Vtex,
             lake: ParquetLake,
         ) -> dg.MaterializeResult:
-            with _lane(context, state, lake) as lane:
+            with _lane(context, state, lake, also=tuple(ALSO_READ_FOR)) as lane:
                 outcome = lane.read(kind, _run(context, config), vtex.client_for)
             return dg.MaterializeResult(
                 metadata=read_metadata(outcome, context.log), check_results=checks(outcome)
@@ -223,11 +236,7 @@ def _tiktok_push(
             tiktok_shop: TikTokShop,
             lake: ParquetLake,
         ) -> dg.MaterializeResult:
-            with _lane(context, state, lake) as lane:
-                outcome = lane.push(kind, _run(context, config), _shop(tiktok_shop, context))
-            metadata = push_metadata(outcome, context.log)
-            dead_letter = _dead_letter_check(kind, outcome.client.client_id, metadata)
-            return dg.MaterializeResult(metadata=metadata, check_results=[dead_letter, *checks(outcome)])
+            return _push(context, config, state, tiktok_shop, lake, kind, checks)
 
         push.__doc__ = checks.__doc__
         return tiktok_shop_asset(
@@ -282,4 +291,73 @@ def tiktok_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     ]
 
 
-STOCK_PRICE_ASSETS = [vtex_stock, vtex_prices, tiktok_stock_price_state, tiktok_inventory, tiktok_prices]
+def _push(
+    context: dg.AssetExecutionContext,
+    config: StockPriceConfig,
+    state: StateStore,
+    shop: TikTokShop | MercadoLivre,
+    lake: ParquetLake,
+    kind: str,
+    checks: Callable[[PushOutcome], list[dg.AssetCheckResult]],
+) -> dg.MaterializeResult:
+    with _lane(context, state, lake, shop.capabilities().name.value) as lane:
+        outcome = lane.push(kind, _run(context, config), _shop(shop, context))
+    metadata = push_metadata(outcome, context.log)
+    dead_letter = _dead_letter_check(kind, outcome.client.client_id, metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=[dead_letter, *checks(outcome)])
+
+
+def _mercado_livre_push(kind: str, table: str, *, deps: list) -> Callable[[Callable], dg.AssetsDefinition]:
+    """The asset `mercado_livre/<table>` pushing the SKUs of `kind` to Mercado Livre (as `_tiktok_push`)."""
+    key = channel_key(ChannelName.MERCADO_LIVRE, table)
+
+    def build(checks: Callable[[PushOutcome], list[dg.AssetCheckResult]]) -> dg.AssetsDefinition:
+        def push(
+            context: dg.AssetExecutionContext,
+            config: StockPriceConfig,
+            state: StateStore,
+            mercado_livre: MercadoLivre,
+            lake: ParquetLake,
+        ) -> dg.MaterializeResult:
+            return _push(context, config, state, mercado_livre, lake, kind, checks)
+
+        push.__doc__ = checks.__doc__
+        return channel_asset(
+            Lane.STOCK_PRICE,
+            ChannelName.MERCADO_LIVRE,
+            table,
+            deps=deps,
+            kinds={"mercadolivre", "parquet"},
+            check_specs=[_dead_letter_spec(kind, key)],
+        )(push)
+
+    return build
+
+
+@_mercado_livre_push("stock", "inventory", deps=[vtex_stock])
+def mercado_livre_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+    """Stock on Mercado Livre from the same VTEX read as TikTok's (one read per SKU for every channel):
+    every item or variation whose target differs from what Mercado Livre last confirmed, one item
+    update per item carrying its changed variations (each named by its id), the quantity the client's
+    rules give (buffer, floor, maximum). Refusals are retried next run, then dead-lettered; every push
+    goes to `stock_history`."""
+    return []
+
+
+@_mercado_livre_push("price", "prices", deps=[vtex_prices])
+def mercado_livre_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+    """Prices on Mercado Livre from the same VTEX read: one price per item (its variations share it),
+    sent when the target differs from what Mercado Livre confirmed; variations of one item asked
+    different prices are refused with the reason. Every push goes to `price_history`."""
+    return []
+
+
+STOCK_PRICE_ASSETS = [
+    vtex_stock,
+    vtex_prices,
+    tiktok_stock_price_state,
+    tiktok_inventory,
+    tiktok_prices,
+    mercado_livre_inventory,
+    mercado_livre_prices,
+]

@@ -8,6 +8,8 @@ from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import active_clients, client_runs, client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
+    mercado_livre_inventory,
+    mercado_livre_prices,
     tiktok_inventory,
     tiktok_prices,
     tiktok_stock_price_state,
@@ -18,7 +20,14 @@ from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_part
 
 LANE = Lane.STOCK_PRICE
 # The assets that take the run's `mode`; the full run also reads what TikTok shows.
-PUSH_ASSETS = (vtex_stock, vtex_prices, tiktok_inventory, tiktok_prices)
+PUSH_ASSETS = (
+    vtex_stock,
+    vtex_prices,
+    tiktok_inventory,
+    tiktok_prices,
+    mercado_livre_inventory,
+    mercado_livre_prices,
+)
 LANE_ASSETS = dg.AssetSelection.groups(LANE.value)
 PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(tiktok_stock_price_state)
 

@@ -14,7 +14,7 @@ channel sessions are opened by the callables it is given, when it needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -144,14 +144,25 @@ class ChannelStateOutcome:
 
 class StockPriceLane:
     """The stock and price lane for one client (`client_id`) on one channel (`ChannelName` value), over
-    the state DB and the lake."""
+    the state DB and the lake. Its VTEX reads also serve the channels `also` names: VTEX is read once
+    for a SKU whichever channels list it, and each channel gets its own targets from that read."""
 
-    def __init__(self, client_id: str, db: StateDB, lake: Lake, channel: str = DEFAULT_CHANNEL):
+    def __init__(
+        self,
+        client_id: str,
+        db: StateDB,
+        lake: Lake,
+        channel: str = DEFAULT_CHANNEL,
+        also: Sequence[str] = (),
+        one_stock: Sequence[str] = (),
+    ):
         self.client_id = client_id
         self.db = db
         self.lake = lake
         self.channel = str(channel)
         self.store = SkuSyncStore(db, self.channel)
+        self.stores = {self.channel: self.store} | {str(c): SkuSyncStore(db, str(c)) for c in also}
+        self.one_stock = frozenset(str(c) for c in one_stock)  # channels without warehouses
 
     # ------------------------------------------------------------ what every step needs
     def _client(self, run: StockPriceRun) -> tuple[Client, StockPriceOptions]:
@@ -166,14 +177,23 @@ class StockPriceLane:
             ) from None
         return client, options
 
-    def register(self, client: Client) -> RegistryChanges:
-        """Makes the SKUs the lane works on those the listing map holds, with their VTEX SKU ids."""
-        listing = ListingMap(self.db, self.channel).skus(client.client_id)
+    def register(self, client: Client, channel: str | None = None) -> RegistryChanges:
+        """Makes the SKUs the lane works on (on `channel`, the lane's own by default) those the
+        channel's listing map holds, with their VTEX SKU ids."""
+        channel = channel or self.channel
+        listing = ListingMap(self.db, channel).skus(client.client_id)
         try:
             ids = sku_id_map(self.lake, client.client_id, client.options)
         except ValueError as exc:  # a vtex_sku_id_source the code cannot use
             raise StockPriceRunError(f"client {client.client_id}: {exc}") from None
-        return self.store.register(client.client_id, listed_skus(listing, ids))
+        return self.stores[channel].register(client.client_id, listed_skus(listing, ids))
+
+    def _register_all(self, client: Client) -> RegistryChanges:
+        changes = self.register(client)
+        for channel in self.stores:
+            if channel != self.channel:
+                self.register(client, channel)
+        return changes
 
     def _log(self, client: Client, sync: SyncLog) -> None:
         self.lake.append_part("sync_log", client.client_id, sync.table())
@@ -186,15 +206,23 @@ class StockPriceLane:
         registry = None
         if run.mode != "realtime" or self.store.count(client.client_id) == 0:
             registry = self.register(client)
+        for channel, store in self.stores.items():
+            if channel != self.channel and (run.mode != "realtime" or store.count(client.client_id) == 0):
+                self.register(client, channel)
+        stores = list(self.stores.values())
         claim = claim_events(
-            EventLog(self.db), self.store, client.client_id, refresh=lambda: self.register(client)
+            EventLog(self.db), stores, client.client_id, refresh=lambda: self._register_all(client)
         )
         limit = run.refresh_limit if run.refresh_limit is not None else options.stock_price_refresh_per_run
-        rows = rows_to_read(self.store, client.client_id, kind, run.mode, limit, run.seller_skus)
+        rows = [
+            row
+            for store in stores
+            for row in rows_to_read(store, client.client_id, kind, run.mode, limit, run.seller_skus)
+        ]
         sync = SyncLog(client.client_id, LANE, self.channel)
         try:
             with vtex(client) as api:
-                read = VtexRead(api, client, options, sync)
+                read = VtexRead(api, client, options, sync, self.one_stock)
                 report = read.stock(rows) if kind == "stock" else read.prices(rows)
                 vtex_calls = dict(api.stats)
         except StockPriceOptionsError as exc:
@@ -202,7 +230,7 @@ class StockPriceLane:
         guard = stockout_guard(report, options, run)
         outcome = ReadOutcome(client, run.mode, report, claim, registry, vtex_calls, guard)
         if not guard.blocked:
-            report.save(self.store, client.client_id, run.run_id)
+            report.save(self.stores, client.client_id, run.run_id)
             if run.mode != "realtime":
                 outcome.snapshot_rows = self._write_snapshot(kind, client, options)
         self._log(client, sync)
@@ -212,7 +240,12 @@ class StockPriceLane:
         """Replaces the lake's `vtex_stock` or `vtex_prices` with the last read of every SKU."""
         rows = self.store.rows(client.client_id, kind)
         if kind == "stock":
-            plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
+            # A client the lane's channel lists nothing for (it sells on the others) has no plan to show.
+            plan = (
+                warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
+                if rows
+                else {}
+            )
             name, table = (
                 "vtex_stock",
                 pa.Table.from_pylist(stock_snapshot(rows, plan, client.client_id), schema=VTEX_STOCK),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +43,17 @@ def kinds_of_notification(body: Mapping[str, Any]) -> set[str]:
 
 
 def claim_events(
-    events: EventLog, store: SkuSyncStore, client_id: str, refresh: Callable[[], object] | None = None
+    events: EventLog,
+    store: SkuSyncStore | Sequence[SkuSyncStore],
+    client_id: str,
+    refresh: Callable[[], object] | None = None,
 ) -> ClaimReport:
     """Turns the client's pending VTEX SKU notifications into `dirty` marks (durable, so a run that dies
-    later loses nothing) and marks the events handled. SKUs not in the sync registry trigger one
-    `refresh` of it (a listing newer than the last run); still unknown, their events are `ignored`."""
+    later loses nothing) in the sync state of every channel given (`store`, or several: one VTEX
+    notification serves every channel listing the SKU) and marks the events handled. SKUs no channel
+    registers trigger one `refresh` (a listing newer than the last run); still unknown, their events are
+    `ignored`."""
+    stores = [store] if isinstance(store, SkuSyncStore) else list(store)
     report = ClaimReport()
     pending = events.pending(client_id, TARGET)
     if not pending:
@@ -62,13 +68,14 @@ def claim_events(
         for vtex_sku_id in entry.key_list:
             wanted[vtex_sku_id] |= kinds_of_notification(body)
             event_skus[entry.id] = vtex_sku_id
-    found = store.seller_skus_of(client_id, wanted)
-    if refresh is not None and set(wanted) - set(found):
+    found = [s.seller_skus_of(client_id, wanted) for s in stores]
+    if refresh is not None and set(wanted) - {v for f in found for v in f}:
         refresh()
-        found = store.seller_skus_of(client_id, wanted)
-    marks = {sku: wanted[vtex_sku_id] for vtex_sku_id, skus in found.items() for sku in skus}
-    report.marked = store.mark_dirty(client_id, marks)
-    report.not_listed = sorted(set(wanted) - set(found))
+        found = [s.seller_skus_of(client_id, wanted) for s in stores]
+    for each, found_here in zip(stores, found, strict=True):
+        marks = {sku: wanted[vtex_sku_id] for vtex_sku_id, skus in found_here.items() for sku in skus}
+        report.marked += each.mark_dirty(client_id, marks)
+    report.not_listed = sorted(set(wanted) - {v for f in found for v in f})
     unknown = [e.id for e in pending if event_skus.get(e.id) in report.not_listed]
     events.mark([e.id for e in pending if e.id not in set(unknown)], "handled")
     events.mark(unknown, "ignored", "the SKU is not listed on TikTok")

@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 
 from tiktok_pipelines.core.models.offers import decode_target, encode_target
 from tiktok_pipelines.core.stock_price import (
+    ONE_STOCK,
     StockPriceOptions,
     WarehouseReading,
     money,
+    one_stock_plan,
     price_target,
     stock_target,
     total_quantity,
@@ -50,14 +52,23 @@ class ReadReport:
     stockouts: int = 0  # SKUs the channel shows in stock whose new target is zero
     in_stock_before: int = 0
     observations: list[Observation] = field(default_factory=list)  # to store (see `save`)
+    channels: list[str] = field(default_factory=list)  # the channel of each observation
     read_at: datetime = field(default_factory=lambda: utcnow())
 
     @property
     def stockout_share(self) -> float:
         return self.stockouts / self.in_stock_before if self.in_stock_before else 0.0
 
-    def save(self, store: SkuSyncStore, client_id: str, run_id: str) -> int:
-        return store.save_observations(client_id, self.kind, self.observations, self.read_at, run_id)
+    def save(self, stores: Mapping[str, SkuSyncStore], client_id: str, run_id: str) -> int:
+        """Stores each observation in the sync state of its SKU's channel (one VTEX read serves every
+        channel that lists the SKU)."""
+        by_channel: dict[str, list[Observation]] = defaultdict(list)
+        for channel, observation in zip(self.channels, self.observations, strict=True):
+            by_channel[channel].append(observation)
+        return sum(
+            stores[channel].save_observations(client_id, self.kind, observations, self.read_at, run_id)
+            for channel, observations in by_channel.items()
+        )
 
     def answered(
         self, by_vtex: Mapping[str, list[SyncRow]], result: BulkResult[T], sync: SyncLog
@@ -77,6 +88,7 @@ class ReadReport:
     def add(self, row: SyncRow, observation: Observation, found: bool, sync: SyncLog) -> None:
         """One SKU read: its observation, whether it will be pushed, and its sync log row."""
         self.observations.append(observation)
+        self.channels.append(row.channel)
         self.read += 1
         if observation.target is not None and observation.target != row.confirmed:
             self.to_push += 1
@@ -115,14 +127,23 @@ class VtexRead:
     client: Client
     options: StockPriceOptions
     sync: SyncLog
+    one_stock: frozenset[str] = frozenset()  # channels keeping one quantity per SKU (no warehouses)
+
+    def plan(self, channel: str) -> dict[str, str]:
+        """Which of the channel's warehouses each VTEX warehouse feeds."""
+        if channel in self.one_stock:
+            return one_stock_plan(self.options, self.client.vtex_warehouse_ids)
+        return warehouse_plan(self.options, self.client.vtex_warehouse_ids, self.client.tiktok_warehouse_ids)
 
     def stock(self, rows: Sequence[SyncRow]) -> ReadReport:
-        """The SKUs' stock in the VTEX warehouses the client maps to the channel's."""
+        """The SKUs' stock in the VTEX warehouses the client maps to each SKU's channel's, read once for
+        every channel listing the SKU."""
         client, options, sync = self.client, self.options, self.sync
         report = ReadReport("stock")
-        plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
+        plans = {channel: self.plan(channel) for channel in dict.fromkeys(r.channel for r in rows)}
         by_vtex = _by_vtex_sku_id(rows, report)
-        result = self.api.stock_many(list(by_vtex), warehouse_ids=list(plan))
+        read_from = list(dict.fromkeys(wh for plan in plans.values() for wh in plan))
+        result = self.api.stock_many(list(by_vtex), warehouse_ids=read_from)
         for skus, stock in report.answered(by_vtex, result, sync):
             reading = (
                 {}
@@ -135,8 +156,12 @@ class VtexRead:
                 else encode_target({w: [r.available, r.unlimited] for w, r in reading.items()})
             )
             for row in skus:
-                warehouses = list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
-                target = stock_target(reading, plan, warehouses, options)
+                warehouses = (
+                    [ONE_STOCK]
+                    if row.channel in self.one_stock
+                    else list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
+                )
+                target = stock_target(reading, plans[row.channel], warehouses, options)
                 encoded = encode_target(target)
                 # What the channel shows, or failing that what the sync last meant it to show.
                 shown = decode_target(row.confirmed) or decode_target(row.target)

@@ -1,0 +1,257 @@
+"""Mercado Livre end to end: the demo seller connected through consent → the receiver's callback; the
+catalog published from the feed; the emulator's buyers, its notifications (several per sale) to the
+real receiver, the queue sensor, the orders runs, and the VTEX emulator."""
+
+import time
+
+import dagster as dg
+import httpx
+import pytest
+
+from tiktok_pipelines.core.nfe import cpf_with_check_digits
+from tiktok_pipelines.defs.catalog.assets import (
+    feed_diff,
+    mercado_livre_brands,
+    mercado_livre_categories,
+    mercado_livre_listings,
+    vtex_catalog,
+)
+from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
+from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+from tiktok_pipelines.defs.fulfilment.assets import mercado_livre_shipping_labels
+from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_orders, vtex_orders
+from tiktok_pipelines.defs.orders.jobs import orders_job
+from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_mercado_livre
+from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
+from tiktok_pipelines.sandbox.mercado_livre.routes import table
+from tiktok_pipelines.sandbox.vtex import Affiliate
+from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
+    DEMO_ML_AFFILIATE,
+    DEMO_ML_SELLER,
+    SandboxConfig,
+    SandboxWorld,
+)
+from tiktok_pipelines.settings import Settings
+from tiktok_pipelines.stores.listings import ListingMap
+from tiktok_pipelines.stores.orders import OrderStore
+from tiktok_pipelines_tests.flows import tick_and_run
+
+pytestmark = pytest.mark.e2e
+
+sensor = build_webhook_queue_sensor({"orders": orders_job})
+ORDERS = [tiktok_orders, mercado_livre_orders, vtex_orders]
+CATALOG = [
+    feed_xml,
+    feed_products,
+    feed_diff,
+    vtex_catalog,
+    mercado_livre_brands,
+    mercado_livre_categories,
+    mercado_livre_listings,
+]
+
+
+def wait_notified(emulator, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if emulator.notifications.pending() == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("notifications still pending")
+
+
+def vtex_orders_of(sandbox) -> dict:
+    orders = list(sandbox.vtex.account(DEMO_ACCOUNT).orders.values())
+    by_id = {o["marketplaceOrderId"]: o for o in orders}
+    assert len(by_id) == len(orders), "a Mercado Livre order was placed twice in VTEX"
+    return by_id
+
+
+def h_billing_info(call):
+    """The buyer's document of an order (Mercado Livre's billing info, which the reference and the
+    emulator lack): a valid CPF per buyer."""
+    _, order = call.emulator.order_of(int(call.params["order_id"]))
+    cpf = cpf_with_check_digits(str(order["buyer"]["id"]).rjust(9, "1")[-9:])
+    return {"billing_info": {"doc_type": "CPF", "doc_number": cpf}}
+
+
+@pytest.fixture
+def billing_info(monkeypatch):
+    monkeypatch.setattr(
+        ROUTES, "routes", ROUTES.routes + table({"GET /orders/{order_id}/billing_info": h_billing_info})
+    )
+
+
+@pytest.fixture
+def ml(sandbox, demo_client, receiver, resources, billing_info):
+    """The demo client connected to the DEMOSTORE seller, with items listed and its notifications at the
+    receiver (each change told 5 times, retries compressed)."""
+    emulator = sandbox.mercado_livre
+    emulator.config.orders_v2_per_change = 5
+    emulator.config.notification_time_factor = 0.002
+    emulator.consenting = DEMO_ML_SELLER
+    store = sandbox.vtex.account(DEMO_ACCOUNT)
+    store.affiliates[DEMO_ML_AFFILIATE] = Affiliate(DEMO_ML_AFFILIATE, "Mercado Livre", "1")
+    answer = httpx.get(
+        resources["mercado_livre"].authorization_link(demo_client.client_id),
+        follow_redirects=True,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    assert resources["mercado_livre"].shop_missing(demo_client.client_id) is None
+    return emulator
+
+
+def test_five_notifications_of_one_sale_give_one_vtex_order_and_a_cart_one_each(
+    sandbox, ml, instance, resources, state_db
+):
+    ml.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
+    (sale,) = ml.create_orders(DEMO_ML_SELLER, 1)
+    wait_notified(ml)
+    orders_v2 = [n for n in ml.notifications.notifications if n.topic == "orders_v2"]
+    assert len(orders_v2) == 5 and all(n.state == "delivered" for n in orders_v2)
+    # And one of them delivered four times more, byte for byte (the platform's retries).
+    body = orders_v2[0].body(ml.config.app_id, 1, orders_v2[0].received)
+    for _ in range(4):
+        assert httpx.post(orders_v2[0].url, json=body, timeout=5).status_code == 200
+    assert tick_and_run(instance, resources, sensor, {"orders_job": ORDERS}) == ["orders_job"]
+    placed = vtex_orders_of(sandbox)
+    assert list(placed) == [str(sale)]
+    assert placed[str(sale)]["affiliateId"] == DEMO_ML_AFFILIATE
+
+    cart = ml.create_orders(DEMO_ML_SELLER, 1, cart_size=2)
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    placed = vtex_orders_of(sandbox)
+    assert set(placed) == {str(sale), *map(str, cart)}
+    store = OrderStore(state_db, "mercado_livre")
+    assert {store.get("demo", str(o)).vtex_order_id for o in cart} == {
+        f"{DEMO_ML_AFFILIATE}-{o}" for o in cart
+    }
+
+    # The warehouse's labels: one per shipment, the cart's two orders sharing theirs.
+    labels = dg.materialize(
+        [mercado_livre_shipping_labels], partition_key="demo", instance=instance, resources=resources
+    )
+    assert labels.success
+    shipments = {ml.order_of(o)[1]["shipping"]["id"] for o in (sale, *cart)}
+    objects = resources["objects"]
+    keys = {f"labels/mercado_livre/demo/{s}.pdf" for s in shipments}
+    assert len(shipments) == 2 and all(objects.get_bytes(k).startswith(b"%PDF") for k in keys)
+
+    ml.cancel_order(cart[0])
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    cancelled = vtex_orders_of(sandbox)[str(cart[0])]
+    assert cancelled["status"] in ("canceled", "cancellation-requested", "cancel")
+
+
+@pytest.fixture
+def sandbox_world() -> SandboxWorld:
+    return SandboxWorld(SandboxConfig.on_free_ports(products=12))
+
+
+def test_the_feed_catalog_is_listed_on_mercado_livre_once(sandbox, ml, instance, state_db, monkeypatch):
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    monkeypatch.setenv("MERCADO_LIVRE_MAX_CONCURRENCY", "8")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    result = dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources)
+    assert result.success
+    items = [i for i in ml.seller(DEMO_ML_SELLER).items.values() if i["status"] == "active"]
+    listings = ListingMap(state_db, "mercado_livre")
+    products = [p for p in listings.products("demo").values() if p.channel_product_id]
+    assert len(items) == len(products) == 12
+    assert {i["id"] for i in items} == {p.channel_product_id for p in products}
+    with_variations = [i for i in items if i["variations"]]
+    assert with_variations and all(
+        all(any(a["id"] == "SELLER_SKU" for a in v["attributes"]) for v in i["variations"])
+        for i in with_variations
+    )
+    assert {i["listing_type_id"] for i in items} == {"gold_special"}
+
+    before = writes(ml)
+    again = dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources)
+    assert again.success
+    assert writes(ml) == before  # nothing changed in the feed: not one write
+
+
+def writes(emulator) -> int:
+    return sum(n for k, n in emulator.stats()["calls"].items() if k.startswith(("POST /items", "PUT /items")))
+
+
+def test_the_demo_links_its_client_to_the_demo_seller_and_starts_its_buyers(
+    sandbox, receiver, demo_client, state_db
+):
+    from tiktok_pipelines.sandbox.demo import connect_demo_mercado_livre
+    from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
+
+    seller = connect_demo_mercado_livre(sandbox.config)
+    assert seller == str(sandbox.mercado_livre.seller(DEMO_ML_SELLER).id)
+    assert client_of_seller(state_db, seller) == "demo"
+    assert connect_demo_mercado_livre(sandbox.config) == seller  # a second `make run` changes nothing
+
+
+def test_with_a_fifth_of_calls_refused_429_or_5xx_the_catalog_and_orders_converge(
+    sandbox, ml, instance, state_db, monkeypatch
+):
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    monkeypatch.setenv("MERCADO_LIVRE_MAX_CONCURRENCY", "8")
+    ml.config.rate_limit_per_second = 2000
+    ml.config.orders_v2_per_change = 3
+    ml.switches.error_rate, ml.switches.error_http_status, ml.switches.rate_429 = 0.1, 503, 0.1
+    resources = build_resources(Settings.load())
+    for _ in range(3):  # what a run leaves (its client's retries spent) the next one takes up
+        dg.materialize(
+            CATALOG, partition_key="demo", instance=instance, resources=resources, raise_on_error=False
+        )
+    items = [i for i in ml.seller(DEMO_ML_SELLER).items.values() if i["status"] == "active"]
+    assert len(items) == 12  # every product listed, none twice
+    assert ml.stats()["http_429"] > 0
+
+    sales = ml.create_orders(DEMO_ML_SELLER, 4)
+    wait_notified(ml)
+    for _ in range(3):
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            sensor(context)
+        dg.materialize(
+            ORDERS, partition_key="demo", instance=instance, resources=resources, raise_on_error=False
+        )
+    assert set(vtex_orders_of(sandbox)) == {str(s) for s in sales}
+
+
+def test_a_vtex_stock_change_reaches_mercado_livre_from_the_one_read(
+    sandbox, ml, receiver, instance, state_db, monkeypatch, vtex_control
+):
+    from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+    from tiktok_pipelines.sandbox.world import DEMO_VTEX_WEBHOOK_SECRET, VTEX_WEBHOOK_PATH
+
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    assert dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources).success
+    vtex_control.notify_to(f"{receiver.url}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
+    listed = ListingMap(state_db, "mercado_livre").skus("demo")
+    sku = sorted(listed.values(), key=lambda s: s.seller_sku)[0]
+    vtex_control.set_stock(sku.seller_sku, available=123)
+    vtex_control.flush()
+
+    realtime = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = realtime(context).run_requests
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    outcome = defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key="demo", instance=instance, tags=request.tags
+    )
+    assert outcome.success
+    item = ml.seller(DEMO_ML_SELLER).items[sku.channel_product_id]
+    holder = next((v for v in item["variations"] if str(v["id"]) == sku.channel_sku_id), item)
+    assert holder["available_quantity"] == 123
+    reads = [e for e in outcome.all_events if e.is_step_materialization and e.step_key == "vtex_stock"]
+    assert reads[0].event_specific_data.materialization.metadata["skus_read"].value == 1
