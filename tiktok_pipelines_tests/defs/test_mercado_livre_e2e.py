@@ -8,7 +8,6 @@ import dagster as dg
 import httpx
 import pytest
 
-from tiktok_pipelines.core.nfe import cpf_with_check_digits
 from tiktok_pipelines.defs.catalog.assets import (
     feed_diff,
     mercado_livre_brands,
@@ -23,8 +22,6 @@ from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_ord
 from tiktok_pipelines.defs.orders.jobs import orders_job
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_mercado_livre
-from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
-from tiktok_pipelines.sandbox.mercado_livre.routes import table
 from tiktok_pipelines.sandbox.vtex import Affiliate
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -69,23 +66,8 @@ def vtex_orders_of(sandbox) -> dict:
     return by_id
 
 
-def h_billing_info(call):
-    """The buyer's document of an order (Mercado Livre's billing info, which the reference and the
-    emulator lack): a valid CPF per buyer."""
-    _, order = call.emulator.order_of(int(call.params["order_id"]))
-    cpf = cpf_with_check_digits(str(order["buyer"]["id"]).rjust(9, "1")[-9:])
-    return {"billing_info": {"doc_type": "CPF", "doc_number": cpf}}
-
-
 @pytest.fixture
-def billing_info(monkeypatch):
-    monkeypatch.setattr(
-        ROUTES, "routes", ROUTES.routes + table({"GET /orders/{order_id}/billing_info": h_billing_info})
-    )
-
-
-@pytest.fixture
-def ml(sandbox, demo_client, receiver, resources, billing_info):
+def ml(sandbox, demo_client, receiver, resources):
     """The demo client connected to the DEMOSTORE seller, with items listed and its notifications at the
     receiver (each change told 5 times, retries compressed)."""
     emulator = sandbox.mercado_livre

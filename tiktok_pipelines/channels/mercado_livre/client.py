@@ -23,6 +23,9 @@ DEFAULT_AUTHORIZE_URL = "https://auth.mercadolivre.com.br/authorization"
 # A refresh token lasts 6 months (reference §2); the token answer does not say when it ends.
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 MULTIGET_MAX = 20
+# The buyer's document of an order: Mercado Livre's billing-info resource, absent from the reference
+# (UNCONFIRMED), so its path is configuration.
+DEFAULT_BILLING_INFO_PATH = "/orders/{order_id}/billing_info"
 
 
 class MercadoLivreError(channel.ChannelError):
@@ -109,7 +112,8 @@ class Pace:
 @dataclass(frozen=True)
 class MercadoLivreApp:
     """The Mercado Livre application: its id and secret, its static redirect URI (matched exactly), the
-    country's authorization page and the API host, PKCE, and the pace of calls per seller."""
+    country's authorization page and the API host, PKCE, the pace of calls per seller, and the path of an
+    order's billing info (`{order_id}` in it)."""
 
     app_id: str | None
     client_secret: str | None = field(default=None, repr=False)
@@ -120,6 +124,7 @@ class MercadoLivreApp:
     pace: Pace = field(default_factory=Pace)
     timeout_seconds: float = 30.0
     retry_attempts: int = 5
+    billing_info_path: str = DEFAULT_BILLING_INFO_PATH
 
     @property
     def retry(self) -> RetryPolicy:
@@ -171,6 +176,7 @@ class MercadoLivreClient(HttpApiClient):
     application says."""
 
     def __init__(self, app: MercadoLivreApp, token: Callable[[], str], retry: RetryPolicy | None = None):
+        self.app = app
         self.token = token
         self.retry = retry or app.retry
         self.limiter = RateLimiter(app.pace.rate_per_second)
