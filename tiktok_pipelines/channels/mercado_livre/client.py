@@ -185,26 +185,27 @@ class MercadoLivreClient(HttpApiClient):
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> Any:
         """One call, paced and retried on 429 / 5xx / no answer; the JSON answer (None for a 204)."""
+        response = self.raw(method, path, params=params, json=json, accept="application/json")
+        return None if response.status_code == 204 else response.json()
 
-        def once() -> Any:
+    def raw(self, method: str, path: str, *, accept: str | None = None, **send: Any) -> httpx.Response:
+        """One call, paced and retried like `request`, whose answer is a success of any media type (a
+        label's PDF or ZPL); `send` is what httpx sends (`params`, `json`, or `files` for a picture
+        upload's multipart form)."""
+        accepting = {"Accept": accept} if accept else {}
+
+        def once() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.token()}"} | accepting
             self.limiter.acquire()
             with self._in_flight:
                 try:
-                    response = self._http.request(
-                        method,
-                        path,
-                        params=params,
-                        json=json,
-                        headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
-                    )
+                    response = self._http.request(method, path, headers=headers, **send)
                 except httpx.HTTPError as exc:
                     raise MercadoLivreRetryableError(
                         0, type(exc).__name__, f"no answer to {method} {path}"
                     ) from exc
-            if response.status_code in (200, 201):
-                return response.json()
-            if response.status_code == 204:
-                return None
+            if response.status_code in (200, 201, 204):
+                return response
             error = error_of(response)
             if error.code == 429:
                 self.limiter.penalize(getattr(error, "retry_after", None) or 1.0)
