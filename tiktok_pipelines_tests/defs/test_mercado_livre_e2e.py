@@ -237,3 +237,45 @@ def test_a_vtex_stock_change_reaches_mercado_livre_from_the_one_read(
     assert holder["available_quantity"] == 123
     reads = [e for e in outcome.all_events if e.is_step_materialization and e.step_key == "vtex_stock"]
     assert reads[0].event_specific_data.materialization.metadata["skus_read"].value == 1
+
+
+def test_a_full_stock_and_price_run_after_a_sync_finds_no_drift_on_mercado_livre(
+    sandbox, ml, instance, state_db, monkeypatch
+):
+    from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_full_job
+
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    assert dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources).success
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_full_job], resources=resources)
+    job = defs.resolve_job_def(stock_price_full_job.name)
+
+    def state_of_mercado_livre() -> dict:
+        run = job.execute_in_process(partition_key="demo", instance=instance, raise_on_error=False)
+        (state,) = [
+            e.event_specific_data.materialization.metadata
+            for e in run.all_events
+            if e.is_step_materialization and e.step_key == "mercado_livre__stock_price_state"
+        ]
+        return {k: v.value for k, v in state.items()}
+
+    state_of_mercado_livre()  # the sync: what Mercado Livre shows confirmed, the targets pushed
+    state = state_of_mercado_livre()
+    assert state["skus_seen"] > 0
+    assert (state["stock_drift"], state["price_drift"], state["warehouses_added"]) == (0, 0, 0), state[
+        "drift"
+    ]
+    assert state["missing_on_mercado_livre"] == 0
+
+    # An item edited in Mercado Livre's panel is drift, pushed back by the same run.
+    sku = sorted(ListingMap(state_db, "mercado_livre").skus("demo").values(), key=lambda s: s.seller_sku)[0]
+    item = ml.seller(DEMO_ML_SELLER).items[sku.channel_product_id]
+    holder = next((v for v in item["variations"] if str(v["id"]) == sku.channel_sku_id), item)
+    kept = holder["available_quantity"]
+    holder["available_quantity"] = kept + 7
+    assert state_of_mercado_livre()["stock_drift"] == 1
+    assert holder["available_quantity"] == kept
+    assert state_of_mercado_livre()["stock_drift"] == 0
