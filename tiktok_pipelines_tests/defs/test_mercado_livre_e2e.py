@@ -279,3 +279,49 @@ def test_a_full_stock_and_price_run_after_a_sync_finds_no_drift_on_mercado_livre
     assert state_of_mercado_livre()["stock_drift"] == 1
     assert holder["available_quantity"] == kept
     assert state_of_mercado_livre()["stock_drift"] == 0
+
+
+def test_a_shipped_mercado_livre_package_has_its_tracking_on_each_vtex_invoice(
+    sandbox, ml, instance, resources, state_db, vtex_control
+):
+    from tiktok_pipelines.defs.fulfilment.assets import mercado_livre_shipments
+
+    ml.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
+    cart = ml.create_orders(DEMO_ML_SELLER, 1, cart_size=2)
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    vtex_ids = {o: vtex_orders_of(sandbox)[str(o)]["orderId"] for o in cart}
+    (shipment_id,) = {ml.order_of(o)[1]["shipping"]["id"] for o in cart}
+
+    def follow() -> dict:
+        run = dg.materialize(
+            [mercado_livre_shipments], partition_key="demo", instance=instance, resources=resources
+        )
+        assert run.success
+        return sandbox.vtex.account(DEMO_ACCOUNT).orders
+
+    follow()  # waiting to ship: nothing for VTEX
+    shipment = ml.set_shipment_status(shipment_id, "shipped")
+    tracking = shipment["tracking_number"]
+    assert tracking
+    vtex_control.invoice(vtex_ids[cart[0]], tracking=False)
+    orders = follow()  # one of the cart's VTEX orders not invoiced yet: both wait
+    assert all(
+        not p.get("trackingNumber")
+        for o in vtex_ids.values()
+        for p in orders[o]["packageAttachment"]["packages"]
+    )
+    vtex_control.invoice(vtex_ids[cart[1]], tracking=False)
+    orders = follow()
+    for order_id, vtex_id in vtex_ids.items():
+        (package,) = orders[vtex_id]["packageAttachment"]["packages"]
+        assert package["trackingNumber"] == tracking
+        assert package["courier"] == shipment["tracking_method"]
+        assert OrderStore(state_db, "mercado_livre").get("demo", str(order_id)).tracking_number == tracking
+
+    ml.set_shipment_status(shipment_id, "delivered")
+    follow()
+    from tiktok_pipelines.stores.fulfilment import FulfilmentStore
+
+    followed = FulfilmentStore(state_db, "mercado_livre").shipment("demo", str(shipment_id))
+    assert followed.package_status == "delivered" and followed.vtex_tracking == tracking
