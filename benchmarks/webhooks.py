@@ -1,15 +1,18 @@
 """Webhooks: receiver acknowledgement latency under load, and webhook → VTEX order latency.
 
 (a) The receiver (its own process, durable writes to the SQLite state DB) under an open-loop load of
-    signed TikTok webhooks at `--rate` requests/s for `--seconds`: ack latency p50 / p99 and achieved
-    throughput, for the project's receiver (grouped commits) and, side by side, the baseline of one
-    transaction per request.
+    notifications at `--rate` requests/s for `--seconds`, per channel (`--channels`: signed TikTok Shop
+    webhooks at /webhooks/tiktok, Mercado Livre `orders_v2` notifications at /webhooks/mercado-livre):
+    ack latency p50 / p99 and achieved throughput, for the project's receiver (grouped commits) and, side
+    by side, the baseline of one transaction per request. Mercado Livre's lines are named
+    `mercado_livre_...`; its target is an ack p99 ≤ 50 ms at 500 req/s.
 (b) End to end on the sandbox: orders created by the TikTok emulator's buyers, their webhooks through the
     receiver, the queue sensor and the orders runs launched by the Dagster daemon, until the order exists
     in the VTEX emulator: p50 / p95. The baseline is the polling safety net alone (no webhooks): with a
     10-minute schedule an order waits half the interval on average and up to the whole of it.
 
-    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--orders 20] [--skip-e2e]
+    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--channels tiktok,mercado_livre] [--orders 20]
+        [--skip-e2e]
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_KEY, APP_SECRET = "bench-app-key", "bench-app-secret"
+ML_APP_ID, ML_SELLER = "5503910054141466", 123456789
+PATHS = {"tiktok": "/webhooks/tiktok", "mercado_livre": "/webhooks/mercado-livre"}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -65,6 +70,7 @@ def _env(data_dir: Path) -> dict[str, str]:
         "TIKTOK_PIPELINES_DATA_DIR": str(data_dir),
         "TIKTOK_APP_KEY": APP_KEY,
         "TIKTOK_APP_SECRET": APP_SECRET,
+        "MERCADO_LIVRE_APP_ID": ML_APP_ID,
         "TIKTOK_PIPELINES_ENV": "development",
     }
 
@@ -80,20 +86,17 @@ def _wait(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tuple[list[float], float, int]:
-    """Open-loop load over keep-alive connections with raw HTTP/1.1: each request is written in one
-    piece (as a webhook sender's HTTP stack would), and its latency counts from when it was due, so a
-    receiver that falls behind shows it."""
-    from urllib.parse import urlsplit
+def _bodies(channel: str, total: int) -> list[tuple[bytes, dict[str, str]]]:
+    """`total` distinct notifications of the channel, each with the headers its sender adds."""
+    from datetime import UTC, datetime
 
     from tiktok_pipelines.channels.tiktok_shop.client import webhook_signature
 
-    parts = urlsplit(url)
-    total = rate * seconds
-    requests = []
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    out = []
     for i in range(total):
-        body = json.dumps(
-            {
+        if channel == "tiktok":
+            payload = {
                 "type": 1,
                 "tts_notification_id": f"bench-{i}",
                 "shop_id": "7000000000000000001",
@@ -104,13 +107,42 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
                     "is_on_hold_order": False,
                     "update_time": int(time.time()),
                 },
-            },
-            separators=(",", ":"),
-        ).encode()
+            }
+        else:
+            payload = {
+                "_id": f"bench-{i}",
+                "resource": f"/orders/2{i:015d}",
+                "user_id": ML_SELLER,
+                "topic": "orders_v2",
+                "application_id": int(ML_APP_ID),
+                "attempts": 1,
+                "sent": now,
+                "received": now,
+            }
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = (
+            {"Authorization": webhook_signature(APP_KEY, APP_SECRET, body)} if channel == "tiktok" else {}
+        )
+        out.append((body, headers))
+    return out
+
+
+async def _load(
+    url: str, channel: str, rate: int, seconds: int, connections: int = 64
+) -> tuple[list[float], float, int]:
+    """Open-loop load over keep-alive connections with raw HTTP/1.1: each request is written in one
+    piece (as a webhook sender's HTTP stack would), and its latency counts from when it was due, so a
+    receiver that falls behind shows it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    total = rate * seconds
+    requests = []
+    for body, headers in _bodies(channel, total):
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         head = (
             f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
-            f"Authorization: {webhook_signature(APP_KEY, APP_SECRET, body)}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"{extra}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         requests.append(head + body)
     latencies: list[float] = []
@@ -158,7 +190,7 @@ async def _load(url: str, rate: int, seconds: int, connections: int = 64) -> tup
     return latencies, total / elapsed, errors
 
 
-def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
+def bench_receiver(rate: int, seconds: int, channel: str = "tiktok") -> dict[str, dict]:
     from tiktok_pipelines.sandbox.server import free_port
 
     results = {}
@@ -173,7 +205,7 @@ def bench_receiver(rate: int, seconds: int) -> dict[str, dict]:
             try:
                 _wait(f"http://127.0.0.1:{port}/health")
                 latencies, throughput, errors = asyncio.run(
-                    _load(f"http://127.0.0.1:{port}/webhooks/tiktok", rate, seconds)
+                    _load(f"http://127.0.0.1:{port}{PATHS[channel]}", channel, rate, seconds)
                 )
             finally:
                 proc.send_signal(signal.SIGINT)
@@ -305,6 +337,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--channels", default="tiktok,mercado_livre", help="Channels of (a), in order.")
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--spacing", type=float, default=3.0, help="Seconds between orders in (b).")
     parser.add_argument("--skip-e2e", action="store_true")
@@ -314,16 +347,22 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.port)
         return
-    results = bench_receiver(args.rate, args.seconds)
-    p, b = results["project"], results["baseline"]
-    print(f"receiver_ack_p50 {p['p50']:.1f} ms ratio {p['p50'] / b['p50']:.2f}")
-    print(f"receiver_ack_p99 {p['p99']:.1f} ms ratio {p['p99'] / b['p99']:.2f}")
-    print(f"receiver_throughput {p['throughput']:.0f} req/s ratio {p['throughput'] / b['throughput']:.2f}")
-    print(f"receiver_errors {p['errors']} requests (baseline {b['errors']})")
-    print(f"receiver_events_stored {p['queued']} of {p['sent']} (baseline {b['queued']} of {b['sent']})")
-    print(f"baseline_ack_p50 {b['p50']:.1f} ms ratio 1.00")
-    print(f"baseline_ack_p99 {b['p99']:.1f} ms ratio 1.00")
-    print(f"baseline_throughput {b['throughput']:.0f} req/s ratio 1.00")
+    for channel in args.channels.split(","):
+        results = bench_receiver(args.rate, args.seconds, channel)
+        p, b = results["project"], results["baseline"]
+        name = "" if channel == "tiktok" else f"{channel}_"
+        print(f"{name}receiver_ack_p50 {p['p50']:.1f} ms ratio {p['p50'] / b['p50']:.2f}")
+        print(f"{name}receiver_ack_p99 {p['p99']:.1f} ms ratio {p['p99'] / b['p99']:.2f}")
+        print(
+            f"{name}receiver_throughput {p['throughput']:.0f} req/s ratio {p['throughput'] / b['throughput']:.2f}"
+        )
+        print(f"{name}receiver_errors {p['errors']} requests (baseline {b['errors']})")
+        print(
+            f"{name}receiver_events_stored {p['queued']} of {p['sent']} (baseline {b['queued']} of {b['sent']})"
+        )
+        print(f"{name}baseline_ack_p50 {b['p50']:.1f} ms ratio 1.00")
+        print(f"{name}baseline_ack_p99 {b['p99']:.1f} ms ratio 1.00")
+        print(f"{name}baseline_throughput {b['throughput']:.0f} req/s ratio 1.00")
     if args.skip_e2e:
         return
     latencies = bench_end_to_end(args.orders, args.spacing)
