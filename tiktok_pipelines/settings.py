@@ -227,6 +227,11 @@ VARIABLES: tuple[Variable, ...] = (
         "60",
         "A seller's access token (valid 6 hours) is renewed once it has less than this left.",
     ),
+    Variable(
+        "MERCADO_LIVRE_BILLING_INFO_PATH",
+        "/orders/{order_id}/billing_info",
+        "Path of an order's billing info, the buyer's CPF or CNPJ (UNCONFIRMED: not in the reference).",
+    ),
     # -- TikTok creator accounts (TikTok for Developers: Login Kit, Display API)
     Variable(
         "TIKTOK_CREATOR_CLIENT_KEY", None, "Client key of the TikTok for Developers app creators connect to."

@@ -23,7 +23,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from tiktok_pipelines.core.client_options import TIKTOK_MAX_QUANTITY, ClientOptions, ClientOptionsError
-from tiktok_pipelines.core.models.offers import PriceTarget
+from tiktok_pipelines.core.models.offers import ONE_STOCK, PriceTarget
 
 LANE = "stock_price"
 CENT = Decimal("0.01")
@@ -52,11 +52,6 @@ class StockPriceOptions(ClientOptions):
 
 
 # ---------------------------------------------------------------- stock
-
-
-# The one "warehouse" of a channel that keeps one quantity per SKU (Mercado Livre): its stock targets are
-# `{ONE_STOCK: units}`.
-ONE_STOCK = ""
 
 
 def one_stock_plan(options: StockPriceOptions, vtex_warehouses: Sequence[str]) -> dict[str, str]:
@@ -176,6 +171,13 @@ def price_target(
         marked_up(listed, options.price_markup_percent), options.price_ending, options.price_rounding
     )
     return PriceTarget(price, max(listed, price), options.currency)
+
+
+def shared_price(targets: Iterable[PriceTarget | None]) -> PriceTarget | None:
+    """The one price of a product whose SKUs share it (a channel with `one_price`): the highest of its
+    SKUs' targets, as its listing is priced; None when none of them has one."""
+    known = [t for t in targets if t is not None]
+    return max(known, key=lambda t: (t.price, t.list_price)) if known else None
 
 
 def price_drop_share(shown: Decimal | None, new: Decimal) -> float:

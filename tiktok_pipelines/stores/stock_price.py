@@ -400,6 +400,18 @@ class SkuSyncStore(ChannelStore):
                 saved += max(0, result.rowcount)
         return saved
 
+    def retarget(self, client_id: str, kind: str, targets: Mapping[str, str], run_id: str) -> None:
+        """New targets for SKUs this run did not read (seller SKU → canonical JSON): a price their
+        product shares changed with another SKU's read. They go with the run's pushes (`observed_run`);
+        what VTEX last said of them, and whether it notified them, stays."""
+        statement = (
+            sku_sync.update()
+            .where(*self._where(client_id, kind), sku_sync.c.seller_sku == sa.bindparam("b_sku"))
+            .values(target=sa.bindparam("b_target"), observed_run=run_id, attempts=0, updated_at=utcnow())
+        )
+        with self.db.begin() as conn:
+            conn.execute(statement, [{"b_sku": k, "b_target": v} for k, v in targets.items()])
+
     def confirm(self, client_id: str, kind: str, sent: Mapping[str, str], source: str = "push") -> None:
         """The channel shows these values now (seller SKU → canonical JSON): accepted pushes, or read back."""
         now = utcnow()

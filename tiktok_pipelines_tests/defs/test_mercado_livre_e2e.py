@@ -8,7 +8,6 @@ import dagster as dg
 import httpx
 import pytest
 
-from tiktok_pipelines.core.nfe import cpf_with_check_digits
 from tiktok_pipelines.defs.catalog.assets import (
     feed_diff,
     mercado_livre_brands,
@@ -23,8 +22,6 @@ from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_ord
 from tiktok_pipelines.defs.orders.jobs import orders_job
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_mercado_livre
-from tiktok_pipelines.sandbox.mercado_livre.app import ROUTES
-from tiktok_pipelines.sandbox.mercado_livre.routes import table
 from tiktok_pipelines.sandbox.vtex import Affiliate
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -69,23 +66,8 @@ def vtex_orders_of(sandbox) -> dict:
     return by_id
 
 
-def h_billing_info(call):
-    """The buyer's document of an order (Mercado Livre's billing info, which the reference and the
-    emulator lack): a valid CPF per buyer."""
-    _, order = call.emulator.order_of(int(call.params["order_id"]))
-    cpf = cpf_with_check_digits(str(order["buyer"]["id"]).rjust(9, "1")[-9:])
-    return {"billing_info": {"doc_type": "CPF", "doc_number": cpf}}
-
-
 @pytest.fixture
-def billing_info(monkeypatch):
-    monkeypatch.setattr(
-        ROUTES, "routes", ROUTES.routes + table({"GET /orders/{order_id}/billing_info": h_billing_info})
-    )
-
-
-@pytest.fixture
-def ml(sandbox, demo_client, receiver, resources, billing_info):
+def ml(sandbox, demo_client, receiver, resources):
     """The demo client connected to the DEMOSTORE seller, with items listed and its notifications at the
     receiver (each change told 5 times, retries compressed)."""
     emulator = sandbox.mercado_livre
@@ -255,3 +237,91 @@ def test_a_vtex_stock_change_reaches_mercado_livre_from_the_one_read(
     assert holder["available_quantity"] == 123
     reads = [e for e in outcome.all_events if e.is_step_materialization and e.step_key == "vtex_stock"]
     assert reads[0].event_specific_data.materialization.metadata["skus_read"].value == 1
+
+
+def test_a_full_stock_and_price_run_after_a_sync_finds_no_drift_on_mercado_livre(
+    sandbox, ml, instance, state_db, monkeypatch
+):
+    from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_full_job
+
+    configure_demo_mercado_livre(state_db, "demo")
+    monkeypatch.setenv("MERCADO_LIVRE_RATE_LIMIT_PER_SECOND", "2000")
+    ml.config.rate_limit_per_second = 2000
+    resources = build_resources(Settings.load())
+    assert dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources).success
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_full_job], resources=resources)
+    job = defs.resolve_job_def(stock_price_full_job.name)
+
+    def state_of_mercado_livre() -> dict:
+        run = job.execute_in_process(partition_key="demo", instance=instance, raise_on_error=False)
+        (state,) = [
+            e.event_specific_data.materialization.metadata
+            for e in run.all_events
+            if e.is_step_materialization and e.step_key == "mercado_livre__stock_price_state"
+        ]
+        return {k: v.value for k, v in state.items()}
+
+    state_of_mercado_livre()  # the sync: what Mercado Livre shows confirmed, the targets pushed
+    state = state_of_mercado_livre()
+    assert state["skus_seen"] > 0
+    assert (state["stock_drift"], state["price_drift"], state["warehouses_added"]) == (0, 0, 0), state[
+        "drift"
+    ]
+    assert state["missing_on_mercado_livre"] == 0
+
+    # An item edited in Mercado Livre's panel is drift, pushed back by the same run.
+    sku = sorted(ListingMap(state_db, "mercado_livre").skus("demo").values(), key=lambda s: s.seller_sku)[0]
+    item = ml.seller(DEMO_ML_SELLER).items[sku.channel_product_id]
+    holder = next((v for v in item["variations"] if str(v["id"]) == sku.channel_sku_id), item)
+    kept = holder["available_quantity"]
+    holder["available_quantity"] = kept + 7
+    assert state_of_mercado_livre()["stock_drift"] == 1
+    assert holder["available_quantity"] == kept
+    assert state_of_mercado_livre()["stock_drift"] == 0
+
+
+def test_a_shipped_mercado_livre_package_has_its_tracking_on_each_vtex_invoice(
+    sandbox, ml, instance, resources, state_db, vtex_control
+):
+    from tiktok_pipelines.defs.fulfilment.assets import mercado_livre_shipments
+
+    ml.seed_items(DEMO_ML_SELLER, sandbox.demo_catalog, count=8)
+    cart = ml.create_orders(DEMO_ML_SELLER, 1, cart_size=2)
+    wait_notified(ml)
+    tick_and_run(instance, resources, sensor, {"orders_job": ORDERS})
+    vtex_ids = {o: vtex_orders_of(sandbox)[str(o)]["orderId"] for o in cart}
+    (shipment_id,) = {ml.order_of(o)[1]["shipping"]["id"] for o in cart}
+
+    def follow() -> dict:
+        run = dg.materialize(
+            [mercado_livre_shipments], partition_key="demo", instance=instance, resources=resources
+        )
+        assert run.success
+        return sandbox.vtex.account(DEMO_ACCOUNT).orders
+
+    follow()  # waiting to ship: nothing for VTEX
+    shipment = ml.set_shipment_status(shipment_id, "shipped")
+    tracking = shipment["tracking_number"]
+    assert tracking
+    vtex_control.invoice(vtex_ids[cart[0]], tracking=False)
+    orders = follow()  # one of the cart's VTEX orders not invoiced yet: both wait
+    assert all(
+        not p.get("trackingNumber")
+        for o in vtex_ids.values()
+        for p in orders[o]["packageAttachment"]["packages"]
+    )
+    vtex_control.invoice(vtex_ids[cart[1]], tracking=False)
+    orders = follow()
+    for order_id, vtex_id in vtex_ids.items():
+        (package,) = orders[vtex_id]["packageAttachment"]["packages"]
+        assert package["trackingNumber"] == tracking
+        assert package["courier"] == shipment["tracking_method"]
+        assert OrderStore(state_db, "mercado_livre").get("demo", str(order_id)).tracking_number == tracking
+
+    ml.set_shipment_status(shipment_id, "delivered")
+    follow()
+    from tiktok_pipelines.stores.fulfilment import FulfilmentStore
+
+    followed = FulfilmentStore(state_db, "mercado_livre").shipment("demo", str(shipment_id))
+    assert followed.package_status == "delivered" and followed.vtex_tracking == tracking

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tiktok_pipelines.core.nfe import is_valid_cpf
 from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_APP_ID
 from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines_tests.sandbox.mercado_livre_support import SELLER, start_sandbox, stop_sandbox
@@ -83,6 +84,20 @@ def test_a_cart_is_several_orders_with_one_pack_and_one_shipment(ml):
         single = ml.emulator.create_orders(SELLER, 1)[0]
         assert api.get(f"/orders/{single}").json()["pack_id"] is None
     assert seller.id == orders[0]["seller"]["id"]
+
+
+def test_an_orders_billing_info_names_its_buyers_cpf(ml):
+    ids = httpx.post(f"{ml.url}/_sandbox/sellers/{SELLER}/orders", json={"cart_size": 2}).json()["order_ids"]
+    (single,) = ml.emulator.create_orders(SELLER, 1)
+    with ml.api() as api:
+        cart = [api.get(f"/orders/{i}/billing_info").json()["billing_info"] for i in ids]
+        other = api.get(f"/orders/{single}/billing_info").json()["billing_info"]
+        assert api.get("/orders/2999999999999999/billing_info").status_code == 404
+    assert cart[0] == cart[1] and cart[0]["doc_type"] == "CPF"
+    assert is_valid_cpf(cart[0]["doc_number"]) and is_valid_cpf(other["doc_number"])
+    assert other["doc_number"] != cart[0]["doc_number"]
+    extra = {e["type"]: e["value"] for e in cart[0]["additional_info"]}
+    assert extra["DOC_NUMBER"] == cart[0]["doc_number"] and extra["ZIP_CODE"].isdigit()
 
 
 def test_a_sale_takes_stock_and_a_cancellation_gives_it_back(ml):

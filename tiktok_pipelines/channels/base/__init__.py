@@ -15,7 +15,7 @@ package under `channels/` that implements them, and no branch in a lane.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -36,6 +36,7 @@ from tiktok_pipelines.channels.base.notifications import NotificationApi
 from tiktok_pipelines.channels.base.offers import OfferApi
 from tiktok_pipelines.channels.base.orders import OrderApi
 from tiktok_pipelines.core.images import ImageRules
+from tiktok_pipelines.core.models.offers import ONE_STOCK
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.http import Outcome
 
@@ -59,6 +60,12 @@ class Capabilities:
     images: ImageRules  # what its image upload takes, and how many main images a product shows
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
     shipping_labels: bool = False  # the seller prints the channel's labels (`FulfilmentApi.shipping_label`)
+    one_price: bool = False  # a product shows one price for all its SKUs
+
+    def stock_keys(self, warehouse_ids: Sequence[str]) -> list[str]:
+        """The keys of a SKU's stock on the channel, in targets and in what `listed_offers` reads: its
+        warehouses, or the one quantity (`ONE_STOCK`) of a channel without warehouses."""
+        return list(dict.fromkeys(warehouse_ids)) if self.warehouses else [ONE_STOCK]
 
     @property
     def api_name(self) -> str:

@@ -53,6 +53,7 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
         ),
         log_name="mercado_livre",
         shipping_labels=True,
+        one_price=True,
     )
 
 

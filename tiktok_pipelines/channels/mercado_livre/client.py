@@ -23,6 +23,9 @@ DEFAULT_AUTHORIZE_URL = "https://auth.mercadolivre.com.br/authorization"
 # A refresh token lasts 6 months (reference §2); the token answer does not say when it ends.
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
 MULTIGET_MAX = 20
+# The buyer's document of an order: Mercado Livre's billing-info resource, absent from the reference
+# (UNCONFIRMED), so its path is configuration.
+DEFAULT_BILLING_INFO_PATH = "/orders/{order_id}/billing_info"
 
 
 class MercadoLivreError(channel.ChannelError):
@@ -109,7 +112,8 @@ class Pace:
 @dataclass(frozen=True)
 class MercadoLivreApp:
     """The Mercado Livre application: its id and secret, its static redirect URI (matched exactly), the
-    country's authorization page and the API host, PKCE, and the pace of calls per seller."""
+    country's authorization page and the API host, PKCE, the pace of calls per seller, and the path of an
+    order's billing info (`{order_id}` in it)."""
 
     app_id: str | None
     client_secret: str | None = field(default=None, repr=False)
@@ -120,6 +124,7 @@ class MercadoLivreApp:
     pace: Pace = field(default_factory=Pace)
     timeout_seconds: float = 30.0
     retry_attempts: int = 5
+    billing_info_path: str = DEFAULT_BILLING_INFO_PATH
 
     @property
     def retry(self) -> RetryPolicy:
@@ -171,6 +176,7 @@ class MercadoLivreClient(HttpApiClient):
     application says."""
 
     def __init__(self, app: MercadoLivreApp, token: Callable[[], str], retry: RetryPolicy | None = None):
+        self.app = app
         self.token = token
         self.retry = retry or app.retry
         self.limiter = RateLimiter(app.pace.rate_per_second)
@@ -179,26 +185,27 @@ class MercadoLivreClient(HttpApiClient):
 
     def request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> Any:
         """One call, paced and retried on 429 / 5xx / no answer; the JSON answer (None for a 204)."""
+        response = self.raw(method, path, params=params, json=json, accept="application/json")
+        return None if response.status_code == 204 else response.json()
 
-        def once() -> Any:
+    def raw(self, method: str, path: str, *, accept: str | None = None, **send: Any) -> httpx.Response:
+        """One call, paced and retried like `request`, whose answer is a success of any media type (a
+        label's PDF or ZPL); `send` is what httpx sends (`params`, `json`, or `files` for a picture
+        upload's multipart form)."""
+        accepting = {"Accept": accept} if accept else {}
+
+        def once() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.token()}"} | accepting
             self.limiter.acquire()
             with self._in_flight:
                 try:
-                    response = self._http.request(
-                        method,
-                        path,
-                        params=params,
-                        json=json,
-                        headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
-                    )
+                    response = self._http.request(method, path, headers=headers, **send)
                 except httpx.HTTPError as exc:
                     raise MercadoLivreRetryableError(
                         0, type(exc).__name__, f"no answer to {method} {path}"
                     ) from exc
-            if response.status_code in (200, 201):
-                return response.json()
-            if response.status_code == 204:
-                return None
+            if response.status_code in (200, 201, 204):
+                return response
             error = error_of(response)
             if error.code == 429:
                 self.limiter.penalize(getattr(error, "retry_after", None) or 1.0)

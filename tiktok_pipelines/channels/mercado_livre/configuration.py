@@ -21,4 +21,5 @@ def app_from_settings(settings: Settings, client_secret: str | None = None) -> M
             settings.int("MERCADO_LIVRE_MAX_CONCURRENCY"),
         ),
         timeout_seconds=settings.float("MERCADO_LIVRE_TIMEOUT_SECONDS"),
+        billing_info_path=settings.require("MERCADO_LIVRE_BILLING_INFO_PATH"),
     )

@@ -20,7 +20,6 @@ from tiktok_pipelines.channels.mercado_livre.client import (
     MercadoLivreNotFoundError,
 )
 from tiktok_pipelines.channels.mercado_livre.orders import iso_time
-from tiktok_pipelines.channels.mercado_livre.raw_calls import raw_call
 from tiktok_pipelines.core.fulfilment import UPLOAD_REFUSED
 from tiktok_pipelines.core.models import fulfilment as model
 
@@ -92,8 +91,8 @@ class MercadoLivreFulfilment:
             raise MercadoLivreShipmentNotReadyError(
                 400, "not_printable", f"shipment {package_id} is {shipment.get('status')}, not ready to ship"
             )
-        answer = raw_call(
-            self.api, "GET", "/shipment_labels", params={"shipment_ids": package_id, "response_type": kind}
+        answer = self.api.raw(
+            "GET", "/shipment_labels", params={"shipment_ids": package_id, "response_type": kind}
         )
         return answer.content, LABEL_KINDS[kind]
 

@@ -37,7 +37,6 @@ from tiktok_pipelines.channels.mercado_livre.listing import (
     item_skus,
 )
 from tiktok_pipelines.channels.mercado_livre.orders import iso_time
-from tiktok_pipelines.channels.mercado_livre.raw_calls import raw_call
 from tiktok_pipelines.core.attribute_rules import AttributeRule, rule_lookup
 from tiktok_pipelines.core.models import categories
 from tiktok_pipelines.core.models.brands import BrandResult, brand_key
@@ -269,9 +268,7 @@ class MercadoLivreCatalog:
     # ---------------------------------------------------------------- images
     def upload_image(self, data: bytes, use: str, filename: str) -> ImageUpload:
         try:
-            answer = raw_call(
-                self.api, "POST", "/pictures/items/upload", files={"file": (filename, data)}
-            ).json()
+            answer = self.api.raw("POST", "/pictures/items/upload", files={"file": (filename, data)}).json()
         except MercadoLivreError as exc:
             return ImageUpload(None, error=error_text(exc))
         size = str(answer.get("max_size") or "x").split("x")

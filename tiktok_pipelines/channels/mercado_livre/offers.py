@@ -21,9 +21,9 @@ from typing import Any
 
 from tiktok_pipelines.channels.mercado_livre.client import MercadoLivreClient
 from tiktok_pipelines.core.models import offers as model
+from tiktok_pipelines.core.models.offers import ONE_STOCK
 
 ONE_PRICE = "item.variations.price.different"
-STOCK_KEY = ""  # the one "warehouse" of a Mercado Livre item or variation
 
 
 def seller_sku(holder: dict[str, Any]) -> str | None:
@@ -63,7 +63,7 @@ def listed_offers_of(item: dict[str, Any]) -> model.ProductOffers:
             channel_product_id=item_id,
             channel_sku_id=str(holder["id"]),
             seller_sku=seller_sku(holder) or (seller_sku(item) if holder is item else None),
-            quantities={STOCK_KEY: int(holder.get("available_quantity") or 0)},
+            quantities={ONE_STOCK: int(holder.get("available_quantity") or 0)},
             price=price_of(holder.get("price", item.get("price"))),
             currency=item.get("currency_id"),
         )

@@ -16,7 +16,8 @@ own), and each names the shared shipment as its package, so the box is shipped, 
 once for all of them (docs/mercado_livre.md).
 
 The buyer's CPF (or CNPJ) is not in the order: it is read from `GET /orders/{id}/billing_info`
-(UNCONFIRMED: Mercado Livre's billing-info resource, absent from the reference; an answer without it,
+(UNCONFIRMED: Mercado Livre's billing-info resource, absent from the reference, its path the
+application's `billing_info_path`, MERCADO_LIVRE_BILLING_INFO_PATH; an answer without it,
 or a 404, leaves the order without a document, which VTEX then refuses for a person to fix).
 
 Returns (claims, `post_purchase`) and a seller's cancellation are not in the reference: none is read,
@@ -225,7 +226,7 @@ class MercadoLivreOrders(MercadoLivreOrderReader):
 
     def billing_info(self, order_id: str) -> dict[str, Any] | None:
         try:
-            return self.api.request("GET", f"/orders/{order_id}/billing_info")
+            return self.api.request("GET", self.api.app.billing_info_path.format(order_id=order_id))
         except MercadoLivreNotFoundError:
             return None
 

@@ -28,6 +28,11 @@ def decode_target(text: str | None) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
 
+# The one "warehouse" of a channel that keeps one quantity per SKU (Mercado Livre,
+# `Capabilities.stock_keys`): its stock targets, and what it shows, are `{ONE_STOCK: units}`.
+ONE_STOCK = ""
+
+
 @dataclass(frozen=True)
 class PriceTarget:
     """The price a SKU should show, and its list price (never below it), in the shop's currency."""

@@ -2,11 +2,16 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.fulfilment.assets import invoices, mercado_livre_shipping_labels, shipments
+from tiktok_pipelines.defs.fulfilment.assets import (
+    invoices,
+    mercado_livre_shipments,
+    mercado_livre_shipping_labels,
+    shipments,
+)
 from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job, fulfilment_schedule
 
 defs = dg.Definitions(
-    assets=[invoices, shipments, mercado_livre_shipping_labels],
+    assets=[invoices, shipments, mercado_livre_shipping_labels, mercado_livre_shipments],
     jobs=[fulfilment_job],
     schedules=[fulfilment_schedule],
 )

@@ -32,7 +32,9 @@ from tiktok_pipelines.lanes.fulfilment import (
     send_invoices,
     ship_packages,
 )
+from tiktok_pipelines.lanes.fulfilment.carrier import carrier_run, follow_carrier_packages
 from tiktok_pipelines.lanes.fulfilment.labels import store_labels
+from tiktok_pipelines.lanes.fulfilment.shipments import ShipmentsReport
 from tiktok_pipelines.lanes.orders import ClientSetupError
 from tiktok_pipelines.stores.fulfilment import (
     INVALID,
@@ -193,21 +195,60 @@ def shipments(
     options = ShipmentOptions(config.scan, config.max_packages)
     with tiktok_shop.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
         report = ship_packages(client, state.db, session, api, lake, options, context.log)
-    run = report.run
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": run.counts["shipped"],
-            "events": report.events,
-            **{k: v for k, v in sorted(run.counts.items())},
-            "packages_by_status": report.packages_by_status,
-            "dead_letters_open": report.dead_letters_open,
+            "dagster/row_count": report.run.counts["shipped"],
+            **_shipments_metadata(report),
             "shipped": md(
-                markdown_table(run.shipped, ["package_id", "orders", "handover", "tracking", "provider"])
+                markdown_table(
+                    report.run.shipped, ["package_id", "orders", "handover", "tracking", "provider"]
+                )
             ),
-            "failures": md(markdown_table(run.failures, ["package_id", "reason", "detail"], 20, 120)),
-            **report.api_calls,
         },
         check_results=[dead_letter_check(FulfilmentStore(state.db), client_id, "shipment")],
+    )
+
+
+def _shipments_metadata(report: ShipmentsReport) -> dict:
+    run = report.run
+    return {
+        "events": report.events,
+        **{k: v for k, v in sorted(run.counts.items())},
+        "packages_by_status": report.packages_by_status,
+        "dead_letters_open": report.dead_letters_open,
+        "failures": md(markdown_table(run.failures, ["package_id", "reason", "detail"], 20, 120)),
+        **report.api_calls,
+    }
+
+
+@channel_asset(
+    Lane.FULFILMENT,
+    ChannelName.MERCADO_LIVRE,
+    "shipments",
+    deps=[mercado_livre_orders, vtex_orders],
+    kinds={"mercadolivre", "vtex", "parquet"},
+)
+def mercado_livre_shipments(
+    context: dg.AssetExecutionContext,
+    config: ShipmentsConfig,
+    state: StateStore,
+    mercado_livre: MercadoLivre,
+    vtex: Vtex,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """The Mercado Envios 2 shipments of the client's Mercado Livre orders placed in VTEX, followed until
+    delivered or cancelled (status, tracking number, carrier, latest event; Mercado Livre's carrier takes
+    the parcel). Once shipped, the tracking number goes to the order map, to a new version of the
+    `orders` lake rows, and to the sale invoice the ERP issued in VTEX for each of the package's orders
+    (a cart's orders each have theirs); an order not invoiced in VTEX yet waits for the next run."""
+    client_id = context.partition_key
+    client = state.registry.get(client_id)
+    with mercado_livre.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
+        run = carrier_run(client, state.db, api, session, context.log)
+        report = follow_carrier_packages(run, lake, config.max_packages)
+    followed = report.packages_by_status
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": sum(followed.values()), **_shipments_metadata(report)}
     )
 
 

@@ -19,6 +19,7 @@ from tiktok_pipelines.channels.mercado_livre.channel import (
 from tiktok_pipelines.channels.mercado_livre.client import (
     DEFAULT_API_BASE_URL,
     DEFAULT_AUTHORIZE_URL,
+    DEFAULT_BILLING_INFO_PATH,
     MercadoLivreApp,
     Pace,
 )
@@ -51,6 +52,9 @@ class MercadoLivre(dg.ConfigurableResource):
     timeout_seconds: float = Field(default=30.0, description="Timeout of one request.")
     renew_before_minutes: float = Field(default=60.0, description="Renew access tokens this close to expiry.")
     oauth_state_ttl_minutes: float = Field(default=30.0, description="Lifetime of an authorization link.")
+    billing_info_path: str = Field(
+        default=DEFAULT_BILLING_INFO_PATH, description="Path of an order's billing info (UNCONFIRMED)."
+    )
 
     def app(self) -> MercadoLivreApp:
         return MercadoLivreApp(
@@ -62,6 +66,7 @@ class MercadoLivre(dg.ConfigurableResource):
             pkce=self.pkce,
             pace=Pace(self.rate_limit_per_second, self.max_concurrency),
             timeout_seconds=self.timeout_seconds,
+            billing_info_path=self.billing_info_path,
         )
 
     def capabilities(self) -> Capabilities:
@@ -127,6 +132,7 @@ class MercadoLivre(dg.ConfigurableResource):
             max_concurrency=settings.int("MERCADO_LIVRE_MAX_CONCURRENCY"),
             timeout_seconds=settings.float("MERCADO_LIVRE_TIMEOUT_SECONDS"),
             renew_before_minutes=settings.float("MERCADO_LIVRE_TOKEN_RENEW_BEFORE_MINUTES"),
+            billing_info_path=settings.require("MERCADO_LIVRE_BILLING_INFO_PATH"),
         )
 
 

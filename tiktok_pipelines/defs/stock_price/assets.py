@@ -72,10 +72,9 @@ class StockPriceConfig(dg.Config):
 # ---------------------------------------------------------------- shared steps
 
 
-# The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), and
-# those of them that keep one quantity per SKU rather than per warehouse.
+# The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), with
+# what the reads must know of them (stock by warehouse or one quantity, one price per product or not).
 ALSO_READ_FOR = {ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities()}
-ONE_STOCK = tuple(name for name, caps in ALSO_READ_FOR.items() if not caps.warehouses)
 
 
 @contextmanager
@@ -89,7 +88,7 @@ def _lane(
     """The lane service for the run's client on `channel` (its VTEX reads also for `also`); what stops
     it fails the run with the reason."""
     try:
-        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ONE_STOCK)
+        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ALSO_READ_FOR)
     except (StockPriceRunError, TikTokNotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
     except SystemicError as exc:
@@ -206,7 +205,26 @@ def vtex_prices(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     return []
 
 
-@tiktok_shop_asset(Lane.STOCK_PRICE, "stock_price_state", deps=[vtex_stock, vtex_prices], kinds={"tiktok"})
+def _read_state(
+    context: dg.AssetExecutionContext,
+    state: StateStore,
+    shop: TikTokShop | MercadoLivre,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    capabilities = shop.capabilities()
+    with _lane(context, state, lake, capabilities.name.value) as lane:
+        outcome = lane.read_channel_state(_shop(shop, context))
+    return dg.MaterializeResult(metadata=state_metadata(outcome, capabilities, context.log))
+
+
+def _state_asset(channel: ChannelName, kind: str) -> Callable[[Callable], dg.AssetsDefinition]:
+    """The asset `<channel>/stock_price_state` reading back what the channel shows (full runs)."""
+    return channel_asset(
+        Lane.STOCK_PRICE, channel, "stock_price_state", deps=[vtex_stock, vtex_prices], kinds={kind}
+    )
+
+
+@_state_asset(ChannelName.TIKTOK_SHOP, "tiktok")
 def tiktok_stock_price_state(
     context: dg.AssetExecutionContext, state: StateStore, tiktok_shop: TikTokShop, lake: ParquetLake
 ) -> dg.MaterializeResult:
@@ -215,9 +233,18 @@ def tiktok_stock_price_state(
     believed TikTok had, the SKU is pushed again. Warehouses TikTok has for a SKU beyond the client's are
     added to its stock target at 0. Part of the nightly full reconcile, between the VTEX reads and the
     pushes."""
-    with _lane(context, state, lake) as lane:
-        outcome = lane.read_channel_state(_shop(tiktok_shop, context))
-    return dg.MaterializeResult(metadata=state_metadata(outcome, context.log))
+    return _read_state(context, state, tiktok_shop, lake)
+
+
+@_state_asset(ChannelName.MERCADO_LIVRE, "mercadolivre")
+def mercado_livre_stock_price_state(
+    context: dg.AssetExecutionContext, state: StateStore, mercado_livre: MercadoLivre, lake: ParquetLake
+) -> dg.MaterializeResult:
+    """What Mercado Livre actually shows for the client's listed items and variations (one quantity
+    each and the item's price, from the seller's items), taken as the confirmed state: where it differs
+    from what the sync believed, the SKU is pushed again. Part of the nightly full reconcile, between
+    the VTEX reads and the pushes."""
+    return _read_state(context, state, mercado_livre, lake)
 
 
 def _tiktok_push(
@@ -334,7 +361,7 @@ def _mercado_livre_push(kind: str, table: str, *, deps: list) -> Callable[[Calla
     return build
 
 
-@_mercado_livre_push("stock", "inventory", deps=[vtex_stock])
+@_mercado_livre_push("stock", "inventory", deps=[vtex_stock, mercado_livre_stock_price_state])
 def mercado_livre_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     """Stock on Mercado Livre from the same VTEX read as TikTok's (one read per SKU for every channel):
     every item or variation whose target differs from what Mercado Livre last confirmed, one item
@@ -344,7 +371,7 @@ def mercado_livre_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     return []
 
 
-@_mercado_livre_push("price", "prices", deps=[vtex_prices])
+@_mercado_livre_push("price", "prices", deps=[vtex_prices, mercado_livre_stock_price_state])
 def mercado_livre_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
     """Prices on Mercado Livre from the same VTEX read: one price per item (its variations share it),
     sent when the target differs from what Mercado Livre confirmed; variations of one item asked
@@ -358,6 +385,7 @@ STOCK_PRICE_ASSETS = [
     tiktok_stock_price_state,
     tiktok_inventory,
     tiktok_prices,
+    mercado_livre_stock_price_state,
     mercado_livre_inventory,
     mercado_livre_prices,
 ]

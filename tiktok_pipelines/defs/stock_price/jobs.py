@@ -10,6 +10,7 @@ from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.stock_price.assets import (
     mercado_livre_inventory,
     mercado_livre_prices,
+    mercado_livre_stock_price_state,
     tiktok_inventory,
     tiktok_prices,
     tiktok_stock_price_state,
@@ -19,7 +20,7 @@ from tiktok_pipelines.defs.stock_price.assets import (
 from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_partitions, lane_runs
 
 LANE = Lane.STOCK_PRICE
-# The assets that take the run's `mode`; the full run also reads what TikTok shows.
+# The assets that take the run's `mode`; the full run also reads what each channel shows.
 PUSH_ASSETS = (
     vtex_stock,
     vtex_prices,
@@ -29,7 +30,9 @@ PUSH_ASSETS = (
     mercado_livre_prices,
 )
 LANE_ASSETS = dg.AssetSelection.groups(LANE.value)
-PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(tiktok_stock_price_state)
+PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(
+    tiktok_stock_price_state, mercado_livre_stock_price_state
+)
 
 
 def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tiktok_pipelines.channels.base import Capabilities
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.lanes.stock_price.service import ChannelStateOutcome, PushOutcome, ReadOutcome
+
+# How the state's metadata names what a channel shows (`missing_on_<it>`, the drift table's column).
+SHOWN_COLUMN = {ChannelName.TIKTOK_SHOP: "tiktok"}
 
 
 def read_metadata(outcome: ReadOutcome, log: Any) -> dict[str, Any]:
@@ -114,31 +119,33 @@ def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
     return metadata
 
 
-def state_metadata(outcome: ChannelStateOutcome, log: Any) -> dict[str, Any]:
-    """The metadata of `tiktok_shop/stock_price_state`; logs the drift found."""
+def state_metadata(outcome: ChannelStateOutcome, channel: Capabilities, log: Any) -> dict[str, Any]:
+    """The metadata of `<channel>/stock_price_state`; logs the drift found."""
     report = outcome.report
     if report.stock_drift or report.price_drift:
         log.warning(
-            "TikTok differs from what the sync believed: %d stock, %d price; they are pushed again",
+            "%s differs from what the sync believed: %d stock, %d price; they are pushed again",
+            channel.display_name,
             len(report.stock_drift),
             len(report.price_drift),
         )
     drift = [{"kind": "stock", **d} for d in report.stock_drift] + [
         {"kind": "price", **d} for d in report.price_drift
     ]
+    shown = SHOWN_COLUMN.get(channel.name, str(channel.name))
     return {
         "dagster/row_count": report.skus_seen,
         "products": report.products,
         "skus_seen": report.skus_seen,
         "stock_drift": len(report.stock_drift),
         "price_drift": len(report.price_drift),
-        "missing_on_tiktok": len(report.missing_on_channel),
+        f"missing_on_{shown}": len(report.missing_on_channel),
         "warehouses_added": report.new_warehouses,
         **outcome.calls,
         "drift": md(
             markdown_table(
-                ({**d, "tiktok": d["shown"]} for d in drift),
-                ["kind", "seller_sku", "believed", "tiktok"],
+                ({**d, shown: d["shown"]} for d in drift),
+                ["kind", "seller_sku", "believed", shown],
                 limit=20,
                 width=80,
             )

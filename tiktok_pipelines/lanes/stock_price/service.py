@@ -14,14 +14,14 @@ channel sessions are opened by the callables it is given, when it needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyarrow as pa
 
-from tiktok_pipelines.channels.base import ChannelSession
+from tiktok_pipelines.channels.base import Capabilities, ChannelSession
 from tiktok_pipelines.core.sku_ids import sku_id_map
 from tiktok_pipelines.core.stock_price import LANE, StockPriceOptions, StockPriceOptionsError, warehouse_plan
 from tiktok_pipelines.core.synclog import SyncLog
@@ -154,7 +154,7 @@ class StockPriceLane:
         lake: Lake,
         channel: str = DEFAULT_CHANNEL,
         also: Sequence[str] = (),
-        one_stock: Sequence[str] = (),
+        capabilities: Mapping[str, Capabilities] | None = None,
     ):
         self.client_id = client_id
         self.db = db
@@ -162,7 +162,8 @@ class StockPriceLane:
         self.channel = str(channel)
         self.store = SkuSyncStore(db, self.channel)
         self.stores = {self.channel: self.store} | {str(c): SkuSyncStore(db, str(c)) for c in also}
-        self.one_stock = frozenset(str(c) for c in one_stock)  # channels without warehouses
+        # What the lane knows of its channels beyond a price per SKU in warehouses (`VtexRead`).
+        self.capabilities = {str(k): v for k, v in (capabilities or {}).items()}
 
     # ------------------------------------------------------------ what every step needs
     def _client(self, run: StockPriceRun) -> tuple[Client, StockPriceOptions]:
@@ -222,7 +223,7 @@ class StockPriceLane:
         sync = SyncLog(client.client_id, LANE, self.channel)
         try:
             with vtex(client) as api:
-                read = VtexRead(api, client, options, sync, self.one_stock)
+                read = VtexRead(api, client, options, sync, self.capabilities, self.stores)
                 report = read.stock(rows) if kind == "stock" else read.prices(rows)
                 vtex_calls = dict(api.stats)
         except StockPriceOptionsError as exc:

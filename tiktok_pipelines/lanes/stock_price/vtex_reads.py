@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from tiktok_pipelines.core.models.offers import decode_target, encode_target
+from tiktok_pipelines.channels.base import Capabilities
+from tiktok_pipelines.core.models.offers import PriceTarget, decode_target, encode_target
 from tiktok_pipelines.core.stock_price import (
-    ONE_STOCK,
     StockPriceOptions,
     WarehouseReading,
     money,
     one_stock_plan,
     price_target,
+    shared_price,
     stock_target,
     total_quantity,
     warehouse_plan,
@@ -53,6 +54,8 @@ class ReadReport:
     in_stock_before: int = 0
     observations: list[Observation] = field(default_factory=list)  # to store (see `save`)
     channels: list[str] = field(default_factory=list)  # the channel of each observation
+    # SKUs not read whose target changes with a product price their SKUs share: channel → SKU → target
+    retargets: dict[str, dict[str, str]] = field(default_factory=dict)
     read_at: datetime = field(default_factory=lambda: utcnow())
 
     @property
@@ -65,6 +68,8 @@ class ReadReport:
         by_channel: dict[str, list[Observation]] = defaultdict(list)
         for channel, observation in zip(self.channels, self.observations, strict=True):
             by_channel[channel].append(observation)
+        for channel, targets in self.retargets.items():
+            stores[channel].retarget(client_id, self.kind, targets, run_id)
         return sum(
             stores[channel].save_observations(client_id, self.kind, observations, self.read_at, run_id)
             for channel, observations in by_channel.items()
@@ -127,11 +132,15 @@ class VtexRead:
     client: Client
     options: StockPriceOptions
     sync: SyncLog
-    one_stock: frozenset[str] = frozenset()  # channels keeping one quantity per SKU (no warehouses)
+    # What the lane knows of its channels (stock by warehouse or not, one price per product); a channel
+    # not named keeps stock by warehouse and a price per SKU.
+    capabilities: Mapping[str, Capabilities] = field(default_factory=dict)
+    stores: Mapping[str, SkuSyncStore] = field(default_factory=dict)  # read for a product's other SKUs
 
     def plan(self, channel: str) -> dict[str, str]:
         """Which of the channel's warehouses each VTEX warehouse feeds."""
-        if channel in self.one_stock:
+        capabilities = self.capabilities.get(channel)
+        if capabilities is not None and not capabilities.warehouses:
             return one_stock_plan(self.options, self.client.vtex_warehouse_ids)
         return warehouse_plan(self.options, self.client.vtex_warehouse_ids, self.client.tiktok_warehouse_ids)
 
@@ -156,11 +165,11 @@ class VtexRead:
                 else encode_target({w: [r.available, r.unlimited] for w, r in reading.items()})
             )
             for row in skus:
-                warehouses = (
-                    [ONE_STOCK]
-                    if row.channel in self.one_stock
-                    else list(dict.fromkeys([*client.tiktok_warehouse_ids, *row.warehouses]))
-                )
+                warehouses = [*client.tiktok_warehouse_ids, *row.warehouses]
+                if row.channel in self.capabilities:
+                    warehouses = self.capabilities[row.channel].stock_keys(warehouses)
+                else:
+                    warehouses = list(dict.fromkeys(warehouses))
                 target = stock_target(reading, plans[row.channel], warehouses, options)
                 encoded = encode_target(target)
                 # What the channel shows, or failing that what the sync last meant it to show.
@@ -177,6 +186,8 @@ class VtexRead:
         by_vtex = _by_vtex_sku_id(rows, report)
         trade_policy = self.client.vtex_trade_policy
         result = self.api.computed_prices_many(list(by_vtex), trade_policy)
+        own: dict[tuple[str, str], PriceTarget | None] = {}
+        read: list[tuple[SyncRow, str, bool]] = []
         for skus, computed in report.answered(by_vtex, result, self.sync):
             target = (
                 price_target(computed.selling_price, computed.list_price, self.options)
@@ -192,10 +203,52 @@ class VtexRead:
                     "trade_policy": trade_policy,
                 }
             )
-            encoded = target.encode() if target is not None else None
             for row in skus:
-                report.add(row, Observation(row.seller_sku, observed, encoded), target is not None, self.sync)
+                own[row.channel, row.seller_sku] = target
+                read.append((row, observed, target is not None))
+        shared = self._shared_prices([row for row, _, _ in read], own, report)
+        for row, observed, found in read:
+            target = shared.get((row.channel, row.channel_product_id), own[row.channel, row.seller_sku])
+            encoded = target.encode() if target is not None else None
+            report.add(row, Observation(row.seller_sku, observed, encoded), found, self.sync)
         return report
+
+    def _own_price(self, row: SyncRow) -> PriceTarget | None:
+        """A SKU's price by its last VTEX read (the one stored), before any sharing."""
+        observed = decode_target(row.observed) or {}
+        return price_target(money(observed.get("price")), money(observed.get("list_price")), self.options)
+
+    def _shared_prices(
+        self,
+        rows: Sequence[SyncRow],
+        own: Mapping[tuple[str, str], PriceTarget | None],
+        report: ReadReport,
+    ) -> dict[tuple[str, str], PriceTarget | None]:
+        """For each product read on a channel that shows one price per product: that price, from the
+        SKUs read now and the product's other SKUs' last reads; the others whose target it changes are
+        retargeted in `report` (so every SKU of a product wants the one price the product shows)."""
+        shared: dict[tuple[str, str], PriceTarget | None] = {}
+        for channel in dict.fromkeys(r.channel for r in rows):
+            capabilities = self.capabilities.get(channel)
+            if capabilities is None or not capabilities.one_price or channel not in self.stores:
+                continue
+            products = {r.channel_product_id for r in rows if r.channel == channel}
+            family = [
+                r
+                for r in self.stores[channel].rows(self.client.client_id, "price")
+                if r.channel_product_id in products
+            ]
+            targets: dict[str, list[PriceTarget | None]] = defaultdict(list)
+            for r in family:
+                key = (channel, r.seller_sku)
+                targets[r.channel_product_id].append(own[key] if key in own else self._own_price(r))
+            for product, candidates in targets.items():
+                shared[channel, product] = shared_price(candidates)
+            for r in family:
+                price = shared[channel, r.channel_product_id]
+                if (channel, r.seller_sku) not in own and price is not None and price.encode() != r.target:
+                    report.retargets.setdefault(channel, {})[r.seller_sku] = price.encode()
+        return shared
 
 
 def _sku_ids(row: SyncRow, client_id: str) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 sales counted), a cart purchase as several orders sharing one `pack_id` and one shipment, cancellations
 (stock given back), each change told by notifications (`orders_v2` several times per change, as the
 platform does; `items` and `shipments` beside); the demo's autopilot; and the API's order detail, order
-search by seller and dates, and packs. Pack statuses are UNCONFIRMED in the reference."""
+search by seller and dates, packs, and an order's billing info (the buyer's CPF and fiscal address,
+`/orders/{id}/billing_info`: absent from the reference, modelled on Mercado Livre's public docs,
+UNCONFIRMED like the pack statuses)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from tiktok_pipelines.core.nfe import cpf_with_check_digits
 from tiktok_pipelines.sandbox.mercado_livre.errors import bad_request, forbidden, not_found
 from tiktok_pipelines.sandbox.mercado_livre.routes import Call, offset_page, table
 from tiktok_pipelines.sandbox.mercado_livre.state import CURRENCY, SITE_ID, Seller, iso, parse_iso
@@ -113,8 +116,10 @@ class OrdersMixin:
                 "orders": [o["id"] for o in orders],
                 "date_created": iso(now),
             }
+        cpf = cpf_with_check_digits(str(rng.randrange(10**8, 10**9)))
         for order in orders:
             seller.orders[order["id"]] = order
+            seller.billing_infos[order["id"]] = billing_info(first, last, cpf, (state, city, cep, street))
             self.notify_order(seller, order)
         for item, _ in lines:
             self.notify(seller, "items", f"/items/{item['id']}")
@@ -291,6 +296,31 @@ class OrdersMixin:
         self.autopilot.stop()
 
 
+def billing_info(first: str, last: str, cpf: str, place: tuple[str, str, str, str]) -> dict[str, Any]:
+    """The billing info a buyer gave at checkout (the unversioned answer: `doc_type`, `doc_number` and
+    `additional_info` entries; UNCONFIRMED)."""
+    state, city, cep, street = place
+    street_name, _, number = street.rpartition(", ")
+    extra = {
+        "DOC_TYPE": "CPF",
+        "DOC_NUMBER": cpf,
+        "FIRST_NAME": first,
+        "LAST_NAME": last,
+        "STREET_NAME": street_name,
+        "STREET_NUMBER": number,
+        "CITY_NAME": city,
+        "STATE_NAME": state,
+        "ZIP_CODE": cep.replace("-", ""),
+    }
+    return {
+        "billing_info": {
+            "doc_type": "CPF",
+            "doc_number": cpf,
+            "additional_info": [{"type": k, "value": v} for k, v in extra.items()],
+        }
+    }
+
+
 def _order_id(call: Call, name: str) -> int:
     try:
         return int(call.params[name])
@@ -307,6 +337,12 @@ def h_order(call: Call) -> Any:
     if seller.id != call.me.id:
         raise forbidden("Invalid caller.id: the order is not this seller's")
     return order
+
+
+def h_billing_info(call: Call) -> Any:
+    """The buyer's document and fiscal address of one of the seller's orders."""
+    order = h_order(call)
+    return call.me.billing_infos.get(order["id"]) or {"billing_info": {}}
 
 
 def _window(orders: list[dict], query: dict[str, str], field: str) -> list[dict]:
@@ -396,6 +432,7 @@ ROUTES = table(
     {
         "GET /orders/search": h_search,
         "GET /orders/{order_id}": h_order,
+        "GET /orders/{order_id}/billing_info": h_billing_info,
         "GET /packs/{pack_id}": h_pack,
     }
 )

@@ -115,6 +115,7 @@ class Seller:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     packs: dict[int, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    billing_infos: dict[int, dict[str, Any]] = field(default_factory=dict)  # per order id
 
     def as_api(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ from tiktok_pipelines.channels.mercado_livre.client import (
     MercadoLivreApp,
     MercadoLivreAuthError,
     MercadoLivreClient,
+    MercadoLivreNotFoundError,
     Pace,
 )
 from tiktok_pipelines.http import RetryPolicy
@@ -219,3 +220,24 @@ def test_the_client_backs_off_on_429_and_pages_every_listing(ml, auth):
         assert sorted(ids) == sorted(seller.items)
         assert {i["id"] for i in api.items(ids)} == set(ids)
     assert ml.emulator.http_429s == 3
+
+
+def test_answers_that_are_not_json_are_paced_and_retried_like_the_others(ml, auth):
+    grant = connect(auth)
+    app = MercadoLivreApp(SANDBOX_APP_ID, api_base_url=ml.url, pace=Pace(50, 2))
+    api = MercadoLivreClient(
+        app, lambda: grant.access_token.get_secret_value(), retry=RetryPolicy(5, 0.05, 0.2)
+    )
+    seller = ml.emulator.seller(SELLER)
+    (order,) = ml.emulator.create_orders(SELLER, 1)
+    shipment = seller.orders[order]["shipping"]["id"]
+    before = ml.emulator.http_429s
+    ml.emulator.switches.burst_429 = 2
+    with api:
+        picture = api.raw("POST", "/pictures/items/upload", files={"file": ("a.jpg", b"\xff\xd8picture")})
+        label = api.raw("GET", "/shipment_labels", params={"shipment_ids": shipment, "response_type": "pdf"})
+        with pytest.raises(MercadoLivreNotFoundError):
+            api.raw("GET", "/shipment_labels", params={"shipment_ids": "1", "response_type": "pdf"})
+    assert ml.emulator.http_429s == before + 2
+    assert ml.emulator.pictures[picture.json()["id"]]["bytes"] == b"\xff\xd8picture"
+    assert label.headers["content-type"].startswith("application/pdf") and label.content.startswith(b"%PDF")
