@@ -5,19 +5,16 @@ autopilot; an address change; and the Order API's search and detail (reference Â
 from __future__ import annotations
 
 import contextlib
-import logging
-import threading
 from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
+from tiktok_pipelines.sandbox.background import Ticker
 from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body, matching, paginate, sort_items
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
 from tiktok_pipelines.sandbox.tiktok_shop.seed import BR_CITIES, FIRST_NAMES, LAST_NAMES
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop, new_id, unix_now
-
-log = logging.getLogger(__name__)
 
 ORDER_FLOW = ("UNPAID", "AWAITING_SHIPMENT", "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED")
 ORDER_TRANSITIONS = {
@@ -327,23 +324,12 @@ class OrdersMixin:
     def start_autopilot(self, shop_code: str, interval_s: float) -> None:
         """Runs `autopilot_step` every `interval_s` seconds in a background thread until stopped."""
         self.stop_autopilot()
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(interval_s):
-                try:
-                    self.autopilot_step(shop_code)
-                except Exception:  # the demo's buyers must not die with one bad tick
-                    log.exception("sandbox autopilot tick failed")
-
-        self._autopilot = (stop, threading.Thread(target=loop, name="tiktok-autopilot", daemon=True))
-        self._autopilot[1].start()
+        self._autopilot = Ticker(lambda: self.autopilot_step(shop_code), interval_s, "tiktok-autopilot")
 
     def stop_autopilot(self) -> None:
         current = getattr(self, "_autopilot", None)
         if current is not None:
-            current[0].set()
-            current[1].join(timeout=5)
+            current.stop()
             self._autopilot = None
 
     def update_address(self, order_id: str, full_address: str) -> None:
