@@ -11,7 +11,7 @@ from tiktok_pipelines.cli.common import options
 
 @click.group()
 def sandbox() -> None:
-    """Local emulators of the feed server, TikTok Shop, VTEX and TikTok for Developers (creators)."""
+    """Local emulators of the feed server, TikTok Shop, VTEX, TikTok for Developers (creators) and Shopee."""
 
 
 # Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands.
@@ -23,6 +23,7 @@ sandbox_options = options(
     click.option(
         "--creator-port", default=8705, show_default=True, help="Port of TikTok for Developers (creators)."
     ),
+    click.option("--shopee-port", default=8708, show_default=True, help="Port of the Shopee emulator."),
     click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
     click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
     click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
@@ -40,6 +41,7 @@ def sandbox_config(**kw: Any):
         tiktok_port=kw["tiktok_port"],
         vtex_port=kw["vtex_port"],
         creator_port=kw["creator_port"],
+        shopee_port=kw["shopee_port"],
         receiver_port=kw["receiver_port"],
         sinks_port=kw["sinks_port"],
         smtp_port=kw["smtp_port"],

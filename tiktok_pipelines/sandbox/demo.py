@@ -259,6 +259,8 @@ def run_demo(
                 str(config.vtex_port),
                 "--creator-port",
                 str(config.creator_port),
+                "--shopee-port",
+                str(config.shopee_port),
                 "--receiver-port",
                 str(config.receiver_port),
                 "--sinks-port",
@@ -275,6 +277,7 @@ def run_demo(
         _wait_healthy(f"{world.urls()['feeds']}/health", sandbox)
         _wait_healthy(f"{world.urls()['tiktok']}/health", sandbox)
         _wait_healthy(f"{world.urls()['creator']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['shopee']}/health", sandbox)
         receiver = supervisor.start(
             "the receiver",
             [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],

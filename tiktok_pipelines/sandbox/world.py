@@ -12,6 +12,8 @@ from typing import Any
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.server import Served, free_port
+from tiktok_pipelines.sandbox.shopee import EmulatorConfig as ShopeeEmulatorConfig
+from tiktok_pipelines.sandbox.shopee import ShopeeEmulator, create_shopee_app
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
     SANDBOX_CLIENT_SECRET,
@@ -46,6 +48,8 @@ DEMO_CREATOR = "demo.creator"
 DEMO_CREATOR_NAME = "Demo Creator (sandbox)"
 CREATOR_OAUTH_CALLBACK_PATH = "/oauth/tiktok-creator/callback"
 CREATOR_APP_TYPE = "desktop"
+# The demo seller's Shopee shop: it consents on the authorization page without a click.
+DEMO_SHOPEE_SHOP_ID = 700000001
 
 
 @dataclass
@@ -55,6 +59,7 @@ class SandboxConfig:
     tiktok_port: int = 8702
     vtex_port: int = 8703
     creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
+    shopee_port: int = 8708  # Shopee Open Platform v2
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
     smtp_port: int = 8725  # the local mailbox (SMTP)
@@ -80,6 +85,7 @@ class SandboxWorld:
     vtex: VtexEmulator | None = None
     tiktok: TikTokShopEmulator | None = None
     creator: TikTokCreatorEmulator | None = None
+    shopee: ShopeeEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -113,6 +119,8 @@ class SandboxWorld:
             ),
         )
         self.creator.add_creator(DEMO_CREATOR, DEMO_CREATOR_NAME)
+        self.shopee = ShopeeEmulator(ShopeeEmulatorConfig(base_url=cfg.url(cfg.shopee_port), seed=cfg.seed))
+        self.shopee.add_shop(DEMO_SHOPEE_SHOP_ID, DEMO_SHOP_NAME, auto_consent=True)
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -121,12 +129,13 @@ class SandboxWorld:
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
         assert self.feeds is not None and self.vtex is not None and self.tiktok is not None
-        assert self.creator is not None
+        assert self.creator is not None and self.shopee is not None
         return [
             Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
             Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
             Served("vtex", create_vtex_app(self.vtex), self.config.vtex_port),
             Served("creator", create_creator_app(self.creator), self.config.creator_port),
+            Served("shopee", create_shopee_app(self.shopee), self.config.shopee_port),
         ]
 
     def urls(self) -> dict[str, str]:
@@ -136,6 +145,7 @@ class SandboxWorld:
             "tiktok": cfg.url(cfg.tiktok_port),
             "vtex": cfg.url(cfg.vtex_port),
             "creator": cfg.url(cfg.creator_port),
+            "shopee": cfg.url(cfg.shopee_port),
             "receiver": cfg.url(cfg.receiver_port),
             "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
             "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",

@@ -15,7 +15,8 @@ CLIENT_FIELDS = (
     "--tiktok-shop-cipher --tiktok-warehouse --option"
 )
 SANDBOX = (
-    "--host --feeds-port --tiktok-port --vtex-port --creator-port --receiver-port --sinks-port --smtp-port "
+    "--host --feeds-port --tiktok-port --vtex-port --creator-port --shopee-port --receiver-port --sinks-port "
+    "--smtp-port "
     "--products --seed"
 )
 

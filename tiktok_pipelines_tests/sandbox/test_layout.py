@@ -102,3 +102,15 @@ def test_the_creator_emulator_never_imports_the_creator_client():
                 assert not name.startswith(("tiktok_pipelines.creator", "tiktok_pipelines.channels")), (
                     f"{path.name} imports {name}"
                 )
+
+
+def test_every_shopee_family_endpoint_is_served_by_the_app():
+    from tiktok_pipelines.sandbox import shopee
+    from tiktok_pipelines.sandbox.shopee.app import resolve
+    from tiktok_pipelines.sandbox.shopee.context import ApiRoute as ShopeeRoute
+
+    families = families_of(shopee, ShopeeRoute)
+    assert len(families) >= 8
+    for name, routes in families.items():
+        for route in routes:
+            assert resolve(route.method, route.path) is route, f"{name}: {route.endpoint}"
