@@ -3,6 +3,7 @@ reference says (its own HMAC, never the emulator's or the project's signing code
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -140,7 +141,8 @@ def served(
 
 class Receiver:
     """A push callback that records what arrives and answers as `mode` says: "ok" (204, empty), "chatty"
-    (200 with a body), "error" (500), or a list of those, one per arrival, the last repeated."""
+    (200 with a body), "error" (500), "slow" (204 after half a second), or a list of those, one per
+    arrival, the last repeated."""
 
     def __init__(self, mode: str | list[str] = "ok"):
         self.modes = mode if isinstance(mode, list) else [mode]
@@ -154,6 +156,8 @@ class Receiver:
                 return Response(b'{"status":"ok"}', status_code=200, media_type="application/json")
             if mode == "error":
                 return Response(status_code=500)
+            if mode == "slow":
+                await asyncio.sleep(0.5)
             return Response(status_code=204)
 
         self.server = ServerThread(Starlette(routes=[Route("/shopee/push", push, methods=["POST"])]))

@@ -117,7 +117,7 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
             if action == "pay":
                 order = emu.pay(order_sn)
             elif action == "status":
-                order = emu.set_order_status(order_sn, p["status"], cancel_by=p.get("cancel_by", "buyer"))
+                order = emu.advance(order_sn, p["status"])
             else:
                 return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
         except (ValueError, KeyError) as exc:

@@ -46,6 +46,16 @@ NEXT_STATUSES = {
     "CANCELLED": (),
     "COMPLETED": (),
 }
+# The way of an order that goes well (INVOICE_PENDING only where the NF-e comes first).
+FORWARD = (
+    "UNPAID",
+    "INVOICE_PENDING",
+    "READY_TO_SHIP",
+    "PROCESSED",
+    "SHIPPED",
+    "TO_CONFIRM_RECEIVE",
+    "COMPLETED",
+)
 DEFAULT_FIELDS = (
     "order_sn",
     "region",
@@ -190,9 +200,20 @@ class OrdersMixin:
             self._order_pushed(shop, shop.orders[order_sn])
             if status != "UNPAID":
                 self.pay(order_sn)
-                if status not in ("READY_TO_SHIP", "INVOICE_PENDING"):
-                    self.set_order_status(order_sn, status)
+                self.advance(order_sn, status)
             return order_sn
+
+    def advance(self, order_sn: str, status: str) -> dict[str, Any]:
+        """Moves an order to `status` through every status before it on the way to COMPLETED (its NF-e
+        accepted, shipment arranged, shipped, received), or straight to a status off that way."""
+        with self.lock:
+            _, order = self.order(order_sn)
+            if status in FORWARD:
+                for step in FORWARD[FORWARD.index(order["order_status"]) + 1 : FORWARD.index(status) + 1]:
+                    self.set_order_status(order_sn, step)
+            elif status != order["order_status"]:
+                self.set_order_status(order_sn, status)
+            return order
 
     def _pick_lines(self, shop: Shop) -> list[tuple[int, int, int]]:
         choices = []
