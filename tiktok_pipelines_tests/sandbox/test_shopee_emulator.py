@@ -4,11 +4,14 @@ signed by the test's own HMAC (shopee_support), never by the emulator's or the p
 
 import time
 
+import httpx
 import pytest
 
+from tiktok_pipelines.sandbox.server import ServerThread
 from tiktok_pipelines.sandbox.shopee import EmulatorConfig, base_string, push_authorization, sign
 from tiktok_pipelines.sandbox.shopee.signing import ApiType
-from tiktok_pipelines_tests.sandbox.shopee_support import SHOP_ID, hmac_hex, served
+from tiktok_pipelines.sandbox.world import DEMO_SHOPEE_SHOP_ID, SandboxConfig, SandboxWorld
+from tiktok_pipelines_tests.sandbox.shopee_support import SHOP_ID, Caller, hmac_hex, served
 
 SHOP_INFO = "/api/v2/shop/get_shop_info"
 
@@ -301,3 +304,12 @@ def test_switches_throttle_and_inject_errors():
         assert api.ok(api.shop("GET", SHOP_INFO))
         stats = api.http.get("/_sandbox/stats").json()
         assert stats["answers"]["GET /api/v2/shop/get_shop_info"]["error_server"] == 3
+
+
+def test_the_sandbox_world_serves_the_shopee_emulator_with_the_demo_seller():
+    world = SandboxWorld(SandboxConfig.on_free_ports(products=4))
+    app = next(s for s in world.apps() if s.name == "shopee")
+    assert app.port == world.config.shopee_port and SandboxConfig().shopee_port == 8708
+    with ServerThread(app.app, port=app.port), httpx.Client(base_url=world.urls()["shopee"]) as http:
+        assert http.get("/health").json()["shops"] == [DEMO_SHOPEE_SHOP_ID]
+        assert Caller(http).consent()["shop_id"] == str(DEMO_SHOPEE_SHOP_ID)
