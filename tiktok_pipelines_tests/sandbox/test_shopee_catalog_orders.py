@@ -474,3 +474,44 @@ def test_the_buyers_place_unpaid_orders_then_pay_or_cancel_them():
             time.sleep(0.05)
         api.http.post("/_sandbox/autopilot", json={"enabled": False})
         assert len(shop.orders) >= 6
+
+
+def test_the_seller_cancels_an_order_not_yet_shipped_naming_what_is_out_of_stock():
+    with served() as (emu, api):
+        api.authorize()
+        item_id = api.ok(new_item(api))["item_id"]
+        item = emu.shops[SHOP_ID].items[item_id]
+        order_sn = emu.create_order(SHOP_ID, [(item_id, 0, 2)], status="READY_TO_SHIP")
+        cancel = {"order_sn": order_sn, "cancel_reason": "OUT_OF_STOCK"}
+        assert api.shop("POST", "/api/v2/order/cancel_order", json=cancel).json()["error"] == "error_param"
+        bad_reason = api.shop("POST", "/api/v2/order/cancel_order", json=cancel | {"cancel_reason": "BORED"})
+        assert bad_reason.json()["error"] == "error_param" and item["reserved"] == 2
+        named = cancel | {"item_list": [{"item_id": item_id, "model_id": 0}]}
+        assert api.ok(api.shop("POST", "/api/v2/order/cancel_order", json=named))["update_time"]
+        order = emu.shops[SHOP_ID].orders[order_sn]
+        assert (order["order_status"], order["cancel_by"], item["reserved"]) == ("CANCELLED", "seller", 0)
+        shipped = emu.create_order(SHOP_ID, [(item_id, 0, 1)], status="SHIPPED")
+        late = api.shop("POST", "/api/v2/order/cancel_order", json=named | {"order_sn": shipped}).json()
+        assert late["error"] == "order.order_status_error"
+
+
+def test_a_buyers_cancellation_waits_in_in_cancel_for_the_sellers_answer():
+    with served() as (emu, api):
+        api.authorize()
+        item_id = api.ok(new_item(api))["item_id"]
+        order_sn = emu.create_order(SHOP_ID, [(item_id, 0, 1)], status="READY_TO_SHIP")
+        handle = {"order_sn": order_sn, "operation": "ACCEPT"}
+        early = api.shop("POST", "/api/v2/order/handle_buyer_cancellation", json=handle).json()
+        assert early["error"] == "order.order_status_error"
+        assert (
+            api.http.post(f"/_sandbox/orders/{order_sn}/cancel", json={}).json()["order_status"]
+            == "IN_CANCEL"
+        )
+        api.ok(
+            api.shop("POST", "/api/v2/order/handle_buyer_cancellation", json=handle | {"operation": "REJECT"})
+        )
+        order = emu.shops[SHOP_ID].orders[order_sn]
+        assert order["order_status"] == "READY_TO_SHIP"
+        emu.request_cancellation(order_sn)
+        api.ok(api.shop("POST", "/api/v2/order/handle_buyer_cancellation", json=handle))
+        assert (order["order_status"], order["cancel_by"]) == ("CANCELLED", "buyer")

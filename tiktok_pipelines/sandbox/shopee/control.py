@@ -116,6 +116,8 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
         try:
             if action == "pay":
                 order = emu.pay(order_sn)
+            elif action == "cancel":
+                order = emu.request_cancellation(order_sn, p.get("reason", "Change of mind"))
             elif action == "status":
                 order = emu.advance(order_sn, p["status"])
             else:

@@ -2,6 +2,8 @@
 `update_time`, a window of at most 15 days, cursor paging, one `order_status` filter), `get_order_detail`
 (1–50 order_sn, default and optional fields, unknown ones in `warning`); every status of the enum, including
 Brazil's INVOICE_PENDING (a paid order waits there for its NF-e); each change pushed (code 3, `ordersn`).
+Cancellations: the seller's (`cancel_order`, before shipping; out of stock names the items) and the
+buyer's (IN_CANCEL until `handle_buyer_cancellation` accepts or rejects it).
 Stock: an order reserves its units, shipping takes them from the stock, a cancellation gives them back.
 
 The buyer simulator (`autopilot_step`, run every few seconds by `start_autopilot`): a new UNPAID order of
@@ -15,7 +17,7 @@ from typing import Any
 
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
 from tiktok_pipelines.sandbox.background import Ticker
-from tiktok_pipelines.sandbox.shopee.context import Ctx, Endpoints
+from tiktok_pipelines.sandbox.shopee.context import Ctx, Endpoints, need
 from tiktok_pipelines.sandbox.shopee.errors import ApiError, param_error
 from tiktok_pipelines.sandbox.shopee.state import Shop, new_order_sn, unix_now
 
@@ -93,6 +95,8 @@ OPTIONAL_FIELDS = (
     "checkout_shipping_carrier",
     "goods_to_declare",
 )
+CANCEL_REASONS = ("OUT_OF_STOCK", "CUSTOMER_REQUEST", "UNDELIVERABLE_AREA", "COD_NOT_SUPPORTED")
+CANCELLABLE = ("UNPAID", "INVOICE_PENDING", "READY_TO_SHIP", "RETRY_SHIP")
 MSG_ORDER_WINDOW = "Start time must be earlier than end time and diff in 15days."
 BUYERS = (
     ("Ana Souza", "SP", "São Paulo", "01310-100", "Av. Paulista, 1000"),
@@ -288,6 +292,45 @@ class OrdersMixin:
             shop_id=shop.shop_id,
         )
 
+    def request_cancellation(self, order_sn: str, reason: str = "Change of mind") -> dict[str, Any]:
+        """The buyer asks to cancel a paid order: IN_CANCEL until the seller accepts or rejects."""
+        with self.lock:
+            _, order = self.order(order_sn)
+            order["before_cancel"] = order["order_status"]
+            order["buyer_cancel_reason"] = reason
+            return self.set_order_status(order_sn, "IN_CANCEL")
+
+    def answer_cancellation(self, shop: Shop, order_sn: str, operation: str) -> dict[str, Any]:
+        """The seller accepts (CANCELLED) or rejects (back where it was) a buyer's cancellation."""
+        order = shop.orders.get(order_sn)
+        if order is None:
+            raise ApiError("error_not_found", f"Wrong parameters, detail: order_sn {order_sn} not found.")
+        if order["order_status"] != "IN_CANCEL":
+            raise ApiError("order.order_status_error", "The order has no cancellation to handle.")
+        if operation == "ACCEPT":
+            return self.set_order_status(
+                order_sn, "CANCELLED", cancel_by="buyer", reason=order["buyer_cancel_reason"]
+            )
+        return self.set_order_status(order_sn, order.pop("before_cancel", "READY_TO_SHIP"))
+
+    def seller_cancel(self, shop: Shop, order_sn: str, reason: str, items: list[Any]) -> dict[str, Any]:
+        """The seller cancels an order not yet shipped; out of stock names the items that are missing."""
+        order = shop.orders.get(order_sn)
+        if order is None:
+            raise ApiError("error_not_found", f"Wrong parameters, detail: order_sn {order_sn} not found.")
+        if reason not in CANCEL_REASONS:
+            raise param_error(f"cancel_reason must be one of {', '.join(CANCEL_REASONS)}")
+        if order["order_status"] not in CANCELLABLE:
+            raise ApiError(
+                "order.order_status_error", f"The order can not be cancelled in {order['order_status']}."
+            )
+        if reason == "OUT_OF_STOCK":
+            lines = {(line["item_id"], line["model_id"]) for line in order["item_list"]}
+            named = {(i.get("item_id"), i.get("model_id", 0)) for i in items if isinstance(i, dict)}
+            if not named or not named <= lines:
+                raise param_error("item_list must name the order's items that are out of stock")
+        return self.set_order_status(order_sn, "CANCELLED", cancel_by="seller", reason=reason)
+
     # ------------------------------------------------------------------ the buyers
     def autopilot_step(self, shop_id: int, cancel_share: float = 0.1) -> dict[str, list[str]]:
         """One tick of the buyers: the unpaid orders paid (a share cancelled instead), one new order."""
@@ -392,6 +435,27 @@ def h_get_order_detail(ctx: Ctx) -> dict[str, Any]:
     if missing:
         ctx.warning = f"order_sn {', '.join(missing)} not found"
     return {"order_list": [order_view(o, optional) for o in found]}
+
+
+@endpoints.post("order/cancel_order")
+def h_cancel_order(ctx: Ctx) -> dict[str, Any]:
+    assert ctx.shop is not None
+    body = ctx.json()
+    order = ctx.emulator.seller_cancel(
+        ctx.shop, need(body, "order_sn", str), need(body, "cancel_reason", str), body.get("item_list") or []
+    )
+    return {"update_time": order["update_time"]}
+
+
+@endpoints.post("order/handle_buyer_cancellation")
+def h_handle_buyer_cancellation(ctx: Ctx) -> dict[str, Any]:
+    assert ctx.shop is not None
+    body = ctx.json()
+    operation = need(body, "operation", str)
+    if operation not in ("ACCEPT", "REJECT"):
+        raise param_error("operation must be ACCEPT or REJECT")
+    order = ctx.emulator.answer_cancellation(ctx.shop, need(body, "order_sn", str), operation)
+    return {"update_time": order["update_time"]}
 
 
 ROUTES = endpoints.routes
