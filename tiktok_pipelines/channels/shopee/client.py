@@ -61,6 +61,20 @@ def signature(partner_key: str, partner_id: int, path: str, timestamp: int, toke
     return hmac.new(partner_key.encode(), message, hashlib.sha256).hexdigest()
 
 
+def push_signature(partner_key: str, callback_url: str, body: bytes) -> str:
+    """The `Authorization` header Shopee puts on a push: the same HMAC over the exact callback URL the app
+    configured, `|`, and the raw body bytes (never re-serialized JSON)."""
+    return hmac.new(partner_key.encode(), callback_url.encode() + b"|" + body, hashlib.sha256).hexdigest()
+
+
+def push_signature_matches(
+    partner_key: str, callback_url: str, body: bytes, authorization: str | None
+) -> bool:
+    """Whether a push's `Authorization` header is Shopee's signature of it (compared in constant time)."""
+    expected = push_signature(partner_key, callback_url, body)
+    return hmac.compare_digest(expected.encode(), (authorization or "").strip().encode("ascii", "replace"))
+
+
 class ShopeeError(channel.ChannelError):
     """A refusal in Shopee's envelope: `error` (the platform's code string, also `code`), `message`,
     `request_id`."""

@@ -13,10 +13,17 @@ from tiktok_pipelines.channels.base.errors import (
     ChannelRequestError,
     ChannelRetryableError,
 )
-from tiktok_pipelines.channels.shopee.client import PUBLIC, ShopeeClient, error_of, signature
+from tiktok_pipelines.channels.shopee.client import (
+    PUBLIC,
+    ShopeeClient,
+    error_of,
+    push_signature,
+    push_signature_matches,
+    signature,
+)
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY
-from tiktok_pipelines_tests.sandbox.shopee_support import SHOP_ID, served
+from tiktok_pipelines_tests.sandbox.shopee_support import SHOP_ID, Receiver, served, wait_for
 
 FAST = RetryPolicy(attempts=3, initial=0.01, maximum=0.02)
 
@@ -35,6 +42,33 @@ def test_the_signature_reproduces_the_reference_vectors():
     assert signature("test_partner_key", 2001887, "/api/v2/public/get_shops_by_partner", 1655714431) == (
         "bfd95b21eda3ed2c80e9373e8c0ce80bdc39b2dc02e4c6dc19e1413c75f8ab09"
     )
+
+
+PUSH_BODY = (
+    b'{"data":{"items":[],"ordersn":"220810QSK8S7BX","status":"PROCESSED","completed_scenario":"",'
+    b'"update_time":1660123127},"shop_id":727720655,"code":3,"timestamp":1660123127}'
+)
+
+
+def test_the_push_signature_reproduces_the_reference_vector_and_refuses_a_changed_byte():
+    url = "https://example.com/shopee/push"
+    expected = "d5c9433cebab96931b2257dc00a1004bb51022b66e3076c15ce39df581801c43"
+    assert push_signature("test_partner_key", url, PUSH_BODY) == expected
+    assert push_signature_matches("test_partner_key", url, PUSH_BODY, expected)
+    assert not push_signature_matches(
+        "test_partner_key", url, PUSH_BODY.replace(b"PROCESSED", b"CANCELLED"), expected
+    )
+    assert not push_signature_matches("test_partner_key", url + "/", PUSH_BODY, expected)
+    assert not push_signature_matches("test_partner_key", url, PUSH_BODY, None)
+
+
+def test_the_emulators_pushes_verify_with_this_code():
+    with served() as (emu, _), Receiver("ok") as receiver:
+        emu.config.push_url = receiver.url
+        emu.consent(shop_id=SHOP_ID)
+        wait_for(lambda: receiver.received)
+        headers, body = receiver.received[0]
+        assert push_signature_matches(SANDBOX_PARTNER_KEY, receiver.url, body, headers["authorization"])
 
 
 @pytest.mark.parametrize(
