@@ -1,7 +1,7 @@
 """Renewal of single-use refresh tokens serialized in the state DB: callers in two processes (two
 connections to one state DB) and several threads renewing a Shopee shop's tokens at once make one refresh
 on the platform (the strict emulator, which refuses a used refresh token), all get the new pair, and the
-newest pair is what is stored, so the seller stays connected."""
+newest pair is what is stored, so the seller stays connected. On SQLite and PostgreSQL."""
 
 import threading
 import time
@@ -14,6 +14,7 @@ from tiktok_pipelines.channels.base.errors import ChannelRetryableError
 from tiktok_pipelines.channels.shopee.auth import ShopeeApp, ShopeeAuth, callback_code
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY
+from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore, channel_tokens
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.registry import build_client
@@ -22,6 +23,13 @@ from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
 CLIENT = FIELDS["client_id"]
 REFRESH = "POST /api/v2/auth/access_token/get"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request, isolated_env, monkeypatch) -> Settings:
+    if request.param == "postgres":
+        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return Settings.load()
 
 
 @pytest.fixture
