@@ -515,3 +515,80 @@ def test_a_buyers_cancellation_waits_in_in_cancel_for_the_sellers_answer():
         emu.request_cancellation(order_sn)
         api.ok(api.shop("POST", "/api/v2/order/handle_buyer_cancellation", json=handle))
         assert (order["order_status"], order["cancel_by"]) == ("CANCELLED", "buyer")
+
+
+def test_update_item_changes_only_what_it_names_and_a_deleted_item_is_gone_for_writes():
+    with served() as (emu, api):
+        api.authorize()
+        item_id = api.ok(new_item(api))["item_id"]
+        renamed = api.ok(
+            api.shop(
+                "POST", "/api/v2/product/update_item", json={"item_id": item_id, "item_name": "Camiseta Nova"}
+            )
+        )
+        assert renamed == {"item_id": item_id, "item_name": "Camiseta Nova"}
+        item = emu.shops[SHOP_ID].items[item_id]
+        assert (item["item_name"], item["price"], item["description"]) == (
+            "Camiseta Nova",
+            59.9,
+            "Camiseta de algodão",
+        )
+        too_long = api.shop(
+            "POST", "/api/v2/product/update_item", json={"item_id": item_id, "item_name": "x" * 121}
+        )
+        assert too_long.json()["error"] == "product.error_param" and item["item_name"] == "Camiseta Nova"
+        modelled, _ = with_models(api)
+        priced = api.shop(
+            "POST", "/api/v2/product/update_item", json={"item_id": modelled, "original_price": 10.0}
+        )
+        assert priced.json()["error"] == "product.error_param"
+        api.ok(api.shop("POST", "/api/v2/product/delete_item", json={"item_id": item_id}))
+        gone = api.shop(
+            "POST", "/api/v2/product/update_item", json={"item_id": item_id, "item_name": "y"}
+        ).json()
+        assert gone["error"] == "product.error_item_not_found"
+        deleted = api.ok(
+            api.shop(
+                "GET",
+                "/api/v2/product/get_item_list",
+                params={"offset": 0, "page_size": 10, "item_status": "SELLER_DELETE"},
+            )
+        )
+        assert [i["item_id"] for i in deleted["item"]] == [item_id]
+
+
+def test_invoice_data_is_checked_against_the_order_and_moves_it_on():
+    with served() as (emu, api):
+        api.authorize()
+        item_id = api.ok(new_item(api))["item_id"]
+        order_sn = emu.create_order(SHOP_ID, [(item_id, 0, 1)], status="INVOICE_PENDING")
+        key = build_access_key(
+            uf_code="35", year_month="2612", cnpj="12345678000195", series=1, number=9, numeric_code=1
+        )
+        data = {
+            "number": "9",
+            "series_number": "1",
+            "access_key": key,
+            "issue_date": 1764900000,
+            "total_value": 1.0,
+        }
+        body = {"order_sn": order_sn, "invoice_data": data}
+        assert api.shop("POST", "/api/v2/order/add_invoice_data", json=body).json()["error"] == "error_param"
+        bad_key = body | {"invoice_data": data | {"access_key": "1" * 44, "total_value": 59.9}}
+        assert (
+            api.shop("POST", "/api/v2/order/add_invoice_data", json=bad_key).json()["error"] == "error_param"
+        )
+        api.ok(
+            api.shop(
+                "POST",
+                "/api/v2/order/add_invoice_data",
+                json=body | {"invoice_data": data | {"total_value": 59.9}},
+            )
+        )
+        assert emu.shops[SHOP_ID].orders[order_sn]["order_status"] == "READY_TO_SHIP"
+        twice = api.shop(
+            "POST",
+            "/api/v2/order/add_invoice_data",
+            json=body | {"invoice_data": data | {"total_value": 59.9}},
+        )
+        assert twice.json()["error"] == "error_param"

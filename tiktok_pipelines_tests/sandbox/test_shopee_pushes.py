@@ -149,3 +149,15 @@ def test_authorization_and_its_expiry_are_pushed_without_a_shop_id():
         assert [m["code"] for m in messages] == [1, 12]
         assert all("shop_id" not in m for m in messages)
         assert messages[1]["data"]["shop_id"] == SHOP_ID and messages[1]["data"]["expire_time"] > 0
+
+
+def test_a_push_code_turned_off_in_the_push_config_is_not_sent():
+    with served() as (emu, api), Receiver("ok") as receiver:
+        pushed(emu, receiver)
+        api.ok(api.public("POST", "/api/v2/push/set_app_push_config", json={"set_push_config_off": [3]}))
+        config = api.ok(api.public("GET", "/api/v2/push/get_app_push_config"))
+        assert 3 in config["push_config_off_list"] and config["callback_url"] == receiver.url
+        order_push(emu)
+        assert emu.pushes.deliveries == []
+        unknown = api.public("POST", "/api/v2/push/set_app_push_config", json={"set_push_config_on": [99]})
+        assert unknown.json()["error"] == "error_param"
