@@ -11,8 +11,8 @@ from tiktok_pipelines.cli.common import options
 
 @click.group()
 def sandbox() -> None:
-    """Local emulators of the feed server, TikTok Shop, VTEX, TikTok for Developers (creators) and
-    Mercado Livre."""
+    """Local emulators of the feed server, TikTok Shop, VTEX, TikTok for Developers (creators), Mercado
+    Livre and Shopee, and a chat-completions endpoint."""
 
 
 # Where the sandbox serves and what it seeds, as options of `sandbox up` and of the demo commands.
@@ -28,6 +28,7 @@ sandbox_options = options(
         "--llm-port", default=8709, show_default=True, help="Port of the chat-completions emulator."
     ),
     click.option("--mercado-livre-port", default=8707, show_default=True, help="Port of Mercado Livre."),
+    click.option("--shopee-port", default=8708, show_default=True, help="Port of the Shopee emulator."),
     click.option("--receiver-port", default=8700, show_default=True, help="Port of the project's receiver."),
     click.option("--sinks-port", default=8704, show_default=True, help="Port of the chat-webhook sink."),
     click.option("--smtp-port", default=8725, show_default=True, help="Port of the local mailbox."),
@@ -47,6 +48,7 @@ def sandbox_config(**kw: Any):
         creator_port=kw["creator_port"],
         llm_port=kw["llm_port"],
         mercado_livre_port=kw["mercado_livre_port"],
+        shopee_port=kw["shopee_port"],
         receiver_port=kw["receiver_port"],
         sinks_port=kw["sinks_port"],
         smtp_port=kw["smtp_port"],

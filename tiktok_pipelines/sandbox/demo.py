@@ -300,6 +300,8 @@ def run_demo(
                 str(config.llm_port),
                 "--mercado-livre-port",
                 str(config.mercado_livre_port),
+                "--shopee-port",
+                str(config.shopee_port),
                 "--receiver-port",
                 str(config.receiver_port),
                 "--sinks-port",
@@ -318,6 +320,7 @@ def run_demo(
         _wait_healthy(f"{world.urls()['creator']}/health", sandbox)
         _wait_healthy(f"{world.urls()['llm']}/health", sandbox)
         _wait_healthy(f"{world.urls()['mercado_livre']}/health", sandbox)
+        _wait_healthy(f"{world.urls()['shopee']}/health", sandbox)
         receiver = supervisor.start(
             "the receiver",
             [*cli, "webhooks", "serve", "--host", config.host, "--port", str(config.receiver_port)],

@@ -17,6 +17,8 @@ from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_CLIENT_SECRET as ML_S
 from tiktok_pipelines.sandbox.mercado_livre import AppConfig as MercadoLivreAppConfig
 from tiktok_pipelines.sandbox.mercado_livre import MercadoLivreEmulator, create_mercado_livre_app
 from tiktok_pipelines.sandbox.server import Served, free_port
+from tiktok_pipelines.sandbox.shopee import EmulatorConfig as ShopeeEmulatorConfig
+from tiktok_pipelines.sandbox.shopee import ShopeeEmulator, create_shopee_app
 from tiktok_pipelines.sandbox.tiktok_creator import (
     SANDBOX_CLIENT_KEY,
     SANDBOX_CLIENT_SECRET,
@@ -58,6 +60,8 @@ ML_OAUTH_CALLBACK_PATH = "/oauth/mercado-livre/callback"
 ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
 # The demo store's VTEX affiliate for Mercado Livre (TikTok Shop's is TTS), made when the seller connects.
 DEMO_ML_AFFILIATE = "MLB"
+# The demo seller's Shopee shop: it consents on the authorization page without a click.
+DEMO_SHOPEE_SHOP_ID = 700000001
 
 
 @dataclass
@@ -69,6 +73,7 @@ class SandboxConfig:
     creator_port: int = 8705  # TikTok for Developers (Login Kit, Display API) for creator accounts
     llm_port: int = 8709  # an OpenAI-compatible chat-completions endpoint (the content lane's ideas)
     mercado_livre_port: int = 8707  # Mercado Livre (API, authorization page, notifications)
+    shopee_port: int = 8708  # Shopee Open Platform v2
     receiver_port: int = 8700  # the project's HTTP receiver (OAuth callback, webhooks)
     sinks_port: int = 8704  # the chat-webhook sink, and the pages listing what the sinks received
     smtp_port: int = 8725  # the local mailbox (SMTP)
@@ -96,6 +101,7 @@ class SandboxWorld:
     creator: TikTokCreatorEmulator | None = None
     llm: LlmEmulator = field(default_factory=LlmEmulator)
     mercado_livre: MercadoLivreEmulator | None = None
+    shopee: ShopeeEmulator | None = None
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -140,6 +146,8 @@ class SandboxWorld:
         )
         self.mercado_livre = MercadoLivreEmulator(ml_app)
         self.mercado_livre.add_seller(DEMO_ML_SELLER, "Demo Store", "(sandbox)")
+        self.shopee = ShopeeEmulator(ShopeeEmulatorConfig(base_url=cfg.url(cfg.shopee_port), seed=cfg.seed))
+        self.shopee.add_shop(DEMO_SHOPEE_SHOP_ID, DEMO_SHOP_NAME, auto_consent=True)
 
     @property
     def demo_catalog(self) -> Catalog:
@@ -148,7 +156,7 @@ class SandboxWorld:
     def apps(self) -> list[Served]:
         """The emulators to serve, each on its own port."""
         assert self.feeds is not None and self.vtex is not None and self.tiktok is not None
-        assert self.creator is not None and self.mercado_livre is not None
+        assert self.creator is not None and self.mercado_livre is not None and self.shopee is not None
         return [
             Served("feeds", create_feed_app(self.feeds), self.config.feeds_port),
             Served("tiktok", create_tiktok_app(self.tiktok), self.config.tiktok_port),
@@ -158,6 +166,7 @@ class SandboxWorld:
             Served(
                 "mercado_livre", create_mercado_livre_app(self.mercado_livre), self.config.mercado_livre_port
             ),
+            Served("shopee", create_shopee_app(self.shopee), self.config.shopee_port),
         ]
 
     def urls(self) -> dict[str, str]:
@@ -169,6 +178,7 @@ class SandboxWorld:
             "creator": cfg.url(cfg.creator_port),
             "llm": cfg.url(cfg.llm_port),
             "mercado_livre": cfg.url(cfg.mercado_livre_port),
+            "shopee": cfg.url(cfg.shopee_port),
             "receiver": cfg.url(cfg.receiver_port),
             "mailbox": f"{cfg.url(cfg.sinks_port)}/_sandbox/mail",
             "chat": f"{cfg.url(cfg.sinks_port)}/_sandbox/chat",

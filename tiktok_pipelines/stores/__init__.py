@@ -2,6 +2,7 @@
 
 from tiktok_pipelines.stores import (  # noqa: F401  (table registration)
     catalog,
+    channel_tokens,
     creator_auth,
     creators,
     events,

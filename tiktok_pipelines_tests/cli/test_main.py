@@ -16,7 +16,7 @@ CLIENT_FIELDS = (
 )
 SANDBOX = (
     "--host --feeds-port --tiktok-port --vtex-port --creator-port --llm-port --mercado-livre-port "
-    "--receiver-port --sinks-port --smtp-port "
+    "--shopee-port --receiver-port --sinks-port --smtp-port "
     "--products --seed"
 )
 

@@ -116,3 +116,15 @@ def test_every_mercado_livre_family_route_is_served_by_the_app():
         f"{name}: {r.endpoint}" for name, r in routes if ML_ROUTES.resolve(r.method, sample[r])[0] is not r
     ]
     assert len(families) >= 7 and unserved == []
+
+
+def test_every_shopee_family_endpoint_is_served_by_the_app():
+    from tiktok_pipelines.sandbox import shopee
+    from tiktok_pipelines.sandbox.shopee.app import resolve
+    from tiktok_pipelines.sandbox.shopee.context import ApiRoute as ShopeeRoute
+
+    families = families_of(shopee, ShopeeRoute)
+    assert len(families) >= 8
+    for name, routes in families.items():
+        for route in routes:
+            assert resolve(route.method, route.path) is route, f"{name}: {route.endpoint}"

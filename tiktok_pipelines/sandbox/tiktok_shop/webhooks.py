@@ -4,17 +4,12 @@ factor, from a background thread (reference §4)."""
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from tiktok_pipelines.sandbox.background import RetryQueue
 from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
@@ -63,95 +58,37 @@ class Delivery:
         }
 
 
-class WebhookSender:
+class WebhookSender(RetryQueue):
     """Delivers webhooks from a background thread: at once, then after each delay of the retry schedule
     (times the time factor) until a 200, then gives up, as the platform does."""
 
+    thread_name = "tiktok-webhooks"
+
     def __init__(self, emulator: TikTokShopEmulator):
+        super().__init__()
         self.emulator = emulator
-        self.deliveries: list[Delivery] = []
-        self._queue: list[tuple[float, int, int]] = []  # (due, seq, delivery index)
-        self._seq = itertools.count()
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self._http: httpx.Client | None = None
 
     def enqueue(self, url: str, body: bytes, event_type: str, notification_id: str, shop_id: str) -> Delivery:
-        with self._cond:
+        with self.cond:
             delivery = Delivery(len(self.deliveries) + 1, url, body, event_type, notification_id, shop_id)
-            self.deliveries.append(delivery)
-            heapq.heappush(self._queue, (time.monotonic(), next(self._seq), delivery.id - 1))
-            self._ensure_thread()
-            self._cond.notify_all()
-        return delivery
+            return self.add(delivery)
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="tiktok-webhooks", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def pending(self) -> int:
-        with self._cond:
-            return sum(1 for d in self.deliveries if d.state == "pending")
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        """Every delivery so far, with its attempts, as the control route shows them."""
-        with self._cond:
-            return [d.as_dict() for d in self.deliveries]
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopping and (not self._queue or self._queue[0][0] > time.monotonic()):
-                    timeout = (self._queue[0][0] - time.monotonic()) if self._queue else None
-                    self._cond.wait(timeout=timeout)
-                if self._stopping:
-                    return
-                _, _, index = heapq.heappop(self._queue)
-                delivery = self.deliveries[index]
-            self._attempt(delivery)
-
-    def _attempt(self, delivery: Delivery) -> None:
+    def attempt(self, delivery: Delivery) -> float | None:
         cfg = self.emulator.config
-        if self._http is None:
-            self._http = httpx.Client(timeout=cfg.webhook_timeout_s)
-        headers = {
-            "Content-Type": "application/json",
-            "Authorization": webhook_authorization(cfg.app_key, cfg.app_secret, delivery.body),
-            "User-Agent": "TikTokShop-Webhook-Emulator",
-        }
-        started = time.time()
-        try:
-            response = self._http.post(delivery.url, content=delivery.body, headers=headers)
-            outcome: dict[str, Any] = {"at": started, "status": response.status_code}
-            ok = response.status_code == 200
-        except httpx.HTTPError as exc:
-            outcome = {"at": started, "error": type(exc).__name__}
-            ok = False
-        with self._cond:
+        authorization = webhook_authorization(cfg.app_key, cfg.app_secret, delivery.body)
+        headers = {"Authorization": authorization, "User-Agent": "TikTokShop-Webhook-Emulator"}
+        response, outcome = self.post(delivery.url, delivery.body, headers, cfg.webhook_timeout_s)
+        ok = response is not None and response.status_code == 200
+        with self.cond:
             delivery.attempts.append(outcome)
             if ok:
                 delivery.state = "delivered"
-                return
+                return None
             retry_index = len(delivery.attempts) - 1
             if retry_index >= len(cfg.webhook_retry_schedule):
                 delivery.state = "dropped"
-                return
-            delay = cfg.webhook_retry_schedule[retry_index] * cfg.webhook_time_factor
-            heapq.heappush(self._queue, (time.monotonic() + delay, next(self._seq), delivery.id - 1))
-            self._cond.notify_all()
+                return None
+            return cfg.webhook_retry_schedule[retry_index] * cfg.webhook_time_factor
 
 
 class WebhooksMixin:
