@@ -36,6 +36,7 @@ def test_ctrl_c_during_a_run_leaves_no_failed_or_running_run(tmp_path):
             "creator",
             "llm",
             "mercado-livre",
+            "shopee",
             "receiver",
             "sinks",
             "smtp",
