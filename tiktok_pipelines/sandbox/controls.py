@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -17,6 +18,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,19 @@ class CallCounters:
             self.calls.clear()
             self.answers.clear()
             self.http_429s = 0
+
+
+class EmulatorState(CallCounters):
+    """What an emulator's state starts with: its configuration (with the seed) and fault switches, one
+    lock, a random source seeded by the configuration (so runs repeat), its rate buckets and counters."""
+
+    def init_state(self, config: Any, switches: Any) -> None:
+        self.config = config
+        self.switches = switches
+        self.lock = threading.RLock()
+        self.rng = random.Random(config.seed)
+        self.buckets: dict[tuple, TokenBucket] = {}
+        self.init_counters()
 
 
 async def json_body(request: Request) -> dict[str, Any]:

@@ -4,11 +4,9 @@ rate-limit buckets and call counters."""
 
 from __future__ import annotations
 
-import random
-import threading
 from typing import Any
 
-from tiktok_pipelines.sandbox.controls import Autopilot, CallCounters
+from tiktok_pipelines.sandbox.controls import Autopilot, EmulatorState
 from tiktok_pipelines.sandbox.mercado_livre.items import ItemsMixin
 from tiktok_pipelines.sandbox.mercado_livre.notifications import NotificationSender, NotificationsMixin
 from tiktok_pipelines.sandbox.mercado_livre.oauth import Token, TokensMixin
@@ -20,7 +18,7 @@ from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 
 
 class MercadoLivreEmulator(
-    CallCounters,
+    EmulatorState,
     UsersMixin,
     TokensMixin,
     ItemsMixin,
@@ -31,10 +29,7 @@ class MercadoLivreEmulator(
     """Sellers with their items, orders, packs and shipments; the application's tokens; notifications."""
 
     def __init__(self, config: AppConfig | None = None):
-        self.config = config or AppConfig()
-        self.switches = Switches()
-        self.lock = threading.RLock()
-        self.rng = random.Random(self.config.seed)
+        self.init_state(config or AppConfig(), Switches())
         self.sellers: dict[str, Seller] = {}
         self.sellers_by_id: dict[int, Seller] = {}
         self.consenting: str | None = None  # the seller the authorization page consents as
@@ -43,8 +38,6 @@ class MercadoLivreEmulator(
         self.latest_refresh: dict[tuple[str, int], str] = {}
         self.pictures: dict[str, dict[str, Any]] = {}
         self.scrolls: dict[str, dict[str, Any]] = {}
-        self.buckets: dict[tuple, TokenBucket] = {}
-        self.init_counters()
         self.notifications = NotificationSender(self)
         self.autopilot = Autopilot("mercado-livre-autopilot")
 

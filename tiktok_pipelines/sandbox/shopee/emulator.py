@@ -4,12 +4,10 @@ the "Too many requests" buckets, call counters and the push sender."""
 
 from __future__ import annotations
 
-import random
-import threading
 from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog
-from tiktok_pipelines.sandbox.controls import CallCounters
+from tiktok_pipelines.sandbox.controls import EmulatorState
 from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 from tiktok_pipelines.sandbox.shopee.authorization import TokensMixin
 from tiktok_pipelines.sandbox.shopee.catalog_data import CatalogDataMixin
@@ -28,7 +26,7 @@ SEED_PNG = bytes.fromhex(
 
 
 class ShopeeEmulator(
-    CallCounters,
+    EmulatorState,
     TokensMixin,
     CatalogDataMixin,
     MediaMixin,
@@ -40,14 +38,9 @@ class ShopeeEmulator(
     """The in-memory platform: shops, tokens, categories, brands, images, items, orders, pushes."""
 
     def __init__(self, config: EmulatorConfig | None = None):
-        self.config = config or EmulatorConfig()
-        self.switches = Switches()
-        self.lock = threading.RLock()
-        self.rng = random.Random(self.config.seed)
+        self.init_state(config or EmulatorConfig(), Switches())
         self.shops: dict[int, Shop] = {}
         self.price_locks: set[tuple[int, int]] = set()  # (item_id, model_id) held by a promotion
-        self.buckets: dict[tuple, TokenBucket] = {}
-        self.init_counters()
         self.init_tokens()
         self.init_catalog_data()
         self.init_media()
