@@ -63,20 +63,24 @@ class Supervisor:
         return failed[0] if failed else 0
 
     def stop(self) -> None:
-        """Stops every child, the last started first, each after what it serves is stopped. A Ctrl-C
-        meanwhile makes the waits short but keeps the order (nothing is left running)."""
+        """Stops every child, the last started first, each after what it serves is stopped. A Ctrl-C (or
+        SIGTERM, SIGHUP) meanwhile makes the waits short but keeps the order (nothing is left running)."""
 
         def hurry(*_):
             if not self.hurry:
                 self.echo("stopping faster: the next Ctrl-C changes nothing, the servers stop in order")
             self.hurry = True
 
-        previous = signal.signal(signal.SIGINT, hurry)
+        # A second Ctrl-C, or a SIGTERM / SIGHUP repeated by whoever stops us (make passes its own on to
+        # the job it runs), hurries the stop instead of breaking it off with servers still running.
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {sig: signal.signal(sig, hurry) for sig in signals}
         try:
             for child in reversed(self.children):
                 self._stop(child)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _step(self, step: Callable[[], None] | None, child: Child) -> None:
         # A step that fails (the Dagster instance cannot be read...) must not leave a server running.

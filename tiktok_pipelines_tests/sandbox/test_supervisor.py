@@ -39,8 +39,13 @@ while True:
 """
 
 SUPERVISOR = """
-import sys
+import signal, sys
 from tiktok_pipelines.sandbox.supervisor import Supervisor
+
+def on_term(*_):  # as the demo: a SIGTERM stops it like a Ctrl-C
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, on_term)
 
 child, log = sys.argv[1], sys.argv[2]
 supervisor = Supervisor(echo=lambda line: None)
@@ -100,6 +105,33 @@ def test_ctrl_c_stops_the_runs_then_dagster_then_the_receiver_then_the_emulators
         "sandbox: got SIGINT",
         "sandbox: stopped",
     ]
+
+
+def test_a_sigterm_repeated_during_the_stop_still_stops_every_child_in_order(tmp_path):
+    """`make run` stopped with SIGTERM: make and the demo both get it, and make passes it on again."""
+    child, supervisor, log = tmp_path / "child.py", tmp_path / "supervisor.py", tmp_path / "log"
+    child.write_text(textwrap.dedent(CHILD))
+    supervisor.write_text(textwrap.dedent(SUPERVISOR))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(
+        [sys.executable, str(supervisor), str(child), str(log)], env=env, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while sum(line.endswith(": ready") for line in _lines(log)) < 4:
+            assert time.monotonic() < deadline, _lines(log)
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        while "dagster: got SIGINT" not in _lines(log):  # the stop has begun
+            assert time.monotonic() < deadline, _lines(log)
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stopped = [line for line in _lines(log) if line.endswith(": stopped")]
+    assert stopped == ["dagster: stopped", "receiver: stopped", "sandbox: stopped"], _lines(log)
 
 
 def _run(instance, run_id: str, status: dg.DagsterRunStatus) -> None:
