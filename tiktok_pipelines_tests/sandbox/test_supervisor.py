@@ -75,20 +75,28 @@ def _lines(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def test_ctrl_c_stops_the_runs_then_dagster_then_the_receiver_then_the_emulators(tmp_path):
+def _start_supervisor(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """The supervisor script with its three children, each ready; in its own process group, as a
+    terminal's foreground job (and so a signal to the group spares the test runner)."""
     child, supervisor, log = tmp_path / "child.py", tmp_path / "supervisor.py", tmp_path / "log"
     child.write_text(textwrap.dedent(CHILD))
     supervisor.write_text(textwrap.dedent(SUPERVISOR))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    # Its own process group, as a terminal's foreground job (and so the signal spares the test runner).
     proc = subprocess.Popen(
         [sys.executable, str(supervisor), str(child), str(log)], env=env, start_new_session=True
     )
+    deadline = time.monotonic() + 30
+    while sum(line.endswith(": ready") for line in _lines(log)) < 4:
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(_lines(log))
+        time.sleep(0.05)
+    return proc, log
+
+
+def test_ctrl_c_stops_the_runs_then_dagster_then_the_receiver_then_the_emulators(tmp_path):
+    proc, log = _start_supervisor(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while sum(line.endswith(": ready") for line in _lines(log)) < 4:
-            assert time.monotonic() < deadline, _lines(log)
-            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
         assert proc.wait(timeout=30) == 0
     finally:
@@ -109,18 +117,9 @@ def test_ctrl_c_stops_the_runs_then_dagster_then_the_receiver_then_the_emulators
 
 def test_a_sigterm_repeated_during_the_stop_still_stops_every_child_in_order(tmp_path):
     """`make run` stopped with SIGTERM: make and the demo both get it, and make passes it on again."""
-    child, supervisor, log = tmp_path / "child.py", tmp_path / "supervisor.py", tmp_path / "log"
-    child.write_text(textwrap.dedent(CHILD))
-    supervisor.write_text(textwrap.dedent(SUPERVISOR))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.Popen(
-        [sys.executable, str(supervisor), str(child), str(log)], env=env, start_new_session=True
-    )
+    proc, log = _start_supervisor(tmp_path)
+    deadline = time.monotonic() + 30
     try:
-        deadline = time.monotonic() + 30
-        while sum(line.endswith(": ready") for line in _lines(log)) < 4:
-            assert time.monotonic() < deadline, _lines(log)
-            time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         while "dagster: got SIGINT" not in _lines(log):  # the stop has begun
             assert time.monotonic() < deadline, _lines(log)
