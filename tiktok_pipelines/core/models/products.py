@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tiktok_pipelines.core.enrichment import VtexSkuData
-from tiktok_pipelines.core.text import fold
+from tiktok_pipelines.core.text import fold, truncate_words
 
 # What tells variants apart, in the order it is looked at, with the names a VTEX specification (or a
 # channel's sales attribute) gives it, folded.
@@ -75,6 +75,21 @@ class Product:
     @property
     def title(self) -> str:
         return product_title(self.variants)
+
+    def title_within(self, limit: int) -> tuple[str, str | None]:
+        """The title cut at a word to at most `limit` characters, and the warning when it was cut."""
+        title = self.title
+        if len(title) <= limit:
+            return title, None
+        return truncate_words(title, limit), f"title cut to {limit} characters"
+
+    @property
+    def raw_description(self) -> str | None:
+        """The description of the first variant the feed describes, else of the first VTEX describes."""
+        found = next((v.feed.get("description") for v in self.variants if v.feed.get("description")), None)
+        return found or next(
+            (v.vtex.description for v in self.variants if v.vtex and v.vtex.description), None
+        )
 
 
 def product_title(variants: Sequence[Variant]) -> str:
