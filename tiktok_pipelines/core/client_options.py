@@ -149,6 +149,12 @@ class ClientOptions(BaseModel):
         ("catalog",),
         "Certification id → image URL (or list of URLs), for categories that require them.",
     )
+    shipping_channels: list[str] = _option(
+        [],
+        ("catalog",),
+        "The channel's shipping (logistics) channels a new listing offers, by the channel's id (Shopee: "
+        "`logistics_channel_id`); empty: every channel the shop has enabled whose weight limit fits.",
+    )
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),

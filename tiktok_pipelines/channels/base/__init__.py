@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from tiktok_pipelines.channels.base.analytics import AnalyticsApi
@@ -58,6 +59,7 @@ class Capabilities:
     products_per_delete_call: int
     images: ImageRules  # what its image upload takes, and how many main images a product shows
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
+    renewal_window: timedelta = timedelta(hours=72)  # access tokens renewed when less than this is left
 
     @property
     def api_name(self) -> str:

@@ -116,4 +116,5 @@ def listing_options(client: Client) -> ListingOptions:
         sku_images=client.option("sku_images"),
         default_package=client.option("default_package"),
         certifications=client.option("certifications"),
+        shipping_channels=tuple(client.option("shipping_channels")),
     )
