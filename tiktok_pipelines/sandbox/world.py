@@ -12,6 +12,8 @@ from typing import Any
 from tiktok_pipelines.sandbox.catalog import Catalog, generate_catalog
 from tiktok_pipelines.sandbox.feeds import FeedHost, create_feed_app
 from tiktok_pipelines.sandbox.server import Served, free_port
+from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID as SHOPEE_SANDBOX_PARTNER_ID
+from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_KEY as SHOPEE_SANDBOX_PARTNER_KEY
 from tiktok_pipelines.sandbox.shopee import EmulatorConfig as ShopeeEmulatorConfig
 from tiktok_pipelines.sandbox.shopee import ShopeeEmulator, create_shopee_app
 from tiktok_pipelines.sandbox.tiktok_creator import (
@@ -47,6 +49,8 @@ OAUTH_CALLBACK_PATH = "/oauth/tiktok/callback"
 DEMO_CREATOR = "demo.creator"
 DEMO_CREATOR_NAME = "Demo Creator (sandbox)"
 CREATOR_OAUTH_CALLBACK_PATH = "/oauth/tiktok-creator/callback"
+SHOPEE_PUSH_PATH = "/webhooks/shopee"
+SHOPEE_OAUTH_CALLBACK_PATH = "/oauth/shopee/callback"
 CREATOR_APP_TYPE = "desktop"
 # The demo seller's Shopee shop: it consents on the authorization page without a click.
 DEMO_SHOPEE_SHOP_ID = 700000001
@@ -119,7 +123,13 @@ class SandboxWorld:
             ),
         )
         self.creator.add_creator(DEMO_CREATOR, DEMO_CREATOR_NAME)
-        self.shopee = ShopeeEmulator(ShopeeEmulatorConfig(base_url=cfg.url(cfg.shopee_port), seed=cfg.seed))
+        self.shopee = ShopeeEmulator(
+            ShopeeEmulatorConfig(
+                base_url=cfg.url(cfg.shopee_port),
+                push_url=cfg.url(cfg.receiver_port) + SHOPEE_PUSH_PATH,
+                seed=cfg.seed,
+            )
+        )
         self.shopee.add_shop(DEMO_SHOPEE_SHOP_ID, DEMO_SHOP_NAME, auto_consent=True)
 
     @property
@@ -178,6 +188,12 @@ class SandboxWorld:
             "TIKTOK_CREATOR_AUTHORIZE_URL": self.urls()["creator"] + "/v2/auth/authorize/",
             "TIKTOK_CREATOR_API_BASE_URL": self.urls()["creator"],
             "TIKTOK_CREATOR_REDIRECT_URI": self.urls()["receiver"] + CREATOR_OAUTH_CALLBACK_PATH,
+            # Shopee Open Platform: the partner app of the sandbox, its pushes and consent back to the receiver.
+            "SHOPEE_PARTNER_ID": str(SHOPEE_SANDBOX_PARTNER_ID),
+            "SHOPEE_PARTNER_KEY": SHOPEE_SANDBOX_PARTNER_KEY,
+            "SHOPEE_API_BASE_URL": self.urls()["shopee"],
+            "SHOPEE_REDIRECT_URL": self.urls()["receiver"] + SHOPEE_OAUTH_CALLBACK_PATH,
+            "SHOPEE_PUSH_URL": self.urls()["receiver"] + SHOPEE_PUSH_PATH,
         }
 
     def demo_destinations(self) -> dict[str, str]:

@@ -12,6 +12,7 @@ from tiktok_pipelines.defs.resources.creators import TikTokCreators
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.queue import EventQueue
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -48,6 +49,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return {
         "state": state,
         ChannelName.TIKTOK_SHOP.value: TikTokShop.from_settings(settings, state),
+        ChannelName.SHOPEE.value: Shopee.from_settings(settings, state),
         "objects": objects,
         "lake": ParquetLake(objects=lake_store),
         "feed_downloader": FeedDownloader(
