@@ -97,6 +97,12 @@ class ClientOptions(BaseModel):
         "Unit of VTEX weights (VTEX leaves it to the store). `vtex_catalog` warns when VTEX and "
         "`g:shipping_weight` differ tenfold.",
     )
+    channel_affiliates: dict[str, str] = _option(
+        {},
+        ("orders",),
+        'The VTEX affiliate each channel\'s orders are placed under, by channel (`{"shopee": "SHP"}`); a '
+        "channel it does not name uses `vtex_affiliate_id`.",
+    )
     vtex_sku_id_source: Literal["id", "link"] = _option(
         "id",
         ("catalog", "stock_price", "orders", "fulfilment"),

@@ -19,6 +19,7 @@ from typing import Any
 from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import EventAction, EventReader, InboundEvent, Route, route
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.listings import ListingMap
@@ -36,10 +37,11 @@ RETRY_DELAYS_SECONDS = (60, 300)
 @dataclass(frozen=True)
 class EventSource:
     """A source of queued events: its reader, the registry field its routing keys are (a shop id, a
-    VTEX account), its name in log lines and, for a channel, the channel's name."""
+    VTEX account; None: the shop a client's grant on the channel names), its name in log lines and, for a
+    channel, the channel's name."""
 
     reader: EventReader
-    client_field: str
+    client_field: str | None
     name: str
     channel: str | None = None  # the `ChannelName` of a channel's notifications, in the notices they cause
 
@@ -101,6 +103,7 @@ class EventHandler:
     ):
         self.sources = sources
         self.log = logger
+        self.db = db
         self.registry = ClientRegistry(db)
         self.events = EventLog(db)
         self.orders = OrderStore(db)
@@ -115,8 +118,13 @@ class EventHandler:
         """The client the event belongs to (its source's routing key in the registry), or None."""
         key = (event.source, event.routing_key)
         if key not in self._clients:
-            field = self.sources.source_of(event).client_field
-            self._clients[key] = self.registry.find_by(**{field: event.routing_key})
+            source = self.sources.source_of(event)
+            if source.client_field:
+                self._clients[key] = self.registry.find_by(**{source.client_field: event.routing_key})
+            else:
+                tokens = ChannelTokenStore(self.db, source.channel or event.source)
+                client_id = tokens.client_with_owner(f"shop:{event.routing_key}")
+                self._clients[key] = self.registry.get(client_id) if client_id else None
         return self._clients[key]
 
     def handle(self, event: InboundEvent) -> Handled:
@@ -141,7 +149,7 @@ class EventHandler:
                 return Handled("duplicates", client.client_id, route)
             status = "pending"
         if route.target == Lane.ORDERS:
-            self._mark_orders(client, route)
+            self._mark_orders(client, route, self.sources.source_of(event).channel)
         return Handled(status, client.client_id, route)
 
     def _apply_inline(self, client: Client, event: InboundEvent, route: Route) -> str:
@@ -183,14 +191,16 @@ class EventHandler:
             return "ignored"
         return "pending" if route.target else "handled"
 
-    def _mark_orders(self, client: Client, route: Route) -> None:
-        """The orders the event names, for the next orders run to bring up to date."""
+    def _mark_orders(self, client: Client, route: Route, channel: str | None) -> None:
+        """The orders the event names (in the order map of the channel that sent it), for the next orders
+        run to bring up to date."""
+        orders = OrderStore(self.db, channel) if channel else self.orders
         keys = list(route.keys)
         if route.action == EventAction.VTEX_ORDER_STATUS:
             # The hook names the VTEX order; the order map is keyed by the channel's order id.
             found = (self.orders.by_vtex_order_id(client.client_id, k) for k in keys)
             keys = [r.order_id for r in found if r is not None]
-        self.orders.mark_for_sync(client.client_id, keys, route.action)
+        orders.mark_for_sync(client.client_id, keys, route.action)
 
     def _client_id(self, event: InboundEvent) -> str | None:
         try:

@@ -217,4 +217,6 @@ class SandboxWorld:
             "vtex_trade_policy": "1",
             "vtex_affiliate_id": "TTS",
             "tiktok_shop_code": DEMO_SHOP_CODE,
+            # Shopee's orders go to VTEX under their own affiliate.
+            "options": {"channel_affiliates": {"shopee": "SHP"}},
         }

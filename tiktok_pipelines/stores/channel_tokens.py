@@ -64,6 +64,15 @@ class ChannelTokenStore(ChannelStore):
         row = self._first(channel_tokens, client_id)
         return None if row is None else self._grant(row)
 
+    def client_with_owner(self, open_id: str) -> str | None:
+        """The client whose grant names this owner (`shop:<id>`), None when no client's does."""
+        with self.db.read() as conn:
+            return conn.execute(
+                sa.select(channel_tokens.c.client_id).where(
+                    channel_tokens.c.channel == self.channel, channel_tokens.c.open_id == open_id
+                )
+            ).scalar()
+
     def delete_tokens(self, client_id: str) -> None:
         self._delete(channel_tokens, client_id)
 

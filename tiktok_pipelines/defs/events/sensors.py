@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from tiktok_pipelines.channels.shopee.notifications import ShopeeNotifications
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.automation import sensor
@@ -33,7 +34,7 @@ MAX_EVENTS_PER_TICK = 2000
 TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 
 # Whose events the queue carries: each channel's notifications, and VTEX's; the registry field that
-# finds an event's client by its routing key.
+# finds an event's client by its routing key (Shopee's: the shop its grant names).
 EVENT_SOURCES = EventSources(
     EventSource(
         TikTokNotifications(),
@@ -41,6 +42,7 @@ EVENT_SOURCES = EventSources(
         name="TikTok",
         channel=ChannelName.TIKTOK_SHOP.value,
     ),
+    EventSource(ShopeeNotifications(), client_field=None, name="Shopee", channel=ChannelName.SHOPEE.value),
     EventSource(VtexNotifications(), client_field="vtex_account", name="VTEX"),
 )
 

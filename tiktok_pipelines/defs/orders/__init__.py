@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.orders.assets import tiktok_orders, vtex_orders
+from tiktok_pipelines.defs.orders.assets import shopee_orders, tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.checks import webhook_dead_letter_empty
 from tiktok_pipelines.defs.orders.jobs import order_polling_schedule, orders_job
 
 defs = dg.Definitions(
-    assets=[tiktok_orders, vtex_orders],
+    assets=[tiktok_orders, shopee_orders, vtex_orders],
     asset_checks=[webhook_dead_letter_empty],
     jobs=[orders_job],
     schedules=[order_polling_schedule],

@@ -6,16 +6,19 @@ the order map; each run then works through every flagged order, so runs can over
 asked for without doing anything twice. The work is the orders lane's (`lanes/orders/`).
 """
 
+from collections import Counter
+
 import dagster as dg
 from pydantic import Field
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
-from tiktok_pipelines.defs.keys import tiktok_shop_key
-from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
+from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
+from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, combined_check, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -41,29 +44,16 @@ class OrdersConfig(dg.Config):
     max_orders: int = Field(default=2000, description="Most orders one run works on (the rest wait).")
 
 
-@lane_asset(
-    Lane.ORDERS,
-    key=tiktok_shop_key("orders"),
-    kinds={"tiktok", "parquet"},
-)
-@on_the_channel_shop("tiktok_shop")
-def tiktok_orders(
-    context: dg.AssetExecutionContext,
-    config: OrdersConfig,
-    state: StateStore,
-    tiktok_shop: TikTokShop,
-    lake: ParquetLake,
+def channel_orders(
+    context: dg.AssetExecutionContext, config: OrdersConfig, state: StateStore, channel, lake: ParquetLake
 ) -> dg.MaterializeResult:
-    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
-    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
-    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
-    version of each order (no personal data)."""
+    """A channel's orders asset: the orders lane's fetch through the channel resource's session, into the
+    channel's order map."""
     client_id = context.partition_key
     options = FetchOptions(config.poll, config.overlap_minutes, config.first_poll_hours, config.max_orders)
-    with tiktok_shop.session(client_id, logger=context.log) as session:
-        report = fetch_orders(
-            client_id, session, OrderStore(state.db), EventLog(state.db), lake, options, context.log
-        )
+    store = OrderStore(state.db, channel.capabilities().name)
+    with channel.session(client_id, logger=context.log) as session:
+        report = fetch_orders(client_id, session, store, EventLog(state.db), lake, options, context.log)
     preview = [
         {"order_id": o.order_id, "status": o.status, "lines": len(o.lines), "total": o.amounts.total}
         for o in report.fetched.values()
@@ -84,7 +74,47 @@ def tiktok_orders(
 
 @lane_asset(
     Lane.ORDERS,
-    deps=[tiktok_orders],
+    key=tiktok_shop_key("orders"),
+    kinds={"tiktok", "parquet"},
+)
+@on_the_channel_shop("tiktok_shop")
+def tiktok_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    tiktok_shop: TikTokShop,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
+    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
+    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
+    version of each order (no personal data)."""
+    return channel_orders(context, config, state, tiktok_shop, lake)
+
+
+@lane_asset(
+    Lane.ORDERS,
+    key=channel_key(ChannelName.SHOPEE, "orders"),
+    kinds={"shopee", "parquet"},
+)
+@on_the_channel_shop("shopee")
+def shopee_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    shopee: Shopee,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from Shopee for every order a push named and, in polling runs, every order Shopee
+    changed since the last poll (`get_order_list` by update time, in 15-day windows): the safety net for
+    pushes missed while Shopee had them disabled. Kept encrypted in Shopee's order map; new versions in
+    the lake's `orders` and `order_lines` with `channel` = `shopee`."""
+    return channel_orders(context, config, state, shopee, lake)
+
+
+@lane_asset(
+    Lane.ORDERS,
+    deps=[tiktok_orders, shopee_orders],
     kinds={"vtex"},
     check_specs=[
         client_check(
@@ -101,9 +131,11 @@ def vtex_orders(
     state: StateStore,
     vtex: Vtex,
     tiktok_shop: TikTokShop,
+    shopee: Shopee,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
-    """VTEX orders for the client's TikTok orders, through the VTEX marketplace protocol: a paid order
+    """VTEX orders for the client's TikTok and Shopee orders (each channel's under its own VTEX affiliate,
+    client option `channel_affiliates`), through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
     seller SKUs turned into VTEX SKU ids by the client's `vtex_sku_id_source` (the run claims each order
     in the order map, exclusively and for a lease, before touching it; the placement is recorded before
@@ -113,33 +145,41 @@ def vtex_orders(
     are left for a person, and the check `failed_orders_empty` fails while any waits."""
     client_id = context.partition_key
     client = state.registry.get(client_id)
-    store = OrderStore(state.db)
     try:
         run = OrderRun.for_client(context.run_id, client, lake)
     except ClientSetupError as exc:
         raise dg.Failure(description=str(exc)) from None
-    channel = ChannelLink(
-        tiktok_shop.capabilities(),
-        tiktok_shop.order_reader(),
-        lambda: tiktok_shop.session(client_id, logger=context.log),
-    )
-    with vtex.client_for(client) as api:
-        report = VtexOrderSync(client, channel, api, store, EventLog(state.db), run, context.log).run(lake)
-    for alert in report.alerts:
-        context.log.warning("order %s: %s", alert["order_id"], alert["alert"])
-    metadata = {
-        "dagster/row_count": len(report.changed),
-        **{f"orders_{k}": v for k, v in sorted(report.outcomes.items())},
-        "orders_claimed_by_another_run": report.claimed_elsewhere,
-        "api_calls": report.api_calls,
-        "failures": md(markdown_table(report.failures, ["order_id", "reason", "retry"], limit=20, width=120)),
-        "alerts": md(
-            markdown_table(report.alerts, ["order_id", "vtex_order_id", "alert"], limit=20, width=120)
-        ),
-    }
-    metadata.update({f"vtex_{k}": v for k, v in sorted(report.vtex_calls.items())})
-    if report.failures:
-        context.log.warning(
-            "%d orders could not be synced, see the `failures` metadata", len(report.failures)
+    reports, checks = [], []
+    for channel in (tiktok_shop, shopee):
+        store = OrderStore(state.db, channel.capabilities().name)
+        link = ChannelLink(
+            channel.capabilities(),
+            channel.order_reader(),
+            lambda channel=channel: channel.session(client_id, logger=context.log),
         )
-    return dg.MaterializeResult(metadata=metadata, check_results=[failed_orders_check(store, client_id)])
+        if channel is tiktok_shop or channel.shop_missing(client_id) is None:
+            with vtex.client_for(client, channel.capabilities().name) as api:
+                sync = VtexOrderSync(client, link, api, store, EventLog(state.db), run, context.log)
+                reports.append(sync.run(lake))
+        checks.append(failed_orders_check(store, client_id))
+    alerts = [a for r in reports for a in r.alerts]
+    failures = [f for r in reports for f in r.failures]
+    for alert in alerts:
+        context.log.warning("order %s: %s", alert["order_id"], alert["alert"])
+    outcomes = Counter()
+    vtex_calls = Counter()
+    for r in reports:
+        outcomes.update(r.outcomes)
+        vtex_calls.update(r.vtex_calls)
+    metadata = {
+        "dagster/row_count": sum(len(r.changed) for r in reports),
+        **{f"orders_{k}": v for k, v in sorted(outcomes.items())},
+        "orders_claimed_by_another_run": sum(r.claimed_elsewhere for r in reports),
+        "api_calls": sum(r.api_calls for r in reports),
+        "failures": md(markdown_table(failures, ["order_id", "reason", "retry"], limit=20, width=120)),
+        "alerts": md(markdown_table(alerts, ["order_id", "vtex_order_id", "alert"], limit=20, width=120)),
+    }
+    metadata.update({f"vtex_{k}": v for k, v in sorted(vtex_calls.items())})
+    if failures:
+        context.log.warning("%d orders could not be synced, see the `failures` metadata", len(failures))
+    return dg.MaterializeResult(metadata=metadata, check_results=[combined_check(checks)])

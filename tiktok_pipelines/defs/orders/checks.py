@@ -53,6 +53,12 @@ def failed_orders_check(store: OrderStore, client_id: str) -> dg.AssetCheckResul
     )
 
 
+def combined_check(results: list[dg.AssetCheckResult]) -> dg.AssetCheckResult:
+    """One check result for the client's channels (each channel's order map checked on its own): the first
+    that fails, else the first."""
+    return next((r for r in results if not r.passed), results[0])
+
+
 CHECK_NAME = "webhook_dead_letter_empty"
 CHECKED_ASSET = tiktok_shop_key("orders")
 CHECK_KEY = dg.AssetCheckKey(CHECKED_ASSET, CHECK_NAME)

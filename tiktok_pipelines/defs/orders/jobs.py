@@ -1,8 +1,8 @@
 """The order polling safety net."""
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key
 
 orders_job = lane_job(
     Lane.ORDERS,
@@ -20,5 +20,10 @@ order_polling_schedule = client_schedule(
     webhooks never came is placed in VTEX all the same.""",
     "orders-poll",
     lane=Lane.ORDERS,
-    run_config={"ops": {tiktok_shop_key("orders").to_python_identifier(): {"config": {"poll": True}}}},
+    run_config={
+        "ops": {
+            channel_key(channel, "orders").to_python_identifier(): {"config": {"poll": True}}
+            for channel in (ChannelName.TIKTOK_SHOP, ChannelName.SHOPEE)
+        }
+    },
 )

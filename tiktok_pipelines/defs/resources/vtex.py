@@ -77,15 +77,17 @@ class Vtex(dg.ConfigurableResource):
             marketplace_services_endpoint=self.services_endpoint(client_id),
         )
 
-    def client_for(self, client: Client) -> VtexClient:
-        """A client of `client`'s VTEX store (account, credentials, trade policy, affiliate, warehouses)."""
+    def client_for(self, client: Client, channel: str | None = None) -> VtexClient:
+        """A client of `client`'s VTEX store (account, credentials, trade policy, affiliate, warehouses);
+        for a channel's orders, the affiliate the client's `channel_affiliates` names for it."""
+        affiliate = (client.option("channel_affiliates") or {}).get(str(channel)) if channel else None
         account = VtexAccount(
             account=client.vtex_account,
             environment=client.vtex_environment,
             app_key=client.vtex_app_key,
             app_token=client.vtex_app_token,
             trade_policy=client.vtex_trade_policy,
-            affiliate_id=client.vtex_affiliate_id,
+            affiliate_id=affiliate or client.vtex_affiliate_id,
             warehouse_ids=tuple(client.vtex_warehouse_ids),
         )
         return VtexClient(account, self.options(client.client_id))
