@@ -12,7 +12,9 @@ A rule names its attribute by the channel's id, or by its name (matched ignoring
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from tiktok_pipelines.core.feed_fields import FEED_FIELDS
 from tiktok_pipelines.core.text import fold
@@ -57,3 +59,27 @@ class AttributeRule:
     attribute: str
     attribute_key: str
     source: str
+
+
+def rule_lookup(
+    rules: Sequence[AttributeRule], id_field: str = "id", name_field: str = "name"
+) -> Callable[[str | None], Callable[[Mapping[str, Any]], Source | None]]:
+    """For a leaf, a function giving the rule (if any) of an attribute definition (a channel's, its id and
+    name in `id_field` and `name_field`): a rule for that leaf beats a rule for every leaf ("*"); a rule
+    may name the attribute by id or by name."""
+    table: dict[tuple[str, str], Source] = {}
+    for rule in rules:
+        table[(rule.category_id, rule.attribute_key)] = parse_source(rule.source)
+
+    def for_leaf(leaf_id: str | None) -> Callable[[Mapping[str, Any]], Source | None]:
+        def find(attr: Mapping[str, Any]) -> Source | None:
+            keys = (str(attr.get(id_field)), attribute_key(str(attr.get(name_field) or "")))
+            for scope in (leaf_id or "", "*"):
+                for key in keys:
+                    if (scope, key) in table:
+                        return table[(scope, key)]
+            return None
+
+        return find
+
+    return for_leaf

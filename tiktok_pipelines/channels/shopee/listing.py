@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from tiktok_pipelines.core.attribute_rules import Source
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingOptions, PartsDraft
 from tiktok_pipelines.core.models.products import VARIANT_DIMENSIONS, Product, Variant
@@ -118,13 +119,28 @@ def tiers(skus: Sequence[Variant]) -> tuple[list[dict[str, Any]], list[list[int]
     return [], [], "the variants are not told apart by one or two of colour, size, material or pattern"
 
 
+def rule_value(source: Source, skus: Sequence[Variant]) -> str | None:
+    """The value a client's attribute rule gives: its constant, or the first variant's feed field or VTEX
+    specification that has one."""
+    if source.kind == "value":
+        return source.name
+    for sku in skus:
+        found = sku.feed.get(source.name) if source.kind == "feed" else sku.specifications.get(source.name)
+        if found not in (None, ""):
+            return str(found)
+    return None
+
+
 def attribute_values(
-    attributes: Sequence[Mapping[str, Any]], skus: Sequence[Variant]
+    attributes: Sequence[Mapping[str, Any]],
+    skus: Sequence[Variant],
+    rule_for: Callable[[Mapping[str, Any]], Source | None] = lambda _: None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The leaf's attributes the product gives a value for (by the attribute's name among the feed's
-    fields and VTEX's specifications; a drop-down value by its name), and the mandatory ones it does not."""
+    """The leaf's attributes the product gives a value for (the client's rule for the attribute, else the
+    feed field or VTEX specification of the attribute's name; a drop-down value by its name), and the
+    mandatory ones it does not."""
     first = skus[0]
-    known = {fold(k): str(v) for k, v in (first.vtex.specifications if first.vtex else {}).items() if v}
+    known = {fold(k): str(v) for k, v in first.specifications.items() if v}
     for name, synonyms in VARIANT_DIMENSIONS:
         value = first.dimension(name)
         if value:
@@ -132,7 +148,8 @@ def attribute_values(
     chosen, missing = [], []
     for attribute in attributes:
         name = str(attribute.get("original_attribute_name") or "")
-        value = known.get(fold(name))
+        rule = rule_for(attribute)
+        value = rule_value(rule, skus) if rule else known.get(fold(name))
         entry = None
         if value:
             options = {
@@ -155,6 +172,7 @@ def build_draft(
     brand_id: str | None,
     brand_problem: str | None,
     options: ListingOptions,
+    rule_for: Callable[[Mapping[str, Any]], Source | None] = lambda _: None,
 ) -> ShopeeListingDraft:
     """The Shopee item for a feed item group, checked against its leaf's attributes and brand rule."""
     skus = product.variants
@@ -170,7 +188,7 @@ def build_draft(
     if category.problem or not category.leaf_id:
         problems.append(("category", category.problem or "no Shopee category mapped"))
     rules = category.rules or {}
-    attributes, missing = attribute_values(category.attributes or [], skus)
+    attributes, missing = attribute_values(category.attributes or [], skus, rule_for)
     for attribute in missing:
         problems.append(("attributes", f"mandatory attribute {attribute!r} has no value in the feed or VTEX"))
     brand: dict[str, Any] = {"brand_id": int(brand_id) if brand_id else NO_BRAND_ID}

@@ -27,7 +27,7 @@ from tiktok_pipelines.channels.shopee.client import (
 )
 from tiktok_pipelines.channels.shopee.listing import PARTS, ShopeeListingDraft, build_draft
 from tiktok_pipelines.channels.shopee.offers import ENTRIES_PER_CALL, sku_id
-from tiktok_pipelines.core.attribute_rules import AttributeRule
+from tiktok_pipelines.core.attribute_rules import AttributeRule, rule_lookup
 from tiktok_pipelines.core.models import categories
 from tiktok_pipelines.core.models.brands import BrandResult, brand_key
 from tiktok_pipelines.core.models.listings import ChannelListing, ImageUpload, ListingOptions, ListingResult
@@ -135,13 +135,16 @@ class ShopeeCatalog:
     def listing_builder(
         self, options: ListingOptions, attribute_rules: Sequence[AttributeRule]
     ) -> ListingBuilder:
+        rules_for = rule_lookup(attribute_rules, "attribute_id", "original_attribute_name")
+
         def build(
             product: Product,
             category: categories.CategoryChoice,
             brand_id: str | None,
             brand_problem: str | None,
         ) -> ShopeeListingDraft:
-            draft = build_draft(product, category, brand_id, brand_problem, options)
+            rule_for = rules_for(category.leaf_id)
+            draft = build_draft(product, category, brand_id, brand_problem, options, rule_for)
             draft.parts["logistics"] = list(options.shipping_channels)
             return draft
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tiktok_pipelines.core.attribute_rules import AttributeRule, Source, attribute_key, parse_source
+from tiktok_pipelines.core.attribute_rules import Source
 from tiktok_pipelines.core.text import fold
 
 # Feed fields that say what a TikTok attribute (by folded name) says, in the order they are tried.
@@ -194,26 +194,3 @@ def resolve_product_attributes(
         out.values.append({"id": str(attr.get("id")), "values": [v.as_api() for v in values]})
         out.sources[name] = origin or ""
     return out
-
-
-def rule_lookup(
-    rules: Sequence[AttributeRule],
-) -> Callable[[str | None], Callable[[Mapping[str, Any]], Source | None]]:
-    """For a leaf, a function giving the rule (if any) of an attribute definition: a rule for that leaf
-    beats a rule for every leaf ("*"); a rule may name the attribute by id or by name."""
-    table: dict[tuple[str, str], Source] = {}
-    for rule in rules:
-        table[(rule.category_id, rule.attribute_key)] = parse_source(rule.source)
-
-    def for_leaf(leaf_id: str | None) -> Callable[[Mapping[str, Any]], Source | None]:
-        def find(attr: Mapping[str, Any]) -> Source | None:
-            keys = (str(attr.get("id")), attribute_key(str(attr.get("name") or "")))
-            for scope in (leaf_id or "", "*"):
-                for key in keys:
-                    if (scope, key) in table:
-                        return table[(scope, key)]
-            return None
-
-        return find
-
-    return for_leaf

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite
-from tiktok_pipelines.channels.tiktok_shop.attributes import rule_lookup
 from tiktok_pipelines.channels.tiktok_shop.brands import resolve_brand
 from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
 from tiktok_pipelines.channels.tiktok_shop.client import (
@@ -38,7 +37,7 @@ from tiktok_pipelines.channels.tiktok_shop.listing import (
     product_fields,
     sku_body,
 )
-from tiktok_pipelines.core.attribute_rules import AttributeRule
+from tiktok_pipelines.core.attribute_rules import AttributeRule, rule_lookup
 from tiktok_pipelines.core.models import categories
 from tiktok_pipelines.core.models.brands import BrandResult
 from tiktok_pipelines.core.models.listings import (

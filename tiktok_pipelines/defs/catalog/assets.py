@@ -13,6 +13,7 @@ from pydantic import Field
 from tiktok_pipelines.defs.catalog.checks import FEED_DIFF_CHECKS, guard_check
 from tiktok_pipelines.defs.catalog.feed import feed_products
 from tiktok_pipelines.defs.catalog.lane import (
+    ChannelResource,
     catalog_asset,
     lane_failures,
     preview,
@@ -21,8 +22,9 @@ from tiktok_pipelines.defs.catalog.lane import (
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
 from tiktok_pipelines.defs.channels import on_the_channel_shop
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import shopee_key, tiktok_shop_key
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -134,22 +136,14 @@ def vtex_catalog(
     )
 
 
-# ---------------------------------------------------------------- tiktok_brands
-@catalog_asset(
-    key=tiktok_shop_key("brands"),
-    deps=[vtex_catalog],
-    kinds={"tiktok"},
-)
-@on_the_channel_shop("tiktok_shop")
-def tiktok_brands(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok_shop: TikTokShop
+# ---------------------------------------------------------------- brands
+def brands_result(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, channel: ChannelResource
 ) -> dg.MaterializeResult:
-    """The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
-    name ignoring case and accents, created when missing, and found again when creation answers "This
-    brand name already exists.". Kept in the state DB's brand map, so each brand costs calls once."""
+    """A channel's brands asset: the catalog lane's brand map on the channel."""
     client_id = state.registry.get(context.partition_key).client_id
     with lane_failures():
-        run = map_brands(client_id, stores_of(state), lake, session_opener(tiktok_shop, context))
+        run = map_brands(client_id, stores_of(state, channel), lake, session_opener(channel, context))
     report = run.report
     for failure in report.failed:
         context.log.warning("brand %r: %s", failure.name, failure.error)
@@ -182,6 +176,36 @@ def tiktok_brands(
     )
 
 
+@catalog_asset(
+    key=tiktok_shop_key("brands"),
+    deps=[vtex_catalog],
+    kinds={"tiktok"},
+)
+@on_the_channel_shop("tiktok_shop")
+def tiktok_brands(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok_shop: TikTokShop
+) -> dg.MaterializeResult:
+    """The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
+    name ignoring case and accents, created when missing, and found again when creation answers "This
+    brand name already exists.". Kept in the state DB's brand map, so each brand costs calls once."""
+    return brands_result(context, state, lake, tiktok_shop)
+
+
+@catalog_asset(
+    key=shopee_key("brands"),
+    deps=[vtex_catalog],
+    kinds={"shopee"},
+)
+@on_the_channel_shop("shopee")
+def shopee_brands(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, shopee: Shopee
+) -> dg.MaterializeResult:
+    """The Shopee brand of every brand in the feed, looked up by name ignoring case and accents (brands
+    are registered with Shopee by the seller: one it does not have is listed here, and its products go
+    without a brand where their category allows it). Kept in Shopee's brand map."""
+    return brands_result(context, state, lake, shopee)
+
+
 # ---------------------------------------------------------------- tiktok_categories
 class CategoriesConfig(dg.Config):
     refresh: bool = Field(
@@ -189,28 +213,18 @@ class CategoriesConfig(dg.Config):
     )
 
 
-@catalog_asset(
-    key=tiktok_shop_key("categories"),
-    deps=[vtex_catalog],
-    kinds={"tiktok"},
-)
-@on_the_channel_shop("tiktok_shop")
-def tiktok_categories(
+def categories_result(
     context: dg.AssetExecutionContext,
     config: CategoriesConfig,
     state: StateStore,
     lake: ParquetLake,
-    tiktok_shop: TikTokShop,
+    channel: ChannelResource,
 ) -> dg.MaterializeResult:
-    """TikTok's category tree (cached a week) and the client's mapping from its categories (VTEX category,
-    `g:product_type`, `g:google_product_category`, or a single product) to TikTok leaves. Unmapped category
-    values get a suggestion (TikTok's recommendation, else a text match) flagged for review: suggestions
-    are not published until accepted with `tiktok-pipelines categories accept`. The rules and required
-    attributes of every leaf in use are fetched and cached."""
+    """A channel's categories asset: the catalog lane's category mapping on the channel."""
     client = state.registry.get(context.partition_key)
     with lane_failures():
         run = map_categories(
-            client, stores_of(state), lake, session_opener(tiktok_shop, context), refresh=config.refresh
+            client, stores_of(state, channel), lake, session_opener(channel, context), refresh=config.refresh
         )
     for leaf, error in run.rule_errors.items():
         context.log.warning("rules of category %s: %s", leaf, error)
@@ -249,6 +263,46 @@ def tiktok_categories(
     )
 
 
+@catalog_asset(
+    key=tiktok_shop_key("categories"),
+    deps=[vtex_catalog],
+    kinds={"tiktok"},
+)
+@on_the_channel_shop("tiktok_shop")
+def tiktok_categories(
+    context: dg.AssetExecutionContext,
+    config: CategoriesConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    tiktok_shop: TikTokShop,
+) -> dg.MaterializeResult:
+    """TikTok's category tree (cached a week) and the client's mapping from its categories (VTEX category,
+    `g:product_type`, `g:google_product_category`, or a single product) to TikTok leaves. Unmapped category
+    values get a suggestion (TikTok's recommendation, else a text match) flagged for review: suggestions
+    are not published until accepted with `tiktok-pipelines categories accept`. The rules and required
+    attributes of every leaf in use are fetched and cached."""
+    return categories_result(context, config, state, lake, tiktok_shop)
+
+
+@catalog_asset(
+    key=shopee_key("categories"),
+    deps=[vtex_catalog],
+    kinds={"shopee"},
+)
+@on_the_channel_shop("shopee")
+def shopee_categories(
+    context: dg.AssetExecutionContext,
+    config: CategoriesConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shopee: Shopee,
+) -> dg.MaterializeResult:
+    """Shopee's category tree and the client's mapping to its leaves, with the same review as TikTok's
+    (Shopee recommends nothing: suggestions come from a text match and wait to be accepted); each leaf's
+    attributes and whether it requires a brand, cached."""
+    return categories_result(context, config, state, lake, shopee)
+
+
 # ---------------------------------------------------------------- tiktok_listings
 class ListingsConfig(dg.Config):
     mode: str = Field(
@@ -259,6 +313,33 @@ class ListingsConfig(dg.Config):
     )
     max_products: int | None = Field(default=None, description="Create or edit at most this many products.")
     retry_paused: bool = Field(default=False, description="Try paused products again even if unchanged.")
+
+
+def listings_result(
+    context: dg.AssetExecutionContext,
+    config: ListingsConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    channel: ChannelResource,
+    vtex: Vtex,
+    feed_downloader: FeedDownloader,
+) -> dg.MaterializeResult:
+    """A channel's listings asset: the catalog lane's publication on the channel."""
+    client = state.registry.get(context.partition_key)
+    with lane_failures():
+        publication = publish_listings(
+            client,
+            stores_of(state, channel),
+            lake,
+            session_opener(channel, context),
+            lambda: vtex.client_for(client),
+            ImageDownloads(feed_downloader.timeout_seconds, feed_downloader.user_agent),
+            PublishOptions(config.mode, config.max_products, config.retry_paused),
+            logger=context.log,
+        )
+    for result in publication.failed[:20]:
+        context.log.warning("%s %s failed: %s", result.action, result.product_key, result.message)
+    return dg.MaterializeResult(metadata=listings_metadata(publication))
 
 
 @catalog_asset(
@@ -283,21 +364,39 @@ def tiktok_listings(
     per content. Per-product failures are recorded in the listing map and retried next run; a product
     failing the same way `pause_after_failures` (3) times is paused until it changes. Modes: live, check
     (TikTok's listing check only), sandbox (the client's sandbox shop)."""
-    client = state.registry.get(context.partition_key)
-    with lane_failures():
-        publication = publish_listings(
-            client,
-            stores_of(state),
-            lake,
-            session_opener(tiktok_shop, context),
-            lambda: vtex.client_for(client),
-            ImageDownloads(feed_downloader.timeout_seconds, feed_downloader.user_agent),
-            PublishOptions(config.mode, config.max_products, config.retry_paused),
-            logger=context.log,
-        )
-    for result in publication.failed[:20]:
-        context.log.warning("%s %s failed: %s", result.action, result.product_key, result.message)
-    return dg.MaterializeResult(metadata=listings_metadata(publication))
+    return listings_result(context, config, state, lake, tiktok_shop, vtex, feed_downloader)
 
 
-CATALOG_ASSETS = [feed_diff, vtex_catalog, tiktok_brands, tiktok_categories, tiktok_listings]
+@catalog_asset(
+    key=shopee_key("listings"),
+    deps=[feed_diff, shopee_brands, shopee_categories],
+    kinds={"shopee"},
+)
+@on_the_channel_shop("shopee")
+def shopee_listings(
+    context: dg.AssetExecutionContext,
+    config: ListingsConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shopee: Shopee,
+    vtex: Vtex,
+    feed_downloader: FeedDownloader,
+) -> dg.MaterializeResult:
+    """The client's products on Shopee, by the same publication as TikTok's: items with tier variations
+    and a model per variant, checked against the leaf's attributes and brand rule before any call, images
+    uploaded as bytes once per content, the logistics channels of the client's `shipping_channels`; edits
+    send the fields that changed; a product gone from the feed is unlisted. Price and stock are set at
+    creation, then left to the stock and price sync."""
+    return listings_result(context, config, state, lake, shopee, vtex, feed_downloader)
+
+
+CATALOG_ASSETS = [
+    feed_diff,
+    vtex_catalog,
+    tiktok_brands,
+    tiktok_categories,
+    tiktok_listings,
+    shopee_brands,
+    shopee_categories,
+    shopee_listings,
+]

@@ -13,29 +13,36 @@ from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
 from tiktok_pipelines.lanes.catalog.io import CatalogStores, SessionOpener
-from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
+from tiktok_pipelines.lanes.tokens import NotAuthorizedError
+
+# A channel's resource, as the catalog's assets use it (`capabilities()`, `session(client_id)`).
+ChannelResource = TikTokShop | Shopee
 
 # Every catalog asset: one partition per client, in the catalog group.
 catalog_asset = functools.partial(lane_asset, Lane.CATALOG)
 
 
-def stores_of(state: StateStore) -> CatalogStores:
-    return CatalogStores(state.db)
+def stores_of(state: StateStore, channel: ChannelResource | None = None) -> CatalogStores:
+    """The catalog lane's stores, for the channel of `channel` (a channel resource; None: TikTok Shop's)."""
+    if channel is None:
+        return CatalogStores(state.db)
+    return CatalogStores(state.db, channel.capabilities().name)
 
 
-def session_opener(tiktok_shop: TikTokShop, context: dg.AssetExecutionContext) -> SessionOpener:
-    """Opens a session on a client's shop; a client that must authorize first fails the run."""
+def session_opener(channel: ChannelResource, context: dg.AssetExecutionContext) -> SessionOpener:
+    """Opens a session on a client's shop on the channel; a client that must authorize first fails the run."""
 
     @contextmanager
     def open_session(client_id: str) -> Iterator[ChannelSession]:
         try:
-            with tiktok_shop.session(client_id, logger=context.log) as session:
+            with channel.session(client_id, logger=context.log) as session:
                 yield session
-        except TikTokNotAuthorizedError as exc:
+        except NotAuthorizedError as exc:
             raise dg.Failure(description=str(exc)) from None
 
     return open_session

@@ -172,8 +172,9 @@ def publish_listings(
         if plan.deletes and not allow_deletes:
             blocked = decision.blocked(len(plan.deletes))
             logger.error(blocked)
-        warehouses = list(target.tiktok_warehouse_ids)
-        if not warehouses and (plan.creates or plan.edits):
+        # A channel that keeps one stock per SKU (no warehouses) needs none.
+        warehouses = list(target.tiktok_warehouse_ids) if session.capabilities.warehouses else []
+        if session.capabilities.warehouses and not warehouses and (plan.creates or plan.edits):
             raise CatalogRunError(f"client {target.client_id} has no TikTok warehouse ids")
         http = stack.enter_context(
             httpx.Client(
