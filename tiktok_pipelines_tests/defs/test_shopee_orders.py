@@ -133,3 +133,32 @@ def test_a_client_without_a_shopee_shop_gets_a_green_run_that_says_so(demo_clien
     assert result.success
     [materialization] = result.asset_materializations_for_node("shopee__orders")
     assert "no shop on Shopee" in materialization.metadata["skipped"].value
+
+
+def test_an_invoice_pending_order_gets_its_nfe_from_vtex_then_ships(
+    shopee_shop, sandbox, instance, resources, vtex_control, state_db, registry
+):
+    """Shopee takes an NF-e whose total is the order's: the order goes to VTEX at the channel's prices."""
+    import dagster as dg
+
+    from tiktok_pipelines.defs.fulfilment.assets import shopee_invoices, shopee_shipments
+    from tiktok_pipelines.stores.fulfilment import FulfilmentStore
+
+    registry.update("demo", options={**registry.get("demo").options, "order_price_source": "tiktok"})
+    emu = sandbox.shopee
+    order_sn = emu.create_order(DEMO_SHOPEE_SHOP_ID, [(shopee_shop, 0, 1)], status="INVOICE_PENDING")
+    until(lambda: order_sn in vtex_orders_of(sandbox), instance, resources)
+    vtex_control.invoice(f"SHP-{order_sn}", tracking=False)
+    config = {"ops": {f"shopee__{name}": {"config": {"scan": True}} for name in ("invoices", "shipments")}}
+    result = dg.materialize(
+        [shopee_invoices, shopee_shipments],
+        partition_key="demo",
+        instance=instance,
+        resources=resources,
+        run_config=config,
+    )
+    assert result.success
+    order = emu.shops[DEMO_SHOPEE_SHOP_ID].orders[order_sn]
+    assert order["invoice_data"]["access_key"]  # Shopee took the NF-e VTEX issued for the order
+    assert order["order_status"] == "PROCESSED" and order["tracking_number"]
+    assert not FulfilmentStore(state_db, "shopee").open_dead_letters("demo", "invoice")

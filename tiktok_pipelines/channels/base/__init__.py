@@ -60,6 +60,9 @@ class Capabilities:
     images: ImageRules  # what its image upload takes, and how many main images a product shows
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
     renewal_window: timedelta = timedelta(hours=72)  # access tokens renewed when less than this is left
+    invoice_verdicts: bool = (
+        True  # its verdict on an NF-e comes later (a notification); else the upload's answer
+    )
 
     @property
     def api_name(self) -> str:

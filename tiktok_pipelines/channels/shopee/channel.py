@@ -45,6 +45,7 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
         50,
         IMAGES,
         renewal_window=RENEWAL_WINDOW,
+        invoice_verdicts=False,
     )
 
 

@@ -2,7 +2,11 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.fulfilment.assets import invoices, shipments
+from tiktok_pipelines.defs.fulfilment.assets import invoices, shipments, shopee_invoices, shopee_shipments
 from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job, fulfilment_schedule
 
-defs = dg.Definitions(assets=[invoices, shipments], jobs=[fulfilment_job], schedules=[fulfilment_schedule])
+defs = dg.Definitions(
+    assets=[invoices, shipments, shopee_invoices, shopee_shipments],
+    jobs=[fulfilment_job],
+    schedules=[fulfilment_schedule],
+)

@@ -15,12 +15,14 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
+from tiktok_pipelines.defs.catalog.lane import ChannelResource
 from tiktok_pipelines.defs.channels import on_the_channel_shop
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import shopee_key, tiktok_shop_key
 from tiktok_pipelines.defs.orders.assets import vtex_orders
 from tiktok_pipelines.defs.reporting import markdown_table, md
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -54,6 +56,34 @@ class InvoicesConfig(dg.Config):
     max_orders: int = Field(default=300, description="Most orders one run reads (the rest wait).")
     status_timeout_minutes: int = Field(
         default=120, description="An upload with no verdict (webhook 36) after this long is sent again."
+    )
+
+
+def invoices_result(
+    context: dg.AssetExecutionContext,
+    config: InvoicesConfig,
+    state: StateStore,
+    vtex: Vtex,
+    channel: ChannelResource,
+    objects: ObjectStore,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """A channel's invoices asset: the fulfilment lane's invoices on the channel."""
+    client_id = context.partition_key
+    client = state.registry.get(client_id)
+    name = channel.capabilities().name
+    options = InvoiceOptions(
+        config.scan, config.lookback_days, config.max_orders, config.status_timeout_minutes
+    )
+    with vtex.client_for(client, name) as api, channel.session(client_id, logger=context.log) as session:
+        try:
+            report = send_invoices(client, state.db, session, api, objects, lake, options, context.log)
+        except ClientSetupError as exc:
+            raise dg.Failure(description=str(exc)) from None
+    fulfil = FulfilmentStore(state.db, name)
+    return dg.MaterializeResult(
+        metadata=_invoice_metadata(report, fulfil, client_id),
+        check_results=[deadline_check(fulfil, client_id), dead_letter_check(fulfil, client_id, "invoice")],
     )
 
 
@@ -93,21 +123,7 @@ def invoices(
     and amount of the order) and uploaded once per package + order ids and XML; a bad XML is never sent.
     TikTok's verdicts (webhook 36) are recorded: SUCCESS lets `shipments` ship, INVALID waits for a
     corrected NF-e from VTEX. Failures stay in the dead-letter table, shown here with their reason."""
-    client_id = context.partition_key
-    client = state.registry.get(client_id)
-    options = InvoiceOptions(
-        config.scan, config.lookback_days, config.max_orders, config.status_timeout_minutes
-    )
-    with vtex.client_for(client) as api, tiktok_shop.session(client_id, logger=context.log) as session:
-        try:
-            report = send_invoices(client, state.db, session, api, objects, lake, options, context.log)
-        except ClientSetupError as exc:
-            raise dg.Failure(description=str(exc)) from None
-    fulfil = FulfilmentStore(state.db)
-    return dg.MaterializeResult(
-        metadata=_invoice_metadata(report, fulfil, client_id),
-        check_results=[deadline_check(fulfil, client_id), dead_letter_check(fulfil, client_id, "invoice")],
-    )
+    return invoices_result(context, config, state, vtex, tiktok_shop, objects, lake)
 
 
 def _invoice_metadata(report: InvoicesReport, fulfil: FulfilmentStore, client_id: str) -> dict:
@@ -159,6 +175,39 @@ class ShipmentsConfig(dg.Config):
     max_packages: int = Field(default=300, description="Most packages one run ships or refreshes.")
 
 
+def shipments_result(
+    context: dg.AssetExecutionContext,
+    config: ShipmentsConfig,
+    state: StateStore,
+    channel: ChannelResource,
+    vtex: Vtex,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """A channel's shipments asset: the fulfilment lane's shipping on the channel."""
+    client_id = context.partition_key
+    client = state.registry.get(client_id)
+    name = channel.capabilities().name
+    options = ShipmentOptions(config.scan, config.max_packages)
+    with channel.session(client_id, logger=context.log) as session, vtex.client_for(client, name) as api:
+        report = ship_packages(client, state.db, session, api, lake, options, context.log)
+    run = report.run
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": run.counts["shipped"],
+            "events": report.events,
+            **{k: v for k, v in sorted(run.counts.items())},
+            "packages_by_status": report.packages_by_status,
+            "dead_letters_open": report.dead_letters_open,
+            "shipped": md(
+                markdown_table(run.shipped, ["package_id", "orders", "handover", "tracking", "provider"])
+            ),
+            "failures": md(markdown_table(run.failures, ["package_id", "reason", "detail"], 20, 120)),
+            **report.api_calls,
+        },
+        check_results=[dead_letter_check(FulfilmentStore(state.db, name), client_id, "shipment")],
+    )
+
+
 @lane_asset(
     Lane.FULFILMENT,
     key=tiktok_shop_key("shipments"),
@@ -188,24 +237,64 @@ def shipments(
     package once, an interrupted attempt read back before shipping again. The tracking number then goes to
     the order map, to a new version of the `orders` lake rows, and to the VTEX invoice; package moves
     (webhook 4, or a scan) refresh the package status and the carrier's latest tracking event."""
-    client_id = context.partition_key
-    client = state.registry.get(client_id)
-    options = ShipmentOptions(config.scan, config.max_packages)
-    with tiktok_shop.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
-        report = ship_packages(client, state.db, session, api, lake, options, context.log)
-    run = report.run
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": run.counts["shipped"],
-            "events": report.events,
-            **{k: v for k, v in sorted(run.counts.items())},
-            "packages_by_status": report.packages_by_status,
-            "dead_letters_open": report.dead_letters_open,
-            "shipped": md(
-                markdown_table(run.shipped, ["package_id", "orders", "handover", "tracking", "provider"])
+    return shipments_result(context, config, state, tiktok_shop, vtex, lake)
+
+
+@lane_asset(
+    Lane.FULFILMENT,
+    key=shopee_key("invoices"),
+    deps=[vtex_orders],
+    kinds={"vtex", "shopee"},
+    check_specs=[
+        client_check(name, shopee_key("invoices"), description)
+        for name, description in (
+            ("invoices_within_deadline", "No NF-e of a Shopee order waited over 24 hours since taken up."),
+            (
+                "invoice_dead_letter_empty",
+                "No NF-e of a Shopee order in the dead letter (`fulfilment status`).",
             ),
-            "failures": md(markdown_table(run.failures, ["package_id", "reason", "detail"], 20, 120)),
-            **report.api_calls,
-        },
-        check_results=[dead_letter_check(FulfilmentStore(state.db), client_id, "shipment")],
-    )
+        )
+    ],
+)
+@on_the_channel_shop("shopee")
+def shopee_invoices(
+    context: dg.AssetExecutionContext,
+    config: InvoicesConfig,
+    state: StateStore,
+    vtex: Vtex,
+    shopee: Shopee,
+    objects: ObjectStore,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """NF-e invoices of the client's Shopee orders, from VTEX to Shopee (orders in INVOICE_PENDING): the
+    same checks as for TikTok, then the XML uploaded once per order; Shopee answers the upload at once,
+    which is its verdict (taken: the order may ship; refused: the dead letter, with Shopee's reason)."""
+    return invoices_result(context, config, state, vtex, shopee, objects, lake)
+
+
+@lane_asset(
+    Lane.FULFILMENT,
+    key=shopee_key("shipments"),
+    deps=[shopee_invoices],
+    kinds={"shopee", "vtex", "parquet"},
+    check_specs=[
+        client_check(
+            "shipment_dead_letter_empty",
+            shopee_key("shipments"),
+            "No Shopee order of the client waits in the dead letter for its shipping.",
+        )
+    ],
+)
+@on_the_channel_shop("shopee")
+def shopee_shipments(
+    context: dg.AssetExecutionContext,
+    config: ShipmentsConfig,
+    state: StateStore,
+    shopee: Shopee,
+    vtex: Vtex,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Shopee orders shipped once their NF-e was taken: shipping arranged as Shopee asks for the order's
+    logistics channel (a pickup slot, or the seller's tracking number), each once; the tracking number to
+    the order map, the lake and the VTEX invoice."""
+    return shipments_result(context, config, state, shopee, vtex, lake)

@@ -2,7 +2,7 @@
 
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import shopee_key, tiktok_shop_key
 
 fulfilment_job = lane_job(
     Lane.FULFILMENT,
@@ -22,5 +22,12 @@ fulfilment_schedule = client_schedule(
     verdict never came, and the tracking of shipped packages not delivered yet.""",
     "fulfilment-scan",
     lane=Lane.FULFILMENT,
-    run_config={"ops": {tiktok_shop_key("invoices").to_python_identifier(): _SCAN, "shipments": _SCAN}},
+    run_config={
+        "ops": {
+            tiktok_shop_key("invoices").to_python_identifier(): _SCAN,
+            "shipments": _SCAN,
+            shopee_key("invoices").to_python_identifier(): _SCAN,
+            shopee_key("shipments").to_python_identifier(): _SCAN,
+        }
+    },
 )
