@@ -10,10 +10,12 @@ import json
 import time
 from decimal import Decimal
 
+import duckdb
 import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from tiktok_pipelines.analytics.refresh import refresh
 from tiktok_pipelines.channels.base.catalog import ListingWrite
 from tiktok_pipelines.channels.shopee.client import push_signature
 from tiktok_pipelines.core.models.listings import ListingOptions
@@ -97,7 +99,7 @@ def repeat_pushes(sandbox, order_sn):
 
 
 def test_a_paid_order_is_placed_once_unpaid_never_and_a_cancellation_is_mirrored(
-    shopee_shop, sandbox, instance, resources
+    shopee_shop, sandbox, instance, resources, state_db, tmp_path
 ):
     emu = sandbox.shopee
     paid = emu.create_order(DEMO_SHOPEE_SHOP_ID, [(shopee_shop, 0, 1)], status="INVOICE_PENDING")
@@ -124,6 +126,14 @@ def test_a_paid_order_is_placed_once_unpaid_never_and_a_cancellation_is_mirrored
         ("shopee", "INVOICE_PENDING"),
         ("shopee", "CANCELLED"),
     }
+    analytics = tmp_path / "analytics.duckdb"
+    refresh(lake, state_db, analytics)
+    con = duckdb.connect(str(analytics), read_only=True)
+    try:
+        found = con.execute("SELECT channel, status FROM orders WHERE order_id = ?", [paid]).fetchall()
+    finally:
+        con.close()
+    assert found == [("shopee", "CANCELLED")]
 
 
 def test_a_client_without_a_shopee_shop_gets_a_green_run_that_says_so(demo_client, instance, resources):
