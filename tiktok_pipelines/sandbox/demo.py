@@ -25,6 +25,7 @@ from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
     DEMO_CLIENT_ID,
     DEMO_SHOP_CODE,
+    DEMO_SHOPEE_AFFILIATE,
     DEMO_SHOPEE_SHOP_ID,
     SandboxConfig,
     SandboxWorld,
@@ -163,12 +164,16 @@ def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
 
 def connect_demo_shopee(config: SandboxConfig) -> str:
     """Connects the demo client's Shopee shop through the sandbox's consent page (the demo seller consents
-    without a click) and the receiver's `/oauth/shopee/callback`, which exchanges the code at once; the
-    receiver must be up. Returns the shop id."""
+    without a click) and the receiver's `/oauth/shopee/callback`, which exchanges the code at once (the
+    receiver must be up), and has the demo store's VTEX take Shopee's orders under their own affiliate.
+    Returns the shop id."""
     from tiktok_pipelines.defs.resources.shopee import Shopee
     from tiktok_pipelines.defs.resources.state import StateStore
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 
     world = SandboxWorld(config)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.set_affiliate(DEMO_SHOPEE_AFFILIATE, "Shopee")
     settings = Settings.load({**os.environ, **world.environment()})
     shopee = Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False)
     answer = httpx.get(shopee.authorization_link(DEMO_CLIENT_ID), timeout=10.0, follow_redirects=True)

@@ -54,6 +54,7 @@ SHOPEE_OAUTH_CALLBACK_PATH = "/oauth/shopee/callback"
 CREATOR_APP_TYPE = "desktop"
 # The demo seller's Shopee shop: it consents on the authorization page without a click.
 DEMO_SHOPEE_SHOP_ID = 700000001
+DEMO_SHOPEE_AFFILIATE = "SHP"  # the affiliate the demo store's VTEX takes Shopee's orders under
 
 
 @dataclass
@@ -217,6 +218,6 @@ class SandboxWorld:
             "vtex_trade_policy": "1",
             "vtex_affiliate_id": "TTS",
             "tiktok_shop_code": DEMO_SHOP_CODE,
-            # Shopee's orders go to VTEX under their own affiliate.
-            "options": {"channel_affiliates": {"shopee": "SHP"}},
+            # Shopee's orders go to VTEX under their own affiliate (`DEMO_SHOPEE_AFFILIATE`).
+            "options": {"channel_affiliates": {"shopee": DEMO_SHOPEE_AFFILIATE}},
         }

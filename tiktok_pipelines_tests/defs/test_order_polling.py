@@ -23,6 +23,11 @@ def test_polls_each_active_authorized_client_with_a_partition(registry, resource
         requests = list(order_polling_schedule(ctx))
     assert [r.partition_key for r in requests] == ["ready"]
     (request,) = requests
-    assert request.run_config == {"ops": {"tiktok_shop__orders": {"config": {"poll": True}}}}
+    assert request.run_config == {
+        "ops": {
+            "tiktok_shop__orders": {"config": {"poll": True}},
+            "shopee__orders": {"config": {"poll": True}},
+        }
+    }
     assert request.tags[CLIENT_WRITES_TAG] == "ready/orders"
     assert request.run_key == "orders-poll:ready:20261122T1020"

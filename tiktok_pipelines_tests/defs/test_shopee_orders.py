@@ -23,6 +23,7 @@ from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.orders.assets import shopee_orders, tiktok_orders, vtex_orders
 from tiktok_pipelines.defs.orders.jobs import orders_job
+from tiktok_pipelines.sandbox.demo import connect_demo_shopee
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOPEE_SHOP_ID
 from tiktok_pipelines_tests.channels.shopee.test_channel import Images, moda_leaf
 from tiktok_pipelines_tests.flows import tick_and_run
@@ -35,11 +36,11 @@ ASSETS = {"orders_job": [tiktok_orders, shopee_orders, vtex_orders]}
 
 @pytest.fixture
 def shopee_shop(demo_client, receiver, resources, sandbox):
-    """The demo client's Shopee shop, connected through consent and the receiver's callback, with one
-    item of the demo catalog listed (its VTEX SKU id as the seller SKU) and 5 in stock."""
+    """The demo client's Shopee shop, connected as `make run` does (consent, the receiver's callback, the
+    store's VTEX taking Shopee's orders under their affiliate), with one item of the demo catalog listed
+    (its VTEX SKU id as the seller SKU) and 5 in stock."""
     shopee = resources["shopee"]
-    answer = httpx.get(shopee.authorization_link("demo"), follow_redirects=True, timeout=10)
-    assert answer.status_code == 200, answer.text
+    assert connect_demo_shopee(sandbox.config) == str(DEMO_SHOPEE_SHOP_ID)
     sku = sandbox.demo_catalog.skus()[0]
     product = Product(
         str(sku.sku_id),

@@ -103,7 +103,7 @@ class VtexEmulator(NotificationsMixin, ErpMixin):
             image_base_url=self.image_base_url,
             public_url=self.public_url,
             app_keys=keys + list(app_keys or []),
-            affiliates=affiliates or [Affiliate("TTS", "TikTok Shop", "1"), Affiliate("SHP", "Shopee", "1")],
+            affiliates=affiliates or [Affiliate("TTS", "TikTok Shop", "1")],
             listener=self,
         )
         self.accounts[catalog.account] = account
