@@ -24,8 +24,28 @@ def oauth() -> None:
 
 @oauth.command("url")
 @click.argument("client_id")
-def oauth_url(client_id: str) -> None:
+@click.option(
+    "--channel",
+    type=click.Choice(["tiktok_shop", "shopee"]),
+    default="tiktok_shop",
+    show_default=True,
+    help="The channel whose shop the seller connects.",
+)
+def oauth_url(client_id: str, channel: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
+    if channel == "shopee":
+        from tiktok_pipelines.defs.resources.shopee import Shopee
+        from tiktok_pipelines.defs.resources.state import StateStore
+
+        settings = Settings.load()
+        shopee = Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False)
+        click.echo(shopee.authorization_link(client_id))
+        click.echo(
+            f"valid for {shopee.oauth_state_ttl_minutes:g} minutes (Shopee's link itself 5), once; the seller "
+            "lands on SHOPEE_REDIRECT_URL (…/oauth/shopee/callback), which connects the shop at once",
+            err=True,
+        )
+        return
     tiktok = _tiktok()
     link = tiktok.authorization_link(client_id)
     click.echo(link)

@@ -67,7 +67,7 @@ COMMANDS = {
     "notifications test": "CLIENT_ID NAME",
     "oauth exchange": "",
     "oauth status": "CLIENT_ID --log --json",
-    "oauth url": "CLIENT_ID",
+    "oauth url": "CLIENT_ID --channel",
     "orders list": "CLIENT_ID --failed --state --json",
     "orders reprocess": "CLIENT_ID ORDER_IDS... --all-failed",
     "orders show": "CLIENT_ID ORDER_ID --json",

@@ -120,3 +120,16 @@ def test_an_access_token_is_renewed_ahead_of_its_end_once_for_all_sessions(shope
     assert set(seen) == {renewed.access_token.get_secret_value()} != {first.access_token.get_secret_value()}
     assert channel.capabilities.renewal_window < timedelta(hours=4)
     assert sandbox.shopee.stats()["calls"].get("POST /api/v2/auth/access_token/get") == 1
+
+
+def test_the_cli_gives_the_shopee_link_that_connects_the_shop(shopee):
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli.main import main
+
+    result = CliRunner().invoke(main, ["oauth", "url", "demo", "--channel", "shopee"])
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip().splitlines()[0]
+    assert "/api/v2/shop/auth_partner?" in link
+    assert httpx.get(link, follow_redirects=True, timeout=10).status_code == 200
+    assert shopee.shop_id("demo") == str(DEMO_SHOPEE_SHOP_ID)
