@@ -232,6 +232,35 @@ VARIABLES: tuple[Variable, ...] = (
         "/orders/{order_id}/billing_info",
         "Path of an order's billing info, the buyer's CPF or CNPJ (UNCONFIRMED: not in the reference).",
     ),
+    # -- Shopee (Open Platform API v2)
+    Variable("SHOPEE_PARTNER_ID", None, "Partner id of the Shopee Open Platform app."),
+    Variable(
+        "SHOPEE_PARTNER_KEY",
+        None,
+        "Partner key of the Shopee app; signs every call and verifies its pushes.",
+        secret=True,
+    ),
+    Variable(
+        "SHOPEE_API_BASE_URL",
+        "https://partner.shopeemobile.com",
+        "Shopee API host (`https://openplatform.sandbox.test-stable.shopee.sg` for Shopee's sandbox).",
+    ),
+    Variable(
+        "SHOPEE_REDIRECT_URL",
+        None,
+        "The receiver's Shopee callback (`https://<receiver>/oauth/shopee/callback`) sellers are sent back to.",
+    ),
+    Variable(
+        "SHOPEE_PUSH_URL",
+        None,
+        "The push callback configured with Shopee (`https://<receiver>/webhooks/shopee`), exactly: the push "
+        "signature covers it.",
+    ),
+    Variable(
+        "SHOPEE_RATE_LIMIT_PER_SECOND", "10", "Requests per second per shop the Shopee client allows itself."
+    ),
+    Variable("SHOPEE_MAX_CONCURRENCY", "4", "Concurrent requests per Shopee shop."),
+    Variable("SHOPEE_TIMEOUT_SECONDS", "30", "Timeout of one Shopee API request."),
     # -- TikTok creator accounts (TikTok for Developers: Login Kit, Display API)
     Variable(
         "TIKTOK_CREATOR_CLIENT_KEY", None, "Client key of the TikTok for Developers app creators connect to."

@@ -81,7 +81,7 @@ _listing = partial(lake_column, LISTINGS)
 
 
 CLIENT_ID = _c("client_id", "VARCHAR", "The merchant (the partition key of every pipeline).")
-CHANNEL = _c("channel", "VARCHAR", "The sales channel the row is about: `tiktok_shop`.")
+CHANNEL = _c("channel", "VARCHAR", "The sales channel the row is about: `tiktok_shop` or `shopee`.")
 DAY = _c(
     "day",
     "DATE",

@@ -26,6 +26,7 @@ def demo_setup(**kw: Any) -> None:
         authorize_demo_client,
         automate_demo_erp,
         connect_demo_notifications,
+        connect_demo_shopee,
         setup_demo_client,
     )
 
@@ -48,6 +49,10 @@ def demo_setup(**kw: Any) -> None:
         if client_id in report.associated
         else f"demo client {client_id} could not be authorized: {report.codes_failed or 'no code received'}"
     )
+    try:
+        click.echo(f"demo client {client_id} connected its sandbox Shopee shop {connect_demo_shopee(config)}")
+    except RuntimeError as exc:
+        click.echo(f"demo client {client_id} could not connect its Shopee shop: {exc}")
 
 
 @demo.command("run")

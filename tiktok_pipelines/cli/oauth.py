@@ -32,10 +32,10 @@ def _mercado_livre():
 @click.argument("client_id")
 @click.option(
     "--channel",
-    type=click.Choice(["tiktok_shop", "mercado_livre"]),
+    type=click.Choice(["tiktok_shop", "mercado_livre", "shopee"]),
     default="tiktok_shop",
     show_default=True,
-    help="The channel the seller authorizes.",
+    help="The channel whose account the seller connects.",
 )
 def oauth_url(client_id: str, channel: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
@@ -45,6 +45,19 @@ def oauth_url(client_id: str, channel: str) -> None:
         click.echo(
             f"valid for {ml.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the application's "
             "redirect URI (…/oauth/mercado-livre/callback), which connects the account at once",
+            err=True,
+        )
+        return
+    if channel == "shopee":
+        from tiktok_pipelines.defs.resources.shopee import Shopee
+        from tiktok_pipelines.defs.resources.state import StateStore
+
+        settings = Settings.load()
+        shopee = Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False)
+        click.echo(shopee.authorization_link(client_id))
+        click.echo(
+            f"valid for {shopee.oauth_state_ttl_minutes:g} minutes (Shopee's link itself 5), once; the seller "
+            "lands on SHOPEE_REDIRECT_URL (…/oauth/shopee/callback), which connects the shop at once",
             err=True,
         )
         return

@@ -62,18 +62,19 @@ class AttributeRule:
 
 
 def rule_lookup(
-    rules: Sequence[AttributeRule],
+    rules: Sequence[AttributeRule], id_field: str = "id", name_field: str = "name"
 ) -> Callable[[str | None], Callable[[Mapping[str, Any]], Source | None]]:
-    """For a leaf, a function giving the rule (if any) of an attribute definition: a rule for that leaf
-    beats a rule for every leaf ("*"); a rule may name the attribute by id or by name (ids of letters, such as Mercado Livre's `BRAND`,
-    matched like names)."""
+    """For a leaf, a function giving the rule (if any) of an attribute definition (a channel's, its id and
+    name in `id_field` and `name_field`): a rule for that leaf beats a rule for every leaf ("*"); a rule
+    may name the attribute by id or by name (ids of letters, such as Mercado Livre's `BRAND`, matched like
+    names)."""
     table: dict[tuple[str, str], Source] = {}
     for rule in rules:
         table[(rule.category_id, rule.attribute_key)] = parse_source(rule.source)
 
     def for_leaf(leaf_id: str | None) -> Callable[[Mapping[str, Any]], Source | None]:
         def find(attr: Mapping[str, Any]) -> Source | None:
-            keys = (attribute_key(str(attr.get("id"))), attribute_key(str(attr.get("name") or "")))
+            keys = (attribute_key(str(attr.get(id_field))), attribute_key(str(attr.get(name_field) or "")))
             for scope in (leaf_id or "", "*"):
                 for key in keys:
                     if (scope, key) in table:

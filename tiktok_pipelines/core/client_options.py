@@ -157,6 +157,12 @@ class ClientOptions(BaseModel):
         'Listing type per channel that offers several, e.g. `{"mercado_livre": "gold_pro"}` (Mercado Livre: '
         "free, gold_special (the default) or gold_pro).",
     )
+    shipping_channels: list[str] = _option(
+        [],
+        ("catalog",),
+        "The channel's shipping (logistics) channels a new listing offers, by the channel's id (Shopee: "
+        "`logistics_channel_id`); empty: every channel the shop has enabled whose weight limit fits.",
+    )
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),

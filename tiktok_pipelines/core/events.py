@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -99,6 +99,37 @@ class TimestampWindow:
 
     max_age: timedelta = timedelta(hours=24)
     max_ahead: timedelta = timedelta(minutes=5)
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def sent_at_in_window(value: Any, received_at: datetime, window: TimestampWindow | None) -> datetime:
+    """A notification's own `timestamp` (Unix seconds) as a time, checked against the window (None: any)."""
+    if value is None:
+        raise EventRejected("webhook has no `timestamp`")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise EventRejected(f"webhook `timestamp` must be a positive Unix time in seconds, got {value!r:.40}")
+    skew = received_at.timestamp() - value
+    if window is not None and skew > window.max_age.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} before its receipt, more than the "
+            f"{_span(window.max_age.total_seconds())} accepted: refused as stale or replayed"
+        )
+    if window is not None and -skew > window.max_ahead.total_seconds():
+        raise EventRejected(
+            f"webhook `timestamp` {value} is {_span(skew)} after its receipt, more than the "
+            f"{_span(window.max_ahead.total_seconds())} of clock difference accepted"
+        )
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise EventRejected(f"webhook `timestamp` {value} is not a Unix time in seconds") from None
 
 
 class EventAction(StrEnum):

@@ -93,3 +93,9 @@ def _clean_children(el) -> str:
 def plain_length(description: str) -> int:
     """Characters a reader sees in an HTML description (tags not counted)."""
     return len(re.sub(r"<[^>]+>", "", html.unescape(description)))
+
+
+def plain_text(text: str | None) -> str:
+    """A description as plain text, for channels that take no HTML: tags dropped, line breaks kept."""
+    text = re.sub(r"<\s*(br|/p|/li|/h\d)\s*/?>", "\n", str(text or ""), flags=re.I)
+    return re.sub(r"[ \t]+", " ", re.sub(r"<[^>]+>", "", text)).strip()

@@ -16,3 +16,7 @@ def channel_key(channel: ChannelName, name: str) -> dg.AssetKey:
 
 def tiktok_shop_key(name: str) -> dg.AssetKey:
     return channel_key(ChannelName.TIKTOK_SHOP, name)
+
+
+def shopee_key(name: str) -> dg.AssetKey:
+    return channel_key(ChannelName.SHOPEE, name)

@@ -1,8 +1,11 @@
-"""`GET /oauth/tiktok/callback`: where TikTok sends the seller back after consent (`?code=...&state=...`).
+"""`GET /oauth/tiktok/callback`: where TikTok sends the seller back after consent (`?code=...&state=...`);
+`GET /oauth/shopee/callback`: where Shopee does (`?code=...&shop_id=...&state=...`).
 
-The state must be one issued by `tiktok-pipelines oauth url` for a client, unexpired and unused; the
+The state must be one issued by `tiktok-pipelines oauth url` for a client, unexpired and unused. TikTok's
 code is then recorded, encrypted, as `unused` for the token manager (tiktok_token_job) to exchange.
-Nothing secret is echoed back or logged.
+Shopee's lasts 10 minutes: it is exchanged at once, with the shop it names (the channel's
+`callback_code`), and the shop's tokens stored encrypted for the client. Nothing secret is echoed back or
+logged.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from tiktok_pipelines.channels.base.errors import ChannelError
+from tiktok_pipelines.core.names import ChannelName
+from tiktok_pipelines.receiver.channels import shopee_auth
 from tiktok_pipelines.receiver.context import ReceiverContext
+from tiktok_pipelines.settings import ConfigError
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.tiktok_auth import OAuthStateError, TikTokAuthStore
 
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/oauth/tiktok/callback"
+SHOPEE_CALLBACK_PATH = "/oauth/shopee/callback"
 
 
 def _page(title: str, text: str, status: int) -> HTMLResponse:
@@ -80,4 +89,35 @@ def oauth_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
             200,
         )
 
-    return [Route(CALLBACK_PATH, callback, methods=["GET"])]
+    shopee = shopee_auth(ctx.settings)
+    shopee_tokens = ChannelTokenStore(ctx.db, ChannelName.SHOPEE)
+
+    def connect_shopee(query: dict[str, str]) -> tuple[str, str]:
+        code = shopee.callback_code(query)  # ValueError: not Shopee's redirect
+        client_id = store.consume_state(query.get("state", ""))
+        grant = shopee.exchange_code(code)
+        shopee_tokens.save_tokens(client_id, grant)
+        store.log("shopee_connected", "ok", client_id=client_id, message=grant.open_id)
+        return client_id, grant.open_id or ""
+
+    async def shopee_callback(request: Request) -> Response:
+        try:
+            client_id, shop = await run_in_threadpool(connect_shopee, dict(request.query_params))
+        except (ValueError, OAuthStateError) as exc:
+            log.warning("Shopee authorization callback refused: %s", exc)
+            return _page("Link de autorização inválido", f"{exc}. Peça um novo link de autorização.", 400)
+        except ConfigError as exc:
+            log.error("Shopee authorization callback refused: %s", exc)
+            return _page("Serviço indisponível", "A conexão com a Shopee não está configurada.", 503)
+        except ChannelError as exc:
+            log.warning("Shopee refused the authorization code: %s", exc)
+            return _page("Autorização não concluída", "A Shopee recusou a autorização; tente de novo.", 400)
+        log.info("Shopee shop %s connected for client %s", shop, client_id)
+        return _page(
+            "Autorização recebida", f"Obrigado! A loja Shopee do cliente {client_id} foi conectada.", 200
+        )
+
+    return [
+        Route(CALLBACK_PATH, callback, methods=["GET"]),
+        Route(SHOPEE_CALLBACK_PATH, shopee_callback, methods=["GET"]),
+    ]

@@ -14,7 +14,11 @@ from pathlib import Path
 import httpx
 
 from tiktok_pipelines.lanes.tokens import TokenRunReport
-from tiktok_pipelines.sandbox.demo_catalog import configure_demo_catalog, configure_demo_mercado_livre
+from tiktok_pipelines.sandbox.demo_catalog import (
+    configure_demo_catalog,
+    configure_demo_mercado_livre,
+    configure_demo_shopee_catalog,
+)
 from tiktok_pipelines.sandbox.demo_creator import (
     DEMO_CREATOR_SCOPES,
     add_demo_product_when_watched,
@@ -32,6 +36,8 @@ from tiktok_pipelines.sandbox.world import (
     DEMO_ML_AFFILIATE,
     DEMO_ML_SELLER,
     DEMO_SHOP_CODE,
+    DEMO_SHOPEE_AFFILIATE,
+    DEMO_SHOPEE_SHOP_ID,
     SandboxConfig,
     SandboxWorld,
 )
@@ -63,6 +69,7 @@ def setup_demo_client(config: SandboxConfig) -> str:
     # The data engineer's one-time catalog review, done for the demo: category mapping accepted,
     # required attribute values and certificates set, so the catalog publishes from the first run.
     configure_demo_catalog(registry.db, client_id, world.urls()["feeds"])
+    configure_demo_shopee_catalog(registry.db, client_id)
     return client_id
 
 
@@ -192,6 +199,29 @@ def authorize_demo_client(config: SandboxConfig) -> TokenRunReport:
             temporary.stop()
     with tiktok.token_manager() as manager:
         return manager.run()
+
+
+def connect_demo_shopee(config: SandboxConfig) -> str:
+    """Connects the demo client's Shopee shop through the sandbox's consent page (the demo seller consents
+    without a click) and the receiver's `/oauth/shopee/callback`, which exchanges the code at once (the
+    receiver must be up), and has the demo store's VTEX take Shopee's orders under their own affiliate.
+    Returns the shop id."""
+    from tiktok_pipelines.defs.resources.shopee import Shopee
+    from tiktok_pipelines.defs.resources.state import StateStore
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    world = SandboxWorld(config)
+    with VtexSandboxControl(world.urls()["vtex"], DEMO_ACCOUNT) as control:
+        control.set_affiliate(DEMO_SHOPEE_AFFILIATE, "Shopee")
+    settings = Settings.load({**os.environ, **world.environment()})
+    shopee = Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False)
+    answer = httpx.get(shopee.authorization_link(DEMO_CLIENT_ID), timeout=10.0, follow_redirects=True)
+    if answer.status_code != 200:
+        raise RuntimeError(f"the Shopee authorization callback answered {answer.status_code}")
+    shop_id = shopee.shop_id(DEMO_CLIENT_ID)
+    if shop_id is None:
+        raise RuntimeError("the demo client has no Shopee shop after the callback")
+    return shop_id
 
 
 def _prepare_dagster_home(env: dict[str, str]) -> Path:
@@ -347,6 +377,11 @@ def run_demo(
             print(f"demo Mercado Livre seller: {connect_demo_mercado_livre(config)}", flush=True)
         except (RuntimeError, httpx.HTTPError) as exc:
             print(f"warning: the demo Mercado Livre seller could not connect: {exc}", flush=True)
+        # Its Shopee shop, through Shopee's consent and the receiver's callback.
+        try:
+            print(f"demo Shopee shop: {connect_demo_shopee(config)}", flush=True)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            print(f"warning: the demo client's Shopee shop could not connect: {exc}", flush=True)
         # A creator account beside the shop, connected through Login Kit's consent and the callback.
         try:
             print(f"demo creator: {connect_demo_creator(config)}", flush=True)
@@ -366,6 +401,11 @@ def run_demo(
         httpx.post(
             f"{world.urls()['tiktok']}/_sandbox/autopilot",
             json={"shop_code": DEMO_SHOP_CODE, "interval_seconds": 30},
+            timeout=5.0,
+        )
+        httpx.post(
+            f"{world.urls()['shopee']}/_sandbox/autopilot",
+            json={"shop_id": DEMO_SHOPEE_SHOP_ID, "interval_seconds": 30},
             timeout=5.0,
         )
         dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"

@@ -13,6 +13,7 @@ from tiktok_pipelines.sandbox.catalog import CATEGORIES
 from tiktok_pipelines.sandbox.mercado_livre.categories import (
     LEAF_BY_CATALOG_CATEGORY as ML_LEAF_BY_CATALOG_CATEGORY,
 )
+from tiktok_pipelines.sandbox.shopee.catalog_data import build_categories
 from tiktok_pipelines.sandbox.tiktok_shop import SEED_CATEGORY_BY_VTEX_CATEGORY
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, CategoryStore
 from tiktok_pipelines.stores.db import StateDB
@@ -82,3 +83,40 @@ def configure_demo_mercado_livre(db: StateDB, client_id: str) -> dict[str, int]:
     for attribute, source in DEMO_ML_ATTRIBUTE_VALUES.items():
         rules.set(client_id, attribute, source)
     return {"category_mappings": len(mappings), "attribute_rules": len(DEMO_ML_ATTRIBUTE_VALUES)}
+
+
+# Per root of the Shopee emulator's tree: the mandatory attributes the sandbox feed and VTEX do not give.
+DEMO_SHOPEE_ATTRIBUTE_VALUES: dict[str, dict[str, str]] = {
+    "Moda": {"Material": "Algodão"},
+    "Eletrônicos": {"Garantia": "3 meses"},
+}
+
+
+def demo_shopee_mappings() -> dict[str, str]:
+    """The sandbox store's `g:product_type` values → the Shopee emulator's leaf ids (its tree is built from
+    the same paths)."""
+    tree = build_categories()
+    by_path: dict[tuple[str, ...], str] = {}
+    for category in tree.values():
+        path, node = [category.name], category
+        while node.parent_id:
+            node = tree[node.parent_id]
+            path.insert(0, node.name)
+        by_path[tuple(path)] = str(category.category_id)
+    return {" > ".join(path): by_path[tuple(path)] for _, path, _, _, _ in CATEGORIES}
+
+
+def configure_demo_shopee_catalog(db: StateDB, client_id: str) -> dict[str, int]:
+    """The same review for the demo's Shopee shop: its mapping accepted and its mandatory attributes'
+    values set per leaf. Idempotent."""
+    categories = CategoryStore(db, ChannelName.SHOPEE)
+    rules = AttributeRuleStore(db, ChannelName.SHOPEE)
+    n_rules = 0
+    for product_type, leaf in demo_shopee_mappings().items():
+        categories.set_mapping(
+            client_id, "product_type", product_type, leaf, origin="demo", label=product_type
+        )
+        for attribute, value in DEMO_SHOPEE_ATTRIBUTE_VALUES.get(product_type.split(" > ")[0], {}).items():
+            rules.set(client_id, attribute, f"value:{value}", category_id=leaf)
+            n_rules += 1
+    return {"category_mappings": len(demo_shopee_mappings()), "attribute_rules": n_rules}

@@ -17,6 +17,8 @@ from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_CLIENT_SECRET as ML_S
 from tiktok_pipelines.sandbox.mercado_livre import AppConfig as MercadoLivreAppConfig
 from tiktok_pipelines.sandbox.mercado_livre import MercadoLivreEmulator, create_mercado_livre_app
 from tiktok_pipelines.sandbox.server import Served, free_port
+from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID as SHOPEE_SANDBOX_PARTNER_ID
+from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_KEY as SHOPEE_SANDBOX_PARTNER_KEY
 from tiktok_pipelines.sandbox.shopee import EmulatorConfig as ShopeeEmulatorConfig
 from tiktok_pipelines.sandbox.shopee import ShopeeEmulator, create_shopee_app
 from tiktok_pipelines.sandbox.tiktok_creator import (
@@ -53,6 +55,8 @@ OAUTH_CALLBACK_PATH = "/oauth/tiktok/callback"
 DEMO_CREATOR = "demo.creator"
 DEMO_CREATOR_NAME = "Demo Creator (sandbox)"
 CREATOR_OAUTH_CALLBACK_PATH = "/oauth/tiktok-creator/callback"
+SHOPEE_PUSH_PATH = "/webhooks/shopee"
+SHOPEE_OAUTH_CALLBACK_PATH = "/oauth/shopee/callback"
 CREATOR_APP_TYPE = "desktop"
 # The demo seller on Mercado Livre (linked to the demo client), the app's redirect URI and callback.
 DEMO_ML_SELLER = "DEMOSTORE"
@@ -62,6 +66,7 @@ ML_WEBHOOK_PATH = "/webhooks/mercado-livre"
 DEMO_ML_AFFILIATE = "MLB"
 # The demo seller's Shopee shop: it consents on the authorization page without a click.
 DEMO_SHOPEE_SHOP_ID = 700000001
+DEMO_SHOPEE_AFFILIATE = "SHP"  # the affiliate the demo store's VTEX takes Shopee's orders under
 
 
 @dataclass
@@ -146,7 +151,13 @@ class SandboxWorld:
         )
         self.mercado_livre = MercadoLivreEmulator(ml_app)
         self.mercado_livre.add_seller(DEMO_ML_SELLER, "Demo Store", "(sandbox)")
-        self.shopee = ShopeeEmulator(ShopeeEmulatorConfig(base_url=cfg.url(cfg.shopee_port), seed=cfg.seed))
+        self.shopee = ShopeeEmulator(
+            ShopeeEmulatorConfig(
+                base_url=cfg.url(cfg.shopee_port),
+                push_url=receiver + SHOPEE_PUSH_PATH,
+                seed=cfg.seed,
+            )
+        )
         self.shopee.add_shop(DEMO_SHOPEE_SHOP_ID, DEMO_SHOP_NAME, auto_consent=True)
 
     @property
@@ -221,6 +232,12 @@ class SandboxWorld:
             "MERCADO_LIVRE_REDIRECT_URI": self.urls()["receiver"] + ML_OAUTH_CALLBACK_PATH,
             "MERCADO_LIVRE_API_BASE_URL": self.urls()["mercado_livre"],
             "MERCADO_LIVRE_AUTHORIZE_URL": self.urls()["mercado_livre"] + "/authorization",
+            # Shopee Open Platform: the partner app of the sandbox, its pushes and consent back to the receiver.
+            "SHOPEE_PARTNER_ID": str(SHOPEE_SANDBOX_PARTNER_ID),
+            "SHOPEE_PARTNER_KEY": SHOPEE_SANDBOX_PARTNER_KEY,
+            "SHOPEE_API_BASE_URL": self.urls()["shopee"],
+            "SHOPEE_REDIRECT_URL": self.urls()["receiver"] + SHOPEE_OAUTH_CALLBACK_PATH,
+            "SHOPEE_PUSH_URL": self.urls()["receiver"] + SHOPEE_PUSH_PATH,
         }
 
     def demo_destinations(self) -> dict[str, str]:
@@ -244,5 +261,8 @@ class SandboxWorld:
             "vtex_trade_policy": "1",
             "vtex_affiliate_id": "TTS",
             "tiktok_shop_code": DEMO_SHOP_CODE,
-            "options": {"vtex_affiliates": {"mercado_livre": DEMO_ML_AFFILIATE}},
+            # Each channel's orders go to VTEX under their own affiliate.
+            "options": {
+                "vtex_affiliates": {"mercado_livre": DEMO_ML_AFFILIATE, "shopee": DEMO_SHOPEE_AFFILIATE}
+            },
         }

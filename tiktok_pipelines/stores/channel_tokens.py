@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tiktok_pipelines.core.models.auth import Grant
-from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
+from tiktok_pipelines.stores.db import ChannelStore, StateDB, UTCDateTime, channel_key, metadata, utcnow
 
 channel_tokens = sa.Table(
     "channel_tokens",
@@ -63,6 +63,15 @@ class ChannelTokenStore(ChannelStore):
     def get_tokens(self, client_id: str) -> Grant | None:
         row = self._first(channel_tokens, client_id)
         return None if row is None else self._grant(row)
+
+    def client_with_owner(self, open_id: str) -> str | None:
+        """The client whose grant names this owner (`shop:<id>`), None when no client's does."""
+        with self.db.read() as conn:
+            return conn.execute(
+                sa.select(channel_tokens.c.client_id).where(
+                    channel_tokens.c.channel == self.channel, channel_tokens.c.open_id == open_id
+                )
+            ).scalar()
 
     def delete_tokens(self, client_id: str) -> None:
         self._delete(channel_tokens, client_id)
@@ -165,3 +174,8 @@ class ChannelTokenStore(ChannelStore):
             refresh_token_expires_at=row.refresh_token_expires_at,
             open_id=row.open_id,
         )
+
+
+def client_of_shop(db: StateDB, shop_id: str) -> str | None:
+    """The client whose Shopee grant names this shop, or None."""
+    return ChannelTokenStore(db, "shopee").client_with_owner(f"shop:{shop_id}")

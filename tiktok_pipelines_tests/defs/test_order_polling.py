@@ -27,6 +27,7 @@ def test_polls_each_active_authorized_client_with_a_partition(registry, resource
         "ops": {
             "tiktok_shop__orders": {"config": {"poll": True}},
             "mercado_livre__orders": {"config": {"poll": True}},
+            "shopee__orders": {"config": {"poll": True}},
         }
     }
     assert request.tags[CLIENT_WRITES_TAG] == "ready/orders"

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from tiktok_pipelines.channels.base.analytics import AnalyticsApi
@@ -61,6 +62,10 @@ class Capabilities:
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
     shipping_labels: bool = False  # the seller prints the channel's labels (`FulfilmentApi.shipping_label`)
     one_price: bool = False  # a product shows one price for all its SKUs
+    renewal_window: timedelta = timedelta(hours=72)  # access tokens renewed when less than this is left
+    invoice_verdicts: bool = (
+        True  # its verdict on an NF-e comes later (a notification); else the upload's answer
+    )
 
     def stock_keys(self, warehouse_ids: Sequence[str]) -> list[str]:
         """The keys of a SKU's stock on the channel, in targets and in what `listed_offers` reads: its

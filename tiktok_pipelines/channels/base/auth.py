@@ -5,6 +5,7 @@ so a channel never touches the state DB."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,9 +21,18 @@ class AuthApi(ABC):
     def authorization_url(self, state: str) -> str:
         """The seller's consent page, carrying `state` back to the receiver's callback."""
 
+    def callback_code(self, query: Mapping[str, str]) -> str:
+        """What the receiver keeps of the redirect back from the consent page (its query) for
+        `exchange_code`: the code; a channel whose exchange needs more of the redirect (Shopee: the shop
+        id) keeps that with it. ValueError when the redirect carries no code."""
+        code = str(query.get("code") or "")
+        if not code:
+            raise ValueError("the redirect carries no authorization code")
+        return code
+
     @abstractmethod
     def exchange_code(self, code: str) -> Grant:
-        """The tokens an auth code (single use) grants."""
+        """The tokens an auth code (single use, as `callback_code` kept it) grants."""
 
     @abstractmethod
     def check_refreshable(self, grant: Grant) -> None:

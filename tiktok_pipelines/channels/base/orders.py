@@ -17,20 +17,30 @@ from tiktok_pipelines.core.models.orders import Order, OrderChange, Return
 
 
 class OrderReader(ABC):
-    """Reads what the channel sent about orders: details and notifications, without a call."""
+    """Reads what the channel sent about orders: details and notifications, without a call.
+
+    A cancellation notification's `data` names the order and its cancellation status in the fields of
+    `cancellation_fields`; `cancelled_statuses` are those that mean the order is cancelled for good."""
+
+    cancellation_fields: tuple[str, str] = ("order_id", "cancel_status")
+    cancelled_statuses: frozenset[str] = frozenset()
 
     @abstractmethod
     def order_from_detail(self, detail: Mapping[str, Any]) -> Order:
         """The order a detail of this channel describes (the detail kept as `raw`)."""
 
-    @abstractmethod
     def cancellation_notice(self, payload: Mapping[str, Any]) -> tuple[str, str | None] | None:
         """(order id, cancellation status) a cancellation notification states; None when it names no order."""
+        data = payload.get("data") or {}
+        order_field, status_field = self.cancellation_fields
+        if not data.get(order_field):
+            return None
+        return str(data[order_field]), data.get(status_field)
 
-    @abstractmethod
     def cancellation_done(self, status: str | None) -> bool:
         """Whether a cancellation status (as `cancellation_notice` gave it) means the order is cancelled for
         good, whatever its order status says yet."""
+        return status in self.cancelled_statuses
 
 
 class OrderApi(OrderReader, ABC):

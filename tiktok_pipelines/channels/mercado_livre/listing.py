@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,7 +29,7 @@ from tiktok_pipelines.core.attribute_rules import Source
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingOptions
 from tiktok_pipelines.core.models.products import Product, Variant
-from tiktok_pipelines.core.text import fold
+from tiktok_pipelines.core.text import fold, plain_text
 
 TITLE_MAX = 60
 MAX_PICTURES = 12
@@ -143,12 +142,6 @@ def _pictures(skus: Sequence[Variant], limit: int) -> list[str]:
     ]
 
 
-def plain_description(text: str | None) -> str:
-    """A description as plain text (Mercado Livre's `plain_text`): tags dropped, breaks kept."""
-    text = re.sub(r"<\s*(br|/p|/li|/h\d)\s*/?>", "\n", str(text or ""), flags=re.I)
-    return re.sub(r"[ \t]+", " ", re.sub(r"<[^>]+>", "", text)).strip()
-
-
 def _sku_price(variant: Variant, currency: str) -> dict[str, Any]:
     feed = variant.feed
     price, sale = feed.get("price"), feed.get("sale_price")
@@ -172,7 +165,7 @@ def build_draft(
     """The Mercado Livre item of a product, checked against its leaf's attributes."""
     skus = product.variants
     title, problems, warnings = product.listing_title(TITLE_MAX)
-    description = plain_description(product.description)
+    description = plain_text(product.description)
     if not description:
         problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
     if category.problem:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.channels.base.errors import ChannelRequestError
@@ -54,15 +54,6 @@ def order_state(status: str | None) -> model.OrderState:
     return model.OrderState.UNKNOWN
 
 
-def amount(value: Any) -> Decimal | None:
-    if value is None:
-        return Decimal("0")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 def iso_time(value: Any) -> datetime | None:
     if not value:
         return None
@@ -84,8 +75,8 @@ def _line(
     item = line.get("item") or {}
     variation = item.get("variation_id")
     names = [str(a.get("value_name")) for a in item.get("variation_attributes") or [] if a.get("value_name")]
-    unit = amount(line.get("unit_price"))
-    full = amount(line.get("full_unit_price", line.get("unit_price")))
+    unit = model.read_amount(line.get("unit_price"))
+    full = model.read_amount(line.get("full_unit_price", line.get("unit_price")))
     discount = full - unit if unit is not None and full is not None and full > unit else Decimal("0")
     return model.OrderLine(
         line_id=f"{order_id}:{item.get('id')}:{variation or ''}",
@@ -143,8 +134,8 @@ def order_from_detail(detail: Mapping[str, Any]) -> model.Order:
     cancelled = order_state(order.get("status")) == model.OrderState.CANCELLED
     detail_status = order.get("status_detail")
     reason = detail_status.get("code") if isinstance(detail_status, dict) else detail_status
-    total = amount(order.get("total_amount"))
-    shipping_cost = amount((shipment.get("lead_time") or {}).get("cost") or 0)
+    total = model.read_amount(order.get("total_amount"))
+    shipping_cost = model.read_amount((shipment.get("lead_time") or {}).get("cost") or 0)
     return model.Order(
         order_id=order_id,
         channel=ChannelName.MERCADO_LIVRE,
@@ -164,7 +155,7 @@ def order_from_detail(detail: Mapping[str, Any]) -> model.Order:
             seller_discount=Decimal("0"),
             platform_discount=Decimal("0"),
             tax=Decimal("0"),
-            total=amount(order.get("paid_amount", order.get("total_amount"))),
+            total=model.read_amount(order.get("paid_amount", order.get("total_amount"))),
         ),
         seller_ships=shipment.get("mode") not in (None, "me2"),
         shipping_type=shipment.get("logistic_type") or shipment.get("mode"),

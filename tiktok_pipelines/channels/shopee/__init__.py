@@ -1,4 +1,4 @@
-"""Shopee (Open Platform API v2): the signing client (`client`), with the check of a push's signature
-(`client.push_signature_matches`), and the authorization of a seller's shop (`auth`). The catalog, offer,
-order and fulfilment facets, the notifications and the `Channel` composing them come next; no lane or
-Dagster definition uses the channel yet."""
+"""Shopee (Open Platform API v2) as a channel: the signing client (`client`, with the check of a push's
+signature), the authorization of a seller's shop (`auth`), one module per facet of a shop's session
+(`listing` / `listings` catalog, `offers` stock and prices, `orders`, `fulfilment` NF-e and shipping) and
+the pushes (`notifications`); `channel` composes them into `ShopeeChannel` and `ShopeeSession`."""

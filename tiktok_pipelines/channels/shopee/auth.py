@@ -146,6 +146,9 @@ class ShopeeAuth(AuthApi):
             open_id=owner,
         )
 
+    def callback_code(self, query: Mapping[str, str]) -> str:
+        return callback_code(query)
+
     def exchange_code(self, code: str) -> Grant:
         """The grant of a code kept by `callback_code` (single use, 10 minutes)."""
         fields = {k: v[0] for k, v in parse_qs(code).items()}

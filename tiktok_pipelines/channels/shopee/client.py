@@ -144,6 +144,7 @@ class ShopeeClient(HttpApiClient):
         shop_id: int | None = None,
         merchant_id: int | None = None,
         access_token: Callable[[], str] | None = None,
+        refresh_token: Callable[[str], str] | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -154,6 +155,8 @@ class ShopeeClient(HttpApiClient):
         self.shop_id = shop_id
         self.merchant_id = merchant_id
         self._access_token = access_token
+        self._refresh = refresh_token
+        self.refreshes = 0
         self.retry = retry or RetryPolicy()
         self._clock = clock
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
@@ -192,11 +195,13 @@ class ShopeeClient(HttpApiClient):
         json: Any = None,
         data: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        raw: bool = False,
+    ) -> Any:
         """The answer's body (envelope included) of a call that succeeded; retried while it is throttled
-        or the server fails, each attempt signed anew."""
+        or the server fails, each attempt signed anew. `raw`: a file's bytes are the answer (a document
+        download), and an envelope in their place is a refusal."""
 
-        def attempt() -> dict[str, Any]:
+        def attempt() -> Any:
             self.calls += 1
             query = list(self.common_params(path, api_type).items())
             query += list(params.items()) if isinstance(params, Mapping) else list(params or [])
@@ -204,12 +209,25 @@ class ShopeeClient(HttpApiClient):
                 response = self._http.request(method, path, params=query, json=json, data=data, files=files)
             except httpx.HTTPError as exc:
                 raise ShopeeRetryableError("error_network", f"no answer: {type(exc).__name__}") from None
+            if raw and response.status_code == 200 and "json" not in response.headers.get("content-type", ""):
+                return response.content
             return self._read(response)
 
         def counted(_state: Any) -> None:
             self.retries += 1
 
-        return self.retry.call(attempt, lambda exc: isinstance(exc, ShopeeRetryableError), counted)
+        def renewed() -> Any:
+            """Once, with a new access token, when Shopee says the one sent is no longer valid."""
+            try:
+                return self.retry.call(attempt, lambda exc: isinstance(exc, ShopeeRetryableError), counted)
+            except ShopeeAuthError as exc:
+                if self._refresh is None or exc.error != "error_auth" or "access_token" not in exc.message:
+                    raise
+                self.refreshes += 1
+                self._refresh(self._access_token() if self._access_token else "")
+                return self.retry.call(attempt, lambda exc: isinstance(exc, ShopeeRetryableError), counted)
+
+        return renewed()
 
     def _read(self, response: httpx.Response) -> dict[str, Any]:
         try:
@@ -237,6 +255,14 @@ class ShopeeClient(HttpApiClient):
                 response.status_code,
             )
         return body
+
+    def stats(self) -> dict[str, int]:
+        """The calls made (retries and token renewals included), as run metadata."""
+        return {"calls": self.calls, "retries": self.retries, "token_refreshes": self.refreshes}
+
+    def download(self, method: str, path: str, **kw: Any) -> bytes:
+        """The bytes of a file the call answers with (a shipping document)."""
+        return self.call(method, path, raw=True, **kw)
 
     def response(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         """The `response` object of a successful call."""

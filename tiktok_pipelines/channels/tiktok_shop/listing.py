@@ -9,17 +9,15 @@ afterwards, so they are kept out of the payload hash and never sent by an edit o
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.channels.tiktok_shop.attributes import SkuFacts, Source, resolve_product_attributes
 from tiktok_pipelines.core.models.categories import CategoryChoice
-from tiktok_pipelines.core.models.listings import ListingDraft, ListingOptions
+from tiktok_pipelines.core.models.listings import ListingOptions, PartsDraft
 from tiktok_pipelines.core.models.products import VARIANT_DIMENSIONS, Product, Variant
 from tiktok_pipelines.core.text import description_html, fold, plain_length
 
@@ -46,36 +44,11 @@ ALL_PARTS = (*PRODUCT_FIELDS, "skus")
 _SALES_ATTRIBUTE_NAMES = {"color": "Cor", "size": "Tamanho", "material": "Material", "pattern": "Estampa"}
 
 
-@dataclass
-class TikTokListingDraft(ListingDraft):
+class TikTokListingDraft(PartsDraft):
     """What would be sent for a product: `parts` by field (images as source URLs), prices per SKU,
     and problems (errors hold it back; warnings are reported and it goes anyway)."""
 
-    product_key: str
-    parts: dict[str, Any]
-    prices: dict[str, dict[str, Any]]  # seller_sku → {"amount", "list_amount", "currency"}
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    vtex_sku_ids: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def seller_skus(self) -> list[str]:
-        return [s["seller_sku"] for s in self.parts.get("skus") or []]
-
-    @property
-    def title(self) -> str | None:
-        return self.parts.get("title")
-
-    @property
-    def category_id(self) -> str | None:
-        return self.parts.get("category_id")
-
-    def part_hashes(self) -> dict[str, str]:
-        return {name: _hash(self.parts.get(name)) for name in ALL_PARTS}
-
-    @property
-    def payload_hash(self) -> str:
-        return _hash({name: self.parts.get(name) for name in ALL_PARTS})
+    hashed_parts = ALL_PARTS
 
     def image_refs(self) -> list[tuple[str, str]]:
         """(url, use case) of every image the payload needs."""
@@ -87,17 +60,6 @@ class TikTokListingDraft(ListingDraft):
         for cert in self.parts.get("certifications") or []:
             refs.extend((u, "CERTIFICATION_IMAGE") for u in cert.get("images") or [])
         return list(dict.fromkeys(refs))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value))
-
-
-def _hash(value: Any) -> str:
-    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
-    return hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
 
 
 # ---------------------------------------------------------------- pieces

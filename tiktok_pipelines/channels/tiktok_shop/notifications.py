@@ -25,6 +25,7 @@ from tiktok_pipelines.core.events import (
     InboundEvent,
     Notice,
     TimestampWindow,
+    sent_at_in_window,
 )
 
 SOURCE = "tiktok"  # the events' `source` in the queue and the event log
@@ -90,37 +91,6 @@ def check_tiktok_data(kind: int, data: Any) -> None:
     check_fields(data, TIKTOK_DATA_FIELDS.get(kind, {}), f"webhook type {kind} `data`")
 
 
-def _span(seconds: float) -> str:
-    seconds = abs(seconds)
-    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:.1f} {unit}"
-    return f"{seconds:.0f} s"
-
-
-def _sent_at(value: Any, received_at: datetime, window: TimestampWindow | None) -> datetime:
-    """The webhook's `timestamp` (Unix seconds) as a time, checked against the window."""
-    if value is None:
-        raise EventRejected("webhook has no `timestamp`")
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise EventRejected(f"webhook `timestamp` must be a positive Unix time in seconds, got {value!r:.40}")
-    skew = received_at.timestamp() - value
-    if window is not None and skew > window.max_age.total_seconds():
-        raise EventRejected(
-            f"webhook `timestamp` {value} is {_span(skew)} before its receipt, more than the "
-            f"{_span(window.max_age.total_seconds())} accepted: refused as stale or replayed"
-        )
-    if window is not None and -skew > window.max_ahead.total_seconds():
-        raise EventRejected(
-            f"webhook `timestamp` {value} is {_span(skew)} after its receipt, more than the "
-            f"{_span(window.max_ahead.total_seconds())} of clock difference accepted"
-        )
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise EventRejected(f"webhook `timestamp` {value} is not a Unix time in seconds") from None
-
-
 def parse_tiktok_webhook(
     body: bytes, received_at: datetime | None = None, window: TimestampWindow | None = None
 ) -> InboundEvent:
@@ -142,7 +112,7 @@ def parse_tiktok_webhook(
     shop_id = data.get("shop_id")
     if not is_id(shop_id, max_chars=MAX_ID_CHARS):
         raise EventRejected("webhook has no `shop_id` (a string or integer id)")
-    sent_at = _sent_at(data.get("timestamp"), received_at, window)
+    sent_at = sent_at_in_window(data.get("timestamp"), received_at, window)
     try:
         check_tiktok_data(kind, data.get("data", {}))
     except PayloadInvalid as exc:

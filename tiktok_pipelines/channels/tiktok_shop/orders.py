@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 from tiktok_pipelines.channels.base.orders import OrderReader
@@ -28,6 +27,8 @@ from tiktok_pipelines.core.models.orders import (
     OrderLine,
     OrderState,
     Return,
+    read_amount,
+    read_unix_time,
 )
 from tiktok_pipelines.core.names import ChannelName
 
@@ -58,23 +59,6 @@ def order_state(status: str | None, on_hold: bool = False) -> OrderState:
     return OrderState.UNKNOWN
 
 
-def _amount(value: Any) -> Decimal | None:
-    """A decimal string as Decimal: empty is zero, unreadable is None."""
-    if value in (None, ""):
-        return Decimal("0")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def _time(seconds: Any) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(int(seconds), tz=UTC) if seconds else None
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -91,10 +75,10 @@ def _line(line: Mapping[str, Any]) -> OrderLine:
         line_id=str(line.get("id")),
         seller_sku=_text(line.get("seller_sku")),
         quantity=int(line.get("quantity") or 1),
-        sale_price=_amount(line.get("sale_price")),
-        original_price=_amount(line.get("original_price")),
-        seller_discount=_amount(line.get("seller_discount")),
-        platform_discount=_amount(line.get("platform_discount")),
+        sale_price=read_amount(line.get("sale_price")),
+        original_price=read_amount(line.get("original_price")),
+        seller_discount=read_amount(line.get("seller_discount")),
+        platform_discount=read_amount(line.get("platform_discount")),
         currency=line.get("currency"),
         status=line.get("display_status"),
         cancelled=line.get("display_status") in CANCELLED,
@@ -140,21 +124,21 @@ def order_from_detail(detail: Mapping[str, Any], document_fields: Sequence[str] 
         channel=ChannelName.TIKTOK_SHOP,
         state=order_state(detail.get("status"), bool(detail.get("is_on_hold_order"))),
         status=detail.get("status"),
-        updated_at=_time(detail.get("update_time")),
-        created_at=_time(detail.get("create_time")),
-        paid_at=_time(detail.get("paid_time")),
+        updated_at=read_unix_time(detail.get("update_time")),
+        created_at=read_unix_time(detail.get("create_time")),
+        paid_at=read_unix_time(detail.get("paid_time")),
         lines=tuple(_line(line) for line in detail.get("line_items") or []),
         packages=tuple(str(p["id"]) for p in detail.get("packages") or [] if p.get("id")),
         buyer=_buyer(detail, document_fields),
         address=_address(detail.get("recipient_address") or {}),
         amounts=OrderAmounts(
             currency=payment.get("currency"),
-            subtotal=_amount(payment.get("sub_total")),
-            shipping_fee=_amount(payment.get("shipping_fee")),
-            seller_discount=_amount(payment.get("seller_discount")),
-            platform_discount=_amount(payment.get("platform_discount")),
-            tax=_amount(payment.get("tax")),
-            total=_amount(payment.get("total_amount")),
+            subtotal=read_amount(payment.get("sub_total")),
+            shipping_fee=read_amount(payment.get("shipping_fee")),
+            seller_discount=read_amount(payment.get("seller_discount")),
+            platform_discount=read_amount(payment.get("platform_discount")),
+            tax=read_amount(payment.get("tax")),
+            total=read_amount(payment.get("total_amount")),
         ),
         seller_ships=detail.get("shipping_type") == SELLER_SHIPPING,
         shipping_type=detail.get("shipping_type"),
@@ -176,7 +160,7 @@ def return_from_api(found: Mapping[str, Any]) -> Return:
         order_id=str(found.get("order_id")),
         return_type=found.get("return_type"),
         status=found.get("return_status"),
-        refund_total=_amount(total) if total not in (None, "") else None,
+        refund_total=read_amount(total) if total not in (None, "") else None,
         currency=refund.get("currency"),
         seller_skus=tuple(_text(line.get("seller_sku")) for line in found.get("return_line_items") or []),
     )
@@ -189,17 +173,11 @@ def _seconds(at: datetime) -> int:
 class TikTokOrderReader(OrderReader):
     """TikTok's order details and order notifications, read without a call."""
 
+    cancellation_fields = ("order_id", "cancel_status")
+    cancelled_statuses = CANCELLATION_DONE
+
     def order_from_detail(self, detail: Mapping[str, Any]) -> Order:
         return order_from_detail(detail)
-
-    def cancellation_notice(self, payload: Mapping[str, Any]) -> tuple[str, str | None] | None:
-        data = payload.get("data") or {}
-        if not data.get("order_id"):
-            return None
-        return str(data["order_id"]), data.get("cancel_status")
-
-    def cancellation_done(self, status: str | None) -> bool:
-        return status in CANCELLATION_DONE
 
 
 class TikTokOrders(TikTokOrderReader):
@@ -207,7 +185,7 @@ class TikTokOrders(TikTokOrderReader):
 
     def orders_changed(self, since: datetime, until: datetime) -> Iterator[OrderChange]:
         for found in self.api.iter_orders(update_time_ge=_seconds(since), update_time_lt=_seconds(until)):
-            yield OrderChange(str(found["id"]), _time(found.get("update_time")))
+            yield OrderChange(str(found["id"]), read_unix_time(found.get("update_time")))
 
     def order_details(self, order_ids: Sequence[str]) -> list[Order]:
         return [order_from_detail(detail) for detail in self.api.get_orders(order_ids)]

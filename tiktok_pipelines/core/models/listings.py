@@ -7,10 +7,13 @@ the channel's own shape) is the channel's, which builds and writes it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class ListingOptions:
     listing_types: Mapping[str, str] = field(
         default_factory=dict
     )  # channel → its listing type, where it has several
+    shipping_channels: Sequence[str] = ()  # the channel's shipping channels by id (empty: all it enabled)
 
 
 class ListingDraft(ABC):
@@ -64,6 +68,57 @@ class ListingDraft(ABC):
     @property
     @abstractmethod
     def category_id(self) -> str | None: ...
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value))
+
+
+def parts_hash(value: Any) -> str:
+    """The hash of a draft's part (or of the parts together): canonical JSON, decimals as text."""
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default, ensure_ascii=False)
+    return hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass
+class PartsDraft(ListingDraft):
+    """A draft whose payload is `parts`, by the channel's own field names: each of `hashed_parts` hashed
+    on its own, the title and category read from the parts the channel names them by, and the seller SKUs
+    from its list of SKUs (`skus_part`: the list's part and the seller SKU's key in each entry)."""
+
+    product_key: str
+    parts: dict[str, Any]
+    prices: dict[str, dict[str, Any]]  # seller_sku → {"amount", "list_amount", "currency"}
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    vtex_sku_ids: dict[str, str] = field(default_factory=dict)
+
+    hashed_parts: ClassVar[tuple[str, ...]] = ()
+    title_part: ClassVar[str] = "title"
+    skus_part: ClassVar[tuple[str, str]] = ("skus", "seller_sku")
+
+    @property
+    def seller_skus(self) -> list[str]:
+        part, key = self.skus_part
+        return [s[key] for s in self.parts.get(part) or []]
+
+    @property
+    def title(self) -> str | None:
+        return self.parts.get(self.title_part)
+
+    @property
+    def category_id(self) -> str | None:
+        value = self.parts.get("category_id")
+        return None if value is None else str(value)
+
+    def part_hashes(self) -> dict[str, str]:
+        return {name: parts_hash(self.parts.get(name)) for name in self.hashed_parts}
+
+    @property
+    def payload_hash(self) -> str:
+        return parts_hash({name: self.parts.get(name) for name in self.hashed_parts})
 
 
 @dataclass

@@ -9,12 +9,31 @@ None (never zero), so nothing is placed at a price nobody stated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from tiktok_pipelines.core.names import ChannelName
+
+
+def read_amount(value: Any) -> Decimal | None:
+    """An amount a channel sent (a decimal string or a number) as Decimal: empty is zero, unreadable is
+    None."""
+    if value in (None, ""):
+        return Decimal("0")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def read_unix_time(seconds: Any) -> datetime | None:
+    """A Unix time in seconds a channel sent, as a time (None when absent or unreadable)."""
+    try:
+        return datetime.fromtimestamp(int(seconds), tz=UTC) if seconds else None
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 class Versioned:

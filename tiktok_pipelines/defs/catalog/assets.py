@@ -22,10 +22,10 @@ from tiktok_pipelines.defs.catalog.lane import (
     stores_of,
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
-from tiktok_pipelines.defs.channels import on_the_channel_shop, tiktok_shop_asset
-from tiktok_pipelines.defs.keys import channel_key
+from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -321,10 +321,7 @@ def _listings(
 
 
 # ---------------------------------------------------------------- Mercado Livre
-@catalog_asset(
-    key=channel_key(ChannelName.MERCADO_LIVRE, "brands"), deps=[vtex_catalog], kinds={"mercadolivre"}
-)
-@on_the_channel_shop("mercado_livre")
+@channel_asset(Lane.CATALOG, ChannelName.MERCADO_LIVRE, "brands", deps=[vtex_catalog], kinds={"mercadolivre"})
 def mercado_livre_brands(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, mercado_livre: MercadoLivre
 ) -> dg.MaterializeResult:
@@ -333,10 +330,9 @@ def mercado_livre_brands(
     return _brands(context, state, lake, mercado_livre)
 
 
-@catalog_asset(
-    key=channel_key(ChannelName.MERCADO_LIVRE, "categories"), deps=[vtex_catalog], kinds={"mercadolivre"}
+@channel_asset(
+    Lane.CATALOG, ChannelName.MERCADO_LIVRE, "categories", deps=[vtex_catalog], kinds={"mercadolivre"}
 )
-@on_the_channel_shop("mercado_livre")
 def mercado_livre_categories(
     context: dg.AssetExecutionContext,
     config: CategoriesConfig,
@@ -350,12 +346,13 @@ def mercado_livre_categories(
     return _categories(context, config, state, lake, mercado_livre)
 
 
-@catalog_asset(
-    key=channel_key(ChannelName.MERCADO_LIVRE, "listings"),
+@channel_asset(
+    Lane.CATALOG,
+    ChannelName.MERCADO_LIVRE,
+    "listings",
     deps=[feed_diff, mercado_livre_brands, mercado_livre_categories],
     kinds={"mercadolivre"},
 )
-@on_the_channel_shop("mercado_livre")
 def mercado_livre_listings(
     context: dg.AssetExecutionContext,
     config: ListingsConfig,
@@ -372,6 +369,55 @@ def mercado_livre_listings(
     return _listings(context, config, state, lake, mercado_livre, vtex, feed_downloader)
 
 
+# ---------------------------------------------------------------- Shopee
+@channel_asset(Lane.CATALOG, ChannelName.SHOPEE, "brands", deps=[vtex_catalog], kinds={"shopee"})
+def shopee_brands(
+    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, shopee: Shopee
+) -> dg.MaterializeResult:
+    """The Shopee brand of every brand in the feed, looked up by name ignoring case and accents (brands
+    are registered with Shopee by the seller: one it does not have is listed here, and its products go
+    without a brand where their category allows it). Kept in Shopee's brand map."""
+    return _brands(context, state, lake, shopee)
+
+
+@channel_asset(Lane.CATALOG, ChannelName.SHOPEE, "categories", deps=[vtex_catalog], kinds={"shopee"})
+def shopee_categories(
+    context: dg.AssetExecutionContext,
+    config: CategoriesConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shopee: Shopee,
+) -> dg.MaterializeResult:
+    """Shopee's category tree and the client's mapping to its leaves, with the same review as TikTok's
+    (Shopee recommends nothing: suggestions come from a text match and wait to be accepted); each leaf's
+    attributes and whether it requires a brand, cached."""
+    return _categories(context, config, state, lake, shopee)
+
+
+@channel_asset(
+    Lane.CATALOG,
+    ChannelName.SHOPEE,
+    "listings",
+    deps=[feed_diff, shopee_brands, shopee_categories],
+    kinds={"shopee"},
+)
+def shopee_listings(
+    context: dg.AssetExecutionContext,
+    config: ListingsConfig,
+    state: StateStore,
+    lake: ParquetLake,
+    shopee: Shopee,
+    vtex: Vtex,
+    feed_downloader: FeedDownloader,
+) -> dg.MaterializeResult:
+    """The client's products on Shopee, by the same publication as TikTok's: items with tier variations
+    and a model per variant, checked against the leaf's attributes and brand rule before any call, images
+    uploaded as bytes once per content, the logistics channels of the client's `shipping_channels`; edits
+    send the fields that changed; a product gone from the feed is unlisted. Price and stock are set at
+    creation, then left to the stock and price sync."""
+    return _listings(context, config, state, lake, shopee, vtex, feed_downloader)
+
+
 CATALOG_ASSETS = [
     feed_diff,
     vtex_catalog,
@@ -381,4 +427,7 @@ CATALOG_ASSETS = [
     mercado_livre_brands,
     mercado_livre_categories,
     mercado_livre_listings,
+    shopee_brands,
+    shopee_categories,
+    shopee_listings,
 ]

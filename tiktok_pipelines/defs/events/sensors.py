@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from tiktok_pipelines.channels.mercado_livre.notifications import MercadoLivreNotifications
+from tiktok_pipelines.channels.shopee.notifications import ShopeeNotifications
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.automation import sensor
@@ -26,6 +27,7 @@ from tiktok_pipelines.lanes.events import (
     EventSources,
 )
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, WAITING, client_write_tags, lane_has_run
+from tiktok_pipelines.stores.channel_tokens import client_of_shop
 from tiktok_pipelines.stores.events import EventDeadLetter
 from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
 from tiktok_pipelines.vtex.notifications import VtexNotifications
@@ -35,7 +37,7 @@ MAX_EVENTS_PER_TICK = 2000
 TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 
 # Whose events the queue carries: each channel's notifications, and VTEX's; the registry field that
-# finds an event's client by its routing key.
+# finds an event's client by its routing key, or the lookup of the seller or shop a grant names.
 EVENT_SOURCES = EventSources(
     EventSource(
         TikTokNotifications(),
@@ -49,6 +51,13 @@ EVENT_SOURCES = EventSources(
         name="Mercado Livre",
         channel=ChannelName.MERCADO_LIVRE.value,
         find_client=client_of_seller,
+    ),
+    EventSource(
+        ShopeeNotifications(),
+        client_field=None,
+        name="Shopee",
+        channel=ChannelName.SHOPEE.value,
+        find_client=client_of_shop,
     ),
     EventSource(VtexNotifications(), client_field="vtex_account", name="VTEX"),
 )

@@ -14,13 +14,15 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import ChannelName, Lane
+from tiktok_pipelines.defs.catalog.lane import ChannelResource
 from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
 from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, vtex_orders
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -96,17 +98,30 @@ def invoices(
     and amount of the order) and uploaded once per package + order ids and XML; a bad XML is never sent.
     TikTok's verdicts (webhook 36) are recorded: SUCCESS lets `shipments` ship, INVALID waits for a
     corrected NF-e from VTEX. Failures stay in the dead-letter table, shown here with their reason."""
+    return _invoices(context, config, state, vtex, tiktok_shop, objects, lake)
+
+
+def _invoices(
+    context: dg.AssetExecutionContext,
+    config: InvoicesConfig,
+    state: StateStore,
+    vtex: Vtex,
+    shop: ChannelResource,
+    objects: ObjectStore,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
     client_id = context.partition_key
     client = state.registry.get(client_id)
+    channel = shop.capabilities().name
     options = InvoiceOptions(
         config.scan, config.lookback_days, config.max_orders, config.status_timeout_minutes
     )
-    with vtex.client_for(client) as api, tiktok_shop.session(client_id, logger=context.log) as session:
+    with vtex.client_for(client, channel) as api, shop.session(client_id, logger=context.log) as session:
         try:
             report = send_invoices(client, state.db, session, api, objects, lake, options, context.log)
         except ClientSetupError as exc:
             raise dg.Failure(description=str(exc)) from None
-    fulfil = FulfilmentStore(state.db)
+    fulfil = FulfilmentStore(state.db, channel)
     return dg.MaterializeResult(
         metadata=_invoice_metadata(report, fulfil, client_id),
         check_results=[deadline_check(fulfil, client_id), dead_letter_check(fulfil, client_id, "invoice")],
@@ -190,10 +205,22 @@ def shipments(
     package once, an interrupted attempt read back before shipping again. The tracking number then goes to
     the order map, to a new version of the `orders` lake rows, and to the VTEX invoice; package moves
     (webhook 4, or a scan) refresh the package status and the carrier's latest tracking event."""
+    return _shipments(context, config, state, tiktok_shop, vtex, lake)
+
+
+def _shipments(
+    context: dg.AssetExecutionContext,
+    config: ShipmentsConfig,
+    state: StateStore,
+    shop: ChannelResource,
+    vtex: Vtex,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
     client_id = context.partition_key
     client = state.registry.get(client_id)
+    channel = shop.capabilities().name
     options = ShipmentOptions(config.scan, config.max_packages)
-    with tiktok_shop.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
+    with shop.session(client_id, logger=context.log) as session, vtex.client_for(client, channel) as api:
         report = ship_packages(client, state.db, session, api, lake, options, context.log)
     return dg.MaterializeResult(
         metadata={
@@ -205,7 +232,7 @@ def shipments(
                 )
             ),
         },
-        check_results=[dead_letter_check(FulfilmentStore(state.db), client_id, "shipment")],
+        check_results=[dead_letter_check(FulfilmentStore(state.db, channel), client_id, "shipment")],
     )
 
 
@@ -284,3 +311,70 @@ def mercado_livre_shipping_labels(
             **calls,
         }
     )
+
+
+# ---------------------------------------------------------------- Shopee
+SHOPEE_INVOICES = channel_key(ChannelName.SHOPEE, "invoices")
+SHOPEE_SHIPMENTS = channel_key(ChannelName.SHOPEE, "shipments")
+
+
+@channel_asset(
+    Lane.FULFILMENT,
+    ChannelName.SHOPEE,
+    "invoices",
+    deps=[vtex_orders],
+    kinds={"vtex", "shopee"},
+    check_specs=[
+        client_check(
+            "invoices_within_deadline",
+            SHOPEE_INVOICES,
+            "No NF-e of a Shopee order waited over 24 hours since taken up.",
+        ),
+        client_check(
+            "invoice_dead_letter_empty",
+            SHOPEE_INVOICES,
+            "No NF-e of a Shopee order in the dead letter (`tiktok-pipelines fulfilment status`).",
+        ),
+    ],
+)
+def shopee_invoices(
+    context: dg.AssetExecutionContext,
+    config: InvoicesConfig,
+    state: StateStore,
+    vtex: Vtex,
+    shopee: Shopee,
+    objects: ObjectStore,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """NF-e invoices of the client's Shopee orders, from VTEX to Shopee (orders in INVOICE_PENDING): the
+    same checks as for TikTok, then the XML uploaded once per order; Shopee answers the upload at once,
+    which is its verdict (taken: the order may ship; refused: the dead letter, with Shopee's reason)."""
+    return _invoices(context, config, state, vtex, shopee, objects, lake)
+
+
+@channel_asset(
+    Lane.FULFILMENT,
+    ChannelName.SHOPEE,
+    "shipments",
+    deps=[shopee_invoices],
+    kinds={"shopee", "vtex", "parquet"},
+    check_specs=[
+        client_check(
+            "shipment_dead_letter_empty",
+            SHOPEE_SHIPMENTS,
+            "No Shopee order of the client waits in the dead letter for its shipping.",
+        )
+    ],
+)
+def shopee_shipments(
+    context: dg.AssetExecutionContext,
+    config: ShipmentsConfig,
+    state: StateStore,
+    shopee: Shopee,
+    vtex: Vtex,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Shopee orders shipped once their NF-e was taken: shipping arranged as Shopee asks for the order's
+    logistics channel (a pickup slot, or the seller's tracking number), each once; the tracking number to
+    the order map, the lake and the VTEX invoice."""
+    return _shipments(context, config, state, shopee, vtex, lake)

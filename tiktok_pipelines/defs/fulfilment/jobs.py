@@ -1,13 +1,14 @@
 """The fulfilment lane's job and its safety-net schedule."""
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key
 
 fulfilment_job = lane_job(
     Lane.FULFILMENT,
     "fulfilment_job",
-    description="NF-e invoices from VTEX to TikTok Shop, their verdicts, packages shipped and their tracking.",
+    description="NF-e invoices from VTEX to the channels that take them, their verdicts, packages shipped and "
+    "their tracking, on every channel the client sells on.",
 )
 
 
@@ -23,6 +24,10 @@ fulfilment_schedule = client_schedule(
     "fulfilment-scan",
     lane=Lane.FULFILMENT,
     run_config={
-        "ops": {tiktok_shop_key(name).to_python_identifier(): _SCAN for name in ("invoices", "shipments")}
+        "ops": {
+            channel_key(channel, name).to_python_identifier(): _SCAN
+            for channel in (ChannelName.TIKTOK_SHOP, ChannelName.SHOPEE)
+            for name in ("invoices", "shipments")
+        }
     },
 )

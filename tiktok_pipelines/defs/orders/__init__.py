@@ -2,12 +2,17 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, tiktok_orders, vtex_orders
+from tiktok_pipelines.defs.orders.assets import (
+    mercado_livre_orders,
+    shopee_orders,
+    tiktok_orders,
+    vtex_orders,
+)
 from tiktok_pipelines.defs.orders.checks import webhook_dead_letter_empty
 from tiktok_pipelines.defs.orders.jobs import order_polling_schedule, orders_job
 
 defs = dg.Definitions(
-    assets=[tiktok_orders, mercado_livre_orders, vtex_orders],
+    assets=[tiktok_orders, mercado_livre_orders, shopee_orders, vtex_orders],
     asset_checks=[webhook_dead_letter_empty],
     jobs=[orders_job],
     schedules=[order_polling_schedule],

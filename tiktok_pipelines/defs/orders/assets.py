@@ -16,6 +16,7 @@ from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
 from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -45,7 +46,7 @@ def _fetch(
     context: dg.AssetExecutionContext,
     config: OrdersConfig,
     state: StateStore,
-    shop: TikTokShop | MercadoLivre,
+    shop: TikTokShop | MercadoLivre | Shopee,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """One channel's order details, through the orders lane, into its order map."""
@@ -103,9 +104,24 @@ def mercado_livre_orders(
     return _fetch(context, config, state, mercado_livre, lake)
 
 
+@channel_asset(Lane.ORDERS, ChannelName.SHOPEE, "orders", kinds={"shopee", "parquet"})
+def shopee_orders(
+    context: dg.AssetExecutionContext,
+    config: OrdersConfig,
+    state: StateStore,
+    shopee: Shopee,
+    lake: ParquetLake,
+) -> dg.MaterializeResult:
+    """Order details from Shopee for every order a push named and, in polling runs, every order Shopee
+    changed since the last poll (`get_order_list` by update time, in 15-day windows): the safety net for
+    pushes missed while Shopee had them disabled. Kept encrypted in Shopee's order map; new versions in
+    the lake's `orders` and `order_lines` with `channel` = `shopee`."""
+    return _fetch(context, config, state, shopee, lake)
+
+
 @lane_asset(
     Lane.ORDERS,
-    deps=[tiktok_orders, mercado_livre_orders],
+    deps=[tiktok_orders, mercado_livre_orders, shopee_orders],
     kinds={"vtex"},
     check_specs=[
         client_check(
@@ -123,10 +139,11 @@ def vtex_orders(
     vtex: Vtex,
     tiktok_shop: TikTokShop,
     mercado_livre: MercadoLivre,
+    shopee: Shopee,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
-    """VTEX orders for the client's orders of every channel (TikTok Shop, Mercado Livre, each under its
-    own VTEX affiliate), through the VTEX marketplace protocol: a paid order
+    """VTEX orders for the client's orders of every channel (TikTok Shop, Mercado Livre, Shopee, each under
+    its own VTEX affiliate: client option `vtex_affiliates`), through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
     seller SKUs turned into VTEX SKU ids by the client's `vtex_sku_id_source` (the run claims each order
     in the order map, exclusively and for a lease, before touching it; the placement is recorded before
@@ -142,7 +159,7 @@ def vtex_orders(
         raise dg.Failure(description=str(exc)) from None
     metadata: dict = {"dagster/row_count": 0}
     checks = []
-    for shop in (tiktok_shop, mercado_livre):
+    for shop in (tiktok_shop, mercado_livre, shopee):
         name = shop.capabilities().name.value
         store = OrderStore(state.db, name)
         if shop.shop_missing(client_id) is not None and not store.all(client_id):

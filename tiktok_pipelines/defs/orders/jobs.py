@@ -2,7 +2,7 @@
 
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key
 
 orders_job = lane_job(
     Lane.ORDERS,
@@ -22,8 +22,8 @@ order_polling_schedule = client_schedule(
     lane=Lane.ORDERS,
     run_config={
         "ops": {
-            key.to_python_identifier(): {"config": {"poll": True}}
-            for key in (tiktok_shop_key("orders"), channel_key(ChannelName.MERCADO_LIVRE, "orders"))
+            channel_key(channel, "orders").to_python_identifier(): {"config": {"poll": True}}
+            for channel in (ChannelName.TIKTOK_SHOP, ChannelName.MERCADO_LIVRE, ChannelName.SHOPEE)
         }
     },
 )

@@ -14,6 +14,7 @@ from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
 from tiktok_pipelines.defs.resources.notifications import Notifier
 from tiktok_pipelines.defs.resources.queue import EventQueue
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import LocalObjectStore, ObjectStore, ParquetLake, S3ObjectStore
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -51,6 +52,7 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "state": state,
         ChannelName.TIKTOK_SHOP.value: TikTokShop.from_settings(settings, state),
         ChannelName.MERCADO_LIVRE.value: MercadoLivre.from_settings(settings, state),
+        ChannelName.SHOPEE.value: Shopee.from_settings(settings, state),
         "objects": objects,
         "lake": ParquetLake(objects=lake_store),
         "feed_downloader": FeedDownloader(

@@ -117,4 +117,5 @@ def listing_options(client: Client) -> ListingOptions:
         default_package=client.option("default_package"),
         certifications=client.option("certifications"),
         listing_types=client.option("listing_types"),
+        shipping_channels=tuple(client.option("shipping_channels")),
     )

@@ -35,7 +35,7 @@ from tiktok_pipelines.core.fulfilment import (
     retry_delay_seconds,
     xml_digest,
 )
-from tiktok_pipelines.core.models.fulfilment import Invoice, InvoiceRefusal, PackageState
+from tiktok_pipelines.core.models.fulfilment import VERDICT_SUCCESS, Invoice, InvoiceRefusal, PackageState
 from tiktok_pipelines.core.models.orders import Order
 from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.core.synclog import SyncLog
@@ -420,6 +420,11 @@ class InvoiceRun(FulfilmentRun):
             self.refused(record, package_id, key, sha, refusal, upload.attempts)
             return
         self.fulfil.finish_upload(self.client_id, package_id, key)
+        if not self.session.capabilities.invoice_verdicts:
+            # The channel's answer to the upload is its verdict: taken, so the package may ship.
+            self.fulfil.record_verdict(
+                self.client_id, package_id, order_ids, VERDICT_SUCCESS, None, datetime.now(UTC)
+            )
         self.fulfil.resolve(self.client_id, "invoice", package_id=package_id, order_id=record.order_id)
         self.counts["uploaded"] += 1
         self.sent.append(

@@ -138,6 +138,12 @@ class VtexSandboxControl(HttpApiClient):
     def stop_walk(self) -> dict:
         return self._call("POST", f"{self._acct}/walk/stop")
 
+    def set_affiliate(self, affiliate_id: str, name: str, sales_channel: str = "1") -> dict:
+        """Adds (or changes) an affiliate of the account: a marketplace whose orders it takes."""
+        return self._call(
+            "PUT", f"{self._acct}/affiliates/{affiliate_id}", {"name": name, "salesChannel": sales_channel}
+        )
+
     # notifications
     def notify_to(self, url: str | None, affiliate_id: str | None = None) -> dict:
         """Where SKU-change broadcasts go (the affiliate's notification endpoint)."""
