@@ -115,17 +115,33 @@ def clients_list(as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def clients_show(client_id: str, as_json: bool) -> None:
-    """Show one client; secrets appear only as <set>."""
-    data = client_registry().get(client_id).public_dict()
+    """Show one client, with its authorization on each channel whose grant is kept per channel; secrets
+    appear only as <set>."""
+    from tiktok_pipelines.stores.channel_tokens import client_grants
+
+    registry = client_registry()
+    data = registry.get(client_id).public_dict()
+    data["authorization"] = {
+        g.channel: g.status
+        + (
+            f" since {g.needs_authorization_since:%Y-%m-%d %H:%M} UTC ({g.needs_authorization_reason})"
+            if g.needs_authorization_since
+            else ""
+        )
+        for g in client_grants(registry.db, client_id)
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
+    authorization = data.pop("authorization")
     for key, value in data.items():
         if isinstance(value, list | tuple):
             value = ", ".join(map(str, value))
         elif isinstance(value, dict):
             value = json.dumps(value, sort_keys=True)
         click.echo(f"{key}: {'' if value is None else value}")
+    for channel, status in authorization.items():
+        click.echo(f"authorization on {channel}: {status}")
 
 
 @clients.command("set")

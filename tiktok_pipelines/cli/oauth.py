@@ -19,7 +19,7 @@ def _tiktok():
 
 @click.group()
 def oauth() -> None:
-    """Authorize clients' TikTok shops: links for sellers, token exchange and status."""
+    """Authorize clients' shops on each channel: links for sellers, token exchange and status."""
 
 
 def _mercado_livre():
@@ -28,15 +28,19 @@ def _mercado_livre():
     return standalone_mercado_livre(Settings.load())
 
 
+def channel_option(help_text: str):
+    return click.option(
+        "--channel",
+        type=click.Choice(["tiktok_shop", "mercado_livre", "shopee"]),
+        default="tiktok_shop",
+        show_default=True,
+        help=help_text,
+    )
+
+
 @oauth.command("url")
 @click.argument("client_id")
-@click.option(
-    "--channel",
-    type=click.Choice(["tiktok_shop", "mercado_livre", "shopee"]),
-    default="tiktok_shop",
-    show_default=True,
-    help="The channel whose account the seller connects.",
-)
+@channel_option("The channel whose account the seller connects.")
 def oauth_url(client_id: str, channel: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
     if channel == "mercado_livre":
@@ -102,8 +106,13 @@ def oauth_exchange() -> None:
     "--log", "log_lines", default=0, show_default=True, help="Also print the last N token log steps."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
-    """Show each client's TikTok authorization: shop, token expiry, status (never a token)."""
+@channel_option("The channel whose authorizations are shown.")
+def oauth_status(client_id: str | None, log_lines: int, as_json: bool, channel: str) -> None:
+    """Show each client's authorization on a channel: account, token expiry, status (never a token); on
+    Mercado Livre and Shopee, `needs_authorization` with its reason and since when."""
+    if channel != "tiktok_shop":
+        _channel_status(channel, client_id, as_json)
+        return
     tiktok = _tiktok()
     registry, store = tiktok.state.registry, tiktok.auth_store
     clients = [registry.get(client_id)] if client_id else registry.list()
@@ -144,3 +153,33 @@ def oauth_status(client_id: str | None, log_lines: int, as_json: bool) -> None:
             click.echo(
                 f"  {entry['at']} {entry['step']} {entry['outcome']} {entry['code'] or ''} {entry['message'] or ''}".rstrip()
             )
+
+
+def _channel_status(channel: str, client_id: str | None, as_json: bool) -> None:
+    from tiktok_pipelines.cli.common import client_registry
+    from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+
+    registry = client_registry()
+    store = ChannelTokenStore(registry.db, channel)
+    if client_id:
+        registry.get(client_id)
+        found = store.status(client_id)
+        statuses = [found] if found else []
+    else:
+        statuses = store.statuses()
+    rows = [s.row() for s in statuses]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no client has a {channel} authorization")
+    for row in rows:
+        line = (
+            f"{row['client_id']}: {row['status']}, account {row['account'] or '-'}, access token until "
+            f"{row['access_token_expires_at']}, refresh until {row['refresh_token_expires_at']}"
+        )
+        if row["authorization_expires_at"]:
+            line += f", consent until {row['authorization_expires_at']}"
+        if row["needs_authorization_since"]:
+            line += f"; since {row['needs_authorization_since']}: {row['reason']}"
+        click.echo(line)

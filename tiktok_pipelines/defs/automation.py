@@ -9,21 +9,21 @@ import dagster as dg
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, clients_partitions
-from tiktok_pipelines.stores.mercado_livre_sellers import connected_clients
+from tiktok_pipelines.stores.channel_tokens import connected_clients
 from tiktok_pipelines.stores.registry import Client
 
 
 def active_clients(instance: dg.DagsterInstance, registry, with_shop: bool = True) -> list[Client]:
     """The clients the lanes' schedules and the feed sensor work for: active, with a partition already (the
     registry sensor adds it within a tick) and, unless `with_shop` is False, with a shop on a channel (a
-    TikTok shop, or a Mercado Livre seller account)."""
+    TikTok shop, or a grant on a channel whose grants are kept per channel: Mercado Livre, Shopee)."""
     partitions = set(instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    on_mercado_livre = connected_clients(registry.db) if with_shop else set()
+    on_channels = connected_clients(registry.db) if with_shop else set()
     return [
         client
         for client in registry.list()
         if client.status == "active"
-        and (client.tiktok_shop_id or client.client_id in on_mercado_livre or not with_shop)
+        and (client.tiktok_shop_id or client.client_id in on_channels or not with_shop)
         and client.client_id in partitions
     ]
 

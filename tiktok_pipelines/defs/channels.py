@@ -1,5 +1,7 @@
 """What every channel's asset shares: a client that has no shop on the channel has nothing to do there, so
-its run of the channel's assets is green and says so (a shop that must authorize again still fails)."""
+its run of the channel's assets is green and says so; so is one whose grant on a channel with per-channel
+grants (Mercado Livre, Shopee) ended, with `needs_authorization` in its metadata, until the seller consents
+again (a TikTok shop that must authorize again still fails)."""
 
 from __future__ import annotations
 
@@ -17,25 +19,35 @@ from tiktok_pipelines.defs.keys import channel_key
 
 def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
-    `resource_param` says the run's client has no shop on the channel, the asset materializes with the
-    reason as metadata and its checks pass, instead of calling the lane."""
+    `resource_param` says the run's client has no shop on the channel, or that the client must authorize
+    the channel again (`needs_authorization`, for the channels whose grants are kept per channel: the
+    notice went out once when the grant ended), the asset materializes with the reason as metadata and
+    its checks pass with a warning, instead of calling the lane."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def body(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> dg.MaterializeResult:
-            reason = kwargs[resource_param].shop_missing(context.partition_key)
+            resource = kwargs[resource_param]
+            client_id = context.partition_key
+            reason = resource.shop_missing(client_id)
+            label = "skipped"
+            if reason is None and hasattr(resource, "needs_authorization"):
+                reason, label = resource.needs_authorization(client_id), "needs_authorization"
             if reason is None:
                 return fn(context, *args, **kwargs)
-            context.log.info("%s: nothing to do on this channel", reason)
+            if label == "skipped":
+                context.log.info("%s: nothing to do on this channel", reason)
+            else:
+                context.log.warning("%s; nothing is done on this channel until then", reason)
             return dg.MaterializeResult(
-                metadata={"dagster/row_count": 0, "skipped": reason},
+                metadata={"dagster/row_count": 0, label: reason},
                 check_results=[
                     client_check_result(
                         spec.name,
-                        context.partition_key,
+                        client_id,
                         passed=True,
                         severity=dg.AssetCheckSeverity.WARN,
-                        metadata={"skipped": reason},
+                        metadata={label: reason},
                     )
                     for spec in context.assets_def.check_specs
                 ],

@@ -14,11 +14,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import EventAction, EventReader, InboundEvent, Route, route
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.listings import ListingMap
@@ -80,6 +82,11 @@ class Failure:
 
     dead_lettered: bool
     note: str
+
+
+def _moment(at: datetime | int) -> datetime:
+    """A time an event tells, as a datetime (Unix seconds or already one)."""
+    return datetime.fromtimestamp(at, UTC) if isinstance(at, int) else at
 
 
 def describe(event: InboundEvent) -> str:
@@ -166,24 +173,19 @@ class EventHandler:
                 self.log.info("status of unknown %s product %s for %s", name, route.keys[0], client.client_id)
             return "handled"
         if route.action == EventAction.DEAUTHORIZED:
-            lost = notices.authorization_lost(
-                client.client_id, channel, "the seller deauthorized the app", utcnow()
-            )
-            self.registry.set_status(client.client_id, "needs_reauthorization", [lost])
-            self.log.error(
-                "%s seller deauthorized the app for client %s; send `tiktok-pipelines oauth url %s`",
-                name,
-                client.client_id,
-                client.client_id,
-            )
+            self._deauthorized(client, name, channel)
             return "handled"
         if route.action == EventAction.AUTHORIZATION_EXPIRING:
-            self.outbox.record([notices.authorization_expiring(client.client_id, channel, route.expires_at)])
+            expiring = notices.authorization_expiring(client.client_id, channel, route.expires_at)
+            grants = ChannelTokenStore(self.db, channel)
+            if route.expires_at and grants.status(client.client_id) is not None:
+                grants.set_authorization_expiry(client.client_id, _moment(route.expires_at))
+            self.outbox.record([expiring])
             self.log.warning(
                 "%s authorization of client %s expires at %s; ask the seller to authorize again",
                 name,
                 client.client_id,
-                route.expires_at,
+                expiring.facts["expires_at"],
             )
             return "handled"
         if route.action in (EventAction.VTEX_ORDER_STATUS, EventAction.VTEX_INVOICED):
@@ -194,6 +196,25 @@ class EventHandler:
             )
             return "ignored"
         return "pending" if route.target else "handled"
+
+    def _deauthorized(self, client: Client, name: str, channel: str) -> None:
+        """The seller cancelled the app's authorization: on a channel whose grants are kept per channel,
+        the client's grant there needs authorization (its other channels go on); otherwise the client
+        must authorize again. Told once."""
+        reason = "the seller cancelled the app's authorization"
+        grants = ChannelTokenStore(self.db, channel)
+        if grants.status(client.client_id) is not None:
+            grants.needs_authorization(client.client_id, reason)
+        else:
+            lost = notices.authorization_lost(client.client_id, channel, reason, utcnow())
+            self.registry.set_status(client.client_id, "needs_reauthorization", [lost])
+        self.log.error(
+            "%s seller deauthorized the app for client %s; send `tiktok-pipelines oauth url %s --channel %s`",
+            name,
+            client.client_id,
+            client.client_id,
+            channel,
+        )
 
     def _mark_orders(self, client: Client, route: Route, channel: str | None) -> None:
         """The orders the event names (in the order map of the channel that sent it), for the next orders

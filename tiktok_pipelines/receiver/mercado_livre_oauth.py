@@ -3,7 +3,8 @@
 
 The state must be one issued by `tiktok-pipelines oauth url <client> --channel mercado_livre`, unexpired
 and unused. The code (single use, short-lived) is exchanged at once with the link's PKCE verifier and the
-grant stored, encrypted, for the client, under the seller it names. Nothing secret is echoed or logged.
+grant stored, encrypted, for the client, under the seller it names (clearing a "needs authorization"
+mark the client's former grant left). Nothing secret is echoed or logged.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from starlette.routing import BaseRoute, Route
 from tiktok_pipelines.channels.base.errors import ChannelError
 from tiktok_pipelines.channels.mercado_livre.auth import MercadoLivreAuth
 from tiktok_pipelines.channels.mercado_livre.configuration import app_from_settings
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.receiver.context import ReceiverContext
 from tiktok_pipelines.receiver.oauth import _page
 from tiktok_pipelines.settings import ConfigError
-from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
-from tiktok_pipelines.stores.mercado_livre_sellers import consume_link_state
-from tiktok_pipelines.stores.tiktok_auth import OAuthStateError
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+from tiktok_pipelines.stores.oauth_states import OAuthStateError, consume_link_state
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ CALLBACK_PATH = "/oauth/mercado-livre/callback"
 
 
 def mercado_livre_oauth_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
-    tokens = MercadoLivreTokens(ctx.db)
+    tokens = ChannelTokenStore(ctx.db, ChannelName.MERCADO_LIVRE)
 
     def connect(state: str, code: str) -> tuple[str, str]:
-        client_id = consume_link_state(ctx.db, state)
+        client_id = consume_link_state(ctx.db, ChannelName.MERCADO_LIVRE, state, "Mercado Livre")
         auth = MercadoLivreAuth(app_from_settings(ctx.settings))
         grant = auth.exchange_code(code, state=state)
-        tokens.save(client_id, grant)
+        tokens.save_tokens(client_id, grant)  # a client that had to authorize again is connected again
         return client_id, grant.open_id or ""
 
     async def callback(request: Request) -> Response:

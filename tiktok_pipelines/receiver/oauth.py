@@ -4,7 +4,8 @@
 The state must be one issued by `tiktok-pipelines oauth url` for a client, unexpired and unused. TikTok's
 code is then recorded, encrypted, as `unused` for the token manager (tiktok_token_job) to exchange.
 Shopee's lasts 10 minutes: it is exchanged at once, with the shop it names (the channel's
-`callback_code`), and the shop's tokens stored encrypted for the client. Nothing secret is echoed back or
+`callback_code`), and the shop's tokens stored encrypted for the client (a main account's grant, sent
+back with `main_account_id`, covers every shop of its `shop_id_list`; the client works on the first). Nothing secret is echoed back or
 logged.
 """
 
@@ -25,7 +26,8 @@ from tiktok_pipelines.receiver.channels import shopee_auth
 from tiktok_pipelines.receiver.context import ReceiverContext
 from tiktok_pipelines.settings import ConfigError
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
-from tiktok_pipelines.stores.tiktok_auth import OAuthStateError, TikTokAuthStore
+from tiktok_pipelines.stores.oauth_states import OAuthStateError, consume_link_state
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +96,11 @@ def oauth_routes(ctx: ReceiverContext) -> Sequence[BaseRoute]:
 
     def connect_shopee(query: dict[str, str]) -> tuple[str, str]:
         code = shopee.callback_code(query)  # ValueError: not Shopee's redirect
-        client_id = store.consume_state(query.get("state", ""))
+        client_id = consume_link_state(ctx.db, ChannelName.SHOPEE, query.get("state", ""), "Shopee")
         grant = shopee.exchange_code(code)
-        shopee_tokens.save_tokens(client_id, grant)
-        store.log("shopee_connected", "ok", client_id=client_id, message=grant.open_id)
+        shopee_tokens.save_tokens(client_id, grant)  # clears a "needs authorization" mark
+        shops = ",".join(grant.shop_ids) or grant.open_id
+        store.log("shopee_connected", "ok", client_id=client_id, message=f"{grant.open_id} (covers {shops})")
         return client_id, grant.open_id or ""
 
     async def shopee_callback(request: Request) -> Response:

@@ -97,7 +97,7 @@ def connect_demo_mercado_livre(config: SandboxConfig) -> str:
     httpx.post(
         f"{url}/_sandbox/autopilot", json={"nickname": DEMO_ML_SELLER, "interval_seconds": 30}, timeout=5.0
     ).raise_for_status()
-    grant = resource.tokens.get(DEMO_CLIENT_ID)
+    grant = resource.tokens.get_tokens(DEMO_CLIENT_ID)
     return grant.open_id if grant and grant.open_id else ""
 
 

@@ -1,26 +1,37 @@
-"""A client's tokens on a channel whose refresh tokens are single use (Shopee), and their renewal
-serialized in the state DB.
+"""A client's tokens on each channel whose refresh tokens are single use (Mercado Livre, Shopee), their
+renewal serialized in the state DB, and the client's authorization status on that channel.
 
 A single-use refresh token renewed twice at once leaves one renewal refused and, read naively, the seller
 disconnected. Here a renewal first claims the row: a compare-and-swap on its `version` sets a lease
 (`renewing_by`, `renewing_until`); whoever wins calls the platform and stores the new pair the moment it
 answers (the newest pair is always the one kept), then releases the lease; every other caller, in this
 process or another, waits for the new version and takes it without calling the platform. A lease whose
-holder died runs out and is claimed again; a renewal that fails releases it at once. Tokens are
-encrypted with the state DB's SecretBox; nothing here logs them."""
+holder died runs out and is claimed again; a renewal that fails releases it at once, and a refusal counts
+only while the stored pair is still the one refused (a new consent stored meanwhile wins).
+
+A grant the platform ended (a refused refresh, the seller's cancellation) marks the client as needing
+authorization on THAT channel only (`needs_authorization_since`, with the reason), and says so once in
+the notifications outbox; the next consent clears it. Tokens are encrypted with the state DB's
+SecretBox; nothing here logs them."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.models.auth import Grant
+from tiktok_pipelines.core.names import ChannelName
+from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import ChannelStore, StateDB, UTCDateTime, channel_key, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 
 channel_tokens = sa.Table(
     "channel_tokens",
@@ -31,24 +42,69 @@ channel_tokens = sa.Table(
     sa.Column("refresh_token_enc", sa.Text, nullable=False),
     sa.Column("refresh_token_expires_at", UTCDateTime, nullable=False),
     sa.Column("open_id", sa.String(200)),
+    sa.Column("granted_scopes", sa.Text),  # JSON list
+    sa.Column("shop_ids", sa.Text),  # JSON list: the shops a main account's grant covers
     sa.Column("version", sa.Integer, nullable=False),  # +1 at every stored pair
     sa.Column("renewing_by", sa.String(40)),
     sa.Column("renewing_until", UTCDateTime),
     sa.Column("obtained_at", UTCDateTime, nullable=False),
     sa.Column("refreshed_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("authorization_expires_at", UTCDateTime),  # when the seller's consent ends, if told
+    sa.Column("needs_authorization_since", UTCDateTime),
+    sa.Column("needs_authorization_reason", sa.Text),
 )
 
 
-class RenewalTimeout(RuntimeError):
-    """Another renewal held the client's lease for longer than the caller would wait."""
+class RenewalTimeout(RetryableError):
+    """Another renewal held the client's lease for longer than the caller would wait: try again later."""
+
+
+RenewalBusyError = RenewalTimeout
+
+
+@dataclass(frozen=True)
+class GrantStatus:
+    """A client's authorization on one channel, without a secret: fit for the CLI, logs and metadata."""
+
+    client_id: str
+    channel: str
+    open_id: str | None
+    shop_ids: tuple[str, ...]
+    access_token_expires_at: datetime
+    refresh_token_expires_at: datetime
+    authorization_expires_at: datetime | None
+    refreshed_at: datetime | None
+    needs_authorization_since: datetime | None
+    needs_authorization_reason: str | None
+
+    @property
+    def status(self) -> str:
+        return "needs_authorization" if self.needs_authorization_since else "connected"
+
+    def row(self) -> dict[str, str | None]:
+        def at(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "client_id": self.client_id,
+            "channel": self.channel,
+            "status": self.status,
+            "account": self.open_id,
+            "access_token_expires_at": at(self.access_token_expires_at),
+            "refresh_token_expires_at": at(self.refresh_token_expires_at),
+            "authorization_expires_at": at(self.authorization_expires_at),
+            "needs_authorization_since": at(self.needs_authorization_since),
+            "reason": self.needs_authorization_reason,
+        }
 
 
 class ChannelTokenStore(ChannelStore):
     """The tokens of the clients of one channel (`channel`, a `ChannelName` value)."""
 
     def save_tokens(self, client_id: str, grant: Grant) -> None:
-        """Stores a new authorization's grant (after a code exchange), replacing any former one."""
+        """Stores a new authorization's grant (after a code exchange), replacing any former one; a client
+        that needed authorization on the channel has it again."""
         now = utcnow()
         current = self._first(channel_tokens, client_id)
         values = self._values(grant) | {
@@ -57,6 +113,8 @@ class ChannelTokenStore(ChannelStore):
             "renewing_until": None,
             "obtained_at": now,
             "refreshed_at": None,
+            "needs_authorization_since": None,
+            "needs_authorization_reason": None,
         }
         self._save(channel_tokens, client_id, values)
 
@@ -64,18 +122,86 @@ class ChannelTokenStore(ChannelStore):
         row = self._first(channel_tokens, client_id)
         return None if row is None else self._grant(row)
 
-    def client_with_owner(self, open_id: str) -> str | None:
-        """The client whose grant names this owner (`shop:<id>`), None when no client's does."""
+    def status(self, client_id: str) -> GrantStatus | None:
+        row = self._first(channel_tokens, client_id)
+        return None if row is None else self._status(row)
+
+    def statuses(self) -> list[GrantStatus]:
+        """Every client's grant on the channel, by client."""
         with self.db.read() as conn:
-            return conn.execute(
-                sa.select(channel_tokens.c.client_id).where(
-                    channel_tokens.c.channel == self.channel, channel_tokens.c.open_id == open_id
-                )
+            rows = conn.execute(
+                sa.select(channel_tokens)
+                .where(channel_tokens.c.channel == self.channel)
+                .order_by(channel_tokens.c.client_id)
+            ).all()
+        return [self._status(row) for row in rows]
+
+    def clients(self) -> set[str]:
+        """The clients with a grant on the channel (needing authorization or not)."""
+        return {s.client_id for s in self.statuses() if s.open_id}
+
+    def due_for_renewal(self, window: timedelta, now: datetime | None = None) -> list[str]:
+        """The clients whose access token ends within `window` (or has ended), unless they must
+        authorize again."""
+        cutoff = (now or utcnow()) + window
+        with self.db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(channel_tokens.c.client_id)
+                    .where(
+                        channel_tokens.c.channel == self.channel,
+                        channel_tokens.c.access_token_expires_at <= cutoff,
+                        channel_tokens.c.needs_authorization_since.is_(None),
+                    )
+                    .order_by(channel_tokens.c.client_id)
+                ).scalars()
+            )
+
+    def client_with_owner(self, open_id: str) -> str | None:
+        """The client whose grant names this owner (`shop:<id>`, a seller id) or, for a main account's
+        grant, covers that shop; None when no client's does."""
+        c = channel_tokens.c
+        with self.db.read() as conn:
+            found = conn.execute(
+                sa.select(c.client_id).where(c.channel == self.channel, c.open_id == open_id)
             ).scalar()
+            if found is not None or not open_id.startswith("shop:"):
+                return found
+            shop = open_id.partition(":")[2]
+            covering = conn.execute(
+                sa.select(c.client_id, c.shop_ids).where(
+                    c.channel == self.channel, c.shop_ids.contains(json.dumps(shop))
+                )
+            ).all()
+        return next((r.client_id for r in covering if shop in json.loads(r.shop_ids)), None)
 
     def delete_tokens(self, client_id: str) -> None:
         self._delete(channel_tokens, client_id)
 
+    # -- authorization status
+    def needs_authorization(self, client_id: str, reason: str, at: datetime | None = None) -> bool:
+        """Marks the client's grant on this channel as ended (the seller must consent again) and records
+        the notice of it, once: True when this call marked it, False when it already was (or there is no
+        grant)."""
+        at = at or utcnow()
+        with self.db.begin() as conn:
+            marked = conn.execute(
+                channel_tokens.update()
+                .where(
+                    self._of(channel_tokens, client_id),
+                    channel_tokens.c.needs_authorization_since.is_(None),
+                )
+                .values(needs_authorization_since=at, needs_authorization_reason=reason[:500])
+            ).rowcount
+            if marked:
+                record_notices(conn, [notices.authorization_lost(client_id, self.channel, reason, at)], at)
+        return bool(marked)
+
+    def set_authorization_expiry(self, client_id: str, expires_at: datetime | None) -> None:
+        """When the seller's consent ends, as the platform tells it (Shopee: at most 365 days)."""
+        self._update(channel_tokens, client_id, authorization_expires_at=expires_at)
+
+    # -- serialized renewal
     def renew(
         self,
         client_id: str,
@@ -88,7 +214,9 @@ class ChannelTokenStore(ChannelStore):
     ) -> Grant:
         """The client's grant renewed once, however many callers ask at once (see the module). With
         `rejected_access_token`, a caller whose token the platform refused gets the stored grant when it
-        already holds another, unexpired, access token (someone renewed meanwhile)."""
+        already holds another, unexpired, access token (someone renewed meanwhile). What `refresh` raises
+        is raised, unless a newer pair was stored meanwhile, which is then returned; `RenewalTimeout` when
+        another renewal does not finish in time."""
         me = uuid.uuid4().hex
         deadline = time.monotonic() + wait.total_seconds()
         while True:
@@ -120,18 +248,25 @@ class ChannelTokenStore(ChannelStore):
                 renewing_by=None,
                 renewing_until=None,
             )
+            latest = self._first(channel_tokens, client_id)
+            if latest is not None and latest.version != row.version:
+                return self._grant(latest)  # a newer pair was stored meanwhile: the seller is connected
             raise
-        # The platform has used the old refresh token up: its answer is the only pair that works, so it is
-        # stored whether or not the lease ran out meanwhile.
-        self._update(
+        # The platform has used the old refresh token up: its answer is the only pair of that line that
+        # works, so it is stored unless a new consent replaced the line meanwhile.
+        if not self._update(
             channel_tokens,
             client_id,
+            sa.or_(channel_tokens.c.version == row.version, channel_tokens.c.renewing_by == me),
             **self._values(fresh),
             version=channel_tokens.c.version + 1,
             renewing_by=None,
             renewing_until=None,
             refreshed_at=utcnow(),
-        )
+        ):
+            latest = self._first(channel_tokens, client_id)
+            if latest is not None:
+                return self._grant(latest)
         return fresh
 
     def _wait_for_newer(self, client_id: str, version: int, deadline: float, poll_s: float) -> Grant | None:
@@ -162,6 +297,8 @@ class ChannelTokenStore(ChannelStore):
             "refresh_token_enc": enc(grant.refresh_token.get_secret_value()),
             "refresh_token_expires_at": grant.refresh_token_expires_at,
             "open_id": grant.open_id,
+            "granted_scopes": json.dumps(list(grant.granted_scopes)),
+            "shop_ids": json.dumps(list(grant.shop_ids)) if grant.shop_ids else None,
             "updated_at": utcnow(),
         }
 
@@ -173,9 +310,52 @@ class ChannelTokenStore(ChannelStore):
             refresh_token=SecretStr(dec(row.refresh_token_enc)),
             refresh_token_expires_at=row.refresh_token_expires_at,
             open_id=row.open_id,
+            granted_scopes=tuple(json.loads(row.granted_scopes or "[]")),
+            shop_ids=tuple(json.loads(row.shop_ids or "[]")),
+        )
+
+    def _status(self, row: sa.Row) -> GrantStatus:
+        return GrantStatus(
+            client_id=row.client_id,
+            channel=row.channel,
+            open_id=row.open_id,
+            shop_ids=tuple(json.loads(row.shop_ids or "[]")),
+            access_token_expires_at=row.access_token_expires_at,
+            refresh_token_expires_at=row.refresh_token_expires_at,
+            authorization_expires_at=row.authorization_expires_at,
+            refreshed_at=row.refreshed_at,
+            needs_authorization_since=row.needs_authorization_since,
+            needs_authorization_reason=row.needs_authorization_reason,
         )
 
 
 def client_of_shop(db: StateDB, shop_id: str) -> str | None:
-    """The client whose Shopee grant names this shop, or None."""
-    return ChannelTokenStore(db, "shopee").client_with_owner(f"shop:{shop_id}")
+    """The client whose Shopee grant names (or covers) this shop, or None."""
+    return ChannelTokenStore(db, ChannelName.SHOPEE).client_with_owner(f"shop:{shop_id}")
+
+
+def client_of_seller(db: StateDB, seller_id: str) -> str | None:
+    """The client whose Mercado Livre grant is the seller's, or None."""
+    return ChannelTokenStore(db, ChannelName.MERCADO_LIVRE).client_with_owner(str(seller_id))
+
+
+def connected_clients(db: StateDB) -> set[str]:
+    """The clients with an account connected on a channel whose grants are kept here (a Mercado Livre
+    seller, a Shopee shop)."""
+    with db.read() as conn:
+        return set(
+            conn.execute(
+                sa.select(channel_tokens.c.client_id).where(channel_tokens.c.open_id.is_not(None))
+            ).scalars()
+        )
+
+
+def client_grants(db: StateDB, client_id: str) -> list[GrantStatus]:
+    """The client's grants on every channel whose grants are kept here, by channel."""
+    with db.read() as conn:
+        rows = conn.execute(
+            sa.select(channel_tokens)
+            .where(channel_tokens.c.client_id == client_id)
+            .order_by(channel_tokens.c.channel)
+        ).all()
+    return [ChannelTokenStore(db, row.channel)._status(row) for row in rows]

@@ -1,5 +1,8 @@
 """The `state` of an authorization link (OAuth's CSRF guard), for every app that sends people to consent:
-random, stored only as its hash, bound to what the link was made for, valid for a while and usable once."""
+random, stored only as its hash, bound to what the link was made for, valid for a while and usable once.
+
+The channels that exchange their code in the callback (Mercado Livre, Shopee) keep their links' states in
+one table, `channel_oauth_states`, each bound to a client and the channel whose callback may use it."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from tiktok_pipelines.stores.db import StateDB, UTCDateTime, metadata, utcnow
+from tiktok_pipelines.stores.db import StateDB, UTCDateTime, channel_column, client_column, metadata, utcnow
 
 
 def state_table(name: str, *bound: sa.Column) -> sa.Table:
@@ -25,6 +28,13 @@ def state_table(name: str, *bound: sa.Column) -> sa.Table:
         sa.Column("expires_at", UTCDateTime, nullable=False),
         sa.Column("used_at", UTCDateTime),
     )
+
+
+channel_oauth_states = state_table("channel_oauth_states", client_column(nullable=False), channel_column())
+
+
+class OAuthStateError(Exception):
+    """The `state` of a callback is unknown, expired or already used."""
 
 
 def state_hash(state: str) -> str:
@@ -45,15 +55,19 @@ def issue_state(db: StateDB, table: sa.Table, ttl: timedelta, keep: timedelta, *
 
 
 def consume_state(
-    db: StateDB, table: sa.Table, state: str, error: type[Exception], link: str, renew: str
+    db: StateDB, table: sa.Table, state: str, error: type[Exception], link: str, renew: str, **bound: Any
 ) -> Row:
     """The row the state was issued with, marked used; `error` naming the `link` (and how to `renew` it)
-    when the state is missing, unknown, used or expired."""
+    when the state is missing, unknown (or issued for other `bound` values), used or expired."""
     if not state:
         raise error("the callback has no state")
     now = utcnow()
     with db.begin() as conn:
-        row = conn.execute(sa.select(table).where(table.c.state_hash == state_hash(state))).first()
+        row = conn.execute(
+            sa.select(table).where(
+                table.c.state_hash == state_hash(state), *(table.c[k] == v for k, v in bound.items())
+            )
+        ).first()
         if row is None:
             raise error(f"unknown state: this {link} was not issued here")
         if row.used_at is not None:
@@ -62,3 +76,26 @@ def consume_state(
             raise error(f"this {link} expired; {renew}")
         conn.execute(table.update().where(table.c.state_hash == row.state_hash).values(used_at=now))
     return row
+
+
+def issue_link_state(db: StateDB, channel: str, client_id: str, ttl: timedelta) -> str:
+    """The state of a consent link sending the client's seller to `channel`."""
+    return issue_state(
+        db, channel_oauth_states, ttl, timedelta(days=7), client_id=client_id, channel=str(channel)
+    )
+
+
+def consume_link_state(db: StateDB, channel: str, state: str, label: str) -> str:
+    """The client a `channel` link's state was issued for (`OAuthStateError` when unknown, issued for
+    another channel, used or expired); `label` names the channel in the message."""
+    renew = f"make a new one with `tiktok-pipelines oauth url <client> --channel {channel}`"
+    row = consume_state(
+        db,
+        channel_oauth_states,
+        state,
+        OAuthStateError,
+        f"{label} authorization link",
+        renew,
+        channel=str(channel),
+    )
+    return row.client_id

@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
-from tiktok_pipelines.stores.oauth_states import consume_state, issue_state, state_hash, state_table
+from tiktok_pipelines.stores.oauth_states import (
+    OAuthStateError,
+    consume_state,
+    issue_state,
+    state_hash,
+    state_table,
+)
 
 tiktok_oauth_states = state_table("tiktok_oauth_states", client_column(nullable=False))
 
@@ -68,10 +74,6 @@ tiktok_token_log = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_tiktok_token_log_client_created", "client_id", "created_at"),
 )
-
-
-class OAuthStateError(Exception):
-    """The `state` of a callback is unknown, expired or already used."""
 
 
 @dataclass(frozen=True)

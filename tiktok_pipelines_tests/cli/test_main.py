@@ -72,7 +72,7 @@ COMMANDS = {
     "notifications retry": "CLIENT_ID",
     "notifications test": "CLIENT_ID NAME",
     "oauth exchange": "",
-    "oauth status": "CLIENT_ID --log --json",
+    "oauth status": "CLIENT_ID --log --json --channel",
     "oauth url": "CLIENT_ID --channel",
     "orders list": "CLIENT_ID --failed --state --json",
     "orders reprocess": "CLIENT_ID ORDER_IDS... --all-failed",

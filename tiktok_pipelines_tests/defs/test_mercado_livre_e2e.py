@@ -169,7 +169,7 @@ def test_the_demo_links_its_client_to_the_demo_seller_and_starts_its_buyers(
     sandbox, receiver, demo_client, state_db
 ):
     from tiktok_pipelines.sandbox.demo import connect_demo_mercado_livre
-    from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
+    from tiktok_pipelines.stores.channel_tokens import client_of_seller
 
     seller = connect_demo_mercado_livre(sandbox.config)
     assert seller == str(sandbox.mercado_livre.seller(DEMO_ML_SELLER).id)

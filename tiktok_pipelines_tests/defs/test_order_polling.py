@@ -40,7 +40,7 @@ def test_a_client_selling_only_on_mercado_livre_is_polled_too(registry, resource
     from pydantic import SecretStr
 
     from tiktok_pipelines.core.models.auth import Grant
-    from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
+    from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 
     registry.add(build_client(**{**FIELDS, "client_id": "ml-only"}))
     registry.add(build_client(**{**FIELDS, "client_id": "nowhere"}))
@@ -53,7 +53,7 @@ def test_a_client_selling_only_on_mercado_livre_is_polled_too(registry, resource
         refresh_token_expires_at=now + timedelta(days=180),
         open_id="12345",
     )
-    MercadoLivreTokens(state_db).save("ml-only", grant)
+    ChannelTokenStore(state_db, "mercado_livre").save_tokens("ml-only", grant)
     when = dt.datetime(2026, 11, 22, 10, 20, tzinfo=dt.UTC)
     with dg.build_schedule_context(
         instance=instance, resources=resources, scheduled_execution_time=when

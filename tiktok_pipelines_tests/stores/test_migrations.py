@@ -5,12 +5,14 @@ a database migrated from nothing, which is what fails when a table changes witho
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from tiktok_pipelines.cli.main import main
 from tiktok_pipelines.settings import ConfigError, Settings
@@ -302,3 +304,76 @@ def test_a_state_db_a_newer_release_migrated_is_refused_and_left_as_it_is(settin
 def _after_baseline() -> str:
     """The revisions after the baseline, as `state version` and `state migrate` list them."""
     return ", ".join(f"{number:04d}" for number in range(2, int(head()) + 1))
+
+
+def test_mercado_livre_tokens_and_link_states_of_the_previous_revision_move_into_the_channel_tables(settings):
+    """A state DB at 0004 with a seller connected and a consent link out: after the upgrade the grant is
+    read from `channel_tokens` (same tokens, seller, scopes; renewable) and the link still works once."""
+    from datetime import timedelta
+
+    from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore, client_of_seller
+    from tiktok_pipelines.stores.oauth_states import OAuthStateError, consume_link_state, state_hash
+
+    box = SecretBox.from_settings(settings)
+    engine = create_state_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0004")
+            tables = sa.MetaData()
+            tables.reflect(conn)
+            client = {
+                k: v for k, v in _former_rows()["clients"][0].items() if k in tables.tables["clients"].c
+            }
+            conn.execute(tables.tables["clients"].insert(), [client])
+            conn.execute(
+                tables.tables["mercado_livre_tokens"].insert(),
+                [
+                    {
+                        "client_id": CLIENT,
+                        "seller_id": "146322322",
+                        "access_token_enc": box.encrypt("APP_USR-old-146322322"),
+                        "access_token_expires_at": AT + timedelta(hours=6),
+                        "refresh_token_enc": box.encrypt("TG-old-146322322"),
+                        "refresh_token_hash": "h",
+                        "refresh_token_expires_at": AT + timedelta(days=180),
+                        "granted_scopes": '["offline_access", "read", "write"]',
+                        "obtained_at": AT,
+                        "updated_at": AT,
+                    }
+                ],
+            )
+            conn.execute(
+                tables.tables["mercado_livre_oauth_states"].insert(),
+                [
+                    {
+                        "state_hash": state_hash("link-state"),
+                        "client_id": CLIENT,
+                        "created_at": datetime.now(UTC),
+                        "expires_at": datetime.now(UTC) + timedelta(minutes=30),
+                    }
+                ],
+            )
+    finally:
+        engine.dispose()
+
+    db = StateDB(settings.database_url, box)
+    try:
+        assert not {"mercado_livre_tokens", "mercado_livre_oauth_states"} & set(
+            sa.inspect(db.engine).get_table_names()
+        )
+        store = ChannelTokenStore(db, "mercado_livre")
+        grant = store.get_tokens(CLIENT)
+        assert grant.access_token.get_secret_value() == "APP_USR-old-146322322"
+        assert grant.refresh_token.get_secret_value() == "TG-old-146322322"
+        assert (grant.open_id, grant.granted_scopes) == ("146322322", ("offline_access", "read", "write"))
+        assert client_of_seller(db, "146322322") == CLIENT
+        assert store.status(CLIENT).status == "connected"
+        renewed = store.renew(CLIENT, lambda g: replace(g, refresh_token=SecretStr("TG-new-146322322")))
+        assert store.get_tokens(CLIENT).refresh_token == renewed.refresh_token
+        assert consume_link_state(db, "mercado_livre", "link-state", "Mercado Livre") == CLIENT
+        with pytest.raises(OAuthStateError, match="already used"):
+            consume_link_state(db, "mercado_livre", "link-state", "Mercado Livre")
+        with db.engine.connect() as conn:
+            assert differences(conn, metadata) == []
+    finally:
+        db.dispose()

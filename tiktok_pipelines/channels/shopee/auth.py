@@ -7,14 +7,15 @@ travels in the redirect URL's own query. The code alone does not say whose it is
 the callback's parameters together (`callback_code`) and `exchange_code` takes them back apart.
 
 A grant names its owner in `open_id` (`shop:<id>`, or for a main account `shop:<first shop id>`, which
-then renews that shop's own pair). Access tokens live 4 hours (`expire_in`), refresh tokens 30 days and
+then renews that shop's own pair); a main account's grant also lists every shop of its `shop_id_list` in
+`shop_ids`, so that news of any of them reaches the client. Access tokens live 4 hours (`expire_in`), refresh tokens 30 days and
 once: every renewal returns a new pair, which the caller must keep in place of the old one."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -25,10 +26,12 @@ from pydantic import SecretStr
 from tiktok_pipelines.channels.base.auth import AuthApi
 from tiktok_pipelines.channels.shopee.client import (
     DEFAULT_BASE_URL,
+    GRANT_ENDED,
     PUBLIC,
     ShopeeAuthError,
     ShopeeClient,
     ShopeeError,
+    ShopeeRequestError,
     ShopeeRetryableError,
     signature,
 )
@@ -40,6 +43,13 @@ AUTH_PARTNER_PATH = "/api/v2/shop/auth_partner"
 TOKEN_PATH = "/api/v2/auth/token/get"
 REFRESH_PATH = "/api/v2/auth/access_token/get"
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def grant_ended(exc: ShopeeError) -> bool:
+    """Whether a renewal's refusal ends the grant: one of `GRANT_ENDED` (any other, such as the app's own
+    key or id refused, is not the seller's to fix and leaves the grant as it is), or `error_param`
+    refusing the refresh token itself (unknown, or spent by an earlier renewal)."""
+    return exc.error in GRANT_ENDED or (exc.error == "error_param" and "refresh_token" in exc.message)
 
 
 @dataclass(frozen=True)
@@ -124,15 +134,24 @@ class ShopeeAuth(AuthApi):
         }
         return f"{app.base_url.rstrip('/')}{AUTH_PARTNER_PATH}?{urlencode(query)}"
 
-    def _token_call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A token call; a refusal that is not transient means the seller must authorize again."""
+    def _token_call(
+        self, path: str, body: dict[str, Any], ends_grant: Callable[[ShopeeError], bool] = lambda e: True
+    ) -> dict[str, Any]:
+        """A token call; a refusal that `ends_grant` (by default any that is not transient) means the
+        seller must authorize again (`ShopeeAuthError`); any other is raised as Shopee's `error` says."""
         with self.client() as api:
             try:
                 return api.call("POST", path, api_type=PUBLIC, json={"partner_id": api.partner_id, **body})
             except ShopeeRetryableError:
                 raise
             except ShopeeError as exc:
-                raise ShopeeAuthError(exc.error, exc.message, exc.request_id, exc.http_status) from None
+                if ends_grant(exc):
+                    raise ShopeeAuthError(exc.error, exc.message, exc.request_id, exc.http_status) from None
+                if isinstance(exc, ShopeeAuthError):
+                    raise ShopeeRequestError(
+                        exc.error, exc.message, exc.request_id, exc.http_status
+                    ) from None
+                raise
 
     def _grant(self, answer: dict[str, Any], owner: str) -> Grant:
         now = datetime.fromtimestamp(self._clock(), UTC)
@@ -161,10 +180,10 @@ class ShopeeAuth(AuthApi):
         answer = self._token_call(
             TOKEN_PATH, {"code": fields["code"], "main_account_id": int(fields["main_account_id"])}
         )
-        shops = answer.get("shop_id_list") or []
+        shops = [str(int(s)) for s in answer.get("shop_id_list") or []]
         if not shops:
             raise ShopeeAuthError("invalid_main_acount_id", "the main account's authorization covers no shop")
-        return self._grant(answer, f"shop:{int(shops[0])}")
+        return replace(self._grant(answer, f"shop:{shops[0]}"), shop_ids=tuple(shops))
 
     def check_refreshable(self, grant: Grant) -> None:
         if grant.refresh_token_expires_at <= datetime.fromtimestamp(self._clock(), UTC):
@@ -175,9 +194,11 @@ class ShopeeAuth(AuthApi):
     def refresh_grant(self, grant: Grant) -> Grant:
         kind, owner_id = _owner(grant)
         answer = self._token_call(
-            REFRESH_PATH, {"refresh_token": grant.refresh_token.get_secret_value(), f"{kind}_id": owner_id}
+            REFRESH_PATH,
+            {"refresh_token": grant.refresh_token.get_secret_value(), f"{kind}_id": owner_id},
+            grant_ended,
         )
-        return self._grant(answer, grant.open_id or "")
+        return replace(self._grant(answer, grant.open_id or ""), shop_ids=grant.shop_ids)
 
     def shop_info(self, grant: Grant) -> dict[str, Any]:
         """`get_shop_info` of the grant's shop: name, region, status, `auth_time` and `expire_time`."""

@@ -29,17 +29,10 @@ from tiktok_pipelines.http import HttpApiClient, RetryPolicy, parse_retry_after
 DEFAULT_BASE_URL = "https://partner.shopeemobile.com"
 PUBLIC, SHOP, MERCHANT = "public", "shop", "merchant"
 
-# Refusals of the credentials or of the authorization (the seller may have to authorize again).
-AUTH_ERRORS = frozenset(
+# A renewal's refusals that end the seller's grant (reference §4), by the `error` string, whatever the
+# HTTP status: the seller must authorize again.
+GRANT_ENDED = frozenset(
     {
-        "error_auth",
-        "error_sign",
-        "error_permission",
-        "error_shop",
-        "invalid_code",
-        "invalid_shop_id",
-        "invalid_main_acount_id",
-        "invalid_partner_id",
         "refresh_token_expired",
         "error_shop_refresh_token",
         "error_merchant_refresh_token",
@@ -47,8 +40,19 @@ AUTH_ERRORS = frozenset(
         "merchant_access_expired",
         "shop_banned",
         "shop_no_linked",
+        "error_auth",
     }
 )
+# Refusals of the credentials or of the authorization (the seller may have to authorize again).
+AUTH_ERRORS = GRANT_ENDED | {
+    "error_sign",
+    "error_permission",
+    "error_shop",
+    "invalid_code",
+    "invalid_shop_id",
+    "invalid_main_acount_id",
+    "invalid_partner_id",
+}
 RETRYABLE_ERRORS = frozenset({"error_server", "error_inner", "error_network", "error_busi_system_busy"})
 NOT_FOUND_SUFFIXES = ("error_not_found", "error_item_not_found", "error_order_not_found")
 TOO_MANY_REQUESTS = "too many requests"

@@ -21,6 +21,7 @@ class Grant:
     seller_name: str | None = None
     seller_base_region: str | None = None
     granted_scopes: tuple[str, ...] = ()
+    shop_ids: tuple[str, ...] = ()  # every shop a main account's grant covers (Shopee), `open_id`'s first
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ from tiktok_pipelines.lanes.events import (
     EventSources,
 )
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, WAITING, client_write_tags, lane_has_run
-from tiktok_pipelines.stores.channel_tokens import client_of_shop
+from tiktok_pipelines.stores.channel_tokens import client_of_seller, client_of_shop
 from tiktok_pipelines.stores.events import EventDeadLetter
-from tiktok_pipelines.stores.mercado_livre_sellers import client_of_seller
 from tiktok_pipelines.vtex.notifications import VtexNotifications
 
 BATCH = 100

@@ -28,11 +28,11 @@ from tiktok_pipelines.channels.mercado_livre.orders import MercadoLivreOrderRead
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.lanes.token_renewal import RenewingTokenProvider
+from tiktok_pipelines.lanes.renewal import RenewingTokens, needs_authorization_error
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.settings import ConfigError, Settings
-from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
-from tiktok_pipelines.stores.mercado_livre_sellers import issue_link_state
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+from tiktok_pipelines.stores.oauth_states import issue_link_state
 
 CHANNEL = ChannelName.MERCADO_LIVRE.value
 
@@ -80,13 +80,22 @@ class MercadoLivre(dg.ConfigurableResource):
         return MercadoLivreChannel(self.app(), self.capabilities())
 
     @property
-    def tokens(self) -> MercadoLivreTokens:
-        return MercadoLivreTokens(self.state.db)
+    def tokens(self) -> ChannelTokenStore:
+        return ChannelTokenStore(self.state.db, CHANNEL)
+
+    @property
+    def renewal_window(self) -> timedelta:
+        return timedelta(minutes=self.renew_before_minutes)
+
+    def needs_authorization(self, client_id: str) -> str | None:
+        """Why the client must authorize Mercado Livre again (its grant ended), or None."""
+        lost = needs_authorization_error(self.tokens, client_id)
+        return None if lost is None else str(lost)
 
     def shop_missing(self, client_id: str) -> str | None:
         """Why the client has no Mercado Livre seller account to work on, or None when it has one."""
         self.state.registry.get(client_id)
-        if self.tokens.get(client_id) is not None:
+        if self.tokens.get_tokens(client_id) is not None:
             return None
         return (
             f"client {client_id} has no Mercado Livre account: `tiktok-pipelines oauth url {client_id} "
@@ -97,13 +106,12 @@ class MercadoLivre(dg.ConfigurableResource):
     def session(self, client_id: str, logger=None) -> Iterator[MercadoLivreSession]:
         """A session on the client's seller account (`NotAuthorizedError` when it has none or must
         authorize again)."""
-        grant = self.tokens.get(client_id)
+        grant = self.tokens.get_tokens(client_id)
         if grant is None or not grant.open_id:
             raise NotAuthorizedError(self.shop_missing(client_id) or f"client {client_id}: no seller id")
         channel = self.channel()
-        provider = RenewingTokenProvider(
-            client_id, self.tokens, channel, timedelta(minutes=self.renew_before_minutes), CHANNEL
-        )
+        provider = RenewingTokens(self.tokens, channel, client_id, window=self.renewal_window)
+        provider.grant()  # NotAuthorizedError at once when the seller must authorize again
         with channel.session(ShopAccess(grant.open_id, provider, {}), logger) as session:
             yield session
 
@@ -114,7 +122,9 @@ class MercadoLivre(dg.ConfigurableResource):
             raise ConfigError(
                 "MERCADO_LIVRE_REDIRECT_URI is not set: the application's redirect URI, exactly"
             )
-        state = issue_link_state(self.state.db, client_id, timedelta(minutes=self.oauth_state_ttl_minutes))
+        state = issue_link_state(
+            self.state.db, CHANNEL, client_id, timedelta(minutes=self.oauth_state_ttl_minutes)
+        )
         return self.channel().authorization_url(state)
 
     @classmethod

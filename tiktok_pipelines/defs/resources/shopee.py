@@ -19,11 +19,11 @@ from tiktok_pipelines.channels.shopee.orders import ShopeeOrderReader
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.lanes.renewal import RenewingTokens, shop_of
+from tiktok_pipelines.lanes.renewal import RenewingTokens, needs_authorization_error, shop_of
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
-from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
+from tiktok_pipelines.stores.oauth_states import issue_link_state
 
 
 class Shopee(dg.ConfigurableResource):
@@ -67,6 +67,15 @@ class Shopee(dg.ConfigurableResource):
     def token_store(self) -> ChannelTokenStore:
         return ChannelTokenStore(self.state.db, ChannelName.SHOPEE)
 
+    @property
+    def renewal_window(self) -> timedelta:
+        return self.capabilities().renewal_window
+
+    def needs_authorization(self, client_id: str) -> str | None:
+        """Why the client must authorize Shopee again (its grant ended or was cancelled), or None."""
+        lost = needs_authorization_error(self.token_store, client_id)
+        return None if lost is None else str(lost)
+
     def shop_id(self, client_id: str) -> str | None:
         grant = self.token_store.get_tokens(client_id)
         return shop_of(grant) if grant is not None else None
@@ -85,15 +94,17 @@ class Shopee(dg.ConfigurableResource):
         if shop_id is None:
             raise NotAuthorizedError(self.shop_missing(client_id) or f"client {client_id} has no Shopee shop")
         channel = self.channel()
-        access = ShopAccess(shop_id, RenewingTokens(self.token_store, channel, client_id), {})
+        provider = RenewingTokens(self.token_store, channel, client_id)
+        provider.grant()  # NotAuthorizedError at once when the seller must authorize again
+        access = ShopAccess(shop_id, provider, {})
         with channel.session(access, logger) as session:
             yield session
 
     def authorization_link(self, client_id: str) -> str:
         """The consent link for the client's seller, with a fresh single-use state bound to the client."""
         self.state.registry.get(client_id)
-        state = TikTokAuthStore(self.state.db).issue_state(
-            client_id, timedelta(minutes=self.oauth_state_ttl_minutes)
+        state = issue_link_state(
+            self.state.db, ChannelName.SHOPEE, client_id, timedelta(minutes=self.oauth_state_ttl_minutes)
         )
         return self.channel().authorization_url(state)
 

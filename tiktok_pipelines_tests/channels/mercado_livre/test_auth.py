@@ -22,9 +22,9 @@ from tiktok_pipelines.channels.mercado_livre.client import (
 )
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_APP_ID, SANDBOX_CLIENT_SECRET
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB
-from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.sandbox.mercado_livre_support import (
     REDIRECT_URI,
@@ -122,15 +122,15 @@ def test_two_direct_refreshes_at_once_lose_the_seller_without_serialization(ml, 
 
 def test_two_renewals_racing_in_threads_leave_the_seller_connected(ml, auth, settings):
     tokens = [
-        MercadoLivreTokens(StateDB(settings.database_url, SecretBox.from_settings(settings)))
+        ChannelTokenStore(StateDB(settings.database_url, SecretBox.from_settings(settings)), "mercado_livre")
         for _ in range(2)
     ]
-    tokens[0].save(CLIENT, connect(auth))
+    tokens[0].save_tokens(CLIENT, connect(auth))
     ml.emulator.switches.token_latency_ms = 300
     results: list[object] = []
     barrier = threading.Barrier(2)
 
-    def renew(store: MercadoLivreTokens) -> None:
+    def renew(store: ChannelTokenStore) -> None:
         barrier.wait()
         try:
             results.append(store.renew(CLIENT, auth.refresh_grant))
@@ -143,7 +143,7 @@ def test_two_renewals_racing_in_threads_leave_the_seller_connected(ml, auth, set
     for t in threads:
         t.join()
     assert not [r for r in results if isinstance(r, Exception)], results
-    stored = tokens[0].get(CLIENT)
+    stored = tokens[0].get_tokens(CLIENT)
     assert {r.refresh_token.get_secret_value() for r in results} == {stored.refresh_token.get_secret_value()}
     assert works(ml, stored)
     assert ml.emulator.answers[("POST /oauth/token", "invalid_grant")] == 0
@@ -156,19 +156,21 @@ from tiktok_pipelines.channels.mercado_livre.client import MercadoLivreApp
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB
-from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 
 url, app_id, secret, redirect = sys.argv[1:5]  # and the client id
 settings = Settings.load()
-store = MercadoLivreTokens(StateDB(settings.database_url, SecretBox.from_settings(settings)))
+store = ChannelTokenStore(StateDB(settings.database_url, SecretBox.from_settings(settings)), "mercado_livre")
 auth = MercadoLivreAuth(MercadoLivreApp(app_id, secret, redirect, authorize_url=url + "/authorization", api_base_url=url))
 print(store.renew(sys.argv[5], auth.refresh_grant).refresh_token.get_secret_value())
 """
 
 
 def test_two_renewals_racing_in_processes_leave_the_seller_connected(ml, auth, settings, isolated_env):
-    store = MercadoLivreTokens(StateDB(settings.database_url, SecretBox.from_settings(settings)))
-    store.save(CLIENT, connect(auth))
+    store = ChannelTokenStore(
+        StateDB(settings.database_url, SecretBox.from_settings(settings)), "mercado_livre"
+    )
+    store.save_tokens(CLIENT, connect(auth))
     ml.emulator.switches.token_latency_ms = 500
     args = [sys.executable, "-c", RENEW, ml.url, SANDBOX_APP_ID, SANDBOX_CLIENT_SECRET, REDIRECT_URI, CLIENT]
     env = {**isolated_env, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
@@ -178,32 +180,32 @@ def test_two_renewals_racing_in_processes_leave_the_seller_connected(ml, auth, s
     ]
     outputs = [child.communicate(timeout=120) for child in children]
     assert [child.returncode for child in children] == [0, 0], outputs
-    stored = store.get(CLIENT)
+    stored = store.get_tokens(CLIENT)
     assert {out.strip() for out, _ in outputs} == {stored.refresh_token.get_secret_value()}
     assert works(ml, stored)
 
 
 def test_a_refused_refresh_token_raises_and_keeps_the_stored_grant(ml, auth, state_db):
-    store = MercadoLivreTokens(state_db)
-    store.save(CLIENT, connect(auth))
-    before = store.get(CLIENT)
+    store = ChannelTokenStore(state_db, "mercado_livre")
+    store.save_tokens(CLIENT, connect(auth))
+    before = store.get_tokens(CLIENT)
     httpx.post(f"{ml.url}/_sandbox/tokens/revoke", json={"nickname": SELLER})
     with pytest.raises(ChannelAuthError):
         store.renew(CLIENT, auth.refresh_grant)
-    assert store.get(CLIENT).refresh_token_hash == before.refresh_token_hash
+    assert store.get_tokens(CLIENT).refresh_token == before.refresh_token
 
 
 def test_a_newer_authorization_stored_meanwhile_wins_over_a_refused_refresh(ml, auth, state_db):
-    store = MercadoLivreTokens(state_db)
-    store.save(CLIENT, connect(auth, "first"))
+    store = ChannelTokenStore(state_db, "mercado_livre")
+    store.save_tokens(CLIENT, connect(auth, "first"))
 
     def refresh_after_a_new_consent(grant):
-        store.save(CLIENT, connect(auth, "second"))  # the seller authorized again meanwhile
+        store.save_tokens(CLIENT, connect(auth, "second"))  # the seller authorized again meanwhile
         return auth.refresh_grant(grant)  # the older refresh token is now refused
 
     renewed = store.renew(CLIENT, refresh_after_a_new_consent)
-    assert renewed.refresh_token_hash == store.get(CLIENT).refresh_token_hash
-    assert works(ml, store.get(CLIENT))
+    assert renewed.refresh_token == store.get_tokens(CLIENT).refresh_token
+    assert works(ml, store.get_tokens(CLIENT))
 
 
 def test_the_client_backs_off_on_429_and_pages_every_listing(ml, auth):

@@ -9,9 +9,9 @@ from pydantic import SecretStr
 
 from tiktok_pipelines.channels.base import ShopAccess
 from tiktok_pipelines.channels.mercado_livre.channel import MercadoLivreChannel
-from tiktok_pipelines.lanes.token_renewal import RenewingTokenProvider
+from tiktok_pipelines.lanes.renewal import RenewingTokens
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
-from tiktok_pipelines.stores.mercado_livre_auth import MercadoLivreTokens
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.channels.mercado_livre.test_auth import connect, works
 from tiktok_pipelines_tests.sandbox.mercado_livre_support import SELLER, start_sandbox, stop_sandbox
@@ -49,37 +49,38 @@ def channel(ml):
     return MercadoLivreChannel(app)
 
 
-def provider(state_db, channel) -> RenewingTokenProvider:
-    return RenewingTokenProvider(
-        CLIENT, MercadoLivreTokens(state_db), channel, timedelta(minutes=60), "mercado_livre"
-    )
+def provider(state_db, channel) -> RenewingTokens:
+    store = ChannelTokenStore(state_db, "mercado_livre")
+    return RenewingTokens(store, channel, CLIENT, window=timedelta(minutes=60))
 
 
 def test_a_token_close_to_expiry_is_renewed_before_use_and_the_new_pair_kept(ml, channel, state_db):
-    store = MercadoLivreTokens(state_db)
+    store = ChannelTokenStore(state_db, "mercado_livre")
     grant = connect(channel)
-    store.save(CLIENT, replace(grant, access_token_expires_at=datetime.now(UTC) + timedelta(minutes=5)))
+    store.save_tokens(
+        CLIENT, replace(grant, access_token_expires_at=datetime.now(UTC) + timedelta(minutes=5))
+    )
     token = provider(state_db, channel).access_token()
-    kept = store.get(CLIENT)
+    kept = store.get_tokens(CLIENT)
     assert token != grant.access_token.get_secret_value()
     assert kept.access_token.get_secret_value() == token and works(ml, kept)
 
 
 def test_a_token_the_platform_rejects_is_renewed_once_and_the_session_goes_on(ml, channel, state_db):
-    store = MercadoLivreTokens(state_db)
+    store = ChannelTokenStore(state_db, "mercado_livre")
     grant = connect(channel)
-    store.save(CLIENT, replace(grant, access_token=SecretStr("APP_USR-revoked-1")))
+    store.save_tokens(CLIENT, replace(grant, access_token=SecretStr("APP_USR-revoked-1")))
     access = ShopAccess(str(ml.emulator.seller(SELLER).id), provider(state_db, channel), {})
     with channel.session(access) as session:
         listed = list(session.listed_offers())
         assert session.call_counts()["token_refresh"] == 1
-    assert len(listed) == 3 and works(ml, store.get(CLIENT))
+    assert len(listed) == 3 and works(ml, store.get_tokens(CLIENT))
 
 
 def test_a_refused_renewal_asks_for_authorization_again(ml, channel, state_db):
-    store = MercadoLivreTokens(state_db)
+    store = ChannelTokenStore(state_db, "mercado_livre")
     grant = connect(channel)
-    store.save(CLIENT, replace(grant, access_token_expires_at=datetime.now(UTC)))
+    store.save_tokens(CLIENT, replace(grant, access_token_expires_at=datetime.now(UTC)))
     channel.refresh_grant(grant)  # the stored refresh token is spent elsewhere
     with pytest.raises(NotAuthorizedError, match="must authorize mercado_livre again"):
         provider(state_db, channel).access_token()

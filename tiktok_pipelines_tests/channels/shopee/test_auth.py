@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tiktok_pipelines.channels.base.errors import ChannelAuthError
+from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelError
 from tiktok_pipelines.channels.shopee.auth import ShopeeApp, ShopeeAuth, callback_code
 from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY
 from tiktok_pipelines.settings import ConfigError
@@ -102,3 +102,20 @@ def test_missing_credentials_or_a_code_without_its_shop_are_refused_clearly():
         ShopeeAuth(ShopeeApp(None)).authorization_url("s")
     with pytest.raises(ValueError, match="shop_id"):
         callback_code({"code": "abc"})
+
+
+def test_a_renewal_refused_for_the_apps_own_key_does_not_end_the_sellers_grant():
+    """Branch on Shopee's `error` string: `error_sign` (the partner key is wrong) is the app's to fix, so
+    the renewal fails without the seller being asked to authorize again; a spent refresh token ends it."""
+    with served() as (emu, _):
+        auth = auth_of(emu)
+        grant = auth.exchange_code(callback_code(consent(auth)))
+        wrong_key = ShopeeAuth(
+            ShopeeApp(SANDBOX_PARTNER_ID, "not-the-key", emu.config.base_url, CALLBACK, retry_attempts=1)
+        )
+        with pytest.raises(ChannelError) as refused:
+            wrong_key.refresh_grant(grant)
+        assert refused.value.code == "error_sign" and not isinstance(refused.value, ChannelAuthError)
+        auth.refresh_grant(grant)
+        with pytest.raises(ChannelAuthError):
+            auth.refresh_grant(grant)  # its refresh token is spent: the seller must authorize again
