@@ -142,11 +142,15 @@ def event_dead_letter(
     )
 
 
-def authorization_lost(client_id: str, channel: str, reason: str, at: datetime) -> Notice:
+def authorization_lost(
+    client_id: str, channel: str, reason: str, at: datetime, *, since: bool = False
+) -> Notice:
     """The seller must authorize the app again (refresh refused or expired, another seller's grant);
-    told once a day while it lasts."""
+    told once a day while it lasts, or, with `since` (`at` is when the grant ended, recorded once per
+    loss), once per loss."""
+    key = _instant(at) if since else _day(at)
     return _on_channel(
-        NotificationKind.AUTHORIZATION_LOST, client_id, channel, (_day(at),), {"reason": _reason(reason)}
+        NotificationKind.AUTHORIZATION_LOST, client_id, channel, (key,), {"reason": _reason(reason)}
     )
 
 

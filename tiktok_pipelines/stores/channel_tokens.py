@@ -194,7 +194,8 @@ class ChannelTokenStore(ChannelStore):
                 .values(needs_authorization_since=at, needs_authorization_reason=reason[:500])
             ).rowcount
             if marked:
-                record_notices(conn, [notices.authorization_lost(client_id, self.channel, reason, at)], at)
+                lost = notices.authorization_lost(client_id, self.channel, reason, at, since=True)
+                record_notices(conn, [lost], at)
         return bool(marked)
 
     def set_authorization_expiry(self, client_id: str, expires_at: datetime | None) -> None:

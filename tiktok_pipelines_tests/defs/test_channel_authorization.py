@@ -184,6 +184,11 @@ def test_a_mercado_livre_invalid_grant_marks_mercado_livre_only_and_tells_once(
     connect_demo_mercado_livre(sandbox.config)  # the seller consents again
     assert resource.needs_authorization("demo") is None
 
+    httpx.post(f"{sandbox.urls()['mercado_livre']}/_sandbox/tokens/revoke", json={"nickname": DEMO_ML_SELLER})
+    due_soon(state_db, "mercado_livre")
+    assert dg.materialize([mercado_livre_tokens], instance=instance, resources=resources).success
+    assert len(lost_notices(state_db, "mercado_livre")) == 2  # lost again the same day: told again
+
 
 def test_a_main_accounts_grant_covers_every_shop_it_lists(
     demo_client, receiver, resources, sandbox, state_db
