@@ -162,6 +162,8 @@ url, app_id, secret, redirect = sys.argv[1:5]  # and the client id
 settings = Settings.load()
 store = ChannelTokenStore(StateDB(settings.database_url, SecretBox.from_settings(settings)), "mercado_livre")
 auth = MercadoLivreAuth(MercadoLivreApp(app_id, secret, redirect, authorize_url=url + "/authorization", api_base_url=url))
+print("ready", flush=True)
+sys.stdin.readline()  # both processes start renewing together, whatever their start-up took
 print(store.renew(sys.argv[5], auth.refresh_grant).refresh_token.get_secret_value())
 """
 
@@ -175,9 +177,16 @@ def test_two_renewals_racing_in_processes_leave_the_seller_connected(ml, auth, s
     args = [sys.executable, "-c", RENEW, ml.url, SANDBOX_APP_ID, SANDBOX_CLIENT_SECRET, REDIRECT_URI, CLIENT]
     env = {**isolated_env, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     children = [
-        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            args, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
     outputs = [child.communicate(timeout=120) for child in children]
     assert [child.returncode for child in children] == [0, 0], outputs
     stored = store.get_tokens(CLIENT)
