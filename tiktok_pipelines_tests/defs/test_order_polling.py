@@ -79,25 +79,12 @@ def test_shopee_orders_are_searched_every_five_minutes_and_the_others_every_ten(
 ):
     """Shopee disables pushes that fail and never sends the missed ones again: its search runs every 5
     minutes, for a client selling only there too; TikTok's every 10, as before."""
-    from datetime import UTC, datetime, timedelta
-
-    from pydantic import SecretStr
-
-    from tiktok_pipelines.core.models.auth import Grant
-    from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+    from tiktok_pipelines_tests.sandbox.shopee_support import save_shop_grant
 
     registry.add(build_client(**{**FIELDS, "client_id": "tiktok", "tiktok_shop_id": "111"}))
     registry.add(build_client(**{**FIELDS, "client_id": "shopee-only"}))
     instance.add_dynamic_partitions(CLIENTS_PARTITION, ["tiktok", "shopee-only"])
-    now = datetime.now(UTC)
-    grant = Grant(
-        access_token=SecretStr("a" * 32),
-        access_token_expires_at=now + timedelta(hours=4),
-        refresh_token=SecretStr("r" * 32),
-        refresh_token_expires_at=now + timedelta(days=30),
-        open_id="shop:700000001",
-    )
-    ChannelTokenStore(state_db, "shopee").save_tokens("shopee-only", grant)
+    save_shop_grant(state_db, "shopee-only")
     assert order_polling_schedule.cron_schedule == "*/5 * * * *"
     every = ["mercado_livre__orders", "shopee__orders", "tiktok_shop__orders"]
     assert polled_at(instance, resources, 10, 20) == {"tiktok": every, "shopee-only": every}
