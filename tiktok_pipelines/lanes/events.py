@@ -173,6 +173,13 @@ class EventHandler:
             ids = SkuIdMap(sku_id_source(client.options))
             skus = [s.seller_sku for s in listing.skus(client_id).values() if s.product_key in products]
             found = {v for v in map(ids.vtex_sku_id, skus) if v}
+        if not found:
+            self.log.info(
+                "stock change of %s item(s) %s, which client %s does not list: recorded as ignored",
+                channel,
+                ",".join(sorted(items)),
+                client_id,
+            )
         return dataclasses.replace(route, keys=tuple(sorted(found)))
 
     def _apply_inline(self, client: Client, event: InboundEvent, route: Route) -> str:
@@ -211,8 +218,7 @@ class EventHandler:
         if route.action in (EventAction.VTEX_ORDER_STATUS, EventAction.VTEX_INVOICED):
             self.orders.set_vtex_status(client.client_id, route.keys[0], str(route.status))
         if route.action == EventAction.CHANNEL_STOCK and not route.keys:
-            self.log.info("%s stock change of an item %s does not list; recorded", name, client.client_id)
-            return "ignored"
+            return "ignored"  # an item the client does not list there
         if route.action == EventAction.UNKNOWN_TYPE:
             self.log.info(
                 "event type %s from %s recorded and acknowledged (no handler)", event.event_type, event.source
