@@ -146,6 +146,7 @@ class EventAction(StrEnum):
     AUTHORIZATION_EXPIRING = "authorization_expiring"
     UNKNOWN_TYPE = "unknown_type"
     SKU_CHANGED = "sku_changed"
+    CHANNEL_STOCK = "channel_stock"  # the channel changed an item's stock on its side (a promotion's reserve)
     VTEX_INVOICE = "vtex_invoice"
     VTEX_CANCEL = "vtex_cancel"
     VTEX_INVOICED = "vtex_invoiced"
@@ -184,6 +185,8 @@ TARGETS: dict[EventAction, Lane | None] = {
     EventAction.AUTHORIZATION_EXPIRING: None,
     EventAction.UNKNOWN_TYPE: None,
     EventAction.SKU_CHANGED: Lane.STOCK_PRICE,
+    # Recorded under the VTEX SKU ids of the item's listed SKUs, as a VTEX SKU notification would be.
+    EventAction.CHANNEL_STOCK: Lane.STOCK_PRICE,
     EventAction.VTEX_INVOICE: Lane.FULFILMENT,
     # An invoiced order is the fulfilment lane's: its NF-e goes to the channel.
     EventAction.VTEX_INVOICED: Lane.FULFILMENT,

@@ -6,25 +6,43 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, client_write_tags, clients_partitions
-from tiktok_pipelines.stores.channel_tokens import connected_clients
+from tiktok_pipelines.stores.channel_tokens import connected_channels
+from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.registry import Client
+
+
+class ConnectedChannels:
+    """The channels each client has a shop on (a TikTok shop, a Mercado Livre seller account, a Shopee
+    shop's grant), read once per evaluation."""
+
+    def __init__(self, db: StateDB):
+        self.db = db
+        self._granted: dict[str, set[str]] | None = None
+
+    def of(self, client: Client) -> set[ChannelName]:
+        if self._granted is None:
+            self._granted = connected_channels(self.db)
+        found = {ChannelName(c) for c in self._granted.get(client.client_id, ())}
+        if client.tiktok_shop_id:
+            found.add(ChannelName.TIKTOK_SHOP)
+        return found
 
 
 def active_clients(instance: dg.DagsterInstance, registry, with_shop: bool = True) -> list[Client]:
     """The clients the lanes' schedules and the feed sensor work for: active, with a partition already (the
     registry sensor adds it within a tick) and, unless `with_shop` is False, with a shop on a channel (a
-    TikTok shop, or a grant on a channel whose grants are kept per channel: Mercado Livre, Shopee)."""
+    TikTok shop, a Mercado Livre seller account, or a Shopee shop)."""
     partitions = set(instance.get_dynamic_partitions(CLIENTS_PARTITION))
-    on_channels = connected_clients(registry.db) if with_shop else set()
+    channels = ConnectedChannels(registry.db)
     return [
         client
         for client in registry.list()
         if client.status == "active"
-        and (client.tiktok_shop_id or client.client_id in on_channels or not with_shop)
         and client.client_id in partitions
+        and (not with_shop or channels.of(client))
     ]
 
 

@@ -11,6 +11,7 @@ reason, while the others flow on.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import EventAction, EventReader, InboundEvent, Route, route
 from tiktok_pipelines.core.names import Lane
+from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_source
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
@@ -28,6 +30,7 @@ from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines.stores.queue import EventQueue, QueuedEvent
 from tiktok_pipelines.stores.registry import Client, ClientRegistry
+from tiktok_pipelines.stores.stock_price import SkuSyncStore
 
 # An event that fails is taken again after these delays (longer than a sensor tick, so a tick never
 # takes the same event twice); failing on its MAX_ATTEMPTS-th delivery, it goes to the dead letter.
@@ -148,6 +151,8 @@ class EventHandler:
                 event.event_id,
             )
             return Handled("unknown_client", None, route)
+        if route.action == EventAction.CHANNEL_STOCK:
+            route = self._listed_vtex_skus(client, route, self.sources.source_of(event).channel)
         status = self._apply_inline(client, event, route)
         if not self.events.record(event, client.client_id, route.target, route.action, route.keys, status):
             # Recorded before: a redelivery, or a pass that died before its queue delete. Only an event
@@ -159,6 +164,30 @@ class EventHandler:
         if route.target == Lane.ORDERS:
             self._mark_orders(client, route, self.sources.source_of(event).channel)
         return Handled(status, client.client_id, route)
+
+    def _listed_vtex_skus(self, client: Client, route: Route, channel: str | None) -> Route:
+        """An item whose stock the channel changed on its side (a promotion's reserve), named by the
+        channel's product ids: the route under the VTEX SKU ids of its listed SKUs, which the stock lane
+        reads again and pushes as after a VTEX SKU notification (none when the item is not listed)."""
+        items, client_id = set(route.keys), client.client_id
+        if channel is None:
+            return dataclasses.replace(route, keys=())
+        registered = SkuSyncStore(self.db, channel).ids(client_id).values()
+        found = {i.vtex_sku_id for i in registered if i.channel_product_id in items and i.vtex_sku_id}
+        if not found:  # not registered with the stock lane yet: the listing map and the client's rule
+            listing = ListingMap(self.db, channel)
+            products = {p.product_key for k in items if (p := listing.product_by_channel_id(client_id, k))}
+            ids = SkuIdMap(sku_id_source(client.options))
+            skus = [s.seller_sku for s in listing.skus(client_id).values() if s.product_key in products]
+            found = {v for v in map(ids.vtex_sku_id, skus) if v}
+        if not found:
+            self.log.info(
+                "stock change of %s item(s) %s, which client %s does not list: recorded as ignored",
+                channel,
+                ",".join(sorted(items)),
+                client_id,
+            )
+        return dataclasses.replace(route, keys=tuple(sorted(found)))
 
     def _apply_inline(self, client: Client, event: InboundEvent, route: Route) -> str:
         """Does what needs no API call; returns the event's status (`pending` waits for a run)."""
@@ -190,6 +219,8 @@ class EventHandler:
             return "handled"
         if route.action in (EventAction.VTEX_ORDER_STATUS, EventAction.VTEX_INVOICED):
             self.orders.set_vtex_status(client.client_id, route.keys[0], str(route.status))
+        if route.action == EventAction.CHANNEL_STOCK and not route.keys:
+            return "ignored"  # an item the client does not list there
         if route.action == EventAction.UNKNOWN_TYPE:
             self.log.info(
                 "event type %s from %s recorded and acknowledged (no handler)", event.event_type, event.source

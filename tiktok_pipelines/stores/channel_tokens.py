@@ -340,15 +340,18 @@ def client_of_seller(db: StateDB, seller_id: str) -> str | None:
     return ChannelTokenStore(db, ChannelName.MERCADO_LIVRE).client_with_owner(str(seller_id))
 
 
-def connected_clients(db: StateDB) -> set[str]:
-    """The clients with an account connected on a channel whose grants are kept here (a Mercado Livre
-    seller, a Shopee shop)."""
+def connected_channels(db: StateDB) -> dict[str, set[str]]:
+    """Client → the channels (whose grants are kept here) it has an account connected on."""
+    found: dict[str, set[str]] = {}
     with db.read() as conn:
-        return set(
-            conn.execute(
-                sa.select(channel_tokens.c.client_id).where(channel_tokens.c.open_id.is_not(None))
-            ).scalars()
-        )
+        rows = conn.execute(
+            sa.select(channel_tokens.c.client_id, channel_tokens.c.channel).where(
+                channel_tokens.c.open_id.is_not(None)
+            )
+        ).all()
+    for client_id, channel in rows:
+        found.setdefault(client_id, set()).add(channel)
+    return found
 
 
 def client_grants(db: StateDB, client_id: str) -> list[GrantStatus]:

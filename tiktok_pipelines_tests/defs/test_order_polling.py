@@ -60,3 +60,32 @@ def test_a_client_selling_only_on_mercado_livre_is_polled_too(registry, resource
     ) as ctx:
         requests = list(order_polling_schedule(ctx))
     assert [r.partition_key for r in requests] == ["ml-only"]
+
+
+def polled_at(instance, resources, hour, minute):
+    when = dt.datetime(2026, 11, 22, hour, minute, tzinfo=dt.UTC)
+    with dg.build_schedule_context(
+        instance=instance, resources=resources, scheduled_execution_time=when
+    ) as ctx:
+        result = order_polling_schedule(ctx)
+    return {
+        r.partition_key: sorted(k for k, v in r.run_config["ops"].items() if v["config"]["poll"])
+        for r in (result if isinstance(result, list) else [])
+    }
+
+
+def test_shopee_orders_are_searched_every_five_minutes_and_the_others_every_ten(
+    registry, resources, instance, state_db
+):
+    """Shopee disables pushes that fail and never sends the missed ones again: its search runs every 5
+    minutes, for a client selling only there too; TikTok's every 10, as before."""
+    from tiktok_pipelines_tests.sandbox.shopee_support import save_shop_grant
+
+    registry.add(build_client(**{**FIELDS, "client_id": "tiktok", "tiktok_shop_id": "111"}))
+    registry.add(build_client(**{**FIELDS, "client_id": "shopee-only"}))
+    instance.add_dynamic_partitions(CLIENTS_PARTITION, ["tiktok", "shopee-only"])
+    save_shop_grant(state_db, "shopee-only")
+    assert order_polling_schedule.cron_schedule == "*/5 * * * *"
+    every = ["mercado_livre__orders", "shopee__orders", "tiktok_shop__orders"]
+    assert polled_at(instance, resources, 10, 20) == {"tiktok": every, "shopee-only": every}
+    assert polled_at(instance, resources, 10, 25) == {"shopee-only": ["shopee__orders"]}

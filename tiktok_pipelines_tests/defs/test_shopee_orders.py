@@ -39,9 +39,13 @@ def shopee_shop(demo_client, receiver, resources, sandbox):
     """The demo client's Shopee shop, connected as `make run` does (consent, the receiver's callback, the
     store's VTEX taking Shopee's orders under their affiliate), with one item of the demo catalog listed
     (its VTEX SKU id as the seller SKU) and 5 in stock."""
-    shopee = resources["shopee"]
     assert connect_demo_shopee(sandbox.config) == str(DEMO_SHOPEE_SHOP_ID)
-    sku = sandbox.demo_catalog.skus()[0]
+    return list_on_shopee(resources, sandbox.demo_catalog.skus()[0], 5)
+
+
+def list_on_shopee(resources, sku, stock: int) -> int:
+    """The demo catalog's `sku` listed on the connected Shopee shop with `stock` units; its item id."""
+    shopee = resources["shopee"]
     product = Product(
         str(sku.sku_id),
         [
@@ -60,7 +64,9 @@ def shopee_shop(demo_client, receiver, resources, sandbox):
     )
     with shopee.session("demo") as session:
         draft = session.listing_builder(ListingOptions(), [])(product, moda_leaf(session), None, None)
-        result = session.create_listing(draft, ListingWrite(Images(session), {str(sku.sku_id): 5}, [], "k"))
+        result = session.create_listing(
+            draft, ListingWrite(Images(session), {str(sku.sku_id): stock}, [], "k")
+        )
     assert result.ok, result.message
     return int(result.channel_product_id)
 

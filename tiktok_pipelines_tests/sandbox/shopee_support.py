@@ -180,3 +180,23 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.02)
+
+
+def save_shop_grant(db, client_id: str, shop_id: int = SHOP_ID) -> None:
+    """A Shopee grant for `client_id` naming `shop_id`, stored as the receiver's callback stores one."""
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import SecretStr
+
+    from tiktok_pipelines.core.models.auth import Grant
+    from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+
+    now = datetime.now(UTC)
+    grant = Grant(
+        access_token=SecretStr("a" * 32),
+        access_token_expires_at=now + timedelta(hours=4),
+        refresh_token=SecretStr("r" * 32),
+        refresh_token_expires_at=now + timedelta(days=30),
+        open_id=f"shop:{shop_id}",
+    )
+    ChannelTokenStore(db, "shopee").save_tokens(client_id, grant)

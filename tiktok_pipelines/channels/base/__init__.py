@@ -33,7 +33,11 @@ from tiktok_pipelines.channels.base.errors import (
     ChannelRetryableError,
 )
 from tiktok_pipelines.channels.base.fulfilment import FulfilmentApi
-from tiktok_pipelines.channels.base.notifications import NotificationApi
+from tiktok_pipelines.channels.base.notifications import (
+    MissedNotification,
+    MissedPage,
+    NotificationApi,
+)
 from tiktok_pipelines.channels.base.offers import OfferApi
 from tiktok_pipelines.channels.base.orders import OrderApi
 from tiktok_pipelines.core.images import ImageRules
@@ -143,6 +147,8 @@ __all__ = [
     "ChannelRetryableError",
     "ChannelSession",
     "FulfilmentApi",
+    "MissedNotification",
+    "MissedPage",
     "NotificationApi",
     "OfferApi",
     "OrderApi",

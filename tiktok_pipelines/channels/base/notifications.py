@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from tiktok_pipelines.core.events import (
@@ -15,6 +16,27 @@ from tiktok_pipelines.core.events import (
     Notice,
     TimestampWindow,
 )
+
+
+@dataclass(frozen=True)
+class MissedNotification:
+    """One notification the channel failed to deliver, as it lists it: its event, or, when it cannot be
+    read, the raw text with why (`problem`), so that it is kept for a person rather than dropped."""
+
+    event: InboundEvent | None
+    raw: str = ""
+    problem: str | None = None
+    routing_key: str = ""
+
+
+@dataclass(frozen=True)
+class MissedPage:
+    """A page of the notifications a channel failed to deliver (the earliest it still lists), what
+    `confirm_missed` takes to stop listing them (`last_id`), and whether more wait behind them."""
+
+    notifications: tuple[MissedNotification, ...]
+    last_id: int | str | None
+    more: bool
 
 
 class NotificationApi(ABC):
@@ -60,3 +82,14 @@ class NotificationApi(ABC):
     @abstractmethod
     def read_notification(self, event: InboundEvent) -> Notice:
         """What one of its queued events tells, in the project's terms."""
+
+    def missed_notifications(self) -> MissedPage | None:
+        """The earliest notifications the channel failed to deliver and keeps listed until confirmed
+        (Shopee's lost pushes), the same events their delivery would have queued; None when the channel
+        keeps no such list. Listing again before `confirm_missed` gives the same page."""
+        return None
+
+    def confirm_missed(self, page: MissedPage) -> None:
+        """Tells the channel the notifications of `page` are taken (every one up to its `last_id`), so it
+        lists the next; confirming a page again changes nothing."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no list of missed notifications")

@@ -14,6 +14,7 @@ from tiktok_pipelines.channels.shopee.client import ShopeeClient
 from tiktok_pipelines.channels.shopee.fulfilment import ShopeeFulfilment
 from tiktok_pipelines.channels.shopee.listing import MAX_IMAGES
 from tiktok_pipelines.channels.shopee.listings import ShopeeCatalog
+from tiktok_pipelines.channels.shopee.lost_pushes import ShopeeLostPushes
 from tiktok_pipelines.channels.shopee.notifications import PushEndpoint, ShopeeNotifications
 from tiktok_pipelines.channels.shopee.offers import ShopeeOffers
 from tiktok_pipelines.channels.shopee.orders import ShopeeOrders
@@ -77,9 +78,9 @@ class ShopeeSession(ShopeeCatalog, ShopeeOffers, ShopeeOrders, ShopeeFulfilment,
         return iter(())
 
 
-class ShopeeChannel(ShopeeAuth, ShopeeNotifications, Channel):
-    """The Shopee partner app: `app` serves authorization, `push` the verification of pushes, and a
-    session per shop calls `app.base_url` as the shop with its tokens."""
+class ShopeeChannel(ShopeeAuth, ShopeeNotifications, ShopeeLostPushes, Channel):
+    """The Shopee partner app: `app` serves authorization and the lost pushes, `push` the verification of
+    pushes, and a session per shop calls `app.base_url` as the shop with its tokens."""
 
     def __init__(
         self, app: ShopeeApp, capabilities: Capabilities, push: PushEndpoint | None = None, **auth: Any

@@ -4,13 +4,19 @@ is handled by, and what each code tells.
 
 A push carries no id of its own, and Shopee sends the same push again until it is acknowledged, so an
 event's id is what makes two arrivals the same news: for an order status push (code 3) the order, its
-status and its `update_time`; for any other push the digest of its body. Partner-level pushes (codes 1, 2,
-12) have no top-level `shop_id`: the shop is the one their `data` names.
+status and its `update_time`; for any other push the digest of its content (its JSON with the keys in
+order and no spaces, so the same push listed later as lost, re-serialized, is the same event).
+Partner-level pushes (codes 1, 2, 12) have no top-level `shop_id`: the shop is the one their `data` names.
+
+Codes 4 (a tracking number) and 15 (a shipping document READY or FAILED) are news of the order's package
+(the fulfilment lane; an order's `order_sn` is its package); code 8 (a promotion's reserved stock of an
+item changed) asks the stock lane to read that item again; any other code is recorded and acknowledged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,13 +38,17 @@ class PushCode(IntEnum):
     shop_authorization_canceled_push = 2
     order_status_push = 3
     order_trackingno_push = 4
+    reserved_stock_change_push = 8
     open_api_authorization_expiry = 12
+    shipping_document_status_push = 15
 
 
 AUTHORIZATION_CANCELLED = PushCode.shop_authorization_canceled_push
 ORDER_STATUS = PushCode.order_status_push
 TRACKING_NUMBER = PushCode.order_trackingno_push
 AUTHORIZATION_EXPIRY = PushCode.open_api_authorization_expiry
+RESERVED_STOCK = PushCode.reserved_stock_change_push
+SHIPPING_DOCUMENT = PushCode.shipping_document_status_push
 
 # The `data` fields the project reads, per code: (kind, required).
 SHOPEE_DATA_FIELDS: dict[int, dict[str, tuple[str, bool]]] = {
@@ -46,6 +56,8 @@ SHOPEE_DATA_FIELDS: dict[int, dict[str, tuple[str, bool]]] = {
     ORDER_STATUS: {"ordersn": ("id", True), "status": ("code", True), "update_time": ("time", False)},
     TRACKING_NUMBER: {"ordersn": ("id", True), "tracking_no": ("text", False)},
     AUTHORIZATION_EXPIRY: {"shop_id": ("id", False), "expire_time": ("time", False)},
+    RESERVED_STOCK: {"item_id": ("id", True), "model_id": ("id", False)},
+    SHIPPING_DOCUMENT: {"ordersn": ("id", True), "status": ("code", False)},
 }
 # Order statuses of a code 3 push that are the news of a cancellation.
 CANCELLATION_STATUSES = frozenset({"IN_CANCEL", "CANCELLED"})
@@ -60,11 +72,13 @@ class PushEndpoint:
     callback_url: str | None = None
 
 
-def event_id(code: int, data: Mapping[str, Any], body: bytes) -> str:
-    """What makes two arrivals of a push the same news."""
+def event_id(code: int, message: Mapping[str, Any]) -> str:
+    """What makes two arrivals of a push the same news, live or listed as lost."""
+    data = message["data"]
     if code == ORDER_STATUS:
         return f"3:{data['ordersn']}:{data['status']}:{data.get('update_time') or ''}"
-    return f"{code}:{hashlib.sha256(body).hexdigest()[:32]}"
+    content = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{code}:{hashlib.sha256(content.encode('utf-8')).hexdigest()[:32]}"
 
 
 def parse_shopee_push(
@@ -92,7 +106,7 @@ def parse_shopee_push(
     sent_at = events.sent_at_in_window(message.get("timestamp"), received_at, window)
     return events.InboundEvent(
         source=SOURCE,
-        event_id=event_id(code, data, body),
+        event_id=event_id(code, message),
         event_type=str(code),
         routing_key=str(shop_id if shop_id is not None else ""),
         received_at=received_at,
@@ -102,8 +116,8 @@ def parse_shopee_push(
 
 
 def read_shopee_push(event: events.InboundEvent) -> events.Notice:
-    """What a queued Shopee push tells: the order it names and its new status, or news of the shop's
-    authorization (its end, with the date)."""
+    """What a queued Shopee push tells: the order it names and its new status, its package's news, the
+    item whose reserved stock changed, or news of the shop's authorization (its end, with the date)."""
     data = event.payload().get("data") or {}
     code = int(event.event_type)
     if code == ORDER_STATUS:
@@ -114,8 +128,10 @@ def read_shopee_push(event: events.InboundEvent) -> events.Notice:
             else events.EventAction.ORDER_STATUS
         )
         return events.Notice(action, (str(data.get("ordersn") or ""),), status=status or None)
-    if code == TRACKING_NUMBER:
+    if code in (TRACKING_NUMBER, SHIPPING_DOCUMENT):
         return events.Notice(events.EventAction.PACKAGE_UPDATE, (str(data.get("ordersn") or ""),))
+    if code == RESERVED_STOCK:
+        return events.Notice(events.EventAction.CHANNEL_STOCK, (str(data.get("item_id") or ""),))
     if code == AUTHORIZATION_CANCELLED:
         return events.Notice(events.EventAction.DEAUTHORIZED)
     if code == AUTHORIZATION_EXPIRY:

@@ -94,6 +94,12 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
             if action == "orders":
                 with emu.lock:
                     return JSONResponse({"orders": list(shop.orders.values())})
+            if action == "promotion_stock" and request.method == "POST":
+                return JSONResponse(
+                    emu.reserve_for_promotion(
+                        shop.shop_id, int(p["item_id"]), int(p.get("model_id", 0)), int(p["quantity"])
+                    )
+                )
             if action == "price_locks":
                 with emu.lock:
                     emu.price_locks.update((int(i), int(m)) for i, m in p.get("lock", []))

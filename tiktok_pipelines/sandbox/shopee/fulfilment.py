@@ -10,7 +10,7 @@ READY_TO_SHIP. The XML file type number (4) is UNCONFIRMED, and so are these ref
 Shipping: `get_shipping_parameter` says what `ship_order` needs for the order's channel (a pickup address
 and slot for an integrated carrier, the seller's tracking number for seller logistics); `ship_order` on a
 READY_TO_SHIP order makes it PROCESSED with a tracking number (`get_tracking_number`); the shipping
-document is created, reported ready and downloaded as a PDF."""
+document is created, reported ready (pushed as code 15, its status READY) and downloaded as a PDF."""
 
 from __future__ import annotations
 
@@ -262,6 +262,9 @@ def h_create_shipping_document(ctx: Ctx) -> dict[str, Any]:
                 "logistics.error_status", "Operation is not supported with current logistics record status."
             )
         shop.documents[sn] = {"status": "READY", "created_at": unix_now()}
+        ctx.emulator.push(
+            15, {"ordersn": sn, "package_number": f"OFG{sn}", "status": "READY"}, shop_id=shop.shop_id
+        )
         return {}
 
     return _per_order(ctx, create)

@@ -4,7 +4,8 @@
 Brazil's INVOICE_PENDING (a paid order waits there for its NF-e); each change pushed (code 3, `ordersn`).
 Cancellations: the seller's (`cancel_order`, before shipping; out of stock names the items) and the
 buyer's (IN_CANCEL until `handle_buyer_cancellation` accepts or rejects it).
-Stock: an order reserves its units, shipping takes them from the stock, a cancellation gives them back.
+Stock: an order reserves its units, shipping takes them from the stock, a cancellation gives them back;
+a promotion (a flash sale) reserves stock of its own, and each change of it is pushed (code 8).
 
 The buyer simulator (`autopilot_step`, run every few seconds by `start_autopilot`): a new UNPAID order of
 listed items with stock, then the unpaid orders paid, or a share of them cancelled."""
@@ -278,6 +279,31 @@ class OrdersMixin:
             target["reserved"] = max(0, target["reserved"] - quantity)
             if shipped:
                 target["stock"] = max(0, target["stock"] - quantity)
+
+    def reserve_for_promotion(
+        self, shop_id: int, item_id: int, model_id: int, quantity: int
+    ) -> dict[str, Any]:
+        """A promotion (a flash sale) takes `quantity` more units of a model as its reserved stock (a
+        negative quantity gives them back); pushed as a reserved stock change (code 8)."""
+        with self.lock:
+            shop = self.shop(shop_id)
+            item = self.item(shop, item_id)
+            target = item["models"][model_id] if item["has_model"] else item
+            old = target["reserved"]
+            new = old + quantity
+            if new < 0 or new > target["stock"]:
+                raise ValueError(f"item {item_id} model {model_id} cannot reserve {new} of {target['stock']}")
+            target["reserved"] = new
+            data = {
+                "shop_id": shop.shop_id,
+                "item_id": item_id,
+                "model_id": model_id,
+                "action": "promotion_reserve" if quantity > 0 else "promotion_release",
+                "changed_values": [{"name": "reserved_stock", "old": old, "new": new}],
+                "update_time": unix_now(),
+            }
+            self.push(8, data, shop_id=shop.shop_id)
+            return data
 
     def _order_pushed(self, shop: Shop, order: dict[str, Any]) -> None:
         self.push(

@@ -1,11 +1,14 @@
 """Pushes (reference §7): the app's live push to its callback URL, signed over `url|body` with the partner
 key (`Authorization` header), delivered from a background thread and retried on the schedule (times the
 time factor) when the answer is not a 2xx with an EMPTY body; a push out of retries becomes a lost push
-message, listed for 3 days by `get_lost_push_message` until `confirm_consumed_lost_push_message`.
+message, listed for 3 days by `get_lost_push_message` (the earliest 100 not yet confirmed, each with the
+push as it was sent in `data`, the time it was lost in `timestamp`, and no `shop_id` for a partner-level
+push) until `confirm_consumed_lost_push_message` confirms every message up to a `last_message_id` it
+listed (confirming one again changes nothing).
 
-The health policy watches every delivery over the window: once enough were made, a success share below
-70 % warns and below 30 % disables the subscription, after which nothing is sent (and nothing missed
-meanwhile is replayed) until the partner sets the push config again. A slow or chatty receiver fails
+The health policy watches every delivery over the window: once more than the minimum were made, a success
+share below 70 % warns and below 30 % disables the subscription, after which nothing is sent (and nothing
+missed meanwhile is replayed, nor listed as lost) until the partner sets the push config again. A slow or chatty receiver fails
 deliveries, so it shows up here as it would on the platform."""
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ class PushSender(RetryQueue):
         while self.outcomes and self.outcomes[0][0] < now - cfg.push_health_window_s:
             self.outcomes.popleft()
         total = len(self.outcomes)
-        if total < cfg.push_health_min_pushes or self.disabled_at is not None:
+        if total <= cfg.push_health_min_pushes or self.disabled_at is not None:
             return
         rate = sum(1 for _, good in self.outcomes if good) / total
         if rate < cfg.push_disable_below:
@@ -149,14 +152,15 @@ class PushSender(RetryQueue):
             self.warnings.append(now)
 
     def _lose(self, delivery: Delivery) -> None:
-        body = json.loads(delivery.body)
+        """The delivery, out of retries, listed as a lost message: the push as it was sent, and when it
+        was lost."""
         self.lost.append(
             {
                 "message_id": next(self._message_ids),
-                "shop_id": delivery.shop_id or 0,
+                "shop_id": delivery.shop_id,
                 "code": delivery.code,
-                "timestamp": body.get("timestamp", unix_now()),
-                "data": json.dumps(body.get("data", {}), separators=(",", ":"), ensure_ascii=False),
+                "timestamp": unix_now(),
+                "data": delivery.body.decode("utf-8"),
                 "consumed": False,
             }
         )
@@ -191,7 +195,9 @@ def h_get_lost_push_message(ctx: Ctx) -> dict[str, Any]:
         waiting = [m for m in sender.lost if not m["consumed"] and m["timestamp"] >= since]
     page = waiting[:100]
     return {
-        "push_message_list": [{k: m[k] for k in ("shop_id", "code", "timestamp", "data")} for m in page],
+        "push_message_list": [
+            {k: m[k] for k in ("shop_id", "code", "timestamp", "data") if m[k] is not None} for m in page
+        ],
         "has_next_page": len(waiting) > 100,
         "last_message_id": page[-1]["message_id"] if page else 0,
     }

@@ -61,8 +61,9 @@ class EmulatorConfig:
     # Multiplies every push delay: 0.001 turns a minute into 60 ms (tests, the demo).
     push_time_factor: float = 1.0
     push_timeout_s: float = 3.0
-    # Health policy (reference §7): over the window, once `push_health_min_pushes` were sent, a success
-    # share below `push_warn_below` warns and below `push_disable_below` disables the subscription.
+    # Health policy (reference §7): over the window, once more than `push_health_min_pushes` were sent,
+    # a success share below `push_warn_below` warns and below `push_disable_below` disables the
+    # subscription.
     push_health_window_s: float = 6 * 3600.0
     push_health_min_pushes: int = 600
     push_warn_below: float = 0.70
