@@ -1,10 +1,10 @@
 """Webhooks: receiver acknowledgement latency under load, and webhook → VTEX order latency.
 
 (a) The receiver (its own process, durable writes to the SQLite state DB) under an open-loop load of
-    each channel's notifications at `--rate` requests/s for `--seconds`, one channel after the other
-    (`CHANNELS`: TikTok's signed webhooks, Mercado Livre's unsigned `orders_v2` notifications, one in 50
-    naming another application and one in 50 an unknown seller, counted apart): one table with each
-    channel's achieved rate, ack p50 / p95 / p99, non-2xx answers and how many acknowledged
+    each channel's notifications at `--rate` requests/s for `--seconds`, the channels taking turns on
+    one receiver and one store in `--rounds` slices each (`CHANNELS`: TikTok's signed webhooks,
+    Mercado Livre's unsigned `orders_v2` notifications, one in 50 naming another application and one in
+    50 an unknown seller, counted apart): one table with each channel's achieved rate, ack p50 / p95 / p99, non-2xx answers and how many acknowledged
     notifications are in the event store afterwards, beside the target (p99 ≤ 50 ms) and the baseline
     of one transaction per request (TikTok's).
 (b) End to end on the sandbox: orders created by the TikTok emulator's buyers, their webhooks through the
@@ -19,7 +19,7 @@
     its own process: latency, orders missing and orders placed twice in VTEX.
 
     python benchmarks/webhooks.py [--rate 500 --seconds 20] [--channels tiktok_shop,mercado_livre]
-        [--orders 20] [--skip-e2e] [--skip-scale-out]
+        [--rounds 4] [--orders 20] [--skip-e2e] [--skip-scale-out]
 """
 
 from __future__ import annotations
@@ -162,17 +162,19 @@ def mercado_livre_notifications(total: int) -> list[Notification]:
 
 @dataclass(frozen=True)
 class ChannelLoad:
-    """A channel whose notifications the receiver takes: its path and the load sent to it."""
+    """A channel whose notifications the receiver takes: its path, the load sent to it, and the
+    `source` its events are stored under."""
 
     path: str
     notifications: Callable[[int], list[Notification]]
+    source: str
 
 
 # One entry per channel: the receiver's path and the channel's notifications (a channel added is one
 # entry more: its path and a function making its bodies, with any forged or unknown share).
 CHANNELS: dict[str, ChannelLoad] = {
-    "tiktok_shop": ChannelLoad("/webhooks/tiktok", tiktok_notifications),
-    "mercado_livre": ChannelLoad("/webhooks/mercado-livre", mercado_livre_notifications),
+    "tiktok_shop": ChannelLoad("/webhooks/tiktok", tiktok_notifications, "tiktok"),
+    "mercado_livre": ChannelLoad("/webhooks/mercado-livre", mercado_livre_notifications, "mercado_livre"),
 }
 
 
@@ -273,12 +275,16 @@ def _stored_ids(db_path: Path) -> set[tuple[str, str]]:
         return set(conn.execute("SELECT source, event_id FROM event_queue"))
 
 
-def bench_receiver(rate: int, seconds: int, channel: str, mode: str = "project") -> dict:
-    """One receiver process on a new SQLite state DB, under `rate` notifications/s of `channel`."""
+def bench_receiver(
+    rate: int, seconds: int, channels: list[str], mode: str = "project", rounds: int = 4
+) -> dict[str, dict]:
+    """One receiver process on a new SQLite state DB, under `rate` notifications/s of each channel in
+    turn: `rounds` slices per channel, alternating, so a busy neighbour on the machine weighs on every
+    channel alike. Each channel's figures, and what became of its notifications of each kind."""
     from tiktok_pipelines.sandbox.server import free_port
 
-    load = CHANNELS[channel]
-    notifications = load.notifications(rate * seconds)
+    sent = {c: CHANNELS[c].notifications(rate * seconds) for c in channels}
+    results = {c: LoadResult([], 0.0, {}) for c in channels}
     with tempfile.TemporaryDirectory(prefix="ttp-bench-hooks-") as tmp:
         port = free_port()
         proc = subprocess.Popen(
@@ -288,18 +294,34 @@ def bench_receiver(rate: int, seconds: int, channel: str, mode: str = "project")
         )
         try:
             _wait(f"http://127.0.0.1:{port}/health")
-            result = asyncio.run(_load([f"http://127.0.0.1:{port}{load.path}"], notifications, rate))
+            for r in range(rounds):
+                for channel in channels:
+                    chunk = len(sent[channel]) // rounds
+                    first = r * chunk
+                    last = len(sent[channel]) if r == rounds - 1 else first + chunk
+                    url = f"http://127.0.0.1:{port}{CHANNELS[channel].path}"
+                    part = asyncio.run(_load([url], sent[channel][first:last], rate))
+                    into = results[channel]
+                    into.latencies += part.latencies
+                    into.throughput += part.throughput * (last - first) / len(sent[channel])
+                    into.statuses.update({first + i: status for i, status in part.statuses.items()})
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=20)
-        stored = {event_id for _, event_id in _stored_ids(Path(tmp) / "state.db")}
+        stored = _stored_ids(Path(tmp) / "state.db")
+    return {c: _figures(sent[c], results[c], stored, CHANNELS[c].source) for c in channels}
+
+
+def _figures(
+    notifications: list[Notification], result: LoadResult, stored: set[tuple[str, str]], source: str
+) -> dict:
     acked = result.acked()
     by_kind: dict[str, dict[str, int]] = {}
     for i, notification in enumerate(notifications):
         counts = by_kind.setdefault(notification.kind, {"sent": 0, "acked": 0, "stored": 0})
         counts["sent"] += 1
         counts["acked"] += i in acked
-        counts["stored"] += notification.event_id in stored
+        counts["stored"] += (source, notification.event_id) in stored
     valid = [i for i, n in enumerate(notifications) if n.kind == "valid"]
     return {
         "p50": percentile(result.latencies, 50) * 1000,
@@ -308,8 +330,8 @@ def bench_receiver(rate: int, seconds: int, channel: str, mode: str = "project")
         "throughput": result.throughput,
         "non_2xx": sum(1 for i in valid if i not in acked),
         "acked": sum(1 for i in valid if i in acked),
-        "durable": sum(1 for i in valid if i in acked and notifications[i].event_id in stored),
-        "queued": len(stored),
+        "durable": sum(1 for i in valid if i in acked and (source, notifications[i].event_id) in stored),
+        "queued": sum(1 for s, _ in stored if s == source),
         "sent": len(notifications),
         "kinds": by_kind,
     }
@@ -580,7 +602,10 @@ def main() -> None:
     parser.add_argument(
         "--channels",
         default=",".join(CHANNELS),
-        help=f"Channels whose notifications (a) sends, one after the other (default: {','.join(CHANNELS)}).",
+        help=f"Channels whose notifications (a) sends, taking turns (default: {','.join(CHANNELS)}).",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="Slices per channel in (a), the channels taking turns."
     )
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--skip-scale-out", action="store_true")
@@ -594,8 +619,8 @@ def main() -> None:
     unknown = set(channels) - set(CHANNELS)
     if unknown:
         parser.error(f"unknown channel(s) {', '.join(sorted(unknown))}; known: {', '.join(CHANNELS)}")
-    results = {channel: bench_receiver(args.rate, args.seconds, channel) for channel in channels}
-    b = bench_receiver(args.rate, args.seconds, "tiktok_shop", mode="baseline")
+    results = bench_receiver(args.rate, args.seconds, channels, rounds=args.rounds)
+    b = bench_receiver(args.rate, args.seconds, ["tiktok_shop"], mode="baseline")["tiktok_shop"]
     print_receiver_table(results, b, args.rate)
     p = results.get("tiktok_shop") or next(iter(results.values()))
     if not args.skip_scale_out:
