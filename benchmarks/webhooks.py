@@ -275,6 +275,12 @@ def _stored_ids(db_path: Path) -> set[tuple[str, str]]:
         return set(conn.execute("SELECT source, event_id FROM event_queue"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_receiver(
     rate: int, seconds: int, channels: list[str], mode: str = "project", rounds: int = 4
 ) -> dict[str, dict]:
@@ -285,6 +291,7 @@ def bench_receiver(
 
     sent = {c: CHANNELS[c].notifications(rate * seconds) for c in channels}
     results = {c: LoadResult([], 0.0, {}) for c in channels}
+    cpu = dict.fromkeys(channels, 0.0)  # the receiver's CPU seconds while serving each channel
     with tempfile.TemporaryDirectory(prefix="ttp-bench-hooks-") as tmp:
         port = free_port()
         proc = subprocess.Popen(
@@ -300,7 +307,9 @@ def bench_receiver(
                     first = r * chunk
                     last = len(sent[channel]) if r == rounds - 1 else first + chunk
                     url = f"http://127.0.0.1:{port}{CHANNELS[channel].path}"
+                    before = cpu_seconds(proc.pid)
                     part = asyncio.run(_load([url], sent[channel][first:last], rate))
+                    cpu[channel] += cpu_seconds(proc.pid) - before
                     into = results[channel]
                     into.latencies += part.latencies
                     into.throughput += part.throughput * (last - first) / len(sent[channel])
@@ -309,7 +318,13 @@ def bench_receiver(
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=20)
         stored = _stored_ids(Path(tmp) / "state.db")
-    return {c: _figures(sent[c], results[c], stored, CHANNELS[c].source) for c in channels}
+    return {
+        c: {
+            **_figures(sent[c], results[c], stored, CHANNELS[c].source),
+            "cpu_ms": cpu[c] * 1000 / len(sent[c]),
+        }
+        for c in channels
+    }
 
 
 def _figures(
@@ -565,13 +580,13 @@ def print_receiver_table(results: dict[str, dict], baseline: dict, rate: int) ->
     the notifications a channel must refuse or drop, counted apart from the valid ones."""
     print(f"(a) receiver under {rate} notifications/s, one process, SQLite state DB")
     header = "channel                        rate/s   p50 ms   p95 ms   p99 ms  non-2xx  durable"
-    print(f"{header}  p99 target  p99 ratio")
+    print(f"{header}  p99 target  p99 ratio  CPU ms/request")
     rows = [*results.items(), ("tiktok_shop one txn/request", baseline)]
     for name, r in rows:
         print(
             f"{name:<28} {r['throughput']:>8.0f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} "
             f"{r['non_2xx']:>8} {r['durable']:>5}/{r['acked']:<5} {ACK_P99_TARGET_MS:>7.0f} ms "
-            f"{r['p99'] / ACK_P99_TARGET_MS:>9.2f}"
+            f"{r['p99'] / ACK_P99_TARGET_MS:>9.2f}  {r['cpu_ms']:>14.2f}"
         )
     for name, r in results.items():
         for kind, counts in sorted(r["kinds"].items()):
