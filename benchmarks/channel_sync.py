@@ -6,10 +6,11 @@ listings), and one full stock and price reconcile sets what each channel shows. 
 emulators (the VTEX store broadcasting its changes to the receiver):
 
 (a) Write calls per changed product, counted by each channel's emulator (its own call counters, not the
-    client's), for three changes of `--changed` products each: the titles in the feed (one catalog
-    run); the prices in VTEX, every SKU of each product; the stock in VTEX, every SKU of each product
-    (for both, the queue sensor ticked and each stock_price_realtime_job run it asks for run in
-    process). Target 1.0; the baseline is the seed's approach, one update per SKU.
+    client's), for four changes of `--changed` products each: the prices in the feed, then the titles
+    (one catalog run each; the feed's prices are not the catalog's to push: target 0); the prices in
+    VTEX, every SKU of each product; the stock in VTEX, every SKU of each product (for both, the queue
+    sensor ticked and each stock_price_realtime_job run it asks for run in process). Target 1.0; the
+    baseline is the seed's approach, one update per SKU.
 (b) A VTEX stock change → the new quantity shown by each channel's emulator, through the real path with
     the real Dagster daemon: broadcast → receiver → queue → webhook_queue_sensor →
     stock_price_realtime_job → each channel's push. `--changes` changes `--spacing` s apart, each on a
@@ -86,7 +87,7 @@ def mercado_livre_stock(world) -> Callable[[str], int | None]:
     emulator = world.mercado_livre
     holders = {}  # seller SKU → the item or variation that carries its quantity
     for item in emulator.seller(DEMO_ML_SELLER).items.values():
-        if item["status"] != "active":
+        if item["status"] == "closed":  # a paused item (out of stock) is listed, and shows its quantity
             continue
         for holder in item["variations"] or [item]:
             for attribute in holder.get("attributes") or []:
@@ -245,66 +246,75 @@ def changed_products(world, count: int, rng: random.Random, exclude: set[int]) -
     return rng.sample(products, count)
 
 
-def measure_writes(sandbox: Sandbox, changed: int, seed: int) -> dict[str, dict[str, dict]]:
-    """(a): change → the write calls each emulator answered, per change kind and channel."""
+def measure_writes(sandbox: Sandbox, changed: int, seed: int) -> dict[str, dict]:
+    """(a): change → the write calls each emulator answered, per change and channel."""
     from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT
 
     world, rng = sandbox.world, random.Random(seed)
     account = world.vtex.account(DEMO_ACCOUNT)
+    catalog = world.demo_catalog
     emulators = sandbox.emulators()
-    figures: dict[str, dict[str, dict]] = {}
+    figures: dict[str, dict] = {}
+    used: set[int] = set()
 
-    def counted(kind: str, products: list, change: Callable[[], None]) -> None:
+    def counted(name: str, what: str, target: float, change: Callable[[], list]) -> None:
         for emulator in emulators.values():
             emulator.reset_stats()
-        change()
-        figures[kind] = {
-            channel: {
-                "products": len(products),
-                "skus": sum(len(p.skus) for p in products),
-                "calls": writes(e),
-            }
-            for channel, e in emulators.items()
+        products = change()
+        used.update(p.product_id for p in products)
+        figures[name] = {
+            "what": what,
+            "target": target,
+            "products": len(products),
+            "skus": sum(len(p.skus) for p in products),
+            "calls": {channel: writes(e) for channel, e in emulators.items()},
         }
 
-    # The feed picks its own products (seeded); count those.
-    for emulator in emulators.values():
-        emulator.reset_stats()
-    ids = world.demo_catalog.change_products(changed, prices=False, titles=True)
-    sandbox.catalog_run()
-    products = [world.demo_catalog.product(i) for i in ids]
-    figures["title (feed → catalog run)"] = {
-        channel: {"products": len(products), "skus": sum(len(p.skus) for p in products), "calls": writes(e)}
-        for channel, e in emulators.items()
-    }
-    used = set(ids)
+    def feed_change(titles: bool) -> Callable[[], list]:
+        def change() -> list:
+            ids = catalog.change_products(changed, prices=not titles, titles=titles)  # the feed picks them
+            sandbox.catalog_run()
+            return [catalog.product(i) for i in ids]
 
-    priced = changed_products(world, changed, rng, used)
-    used |= {p.product_id for p in priced}
+        return change
 
-    def raise_prices() -> None:
-        for product in priced:
-            for sku in product.skus:
-                selling, listed = account.price_record(sku.sku_id).computed("1")
-                new = (selling * Decimal("1.05")).quantize(Decimal("0.01"))
-                account.set_trade_policy_price(sku.sku_id, new, max(listed, new))
-        sandbox.notified_runs()
+    def vtex_change(set_sku: Callable) -> Callable[[], list]:
+        def change() -> list:
+            products = rng.sample([p for p in catalog.products if p.product_id not in used], changed)
+            for product in products:
+                for sku in product.skus:
+                    set_sku(sku)
+            sandbox.notified_runs()
+            return products
 
-    counted("price (VTEX → realtime run)", priced, raise_prices)
+        return change
 
-    stocked = changed_products(world, changed, rng, used)
+    def raise_price(sku) -> None:
+        selling, listed = account.price_record(sku.sku_id).computed("1")
+        new = (selling * Decimal("1.05")).quantize(Decimal("0.01"))
+        account.set_trade_policy_price(sku.sku_id, new, max(listed, new))
 
-    def add_stock() -> None:
-        for product in stocked:
-            for sku in product.skus:
-                account.set_available(
-                    sku.sku_id,
-                    account.catalog.warehouses[0],
-                    account.total_available(sku) + rng.randint(1, 30),
-                )
-        sandbox.notified_runs()
+    def add_stock(sku) -> None:
+        available = account.total_available(sku) + rng.randint(1, 30)
+        account.set_available(sku.sku_id, account.catalog.warehouses[0], available)
 
-    counted("stock (VTEX → realtime run)", stocked, add_stock)
+    # A price in the feed is not the catalog's to push (the price comes from VTEX): no write at all.
+    counted("feed_price", "price, in the feed (catalog run)", 0.0, feed_change(titles=False))
+    counted(
+        "feed_title", "title, in the feed (catalog run)", TARGET_WRITES_PER_PRODUCT, feed_change(titles=True)
+    )
+    counted(
+        "vtex_price",
+        "price of every SKU, in VTEX (real-time run)",
+        TARGET_WRITES_PER_PRODUCT,
+        vtex_change(raise_price),
+    )
+    counted(
+        "vtex_stock",
+        "stock of every SKU, in VTEX (real-time run)",
+        TARGET_WRITES_PER_PRODUCT,
+        vtex_change(add_stock),
+    )
     return figures
 
 
@@ -395,19 +405,21 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"{'name':<48} {'value':>10} {'unit':<16} {'target':>8} {'ratio_to_baseline':>10}")
-    for kind, by_channel in written.items():
-        for channel, figure in by_channel.items():
-            calls = sum(figure["calls"].values())
-            baseline = figure["skus"] / figure["products"]  # the seed: one update per SKU
+    for name, figure in written.items():
+        baseline = figure["skus"] / figure["products"]  # the seed: one update per SKU
+        for channel, calls in figure["calls"].items():
+            total = sum(calls.values())
             line(
-                f"a_{channel}_writes_per_changed_product {kind.split()[0]}",
-                calls / figure["products"],
+                f"a_{channel}_{name}_writes_per_product",
+                total / figure["products"],
                 "calls/product",
-                TARGET_WRITES_PER_PRODUCT,
+                figure["target"],
                 baseline,
             )
-            detail = ", ".join(f"{k} {n}" for k, n in sorted(figure["calls"].items()))
-            print(f"#   {channel} {kind}: {calls} write calls for {figure['products']} products ({detail})")
+            detail = ", ".join(f"{k} {n}" for k, n in sorted(calls.items())) or "none"
+            print(
+                f"#   {channel}, {figure['what']}: {total} write calls for {figure['products']} products ({detail})"
+            )
     if latencies:
         daily = 24 * 3600.0
         for channel, values in latencies.items():
