@@ -4,7 +4,8 @@
     each channel's notifications at `--rate` requests/s for `--seconds`, the channels taking turns on
     one receiver and one store in `--rounds` slices each (`CHANNELS`: TikTok's signed webhooks,
     Mercado Livre's unsigned `orders_v2` notifications, one in 50 naming another application and one in
-    50 an unknown seller, counted apart): one table with each channel's achieved rate, ack p50 / p95 / p99, non-2xx answers and how many acknowledged
+    50 an unknown seller, and Shopee's signed order status pushes, one in 50 signed with another key;
+    those counted apart): one table with each channel's achieved rate, ack p50 / p95 / p99, non-2xx answers and how many acknowledged
     notifications are in the event store afterwards, beside the target (p99 ≤ 50 ms) and the baseline
     of one transaction per request (TikTok's).
 (b) End to end on the sandbox: orders created by the TikTok emulator's buyers, their webhooks through the
@@ -18,7 +19,7 @@
     killed after half the orders, the Dagster instance on PostgreSQL and the daemon launching each run in
     its own process: latency, orders missing and orders placed twice in VTEX.
 
-    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--channels tiktok_shop,mercado_livre]
+    python benchmarks/webhooks.py [--rate 500 --seconds 20] [--channels tiktok_shop,mercado_livre,shopee]
         [--rounds 4] [--orders 20] [--skip-e2e] [--skip-scale-out]
 """
 
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP_KEY, APP_SECRET = "bench-app-key", "bench-app-secret"
 ML_APP_ID = "5503910054141466"
 ML_SELLER, ML_UNKNOWN_SELLER = 468424240, 999000111
+SHOPEE_PARTNER_KEY, SHOPEE_PUSH_URL = "bench-partner-key", "https://pipelines.example.com/webhooks/shopee"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -81,6 +83,8 @@ def _env(data_dir: Path) -> dict[str, str]:
         "TIKTOK_APP_KEY": APP_KEY,
         "TIKTOK_APP_SECRET": APP_SECRET,
         "MERCADO_LIVRE_APP_ID": ML_APP_ID,
+        "SHOPEE_PARTNER_KEY": SHOPEE_PARTNER_KEY,
+        "SHOPEE_PUSH_URL": SHOPEE_PUSH_URL,
         "TIKTOK_PIPELINES_ENV": "development",
     }
 
@@ -160,6 +164,26 @@ def mercado_livre_notifications(total: int) -> list[Notification]:
     return notifications
 
 
+def shopee_pushes(total: int) -> list[Notification]:
+    """Shopee's order status pushes (code 3), signed over the callback URL and the body; one in 50
+    signed with another key (`forged`: refused, never stored)."""
+    from tiktok_pipelines.channels.shopee.client import push_signature
+
+    notifications = []
+    for i in range(total):
+        kind = "forged" if i % 50 == 0 else "valid"
+        now = int(time.time())
+        ordersn = f"2412{i:010d}BENCH"
+        data = {"ordersn": ordersn, "status": "READY_TO_SHIP", "update_time": now}
+        body = json.dumps(
+            {"shop_id": 600000001, "code": 3, "timestamp": now, "data": data}, separators=(",", ":")
+        ).encode()
+        key = SHOPEE_PARTNER_KEY + ("-forged" if kind == "forged" else "")
+        headers = f"Authorization: {push_signature(key, SHOPEE_PUSH_URL, body)}\r\n"
+        notifications.append(Notification(body, headers, f"3:{ordersn}:READY_TO_SHIP:{now}", kind))
+    return notifications
+
+
 @dataclass(frozen=True)
 class ChannelLoad:
     """A channel whose notifications the receiver takes: its path, the load sent to it, and the
@@ -175,6 +199,7 @@ class ChannelLoad:
 CHANNELS: dict[str, ChannelLoad] = {
     "tiktok_shop": ChannelLoad("/webhooks/tiktok", tiktok_notifications, "tiktok"),
     "mercado_livre": ChannelLoad("/webhooks/mercado-livre", mercado_livre_notifications, "mercado_livre"),
+    "shopee": ChannelLoad("/webhooks/shopee", shopee_pushes, "shopee"),
 }
 
 
