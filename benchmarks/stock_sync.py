@@ -172,26 +172,42 @@ def rate_of(arrivals) -> float:
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
-def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
-    """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
-    from tiktok_pipelines.sandbox.supervisor import end_process_group
-    from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
-
+def start_daemon(work: Path, env: dict) -> subprocess.Popen:
+    """dagster-daemon on the benchmark's code location (`LOCATION`: the stock and price assets, the
+    real-time job and the queue sensor), its log in `work`; stop it with `stop_daemon`."""
     (work / "location.py").write_text(textwrap.dedent(LOCATION))
     (work / "workspace.yaml").write_text(
         f"load_from:\n  - python_file:\n      relative_path: {work / 'location.py'}\n"
         f"      location_name: stock_sync_bench\n      working_directory: {ROOT}\n"
     )
     daemon = shutil.which("dagster-daemon", path=str(Path(sys.executable).parent)) or "dagster-daemon"
-    log = open(work / "daemon.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [daemon, "run", "-w", str(work / "workspace.yaml")],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # its code servers are stopped with it, below
-    )
+    with open(work / "daemon.log", "w") as log:
+        return subprocess.Popen(
+            [daemon, "run", "-w", str(work / "workspace.yaml")],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # its code servers are stopped with it, by `stop_daemon`
+        )
+
+
+def stop_daemon(proc: subprocess.Popen) -> None:
+    from tiktok_pipelines.sandbox.supervisor import end_process_group
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    end_process_group(proc.pid)
+
+
+def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list[float]:
+    """(c): stock changes in VTEX timed until TikTok shows them, with dagster-daemon running the sensor."""
+    from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE
+
+    proc = start_daemon(work, env)
     account = world.vtex.account(DEMO_ACCOUNT)
     shop = world.tiktok.shop_by_code(DEMO_SHOP_CODE)
     by_seller_sku = {s["seller_sku"]: s for p in shop.products.values() for s in p["skus"]}
@@ -218,13 +234,7 @@ def daemon_latency(world, work: Path, env: dict, n: int, spacing: float) -> list
                 print(f"# change {i} ({seller_sku}) not on TikTok within 120 s", flush=True)
             time.sleep(max(0.0, spacing - (time.monotonic() - changed)))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        end_process_group(proc.pid)
-        log.close()
+        stop_daemon(proc)
     return latencies
 
 
