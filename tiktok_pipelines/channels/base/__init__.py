@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
-from tiktok_pipelines.channels.base.analytics import AnalyticsApi
+from tiktok_pipelines.channels.base.analytics import AnalyticsApi, NoAnalytics
 from tiktok_pipelines.channels.base.auth import AuthApi
 from tiktok_pipelines.channels.base.catalog import CatalogApi
 from tiktok_pipelines.channels.base.errors import (
@@ -143,6 +143,7 @@ __all__ = [
     "ChannelRetryableError",
     "ChannelSession",
     "FulfilmentApi",
+    "NoAnalytics",
     "NotificationApi",
     "OfferApi",
     "OrderApi",

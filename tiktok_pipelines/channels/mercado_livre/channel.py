@@ -10,10 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
-from tiktok_pipelines.channels.base import Capabilities, Channel, ChannelSession, Outcome, ShopAccess
+from tiktok_pipelines.channels.base import (
+    Capabilities,
+    Channel,
+    ChannelSession,
+    NoAnalytics,
+    Outcome,
+    ShopAccess,
+)
 from tiktok_pipelines.channels.mercado_livre.auth import MercadoLivreAuth
 from tiktok_pipelines.channels.mercado_livre.client import (
     MercadoLivreApp,
@@ -26,7 +32,6 @@ from tiktok_pipelines.channels.mercado_livre.notifications import MercadoLivreNo
 from tiktok_pipelines.channels.mercado_livre.offers import MercadoLivreOffers
 from tiktok_pipelines.channels.mercado_livre.orders import MercadoLivreOrders
 from tiktok_pipelines.core.images import ImageRules
-from tiktok_pipelines.core.models.performance import ContentDay, ProductDay, ShopDay
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.http import map_concurrently
 
@@ -84,9 +89,15 @@ class SellerClient(MercadoLivreClient):
 
 
 class MercadoLivreSession(
-    MercadoLivreCatalog, MercadoLivreOffers, MercadoLivreOrders, MercadoLivreFulfilment, ChannelSession
+    MercadoLivreCatalog,
+    MercadoLivreOffers,
+    MercadoLivreOrders,
+    MercadoLivreFulfilment,
+    NoAnalytics,
+    ChannelSession,
 ):
-    """One client's Mercado Livre seller account (`seller_id`) behind the facets."""
+    """One client's Mercado Livre seller account (`seller_id`) behind the facets; Mercado Livre's
+    reference documents no seller analytics, so it reports none."""
 
     def __init__(self, api: SellerClient, seller_id: str, capabilities: Capabilities, logger: Any = None):
         self.api = api
@@ -99,19 +110,6 @@ class MercadoLivreSession(
 
     def call_counts(self) -> dict[str, int]:
         return dict(self.api.counts)
-
-    # Mercado Livre's reference documents no seller analytics: the channel reports nothing.
-    def product_performance(self, day: date) -> Iterator[ProductDay]:
-        return iter(())
-
-    def shop_performance(self, day: date) -> ShopDay | None:
-        return None
-
-    def video_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
-
-    def live_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
 
 
 class MercadoLivreChannel(MercadoLivreAuth, MercadoLivreNotifications, Channel):
