@@ -164,10 +164,7 @@ def build_draft(
 ) -> MercadoLivreDraft:
     """The Mercado Livre item of a product, checked against its leaf's attributes."""
     skus = product.variants
-    title, problems, warnings = product.listing_title(TITLE_MAX)
-    description = plain_text(product.description)
-    if not description:
-        problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
+    title, description, problems, warnings = product.listing_text(TITLE_MAX, plain_text)
     if category.problem:
         problems.append(("category", category.problem))
     if brand_problem:

@@ -200,11 +200,8 @@ def build_draft(
 ) -> TikTokListingDraft:
     """The TikTok product for a feed item group, checked against the leaf's rules."""
     skus = product.variants
-    title, problems, warnings = product.listing_title(TITLE_MAX)
-    description = description_html(product.description)
-    if not description:
-        problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
-    elif plain_length(description) > DESCRIPTION_MAX:
+    title, description, problems, warnings = product.listing_text(TITLE_MAX, description_html)
+    if description and plain_length(description) > DESCRIPTION_MAX:
         problems.append(
             (
                 "validation",

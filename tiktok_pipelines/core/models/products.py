@@ -7,7 +7,7 @@ group's items. A variant is one `feed_products` row joined with what VTEX adds t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,19 @@ class Product:
         if not title:
             problems.append(("validation", "the product has no title"))
         return title, problems, warnings
+
+    def listing_text(
+        self, title_limit: int, render: Callable[[str | None], str]
+    ) -> tuple[str, str, list[tuple[str, str]], list[tuple[str, str]]]:
+        """The title (as `listing_title`) and the description in the form the channel takes (`render`:
+        plain text, HTML) of a draft, with their problems (no title, no description) and warnings."""
+        title, problems, warnings = self.listing_title(title_limit)
+        description = render(self.description)
+        if not description:
+            problems.append(
+                ("validation", "the product has no description (neither in the feed nor in VTEX)")
+            )
+        return title, description, problems, warnings
 
 
 def product_title(variants: Sequence[Variant]) -> str:
