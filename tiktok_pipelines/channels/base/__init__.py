@@ -39,7 +39,7 @@ from tiktok_pipelines.channels.base.orders import OrderApi
 from tiktok_pipelines.core.images import ImageRules
 from tiktok_pipelines.core.models.offers import ONE_STOCK
 from tiktok_pipelines.core.names import ChannelName
-from tiktok_pipelines.http import Outcome
+from tiktok_pipelines.http import Outcome, map_concurrently
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,10 +83,11 @@ class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, AnalyticsApi
 
     capabilities: Capabilities
 
-    @abstractmethod
     def run_many(self, call: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome]:
         """`call` on every item with the channel's bounded concurrency and rate limit; one `Outcome` per
-        item, in completion order (a failure is the item's, never the whole run's)."""
+        item, in completion order (a failure is the item's, never the whole run's). Here: at most
+        `capabilities.max_concurrency` items at once, for a channel whose client paces its own calls."""
+        return map_concurrently(call, items, max_workers=self.capabilities.max_concurrency)
 
     @abstractmethod
     def call_counts(self) -> dict[str, int]:

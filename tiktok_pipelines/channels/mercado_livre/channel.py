@@ -8,7 +8,7 @@ one by one, pictures taken by URL (JPG or PNG)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +17,6 @@ from tiktok_pipelines.channels.base import (
     Channel,
     ChannelSession,
     NoAnalytics,
-    Outcome,
     ShopAccess,
 )
 from tiktok_pipelines.channels.mercado_livre.auth import MercadoLivreAuth
@@ -33,7 +32,6 @@ from tiktok_pipelines.channels.mercado_livre.offers import MercadoLivreOffers
 from tiktok_pipelines.channels.mercado_livre.orders import MercadoLivreOrders
 from tiktok_pipelines.core.images import ImageRules
 from tiktok_pipelines.core.names import ChannelName
-from tiktok_pipelines.http import map_concurrently
 
 
 def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) -> Capabilities:
@@ -104,9 +102,6 @@ class MercadoLivreSession(
         self.seller_id = seller_id
         self.capabilities = capabilities
         self.logger = logger
-
-    def run_many(self, call: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        return map_concurrently(call, items, max_workers=self.capabilities.max_concurrency)
 
     def call_counts(self) -> dict[str, int]:
         return dict(self.api.counts)
