@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -131,17 +131,6 @@ def attribute_value(variant: Variant, attribute: Mapping[str, Any], rule: Source
     return _spec(variant, str(attribute.get("name") or ""), attribute_id)
 
 
-def _pictures(skus: Sequence[Variant], limit: int) -> list[str]:
-    first = skus[0]
-    urls = [str(first.feed.get("image_link") or ""), *(first.feed.get("additional_image_links") or [])]
-    if first.vtex:
-        urls.extend(first.vtex.image_urls)
-    urls.extend(str(s.feed.get("image_link") or "") for s in skus[1:])
-    return [u for u in dict.fromkeys(u.strip() for u in urls) if u.startswith(("http://", "https://"))][
-        :limit
-    ]
-
-
 def _sku_price(variant: Variant, currency: str) -> dict[str, Any]:
     feed = variant.feed
     price, sale = feed.get("price"), feed.get("sale_price")
@@ -169,7 +158,7 @@ def build_draft(
         problems.append(("category", category.problem))
     if brand_problem:
         problems.append(("brand", brand_problem))
-    pictures = _pictures(skus, min(options.max_main_images, MAX_PICTURES))
+    pictures = product.image_urls(min(options.max_main_images, MAX_PICTURES))
     if not pictures:
         problems.append(("images", "the product has no image (g:image_link)"))
     if len(skus) > MAX_VARIATIONS:

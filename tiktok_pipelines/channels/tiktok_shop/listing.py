@@ -175,20 +175,6 @@ def package(
     return weight, dims, notes
 
 
-def _main_images(skus: Sequence[Variant], limit: int) -> list[str]:
-    urls: list[str] = []
-    first = skus[0]
-    urls.append(str(first.feed.get("image_link") or ""))
-    urls.extend(first.feed.get("additional_image_links") or [])
-    if first.vtex:
-        urls.extend(first.vtex.image_urls)  # VTEX's additional images (the seed's ADDITIONAL-IMAGES lambda)
-    for sku in skus[1:]:
-        urls.append(str(sku.feed.get("image_link") or ""))
-    return [u for u in dict.fromkeys(u.strip() for u in urls) if u.startswith(("http://", "https://"))][
-        :limit
-    ]
-
-
 # ---------------------------------------------------------------- the draft
 def build_draft(
     product: Product,
@@ -217,7 +203,7 @@ def build_draft(
     if brand_problem:
         problems.append(("brand", brand_problem))
 
-    images = _main_images(skus, min(settings.max_main_images, MAX_MAIN_IMAGES))
+    images = product.image_urls(min(settings.max_main_images, MAX_MAIN_IMAGES))
     if not images:
         problems.append(("images", "the product has no image (g:image_link)"))
 

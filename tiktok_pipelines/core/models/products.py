@@ -84,6 +84,20 @@ class Product:
                 return str(variant.feed["description"])
         return next((v.vtex.description for v in self.variants if v.vtex and v.vtex.description), None)
 
+    def image_urls(self, limit: int) -> list[str]:
+        """The product's images in the order a channel shows them, at most `limit`: the first variant's
+        main image, its additional ones and VTEX's, then every other variant's main image; http(s) URLs
+        only, each once."""
+        first = self.variants[0]
+        urls = [str(first.feed.get("image_link") or ""), *(first.feed.get("additional_image_links") or [])]
+        if first.vtex:
+            urls.extend(
+                first.vtex.image_urls
+            )  # VTEX's additional images (the seed's ADDITIONAL-IMAGES lambda)
+        urls.extend(str(v.feed.get("image_link") or "") for v in self.variants[1:])
+        found = dict.fromkeys(u.strip() for u in urls)
+        return [u for u in found if u.startswith(("http://", "https://"))][:limit]
+
     def listing_title(self, limit: int) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
         """The title a channel taking at most `limit` characters shows (cut at a word), with the problem
         (none) or warning (cut) of a draft."""
