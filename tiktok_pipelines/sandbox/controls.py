@@ -182,6 +182,19 @@ class FaultSwitches:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def throttles(self, rng: random.Random) -> bool:
+        """Whether the API call at hand is answered 429: one of the next `burst_429` calls (counted down
+        here), else one of the `rate_429` share of calls, drawn from `rng`."""
+        if self.burst_429 > 0:
+            self.burst_429 -= 1
+            return True
+        return bool(self.rate_429) and rng.random() < self.rate_429
+
+    def fails(self, rng: random.Random) -> bool:
+        """Whether the API call at hand is answered with an error: the `error_rate` share of calls, drawn
+        from `rng`."""
+        return bool(self.error_rate) and rng.random() < self.error_rate
+
 
 async def timed_answer(emu: Any, answer: Callable[[], Awaitable[Response]]) -> Response:
     """`answer` under the timing switches of `emu` (a `FaultSwitches`): `latency_ms` before it; and,
