@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -44,12 +45,11 @@ def channel_option(help_text: str):
 def oauth_url(client_id: str, channel: str) -> None:
     """Print the authorization link to send to the client's seller (single use, expires)."""
     if channel == "mercado_livre":
-        ml = _mercado_livre()
-        click.echo(ml.authorization_link(client_id))
-        click.echo(
-            f"valid for {ml.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the application's "
-            "redirect URI (…/oauth/mercado-livre/callback), which connects the account at once",
-            err=True,
+        _echo_link(
+            _mercado_livre(),
+            client_id,
+            ", once; the seller lands on the application's redirect URI (…/oauth/mercado-livre/callback), "
+            "which connects the account at once",
         )
         return
     if channel == "shopee":
@@ -57,23 +57,26 @@ def oauth_url(client_id: str, channel: str) -> None:
         from tiktok_pipelines.defs.resources.state import StateStore
 
         settings = Settings.load()
-        shopee = Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False)
-        click.echo(shopee.authorization_link(client_id))
-        click.echo(
-            f"valid for {shopee.oauth_state_ttl_minutes:g} minutes (Shopee's link itself 5), once; the seller "
-            "lands on SHOPEE_REDIRECT_URL (…/oauth/shopee/callback), which connects the shop at once",
-            err=True,
+        _echo_link(
+            Shopee.from_settings(settings, StateStore.from_settings(settings), env_vars=False),
+            client_id,
+            " (Shopee's link itself 5), once; the seller lands on SHOPEE_REDIRECT_URL "
+            "(…/oauth/shopee/callback), which connects the shop at once",
         )
         return
-    tiktok = _tiktok()
-    link = tiktok.authorization_link(client_id)
-    click.echo(link)
-    click.echo(
-        f"valid for {tiktok.oauth_state_ttl_minutes:g} minutes, once; the seller lands on the redirect URL "
-        "set in Partner Center (…/oauth/tiktok/callback), then `tiktok_token_job` (hourly) or "
-        "`tiktok-pipelines oauth exchange` finishes the connection",
-        err=True,
+    _echo_link(
+        _tiktok(),
+        client_id,
+        ", once; the seller lands on the redirect URL set in Partner Center (…/oauth/tiktok/callback), "
+        "then `tiktok_token_job` (hourly) or `tiktok-pipelines oauth exchange` finishes the connection",
     )
+
+
+def _echo_link(channel: Any, client_id: str, after_validity: str) -> None:
+    """The authorization link of a channel's resource on standard output, and on standard error how long
+    it is valid, followed by `after_validity` (what else limits it and where the seller lands)."""
+    click.echo(channel.authorization_link(client_id))
+    click.echo(f"valid for {channel.oauth_state_ttl_minutes:g} minutes{after_validity}", err=True)
 
 
 @oauth.command("exchange")

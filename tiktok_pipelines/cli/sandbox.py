@@ -38,23 +38,12 @@ sandbox_options = options(
 
 
 def sandbox_config(**kw: Any):
+    """The sandbox's configuration from the values of `sandbox_options`, one for each of its fields."""
+    from dataclasses import fields
+
     from tiktok_pipelines.sandbox.world import SandboxConfig
 
-    return SandboxConfig(
-        host=kw["host"],
-        feeds_port=kw["feeds_port"],
-        tiktok_port=kw["tiktok_port"],
-        vtex_port=kw["vtex_port"],
-        creator_port=kw["creator_port"],
-        llm_port=kw["llm_port"],
-        mercado_livre_port=kw["mercado_livre_port"],
-        shopee_port=kw["shopee_port"],
-        receiver_port=kw["receiver_port"],
-        sinks_port=kw["sinks_port"],
-        smtp_port=kw["smtp_port"],
-        products=kw["products"],
-        seed=kw["seed"],
-    )
+    return SandboxConfig(**{f.name: kw[f.name] for f in fields(SandboxConfig)})
 
 
 @sandbox.command("up")

@@ -66,7 +66,8 @@ class CallCounters:
 
 class EmulatorState(CallCounters):
     """What an emulator's state starts with: its configuration (with the seed) and fault switches, one
-    lock, a random source seeded by the configuration (so runs repeat), its rate buckets and counters."""
+    lock, a random source seeded by the configuration (so runs repeat), its rate buckets (on `monotonic`,
+    a clock a test can stop or advance) and counters."""
 
     def init_state(self, config: Any, switches: Any) -> None:
         self.config = config
@@ -74,7 +75,17 @@ class EmulatorState(CallCounters):
         self.lock = threading.RLock()
         self.rng = random.Random(config.seed)
         self.buckets: dict[tuple, TokenBucket] = {}
+        self.monotonic: Callable[[], float] = time.monotonic
         self.init_counters()
+
+    def take_token(self, key: tuple) -> bool:
+        """One call against the bucket of `key`, which holds one second of the limit; False when empty."""
+        rate = self.switches.rate_limit_per_second or self.config.rate_limit_per_second
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = TokenBucket(rate, rate, clock=self.monotonic)
+        bucket.rate = bucket.burst = rate  # the limit is a switch: it may have changed since the last call
+        return bucket.take()[0]
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -170,6 +181,19 @@ class FaultSwitches:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def throttles(self, rng: random.Random) -> bool:
+        """Whether the API call at hand is answered 429: one of the next `burst_429` calls (counted down
+        here), else one of the `rate_429` share of calls, drawn from `rng`."""
+        if self.burst_429 > 0:
+            self.burst_429 -= 1
+            return True
+        return bool(self.rate_429) and rng.random() < self.rate_429
+
+    def fails(self, rng: random.Random) -> bool:
+        """Whether the API call at hand is answered with an error: the `error_rate` share of calls, drawn
+        from `rng`."""
+        return bool(self.error_rate) and rng.random() < self.error_rate
 
 
 async def timed_answer(emu: Any, answer: Callable[[], Awaitable[Response]]) -> Response:

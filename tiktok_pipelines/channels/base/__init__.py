@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
-from tiktok_pipelines.channels.base.analytics import AnalyticsApi
+from tiktok_pipelines.channels.base.analytics import AnalyticsApi, NoAnalytics
 from tiktok_pipelines.channels.base.auth import AuthApi
 from tiktok_pipelines.channels.base.catalog import CatalogApi
 from tiktok_pipelines.channels.base.errors import (
@@ -43,7 +43,7 @@ from tiktok_pipelines.channels.base.orders import OrderApi
 from tiktok_pipelines.core.images import ImageRules
 from tiktok_pipelines.core.models.offers import ONE_STOCK
 from tiktok_pipelines.core.names import ChannelName
-from tiktok_pipelines.http import Outcome
+from tiktok_pipelines.http import Outcome, map_concurrently
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -87,10 +87,11 @@ class ChannelSession(CatalogApi, OfferApi, OrderApi, FulfilmentApi, AnalyticsApi
 
     capabilities: Capabilities
 
-    @abstractmethod
     def run_many(self, call: Callable[[T], R], items: Iterable[T]) -> Iterator[Outcome]:
         """`call` on every item with the channel's bounded concurrency and rate limit; one `Outcome` per
-        item, in completion order (a failure is the item's, never the whole run's)."""
+        item, in completion order (a failure is the item's, never the whole run's). Here: at most
+        `capabilities.max_concurrency` items at once, for a channel whose client paces its own calls."""
+        return map_concurrently(call, items, max_workers=self.capabilities.max_concurrency)
 
     @abstractmethod
     def call_counts(self) -> dict[str, int]:
@@ -149,6 +150,7 @@ __all__ = [
     "FulfilmentApi",
     "MissedNotification",
     "MissedPage",
+    "NoAnalytics",
     "NotificationApi",
     "OfferApi",
     "OrderApi",

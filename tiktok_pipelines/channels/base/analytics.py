@@ -29,3 +29,19 @@ class AnalyticsApi(ABC):
     @abstractmethod
     def live_performance(self, day: date) -> Iterator[ContentDay]:
         """Every LIVE the channel reports for `day`, page by page."""
+
+
+class NoAnalytics(AnalyticsApi):
+    """The analytics of a channel whose reference documents none for sellers: it reports nothing."""
+
+    def product_performance(self, day: date) -> Iterator[ProductDay]:
+        return iter(())
+
+    def shop_performance(self, day: date) -> ShopDay | None:
+        return None
+
+    def video_performance(self, day: date) -> Iterator[ContentDay]:
+        return iter(())
+
+    def live_performance(self, day: date) -> Iterator[ContentDay]:
+        return iter(())

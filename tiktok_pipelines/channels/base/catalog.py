@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelError, ChannelRetryableError
 from tiktok_pipelines.core.attribute_rules import AttributeRule
 from tiktok_pipelines.core.models.brands import BrandResult
 from tiktok_pipelines.core.models.categories import (
@@ -137,3 +138,13 @@ class CatalogApi(ABC):
     @abstractmethod
     def upload_image(self, data: bytes, use: str, filename: str) -> ImageUpload:
         """Uploads an image's bytes for a use the channel names (a main image, a SKU's, a certificate's...)."""
+
+
+def listing_failed(result: ListingResult, exc: ChannelError, message: str) -> ListingResult:
+    """`result` failed with `exc`, which the channel words `message`: transient when the channel was busy
+    or unreachable, systemic when it refused the shop's credentials."""
+    result.ok = False
+    result.message = message
+    result.transient = isinstance(exc, ChannelRetryableError)
+    result.systemic = isinstance(exc, ChannelAuthError)
+    return result

@@ -8,12 +8,17 @@ one by one, pictures taken by URL (JPG or PNG)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
-from tiktok_pipelines.channels.base import Capabilities, Channel, ChannelSession, Outcome, ShopAccess
+from tiktok_pipelines.channels.base import (
+    Capabilities,
+    Channel,
+    ChannelSession,
+    NoAnalytics,
+    ShopAccess,
+)
 from tiktok_pipelines.channels.mercado_livre.auth import MercadoLivreAuth
 from tiktok_pipelines.channels.mercado_livre.client import (
     MercadoLivreApp,
@@ -26,9 +31,7 @@ from tiktok_pipelines.channels.mercado_livre.notifications import MercadoLivreNo
 from tiktok_pipelines.channels.mercado_livre.offers import MercadoLivreOffers
 from tiktok_pipelines.channels.mercado_livre.orders import MercadoLivreOrders
 from tiktok_pipelines.core.images import ImageRules
-from tiktok_pipelines.core.models.performance import ContentDay, ProductDay, ShopDay
 from tiktok_pipelines.core.names import ChannelName
-from tiktok_pipelines.http import map_concurrently
 
 
 def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) -> Capabilities:
@@ -84,9 +87,15 @@ class SellerClient(MercadoLivreClient):
 
 
 class MercadoLivreSession(
-    MercadoLivreCatalog, MercadoLivreOffers, MercadoLivreOrders, MercadoLivreFulfilment, ChannelSession
+    MercadoLivreCatalog,
+    MercadoLivreOffers,
+    MercadoLivreOrders,
+    MercadoLivreFulfilment,
+    NoAnalytics,
+    ChannelSession,
 ):
-    """One client's Mercado Livre seller account (`seller_id`) behind the facets."""
+    """One client's Mercado Livre seller account (`seller_id`) behind the facets; Mercado Livre's
+    reference documents no seller analytics, so it reports none."""
 
     def __init__(self, api: SellerClient, seller_id: str, capabilities: Capabilities, logger: Any = None):
         self.api = api
@@ -94,24 +103,8 @@ class MercadoLivreSession(
         self.capabilities = capabilities
         self.logger = logger
 
-    def run_many(self, call: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        return map_concurrently(call, items, max_workers=self.capabilities.max_concurrency)
-
     def call_counts(self) -> dict[str, int]:
         return dict(self.api.counts)
-
-    # Mercado Livre's reference documents no seller analytics: the channel reports nothing.
-    def product_performance(self, day: date) -> Iterator[ProductDay]:
-        return iter(())
-
-    def shop_performance(self, day: date) -> ShopDay | None:
-        return None
-
-    def video_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
-
-    def live_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
 
 
 class MercadoLivreChannel(MercadoLivreAuth, MercadoLivreNotifications, Channel):

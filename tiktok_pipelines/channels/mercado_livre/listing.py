@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -131,17 +131,6 @@ def attribute_value(variant: Variant, attribute: Mapping[str, Any], rule: Source
     return _spec(variant, str(attribute.get("name") or ""), attribute_id)
 
 
-def _pictures(skus: Sequence[Variant], limit: int) -> list[str]:
-    first = skus[0]
-    urls = [str(first.feed.get("image_link") or ""), *(first.feed.get("additional_image_links") or [])]
-    if first.vtex:
-        urls.extend(first.vtex.image_urls)
-    urls.extend(str(s.feed.get("image_link") or "") for s in skus[1:])
-    return [u for u in dict.fromkeys(u.strip() for u in urls) if u.startswith(("http://", "https://"))][
-        :limit
-    ]
-
-
 def _sku_price(variant: Variant, currency: str) -> dict[str, Any]:
     feed = variant.feed
     price, sale = feed.get("price"), feed.get("sale_price")
@@ -164,15 +153,12 @@ def build_draft(
 ) -> MercadoLivreDraft:
     """The Mercado Livre item of a product, checked against its leaf's attributes."""
     skus = product.variants
-    title, problems, warnings = product.listing_title(TITLE_MAX)
-    description = plain_text(product.description)
-    if not description:
-        problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
+    title, description, problems, warnings = product.listing_text(TITLE_MAX, plain_text)
     if category.problem:
         problems.append(("category", category.problem))
     if brand_problem:
         problems.append(("brand", brand_problem))
-    pictures = _pictures(skus, min(options.max_main_images, MAX_PICTURES))
+    pictures = product.image_urls(min(options.max_main_images, MAX_PICTURES))
     if not pictures:
         problems.append(("images", "the product has no image (g:image_link)"))
     if len(skus) > MAX_VARIATIONS:

@@ -19,9 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite
+from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite, listing_failed
 from tiktok_pipelines.channels.mercado_livre.client import (
-    MercadoLivreAuthError,
     MercadoLivreClient,
     MercadoLivreError,
     MercadoLivreNotFoundError,
@@ -55,11 +54,7 @@ def error_text(exc: MercadoLivreError) -> str:
 
 
 def failed(result: ListingResult, exc: MercadoLivreError) -> ListingResult:
-    result.ok = False
-    result.message = error_text(exc)
-    result.transient = isinstance(exc, MercadoLivreRetryableError)
-    result.systemic = isinstance(exc, MercadoLivreAuthError)
-    return result
+    return listing_failed(result, exc, error_text(exc))
 
 
 class MercadoLivreCatalog:

@@ -37,21 +37,21 @@ from tiktok_pipelines.channels.mercado_livre.client import MercadoLivreClient, M
 from tiktok_pipelines.core.models import orders as model
 from tiktok_pipelines.core.names import ChannelName
 
-PAID = frozenset({"paid", "confirmed"})
-AWAITING_PAYMENT = frozenset({"payment_required", "payment_in_process", "partially_paid"})
-CANCELLED = frozenset({"cancelled", "invalid"})
+# What an order's status means for the lanes; any other is UNKNOWN.
+ORDER_STATES = {
+    "paid": model.OrderState.PAID,
+    "confirmed": model.OrderState.PAID,
+    "payment_required": model.OrderState.AWAITING_PAYMENT,
+    "payment_in_process": model.OrderState.AWAITING_PAYMENT,
+    "partially_paid": model.OrderState.AWAITING_PAYMENT,
+    "cancelled": model.OrderState.CANCELLED,
+    "invalid": model.OrderState.CANCELLED,
+}
 SEARCH_PAGE = 50
 
 
 def order_state(status: str | None) -> model.OrderState:
-    status = str(status or "")
-    if status in PAID:
-        return model.OrderState.PAID
-    if status in AWAITING_PAYMENT:
-        return model.OrderState.AWAITING_PAYMENT
-    if status in CANCELLED:
-        return model.OrderState.CANCELLED
-    return model.OrderState.UNKNOWN
+    return ORDER_STATES.get(str(status or ""), model.OrderState.UNKNOWN)
 
 
 def iso_time(value: Any) -> datetime | None:
@@ -177,7 +177,7 @@ class MercadoLivreOrderReader(OrderReader):
         return None  # a notification names only its resource; the order detail says it is cancelled
 
     def cancellation_done(self, status: str | None) -> bool:
-        return str(status or "") in CANCELLED
+        return order_state(status) is model.OrderState.CANCELLED
 
 
 class MercadoLivreOrders(MercadoLivreOrderReader):

@@ -175,20 +175,6 @@ def package(
     return weight, dims, notes
 
 
-def _main_images(skus: Sequence[Variant], limit: int) -> list[str]:
-    urls: list[str] = []
-    first = skus[0]
-    urls.append(str(first.feed.get("image_link") or ""))
-    urls.extend(first.feed.get("additional_image_links") or [])
-    if first.vtex:
-        urls.extend(first.vtex.image_urls)  # VTEX's additional images (the seed's ADDITIONAL-IMAGES lambda)
-    for sku in skus[1:]:
-        urls.append(str(sku.feed.get("image_link") or ""))
-    return [u for u in dict.fromkeys(u.strip() for u in urls) if u.startswith(("http://", "https://"))][
-        :limit
-    ]
-
-
 # ---------------------------------------------------------------- the draft
 def build_draft(
     product: Product,
@@ -200,11 +186,8 @@ def build_draft(
 ) -> TikTokListingDraft:
     """The TikTok product for a feed item group, checked against the leaf's rules."""
     skus = product.variants
-    title, problems, warnings = product.listing_title(TITLE_MAX)
-    description = description_html(product.description)
-    if not description:
-        problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
-    elif plain_length(description) > DESCRIPTION_MAX:
+    title, description, problems, warnings = product.listing_text(TITLE_MAX, description_html)
+    if description and plain_length(description) > DESCRIPTION_MAX:
         problems.append(
             (
                 "validation",
@@ -220,7 +203,7 @@ def build_draft(
     if brand_problem:
         problems.append(("brand", brand_problem))
 
-    images = _main_images(skus, min(settings.max_main_images, MAX_MAIN_IMAGES))
+    images = product.image_urls(min(settings.max_main_images, MAX_MAIN_IMAGES))
     if not images:
         problems.append(("images", "the product has no image (g:image_link)"))
 

@@ -15,18 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite
+from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite, listing_failed
+from tiktok_pipelines.channels.base.errors import ChannelRetryableError
 from tiktok_pipelines.channels.tiktok_shop.brands import resolve_brand
 from tiktok_pipelines.channels.tiktok_shop.categories import category_nodes
 from tiktok_pipelines.channels.tiktok_shop.client import (
     MAX_PRODUCT_IDS_PER_DELETE,
-    AuthError,
     NotFoundError,
     RateLimitedError,
-    ServerError,
     TikTokShopClient,
     TikTokShopError,
-    TikTokTransportError,
 )
 from tiktok_pipelines.channels.tiktok_shop.listing import (
     ALL_PARTS,
@@ -61,15 +59,8 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, RateLimitedError | ServerError | TikTokTransportError)
-
-
 def _fail(result: ListingResult, exc: TikTokShopError) -> None:
-    result.ok = False
-    result.message = _error_text(exc)
-    result.transient = _transient(exc)
-    result.systemic = isinstance(exc, AuthError)
+    listing_failed(result, exc, _error_text(exc))
 
 
 def _sku_map(answer: Mapping[str, Any]) -> dict[str, str]:
@@ -349,7 +340,7 @@ class TikTokCatalog:
                     result = ListingResult(
                         by_id[pid], "delete", False, pid, message=_error_text(exc), calls=["delete"]
                     )
-                    result.transient = _transient(exc)
+                    result.transient = isinstance(exc, ChannelRetryableError)
                     results.append(result)
                 continue
             refused = {}

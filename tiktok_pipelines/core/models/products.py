@@ -7,7 +7,7 @@ group's items. A variant is one `feed_products` row joined with what VTEX adds t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,20 @@ class Product:
                 return str(variant.feed["description"])
         return next((v.vtex.description for v in self.variants if v.vtex and v.vtex.description), None)
 
+    def image_urls(self, limit: int) -> list[str]:
+        """The product's images in the order a channel shows them, at most `limit`: the first variant's
+        main image, its additional ones and VTEX's, then every other variant's main image; http(s) URLs
+        only, each once."""
+        first = self.variants[0]
+        urls = [str(first.feed.get("image_link") or ""), *(first.feed.get("additional_image_links") or [])]
+        if first.vtex:
+            urls.extend(
+                first.vtex.image_urls
+            )  # VTEX's additional images (the seed's ADDITIONAL-IMAGES lambda)
+        urls.extend(str(v.feed.get("image_link") or "") for v in self.variants[1:])
+        found = dict.fromkeys(u.strip() for u in urls)
+        return [u for u in found if u.startswith(("http://", "https://"))][:limit]
+
     def listing_title(self, limit: int) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
         """The title a channel taking at most `limit` characters shows (cut at a word), with the problem
         (none) or warning (cut) of a draft."""
@@ -95,6 +109,19 @@ class Product:
         if not title:
             problems.append(("validation", "the product has no title"))
         return title, problems, warnings
+
+    def listing_text(
+        self, title_limit: int, render: Callable[[str | None], str]
+    ) -> tuple[str, str, list[tuple[str, str]], list[tuple[str, str]]]:
+        """The title (as `listing_title`) and the description in the form the channel takes (`render`:
+        plain text, HTML) of a draft, with their problems (no title, no description) and warnings."""
+        title, problems, warnings = self.listing_title(title_limit)
+        description = render(self.description)
+        if not description:
+            problems.append(
+                ("validation", "the product has no description (neither in the feed nor in VTEX)")
+            )
+        return title, description, problems, warnings
 
 
 def product_title(variants: Sequence[Variant]) -> str:

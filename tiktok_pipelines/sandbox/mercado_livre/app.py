@@ -101,14 +101,11 @@ def create_mercado_livre_app(emulator: MercadoLivreEmulator) -> Starlette:
 
     def _faults(route: ApiRoute) -> None:
         switches = emu.switches
-        if switches.burst_429 > 0:
-            switches.burst_429 -= 1
-            raise too_many()
-        if switches.rate_429 and emu.rng.random() < switches.rate_429:
+        if switches.throttles(emu.rng):
             raise too_many()
         if not emu.take_token((emu.config.app_id, route.endpoint)):
             raise too_many()
-        if switches.error_rate and emu.rng.random() < switches.error_rate:
+        if switches.fails(emu.rng):
             status = int(switches.error_http_status)
             raise ApiError(
                 status, SERVER_ERRORS.get(status, "internal_server_error"), "Internal server error"

@@ -87,15 +87,12 @@ def create_creator_app(emulator: TikTokCreatorEmulator) -> Starlette:
             auth = token.authorization
             assert auth is not None
             switches = emu.switches
-            if switches.burst_429 > 0:
-                switches.burst_429 -= 1
-                raise ApiError("rate_limit_exceeded", MSG_RATE_LIMIT, 429)
-            if switches.rate_429 and emu.rng.random() < switches.rate_429:
+            if switches.throttles(emu.rng):
                 raise ApiError("rate_limit_exceeded", MSG_RATE_LIMIT, 429)
             owner = token.client_key if emu.config.rate_limit_key == "app" else token.token
             if not emu.take_window_slot((owner, endpoint.name)):
                 raise ApiError("rate_limit_exceeded", MSG_RATE_LIMIT, 429)
-            if switches.error_rate and emu.rng.random() < switches.error_rate:
+            if switches.fails(emu.rng):
                 raise ApiError("internal_error", MSG_INTERNAL, switches.error_http_status)
             if endpoint.per_token_limit and not emu.take_window_slot(
                 (token.token, endpoint.name), endpoint.per_token_limit

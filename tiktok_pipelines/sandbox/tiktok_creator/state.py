@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tiktok_pipelines.sandbox.controls import FaultSwitches
+
 SANDBOX_CLIENT_KEY = "sbawsandboxcreator01"
 SANDBOX_CLIENT_SECRET = "sandbox-creator-client-secret-not-for-production"
 
@@ -153,20 +155,11 @@ class EmulatorConfig:
 
 
 @dataclass
-class Switches:
-    """Fault injection, changed at run time through `/_sandbox/switches` (Display API calls only)."""
+class Switches(FaultSwitches):
+    """Fault injection, changed at run time through `/_sandbox/switches`: the shared switches on Display
+    API calls (an error is a 500 `internal_error`, a 429 `rate_limit_exceeded`), and the token host's."""
 
-    latency_ms: float = 0.0
-    error_rate: float = 0.0  # share of calls answered 500 internal_error
-    error_http_status: int = 500
-    burst_429: int = 0  # the next N calls are answered 429 rate_limit_exceeded
-    rate_429: float = 0.0  # share of calls answered 429, scattered
-    timeout_rate: float = 0.0  # share of calls processed but answered only after `timeout_ms`
-    timeout_ms: float = 0.0
     token_endpoint_errors: int = 0  # the next N token calls are answered 500 (the token host is down)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass

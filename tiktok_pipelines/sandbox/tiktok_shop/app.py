@@ -137,10 +137,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                     )
             elif cipher is not None:
                 raise ApiError(36009004, req.MSG_UNEXPECTED_CIPHER)
-            if emu.switches.burst_429 > 0:
-                emu.switches.burst_429 -= 1
-                raise ApiError(36009002, req.MSG_TOO_MANY, 429)
-            if emu.switches.rate_429 and emu.rng.random() < emu.switches.rate_429:
+            if emu.switches.throttles(emu.rng):
                 raise ApiError(36009002, req.MSG_TOO_MANY, 429)
             if emu.switches.rate_limit_enabled:
                 scope_shop = shop.id if shop else f"seller:{grant.seller_id}"
@@ -149,7 +146,7 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 )
                 if not emu.take_token(key):
                     raise ApiError(36009002, req.MSG_TOO_MANY, 429)
-            if emu.switches.error_rate and emu.rng.random() < emu.switches.error_rate:
+            if emu.switches.fails(emu.rng):
                 raise ApiError(
                     emu.switches.error_code, "Internal error, please retry", emu.switches.error_http_status
                 )

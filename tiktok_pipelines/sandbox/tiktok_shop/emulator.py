@@ -9,15 +9,11 @@ import binascii
 import hashlib
 import hmac
 import itertools
-import random
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from tiktok_pipelines.sandbox.controls import Autopilot, CallCounters
-from tiktok_pipelines.sandbox.rate_limits import TokenBucket
+from tiktok_pipelines.sandbox.controls import Autopilot, EmulatorState
 from tiktok_pipelines.sandbox.tiktok_shop.authorization import TokensMixin
 from tiktok_pipelines.sandbox.tiktok_shop.brands_categories import BrandsMixin
 from tiktok_pipelines.sandbox.tiktok_shop.category_tree import TikTokCategory, build_category_tree
@@ -33,7 +29,7 @@ from tiktok_pipelines.sandbox.tiktok_shop.webhooks import WebhookSender, Webhook
 
 
 class TikTokShopEmulator(
-    CallCounters,
+    EmulatorState,
     SeedMixin,
     TokensMixin,
     BrandsMixin,
@@ -47,19 +43,13 @@ class TikTokShopEmulator(
     """The in-memory platform: sellers and shops, tokens, brands, categories, images, and the simulator."""
 
     def __init__(self, config: EmulatorConfig | None = None):
-        self.config = config or EmulatorConfig()
-        self.switches = Switches()
-        self.lock = threading.RLock()
-        self.rng = random.Random(self.config.seed)
+        self.init_state(config or EmulatorConfig(), Switches())
         self.categories: dict[str, TikTokCategory] = build_category_tree()
         self.shops: dict[str, Shop] = {}
         self.brands: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}
         self.auth_codes: dict[str, dict[str, Any]] = {}
         self.grants: dict[str, Grant] = {}
-        self.init_counters()
-        self.buckets: dict[tuple, TokenBucket] = {}
-        self.monotonic: Callable[[], float] = time.monotonic  # the rate limits' clock
         self.webhooks = WebhookSender(self)
         self.autopilot = Autopilot("tiktok-autopilot")
         self._page_key = secrets.token_bytes(16)
@@ -84,15 +74,6 @@ class TikTokShopEmulator(
         return [s for s in self.shops.values() if s.seller_id == seller_id]
 
     # ------------------------------------------------------------ rate limits, counters, page tokens
-    def take_token(self, key: tuple) -> bool:
-        """One call against the bucket of `key`, which holds one second of the limit; False when empty."""
-        rate = self.switches.rate_limit_per_second or self.config.rate_limit_per_second
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = TokenBucket(rate, rate, clock=self.monotonic)
-        bucket.rate = bucket.burst = rate  # the limit is a switch: it may have changed since the last call
-        return bucket.take()[0]
-
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return super().stats() | {

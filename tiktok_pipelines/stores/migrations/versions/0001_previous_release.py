@@ -9,6 +9,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from tiktok_pipelines.stores.migrations import columns
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -42,11 +44,7 @@ def upgrade() -> None:
     op.create_index("ix_clients_tiktok_shop_id", "clients", ["tiktok_shop_id"], unique=False)
     op.create_table(
         "event_dead_letter",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
-        sa.Column("event_type", sa.String(length=40), nullable=False),
-        sa.Column("routing_key", sa.String(length=100), nullable=False),
+        *columns.event_key(),
         sa.Column("client_id", sa.String(length=63), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
@@ -65,11 +63,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "event_log",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
-        sa.Column("event_type", sa.String(length=40), nullable=False),
-        sa.Column("routing_key", sa.String(length=100), nullable=False),
+        *columns.event_key(),
         sa.Column("client_id", sa.String(length=63), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
@@ -90,11 +84,7 @@ def upgrade() -> None:
     op.create_index("ix_event_log_received", "event_log", ["received_at"], unique=False)
     op.create_table(
         "event_queue",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
-        sa.Column("event_type", sa.String(length=40), nullable=False),
-        sa.Column("routing_key", sa.String(length=100), nullable=False),
+        *columns.event_key(),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
@@ -461,13 +451,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "tiktok_oauth_states",
-        sa.Column("state_hash", sa.String(length=64), nullable=False),
-        sa.Column("client_id", sa.String(length=63), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.client_id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("state_hash"),
+        *columns.client_oauth_states(),
     )
     op.create_table(
         "tiktok_token_log",

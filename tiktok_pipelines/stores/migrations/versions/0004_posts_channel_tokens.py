@@ -10,7 +10,7 @@ Revises: 0003
 
 import sqlalchemy as sa
 
-from tiktok_pipelines.stores.migrations import steps
+from tiktok_pipelines.stores.migrations import columns, steps
 
 revision = "0004"
 down_revision = "0003"
@@ -39,13 +39,7 @@ def upgrade() -> None:
     )
     steps.create_table(
         "mercado_livre_oauth_states",
-        sa.Column("state_hash", sa.String(length=64), nullable=False),
-        sa.Column("client_id", sa.String(length=63), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.client_id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("state_hash"),
+        *columns.client_oauth_states(),
     )
     steps.create_table(
         "mercado_livre_tokens",
