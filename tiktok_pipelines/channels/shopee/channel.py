@@ -3,12 +3,12 @@ facet in its own module over the signing client."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
-from tiktok_pipelines.channels.base import Capabilities, Channel, ChannelSession, Outcome, ShopAccess
+from tiktok_pipelines.channels.base import Capabilities, Channel, ChannelSession, NoAnalytics, ShopAccess
 from tiktok_pipelines.channels.shopee.auth import ShopeeApp, ShopeeAuth
 from tiktok_pipelines.channels.shopee.client import ShopeeClient
 from tiktok_pipelines.channels.shopee.fulfilment import ShopeeFulfilment
@@ -19,9 +19,8 @@ from tiktok_pipelines.channels.shopee.notifications import PushEndpoint, ShopeeN
 from tiktok_pipelines.channels.shopee.offers import ShopeeOffers
 from tiktok_pipelines.channels.shopee.orders import ShopeeOrders
 from tiktok_pipelines.core.images import ImageRules
-from tiktok_pipelines.core.models.performance import ContentDay, ProductDay, ShopDay
 from tiktok_pipelines.core.names import ChannelName
-from tiktok_pipelines.http import RetryPolicy, map_concurrently
+from tiktok_pipelines.http import RetryPolicy
 
 # Access tokens live 4 hours (reference §4): renewed when less than this is left.
 RENEWAL_WINDOW = timedelta(hours=1)
@@ -50,32 +49,17 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
     )
 
 
-class ShopeeSession(ShopeeCatalog, ShopeeOffers, ShopeeOrders, ShopeeFulfilment, ChannelSession):
-    """One client's Shopee shop: the signing client bound to the shop (`api`), behind the facets."""
+class ShopeeSession(ShopeeCatalog, ShopeeOffers, ShopeeOrders, ShopeeFulfilment, NoAnalytics, ChannelSession):
+    """One client's Shopee shop: the signing client bound to the shop (`api`), behind the facets; Shopee's
+    shop analytics are not in the reference, so it reports none."""
 
     def __init__(self, api: ShopeeClient, capabilities: Capabilities, logger: Any = None):
         self.api = api
         self.capabilities = capabilities
         self.logger = logger
 
-    def run_many(self, call: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Outcome]:
-        return map_concurrently(call, items, max_workers=self.capabilities.max_concurrency)
-
     def call_counts(self) -> dict[str, int]:
         return self.api.stats()
-
-    # Shopee's shop analytics are not in the reference: the shop reports nothing here.
-    def product_performance(self, day: date) -> Iterator[ProductDay]:
-        return iter(())
-
-    def shop_performance(self, day: date) -> ShopDay | None:
-        return None
-
-    def video_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
-
-    def live_performance(self, day: date) -> Iterator[ContentDay]:
-        return iter(())
 
 
 class ShopeeChannel(ShopeeAuth, ShopeeNotifications, ShopeeLostPushes, Channel):

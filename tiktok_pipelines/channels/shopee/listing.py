@@ -79,16 +79,6 @@ def weight_and_dimension(
     return (float(weight) if weight else None), (sides if len(sides) == 3 else None)
 
 
-def images(skus: Sequence[Variant], limit: int) -> list[str]:
-    first = skus[0]
-    urls = [str(first.feed.get("image_link") or ""), *(first.feed.get("additional_image_links") or [])]
-    if first.vtex:
-        urls.extend(first.vtex.image_urls)
-    urls.extend(str(s.feed.get("image_link") or "") for s in skus[1:])
-    clean = [u for u in dict.fromkeys(u.strip() for u in urls) if u.startswith(("http://", "https://"))]
-    return clean[:limit]
-
-
 def tiers(skus: Sequence[Variant]) -> tuple[list[dict[str, Any]], list[list[int]], str | None]:
     """The tier variations that tell the variants apart and each variant's tier index; or the problem."""
     if len(skus) == 1:
@@ -170,11 +160,8 @@ def build_draft(
 ) -> ShopeeListingDraft:
     """The Shopee item for a feed item group, checked against its leaf's attributes and brand rule."""
     skus = product.variants
-    name, problems, warnings = product.listing_title(NAME_MAX)
-    description = plain_text(product.description)
-    if not description:
-        problems.append(("validation", "the product has no description (neither in the feed nor in VTEX)"))
-    elif len(description) > DESCRIPTION_MAX:
+    name, description, problems, warnings = product.listing_text(NAME_MAX, plain_text)
+    if len(description) > DESCRIPTION_MAX:
         description = truncate_words(description, DESCRIPTION_MAX)
         warnings.append(("validation", f"description cut to {DESCRIPTION_MAX} characters"))
     if category.problem or not category.leaf_id:
@@ -194,7 +181,7 @@ def build_draft(
     weight, dimension = weight_and_dimension(skus, options.default_package)
     if not weight:
         problems.append(("package", "no weight in VTEX, the feed or the client's default_package"))
-    urls = images(skus, min(MAX_IMAGES, options.max_main_images))
+    urls = product.image_urls(min(MAX_IMAGES, options.max_main_images))
     if not urls:
         problems.append(("images", "the product has no image URL"))
     tier_list, index, tier_problem = tiers(skus)

@@ -16,14 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite
+from tiktok_pipelines.channels.base.catalog import ImageSource, ListingBuilder, ListingWrite, listing_failed
 from tiktok_pipelines.channels.shopee.client import (
     PUBLIC,
-    ShopeeAuthError,
     ShopeeClient,
     ShopeeError,
     ShopeeNotFoundError,
-    ShopeeRetryableError,
 )
 from tiktok_pipelines.channels.shopee.listing import PARTS, ShopeeListingDraft, build_draft
 from tiktok_pipelines.channels.shopee.offers import ENTRIES_PER_CALL, sku_id
@@ -42,11 +40,7 @@ def _error_text(exc: ShopeeError) -> str:
 
 
 def _fail(result: ListingResult, exc: ShopeeError) -> ListingResult:
-    result.ok = False
-    result.message = _error_text(exc)
-    result.transient = isinstance(exc, ShopeeRetryableError)
-    result.systemic = isinstance(exc, ShopeeAuthError)
-    return result
+    return listing_failed(result, exc, _error_text(exc))
 
 
 def category_nodes(found: Sequence[Mapping[str, Any]]) -> list[categories.CategoryNode]:

@@ -8,7 +8,6 @@ from typing import Any
 
 from tiktok_pipelines.sandbox.catalog import Catalog
 from tiktok_pipelines.sandbox.controls import EmulatorState
-from tiktok_pipelines.sandbox.rate_limits import TokenBucket
 from tiktok_pipelines.sandbox.shopee.authorization import TokensMixin
 from tiktok_pipelines.sandbox.shopee.catalog_data import CatalogDataMixin
 from tiktok_pipelines.sandbox.shopee.fulfilment import FulfilmentMixin
@@ -142,15 +141,6 @@ class ShopeeEmulator(
         return created
 
     # ------------------------------------------------------------ limits and counters
-    def take_token(self, key: tuple) -> bool:
-        """One call against the bucket of `key` (a partner and shop), holding one second of the limit."""
-        rate = self.switches.rate_limit_per_second or self.config.rate_limit_per_second
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = TokenBucket(rate, rate)
-        bucket.rate = bucket.burst = rate
-        return bucket.take()[0]
-
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return super().stats() | {"pushes": self.pushes.health() | {"pending": self.pushes.pending()}}
