@@ -20,7 +20,7 @@ from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.sandbox.postgres import create_database, postgres_installed, throwaway_postgres
-from tiktok_pipelines.sandbox.server import ServerThread, free_port
+from tiktok_pipelines.sandbox.server import PORTS_VARIABLE, ServerThread, free_port, port_share, sandbox_ports
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -43,6 +43,16 @@ from tiktok_pipelines_tests.production_stack import (
 )
 
 TEST_SECRET_KEY = SecretBox.generate_key()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker picks the sandbox's ports from a share of the span of its own, and so do the
+    processes it starts (they inherit the variable): two workers never start servers on the same port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        index, count = int(worker.removeprefix("gw")), int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+        share = port_share(sandbox_ports(), index, count)
+        os.environ[PORTS_VARIABLE] = f"{share.start}-{share.stop - 1}"
 
 
 @pytest.fixture(autouse=True)
