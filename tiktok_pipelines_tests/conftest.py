@@ -20,7 +20,7 @@ from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.sandbox.postgres import create_database, postgres_installed, throwaway_postgres
-from tiktok_pipelines.sandbox.server import PORTS_VARIABLE, ServerThread, free_port, port_share, sandbox_ports
+from tiktok_pipelines.sandbox.server import PORTS_VARIABLE, ServerThread, port_share, sandbox_ports
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -36,7 +36,9 @@ from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.registry import Client, ClientRegistry, build_client
 from tiktok_pipelines.vtex.client import VtexAccount, VtexClient, VtexOptions
 from tiktok_pipelines_tests.production_stack import (
+    AWS,
     BACKENDS,
+    fresh_moto,
     postgres_instance_overrides,
     production_environment,
     production_stack,  # noqa: F401  (a fixture)
@@ -189,24 +191,12 @@ def postgres_url(postgres_server: str) -> str:
 
 @pytest.fixture
 def moto_server(monkeypatch):
-    """moto's server (S3, SQS...) on a free loopback port, with an S3 bucket `ttp-test`."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
+    """moto's server (S3, SQS...) on a free loopback port, with an empty S3 bucket `ttp-test`; nothing an
+    earlier test made on moto is left (production_stack.fresh_moto)."""
+    for name, value in AWS.items():
         monkeypatch.setenv(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    import boto3
-
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="ttp-test")
-    yield endpoint
-    server.stop()
+    with fresh_moto() as endpoint:
+        yield endpoint
 
 
 class Recorder:
