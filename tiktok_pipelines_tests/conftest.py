@@ -47,6 +47,31 @@ from tiktok_pipelines_tests.production_stack import (
 TEST_SECRET_KEY = SecretBox.generate_key()
 
 
+# pytest-xdist's workers for the suite or a folder of it (`--numprocesses=auto` in pyproject's addopts): the
+# suite mostly waits on the servers it starts, so four workers overlap on two cores (README, Development).
+WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: WORKERS for the suite or a folder; a run that names only test files or tests runs in this
+    process, which starts sooner than workers do. PYTEST_XDIST_AUTO_NUM_WORKERS, or `-n N`, decides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    named = [Path(arg.split("::")[0]) for arg in config.args]
+    return 0 if named and all(path.is_file() for path in named) else WORKERS
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With pytest-xdist turned off (`-p no:xdist`), the options pyproject's addopts gives it are taken and
+    left unused: the tests run in this one process."""
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is off (-p no:xdist): the tests run in this process")
+    group.addoption("--numprocesses", dest="numprocesses", help="unused while pytest-xdist is off")
+    group.addoption("--dist", dest="dist", default="no", help="unused while pytest-xdist is off")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """A pytest-xdist worker picks the sandbox's ports from a share of the span of its own, and so do the
     processes it starts (they inherit the variable): two workers never start servers on the same port."""
