@@ -20,7 +20,7 @@ from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.http import RetryPolicy
 from tiktok_pipelines.partitions import CLIENTS_PARTITION
 from tiktok_pipelines.sandbox.postgres import create_database, postgres_installed, throwaway_postgres
-from tiktok_pipelines.sandbox.server import ServerThread, free_port
+from tiktok_pipelines.sandbox.server import PORTS_VARIABLE, ServerThread, port_share, sandbox_ports
 from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -36,13 +36,50 @@ from tiktok_pipelines.stores.db import StateDB
 from tiktok_pipelines.stores.registry import Client, ClientRegistry, build_client
 from tiktok_pipelines.vtex.client import VtexAccount, VtexClient, VtexOptions
 from tiktok_pipelines_tests.production_stack import (
+    AWS,
     BACKENDS,
+    fresh_moto,
     postgres_instance_overrides,
     production_environment,
     production_stack,  # noqa: F401  (a fixture)
 )
 
 TEST_SECRET_KEY = SecretBox.generate_key()
+
+
+# pytest-xdist's workers for the suite or a folder of it (`--numprocesses=auto` in pyproject's addopts): the
+# suite mostly waits on the servers it starts, so four workers overlap on two cores (README, Development).
+WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: WORKERS for the suite or a folder; a run that names only test files or tests runs in this
+    process, which starts sooner than workers do. PYTEST_XDIST_AUTO_NUM_WORKERS, or `-n N`, decides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    named = [Path(arg.split("::")[0]) for arg in config.args]
+    return 0 if named and all(path.is_file() for path in named) else WORKERS
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With pytest-xdist turned off (`-p no:xdist`), the options pyproject's addopts gives it are taken and
+    left unused: the tests run in this one process."""
+    if pluginmanager.has_plugin("xdist"):
+        return
+    group = parser.getgroup("xdist", "pytest-xdist is off (-p no:xdist): the tests run in this process")
+    group.addoption("--numprocesses", dest="numprocesses", help="unused while pytest-xdist is off")
+    group.addoption("--dist", dest="dist", default="no", help="unused while pytest-xdist is off")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker picks the sandbox's ports from a share of the span of its own, and so do the
+    processes it starts (they inherit the variable): two workers never start servers on the same port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        index, count = int(worker.removeprefix("gw")), int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+        share = port_share(sandbox_ports(), index, count)
+        os.environ[PORTS_VARIABLE] = f"{share.start}-{share.stop - 1}"
 
 
 @pytest.fixture(autouse=True)
@@ -179,24 +216,12 @@ def postgres_url(postgres_server: str) -> str:
 
 @pytest.fixture
 def moto_server(monkeypatch):
-    """moto's server (S3, SQS...) on a free loopback port, with an S3 bucket `ttp-test`."""
-    from moto.server import ThreadedMotoServer
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
+    """moto's server (S3, SQS...) on a free loopback port, with an empty S3 bucket `ttp-test`; nothing an
+    earlier test made on moto is left (production_stack.fresh_moto)."""
+    for name, value in AWS.items():
         monkeypatch.setenv(name, value)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    import boto3
-
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket="ttp-test")
-    yield endpoint
-    server.stop()
+    with fresh_moto() as endpoint:
+        yield endpoint
 
 
 class Recorder:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -55,23 +56,41 @@ def _credentials() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def production_stack(postgres_server: str) -> Iterator[ProductionStack]:
-    """PostgreSQL and moto's server (S3 with the bucket `ttp-production`, SQS) on loopback, for the session."""
+@contextmanager
+def fresh_moto(bucket: str = "ttp-test") -> Iterator[str]:
+    """moto's server on a free loopback port with an empty S3 bucket `bucket`; yields its endpoint.
+
+    moto keeps buckets and queues in the process, shared by every server started in it (the session's
+    production stack's too): the buckets and queues made while this one runs are deleted when it stops,
+    so that the next test finds nothing of them (a queue of the same name with an earlier test's
+    messages, objects in the bucket)."""
     import boto3
     from moto.server import ThreadedMotoServer
 
     port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **_credentials()).create_bucket(
-        Bucket=BUCKET
-    )
+    s3 = boto3.resource("s3", endpoint_url=endpoint, region_name=REGION, **_credentials())
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION, **_credentials())
+    buckets, queues = {b.name for b in s3.buckets.all()}, set(sqs.list_queues().get("QueueUrls", []))
     try:
-        yield ProductionStack(postgres_server, endpoint)
+        s3.create_bucket(Bucket=bucket)
+        yield endpoint
     finally:
-        moto.stop()
+        for url in set(sqs.list_queues().get("QueueUrls", [])) - queues:
+            sqs.delete_queue(QueueUrl=url)
+        for made in [b for b in s3.buckets.all() if b.name not in buckets]:
+            made.object_versions.delete()
+            made.delete()
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_stack(postgres_server: str) -> Iterator[ProductionStack]:
+    """PostgreSQL and moto's server (S3 with the bucket `ttp-production`, SQS) on loopback, for the session."""
+    with fresh_moto(BUCKET) as endpoint:
+        yield ProductionStack(postgres_server, endpoint)
 
 
 def production_environment(stack: ProductionStack) -> dict[str, str]:

@@ -37,3 +37,24 @@ def test_the_production_backend_runs_on_postgres_s3_and_sqs(
     data_dir = settings.data_dir
     assert not (data_dir / "objects").exists() and not (data_dir / "lake").exists()
     assert isinstance(resources["event_queue"].open(), SqsEventQueue)
+
+
+def test_a_test_on_moto_finds_nothing_an_earlier_test_left():
+    """moto keeps its state in the process: a queue and a bucket's objects of a test before (on the
+    same worker) must not show up in the next one's."""
+    from tiktok_pipelines_tests.production_stack import AWS, fresh_moto
+
+    credentials = {"aws_access_key_id": AWS["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": "testing"}
+    for leave_behind in (True, False):
+        with fresh_moto() as endpoint:
+            sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION, **credentials)
+            s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION, **credentials)
+            url = sqs.create_queue(QueueName="events.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+            if leave_behind:
+                sqs.send_message(
+                    QueueUrl=url, MessageBody="left", MessageGroupId="g", MessageDeduplicationId="1"
+                )
+                s3.put_object(Bucket="ttp-test", Key="left.txt", Body=b"left")
+            else:
+                assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+                assert s3.list_objects_v2(Bucket="ttp-test").get("KeyCount") == 0

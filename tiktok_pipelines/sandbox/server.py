@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -17,29 +18,55 @@ import uvicorn
 # Ports handed out for servers that start a moment later. They are drawn below the kernel's ephemeral
 # range (32768-60999 on Linux), where every outgoing connection and every bind to port 0 takes its
 # port: a port picked there can be taken by anything on the machine before the server binds it.
-# A port is handed out once per process, so that two servers picked before either started never share one.
-_PICKED = range(20000, 32000)
-_HANDED_OUT: set[int] = set()
+# TIKTOK_PIPELINES_SANDBOX_PORTS (`first-last`) narrows the span, so that processes picking ports at the
+# same time (the test suite's parallel workers) each have a span of their own and never pick the same one.
+PORTS_VARIABLE = "TIKTOK_PIPELINES_SANDBOX_PORTS"
+DEFAULT_PORTS = range(20000, 32000)
 _HANDING = threading.Lock()
+_cursor: dict[range, int] = {}
+
+
+def sandbox_ports(environ: Mapping[str, str] | None = None) -> range:
+    """The span `free_port` picks from: TIKTOK_PIPELINES_SANDBOX_PORTS (`first-last`, both included), or
+    20000-31999; ValueError naming the variable when its value is not such a span."""
+    value = (os.environ if environ is None else environ).get(PORTS_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_PORTS
+    first, sep, last = value.partition("-")
+    try:
+        span = range(int(first), int(last) + 1)
+    except ValueError:
+        span = range(0)
+    if not sep or not span or span.start < 1024 or span.stop > 65536:
+        raise ValueError(f"{PORTS_VARIABLE}={value!r}: expected a span of ports like 20000-23999")
+    return span
+
+
+def port_share(span: range, index: int, count: int) -> range:
+    """The `index`-th of `count` disjoint, consecutive shares of `span` (a parallel test worker's)."""
+    if not 0 <= index < count or len(span) < count:
+        raise ValueError(f"no share {index} of {count} in ports {span.start}-{span.stop - 1}")
+    size = len(span) // count
+    return range(span.start + index * size, span.start + (index + 1) * size)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now and this process has not handed out, for a server about to start."""
+    """A port nothing listens on now, for a server about to start. The span is walked in turn from a
+    random place, so a port comes back only after every other one of the span was handed out: two
+    servers picked before either started never share one."""
+    span = sandbox_ports()
     with _HANDING:
-        for _ in range(200):
-            port = random.choice(_PICKED)
-            if port in _HANDED_OUT:
-                continue
+        cursor = _cursor.get(span, random.randrange(len(span)))
+        for step in range(len(span)):
+            port = span[(cursor + step) % len(span)]
             with socket.socket() as s:
                 try:
                     s.bind((host, port))
                 except OSError:
                     continue
-            _HANDED_OUT.add(port)
+            _cursor[span] = (cursor + step + 1) % len(span)
             return port
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    raise RuntimeError(f"no free port in {span.start}-{span.stop - 1} ({PORTS_VARIABLE}) on {host}")
 
 
 class ServerThread:

@@ -22,6 +22,7 @@ from tiktok_pipelines.sandbox.world import DEMO_CREATOR
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.posts import PostQueue, PostStateError
+from tiktok_pipelines_tests.clock import StoreClock, store_clock
 from tiktok_pipelines_tests.creators.conftest import CREATOR_ID, connect_creator
 
 MB = 1024 * 1024
@@ -33,14 +34,21 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def poster(sandbox, receiver, state_db, monkeypatch) -> CreatorContext:
+def clock(monkeypatch) -> StoreClock:
+    """The post queue's clock: a run's lease runs out when the test moves it on, however long the steps
+    before took on a busy machine."""
+    return store_clock(monkeypatch, "tiktok_pipelines.stores.posts", "tiktok_pipelines.lanes.content.posts")
+
+
+@pytest.fixture
+def poster(sandbox, receiver, state_db, monkeypatch, clock) -> CreatorContext:
     monkeypatch.setenv("TIKTOK_CREATOR_SCOPES", POSTING_SCOPES)
     sandbox.creator.config.publish_processing_s = 0.3
     sandbox.creator.config.moderation_s = 0.3
     app = dataclasses.replace(
         CreatorApp.from_settings(Settings.load()),
         post_chunk_mb=5,
-        post_lease_seconds=0.5,
+        post_lease_seconds=60,
         post_poll_seconds=10,
     )
     lane = CreatorContext(state_db, app)
@@ -64,8 +72,17 @@ def run(lane: CreatorContext):
     return publish_due(lane, CREATOR_ID, poll_every=0.1)
 
 
-def rerun_after_lease(lane: CreatorContext):
-    time.sleep(lane.app.post_lease_seconds + 0.1)
+def wait_until(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def rerun_after_lease(lane: CreatorContext, clock: StoreClock):
+    clock.advance(lane.app.post_lease_seconds + 1)
     return run(lane)
 
 
@@ -83,7 +100,7 @@ def test_a_scheduled_post_is_published_on_the_emulator(poster, sandbox, tmp_path
 
 @pytest.mark.parametrize("killed_after_chunks", [0, 1])
 def test_a_run_killed_after_init_or_mid_upload_is_resumed_and_the_post_published_once(
-    poster, sandbox, tmp_path, monkeypatch, killed_after_chunks
+    poster, sandbox, tmp_path, monkeypatch, clock, killed_after_chunks
 ):
     post = schedule_post(poster.db, CREATOR_ID, video(tmp_path, size=17 * MB), "Uma vez só", "SELF_ONLY")
     real_upload = PostingApi.upload
@@ -105,7 +122,7 @@ def test_a_run_killed_after_init_or_mid_upload_is_resumed_and_the_post_published
 
     monkeypatch.setattr(PostingApi, "upload", real_upload)
     assert run(poster).outcomes == []  # the dead run's lease still holds: nobody takes the post
-    report = rerun_after_lease(poster)
+    report = rerun_after_lease(poster, clock)
     assert [o["status"] for o in report.outcomes] == ["published"]
     assert report.calls.get("/v2/post/publish/video/init/") is None  # followed, not initiated again
     [publish] = publishes(sandbox)
@@ -114,7 +131,7 @@ def test_a_run_killed_after_init_or_mid_upload_is_resumed_and_the_post_published
 
 
 def test_a_post_whose_init_answer_was_lost_is_never_sent_again_on_its_own(
-    poster, sandbox, tmp_path, monkeypatch
+    poster, sandbox, tmp_path, monkeypatch, clock
 ):
     post = schedule_post(poster.db, CREATOR_ID, video(tmp_path), "Resposta perdida", "SELF_ONLY")
     real_init = PostingApi.init
@@ -127,7 +144,7 @@ def test_a_post_whose_init_answer_was_lost_is_never_sent_again_on_its_own(
     with pytest.raises(Killed):
         run(poster)
     monkeypatch.setattr(PostingApi, "init", real_init)
-    report = rerun_after_lease(poster)
+    report = rerun_after_lease(poster, clock)
     assert [o["status"] for o in report.outcomes] == ["failed"]
     failed = PostQueue(poster.db).get(post.post_id)
     assert "never came back" in failed.reason and f"posts retry {post.post_id}" in failed.reason
@@ -305,7 +322,7 @@ def test_the_demo_adds_a_product_to_its_feed_once_the_product_posts_baseline_is_
     assert len(sandbox.demo_catalog.products) == before + 1
 
 
-def test_a_post_followed_longer_than_the_lease_is_not_taken_by_another_run(poster, sandbox, tmp_path):
+def test_a_post_followed_longer_than_the_lease_is_not_taken_by_another_run(poster, sandbox, tmp_path, clock):
     import threading
 
     sandbox.creator.config.publish_processing_s = 2.0
@@ -313,7 +330,10 @@ def test_a_post_followed_longer_than_the_lease_is_not_taken_by_another_run(poste
     first: list = []
     running = threading.Thread(target=lambda: first.append(publish_due(poster, CREATOR_ID, poll_every=0.3)))
     running.start()
-    time.sleep(poster.app.post_lease_seconds * 2.5)  # the first run is polling TikTok's processing
+    queue = PostQueue(poster.db)
+    assert wait_until(lambda: queue.get(post.post_id).publish_status is not None)  # polling TikTok
+    clock.advance(poster.app.post_lease_seconds * 2.5)  # longer than the lease it claimed the post for
+    assert wait_until(lambda: queue.get(post.post_id).claimed_until > clock())  # held on while it polls
     second = run(poster)
     running.join(30)
     assert second.outcomes == []  # the first run's claim still held

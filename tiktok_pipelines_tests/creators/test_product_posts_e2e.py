@@ -15,7 +15,7 @@ from tiktok_pipelines.sandbox.world import DEMO_CREATOR
 from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.posts import PostQueue
 from tiktok_pipelines_tests.creators.conftest import CREATOR_ID
-from tiktok_pipelines_tests.creators.test_posts_e2e import poster  # noqa: F401 (fixture)
+from tiktok_pipelines_tests.creators.test_posts_e2e import clock, poster  # noqa: F401 (fixtures)
 from tiktok_pipelines_tests.defs.test_catalog_e2e import (  # noqa: F401 (fixtures)
     catalog_resources,
     feed_control,
