@@ -10,7 +10,7 @@ import dagster as dg
 
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS, tiktok_stock_price_state
-from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, mode_config
+from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, STATE_ASSETS, mode_config
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
@@ -82,7 +82,7 @@ def run(
 ) -> dg.ExecuteInProcessResult:
     """One stock and price run of `mode` (full adds the TikTok read), as its job would run it."""
     assets = assets or ([*PUSH_ASSETS, tiktok_stock_price_state] if mode == "full" else list(PUSH_ASSETS))
-    run_config = mode_config(mode, [a for a in assets if a is not tiktok_stock_price_state])
+    run_config = mode_config(mode, [a for a in assets if a not in STATE_ASSETS])
     for op in run_config["ops"].values():
         op["config"].update(config)
     return dg.materialize(

@@ -17,13 +17,14 @@ from tiktok_pipelines.defs.keys import channel_key
 
 def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
-    `resource_param` says the run's client has no shop on the channel, the asset materializes with the
+    `resource_param` (or required by that key) says the run's client has no shop on the channel, the asset materializes with the
     reason as metadata and its checks pass, instead of calling the lane."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def body(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> dg.MaterializeResult:
-            reason = kwargs[resource_param].shop_missing(context.partition_key)
+            resource = kwargs.get(resource_param) or getattr(context.resources, resource_param)
+            reason = resource.shop_missing(context.partition_key)
             if reason is None:
                 return fn(context, *args, **kwargs)
             context.log.info("%s: nothing to do on this channel", reason)

@@ -31,8 +31,8 @@ from tiktok_pipelines.vtex.client import BulkResult, VtexClient, VtexNotFoundErr
 T = TypeVar("T")
 
 MISSING = {
-    "stock": "SKU not found in VTEX: TikTok gets 0",
-    "price": "no usable price in VTEX: TikTok keeps its price",
+    "stock": "SKU not found in VTEX: the channel gets 0",
+    "price": "no usable price in VTEX: the channel keeps its price",
 }
 
 
@@ -262,10 +262,14 @@ def _sku_ids(row: SyncRow, client_id: str) -> dict[str, Any]:
     }
 
 
-def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: str) -> list[dict[str, Any]]:
-    """Rows of the lake's `vtex_stock` table: the last VTEX read of every registered SKU, per warehouse."""
+def stock_snapshot(
+    rows: Iterable[SyncRow], plans: Mapping[str, Mapping[str, str]], client_id: str
+) -> list[dict[str, Any]]:
+    """Rows of the lake's `vtex_stock` table: the last VTEX read of every registered SKU, per warehouse
+    (with the warehouse of the SKU's channel it feeds, by `plans` per channel)."""
     out = []
     for row in rows:
+        plan = plans.get(row.channel, {})
         observed = decode_target(row.observed) or {}
         if observed.get("missing"):
             continue

@@ -1,0 +1,197 @@
+"""Stock and prices on Shopee end to end: the demo store's catalog listed on the Shopee emulator through the
+catalog lane, then VTEX changes carried to each model by the stock and price runs (real time from a VTEX
+broadcast through the receiver and the queue sensor), judged by what the Shopee emulator shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import dagster as dg
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from tiktok_pipelines.cli.main import main
+from tiktok_pipelines.defs.catalog.assets import (
+    feed_diff,
+    shopee_brands,
+    shopee_categories,
+    shopee_listings,
+    vtex_catalog,
+)
+from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
+from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
+from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+from tiktok_pipelines.sandbox.demo_catalog import configure_demo_shopee_catalog
+from tiktok_pipelines.sandbox.world import (
+    DEMO_SHOPEE_SHOP_ID,
+    DEMO_VTEX_WEBHOOK_SECRET,
+    VTEX_WEBHOOK_PATH,
+    SandboxConfig,
+    SandboxWorld,
+)
+from tiktok_pipelines.stores.listings import ListedSku, ListingMap
+from tiktok_pipelines_tests.results import asset_metadata
+from tiktok_pipelines_tests.stock_price_support import run
+
+pytestmark = pytest.mark.e2e
+
+CATALOG = [
+    feed_xml,
+    feed_products,
+    feed_diff,
+    vtex_catalog,
+    shopee_brands,
+    shopee_categories,
+    shopee_listings,
+]
+
+
+@pytest.fixture
+def sandbox_world() -> SandboxWorld:
+    return SandboxWorld(SandboxConfig.on_free_ports(products=8))
+
+
+@pytest.fixture
+def on_shopee(
+    demo_client, receiver, resources, sandbox, instance, state_db, registry
+) -> dict[str, ListedSku]:
+    """The demo client's Shopee shop connected, the demo catalog listed on it, and one reconcile run
+    done (every model in step with VTEX); the listed SKUs by seller SKU."""
+    answer = httpx.get(resources["shopee"].authorization_link("demo"), follow_redirects=True, timeout=10)
+    assert answer.status_code == 200, answer.text
+    configure_demo_shopee_catalog(state_db, "demo")
+    registry.update("demo", options={**registry.get("demo").options, "max_main_images": 2})
+    assert dg.materialize(CATALOG, partition_key="demo", instance=instance, resources=resources).success
+    assert run("full", instance, resources, assets=STOCK_PRICE_ASSETS).success
+    return ListingMap(state_db, "shopee").skus("demo")
+
+
+def model(sandbox, sku: ListedSku) -> dict:
+    """The model (or the item without models) the Shopee emulator holds for a listed SKU."""
+    item = sandbox.shopee.shops[DEMO_SHOPEE_SHOP_ID].items[int(sku.channel_product_id)]
+    return item if ":" in sku.channel_sku_id else item["models"][int(sku.channel_sku_id)]
+
+
+def writes(sandbox) -> dict[str, int]:
+    calls = sandbox.shopee.stats()["calls"]
+    return {
+        kind: sum(n for key, n in calls.items() if key.endswith(f"/product/update_{kind}"))
+        for kind in ("stock", "price")
+    }
+
+
+def with_models(listed: dict[str, ListedSku], count: int) -> list[ListedSku]:
+    """`count` SKUs of one item that has that many models or more."""
+    by_item: dict[str, list[ListedSku]] = {}
+    for sku in sorted(listed.values(), key=lambda s: s.seller_sku):
+        if ":" not in sku.channel_sku_id:
+            by_item.setdefault(sku.channel_product_id, []).append(sku)
+    return next(skus[:count] for skus in by_item.values() if len(skus) >= count)
+
+
+def realtime(instance, resources) -> dg.ExecuteInProcessResult:
+    """What the queue sensor asks for the pending VTEX notifications, run as the daemon would."""
+    sensor = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = sensor(context).run_requests
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    return defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key="demo", instance=instance, tags=request.tags
+    )
+
+
+def test_a_vtex_change_reaches_the_shopee_model_and_a_second_run_sends_nothing(
+    on_shopee, sandbox, receiver, instance, resources, vtex_control
+):
+    vtex_control.notify_to(f"{receiver.url}{VTEX_WEBHOOK_PATH}?secret={DEMO_VTEX_WEBHOOK_SECRET}")
+    first, second = with_models(on_shopee, 2)
+    price = Decimal(str(model(sandbox, second)["price"])) + Decimal("5.00")
+    vtex_control.set_stock(first.seller_sku, available=37)
+    vtex_control.set_price(second.seller_sku, price)
+    vtex_control.flush()
+    before = writes(sandbox)
+
+    outcome = realtime(instance, resources)
+
+    assert outcome.success
+    assert model(sandbox, first)["stock"] == 37
+    assert Decimal(str(model(sandbox, second)["price"])) == price
+    # One item: one update_stock and one update_price carrying its changed model.
+    after = writes(sandbox)
+    assert (after["stock"] - before["stock"], after["price"] - before["price"]) == (1, 1)
+    pushed = asset_metadata(outcome, "shopee__inventory")
+    assert (pushed["skus_confirmed"], pushed["write_calls"]) == (1, 1)
+
+    again = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+    assert again.success
+    assert writes(sandbox) == after
+    assert asset_metadata(again, "shopee__inventory")["write_calls"] == 0
+    assert asset_metadata(again, "shopee__prices")["write_calls"] == 0
+
+
+def test_a_price_drop_past_the_guard_is_held_on_shopee_until_confirmed(
+    on_shopee, sandbox, instance, resources, vtex_control
+):
+    (sku,) = with_models(on_shopee, 1)
+    shown = Decimal(str(model(sandbox, sku)["price"]))
+    dropped = (shown / 2).quantize(Decimal("0.01"))
+    vtex_control.set_price(sku.seller_sku, dropped)
+
+    held = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS, seller_skus=[sku.seller_sku])
+
+    assert Decimal(str(model(sandbox, sku)["price"])) == shown  # not sent
+    assert asset_metadata(held, "shopee__prices")["held_price_drops"] == 1
+    (check,) = [
+        e
+        for e in held.get_asset_check_evaluations()
+        if e.check_name == "no_held_price_drops" and e.asset_key.to_user_string() == "shopee/prices"
+    ]
+    assert not check.passed
+    cli = CliRunner()
+    listed = cli.invoke(main, ["stock-price", "held", "demo", "--channel", "shopee"])
+    assert sku.seller_sku in listed.output
+    assert cli.invoke(main, ["stock-price", "held", "demo"]).output.startswith("no price drop")  # TikTok's
+    confirmed = cli.invoke(
+        main, ["stock-price", "confirm-price", "demo", sku.seller_sku, "--channel", "shopee", "--yes"]
+    )
+    assert confirmed.exit_code == 0, confirmed.output
+
+    sent = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+
+    assert Decimal(str(model(sandbox, sku)["price"])) == dropped
+    (check,) = [
+        e
+        for e in sent.get_asset_check_evaluations()
+        if e.check_name == "no_held_price_drops" and e.asset_key.to_user_string() == "shopee/prices"
+    ]
+    assert check.passed
+
+
+def test_a_model_shopee_refuses_costs_that_model_alone_and_is_retried(
+    on_shopee, sandbox, instance, resources, vtex_control
+):
+    locked, free = with_models(on_shopee, 2)
+    prices = {
+        s.seller_sku: Decimal(str(model(sandbox, s)["price"])) + Decimal("3.00") for s in (locked, free)
+    }
+    for seller_sku, price in prices.items():
+        vtex_control.set_price(seller_sku, price)
+    lock = {"lock": [[int(locked.channel_product_id), int(locked.channel_sku_id)]]}
+    control = f"{sandbox.urls()['shopee']}/_sandbox/shops/{DEMO_SHOPEE_SHOP_ID}/price_locks"
+    assert httpx.post(control, json=lock, timeout=5).status_code == 200
+
+    refused = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+
+    assert refused.success  # one model's refusal fails neither the run nor its item's other model
+    assert Decimal(str(model(sandbox, free)["price"])) == prices[free.seller_sku]
+    assert Decimal(str(model(sandbox, locked)["price"])) != prices[locked.seller_sku]
+    pushed = asset_metadata(refused, "shopee__prices")
+    assert (pushed["skus_confirmed"], pushed["skus_failed"], pushed["write_calls"]) == (1, 1, 1)
+    assert "locked by a promotion" in pushed["failures"]
+
+    httpx.post(control, json={"unlock": lock["lock"]}, timeout=5)
+    retried = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+    assert Decimal(str(model(sandbox, locked)["price"])) == prices[locked.seller_sku]
+    assert asset_metadata(retried, "shopee__prices")["skus_confirmed"] == 1
