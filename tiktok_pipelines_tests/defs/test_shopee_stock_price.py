@@ -25,6 +25,7 @@ from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
 from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_shopee_catalog
 from tiktok_pipelines.sandbox.world import (
+    DEMO_ACCOUNT,
     DEMO_SHOPEE_SHOP_ID,
     DEMO_VTEX_WEBHOOK_SECRET,
     VTEX_WEBHOOK_PATH,
@@ -195,3 +196,30 @@ def test_a_model_shopee_refuses_costs_that_model_alone_and_is_retried(
     retried = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
     assert Decimal(str(model(sandbox, locked)["price"])) == prices[locked.seller_sku]
     assert asset_metadata(retried, "shopee__prices")["skus_confirmed"] == 1
+
+
+def test_the_demo_stores_walk_reaches_shopee_without_a_click(
+    demo_client, sandbox, receiver, instance, resources, state_db
+):
+    from tiktok_pipelines.defs.catalog.assets import CATALOG_ASSETS
+    from tiktok_pipelines.sandbox.demo import connect_demo_shopee, connect_vtex_notifications
+    from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
+
+    # `make run`'s steps: the shop connected, the store's broadcasts at the receiver, the catalog job.
+    configure_demo_shopee_catalog(state_db, "demo")
+    assert connect_demo_shopee(sandbox.config) == str(DEMO_SHOPEE_SHOP_ID)
+    connect_vtex_notifications(sandbox.config)
+    catalog = [feed_xml, feed_products, *CATALOG_ASSETS]
+    assert dg.materialize(catalog, partition_key="demo", instance=instance, resources=resources).success
+    listed = ListingMap(state_db, "shopee").skus("demo")
+
+    with VtexSandboxControl(sandbox.urls()["vtex"], DEMO_ACCOUNT) as control:
+        changes = control.walk_step(skus_per_step=3, prices=False)
+    outcome = realtime(instance, resources)
+
+    assert outcome.success
+    account = sandbox.vtex.account(DEMO_ACCOUNT)
+    skus = {s.sku_id: s for s in sandbox.demo_catalog.skus()}
+    for change in changes:
+        sku = skus[change["skuId"]]
+        assert model(sandbox, listed[str(sku.sku_id)])["stock"] == account.total_available(sku)
