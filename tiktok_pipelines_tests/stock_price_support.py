@@ -95,6 +95,21 @@ def run(
     )
 
 
+def realtime(instance: dg.DagsterInstance, resources: dict) -> dg.ExecuteInProcessResult:
+    """The run the queue sensor asks for the client's pending VTEX notifications, run as the daemon would
+    run it (its job, its tags)."""
+    from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+
+    sensor = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = sensor(context).run_requests
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    return defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key=request.partition_key, instance=instance, tags=request.tags
+    )
+
+
 def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
     return {
         k: v.value

@@ -119,6 +119,11 @@ class RegistryChanges:
     moved: int = 0  # the SKU now lives under another channel product or SKU id
     removed: int = 0
 
+    def __add__(self, other: RegistryChanges) -> RegistryChanges:
+        return RegistryChanges(
+            self.added + other.added, self.moved + other.moved, self.removed + other.removed
+        )
+
 
 @dataclass(frozen=True)
 class KindSummary:

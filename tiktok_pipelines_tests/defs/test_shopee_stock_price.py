@@ -20,9 +20,7 @@ from tiktok_pipelines.defs.catalog.assets import (
     vtex_catalog,
 )
 from tiktok_pipelines.defs.catalog.feed import feed_products, feed_xml
-from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
-from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
 from tiktok_pipelines.sandbox.demo_catalog import configure_demo_shopee_catalog
 from tiktok_pipelines.sandbox.world import (
     DEMO_ACCOUNT,
@@ -34,7 +32,7 @@ from tiktok_pipelines.sandbox.world import (
 )
 from tiktok_pipelines.stores.listings import ListedSku, ListingMap
 from tiktok_pipelines_tests.results import asset_metadata
-from tiktok_pipelines_tests.stock_price_support import run
+from tiktok_pipelines_tests.stock_price_support import realtime, run
 
 pytestmark = pytest.mark.e2e
 
@@ -90,17 +88,6 @@ def with_models(listed: dict[str, ListedSku], count: int) -> list[ListedSku]:
         if ":" not in sku.channel_sku_id:
             by_item.setdefault(sku.channel_product_id, []).append(sku)
     return next(skus[:count] for skus in by_item.values() if len(skus) >= count)
-
-
-def realtime(instance, resources) -> dg.ExecuteInProcessResult:
-    """What the queue sensor asks for the pending VTEX notifications, run as the daemon would."""
-    sensor = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
-    with dg.build_sensor_context(instance=instance, resources=resources) as context:
-        (request,) = sensor(context).run_requests
-    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
-    return defs.resolve_job_def(request.job_name).execute_in_process(
-        partition_key="demo", instance=instance, tags=request.tags
-    )
 
 
 def test_a_vtex_change_reaches_the_shopee_model_and_a_second_run_sends_nothing(

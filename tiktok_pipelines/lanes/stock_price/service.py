@@ -204,12 +204,11 @@ class StockPriceLane:
         """Reads the run's SKUs of `kind` ("stock" or "price") from VTEX into targets and stores them
         (a stock read the mass stock-out guard blocks stores nothing)."""
         client, options = self._client(run)
-        registry = None
-        if run.mode != "realtime" or self.store.count(client.client_id) == 0:
-            registry = self.register(client)
+        registry = None  # what registering the listed SKUs changed, summed over the channels
         for channel, store in self.stores.items():
-            if channel != self.channel and (run.mode != "realtime" or store.count(client.client_id) == 0):
-                self.register(client, channel)
+            if run.mode != "realtime" or store.count(client.client_id) == 0:
+                changes = self.register(client, channel)
+                registry = changes if registry is None else registry + changes
         stores = list(self.stores.values())
         claim = claim_events(
             EventLog(self.db), stores, client.client_id, refresh=lambda: self._register_all(client)
