@@ -277,8 +277,9 @@ class StockPriceLane:
         sync = SyncLog(client.client_id, LANE, self.channel)
         pusher_class = InventoryPusher if kind == "stock" else PricePusher
         systemic = None
+        rules = options.for_channel(self.channel)  # the price-drop guard as the channel's rules set it
         with channel(client.client_id) as session:
-            pusher = pusher_class(session, self.store, client.client_id, options, run.mode, sync)
+            pusher = pusher_class(session, self.store, client.client_id, rules, run.mode, sync)
             try:
                 report = pusher.push(rows)
             except SystemicError as exc:
