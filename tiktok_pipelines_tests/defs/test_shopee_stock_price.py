@@ -210,3 +210,35 @@ def test_the_demo_stores_walk_reaches_shopee_without_a_click(
     for change in changes:
         sku = skus[change["skuId"]]
         assert model(sandbox, listed[str(sku.sku_id)])["stock"] == account.total_available(sku)
+
+
+def test_a_model_refused_too_often_waits_in_shopees_dead_letter_until_retried(
+    on_shopee, sandbox, instance, resources, registry, vtex_control
+):
+    registry.update("demo", options={**registry.get("demo").options, "stock_price_max_attempts": 2})
+    (locked,) = with_models(on_shopee, 1)
+    price = Decimal(str(model(sandbox, locked)["price"])) + Decimal("4.00")
+    vtex_control.set_price(locked.seller_sku, price)
+    lock = [[int(locked.channel_product_id), int(locked.channel_sku_id)]]
+    control = f"{sandbox.urls()['shopee']}/_sandbox/shops/{DEMO_SHOPEE_SHOP_ID}/price_locks"
+    httpx.post(control, json={"lock": lock}, timeout=5)
+
+    for _ in range(2):
+        refused = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+    (check,) = [
+        e
+        for e in refused.get_asset_check_evaluations()
+        if e.check_name == "price_dead_letter_empty" and e.asset_key.to_user_string() == "shopee/prices"
+    ]
+    assert not check.passed and "--channel shopee" in check.description
+    cli = CliRunner()
+    dead = cli.invoke(main, ["stock-price", "dead-letter", "demo", "--channel", "shopee"])
+    assert locked.seller_sku in dead.output
+    skipped = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+    assert asset_metadata(skipped, "shopee__prices")["write_calls"] == 0  # left alone
+
+    httpx.post(control, json={"unlock": lock}, timeout=5)
+    retried = cli.invoke(main, ["stock-price", "retry", "demo", locked.seller_sku, "--channel", "shopee"])
+    assert retried.exit_code == 0, retried.output
+    run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
+    assert Decimal(str(model(sandbox, locked)["price"])) == price

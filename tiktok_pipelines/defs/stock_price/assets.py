@@ -24,6 +24,7 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.channels.base import Capabilities
 from tiktok_pipelines.channels.mercado_livre.channel import capabilities as mercado_livre_capabilities
 from tiktok_pipelines.channels.shopee.channel import capabilities as shopee_capabilities
 from tiktok_pipelines.channels.tiktok_shop.channel import capabilities as tiktok_shop_capabilities
@@ -135,15 +136,17 @@ def _dead_letter_spec(kind: str, asset: dg.AssetKey, channel: str) -> dg.AssetCh
     )
 
 
-def _dead_letter_check(kind: str, client_id: str, metadata: dict, channel: str) -> dg.AssetCheckResult:
+def _dead_letter_check(
+    kind: str, client_id: str, metadata: dict, channel: Capabilities
+) -> dg.AssetCheckResult:
     return client_check_result(
         f"{kind}_dead_letter_empty",
         client_id,
         passed=metadata["dead_letter"] == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"dead_letter": metadata["dead_letter"]},
-        description=f"{metadata['dead_letter']} SKU(s) refused by {channel} too often: `tiktok-pipelines "
-        "stock-price dead-letter <client>`",
+        description=f"{metadata['dead_letter']} SKU(s) refused by {channel.display_name} too often: "
+        f"`tiktok-pipelines stock-price dead-letter {client_id} --channel {channel.name.value}`",
     )
 
 
@@ -339,7 +342,7 @@ def _push(
         outcome = lane.push(kind, _run(context, config), _shop(shop, context))
     metadata = push_metadata(outcome, capabilities, context.log)
     client_id = outcome.client.client_id
-    results = [_dead_letter_check(kind, client_id, metadata, capabilities.display_name)]
+    results = [_dead_letter_check(kind, client_id, metadata, capabilities)]
     if kind == "price":
         results.append(
             client_check_result(
