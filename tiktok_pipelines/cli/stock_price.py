@@ -86,6 +86,9 @@ def stock_price_options(client_id: str) -> None:
     for name, value in options.describe().items():
         shown = "(default)" if name not in client.options else ""
         click.echo(f"{name}: {value} {shown}".rstrip())
+    for channel, rules in sorted(options.channel_rules.items()):
+        on_channel = options.for_channel(channel)
+        click.echo(f"on {channel}: " + ", ".join(f"{name}: {getattr(on_channel, name)}" for name in rules))
     try:
         plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
     except StockPriceOptionsError as exc:

@@ -125,3 +125,22 @@ def test_a_bad_channel_rule_is_refused_naming_the_channel_and_the_rule(rules, sa
             {"channel_rules": rules, "stock_out_of_stock_threshold": threshold}
         )
     assert says in str(refused.value)
+
+
+def test_the_rules_in_effect_on_each_channel_are_shown(stores):
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli.main import main
+
+    shown = CliRunner().invoke(main, ["stock-price", "options", C])
+    assert shown.exit_code == 0, shown.output
+    lines = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in shown.output.splitlines()}
+    on_shopee = set(lines["on shopee"].split(", "))
+    assert on_shopee == {
+        "stock_buffer: 3",
+        "stock_max_quantity: 20",
+        "price_markup_percent: 20",
+        "price_ending: 0.9",
+    }
+    assert lines["on mercado_livre"] == "max_price_drop_share: 1.0"
+    assert lines["stock_buffer"] == "1"  # the client's own
