@@ -234,6 +234,10 @@ def test_a_model_refused_too_often_waits_in_shopees_dead_letter_until_retried(
     cli = CliRunner()
     dead = cli.invoke(main, ["stock-price", "dead-letter", "demo", "--channel", "shopee"])
     assert locked.seller_sku in dead.output
+    # The client's people are told once, as it entered the dead letter.
+    listed = cli.invoke(main, ["notifications", "list", "demo"]).output.splitlines()
+    (told,) = [line.split() for line in listed if "stock_price_failed" in line]
+    assert told[told.index("stock_price_failed") + 1] == "shopee"
     skipped = run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
     assert asset_metadata(skipped, "shopee__prices")["write_calls"] == 0  # left alone
 
