@@ -10,7 +10,7 @@ import dagster as dg
 
 from tiktok_pipelines.defs.resources import build_resources
 from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS, tiktok_stock_price_state
-from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, mode_config
+from tiktok_pipelines.defs.stock_price.jobs import PUSH_ASSETS, STATE_ASSETS, mode_config
 from tiktok_pipelines.sandbox.catalog import generate_catalog
 from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_SHOP_CODE, SandboxConfig, SandboxWorld
 from tiktok_pipelines.settings import Settings
@@ -82,7 +82,7 @@ def run(
 ) -> dg.ExecuteInProcessResult:
     """One stock and price run of `mode` (full adds the TikTok read), as its job would run it."""
     assets = assets or ([*PUSH_ASSETS, tiktok_stock_price_state] if mode == "full" else list(PUSH_ASSETS))
-    run_config = mode_config(mode, [a for a in assets if a is not tiktok_stock_price_state])
+    run_config = mode_config(mode, [a for a in assets if a not in STATE_ASSETS])
     for op in run_config["ops"].values():
         op["config"].update(config)
     return dg.materialize(
@@ -92,6 +92,21 @@ def run(
         resources=resources,
         run_config=run_config,
         raise_on_error=raise_on_error,
+    )
+
+
+def realtime(instance: dg.DagsterInstance, resources: dict) -> dg.ExecuteInProcessResult:
+    """The run the queue sensor asks for the client's pending VTEX notifications, run as the daemon would
+    run it (its job, its tags)."""
+    from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
+    from tiktok_pipelines.defs.stock_price.jobs import stock_price_realtime_job
+
+    sensor = build_webhook_queue_sensor({"stock_price": stock_price_realtime_job})
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        (request,) = sensor(context).run_requests
+    defs = dg.Definitions(assets=STOCK_PRICE_ASSETS, jobs=[stock_price_realtime_job], resources=resources)
+    return defs.resolve_job_def(request.job_name).execute_in_process(
+        partition_key=request.partition_key, instance=instance, tags=request.tags
     )
 
 

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from tiktok_pipelines.core.images import MAIN_IMAGES_DEFAULT, MAIN_IMAGES_MOST
+from tiktok_pipelines.core.names import ChannelName
 
 TIKTOK_MAX_QUANTITY = 99_999  # reference: inventory quantity 0–99,999 per warehouse
 # The currencies of the markets TikTok Shop sells in (a shop sells in its market's currency).
@@ -46,6 +47,16 @@ LANE_DOCS = {
     "fulfilment": "docs/fulfilment.md",
     "content": "docs/content.md",
 }
+# The stock and price rules a channel may set apart from the client's (`channel_rules`).
+CHANNEL_RULES = (
+    "stock_buffer",
+    "stock_out_of_stock_threshold",
+    "stock_max_quantity",
+    "price_markup_percent",
+    "price_ending",
+    "price_rounding",
+    "max_price_drop_share",
+)
 POST_PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 
 
@@ -221,6 +232,14 @@ class ClientOptions(BaseModel):
         gt=0,
         le=1,
     )
+    channel_rules: dict[str, dict[str, Any]] = _option(
+        {},
+        ("stock_price",),
+        "Rules of a channel that differ from the client's, by channel (`tiktok_shop`, `mercado_livre`, "
+        f"`shopee`): any of {', '.join(f'`{n}`' for n in CHANNEL_RULES)}, e.g. "
+        '`{"shopee": {"price_markup_percent": 12, "stock_buffer": 2}}`. A rule not named keeps the '
+        "client's value.",
+    )
     stock_price_refresh_per_run: int = _option(
         1000, ("stock_price",), "SKUs an incremental run reads from VTEX besides the notified ones.", ge=0
     )
@@ -345,6 +364,26 @@ class ClientOptions(BaseModel):
             'must be a JSON object of VTEX warehouse id → TikTok warehouse id, e.g. {"1_1": "7068…"}'
         )
 
+    @field_validator("channel_rules", mode="before")
+    @classmethod
+    def _channel_rules(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+            raise ValueError(
+                'must be a JSON object of channel → its rules, e.g. {"shopee": {"price_markup_percent": 12}}'
+            )
+        channels = [c.value for c in ChannelName]
+        for channel, rules in value.items():
+            if channel not in channels:
+                raise ValueError(f"{channel!r} is not a channel (one of {', '.join(channels)})")
+            unknown = sorted(set(rules) - set(CHANNEL_RULES))
+            if unknown:
+                raise ValueError(f"{channel}: {', '.join(unknown)} cannot be set per channel")
+            try:
+                cls.validated(rules)
+            except ClientOptionsError as exc:
+                raise ValueError(f"{channel}: {exc}") from None
+        return value
+
     @field_validator("default_package")
     @classmethod
     def _package(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -384,6 +423,12 @@ class ClientOptions(BaseModel):
     def _threshold_below_max(self) -> ClientOptions:
         if self.stock_out_of_stock_threshold >= self.stock_max_quantity > 0:
             raise ValueError("stock_out_of_stock_threshold must be below stock_max_quantity")
+        for channel, rules in self.channel_rules.items():
+            merged = {name: rules.get(name, getattr(self, name)) for name in CHANNEL_RULES}
+            if merged["stock_out_of_stock_threshold"] >= merged["stock_max_quantity"] > 0:
+                raise ValueError(
+                    f"on {channel}, stock_out_of_stock_threshold must be below stock_max_quantity"
+                )
         return self
 
     # -- reading

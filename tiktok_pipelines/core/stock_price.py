@@ -50,6 +50,16 @@ class StockPriceOptions(ClientOptions):
         """Every option of the lane with its effective value, for the CLI and run metadata."""
         return super().describe(LANE)
 
+    def for_channel(self, channel: str) -> StockPriceOptions:
+        """The rules on `channel`: the client's, with the ones its `channel_rules` sets for the channel."""
+        rules = self.channel_rules.get(str(channel))
+        if not rules:
+            return self
+        try:
+            return type(self).validated({**self.describe(), **rules})
+        except ClientOptionsError as exc:
+            raise StockPriceOptionsError(f"invalid stock/price rules on {channel}: {exc}") from None
+
 
 # ---------------------------------------------------------------- stock
 

@@ -19,15 +19,15 @@ from tiktok_pipelines.defs.keys import channel_key
 
 def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
-    `resource_param` says the run's client has no shop on the channel, or that the client must authorize
-    the channel again (`needs_authorization`, for the channels whose grants are kept per channel: the
-    notice went out once when the grant ended), the asset materializes with the reason as metadata and
-    its checks pass with a warning, instead of calling the lane."""
+    `resource_param` (or required by that key) says the run's client has no shop on the channel, or that
+    the client must authorize the channel again (`needs_authorization`, for the channels whose grants are
+    kept per channel: the notice went out once when the grant ended), the asset materializes with the
+    reason as metadata and its checks pass with a warning, instead of calling the lane."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def body(context: dg.AssetExecutionContext, *args: Any, **kwargs: Any) -> dg.MaterializeResult:
-            resource = kwargs[resource_param]
+            resource = kwargs.get(resource_param) or getattr(context.resources, resource_param)
             client_id = context.partition_key
             reason = resource.shop_missing(client_id)
             label = "skipped"

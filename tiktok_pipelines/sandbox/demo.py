@@ -150,7 +150,8 @@ def automate_demo_erp(config: SandboxConfig) -> None:
 def start_vtex_walk(config: SandboxConfig, interval_seconds: float, skus_per_step: int = 2) -> None:
     """Has the sandbox VTEX store move stock and prices of a few SKUs every `interval_seconds`, as a live
     store does; each change is broadcast to the receiver, and the stock and price sync carries it to
-    TikTok (SKUs not listed yet are recorded and ignored)."""
+    every channel listing the SKU: TikTok Shop, Mercado Livre, Shopee (SKUs not listed yet are recorded
+    and ignored)."""
     from tiktok_pipelines.sandbox.vtex import VtexSandboxControl
 
     world = SandboxWorld(config)
@@ -394,7 +395,7 @@ def run_demo(
         connect_vtex_notifications(config)
         # The merchant's ERP invoices orders in VTEX: the fulfilment lane takes it from there.
         automate_demo_erp(config)
-        # A live store: stock and prices move gently, and TikTok follows within seconds.
+        # A live store: stock and prices move gently, and every channel follows within seconds.
         if walk_seconds > 0:
             start_vtex_walk(config, walk_seconds)
         # Demo buyers: an order every 30 s once listings have stock, older orders moving along.

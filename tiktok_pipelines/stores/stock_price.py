@@ -19,7 +19,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from tiktok_pipelines.core import notices
 from tiktok_pipelines.stores.db import ChannelStore, UTCDateTime, channel_key, metadata, utcnow
+from tiktok_pipelines.stores.notifications import record_notices
 
 sku_sync = sa.Table(
     "sku_sync",
@@ -118,6 +120,11 @@ class RegistryChanges:
     added: int = 0
     moved: int = 0  # the SKU now lives under another channel product or SKU id
     removed: int = 0
+
+    def __add__(self, other: RegistryChanges) -> RegistryChanges:
+        return RegistryChanges(
+            self.added + other.added, self.moved + other.moved, self.removed + other.removed
+        )
 
 
 @dataclass(frozen=True)
@@ -436,10 +443,18 @@ class SkuSyncStore(ChannelStore):
                 conn.execute(statement, [{"b_sku": s, "b_value": v} for s, v in chunk])
 
     def record_failures(
-        self, client_id: str, kind: str, failures: Mapping[str, tuple[str, str]], *, count: bool = True
+        self,
+        client_id: str,
+        kind: str,
+        failures: Mapping[str, tuple[str, str]],
+        *,
+        count: bool = True,
+        dead_after: int | None = None,
     ) -> None:
         """Failed pushes: seller SKU → (error code, message). `count` adds to the SKU's failures in a row
-        (refusals of its data); failures that are not the SKU's fault are recorded without counting."""
+        (refusals of its data); failures that are not the SKU's fault are recorded without counting. A
+        SKU whose counted failures reach `dead_after` (it enters the dead letter) is told to the client's
+        people (`stock_price_failed`), in the same transaction."""
         now = utcnow()
         statement = (
             sku_sync.update()
@@ -462,6 +477,21 @@ class SkuSyncStore(ChannelStore):
                         for s, (c, m) in chunk
                     ],
                 )
+                if count and dead_after is not None:
+                    entered = conn.execute(
+                        sa.select(sku_sync.c.seller_sku, sku_sync.c.error_message).where(
+                            *self._where(client_id, kind),
+                            sku_sync.c.seller_sku.in_([sku for sku, _ in chunk]),
+                            sku_sync.c.attempts == dead_after,
+                        )
+                    ).all()
+                    told = [
+                        notices.stock_price_failed(
+                            client_id, self.channel, kind, r.seller_sku, r.error_message or "", now
+                        )
+                        for r in entered
+                    ]
+                    record_notices(conn, told, now)
 
     def set_held(self, client_id: str, reasons: Mapping[str, str | None]) -> None:
         """Price targets waiting for a person (seller SKU → reason), or released (None)."""

@@ -66,3 +66,22 @@ def test_a_shop_that_must_authorize_again_still_fails(registry, instance, monkey
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "must authorize the app again" in failure.event_specific_data.error.message
+
+
+def test_a_client_with_no_shopee_shop_runs_its_stock_and_price_assets_green(registry, instance, resources):
+    client = _client_without_shop(registry, instance)
+    assets = [a for a in _channel_assets("shopee") if a.group_names_by_key[a.key] == "stock_price"]
+    assert {a.key.path[1] for a in assets} == {"inventory", "prices", "stock_price_state"}
+
+    result = dg.materialize(assets, partition_key=client.client_id, instance=instance, resources=resources)
+
+    assert result.success
+    skipped = [e.materialization.metadata["skipped"].value for e in result.get_asset_materialization_events()]
+    assert len(skipped) == 3 and all("has no shop on Shopee" in reason for reason in skipped)
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} == {
+        "stock_dead_letter_empty",
+        "price_dead_letter_empty",
+        "no_held_price_drops",
+    }
+    assert all(e.passed for e in evaluations)

@@ -149,7 +149,7 @@ def test_a_running_full_reconcile_does_not_hold_back_the_incremental(registry, r
 
 def test_without_clients_the_skip_reason_says_so(resources, instance):
     result = _tick(instance, resources, WHEN)
-    assert result.skip_message == "no active client with a TikTok shop and a partition"
+    assert result.skip_message == "no active client with a shop on a channel and a partition"
 
 
 def test_while_the_reconcile_waits_notifications_wait_for_it(registry, resources, instance, state_db):

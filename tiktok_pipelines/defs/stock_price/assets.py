@@ -1,18 +1,21 @@
-"""Stock and prices on TikTok, from VTEX: only what changed, one call per product, within the rate limit.
+"""Stock and prices on every channel, from one VTEX read: only what changed, one call per product,
+within each channel's rate limit.
 
-vtex_stock  ──▶ tiktok_inventory
-vtex_prices ──▶ tiktok_prices
-vtex_stock, vtex_prices ──▶ tiktok_stock_price_state ──▶ tiktok_inventory, tiktok_prices   (full runs:
-                            what TikTok really shows, read between the VTEX reads and the pushes)
+vtex_stock  ──▶ <channel>/inventory        (tiktok_shop, mercado_livre, shopee)
+vtex_prices ──▶ <channel>/prices
+vtex_stock, vtex_prices ──▶ <channel>/stock_price_state ──▶ <channel>/inventory, <channel>/prices
+                            (full runs: what the channel really shows, read between the VTEX reads and the
+                            pushes)
 
-Every asset takes the same run config `mode`:
+`vtex_stock` / `vtex_prices` read each SKU once for every channel that lists it and store each channel's
+target. Every asset takes the same run config `mode`:
 - realtime (`stock_price_realtime_job`, requested by `webhook_queue_sensor` for VTEX SKU notifications):
   the notified SKUs only, read and pushed at once;
 - incremental (`stock_price_job`, every 5 minutes): notified SKUs plus a rotating slice of the others
-  (never-read first, then those read longest ago); every SKU whose target differs from what TikTok
+  (never-read first, then those read longest ago); every SKU whose target differs from what its channel
   confirmed is pushed, failures retried;
-- full (`stock_price_full_job`, nightly): every SKU read from VTEX, TikTok's actual state read back, drift
-  repaired, the dead letter tried once more.
+- full (`stock_price_full_job`, nightly): every SKU read from VTEX, each channel's actual state read back,
+  drift repaired, the dead letter tried once more.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -21,13 +24,17 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from tiktok_pipelines.channels.base import Capabilities
 from tiktok_pipelines.channels.mercado_livre.channel import capabilities as mercado_livre_capabilities
+from tiktok_pipelines.channels.shopee.channel import capabilities as shopee_capabilities
+from tiktok_pipelines.channels.tiktok_shop.channel import capabilities as tiktok_shop_capabilities
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
+from tiktok_pipelines.defs.channels import channel_asset
 from tiktok_pipelines.defs.checks import client_check, client_check_result
-from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
+from tiktok_pipelines.defs.keys import channel_key
 from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
+from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
@@ -35,14 +42,15 @@ from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.defs.stock_price.reporting import push_metadata, read_metadata, state_metadata
 from tiktok_pipelines.lanes.stock_price.pushes import SystemicError
 from tiktok_pipelines.lanes.stock_price.service import (
-    PushOutcome,
     ReadOutcome,
     SessionOpener,
     StockPriceLane,
     StockPriceRun,
     StockPriceRunError,
 )
-from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
+from tiktok_pipelines.lanes.tokens import NotAuthorizedError
+
+ChannelResource = TikTokShop | MercadoLivre | Shopee
 
 
 class StockPriceConfig(dg.Config):
@@ -50,7 +58,7 @@ class StockPriceConfig(dg.Config):
         default="incremental",
         description="realtime: only SKUs VTEX notified. incremental: notified SKUs and a rotating slice of "
         "the others (never-read first) read again; every pending SKU pushed. full: every SKU read from VTEX "
-        "and TikTok, drift repaired, the dead letter retried.",
+        "and from each channel, drift repaired, the dead letter retried.",
     )
     refresh_limit: int | None = Field(
         default=None,
@@ -59,8 +67,8 @@ class StockPriceConfig(dg.Config):
     )
     seller_skus: list[str] = Field(
         default_factory=list,
-        description="Only these seller SKUs: read again and pushed even if TikTok confirmed them (a repair "
-        "by hand).",
+        description="Only these seller SKUs: read again and pushed even if their channel confirmed them (a "
+        "repair by hand).",
     )
     allow_mass_stockout: bool = Field(
         default=False,
@@ -74,7 +82,19 @@ class StockPriceConfig(dg.Config):
 
 # The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), with
 # what the reads must know of them (stock by warehouse or one quantity, one price per product or not).
-ALSO_READ_FOR = {ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities()}
+ALSO_READ_FOR = {
+    ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities(),
+    ChannelName.SHOPEE.value: shopee_capabilities(),
+}
+DISPLAY_NAMES = {
+    ChannelName.TIKTOK_SHOP.value: tiktok_shop_capabilities().display_name,
+    **{name: capabilities.display_name for name, capabilities in ALSO_READ_FOR.items()},
+}
+
+
+def _display_name(channel: str) -> str:
+    """How the run's messages name a channel."""
+    return DISPLAY_NAMES.get(str(channel), str(channel))
 
 
 @contextmanager
@@ -89,11 +109,12 @@ def _lane(
     it fails the run with the reason."""
     try:
         yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ALSO_READ_FOR)
-    except (StockPriceRunError, TikTokNotAuthorizedError) as exc:
+    except (StockPriceRunError, NotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
     except SystemicError as exc:
         raise dg.Failure(
-            description=f"TikTok refused the shop's requests, nothing counted against SKUs: {exc}"
+            description=f"{_display_name(channel)} refused the shop's requests, nothing counted against "
+            f"SKUs: {exc}"
         ) from None
 
 
@@ -102,28 +123,30 @@ def _run(context: dg.AssetExecutionContext, config: StockPriceConfig) -> StockPr
     return StockPriceRun(run_id=context.run_id, **config.model_dump())
 
 
-def _shop(shop: TikTokShop | MercadoLivre, context: dg.AssetExecutionContext) -> SessionOpener:
+def _shop(shop: ChannelResource, context: dg.AssetExecutionContext) -> SessionOpener:
     """Opens the client's session on the channel when the lane needs it."""
     return lambda client_id: shop.session(client_id, logger=context.log)
 
 
-def _dead_letter_spec(kind: str, asset: str) -> dg.AssetCheckSpec:
+def _dead_letter_spec(kind: str, asset: dg.AssetKey, channel: str) -> dg.AssetCheckSpec:
     return client_check(
         f"{kind}_dead_letter_empty",
         asset,
-        f"No SKU whose {kind} TikTok refused stock_price_max_attempts times in a row.",
+        f"No SKU whose {kind} {channel} refused stock_price_max_attempts times in a row.",
     )
 
 
-def _dead_letter_check(kind: str, client_id: str, metadata: dict) -> dg.AssetCheckResult:
+def _dead_letter_check(
+    kind: str, client_id: str, metadata: dict, channel: Capabilities
+) -> dg.AssetCheckResult:
     return client_check_result(
         f"{kind}_dead_letter_empty",
         client_id,
         passed=metadata["dead_letter"] == 0,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"dead_letter": metadata["dead_letter"]},
-        description=f"{metadata['dead_letter']} SKU(s) refused too often: `tiktok-pipelines stock-price "
-        "dead-letter <client>`",
+        description=f"{metadata['dead_letter']} SKU(s) refused by {channel.display_name} too often: "
+        f"`tiktok-pipelines stock-price dead-letter {client_id} --channel {channel.name.value}`",
     )
 
 
@@ -174,10 +197,11 @@ def _vtex_read(
 )
 def vtex_stock(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     """Available stock in VTEX (total − reserved, unlimited warehouses as `unlimited_stock_as`) of the
-    client's listed SKUs, per VTEX warehouse, read with the account's bounded concurrency and turned into
-    the quantity TikTok should show per TikTok warehouse (warehouse map, buffer, out-of-stock threshold,
-    floor 0, maximum). Which SKUs depends on the mode; VTEX notifications pending for the client are
-    claimed first. Reconcile runs replace the lake snapshot `vtex_stock`."""
+    SKUs the client lists on any channel, per VTEX warehouse, each SKU read once for every channel listing
+    it with the account's bounded concurrency, and turned into the quantity each channel should show
+    (per TikTok warehouse, one quantity on a channel without warehouses; warehouse map, buffer,
+    out-of-stock threshold, floor 0, maximum). Which SKUs depends on the mode; VTEX notifications
+    pending for the client are claimed first. Reconcile runs replace the lake snapshot `vtex_stock`."""
     guard = outcome.guard
     return [
         client_check_result(
@@ -198,185 +222,197 @@ def vtex_stock(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
 
 @_vtex_read("price")
 def vtex_prices(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
-    """Prices in VTEX of the client's listed SKUs: the computed price and list price on the client's
-    trade policy (fixed prices and price tables applied), read with bounded concurrency within VTEX's
-    pricing rate limit, turned into the price TikTok should show (markup, rounding to the client's
-    ending; list price never below the price). Reconcile runs replace the lake snapshot `vtex_prices`."""
+    """Prices in VTEX of the SKUs the client lists on any channel, each read once for every channel
+    listing it: the computed price and list price on the client's trade policy (fixed prices and price
+    tables applied), read with bounded concurrency within VTEX's pricing rate limit, turned into the
+    price each channel should show (markup, rounding to the client's ending; list price never below the
+    price; one price per item where the channel shows one). Reconcile runs replace the lake snapshot
+    `vtex_prices`."""
     return []
 
 
-def _read_state(
-    context: dg.AssetExecutionContext,
-    state: StateStore,
-    shop: TikTokShop | MercadoLivre,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    capabilities = shop.capabilities()
-    with _lane(context, state, lake, capabilities.name.value) as lane:
-        outcome = lane.read_channel_state(_shop(shop, context))
-    return dg.MaterializeResult(metadata=state_metadata(outcome, capabilities, context.log))
+def _channel_resource(context: dg.AssetExecutionContext, channel: ChannelName) -> ChannelResource:
+    """The run's resource of `channel` (keyed by the channel's name)."""
+    return getattr(context.resources, channel.value)
 
 
-def _state_asset(channel: ChannelName, kind: str) -> Callable[[Callable], dg.AssetsDefinition]:
+# The kind (the UI's tag) of each channel's assets.
+KINDS = {
+    ChannelName.TIKTOK_SHOP: "tiktok",
+    ChannelName.MERCADO_LIVRE: "mercadolivre",
+    ChannelName.SHOPEE: "shopee",
+}
+
+
+def _state_asset(channel: ChannelName, doc: str) -> dg.AssetsDefinition:
     """The asset `<channel>/stock_price_state` reading back what the channel shows (full runs)."""
+
+    def read_state(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        shop = _channel_resource(context, channel)
+        capabilities = shop.capabilities()
+        resources = context.resources
+        with _lane(context, resources.state, resources.lake, capabilities.name.value) as lane:
+            outcome = lane.read_channel_state(_shop(shop, context))
+        return dg.MaterializeResult(metadata=state_metadata(outcome, capabilities, context.log))
+
+    read_state.__doc__ = doc
     return channel_asset(
-        Lane.STOCK_PRICE, channel, "stock_price_state", deps=[vtex_stock, vtex_prices], kinds={kind}
-    )
+        Lane.STOCK_PRICE,
+        channel,
+        "stock_price_state",
+        deps=[vtex_stock, vtex_prices],
+        kinds={KINDS[channel]},
+        required_resource_keys={"state", "lake", channel.value},
+    )(read_state)
 
 
-@_state_asset(ChannelName.TIKTOK_SHOP, "tiktok")
-def tiktok_stock_price_state(
-    context: dg.AssetExecutionContext, state: StateStore, tiktok_shop: TikTokShop, lake: ParquetLake
-) -> dg.MaterializeResult:
+tiktok_stock_price_state = _state_asset(
+    ChannelName.TIKTOK_SHOP,
     """What TikTok actually shows for the client's listed SKUs (stock per warehouse and price, from a
     product search of the whole shop), taken as the confirmed state: where it differs from what the sync
     believed TikTok had, the SKU is pushed again. Warehouses TikTok has for a SKU beyond the client's are
     added to its stock target at 0. Part of the nightly full reconcile, between the VTEX reads and the
-    pushes."""
-    return _read_state(context, state, tiktok_shop, lake)
-
-
-@_state_asset(ChannelName.MERCADO_LIVRE, "mercadolivre")
-def mercado_livre_stock_price_state(
-    context: dg.AssetExecutionContext, state: StateStore, mercado_livre: MercadoLivre, lake: ParquetLake
-) -> dg.MaterializeResult:
+    pushes.""",
+)
+mercado_livre_stock_price_state = _state_asset(
+    ChannelName.MERCADO_LIVRE,
     """What Mercado Livre actually shows for the client's listed items and variations (one quantity
     each and the item's price, from the seller's items), taken as the confirmed state: where it differs
     from what the sync believed, the SKU is pushed again. Part of the nightly full reconcile, between
-    the VTEX reads and the pushes."""
-    return _read_state(context, state, mercado_livre, lake)
+    the VTEX reads and the pushes.""",
+)
+shopee_stock_price_state = _state_asset(
+    ChannelName.SHOPEE,
+    """What Shopee actually shows for the client's listed models (stock and price of each, from the
+    shop's items and their models), taken as the confirmed state: where it differs from what the sync
+    believed, the model is pushed again. Part of the nightly full reconcile, between the VTEX reads and
+    the pushes.""",
+)
 
 
-def _tiktok_push(
-    kind: str, table: str, *, deps: list, check_specs: Sequence[dg.AssetCheckSpec] = ()
-) -> Callable[[Callable], dg.AssetsDefinition]:
-    """Makes the decorated function the asset `tiktok_shop/<table>` that pushes the SKUs of `kind` ("stock"
-    or "price") to TikTok, with the dead letter's check: the asset takes the function's docstring, and the
-    function turns the push's outcome into the asset's other check results."""
-    key = tiktok_shop_key(table)
-
-    def build(checks: Callable[[PushOutcome], list[dg.AssetCheckResult]]) -> dg.AssetsDefinition:
-        def push(
-            context: dg.AssetExecutionContext,
-            config: StockPriceConfig,
-            state: StateStore,
-            tiktok_shop: TikTokShop,
-            lake: ParquetLake,
-        ) -> dg.MaterializeResult:
-            return _push(context, config, state, tiktok_shop, lake, kind, checks)
-
-        push.__doc__ = checks.__doc__
-        return tiktok_shop_asset(
-            Lane.STOCK_PRICE,
-            table,
-            deps=deps,
-            kinds={"tiktok", "parquet"},
-            check_specs=[_dead_letter_spec(kind, key), *check_specs],
-        )(push)
-
-    return build
+STATE_ASSETS = {
+    ChannelName.TIKTOK_SHOP: tiktok_stock_price_state,
+    ChannelName.MERCADO_LIVRE: mercado_livre_stock_price_state,
+    ChannelName.SHOPEE: shopee_stock_price_state,
+}
 
 
-@_tiktok_push("stock", "inventory", deps=[vtex_stock, tiktok_stock_price_state])
-def tiktok_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+def _push_checks(channel: ChannelName, kind: str) -> list[dg.AssetCheckSpec]:
+    """The checks of a push asset: its dead letter and, for prices, the drops held for a person."""
+    key, display = channel_key(channel, "inventory" if kind == "stock" else "prices"), _display_name(channel)
+    checks = [_dead_letter_spec(kind, key, display)]
+    if kind == "price":
+        checks.append(
+            client_check(
+                "no_held_price_drops",
+                key,
+                f"No price drop on {display} larger than the client's max_price_drop_share waits for a "
+                f"person (`tiktok-pipelines stock-price confirm-price <client> --channel {channel.value}`).",
+            )
+        )
+    return checks
+
+
+def _push_asset(channel: ChannelName, kind: str, doc: str) -> dg.AssetsDefinition:
+    """The asset `<channel>/inventory` (kind "stock") or `<channel>/prices` (kind "price") pushing the
+    SKUs of `kind` to the channel, with the dead letter's check and, for prices, the check of the drops
+    held for a person."""
+
+    def push(context: dg.AssetExecutionContext, config: StockPriceConfig) -> dg.MaterializeResult:
+        return _push(context, config, _channel_resource(context, channel), kind)
+
+    push.__doc__ = doc
+    return channel_asset(
+        Lane.STOCK_PRICE,
+        channel,
+        "inventory" if kind == "stock" else "prices",
+        deps=[vtex_stock if kind == "stock" else vtex_prices, STATE_ASSETS[channel]],
+        kinds={KINDS[channel], "parquet"},
+        check_specs=_push_checks(channel, kind),
+        required_resource_keys={"state", "lake", channel.value},
+    )(push)
+
+
+def _push(
+    context: dg.AssetExecutionContext, config: StockPriceConfig, shop: ChannelResource, kind: str
+) -> dg.MaterializeResult:
+    capabilities = shop.capabilities()
+    state, lake = context.resources.state, context.resources.lake
+    with _lane(context, state, lake, capabilities.name.value) as lane:
+        outcome = lane.push(kind, _run(context, config), _shop(shop, context))
+    metadata = push_metadata(outcome, capabilities, context.log)
+    client_id = outcome.client.client_id
+    results = [_dead_letter_check(kind, client_id, metadata, capabilities)]
+    if kind == "price":
+        results.append(
+            client_check_result(
+                "no_held_price_drops",
+                client_id,
+                passed=not outcome.held,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"held": len(outcome.held)},
+                description=f"{len(outcome.held)} price drop(s) wait for `tiktok-pipelines stock-price "
+                f"confirm-price {client_id} --channel {capabilities.name.value}`"
+                if outcome.held
+                else None,
+            )
+        )
+    return dg.MaterializeResult(metadata=metadata, check_results=results)
+
+
+tiktok_inventory = _push_asset(
+    ChannelName.TIKTOK_SHOP,
+    "stock",
     """Stock on TikTok: every SKU whose target differs from the quantities TikTok last confirmed, one
     inventory update per product carrying all its changed SKUs with every warehouse of each SKU, paced
     within the shop's rate limit. Accepted SKUs become confirmed; refused ones are recorded and retried
     next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
-    letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`."""
-    return []
-
-
-@_tiktok_push(
-    "price",
-    "prices",
-    deps=[vtex_prices, tiktok_stock_price_state],
-    check_specs=[
-        client_check(
-            "no_held_price_drops",
-            tiktok_shop_key("prices"),
-            "No price drop larger than the client's max_price_drop_share waits for a person "
-            "(`tiktok-pipelines stock-price confirm-price <client>`).",
-        )
-    ],
+    letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`.""",
 )
-def tiktok_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+tiktok_prices = _push_asset(
+    ChannelName.TIKTOK_SHOP,
+    "price",
     """Prices on TikTok: every SKU whose price target differs from what TikTok last confirmed, one price
     update per product with all its changed SKUs. A drop larger than the client's max_price_drop_share
     from the price TikTok shows is held until confirmed (`tiktok-pipelines stock-price confirm-price`). A
     product refused as a whole (a locked price, 12019045) is retried SKU by SKU so one SKU does not hold
     back the others; refusals are retried next run, then dead-lettered. Every push goes to
-    `price_history`."""
-    return [
-        client_check_result(
-            "no_held_price_drops",
-            outcome.client.client_id,
-            passed=not outcome.held,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"held": len(outcome.held)},
-        )
-    ]
-
-
-def _push(
-    context: dg.AssetExecutionContext,
-    config: StockPriceConfig,
-    state: StateStore,
-    shop: TikTokShop | MercadoLivre,
-    lake: ParquetLake,
-    kind: str,
-    checks: Callable[[PushOutcome], list[dg.AssetCheckResult]],
-) -> dg.MaterializeResult:
-    with _lane(context, state, lake, shop.capabilities().name.value) as lane:
-        outcome = lane.push(kind, _run(context, config), _shop(shop, context))
-    metadata = push_metadata(outcome, context.log)
-    dead_letter = _dead_letter_check(kind, outcome.client.client_id, metadata)
-    return dg.MaterializeResult(metadata=metadata, check_results=[dead_letter, *checks(outcome)])
-
-
-def _mercado_livre_push(kind: str, table: str, *, deps: list) -> Callable[[Callable], dg.AssetsDefinition]:
-    """The asset `mercado_livre/<table>` pushing the SKUs of `kind` to Mercado Livre (as `_tiktok_push`)."""
-    key = channel_key(ChannelName.MERCADO_LIVRE, table)
-
-    def build(checks: Callable[[PushOutcome], list[dg.AssetCheckResult]]) -> dg.AssetsDefinition:
-        def push(
-            context: dg.AssetExecutionContext,
-            config: StockPriceConfig,
-            state: StateStore,
-            mercado_livre: MercadoLivre,
-            lake: ParquetLake,
-        ) -> dg.MaterializeResult:
-            return _push(context, config, state, mercado_livre, lake, kind, checks)
-
-        push.__doc__ = checks.__doc__
-        return channel_asset(
-            Lane.STOCK_PRICE,
-            ChannelName.MERCADO_LIVRE,
-            table,
-            deps=deps,
-            kinds={"mercadolivre", "parquet"},
-            check_specs=[_dead_letter_spec(kind, key)],
-        )(push)
-
-    return build
-
-
-@_mercado_livre_push("stock", "inventory", deps=[vtex_stock, mercado_livre_stock_price_state])
-def mercado_livre_inventory(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+    `price_history`.""",
+)
+mercado_livre_inventory = _push_asset(
+    ChannelName.MERCADO_LIVRE,
+    "stock",
     """Stock on Mercado Livre from the same VTEX read as TikTok's (one read per SKU for every channel):
     every item or variation whose target differs from what Mercado Livre last confirmed, one item
     update per item carrying its changed variations (each named by its id), the quantity the client's
     rules give (buffer, floor, maximum). Refusals are retried next run, then dead-lettered; every push
-    goes to `stock_history`."""
-    return []
-
-
-@_mercado_livre_push("price", "prices", deps=[vtex_prices, mercado_livre_stock_price_state])
-def mercado_livre_prices(outcome: PushOutcome) -> list[dg.AssetCheckResult]:
+    goes to `stock_history`.""",
+)
+mercado_livre_prices = _push_asset(
+    ChannelName.MERCADO_LIVRE,
+    "price",
     """Prices on Mercado Livre from the same VTEX read: one price per item (its variations share it),
-    sent when the target differs from what Mercado Livre confirmed; variations of one item asked
-    different prices are refused with the reason. Every push goes to `price_history`."""
-    return []
+    sent when the target differs from what Mercado Livre confirmed, behind the price-drop guard;
+    variations of one item asked different prices are refused with the reason. Every push goes to
+    `price_history`.""",
+)
+shopee_inventory = _push_asset(
+    ChannelName.SHOPEE,
+    "stock",
+    """Stock on Shopee from the same VTEX read as the other channels' (one read per SKU for every
+    channel): every model whose quantity differs from what Shopee last confirmed, by the client's rules
+    (buffer, floor, maximum; one stock per model, Shopee's warehouses not used), one `update_stock` per
+    item with its changed models (50 a call). A model Shopee refuses (its `failure_list`) costs that
+    model alone: retried next run, then dead-lettered. Every push goes to `stock_history`.""",
+)
+shopee_prices = _push_asset(
+    ChannelName.SHOPEE,
+    "price",
+    """Prices on Shopee from the same VTEX read: every model whose price differs from what Shopee
+    confirmed, one `update_price` per item with its changed models (50 a call), behind the price-drop
+    guard. A model Shopee refuses (a price locked by a promotion) costs that model alone: retried next
+    run, then dead-lettered. Every push goes to `price_history`.""",
+)
 
 
 STOCK_PRICE_ASSETS = [
@@ -388,4 +424,7 @@ STOCK_PRICE_ASSETS = [
     mercado_livre_stock_price_state,
     mercado_livre_inventory,
     mercado_livre_prices,
+    shopee_stock_price_state,
+    shopee_inventory,
+    shopee_prices,
 ]

@@ -11,6 +11,9 @@ from tiktok_pipelines.defs.stock_price.assets import (
     mercado_livre_inventory,
     mercado_livre_prices,
     mercado_livre_stock_price_state,
+    shopee_inventory,
+    shopee_prices,
+    shopee_stock_price_state,
     tiktok_inventory,
     tiktok_prices,
     tiktok_stock_price_state,
@@ -28,11 +31,12 @@ PUSH_ASSETS = (
     tiktok_prices,
     mercado_livre_inventory,
     mercado_livre_prices,
+    shopee_inventory,
+    shopee_prices,
 )
 LANE_ASSETS = dg.AssetSelection.groups(LANE.value)
-PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(
-    tiktok_stock_price_state, mercado_livre_stock_price_state
-)
+STATE_ASSETS = (tiktok_stock_price_state, mercado_livre_stock_price_state, shopee_stock_price_state)
+PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(*STATE_ASSETS)
 
 
 def mode_config(mode: str, assets=PUSH_ASSETS) -> dict:
@@ -58,13 +62,13 @@ def _job(name: str, mode: str, selection: dg.AssetSelection, description: str, e
 
 
 # Realtime and incremental runs are small: one process, no per-step start-up, so a notified SKU
-# reaches TikTok within seconds. The full run is long and its two chains run in parallel.
+# reaches every channel within seconds. The full run is long and its two chains run in parallel.
 stock_price_realtime_job = _job(
     "stock_price_realtime_job",
     "realtime",
     PUSH_SELECTION,
-    "The SKUs VTEX just notified (broadcaster / affiliate notifications): read from VTEX and pushed to "
-    "TikTok at once. Requested by webhook_queue_sensor.",
+    "The SKUs VTEX just notified (broadcaster / affiliate notifications): read from VTEX once and pushed "
+    "at once to every channel listing them. Requested by webhook_queue_sensor.",
     dg.in_process_executor,
 )
 stock_price_job = _job(
@@ -72,14 +76,14 @@ stock_price_job = _job(
     "incremental",
     PUSH_SELECTION,
     "Incremental reconcile: notified SKUs and a rotating slice of the others (never-read first) read from "
-    "VTEX; every SKU whose target differs from what TikTok confirmed is pushed, failures retried.",
+    "VTEX; every SKU whose target differs from what its channel confirmed is pushed, failures retried.",
     dg.in_process_executor,
 )
 stock_price_full_job = _job(
     "stock_price_full_job",
     "full",
     LANE_ASSETS,
-    "Full reconcile: every listed SKU read from VTEX, what TikTok actually shows read back, drift "
+    "Full reconcile: every listed SKU read from VTEX, what each channel actually shows read back, drift "
     "repaired, the dead letter tried once more.",
 )
 
@@ -130,7 +134,7 @@ def stock_price_schedule(context: dg.ScheduleEvaluationContext, state: StateStor
         return requests
     if skipped:
         return dg.SkipReason(f"a reconcile is already on its way for every client: {'; '.join(skipped)}")
-    return dg.SkipReason("no active client with a TikTok shop and a partition")
+    return dg.SkipReason("no active client with a shop on a channel and a partition")
 
 
 stock_price_nightly_schedule = client_schedule(
@@ -138,7 +142,7 @@ stock_price_nightly_schedule = client_schedule(
     stock_price_full_job,
     "0 2 * * *",
     """Every night at 02:00 (São Paulo), a full stock and price reconcile per active, authorized client:
-    every listed SKU read from VTEX, TikTok's actual stock and prices read back (product search), and
+    every listed SKU read from VTEX, each channel's actual stock and prices read back, and
     whatever drifted pushed again; the dead letter gets one more try.""",
     "stock-price-full",
     skip_reason="no active authorized client",

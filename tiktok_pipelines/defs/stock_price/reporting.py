@@ -35,7 +35,7 @@ def read_metadata(outcome: ReadOutcome, log: Any) -> dict[str, Any]:
         )
     if report.kind == "price" and report.not_found:
         log.warning(
-            "%d SKU(s) have no price on trade policy %s: TikTok keeps showing its price for them",
+            "%d SKU(s) have no price on trade policy %s: each channel keeps showing its price for them",
             len(report.not_found),
             outcome.client.vtex_trade_policy,
         )
@@ -60,8 +60,9 @@ def read_metadata(outcome: ReadOutcome, log: Any) -> dict[str, Any]:
     return metadata
 
 
-def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
-    """The metadata of `tiktok_shop/inventory` / `tiktok_shop/prices`; logs the SKUs not updated and held drops."""
+def push_metadata(outcome: PushOutcome, channel: Capabilities, log: Any) -> dict[str, Any]:
+    """The metadata of `<channel>/inventory` / `<channel>/prices`; logs the SKUs not updated and the held
+    drops, naming the channel."""
     report, dead = outcome.report, outcome.dead_letter
     failures = [
         {"seller_sku": sku, "code": code, "error": message, "counts": "yes"}
@@ -71,7 +72,7 @@ def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
         for sku, (code, message) in report.transient.items()
     ]
     if failures:
-        log.warning("%d SKU(s) not updated on TikTok, see `failures`", len(failures))
+        log.warning("%d SKU(s) not updated on %s, see `failures`", len(failures), channel.display_name)
     metadata = {
         "mode": outcome.mode,
         "dagster/row_count": report.confirmed,
@@ -112,9 +113,11 @@ def push_metadata(outcome: PushOutcome, log: Any) -> dict[str, Any]:
     )
     if held:
         log.warning(
-            "%d price drop(s) wait for `tiktok-pipelines stock-price confirm-price %s`",
+            "%d price drop(s) on %s wait for `tiktok-pipelines stock-price confirm-price %s --channel %s`",
             len(held),
+            channel.display_name,
             outcome.client.client_id,
+            channel.name.value,
         )
     return metadata
 

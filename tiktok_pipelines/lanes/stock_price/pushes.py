@@ -190,7 +190,13 @@ class _Pusher:
             self.store.confirm(self.client_id, self.kind, self._confirmed)
             self.report.confirmed += len(self._confirmed)
         if self._refused:
-            self.store.record_failures(self.client_id, self.kind, self._refused, count=True)
+            self.store.record_failures(
+                self.client_id,
+                self.kind,
+                self._refused,
+                count=True,
+                dead_after=self.options.stock_price_max_attempts,
+            )
             self.report.refused.update(self._refused)
         if self._transient:
             self.store.record_failures(self.client_id, self.kind, self._transient, count=False)

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from tiktok_pipelines.channels.base import Capabilities, ChannelSession
 from tiktok_pipelines.core.sku_ids import sku_id_map
-from tiktok_pipelines.core.stock_price import LANE, StockPriceOptions, StockPriceOptionsError, warehouse_plan
+from tiktok_pipelines.core.stock_price import LANE, StockPriceOptions, StockPriceOptionsError
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.core.tables import PRICE_HISTORY, STOCK_HISTORY, VTEX_PRICES, VTEX_STOCK
 from tiktok_pipelines.lanes.stock_price.channel_state import ChannelStateReport, read_channel_state
@@ -204,52 +204,43 @@ class StockPriceLane:
         """Reads the run's SKUs of `kind` ("stock" or "price") from VTEX into targets and stores them
         (a stock read the mass stock-out guard blocks stores nothing)."""
         client, options = self._client(run)
-        registry = None
-        if run.mode != "realtime" or self.store.count(client.client_id) == 0:
-            registry = self.register(client)
+        registry = None  # what registering the listed SKUs changed, summed over the channels
         for channel, store in self.stores.items():
-            if channel != self.channel and (run.mode != "realtime" or store.count(client.client_id) == 0):
-                self.register(client, channel)
+            if run.mode != "realtime" or store.count(client.client_id) == 0:
+                changes = self.register(client, channel)
+                registry = changes if registry is None else registry + changes
         stores = list(self.stores.values())
         claim = claim_events(
             EventLog(self.db), stores, client.client_id, refresh=lambda: self._register_all(client)
         )
         limit = run.refresh_limit if run.refresh_limit is not None else options.stock_price_refresh_per_run
-        rows = [
-            row
-            for store in stores
-            for row in rows_to_read(store, client.client_id, kind, run.mode, limit, run.seller_skus)
-        ]
+        rows = rows_to_read(stores, client.client_id, kind, run.mode, limit, run.seller_skus)
         sync = SyncLog(client.client_id, LANE, self.channel)
         try:
             with vtex(client) as api:
                 read = VtexRead(api, client, options, sync, self.capabilities, self.stores)
                 report = read.stock(rows) if kind == "stock" else read.prices(rows)
                 vtex_calls = dict(api.stats)
+            guard = stockout_guard(report, options, run)
+            outcome = ReadOutcome(client, run.mode, report, claim, registry, vtex_calls, guard)
+            if not guard.blocked:
+                report.save(self.stores, client.client_id, run.run_id)
+                if run.mode != "realtime":
+                    outcome.snapshot_rows = self._write_snapshot(kind, client, read)
         except StockPriceOptionsError as exc:
             raise StockPriceRunError(str(exc)) from None
-        guard = stockout_guard(report, options, run)
-        outcome = ReadOutcome(client, run.mode, report, claim, registry, vtex_calls, guard)
-        if not guard.blocked:
-            report.save(self.stores, client.client_id, run.run_id)
-            if run.mode != "realtime":
-                outcome.snapshot_rows = self._write_snapshot(kind, client, options)
         self._log(client, sync)
         return outcome
 
-    def _write_snapshot(self, kind: str, client: Client, options: StockPriceOptions) -> int:
-        """Replaces the lake's `vtex_stock` or `vtex_prices` with the last read of every SKU."""
-        rows = self.store.rows(client.client_id, kind)
+    def _write_snapshot(self, kind: str, client: Client, read: VtexRead) -> int:
+        """Replaces the lake's `vtex_stock` or `vtex_prices` with the last read of every SKU of every
+        channel the read served (a row per channel: each has its own target)."""
+        rows = [row for store in self.stores.values() for row in store.rows(client.client_id, kind)]
         if kind == "stock":
-            # A client the lane's channel lists nothing for (it sells on the others) has no plan to show.
-            plan = (
-                warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
-                if rows
-                else {}
-            )
+            plans = {channel: read.plan(channel) for channel in dict.fromkeys(r.channel for r in rows)}
             name, table = (
                 "vtex_stock",
-                pa.Table.from_pylist(stock_snapshot(rows, plan, client.client_id), schema=VTEX_STOCK),
+                pa.Table.from_pylist(stock_snapshot(rows, plans, client.client_id), schema=VTEX_STOCK),
             )
         else:
             name, table = (
@@ -286,8 +277,9 @@ class StockPriceLane:
         sync = SyncLog(client.client_id, LANE, self.channel)
         pusher_class = InventoryPusher if kind == "stock" else PricePusher
         systemic = None
+        rules = options.for_channel(self.channel)  # the price-drop guard as the channel's rules set it
         with channel(client.client_id) as session:
-            pusher = pusher_class(session, self.store, client.client_id, options, run.mode, sync)
+            pusher = pusher_class(session, self.store, client.client_id, rules, run.mode, sync)
             try:
                 report = pusher.push(rows)
             except SystemicError as exc:

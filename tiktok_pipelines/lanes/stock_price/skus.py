@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tiktok_pipelines.core.names import Lane
@@ -16,6 +17,7 @@ from tiktok_pipelines.stores.listings import ListedSku
 from tiktok_pipelines.stores.stock_price import ListedIds, SkuSyncStore, SyncRow
 
 TARGET = Lane.STOCK_PRICE.value  # the event log's target for VTEX SKU notifications
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def listed_skus(listing: Mapping[str, ListedSku], ids: SkuIdMap) -> dict[str, ListedIds]:
@@ -78,21 +80,45 @@ def claim_events(
     report.not_listed = sorted(set(wanted) - {v for f in found for v in f})
     unknown = [e.id for e in pending if event_skus.get(e.id) in report.not_listed]
     events.mark([e.id for e in pending if e.id not in set(unknown)], "handled")
-    events.mark(unknown, "ignored", "the SKU is not listed on TikTok")
+    events.mark(unknown, "ignored", "the SKU is not listed on any channel")
     report.events = len(pending)
     return report
 
 
 def rows_to_read(
-    store: SkuSyncStore,
+    stores: Sequence[SkuSyncStore],
     client_id: str,
     kind: str,
     mode: str,
     refresh_limit: int,
     seller_skus: list[str] | None = None,
 ) -> list[SyncRow]:
-    """The SKUs a run reads from VTEX: those named (a repair by hand), else those of the mode (see
-    `SkuSyncStore.to_read`)."""
+    """The SKUs a run reads from VTEX, on every channel given: those named (a repair by hand), else
+    those of the mode (see `SkuSyncStore.to_read`), the incremental slice of `refresh_limit` taken over
+    the VTEX SKUs of all channels (never-read first, then those read longest ago). A VTEX SKU chosen for
+    one channel brings its SKUs on every other channel along, so VTEX is read once for them all."""
     if seller_skus:
-        return store.rows(client_id, kind, seller_skus)
-    return store.to_read(client_id, kind, mode, refresh_limit)
+        return [row for store in stores for row in store.rows(client_id, kind, seller_skus)]
+    if mode == "full":
+        return [row for store in stores for row in store.to_read(client_id, kind, mode)]
+    notified = [row for store in stores for row in store.to_read(client_id, kind, "realtime")]
+    chosen = {row.vtex_sku_id for row in notified if row.vtex_sku_id}
+    if mode != "realtime" and refresh_limit > 0:
+        candidates = sorted(
+            (row for store in stores for row in store.to_read(client_id, kind, mode, refresh_limit)),
+            key=lambda r: (r.observed_at is not None, r.observed_at or _EPOCH, r.seller_sku),
+        )
+        slice_ids: dict[str, None] = {}
+        for row in candidates:
+            if row.vtex_sku_id is None or row.vtex_sku_id in chosen or row.dirty:
+                continue
+            if len(slice_ids) >= refresh_limit:
+                break
+            slice_ids[row.vtex_sku_id] = None
+        chosen |= set(slice_ids)
+    no_id = [row for row in notified if row.vtex_sku_id is None]
+    rows = []
+    for store in stores:
+        skus = [sku for found in store.seller_skus_of(client_id, chosen).values() for sku in found]
+        rows += store.rows(client_id, kind, skus)
+    return rows + no_id

@@ -31,8 +31,8 @@ from tiktok_pipelines.vtex.client import BulkResult, VtexClient, VtexNotFoundErr
 T = TypeVar("T")
 
 MISSING = {
-    "stock": "SKU not found in VTEX: TikTok gets 0",
-    "price": "no usable price in VTEX: TikTok keeps its price",
+    "stock": "SKU not found in VTEX: the channel gets 0",
+    "price": "no usable price in VTEX: the channel keeps its price",
 }
 
 
@@ -136,6 +136,13 @@ class VtexRead:
     # not named keeps stock by warehouse and a price per SKU.
     capabilities: Mapping[str, Capabilities] = field(default_factory=dict)
     stores: Mapping[str, SkuSyncStore] = field(default_factory=dict)  # read for a product's other SKUs
+    _rules: dict[str, StockPriceOptions] = field(default_factory=dict, repr=False)
+
+    def rules(self, channel: str) -> StockPriceOptions:
+        """The client's rules on `channel` (its `channel_rules` applied), worked out once per read."""
+        if channel not in self._rules:
+            self._rules[channel] = self.options.for_channel(channel)
+        return self._rules[channel]
 
     def plan(self, channel: str) -> dict[str, str]:
         """Which of the channel's warehouses each VTEX warehouse feeds."""
@@ -147,7 +154,7 @@ class VtexRead:
     def stock(self, rows: Sequence[SyncRow]) -> ReadReport:
         """The SKUs' stock in the VTEX warehouses the client maps to each SKU's channel's, read once for
         every channel listing the SKU."""
-        client, options, sync = self.client, self.options, self.sync
+        client, sync = self.client, self.sync
         report = ReadReport("stock")
         plans = {channel: self.plan(channel) for channel in dict.fromkeys(r.channel for r in rows)}
         by_vtex = _by_vtex_sku_id(rows, report)
@@ -170,7 +177,7 @@ class VtexRead:
                     warehouses = self.capabilities[row.channel].stock_keys(warehouses)
                 else:
                     warehouses = list(dict.fromkeys(warehouses))
-                target = stock_target(reading, plans[row.channel], warehouses, options)
+                target = stock_target(reading, plans[row.channel], warehouses, self.rules(row.channel))
                 encoded = encode_target(target)
                 # What the channel shows, or failing that what the sync last meant it to show.
                 shown = decode_target(row.confirmed) or decode_target(row.target)
@@ -189,11 +196,6 @@ class VtexRead:
         own: dict[tuple[str, str], PriceTarget | None] = {}
         read: list[tuple[SyncRow, str, bool]] = []
         for skus, computed in report.answered(by_vtex, result, self.sync):
-            target = (
-                price_target(computed.selling_price, computed.list_price, self.options)
-                if computed is not None
-                else None
-            )
             observed = encode_target(
                 {"missing": True}
                 if computed is None
@@ -204,8 +206,13 @@ class VtexRead:
                 }
             )
             for row in skus:
-                own[row.channel, row.seller_sku] = target
-                read.append((row, observed, target is not None))
+                # Each channel's price by its own rules (`channel_rules`) from the one read.
+                own[row.channel, row.seller_sku] = (
+                    price_target(computed.selling_price, computed.list_price, self.rules(row.channel))
+                    if computed is not None
+                    else None
+                )
+                read.append((row, observed, own[row.channel, row.seller_sku] is not None))
         shared = self._shared_prices([row for row, _, _ in read], own, report)
         for row, observed, found in read:
             target = shared.get((row.channel, row.channel_product_id), own[row.channel, row.seller_sku])
@@ -216,7 +223,8 @@ class VtexRead:
     def _own_price(self, row: SyncRow) -> PriceTarget | None:
         """A SKU's price by its last VTEX read (the one stored), before any sharing."""
         observed = decode_target(row.observed) or {}
-        return price_target(money(observed.get("price")), money(observed.get("list_price")), self.options)
+        options = self.rules(row.channel)
+        return price_target(money(observed.get("price")), money(observed.get("list_price")), options)
 
     def _shared_prices(
         self,
@@ -262,10 +270,14 @@ def _sku_ids(row: SyncRow, client_id: str) -> dict[str, Any]:
     }
 
 
-def stock_snapshot(rows: Iterable[SyncRow], plan: Mapping[str, str], client_id: str) -> list[dict[str, Any]]:
-    """Rows of the lake's `vtex_stock` table: the last VTEX read of every registered SKU, per warehouse."""
+def stock_snapshot(
+    rows: Iterable[SyncRow], plans: Mapping[str, Mapping[str, str]], client_id: str
+) -> list[dict[str, Any]]:
+    """Rows of the lake's `vtex_stock` table: the last VTEX read of every registered SKU, per warehouse
+    (with the warehouse of the SKU's channel it feeds, by `plans` per channel)."""
     out = []
     for row in rows:
+        plan = plans.get(row.channel, {})
         observed = decode_target(row.observed) or {}
         if observed.get("missing"):
             continue
