@@ -14,8 +14,9 @@ from tiktok_pipelines.http import KeyedLimiters
 
 class SlidingWindowLimiter:
     """At most `limit` calls in any `window` seconds; `acquire` blocks until one may start. A call's slot
-    is held a little longer than the window (`margin`, 2 % of it, at least 50 ms), because the server
-    counts a call when it arrives, a few milliseconds after it starts here, and not always the same few."""
+    is held a little longer than the window (`margin`, 2 % of it, at least 250 ms), because the server
+    counts a call when it arrives, after it starts here by however long a busy machine or network takes,
+    and not always the same."""
 
     def __init__(
         self,
@@ -28,7 +29,7 @@ class SlidingWindowLimiter:
             raise ValueError("limit must be at least 1")
         self.limit = limit
         self.window = window
-        self.margin = max(0.05, window * 0.02)
+        self.margin = max(0.25, window * 0.02)
         self._clock = clock
         self._sleep = sleep
         self._starts: deque[float] = deque()
