@@ -1,5 +1,5 @@
 """Every channel side by side, in one run: write calls per changed product and VTEX stock change → the
-channel, for TikTok Shop and Mercado Livre (one entry of `CHANNELS` each).
+channel, for TikTok Shop, Mercado Livre and Shopee (one entry of `CHANNELS` each).
 
 A catalog of `--products` products (fixed seed) is listed on every channel by the catalog lane (feed →
 listings), and one full stock and price reconcile sets what each channel shows. Then, on the sandbox
@@ -104,6 +104,34 @@ def mercado_livre_stock(world) -> Callable[[str], int | None]:
     return shown
 
 
+def shopee_connect(config, world) -> None:
+    from tiktok_pipelines.sandbox.demo import connect_demo_shopee
+
+    connect_demo_shopee(config)
+    world.shopee.stop_autopilot()  # no buyers: the stock moves only with VTEX
+
+
+def shopee_stock(world) -> Callable[[str], int | None]:
+    from tiktok_pipelines.sandbox.world import DEMO_SHOPEE_SHOP_ID
+
+    emulator = world.shopee
+    holders = {}  # seller SKU → the model (or the item without models) that carries its quantity
+    for item in emulator.shop(DEMO_SHOPEE_SHOP_ID).items.values():
+        if item["item_status"] in ("SELLER_DELETE", "SHOPEE_DELETE"):
+            continue
+        for holder in item["models"].values() if item.get("has_model") else [item]:
+            holders[holder.get("model_sku") or holder.get("item_sku")] = holder
+
+    def shown(seller_sku: str) -> int | None:
+        holder = holders.get(seller_sku)
+        if holder is None:
+            return None
+        with emulator.lock:
+            return int(holder["stock"])
+
+    return shown
+
+
 @dataclass(frozen=True)
 class ChannelProbe:
     """A channel as the benchmark sees it: how the demo client connects to its emulator, the emulator
@@ -115,14 +143,14 @@ class ChannelProbe:
     stock: Callable[..., Callable[[str], int | None]]
 
 
-# One entry per channel; a channel added (Shopee) is one entry more: its demo connection, its emulator
-# and how its emulator shows a SKU's quantity. Its catalog and stock and price assets come with the
-# project's CATALOG_ASSETS and STOCK_PRICE_ASSETS.
+# One entry per channel: its demo connection, its emulator and how its emulator shows a SKU's quantity.
+# Its catalog and stock and price assets come with the project's CATALOG_ASSETS and STOCK_PRICE_ASSETS.
 CHANNELS: dict[str, ChannelProbe] = {
     "tiktok_shop": ChannelProbe(tiktok_connect, lambda world: world.tiktok, tiktok_stock),
     "mercado_livre": ChannelProbe(
         mercado_livre_connect, lambda world: world.mercado_livre, mercado_livre_stock
     ),
+    "shopee": ChannelProbe(shopee_connect, lambda world: world.shopee, shopee_stock),
 }
 
 
