@@ -98,10 +98,21 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     yield env
 
 
+DATABASES = ("sqlite", "postgres")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test marked `backends` runs on each backend: `local` and `production` (tests/production_stack.py)."""
+    """A test marked `backends` runs on each backend: `local` and `production` (tests/production_stack.py);
+    one marked `each_database` on each kind of state DB."""
     if metafunc.definition.get_closest_marker("backends"):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
+    if metafunc.definition.get_closest_marker("each_database") and "database" in metafunc.fixturenames:
+        named = [m.args[0] for m in metafunc.definition.iter_markers("parametrize")]
+        chosen = {
+            n.strip() for names in named for n in (names.split(",") if isinstance(names, str) else names)
+        }
+        if "database" not in chosen:  # a test may pick one database itself
+            metafunc.parametrize("database", DATABASES, indirect=True)
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +129,17 @@ def backend(
 
 
 @pytest.fixture
-def settings(isolated_env: dict[str, str], backend: str) -> Settings:
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend's state DB, or, for tests marked `each_database`, each of SQLite and Postgres (the
+    session's cluster, each test with its own database)."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgres":
+        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return name
+
+
+@pytest.fixture
+def settings(isolated_env: dict[str, str], backend: str, database: str) -> Settings:
     return Settings.load()
 
 

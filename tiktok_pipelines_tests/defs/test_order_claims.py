@@ -16,19 +16,11 @@ from tiktok_pipelines_tests.defs.test_orders import drain_and_run, sensor
 from tiktok_pipelines_tests.flows import wait_delivered
 from tiktok_pipelines_tests.processes import at_once
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.each_database]
 
 PLACE = ("POST", "/api/fulfillment/pvt/orders")
 AUTHORIZE = ("POST", "/api/fulfillment/pvt/orders/{order_id}/fulfill")
 CANCEL = ("POST", "/api/oms/pvt/orders/{order_id}/cancel")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, isolated_env, monkeypatch) -> Settings:
-    """This module's tests run once with each kind of state DB."""
-    if request.param == "postgres":
-        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    return Settings.load()
 
 
 def _meta(result: dg.ExecuteInProcessResult) -> dict:
@@ -39,7 +31,6 @@ def _meta(result: dg.ExecuteInProcessResult) -> dict:
 def run_vtex_orders(instance_ref, start, results) -> None:
     """One vtex_orders run of the demo client in its own process, begun when every process is ready."""
     from tiktok_pipelines.defs.resources import build_resources
-    from tiktok_pipelines.settings import Settings
 
     with dg.DagsterInstance.from_ref(instance_ref) as instance:
         resources = build_resources(Settings.load())

@@ -14,22 +14,16 @@ from tiktok_pipelines.channels.base.errors import ChannelRetryableError
 from tiktok_pipelines.channels.shopee.auth import ShopeeApp, ShopeeAuth, callback_code
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY
-from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore, channel_tokens
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.sandbox.shopee_support import SHOP_ID, served
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
+pytestmark = pytest.mark.each_database
+
 CLIENT = FIELDS["client_id"]
 REFRESH = "POST /api/v2/auth/access_token/get"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, isolated_env, monkeypatch) -> Settings:
-    if request.param == "postgres":
-        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    return Settings.load()
 
 
 @pytest.fixture

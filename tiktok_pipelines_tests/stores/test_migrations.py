@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 
 from tiktok_pipelines.cli.main import main
-from tiktok_pipelines.settings import ConfigError, Settings
+from tiktok_pipelines.settings import ConfigError
 from tiktok_pipelines.stores.catalog import AttributeRuleStore, BrandMap, CategoryStore, ImageStore
 from tiktok_pipelines.stores.crypto import SecretBox
 from tiktok_pipelines.stores.db import StateDB, create_state_engine, metadata
@@ -33,15 +33,10 @@ from tiktok_pipelines.stores.schema import (
 )
 from tiktok_pipelines.stores.stock_price import SkuSyncStore
 
+pytestmark = pytest.mark.each_database
+
 AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 CLIENT = "loja"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, isolated_env, monkeypatch) -> Settings:
-    if request.param == "postgres":
-        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    return Settings.load()
 
 
 def _former_rows() -> dict[str, list[dict]]:

@@ -4,17 +4,11 @@ import threading
 
 import pytest
 
-from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.orders import ClaimLost, OrderStore
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.clock import store_clock
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, isolated_env, monkeypatch) -> Settings:
-    if request.param == "postgres":
-        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    return Settings.load()
+pytestmark = pytest.mark.each_database
 
 
 @pytest.fixture

@@ -6,21 +6,15 @@ import threading
 import pytest
 
 from tiktok_pipelines.core.notifications import Notice, NotificationKind
-from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.notification_destinations import NotificationDestinations
 from tiktok_pipelines.stores.notifications import NotificationOutbox, record_notices
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
+pytestmark = pytest.mark.each_database
+
 CLIENT = FIELDS["client_id"]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def settings(request, isolated_env, monkeypatch) -> Settings:
-    if request.param == "postgres":
-        monkeypatch.setenv("TIKTOK_PIPELINES_DATABASE_URL", request.getfixturevalue("postgres_url"))
-    return Settings.load()
 
 
 @pytest.fixture
@@ -33,7 +27,7 @@ def outbox(settings, state_db, registry) -> NotificationOutbox:
 
 
 # SQLite takes one writing transaction at a time: there, no two are ever open at once.
-@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_one_happening_recorded_by_two_transactions_at_once_is_one_notification(outbox, state_db):
     notice = Notice(
         CLIENT, NotificationKind.AUTHORIZATION_EXPIRING, "authorization_expiring:x:2027-01-05", {}
