@@ -21,6 +21,7 @@ import httpx
 from tiktok_pipelines.sandbox.mercado_livre.errors import bad_request, forbidden
 from tiktok_pipelines.sandbox.mercado_livre.routes import Call, offset_page, table
 from tiktok_pipelines.sandbox.mercado_livre.state import Seller, iso_utc
+from tiktok_pipelines.sandbox.records import field_view
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.mercado_livre.emulator import MercadoLivreEmulator
@@ -53,15 +54,7 @@ class Notification:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "topic": self.topic,
-            "resource": self.resource,
-            "user_id": self.user_id,
-            "url": self.url,
-            "state": self.state,
-            "attempts": list(self.attempts),
-        }
+        return field_view(self, "topic", "resource", "user_id", "url", "state", "attempts", _id="id")
 
 
 class NotificationSender:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tiktok_pipelines.sandbox.background import RetryQueue
+from tiktok_pipelines.sandbox.records import field_view
 from tiktok_pipelines.sandbox.shopee.context import Ctx, Endpoints, need
 from tiktok_pipelines.sandbox.shopee.errors import param_error
 from tiktok_pipelines.sandbox.shopee.signing import ApiType, push_authorization
@@ -58,15 +59,8 @@ class Delivery:
     state: str = "pending"  # pending | delivered | lost | not_sent (subscription disabled)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "url": self.url,
-            "code": self.code,
-            "shop_id": self.shop_id,
-            "state": self.state,
-            "attempts": list(self.attempts),
-            "body": json.loads(self.body),
-        }
+        view = field_view(self, "id", "url", "code", "shop_id", "state", "attempts")
+        return view | {"body": json.loads(self.body)}
 
 
 class PushSender(RetryQueue):

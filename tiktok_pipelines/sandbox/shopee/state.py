@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tiktok_pipelines.sandbox.records import field_view
 from tiktok_pipelines.sandbox.shopee.errors import DEFAULT_HTTP_STATUS
 
 SANDBOX_PARTNER_ID = 1000001
@@ -136,14 +137,7 @@ class Shop:
     logistics: dict[int, bool] = field(default_factory=dict)  # channel id → enabled for the shop
 
     def as_api(self) -> dict[str, Any]:
-        return {
-            "shop_id": self.shop_id,
-            "shop_name": self.name,
-            "region": self.region,
-            "status": self.status,
-            "merchant_id": self.merchant_id,
-            "auth_time": self.auth_time,
-            "expire_time": self.expire_time,
-            "items": len(self.items),
-            "orders": len(self.orders),
-        }
+        view = field_view(
+            self, "shop_id", "region", "status", "merchant_id", "auth_time", "expire_time", shop_name="name"
+        )
+        return view | {"items": len(self.items), "orders": len(self.orders)}

@@ -11,6 +11,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tiktok_pipelines.sandbox.records import field_view
+
 # One category a line, indented four spaces under its parent: `id name`, and after a colon the leaf
 # profile of a leaf (its rules and attributes, `_PROFILES`).
 _TREE = """
@@ -207,13 +209,7 @@ class TikTokCategory:
     permission_statuses: tuple[str, ...] = ("AVAILABLE",)
 
     def as_api(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "parent_id": self.parent_id,
-            "local_name": self.local_name,
-            "is_leaf": self.is_leaf,
-            "permission_statuses": list(self.permission_statuses),
-        }
+        return field_view(self, "id", "parent_id", "local_name", "is_leaf", "permission_statuses")
 
     @property
     def attributes(self) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tiktok_pipelines.sandbox.controls import FaultSwitches
+from tiktok_pipelines.sandbox.records import field_view
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 
 SANDBOX_APP_KEY = "sandbox-app-key"
@@ -122,11 +123,4 @@ class Shop:
         ]
 
     def as_api(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "region": self.region,
-            "seller_type": self.seller_type,
-            "cipher": self.cipher,
-            "code": self.code,
-        }
+        return field_view(self, "id", "name", "region", "seller_type", "cipher", "code")

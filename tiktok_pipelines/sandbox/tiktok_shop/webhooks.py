@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tiktok_pipelines.sandbox.background import RetryQueue
+from tiktok_pipelines.sandbox.records import field_view
 from tiktok_pipelines.sandbox.tiktok_shop.context import Ctx, json_body
 from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute
@@ -45,17 +46,18 @@ class Delivery:
     state: str = "pending"  # pending | delivered | dropped
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "url": self.url,
-            "event_type": self.event_type,
-            "type": json.loads(self.body).get("type"),
-            "tts_notification_id": self.notification_id,
-            "shop_id": self.shop_id,
-            "state": self.state,
-            "attempts": list(self.attempts),
-            "body": json.loads(self.body),
-        }
+        body = json.loads(self.body)
+        view = field_view(
+            self,
+            "id",
+            "url",
+            "event_type",
+            "shop_id",
+            "state",
+            "attempts",
+            tts_notification_id="notification_id",
+        )
+        return view | {"type": body.get("type"), "body": body}
 
 
 class WebhookSender(RetryQueue):
