@@ -1,12 +1,13 @@
 """What every emulator counts of its callers (calls and answers per endpoint, HTTP 429s, arrival times),
 and the control routes emulators share: `/_sandbox/stats` (GET; DELETE resets), `/_sandbox/switches`
-(GET; POST changes fault switches by name), `/_sandbox/tokens/expire|revoke` (an owner's tokens); and the demo's `Autopilot` (simulated buyers) and `FaultSwitches`."""
+(GET; POST changes fault switches by name), `/_sandbox/tokens/expire|revoke`
+(an owner's tokens), `/_sandbox/autopilot` (the demo's simulated buyers, which `EmulatorState` starts and
+stops); and the `FaultSwitches` they share."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import random
 import threading
 import time
@@ -19,9 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.background import Ticker
 from tiktok_pipelines.sandbox.rate_limits import TokenBucket
-
-log = logging.getLogger(__name__)
 
 
 class CallCounters:
@@ -76,6 +76,7 @@ class EmulatorState(CallCounters):
         self.rng = random.Random(config.seed)
         self.buckets: dict[tuple, TokenBucket] = {}
         self.monotonic: Callable[[], float] = time.monotonic
+        self.buyers: Ticker | None = None
         self.init_counters()
 
     def take_token(self, key: tuple) -> bool:
@@ -86,6 +87,18 @@ class EmulatorState(CallCounters):
             bucket = self.buckets[key] = TokenBucket(rate, rate, clock=self.monotonic)
         bucket.rate = bucket.burst = rate  # the limit is a switch: it may have changed since the last call
         return bucket.take()[0]
+
+    def start_autopilot(self, owner: Any, interval_s: float) -> None:
+        """The demo's simulated buyers: the emulator's `autopilot_step(owner)` every `interval_s` seconds
+        in a daemon thread until stopped (buyers already running are stopped first)."""
+        self.stop_autopilot()
+        name = f"{type(self).__name__}-autopilot"
+        self.buyers = Ticker(lambda: self.autopilot_step(owner), interval_s, name)
+
+    def stop_autopilot(self) -> None:
+        if self.buyers is not None:
+            self.buyers.stop()
+            self.buyers = None
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -136,34 +149,24 @@ def token_routes(emu: Any, owner: str) -> list[Route]:
     return [Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"])]
 
 
-class Autopilot:
-    """The demo's simulated buyers of an emulator: `tick` run every `interval_s` seconds in a daemon
-    thread until stopped; a tick that fails is logged and the next one runs."""
+def autopilot_route(emu: Any, owner: str, find: Callable[[Any], Any], missing: str) -> Route:
+    """`/_sandbox/autopilot`: POST `{owner: ..., "interval_seconds": 30}` starts the emulator's buyers
+    for the owner `find` gives (a KeyError is answered 404 with `missing`); `{"enabled": false}` stops
+    them."""
 
-    def __init__(self, name: str):
-        self.name = name
-        self._running: tuple[threading.Event, threading.Thread] | None = None
+    async def ctl_autopilot(request: Request) -> Response:
+        payload = await json_body(request)
+        if not payload.get("enabled", True):
+            emu.stop_autopilot()
+            return JSONResponse({"autopilot": "off"})
+        try:
+            found = find(payload.get(owner))
+        except KeyError:
+            return JSONResponse({"error": missing}, status_code=404)
+        emu.start_autopilot(found, float(payload.get("interval_seconds", 30)))
+        return JSONResponse({"autopilot": "on", owner: found})
 
-    def run(self, tick: Callable[[], object], interval_s: float) -> None:
-        """Starts ticking (a running autopilot is stopped first)."""
-        self.stop()
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(interval_s):
-                try:
-                    tick()
-                except Exception:  # the demo's buyers must not die with one bad tick
-                    log.exception("sandbox autopilot %s: a tick failed", self.name)
-
-        self._running = (stop, threading.Thread(target=loop, name=self.name, daemon=True))
-        self._running[1].start()
-
-    def stop(self) -> None:
-        if self._running is not None:
-            self._running[0].set()
-            self._running[1].join(timeout=5)
-            self._running = None
+    return Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"])
 
 
 @dataclass

@@ -12,7 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import counter_routes, json_body, token_routes
+from tiktok_pipelines.sandbox.controls import (
+    autopilot_route,
+    counter_routes,
+    json_body,
+    token_routes,
+)
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.mercado_livre.emulator import MercadoLivreEmulator
@@ -117,16 +122,6 @@ def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
             return _error(str(exc))
         return JSONResponse({"id": moved["id"], "status": moved["status"]})
 
-    async def ctl_autopilot(request: Request) -> Response:
-        payload = await json_body(request)
-        if not payload.get("enabled", True):
-            emu.stop_autopilot()
-            return JSONResponse({"autopilot": "off"})
-        if payload.get("nickname") not in emu.sellers:
-            return _error("no such seller", 404)
-        emu.start_autopilot(payload["nickname"], float(payload.get("interval_seconds", 30)))
-        return JSONResponse({"autopilot": "on", "nickname": payload["nickname"]})
-
     async def ctl_notifications(request: Request) -> Response:
         return JSONResponse(
             {"notifications": emu.notifications.snapshot(), "fallen_back": emu.notifications.fallen_back}
@@ -148,7 +143,7 @@ def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
         Route("/_sandbox/sellers/{nickname}/{action}", ctl_seller, methods=["GET", "POST"]),
         Route("/_sandbox/orders/{id:int}/cancel", ctl_move, methods=["POST"]),
         Route("/_sandbox/shipments/{id:int}/status", ctl_move, methods=["POST"]),
-        Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"]),
+        autopilot_route(emu, "nickname", lambda nickname: emu.seller(nickname).nickname, "no such seller"),
         Route("/_sandbox/notifications", ctl_notifications),
         Route("/_sandbox/pictures/{picture_id}", ctl_picture),
         *token_routes(emu, "nickname"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiktok_pipelines.sandbox.controls import Autopilot, EmulatorState
+from tiktok_pipelines.sandbox.controls import EmulatorState
 from tiktok_pipelines.sandbox.mercado_livre.items import ItemsMixin
 from tiktok_pipelines.sandbox.mercado_livre.notifications import NotificationSender, NotificationsMixin
 from tiktok_pipelines.sandbox.mercado_livre.oauth import Token, TokensMixin
@@ -38,7 +38,6 @@ class MercadoLivreEmulator(
         self.pictures: dict[str, dict[str, Any]] = {}
         self.scrolls: dict[str, dict[str, Any]] = {}
         self.notifications = NotificationSender(self)
-        self.autopilot = Autopilot("mercado-livre-autopilot")
 
     def take_token(self, key: tuple) -> bool:
         """As every emulator's, unless the rate limit is switched off (then every call passes)."""

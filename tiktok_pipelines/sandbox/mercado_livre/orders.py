@@ -288,13 +288,6 @@ class OrdersMixin:
             done["moved"] = (shipment["id"], nxt)
         return done
 
-    def start_autopilot(self, nickname: str, interval_s: float) -> None:
-        """Runs `autopilot_step` every `interval_s` seconds in a background thread until stopped."""
-        self.autopilot.run(lambda: self.autopilot_step(nickname), interval_s)
-
-    def stop_autopilot(self) -> None:
-        self.autopilot.stop()
-
 
 def billing_info(first: str, last: str, cpf: str, place: tuple[str, str, str, str]) -> dict[str, Any]:
     """The billing info a buyer gave at checkout (the unversioned answer: `doc_type`, `doc_number` and

@@ -13,7 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import counter_routes, json_body, token_routes
+from tiktok_pipelines.sandbox.controls import (
+    autopilot_route,
+    counter_routes,
+    json_body,
+    token_routes,
+)
 from tiktok_pipelines.sandbox.shopee.state import EmulatorConfig
 
 if TYPE_CHECKING:
@@ -137,18 +142,6 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
             emu.pushes.enable()
         return JSONResponse({"health": emu.pushes.health(), "deliveries": emu.pushes.snapshot()})
 
-    async def ctl_autopilot(request: Request) -> Response:
-        p = await json_body(request)
-        if p.get("enabled", True):
-            try:
-                emu.shop(p["shop_id"])
-            except KeyError:
-                return JSONResponse({"error": "no such shop"}, status_code=404)
-            emu.start_autopilot(int(p["shop_id"]), float(p.get("interval_seconds", 30)))
-            return JSONResponse({"autopilot": "on", "shop_id": int(p["shop_id"])})
-        emu.stop_autopilot()
-        return JSONResponse({"autopilot": "off"})
-
     async def ctl_image(request: Request) -> Response:
         image = emu.images.get(request.path_params["image_id"])
         if image is None:
@@ -164,6 +157,6 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
         Route("/_sandbox/orders/{order_sn}/{action}", ctl_order, methods=["POST"]),
         *token_routes(emu, "shop_id"),
         Route("/_sandbox/pushes", ctl_pushes, methods=["GET", "POST"]),
-        Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"]),
+        autopilot_route(emu, "shop_id", lambda shop_id: emu.shop(shop_id).shop_id, "no such shop"),
         Route("/_sandbox/images/{image_id}", ctl_image),
     ]

@@ -44,7 +44,6 @@ class ShopeeEmulator(
         self.init_catalog_data()
         self.init_media()
         self.init_products()
-        self.init_orders()
         self.pushes = PushSender(self)
 
     def add_shop(

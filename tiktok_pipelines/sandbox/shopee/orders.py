@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 from tiktok_pipelines.core.nfe import cpf_with_check_digits
-from tiktok_pipelines.sandbox.background import Ticker
 from tiktok_pipelines.sandbox.shopee.context import Ctx, Endpoints, need
 from tiktok_pipelines.sandbox.shopee.errors import ApiError, param_error
 from tiktok_pipelines.sandbox.shopee.state import Shop, new_order_sn, unix_now
@@ -109,9 +108,6 @@ BUYERS = (
 
 class OrdersMixin:
     """Orders of the shops of `ShopeeEmulator`, and the buyer simulator."""
-
-    def init_orders(self) -> None:
-        self._autopilot: Ticker | None = None
 
     def order(self, order_sn: str) -> tuple[Shop, dict[str, Any]]:
         for shop in self.shops.values():
@@ -375,16 +371,6 @@ class OrdersMixin:
             with contextlib.suppress(ValueError):  # nothing listed with stock yet
                 done["created"].append(self.create_order(shop_id))
         return done
-
-    def start_autopilot(self, shop_id: int, interval_s: float) -> None:
-        """The buyers' `autopilot_step` every `interval_s` seconds, in a background thread, until stopped."""
-        self.stop_autopilot()
-        self._autopilot = Ticker(lambda: self.autopilot_step(shop_id), interval_s, "shopee-buyers")
-
-    def stop_autopilot(self) -> None:
-        if self._autopilot is not None:
-            self._autopilot.stop()
-            self._autopilot = None
 
 
 def _model_name(item: dict[str, Any], model: dict[str, Any] | None) -> str:

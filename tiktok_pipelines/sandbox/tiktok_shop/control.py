@@ -11,7 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import counter_routes, json_body, token_routes
+from tiktok_pipelines.sandbox.controls import (
+    autopilot_route,
+    counter_routes,
+    json_body,
+    token_routes,
+)
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
 
 if TYPE_CHECKING:
@@ -161,18 +166,6 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
             return JSONResponse({"error": "no invoice for this package"}, status_code=404)
         return JSONResponse({k: v for k, v in invoice.items() if k != "xml"})
 
-    async def ctl_autopilot(request: Request) -> Response:
-        payload = await json_body(request)
-        if payload.get("enabled", True):
-            try:
-                emu.shop_by_code(payload["shop_code"])
-            except KeyError:
-                return JSONResponse({"error": "no such shop"}, status_code=404)
-            emu.start_autopilot(payload["shop_code"], float(payload.get("interval_seconds", 30)))
-            return JSONResponse({"autopilot": "on", "shop_code": payload["shop_code"]})
-        emu.stop_autopilot()
-        return JSONResponse({"autopilot": "off"})
-
     async def ctl_deliveries(request: Request) -> Response:
         return JSONResponse({"deliveries": emu.webhooks.snapshot()})
 
@@ -193,6 +186,6 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
         Route("/_sandbox/invoices/{package_id}/outcome", ctl_invoice, methods=["POST"]),
         *token_routes(emu, "shop_code"),
         Route("/_sandbox/webhooks/deliveries", ctl_deliveries),
-        Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"]),
+        autopilot_route(emu, "shop_code", lambda code: emu.shop_by_code(code).code, "no such shop"),
         Route("/_sandbox/images/{uri:path}", ctl_image),
     ]

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from tiktok_pipelines.sandbox.controls import Autopilot, EmulatorState
+from tiktok_pipelines.sandbox.controls import EmulatorState
 from tiktok_pipelines.sandbox.tiktok_shop.authorization import TokensMixin
 from tiktok_pipelines.sandbox.tiktok_shop.brands_categories import BrandsMixin
 from tiktok_pipelines.sandbox.tiktok_shop.category_tree import TikTokCategory, build_category_tree
@@ -51,7 +51,6 @@ class TikTokShopEmulator(
         self.auth_codes: dict[str, dict[str, Any]] = {}
         self.grants: dict[str, Grant] = {}
         self.webhooks = WebhookSender(self)
-        self.autopilot = Autopilot("tiktok-autopilot")
         self._page_key = secrets.token_bytes(16)
         # Decides an uploaded invoice's verdict: ("SUCCESS"|"INVALID"|"FAILED", reason), or None to leave it
         # PROCESSING until `set_invoice_outcome` is called. The default checks the NF-e as TikTok and SEFAZ

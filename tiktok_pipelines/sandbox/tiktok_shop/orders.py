@@ -320,13 +320,6 @@ class OrdersMixin:
                 done["moved"] = (order["id"], nxt)
         return done
 
-    def start_autopilot(self, shop_code: str, interval_s: float) -> None:
-        """Runs `autopilot_step` every `interval_s` seconds in a background thread until stopped."""
-        self.autopilot.run(lambda: self.autopilot_step(shop_code), interval_s)
-
-    def stop_autopilot(self) -> None:
-        self.autopilot.stop()
-
     def update_address(self, order_id: str, full_address: str) -> None:
         """The buyer changes the delivery address; sends RECIPIENT_ADDRESS_UPDATE."""
         with self.lock:
