@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -147,6 +147,34 @@ def token_routes(emu: Any, owner: str) -> list[Route]:
         return JSONResponse({"error": f"unknown action {action}"}, status_code=404)
 
     return [Route("/_sandbox/tokens/{action}", ctl_tokens, methods=["POST"])]
+
+
+def settings_route(
+    emu: Any,
+    settings: Collection[str],
+    view: Callable[[], dict[str, Any]],
+    changed: Callable[[dict[str, Any]], None] | None = None,
+) -> Route:
+    """`/_sandbox/app`, the application's settings: GET answers `view()`; POST sets those it names (a
+    name not in `settings` is answered 400 and nothing changes; a list is kept as a tuple, as the
+    configuration holds its sequences), empties the rate buckets (the limit may have changed), tells
+    `changed` what was set, and answers `view()`."""
+
+    async def ctl_app(request: Request) -> Response:
+        if request.method == "POST":
+            payload = await json_body(request)
+            unknown = set(payload) - set(settings)
+            if unknown:
+                return JSONResponse({"error": f"unknown settings {sorted(unknown)}"}, status_code=400)
+            with emu.lock:
+                for key, value in payload.items():
+                    setattr(emu.config, key, tuple(value) if isinstance(value, list) else value)
+                emu.buckets.clear()
+            if changed is not None:
+                changed(payload)
+        return JSONResponse(view())
+
+    return Route("/_sandbox/app", ctl_app, methods=["GET", "POST"])
 
 
 def autopilot_route(emu: Any, owner: str, find: Callable[[Any], Any], missing: str) -> Route:

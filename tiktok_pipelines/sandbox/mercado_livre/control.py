@@ -6,7 +6,7 @@ revoked, and uploaded pictures."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -16,6 +16,7 @@ from tiktok_pipelines.sandbox.controls import (
     autopilot_route,
     counter_routes,
     json_body,
+    settings_route,
     token_routes,
 )
 
@@ -50,19 +51,12 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
     cfg = emu.config
 
-    async def ctl_app(request: Request) -> Response:
-        if request.method == "POST":
-            payload = await json_body(request)
-            unknown = set(payload) - SETTINGS
-            if unknown:
-                return _error(f"unknown settings {sorted(unknown)}")
-            with emu.lock:
-                for key, value in payload.items():
-                    setattr(cfg, key, tuple(value) if isinstance(value, list) else value)
-                emu.buckets.clear()
-            if "topics" in payload:
-                emu.notifications.resubscribe()
-        return JSONResponse({k: getattr(cfg, k) for k in sorted(SETTINGS)} | {"app_id": cfg.app_id})
+    def settings() -> dict[str, Any]:
+        return {k: getattr(cfg, k) for k in sorted(SETTINGS)} | {"app_id": cfg.app_id}
+
+    def changed(payload: dict[str, Any]) -> None:
+        if "topics" in payload:
+            emu.notifications.resubscribe()
 
     async def ctl_sellers(request: Request) -> Response:
         if request.method == "POST":
@@ -137,7 +131,7 @@ def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
 
     return [
         *counter_routes(emu),
-        Route("/_sandbox/app", ctl_app, methods=["GET", "POST"]),
+        settings_route(emu, SETTINGS, settings, changed),
         Route("/_sandbox/sellers", ctl_sellers, methods=["GET", "POST"]),
         Route("/_sandbox/sellers/{nickname}", ctl_seller, methods=["GET"]),
         Route("/_sandbox/sellers/{nickname}/{action}", ctl_seller, methods=["GET", "POST"]),

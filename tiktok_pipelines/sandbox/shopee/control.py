@@ -17,6 +17,7 @@ from tiktok_pipelines.sandbox.controls import (
     autopilot_route,
     counter_routes,
     json_body,
+    settings_route,
     token_routes,
 )
 from tiktok_pipelines.sandbox.shopee.state import EmulatorConfig
@@ -33,17 +34,8 @@ SETTINGS = tuple(
 def control_routes(emu: ShopeeEmulator) -> list[Route]:
     cfg = emu.config
 
-    async def ctl_app(request: Request) -> Response:
-        if request.method == "POST":
-            payload = await json_body(request)
-            unknown = set(payload) - set(SETTINGS)
-            if unknown:
-                return JSONResponse({"error": f"unknown settings {sorted(unknown)}"}, status_code=400)
-            with emu.lock:
-                for key, value in payload.items():
-                    setattr(cfg, key, tuple(value) if key in ("push_codes", "push_retry_schedule") else value)
-                emu.buckets.clear()
-        return JSONResponse({"partner_id": cfg.partner_id} | {k: getattr(cfg, k) for k in SETTINGS})
+    def settings() -> dict[str, Any]:
+        return {"partner_id": cfg.partner_id} | {k: getattr(cfg, k) for k in SETTINGS}
 
     async def ctl_shops(request: Request) -> Response:
         if request.method == "POST":
@@ -150,7 +142,7 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
 
     return [
         *counter_routes(emu),
-        Route("/_sandbox/app", ctl_app, methods=["GET", "POST"]),
+        settings_route(emu, SETTINGS, settings),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{shop_id}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{shop_id}/{action}", ctl_shop, methods=["GET", "POST"]),

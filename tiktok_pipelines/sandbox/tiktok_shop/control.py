@@ -5,7 +5,7 @@ and the uploaded images."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,6 +15,7 @@ from tiktok_pipelines.sandbox.controls import (
     autopilot_route,
     counter_routes,
     json_body,
+    settings_route,
     token_routes,
 )
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
@@ -22,45 +23,36 @@ from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.tiktok_shop.emulator import TikTokShopEmulator
 
+# What `/_sandbox/app` may change.
+SETTINGS = (
+    "redirect_url",
+    "webhook_url",
+    "rate_limit_per_second",
+    "rate_limit_scope",
+    "access_token_ttl",
+    "webhook_time_factor",
+    "webhook_retry_schedule",
+    "invoice_review_s",
+    "require_invoice_to_ship",
+)
+
 
 def control_routes(emu: TikTokShopEmulator) -> list[Route]:
     """The `/_sandbox/` routes of `emu`."""
     cfg = emu.config
 
-    async def ctl_app(request: Request) -> Response:
-        if request.method == "POST":
-            payload = await json_body(request)
-            allowed = {
-                "redirect_url",
-                "webhook_url",
-                "rate_limit_per_second",
-                "rate_limit_scope",
-                "access_token_ttl",
-                "webhook_time_factor",
-                "webhook_retry_schedule",
-                "invoice_review_s",
-                "require_invoice_to_ship",
-            }
-            unknown = set(payload) - allowed
-            if unknown:
-                return JSONResponse({"error": f"unknown settings {sorted(unknown)}"}, status_code=400)
-            with emu.lock:
-                for key, value in payload.items():
-                    setattr(cfg, key, tuple(value) if key == "webhook_retry_schedule" else value)
-                emu.buckets.clear()
-        return JSONResponse(
-            {
-                "app_key": cfg.app_key,
-                "service_id": cfg.service_id,
-                "redirect_url": cfg.redirect_url,
-                "webhook_url": cfg.webhook_url,
-                "rate_limit_per_second": cfg.rate_limit_per_second,
-                "rate_limit_scope": cfg.rate_limit_scope,
-                "webhook_time_factor": cfg.webhook_time_factor,
-                "invoice_review_s": cfg.invoice_review_s,
-                "require_invoice_to_ship": cfg.require_invoice_to_ship,
-            }
-        )
+    def settings() -> dict[str, Any]:
+        return {
+            "app_key": cfg.app_key,
+            "service_id": cfg.service_id,
+            "redirect_url": cfg.redirect_url,
+            "webhook_url": cfg.webhook_url,
+            "rate_limit_per_second": cfg.rate_limit_per_second,
+            "rate_limit_scope": cfg.rate_limit_scope,
+            "webhook_time_factor": cfg.webhook_time_factor,
+            "invoice_review_s": cfg.invoice_review_s,
+            "require_invoice_to_ship": cfg.require_invoice_to_ship,
+        }
 
     async def ctl_shops(request: Request) -> Response:
         if request.method == "POST":
@@ -177,7 +169,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
 
     return [
         *counter_routes(emu),
-        Route("/_sandbox/app", ctl_app, methods=["GET", "POST"]),
+        settings_route(emu, SETTINGS, settings),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{code}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{code}/{action}", ctl_shop, methods=["GET", "POST"]),
