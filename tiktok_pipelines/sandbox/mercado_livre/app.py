@@ -8,15 +8,14 @@ the authorization page and token endpoint (`oauth`), and the `/_sandbox/` contro
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.apps import emulator_app, run_handler
 from tiktok_pipelines.sandbox.controls import timed_answer
 from tiktok_pipelines.sandbox.mercado_livre import (
     categories,
@@ -34,13 +33,12 @@ from tiktok_pipelines.sandbox.mercado_livre.errors import (
     SERVER_ERRORS,
     ApiError,
     bad_request,
+    invalid_field_types,
     too_many,
 )
 from tiktok_pipelines.sandbox.mercado_livre.oauth import oauth_routes
 from tiktok_pipelines.sandbox.mercado_livre.routes import ApiRoute, Call, RouteTable
 from tiktok_pipelines.sandbox.mercado_livre.state import Seller
-
-log = logging.getLogger(__name__)
 
 # Every endpoint served, one API family after the other.
 FAMILIES = (users, categories, items, search, orders, shipments, notifications)
@@ -133,24 +131,8 @@ def create_mercado_livre_app(emulator: MercadoLivreEmulator) -> Starlette:
         body = await _body(request)
         headers = {k.lower(): v for k, v in request.headers.items()}
         call = Call(emu, params, dict(request.query_params), body, headers, seller)
-        with emu.lock:
-            try:
-                return route.handler(call)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                # A body of the wrong shape (a string for a list...): the API's generic refusal.
-                log.info("sandbox refused %s %s: %r", request.method, request.url.path, exc)
-                raise bad_request(
-                    f"body.invalid_field_types: {type(exc).__name__}: {exc}", "body.invalid_field_types"
-                ) from None
+        return run_handler(
+            emu, route.handler, call, invalid_field_types, f"{request.method} {request.url.path}"
+        )
 
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "sellers": list(emu.sellers)})
-
-    return Starlette(
-        routes=[
-            Route("/health", health),
-            *oauth_routes(emu),
-            *control_routes(emu),
-            Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-        ]
-    )
+    return emulator_app(api, lambda: {"sellers": list(emu.sellers)}, *oauth_routes(emu), *control_routes(emu))

@@ -82,5 +82,10 @@ def cause(code: str, message: str, references: list[str], cause_id: int = 0) -> 
     }
 
 
+def invalid_field_types(detail: str) -> ApiError:
+    """The API's generic refusal of a body of the wrong shape (a string for a list...)."""
+    return bad_request(f"body.invalid_field_types: {detail}", "body.invalid_field_types")
+
+
 def validation_error(causes: list[dict[str, Any]]) -> ApiError:
     return ApiError(400, "validation_error", MSG_VALIDATION, causes)

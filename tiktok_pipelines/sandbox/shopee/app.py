@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from tiktok_pipelines.sandbox.apps import emulator_app
 from tiktok_pipelines.sandbox.shopee import (
     authorization,
     catalog_data,
@@ -181,16 +181,11 @@ def create_shopee_app(emulator: ShopeeEmulator) -> Starlette:
                 raise param_error("the body is not valid JSON") from None
         return ctx
 
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "shops": sorted(emu.shops)})
-
-    return Starlette(
-        routes=[
-            Route("/health", health),
-            *authorization.consent_routes(emu, refuse),
-            *control_routes(emu),
-            Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-        ]
+    return emulator_app(
+        api,
+        lambda: {"shops": sorted(emu.shops)},
+        *authorization.consent_routes(emu, refuse),
+        *control_routes(emu),
     )
 
 

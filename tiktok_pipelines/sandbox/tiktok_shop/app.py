@@ -7,15 +7,14 @@ under the emulator's lock, and every answer is counted. Beside the API: the toke
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
+from tiktok_pipelines.sandbox.apps import emulator_app, run_handler
 from tiktok_pipelines.sandbox.controls import timed_answer
 from tiktok_pipelines.sandbox.tiktok_shop import (
     analytics,
@@ -38,8 +37,6 @@ from tiktok_pipelines.sandbox.tiktok_shop.request_checks import ApiError
 from tiktok_pipelines.sandbox.tiktok_shop.routing import ApiRoute, RouteTable
 from tiktok_pipelines.sandbox.tiktok_shop.signing import request_signature, signature_matches
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
-
-log = logging.getLogger(__name__)
 
 # Every endpoint served, one API family after the other.
 API_ROUTES: tuple[ApiRoute, ...] = (
@@ -162,22 +159,11 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
             except ValueError:
                 raise req.param_error("the body is not valid JSON") from None
         ctx = Ctx(emu, request.method, request.url.path, params, query, body, form, shop, grant)
-        with emu.lock:
-            try:
-                return route.handler(ctx)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                # A body of the wrong shape (missing field, string for a list...): the platform's generic refusal.
-                log.info("sandbox refused %s %s: %r", request.method, request.url.path, exc)
-                raise ApiError(36009004, f"invalid param error: {type(exc).__name__}: {exc}") from None
+        return run_handler(emu, route.handler, ctx, req.param_error, f"{request.method} {request.url.path}")
 
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "shops": [s.code for s in emu.shops.values()]})
-
-    return Starlette(
-        routes=[
-            Route("/health", health),
-            *authorization.token_host_routes(emu),
-            *control_routes(emu),
-            Route("/{path:path}", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-        ]
+    return emulator_app(
+        api,
+        lambda: {"shops": [s.code for s in emu.shops.values()]},
+        *authorization.token_host_routes(emu),
+        *control_routes(emu),
     )
