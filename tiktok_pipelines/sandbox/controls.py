@@ -197,6 +197,27 @@ def autopilot_route(emu: Any, owner: str, find: Callable[[Any], Any], missing: s
     return Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"])
 
 
+def marketplace_routes(
+    emu: Any,
+    *,
+    owner: str,
+    find: Callable[[Any], Any],
+    missing: str,
+    settings: Collection[str],
+    view: Callable[[], dict[str, Any]],
+    changed: Callable[[dict[str, Any]], None] | None = None,
+) -> list[Route]:
+    """The `/_sandbox/` routes every marketplace emulator serves: stats and switches, the application's
+    `settings` (`settings_route`), and those that name a seller by the payload key `owner` (found by
+    `find`, `missing` when none): its tokens expired or revoked and the demo's buyers."""
+    return [
+        *counter_routes(emu),
+        settings_route(emu, settings, view, changed),
+        *token_routes(emu, owner),
+        autopilot_route(emu, owner, find, missing),
+    ]
+
+
 @dataclass
 class FaultSwitches:
     """The fault injection emulators share, changed at run time through `/_sandbox/switches`; an

@@ -12,13 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import (
-    autopilot_route,
-    counter_routes,
-    json_body,
-    settings_route,
-    token_routes,
-)
+from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.mercado_livre.emulator import MercadoLivreEmulator
@@ -51,7 +45,7 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
     cfg = emu.config
 
-    def settings() -> dict[str, Any]:
+    def settings_view() -> dict[str, Any]:
         return {k: getattr(cfg, k) for k in sorted(SETTINGS)} | {"app_id": cfg.app_id}
 
     def changed(payload: dict[str, Any]) -> None:
@@ -130,15 +124,20 @@ def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
         return RedirectResponse(picture["source"], status_code=302)
 
     return [
-        *counter_routes(emu),
-        settings_route(emu, SETTINGS, settings, changed),
+        *marketplace_routes(
+            emu,
+            owner="nickname",
+            find=lambda nickname: emu.seller(nickname).nickname,
+            missing="no such seller",
+            settings=SETTINGS,
+            view=settings_view,
+            changed=changed,
+        ),
         Route("/_sandbox/sellers", ctl_sellers, methods=["GET", "POST"]),
         Route("/_sandbox/sellers/{nickname}", ctl_seller, methods=["GET"]),
         Route("/_sandbox/sellers/{nickname}/{action}", ctl_seller, methods=["GET", "POST"]),
         Route("/_sandbox/orders/{id:int}/cancel", ctl_move, methods=["POST"]),
         Route("/_sandbox/shipments/{id:int}/status", ctl_move, methods=["POST"]),
-        autopilot_route(emu, "nickname", lambda nickname: emu.seller(nickname).nickname, "no such seller"),
         Route("/_sandbox/notifications", ctl_notifications),
         Route("/_sandbox/pictures/{picture_id}", ctl_picture),
-        *token_routes(emu, "nickname"),
     ]

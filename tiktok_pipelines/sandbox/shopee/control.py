@@ -13,13 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import (
-    autopilot_route,
-    counter_routes,
-    json_body,
-    settings_route,
-    token_routes,
-)
+from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
 from tiktok_pipelines.sandbox.shopee.state import EmulatorConfig
 
 if TYPE_CHECKING:
@@ -34,7 +28,7 @@ SETTINGS = tuple(
 def control_routes(emu: ShopeeEmulator) -> list[Route]:
     cfg = emu.config
 
-    def settings() -> dict[str, Any]:
+    def settings_view() -> dict[str, Any]:
         return {"partner_id": cfg.partner_id} | {k: getattr(cfg, k) for k in SETTINGS}
 
     async def ctl_shops(request: Request) -> Response:
@@ -141,14 +135,18 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
         return Response(image["bytes"], media_type=f"image/{'jpeg' if image['format'] == 'jpg' else 'png'}")
 
     return [
-        *counter_routes(emu),
-        settings_route(emu, SETTINGS, settings),
+        *marketplace_routes(
+            emu,
+            owner="shop_id",
+            find=lambda shop_id: emu.shop(shop_id).shop_id,
+            missing="no such shop",
+            settings=SETTINGS,
+            view=settings_view,
+        ),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{shop_id}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{shop_id}/{action}", ctl_shop, methods=["GET", "POST"]),
         Route("/_sandbox/orders/{order_sn}/{action}", ctl_order, methods=["POST"]),
-        *token_routes(emu, "shop_id"),
         Route("/_sandbox/pushes", ctl_pushes, methods=["GET", "POST"]),
-        autopilot_route(emu, "shop_id", lambda shop_id: emu.shop(shop_id).shop_id, "no such shop"),
         Route("/_sandbox/images/{image_id}", ctl_image),
     ]

@@ -11,13 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import (
-    autopilot_route,
-    counter_routes,
-    json_body,
-    settings_route,
-    token_routes,
-)
+from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
 
 if TYPE_CHECKING:
@@ -41,7 +35,7 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
     """The `/_sandbox/` routes of `emu`."""
     cfg = emu.config
 
-    def settings() -> dict[str, Any]:
+    def settings_view() -> dict[str, Any]:
         return {
             "app_key": cfg.app_key,
             "service_id": cfg.service_id,
@@ -168,16 +162,20 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
         return Response(image["bytes"], media_type="application/octet-stream")
 
     return [
-        *counter_routes(emu),
-        settings_route(emu, SETTINGS, settings),
+        *marketplace_routes(
+            emu,
+            owner="shop_code",
+            find=lambda code: emu.shop_by_code(code).code,
+            missing="no such shop",
+            settings=SETTINGS,
+            view=settings_view,
+        ),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{code}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{code}/{action}", ctl_shop, methods=["GET", "POST"]),
         Route("/_sandbox/orders/{order_id}/{action}", ctl_order, methods=["POST"]),
         Route("/_sandbox/invoices", ctl_invoices),
         Route("/_sandbox/invoices/{package_id}/outcome", ctl_invoice, methods=["POST"]),
-        *token_routes(emu, "shop_code"),
         Route("/_sandbox/webhooks/deliveries", ctl_deliveries),
-        autopilot_route(emu, "shop_code", lambda code: emu.shop_by_code(code).code, "no such shop"),
         Route("/_sandbox/images/{uri:path}", ctl_image),
     ]
