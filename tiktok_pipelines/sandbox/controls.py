@@ -177,10 +177,19 @@ def settings_route(
     return Route("/_sandbox/app", ctl_app, methods=["GET", "POST"])
 
 
-def autopilot_route(emu: Any, owner: str, find: Callable[[Any], Any], missing: str) -> Route:
-    """`/_sandbox/autopilot`: POST `{owner: ..., "interval_seconds": 30}` starts the emulator's buyers
-    for the owner `find` gives (a KeyError is answered 404 with `missing`); `{"enabled": false}` stops
-    them."""
+@dataclass(frozen=True)
+class Owner:
+    """How control routes name an emulator's sellers: the payload key (`shop_code`), the lookup of one by
+    that value (KeyError when there is none) and the 404 answer's message then."""
+
+    key: str
+    find: Callable[[Any], Any]
+    missing: str
+
+
+def autopilot_route(emu: Any, owner: Owner) -> Route:
+    """`/_sandbox/autopilot`: POST `{owner.key: ..., "interval_seconds": 30}` starts the emulator's
+    buyers for that owner (404 when there is none); `{"enabled": false}` stops them."""
 
     async def ctl_autopilot(request: Request) -> Response:
         payload = await json_body(request)
@@ -188,33 +197,30 @@ def autopilot_route(emu: Any, owner: str, find: Callable[[Any], Any], missing: s
             emu.stop_autopilot()
             return JSONResponse({"autopilot": "off"})
         try:
-            found = find(payload.get(owner))
+            found = owner.find(payload.get(owner.key))
         except KeyError:
-            return JSONResponse({"error": missing}, status_code=404)
+            return JSONResponse({"error": owner.missing}, status_code=404)
         emu.start_autopilot(found, float(payload.get("interval_seconds", 30)))
-        return JSONResponse({"autopilot": "on", owner: found})
+        return JSONResponse({"autopilot": "on", owner.key: found})
 
     return Route("/_sandbox/autopilot", ctl_autopilot, methods=["POST"])
 
 
 def marketplace_routes(
     emu: Any,
-    *,
-    owner: str,
-    find: Callable[[Any], Any],
-    missing: str,
+    owner: Owner,
     settings: Collection[str],
     view: Callable[[], dict[str, Any]],
     changed: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[Route]:
     """The `/_sandbox/` routes every marketplace emulator serves: stats and switches, the application's
-    `settings` (`settings_route`), and those that name a seller by the payload key `owner` (found by
-    `find`, `missing` when none): its tokens expired or revoked and the demo's buyers."""
+    `settings` (`settings_route`), and those naming a seller as `owner` does: its tokens expired or
+    revoked, the demo's buyers."""
     return [
         *counter_routes(emu),
         settings_route(emu, settings, view, changed),
-        *token_routes(emu, owner),
-        autopilot_route(emu, owner, find, missing),
+        *token_routes(emu, owner.key),
+        autopilot_route(emu, owner),
     ]
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
+from tiktok_pipelines.sandbox.controls import Owner, json_body, marketplace_routes
 
 if TYPE_CHECKING:
     from tiktok_pipelines.sandbox.mercado_livre.emulator import MercadoLivreEmulator
@@ -123,16 +123,9 @@ def control_routes(emu: MercadoLivreEmulator) -> list[Route]:
             return Response(picture["bytes"], media_type="application/octet-stream")
         return RedirectResponse(picture["source"], status_code=302)
 
+    owner = Owner("nickname", lambda nickname: emu.seller(nickname).nickname, "no such seller")
     return [
-        *marketplace_routes(
-            emu,
-            owner="nickname",
-            find=lambda nickname: emu.seller(nickname).nickname,
-            missing="no such seller",
-            settings=SETTINGS,
-            view=settings_view,
-            changed=changed,
-        ),
+        *marketplace_routes(emu, owner, SETTINGS, settings_view, changed),
         Route("/_sandbox/sellers", ctl_sellers, methods=["GET", "POST"]),
         Route("/_sandbox/sellers/{nickname}", ctl_seller, methods=["GET"]),
         Route("/_sandbox/sellers/{nickname}/{action}", ctl_seller, methods=["GET", "POST"]),

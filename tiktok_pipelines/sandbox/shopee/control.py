@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
+from tiktok_pipelines.sandbox.controls import Owner, json_body, marketplace_routes
 from tiktok_pipelines.sandbox.shopee.state import EmulatorConfig
 
 if TYPE_CHECKING:
@@ -134,15 +134,9 @@ def control_routes(emu: ShopeeEmulator) -> list[Route]:
             return Response(status_code=404)
         return Response(image["bytes"], media_type=f"image/{'jpeg' if image['format'] == 'jpg' else 'png'}")
 
+    owner = Owner("shop_id", lambda shop_id: emu.shop(shop_id).shop_id, "no such shop")
     return [
-        *marketplace_routes(
-            emu,
-            owner="shop_id",
-            find=lambda shop_id: emu.shop(shop_id).shop_id,
-            missing="no such shop",
-            settings=SETTINGS,
-            view=settings_view,
-        ),
+        *marketplace_routes(emu, owner, SETTINGS, settings_view),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{shop_id}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{shop_id}/{action}", ctl_shop, methods=["GET", "POST"]),

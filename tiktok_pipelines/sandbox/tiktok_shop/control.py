@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tiktok_pipelines.sandbox.controls import json_body, marketplace_routes
+from tiktok_pipelines.sandbox.controls import Owner, json_body, marketplace_routes
 from tiktok_pipelines.sandbox.tiktok_shop.state import Shop
 
 if TYPE_CHECKING:
@@ -161,15 +161,9 @@ def control_routes(emu: TikTokShopEmulator) -> list[Route]:
             return Response(status_code=404)
         return Response(image["bytes"], media_type="application/octet-stream")
 
+    owner = Owner("shop_code", lambda code: emu.shop_by_code(code).code, "no such shop")
     return [
-        *marketplace_routes(
-            emu,
-            owner="shop_code",
-            find=lambda code: emu.shop_by_code(code).code,
-            missing="no such shop",
-            settings=SETTINGS,
-            view=settings_view,
-        ),
+        *marketplace_routes(emu, owner, SETTINGS, settings_view),
         Route("/_sandbox/shops", ctl_shops, methods=["GET", "POST"]),
         Route("/_sandbox/shops/{code}", ctl_shop, methods=["GET"]),
         Route("/_sandbox/shops/{code}/{action}", ctl_shop, methods=["GET", "POST"]),
