@@ -4,9 +4,12 @@ with the codes and messages the reference gives; and the validation causes of it
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import JSONResponse
+
+from tiktok_pipelines.sandbox.refusals import Refusal
 
 MSG_INVALID_GRANT = (
     "Error validating grant. Your authorization code or refresh token may be expired or it was already used"
@@ -21,15 +24,14 @@ MSG_VALIDATION = "Validation error"
 SERVER_ERRORS = {500: "internal_server_error", 502: "bad_gateway", 503: "service_not_available"}
 
 
-class ApiError(Exception):
+@dataclass(eq=False)
+class ApiError(Refusal):
     """A refusal in the API's envelope: its HTTP status, machine code, message and causes."""
 
-    def __init__(self, status: int, error: str, message: str, cause: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.error = error
-        self.message = message
-        self.cause = cause or []
+    status: int
+    error: str
+    message: str
+    cause: list[dict[str, Any]] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         return {"message": self.message, "error": self.error, "status": self.status, "cause": self.cause}

@@ -5,6 +5,10 @@ are a table of the emulator's config."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from tiktok_pipelines.sandbox.refusals import Refusal
+
 # The platform's wording (reference §3); clients may show it, so the emulator uses it verbatim.
 MSG_NO_PARTNER_ID = "Invalid partner_id."
 MSG_NO_TIMESTAMP = "no timestamp"
@@ -41,15 +45,14 @@ DEFAULT_HTTP_STATUS: dict[str, int] = {
 }
 
 
-class ApiError(Exception):
+@dataclass(eq=False)
+class ApiError(Refusal):
     """A refusal: the reference's `error` code and `message`. `throttled` marks the "Too many requests"
     answer, whose HTTP status is configured on its own (429 UNCONFIRMED)."""
 
-    def __init__(self, error: str, message: str, *, throttled: bool = False):
-        super().__init__(f"{error}: {message}")
-        self.error = error
-        self.message = message
-        self.throttled = throttled
+    error: str
+    message: str
+    throttled: bool = field(default=False, kw_only=True)
 
 
 def param_error(detail: str) -> ApiError:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.responses import JSONResponse
+
+from tiktok_pipelines.sandbox.refusals import Refusal
 
 MSG_TOKEN_INVALID = "The access token is invalid or not found in the request."
 MSG_SCOPE_NOT_AUTHORIZED = "The user did not authorize the scope required for completing this request."
@@ -23,14 +26,13 @@ def log_id() -> str:
     return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{random.getrandbits(72):018X}"
 
 
-class ApiError(Exception):
+@dataclass(eq=False)
+class ApiError(Refusal):
     """A v2 API refusal: its code (`access_token_invalid`...), HTTP status and message."""
 
-    def __init__(self, code: str, message: str, http_status: int):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.http_status = http_status
+    code: str
+    message: str
+    http_status: int
 
 
 def invalid_params(message: str) -> ApiError:

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tiktok_pipelines.sandbox.refusals import Refusal
+
 PARAM_ERROR = 36009004
 
 
-class ApiError(Exception):
+@dataclass(eq=False)
+class ApiError(Refusal):
     """An answer with a non-zero code (and the HTTP status the emulator gives it)."""
 
-    def __init__(self, code: int, message: str, http_status: int = 200):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.http_status = http_status
+    code: int
+    message: str
+    http_status: int = 200
 
 
 # The platform's own wording (common-errors page); clients branch on it, so the emulator uses it verbatim.

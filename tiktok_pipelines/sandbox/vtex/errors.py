@@ -3,17 +3,19 @@ message, in VTEX's `{"error": {...}}` body."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from tiktok_pipelines.sandbox.refusals import Refusal
 
-class ApiError(Exception):
+
+@dataclass(eq=False)
+class ApiError(Refusal):
     """An error answer: HTTP status, VTEX code (when VTEX documents one) and message."""
 
-    def __init__(self, status: int, message: str, code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
+    status: int
+    message: str
+    code: str | None = None
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "exception": None}}
