@@ -39,10 +39,6 @@ class MercadoLivreEmulator(
         self.scrolls: dict[str, dict[str, Any]] = {}
         self.notifications = NotificationSender(self)
 
-    def take_token(self, key: tuple) -> bool:
-        """As every emulator's, unless the rate limit is switched off (then every call passes)."""
-        return not self.switches.rate_limit_enabled or super().take_token(key)
-
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return super().stats() | {

@@ -197,7 +197,7 @@ def _faults(emu: ShopeeEmulator, route: ApiRoute, owner_id: str) -> None:
         raise err.too_many_requests()
     if sw.throttle_rate and emu.rng.random() < sw.throttle_rate:
         raise err.too_many_requests()
-    if sw.rate_limit_enabled and not emu.take_token((emu.config.partner_id, owner_id or "partner")):
+    if not emu.take_token((emu.config.partner_id, owner_id or "partner")):
         raise err.too_many_requests()
     if sw.error_rate and emu.rng.random() < sw.error_rate:
         raise ApiError(sw.error_code, sw.error_message)

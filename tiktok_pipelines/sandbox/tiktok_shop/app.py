@@ -136,13 +136,12 @@ def create_tiktok_app(emulator: TikTokShopEmulator) -> Starlette:
                 raise ApiError(36009004, req.MSG_UNEXPECTED_CIPHER)
             if emu.switches.throttles(emu.rng):
                 raise ApiError(36009002, req.MSG_TOO_MANY, 429)
-            if emu.switches.rate_limit_enabled:
-                scope_shop = shop.id if shop else f"seller:{grant.seller_id}"
-                key = (cfg.app_key, scope_shop) + (
-                    (route.endpoint,) if cfg.rate_limit_scope == "endpoint" else ()
-                )
-                if not emu.take_token(key):
-                    raise ApiError(36009002, req.MSG_TOO_MANY, 429)
+            scope_shop = shop.id if shop else f"seller:{grant.seller_id}"
+            key = (cfg.app_key, scope_shop) + (
+                (route.endpoint,) if cfg.rate_limit_scope == "endpoint" else ()
+            )
+            if not emu.take_token(key):
+                raise ApiError(36009002, req.MSG_TOO_MANY, 429)
             if emu.switches.fails(emu.rng):
                 raise ApiError(
                     emu.switches.error_code, "Internal error, please retry", emu.switches.error_http_status
