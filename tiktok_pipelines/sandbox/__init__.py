@@ -13,6 +13,15 @@ wired together on their ports), `server` (serving apps on loopback), `rate_limit
 emulators share), `controls` (the call counters and the `/_sandbox/` stats, switches and tokens routes
 emulators share); and the demo: `demo`, `demo_catalog`, `supervisor`.
 
+What the marketplace emulators (`tiktok_shop/`, `mercado_livre/`, `shopee/`) share, and a new one
+starts from: `controls.EmulatorState` (settings, switches, lock, seeded random source, rate limit
+with its off switch, counters, the demo's buyers), `controls.marketplace_routes` (`/_sandbox/` stats,
+switches, app settings, an owner's tokens, autopilot), `apps.emulator_app` (`/health`, its own routes,
+every other path to its API pipeline) and `apps.run_handler` (a body of the wrong shape answered as the
+platform's generic refusal), `refusals.Refusal` (the base of its `ApiError`, a dataclass of the
+platform's error fields) and `records.field_view` (a record's fields under their wire names). What
+differs between platforms (envelopes, codes, statuses, signatures) stays in each emulator.
+
 A new emulator follows the pattern of `tiktok_shop/` and `vtex/` (their package docstrings say more):
 - state: plain in-memory objects (settings, fault switches, what the platform holds), seeded so runs
   repeat, composed of one mixin per API family;
