@@ -177,25 +177,6 @@ def _shipments_metadata(report: ShipmentsReport) -> dict:
     }
 
 
-def _carrier_shipments(
-    context: dg.AssetExecutionContext,
-    config: ShipmentsConfig,
-    state: StateStore,
-    shop: ChannelResource,
-    vtex: Vtex,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    client_id = context.partition_key
-    client = state.registry.get(client_id)
-    with shop.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
-        run = carrier_run(client, state.db, api, session, context.log)
-        report = follow_carrier_packages(run, lake, config.max_packages)
-    followed = report.packages_by_status
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": sum(followed.values()), **_shipments_metadata(report)}
-    )
-
-
 def _labels(
     context: dg.AssetExecutionContext, state: StateStore, shop: ChannelResource, objects: ObjectStore
 ) -> dg.MaterializeResult:
@@ -289,8 +270,18 @@ def _carried(channel: DeclaredChannel) -> list[dg.AssetsDefinition]:
         resources={"state", "vtex", "lake"},
     )
     def shipments(context: dg.AssetExecutionContext, config: ShipmentsConfig) -> dg.MaterializeResult:
-        r = context.resources
-        return _carrier_shipments(context, config, r.state, channel.resource(context), r.vtex, r.lake)
+        resources, client_id = context.resources, context.partition_key
+        client = resources.state.registry.get(client_id)
+        with (
+            channel.resource(context).session(client_id, logger=context.log) as session,
+            resources.vtex.client_for(client) as api,
+        ):
+            run = carrier_run(client, resources.state.db, api, session, context.log)
+            report = follow_carrier_packages(run, resources.lake, config.max_packages)
+        followed = report.packages_by_status
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": sum(followed.values()), **_shipments_metadata(report)}
+        )
 
     return [shipments]
 

@@ -309,11 +309,7 @@ def _channel_assets(channel: DeclaredChannel) -> tuple[dg.AssetsDefinition, ...]
 
 # Every declared channel's stock_price_state, inventory and prices, by channel.
 CHANNEL_STOCK_PRICE = {channel.name: _channel_assets(channel) for channel in CHANNELS}
-tiktok_stock_price_state, tiktok_inventory, tiktok_prices = CHANNEL_STOCK_PRICE[ChannelName.TIKTOK_SHOP]
-mercado_livre_stock_price_state, mercado_livre_inventory, mercado_livre_prices = CHANNEL_STOCK_PRICE[
-    ChannelName.MERCADO_LIVRE
-]
-shopee_stock_price_state, shopee_inventory, shopee_prices = CHANNEL_STOCK_PRICE[ChannelName.SHOPEE]
+tiktok_stock_price_state = CHANNEL_STOCK_PRICE[ChannelName.TIKTOK_SHOP][0]  # the state the benchmarks read
 
 STOCK_PRICE_ASSETS = [
     vtex_stock,
