@@ -177,7 +177,8 @@ def _brands(
 # ---------------------------------------------------------------- categories
 class CategoriesConfig(dg.Config):
     refresh: bool = Field(
-        default=False, description="Fetch TikTok's tree and the leaves' rules now, even if cached this week."
+        default=False,
+        description="Fetch the channel's tree and the leaves' rules now, even if cached this week.",
     )
 
 
@@ -237,7 +238,7 @@ class ListingsConfig(dg.Config):
     mode: str = Field(
         default="live",
         description="live: create, edit and delete on the client's shop. check: build and validate every "
-        "pending product and ask TikTok's listing check, changing nothing. sandbox: push to the client's "
+        "pending product and ask the channel's listing check, changing nothing. sandbox: push to the client's "
         "sandbox shop (the registered client named by its `sandbox_client_id` option), with its own map.",
     )
     max_products: int | None = Field(default=None, description="Create or edit at most this many products.")

@@ -33,7 +33,7 @@ from tiktok_pipelines.stores.orders import OrderStore
 
 class OrdersConfig(dg.Config):
     poll: bool = Field(
-        default=False, description="Also search TikTok for orders changed since the last poll."
+        default=False, description="Also search the channel for orders changed since the last poll."
     )
     overlap_minutes: int = Field(default=15, description="How far each poll reaches back before its cursor.")
     first_poll_hours: int = Field(default=72, description="How far the first poll of a client reaches back.")
