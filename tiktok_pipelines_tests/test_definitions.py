@@ -44,3 +44,18 @@ def test_every_check_of_a_client_asset_is_evaluated_per_client():
     ]
     assert [key for key, partitions in checks if partitions != clients_partitions] == []
     assert len(checks) >= 13
+
+
+def test_every_channel_asset_says_what_it_does_on_its_channel():
+    """The UI describes every asset, and a channel's asset (`<channel>/...`) by what it does on that
+    channel: its description names the channel."""
+    from tiktok_pipelines.defs.channel_registry import CHANNELS
+
+    said_as = {channel.name.value: channel.events.said_as for channel in CHANNELS}
+    described: dict[str, str] = {}
+    for spec in definitions.defs.resolve_all_asset_specs():
+        described[spec.key.to_user_string()] = (spec.description or "").strip()
+    assert [key for key, text in described.items() if not text] == []
+    channel_assets = {key: text for key, text in described.items() if key.split("/")[0] in said_as}
+    assert {key.split("/")[0] for key in channel_assets} == set(said_as)
+    assert [key for key, text in channel_assets.items() if said_as[key.split("/")[0]] not in text] == []

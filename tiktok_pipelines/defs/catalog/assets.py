@@ -1,7 +1,8 @@
-"""The catalog on TikTok: what changed in the feed, VTEX enrichment, brands, categories, and listings.
+"""The catalog on every channel: what changed in the feed, VTEX enrichment, then each declared
+channel's brands, categories and listings (`defs/channel_registry`).
 
-feed_products ─▶ feed_diff ─▶ vtex_catalog ─▶ tiktok_brands ──────┐
-                    │                    └──▶ tiktok_categories ─┴─▶ tiktok_listings
+feed_products ─▶ feed_diff ─▶ vtex_catalog ─▶ <channel>/brands ──────┐
+                    │                    └──▶ <channel>/categories ─┴─▶ <channel>/listings
                     └─ checks: feed not empty, shrink guard, unique seller SKUs, prices > 0 (blocking)
 
 Each asset makes one call into the catalog lane (`lanes.catalog`) and reports what it did.
@@ -22,13 +23,10 @@ from tiktok_pipelines.defs.catalog.lane import (
     stores_of,
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
-from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
+from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
-from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.lanes.catalog.brands import map_brands
 from tiktok_pipelines.lanes.catalog.categories import map_categories
@@ -137,17 +135,7 @@ def vtex_catalog(
     )
 
 
-# ---------------------------------------------------------------- tiktok_brands
-@tiktok_shop_asset(Lane.CATALOG, "brands", deps=[vtex_catalog], kinds={"tiktok"})
-def tiktok_brands(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, tiktok_shop: TikTokShop
-) -> dg.MaterializeResult:
-    """The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
-    name ignoring case and accents, created when missing, and found again when creation answers "This
-    brand name already exists.". Kept in the state DB's brand map, so each brand costs calls once."""
-    return _brands(context, state, lake, tiktok_shop)
-
-
+# ---------------------------------------------------------------- brands
 def _brands(
     context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, shop: ChannelResource
 ) -> dg.MaterializeResult:
@@ -186,27 +174,12 @@ def _brands(
     )
 
 
-# ---------------------------------------------------------------- tiktok_categories
+# ---------------------------------------------------------------- categories
 class CategoriesConfig(dg.Config):
     refresh: bool = Field(
-        default=False, description="Fetch TikTok's tree and the leaves' rules now, even if cached this week."
+        default=False,
+        description="Fetch the channel's tree and the leaves' rules now, even if cached this week.",
     )
-
-
-@tiktok_shop_asset(Lane.CATALOG, "categories", deps=[vtex_catalog], kinds={"tiktok"})
-def tiktok_categories(
-    context: dg.AssetExecutionContext,
-    config: CategoriesConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    tiktok_shop: TikTokShop,
-) -> dg.MaterializeResult:
-    """TikTok's category tree (cached a week) and the client's mapping from its categories (VTEX category,
-    `g:product_type`, `g:google_product_category`, or a single product) to TikTok leaves. Unmapped category
-    values get a suggestion (TikTok's recommendation, else a text match) flagged for review: suggestions
-    are not published until accepted with `tiktok-pipelines categories accept`. The rules and required
-    attributes of every leaf in use are fetched and cached."""
-    return _categories(context, config, state, lake, tiktok_shop)
 
 
 def _categories(
@@ -260,38 +233,16 @@ def _categories(
     )
 
 
-# ---------------------------------------------------------------- tiktok_listings
+# ---------------------------------------------------------------- listings
 class ListingsConfig(dg.Config):
     mode: str = Field(
         default="live",
         description="live: create, edit and delete on the client's shop. check: build and validate every "
-        "pending product and ask TikTok's listing check, changing nothing. sandbox: push to the client's "
+        "pending product and ask the channel's listing check, changing nothing. sandbox: push to the client's "
         "sandbox shop (the registered client named by its `sandbox_client_id` option), with its own map.",
     )
     max_products: int | None = Field(default=None, description="Create or edit at most this many products.")
     retry_paused: bool = Field(default=False, description="Try paused products again even if unchanged.")
-
-
-@tiktok_shop_asset(
-    Lane.CATALOG, "listings", deps=[feed_diff, tiktok_brands, tiktok_categories], kinds={"tiktok"}
-)
-def tiktok_listings(
-    context: dg.AssetExecutionContext,
-    config: ListingsConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    tiktok_shop: TikTokShop,
-    vtex: Vtex,
-    feed_downloader: FeedDownloader,
-) -> dg.MaterializeResult:
-    """The client's products on TikTok: created, edited or deleted where the payload (built from the feed,
-    VTEX, the brand map, the category mapping and attribute rules, and checked against the leaf's rules
-    before any call) differs from the last one pushed; edits send only the parts that changed; price and
-    stock are set at creation and then left to the stock and price sync. Images are uploaded as bytes once
-    per content. Per-product failures are recorded in the listing map and retried next run; a product
-    failing the same way `pause_after_failures` (3) times is paused until it changes. Modes: live, check
-    (TikTok's listing check only), sandbox (the client's sandbox shop)."""
-    return _listings(context, config, state, lake, tiktok_shop, vtex, feed_downloader)
 
 
 def _listings(
@@ -320,114 +271,46 @@ def _listings(
     return dg.MaterializeResult(metadata=listings_metadata(publication))
 
 
-# ---------------------------------------------------------------- Mercado Livre
-@channel_asset(Lane.CATALOG, ChannelName.MERCADO_LIVRE, "brands", deps=[vtex_catalog], kinds={"mercadolivre"})
-def mercado_livre_brands(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, mercado_livre: MercadoLivre
-) -> dg.MaterializeResult:
-    """The brand of every brand in the feed (or in VTEX) as Mercado Livre takes it: the `BRAND`
-    attribute's value, its name with spaces tidied (Mercado Livre has no brand registry to look up)."""
-    return _brands(context, state, lake, mercado_livre)
+# ---------------------------------------------------------------- every channel's catalog
+def _channel_catalog(channel: DeclaredChannel) -> tuple[dg.AssetsDefinition, ...]:
+    """The catalog of a declared channel: `<channel>/brands`, `<channel>/categories` and
+    `<channel>/listings`, each one call into the catalog lane on the channel's resource."""
+
+    @channel.asset(Lane.CATALOG, "brands", deps=[vtex_catalog], resources={"state", "lake"})
+    def brands(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        resources = context.resources
+        return _brands(context, resources.state, resources.lake, channel.resource(context))
+
+    @channel.asset(Lane.CATALOG, "categories", deps=[vtex_catalog], resources={"state", "lake"})
+    def categories(context: dg.AssetExecutionContext, config: CategoriesConfig) -> dg.MaterializeResult:
+        resources = context.resources
+        return _categories(context, config, resources.state, resources.lake, channel.resource(context))
+
+    @channel.asset(
+        Lane.CATALOG,
+        "listings",
+        deps=[feed_diff, brands, categories],
+        resources={"state", "lake", "vtex", "feed_downloader"},
+    )
+    def listings(context: dg.AssetExecutionContext, config: ListingsConfig) -> dg.MaterializeResult:
+        resources, shop = context.resources, channel.resource(context)
+        return _listings(
+            context, config, resources.state, resources.lake, shop, resources.vtex, resources.feed_downloader
+        )
+
+    return brands, categories, listings
 
 
-@channel_asset(
-    Lane.CATALOG, ChannelName.MERCADO_LIVRE, "categories", deps=[vtex_catalog], kinds={"mercadolivre"}
-)
-def mercado_livre_categories(
-    context: dg.AssetExecutionContext,
-    config: CategoriesConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    mercado_livre: MercadoLivre,
-) -> dg.MaterializeResult:
-    """Mercado Livre's category tree of the site (cached a week) and the client's mapping to its leaves,
-    with the same review flow as TikTok's: unmapped values get Mercado Livre's prediction
-    (`domain_discovery`), else a text match, to accept; each leaf's attributes (those `required`) cached."""
-    return _categories(context, config, state, lake, mercado_livre)
-
-
-@channel_asset(
-    Lane.CATALOG,
-    ChannelName.MERCADO_LIVRE,
-    "listings",
-    deps=[feed_diff, mercado_livre_brands, mercado_livre_categories],
-    kinds={"mercadolivre"},
-)
-def mercado_livre_listings(
-    context: dg.AssetExecutionContext,
-    config: ListingsConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    mercado_livre: MercadoLivre,
-    vtex: Vtex,
-    feed_downloader: FeedDownloader,
-) -> dg.MaterializeResult:
-    """The client's products on Mercado Livre: items created (variations by `attribute_combinations`,
-    `SELLER_SKU`, pictures by URL, description, the client's listing type), edited with only what changed
-    (every variation kept by its id), and closed, never deleted, when their product leaves the feed; mode
-    check asks `/items/validate` and changes nothing. The same lane, map and failure rules as TikTok's."""
-    return _listings(context, config, state, lake, mercado_livre, vtex, feed_downloader)
-
-
-# ---------------------------------------------------------------- Shopee
-@channel_asset(Lane.CATALOG, ChannelName.SHOPEE, "brands", deps=[vtex_catalog], kinds={"shopee"})
-def shopee_brands(
-    context: dg.AssetExecutionContext, state: StateStore, lake: ParquetLake, shopee: Shopee
-) -> dg.MaterializeResult:
-    """The Shopee brand of every brand in the feed, looked up by name ignoring case and accents (brands
-    are registered with Shopee by the seller: one it does not have is listed here, and its products go
-    without a brand where their category allows it). Kept in Shopee's brand map."""
-    return _brands(context, state, lake, shopee)
-
-
-@channel_asset(Lane.CATALOG, ChannelName.SHOPEE, "categories", deps=[vtex_catalog], kinds={"shopee"})
-def shopee_categories(
-    context: dg.AssetExecutionContext,
-    config: CategoriesConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    shopee: Shopee,
-) -> dg.MaterializeResult:
-    """Shopee's category tree and the client's mapping to its leaves, with the same review as TikTok's
-    (Shopee recommends nothing: suggestions come from a text match and wait to be accepted); each leaf's
-    attributes and whether it requires a brand, cached."""
-    return _categories(context, config, state, lake, shopee)
-
-
-@channel_asset(
-    Lane.CATALOG,
-    ChannelName.SHOPEE,
-    "listings",
-    deps=[feed_diff, shopee_brands, shopee_categories],
-    kinds={"shopee"},
-)
-def shopee_listings(
-    context: dg.AssetExecutionContext,
-    config: ListingsConfig,
-    state: StateStore,
-    lake: ParquetLake,
-    shopee: Shopee,
-    vtex: Vtex,
-    feed_downloader: FeedDownloader,
-) -> dg.MaterializeResult:
-    """The client's products on Shopee, by the same publication as TikTok's: items with tier variations
-    and a model per variant, checked against the leaf's attributes and brand rule before any call, images
-    uploaded as bytes once per content, the logistics channels of the client's `shipping_channels`; edits
-    send the fields that changed; a product gone from the feed is unlisted. Price and stock are set at
-    creation, then left to the stock and price sync."""
-    return _listings(context, config, state, lake, shopee, vtex, feed_downloader)
-
+# Every declared channel's brands, categories and listings, by channel.
+CHANNEL_CATALOGS = {channel.name: _channel_catalog(channel) for channel in CHANNELS}
+tiktok_brands, tiktok_categories, tiktok_listings = CHANNEL_CATALOGS[ChannelName.TIKTOK_SHOP]
+mercado_livre_brands, mercado_livre_categories, mercado_livre_listings = CHANNEL_CATALOGS[
+    ChannelName.MERCADO_LIVRE
+]
+shopee_brands, shopee_categories, shopee_listings = CHANNEL_CATALOGS[ChannelName.SHOPEE]
 
 CATALOG_ASSETS = [
     feed_diff,
     vtex_catalog,
-    tiktok_brands,
-    tiktok_categories,
-    tiktok_listings,
-    mercado_livre_brands,
-    mercado_livre_categories,
-    mercado_livre_listings,
-    shopee_brands,
-    shopee_categories,
-    shopee_listings,
+    *(asset for assets in CHANNEL_CATALOGS.values() for asset in assets),
 ]

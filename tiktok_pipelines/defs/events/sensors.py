@@ -12,11 +12,8 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from tiktok_pipelines.channels.mercado_livre.notifications import MercadoLivreNotifications
-from tiktok_pipelines.channels.shopee.notifications import ShopeeNotifications
-from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
-from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.automation import sensor
+from tiktok_pipelines.defs.channel_registry import CHANNELS
 from tiktok_pipelines.defs.resources.queue import EventQueue
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.lanes.events import (
@@ -27,7 +24,6 @@ from tiktok_pipelines.lanes.events import (
     EventSources,
 )
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, WAITING, client_write_tags, lane_has_run
-from tiktok_pipelines.stores.channel_tokens import client_of_seller, client_of_shop
 from tiktok_pipelines.stores.events import EventDeadLetter
 from tiktok_pipelines.vtex.notifications import VtexNotifications
 
@@ -35,28 +31,19 @@ BATCH = 100
 MAX_EVENTS_PER_TICK = 2000
 TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 
-# Whose events the queue carries: each channel's notifications, and VTEX's; the registry field that
-# finds an event's client by its routing key, or the lookup of the seller or shop a grant names.
+# Whose events the queue carries: each declared channel's notifications (`defs/channel_registry`), and
+# VTEX's, with the registry field that finds an event's client by its routing key, or the lookup of the
+# seller or shop a grant names.
 EVENT_SOURCES = EventSources(
-    EventSource(
-        TikTokNotifications(),
-        client_field="tiktok_shop_id",
-        name="TikTok",
-        channel=ChannelName.TIKTOK_SHOP.value,
-    ),
-    EventSource(
-        MercadoLivreNotifications(),
-        client_field=None,
-        name="Mercado Livre",
-        channel=ChannelName.MERCADO_LIVRE.value,
-        find_client=client_of_seller,
-    ),
-    EventSource(
-        ShopeeNotifications(),
-        client_field=None,
-        name="Shopee",
-        channel=ChannelName.SHOPEE.value,
-        find_client=client_of_shop,
+    *(
+        EventSource(
+            channel.events.reader,
+            client_field=channel.events.client_field,
+            name=channel.events.said_as,
+            channel=channel.name.value,
+            find_client=channel.events.find_client,
+        )
+        for channel in CHANNELS
     ),
     EventSource(VtexNotifications(), client_field="vtex_account", name="VTEX"),
 )

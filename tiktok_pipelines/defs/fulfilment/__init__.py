@@ -2,25 +2,11 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.fulfilment.assets import (
-    invoices,
-    mercado_livre_shipments,
-    mercado_livre_shipping_labels,
-    shipments,
-    shopee_invoices,
-    shopee_shipments,
-)
+from tiktok_pipelines.defs.fulfilment.assets import FULFILMENT_ASSETS
 from tiktok_pipelines.defs.fulfilment.jobs import fulfilment_job, fulfilment_schedule
 
 defs = dg.Definitions(
-    assets=[
-        invoices,
-        shipments,
-        mercado_livre_shipping_labels,
-        mercado_livre_shipments,
-        shopee_invoices,
-        shopee_shipments,
-    ],
+    assets=FULFILMENT_ASSETS,
     jobs=[fulfilment_job],
     schedules=[fulfilment_schedule],
 )

@@ -1,5 +1,7 @@
-"""Fulfilment of TikTok orders: the NF-e VTEX holds goes to TikTok Shop, an accepted invoice lets the
-package ship, and the tracking goes back to the order map, the lake and VTEX.
+"""Fulfilment of every channel's orders, as its capabilities say: where the channel takes the NF-e, the
+NF-e VTEX holds goes to the channel, an accepted invoice lets the package ship, and the tracking goes back
+to the order map, the lake and VTEX; where the channel's own carrier takes the parcel, its shipments are
+followed and their tracking goes to VTEX, with the labels the seller prints.
 
 Runs come from `webhook_queue_sensor` (VTEX's invoice callback or its order hook saying `invoiced`;
 TikTok's webhook 36 with the invoice's verdict; webhook 4 when a package moves) and from
@@ -15,17 +17,13 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.catalog.lane import ChannelResource
-from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
+from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
-from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
-from tiktok_pipelines.defs.orders.assets import mercado_livre_orders, vtex_orders
+from tiktok_pipelines.defs.orders.assets import CHANNEL_ORDERS, vtex_orders
 from tiktok_pipelines.defs.reporting import markdown_table, md
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ObjectStore, ParquetLake
-from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.lanes.fulfilment import (
     InvoiceOptions,
@@ -61,44 +59,6 @@ class InvoicesConfig(dg.Config):
     status_timeout_minutes: int = Field(
         default=120, description="An upload with no verdict (webhook 36) after this long is sent again."
     )
-
-
-@tiktok_shop_asset(
-    Lane.FULFILMENT,
-    "invoices",
-    deps=[vtex_orders],
-    kinds={"vtex", "tiktok"},
-    check_specs=[
-        client_check(
-            "invoices_within_deadline",
-            tiktok_shop_key("invoices"),
-            "No NF-e has waited more than 24 hours for TikTok to accept it since the lane first "
-            "took it up (the seed: an NF-e must reach TikTok within 24 hours).",
-        ),
-        client_check(
-            "invoice_dead_letter_empty",
-            tiktok_shop_key("invoices"),
-            "No NF-e of the client sits in the dead letter (refused by the checks or by TikTok, an order "
-            "and package that do not match, uploads given up): `tiktok-pipelines fulfilment status`.",
-        ),
-    ],
-)
-def invoices(
-    context: dg.AssetExecutionContext,
-    config: InvoicesConfig,
-    state: StateStore,
-    vtex: Vtex,
-    tiktok_shop: TikTokShop,
-    objects: ObjectStore,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """NF-e invoices of the client's TikTok orders, from VTEX to TikTok Shop: for each order VTEX invoiced
-    (its invoice callback or order hook, or a scan), the XML embedded in the OMS order (or at its invoice
-    URL) is checked (size, UTF-8, well-formed, NFe and protNFe, access key and check digit, totals, buyer
-    and amount of the order) and uploaded once per package + order ids and XML; a bad XML is never sent.
-    TikTok's verdicts (webhook 36) are recorded: SUCCESS lets `shipments` ship, INVALID waits for a
-    corrected NF-e from VTEX. Failures stay in the dead-letter table, shown here with their reason."""
-    return _invoices(context, config, state, vtex, tiktok_shop, objects, lake)
 
 
 def _invoices(
@@ -177,37 +137,6 @@ class ShipmentsConfig(dg.Config):
     max_packages: int = Field(default=300, description="Most packages one run ships or refreshes.")
 
 
-@tiktok_shop_asset(
-    Lane.FULFILMENT,
-    "shipments",
-    deps=[invoices],
-    kinds={"tiktok", "vtex", "parquet"},
-    check_specs=[
-        client_check(
-            "shipment_dead_letter_empty",
-            tiktok_shop_key("shipments"),
-            "No package of the client waits in the dead letter (a missing shipping option, a ship call "
-            "given up): `tiktok-pipelines fulfilment status`.",
-        )
-    ],
-)
-def shipments(
-    context: dg.AssetExecutionContext,
-    config: ShipmentsConfig,
-    state: StateStore,
-    tiktok_shop: TikTokShop,
-    vtex: Vtex,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """Packages shipped on TikTok Shop once their NF-e was accepted (webhook 36 SUCCESS): handover method
-    (PICKUP / DROP_OFF) from the client option `tiktok_handover_method`, or the seller's own carrier
-    (`tiktok_shipping_provider_id` and the VTEX invoice's tracking number) for seller-shipped orders; each
-    package once, an interrupted attempt read back before shipping again. The tracking number then goes to
-    the order map, to a new version of the `orders` lake rows, and to the VTEX invoice; package moves
-    (webhook 4, or a scan) refresh the package status and the carrier's latest tracking event."""
-    return _shipments(context, config, state, tiktok_shop, vtex, lake)
-
-
 def _shipments(
     context: dg.AssetExecutionContext,
     config: ShipmentsConfig,
@@ -248,54 +177,12 @@ def _shipments_metadata(report: ShipmentsReport) -> dict:
     }
 
 
-@channel_asset(
-    Lane.FULFILMENT,
-    ChannelName.MERCADO_LIVRE,
-    "shipments",
-    deps=[mercado_livre_orders, vtex_orders],
-    kinds={"mercadolivre", "vtex", "parquet"},
-)
-def mercado_livre_shipments(
-    context: dg.AssetExecutionContext,
-    config: ShipmentsConfig,
-    state: StateStore,
-    mercado_livre: MercadoLivre,
-    vtex: Vtex,
-    lake: ParquetLake,
+def _labels(
+    context: dg.AssetExecutionContext, state: StateStore, shop: ChannelResource, objects: ObjectStore
 ) -> dg.MaterializeResult:
-    """The Mercado Envios 2 shipments of the client's Mercado Livre orders placed in VTEX, followed until
-    delivered or cancelled (status, tracking number, carrier, latest event; Mercado Livre's carrier takes
-    the parcel). Once shipped, the tracking number goes to the order map, to a new version of the
-    `orders` lake rows, and to the sale invoice the ERP issued in VTEX for each of the package's orders
-    (a cart's orders each have theirs); an order not invoiced in VTEX yet waits for the next run."""
     client_id = context.partition_key
-    client = state.registry.get(client_id)
-    with mercado_livre.session(client_id, logger=context.log) as session, vtex.client_for(client) as api:
-        run = carrier_run(client, state.db, api, session, context.log)
-        report = follow_carrier_packages(run, lake, config.max_packages)
-    followed = report.packages_by_status
-    return dg.MaterializeResult(
-        metadata={"dagster/row_count": sum(followed.values()), **_shipments_metadata(report)}
-    )
-
-
-@channel_asset(
-    Lane.FULFILMENT,
-    ChannelName.MERCADO_LIVRE,
-    "shipping_labels",
-    deps=[mercado_livre_orders],
-    kinds={"mercadolivre"},
-)
-def mercado_livre_shipping_labels(
-    context: dg.AssetExecutionContext, state: StateStore, mercado_livre: MercadoLivre, objects: ObjectStore
-) -> dg.MaterializeResult:
-    """The Mercado Envios 2 label (PDF) of every package of the client's Mercado Livre orders that waits
-    to ship, fetched once and kept in the object store (`labels/mercado_livre/<client>/<shipment>.pdf`)
-    for the warehouse; a cart's orders share one shipment and so one label. Mercado Livre's carrier
-    collects the parcel: its status and tracking are read from the shipment."""
-    client_id = context.partition_key
-    store = OrderStore(state.db, ChannelName.MERCADO_LIVRE.value)
-    with mercado_livre.session(client_id, logger=context.log) as session:
+    store = OrderStore(state.db, shop.capabilities().name.value)
+    with shop.session(client_id, logger=context.log) as session:
         report = store_labels(client_id, session, store, objects)
         calls = session.call_counts()
     for package_id, reason in report.failed.items():
@@ -313,68 +200,121 @@ def mercado_livre_shipping_labels(
     )
 
 
-# ---------------------------------------------------------------- Shopee
-SHOPEE_INVOICES = channel_key(ChannelName.SHOPEE, "invoices")
-SHOPEE_SHIPMENTS = channel_key(ChannelName.SHOPEE, "shipments")
-
-
-@channel_asset(
-    Lane.FULFILMENT,
-    ChannelName.SHOPEE,
-    "invoices",
-    deps=[vtex_orders],
-    kinds={"vtex", "shopee"},
-    check_specs=[
+# ---------------------------------------------------------------- every channel's fulfilment
+def _invoice_checks(channel: DeclaredChannel) -> list[dg.AssetCheckSpec]:
+    display = channel.capabilities.display_name
+    return [
         client_check(
             "invoices_within_deadline",
-            SHOPEE_INVOICES,
-            "No NF-e of a Shopee order waited over 24 hours since taken up.",
+            channel.key("invoices"),
+            f"No NF-e of a {display} order has waited more than 24 hours for {display} to take it since the "
+            "lane first took it up (an NF-e must reach the channel within 24 hours).",
         ),
         client_check(
             "invoice_dead_letter_empty",
-            SHOPEE_INVOICES,
-            "No NF-e of a Shopee order in the dead letter (`tiktok-pipelines fulfilment status`).",
+            channel.key("invoices"),
+            f"No NF-e of the client's {display} orders sits in the dead letter (refused by the checks or by "
+            f"{display}, an order and package that do not match, uploads given up): "
+            "`tiktok-pipelines fulfilment status`.",
         ),
-    ],
-)
-def shopee_invoices(
-    context: dg.AssetExecutionContext,
-    config: InvoicesConfig,
-    state: StateStore,
-    vtex: Vtex,
-    shopee: Shopee,
-    objects: ObjectStore,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """NF-e invoices of the client's Shopee orders, from VTEX to Shopee (orders in INVOICE_PENDING): the
-    same checks as for TikTok, then the XML uploaded once per order; Shopee answers the upload at once,
-    which is its verdict (taken: the order may ship; refused: the dead letter, with Shopee's reason)."""
-    return _invoices(context, config, state, vtex, shopee, objects, lake)
+    ]
 
 
-@channel_asset(
-    Lane.FULFILMENT,
-    ChannelName.SHOPEE,
-    "shipments",
-    deps=[shopee_invoices],
-    kinds={"shopee", "vtex", "parquet"},
-    check_specs=[
-        client_check(
-            "shipment_dead_letter_empty",
-            SHOPEE_SHIPMENTS,
-            "No Shopee order of the client waits in the dead letter for its shipping.",
+def _uploading(channel: DeclaredChannel) -> list[dg.AssetsDefinition]:
+    """`<channel>/invoices` and `<channel>/shipments` of a channel that takes the NF-e: its orders'
+    invoices uploaded, then their packages shipped once the channel accepted the invoice."""
+
+    @channel.asset(
+        Lane.FULFILMENT,
+        "invoices",
+        deps=[vtex_orders],
+        kinds={"vtex"},
+        check_specs=_invoice_checks(channel),
+        resources={"state", "vtex", "objects", "lake"},
+    )
+    def invoices(context: dg.AssetExecutionContext, config: InvoicesConfig) -> dg.MaterializeResult:
+        r = context.resources
+        return _invoices(context, config, r.state, r.vtex, channel.resource(context), r.objects, r.lake)
+
+    @channel.asset(
+        Lane.FULFILMENT,
+        "shipments",
+        deps=[invoices],
+        kinds={"vtex", "parquet"},
+        check_specs=[
+            client_check(
+                "shipment_dead_letter_empty",
+                channel.key("shipments"),
+                f"No package of the client's {channel.capabilities.display_name} orders waits in the dead "
+                "letter (a missing shipping option, a ship call given up): `tiktok-pipelines fulfilment status`.",
+            )
+        ],
+        resources={"state", "vtex", "lake"},
+    )
+    def shipments(context: dg.AssetExecutionContext, config: ShipmentsConfig) -> dg.MaterializeResult:
+        r = context.resources
+        return _shipments(context, config, r.state, channel.resource(context), r.vtex, r.lake)
+
+    return [invoices, shipments]
+
+
+def _carried(channel: DeclaredChannel) -> list[dg.AssetsDefinition]:
+    """`<channel>/shipments` of a channel whose own carrier takes the parcel and which takes no NF-e:
+    its shipments followed, their tracking to VTEX."""
+
+    @channel.asset(
+        Lane.FULFILMENT,
+        "shipments",
+        deps=[CHANNEL_ORDERS[channel.name], vtex_orders],
+        kinds={"vtex", "parquet"},
+        resources={"state", "vtex", "lake"},
+    )
+    def shipments(context: dg.AssetExecutionContext, config: ShipmentsConfig) -> dg.MaterializeResult:
+        resources, client_id = context.resources, context.partition_key
+        client = resources.state.registry.get(client_id)
+        with (
+            channel.resource(context).session(client_id, logger=context.log) as session,
+            resources.vtex.client_for(client) as api,
+        ):
+            run = carrier_run(client, resources.state.db, api, session, context.log)
+            report = follow_carrier_packages(run, resources.lake, config.max_packages)
+        followed = report.packages_by_status
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": sum(followed.values()), **_shipments_metadata(report)}
         )
-    ],
-)
-def shopee_shipments(
-    context: dg.AssetExecutionContext,
-    config: ShipmentsConfig,
-    state: StateStore,
-    shopee: Shopee,
-    vtex: Vtex,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """Shopee orders shipped once their NF-e was taken: shipping arranged as Shopee asks for the order's
-    logistics channel (a pickup slot, or the seller's tracking number), each once; the tracking number to
-    the order map, the lake and the VTEX invoice."""
-    return _shipments(context, config, state, shopee, vtex, lake)
+
+    return [shipments]
+
+
+def _shipping_labels(channel: DeclaredChannel) -> dg.AssetsDefinition:
+    """`<channel>/shipping_labels` of a channel whose labels the seller prints."""
+
+    @channel.asset(
+        Lane.FULFILMENT,
+        "shipping_labels",
+        deps=[CHANNEL_ORDERS[channel.name]],
+        resources={"state", "objects"},
+    )
+    def shipping_labels(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        r = context.resources
+        return _labels(context, r.state, channel.resource(context), r.objects)
+
+    return shipping_labels
+
+
+def _channel_fulfilment(channel: DeclaredChannel) -> tuple[dg.AssetsDefinition, ...]:
+    """A declared channel's fulfilment, as its capabilities say: invoices and shipments where it takes
+    the NF-e, else its carrier's shipments followed; its labels where the seller prints them."""
+    assets = _uploading(channel) if channel.capabilities.invoice_upload else _carried(channel)
+    if channel.capabilities.shipping_labels:
+        assets.append(_shipping_labels(channel))
+    return tuple(assets)
+
+
+# Every declared channel's fulfilment assets, by channel.
+CHANNEL_FULFILMENT = {channel.name: _channel_fulfilment(channel) for channel in CHANNELS}
+invoices, shipments = CHANNEL_FULFILMENT[ChannelName.TIKTOK_SHOP]
+mercado_livre_shipments, mercado_livre_shipping_labels = CHANNEL_FULFILMENT[ChannelName.MERCADO_LIVRE]
+shopee_invoices, shopee_shipments = CHANNEL_FULFILMENT[ChannelName.SHOPEE]
+
+FULFILMENT_ASSETS = [asset for assets in CHANNEL_FULFILMENT.values() for asset in assets]

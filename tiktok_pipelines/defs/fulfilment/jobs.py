@@ -1,8 +1,8 @@
 """The fulfilment lane's job and its safety-net schedule."""
 
-from tiktok_pipelines.core.names import ChannelName, Lane
+from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import client_schedule, lane_job
-from tiktok_pipelines.defs.keys import channel_key
+from tiktok_pipelines.defs.channel_registry import CHANNELS
 
 fulfilment_job = lane_job(
     Lane.FULFILMENT,
@@ -25,8 +25,9 @@ fulfilment_schedule = client_schedule(
     lane=Lane.FULFILMENT,
     run_config={
         "ops": {
-            channel_key(channel, name).to_python_identifier(): _SCAN
-            for channel in (ChannelName.TIKTOK_SHOP, ChannelName.SHOPEE)
+            channel.key(name).to_python_identifier(): _SCAN
+            for channel in CHANNELS
+            if channel.capabilities.invoice_upload
             for name in ("invoices", "shipments")
         }
     },

@@ -2,17 +2,12 @@
 
 import dagster as dg
 
-from tiktok_pipelines.defs.orders.assets import (
-    mercado_livre_orders,
-    shopee_orders,
-    tiktok_orders,
-    vtex_orders,
-)
+from tiktok_pipelines.defs.orders.assets import ORDERS_ASSETS
 from tiktok_pipelines.defs.orders.checks import webhook_dead_letter_empty
 from tiktok_pipelines.defs.orders.jobs import order_polling_schedule, orders_job
 
 defs = dg.Definitions(
-    assets=[tiktok_orders, mercado_livre_orders, shopee_orders, vtex_orders],
+    assets=ORDERS_ASSETS,
     asset_checks=[webhook_dead_letter_empty],
     jobs=[orders_job],
     schedules=[order_polling_schedule],

@@ -1,7 +1,8 @@
-"""TikTok orders into VTEX: order details from TikTok, then VTEX orders placed exactly once.
+"""Every channel's orders into VTEX: order details from each declared channel (`<channel>/orders`), then
+VTEX orders placed exactly once (`vtex_orders`).
 
 Runs come from `webhook_queue_sensor` (orders named by webhooks) and from `order_polling_schedule`
-(every order TikTok changed since the last poll, so a lost webhook is caught). Both only flag orders in
+(every order a channel changed since the last poll, so a lost webhook is caught). Both only flag orders in
 the order map; each run then works through every flagged order, so runs can overlap in what they were
 asked for without doing anything twice. The work is the orders lane's (`lanes/orders/`).
 """
@@ -11,16 +12,13 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import channel_asset, tiktok_shop_asset
+from tiktok_pipelines.defs.catalog.lane import ChannelResource
+from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
-from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
-from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.lanes.orders import (
     ChannelLink,
     ClientSetupError,
@@ -35,7 +33,7 @@ from tiktok_pipelines.stores.orders import OrderStore
 
 class OrdersConfig(dg.Config):
     poll: bool = Field(
-        default=False, description="Also search TikTok for orders changed since the last poll."
+        default=False, description="Also search the channel for orders changed since the last poll."
     )
     overlap_minutes: int = Field(default=15, description="How far each poll reaches back before its cursor.")
     first_poll_hours: int = Field(default=72, description="How far the first poll of a client reaches back.")
@@ -46,7 +44,7 @@ def _fetch(
     context: dg.AssetExecutionContext,
     config: OrdersConfig,
     state: StateStore,
-    shop: TikTokShop | MercadoLivre | Shopee,
+    shop: ChannelResource,
     lake: ParquetLake,
 ) -> dg.MaterializeResult:
     """One channel's order details, through the orders lane, into its order map."""
@@ -73,56 +71,29 @@ def _fetch(
     )
 
 
-@tiktok_shop_asset(Lane.ORDERS, "orders", kinds={"tiktok", "parquet"})
-def tiktok_orders(
-    context: dg.AssetExecutionContext,
-    config: OrdersConfig,
-    state: StateStore,
-    tiktok_shop: TikTokShop,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """Order details from TikTok for every order a webhook named (status, address, cancellation, return)
-    and, in polling runs, every order TikTok changed since the last poll (with an overlapping window).
-    Details are kept encrypted in the order map; the `orders` and `order_lines` lake tables get a new
-    version of each order (no personal data)."""
-    return _fetch(context, config, state, tiktok_shop, lake)
+def _orders_asset(channel: DeclaredChannel) -> dg.AssetsDefinition:
+    """The asset `<channel>/orders`: the channel's order details through the orders lane."""
+
+    @channel.asset(Lane.ORDERS, "orders", kinds={"parquet"}, resources={"state", "lake"})
+    def orders(context: dg.AssetExecutionContext, config: OrdersConfig) -> dg.MaterializeResult:
+        resources = context.resources
+        return _fetch(context, config, resources.state, channel.resource(context), resources.lake)
+
+    return orders
 
 
-@channel_asset(Lane.ORDERS, ChannelName.MERCADO_LIVRE, "orders", kinds={"mercadolivre", "parquet"})
-def mercado_livre_orders(
-    context: dg.AssetExecutionContext,
-    config: OrdersConfig,
-    state: StateStore,
-    mercado_livre: MercadoLivre,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """Order details from Mercado Livre for every order an `orders_v2` notification named (its several
-    notifications of one sale flag one order) and, in polling runs, every order changed since the last
-    poll (the order search by last update); each read with its shipment's address, kept encrypted in
-    the order map, and a new version in the `orders` and `order_lines` lake tables (`channel`
-    mercado_livre). A cart's orders stay one VTEX order each, sharing their shipment."""
-    return _fetch(context, config, state, mercado_livre, lake)
-
-
-@channel_asset(Lane.ORDERS, ChannelName.SHOPEE, "orders", kinds={"shopee", "parquet"})
-def shopee_orders(
-    context: dg.AssetExecutionContext,
-    config: OrdersConfig,
-    state: StateStore,
-    shopee: Shopee,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
-    """Order details from Shopee for every order a push named and, in polling runs, every order Shopee
-    changed since the last poll (`get_order_list` by update time, in 15-day windows): the safety net for
-    pushes missed while Shopee had them disabled. Kept encrypted in Shopee's order map; new versions in
-    the lake's `orders` and `order_lines` with `channel` = `shopee`."""
-    return _fetch(context, config, state, shopee, lake)
+# Every declared channel's orders asset, by channel.
+CHANNEL_ORDERS = {channel.name: _orders_asset(channel) for channel in CHANNELS}
+tiktok_orders = CHANNEL_ORDERS[ChannelName.TIKTOK_SHOP]
+mercado_livre_orders = CHANNEL_ORDERS[ChannelName.MERCADO_LIVRE]
+shopee_orders = CHANNEL_ORDERS[ChannelName.SHOPEE]
 
 
 @lane_asset(
     Lane.ORDERS,
-    deps=[tiktok_orders, mercado_livre_orders, shopee_orders],
+    deps=list(CHANNEL_ORDERS.values()),
     kinds={"vtex"},
+    required_resource_keys={"state", "vtex", "lake", *(channel.resource_key for channel in CHANNELS)},
     check_specs=[
         client_check(
             FAILED_ORDERS_CHECK,
@@ -133,15 +104,7 @@ def shopee_orders(
         )
     ],
 )
-def vtex_orders(
-    context: dg.AssetExecutionContext,
-    state: StateStore,
-    vtex: Vtex,
-    tiktok_shop: TikTokShop,
-    mercado_livre: MercadoLivre,
-    shopee: Shopee,
-    lake: ParquetLake,
-) -> dg.MaterializeResult:
+def vtex_orders(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """VTEX orders for the client's orders of every channel (TikTok Shop, Mercado Livre, Shopee, each under
     its own VTEX affiliate: client option `vtex_affiliates`), through the VTEX marketplace protocol: a paid order
     (neither UNPAID nor ON_HOLD) is simulated, placed and authorized for dispatch exactly once, with its
@@ -152,6 +115,7 @@ def vtex_orders(
     Failures stay flagged and are retried by the next run; orders VTEX cannot take (no CPF, no address)
     are left for a person, and the check `failed_orders_empty` fails while any waits."""
     client_id = context.partition_key
+    state, vtex, lake = context.resources.state, context.resources.vtex, context.resources.lake
     client = state.registry.get(client_id)
     try:
         run = OrderRun.for_client(context.run_id, client, lake)
@@ -159,7 +123,7 @@ def vtex_orders(
         raise dg.Failure(description=str(exc)) from None
     metadata: dict = {"dagster/row_count": 0}
     checks = []
-    for shop in (tiktok_shop, mercado_livre, shopee):
+    for shop in (channel.resource(context) for channel in CHANNELS):
         name = shop.capabilities().name.value
         store = OrderStore(state.db, name)
         if shop.shop_missing(client_id) is not None and not store.all(client_id):
@@ -205,3 +169,6 @@ def _combined(checks: list[dg.AssetCheckResult]) -> dg.AssetCheckResult:
     """One result of the failed-orders check over every channel: failed when any channel's failed."""
     failing = [c for c in checks if not c.passed]
     return (failing or checks)[0]
+
+
+ORDERS_ASSETS = [*CHANNEL_ORDERS.values(), vtex_orders]

@@ -10,6 +10,7 @@ from tiktok_pipelines.defs.automation import (
     lane_job,
     schedule,
 )
+from tiktok_pipelines.defs.channel_registry import CHANNELS
 from tiktok_pipelines.defs.keys import channel_key
 from tiktok_pipelines.defs.resources.state import StateStore
 
@@ -19,10 +20,9 @@ orders_job = lane_job(
     description="Order details from each channel, then VTEX orders placed, authorized or cancelled.",
 )
 
-# Minutes between two searches of a channel's orders, the net under its notifications. Shopee disables
-# an app's pushes when too few succeed and never sends the missed ones again, so its orders are searched
-# every 5 minutes; TikTok Shop and Mercado Livre send theirs again for hours, every 10 minutes will do.
-POLL_MINUTES = {ChannelName.TIKTOK_SHOP: 10, ChannelName.MERCADO_LIVRE: 10, ChannelName.SHOPEE: 5}
+# Minutes between two searches of a channel's orders, the net under its notifications: as each
+# channel's declaration says (`defs/channel_registry/<channel>.py`).
+POLL_MINUTES = {channel.name: channel.events.poll_minutes for channel in CHANNELS}
 TICK_MINUTES = 5  # the schedule's tick: every cadence above is a multiple of it
 
 

@@ -28,7 +28,7 @@ from tiktok_pipelines.channels.mercado_livre.orders import MercadoLivreOrderRead
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.lanes.renewal import RenewingTokens, needs_authorization_error
+from tiktok_pipelines.lanes.renewal import RenewalReport, RenewingTokens, needs_authorization_error, renew_due
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
@@ -86,6 +86,11 @@ class MercadoLivre(dg.ConfigurableResource):
     @property
     def renewal_window(self) -> timedelta:
         return timedelta(minutes=self.renew_before_minutes)
+
+    def renew_grants(self, logger=None) -> RenewalReport:
+        """Every client's grant whose access token ends within the renewal window renewed, one renewal
+        at a time (`mercado_livre/tokens`)."""
+        return renew_due(self.tokens, self.channel(), self.renewal_window, logger=logger)
 
     def needs_authorization(self, client_id: str) -> str | None:
         """Why the client must authorize Mercado Livre again (its grant ended), or None."""

@@ -19,7 +19,13 @@ from tiktok_pipelines.channels.shopee.orders import ShopeeOrderReader
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field, secret_value
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.lanes.renewal import RenewingTokens, needs_authorization_error, shop_of
+from tiktok_pipelines.lanes.renewal import (
+    RenewalReport,
+    RenewingTokens,
+    needs_authorization_error,
+    renew_due,
+    shop_of,
+)
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
@@ -70,6 +76,15 @@ class Shopee(dg.ConfigurableResource):
     @property
     def renewal_window(self) -> timedelta:
         return self.capabilities().renewal_window
+
+    def renew_grants(self, logger=None) -> RenewalReport:
+        """Every client's grant renewed within the renewal window, and the end of each seller's consent
+        kept and told once per date (`shopee/tokens`)."""
+        channel = self.channel()
+        window = self.renewal_window
+        return renew_due(
+            self.token_store, channel, window, expiry=channel.authorization_expiry, logger=logger
+        )
 
     def needs_authorization(self, client_id: str) -> str | None:
         """Why the client must authorize Shopee again (its grant ended or was cancelled), or None."""

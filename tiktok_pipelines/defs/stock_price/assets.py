@@ -1,7 +1,7 @@
 """Stock and prices on every channel, from one VTEX read: only what changed, one call per product,
 within each channel's rate limit.
 
-vtex_stock  ──▶ <channel>/inventory        (tiktok_shop, mercado_livre, shopee)
+vtex_stock  ──▶ <channel>/inventory        (every channel of `defs/channel_registry`)
 vtex_prices ──▶ <channel>/prices
 vtex_stock, vtex_prices ──▶ <channel>/stock_price_state ──▶ <channel>/inventory, <channel>/prices
                             (full runs: what the channel really shows, read between the VTEX reads and the
@@ -25,19 +25,14 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.channels.base import Capabilities
-from tiktok_pipelines.channels.mercado_livre.channel import capabilities as mercado_livre_capabilities
-from tiktok_pipelines.channels.shopee.channel import capabilities as shopee_capabilities
-from tiktok_pipelines.channels.tiktok_shop.channel import capabilities as tiktok_shop_capabilities
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.channels import channel_asset
+from tiktok_pipelines.defs.catalog.lane import ChannelResource
+from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
 from tiktok_pipelines.defs.checks import client_check, client_check_result
 from tiktok_pipelines.defs.keys import channel_key
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake
-from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.defs.resources.vtex import Vtex
 from tiktok_pipelines.defs.stock_price.reporting import push_metadata, read_metadata, state_metadata
 from tiktok_pipelines.lanes.stock_price.pushes import SystemicError
@@ -49,8 +44,6 @@ from tiktok_pipelines.lanes.stock_price.service import (
     StockPriceRunError,
 )
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
-
-ChannelResource = TikTokShop | MercadoLivre | Shopee
 
 
 class StockPriceConfig(dg.Config):
@@ -83,13 +76,11 @@ class StockPriceConfig(dg.Config):
 # The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), with
 # what the reads must know of them (stock by warehouse or one quantity, one price per product or not).
 ALSO_READ_FOR = {
-    ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities(),
-    ChannelName.SHOPEE.value: shopee_capabilities(),
+    channel.name.value: channel.capabilities
+    for channel in CHANNELS
+    if channel.name != ChannelName.TIKTOK_SHOP
 }
-DISPLAY_NAMES = {
-    ChannelName.TIKTOK_SHOP.value: tiktok_shop_capabilities().display_name,
-    **{name: capabilities.display_name for name, capabilities in ALSO_READ_FOR.items()},
-}
+DISPLAY_NAMES = {channel.name.value: channel.capabilities.display_name for channel in CHANNELS}
 
 
 def _display_name(channel: str) -> str:
@@ -231,70 +222,21 @@ def vtex_prices(outcome: ReadOutcome) -> list[dg.AssetCheckResult]:
     return []
 
 
-def _channel_resource(context: dg.AssetExecutionContext, channel: ChannelName) -> ChannelResource:
-    """The run's resource of `channel` (keyed by the channel's name)."""
-    return getattr(context.resources, channel.value)
-
-
-# The kind (the UI's tag) of each channel's assets.
-KINDS = {
-    ChannelName.TIKTOK_SHOP: "tiktok",
-    ChannelName.MERCADO_LIVRE: "mercadolivre",
-    ChannelName.SHOPEE: "shopee",
-}
-
-
-def _state_asset(channel: ChannelName, doc: str) -> dg.AssetsDefinition:
+def _state_asset(channel: DeclaredChannel) -> dg.AssetsDefinition:
     """The asset `<channel>/stock_price_state` reading back what the channel shows (full runs)."""
 
+    @channel.asset(
+        Lane.STOCK_PRICE, "stock_price_state", deps=[vtex_stock, vtex_prices], resources={"state", "lake"}
+    )
     def read_state(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        shop = _channel_resource(context, channel)
+        shop = channel.resource(context)
         capabilities = shop.capabilities()
         resources = context.resources
         with _lane(context, resources.state, resources.lake, capabilities.name.value) as lane:
             outcome = lane.read_channel_state(_shop(shop, context))
         return dg.MaterializeResult(metadata=state_metadata(outcome, capabilities, context.log))
 
-    read_state.__doc__ = doc
-    return channel_asset(
-        Lane.STOCK_PRICE,
-        channel,
-        "stock_price_state",
-        deps=[vtex_stock, vtex_prices],
-        kinds={KINDS[channel]},
-        required_resource_keys={"state", "lake", channel.value},
-    )(read_state)
-
-
-tiktok_stock_price_state = _state_asset(
-    ChannelName.TIKTOK_SHOP,
-    """What TikTok actually shows for the client's listed SKUs (stock per warehouse and price, from a
-    product search of the whole shop), taken as the confirmed state: where it differs from what the sync
-    believed TikTok had, the SKU is pushed again. Warehouses TikTok has for a SKU beyond the client's are
-    added to its stock target at 0. Part of the nightly full reconcile, between the VTEX reads and the
-    pushes.""",
-)
-mercado_livre_stock_price_state = _state_asset(
-    ChannelName.MERCADO_LIVRE,
-    """What Mercado Livre actually shows for the client's listed items and variations (one quantity
-    each and the item's price, from the seller's items), taken as the confirmed state: where it differs
-    from what the sync believed, the SKU is pushed again. Part of the nightly full reconcile, between
-    the VTEX reads and the pushes.""",
-)
-shopee_stock_price_state = _state_asset(
-    ChannelName.SHOPEE,
-    """What Shopee actually shows for the client's listed models (stock and price of each, from the
-    shop's items and their models), taken as the confirmed state: where it differs from what the sync
-    believed, the model is pushed again. Part of the nightly full reconcile, between the VTEX reads and
-    the pushes.""",
-)
-
-
-STATE_ASSETS = {
-    ChannelName.TIKTOK_SHOP: tiktok_stock_price_state,
-    ChannelName.MERCADO_LIVRE: mercado_livre_stock_price_state,
-    ChannelName.SHOPEE: shopee_stock_price_state,
-}
+    return read_state
 
 
 def _push_checks(channel: ChannelName, kind: str) -> list[dg.AssetCheckSpec]:
@@ -313,24 +255,23 @@ def _push_checks(channel: ChannelName, kind: str) -> list[dg.AssetCheckSpec]:
     return checks
 
 
-def _push_asset(channel: ChannelName, kind: str, doc: str) -> dg.AssetsDefinition:
+def _push_asset(channel: DeclaredChannel, kind: str, state: dg.AssetsDefinition) -> dg.AssetsDefinition:
     """The asset `<channel>/inventory` (kind "stock") or `<channel>/prices` (kind "price") pushing the
-    SKUs of `kind` to the channel, with the dead letter's check and, for prices, the check of the drops
-    held for a person."""
+    SKUs of `kind` to the channel, after its `state` in full runs, with the dead letter's check and, for
+    prices, the check of the drops held for a person."""
 
-    def push(context: dg.AssetExecutionContext, config: StockPriceConfig) -> dg.MaterializeResult:
-        return _push(context, config, _channel_resource(context, channel), kind)
-
-    push.__doc__ = doc
-    return channel_asset(
+    @channel.asset(
         Lane.STOCK_PRICE,
-        channel,
         "inventory" if kind == "stock" else "prices",
-        deps=[vtex_stock if kind == "stock" else vtex_prices, STATE_ASSETS[channel]],
-        kinds={KINDS[channel], "parquet"},
-        check_specs=_push_checks(channel, kind),
-        required_resource_keys={"state", "lake", channel.value},
-    )(push)
+        deps=[vtex_stock if kind == "stock" else vtex_prices, state],
+        kinds={"parquet"},
+        check_specs=_push_checks(channel.name, kind),
+        resources={"state", "lake"},
+    )
+    def push(context: dg.AssetExecutionContext, config: StockPriceConfig) -> dg.MaterializeResult:
+        return _push(context, config, channel.resource(context), kind)
+
+    return push
 
 
 def _push(
@@ -360,71 +301,18 @@ def _push(
     return dg.MaterializeResult(metadata=metadata, check_results=results)
 
 
-tiktok_inventory = _push_asset(
-    ChannelName.TIKTOK_SHOP,
-    "stock",
-    """Stock on TikTok: every SKU whose target differs from the quantities TikTok last confirmed, one
-    inventory update per product carrying all its changed SKUs with every warehouse of each SKU, paced
-    within the shop's rate limit. Accepted SKUs become confirmed; refused ones are recorded and retried
-    next run (a warehouse TikTok says is missing is added and sent again at once), and go to the dead
-    letter after the client's stock_price_max_attempts refusals. Every push goes to `stock_history`.""",
-)
-tiktok_prices = _push_asset(
-    ChannelName.TIKTOK_SHOP,
-    "price",
-    """Prices on TikTok: every SKU whose price target differs from what TikTok last confirmed, one price
-    update per product with all its changed SKUs. A drop larger than the client's max_price_drop_share
-    from the price TikTok shows is held until confirmed (`tiktok-pipelines stock-price confirm-price`). A
-    product refused as a whole (a locked price, 12019045) is retried SKU by SKU so one SKU does not hold
-    back the others; refusals are retried next run, then dead-lettered. Every push goes to
-    `price_history`.""",
-)
-mercado_livre_inventory = _push_asset(
-    ChannelName.MERCADO_LIVRE,
-    "stock",
-    """Stock on Mercado Livre from the same VTEX read as TikTok's (one read per SKU for every channel):
-    every item or variation whose target differs from what Mercado Livre last confirmed, one item
-    update per item carrying its changed variations (each named by its id), the quantity the client's
-    rules give (buffer, floor, maximum). Refusals are retried next run, then dead-lettered; every push
-    goes to `stock_history`.""",
-)
-mercado_livre_prices = _push_asset(
-    ChannelName.MERCADO_LIVRE,
-    "price",
-    """Prices on Mercado Livre from the same VTEX read: one price per item (its variations share it),
-    sent when the target differs from what Mercado Livre confirmed, behind the price-drop guard;
-    variations of one item asked different prices are refused with the reason. Every push goes to
-    `price_history`.""",
-)
-shopee_inventory = _push_asset(
-    ChannelName.SHOPEE,
-    "stock",
-    """Stock on Shopee from the same VTEX read as the other channels' (one read per SKU for every
-    channel): every model whose quantity differs from what Shopee last confirmed, by the client's rules
-    (buffer, floor, maximum; one stock per model, Shopee's warehouses not used), one `update_stock` per
-    item with its changed models (50 a call). A model Shopee refuses (its `failure_list`) costs that
-    model alone: retried next run, then dead-lettered. Every push goes to `stock_history`.""",
-)
-shopee_prices = _push_asset(
-    ChannelName.SHOPEE,
-    "price",
-    """Prices on Shopee from the same VTEX read: every model whose price differs from what Shopee
-    confirmed, one `update_price` per item with its changed models (50 a call), behind the price-drop
-    guard. A model Shopee refuses (a price locked by a promotion) costs that model alone: retried next
-    run, then dead-lettered. Every push goes to `price_history`.""",
-)
+def _channel_assets(channel: DeclaredChannel) -> tuple[dg.AssetsDefinition, ...]:
+    """A declared channel's stock and price assets: what it shows, its inventory and its prices."""
+    state = _state_asset(channel)
+    return state, _push_asset(channel, "stock", state), _push_asset(channel, "price", state)
 
+
+# Every declared channel's stock_price_state, inventory and prices, by channel.
+CHANNEL_STOCK_PRICE = {channel.name: _channel_assets(channel) for channel in CHANNELS}
+tiktok_stock_price_state = CHANNEL_STOCK_PRICE[ChannelName.TIKTOK_SHOP][0]  # the state the benchmarks read
 
 STOCK_PRICE_ASSETS = [
     vtex_stock,
     vtex_prices,
-    tiktok_stock_price_state,
-    tiktok_inventory,
-    tiktok_prices,
-    mercado_livre_stock_price_state,
-    mercado_livre_inventory,
-    mercado_livre_prices,
-    shopee_stock_price_state,
-    shopee_inventory,
-    shopee_prices,
+    *(a for assets in CHANNEL_STOCK_PRICE.values() for a in assets),
 ]

@@ -7,35 +7,14 @@ import dagster as dg
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import active_clients, client_runs, client_schedule, schedule
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.defs.stock_price.assets import (
-    mercado_livre_inventory,
-    mercado_livre_prices,
-    mercado_livre_stock_price_state,
-    shopee_inventory,
-    shopee_prices,
-    shopee_stock_price_state,
-    tiktok_inventory,
-    tiktok_prices,
-    tiktok_stock_price_state,
-    vtex_prices,
-    vtex_stock,
-)
+from tiktok_pipelines.defs.stock_price.assets import CHANNEL_STOCK_PRICE, vtex_prices, vtex_stock
 from tiktok_pipelines.partitions import WAITING, client_write_tags, clients_partitions, lane_runs
 
 LANE = Lane.STOCK_PRICE
 # The assets that take the run's `mode`; the full run also reads what each channel shows.
-PUSH_ASSETS = (
-    vtex_stock,
-    vtex_prices,
-    tiktok_inventory,
-    tiktok_prices,
-    mercado_livre_inventory,
-    mercado_livre_prices,
-    shopee_inventory,
-    shopee_prices,
-)
+PUSH_ASSETS = (vtex_stock, vtex_prices, *(a for _, *pushes in CHANNEL_STOCK_PRICE.values() for a in pushes))
 LANE_ASSETS = dg.AssetSelection.groups(LANE.value)
-STATE_ASSETS = (tiktok_stock_price_state, mercado_livre_stock_price_state, shopee_stock_price_state)
+STATE_ASSETS = tuple(state for state, *_ in CHANNEL_STOCK_PRICE.values())
 PUSH_SELECTION = LANE_ASSETS - dg.AssetSelection.assets(*STATE_ASSETS)
 
 

@@ -1,22 +1,34 @@
 """The channels' authorizations: the token lifecycle of every client on each channel, run hourly."""
 
+from collections.abc import Callable
+from typing import Any
+
 import dagster as dg
 
 from tiktok_pipelines.core.names import ChannelName, Lane
-from tiktok_pipelines.defs.keys import channel_key, tiktok_shop_key
+from tiktok_pipelines.defs.channel_registry import CHANNELS, TIKTOK_SHOP, DeclaredChannel
 from tiktok_pipelines.defs.reporting import markdown_table, md
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
-from tiktok_pipelines.lanes.renewal import RenewalReport, renew_due
+from tiktok_pipelines.lanes.renewal import RenewalReport
 
 
-@dg.asset(key=tiktok_shop_key("tokens"), group_name=Lane.TOKENS.value, kinds={"tiktok"}, code_version="1")
+def _tokens_asset(channel: DeclaredChannel, **kwargs: Any) -> Callable[[Callable], dg.AssetsDefinition]:
+    """`dg.asset` of `<channel>/tokens`, in the tokens group and not partitioned: one run works through
+    every client's grant on the channel."""
+    return dg.asset(
+        key=channel.key("tokens"),
+        group_name=Lane.TOKENS.value,
+        kinds={channel.kind},
+        code_version="1",
+        description=channel.description("tokens"),
+        **kwargs,
+    )
+
+
+@_tokens_asset(TIKTOK_SHOP)
 def tiktok_tokens(context: dg.AssetExecutionContext, tiktok_shop: TikTokShop) -> dg.MaterializeResult:
-    """Every client's TikTok Shop authorization, kept valid: auth codes received by the OAuth callback are
-    exchanged for tokens, each grant is associated with its client by shop code (shop id and cipher stored
-    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh marks
-    the client `needs_reauthorization`. Each step is in the token log (no secret ever is)."""
+    """TikTok Shop's own token run: its OAuth onboarding (codes exchanged, shops associated with their
+    clients by shop code) besides the renewals."""
     with tiktok_shop.token_manager(logger=context.log) as manager:
         report = manager.run()
         rows = manager.token_rows()
@@ -74,43 +86,20 @@ def _renewal_result(report: RenewalReport) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(
-    key=channel_key(ChannelName.MERCADO_LIVRE, "tokens"),
-    group_name=Lane.TOKENS.value,
-    kinds={"mercadolivre"},
-    code_version="1",
-)
-def mercado_livre_tokens(
-    context: dg.AssetExecutionContext, mercado_livre: MercadoLivre
-) -> dg.MaterializeResult:
-    """Every client's Mercado Livre grant kept valid: access tokens (6 hours) that end within
-    MERCADO_LIVRE_TOKEN_RENEW_BEFORE_MINUTES are renewed through the serialized renewal (refresh tokens
-    are single use; the newest pair is always the one kept). A renewal refused with `invalid_grant` marks
-    the client as needing authorization on Mercado Livre only, and tells it once."""
-    report = renew_due(
-        mercado_livre.tokens, mercado_livre.channel(), mercado_livre.renewal_window, logger=context.log
-    )
-    return _renewal_result(report)
+def _renewal_asset(channel: DeclaredChannel) -> dg.AssetsDefinition:
+    """`<channel>/tokens` of a channel whose grants are kept per channel: every client's renewed ahead
+    of expiry by the channel's resource (`renew_grants`)."""
+
+    @_tokens_asset(channel, required_resource_keys={channel.resource_key})
+    def tokens(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        return _renewal_result(channel.resource(context).renew_grants(logger=context.log))
+
+    return tokens
 
 
-@dg.asset(
-    key=channel_key(ChannelName.SHOPEE, "tokens"),
-    group_name=Lane.TOKENS.value,
-    kinds={"shopee"},
-    code_version="1",
-)
-def shopee_tokens(context: dg.AssetExecutionContext, shopee: Shopee) -> dg.MaterializeResult:
-    """Every client's Shopee grant kept valid: access tokens (4 hours) renewed within the channel's
-    renewal window, so the 30-day single-use refresh token of an idle shop never lapses; the end of each
-    seller's consent (at most 365 days, `get_shop_info`) kept and told once per date within 7 days. A
-    renewal Shopee refuses (by its `error` string) marks the client as needing authorization on Shopee
-    only, and tells it once."""
-    channel = shopee.channel()
-    report = renew_due(
-        shopee.token_store,
-        channel,
-        shopee.renewal_window,
-        expiry=channel.authorization_expiry,
-        logger=context.log,
-    )
-    return _renewal_result(report)
+# The token runs of the channels whose grants are kept per channel, by channel.
+CHANNEL_TOKENS = {channel.name: _renewal_asset(channel) for channel in CHANNELS if channel.grants_per_channel}
+mercado_livre_tokens = CHANNEL_TOKENS[ChannelName.MERCADO_LIVRE]
+shopee_tokens = CHANNEL_TOKENS[ChannelName.SHOPEE]
+
+TOKENS_ASSETS = [tiktok_tokens, *CHANNEL_TOKENS.values()]
