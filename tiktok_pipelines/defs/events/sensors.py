@@ -29,6 +29,7 @@ from tiktok_pipelines.lanes.events import (
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, WAITING, client_write_tags, lane_has_run
 from tiktok_pipelines.stores.channel_tokens import client_of_seller, client_of_shop
 from tiktok_pipelines.stores.events import EventDeadLetter
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 from tiktok_pipelines.vtex.notifications import VtexNotifications
 
 BATCH = 100
@@ -36,13 +37,15 @@ MAX_EVENTS_PER_TICK = 2000
 TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 
 # Whose events the queue carries: each channel's notifications, and VTEX's; the registry field that
-# finds an event's client by its routing key, or the lookup of the seller or shop a grant names.
+# finds an event's client by its routing key, or the lookup of the seller or shop a grant names; and
+# the store of each channel's grants (TikTok's own).
 EVENT_SOURCES = EventSources(
     EventSource(
         TikTokNotifications(),
         client_field="tiktok_shop_id",
         name="TikTok",
         channel=ChannelName.TIKTOK_SHOP.value,
+        grants=TikTokAuthStore,
     ),
     EventSource(
         MercadoLivreNotifications(),

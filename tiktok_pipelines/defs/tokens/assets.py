@@ -15,8 +15,9 @@ from tiktok_pipelines.lanes.renewal import RenewalReport, renew_due
 def tiktok_tokens(context: dg.AssetExecutionContext, tiktok_shop: TikTokShop) -> dg.MaterializeResult:
     """Every client's TikTok Shop authorization, kept valid: auth codes received by the OAuth callback are
     exchanged for tokens, each grant is associated with its client by shop code (shop id and cipher stored
-    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh marks
-    the client `needs_reauthorization`. Each step is in the token log (no secret ever is)."""
+    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh (or a
+    refresh token that expired) marks the client as needing authorization on TikTok Shop only, and tells
+    it once; a new consent clears it. Each step is in the token log (no secret ever is)."""
     with tiktok_shop.token_manager(logger=context.log) as manager:
         report = manager.run()
         rows = manager.token_rows()
@@ -32,7 +33,7 @@ def tiktok_tokens(context: dg.AssetExecutionContext, tiktok_shop: TikTokShop) ->
             "shops_associated": len(report.associated),
             "tokens_renewed": len(report.renewed),
             "failed": report.failures,
-            "needs_reauthorization": md(", ".join(sorted(set(report.needs_reauthorization))) or "_none_"),
+            "needs_authorization": md(", ".join(sorted(set(report.needs_authorization))) or "_none_"),
             "tokens": md(
                 markdown_table(
                     rows,
