@@ -115,21 +115,16 @@ def clients_list(as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def clients_show(client_id: str, as_json: bool) -> None:
-    """Show one client, with its authorization on each channel whose grant is kept per channel; secrets
-    appear only as <set>."""
+    """Show one client, with its authorization on each channel it has a grant on (`needs_authorization`
+    since when and why once the channel ended it); secrets appear only as <set>."""
     from tiktok_pipelines.stores.channel_tokens import client_grants
+    from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 
     registry = client_registry()
     data = registry.get(client_id).public_dict()
-    data["authorization"] = {
-        g.channel: g.status
-        + (
-            f" since {g.needs_authorization_since:%Y-%m-%d %H:%M} UTC ({g.needs_authorization_reason})"
-            if g.needs_authorization_since
-            else ""
-        )
-        for g in client_grants(registry.db, client_id)
-    }
+    tiktok = TikTokAuthStore(registry.db).status(client_id)
+    grants = ([tiktok] if tiktok else []) + client_grants(registry.db, client_id)
+    data["authorization"] = {g.channel: g.describe() for g in grants}
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
@@ -144,14 +139,29 @@ def clients_show(client_id: str, as_json: bool) -> None:
         click.echo(f"authorization on {channel}: {status}")
 
 
+def _client_status(value: str | None) -> str | None:
+    """`active` or `paused`; `needs_reauthorization`, a status of former releases, is refused with where
+    a channel's ended grant is now kept."""
+    if value is None or value in ("active", "paused"):
+        return value
+    if value == "needs_reauthorization":
+        raise click.BadParameter(
+            "needs_reauthorization is no longer a client status: a grant a channel ended is marked on that "
+            "channel alone (`tiktok-pipelines oauth status CLIENT_ID --channel CHANNEL`) and the seller's "
+            "next consent clears it; `paused` stops every channel of the client"
+        )
+    raise click.BadParameter(f"{value!r} is not one of 'active', 'paused'")
+
+
 @clients.command("set")
 @click.argument("client_id")
 @client_field_options
 @click.option("--unset-option", "unset_options", multiple=True, metavar="KEY", help="Remove a client option.")
 @click.option(
     "--status",
-    type=click.Choice(["active", "paused", "needs_reauthorization"]),
-    help="Pause or resume the client's automation.",
+    callback=lambda ctx, param, value: _client_status(value),
+    metavar="[active|paused]",
+    help="Pause or resume the client's automation (every channel of it).",
 )
 def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -> None:
     """Change fields or options of a client."""

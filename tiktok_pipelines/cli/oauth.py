@@ -95,10 +95,8 @@ def oauth_exchange() -> None:
     )
     for client_id, reason in report.codes_failed + report.renewal_failed:
         click.echo(f"  {client_id}: {reason}", err=True)
-    for client_id in sorted(set(report.needs_reauthorization)):
-        click.echo(
-            f"  {client_id}: needs re-authorization (`tiktok-pipelines oauth url {client_id}`)", err=True
-        )
+    for client_id in sorted(set(report.needs_authorization)):
+        click.echo(f"  {client_id}: needs authorization (`tiktok-pipelines oauth url {client_id}`)", err=True)
     if report.failures:
         sys.exit(1)
 
@@ -111,8 +109,8 @@ def oauth_exchange() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @channel_option("The channel whose authorizations are shown.")
 def oauth_status(client_id: str | None, log_lines: int, as_json: bool, channel: str) -> None:
-    """Show each client's authorization on a channel: account, token expiry, status (never a token); on
-    Mercado Livre and Shopee, `needs_authorization` with its reason and since when."""
+    """Show each client's authorization on a channel: account, token expiry, status (never a token), and
+    `needs_authorization` with its reason and since when once the channel ended the grant."""
     if channel != "tiktok_shop":
         _channel_status(channel, client_id, as_json)
         return
@@ -122,10 +120,14 @@ def oauth_status(client_id: str | None, log_lines: int, as_json: bool, channel: 
     rows = []
     for client in clients:
         tokens = store.get_tokens(client.client_id)
+        grant = store.status(client.client_id)
         rows.append(
             {
                 "client_id": client.client_id,
                 "status": client.status,
+                "authorization": grant.status if grant else None,
+                "needs_authorization_since": grant.row()["needs_authorization_since"] if grant else None,
+                "reason": grant.needs_authorization_reason if grant else None,
                 "tiktok_shop_code": client.tiktok_shop_code,
                 "tiktok_shop_id": client.tiktok_shop_id,
                 "access_token_expires_at": tokens.access_token_expires_at.isoformat() if tokens else None,
@@ -151,6 +153,12 @@ def oauth_status(client_id: str | None, log_lines: int, as_json: bool, channel: 
         click.echo(
             f"{row['client_id']}: {row['status']}, shop {row['tiktok_shop_code'] or '-'} / {row['tiktok_shop_id'] or '-'}, "
             f"access token until {row['access_token_expires_at'] or '-'}, refresh until {row['refresh_token_expires_at'] or '-'}"
+            + (f", {row['authorization']}" if row["authorization"] else ", not connected")
+            + (
+                f" since {row['needs_authorization_since']}: {row['reason']}"
+                if row["needs_authorization_since"]
+                else ""
+            )
         )
         for entry in row["log"]:
             click.echo(

@@ -1,7 +1,6 @@
 """What every channel's asset shares: a client that has no shop on the channel has nothing to do there, so
-its run of the channel's assets is green and says so; so is one whose grant on a channel with per-channel
-grants (Mercado Livre, Shopee) ended, with `needs_authorization` in its metadata, until the seller consents
-again (a TikTok shop that must authorize again still fails)."""
+its run of the channel's assets is green and says so; so is one whose grant on the channel ended, with
+`needs_authorization` in its metadata, until the seller consents again."""
 
 from __future__ import annotations
 
@@ -20,8 +19,8 @@ from tiktok_pipelines.defs.keys import channel_key
 def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
     `resource_param` (or required by that key) says the run's client has no shop on the channel, or that
-    the client must authorize the channel again (`needs_authorization`, for the channels whose grants are
-    kept per channel: the notice went out once when the grant ended), the asset materializes with the
+    the client must authorize the channel again (`needs_authorization`: the notice went out once when the
+    grant ended), the asset materializes with the
     reason as metadata and its checks pass with a warning, instead of calling the lane."""
 
     def decorate(fn: Callable) -> Callable:

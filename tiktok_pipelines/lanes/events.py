@@ -25,6 +25,7 @@ from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_source
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.db import StateDB, utcnow
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
+from tiktok_pipelines.stores.grants import GrantMarks
 from tiktok_pipelines.stores.listings import ListingMap
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.orders import OrderStore
@@ -43,13 +44,18 @@ class EventSource:
     """A source of queued events: its reader, the registry field its routing keys are (a shop id, a
     VTEX account) or, for a channel whose accounts the registry does not hold, `find_client` (the client
     id of a routing key, looked up in the state DB), its name in log lines and, for a channel, the
-    channel's name."""
+    channel's name and `grants`, the store of its grants that keeps their "needs authorization" mark
+    (`ChannelTokenStore` of the channel unless given)."""
 
     reader: EventReader
     client_field: str | None
     name: str
     channel: str | None = None  # the `ChannelName` of a channel's notifications, in the notices they cause
     find_client: Callable[[StateDB, str], str | None] | None = None
+    grants: Callable[[StateDB], GrantMarks] | None = None
+
+    def grant_store(self, db: StateDB, channel: str) -> GrantMarks:
+        return self.grants(db) if self.grants is not None else ChannelTokenStore(db, channel)
 
 
 class EventSources:
@@ -202,7 +208,7 @@ class EventHandler:
                 self.log.info("status of unknown %s product %s for %s", name, route.keys[0], client.client_id)
             return "handled"
         if route.action == EventAction.DEAUTHORIZED:
-            self._deauthorized(client, name, channel)
+            self._deauthorized(client, name, source.grant_store(self.db, channel))
             return "handled"
         if route.action == EventAction.AUTHORIZATION_EXPIRING:
             expiring = notices.authorization_expiring(client.client_id, channel, route.expires_at)
@@ -228,17 +234,15 @@ class EventHandler:
             return "ignored"
         return "pending" if route.target else "handled"
 
-    def _deauthorized(self, client: Client, name: str, channel: str) -> None:
-        """The seller cancelled the app's authorization: on a channel whose grants are kept per channel,
-        the client's grant there needs authorization (its other channels go on); otherwise the client
-        must authorize again. Told once."""
+    def _deauthorized(self, client: Client, name: str, grants: GrantMarks) -> None:
+        """The seller cancelled the app's authorization: the client's grant on that channel needs
+        authorization (its other channels go on), told once; a client with no grant there is told too."""
         reason = "the seller cancelled the app's authorization"
-        grants = ChannelTokenStore(self.db, channel)
+        channel = grants.channel
         if grants.status(client.client_id) is not None:
             grants.needs_authorization(client.client_id, reason)
         else:
-            lost = notices.authorization_lost(client.client_id, channel, reason, utcnow())
-            self.registry.set_status(client.client_id, "needs_reauthorization", [lost])
+            self.outbox.record([notices.authorization_lost(client.client_id, channel, reason, utcnow())])
         self.log.error(
             "%s seller deauthorized the app for client %s; send `tiktok-pipelines oauth url %s --channel %s`",
             name,

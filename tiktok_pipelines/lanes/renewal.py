@@ -23,6 +23,7 @@ from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
+from tiktok_pipelines.stores.grants import GrantMarks
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 
 
@@ -36,9 +37,10 @@ def connect_hint(client_id: str, channel: str) -> str:
     return f"`tiktok-pipelines oauth url {client_id} --channel {channel}`"
 
 
-def needs_authorization_error(store: ChannelTokenStore, client_id: str) -> NotAuthorizedError | None:
+def needs_authorization_error(store: GrantMarks, client_id: str) -> NotAuthorizedError | None:
     """The error a session of a client that must consent again on the store's channel raises, with the
-    reason and since when; None when its grant there is usable."""
+    reason and since when; None when its grant there is usable. Any store of a channel's grants that keeps
+    the mark (`ChannelTokenStore`, `TikTokAuthStore`)."""
     status = store.status(client_id)
     if status is None or status.needs_authorization_since is None:
         return None

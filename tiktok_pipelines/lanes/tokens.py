@@ -5,9 +5,10 @@
 exchange` runs by hand: it exchanges unused auth codes, associates each grant with its client by shop
 code (shop id and the shop's secret into the registry, encrypted), and refreshes access tokens that
 expire within the renewal window. A refresh the platform refuses (revoked or expired grant) marks the
-client `needs_reauthorization`; a transient failure (network, 5xx, 429) is logged and retried next run,
-since it needs no human. Tokens are kept by the `TokenVault` handed in; every step goes to its log,
-without secrets.
+client's grant on THIS channel as needing authorization (the vault's `needs_authorization`, told once; its
+other channels go on, and the next consent's tokens clear it); a transient failure (network, 5xx, 429) is
+logged and retried next run, since it needs no human. Tokens are kept by the `TokenVault` handed in;
+every step goes to its log, without secrets.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class TokenRunReport:
     associated: list[str] = field(default_factory=list)
     renewed: list[str] = field(default_factory=list)
     renewal_failed: list[tuple[str, str]] = field(default_factory=list)
-    needs_reauthorization: list[str] = field(default_factory=list)
+    needs_authorization: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     expiring: list[str] = field(default_factory=list)  # grants that end within the warning window
 
@@ -162,9 +163,7 @@ class TokenManager:
             unassociated = client is not None and (
                 not client.tiktok_shop_id or client.tiktok_shop_cipher is None
             )
-            handled = (
-                tokens.client_id in report.associated or tokens.client_id in report.needs_reauthorization
-            )
+            handled = tokens.client_id in report.associated or tokens.client_id in report.needs_authorization
             if unassociated and not handled:
                 self.associate(tokens.client_id, report)
 
@@ -206,8 +205,6 @@ class TokenManager:
         if not wanted:
             changes["tiktok_shop_code"] = str(shop.code)
         self.registry.update(client_id, **changes)
-        if client.status == "needs_reauthorization":
-            self.registry.set_status(client_id, "active")
         self.store.log(
             "associate_shop",
             "ok",
@@ -244,26 +241,29 @@ class TokenManager:
         self.store.log("fetch_warehouses", "ok", client_id=client_id, detail={"sales_warehouse_ids": ids})
 
     def _reject_grant(self, client_id: str, message: str, report: TokenRunReport) -> bool:
-        # Tokens of another seller must not be used for this client.
+        # Tokens of another seller must not be used for this client: without tokens, the client has no
+        # grant on the channel until its seller consents with the right shop.
         self.store.delete_tokens(client_id)
         self.store.log("associate_shop", "error", client_id=client_id, message=message)
-        self.registry.set_status(client_id, "needs_reauthorization", [self._lost(client_id, message)])
-        self.log.error("client %s: %s; re-authorization needed", client_id, message)
+        NotificationOutbox(self.registry.db).record([self._lost(client_id, message)])
+        self.log.error("client %s: %s; the seller must authorize again", client_id, message)
         report.codes_failed.append((client_id, message))
-        report.needs_reauthorization.append(client_id)
+        report.needs_authorization.append(client_id)
         return False
 
     def token_rows(self, now: datetime | None = None) -> list[dict[str, Any]]:
-        """Every client's authorization as a row fit for metadata (no secret): status, shop, hours left
-        on the access token, the refresh token's last day."""
+        """Every client's authorization as a row fit for metadata (no secret): its grant's status
+        (`connected`, `needs_authorization`), shop, hours left on the access token, the refresh token's
+        last day."""
         now = now or utcnow()
         rows = []
         for tokens in self.store.all_tokens():
             client = self.registry.find(tokens.client_id)
+            grant = self.store.status(tokens.client_id)
             rows.append(
                 {
                     "client_id": tokens.client_id,
-                    "status": client.status if client else "?",
+                    "status": grant.status if grant else "?",
                     "shop_id": client.tiktok_shop_id if client else None,
                     "access_expires_in_h": round(
                         (tokens.access_token_expires_at - now).total_seconds() / 3600, 1
@@ -275,20 +275,22 @@ class TokenManager:
 
     # -- renewal
     def renew_due(self, report: TokenRunReport, now: datetime | None = None) -> None:
+        """Renews the grants due (see `renew`); a grant that needs authorization is not renewed, and is
+        in the report at every run until the seller consents again."""
+        for status in self.store.statuses():
+            if status.needs_authorization_since is not None:
+                report.skipped.append((status.client_id, "needs authorization"))
+                report.needs_authorization.append(status.client_id)
         for client_id in self.store.due_for_renewal(self.renew_before, now=now):
-            client = self.registry.find(client_id)
-            if client is None:
-                continue
-            if client.status == "needs_reauthorization":
-                report.skipped.append((client_id, "needs re-authorization"))
-                report.needs_reauthorization.append(client_id)
+            if self.registry.find(client_id) is None:
                 continue
             with contextlib.suppress(ChannelError):  # recorded in the report and the log by `renew`
                 self.renew(client_id, report)
 
     def renew(self, client_id: str, report: TokenRunReport | None = None) -> Grant:
         """Refreshes the client's access token now. ChannelAuthError when the platform refuses the refresh
-        token (the client is then marked needs_reauthorization); other ChannelErrors are transient."""
+        token (the client's grant is then marked as needing authorization); other ChannelErrors are
+        transient."""
         report = report or TokenRunReport()
         tokens = self.store.get_tokens(client_id)
         if tokens is None:
@@ -298,7 +300,7 @@ class TokenManager:
         try:
             self.channel.check_refreshable(tokens)
         except ChannelAuthError:
-            self._needs_reauthorization(client_id, "the refresh token expired", report)
+            self._needs_authorization(client_id, "the refresh token expired", report)
             raise
         try:
             fresh = self.channel.refresh_grant(tokens)
@@ -310,7 +312,7 @@ class TokenManager:
                     "client %s: token refresh failed for now (%s); retried next run", client_id, exc.code
                 )
             else:
-                self._needs_reauthorization(client_id, f"refresh refused: {exc.code} {_message(exc)}", report)
+                self._needs_authorization(client_id, f"refresh refused: {exc.code} {_message(exc)}", report)
             raise
         self.store.save_tokens(client_id, fresh, refreshed=True)
         self.store.log("refresh_token", "ok", client_id=client_id, detail=_expiry_detail(fresh))
@@ -323,15 +325,16 @@ class TokenManager:
         return fresh
 
     def warn_expiring(self, report: TokenRunReport, now: datetime | None = None) -> None:
-        """A notice for every active client whose grant (its refresh token) ends within `warn_before`:
-        only the seller can authorize again, so people hear of it while there is time."""
+        """A notice for every active client whose grant (its refresh token, not already ended) ends within
+        `warn_before`: only the seller can authorize again, so people hear of it while there is time."""
         now = now or utcnow()
         expiring = [
             notices.authorization_expiring(
                 t.client_id, self.channel.capabilities.name, t.refresh_token_expires_at
             )
-            for t in self.store.all_tokens()
+            for t in self.store.statuses()
             if t.refresh_token_expires_at - now <= self.warn_before
+            and t.needs_authorization_since is None
             and (client := self.registry.find(t.client_id)) is not None
             and client.status == "active"
         ]
@@ -342,11 +345,17 @@ class TokenManager:
     def _lost(self, client_id: str, reason: str) -> Notice:
         return notices.authorization_lost(client_id, self.channel.capabilities.name, reason, utcnow())
 
-    def _needs_reauthorization(self, client_id: str, reason: str, report: TokenRunReport) -> None:
-        self.registry.set_status(client_id, "needs_reauthorization", [self._lost(client_id, reason)])
-        self.store.log("needs_reauthorization", "error", client_id=client_id, message=reason)
-        self.log.error("client %s: %s; marked needs_reauthorization", client_id, reason)
-        report.needs_reauthorization.append(client_id)
+    def _needs_authorization(self, client_id: str, reason: str, report: TokenRunReport) -> None:
+        """The client's grant on this channel ended: marked (and told) once; its other channels go on."""
+        self.store.needs_authorization(client_id, reason)
+        self.store.log("needs_authorization", "error", client_id=client_id, message=reason)
+        self.log.error(
+            "client %s: %s; its %s grant needs authorization (its other channels go on)",
+            client_id,
+            reason,
+            self.channel_name,
+        )
+        report.needs_authorization.append(client_id)
 
     def refresh_after_expiry(self, client_id: str, rejected: str) -> str:
         """For a shop client that got 105002: a valid access token, refreshed unless another thread or

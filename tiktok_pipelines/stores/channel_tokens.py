@@ -20,18 +20,16 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import ChannelStore, StateDB, UTCDateTime, channel_key, metadata, utcnow
-from tiktok_pipelines.stores.notifications import record_notices
+from tiktok_pipelines.stores.grants import GrantStatus, mark_needs_authorization
 
 channel_tokens = sa.Table(
     "channel_tokens",
@@ -61,42 +59,6 @@ class RenewalTimeout(RetryableError):
 
 
 RenewalBusyError = RenewalTimeout
-
-
-@dataclass(frozen=True)
-class GrantStatus:
-    """A client's authorization on one channel, without a secret: fit for the CLI, logs and metadata."""
-
-    client_id: str
-    channel: str
-    open_id: str | None
-    shop_ids: tuple[str, ...]
-    access_token_expires_at: datetime
-    refresh_token_expires_at: datetime
-    authorization_expires_at: datetime | None
-    refreshed_at: datetime | None
-    needs_authorization_since: datetime | None
-    needs_authorization_reason: str | None
-
-    @property
-    def status(self) -> str:
-        return "needs_authorization" if self.needs_authorization_since else "connected"
-
-    def row(self) -> dict[str, str | None]:
-        def at(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "client_id": self.client_id,
-            "channel": self.channel,
-            "status": self.status,
-            "account": self.open_id,
-            "access_token_expires_at": at(self.access_token_expires_at),
-            "refresh_token_expires_at": at(self.refresh_token_expires_at),
-            "authorization_expires_at": at(self.authorization_expires_at),
-            "needs_authorization_since": at(self.needs_authorization_since),
-            "reason": self.needs_authorization_reason,
-        }
 
 
 class ChannelTokenStore(ChannelStore):
@@ -183,20 +145,8 @@ class ChannelTokenStore(ChannelStore):
         """Marks the client's grant on this channel as ended (the seller must consent again) and records
         the notice of it, once: True when this call marked it, False when it already was (or there is no
         grant)."""
-        at = at or utcnow()
-        with self.db.begin() as conn:
-            marked = conn.execute(
-                channel_tokens.update()
-                .where(
-                    self._of(channel_tokens, client_id),
-                    channel_tokens.c.needs_authorization_since.is_(None),
-                )
-                .values(needs_authorization_since=at, needs_authorization_reason=reason[:500])
-            ).rowcount
-            if marked:
-                lost = notices.authorization_lost(client_id, self.channel, reason, at, since=True)
-                record_notices(conn, [lost], at)
-        return bool(marked)
+        where = self._of(channel_tokens, client_id)
+        return mark_needs_authorization(self.db, channel_tokens, where, client_id, self.channel, reason, at)
 
     def set_authorization_expiry(self, client_id: str, expires_at: datetime | None) -> None:
         """When the seller's consent ends, as the platform tells it (Shopee: at most 365 days)."""

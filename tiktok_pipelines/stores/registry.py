@@ -20,7 +20,8 @@ from tiktok_pipelines.stores.notifications import record_notices
 
 CLIENT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 VTEX_ACCOUNT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLIENT_STATUSES = ("active", "paused", "needs_reauthorization")
+# A channel's grant that ended is marked on that channel alone (`stores/grants.py`), not on the client.
+CLIENT_STATUSES = ("active", "paused")
 SECRET_FIELDS = ("vtex_app_key", "vtex_app_token", "tiktok_shop_cipher")
 
 clients_table = sa.Table(
@@ -103,7 +104,7 @@ class Client(BaseModel):
     tiktok_shop_cipher: SecretStr | None = None
     tiktok_warehouse_ids: tuple[str, ...] = ()
     options: dict[str, Any] = Field(default_factory=dict)
-    status: Literal["active", "paused", "needs_reauthorization"] = "active"
+    status: Literal["active", "paused"] = "active"
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -1,5 +1,10 @@
 """TikTok Shop authorization state: CSRF states of authorization links, auth codes, tokens, and a log.
 
+A grant TikTok ended (a refused refresh, an expired refresh token, the seller's deauthorization) marks the
+client as needing authorization on TikTok Shop only (`needs_authorization_since`, with the reason, as
+`channel_tokens` does for the other channels), told once in the notifications outbox; the client's other
+channels go on, and the tokens of the next consent clear it.
+
 Secrets (auth codes, access and refresh tokens) are encrypted with the state DB's SecretBox. CSRF
 states are stored as SHA-256 hashes: the link carries the only copy of the value. The token log holds
 what happened at each step (step, outcome, code, message, request id, non-secret details), never a
@@ -16,7 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import SecretStr
 
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
+from tiktok_pipelines.stores.grants import GrantStatus, mark_needs_authorization
 from tiktok_pipelines.stores.oauth_states import (
     OAuthStateError,
     consume_state,
@@ -57,6 +64,8 @@ tiktok_tokens = sa.Table(
     sa.Column("obtained_at", UTCDateTime, nullable=False),
     sa.Column("refreshed_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("needs_authorization_since", UTCDateTime),
+    sa.Column("needs_authorization_reason", sa.Text),
 )
 
 tiktok_token_log = sa.Table(
@@ -117,10 +126,12 @@ class TokenLogEntry:
 
 
 class TikTokAuthStore:
-    """Authorization links' states, auth codes, encrypted tokens and the token log."""
+    """Authorization links' states, auth codes, encrypted tokens, the grant's "needs authorization" mark
+    and the token log."""
 
-    def __init__(self, db: StateDB):
+    def __init__(self, db: StateDB, channel: str = ChannelName.TIKTOK_SHOP.value):
         self.db = db
+        self.channel = str(channel)
 
     # -- CSRF states
     def issue_state(self, client_id: str, ttl: timedelta) -> str:
@@ -203,7 +214,8 @@ class TikTokAuthStore:
 
     # -- tokens
     def save_tokens(self, client_id: str, tokens: Any, refreshed: bool = False) -> None:
-        """Stores a `TokenSet` (from the token host) encrypted, replacing the client's previous tokens."""
+        """Stores a `TokenSet` (from the token host) encrypted, replacing the client's previous tokens; the
+        tokens of a new consent (not `refreshed`) clear the "needs authorization" mark."""
         enc = self.db.secrets.encrypt
         now = utcnow()
         values = {
@@ -227,6 +239,8 @@ class TikTokAuthStore:
                 else:
                     values["obtained_at"] = now
                     values["refreshed_at"] = None
+                    values["needs_authorization_since"] = None
+                    values["needs_authorization_reason"] = None
                 conn.execute(
                     tiktok_tokens.update().where(tiktok_tokens.c.client_id == client_id).values(**values)
                 )
@@ -239,7 +253,8 @@ class TikTokAuthStore:
 
     def _tokens(self, row: Any) -> StoredTokens:
         values = self.db.secrets.decrypt_row(row)
-        del values["updated_at"]
+        for name in ("updated_at", "needs_authorization_since", "needs_authorization_reason"):
+            del values[name]
         values["granted_scopes"] = tuple(json.loads(values["granted_scopes"]))
         return StoredTokens(**values)
 
@@ -249,13 +264,17 @@ class TikTokAuthStore:
         return [self._tokens(r) for r in rows]
 
     def due_for_renewal(self, window: timedelta, now: datetime | None = None) -> list[str]:
-        """Clients whose access token expires within `window` (or has expired)."""
+        """Clients whose access token expires within `window` (or has expired), unless they must
+        authorize again."""
         limit = (now or utcnow()) + window
         with self.db.read() as conn:
             return list(
                 conn.execute(
                     sa.select(tiktok_tokens.c.client_id)
-                    .where(tiktok_tokens.c.access_token_expires_at <= limit)
+                    .where(
+                        tiktok_tokens.c.access_token_expires_at <= limit,
+                        tiktok_tokens.c.needs_authorization_since.is_(None),
+                    )
                     .order_by(tiktok_tokens.c.access_token_expires_at)
                 ).scalars()
             )
@@ -263,6 +282,38 @@ class TikTokAuthStore:
     def delete_tokens(self, client_id: str) -> None:
         with self.db.begin() as conn:
             conn.execute(tiktok_tokens.delete().where(tiktok_tokens.c.client_id == client_id))
+
+    # -- authorization status
+    def status(self, client_id: str) -> GrantStatus | None:
+        """The client's grant on TikTok Shop, without a secret; None when it has none."""
+        row = self.db.find_row(tiktok_tokens, client_id=client_id)
+        return self._status(row) if row else None
+
+    def statuses(self) -> list[GrantStatus]:
+        """Every client's grant on TikTok Shop, by client."""
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(tiktok_tokens).order_by(tiktok_tokens.c.client_id)).all()
+        return [self._status(r) for r in rows]
+
+    def needs_authorization(self, client_id: str, reason: str, at: datetime | None = None) -> bool:
+        """Marks the client's TikTok grant as ended (the seller must consent again) and records the notice
+        of it, once: True when this call marked it, False when it already was (or there is no grant)."""
+        where = tiktok_tokens.c.client_id == client_id
+        return mark_needs_authorization(self.db, tiktok_tokens, where, client_id, self.channel, reason, at)
+
+    def _status(self, row: Any) -> GrantStatus:
+        return GrantStatus(
+            client_id=row.client_id,
+            channel=self.channel,
+            open_id=row.open_id,
+            shop_ids=(),
+            access_token_expires_at=row.access_token_expires_at,
+            refresh_token_expires_at=row.refresh_token_expires_at,
+            authorization_expires_at=None,
+            refreshed_at=row.refreshed_at,
+            needs_authorization_since=row.needs_authorization_since,
+            needs_authorization_reason=row.needs_authorization_reason,
+        )
 
     # -- log
     def log(

@@ -121,6 +121,19 @@ def test_set_without_changes_exits_2(cli):
     assert "nothing to change" in result.output
 
 
+def test_a_client_is_paused_and_resumed_and_the_former_status_is_refused_saying_why(cli):
+    cli(*ADD)
+    assert cli("clients", "set", "loja-1", "--status", "paused").exit_code == 0
+    assert json.loads(cli("clients", "show", "loja-1", "--json").output)["status"] == "paused"
+    former = cli("clients", "set", "loja-1", "--status", "needs_reauthorization")
+    assert former.exit_code == 2
+    assert "no longer a client status" in former.output and "oauth status" in former.output
+    assert cli("clients", "set", "loja-1", "--status", "stopped").exit_code == 2
+    assert json.loads(cli("clients", "show", "loja-1", "--json").output)["status"] == "paused"
+    assert cli("clients", "set", "loja-1", "--status", "active").exit_code == 0
+    assert json.loads(cli("clients", "show", "loja-1", "--json").output)["status"] == "active"
+
+
 def test_bad_option_syntax_exits_2(cli):
     result = cli(*ADD, "--option", "no-equals-sign")
     assert result.exit_code == 2

@@ -1,13 +1,27 @@
 """A client that does not sell on a channel shows nothing failing for that channel."""
 
-import dagster as dg
+from datetime import UTC, datetime
 
+import dagster as dg
+import pytest
+from pydantic import SecretStr
+
+from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.defs import analytics, catalog, fulfilment, orders, stock_price
 from tiktok_pipelines.defs.resources import build_resources
+from tiktok_pipelines.lanes.tokens import TikTokNotAuthorizedError
 from tiktok_pipelines.partitions import CLIENTS_PARTITION, clients_partitions
 from tiktok_pipelines.settings import Settings
 from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
+
+GRANT = Grant(
+    access_token=SecretStr("TTP_access"),
+    access_token_expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+    refresh_token=SecretStr("TTP_refresh"),
+    refresh_token_expires_at=datetime(2030, 6, 1, tzinfo=UTC),
+)
 
 
 def _channel_assets(channel: str) -> list[dg.AssetsDefinition]:
@@ -48,24 +62,33 @@ def test_a_client_with_no_shop_on_the_channel_runs_its_assets_green(registry, in
     assert evaluations and all(e.passed for e in evaluations)
 
 
-def test_a_shop_that_must_authorize_again_still_fails(registry, instance, monkeypatch):
+def test_a_tiktok_shop_that_must_authorize_again_runs_green_saying_so(
+    registry, instance, state_db, monkeypatch
+):
     monkeypatch.setenv("TIKTOK_APP_KEY", "app-key")
     monkeypatch.setenv("TIKTOK_APP_SECRET", "app-secret")
-    client = _client_without_shop(registry, instance, client_id="loja-2")
-    registry.set_status(client.client_id, "needs_reauthorization")
+    client = _client_without_shop(
+        registry, instance, client_id="loja-2", tiktok_shop_id="7000001", tiktok_shop_cipher="cipher"
+    )
+    store = TikTokAuthStore(state_db)
+    store.save_tokens(client.client_id, GRANT)
+    store.needs_authorization(client.client_id, "refresh refused: 36004004 invalid refresh token")
     inventory = next(a for a in _channel_assets("tiktok_shop") if a.key.path[1] == "inventory")
+    tiktok_shop = build_resources(Settings.load())["tiktok_shop"]
 
     result = dg.materialize(
         [inventory],
         partition_key=client.client_id,
         instance=instance,
         resources=build_resources(Settings.load()),
-        raise_on_error=False,
     )
 
-    assert not result.success
-    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert "must authorize the app again" in failure.event_specific_data.error.message
+    assert result.success and registry.get(client.client_id).status == "active"
+    (event,) = result.get_asset_materialization_events()
+    reason = event.materialization.metadata["needs_authorization"].value
+    assert "must authorize tiktok_shop again" in reason and "36004004" in reason
+    with pytest.raises(TikTokNotAuthorizedError, match="must authorize tiktok_shop again"):
+        tiktok_shop.session(client.client_id).__enter__()  # a CLI call or a sensor does not call either
 
 
 def test_a_client_with_no_shopee_shop_runs_its_stock_and_price_assets_green(registry, instance, resources):

@@ -6,16 +6,27 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import SecretStr
 
 from tiktok_pipelines.core.events import EventAction, InboundEvent, Notice
+from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.lanes.events import EventHandler, EventSource, EventSources
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore
 from tiktok_pipelines.stores.events import EventDeadLetter, EventLog
 from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.queue import DbEventQueue
 from tiktok_pipelines.stores.registry import build_client
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
 
 SHOP = "acme-shop-1"
+GRANT = Grant(
+    access_token=SecretStr("acme-access"),
+    access_token_expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+    refresh_token=SecretStr("acme-refresh"),
+    refresh_token_expires_at=datetime(2030, 6, 1, tzinfo=UTC),
+    open_id=f"shop:{SHOP}",
+)
 
 
 class AcmeNotifications:
@@ -59,12 +70,33 @@ def test_an_order_event_of_any_channel_waits_for_an_orders_run(handler, state_db
     assert len(EventLog(state_db).pending("loja", "orders")) == 1
 
 
-def test_a_revoked_authorization_is_handled_at_once(handler, registry, state_db):
+def test_a_revoked_authorization_is_handled_at_once_on_that_channel_only(handler, registry, state_db):
+    ChannelTokenStore(state_db, "acme_market").save_tokens("loja", GRANT)
     handled = handler.handle(acme_event(2, "revoked"))
     assert handled.status == "handled" and handled.route.target is None
-    assert registry.get("loja").status == "needs_reauthorization"
+    assert registry.get("loja").status == "active"  # the client's other channels go on
+    assert ChannelTokenStore(state_db, "acme_market").status("loja").status == "needs_authorization"
+    assert handler.handle(acme_event(5, "revoked")).status == "handled"
     [told] = NotificationOutbox(state_db).listing("loja")
     assert (told["kind"], told["channel"]) == ("authorization_lost", "acme_market")
+
+
+def test_a_revoked_authorization_is_marked_in_the_store_of_the_source_s_grants(registry, state_db):
+    registry.add(build_client(**{**FIELDS, "client_id": "loja", "tiktok_shop_id": SHOP}))
+    vault = TikTokAuthStore(state_db, channel="acme_market")
+    vault.save_tokens("loja", GRANT)
+    source = EventSource(
+        AcmeNotifications(),
+        client_field="tiktok_shop_id",
+        name="Acme",
+        channel="acme_market",
+        grants=lambda db: vault,
+    )
+    handler = EventHandler(state_db, EventSources(source), logging.getLogger("test"))
+    assert handler.handle(acme_event(2, "revoked")).status == "handled"
+    assert registry.get("loja").status == "active"
+    assert "cancelled" in vault.status("loja").needs_authorization_reason
+    assert ChannelTokenStore(state_db, "acme_market").status("loja") is None
 
 
 def test_an_authorization_about_to_end_is_told_once_however_often_the_channel_warns(handler, state_db):

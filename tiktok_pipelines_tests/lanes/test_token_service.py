@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelRetryableError
 from tiktok_pipelines.core.models.auth import AuthorizedShop, Grant
 from tiktok_pipelines.lanes.tokens import TokenManager
+from tiktok_pipelines.stores.notifications import NotificationOutbox
 from tiktok_pipelines.stores.registry import build_client
 from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 from tiktok_pipelines_tests.stores.test_registry import FIELDS
@@ -57,7 +58,7 @@ class AcmeAuth:
 
 def test_a_grant_of_any_channel_is_exchanged_associated_and_renewed(registry, state_db):
     registry.add(build_client(**{**FIELDS, "client_id": "loja"}))
-    vault, channel = TikTokAuthStore(state_db), AcmeAuth()
+    vault, channel = TikTokAuthStore(state_db, channel="acme"), AcmeAuth()
     vault.record_auth_code("loja", "code-1")
     manager = TokenManager(vault, registry, channel)
     report = manager.run()
@@ -76,8 +77,13 @@ def test_a_grant_of_any_channel_is_exchanged_associated_and_renewed(registry, st
 
     channel.refresh_error = ChannelAuthError("refresh token revoked")
     report = manager.run(now=later)
-    assert report.needs_reauthorization == ["loja"] and registry.get("loja").status == "needs_reauthorization"
+    assert report.needs_authorization == ["loja"] and registry.get("loja").status == "active"
+    assert "refresh token revoked" in vault.status("loja").needs_authorization_reason
     assert [(e.step, e.outcome) for e in vault.log_entries("loja")][-2:] == [
         ("refresh_token", "error"),
-        ("needs_reauthorization", "error"),
+        ("needs_authorization", "error"),
     ]
+    again = manager.run(now=later)  # not renewed again, still said, told once
+    assert again.needs_authorization == ["loja"] and not again.renewal_failed
+    [told] = NotificationOutbox(state_db).listing("loja")
+    assert (told["kind"], told["channel"]) == ("authorization_lost", "acme")

@@ -122,32 +122,37 @@ def test_renewal_before_expiry(tiktok_client, tiktok, sandbox):
         assert api.get_warehouses()
 
 
-def test_refresh_failure_marks_needs_reauthorization(tiktok_client, tiktok, sandbox):
+def test_refresh_failure_marks_the_tiktok_grant_as_needing_authorization(tiktok_client, tiktok, sandbox):
     sandbox.tiktok.revoke_tokens("BRDEMO001")
     with tiktok.token_manager() as manager:
         report = manager.run(now=utcnow() + timedelta(days=6))
-    assert report.renewal_failed and report.needs_reauthorization == ["demo"]
-    assert tiktok.state.registry.get("demo").status == "needs_reauthorization"
+    assert report.renewal_failed and report.needs_authorization == ["demo"]
+    assert tiktok.state.registry.get("demo").status == "active"  # its other channels go on
+    grant = tiktok.auth_store.status("demo")
+    assert grant.status == "needs_authorization" and "36004004" in grant.needs_authorization_reason
     last = tiktok.auth_store.log_entries("demo")[-2:]
     assert [(e.step, e.outcome) for e in last] == [
         ("refresh_token", "error"),
-        ("needs_reauthorization", "error"),
+        ("needs_authorization", "error"),
     ]
     assert last[0].code == 36004004
-    with pytest.raises(TikTokNotAuthorizedError):
+    with pytest.raises(TikTokNotAuthorizedError, match="must authorize tiktok_shop again"):
         tiktok.shop("demo").__enter__()
-    # a new authorization brings the client back
+    # a new authorization brings the grant back
     assert consent(tiktok.authorization_link("demo")).status_code == 200
     with tiktok.token_manager() as manager:
         assert manager.run().associated == ["demo"]
-    assert tiktok.state.registry.get("demo").status == "active"
+    assert tiktok.auth_store.status("demo").status == "connected"
+    with tiktok.shop("demo") as api:
+        assert api.get_warehouses()
 
 
 def test_transient_refresh_failure_does_not_need_a_human(tiktok_client, tiktok, sandbox):
     down = tiktok.model_copy(update={"auth_base_url": "http://127.0.0.1:9", "retry_attempts": 1})
     with down.token_manager() as manager:
         report = manager.run(now=utcnow() + timedelta(days=6))
-    assert report.renewal_failed and not report.needs_reauthorization
+    assert report.renewal_failed and not report.needs_authorization
+    assert tiktok.auth_store.status("demo").status == "connected"
     assert tiktok.state.registry.get("demo").status == "active"
 
 
@@ -172,7 +177,7 @@ def test_a_grant_for_another_shop_is_not_accepted(demo_client, receiver, tiktok,
     assert consent(link).status_code == 200
     with tiktok.token_manager() as manager:
         report = manager.run()
-    assert report.needs_reauthorization == ["demo"] and report.associated == []
+    assert report.needs_authorization == ["demo"] and report.associated == []
     assert tiktok.auth_store.get_tokens("demo") is None
     assert tiktok.state.registry.get("demo").tiktok_shop_id is None
     assert "BROTHER99" in tiktok.auth_store.log_entries("demo")[-1].message
@@ -208,4 +213,9 @@ def test_renew_without_tokens_and_expired_refresh_token(tiktok_client, tiktok):
         tiktok.auth_store.save_tokens("demo", expired, refreshed=True)
         with pytest.raises(AuthError):
             manager.renew("demo")
-    assert tiktok.state.registry.get("demo").status == "needs_reauthorization"
+    assert tiktok.state.registry.get("demo").status == "active"
+    grant = tiktok.auth_store.status("demo")
+    assert (
+        grant.status == "needs_authorization"
+        and grant.needs_authorization_reason == "the refresh token expired"
+    )

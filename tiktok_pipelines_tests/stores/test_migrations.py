@@ -296,6 +296,15 @@ def test_a_state_db_a_newer_release_migrated_is_refused_and_left_as_it_is(settin
         engine.dispose()
 
 
+def _upgraded_to(conn: sa.Connection, revision: str) -> tuple[sa.MetaData, dict]:
+    """The tables of a state DB brought to `revision`, and the former release's client in their columns."""
+    command.upgrade(alembic_config(conn), revision)
+    tables = sa.MetaData()
+    tables.reflect(conn)
+    client = {k: v for k, v in _former_rows()["clients"][0].items() if k in tables.tables["clients"].c}
+    return tables, client
+
+
 def _after_baseline() -> str:
     """The revisions after the baseline, as `state version` and `state migrate` list them."""
     return ", ".join(f"{number:04d}" for number in range(2, int(head()) + 1))
@@ -313,12 +322,7 @@ def test_mercado_livre_tokens_and_link_states_of_the_previous_revision_move_into
     engine = create_state_engine(settings.database_url)
     try:
         with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "0004")
-            tables = sa.MetaData()
-            tables.reflect(conn)
-            client = {
-                k: v for k, v in _former_rows()["clients"][0].items() if k in tables.tables["clients"].c
-            }
+            tables, client = _upgraded_to(conn, "0004")
             conn.execute(tables.tables["clients"].insert(), [client])
             conn.execute(
                 tables.tables["mercado_livre_tokens"].insert(),
@@ -370,5 +374,74 @@ def test_mercado_livre_tokens_and_link_states_of_the_previous_revision_move_into
             consume_link_state(db, "mercado_livre", "link-state", "Mercado Livre")
         with db.engine.connect() as conn:
             assert differences(conn, metadata) == []
+    finally:
+        db.dispose()
+
+
+def test_a_client_needing_reauthorization_at_the_previous_revision_is_active_with_its_tiktok_grant_marked(
+    settings,
+):
+    """A state DB at 0005 whose client was `needs_reauthorization` (the client-wide stop of former
+    releases), with TikTok tokens, and another one with none left: after the upgrade both are active (their
+    other channels run) and the first one's TikTok grant carries the mark, since the client's last change;
+    a new consent clears it."""
+    from datetime import timedelta
+
+    from tiktok_pipelines.stores.registry import ClientRegistry
+    from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
+
+    box = SecretBox.from_settings(settings)
+    engine = create_state_engine(settings.database_url)
+    marked_at = AT - timedelta(days=2)
+    try:
+        with engine.begin() as conn:
+            tables, client = _upgraded_to(conn, "0005")
+            client |= {"vtex_app_key_enc": box.encrypt("key"), "vtex_app_token_enc": box.encrypt("token")}
+            conn.execute(
+                tables.tables["clients"].insert(),
+                [
+                    client | {"status": "needs_reauthorization", "updated_at": marked_at},
+                    client | {"client_id": "loja-2", "status": "needs_reauthorization"},
+                    client | {"client_id": "loja-3", "status": "paused"},
+                ],
+            )
+            conn.execute(
+                tables.tables["tiktok_tokens"].insert(),
+                [
+                    {
+                        "client_id": CLIENT,
+                        "access_token_enc": box.encrypt("TTP_old-access"),
+                        "access_token_expires_at": AT + timedelta(days=7),
+                        "refresh_token_enc": box.encrypt("TTP_old-refresh"),
+                        "refresh_token_expires_at": AT + timedelta(days=30),
+                        "open_id": "seller-1",
+                        "granted_scopes": "[]",
+                        "obtained_at": AT - timedelta(days=10),
+                        "updated_at": AT - timedelta(days=10),
+                    }
+                ],
+            )
+    finally:
+        engine.dispose()
+
+    db = StateDB(settings.database_url, box)
+    try:
+        registry = ClientRegistry(db)
+        assert {c.client_id: c.status for c in registry.list()} == {
+            CLIENT: "active",
+            "loja-2": "active",
+            "loja-3": "paused",
+        }
+        store = TikTokAuthStore(db)
+        grant = store.status(CLIENT)
+        assert grant.status == "needs_authorization"
+        assert grant.needs_authorization_since == marked_at
+        assert "needs_reauthorization" in grant.needs_authorization_reason
+        assert store.get_tokens(CLIENT).refresh_token.get_secret_value() == "TTP_old-refresh"
+        assert store.status("loja-2") is None
+        with db.engine.connect() as conn:
+            assert differences(conn, metadata) == []
+        store.save_tokens(CLIENT, store.get_tokens(CLIENT))  # a new consent's tokens
+        assert store.status(CLIENT).status == "connected"
     finally:
         db.dispose()

@@ -74,6 +74,17 @@ class TokenVault(Protocol):
 
     def delete_tokens(self, client_id: str) -> None: ...
 
+    def status(self, client_id: str) -> Any:
+        """The client's grant without a secret (`needs_authorization_since`, `needs_authorization_reason`),
+        or None."""
+        ...
+
+    def statuses(self) -> list[Any]: ...
+
+    def needs_authorization(self, client_id: str, reason: str) -> bool:
+        """Marks the client's grant as ended by the platform (told once); False when it already was."""
+        ...
+
     def log(self, step: str, outcome: str, **fields: Any) -> None:
         """Appends a step of the token lifecycle; callers pass no secret."""
         ...

@@ -17,6 +17,7 @@ from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.channels import channel_asset
 from tiktok_pipelines.defs.keys import channel_key
 from tiktok_pipelines.stores.db import StateDB
+from tiktok_pipelines.stores.grants import GrantMarks
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,15 @@ class ChannelEvents:
     in log lines), the client they are for, and how often its orders are searched all the same, the net
     under its notifications (`order_polling_schedule`). The client is found by the registry field
     `client_field` its routing key is (a TikTok shop id), or, for a channel whose accounts the registry
-    does not hold, by `find_client` in the grants kept for the channel."""
+    does not hold, by `find_client` in the grants kept for the channel; `grants` is the store of its
+    grants that keeps their "needs authorization" mark (`ChannelTokenStore` of the channel unless given)."""
 
     reader: EventReader
     said_as: str
     client_field: str | None = None
     find_client: Callable[[StateDB, str], str | None] | None = None
     poll_minutes: int = 10
+    grants: Callable[[StateDB], GrantMarks] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,8 @@ class DeclaredChannel:
 
     @property
     def grants_per_channel(self) -> bool:
-        """Its grants are kept per channel (not in the client registry), so `<channel>/tokens` renews
-        them and a client whose grant ended needs to authorize this channel only."""
+        """Its grants are kept in the channels' grant store (not with the client registry's shop), so
+        `<channel>/tokens` renews them."""
         return self.events.find_client is not None
 
     @property

@@ -5,13 +5,15 @@ webhook again for hours), and what each of its assets does on TikTok."""
 from tiktok_pipelines.channels.tiktok_shop.channel import capabilities
 from tiktok_pipelines.channels.tiktok_shop.notifications import TikTokNotifications
 from tiktok_pipelines.defs.channel_registry.declared import ChannelEvents, DeclaredChannel
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 
 DESCRIPTIONS = {
     "tokens": """
     Every client's TikTok Shop authorization, kept valid: auth codes received by the OAuth callback are
     exchanged for tokens, each grant is associated with its client by shop code (shop id and cipher stored
-    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh marks
-    the client `needs_reauthorization`. Each step is in the token log (no secret ever is).""",
+    encrypted in the registry), and access tokens close to expiry are refreshed. A refused refresh (or a
+    refresh token that expired) marks the client as needing authorization on TikTok Shop only, and tells
+    it once; a new consent clears it. Each step is in the token log (no secret ever is).""",
     "brands": """
     The TikTok brand of every brand in the feed (or in VTEX when the feed names none): looked up by
     name ignoring case and accents, created when missing, and found again when creation answers "This
@@ -73,6 +75,12 @@ DESCRIPTIONS = {
 TIKTOK_SHOP = DeclaredChannel(
     capabilities(),
     kind="tiktok",
-    events=ChannelEvents(TikTokNotifications(), "TikTok", client_field="tiktok_shop_id", poll_minutes=10),
+    events=ChannelEvents(
+        TikTokNotifications(),
+        "TikTok",
+        client_field="tiktok_shop_id",
+        poll_minutes=10,
+        grants=TikTokAuthStore,
+    ),
     descriptions=DESCRIPTIONS,
 )

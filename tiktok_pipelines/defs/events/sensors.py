@@ -33,7 +33,7 @@ TICK_BUDGET_SECONDS = 40  # a sensor tick times out at 60 s
 
 # Whose events the queue carries: each declared channel's notifications (`defs/channel_registry`), and
 # VTEX's, with the registry field that finds an event's client by its routing key, or the lookup of the
-# seller or shop a grant names.
+# seller or shop a grant names, and the store of each channel's grants.
 EVENT_SOURCES = EventSources(
     *(
         EventSource(
@@ -42,6 +42,7 @@ EVENT_SOURCES = EventSources(
             name=channel.events.said_as,
             channel=channel.name.value,
             find_client=channel.events.find_client,
+            grants=channel.events.grants,
         )
         for channel in CHANNELS
     ),

@@ -26,9 +26,11 @@ from tiktok_pipelines.channels.tiktok_shop.client import (
     parse_versions,
 )
 from tiktok_pipelines.channels.tiktok_shop.orders import TikTokOrderReader
+from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.defs.resources.secrets import configured_secret, secret_field
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.http import RetryPolicy
+from tiktok_pipelines.lanes.renewal import connect_hint, needs_authorization_error
 from tiktok_pipelines.lanes.tokens import StoredTokenProvider, TikTokNotAuthorizedError, TokenManager
 from tiktok_pipelines.settings import ConfigError, Settings
 from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
@@ -150,11 +152,23 @@ class TikTokShop(dg.ConfigurableResource):
             app_client=self.app_client,
         )
 
+    def needs_authorization(self, client_id: str) -> str | None:
+        """Why the client must authorize TikTok Shop again (its grant ended, or a consent for another shop
+        left it without tokens), or None."""
+        lost = needs_authorization_error(self.auth_store, client_id)
+        if lost is not None:
+            return str(lost)
+        if self.auth_store.get_tokens(client_id) is None:
+            return (
+                f"client {client_id} has a TikTok shop but no authorization: "
+                f"{connect_hint(client_id, ChannelName.TIKTOK_SHOP)}"
+            )
+        return None
+
     def shop_missing(self, client_id: str) -> str | None:
-        """Why the client has no shop on TikTok Shop to work on, or None when it has one. A client that
-        must authorize again has a shop: its runs fail until the seller does."""
+        """Why the client has no shop on TikTok Shop to work on, or None when it has one."""
         client = self.state.registry.get(client_id)
-        if client.status == "needs_reauthorization" or (client.tiktok_shop_cipher and client.tiktok_shop_id):
+        if client.tiktok_shop_cipher and client.tiktok_shop_id:
             return None
         return (
             f"client {client_id} has no shop on TikTok Shop: `tiktok-pipelines oauth url {client_id}` "
@@ -169,10 +183,9 @@ class TikTokShop(dg.ConfigurableResource):
         """
         channel = self.channel()
         client = self.state.registry.get(client_id)
-        if client.status == "needs_reauthorization":
-            raise TikTokNotAuthorizedError(
-                f"client {client_id} must authorize the app again: `tiktok-pipelines oauth url {client_id}`"
-            )
+        lost = needs_authorization_error(self.auth_store, client_id)
+        if lost is not None:
+            raise lost
         if client.tiktok_shop_cipher is None or not client.tiktok_shop_id:
             raise TikTokNotAuthorizedError(
                 f"client {client_id} has no TikTok shop yet: send `tiktok-pipelines oauth url {client_id}` to the seller"

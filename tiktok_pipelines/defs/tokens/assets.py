@@ -44,7 +44,7 @@ def tiktok_tokens(context: dg.AssetExecutionContext, tiktok_shop: TikTokShop) ->
             "shops_associated": len(report.associated),
             "tokens_renewed": len(report.renewed),
             "failed": report.failures,
-            "needs_reauthorization": md(", ".join(sorted(set(report.needs_reauthorization))) or "_none_"),
+            "needs_authorization": md(", ".join(sorted(set(report.needs_authorization))) or "_none_"),
             "tokens": md(
                 markdown_table(
                     rows,

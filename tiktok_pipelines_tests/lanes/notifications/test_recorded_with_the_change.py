@@ -73,7 +73,7 @@ def test_an_event_in_the_dead_letter_is_told_to_its_client(state_db, destination
 def test_a_refused_renewal_tells_the_client_that_the_seller_must_authorize_again(
     registry, state_db, destinations
 ):
-    vault, channel = TikTokAuthStore(state_db), AcmeAuth()
+    vault, channel = TikTokAuthStore(state_db, channel="acme"), AcmeAuth()  # the vault of Acme's grants
     registry.update(CLIENT, tiktok_shop_code="BRLOJA01")
     vault.record_auth_code(CLIENT, "code-1")
     manager = TokenManager(vault, registry, channel)
