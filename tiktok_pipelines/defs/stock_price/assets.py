@@ -86,6 +86,8 @@ ALSO_READ_FOR = {
     ChannelName.MERCADO_LIVRE.value: mercado_livre_capabilities(),
     ChannelName.SHOPEE.value: shopee_capabilities(),
 }
+# What the lane knows of every channel it targets (its own included: the most units it shows).
+CAPABILITIES = {ChannelName.TIKTOK_SHOP.value: tiktok_shop_capabilities(), **ALSO_READ_FOR}
 DISPLAY_NAMES = {
     ChannelName.TIKTOK_SHOP.value: tiktok_shop_capabilities().display_name,
     **{name: capabilities.display_name for name, capabilities in ALSO_READ_FOR.items()},
@@ -108,7 +110,7 @@ def _lane(
     """The lane service for the run's client on `channel` (its VTEX reads also for `also`); what stops
     it fails the run with the reason."""
     try:
-        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ALSO_READ_FOR)
+        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, CAPABILITIES)
     except (StockPriceRunError, NotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
     except SystemicError as exc:
