@@ -176,7 +176,8 @@ class ClientOptions(BaseModel):
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),
-        "Stock of a created SKU: VTEX's available quantity, or `zero` (the stock sync fills it).",
+        "Stock of a created SKU: VTEX's, by the stock rules on the channel (as the stock sync's), or "
+        "`zero` (the stock sync fills it).",
     )
     unlimited_stock_as: int = _option(
         999,

@@ -10,6 +10,10 @@ unlimited stock counts `unlimited_stock_as`), minus `stock_buffer`, 0 when at or
 limit (its `Capabilities.stock_most`: TikTok takes 0–99,999; `for_channel` works out the two). A channel
 warehouse no VTEX warehouse maps to shows 0: TikTok wants every warehouse of a SKU listed.
 
+The stock and price lane and the catalog lane (a listing's first stock and price) both go through
+`stock_target` and `price_target` with the channel's rules, so a channel shows one rule from its first
+minute.
+
 Price: the VTEX computed price on the client's trade policy, plus `price_markup_percent`, rounded to
 `price_ending` (e.g. 0.90) in the `price_rounding` direction; the list price gets the same treatment and
 is never below the price. A drop of more than `max_price_drop_share` from what the channel shows is held

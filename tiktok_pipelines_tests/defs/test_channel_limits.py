@@ -1,8 +1,11 @@
 """Each channel by its own limits and rules, end to end on the emulators: the demo store's catalog
 published on TikTok Shop and Shopee by the catalog lane, then VTEX's stock carried by the stock and price
-lane: a channel shows up to its own most units (TikTok Shop 99,999 a warehouse, Shopee more)."""
+lane. A channel shows up to its own most units (TikTok Shop 99,999 a warehouse, Shopee more), and a new
+listing shows the channel's own price rules from the catalog run on, before any stock and price run."""
 
 from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
 import httpx
@@ -68,3 +71,21 @@ def test_a_sku_shows_up_to_each_channels_own_limit(publish, sandbox, receiver, i
     assert shopee_model(sandbox, both[seller_sku])["stock"] == 300_000
     inventory = support.tiktok_skus(sandbox)[seller_sku]["inventory"]
     assert max(i["quantity"] for i in inventory) == 99_999  # TikTok's most per warehouse
+
+
+def test_a_new_listing_shows_the_channels_markup_and_buffer_before_any_stock_and_price_run(
+    publish, sandbox, instance
+):
+    _, both = publish(instance, channel_rules={"shopee": {"price_markup_percent": 12, "stock_buffer": 2}})
+
+    skus = {str(s.sku_id): s for s in sandbox.demo_catalog.skus()}
+    vtex = support.vtex_account(sandbox)
+    on_tiktok = support.tiktok_skus(sandbox)
+    for seller_sku, listed in both.items():
+        feed_price, units = skus[seller_sku].price, vtex.total_available(skus[seller_sku])
+        marked_up = (feed_price * Decimal("1.12")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        on_shopee = shopee_model(sandbox, listed)
+        assert (Decimal(str(on_shopee["price"])), on_shopee["stock"]) == (marked_up, max(units - 2, 0))
+        tiktok = on_tiktok[seller_sku]
+        shown = sum(i["quantity"] for i in tiktok["inventory"])
+        assert (Decimal(tiktok["price"]["amount"]), shown) == (feed_price, units), seller_sku
