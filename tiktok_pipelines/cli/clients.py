@@ -41,6 +41,25 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def channel_stock_most() -> dict[str, int]:
+    """The most units each channel shows, as its capabilities declare it."""
+    from tiktok_pipelines.channels.mercado_livre.channel import capabilities as mercado_livre
+    from tiktok_pipelines.channels.shopee.channel import capabilities as shopee
+    from tiktok_pipelines.channels.tiktok_shop.channel import capabilities as tiktok_shop
+
+    return {c.name.value: c.stock_most for c in (tiktok_shop(), mercado_livre(), shopee())}
+
+
+def _check_channel_limits(options: dict[str, Any]) -> None:
+    """Refuses (exit 2) a channel rule the channel cannot show, naming the channel and its limit."""
+    from tiktok_pipelines.core.client_options import ClientOptionsError, check_channel_limits
+
+    try:
+        check_channel_limits(options, channel_stock_most())
+    except ClientOptionsError as exc:
+        fail(f"invalid options: {exc}", EXIT_INVALID)
+
+
 # The options that set client fields, shared by `add` and `set`.
 client_field_options = options(
     click.option("--display-name", help="A human name for the client."),
@@ -94,6 +113,7 @@ def clients_add(client_id: str, **kwargs: Any) -> None:
     kwargs["tiktok_shop_cipher"] = secret_value(kwargs.get("tiktok_shop_cipher"), "tiktok_shop_cipher", False)
     fields = _fields_from(kwargs)
     options = _parse_options(kwargs.get("options", ()))
+    _check_channel_limits(options)
     client = build_client(client_id=client_id, options=options, **fields)
     client_registry().add(client)
     click.echo(f"added client {client.client_id}")
@@ -179,6 +199,7 @@ def clients_set(client_id: str, unset_options: tuple[str, ...], **kwargs: Any) -
         options.pop(key)
     if not changes and options == current.options:
         fail("nothing to change: give at least one field, --option or --unset-option", EXIT_INVALID)
+    _check_channel_limits(options)
     registry.update(client_id, options=options, **changes)
     click.echo(f"updated client {client_id}")
 

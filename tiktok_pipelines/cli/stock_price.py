@@ -80,15 +80,23 @@ def stock_price_status(client_id: str, channel: str, as_json: bool) -> None:
 @click.argument("client_id")
 def stock_price_options(client_id: str) -> None:
     """The client's stock and price rules in effect (defaults included) and its warehouse map."""
+    from tiktok_pipelines.cli.clients import channel_stock_most
     from tiktok_pipelines.core.stock_price import StockPriceOptionsError, warehouse_plan
 
     client, options, _ = _stock_price(client_id)
     for name, value in options.describe().items():
         shown = "(default)" if name not in client.options else ""
         click.echo(f"{name}: {value} {shown}".rstrip())
+    most = channel_stock_most()
+    try:
+        on_channels = {channel: options.for_channel(channel, most[channel]) for channel in most}
+    except StockPriceOptionsError as exc:
+        fail(str(exc), EXIT_INVALID)
     for channel, rules in sorted(options.channel_rules.items()):
-        on_channel = options.for_channel(channel)
+        on_channel = on_channels[channel]
         click.echo(f"on {channel}: " + ", ".join(f"{name}: {getattr(on_channel, name)}" for name in rules))
+    for channel, on_channel in on_channels.items():
+        click.echo(f"most units shown on {channel}: {on_channel.stock_max_quantity}")
     try:
         plan = warehouse_plan(options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids)
     except StockPriceOptionsError as exc:

@@ -32,7 +32,6 @@ from pydantic import (
 from tiktok_pipelines.core.images import MAIN_IMAGES_DEFAULT, MAIN_IMAGES_MOST
 from tiktok_pipelines.core.names import ChannelName
 
-TIKTOK_MAX_QUANTITY = 99_999  # reference: inventory quantity 0–99,999 per warehouse
 # The currencies of the markets TikTok Shop sells in (a shop sells in its market's currency).
 TIKTOK_SHOP_CURRENCIES = ("BRL", "EUR", "GBP", "IDR", "JPY", "MXN", "MYR", "PHP", "SGD", "THB", "USD", "VND")
 PACKAGE_FIELDS = ("weight_kg", "length_cm", "width_cm", "height_cm")
@@ -177,14 +176,15 @@ class ClientOptions(BaseModel):
     initial_stock: Literal["vtex", "zero"] = _option(
         "vtex",
         ("catalog",),
-        "Stock of a created SKU: VTEX's available quantity, or `zero` (the stock sync fills it).",
+        "Stock of a created SKU: VTEX's, by the stock rules on the channel (as the stock sync's), or "
+        "`zero` (the stock sync fills it).",
     )
     unlimited_stock_as: int = _option(
         999,
         ("catalog", "stock_price"),
-        "Units shown for a VTEX warehouse with unlimited stock (by a new listing, then by the stock sync).",
+        "Units shown for a VTEX warehouse with unlimited stock (by a new listing, then by the stock sync), "
+        "at most the channel's own limit.",
         ge=0,
-        le=TIKTOK_MAX_QUANTITY,
     )
     sandbox_client_id: str | None = _option(
         None,
@@ -200,12 +200,13 @@ class ClientOptions(BaseModel):
     stock_out_of_stock_threshold: int = _option(
         0, ("stock_price",), "At or below this many units (after the buffer) TikTok shows 0.", ge=0
     )
-    stock_max_quantity: int = _option(
-        TIKTOK_MAX_QUANTITY,
+    stock_max_quantity: int | None = _option(
+        None,
         ("stock_price",),
-        "Most units shown per warehouse (TikTok takes 0–99,999).",
+        "Most units shown per warehouse (per SKU on a channel without warehouses); unset: the channel's "
+        "own limit. A channel never shows more than its limit, whatever the client's value; in "
+        "`channel_rules` a value above the channel's limit is refused.",
         ge=0,
-        le=TIKTOK_MAX_QUANTITY,
     )
     warehouse_map: dict[str, str] | None = _option(
         None,
@@ -421,11 +422,11 @@ class ClientOptions(BaseModel):
 
     @model_validator(mode="after")
     def _threshold_below_max(self) -> ClientOptions:
-        if self.stock_out_of_stock_threshold >= self.stock_max_quantity > 0:
+        if self.stock_out_of_stock_threshold >= (self.stock_max_quantity or 0) > 0:
             raise ValueError("stock_out_of_stock_threshold must be below stock_max_quantity")
         for channel, rules in self.channel_rules.items():
             merged = {name: rules.get(name, getattr(self, name)) for name in CHANNEL_RULES}
-            if merged["stock_out_of_stock_threshold"] >= merged["stock_max_quantity"] > 0:
+            if merged["stock_out_of_stock_threshold"] >= (merged["stock_max_quantity"] or 0) > 0:
                 raise ValueError(
                     f"on {channel}, stock_out_of_stock_threshold must be below stock_max_quantity"
                 )
@@ -480,6 +481,24 @@ def describe_errors(exc: ValidationError, given: Mapping[str, Any]) -> str:
 def check_options(options: Mapping[str, Any]) -> None:
     """Raises ClientOptionsError unless every option is declared and its value allowed."""
     ClientOptions.validated(options)
+
+
+def check_channel_limits(options: Mapping[str, Any], stock_most: Mapping[str, int]) -> None:
+    """Raises ClientOptionsError when `channel_rules` sets a channel a `stock_max_quantity` above the most
+    units the channel takes (`stock_most`: channel → its limit, as its capabilities declare it)."""
+    problems = []
+    by_channel = options.get("channel_rules")
+    for channel, rules in sorted(by_channel.items() if isinstance(by_channel, Mapping) else ()):
+        asked = rules.get("stock_max_quantity") if isinstance(rules, Mapping) else None
+        most = stock_most.get(channel)
+        # A value that is no whole number is the declaration's to refuse (`check_options`).
+        if isinstance(asked, int) and not isinstance(asked, bool) and most is not None and asked > most:
+            problems.append(
+                f"channel_rules: {channel} shows at most {most:,} units, so its stock_max_quantity "
+                f"cannot be {int(asked):,}"
+            )
+    if problems:
+        raise ClientOptionsError("; ".join(problems))
 
 
 def option_value(options: Mapping[str, Any], name: str) -> Any:

@@ -6,8 +6,13 @@ in the state DB.
 
 Stock, per channel warehouse: the available units of the VTEX warehouses mapped to it (a warehouse with
 unlimited stock counts `unlimited_stock_as`), minus `stock_buffer`, 0 when at or below
-`stock_out_of_stock_threshold`, never below 0, at most `stock_max_quantity` (TikTok takes 0–99,999).
-A channel warehouse no VTEX warehouse maps to shows 0: TikTok wants every warehouse of a SKU listed.
+`stock_out_of_stock_threshold`, never below 0, at most `stock_max_quantity` and at most the channel's own
+limit (its `Capabilities.stock_most`: TikTok takes 0–99,999; `for_channel` works out the two). A channel
+warehouse no VTEX warehouse maps to shows 0: TikTok wants every warehouse of a SKU listed.
+
+The stock and price lane and the catalog lane (a listing's first stock and price) both go through
+`stock_target` and `price_target` with the channel's rules, so a channel shows one rule from its first
+minute.
 
 Price: the VTEX computed price on the client's trade policy, plus `price_markup_percent`, rounded to
 `price_ending` (e.g. 0.90) in the `price_rounding` direction; the list price gets the same treatment and
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from tiktok_pipelines.core.client_options import TIKTOK_MAX_QUANTITY, ClientOptions, ClientOptionsError
+from tiktok_pipelines.core.client_options import ClientOptions, ClientOptionsError, check_channel_limits
 from tiktok_pipelines.core.models.offers import ONE_STOCK, PriceTarget
 
 LANE = "stock_price"
@@ -50,15 +55,22 @@ class StockPriceOptions(ClientOptions):
         """Every option of the lane with its effective value, for the CLI and run metadata."""
         return super().describe(LANE)
 
-    def for_channel(self, channel: str) -> StockPriceOptions:
-        """The rules on `channel`: the client's, with the ones its `channel_rules` sets for the channel."""
-        rules = self.channel_rules.get(str(channel))
-        if not rules:
-            return self
+    def for_channel(self, channel: str, stock_most: int | None = None) -> StockPriceOptions:
+        """The rules on `channel`: the client's, with the ones its `channel_rules` sets for the channel;
+        given the most units the channel takes (`stock_most`), `stock_max_quantity` is that limit when
+        unset and never above it (a channel rule above it is refused)."""
+        rules = self.channel_rules.get(str(channel)) or {}
         try:
-            return type(self).validated({**self.describe(), **rules})
+            on_channel = type(self).validated({**self.describe(), **rules}) if rules else self
+            if stock_most is not None:
+                check_channel_limits({"channel_rules": {str(channel): rules}}, {str(channel): stock_most})
         except ClientOptionsError as exc:
             raise StockPriceOptionsError(f"invalid stock/price rules on {channel}: {exc}") from None
+        if stock_most is None:
+            return on_channel
+        asked = on_channel.stock_max_quantity
+        most = stock_most if asked is None else min(asked, stock_most)
+        return on_channel.model_copy(update={"stock_max_quantity": most})
 
 
 # ---------------------------------------------------------------- stock
@@ -91,13 +103,27 @@ def warehouse_plan(
     return dict(options.warehouse_map)
 
 
+def channel_plan(
+    options: StockPriceOptions,
+    vtex_warehouses: Sequence[str],
+    channel_warehouses: Sequence[str],
+    by_warehouse: bool,
+) -> dict[str, str]:
+    """Which of the channel's stock keys each VTEX warehouse feeds: its warehouses (`warehouse_plan`) on
+    a channel that keeps stock by warehouse, else its one quantity (`one_stock_plan`)."""
+    if by_warehouse:
+        return warehouse_plan(options, vtex_warehouses, channel_warehouses)
+    return one_stock_plan(options, vtex_warehouses)
+
+
 def apply_stock_rules(available: int, unlimited: bool, options: StockPriceOptions) -> int:
     """Units to show in one channel warehouse, from the units VTEX has for it."""
     quantity = options.unlimited_stock_as if unlimited else available
     quantity -= options.stock_buffer
     if quantity <= options.stock_out_of_stock_threshold:
         quantity = 0
-    return min(max(quantity, 0), options.stock_max_quantity, TIKTOK_MAX_QUANTITY)
+    quantity = max(quantity, 0)
+    return quantity if options.stock_max_quantity is None else min(quantity, options.stock_max_quantity)
 
 
 @dataclass(frozen=True)

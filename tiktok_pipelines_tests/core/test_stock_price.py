@@ -27,7 +27,8 @@ def test_options_come_from_the_clients_options_and_ignore_other_lanes():
     assert opts.stock_buffer == 2
     assert opts.price_ending == D("0.90")  # a JSON float keeps the digits typed
     assert opts.warehouse_map == {"1_1": "7"}
-    assert options().max_price_drop_share == 0.3 and options().stock_max_quantity == 99_999
+    assert options().max_price_drop_share == 0.3
+    assert options().stock_max_quantity is None  # the channel's own limit
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_options_come_from_the_clients_options_and_ignore_other_lanes():
         ({"max_price_drop_share": 0}, "max_price_drop_share: Input should be greater than 0"),
         ({"warehouse_map": ["1_1"]}, "warehouse_map: must be a JSON object"),
         ({"currency": "R$0"}, "currency"),
-        ({"stock_max_quantity": 100_000}, "stock_max_quantity: Input should be less than or equal to 99999"),
+        ({"stock_max_quantity": -1}, "stock_max_quantity: Input should be greater than or equal to 0"),
         ({"stock_out_of_stock_threshold": 10, "stock_max_quantity": 5}, "threshold must be below"),
     ],
 )
@@ -71,11 +72,41 @@ def test_warehouse_plan_defaults_to_the_first_tiktok_warehouse_and_checks_the_ma
         (500, False, {"stock_max_quantity": 50}, 50),
         (0, True, {}, 999),
         (0, True, {"unlimited_stock_as": 100, "stock_buffer": 10}, 90),
-        (250_000, False, {}, 99_999),
+        (250_000, False, {}, 99_999),  # the channel's limit
+        (250_000, False, {"stock_max_quantity": 500_000}, 99_999),
+        (0, True, {"unlimited_stock_as": 150_000}, 99_999),
     ],
 )
 def test_stock_rules(available, unlimited, rules, shown):
-    assert apply_stock_rules(available, unlimited, options(**rules)) == shown
+    on_tiktok = options(**rules).for_channel("tiktok_shop", stock_most=99_999)
+    assert apply_stock_rules(available, unlimited, on_tiktok) == shown
+
+
+def test_each_channel_shows_up_to_its_own_limit_and_the_clients_rule_for_it():
+    reading = {"1_1": WarehouseReading(300_000)}
+    plan = {"1_1": "W"}
+
+    def shown(opts: StockPriceOptions, channel: str, most: int) -> int:
+        return stock_target(reading, plan, ["W"], opts.for_channel(channel, most))["W"]
+
+    unset = options()
+    assert (shown(unset, "tiktok_shop", 99_999), shown(unset, "shopee", 999_999)) == (99_999, 300_000)
+    client_wide = options(stock_max_quantity=200_000)  # capped by each channel's limit
+    assert (shown(client_wide, "tiktok_shop", 99_999), shown(client_wide, "shopee", 999_999)) == (
+        99_999,
+        200_000,
+    )
+    own = options(channel_rules={"shopee": {"stock_max_quantity": 250_000}})
+    assert (shown(own, "tiktok_shop", 99_999), shown(own, "shopee", 999_999)) == (99_999, 250_000)
+
+
+def test_a_channel_rule_above_the_channels_limit_is_refused_naming_both():
+    above = options(channel_rules={"shopee": {"stock_max_quantity": 1_000_000}})
+    with pytest.raises(StockPriceOptionsError) as refused:
+        above.for_channel("shopee", stock_most=999_999)
+    assert "shopee shows at most 999,999 units" in str(refused.value)
+    assert "cannot be 1,000,000" in str(refused.value)
+    assert above.for_channel("tiktok_shop", stock_most=99_999).stock_max_quantity == 99_999
 
 
 def test_stock_target_sums_mapped_warehouses_and_lists_every_tiktok_warehouse():

@@ -19,6 +19,7 @@ from tiktok_pipelines.analytics.refresh import refresh
 from tiktok_pipelines.channels.base.catalog import ListingWrite
 from tiktok_pipelines.channels.shopee.client import push_signature
 from tiktok_pipelines.core.models.listings import ListingOptions
+from tiktok_pipelines.core.models.offers import ONE_STOCK
 from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.defs.events.sensors import build_webhook_queue_sensor
 from tiktok_pipelines.defs.orders.assets import shopee_orders, tiktok_orders, vtex_orders
@@ -65,7 +66,7 @@ def list_on_shopee(resources, sku, stock: int) -> int:
     with shopee.session("demo") as session:
         draft = session.listing_builder(ListingOptions(), [])(product, moda_leaf(session), None, None)
         result = session.create_listing(
-            draft, ListingWrite(Images(session), {str(sku.sku_id): stock}, [], "k")
+            draft, ListingWrite(Images(session), {str(sku.sku_id): {ONE_STOCK: stock}}, [], "k")
         )
     assert result.ok, result.message
     return int(result.channel_product_id)

@@ -592,3 +592,16 @@ def test_invoice_data_is_checked_against_the_order_and_moves_it_on():
             json=body | {"invoice_data": data | {"total_value": 59.9}},
         )
         assert twice.json()["error"] == "error_param"
+
+
+def test_a_models_stock_above_the_most_a_model_holds_is_refused():
+    with served() as (_emu, api):
+        api.authorize()
+        item_id, models = with_models(api)
+        asked = {models["CAM-P"]: 999_999, models["CAM-M"]: 1_000_000}
+        entries = [{"model_id": m, "seller_stock": [{"stock": n}]} for m, n in asked.items()]
+        body = {"item_id": item_id, "stock_list": entries}
+        stock = api.ok(api.shop("POST", "/api/v2/product/update_stock", json=body))
+        assert [s["stock"] for s in stock["success_list"]] == [999_999]
+        (refused,) = stock["failure_list"]
+        assert refused["model_id"] == models["CAM-M"] and "0 to 999999" in refused["failed_reason"]

@@ -63,6 +63,7 @@ class Capabilities:
     orders_per_detail_call: int
     products_per_delete_call: int
     images: ImageRules  # what its image upload takes, and how many main images a product shows
+    stock_most: int  # the most units a SKU shows (per warehouse where it keeps stock by warehouse)
     log_name: str = ""  # its name in the `api` column of the lake's `sync_log` (empty: `name`)
     shipping_labels: bool = False  # the seller prints the channel's labels (`FulfilmentApi.shipping_label`)
     one_price: bool = False  # a product shows one price for all its SKUs

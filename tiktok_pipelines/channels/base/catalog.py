@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from tiktok_pipelines.channels.base.errors import ChannelAuthError, ChannelError, ChannelRetryableError
@@ -31,6 +31,7 @@ from tiktok_pipelines.core.models.listings import (
     ListingOptions,
     ListingResult,
 )
+from tiktok_pipelines.core.models.offers import PriceTarget
 from tiktok_pipelines.core.models.products import Product
 
 # A product, its leaf, and its brand on the channel (its id, or why there is none) → its draft.
@@ -52,13 +53,24 @@ class ImageSource(Protocol):
 @dataclass(frozen=True)
 class ListingWrite:
     """What a create or an edit of a listing needs besides its draft: where its images come from, the
-    stock of its new SKUs (by seller SKU), the channel's warehouses, and a key that makes a retried create
-    return the listing created the first time."""
+    stock of its new SKUs (by seller SKU, then by the channel's stock key: its warehouse, or `ONE_STOCK`),
+    the channel's warehouses, a key that makes a retried create return the listing created the first time,
+    and the prices its new SKUs are created with (by seller SKU; the client's rules on the channel, as the
+    stock and price lane works them out). A SKU without a price here gets the draft's own (a dry run)."""
 
     images: ImageSource
-    stock: Mapping[str, int]
+    stock: Mapping[str, Mapping[str, int]]
     warehouse_ids: Sequence[str]
     idempotency_key: str
+    prices: Mapping[str, PriceTarget] = field(default_factory=dict)
+
+    def units(self, seller_sku: str) -> int:
+        """The units a new SKU is created with, over every stock key (a channel without warehouses)."""
+        return sum(int(q) for q in (self.stock.get(seller_sku) or {}).values())
+
+    def units_in(self, seller_sku: str, key: str) -> int:
+        """The units a new SKU is created with in one of the channel's warehouses."""
+        return int((self.stock.get(seller_sku) or {}).get(key, 0))
 
 
 class CatalogApi(ABC):

@@ -54,6 +54,9 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
             max_main_images=12,
             formats=("image/jpeg", "image/png"),
         ),
+        # The reference states no most for `available_quantity` (UNCONFIRMED); what others than the
+        # owner see of a quantity stops at 99,999, so no more is sent.
+        stock_most=99_999,
         log_name="mercado_livre",
         shipping_labels=True,
         one_price=True,

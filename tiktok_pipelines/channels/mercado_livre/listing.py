@@ -28,6 +28,7 @@ from typing import Any
 from tiktok_pipelines.core.attribute_rules import Source
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingOptions
+from tiktok_pipelines.core.models.offers import PriceTarget
 from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.core.text import fold, plain_text
 
@@ -276,9 +277,18 @@ def _identifiers(variant: Variant) -> list[dict[str, Any]]:
     return out
 
 
-def create_body(draft: MercadoLivreDraft, stock: Mapping[str, int]) -> dict[str, Any]:
-    """The `POST /items` body: the draft with its price and each SKU's stock."""
-    price = draft.price()
+def item_price(draft: MercadoLivreDraft, prices: Mapping[str, PriceTarget]) -> Decimal | None:
+    """The one price of an item: its SKUs' by the client's rules on Mercado Livre (`prices`, already
+    the one the product shows), else the draft's."""
+    given = [prices[sku].price for sku in draft.skus if sku in prices]
+    return max(given) if given else draft.price()
+
+
+def create_body(
+    draft: MercadoLivreDraft, stock: Mapping[str, int], prices: Mapping[str, PriceTarget]
+) -> dict[str, Any]:
+    """The `POST /items` body: the draft with its price and each SKU's units."""
+    price = item_price(draft, prices)
     body = dict(draft.body) | {"price": float(price) if price is not None else None}
     if "variations" in body:
         body["variations"] = [

@@ -33,6 +33,7 @@ from tiktok_pipelines.channels.mercado_livre.listing import (
     MercadoLivreDraft,
     build_draft,
     create_body,
+    item_price,
     item_skus,
 )
 from tiktok_pipelines.channels.mercado_livre.orders import iso_time
@@ -144,7 +145,11 @@ class MercadoLivreCatalog:
             return self.update_listing(draft, write, channel_product_id=adopt, pushed=None)
         result = ListingResult(draft.product_key, "create", True, calls=["create"])
         try:
-            item = self.api.request("POST", "/items", json=create_body(draft, write.stock))
+            item = self.api.request(
+                "POST",
+                "/items",
+                json=create_body(draft, {s: write.units(s) for s in draft.skus}, write.prices),
+            )
             result.channel_product_id = str(item["id"])
             result.channel_sku_ids = item_skus(item)
             self._describe(result.channel_product_id, draft, result)
@@ -161,15 +166,14 @@ class MercadoLivreCatalog:
         if "variations" not in body:
             return body
         existing = item_skus(item)
-        price = draft.price()
+        price = item_price(draft, write.prices)
         variations = []
         for variation, sku in zip(body["variations"], draft.skus, strict=True):
             if sku in existing:
                 variations.append({"id": int(existing[sku])} | variation)
             else:
                 variations.append(
-                    variation
-                    | {"available_quantity": int(write.stock.get(sku, 0)), "price": float(price or 0)}
+                    variation | {"available_quantity": write.units(sku), "price": float(price or 0)}
                 )
         body["variations"] = variations
         return body
@@ -212,7 +216,7 @@ class MercadoLivreCatalog:
     ) -> ListingResult:
         result = ListingResult(draft.product_key, "check", True, calls=["validate"])
         try:
-            self.api.request("POST", "/items/validate", json=create_body(draft, {}))
+            self.api.request("POST", "/items/validate", json=create_body(draft, {}, {}))
         except MercadoLivreError as exc:
             return failed(result, exc)
         return result

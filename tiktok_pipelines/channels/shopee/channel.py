@@ -44,6 +44,8 @@ def capabilities(requests_per_second: float = 10.0, max_concurrency: int = 4) ->
         50,
         50,
         IMAGES,
+        # The reference states no most for `seller_stock.stock` (UNCONFIRMED): 999,999 is assumed.
+        stock_most=999_999,
         renewal_window=RENEWAL_WINDOW,
         invoice_verdicts=False,
     )

@@ -32,7 +32,6 @@ from tiktok_pipelines.core.models.listings import ChannelListing, ImageUpload, L
 from tiktok_pipelines.core.models.products import Product
 
 BRANDS_PAGE = 100
-MAX_STOCK = 999_999
 
 
 def _error_text(exc: ShopeeError) -> str:
@@ -186,8 +185,10 @@ class ShopeeCatalog:
                 body[name] = parts[name]
         return body
 
-    def _price(self, draft: ShopeeListingDraft, seller_sku: str) -> float:
-        return float(draft.prices[seller_sku]["amount"])
+    def _price(self, draft: ShopeeListingDraft, write: ListingWrite, seller_sku: str) -> float:
+        """A new model's price: by the client's rules on Shopee (`write.prices`), else the draft's."""
+        target = write.prices.get(seller_sku)
+        return float(target.price if target is not None else draft.prices[seller_sku]["amount"])
 
     # ---------------------------------------------------------------- writes
     def create_listing(
@@ -206,7 +207,7 @@ class ShopeeCatalog:
                 return result
             first = draft.seller_skus[0]
             body = self._fields(draft, PARTS, image_ids) | {
-                "original_price": self._price(draft, first),
+                "original_price": self._price(draft, write, first),
                 "logistic_info": logistics,
             }
             if not draft.has_models:
@@ -226,14 +227,14 @@ class ShopeeCatalog:
         return result
 
     def _stock(self, write: ListingWrite, seller_sku: str) -> int:
-        return max(0, min(MAX_STOCK, int(write.stock.get(seller_sku, 0))))
+        return max(0, write.units(seller_sku))
 
     def _init_models(self, draft: ShopeeListingDraft, write: ListingWrite, item_id: str) -> dict[str, str]:
         models = [
             {
                 "tier_index": m["tier_index"],
                 "model_sku": m["model_sku"],
-                "original_price": self._price(draft, m["model_sku"]),
+                "original_price": self._price(draft, write, m["model_sku"]),
                 "seller_stock": [{"stock": self._stock(write, m["model_sku"])}],
             }
             for m in draft.parts["models"]

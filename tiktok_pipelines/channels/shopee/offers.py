@@ -21,7 +21,6 @@ ENTRIES_PER_CALL = 50
 ITEMS_PER_PAGE = 100
 ITEMS_PER_INFO_CALL = 50
 LISTED_STATUSES = ("NORMAL", "UNLIST")
-MAX_STOCK = 999_999
 
 
 def sku_id(item_id: Any, model_id: Any) -> str:
@@ -82,9 +81,7 @@ class ShopeeOffers:
         entries = [
             {
                 "model_id": model_id_of(u.channel_sku_id),
-                "seller_stock": [
-                    {"stock": max(0, min(MAX_STOCK, sum(int(q) for q in u.quantities.values())))}
-                ],
+                "seller_stock": [{"stock": max(0, sum(int(q) for q in u.quantities.values()))}],
             }
             for u in updates
         ]

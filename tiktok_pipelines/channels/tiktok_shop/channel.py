@@ -46,6 +46,7 @@ def capabilities(requests_per_second: float = 50.0, max_concurrency: int = 8) ->
             max_side=20_000,
             max_main_images=MAX_MAIN_IMAGES,
         ),
+        stock_most=99_999,  # reference: inventory quantity 0–99,999 per warehouse
         log_name="tiktok",
     )
 

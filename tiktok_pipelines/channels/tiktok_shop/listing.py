@@ -18,6 +18,7 @@ from typing import Any
 from tiktok_pipelines.channels.tiktok_shop.attributes import SkuFacts, Source, resolve_product_attributes
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingOptions, PartsDraft
+from tiktok_pipelines.core.models.offers import PriceTarget
 from tiktok_pipelines.core.models.products import VARIANT_DIMENSIONS, Product, Variant
 from tiktok_pipelines.core.text import description_html, fold, plain_length
 
@@ -379,15 +380,32 @@ def sku_body(
     return out
 
 
+def price_fields(target: PriceTarget | None) -> dict[str, Any]:
+    """`sku_body`'s price and list price of a new SKU priced by the client's rules (none: the feed's)."""
+    if target is None:
+        return {}
+    price = {"amount": _money(target.price), "currency": target.currency}
+    listed = {"amount": _money(target.list_price), "currency": target.currency}
+    return {"price": price, "list_price": listed if target.list_price > target.price else None}
+
+
 def create_body(
     draft: TikTokListingDraft,
     uris: Mapping[tuple[str, str], str],
     inventory: Mapping[str, Sequence[Mapping[str, Any]]],
     idempotency_key: str,
+    prices: Mapping[str, PriceTarget] | None = None,
 ) -> dict[str, Any]:
     body = product_fields(draft, uris, PRODUCT_FIELDS)
     body["skus"] = [
-        sku_body(draft, s, uris, inventory=inventory[s["seller_sku"]]) for s in draft.parts["skus"]
+        sku_body(
+            draft,
+            s,
+            uris,
+            inventory=inventory[s["seller_sku"]],
+            **price_fields((prices or {}).get(s["seller_sku"])),
+        )
+        for s in draft.parts["skus"]
     ]
     body["external_product_id"] = draft.product_key
     body["save_mode"] = "LISTING"

@@ -32,6 +32,7 @@ from tiktok_pipelines.channels.tiktok_shop.listing import (
     build_draft,
     create_body,
     plan_edit,
+    price_fields,
     product_fields,
     sku_body,
 )
@@ -46,7 +47,6 @@ from tiktok_pipelines.core.models.listings import (
 )
 from tiktok_pipelines.core.models.products import Product
 
-MAX_INVENTORY = 99_999
 # Seller SKUs per product search: product search 202502 takes at most 10 (12019027), 202309 as many.
 SEARCH_SKUS_CHUNK = 10
 NOT_FOUND_CODES = (12019150, 12052032)  # reference §5: product not found
@@ -67,12 +67,11 @@ def _sku_map(answer: Mapping[str, Any]) -> dict[str, str]:
     return {str(s["seller_sku"]): str(s["id"]) for s in answer.get("skus") or [] if s.get("seller_sku")}
 
 
-def _inventory(write: ListingWrite, quantity: int) -> list[dict[str, Any]]:
-    # All of it on the first warehouse: the stock sync spreads it by the client's warehouse map later.
-    quantity = max(0, min(MAX_INVENTORY, int(quantity)))
+def _inventory(write: ListingWrite, seller_sku: str | None) -> list[dict[str, Any]]:
+    """A new SKU's stock in each warehouse of the shop (none: 0 in each)."""
     return [
-        {"warehouse_id": wid, "quantity": quantity if i == 0 else 0}
-        for i, wid in enumerate(write.warehouse_ids)
+        {"warehouse_id": wid, "quantity": write.units_in(seller_sku, wid) if seller_sku else 0}
+        for wid in write.warehouse_ids
     ]
 
 
@@ -193,8 +192,9 @@ class TikTokCatalog:
                 body = create_body(
                     draft,
                     uris,
-                    {s: _inventory(write, write.stock.get(s, 0)) for s in draft.seller_skus},
+                    {s: _inventory(write, s) for s in draft.seller_skus},
                     write.idempotency_key,
+                    write.prices,
                 )
                 try:
                     answer = self.api.create_product(body)
@@ -252,7 +252,11 @@ class TikTokCatalog:
             if old is None:
                 skus.append(
                     sku_body(
-                        draft, sku, uris, inventory=_inventory(write, write.stock.get(sku["seller_sku"], 0))
+                        draft,
+                        sku,
+                        uris,
+                        inventory=_inventory(write, sku["seller_sku"]),
+                        **price_fields(write.prices.get(sku["seller_sku"])),
                     )
                 )
                 continue
@@ -272,7 +276,7 @@ class TikTokCatalog:
                         {"warehouse_id": str(i["warehouse_id"]), "quantity": int(i.get("quantity") or 0)}
                         for i in old.get("inventory") or []
                     ]
-                    or _inventory(write, 0),
+                    or _inventory(write, None),
                 )
             )
         body["skus"] = skus
@@ -308,7 +312,7 @@ class TikTokCatalog:
             if uris is None:
                 return result
             body = create_body(
-                draft, uris, {s: _inventory(write, 0) for s in draft.seller_skus}, write.idempotency_key
+                draft, uris, {s: _inventory(write, None) for s in draft.seller_skus}, write.idempotency_key
             )
             body.pop("idempotency_key")
             answer = self.api.check_listing(body)

@@ -73,13 +73,11 @@ class StockPriceConfig(dg.Config):
 # ---------------------------------------------------------------- shared steps
 
 
-# The channels whose SKUs ride on TikTok Shop's VTEX reads (VTEX is read once per SKU for them all), with
-# what the reads must know of them (stock by warehouse or one quantity, one price per product or not).
-ALSO_READ_FOR = {
-    channel.name.value: channel.capabilities
-    for channel in CHANNELS
-    if channel.name != ChannelName.TIKTOK_SHOP
-}
+# What the lane knows of every channel it targets (stock by warehouse or one quantity, one price per
+# product or not, the most units it shows), and the channels whose SKUs ride on TikTok Shop's VTEX reads
+# (VTEX is read once per SKU for them all).
+CAPABILITIES = {channel.name.value: channel.capabilities for channel in CHANNELS}
+ALSO_READ_FOR = tuple(name for name in CAPABILITIES if name != ChannelName.TIKTOK_SHOP.value)
 DISPLAY_NAMES = {channel.name.value: channel.capabilities.display_name for channel in CHANNELS}
 
 
@@ -99,7 +97,7 @@ def _lane(
     """The lane service for the run's client on `channel` (its VTEX reads also for `also`); what stops
     it fails the run with the reason."""
     try:
-        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, ALSO_READ_FOR)
+        yield StockPriceLane(context.partition_key, state.db, lake, channel, also, CAPABILITIES)
     except (StockPriceRunError, NotAuthorizedError) as exc:
         raise dg.Failure(description=str(exc)) from None
     except SystemicError as exc:
@@ -159,7 +157,7 @@ def _vtex_read(
             vtex: Vtex,
             lake: ParquetLake,
         ) -> dg.MaterializeResult:
-            with _lane(context, state, lake, also=tuple(ALSO_READ_FOR)) as lane:
+            with _lane(context, state, lake, also=ALSO_READ_FOR) as lane:
                 outcome = lane.read(kind, _run(context, config), vtex.client_for)
             return dg.MaterializeResult(
                 metadata=read_metadata(outcome, context.log), check_results=checks(outcome)

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from tiktok_pipelines.channels.base import ChannelAuthError, ChannelError, ChannelSession
 from tiktok_pipelines.channels.base.catalog import ImageSource, ListingWrite
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingResult
+from tiktok_pipelines.core.models.offers import PriceTarget
 from tiktok_pipelines.stores.listings import ListedProduct, ListingMap, PayloadState
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ class ListingPublisher:
         target_client_id: str,
         *,
         warehouse_ids: Sequence[str],
-        stock: Callable[[Iterable[str]], tuple[dict[str, int], list[str]]],
+        stock: Callable[[Iterable[str]], tuple[dict[str, dict[str, int]], list[str]]],
+        prices: Callable[[ListingDraft], Mapping[str, PriceTarget]],
         pause_after: int = 3,
         logger: Any = None,
     ):
@@ -156,7 +158,8 @@ class ListingPublisher:
         self.listings = listings
         self.target = target_client_id
         self.warehouse_ids = list(warehouse_ids)
-        self.stock = stock
+        self.stock = stock  # VTEX SKU id → units per stock key of the channel (`offers.FirstOffer`)
+        self.prices = prices  # a draft's new SKUs' prices by the client's rules on the channel
         self.pause_after = pause_after
         self.log = logger or log
         self._source_hashes: Mapping[str, str] = {}
@@ -178,12 +181,13 @@ class ListingPublisher:
                     found[key] = listing.channel_product_id
         return found
 
-    def stock_for(self, skus: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
-        """Stock of SKUs being created (`seller_sku` → VTEX SKU id), by seller SKU."""
+    def stock_for(self, skus: Mapping[str, str]) -> tuple[dict[str, dict[str, int]], list[str]]:
+        """Stock of SKUs being created (`seller_sku` → VTEX SKU id), by seller SKU (a SKU VTEX could
+        not give has none: 0 everywhere)."""
         if not skus:
             return {}, []
         quantities, warnings = self.stock(skus.values())
-        return {sku: quantities.get(vtex_sku_id, 0) for sku, vtex_sku_id in skus.items()}, warnings
+        return {sku: quantities.get(vtex_sku_id, {}) for sku, vtex_sku_id in skus.items()}, warnings
 
     def push(
         self,
@@ -224,6 +228,7 @@ class ListingPublisher:
                 quantities,
                 self.warehouse_ids,
                 idempotency_key(self.target, key, draft.payload_hash),
+                self.prices(draft),
             )
             if kind == "create":
                 return self.session.create_listing(draft, write, adopt=report.adopted.get(key))

@@ -39,6 +39,7 @@ from tiktok_pipelines.lanes.catalog.listings import (
     is_live,
     plan_listings,
 )
+from tiktok_pipelines.lanes.catalog.offers import FirstOffer
 from tiktok_pipelines.lanes.catalog.products import VtexIndex, iter_products
 from tiktok_pipelines.stores.db import utcnow
 from tiktok_pipelines.stores.listings import ListingMap
@@ -184,6 +185,8 @@ def publish_listings(
                 limits=httpx.Limits(max_connections=session.capabilities.max_concurrency * 2),
             )
         )
+        # A new SKU's stock and price: the client's rules on this channel, as the stock lane's.
+        first_offer = FirstOffer.of(client, session.capabilities, warehouses, vtex_client)
         uploader = ImageUploader(session, stores.images, target.client_id, http, session.capabilities.images)
         publisher = ListingPublisher(
             session,
@@ -191,7 +194,8 @@ def publish_listings(
             listings,
             target.client_id,
             warehouse_ids=warehouses,
-            stock=_initial_stock(client, vtex_client),
+            stock=first_offer.stock,
+            prices=first_offer.prices,
             pause_after=int(client.option("pause_after_failures")),
             logger=logger,
         )
@@ -285,24 +289,6 @@ def _chunks(products: Iterable[Product], build: DraftBuilder) -> Iterator[list[L
             chunk = []
     if chunk:
         yield chunk
-
-
-def _initial_stock(
-    client: Client, vtex_client: Callable[[], AbstractContextManager[VtexClient]]
-) -> Callable[[Iterable[str]], tuple[dict[str, int], list[str]]]:
-    """The stock a created SKU gets (option `initial_stock`): VTEX's available quantity, or none."""
-    initial_stock = str(client.option("initial_stock"))
-    unlimited_as = int(client.option("unlimited_stock_as"))
-
-    def stock(vtex_sku_ids: Iterable[str]) -> tuple[dict[str, int], list[str]]:
-        if initial_stock == "zero":
-            return {}, []
-        with vtex_client() as api:
-            result = api.stock_many(list(vtex_sku_ids))
-        quantities = {k: v.quantity(unlimited_as=unlimited_as) for k, v in result.values.items()}
-        return quantities, [f"stock of VTEX SKU {k}: {e}" for k, e in result.errors.items()]
-
-    return stock
 
 
 def _write_lake(

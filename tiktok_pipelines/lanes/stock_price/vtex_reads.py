@@ -15,13 +15,12 @@ from tiktok_pipelines.core.models.offers import PriceTarget, decode_target, enco
 from tiktok_pipelines.core.stock_price import (
     StockPriceOptions,
     WarehouseReading,
+    channel_plan,
     money,
-    one_stock_plan,
     price_target,
     shared_price,
     stock_target,
     total_quantity,
-    warehouse_plan,
 )
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.stores.registry import Client
@@ -132,24 +131,29 @@ class VtexRead:
     client: Client
     options: StockPriceOptions
     sync: SyncLog
-    # What the lane knows of its channels (stock by warehouse or not, one price per product); a channel
-    # not named keeps stock by warehouse and a price per SKU.
+    # What the lane knows of its channels (stock by warehouse or not, one price per product, the most
+    # units shown); a channel not named keeps stock by warehouse, a price per SKU and the client's most.
     capabilities: Mapping[str, Capabilities] = field(default_factory=dict)
     stores: Mapping[str, SkuSyncStore] = field(default_factory=dict)  # read for a product's other SKUs
     _rules: dict[str, StockPriceOptions] = field(default_factory=dict, repr=False)
 
     def rules(self, channel: str) -> StockPriceOptions:
-        """The client's rules on `channel` (its `channel_rules` applied), worked out once per read."""
+        """The client's rules on `channel` (its `channel_rules` applied, and the most units the channel
+        takes), worked out once per read."""
         if channel not in self._rules:
-            self._rules[channel] = self.options.for_channel(channel)
+            capabilities = self.capabilities.get(channel)
+            most = capabilities.stock_most if capabilities is not None else None
+            self._rules[channel] = self.options.for_channel(channel, most)
         return self._rules[channel]
 
     def plan(self, channel: str) -> dict[str, str]:
         """Which of the channel's warehouses each VTEX warehouse feeds."""
         capabilities = self.capabilities.get(channel)
-        if capabilities is not None and not capabilities.warehouses:
-            return one_stock_plan(self.options, self.client.vtex_warehouse_ids)
-        return warehouse_plan(self.options, self.client.vtex_warehouse_ids, self.client.tiktok_warehouse_ids)
+        by_warehouse = capabilities is None or capabilities.warehouses
+        client = self.client
+        return channel_plan(
+            self.options, client.vtex_warehouse_ids, client.tiktok_warehouse_ids, by_warehouse
+        )
 
     def stock(self, rows: Sequence[SyncRow]) -> ReadReport:
         """The SKUs' stock in the VTEX warehouses the client maps to each SKU's channel's, read once for

@@ -21,6 +21,8 @@ ITEM_STATUSES = ("NORMAL", "BANNED", "UNLIST", "REVIEWING", "SELLER_DELETE", "SH
 MAX_NAME = 120
 MAX_IMAGES = 9
 MAX_MODELS = 50
+# The most units of a model: not in the reference (UNCONFIRMED), Seller Centre's 999,999 assumed.
+MAX_STOCK = 999_999
 
 
 def item_not_found(item_id: Any) -> ApiError:
@@ -306,8 +308,8 @@ def _stock(seller_stock: Any, reserved: int) -> int:
     total = 0
     for entry in seller_stock:
         stock = entry.get("stock") if isinstance(entry, dict) else None
-        if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
-            raise ApiError("product.error_param", "stock must be an integer of 0 or more.")
+        if isinstance(stock, bool) or not isinstance(stock, int) or not 0 <= stock <= MAX_STOCK:
+            raise ApiError("product.error_param", f"stock must be an integer from 0 to {MAX_STOCK}.")
         total += stock
     if total < reserved:
         raise ApiError("product.error_param", f"stock {total} is lower than the reserved stock {reserved}.")

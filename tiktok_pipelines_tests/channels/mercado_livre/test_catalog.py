@@ -13,6 +13,7 @@ from tiktok_pipelines.channels.mercado_livre.client import MercadoLivreApp
 from tiktok_pipelines.core.attribute_rules import AttributeRule, attribute_key
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.listings import ListingOptions
+from tiktok_pipelines.core.models.offers import ONE_STOCK
 from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.sandbox.mercado_livre import SANDBOX_APP_ID, SANDBOX_CLIENT_SECRET
 from tiktok_pipelines_tests.sandbox.mercado_livre_support import (
@@ -86,7 +87,8 @@ def choice(session, title: str) -> CategoryChoice:
 
 
 def write(stock: dict[str, int]) -> ListingWrite:
-    return ListingWrite(images=NoImages(), stock=stock, warehouse_ids=[], idempotency_key="k")
+    units = {sku: {ONE_STOCK: n} for sku, n in stock.items()}
+    return ListingWrite(images=NoImages(), stock=units, warehouse_ids=[], idempotency_key="k")
 
 
 def test_an_item_with_variations_is_checked_created_edited_and_closed(ml, session):

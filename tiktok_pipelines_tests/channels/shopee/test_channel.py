@@ -21,7 +21,7 @@ from tiktok_pipelines.core.fulfilment import INVALID_XML
 from tiktok_pipelines.core.models.categories import CategoryChoice
 from tiktok_pipelines.core.models.fulfilment import PackageState, ShipmentMethod
 from tiktok_pipelines.core.models.listings import ListingOptions
-from tiktok_pipelines.core.models.offers import PriceTarget, PriceUpdate, StockUpdate
+from tiktok_pipelines.core.models.offers import ONE_STOCK, PriceTarget, PriceUpdate, StockUpdate
 from tiktok_pipelines.core.models.orders import OrderState
 from tiktok_pipelines.core.models.products import Product, Variant
 from tiktok_pipelines.sandbox.shopee import SANDBOX_PARTNER_ID, SANDBOX_PARTNER_KEY
@@ -99,7 +99,7 @@ def listed(emu, session, prod=None):
     build = session.listing_builder(ListingOptions(), [])
     draft = build(prod, moda_leaf(session), None, None)
     assert draft.ok, draft.problems
-    write = ListingWrite(Images(session), {v.seller_sku: 7 for v in prod.variants}, [], "k")
+    write = ListingWrite(Images(session), {v.seller_sku: {ONE_STOCK: 7} for v in prod.variants}, [], "k")
     return draft, session.create_listing(draft, write)
 
 

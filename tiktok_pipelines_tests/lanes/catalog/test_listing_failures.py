@@ -64,7 +64,14 @@ def test_a_parameter_error_fails_one_product_and_pauses_it_when_repeated(state_d
     listings = ListingMap(state_db)
     session = TikTokShopSession(shop, capabilities())
     publisher = ListingPublisher(
-        session, Images(), listings, "c1", warehouse_ids=["W1"], stock=lambda skus: ({}, []), pause_after=2
+        session,
+        Images(),
+        listings,
+        "c1",
+        warehouse_ids=["W1"],
+        stock=lambda skus: ({}, []),
+        prices=lambda draft: {},
+        pause_after=2,
     )
     good, bad = draft("G-OK", "OK"), draft("G-BAD", "BAD")
     for run in (1, 2):

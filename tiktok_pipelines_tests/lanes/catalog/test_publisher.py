@@ -69,7 +69,7 @@ class FakeChannel:
         return [ChannelListing(pid, tuple(skus)) for pid, skus in self.existing.items()]
 
     def create_listing(self, draft, write, *, adopt=None):
-        self.created.append((draft.product_key, dict(write.stock), adopt))
+        self.created.append((draft.product_key, {s: write.units(s) for s in write.stock}, adopt))
         if draft.product_key == "bad":
             return ListingResult("bad", "create", False, message="77: refused", calls=["create"])
         pid = adopt or f"M-{draft.product_key}"
@@ -101,7 +101,8 @@ def publisher(channel, listings, stock=None, pause_after=3) -> ListingPublisher:
         listings=listings,
         target_client_id=CLIENT,
         warehouse_ids=["W1"],
-        stock=stock or (lambda vtex_ids: ({v: 4 for v in vtex_ids}, [])),
+        stock=stock or (lambda vtex_ids: ({v: {"W1": 4} for v in vtex_ids}, [])),
+        prices=lambda draft: {},
         pause_after=pause_after,
     )
 

@@ -144,3 +144,32 @@ def test_the_rules_in_effect_on_each_channel_are_shown(stores):
     }
     assert lines["on mercado_livre"] == "max_price_drop_share: 1.0"
     assert lines["stock_buffer"] == "1"  # the client's own
+
+
+def test_a_channel_rule_above_the_channels_own_limit_is_refused_when_set(stores, registry):
+    import json
+
+    from click.testing import CliRunner
+
+    from tiktok_pipelines.cli.main import main
+
+    def set_rules(rules: dict):
+        option = f"channel_rules={json.dumps(rules)}"
+        return CliRunner().invoke(main, ["clients", "set", C, "--option", option])
+
+    refused = set_rules({"shopee": {"stock_max_quantity": 1_000_000}})
+    assert refused.exit_code == 2
+    assert (
+        "shopee shows at most 999,999 units, so its stock_max_quantity cannot be 1,000,000" in refused.output
+    )
+    assert registry.get(C).options["channel_rules"] == RULES["channel_rules"]  # nothing changed
+    assert (
+        "tiktok_shop shows at most 99,999"
+        in set_rules({"tiktok_shop": {"stock_max_quantity": 100_000}}).output
+    )
+
+    taken = set_rules({"shopee": {"stock_max_quantity": 500_000}})
+    assert taken.exit_code == 0, taken.output
+    shown = CliRunner().invoke(main, ["stock-price", "options", C]).output.splitlines()
+    assert "most units shown on shopee: 500000" in shown
+    assert "most units shown on tiktok_shop: 99999" in shown  # the client sets none: TikTok's own
