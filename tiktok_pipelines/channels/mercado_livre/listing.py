@@ -132,17 +132,6 @@ def attribute_value(variant: Variant, attribute: Mapping[str, Any], rule: Source
     return _spec(variant, str(attribute.get("name") or ""), attribute_id)
 
 
-def _sku_price(variant: Variant, currency: str) -> dict[str, Any]:
-    feed = variant.feed
-    price, sale = feed.get("price"), feed.get("sale_price")
-    amount = sale if sale is not None and price is not None and Decimal(sale) < Decimal(price) else price
-    return {
-        "amount": Decimal(amount) if amount is not None else None,
-        "list_amount": Decimal(price) if amount != price and price is not None else None,
-        "currency": str(feed.get("currency") or currency),
-    }
-
-
 def build_draft(
     product: Product,
     category: CategoryChoice,
@@ -200,7 +189,7 @@ def build_draft(
             )
         )
 
-    prices = {s.seller_sku: _sku_price(s, options.currency) for s in skus}
+    prices = {s.seller_sku: s.feed_price(options.currency) for s in skus}
     for sku, price in prices.items():
         if price["amount"] is None or price["amount"] <= 0:
             problems.append(("validation", f"SKU {sku}: price must be above zero"))

@@ -189,14 +189,7 @@ def build_draft(
         problems.append(("variants", tier_problem))
     if len(skus) > MAX_MODELS:
         problems.append(("variants", f"{len(skus)} variants, Shopee takes at most {MAX_MODELS} models"))
-    prices = {}
-    for s in skus:
-        price = s.feed.get("sale_price") or s.feed.get("price")
-        prices[s.seller_sku] = {
-            "amount": price,
-            "list_amount": s.feed.get("price"),
-            "currency": options.currency,
-        }
+    prices = {s.seller_sku: s.feed_price(options.currency) for s in skus}
     models = [
         {"model_sku": s.seller_sku, "tier_index": index[n] if n < len(index) else []}
         for n, s in enumerate(skus)

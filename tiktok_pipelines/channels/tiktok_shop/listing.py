@@ -277,10 +277,9 @@ def build_draft(
             vtex_sku_ids[sku.seller_sku] = sku.vtex.vtex_sku_id
         sku_parts.append(entry)
 
-        price, sale = feed.get("price"), feed.get("sale_price")
-        amount = sale if sale is not None and price is not None and Decimal(sale) < Decimal(price) else price
-        currency = str(feed.get("currency") or settings.currency)
-        if amount is None or Decimal(amount) <= 0:
+        price = sku.feed_price(settings.currency)
+        amount, currency = price["amount"], price["currency"]
+        if amount is None or amount <= 0:
             problems.append(("validation", f"SKU {sku.seller_sku}: price must be above zero"))
         if currency != settings.currency:
             problems.append(
@@ -289,11 +288,7 @@ def build_draft(
                     f"SKU {sku.seller_sku}: price in {currency}, the shop sells in {settings.currency}",
                 )
             )
-        prices[sku.seller_sku] = {
-            "amount": Decimal(amount) if amount is not None else None,
-            "list_amount": Decimal(price) if amount != price and price is not None else None,
-            "currency": currency,
-        }
+        prices[sku.seller_sku] = price
         if sku.vtex is not None and sku.vtex.is_active is False:
             warnings.append(("validation", f"SKU {sku.seller_sku} is inactive in VTEX"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from tiktok_pipelines.core.enrichment import VtexSkuData
@@ -39,6 +40,19 @@ class Variant:
     @property
     def specifications(self) -> Mapping[str, str]:
         return self.vtex.specifications if self.vtex else {}
+
+    def feed_price(self, currency: str) -> dict[str, Any]:
+        """The variant's price as the feed gives it: `amount`, its `sale_price` when it is below its
+        `price` (else its `price`); `list_amount`, the `price` a lower sale price is taken from (else
+        None); `currency`, the feed's, else `currency`."""
+        price, sale = self.feed.get("price"), self.feed.get("sale_price")
+        on_sale = sale is not None and price is not None and Decimal(sale) < Decimal(price)
+        amount = sale if on_sale else price
+        return {
+            "amount": Decimal(amount) if amount is not None else None,
+            "list_amount": Decimal(price) if on_sale else None,
+            "currency": str(self.feed.get("currency") or currency),
+        }
 
     def dimension(self, name: str) -> str | None:
         """The variant's value of a dimension of `VARIANT_DIMENSIONS` (`color`, `size`...): the feed's,

@@ -136,6 +136,20 @@ def test_a_product_with_variants_is_listed_as_an_item_with_models_and_unlisted_w
             assert gone.ok and item["item_status"] == "UNLIST"
 
 
+def test_a_sale_price_above_the_price_is_not_the_price_a_model_is_created_with():
+    """Shopee reads a variant's feed price as the other channels do: a `g:sale_price` counts only below
+    the `g:price` it discounts."""
+    with served() as (emu, api):
+        api.authorize()
+        with channel_of(emu).session(access(api)) as session:
+            prod = product()
+            prod.variants[0].feed["sale_price"] = Decimal("69.90")
+            draft = session.listing_builder(ListingOptions(), [])(prod, moda_leaf(session), None, None)
+            assert draft.prices["camiseta-azul"]["amount"] == Decimal("59.90")
+            assert draft.prices["camiseta-preto"]["amount"] == Decimal("49.90")
+            assert draft.prices["camiseta-preto"]["list_amount"] == Decimal("59.90")
+
+
 def test_a_product_missing_a_mandatory_attribute_is_held_back_before_any_call():
     with served() as (emu, api):
         api.authorize()
