@@ -59,3 +59,24 @@ def test_every_channel_asset_says_what_it_does_on_its_channel():
     channel_assets = {key: text for key, text in described.items() if key.split("/")[0] in said_as}
     assert {key.split("/")[0] for key in channel_assets} == set(said_as)
     assert [key for key, text in channel_assets.items() if said_as[key.split("/")[0]] not in text] == []
+
+
+def test_every_declared_channel_has_a_resource_that_gives_what_the_areas_ask_of_it():
+    """Each declared channel's resource, under the channel's name, has every method of `ChannelResource`
+    with the same parameters: a channel added without one (say, `needs_authorization`) fails here, not in
+    a run."""
+    import inspect
+
+    from tiktok_pipelines.defs.channel_registry import CHANNELS
+    from tiktok_pipelines.defs.channels import ChannelResource
+
+    resources = definitions.defs.resources
+    asked = [name for name in vars(ChannelResource) if not name.startswith("_")]
+    assert {"capabilities", "session", "shop_missing", "needs_authorization"} <= set(asked)
+    for channel in CHANNELS:
+        resource = type(resources[channel.resource_key])
+        for name in asked:
+            method = getattr(resource, name, None)
+            assert callable(method), f"{resource.__name__} has no {name}"
+            wanted = list(inspect.signature(getattr(ChannelResource, name)).parameters)
+            assert list(inspect.signature(method).parameters) == wanted, f"{resource.__name__}.{name}"

@@ -1,19 +1,41 @@
 """What every channel's asset shares: a client that has no shop on the channel has nothing to do there, so
 its run of the channel's assets is green and says so; so is one whose grant on the channel ended, with
-`needs_authorization` in its metadata, until the seller consents again."""
+`needs_authorization` in its metadata, until the seller consents again. `ChannelResource` is what the
+areas ask of a channel's resource."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import dagster as dg
 
+from tiktok_pipelines.channels.base import Capabilities, ChannelSession
+from tiktok_pipelines.channels.base.orders import OrderReader
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.checks import client_check_result
 from tiktok_pipelines.defs.keys import channel_key
+
+
+class ChannelResource(Protocol):
+    """What a channel's Dagster resource (`defs/resources/<channel>.py`, keyed by the channel's name) gives
+    the areas: the channel's capabilities, its order reader (what it says of orders without a session),
+    and a session on a client's shop; and why a client has nothing to do there (`shop_missing`: no shop on
+    the channel) or must consent again first (`needs_authorization`: its grant ended), each None when
+    the client's shop is ready."""
+
+    def capabilities(self) -> Capabilities: ...
+
+    def order_reader(self) -> OrderReader: ...
+
+    def session(self, client_id: str, logger: Any = None) -> AbstractContextManager[ChannelSession]: ...
+
+    def shop_missing(self, client_id: str) -> str | None: ...
+
+    def needs_authorization(self, client_id: str) -> str | None: ...
 
 
 def on_the_channel_shop(resource_param: str) -> Callable:
@@ -30,7 +52,7 @@ def on_the_channel_shop(resource_param: str) -> Callable:
             client_id = context.partition_key
             reason = resource.shop_missing(client_id)
             label = "skipped"
-            if reason is None and hasattr(resource, "needs_authorization"):
+            if reason is None:
                 reason, label = resource.needs_authorization(client_id), "needs_authorization"
             if reason is None:
                 return fn(context, *args, **kwargs)

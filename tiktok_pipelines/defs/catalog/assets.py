@@ -15,7 +15,6 @@ from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.catalog.checks import FEED_DIFF_CHECKS, guard_check
 from tiktok_pipelines.defs.catalog.feed import feed_products
 from tiktok_pipelines.defs.catalog.lane import (
-    ChannelResource,
     catalog_asset,
     lane_failures,
     preview,
@@ -24,6 +23,7 @@ from tiktok_pipelines.defs.catalog.lane import (
 )
 from tiktok_pipelines.defs.catalog.reports import listings_metadata
 from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
+from tiktok_pipelines.defs.channels import ChannelResource
 from tiktok_pipelines.defs.resources.feeds import FeedDownloader
 from tiktok_pipelines.defs.resources.state import StateStore
 from tiktok_pipelines.defs.resources.storage import ParquetLake

@@ -12,21 +12,15 @@ import dagster as dg
 from tiktok_pipelines.channels.base import ChannelSession
 from tiktok_pipelines.core.names import Lane
 from tiktok_pipelines.defs.automation import lane_asset
+from tiktok_pipelines.defs.channels import ChannelResource
 from tiktok_pipelines.defs.reporting import markdown_table, md
-from tiktok_pipelines.defs.resources.mercado_livre import MercadoLivre
-from tiktok_pipelines.defs.resources.shopee import Shopee
 from tiktok_pipelines.defs.resources.state import StateStore
-from tiktok_pipelines.defs.resources.tiktok_shop import TikTokShop
 from tiktok_pipelines.lanes.catalog.errors import CatalogRunError
 from tiktok_pipelines.lanes.catalog.io import CatalogStores, SessionOpener
 from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 
 # Every catalog asset: one partition per client, in the catalog group.
 catalog_asset = functools.partial(lane_asset, Lane.CATALOG)
-
-
-# A channel's Dagster resource (`defs/resources/<channel>.py`).
-ChannelResource = TikTokShop | MercadoLivre | Shopee
 
 
 def stores_of(state: StateStore, shop: ChannelResource | None = None) -> CatalogStores:

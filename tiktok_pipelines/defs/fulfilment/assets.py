@@ -16,8 +16,8 @@ import dagster as dg
 from pydantic import Field
 
 from tiktok_pipelines.core.names import ChannelName, Lane
-from tiktok_pipelines.defs.catalog.lane import ChannelResource
 from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
+from tiktok_pipelines.defs.channels import ChannelResource
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.fulfilment.checks import dead_letter_check, deadline_check
 from tiktok_pipelines.defs.orders.assets import CHANNEL_ORDERS, vtex_orders

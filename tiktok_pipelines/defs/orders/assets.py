@@ -12,8 +12,8 @@ from pydantic import Field
 
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.catalog.lane import ChannelResource
 from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
+from tiktok_pipelines.defs.channels import ChannelResource
 from tiktok_pipelines.defs.checks import client_check
 from tiktok_pipelines.defs.orders.checks import FAILED_ORDERS_CHECK, failed_orders_check
 from tiktok_pipelines.defs.reporting import markdown_table, md

@@ -27,8 +27,8 @@ from pydantic import Field
 from tiktok_pipelines.channels.base import Capabilities
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
-from tiktok_pipelines.defs.catalog.lane import ChannelResource
 from tiktok_pipelines.defs.channel_registry import CHANNELS, DeclaredChannel
+from tiktok_pipelines.defs.channels import ChannelResource
 from tiktok_pipelines.defs.checks import client_check, client_check_result
 from tiktok_pipelines.defs.keys import channel_key
 from tiktok_pipelines.defs.resources.state import StateStore
