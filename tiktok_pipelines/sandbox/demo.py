@@ -55,6 +55,8 @@ def setup_demo_client(config: SandboxConfig) -> str:
 
     world = SandboxWorld(config)
     fields = world.demo_client_fields()
+    # A rule of one channel alone: Shopee sells 10 % above VTEX's price, from its listings' first minute.
+    fields["options"] = {**fields["options"], "channel_rules": {"shopee": {"price_markup_percent": 10}}}
     # The demo is asked to set everything up: its data dir, state DB and development key included.
     registry = ClientRegistry(open_state_db(Settings.load(), create=True))
     client_id = fields["client_id"]
