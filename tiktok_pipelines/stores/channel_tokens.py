@@ -29,7 +29,7 @@ from tiktok_pipelines.core.models.auth import Grant
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.http import RetryableError
 from tiktok_pipelines.stores.db import ChannelStore, StateDB, UTCDateTime, channel_key, metadata, utcnow
-from tiktok_pipelines.stores.grants import GrantStatus, mark_needs_authorization
+from tiktok_pipelines.stores.grants import GrantStatus, due_for_renewal, mark_needs_authorization
 
 channel_tokens = sa.Table(
     "channel_tokens",
@@ -103,21 +103,9 @@ class ChannelTokenStore(ChannelStore):
         return {s.client_id for s in self.statuses() if s.open_id}
 
     def due_for_renewal(self, window: timedelta, now: datetime | None = None) -> list[str]:
-        """The clients whose access token ends within `window` (or has ended), unless they must
-        authorize again."""
-        cutoff = (now or utcnow()) + window
-        with self.db.read() as conn:
-            return list(
-                conn.execute(
-                    sa.select(channel_tokens.c.client_id)
-                    .where(
-                        channel_tokens.c.channel == self.channel,
-                        channel_tokens.c.access_token_expires_at <= cutoff,
-                        channel_tokens.c.needs_authorization_since.is_(None),
-                    )
-                    .order_by(channel_tokens.c.client_id)
-                ).scalars()
-            )
+        """The clients whose access token ends within `window` (or has ended), soonest first, unless
+        they must authorize again."""
+        return due_for_renewal(self.db, channel_tokens, window, now, channel_tokens.c.channel == self.channel)
 
     def client_with_owner(self, open_id: str) -> str | None:
         """The client whose grant names this owner (`shop:<id>`, a seller id) or, for a main account's

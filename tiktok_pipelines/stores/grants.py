@@ -6,7 +6,7 @@ the same transaction. `ChannelTokenStore` (Mercado Livre, Shopee) and `TikTokAut
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -95,3 +95,20 @@ def mark_needs_authorization(
             lost = notices.authorization_lost(client_id, channel, reason, at, since=True)
             record_notices(conn, [lost], at)
     return bool(marked)
+
+
+def due_for_renewal(
+    db: StateDB, table: sa.Table, window: timedelta, now: datetime | None, *where: sa.ColumnElement[bool]
+) -> list[str]:
+    """The clients of `table` (its rows `where` says) whose access token ends within `window` (or has
+    ended), soonest first, unless they must authorize again."""
+    c = table.c
+    cutoff = (now or utcnow()) + window
+    with db.read() as conn:
+        return list(
+            conn.execute(
+                sa.select(c.client_id)
+                .where(*where, c.access_token_expires_at <= cutoff, c.needs_authorization_since.is_(None))
+                .order_by(c.access_token_expires_at, c.client_id)
+            ).scalars()
+        )

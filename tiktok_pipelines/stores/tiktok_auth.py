@@ -23,7 +23,7 @@ from pydantic import SecretStr
 
 from tiktok_pipelines.core.names import ChannelName
 from tiktok_pipelines.stores.db import StateDB, UTCDateTime, client_column, metadata, utcnow
-from tiktok_pipelines.stores.grants import GrantStatus, mark_needs_authorization
+from tiktok_pipelines.stores.grants import GrantStatus, due_for_renewal, mark_needs_authorization
 from tiktok_pipelines.stores.oauth_states import (
     OAuthStateError,
     consume_state,
@@ -264,20 +264,9 @@ class TikTokAuthStore:
         return [self._tokens(r) for r in rows]
 
     def due_for_renewal(self, window: timedelta, now: datetime | None = None) -> list[str]:
-        """Clients whose access token expires within `window` (or has expired), unless they must
-        authorize again."""
-        limit = (now or utcnow()) + window
-        with self.db.read() as conn:
-            return list(
-                conn.execute(
-                    sa.select(tiktok_tokens.c.client_id)
-                    .where(
-                        tiktok_tokens.c.access_token_expires_at <= limit,
-                        tiktok_tokens.c.needs_authorization_since.is_(None),
-                    )
-                    .order_by(tiktok_tokens.c.access_token_expires_at)
-                ).scalars()
-            )
+        """Clients whose access token expires within `window` (or has expired), soonest first, unless
+        they must authorize again."""
+        return due_for_renewal(self.db, tiktok_tokens, window, now)
 
     def delete_tokens(self, client_id: str) -> None:
         with self.db.begin() as conn:
