@@ -20,8 +20,11 @@ def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
     `resource_param` (or required by that key) says the run's client has no shop on the channel, or that
     the client must authorize the channel again (`needs_authorization`: the notice went out once when the
-    grant ended), the asset materializes with the
-    reason as metadata and its checks pass with a warning, instead of calling the lane."""
+    grant ended), the asset materializes with the reason as metadata and its checks pass with a warning,
+    instead of calling the lane. So does the run that finds the grant ended: when the lane stops and the
+    resource now says the client must authorize again (the channel refused the refresh during the run,
+    which marked the grant and told it), the run is green like every run after it; what the lane did
+    before stays done, and the next run after a new consent goes on from there."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -29,32 +32,50 @@ def on_the_channel_shop(resource_param: str) -> Callable:
             resource = kwargs.get(resource_param) or getattr(context.resources, resource_param)
             client_id = context.partition_key
             reason = resource.shop_missing(client_id)
-            label = "skipped"
-            if reason is None and hasattr(resource, "needs_authorization"):
-                reason, label = resource.needs_authorization(client_id), "needs_authorization"
-            if reason is None:
-                return fn(context, *args, **kwargs)
-            if label == "skipped":
+            if reason is not None:
                 context.log.info("%s: nothing to do on this channel", reason)
-            else:
-                context.log.warning("%s; nothing is done on this channel until then", reason)
-            return dg.MaterializeResult(
-                metadata={"dagster/row_count": 0, label: reason},
-                check_results=[
-                    client_check_result(
-                        spec.name,
-                        client_id,
-                        passed=True,
-                        severity=dg.AssetCheckSeverity.WARN,
-                        metadata={label: reason},
-                    )
-                    for spec in context.assets_def.check_specs
-                ],
-            )
+                return _nothing_done(context, "skipped", reason)
+            reason = _needs_authorization(resource, client_id)
+            if reason is None:
+                try:
+                    return fn(context, *args, **kwargs)
+                except Exception as exc:
+                    reason = _needs_authorization(resource, client_id)
+                    if reason is None:
+                        raise
+                    context.log.warning("the run stopped when the channel ended the grant: %s", exc)
+            context.log.warning("%s; nothing is done on this channel until then", reason)
+            return _nothing_done(context, "needs_authorization", reason)
 
         return body
 
     return decorate
+
+
+def _needs_authorization(resource: Any, client_id: str) -> str | None:
+    """Why the client must authorize the resource's channel again, or None (a resource that keeps no
+    grant says None)."""
+    if not hasattr(resource, "needs_authorization"):
+        return None
+    return resource.needs_authorization(client_id)
+
+
+def _nothing_done(context: dg.AssetExecutionContext, label: str, reason: str) -> dg.MaterializeResult:
+    """The green run of a client with nothing to do on the channel: the reason under `label` in its
+    metadata, and its checks passing with a warning."""
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": 0, label: reason},
+        check_results=[
+            client_check_result(
+                spec.name,
+                context.partition_key,
+                passed=True,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={label: reason},
+            )
+            for spec in context.assets_def.check_specs
+        ],
+    )
 
 
 def channel_asset(lane: Lane, channel: ChannelName, name: str, **kwargs: Any) -> Callable:

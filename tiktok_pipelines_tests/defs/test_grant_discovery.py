@@ -1,0 +1,136 @@
+"""The run that finds a client's grant has ended, on every channel, against the strict emulators: the
+access token expired and the channel refuses the refresh (TikTok Shop's 36004004 after a 105002, Mercado
+Livre's `invalid_grant`, Shopee's refused refresh), so the grant is marked as needing authorization and
+told once; that run is green with `needs_authorization` in its metadata like every run after it, and once
+the seller consents again the channel's runs work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tiktok_pipelines.defs.orders.assets import CHANNEL_ORDERS
+from tiktok_pipelines.defs.tokens.assets import tiktok_tokens
+from tiktok_pipelines.sandbox.demo import connect_demo_mercado_livre, connect_demo_shopee
+from tiktok_pipelines.sandbox.world import DEMO_ML_SELLER, DEMO_SHOP_CODE, DEMO_SHOPEE_SHOP_ID
+from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore, channel_tokens
+from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
+from tiktok_pipelines.stores.tiktok_auth import tiktok_tokens as tiktok_tokens_table
+from tiktok_pipelines_tests.conftest import authorize_through_sandbox
+from tiktok_pipelines_tests.defs.test_channel_authorization import lost_notices
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How a test connects the demo client on a channel, ends its grant there and reads its mark."""
+
+    name: str
+    connect: Callable  # (sandbox, tiktok, instance, resources) -> None: the seller consents
+    expire: Callable  # (sandbox) -> None: the emulator's access and refresh tokens expire now
+    table: sa.Table
+
+    def store(self, state_db):
+        return (
+            TikTokAuthStore(state_db)
+            if self.name == "tiktok_shop"
+            else ChannelTokenStore(state_db, self.name)
+        )
+
+
+def _consent_tiktok(sandbox, tiktok, instance, resources) -> None:
+    if TikTokAuthStore(tiktok.state.db).get_tokens("demo") is None:
+        authorize_through_sandbox(tiktok, "demo")
+        return
+    assert httpx.get(tiktok.authorization_link("demo"), follow_redirects=True, timeout=10).status_code == 200
+    assert dg.materialize([tiktok_tokens], instance=instance, resources=resources).success
+
+
+def _expire_tiktok(sandbox) -> None:
+    for kind in ("access", "refresh"):
+        sandbox.tiktok.expire_tokens(DEMO_SHOP_CODE, kind)
+
+
+def _expire_mercado_livre(sandbox) -> None:
+    for kind in ("access", "refresh"):
+        sandbox.mercado_livre.expire_tokens(DEMO_ML_SELLER, kind)
+
+
+def _expire_shopee(sandbox) -> None:
+    for kind in ("access", "refresh"):
+        sandbox.shopee.expire_tokens(DEMO_SHOPEE_SHOP_ID, kind)
+
+
+CHANNELS = [
+    Channel("tiktok_shop", _consent_tiktok, _expire_tiktok, tiktok_tokens_table),
+    Channel(
+        "mercado_livre",
+        lambda sandbox, *_: connect_demo_mercado_livre(sandbox.config),
+        _expire_mercado_livre,
+        channel_tokens,
+    ),
+    Channel(
+        "shopee", lambda sandbox, *_: connect_demo_shopee(sandbox.config), _expire_shopee, channel_tokens
+    ),
+]
+
+
+def access_token_expired(state_db, channel: Channel) -> None:
+    """The client's stored access token on the channel as the channel sees it: expired a minute ago."""
+    update = channel.table.update()
+    if channel.table is channel_tokens:
+        update = update.where(channel_tokens.c.channel == channel.name)
+    with state_db.begin() as conn:
+        conn.execute(update.values(access_token_expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+
+
+def poll_orders(channel: Channel, instance, resources) -> dg.ExecuteInProcessResult:
+    """The channel's orders asset for the demo client, polling the channel (so it calls the channel)."""
+    op = f"{channel.name}__orders"
+    return dg.materialize(
+        [CHANNEL_ORDERS[channel.name]],
+        partition_key="demo",
+        instance=instance,
+        resources=resources,
+        run_config={"ops": {op: {"config": {"poll": True}}}},
+        raise_on_error=False,
+    )
+
+
+def materialization(result: dg.ExecuteInProcessResult) -> dict:
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    (event,) = result.get_asset_materialization_events()
+    return event.materialization.metadata
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=[c.name for c in CHANNELS])
+def test_the_run_that_finds_the_grant_ended_is_green_and_says_the_seller_must_authorize_again(
+    channel, demo_client, receiver, tiktok, resources, sandbox, instance, state_db
+):
+    channel.connect(sandbox, tiktok, instance, resources)
+    store = channel.store(state_db)
+    channel.expire(sandbox)
+    access_token_expired(state_db, channel)
+    assert store.status("demo").status == "connected"
+
+    found = materialization(poll_orders(channel, instance, resources))
+
+    assert f"must authorize {channel.name} again" in found["needs_authorization"].value
+    assert found["dagster/row_count"].value == 0
+    assert store.status("demo").status == "needs_authorization"
+    assert len(lost_notices(state_db, channel.name)) == 1
+    again = materialization(poll_orders(channel, instance, resources))
+    assert f"must authorize {channel.name} again" in again["needs_authorization"].value
+    assert len(lost_notices(state_db, channel.name)) == 1
+
+    channel.connect(sandbox, tiktok, instance, resources)  # the seller consents again
+    assert store.status("demo").status == "connected"
+    after = materialization(poll_orders(channel, instance, resources))
+    assert "needs_authorization" not in after and "polled_orders" in after
