@@ -6,6 +6,7 @@ the seller consents again the channel's runs work."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,12 +19,16 @@ import sqlalchemy as sa
 from tiktok_pipelines.defs.orders.assets import CHANNEL_ORDERS
 from tiktok_pipelines.defs.tokens.assets import tiktok_tokens
 from tiktok_pipelines.sandbox.demo import connect_demo_mercado_livre, connect_demo_shopee
-from tiktok_pipelines.sandbox.world import DEMO_ML_SELLER, DEMO_SHOP_CODE, DEMO_SHOPEE_SHOP_ID
+from tiktok_pipelines.sandbox.world import DEMO_ACCOUNT, DEMO_ML_SELLER, DEMO_SHOP_CODE, DEMO_SHOPEE_SHOP_ID
 from tiktok_pipelines.stores.channel_tokens import ChannelTokenStore, channel_tokens
+from tiktok_pipelines.stores.events import DbEventQueue
+from tiktok_pipelines.stores.orders import OrderStore
 from tiktok_pipelines.stores.tiktok_auth import TikTokAuthStore
 from tiktok_pipelines.stores.tiktok_auth import tiktok_tokens as tiktok_tokens_table
 from tiktok_pipelines_tests.conftest import authorize_through_sandbox
 from tiktok_pipelines_tests.defs.test_channel_authorization import lost_notices
+from tiktok_pipelines_tests.defs.test_shopee_orders import ASSETS, list_on_shopee, sensor, until
+from tiktok_pipelines_tests.flows import tick_and_run, wait_delivered
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +109,10 @@ def poll_orders(channel: Channel, instance, resources) -> dg.ExecuteInProcessRes
     )
 
 
+def placed_in_vtex(sandbox) -> set[str]:
+    return {o["orderId"] for o in sandbox.vtex.account(DEMO_ACCOUNT).orders.values()}
+
+
 def materialization(result: dg.ExecuteInProcessResult) -> dict:
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     (event,) = result.get_asset_materialization_events()
@@ -134,3 +143,44 @@ def test_the_run_that_finds_the_grant_ended_is_green_and_says_the_seller_must_au
     assert store.status("demo").status == "connected"
     after = materialization(poll_orders(channel, instance, resources))
     assert "needs_authorization" not in after and "polled_orders" in after
+
+
+def test_vtex_orders_goes_on_with_the_other_channels_when_a_grant_ends_mid_run(
+    shop, sandbox, instance, resources, state_db, vtex_api, tiktok
+):
+    """An order the seller cancelled in VTEX must be cancelled on TikTok Shop, whose grant has just ended:
+    the runs stay green, the order waits for a new consent (neither failed nor given up), and Shopee's paid order of
+    the same runs reaches VTEX; after the consent the TikTok order is cancelled there."""
+    connect_demo_shopee(sandbox.config)
+    item = list_on_shopee(resources, sandbox.demo_catalog.skus()[0], 5)
+    (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    until(lambda: f"TTS-{order_id}" in placed_in_vtex(sandbox), instance, resources)
+    tiktok_orders = OrderStore(state_db)
+    attempts = tiktok_orders.get("demo", order_id).attempts
+
+    tiktok_channel = CHANNELS[0]
+    tiktok_channel.expire(sandbox)
+    access_token_expired(state_db, tiktok_channel)
+    vtex_api.cancel_order(f"TTS-{order_id}", reason="Sem estoque no CD")
+    deadline = time.monotonic() + 10  # VTEX calls the marketplace back about the cancellation
+    while DbEventQueue(state_db).depth() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    paid = sandbox.shopee.create_order(DEMO_SHOPEE_SHOP_ID, [(item, 0, 1)], status="INVOICE_PENDING")
+    until(lambda: f"SHP-{paid}" in placed_in_vtex(sandbox), instance, resources)
+    for _ in range(2):
+        tick_and_run(instance, resources, sensor, ASSETS)
+
+    assert TikTokAuthStore(state_db).status("demo").status == "needs_authorization"
+    assert len(lost_notices(state_db, "tiktok_shop")) == 1
+    waiting = tiktok_orders.get("demo", order_id)
+    assert "vtex_cancel" in waiting.reasons and waiting.attempts == attempts
+    assert "must authorize tiktok_shop again" in waiting.last_error
+    assert shop.shop_by_code(DEMO_SHOP_CODE).orders[order_id]["status"] != "CANCELLED"
+
+    tiktok_channel.connect(sandbox, tiktok, instance, resources)  # the seller consents again
+    assert dg.materialize(
+        ASSETS["orders_job"], partition_key="demo", instance=instance, resources=resources
+    ).success
+    assert shop.shop_by_code(DEMO_SHOP_CODE).orders[order_id]["status"] == "CANCELLED"
+    assert tiktok_orders.get("demo", order_id).state == "cancelled"
