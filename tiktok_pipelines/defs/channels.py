@@ -24,7 +24,8 @@ def on_the_channel_shop(resource_param: str) -> Callable:
     instead of calling the lane. So does the run that finds the grant ended: when the lane stops and the
     resource now says the client must authorize again (the channel refused the refresh during the run,
     which marked the grant and told it), the run is green like every run after it; what the lane did
-    before stays done, and the next run after a new consent goes on from there."""
+    before stays done, and the next run after a new consent goes on from there. A run the lane finished
+    although the grant ended on the way keeps its result and says `needs_authorization` too."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -38,12 +39,14 @@ def on_the_channel_shop(resource_param: str) -> Callable:
             reason = _needs_authorization(resource, client_id)
             if reason is None:
                 try:
-                    return fn(context, *args, **kwargs)
+                    result = fn(context, *args, **kwargs)
                 except Exception as exc:
                     reason = _needs_authorization(resource, client_id)
                     if reason is None:
                         raise
                     context.log.warning("the run stopped when the channel ended the grant: %s", exc)
+                else:
+                    return _ended_on_the_way(context, result, _needs_authorization(resource, client_id))
             context.log.warning("%s; nothing is done on this channel until then", reason)
             return _nothing_done(context, "needs_authorization", reason)
 
@@ -58,6 +61,15 @@ def _needs_authorization(resource: Any, client_id: str) -> str | None:
     if not hasattr(resource, "needs_authorization"):
         return None
     return resource.needs_authorization(client_id)
+
+
+def _ended_on_the_way(context: dg.AssetExecutionContext, result: Any, reason: str | None) -> Any:
+    """A run the lane finished although the channel ended the grant on the way (the refusal cost only what
+    met it): its own result, with the reason under `needs_authorization` too."""
+    if reason is None or not isinstance(result, dg.MaterializeResult):
+        return result
+    context.log.warning("%s; the channel ended the grant during this run", reason)
+    return result._replace(metadata={**(result.metadata or {}), "needs_authorization": reason})
 
 
 def _nothing_done(context: dg.AssetExecutionContext, label: str, reason: str) -> dg.MaterializeResult:

@@ -184,3 +184,27 @@ def test_vtex_orders_goes_on_with_the_other_channels_when_a_grant_ends_mid_run(
     ).success
     assert shop.shop_by_code(DEMO_SHOP_CODE).orders[order_id]["status"] == "CANCELLED"
     assert tiktok_orders.get("demo", order_id).state == "cancelled"
+
+
+def test_a_run_that_goes_on_past_the_refused_refresh_says_the_grant_ended(
+    shop, sandbox, instance, resources, state_db
+):
+    """TikTok Shop's order details refused for a chunk cost that chunk (the orders stay flagged), so the
+    run that meets the refused refresh there finishes: it says the seller must authorize again too."""
+    (order_id,) = shop.create_orders(DEMO_SHOP_CODE, 1, status="AWAITING_SHIPMENT")
+    wait_delivered(shop)
+    until(lambda: f"TTS-{order_id}" in placed_in_vtex(sandbox), instance, resources)
+    tiktok_channel = CHANNELS[0]
+    tiktok_channel.expire(sandbox)
+    access_token_expired(state_db, tiktok_channel)
+    OrderStore(state_db).mark_for_sync("demo", [order_id], "order_status")
+
+    result = dg.materialize(
+        [CHANNEL_ORDERS["tiktok_shop"]], partition_key="demo", instance=instance, resources=resources
+    )
+
+    metadata = materialization(result)
+    assert "must authorize tiktok_shop again" in metadata["needs_authorization"].value
+    assert metadata["orders_fetched"].value == 0
+    assert OrderStore(state_db).get("demo", order_id).needs_sync
+    assert len(lost_notices(state_db, "tiktok_shop")) == 1
