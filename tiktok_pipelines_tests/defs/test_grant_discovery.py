@@ -29,6 +29,9 @@ from tiktok_pipelines_tests.conftest import authorize_through_sandbox
 from tiktok_pipelines_tests.defs.test_channel_authorization import lost_notices
 from tiktok_pipelines_tests.defs.test_shopee_orders import ASSETS, list_on_shopee, sensor, until
 from tiktok_pipelines_tests.flows import tick_and_run, wait_delivered
+from tiktok_pipelines_tests.results import asset_metadata
+from tiktok_pipelines_tests.stock_price_support import fast_resources, list_products
+from tiktok_pipelines_tests.stock_price_support import run as stock_price_run
 
 pytestmark = pytest.mark.e2e
 
@@ -207,4 +210,32 @@ def test_a_run_that_goes_on_past_the_refused_refresh_says_the_grant_ended(
     assert "must authorize tiktok_shop again" in metadata["needs_authorization"].value
     assert metadata["orders_fetched"].value == 0
     assert OrderStore(state_db).get("demo", order_id).needs_sync
+    assert len(lost_notices(state_db, "tiktok_shop")) == 1
+
+
+def test_the_tiktok_stock_run_that_finds_the_grant_ended_is_green_and_its_checks_warn(
+    tiktok_client, sandbox, instance, state_db
+):
+    """TikTok Shop's refused refresh stops the push before any SKU is counted: the run is green, the push
+    assets say why, their checks pass with a warning, and VTEX's reads of the run are done."""
+    list_products(sandbox, state_db, count=5)
+    resources = fast_resources(sandbox)
+    tiktok_channel = CHANNELS[0]
+    tiktok_channel.expire(sandbox)
+    access_token_expired(state_db, tiktok_channel)
+
+    outcome = stock_price_run("incremental", instance, resources)
+
+    assert outcome.success
+    for asset in ("tiktok_shop__inventory", "tiktok_shop__prices"):
+        assert "must authorize tiktok_shop again" in asset_metadata(outcome, asset)["needs_authorization"]
+    assert asset_metadata(outcome, "vtex_stock")["dagster/row_count"] > 0
+    checks = [e for e in outcome.get_asset_check_evaluations() if e.asset_key.path[0] == "tiktok_shop"]
+    assert {e.check_name for e in checks} == {
+        "stock_dead_letter_empty",
+        "price_dead_letter_empty",
+        "no_held_price_drops",
+    }
+    assert all(e.passed and e.severity == dg.AssetCheckSeverity.WARN for e in checks)
+    assert TikTokAuthStore(state_db).status("demo").status == "needs_authorization"
     assert len(lost_notices(state_db, "tiktok_shop")) == 1
