@@ -31,6 +31,7 @@ from tiktok_pipelines.sandbox.world import (
     SandboxWorld,
 )
 from tiktok_pipelines.stores.listings import ListedSku, ListingMap
+from tiktok_pipelines.stores.stock_price import SkuSyncStore
 from tiktok_pipelines_tests.defs.test_channel_authorization import lost_notices
 from tiktok_pipelines_tests.defs.test_grant_discovery import CHANNELS as GRANT_CHANNELS
 from tiktok_pipelines_tests.defs.test_grant_discovery import access_token_expired
@@ -270,3 +271,6 @@ def test_the_stock_run_that_finds_the_shopee_grant_ended_is_green_and_its_checks
     assert all(e.passed and e.severity == dg.AssetCheckSeverity.WARN for e in checks)
     assert shopee.store(state_db).status("demo").status == "needs_authorization"
     assert len(lost_notices(state_db, "shopee")) == 1
+    sync = SkuSyncStore(state_db, "shopee")
+    for kind in ("stock", "price"):  # the ended grant is no SKU's failure
+        assert [row.error_code for row in sync.rows("demo", kind, skus)] == [None, None]
