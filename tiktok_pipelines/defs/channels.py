@@ -42,8 +42,12 @@ def on_the_channel_shop(resource_param: str) -> Callable:
     """Decorates a channel asset's function (under `@dg.asset`): when the channel resource passed as
     `resource_param` (or required by that key) says the run's client has no shop on the channel, or that
     the client must authorize the channel again (`needs_authorization`: the notice went out once when the
-    grant ended), the asset materializes with the
-    reason as metadata and its checks pass with a warning, instead of calling the lane."""
+    grant ended), the asset materializes with the reason as metadata and its checks pass with a warning,
+    instead of calling the lane. So does the run that finds the grant ended: when the lane stops and the
+    resource now says the client must authorize again (the channel refused the refresh during the run,
+    which marked the grant and told it), the run is green like every run after it; what the lane did
+    before stays done, and the next run after a new consent goes on from there. A run the lane finished
+    although the grant ended on the way keeps its result and says `needs_authorization` too."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -51,32 +55,53 @@ def on_the_channel_shop(resource_param: str) -> Callable:
             resource = kwargs.get(resource_param) or getattr(context.resources, resource_param)
             client_id = context.partition_key
             reason = resource.shop_missing(client_id)
-            label = "skipped"
-            if reason is None:
-                reason, label = resource.needs_authorization(client_id), "needs_authorization"
-            if reason is None:
-                return fn(context, *args, **kwargs)
-            if label == "skipped":
+            if reason is not None:
                 context.log.info("%s: nothing to do on this channel", reason)
-            else:
-                context.log.warning("%s; nothing is done on this channel until then", reason)
-            return dg.MaterializeResult(
-                metadata={"dagster/row_count": 0, label: reason},
-                check_results=[
-                    client_check_result(
-                        spec.name,
-                        client_id,
-                        passed=True,
-                        severity=dg.AssetCheckSeverity.WARN,
-                        metadata={label: reason},
-                    )
-                    for spec in context.assets_def.check_specs
-                ],
-            )
+                return _nothing_done(context, "skipped", reason)
+            reason = resource.needs_authorization(client_id)
+            if reason is None:
+                try:
+                    result = fn(context, *args, **kwargs)
+                except Exception as exc:
+                    reason = resource.needs_authorization(client_id)
+                    if reason is None:
+                        raise
+                    context.log.warning("the run stopped when the channel ended the grant: %s", exc)
+                else:
+                    return _ended_on_the_way(context, result, resource.needs_authorization(client_id))
+            context.log.warning("%s; nothing is done on this channel until then", reason)
+            return _nothing_done(context, "needs_authorization", reason)
 
         return body
 
     return decorate
+
+
+def _ended_on_the_way(context: dg.AssetExecutionContext, result: Any, reason: str | None) -> Any:
+    """A run the lane finished although the channel ended the grant on the way (the refusal cost only what
+    met it): its own result, with the reason under `needs_authorization` too."""
+    if reason is None or not isinstance(result, dg.MaterializeResult):
+        return result
+    context.log.warning("%s; the channel ended the grant during this run", reason)
+    return result._replace(metadata={**(result.metadata or {}), "needs_authorization": reason})
+
+
+def _nothing_done(context: dg.AssetExecutionContext, label: str, reason: str) -> dg.MaterializeResult:
+    """The green run of a client with nothing to do on the channel: the reason under `label` in its
+    metadata, and its checks passing with a warning."""
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": 0, label: reason},
+        check_results=[
+            client_check_result(
+                spec.name,
+                context.partition_key,
+                passed=True,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={label: reason},
+            )
+            for spec in context.assets_def.check_specs
+        ],
+    )
 
 
 def channel_asset(lane: Lane, channel: ChannelName, name: str, **kwargs: Any) -> Callable:

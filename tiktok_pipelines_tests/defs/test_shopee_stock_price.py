@@ -31,6 +31,10 @@ from tiktok_pipelines.sandbox.world import (
     SandboxWorld,
 )
 from tiktok_pipelines.stores.listings import ListedSku, ListingMap
+from tiktok_pipelines.stores.stock_price import SkuSyncStore
+from tiktok_pipelines_tests.defs.test_channel_authorization import lost_notices
+from tiktok_pipelines_tests.defs.test_grant_discovery import CHANNELS as GRANT_CHANNELS
+from tiktok_pipelines_tests.defs.test_grant_discovery import access_token_expired
 from tiktok_pipelines_tests.results import asset_metadata
 from tiktok_pipelines_tests.stock_price_support import realtime, run
 
@@ -246,3 +250,27 @@ def test_a_model_refused_too_often_waits_in_shopees_dead_letter_until_retried(
     assert retried.exit_code == 0, retried.output
     run("incremental", instance, resources, assets=STOCK_PRICE_ASSETS)
     assert Decimal(str(model(sandbox, locked)["price"])) == price
+
+
+def test_the_stock_run_that_finds_the_shopee_grant_ended_is_green_and_its_checks_warn(
+    on_shopee, sandbox, instance, resources, state_db
+):
+    shopee = next(c for c in GRANT_CHANNELS if c.name == "shopee")
+    skus = sorted(on_shopee)[:2]
+    shopee.expire(sandbox)  # Shopee refuses the refresh the run's first call needs
+    access_token_expired(state_db, shopee)
+
+    outcome = run("incremental", instance, resources, seller_skus=skus)
+
+    assert outcome.success
+    for asset in ("shopee__inventory", "shopee__prices"):
+        assert "must authorize shopee again" in asset_metadata(outcome, asset)["needs_authorization"]
+    assert asset_metadata(outcome, "vtex_stock")["dagster/row_count"] >= len(skus)
+    checks = [e for e in outcome.get_asset_check_evaluations() if e.asset_key.path[0] == "shopee"]
+    assert len(checks) == 3
+    assert all(e.passed and e.severity == dg.AssetCheckSeverity.WARN for e in checks)
+    assert shopee.store(state_db).status("demo").status == "needs_authorization"
+    assert len(lost_notices(state_db, "shopee")) == 1
+    sync = SkuSyncStore(state_db, "shopee")
+    for kind in ("stock", "price"):  # the ended grant is no SKU's failure
+        assert [row.error_code for row in sync.rows("demo", kind, skus)] == [None, None]

@@ -132,6 +132,7 @@ def vtex_orders(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             shop.capabilities(),
             shop.order_reader(),
             lambda shop=shop: shop.session(client_id, logger=context.log),
+            lambda shop=shop: shop.needs_authorization(client_id),
         )
         with vtex.client_for(client, name) as api:
             report = VtexOrderSync(client, channel, api, store, EventLog(state.db), run, context.log).run(

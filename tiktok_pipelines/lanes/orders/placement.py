@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tiktok_pipelines.channels.base import Capabilities, ChannelError, ChannelSession
+from tiktok_pipelines.channels.base import Capabilities, ChannelAuthError, ChannelError, ChannelSession
 from tiktok_pipelines.channels.base.orders import OrderReader
 from tiktok_pipelines.core import notices
 from tiktok_pipelines.core.events import InboundEvent
@@ -21,6 +21,7 @@ from tiktok_pipelines.core.orders import OrderMappingError, OrderOptions, placem
 from tiktok_pipelines.core.sku_ids import SkuIdMap, sku_id_map
 from tiktok_pipelines.core.synclog import SyncLog
 from tiktok_pipelines.lanes.orders.common import LANE, ClientSetupError, Lake, write_order_versions
+from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.stores.events import EventLog
 from tiktok_pipelines.stores.orders import ClaimLost, OrderRecord, OrderStore
 from tiktok_pipelines.stores.registry import Client, InvalidClientError
@@ -33,11 +34,13 @@ VTEX_CANCELLED = ("canceled", "cancel")
 @dataclass(frozen=True)
 class ChannelLink:
     """The channel as a VTEX orders run holds it: what it is and how it reads its stored details, without a
-    call; and how to open a session on the client's shop, which the run does only when it must."""
+    call; how to open a session on the client's shop, which the run does only when it must; and why the
+    client must authorize the channel again (its grant there ended), None while the grant is usable."""
 
     capabilities: Capabilities
     reader: OrderReader
     open_session: Callable[[], AbstractContextManager[ChannelSession]]
+    grant_ended: Callable[[], str | None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -154,26 +157,49 @@ class VtexOrderSync:
                     **_failure(record, exc),
                 )
                 report.failures.append({"order_id": record.order_id, "reason": str(exc), "retry": "no"})
+            except (ChannelAuthError, NotAuthorizedError) as exc:
+                outcome = self.without_grant(record, exc)
             except (VtexError, ChannelError) as exc:
-                outcome = "failed"
-                retry = record.attempts < self.setup.max_attempts
-                if retry:
-                    self.store.update(client_id, record.order_id, **_failure(record, exc))
-                else:
-                    self.store.done_syncing(
-                        client_id,
-                        record.order_id,
-                        record.sync_generation,
-                        notices=[self._given_up(record.order_id, exc)],
-                        **_failure(record, exc),
-                    )
-                report.failures.append(
-                    {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
-                )
+                outcome = self.failed(record, exc)
         finally:
             self.store.release(client_id, record.order_id, self.setup.owner)
         report.outcomes[outcome] += 1
         report.changed[record.order_id] = order
+
+    def failed(self, record: OrderRecord, exc: Exception) -> str:
+        """The order's step failed: retried by the next run, or given up (and told) after
+        order_max_attempts."""
+        retry = record.attempts < self.setup.max_attempts
+        if retry:
+            self.store.update(self.client_id, record.order_id, **_failure(record, exc))
+        else:
+            self.store.done_syncing(
+                self.client_id,
+                record.order_id,
+                record.sync_generation,
+                notices=[self._given_up(record.order_id, exc)],
+                **_failure(record, exc),
+            )
+        self.report.failures.append(
+            {"order_id": record.order_id, "reason": str(exc), "retry": "yes" if retry else "no"}
+        )
+        return "failed"
+
+    def without_grant(self, record: OrderRecord, exc: ChannelAuthError | NotAuthorizedError) -> str:
+        """An order whose step needs the channel's session when the client's grant there has ended (the
+        seller was told once): it waits, flagged, neither failed nor given up, for the next run after a new
+        consent; the run goes on with the others. Any other refusal is the order's failure (a
+        ChannelAuthError) or stops the run (a client never connected)."""
+        reason = self.channel.grant_ended()
+        if reason is None:
+            if isinstance(exc, NotAuthorizedError):
+                raise exc
+            return self.failed(record, exc)
+        self.store.update(self.client_id, record.order_id, last_error=reason[:2000])
+        self.logger.warning(
+            "order %s waits for a new consent on %s: %s", record.order_id, self.marketplace, reason
+        )
+        return "needs_authorization"
 
     def _given_up(self, order_id: str, exc: Exception) -> Notice:
         return notices.order_failed(self.client_id, self.store.channel, order_id, str(exc), self.setup.owner)

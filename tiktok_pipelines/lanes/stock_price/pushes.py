@@ -5,7 +5,8 @@ Refusals are per SKU: recorded, retried by later runs, and after the client's `s
 refusals in a row the SKU waits in the dead letter. Failures that are not the SKU's fault (429s, 5xx and
 timeouts that outlived the channel client's retries) are recorded but never count toward the dead
 letter, so an outage does not bury healthy SKUs. Credentials or a request the channel does not
-understand stop the push (`SystemicError`) with nothing counted against the SKUs.
+understand stop the push (`SystemicError`) with nothing counted against the SKUs; so does a grant the
+channel ended during the run (`NotAuthorizedError`, the refresh refused).
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ from tiktok_pipelines.core.models.offers import (
 from tiktok_pipelines.core.stock_price import StockPriceOptions, money, price_hold
 from tiktok_pipelines.core.synclog import SyncLog, error_code
 from tiktok_pipelines.lanes.stock_price.vtex_reads import utcnow
+from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 from tiktok_pipelines.stores.stock_price import SkuSyncStore, SyncRow
 
 FLUSH_EVERY = 500  # SKU results held in memory before they are written to the state DB
 
 
 class SystemicError(Exception):
-    """A failure no SKU is to blame for (credentials, a request the API does not understand): the run
-    stops and nothing is counted against the SKUs."""
+    """A failure no SKU is to blame for (credentials, a grant that ended, a request the API does not
+    understand): the run stops and nothing is counted against the SKUs."""
 
 
 @dataclass
@@ -139,7 +141,7 @@ class _Pusher:
 
     def _fail(self, row: SyncRow, exc_or_code, message: str | None = None, refusal: bool = True) -> None:
         if isinstance(exc_or_code, BaseException):
-            if isinstance(exc_or_code, ChannelAuthError | ChannelRequestError):
+            if isinstance(exc_or_code, ChannelAuthError | ChannelRequestError | NotAuthorizedError):
                 raise SystemicError(str(exc_or_code)) from exc_or_code
             code, message = error_code(exc_or_code), str(exc_or_code)
         else:
