@@ -13,11 +13,13 @@ from typing import Any, Protocol
 import dagster as dg
 
 from tiktok_pipelines.channels.base import Capabilities, ChannelSession
+from tiktok_pipelines.channels.base.errors import ChannelAuthError
 from tiktok_pipelines.channels.base.orders import OrderReader
 from tiktok_pipelines.core.names import ChannelName, Lane
 from tiktok_pipelines.defs.automation import lane_asset
 from tiktok_pipelines.defs.checks import client_check_result
 from tiktok_pipelines.defs.keys import channel_key
+from tiktok_pipelines.lanes.tokens import NotAuthorizedError
 
 
 class ChannelResource(Protocol):
@@ -63,7 +65,7 @@ def on_the_channel_shop(resource_param: str) -> Callable:
                 try:
                     result = fn(context, *args, **kwargs)
                 except Exception as exc:
-                    reason = resource.needs_authorization(client_id)
+                    reason = resource.needs_authorization(client_id) if _from_the_grant(exc) else None
                     if reason is None:
                         raise
                     context.log.warning("the run stopped when the channel ended the grant: %s", exc)
@@ -75,6 +77,21 @@ def on_the_channel_shop(resource_param: str) -> Callable:
         return body
 
     return decorate
+
+
+def _from_the_grant(exc: BaseException) -> bool:
+    """Whether the failure came from the channel refusing the client's grant (the refresh refused, the
+    credentials refused), however the lane reported it: the exception or one it was raised from, or
+    while handling, is a `NotAuthorizedError` or a `ChannelAuthError`. Any other failure stays a
+    failure, even when the grant ended meanwhile."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, NotAuthorizedError | ChannelAuthError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _ended_on_the_way(context: dg.AssetExecutionContext, result: Any, reason: str | None) -> Any:
