@@ -365,7 +365,12 @@ def test_sandbox_mode_publishes_to_the_clients_sandbox_shop(
     assert consent.status_code == 200
     with tiktok.token_manager() as manager:
         assert manager.run().associated == ["demo-sandbox"]
-    registry.update("demo", options={**registry.get("demo").options, "sandbox_client_id": "demo-sandbox"})
+    # The client maps its VTEX warehouse to its own shop's warehouse: the sandbox shop has others.
+    demo = registry.get("demo")
+    own_map = {demo.vtex_warehouse_ids[0]: demo.tiktok_warehouse_ids[0]}
+    registry.update(
+        "demo", options={**demo.options, "sandbox_client_id": "demo-sandbox", "warehouse_map": own_map}
+    )
 
     result = run(
         instance,

@@ -5,10 +5,12 @@ listing shows the channel's own price rules from the catalog run on, before any 
 
 from __future__ import annotations
 
+import io
 from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from tiktok_pipelines.defs.stock_price.assets import STOCK_PRICE_ASSETS
@@ -76,7 +78,16 @@ def test_a_sku_shows_up_to_each_channels_own_limit(publish, sandbox, receiver, i
 def test_a_new_listing_shows_the_channels_markup_and_buffer_before_any_stock_and_price_run(
     publish, sandbox, instance
 ):
-    _, both = publish(instance, channel_rules={"shopee": {"price_markup_percent": 12, "stock_buffer": 2}})
+    resources, both = publish(
+        instance, channel_rules={"shopee": {"price_markup_percent": 12, "stock_buffer": 2}}
+    )
+    lake = resources["lake"]
+    in_lake = {
+        (r["channel"], r["seller_sku"]): r["price"]
+        for part in lake.parts("listings", "demo")
+        for r in pq.read_table(io.BytesIO(lake.objects.get_bytes(part))).to_pylist()
+        if r["price"]
+    }
 
     skus = {str(s.sku_id): s for s in sandbox.demo_catalog.skus()}
     vtex = support.vtex_account(sandbox)
@@ -86,6 +97,8 @@ def test_a_new_listing_shows_the_channels_markup_and_buffer_before_any_stock_and
         marked_up = (feed_price * Decimal("1.12")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         on_shopee = shopee_model(sandbox, listed)
         assert (Decimal(str(on_shopee["price"])), on_shopee["stock"]) == (marked_up, max(units - 2, 0))
+        assert in_lake[("shopee", seller_sku)] == marked_up, "the lake says the price it was created at"
         tiktok = on_tiktok[seller_sku]
         shown = sum(i["quantity"] for i in tiktok["inventory"])
         assert (Decimal(tiktok["price"]["amount"]), shown) == (feed_price, units), seller_sku
+        assert in_lake[("tiktok_shop", seller_sku)] == feed_price

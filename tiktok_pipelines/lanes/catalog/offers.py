@@ -39,10 +39,17 @@ class FirstOffer:
         capabilities: Capabilities,
         warehouse_ids: Sequence[str],
         vtex_client: VtexOpener,
+        *,
+        own_warehouses: bool = True,
     ) -> FirstOffer:
-        """The client's rules on the channel, or CatalogRunError saying which rule is wrong."""
+        """The client's rules on the channel, or CatalogRunError saying which rule is wrong. Without
+        `own_warehouses` (a push to another shop, the client's sandbox shop), the client's
+        `warehouse_map`, which names its own shop's warehouses, is left out: every VTEX warehouse feeds
+        the first of `warehouse_ids`."""
         try:
             options = StockPriceOptions.from_client_options(client.options)
+            if not own_warehouses:
+                options = options.model_copy(update={"warehouse_map": None})
             rules = options.for_channel(capabilities.name.value, capabilities.stock_most)
         except StockPriceOptionsError as exc:
             raise CatalogRunError(

@@ -23,6 +23,7 @@ import pyarrow as pa
 from tiktok_pipelines.channels.base import ChannelAuthError, ChannelError
 from tiktok_pipelines.core.catalog_diff import product_hashes_of_parquet
 from tiktok_pipelines.core.models.listings import ListingDraft, ListingResult
+from tiktok_pipelines.core.models.offers import PriceTarget
 from tiktok_pipelines.core.models.products import Product
 from tiktok_pipelines.core.tables import LISTING_PROBLEMS, LISTINGS, SYNC_LOG
 from tiktok_pipelines.lanes.catalog.categories import CategoryResolver
@@ -186,7 +187,9 @@ def publish_listings(
             )
         )
         # A new SKU's stock and price: the client's rules on this channel, as the stock lane's.
-        first_offer = FirstOffer.of(client, session.capabilities, warehouses, vtex_client)
+        first_offer = FirstOffer.of(
+            client, session.capabilities, warehouses, vtex_client, own_warehouses=target is client
+        )
         uploader = ImageUploader(session, stores.images, target.client_id, http, session.capabilities.images)
         publisher = ListingPublisher(
             session,
@@ -221,7 +224,9 @@ def publish_listings(
             except ChannelAuthError as exc:
                 raise CatalogRunError(str(exc)) from None
             report.extend(pushed)
-            listing_rows += _listing_rows(target.client_id, listings.channel, chunk, pushed)
+            listing_rows += _listing_rows(
+                target.client_id, listings.channel, chunk, pushed, first_offer.prices
+            )
         if not check_mode:
             if plan.deletes:
                 if allow_deletes:
@@ -358,19 +363,26 @@ def _problem_rows(
 
 
 def _listing_rows(
-    client_id: str, channel: str, drafts: list[ListingDraft], report: PublishReport
+    client_id: str,
+    channel: str,
+    drafts: list[ListingDraft],
+    report: PublishReport,
+    prices_of: Callable[[ListingDraft], dict[str, PriceTarget]],
 ) -> list[dict]:
     """Rows of the `listings` lake table for the SKUs a push changed on the channel (statuses and times
-    are filled in after the statuses are read back)."""
+    are filled in after the statuses are read back); a created SKU with the price it was created at
+    (`prices_of`: the client's rules on the channel)."""
     by_key = {d.product_key: d for d in drafts}
     rows = []
     for result in report.results:
         draft = by_key.get(result.product_key)
         if not result.ok or draft is None:
             continue
+        created = result.action == "create"
+        shown = prices_of(draft) if created else {}
         for sku in draft.seller_skus:
-            price = draft.prices.get(sku) or {}
-            created = result.action == "create"
+            target = shown.get(sku)
+            currency = target.currency if target else (draft.prices.get(sku) or {}).get("currency")
             rows.append(
                 {
                     "client_id": client_id,
@@ -381,9 +393,9 @@ def _listing_rows(
                     "channel_sku_id": result.channel_sku_ids.get(sku),
                     "title": draft.title,
                     "status": None,
-                    "price": price.get("amount") if created else None,
-                    "list_price": price.get("list_amount") if created else None,
-                    "currency": price.get("currency"),
+                    "price": target.price if target else None,
+                    "list_price": target.list_price if target else None,
+                    "currency": currency,
                     "quantity": None,
                 }
             )
