@@ -360,7 +360,12 @@ class TokenManager:
     def refresh_after_expiry(self, client_id: str, rejected: str) -> str:
         """For a shop client that got 105002: a valid access token, refreshed unless another thread or
         process already did it."""
+        from tiktok_pipelines.lanes.renewal import needs_authorization_error
+
         with self._renew_lock:
+            lost = needs_authorization_error(self.store, client_id)
+            if lost is not None:  # another thread of the run met the refusal already: no call again
+                raise lost
             tokens = self.store.get_tokens(client_id)
             if tokens is None:
                 raise NotAuthorizedError(f"client {client_id} has no {self.channel_name} tokens")

@@ -147,6 +147,20 @@ def test_refresh_failure_marks_the_tiktok_grant_as_needing_authorization(tiktok_
         assert api.get_warehouses()
 
 
+def test_a_105002_after_the_grant_ended_asks_tiktok_nothing_more(tiktok_client, tiktok, sandbox):
+    """Once a refresh was refused and the grant marked, the run's other calls that meet 105002 do not
+    refresh again: each would be one more refused call and one more error in the token log."""
+    sandbox.tiktok.revoke_tokens("BRDEMO001")
+    with tiktok.token_manager() as manager:
+        manager.run(now=utcnow() + timedelta(days=6))
+        logged = len(tiktok.auth_store.log_entries("demo"))
+        stale = tiktok.auth_store.get_tokens("demo").access_token.get_secret_value()
+        for _ in range(3):
+            with pytest.raises(TikTokNotAuthorizedError, match="must authorize tiktok_shop again"):
+                manager.refresh_after_expiry("demo", stale)
+    assert len(tiktok.auth_store.log_entries("demo")) == logged
+
+
 def test_transient_refresh_failure_does_not_need_a_human(tiktok_client, tiktok, sandbox):
     down = tiktok.model_copy(update={"auth_base_url": "http://127.0.0.1:9", "retry_attempts": 1})
     with down.token_manager() as manager:
