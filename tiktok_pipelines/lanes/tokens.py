@@ -35,11 +35,11 @@ log = logging.getLogger(__name__)
 
 
 class NotAuthorizedError(RuntimeError):
-    """The client has no usable authorization on the channel (no tokens, no shop, or re-authorization
-    needed)."""
+    """The client has no usable authorization on the channel (no tokens, no shop, or its grant there is
+    marked as needing authorization)."""
 
 
-TikTokNotAuthorizedError = NotAuthorizedError  # the name the lanes catch it by today
+TikTokNotAuthorizedError = NotAuthorizedError  # the name TikTok Shop's resource and its callers use
 
 
 @dataclass

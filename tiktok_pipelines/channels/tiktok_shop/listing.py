@@ -347,8 +347,9 @@ def sku_body(
     list_price: Mapping[str, Any] | None = None,
     inventory: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """One SKU of a create or full edit. A new SKU gets the feed's price; an existing one keeps the price
-    and stock TikTok has (given by the caller), since those belong to the stock and price sync."""
+    """One SKU of a create or full edit. A new SKU gets the price and stock the caller gives (the client's
+    rules on TikTok Shop, else the feed's price); an existing one keeps the price and stock TikTok has
+    (given by the caller), since those belong to the stock and price sync."""
     out: dict[str, Any] = {"seller_sku": sku["seller_sku"]}
     if tiktok_sku_id:
         out["id"] = tiktok_sku_id

@@ -47,16 +47,13 @@ class DeclaredChannel:
     kind: str
     events: ChannelEvents
     descriptions: Mapping[str, str]
+    # Its grants are renewed by the shared renewal (`lanes/renewal.py`, the resource's `renew_grants`),
+    # as `<channel>/tokens`; TikTok Shop's own token run (its OAuth onboarding) is `tiktok_shop/tokens`.
+    shared_renewal: bool = False
 
     @property
     def name(self) -> ChannelName:
         return self.capabilities.name
-
-    @property
-    def grants_per_channel(self) -> bool:
-        """Its grants are kept in the channels' grant store (not with the client registry's shop), so
-        `<channel>/tokens` renews them."""
-        return self.events.find_client is not None
 
     @property
     def resource_key(self) -> str:

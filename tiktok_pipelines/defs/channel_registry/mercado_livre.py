@@ -67,4 +67,5 @@ MERCADO_LIVRE = DeclaredChannel(
         MercadoLivreNotifications(), "Mercado Livre", find_client=client_of_seller, poll_minutes=10
     ),
     descriptions=DESCRIPTIONS,
+    shared_renewal=True,
 )

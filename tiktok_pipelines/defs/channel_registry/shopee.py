@@ -65,4 +65,5 @@ SHOPEE = DeclaredChannel(
     kind="shopee",
     events=ChannelEvents(ShopeeNotifications(), "Shopee", find_client=client_of_shop, poll_minutes=5),
     descriptions=DESCRIPTIONS,
+    shared_renewal=True,
 )

@@ -155,15 +155,13 @@ class TikTokShop(dg.ConfigurableResource):
     def needs_authorization(self, client_id: str) -> str | None:
         """Why the client must authorize TikTok Shop again (its grant ended, or a consent for another shop
         left it without tokens), or None."""
-        lost = needs_authorization_error(self.auth_store, client_id)
-        if lost is not None:
-            return str(lost)
-        if self.auth_store.get_tokens(client_id) is None:
+        if self.auth_store.status(client_id) is None:  # one read, no secret decrypted
             return (
                 f"client {client_id} has a TikTok shop but no authorization: "
                 f"{connect_hint(client_id, ChannelName.TIKTOK_SHOP)}"
             )
-        return None
+        lost = needs_authorization_error(self.auth_store, client_id)
+        return str(lost) if lost is not None else None
 
     def shop_missing(self, client_id: str) -> str | None:
         """Why the client has no shop on TikTok Shop to work on, or None when it has one."""

@@ -98,7 +98,7 @@ def _renewal_asset(channel: DeclaredChannel) -> dg.AssetsDefinition:
 
 
 # The token runs of the channels whose grants are kept per channel, by channel.
-CHANNEL_TOKENS = {channel.name: _renewal_asset(channel) for channel in CHANNELS if channel.grants_per_channel}
+CHANNEL_TOKENS = {channel.name: _renewal_asset(channel) for channel in CHANNELS if channel.shared_renewal}
 mercado_livre_tokens = CHANNEL_TOKENS[ChannelName.MERCADO_LIVRE]
 shopee_tokens = CHANNEL_TOKENS[ChannelName.SHOPEE]
 
